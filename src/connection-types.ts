@@ -1,0 +1,83 @@
+// The sans-IO contract of one DTLS connection (quinn-proto's shape): inputs are
+// handle*/send/close, each with `now` in ms; outputs are poll*. The core never
+// reads a clock, sets a timer or touches a socket.
+import type { DtlsError } from './errors.ts';
+
+export type ConnectionState = 'idle' | 'handshaking' | 'connected' | 'closing' | 'closed' | 'failed';
+
+/** What was negotiated (dtls.handshake resolves to this). */
+export interface HandshakeInfo {
+  version: 'DTLS 1.2' | 'DTLS 1.3';
+  cipherSuite: string;
+  cipherSuiteId: number;
+  group: string | undefined;
+  /** DER chain of the peer, leaf first; empty when the peer sent none. */
+  peerCertificates: Uint8Array[];
+  /** "sha-256 AB:CD:.." of the peer's leaf certificate. */
+  peerFingerprint: string | undefined;
+  srtpProfile: string | undefined;
+  srtpProfileId: number | undefined;
+  alpn: string | undefined;
+  serverName: string | undefined;
+  extendedMasterSecret: boolean;
+  /** True when the handshake resumed a session. */
+  resumed: boolean;
+}
+
+export type ConnectionEvent =
+  | { type: 'statechange'; state: ConnectionState; previous: ConnectionState }
+  | { type: 'handshake'; info: HandshakeInfo }
+  /** A flight was sent again: `flight` numbers flights as RFC 6347 4.2.4 draws them (1-6). */
+  | { type: 'retransmit'; flight: number; attempt: number; reason: 'timeout' | 'peer-retransmit' }
+  | { type: 'alert'; level: 'warning' | 'fatal'; description: number; name: string; fromPeer: boolean }
+  | { type: 'close'; error: DtlsError | undefined }
+  /** A trace line: every message and flight sent and received, for ladder diagrams. */
+  | { type: 'trace'; direction: 'in' | 'out'; what: string; epoch: number; bytes: number };
+
+/** Counters of silently dropped input (RFC 6347 4.1.2.7), by reason. */
+export type DropReason =
+  | 'malformed'
+  | 'bad_version'
+  | 'replay'
+  | 'stale_epoch'
+  | 'future_epoch_overflow'
+  | 'auth_failed'
+  | 'unexpected'
+  | 'after_close'
+  | 'reassembly_limit'
+  | 'outbound_overflow';
+
+export interface ConnectionStats {
+  datagramsIn: number;
+  datagramsOut: number;
+  recordsIn: number;
+  recordsOut: number;
+  retransmits: number;
+  dropped: Partial<Record<DropReason, number>>;
+}
+
+/** What the stream layer needs of a connection (implemented by Connection in connection.ts). */
+export interface ConnectionLike {
+  readonly state: ConnectionState;
+  readonly stats: ConnectionStats;
+  /** Defined once the handshake completed. */
+  readonly handshakeInfo: HandshakeInfo | undefined;
+  /** Set when the connection failed (state 'failed'). */
+  readonly error: DtlsError | undefined;
+  /** Client: sends the first flight. Server: begins waiting. Call once. */
+  start(now: number): void;
+  handleDatagram(now: number, datagram: Uint8Array): void;
+  /** Call when `now` reaches pollTimeout(). Extra calls are harmless. */
+  handleTimeout(now: number): void;
+  /** Queue plaintext; throws DtlsError('closed') when the connection cannot send. Before the handshake completes it is held (bounded). */
+  send(now: number, plaintext: Uint8Array): void;
+  /** Sends close_notify (once) and closes. */
+  close(now: number): void;
+  pollTransmit(): Uint8Array | undefined;
+  pollReceived(): Uint8Array | undefined;
+  pollEvent(): ConnectionEvent | undefined;
+  /** Earliest absolute time (ms) at which handleTimeout must be called, or undefined. */
+  pollTimeout(): number | undefined;
+  /** RFC 5705 exporter; throws before the handshake completes. */
+  exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array;
+}

@@ -1,0 +1,396 @@
+// The sans-IO core of one DTLS connection: a thin orchestrator between the
+// record layer, the reassembler, the flight timer and one handshake state
+// machine. Inputs carry `now`; outputs are polled. No clock, no timer, no I/O.
+import type { ConnectionEvent, ConnectionLike, ConnectionState, ConnectionStats, DropReason, HandshakeInfo } from './connection-types.ts';
+import type { ResolvedOptions } from './options.ts';
+import { AlertDescription, DtlsError, alertName, peerAlertError } from './errors.ts';
+import { RecordLayer, type PlainRecord } from './record/record-layer.ts';
+import type { RecordProtection } from './record/protection.ts';
+import { Reassembler } from './reliability/reassembly.ts';
+import { RetransmitTimer } from './reliability/timer.ts';
+import { encodeFlight, type FlightItem } from './reliability/flight.ts';
+import { ContentType, HandshakeType } from './wire/types.ts';
+import { decodeHandshakeFragments } from './wire/handshake-header.ts';
+import { AlertLevel, decodeAlert, encodeAlert } from './wire/alert.ts';
+import { exportKeyingMaterial } from './crypto/prf.ts';
+import type { FlightMode, HandshakeHost, HandshakeMachine, HandshakeResult } from './handshake/host.ts';
+import { Client12 } from './handshake/client12.ts';
+import { Server12 } from './handshake/server12.ts';
+
+/** Plaintext held while the handshake runs, and early epoch-1 data (bounded). */
+const MAX_PENDING_SENDS = 64;
+const MAX_EARLY_DATA = 16;
+const MAX_QUEUED_OUT = 1024;
+const MAX_RECORD_PLAINTEXT = 16384;
+
+const handshakeNames: Record<number, string> = Object.fromEntries(
+  Object.entries(HandshakeType).map(([k, v]) => [v, k]),
+);
+
+interface Flight {
+  items: FlightItem[];
+  number: number;
+  mode: FlightMode;
+  lastSent: number;
+}
+
+export class Connection implements ConnectionLike, HandshakeHost {
+  readonly options: ResolvedOptions;
+  readonly stats: ConnectionStats = { datagramsIn: 0, datagramsOut: 0, recordsIn: 0, recordsOut: 0, retransmits: 0, dropped: {} };
+  #state: ConnectionState = 'idle';
+  #error: DtlsError | undefined;
+  readonly #records: RecordLayer;
+  readonly #reassembler = new Reassembler();
+  readonly #timer: RetransmitTimer;
+  readonly #machine: HandshakeMachine;
+  #flight: Flight | undefined;
+  #handshakeDeadline: number | undefined;
+  #result: HandshakeResult | undefined;
+  #now = 0;
+  #peerRetransmitted = false;
+  #pendingSends: Uint8Array[] = [];
+  #earlyData: Uint8Array[] = [];
+  #out: Uint8Array[] = [];
+  #received: Uint8Array[] = [];
+  #events: ConnectionEvent[] = [];
+
+  constructor(options: ResolvedOptions) {
+    this.options = options;
+    this.#records = new RecordLayer((r) => this.#drop(r));
+    this.#timer = new RetransmitTimer(options.retransmit);
+    this.#machine = options.role === 'client' ? new Client12(this) : new Server12(this);
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+  get error(): DtlsError | undefined {
+    return this.#error;
+  }
+  get handshakeInfo(): HandshakeInfo | undefined {
+    return this.#result?.info;
+  }
+
+  // ---- inputs ----
+
+  start(now: number): void {
+    if (this.#state !== 'idle') throw new TypeError('start() called twice');
+    this.#now = now;
+    this.#setState('handshaking');
+    this.#handshakeDeadline = now + this.options.handshakeTimeout;
+    this.#guard(() => this.#machine.start(now));
+  }
+
+  handleDatagram(now: number, datagram: Uint8Array): void {
+    this.#now = now;
+    if (this.#state === 'closed' || this.#state === 'failed') return this.#drop('after_close');
+    if (this.#state === 'idle') this.start(now);
+    this.stats.datagramsIn++;
+    this.#peerRetransmitted = false;
+    this.#guard(() => {
+      for (const rec of this.#records.open(datagram)) {
+        this.#handleRecord(now, rec);
+        if (this.#state === 'failed' || this.#state === 'closed') return;
+      }
+      if (this.#peerRetransmitted) this.#answerPeerRetransmit(now);
+    });
+  }
+
+  handleTimeout(now: number): void {
+    this.#now = now;
+    if (this.#state === 'closed' || this.#state === 'failed') return;
+    if (this.#state === 'handshaking' && this.#handshakeDeadline !== undefined && now >= this.#handshakeDeadline) {
+      return this.#fail(new DtlsError('handshake_timeout', `handshake did not complete within ${this.options.handshakeTimeout} ms (state ${this.#machine.stateName})`), false);
+    }
+    if (this.#flight && this.#timer.expired(now)) {
+      // RFC 6347 4.2.4.1: double the timer, resend the flight.
+      this.#timer.backoff();
+      this.#transmitFlight(now, 'timeout');
+      this.#timer.start(now);
+    }
+  }
+
+  send(now: number, plaintext: Uint8Array): void {
+    this.#now = now;
+    if (!(plaintext instanceof Uint8Array)) throw new TypeError('send() takes a Uint8Array');
+    if (plaintext.length > MAX_RECORD_PLAINTEXT) throw new RangeError(`a record carries at most ${MAX_RECORD_PLAINTEXT} bytes, not ${plaintext.length}`);
+    if (this.#state === 'connected') return this.#sendApplicationData(plaintext);
+    if (this.#state === 'idle' || this.#state === 'handshaking') {
+      if (this.#pendingSends.length >= MAX_PENDING_SENDS) throw new DtlsError('internal_error', 'too much data queued before the handshake completed');
+      this.#pendingSends.push(plaintext.slice());
+      return;
+    }
+    throw this.#error ?? new DtlsError('closed', 'the connection is closed');
+  }
+
+  close(now: number): void {
+    this.#now = now;
+    if (this.#state === 'closed' || this.#state === 'failed') return;
+    if (this.#state !== 'idle') this.#sendAlert(AlertLevel.warning, AlertDescription.close_notify);
+    this.#finish(undefined);
+  }
+
+  // ---- outputs ----
+
+  pollTransmit(): Uint8Array | undefined {
+    return this.#out.shift();
+  }
+  pollReceived(): Uint8Array | undefined {
+    return this.#received.shift();
+  }
+  pollEvent(): ConnectionEvent | undefined {
+    return this.#events.shift();
+  }
+  pollTimeout(): number | undefined {
+    if (this.#state !== 'handshaking' && this.#state !== 'connected') return undefined;
+    const t = this.#flight?.mode === 'retransmit' ? this.#timer.deadline : undefined;
+    const h = this.#state === 'handshaking' ? this.#handshakeDeadline : undefined;
+    if (t === undefined) return h;
+    if (h === undefined) return t;
+    return Math.min(t, h);
+  }
+
+  exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array {
+    const r = this.#result;
+    if (!r) throw new TypeError('keying material can be exported only after the handshake completed');
+    return exportKeyingMaterial(this.options.crypto, r.suite.prfHash, r.masterSecret, label, r.clientRandom, r.serverRandom, context, length);
+  }
+
+  // ---- HandshakeHost ----
+
+  sendFlight(items: FlightItem[], flight: number, mode: FlightMode): void {
+    if (mode === 'once') {
+      // Not kept (a HelloVerifyRequest): a resent ClientHello is answered anew.
+      this.#transmit(encodeFlight(items, this.#records, this.options.mtu));
+      this.#traceFlight(items);
+      return;
+    }
+    this.#flight = { items, number: flight, mode, lastSent: this.#now };
+    this.#transmit(encodeFlight(items, this.#records, this.options.mtu));
+    this.#traceFlight(items);
+    this.#timer.reset();
+    if (mode === 'retransmit') this.#timer.start(this.#now);
+    else this.#timer.stop();
+  }
+
+  installWrite(epoch: number, protection: RecordProtection): void {
+    this.#records.installWrite(epoch, protection);
+  }
+
+  installRead(epoch: number, protection: RecordProtection): void {
+    // Records of the new epoch that arrived before the CCS are handled now.
+    for (const rec of this.#records.installRead(epoch, protection)) this.#handleRecord(this.#now, rec);
+  }
+
+  complete(result: HandshakeResult): void {
+    this.#result = result;
+    if (this.#flight?.mode === 'retransmit') {
+      // Our flight was answered: nothing more to resend (RFC 6347 4.2.4).
+      this.#flight = undefined;
+      this.#timer.stop();
+    }
+    this.#setState('connected');
+    this.#events.push({ type: 'handshake', info: result.info });
+    for (const p of this.#pendingSends) this.#sendApplicationData(p);
+    this.#pendingSends = [];
+    for (const d of this.#earlyData) this.#received.push(d);
+    this.#earlyData = [];
+  }
+
+  trace(direction: 'in' | 'out', what: string, epoch: number, bytes: number): void {
+    this.#events.push({ type: 'trace', direction, what, epoch, bytes });
+  }
+
+  // ---- internals ----
+
+  #handleRecord(now: number, rec: PlainRecord): void {
+    this.stats.recordsIn++;
+    switch (rec.contentType) {
+      case ContentType.handshake:
+        return this.#handleHandshakeRecord(now, rec);
+      case ContentType.change_cipher_spec:
+        if (rec.payload.length !== 1 || rec.payload[0] !== 1) {
+          if (rec.epoch === 0) return this.#drop('malformed');
+          throw new DtlsError('decode_error', 'malformed ChangeCipherSpec');
+        }
+        this.trace('in', 'ChangeCipherSpec', rec.epoch, 1);
+        // A CCS before the messages that give us its keys (lost or reordered),
+        // or a retransmitted one, is dropped; the peer's flight will come again.
+        if (this.#machine.stateName !== 'wait_ccs') return this.#drop('unexpected');
+        return this.#machine.handleChangeCipherSpec(now);
+      case ContentType.alert:
+        return this.#handleAlert(rec);
+      case ContentType.application_data:
+        return this.#handleApplicationData(rec);
+      default:
+        return this.#drop('unexpected');
+    }
+  }
+
+  #handleHandshakeRecord(now: number, rec: PlainRecord): void {
+    let fragments;
+    try {
+      fragments = decodeHandshakeFragments(rec.payload);
+    } catch (e) {
+      // Unauthenticated epoch-0 garbage is dropped; from a keyed epoch it is the peer's fault.
+      if (rec.epoch === 0) return this.#drop('malformed');
+      throw e;
+    }
+    for (const f of fragments) {
+      const r = this.#reassembler;
+      if (this.options.role === 'server' && this.#machine.stateName === 'wait_client_hello' && f.msgType === HandshakeType.client_hello && f.messageSeq !== r.nextSeq && f.messageSeq < 8) {
+        // RFC 6347 4.2.2: a ClientHello after a HelloVerifyRequest carries seq 1.
+        r.reset();
+        r.nextSeq = f.messageSeq;
+      }
+      // Once the peer has switched epochs, new handshake messages must come in it.
+      if (rec.epoch < this.#records.readEpoch && f.messageSeq >= r.nextSeq) {
+        this.#drop('stale_epoch');
+        continue;
+      }
+      const res = r.add(f);
+      if (res === 'old') this.#peerRetransmitted = true;
+      else if (res === 'dropped') this.#drop('reassembly_limit');
+    }
+    for (let m = this.#reassembler.poll(); m; m = this.#reassembler.poll()) {
+      this.trace('in', handshakeNames[m.msgType] ?? `handshake(${m.msgType})`, rec.epoch, m.body.length);
+      if (this.#machine.done) {
+        this.#handlePostHandshake(m.msgType);
+        continue;
+      }
+      this.#machine.handleMessage(now, m, rec.epoch);
+      if (this.#state !== 'handshaking') return;
+    }
+  }
+
+  #handlePostHandshake(msgType: number): void {
+    // RFC 5746 / issue: renegotiation is refused with a warning, the connection goes on.
+    if (msgType === HandshakeType.client_hello || msgType === HandshakeType.hello_request) {
+      this.#sendAlert(AlertLevel.warning, AlertDescription.no_renegotiation);
+      return;
+    }
+    this.#drop('unexpected');
+  }
+
+  #handleAlert(rec: PlainRecord): void {
+    let alert;
+    try {
+      alert = decodeAlert(rec.payload);
+    } catch {
+      return this.#drop('malformed');
+    }
+    const fatal = alert.level === AlertLevel.fatal;
+    this.trace('in', `Alert(${alertName(alert.description)})`, rec.epoch, 2);
+    this.#events.push({ type: 'alert', level: fatal ? 'fatal' : 'warning', description: alert.description, name: alertName(alert.description), fromPeer: true });
+    if (alert.description === AlertDescription.close_notify) {
+      // RFC 5246 7.2.1: answer close_notify with our own, then close.
+      if (this.#state === 'connected') this.#sendAlert(AlertLevel.warning, AlertDescription.close_notify);
+      if (this.#state === 'handshaking') return this.#fail(peerAlertError(alert.description), false);
+      return this.#finish(undefined);
+    }
+    if (fatal) return this.#fail(peerAlertError(alert.description), false);
+  }
+
+  #handleApplicationData(rec: PlainRecord): void {
+    if (rec.epoch === 0) return this.#drop('unexpected');
+    if (this.#state === 'connected') {
+      // The peer's data in the new epoch proves our final flight arrived.
+      if (this.#flight?.mode === 'final') this.#flight = undefined;
+      this.#received.push(rec.payload);
+      return;
+    }
+    if (this.#state === 'handshaking' && this.#earlyData.length < MAX_EARLY_DATA) {
+      this.#earlyData.push(rec.payload);
+      return;
+    }
+    this.#drop('unexpected');
+  }
+
+  #answerPeerRetransmit(now: number): void {
+    const f = this.#flight;
+    if (!f) return;
+    // Several datagrams of one retransmitted flight must not each trigger ours.
+    if (now - f.lastSent < this.options.retransmit.initial / 4) return;
+    this.#transmitFlight(now, 'peer-retransmit');
+  }
+
+  #transmitFlight(now: number, reason: 'timeout' | 'peer-retransmit'): void {
+    const f = this.#flight!;
+    f.lastSent = now;
+    this.stats.retransmits++;
+    this.#events.push({ type: 'retransmit', flight: f.number, attempt: this.stats.retransmits, reason });
+    this.#transmit(encodeFlight(f.items, this.#records, this.options.mtu));
+  }
+
+  #traceFlight(items: FlightItem[]): void {
+    for (const it of items) {
+      if (it.kind === 'ccs') this.trace('out', 'ChangeCipherSpec', it.epoch, 1);
+      else this.trace('out', handshakeNames[it.message.msgType] ?? 'handshake', it.epoch, it.message.body.length);
+    }
+  }
+
+  #sendApplicationData(plaintext: Uint8Array): void {
+    this.#transmit([this.#records.seal(ContentType.application_data, plaintext)]);
+  }
+
+  #sendAlert(level: number, description: number): void {
+    this.trace('out', `Alert(${alertName(description)})`, this.#records.writeEpoch, 2);
+    this.#events.push({ type: 'alert', level: level === AlertLevel.fatal ? 'fatal' : 'warning', description, name: alertName(description), fromPeer: false });
+    try {
+      this.#transmit([this.#records.seal(ContentType.alert, encodeAlert({ level, description }))]);
+    } catch {
+      // Nothing more can be sent (sequence space exhausted): closing anyway.
+    }
+  }
+
+  #transmit(datagrams: Uint8Array[]): void {
+    for (const d of datagrams) {
+      if (this.#out.length >= MAX_QUEUED_OUT) {
+        this.#drop('outbound_overflow');
+        continue;
+      }
+      this.#out.push(d);
+      this.stats.datagramsOut++;
+      this.stats.recordsOut++;
+    }
+  }
+
+  /** Runs handshake logic; a DtlsError fails the connection with its alert. */
+  #guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      if (e instanceof DtlsError) return this.#fail(e, true);
+      // A bug, not the peer's fault: still never crash the caller's process.
+      this.#fail(new DtlsError('internal_error', `internal error: ${(e as Error)?.message ?? String(e)}`, { cause: e }), true);
+    }
+  }
+
+  #fail(error: DtlsError, sendAlert: boolean): void {
+    if (this.#state === 'failed' || this.#state === 'closed') return;
+    if (sendAlert && !error.fromPeer && error.alert !== undefined) this.#sendAlert(AlertLevel.fatal, error.alert);
+    this.#error = error;
+    this.#timer.stop();
+    this.#flight = undefined;
+    this.#setState('failed');
+    this.#events.push({ type: 'close', error });
+  }
+
+  #finish(error: DtlsError | undefined): void {
+    this.#timer.stop();
+    this.#flight = undefined;
+    this.#setState('closed');
+    this.#events.push({ type: 'close', error });
+  }
+
+  #setState(next: ConnectionState): void {
+    const previous = this.#state;
+    if (previous === next) return;
+    this.#state = next;
+    this.#events.push({ type: 'statechange', state: next, previous });
+  }
+
+  #drop(reason: DropReason): void {
+    this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
+  }
+}

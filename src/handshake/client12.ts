@@ -1,0 +1,388 @@
+// The DTLS 1.2 client (RFC 6347 4.2.4 flights 1, 3 and 5; RFC 5246 7.3).
+//
+//   start ── ClientHello ──► wait_server_hello ──HelloVerifyRequest──► (ClientHello+cookie)
+//                               │ ServerHello
+//                               ▼
+//   wait_certificate ► wait_server_key_exchange ► wait_hello_done (CertificateRequest?)
+//                               │ ServerHelloDone
+//                               ▼   [Certificate] ClientKeyExchange [CertificateVerify] CCS Finished
+//                           wait_ccs ──CCS──► wait_finished ──Finished──► done
+import type { HandshakeHost, HandshakeMachine } from './host.ts';
+import type { ResolvedOptions } from '../options.ts';
+import type { CipherSuite } from '../crypto/suites.ts';
+import { suiteById } from '../crypto/suites.ts';
+import type { GroupName, KeyShare } from '../crypto/provider.ts';
+import { DtlsError } from '../errors.ts';
+import { ExtensionType, HandshakeType, ProtocolVersion, type Extension, type HandshakeMessage } from '../wire/types.ts';
+import { findExtension } from '../wire/extensions/index.ts';
+import { encodeSupportedGroups } from '../wire/extensions/supported-groups.ts';
+import { encodeEcPointFormats } from '../wire/extensions/ec-point-formats.ts';
+import { encodeSignatureAlgorithms } from '../wire/extensions/signature-algorithms.ts';
+import { encodeUseSrtp, decodeUseSrtp } from '../wire/extensions/use-srtp.ts';
+import { encodeAlpn, decodeAlpn } from '../wire/extensions/alpn.ts';
+import { encodeServerName } from '../wire/extensions/server-name.ts';
+import { encodeRenegotiationInfo, decodeRenegotiationInfo } from '../wire/extensions/renegotiation-info.ts';
+import { encodeClientHello } from '../wire/messages/client-hello.ts';
+import { decodeServerHello, type ServerHello } from '../wire/messages/server-hello.ts';
+import { decodeHelloVerifyRequest } from '../wire/messages/hello-verify-request.ts';
+import { decodeCertificate, encodeCertificate } from '../wire/messages/certificate.ts';
+import { decodeServerKeyExchange, encodeEcdheParams } from '../wire/messages/server-key-exchange.ts';
+import { decodeCertificateRequest } from '../wire/messages/certificate-request.ts';
+import { encodeClientKeyExchange } from '../wire/messages/client-key-exchange.ts';
+import { encodeCertificateVerify } from '../wire/messages/certificate-verify.ts';
+import { decodeFinished, encodeFinished } from '../wire/messages/finished.ts';
+import { computeExtendedMasterSecret, computeMasterSecret, computeVerifyData, deriveKeys } from '../crypto/prf.ts';
+import { RecordProtection } from '../record/protection.ts';
+import { concat, equalBytes } from '../wire/codec.ts';
+import type { FlightItem } from '../reliability/flight.ts';
+import {
+  SUPPORTED_SIGNATURE_SCHEMES,
+  Transcript,
+  asDecodeError,
+  chooseSignatureScheme,
+  groupByCode,
+  groupCode,
+  schemeHash,
+  srtpProfileName,
+} from './common.ts';
+import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
+import { SignatureScheme } from '../wire/types.ts';
+
+type State =
+  | 'start'
+  | 'wait_server_hello'
+  | 'wait_certificate'
+  | 'wait_server_key_exchange'
+  | 'wait_hello_done'
+  | 'wait_ccs'
+  | 'wait_finished'
+  | 'done';
+
+/** What the server chose, learned from ServerHello. */
+interface Negotiated {
+  suite: CipherSuite;
+  serverRandom: Uint8Array;
+  ems: boolean;
+  srtpProfile: number | undefined;
+  alpn: string | undefined;
+}
+
+export class Client12 implements HandshakeMachine {
+  readonly #host: HandshakeHost;
+  readonly #o: ResolvedOptions;
+  #state: State = 'start';
+  #sendSeq = 0;
+  readonly #random: Uint8Array;
+  #cookie: Uint8Array = new Uint8Array(0);
+  #transcript = new Transcript();
+  #neg: Negotiated | undefined;
+  #peer: VerifiedPeer | undefined;
+  #peerChain: Uint8Array[] = [];
+  #serverGroup: GroupName | undefined;
+  #serverPublic: Uint8Array | undefined;
+  #certRequest: { schemes: number[] } | undefined;
+  #master: Uint8Array | undefined;
+  #readProtection: RecordProtection | undefined;
+
+  constructor(host: HandshakeHost) {
+    this.#host = host;
+    this.#o = host.options;
+    this.#random = this.#o.crypto.random(32);
+  }
+
+  get done(): boolean {
+    return this.#state === 'done';
+  }
+  get stateName(): string {
+    return this.#state;
+  }
+
+  start(_now: number): void {
+    this.#sendClientHello();
+  }
+
+  #message(msgType: number, body: Uint8Array): HandshakeMessage {
+    return { msgType, messageSeq: this.#sendSeq++, body };
+  }
+
+  #sendClientHello(): void {
+    const o = this.#o;
+    const exts: Extension[] = [];
+    if (o.serverName !== undefined && !isIpLiteral(o.serverName)) {
+      exts.push({ type: ExtensionType.server_name, data: encodeServerName(o.serverName) });
+    }
+    exts.push({ type: ExtensionType.supported_groups, data: encodeSupportedGroups(o.groups.map(groupCode)) });
+    exts.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([0]) });
+    exts.push({ type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms([...SUPPORTED_SIGNATURE_SCHEMES]) });
+    if (o.srtpProfiles.length) {
+      exts.push({ type: ExtensionType.use_srtp, data: encodeUseSrtp({ profiles: o.srtpProfiles, mki: new Uint8Array(0) }) });
+    }
+    if (o.alpn.length) exts.push({ type: ExtensionType.alpn, data: encodeAlpn(o.alpn) });
+    if (o.extendedMasterSecret !== false) exts.push({ type: ExtensionType.extended_master_secret, data: new Uint8Array(0) });
+    exts.push({ type: ExtensionType.renegotiation_info, data: encodeRenegotiationInfo(new Uint8Array(0)) });
+    const body = encodeClientHello({
+      version: ProtocolVersion.DTLS1_2,
+      random: this.#random,
+      sessionId: new Uint8Array(0),
+      cookie: this.#cookie,
+      cipherSuites: o.cipherSuites,
+      compressionMethods: [0],
+      extensions: exts,
+    });
+    const msg = this.#message(HandshakeType.client_hello, body);
+    this.#transcript = new Transcript();
+    this.#transcript.add(msg);
+    this.#state = 'wait_server_hello';
+    this.#host.sendFlight([{ kind: 'handshake', epoch: 0, message: msg }], this.#cookie.length ? 3 : 1, 'retransmit');
+  }
+
+  handleChangeCipherSpec(_now: number): void {
+    if (this.#state !== 'wait_ccs' || !this.#readProtection) {
+      throw new DtlsError('unexpected_message', `ChangeCipherSpec in state ${this.#state}`);
+    }
+    // State first: installRead replays buffered epoch-1 records (the Finished) at once.
+    this.#state = 'wait_finished';
+    this.#host.installRead(1, this.#readProtection);
+  }
+
+  handleMessage(now: number, msg: HandshakeMessage, _epoch: number): void {
+    const t = msg.msgType;
+    switch (this.#state) {
+      case 'wait_server_hello':
+        if (t === HandshakeType.hello_verify_request) return this.#onHelloVerify(msg);
+        if (t === HandshakeType.server_hello) return this.#onServerHello(msg);
+        break;
+      case 'wait_certificate':
+        if (t === HandshakeType.certificate) return this.#onCertificate(now, msg);
+        break;
+      case 'wait_server_key_exchange':
+        if (t === HandshakeType.server_key_exchange) return this.#onServerKeyExchange(msg);
+        break;
+      case 'wait_hello_done':
+        if (t === HandshakeType.certificate_request && !this.#certRequest) return this.#onCertificateRequest(msg);
+        if (t === HandshakeType.server_hello_done) return this.#onHelloDone(msg);
+        break;
+      case 'wait_finished':
+        if (t === HandshakeType.finished) return this.#onFinished(msg);
+        break;
+    }
+    throw new DtlsError('unexpected_message', `handshake message ${t} in state ${this.#state}`);
+  }
+
+  #onHelloVerify(msg: HandshakeMessage): void {
+    let hvr;
+    try {
+      hvr = decodeHelloVerifyRequest(msg.body);
+    } catch (e) {
+      throw asDecodeError(e, 'HelloVerifyRequest');
+    }
+    // RFC 6347 4.2.1: at most one cookie round; a second HVR is answered the same way.
+    if (hvr.cookie.length === 0) throw new DtlsError('illegal_parameter', 'HelloVerifyRequest with an empty cookie');
+    this.#cookie = hvr.cookie.slice();
+    this.#sendClientHello();
+  }
+
+  #onServerHello(msg: HandshakeMessage): void {
+    let sh: ServerHello;
+    try {
+      sh = decodeServerHello(msg.body);
+    } catch (e) {
+      throw asDecodeError(e, 'ServerHello');
+    }
+    const o = this.#o;
+    if (sh.version !== ProtocolVersion.DTLS1_2) {
+      throw new DtlsError('protocol_version', `server chose version 0x${sh.version.toString(16)}`);
+    }
+    if (!o.cipherSuites.includes(sh.cipherSuite)) throw new DtlsError('illegal_parameter', 'server chose a cipher suite we did not offer');
+    const suite = suiteById(sh.cipherSuite)!;
+    if (sh.compressionMethod !== 0) throw new DtlsError('illegal_parameter', 'server chose compression');
+    const offered = new Set<number>([
+      ExtensionType.server_name,
+      ExtensionType.supported_groups,
+      ExtensionType.ec_point_formats,
+      ExtensionType.signature_algorithms,
+      ExtensionType.renegotiation_info,
+      ...(o.srtpProfiles.length ? [ExtensionType.use_srtp] : []),
+      ...(o.alpn.length ? [ExtensionType.alpn] : []),
+      ...(o.extendedMasterSecret !== false ? [ExtensionType.extended_master_secret] : []),
+    ]);
+    for (const e of sh.extensions) {
+      // RFC 5246 7.4.1.4: a server must not send what the client did not offer.
+      if (!offered.has(e.type)) throw new DtlsError('unsupported_extension', `server sent unrequested extension ${e.type}`);
+    }
+    const ems = findExtension(sh.extensions, ExtensionType.extended_master_secret) !== undefined;
+    if (!ems && o.extendedMasterSecret === 'require') {
+      throw new DtlsError('handshake_failure', 'server does not support extended_master_secret (RFC 7627), which is required');
+    }
+    const reneg = findExtension(sh.extensions, ExtensionType.renegotiation_info);
+    if (reneg) {
+      let v: Uint8Array;
+      try {
+        v = decodeRenegotiationInfo(reneg.data);
+      } catch (e) {
+        throw asDecodeError(e, 'renegotiation_info');
+      }
+      if (v.length !== 0) throw new DtlsError('handshake_failure', 'non-empty renegotiation_info on an initial handshake (RFC 5746 3.4)');
+    }
+    let srtpProfile: number | undefined;
+    const srtp = findExtension(sh.extensions, ExtensionType.use_srtp);
+    if (srtp) {
+      let v;
+      try {
+        v = decodeUseSrtp(srtp.data);
+      } catch (e) {
+        throw asDecodeError(e, 'use_srtp');
+      }
+      // RFC 5764 4.1.1: exactly one profile, one we offered.
+      if (v.profiles.length !== 1 || !o.srtpProfiles.includes(v.profiles[0]!)) {
+        throw new DtlsError('illegal_parameter', 'server chose an SRTP profile we did not offer');
+      }
+      srtpProfile = v.profiles[0];
+    }
+    let alpn: string | undefined;
+    const alpnExt = findExtension(sh.extensions, ExtensionType.alpn);
+    if (alpnExt) {
+      let v: string[];
+      try {
+        v = decodeAlpn(alpnExt.data);
+      } catch (e) {
+        throw asDecodeError(e, 'alpn');
+      }
+      if (v.length !== 1 || !o.alpn.includes(v[0]!)) throw new DtlsError('illegal_parameter', 'server chose an ALPN protocol we did not offer');
+      alpn = v[0];
+    }
+    this.#neg = { suite, serverRandom: sh.random.slice(), ems, srtpProfile, alpn };
+    this.#transcript.add(msg);
+    this.#state = 'wait_certificate';
+  }
+
+  #onCertificate(now: number, msg: HandshakeMessage): void {
+    let chain: Uint8Array[];
+    try {
+      chain = decodeCertificate(msg.body).certificates.map((c) => c.slice());
+    } catch (e) {
+      throw asDecodeError(e, 'Certificate');
+    }
+    this.#peer = verifyPeer(chain, this.#o, now, 'client');
+    this.#peerChain = chain;
+    this.#transcript.add(msg);
+    this.#state = 'wait_server_key_exchange';
+  }
+
+  #onServerKeyExchange(msg: HandshakeMessage): void {
+    let ske;
+    try {
+      ske = decodeServerKeyExchange(msg.body);
+    } catch (e) {
+      throw asDecodeError(e, 'ServerKeyExchange');
+    }
+    const group = groupByCode(ske.namedGroup);
+    if (!group || !this.#o.groups.includes(group)) throw new DtlsError('illegal_parameter', `server chose group ${ske.namedGroup} we did not offer`);
+    const leafKey = this.#peer?.leaf?.publicKey;
+    if (!leafKey || leafKey.type !== 'ec') throw new DtlsError('unsupported_certificate', 'server certificate has no ECDSA P-256/P-384 key');
+    const hash = schemeHash(ske.signatureScheme);
+    if (!hash || !SUPPORTED_SIGNATURE_SCHEMES.includes(ske.signatureScheme) && ske.signatureScheme !== SignatureScheme.ecdsa_secp521r1_sha512) {
+      throw new DtlsError('illegal_parameter', `server signed with scheme 0x${ske.signatureScheme.toString(16)} we did not offer`);
+    }
+    // RFC 4492 5.4: the signature covers client_random + server_random + ServerECDHParams.
+    const signed = concat(this.#random, this.#neg!.serverRandom, encodeEcdheParams(ske.namedGroup, ske.publicKey));
+    if (!this.#o.crypto.ecdsaVerify(leafKey.curve, hash, leafKey.point, signed, ske.signature)) {
+      throw new DtlsError('decrypt_error', 'ServerKeyExchange signature does not verify');
+    }
+    this.#serverGroup = group;
+    this.#serverPublic = ske.publicKey.slice();
+    this.#transcript.add(msg);
+    this.#state = 'wait_hello_done';
+  }
+
+  #onCertificateRequest(msg: HandshakeMessage): void {
+    let cr;
+    try {
+      cr = decodeCertificateRequest(msg.body);
+    } catch (e) {
+      throw asDecodeError(e, 'CertificateRequest');
+    }
+    this.#certRequest = { schemes: cr.signatureSchemes };
+    this.#transcript.add(msg);
+  }
+
+  #onHelloDone(msg: HandshakeMessage): void {
+    if (msg.body.length !== 0) throw new DtlsError('decode_error', 'ServerHelloDone with a body');
+    this.#transcript.add(msg);
+    const o = this.#o;
+    const crypto = o.crypto;
+    const neg = this.#neg!;
+    const items: FlightItem[] = [];
+    const cert = o.certificate;
+    if (this.#certRequest) {
+      const m = this.#message(HandshakeType.certificate, encodeCertificate({ certificates: cert ? cert.chain : [] }));
+      this.#transcript.add(m);
+      items.push({ kind: 'handshake', epoch: 0, message: m });
+    }
+    const share: KeyShare = crypto.generateKeyShare(this.#serverGroup!);
+    const pms = crypto.ecdh(this.#serverGroup!, share.privateKey, this.#serverPublic!);
+    const cke = this.#message(HandshakeType.client_key_exchange, encodeClientKeyExchange({ publicKey: share.publicKey }));
+    this.#transcript.add(cke);
+    items.push({ kind: 'handshake', epoch: 0, message: cke });
+    const h = neg.suite.prfHash;
+    this.#master = neg.ems
+      ? computeExtendedMasterSecret(crypto, h, pms, this.#transcript.hash(crypto, h))
+      : computeMasterSecret(crypto, h, pms, this.#random, neg.serverRandom);
+    pms.fill(0);
+    if (this.#certRequest && cert) {
+      const scheme = chooseSignatureScheme(cert.curve, this.#certRequest.schemes);
+      const sig = crypto.ecdsaSign(cert.curve, schemeHash(scheme)!, cert.privateKey, this.#transcript.bytes());
+      const cv = this.#message(HandshakeType.certificate_verify, encodeCertificateVerify({ signatureScheme: scheme, signature: sig }));
+      this.#transcript.add(cv);
+      items.push({ kind: 'handshake', epoch: 0, message: cv });
+    }
+    const keys = deriveKeys(crypto, neg.suite, this.#master, this.#random, neg.serverRandom);
+    this.#host.installWrite(1, new RecordProtection(crypto, neg.suite, keys.clientWriteKey, keys.clientWriteIv));
+    this.#readProtection = new RecordProtection(crypto, neg.suite, keys.serverWriteKey, keys.serverWriteIv);
+    const verifyData = computeVerifyData(crypto, h, this.#master, 'client finished', this.#transcript.hash(crypto, h));
+    const fin = this.#message(HandshakeType.finished, encodeFinished({ verifyData }));
+    this.#transcript.add(fin);
+    items.push({ kind: 'ccs', epoch: 0 }, { kind: 'handshake', epoch: 1, message: fin });
+    this.#state = 'wait_ccs';
+    this.#host.sendFlight(items, 5, 'retransmit');
+  }
+
+  #onFinished(msg: HandshakeMessage): void {
+    const neg = this.#neg!;
+    const crypto = this.#o.crypto;
+    let fin;
+    try {
+      fin = decodeFinished(msg.body);
+    } catch (e) {
+      throw asDecodeError(e, 'Finished');
+    }
+    const expected = computeVerifyData(crypto, neg.suite.prfHash, this.#master!, 'server finished', this.#transcript.hash(crypto, neg.suite.prfHash));
+    if (!equalBytes(expected, fin.verifyData)) throw new DtlsError('decrypt_error', 'server Finished does not verify');
+    this.#state = 'done';
+    this.#host.complete({
+      suite: neg.suite,
+      masterSecret: this.#master!,
+      clientRandom: this.#random,
+      serverRandom: neg.serverRandom,
+      info: {
+        version: 'DTLS 1.2',
+        cipherSuite: neg.suite.name,
+        cipherSuiteId: neg.suite.id,
+        group: this.#serverGroup,
+        peerCertificates: this.#peerChain,
+        peerFingerprint: this.#peer?.fingerprint,
+        srtpProfile: neg.srtpProfile === undefined ? undefined : srtpProfileName(neg.srtpProfile),
+        srtpProfileId: neg.srtpProfile,
+        alpn: neg.alpn,
+        serverName: this.#o.serverName,
+        extendedMasterSecret: neg.ems,
+        resumed: false,
+      },
+    });
+  }
+}
+
+function isIpLiteral(name: string): boolean {
+  return /^[0-9.]+$/.test(name) || name.includes(':');
+}
+

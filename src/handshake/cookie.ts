@@ -1,0 +1,76 @@
+// The stateless cookie exchange (RFC 6347 4.2.1): before keeping any state for
+// a new peer, a server answers a ClientHello without a valid cookie with a
+// HelloVerifyRequest, and accepts only a ClientHello that returns the cookie.
+// The cookie is an HMAC of the peer's address and the ClientHello's random, so
+// checking it needs nothing but the secret. Only the first fragment of the
+// ClientHello is needed: version, random, session_id and cookie come first.
+import type { CryptoProvider } from '../crypto/provider.ts';
+import { ContentType, HandshakeType, ProtocolVersion } from '../wire/types.ts';
+import { decodeRecords, encodeRecord } from '../wire/record.ts';
+import { decodeHandshakeFragments, encodeHandshakeMessage } from '../wire/handshake-header.ts';
+import { encodeHelloVerifyRequest } from '../wire/messages/hello-verify-request.ts';
+import { Reader, concat, equalBytes, utf8 } from '../wire/codec.ts';
+
+export type CookieVerdict = { action: 'accept' } | { action: 'reply'; datagram: Uint8Array } | { action: 'drop' };
+
+export interface CookieGate {
+  check(datagram: Uint8Array, peer: string): CookieVerdict;
+}
+
+export function computeCookie(crypto: CryptoProvider, secret: Uint8Array, peer: string, clientRandom: Uint8Array): Uint8Array {
+  return crypto.hmac('sha256', secret, concat(utf8(peer), new Uint8Array([0]), clientRandom));
+}
+
+/** The fields of a ClientHello that precede the cipher suites. */
+export function readClientHelloPrefix(body: Uint8Array): { random: Uint8Array; cookie: Uint8Array } | undefined {
+  try {
+    const r = new Reader(body);
+    r.u16();
+    const random = r.bytes(32);
+    r.vec(1, 'session_id', 0, 32);
+    const cookie = r.vec(1, 'cookie');
+    return { random, cookie };
+  } catch {
+    return undefined;
+  }
+}
+
+export function encodeHelloVerifyDatagram(cookie: Uint8Array, recordSeq: number, messageSeq: number): Uint8Array {
+  const body = encodeHelloVerifyRequest({ version: ProtocolVersion.DTLS1_0, cookie });
+  const hs = encodeHandshakeMessage({ msgType: HandshakeType.hello_verify_request, messageSeq, body });
+  // RFC 6347 4.2.1: a stateless server reuses the ClientHello's record sequence number.
+  return encodeRecord({
+    contentType: ContentType.handshake,
+    version: ProtocolVersion.DTLS1_0,
+    epoch: 0,
+    sequenceNumber: recordSeq,
+    fragment: hs,
+  });
+}
+
+export function createCookieGate(opts: { secret?: Uint8Array; crypto: CryptoProvider }): CookieGate {
+  const secret = opts.secret ?? opts.crypto.random(32);
+  const crypto = opts.crypto;
+  return {
+    check(datagram, peer) {
+      const { records } = decodeRecords(datagram);
+      const rec = records[0];
+      if (!rec || rec.epoch !== 0 || rec.contentType !== ContentType.handshake) return { action: 'drop' };
+      let frag;
+      try {
+        frag = decodeHandshakeFragments(rec.fragment)[0];
+      } catch {
+        return { action: 'drop' };
+      }
+      if (!frag || frag.msgType !== HandshakeType.client_hello || frag.fragmentOffset !== 0) return { action: 'drop' };
+      const prefix = readClientHelloPrefix(frag.body);
+      if (!prefix) return { action: 'drop' };
+      const expected = computeCookie(crypto, secret, peer, prefix.random);
+      if (prefix.cookie.length && equalBytes(prefix.cookie, expected)) return { action: 'accept' };
+      const reply = encodeHelloVerifyDatagram(expected, rec.sequenceNumber, frag.messageSeq);
+      // No amplification: never answer with more bytes than arrived (issue: ClientHello floods).
+      if (reply.length > datagram.length) return { action: 'drop' };
+      return { action: 'reply', datagram: reply };
+    },
+  };
+}

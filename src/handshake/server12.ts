@@ -1,0 +1,350 @@
+// The DTLS 1.2 server (RFC 6347 4.2.4 flights 2, 4 and 6; RFC 5246 7.3).
+//
+//   wait_client_hello ──ClientHello, no cookie──► HelloVerifyRequest (not kept)
+//        │ ClientHello (cookie ok, or none required)
+//        ▼  ServerHello Certificate ServerKeyExchange [CertificateRequest] ServerHelloDone
+//   [wait_client_certificate] ► wait_client_key_exchange ► [wait_certificate_verify]
+//        ► wait_ccs ──CCS──► wait_finished ──Finished──► CCS Finished (final flight) ► done
+import type { HandshakeHost, HandshakeMachine } from './host.ts';
+import type { ResolvedOptions } from '../options.ts';
+import { suiteById, type CipherSuite } from '../crypto/suites.ts';
+import type { GroupName, KeyShare } from '../crypto/provider.ts';
+import { DtlsError } from '../errors.ts';
+import { ExtensionType, HandshakeType, ProtocolVersion, type Extension, type HandshakeMessage } from '../wire/types.ts';
+import { findExtension } from '../wire/extensions/index.ts';
+import { decodeSupportedGroups } from '../wire/extensions/supported-groups.ts';
+import { decodeEcPointFormats, encodeEcPointFormats } from '../wire/extensions/ec-point-formats.ts';
+import { decodeSignatureAlgorithms } from '../wire/extensions/signature-algorithms.ts';
+import { decodeUseSrtp, encodeUseSrtp } from '../wire/extensions/use-srtp.ts';
+import { decodeAlpn, encodeAlpn } from '../wire/extensions/alpn.ts';
+import { decodeServerName } from '../wire/extensions/server-name.ts';
+import { decodeRenegotiationInfo, encodeRenegotiationInfo } from '../wire/extensions/renegotiation-info.ts';
+import { decodeClientHello, type ClientHello } from '../wire/messages/client-hello.ts';
+import { encodeServerHello } from '../wire/messages/server-hello.ts';
+import { encodeHelloVerifyRequest } from '../wire/messages/hello-verify-request.ts';
+import { decodeCertificate, encodeCertificate } from '../wire/messages/certificate.ts';
+import { encodeServerKeyExchange, encodeEcdheParams } from '../wire/messages/server-key-exchange.ts';
+import { encodeCertificateRequest } from '../wire/messages/certificate-request.ts';
+import { decodeClientKeyExchange } from '../wire/messages/client-key-exchange.ts';
+import { decodeCertificateVerify } from '../wire/messages/certificate-verify.ts';
+import { decodeFinished, encodeFinished } from '../wire/messages/finished.ts';
+import { computeExtendedMasterSecret, computeMasterSecret, computeVerifyData, deriveKeys } from '../crypto/prf.ts';
+import { RecordProtection } from '../record/protection.ts';
+import { concat, equalBytes } from '../wire/codec.ts';
+import type { FlightItem } from '../reliability/flight.ts';
+import {
+  SUPPORTED_SIGNATURE_SCHEMES,
+  Transcript,
+  asDecodeError,
+  chooseSignatureScheme,
+  groupByCode,
+  groupCode,
+  schemeHash,
+  srtpProfileName,
+} from './common.ts';
+import { computeCookie } from './cookie.ts';
+import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
+
+type State =
+  | 'wait_client_hello'
+  | 'wait_client_certificate'
+  | 'wait_client_key_exchange'
+  | 'wait_certificate_verify'
+  | 'wait_ccs'
+  | 'wait_finished'
+  | 'done';
+
+const TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
+const ECDSA_SIGN = 64;
+
+interface Negotiated {
+  suite: CipherSuite;
+  group: GroupName;
+  clientRandom: Uint8Array;
+  serverRandom: Uint8Array;
+  ems: boolean;
+  srtpProfile: number | undefined;
+  alpn: string | undefined;
+  serverName: string | undefined;
+}
+
+export class Server12 implements HandshakeMachine {
+  readonly #host: HandshakeHost;
+  readonly #o: ResolvedOptions;
+  #state: State = 'wait_client_hello';
+  #sendSeq = 0;
+  readonly #cookieSecret: Uint8Array;
+  #transcript = new Transcript();
+  #neg: Negotiated | undefined;
+  #share: KeyShare | undefined;
+  #master: Uint8Array | undefined;
+  #peer: VerifiedPeer | undefined;
+  #peerChain: Uint8Array[] = [];
+  #readProtection: RecordProtection | undefined;
+  #writeProtection: RecordProtection | undefined;
+
+  constructor(host: HandshakeHost) {
+    this.#host = host;
+    this.#o = host.options;
+    this.#cookieSecret = this.#o.crypto.random(32);
+  }
+
+  get done(): boolean {
+    return this.#state === 'done';
+  }
+  get stateName(): string {
+    return this.#state;
+  }
+
+  start(_now: number): void {}
+
+  handleChangeCipherSpec(_now: number): void {
+    if (this.#state !== 'wait_ccs' || !this.#readProtection) {
+      throw new DtlsError('unexpected_message', `ChangeCipherSpec in state ${this.#state}`);
+    }
+    // State first: installRead replays buffered epoch-1 records (the Finished) at once.
+    this.#state = 'wait_finished';
+    this.#host.installRead(1, this.#readProtection);
+  }
+
+  handleMessage(now: number, msg: HandshakeMessage, _epoch: number): void {
+    const t = msg.msgType;
+    switch (this.#state) {
+      case 'wait_client_hello':
+        if (t === HandshakeType.client_hello) return this.#onClientHello(msg);
+        break;
+      case 'wait_client_certificate':
+        if (t === HandshakeType.certificate) return this.#onCertificate(now, msg);
+        break;
+      case 'wait_client_key_exchange':
+        if (t === HandshakeType.client_key_exchange) return this.#onClientKeyExchange(msg);
+        break;
+      case 'wait_certificate_verify':
+        if (t === HandshakeType.certificate_verify) return this.#onCertificateVerify(msg);
+        break;
+      case 'wait_finished':
+        if (t === HandshakeType.finished) return this.#onFinished(msg);
+        break;
+    }
+    throw new DtlsError('unexpected_message', `handshake message ${t} in state ${this.#state}`);
+  }
+
+  #onClientHello(msg: HandshakeMessage): void {
+    let ch: ClientHello;
+    try {
+      ch = decodeClientHello(msg.body);
+    } catch (e) {
+      throw asDecodeError(e, 'ClientHello');
+    }
+    const o = this.#o;
+    const crypto = o.crypto;
+    // DTLS versions count down: 0xfefd (1.2) < 0xfeff (1.0).
+    if (ch.version > ProtocolVersion.DTLS1_2) {
+      throw new DtlsError('protocol_version', `client offers only 0x${ch.version.toString(16)}; DTLS 1.2 is required`);
+    }
+    if (o.requireCookie) {
+      const expected = computeCookie(crypto, this.#cookieSecret, '', ch.random);
+      if (!ch.cookie.length || !equalBytes(ch.cookie, expected)) {
+        const hvr = { msgType: HandshakeType.hello_verify_request, messageSeq: msg.messageSeq, body: encodeHelloVerifyRequest({ version: ProtocolVersion.DTLS1_0, cookie: expected }) };
+        this.#host.sendFlight([{ kind: 'handshake', epoch: 0, message: hvr }], 2, 'once');
+        return;
+      }
+    }
+    // RFC 6347 4.2.2: our message_seq follows the ClientHello we answer.
+    this.#sendSeq = msg.messageSeq;
+    if (!ch.compressionMethods.includes(0)) throw new DtlsError('illegal_parameter', 'client does not offer null compression');
+    const cert = o.certificate;
+    if (!cert) throw new DtlsError('internal_error', 'server has no certificate');
+
+    const suiteId = o.cipherSuites.find((s) => ch.cipherSuites.includes(s));
+    if (suiteId === undefined) throw new DtlsError('handshake_failure', 'no cipher suite in common');
+    const suite = suiteById(suiteId)!;
+
+    const ext = (type: number) => findExtension(ch.extensions, type);
+    const decodeExt = <T>(type: number, name: string, f: (d: Uint8Array) => T): T | undefined => {
+      const e = ext(type);
+      if (!e) return undefined;
+      try {
+        return f(e.data);
+      } catch (err) {
+        throw asDecodeError(err, name);
+      }
+    };
+    const clientGroups = decodeExt(ExtensionType.supported_groups, 'supported_groups', decodeSupportedGroups);
+    // RFC 8422 4: without the extension, assume the client takes secp256r1.
+    const groupCodes = clientGroups ?? [groupCode('secp256r1')];
+    const group = o.groups.find((g) => groupCodes.includes(groupCode(g)));
+    if (!group) throw new DtlsError('handshake_failure', 'no key exchange group in common');
+    const formats = decodeExt(ExtensionType.ec_point_formats, 'ec_point_formats', decodeEcPointFormats);
+    if (formats && !formats.includes(0)) throw new DtlsError('illegal_parameter', 'client does not accept uncompressed points');
+    const schemes = decodeExt(ExtensionType.signature_algorithms, 'signature_algorithms', decodeSignatureAlgorithms);
+    const scheme = chooseSignatureScheme(cert.curve, schemes);
+
+    const clientEms = ext(ExtensionType.extended_master_secret) !== undefined;
+    const ems = clientEms && o.extendedMasterSecret !== false;
+    if (!ems && o.extendedMasterSecret === 'require') {
+      throw new DtlsError('handshake_failure', 'client does not offer extended_master_secret (RFC 7627), which is required');
+    }
+    const reneg = decodeExt(ExtensionType.renegotiation_info, 'renegotiation_info', decodeRenegotiationInfo);
+    if (reneg && reneg.length) throw new DtlsError('handshake_failure', 'non-empty renegotiation_info on an initial handshake (RFC 5746 3.6)');
+    const secureReneg = reneg !== undefined || ch.cipherSuites.includes(TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+
+    const srtp = decodeExt(ExtensionType.use_srtp, 'use_srtp', decodeUseSrtp);
+    const srtpProfile = srtp ? o.srtpProfiles.find((p) => srtp.profiles.includes(p)) : undefined;
+    let alpn: string | undefined;
+    const clientAlpn = decodeExt(ExtensionType.alpn, 'alpn', decodeAlpn);
+    if (clientAlpn && o.alpn.length) {
+      alpn = o.alpn.find((p) => clientAlpn.includes(p));
+      if (alpn === undefined) throw new DtlsError('no_application_protocol', 'no ALPN protocol in common (RFC 7301 3.2)');
+    }
+    const serverName = decodeExt(ExtensionType.server_name, 'server_name', decodeServerName);
+
+    const serverRandom = crypto.random(32);
+    this.#neg = { suite, group, clientRandom: ch.random.slice(), serverRandom, ems, srtpProfile, alpn, serverName };
+    this.#transcript = new Transcript();
+    this.#transcript.add(msg);
+
+    const exts: Extension[] = [];
+    if (secureReneg) exts.push({ type: ExtensionType.renegotiation_info, data: encodeRenegotiationInfo(new Uint8Array(0)) });
+    if (ems) exts.push({ type: ExtensionType.extended_master_secret, data: new Uint8Array(0) });
+    if (formats) exts.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([0]) });
+    if (srtpProfile !== undefined) exts.push({ type: ExtensionType.use_srtp, data: encodeUseSrtp({ profiles: [srtpProfile], mki: new Uint8Array(0) }) });
+    if (alpn !== undefined) exts.push({ type: ExtensionType.alpn, data: encodeAlpn([alpn]) });
+
+    const items: FlightItem[] = [];
+    const add = (msgType: number, body: Uint8Array) => {
+      const m = { msgType, messageSeq: this.#sendSeq++, body };
+      this.#transcript.add(m);
+      items.push({ kind: 'handshake', epoch: 0, message: m });
+    };
+    add(
+      HandshakeType.server_hello,
+      encodeServerHello({
+        version: ProtocolVersion.DTLS1_2,
+        random: serverRandom,
+        sessionId: new Uint8Array(0),
+        cipherSuite: suiteId,
+        compressionMethod: 0,
+        extensions: exts,
+      }),
+    );
+    add(HandshakeType.certificate, encodeCertificate({ certificates: cert.chain }));
+    this.#share = crypto.generateKeyShare(group);
+    const namedGroup = groupCode(group);
+    const signed = concat(ch.random, serverRandom, encodeEcdheParams(namedGroup, this.#share.publicKey));
+    const signature = crypto.ecdsaSign(cert.curve, schemeHash(scheme)!, cert.privateKey, signed);
+    add(
+      HandshakeType.server_key_exchange,
+      encodeServerKeyExchange({ curveType: 3, namedGroup, publicKey: this.#share.publicKey, signatureScheme: scheme, signature }),
+    );
+    if (o.requestClientCertificate) {
+      add(
+        HandshakeType.certificate_request,
+        encodeCertificateRequest({ certificateTypes: [ECDSA_SIGN], signatureSchemes: [...SUPPORTED_SIGNATURE_SCHEMES], authorities: [] }),
+      );
+    }
+    add(HandshakeType.server_hello_done, new Uint8Array(0));
+    this.#state = o.requestClientCertificate ? 'wait_client_certificate' : 'wait_client_key_exchange';
+    this.#host.sendFlight(items, 4, 'retransmit');
+  }
+
+  #onCertificate(now: number, msg: HandshakeMessage): void {
+    let chain: Uint8Array[];
+    try {
+      chain = decodeCertificate(msg.body).certificates.map((c) => c.slice());
+    } catch (e) {
+      throw asDecodeError(e, 'Certificate');
+    }
+    if (chain.length === 0) {
+      if (this.#o.requestClientCertificate === 'require') throw new DtlsError('handshake_failure', 'client sent no certificate, and one is required');
+    } else {
+      this.#peer = verifyPeer(chain, this.#o, now, 'server');
+      this.#peerChain = chain;
+    }
+    this.#transcript.add(msg);
+    this.#state = 'wait_client_key_exchange';
+  }
+
+  #onClientKeyExchange(msg: HandshakeMessage): void {
+    let cke;
+    try {
+      cke = decodeClientKeyExchange(msg.body);
+    } catch (e) {
+      throw asDecodeError(e, 'ClientKeyExchange');
+    }
+    const neg = this.#neg!;
+    const crypto = this.#o.crypto;
+    const pms = crypto.ecdh(neg.group, this.#share!.privateKey, cke.publicKey);
+    this.#share!.privateKey.fill(0);
+    this.#transcript.add(msg);
+    const h = neg.suite.prfHash;
+    this.#master = neg.ems
+      ? computeExtendedMasterSecret(crypto, h, pms, this.#transcript.hash(crypto, h))
+      : computeMasterSecret(crypto, h, pms, neg.clientRandom, neg.serverRandom);
+    pms.fill(0);
+    const keys = deriveKeys(crypto, neg.suite, this.#master, neg.clientRandom, neg.serverRandom);
+    this.#readProtection = new RecordProtection(crypto, neg.suite, keys.clientWriteKey, keys.clientWriteIv);
+    this.#writeProtection = new RecordProtection(crypto, neg.suite, keys.serverWriteKey, keys.serverWriteIv);
+    this.#state = this.#peerChain.length ? 'wait_certificate_verify' : 'wait_ccs';
+  }
+
+  #onCertificateVerify(msg: HandshakeMessage): void {
+    let cv;
+    try {
+      cv = decodeCertificateVerify(msg.body);
+    } catch (e) {
+      throw asDecodeError(e, 'CertificateVerify');
+    }
+    const key = this.#peer?.leaf?.publicKey;
+    if (!key || key.type !== 'ec') throw new DtlsError('unsupported_certificate', 'client certificate has no ECDSA P-256/P-384 key');
+    const hash = schemeHash(cv.signatureScheme);
+    if (!hash || !SUPPORTED_SIGNATURE_SCHEMES.includes(cv.signatureScheme)) {
+      throw new DtlsError('illegal_parameter', `CertificateVerify with scheme 0x${cv.signatureScheme.toString(16)} we did not offer`);
+    }
+    if (!this.#o.crypto.ecdsaVerify(key.curve, hash, key.point, this.#transcript.bytes(), cv.signature)) {
+      throw new DtlsError('decrypt_error', 'CertificateVerify signature does not verify');
+    }
+    this.#transcript.add(msg);
+    this.#state = 'wait_ccs';
+  }
+
+  #onFinished(msg: HandshakeMessage): void {
+    const neg = this.#neg!;
+    const crypto = this.#o.crypto;
+    const h = neg.suite.prfHash;
+    let fin;
+    try {
+      fin = decodeFinished(msg.body);
+    } catch (e) {
+      throw asDecodeError(e, 'Finished');
+    }
+    const expected = computeVerifyData(crypto, h, this.#master!, 'client finished', this.#transcript.hash(crypto, h));
+    if (!equalBytes(expected, fin.verifyData)) throw new DtlsError('decrypt_error', 'client Finished does not verify');
+    this.#transcript.add(msg);
+    const verifyData = computeVerifyData(crypto, h, this.#master!, 'server finished', this.#transcript.hash(crypto, h));
+    const ours = { msgType: HandshakeType.finished, messageSeq: this.#sendSeq++, body: encodeFinished({ verifyData }) };
+    this.#host.installWrite(1, this.#writeProtection!);
+    this.#host.sendFlight([{ kind: 'ccs', epoch: 0 }, { kind: 'handshake', epoch: 1, message: ours }], 6, 'final');
+    this.#state = 'done';
+    this.#host.complete({
+      suite: neg.suite,
+      masterSecret: this.#master!,
+      clientRandom: neg.clientRandom,
+      serverRandom: neg.serverRandom,
+      info: {
+        version: 'DTLS 1.2',
+        cipherSuite: neg.suite.name,
+        cipherSuiteId: neg.suite.id,
+        group: neg.group,
+        peerCertificates: this.#peerChain,
+        peerFingerprint: this.#peer?.fingerprint,
+        srtpProfile: neg.srtpProfile === undefined ? undefined : srtpProfileName(neg.srtpProfile),
+        srtpProfileId: neg.srtpProfile,
+        alpn: neg.alpn,
+        serverName: neg.serverName,
+        extendedMasterSecret: neg.ems,
+        resumed: false,
+      },
+    });
+  }
+}

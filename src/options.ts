@@ -1,0 +1,176 @@
+// Options: one plain object shared by DtlsStream, connect() and listen().
+// resolveOptions() validates at the public edge (TypeError/RangeError for
+// misuse) and fills in defaults; the core only ever sees ResolvedOptions.
+import type { CryptoProvider, GroupName } from './crypto/provider.ts';
+import type { CertificateKeyPair } from './x509/types.ts';
+import type { Clock } from './stream/clock.ts';
+
+export type Role = 'client' | 'server';
+
+/** What the verify callback is given. */
+export interface PeerCertificateInfo {
+  /** DER certificates, leaf first, as the peer sent them. */
+  chain: Uint8Array[];
+  /** SDP-style fingerprint of the leaf, e.g. "sha-256 AB:CD:..". */
+  fingerprint: string;
+}
+
+export type VerifyOption =
+  | 'insecure'
+  | { fingerprints: string[] }
+  | { ca: (string | Uint8Array)[]; serverName?: string }
+  | ((peer: PeerCertificateInfo) => boolean | void);
+
+export interface DtlsOptions {
+  role?: Role;
+  /** From generateCertificate(), or PEM text { cert, key }. */
+  certificate?: CertificateKeyPair | { cert: string; key: string };
+  verify?: VerifyOption;
+  /** IANA names, OpenSSL names or numeric ids, in preference order. */
+  cipherSuites?: (string | number)[];
+  groups?: (GroupName | 'X25519' | 'P-256' | 'P-384')[];
+  /** Largest datagram (UDP payload) we send. Default 1200. */
+  mtu?: number;
+  /** Names: SRTP_AES128_CM_SHA1_80, SRTP_AES128_CM_SHA1_32, SRTP_AEAD_AES_128_GCM, SRTP_AEAD_AES_256_GCM. */
+  srtpProfiles?: string[];
+  alpn?: string[];
+  /** Client: SNI to send (and to check the certificate against with { ca }). */
+  serverName?: string;
+  /** Server: send a HelloVerifyRequest before keeping state (RFC 6347 4.2.1). */
+  requireCookie?: boolean;
+  /** Server: ask for a client certificate; 'require' fails the handshake without one. */
+  requestClientCertificate?: boolean | 'require';
+  /** RFC 7627: 'require' refuses peers without it; false does not offer it. Default true. */
+  extendedMasterSecret?: boolean | 'require';
+  /** Retransmission timer in ms (RFC 6347 4.2.4.1). Defaults: initial 1000... */
+  retransmit?: { initial?: number; max?: number };
+  /** Give up the handshake after this many ms. Default 60000. */
+  handshakeTimeout?: number;
+  clock?: Clock;
+  crypto?: CryptoProvider;
+}
+
+export interface ResolvedOptions {
+  role: Role;
+  certificate: CertificateKeyPair | undefined;
+  verify: VerifyOption | undefined;
+  cipherSuites: number[];
+  groups: GroupName[];
+  mtu: number;
+  srtpProfiles: number[];
+  alpn: string[];
+  serverName: string | undefined;
+  requireCookie: boolean;
+  requestClientCertificate: boolean | 'require';
+  extendedMasterSecret: boolean | 'require';
+  retransmit: { initial: number; max: number };
+  handshakeTimeout: number;
+  crypto: CryptoProvider;
+}
+
+import { nobleProvider } from './crypto/noble.ts';
+import { DEFAULT_CIPHER_SUITES, suiteById, suiteByName } from './crypto/suites.ts';
+import { SrtpProfile } from './wire/types.ts';
+import { generateCertificate } from './x509/generate.ts';
+import { loadCertificate } from './x509/load.ts';
+
+const groupAliases: Record<string, GroupName> = {
+  x25519: 'x25519',
+  secp256r1: 'secp256r1',
+  'p-256': 'secp256r1',
+  p256: 'secp256r1',
+  prime256v1: 'secp256r1',
+  secp384r1: 'secp384r1',
+  'p-384': 'secp384r1',
+  p384: 'secp384r1',
+};
+
+export function parseGroup(name: string): GroupName {
+  const g = groupAliases[name.trim().toLowerCase()];
+  if (!g) throw new TypeError(`unknown group "${name}" (supported: x25519, P-256, P-384)`);
+  return g;
+}
+
+const srtpAliases: Record<string, number> = {
+  ...SrtpProfile,
+  // GnuTLS and RFC 5764's registry spell the HMAC out.
+  SRTP_AES128_CM_HMAC_SHA1_80: SrtpProfile.SRTP_AES128_CM_SHA1_80,
+  SRTP_AES128_CM_HMAC_SHA1_32: SrtpProfile.SRTP_AES128_CM_SHA1_32,
+};
+
+export function parseSrtpProfile(name: string): number {
+  const id = srtpAliases[name.trim().toUpperCase()];
+  if (id === undefined) throw new TypeError(`unknown SRTP profile "${name}" (supported: ${Object.keys(SrtpProfile).join(', ')})`);
+  return id;
+}
+
+export const DEFAULTS = {
+  mtu: 1200,
+  retransmit: { initial: 1000, max: 60000 },
+  handshakeTimeout: 30000,
+  groups: ['x25519', 'secp256r1', 'secp384r1'] as GroupName[],
+};
+
+/** Validates user options (TypeError/RangeError on misuse) and fills defaults. */
+export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
+  if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
+  const role = o.role ?? 'client';
+  if (role !== 'client' && role !== 'server') throw new TypeError(`role must be 'client' or 'server', not ${String(role)}`);
+  const crypto = o.crypto ?? nobleProvider;
+
+  const cipherSuites = (o.cipherSuites ?? DEFAULT_CIPHER_SUITES).map((s) => {
+    const suite = typeof s === 'number' ? suiteById(s) : suiteByName(s);
+    if (!suite) throw new TypeError(`unsupported cipher suite ${String(s)}`);
+    return suite.id;
+  });
+  if (!cipherSuites.length) throw new RangeError('cipherSuites is empty');
+  const groups = (o.groups ?? DEFAULTS.groups).map((g) => parseGroup(g));
+  if (!groups.length) throw new RangeError('groups is empty');
+
+  const mtu = o.mtu ?? DEFAULTS.mtu;
+  if (!Number.isInteger(mtu) || mtu < 128 || mtu > 65507) throw new RangeError(`mtu must be an integer in 128..65507, not ${mtu}`);
+
+  let certificate: CertificateKeyPair | undefined;
+  if (o.certificate) {
+    const c = o.certificate;
+    certificate = 'cert' in c ? loadCertificate(c.cert, c.key, crypto) : c;
+  } else if (role === 'server') {
+    certificate = generateCertificate({ provider: crypto });
+  }
+
+  const requestClientCertificate = o.requestClientCertificate ?? false;
+  const verify = o.verify;
+  if (role === 'client' && verify === undefined) {
+    throw new TypeError("a client needs options.verify: { fingerprints }, { ca }, a callback, or 'insecure'");
+  }
+  if (role === 'server' && requestClientCertificate && verify === undefined) {
+    throw new TypeError("requestClientCertificate needs options.verify: { fingerprints }, { ca }, a callback, or 'insecure'");
+  }
+
+  const initial = o.retransmit?.initial ?? DEFAULTS.retransmit.initial;
+  const max = o.retransmit?.max ?? Math.max(DEFAULTS.retransmit.max, initial);
+  if (!(initial > 0) || !(max >= initial)) throw new RangeError('retransmit needs 0 < initial <= max');
+  const handshakeTimeout = o.handshakeTimeout ?? DEFAULTS.handshakeTimeout;
+  if (!(handshakeTimeout > 0)) throw new RangeError('handshakeTimeout must be positive');
+
+  const alpn = o.alpn ?? [];
+  for (const p of alpn) if (typeof p !== 'string' || !p.length || p.length > 255) throw new TypeError(`bad ALPN protocol name ${String(p)}`);
+
+  return {
+    role,
+    certificate,
+    verify,
+    cipherSuites,
+    groups,
+    mtu,
+    srtpProfiles: (o.srtpProfiles ?? []).map(parseSrtpProfile),
+    alpn,
+    serverName: o.serverName,
+    requireCookie: o.requireCookie ?? false,
+    requestClientCertificate,
+    extendedMasterSecret: o.extendedMasterSecret ?? true,
+    retransmit: { initial, max },
+    handshakeTimeout,
+    crypto,
+  };
+}

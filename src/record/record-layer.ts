@@ -1,0 +1,176 @@
+// The DTLS 1.2 record layer (RFC 6347 4.1): epochs, 48-bit sequence numbers,
+// the replay window, protection, and a bounded buffer for records of the next
+// epoch that arrive before the ChangeCipherSpec that opens it (reordering).
+// Records that fail any check are dropped and counted, never fatal (4.1.2.7).
+import { ContentType, ProtocolVersion, type DtlsRecord } from '../wire/types.ts';
+import { decodeRecords, encodeRecord } from '../wire/record.ts';
+import { ReplayWindow } from './replay-window.ts';
+import type { RecordProtection } from './protection.ts';
+import type { DropReason } from '../connection-types.ts';
+import { DtlsError } from '../errors.ts';
+
+export interface PlainRecord {
+  contentType: number;
+  epoch: number;
+  sequenceNumber: number;
+  payload: Uint8Array;
+}
+
+interface ReadEpoch {
+  protection: RecordProtection | null;
+  replay: ReplayWindow;
+}
+interface WriteEpoch {
+  protection: RecordProtection | null;
+  nextSeq: number;
+}
+
+const MAX_SEQ = 2 ** 48 - 1;
+const MAX_BUFFERED_RECORDS = 32;
+const MAX_BUFFERED_BYTES = 64 * 1024;
+
+export class RecordLayer {
+  readonly #read = new Map<number, ReadEpoch>([[0, { protection: null, replay: new ReplayWindow() }]]);
+  readonly #write = new Map<number, WriteEpoch>([[0, { protection: null, nextSeq: 0 }]]);
+  #readEpoch = 0;
+  #writeEpoch = 0;
+  #pending: DtlsRecord[] = [];
+  #pendingBytes = 0;
+  #version: number = ProtocolVersion.DTLS1_2;
+  readonly #drop: (reason: DropReason) => void;
+
+  constructor(drop: (reason: DropReason) => void) {
+    this.#drop = drop;
+  }
+
+  get readEpoch(): number {
+    return this.#readEpoch;
+  }
+  get writeEpoch(): number {
+    return this.#writeEpoch;
+  }
+  /** Record version for what we send (DTLS 1.0's value is allowed for the first ClientHello). */
+  set version(v: number) {
+    this.#version = v;
+  }
+
+  /** Splits and opens a datagram: what authenticated, in order. */
+  open(datagram: Uint8Array): PlainRecord[] {
+    const { records, malformed } = decodeRecords(datagram);
+    if (malformed) this.#drop('malformed');
+    const out: PlainRecord[] = [];
+    for (const r of records) {
+      const p = this.#openRecord(r, true);
+      if (p) out.push(p);
+    }
+    return out;
+  }
+
+  #openRecord(r: DtlsRecord, mayBuffer: boolean): PlainRecord | undefined {
+    if (r.version !== ProtocolVersion.DTLS1_2 && r.version !== ProtocolVersion.DTLS1_0) {
+      this.#drop('bad_version');
+      return undefined;
+    }
+    const ep = this.#read.get(r.epoch);
+    if (!ep) {
+      if (mayBuffer && r.epoch === this.#readEpoch + 1) {
+        if (this.#pending.length >= MAX_BUFFERED_RECORDS || this.#pendingBytes + r.fragment.length > MAX_BUFFERED_BYTES) {
+          this.#drop('future_epoch_overflow');
+        } else {
+          // Copy: the datagram buffer belongs to the caller.
+          this.#pending.push({ ...r, fragment: r.fragment.slice() });
+          this.#pendingBytes += r.fragment.length;
+        }
+      } else {
+        this.#drop(r.epoch < this.#readEpoch ? 'stale_epoch' : 'future_epoch_overflow');
+      }
+      return undefined;
+    }
+    if (ep.replay.isReplay(r.sequenceNumber)) {
+      this.#drop('replay');
+      return undefined;
+    }
+    let payload: Uint8Array | null = r.fragment;
+    if (ep.protection) {
+      payload = ep.protection.open(r.epoch, r.sequenceNumber, r.contentType, r.version, r.fragment);
+      if (!payload) {
+        this.#drop('auth_failed');
+        return undefined;
+      }
+    }
+    if (payload.length > 16384) {
+      this.#drop('malformed');
+      return undefined;
+    }
+    ep.replay.mark(r.sequenceNumber);
+    return { contentType: r.contentType, epoch: r.epoch, sequenceNumber: r.sequenceNumber, payload };
+  }
+
+  /**
+   * Opens the next read epoch (on ChangeCipherSpec, RFC 6347 4.1) and returns
+   * records of that epoch that arrived early, now opened.
+   */
+  installRead(epoch: number, protection: RecordProtection): PlainRecord[] {
+    this.#read.set(epoch, { protection, replay: new ReplayWindow() });
+    this.#readEpoch = epoch;
+    // Keep the previous epoch readable: the peer may retransmit its flight
+    // in the old epoch after we have moved on (RFC 6347 4.2.4). Older go.
+    for (const e of this.#read.keys()) if (e < epoch - 1) this.#read.delete(e);
+    const early = this.#pending.filter((r) => r.epoch === epoch);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    const out: PlainRecord[] = [];
+    for (const r of early) {
+      const p = this.#openRecord(r, false);
+      if (p) out.push(p);
+    }
+    return out;
+  }
+
+  installWrite(epoch: number, protection: RecordProtection): void {
+    this.#write.set(epoch, { protection, nextSeq: 0 });
+    this.#writeEpoch = epoch;
+  }
+
+  /** Bytes a record adds around its payload in this epoch. */
+  overhead(epoch: number): number {
+    return 13 + (this.#write.get(epoch)?.protection?.overhead ?? 0);
+  }
+
+  /** One protected record, ready to pack into a datagram. */
+  seal(contentType: number, payload: Uint8Array, epoch = this.#writeEpoch): Uint8Array {
+    const ep = this.#write.get(epoch);
+    if (!ep) throw new DtlsError('internal_error', `no write state for epoch ${epoch}`);
+    if (ep.nextSeq > MAX_SEQ) throw new DtlsError('internal_error', 'sequence number space exhausted');
+    const seq = ep.nextSeq++;
+    const version = epoch === 0 && contentType === ContentType.handshake ? this.#version : ProtocolVersion.DTLS1_2;
+    const fragment = ep.protection ? ep.protection.seal(epoch, seq, contentType, version, payload) : payload;
+    return encodeRecord({ contentType, version, epoch, sequenceNumber: seq, fragment });
+  }
+}
+
+/** Packs records into datagrams of at most `mtu` bytes, in order. */
+export function packRecords(records: Uint8Array[], mtu: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let batch: Uint8Array[] = [];
+  let size = 0;
+  const flush = () => {
+    if (!batch.length) return;
+    const d = new Uint8Array(size);
+    let o = 0;
+    for (const r of batch) {
+      d.set(r, o);
+      o += r.length;
+    }
+    out.push(d);
+    batch = [];
+    size = 0;
+  };
+  for (const r of records) {
+    if (size + r.length > mtu) flush();
+    batch.push(r);
+    size += r.length;
+  }
+  flush();
+  return out;
+}

@@ -1,0 +1,25 @@
+// Typed events of a DtlsStream: one Event subclass whose `detail` is the
+// core's ConnectionEvent payload (without its `type`, which is the event name).
+import type { ConnectionEvent } from '../connection-types.ts';
+
+export type DtlsEventType = ConnectionEvent['type'];
+
+/** The payload of one event type, e.g. DtlsEventDetail<'alert'> = { level, description, name, fromPeer }. */
+export type DtlsEventDetail<K extends DtlsEventType> = Omit<Extract<ConnectionEvent, { type: K }>, 'type'>;
+
+export class DtlsEvent<K extends DtlsEventType = DtlsEventType> extends Event {
+  readonly detail: DtlsEventDetail<K>;
+
+  constructor(type: K, detail: DtlsEventDetail<K>) {
+    super(type);
+    this.detail = detail;
+  }
+}
+
+/** Event name to event object, for addEventListener overloads. */
+export type DtlsEventMap = { [K in DtlsEventType]: DtlsEvent<K> };
+
+export function toDtlsEvent(event: ConnectionEvent): DtlsEvent {
+  const { type, ...detail } = event;
+  return new DtlsEvent(type, detail as DtlsEventDetail<typeof type>);
+}

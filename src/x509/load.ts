@@ -1,0 +1,44 @@
+// A certificate chain and its private key from PEM text, checked to belong
+// together. Problems here are configuration errors, so they are TypeErrors.
+import { nobleProvider } from '../crypto/noble.ts';
+import type { CryptoProvider } from '../crypto/provider.ts';
+import { equalBytes } from '../wire/codec.ts';
+import { fingerprint } from './fingerprint.ts';
+import { decodePrivateKeyPem } from './keys.ts';
+import { parseCertificate } from './parse.ts';
+import { decodePem } from './pem.ts';
+import type { CertificateKeyPair } from './types.ts';
+
+/** Chain from every CERTIFICATE block in `certPem` (leaf first) with the key in `keyPem`. */
+export function loadCertificate(certPem: string, keyPem: string, provider: CryptoProvider = nobleProvider): CertificateKeyPair {
+  let blocks;
+  try {
+    blocks = decodePem(certPem);
+  } catch (e) {
+    throw new TypeError(`certificate is not valid PEM: ${(e as Error).message}`, { cause: e });
+  }
+  const chain = blocks.filter((b) => b.label === 'CERTIFICATE').map((b) => b.der);
+  if (chain.length === 0) throw new TypeError('no CERTIFICATE block found in the certificate PEM');
+  const parsed = chain.map((der, i) => {
+    try {
+      return parseCertificate(der);
+    } catch (e) {
+      throw new TypeError(`certificate ${i} in the PEM: ${(e as Error).message}`, { cause: e });
+    }
+  });
+  const { curve, privateKey } = decodePrivateKeyPem(keyPem);
+  const pub = parsed[0]!.publicKey;
+  if (pub.type !== 'ec') throw new TypeError(`the leaf certificate has a ${pub.type} public key; only ECDSA P-256/P-384 is supported`);
+  if (pub.curve !== curve) throw new TypeError(`the private key is on ${curve} but the leaf certificate's key is on ${pub.curve}`);
+  if (!pointMatches(provider.ecdsaPublicKey(curve, privateKey), pub.point))
+    throw new TypeError('the private key does not match the leaf certificate');
+  return { chain, privateKey, curve, fingerprint: fingerprint(chain[0]!, 'sha-256', provider) };
+}
+
+/** Compares an uncompressed point with an uncompressed or compressed one (SEC1 2.3.3). */
+function pointMatches(uncompressed: Uint8Array, point: Uint8Array): boolean {
+  if (point[0] === 4) return equalBytes(uncompressed, point);
+  const n = (uncompressed.length - 1) / 2;
+  const parity = uncompressed[uncompressed.length - 1]! & 1;
+  return point[0] === 2 + parity && equalBytes(uncompressed.subarray(1, 1 + n), point.subarray(1));
+}

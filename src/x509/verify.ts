@@ -1,0 +1,167 @@
+// Certificate path validation (RFC 5280 6.1, simplified) and server identity
+// checks (RFC 6125). The peer's chain is leaf first, each certificate issued
+// by the next, ending at or just below a trust anchor. Anchors are trusted as
+// given: matched by subject and public key, and only their validity period and
+// pathLenConstraint are checked.
+import type { CryptoProvider, HashName } from '../crypto/provider.ts';
+import { DtlsError } from '../errors.ts';
+import { equalBytes } from '../wire/codec.ts';
+import { OID, parseCertificate, parseIp, type ParsedCertificateExt } from './parse.ts';
+
+export interface VerifyChainOptions {
+  /** DER trust anchor certificates. */
+  readonly anchors: readonly Uint8Array[];
+  /** Current time, ms since the epoch. */
+  readonly now: number;
+  /** Host name or IP literal the leaf must be valid for. */
+  readonly serverName?: string;
+  readonly provider: CryptoProvider;
+  /** When set, a leaf extKeyUsage must allow this purpose. */
+  readonly purpose?: 'server' | 'client';
+}
+
+const HASH_BY_SIG: Readonly<Record<string, HashName>> = {
+  [OID.ecdsaWithSha256]: 'sha256',
+  [OID.ecdsaWithSha384]: 'sha384',
+  [OID.ecdsaWithSha512]: 'sha512',
+};
+
+type Cert = ParsedCertificateExt;
+const label = (c: Cert, i: number | string): string => `certificate ${i}${c.subjectCommonName === undefined ? '' : ` (CN=${c.subjectCommonName})`}`;
+const bad = (msg: string): DtlsError => new DtlsError('bad_certificate', msg);
+
+/** Throws DtlsError (certificate_expired, unknown_ca, bad_certificate, unsupported_certificate) unless the chain is valid. */
+export function verifyChain(chain: readonly Uint8Array[], opts: VerifyChainOptions): void {
+  if (chain.length === 0) throw bad('empty certificate chain');
+  const certs = chain.map((der, i) => {
+    try {
+      return parseCertificate(der);
+    } catch (e) {
+      throw new DtlsError('bad_certificate', `certificate ${i}: ${(e as Error).message}`, { cause: e });
+    }
+  });
+  const anchors = opts.anchors.map((der, i) => {
+    try {
+      return parseCertificate(der);
+    } catch (e) {
+      throw new TypeError(`trust anchor ${i} is not a valid certificate: ${(e as Error).message}`, { cause: e });
+    }
+  });
+
+  // Build the path up the chain as sent (6.1.3 (a)(1) signatures, issuer names).
+  const isAnchor = (c: Cert): Cert | undefined =>
+    anchors.find((a) => equalBytes(a.subjectDer, c.subjectDer) && samePublicKey(a, c));
+  let anchor: Cert | undefined;
+  let below = 0; // path certificates strictly below the anchor
+  for (let i = 0; i < certs.length && !anchor; i++) {
+    const c = certs[i]!;
+    anchor = isAnchor(c);
+    if (anchor) break;
+    below = i + 1;
+    const candidates = anchors.filter((a) => equalBytes(a.subjectDer, c.issuerDer));
+    anchor = candidates.find((a) => signatureValid(c, a, opts.provider));
+    if (anchor) break;
+    const next = certs[i + 1];
+    if (!next || !equalBytes(next.subjectDer, c.issuerDer)) {
+      throw new DtlsError(
+        'unknown_ca',
+        candidates.length
+          ? `${label(c, i)} is not signed by the trust anchor with its issuer's name`
+          : next
+            ? `${label(c, i)} is not issued by the next certificate in the chain, and no trust anchor issued it`
+            : `no trust anchor issued ${label(c, i)}`,
+      );
+    }
+    if (!signatureValid(c, next, opts.provider)) throw bad(`${label(c, i)} has an invalid signature`);
+  }
+  if (!anchor) throw new DtlsError('unknown_ca', 'the chain does not reach a trust anchor');
+  const path = certs.slice(0, Math.max(below, 1));
+
+  // Validity periods (6.1.3 (a)(2)), the anchor's included.
+  const timed: [Cert, string][] = path.map((c, i) => [c, label(c, i)]);
+  if (below === path.length) timed.push([anchor, label(anchor, 'anchor')]);
+  for (const [c, name] of timed) {
+    if (opts.now < c.notBefore) throw new DtlsError('certificate_expired', `${name} is not valid until ${new Date(c.notBefore).toISOString()}`);
+    if (opts.now > c.notAfter) throw new DtlsError('certificate_expired', `${name} expired at ${new Date(c.notAfter).toISOString()}`);
+  }
+
+  // Unknown critical extensions (6.1.4 (o)) and CA constraints (6.1.4 (k)-(n)).
+  path.forEach((c, i) => {
+    if (c.unknownCriticalExtensions.length)
+      throw bad(`${label(c, i)} has unsupported critical extensions ${c.unknownCriticalExtensions.join(', ')}`);
+    if (i === 0) return;
+    if (!c.basicConstraints?.ca) throw bad(`${label(c, i)} issues certificates but is not a CA (basicConstraints cA missing)`);
+    if (c.keyUsage && !c.keyUsage.has('keyCertSign')) throw bad(`${label(c, i)} issues certificates but its keyUsage lacks keyCertSign`);
+  });
+  // pathLenConstraint limits the non-self-issued intermediates below a CA, the anchor's included.
+  const issuers: [Cert, number][] = path.map((c, i): [Cert, number] => [c, i]).slice(1);
+  if (below > 0) issuers.push([anchor, below]);
+  for (const [c, i] of issuers) {
+    const max = c.basicConstraints?.pathLen;
+    if (max === undefined) continue;
+    const count = path.slice(1, i).filter((x) => !equalBytes(x.issuerDer, x.subjectDer)).length;
+    if (count > max) throw bad(`${i === below ? 'the trust anchor' : label(c, i)} allows ${max} intermediates below it, found ${count}`);
+  }
+
+  // The leaf (RFC 5280 4.2.1.3, 4.2.1.12; RFC 6125 6).
+  const leaf = path[0]!;
+  if (leaf.keyUsage && !leaf.keyUsage.has('digitalSignature')) throw bad(`${label(leaf, 0)} keyUsage does not allow digitalSignature`);
+  if (opts.purpose && leaf.extKeyUsage) {
+    const want = opts.purpose === 'server' ? OID.serverAuth : OID.clientAuth;
+    if (!leaf.extKeyUsage.includes(want) && !leaf.extKeyUsage.includes(OID.anyExtendedKeyUsage))
+      throw new DtlsError('unsupported_certificate', `${label(leaf, 0)} extKeyUsage does not allow ${opts.purpose} authentication`);
+  }
+  if (opts.serverName !== undefined && !matchesName(leaf, opts.serverName)) {
+    const names = [...leaf.subjectAltNames.dns, ...leaf.subjectAltNames.ip];
+    const have = names.length ? `subjectAltName ${names.join(', ')}` : `CN ${leaf.subjectCommonName ?? '(none)'}`;
+    throw bad(`${label(leaf, 0)} is not valid for "${opts.serverName}" (${have})`);
+  }
+}
+
+function samePublicKey(a: Cert, b: Cert): boolean {
+  const x = a.publicKey, y = b.publicKey;
+  if (x.type === 'ec' && y.type === 'ec') return x.curve === y.curve && equalBytes(x.point, y.point);
+  if (x.type === 'ed25519' && y.type === 'ed25519') return equalBytes(x.key, y.key);
+  if (x.type === 'rsa' && y.type === 'rsa') return equalBytes(x.modulus, y.modulus) && equalBytes(x.exponent, y.exponent);
+  return false;
+}
+
+/** Whether `issuer`'s key signed `cert`; throws unsupported_certificate for algorithms we cannot check. */
+function signatureValid(cert: Cert, issuer: Cert, provider: CryptoProvider): boolean {
+  const alg = cert.signatureAlgorithm;
+  const hash = HASH_BY_SIG[alg.oid];
+  if (!hash) {
+    const name = alg.name ?? alg.oid;
+    const rsa = alg.oid.startsWith('1.2.840.113549.1.1.') ? ' (RSA is not supported yet)' : '';
+    throw new DtlsError('unsupported_certificate', `signature algorithm ${name} is not supported${rsa}; only ECDSA with SHA-256/384/512 on P-256/P-384`);
+  }
+  const key = issuer.publicKey;
+  if (key.type === 'unknown') throw new DtlsError('unsupported_certificate', `issuer public key algorithm ${key.oid} is not supported`);
+  if (key.type !== 'ec') throw bad(`${alg.name} signature but the issuer has a ${key.type} key`);
+  try {
+    return provider.ecdsaVerify(key.curve, hash, key.point, cert.tbs, cert.signature);
+  } catch {
+    return false;
+  }
+}
+
+function matchesName(leaf: Cert, serverName: string): boolean {
+  const { dns, ip } = leaf.subjectAltNames;
+  const addr = parseIp(serverName);
+  if (addr) return ip.some((t) => equalBytes(parseIp(t)!, addr));
+  const host = serverName.toLowerCase().replace(/\.$/, '');
+  if (host === '') return false;
+  if (dns.length || ip.length) return dns.some((p) => dnsMatches(p, host));
+  return leaf.subjectCommonName !== undefined && dnsMatches(leaf.subjectCommonName, host);
+}
+
+/** Exact match, or "*." + at least two labels matching exactly one left-most label (RFC 6125 6.4.3). */
+function dnsMatches(pattern: string, host: string): boolean {
+  const p = pattern.toLowerCase().replace(/\.$/, '');
+  if (!p.startsWith('*.')) return p === host;
+  const suffix = p.slice(1);
+  if (suffix.includes('*') || suffix.split('.').length < 3) return false;
+  if (!host.endsWith(suffix)) return false;
+  const first = host.slice(0, host.length - suffix.length);
+  return first.length > 0 && !first.includes('.');
+}

@@ -1,0 +1,18 @@
+// Builds in-memory client/server Connection pairs for tests of the core.
+import { Connection } from '../../src/connection.ts';
+import { resolveOptions, type DtlsOptions } from '../../src/options.ts';
+import { generateCertificate } from '../../src/x509/generate.ts';
+import type { CertificateKeyPair } from '../../src/x509/types.ts';
+
+let cached: { server: CertificateKeyPair; client: CertificateKeyPair } | undefined;
+export function certs() {
+  cached ??= { server: generateCertificate({ commonName: 'server' }), client: generateCertificate({ commonName: 'client' }) };
+  return cached;
+}
+
+export function makePair(client: DtlsOptions = {}, server: DtlsOptions = {}) {
+  const c = certs();
+  const cli = new Connection(resolveOptions({ role: 'client', verify: { fingerprints: [c.server.fingerprint] }, ...client }));
+  const srv = new Connection(resolveOptions({ role: 'server', certificate: c.server, ...server }));
+  return { client: cli, server: srv };
+}
