@@ -5,6 +5,11 @@ import { resolveOptions } from '../options.ts';
 import type { StreamDefaults } from './defaults.ts';
 
 export const defaultConnection: StreamDefaults = {
-  createConnection: (options) => new Connection(resolveOptions(options)),
-  createCookieGate: (options) => createCookieGate({ crypto: resolveOptions(options).crypto }),
+  prepare(options) {
+    const resolved = resolveOptions(options);
+    return {
+      createConnection: () => new Connection(resolved),
+      createCookieGate: () => createCookieGate({ crypto: resolved.crypto }),
+    };
+  },
 };

@@ -12,10 +12,15 @@ export interface CookieGateLike {
   ): { action: 'accept' } | { action: 'reply'; datagram: Uint8Array } | { action: 'drop' };
 }
 
+/** Options validated and resolved once (TypeError/RangeError on misuse); cheap to call repeatedly. */
+export interface PreparedOptions {
+  createConnection(): ConnectionLike;
+  createCookieGate(): CookieGateLike;
+}
+
 export interface StreamDefaults {
-  /** Validates the options (TypeError/RangeError) and builds a Connection. */
-  createConnection(options: DtlsOptions): ConnectionLike;
-  createCookieGate(options: DtlsOptions): CookieGateLike;
+  /** Resolving once matters: a server without a certificate gets one generated here, shared by every peer. */
+  prepare(options: DtlsOptions): PreparedOptions;
 }
 
 let installed: StreamDefaults | undefined;

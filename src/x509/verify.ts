@@ -27,7 +27,7 @@ const HASH_BY_SIG: Readonly<Record<string, HashName>> = {
 };
 
 type Cert = ParsedCertificateExt;
-const label = (c: Cert, i: number | string): string => `certificate ${i}${c.subjectCommonName === undefined ? '' : ` (CN=${c.subjectCommonName})`}`;
+const label = (c: Cert, i: number | string): string => `${typeof i === 'number' ? `certificate ${i}` : i}${c.subjectCommonName === undefined ? '' : ` (CN=${c.subjectCommonName})`}`;
 const bad = (msg: string): DtlsError => new DtlsError('bad_certificate', msg);
 
 /** Throws DtlsError (certificate_expired, unknown_ca, bad_certificate, unsupported_certificate) unless the chain is valid. */
@@ -79,7 +79,7 @@ export function verifyChain(chain: readonly Uint8Array[], opts: VerifyChainOptio
 
   // Validity periods (6.1.3 (a)(2)), the anchor's included.
   const timed: [Cert, string][] = path.map((c, i) => [c, label(c, i)]);
-  if (below === path.length) timed.push([anchor, label(anchor, 'anchor')]);
+  if (below === path.length) timed.push([anchor, label(anchor, 'trust anchor')]);
   for (const [c, name] of timed) {
     if (opts.now < c.notBefore) throw new DtlsError('certificate_expired', `${name} is not valid until ${new Date(c.notBefore).toISOString()}`);
     if (opts.now > c.notAfter) throw new DtlsError('certificate_expired', `${name} expired at ${new Date(c.notAfter).toISOString()}`);

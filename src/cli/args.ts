@@ -1,0 +1,271 @@
+// Command-line parsing for `dtls-stream`: a small hand-written parser with no
+// dependency. Every value is checked here, so a mistake is a usage error
+// (exit 2) before any socket is opened.
+import { suiteByName } from '../crypto/suites.ts';
+import { parseGroup, parseSrtpProfile } from '../options.ts';
+import { parseFingerprint } from '../x509/fingerprint.ts';
+
+/** A mistake on the command line: reported in one line, exit status 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface CliOptions {
+  cert: string | undefined;
+  key: string | undefined;
+  ca: string | undefined;
+  fingerprints: string[];
+  insecure: boolean;
+  ciphers: string[] | undefined;
+  groups: string[] | undefined;
+  mtu: number | undefined;
+  srtp: string[] | undefined;
+  alpn: string[] | undefined;
+  servername: string | undefined;
+  /** Server: undefined keeps listen()'s default (cookies on). */
+  cookie: boolean | undefined;
+  verifyClient: boolean;
+  export: { label: string; length: number } | undefined;
+  timeout: number | undefined;
+  /** Client: ms to wait for replies after EOF on stdin. */
+  linger: number;
+  echo: boolean;
+  once: boolean;
+}
+
+export type Command =
+  | { command: 'help' }
+  | { command: 'version' }
+  | { command: 'client'; target: HostPort; options: CliOptions }
+  | { command: 'server'; listen: HostPort; options: CliOptions };
+
+export const USAGE = `Usage:
+  dtls-stream client HOST:PORT [options]
+  dtls-stream server --listen HOST:PORT [--echo] [--once] [options]
+
+client: each line of stdin is sent as one record; each record received is
+printed as one line. At EOF it waits --linger ms for replies, sends
+close_notify and exits. server: prints each record received; --echo sends
+it back; --once exits after the first connection closes.
+HOST may be an IPv6 literal in brackets: [::1]:4433.
+
+Options:
+  --cert FILE             certificate chain (PEM); default: a fresh self-signed ECDSA P-256 one
+  --key FILE              private key of --cert (PEM)
+  --ca FILE               verify the peer's chain against these CA certificates (PEM)
+  --fingerprint FP        accept a peer certificate with this fingerprint, e.g. 'sha-256 AB:CD:..' (repeatable)
+  --insecure              accept any peer certificate
+  --cipher LIST           cipher suites, IANA or OpenSSL names, ':' or ',' separated
+  --groups LIST           key exchange groups: x25519, P-256, P-384
+  --mtu N                 largest datagram to send (default 1200)
+  --srtp PROFILES         offer/accept DTLS-SRTP profiles, e.g. SRTP_AES128_CM_SHA1_80
+  --alpn LIST             ALPN protocols, ':' or ',' separated
+  --servername NAME       client: SNI to send and check the certificate against (with --ca)
+  --cookie, --no-cookie   server: require a HelloVerifyRequest cookie (default on)
+  --verify-client         server: require a client certificate, checked with --ca/--fingerprint/--insecure
+  --export LABEL:LEN      print LEN bytes of exported keying material after the handshake
+  --timeout MS            handshake timeout (default 30000)
+  --linger MS             client: wait for replies after EOF on stdin (default 500)
+  --echo                  server: send each record back
+  --once                  server: exit after the first connection closes
+  -h, --help              show this help
+  --version               show the version
+
+A client needs --ca, --fingerprint or --insecure.
+Exit status: 0 on a clean close, 1 on a failure, 2 on a usage error.`;
+
+type Flag = 'insecure' | 'verifyClient' | 'echo' | 'once';
+const FLAGS: Record<string, [Flag | 'cookie', boolean]> = {
+  '--insecure': ['insecure', true],
+  '--verify-client': ['verifyClient', true],
+  '--echo': ['echo', true],
+  '--once': ['once', true],
+  '--cookie': ['cookie', true],
+  '--no-cookie': ['cookie', false],
+};
+const VALUED = new Set([
+  '--listen', '--cert', '--key', '--ca', '--fingerprint', '--cipher', '--groups', '--mtu', '--srtp', '--alpn',
+  '--servername', '--export', '--timeout', '--linger',
+]);
+const CLIENT_ONLY = new Set(['--servername', '--linger']);
+const SERVER_ONLY = new Set(['--listen', '--echo', '--once', '--cookie', '--no-cookie', '--verify-client']);
+
+/** "host:port", "[v6]:port"; port 0 is allowed when `allowZero` (listen on any free port). */
+export function parseHostPort(s: string, what: string, allowZero = false): HostPort {
+  const m = /^\[([0-9a-fA-F:.%\w]+)\]:(\d+)$/.exec(s) ?? /^([^:[\]\s]+):(\d+)$/.exec(s);
+  if (!m) throw new UsageError(`${what}: expected HOST:PORT or [IPv6]:PORT, got ${JSON.stringify(s)}`);
+  const port = Number(m[2]);
+  if (!Number.isInteger(port) || port > 65535 || (port === 0 && !allowZero)) {
+    throw new UsageError(`${what}: bad port ${JSON.stringify(m[2])}`);
+  }
+  return { host: m[1]!, port };
+}
+
+/** "host:port" for display, bracketing IPv6 literals. */
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function list(s: string, option: string): string[] {
+  const items = s.split(/[:,]/).map((x) => x.trim()).filter((x) => x.length > 0);
+  if (!items.length) throw new UsageError(`${option}: empty list`);
+  return items;
+}
+
+function integer(s: string, option: string, min: number, max: number): number {
+  const n = /^\d+$/.test(s) ? Number(s) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`${option}: expected an integer in ${min}..${max}, got ${JSON.stringify(s)}`);
+  }
+  return n;
+}
+
+/** Runs a validator from src/, turning its TypeError into a usage error. */
+function check<T>(option: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new UsageError(`${option}: ${(e as Error).message}`);
+  }
+}
+
+function defaults(): CliOptions {
+  return {
+    cert: undefined, key: undefined, ca: undefined, fingerprints: [], insecure: false, ciphers: undefined,
+    groups: undefined, mtu: undefined, srtp: undefined, alpn: undefined, servername: undefined, cookie: undefined,
+    verifyClient: false, export: undefined, timeout: undefined, linger: 500, echo: false, once: false,
+  };
+}
+
+/** Parses argv (without node and the script). Throws UsageError. */
+export function parseArgs(argv: readonly string[]): Command {
+  if (argv.includes('--help') || argv.includes('-h')) return { command: 'help' };
+  if (argv.includes('--version')) return { command: 'version' };
+  const [command, ...rest] = argv;
+  if (command === undefined) throw new UsageError('missing command: client or server');
+  if (command === 'help') return { command: 'help' };
+  if (command === 'version') return { command: 'version' };
+  if (command !== 'client' && command !== 'server') {
+    throw new UsageError(`unknown command ${JSON.stringify(command)}: expected client or server`);
+  }
+
+  const o = defaults();
+  const positional: string[] = [];
+  let listen: HostPort | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (arg === '--') {
+      positional.push(...rest.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const name = eq >= 0 ? arg.slice(0, eq) : arg;
+    if ((command === 'client' && SERVER_ONLY.has(name)) || (command === 'server' && CLIENT_ONLY.has(name))) {
+      throw new UsageError(`${name} is not an option of the ${command} command`);
+    }
+    const flag = FLAGS[name];
+    if (flag) {
+      if (eq >= 0) throw new UsageError(`${name} takes no value`);
+      const [key, value] = flag;
+      if (key === 'cookie') o.cookie = value;
+      else o[key] = value;
+      continue;
+    }
+    if (!VALUED.has(name)) throw new UsageError(`unknown option ${name}`);
+    let value: string;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else {
+      const next = rest[i + 1];
+      if (next === undefined || (next.startsWith('--') && next.length > 2)) throw new UsageError(`${name} needs a value`);
+      value = next;
+      i++;
+    }
+    switch (name) {
+      case '--listen':
+        listen = parseHostPort(value, name, true);
+        break;
+      case '--cert':
+        o.cert = value;
+        break;
+      case '--key':
+        o.key = value;
+        break;
+      case '--ca':
+        o.ca = value;
+        break;
+      case '--fingerprint':
+        check(name, () => parseFingerprint(value));
+        o.fingerprints.push(value.trim());
+        break;
+      case '--cipher':
+        o.ciphers = list(value, name).map((c) => {
+          const suite = suiteByName(c);
+          if (!suite) throw new UsageError(`${name}: unsupported cipher suite ${JSON.stringify(c)}`);
+          return suite.name;
+        });
+        break;
+      case '--groups':
+        o.groups = list(value, name).map((g) => check(name, () => parseGroup(g)));
+        break;
+      case '--mtu':
+        o.mtu = integer(value, name, 128, 65507);
+        break;
+      case '--srtp':
+        o.srtp = list(value, name).map((p) => (check(name, () => parseSrtpProfile(p)), p.toUpperCase()));
+        break;
+      case '--alpn':
+        o.alpn = list(value, name);
+        for (const p of o.alpn) if (p.length > 255) throw new UsageError(`${name}: protocol name longer than 255 bytes`);
+        break;
+      case '--servername':
+        if (!value) throw new UsageError(`${name} needs a value`);
+        o.servername = value;
+        break;
+      case '--export': {
+        const at = value.lastIndexOf(':');
+        const label = at > 0 ? value.slice(0, at) : '';
+        if (!label) throw new UsageError(`${name}: expected LABEL:LENGTH, got ${JSON.stringify(value)}`);
+        o.export = { label, length: integer(value.slice(at + 1), name, 1, 65535) };
+        break;
+      }
+      case '--timeout':
+        o.timeout = integer(value, name, 1, 2 ** 31 - 1);
+        break;
+      case '--linger':
+        o.linger = integer(value, name, 0, 2 ** 31 - 1);
+        break;
+    }
+  }
+
+  if ((o.cert === undefined) !== (o.key === undefined)) throw new UsageError('--cert and --key go together');
+  const ways = [o.insecure && '--insecure', o.ca !== undefined && '--ca', o.fingerprints.length > 0 && '--fingerprint'].filter(Boolean);
+  if (ways.length > 1) throw new UsageError(`use only one of ${ways.join(', ')}`);
+
+  if (command === 'client') {
+    if (positional.length !== 1) {
+      throw new UsageError(positional.length ? `unexpected argument ${JSON.stringify(positional[1])}` : 'client needs HOST:PORT');
+    }
+    const target = parseHostPort(positional[0]!, 'client');
+    if (!ways.length) throw new UsageError('a client needs --ca FILE, --fingerprint FP or --insecure to check the server');
+    return { command, target, options: o };
+  }
+  if (positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])}`);
+  if (!listen) throw new UsageError('server needs --listen HOST:PORT');
+  if (o.verifyClient && !ways.length) {
+    throw new UsageError('--verify-client needs --ca FILE, --fingerprint FP or --insecure to check the client');
+  }
+  if (!o.verifyClient && ways.length) throw new UsageError(`${ways[0]} on a server only applies with --verify-client`);
+  return { command, listen, options: o };
+}

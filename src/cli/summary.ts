@@ -1,0 +1,38 @@
+// What the CLI prints about a handshake (to stderr), and how it words failures.
+import type { HandshakeInfo } from '../connection-types.ts';
+import { alertName, DtlsError } from '../errors.ts';
+
+/** One line per negotiated item, e.g. "Cipher: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256". */
+export function summaryLines(info: HandshakeInfo): string[] {
+  const lines = [`Protocol: ${info.version}`, `Cipher: ${info.cipherSuite}`];
+  if (info.group !== undefined) lines.push(`Group: ${info.group}`);
+  lines.push(`Peer fingerprint: ${info.peerFingerprint ?? 'none (no certificate)'}`);
+  if (info.srtpProfile !== undefined) lines.push(`SRTP profile: ${info.srtpProfile}`);
+  if (info.alpn !== undefined) lines.push(`ALPN: ${info.alpn}`);
+  if (info.serverName !== undefined) lines.push(`Server name: ${info.serverName}`);
+  lines.push(`Extended master secret: ${info.extendedMasterSecret ? 'yes' : 'no'}`);
+  if (info.resumed) lines.push('Resumed: yes');
+  return lines;
+}
+
+/** Uppercase hex without separators, as OpenSSL prints keying material. */
+export function hexUpper(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0').toUpperCase()).join('');
+}
+
+/** A one-line reason for a failure: the DtlsError's message, plus the alert we sent. */
+export function describeError(e: unknown): string {
+  if (e instanceof DtlsError) {
+    const sent = e.alert !== undefined && !e.fromPeer && e.code !== 'peer_alert' ? ` (sent alert ${alertName(e.alert)})` : '';
+    return oneLine(`${e.message}${sent}`);
+  }
+  if (e instanceof Error) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return oneLine(code && !e.message.includes(code) ? `${code}: ${e.message}` : e.message);
+  }
+  return oneLine(String(e));
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}

@@ -1,0 +1,36 @@
+// connect(): wire a datagram duplex to a new DtlsStream and wait for the handshake.
+import type { ConnectionLike } from '../connection-types.ts';
+import type { DatagramDuplex } from '../adapters/types.ts';
+import type { DtlsOptions } from '../options.ts';
+import { getDefaults } from './defaults.ts';
+import { DtlsStream, trackFlush } from './dtls-stream.ts';
+
+/** Internal test hooks. */
+export interface ConnectHooks {
+  createConnection?: (options: DtlsOptions) => ConnectionLike;
+}
+
+/**
+ * Pipes duplex.readable → dtls.inbound.writable and dtls.outbound.readable →
+ * duplex.writable; resolves once the handshake completes. On failure the
+ * pipes are torn down (after the alert went out) and the DtlsError is thrown.
+ * The role defaults to 'client'.
+ */
+export async function connect(duplex: DatagramDuplex, options: DtlsOptions = {}, hooks: ConnectHooks = {}): Promise<DtlsStream> {
+  const create = hooks.createConnection ?? getDefaults().createConnection;
+  const conn = create({ ...options, role: options.role ?? 'client' });
+  const dtls = DtlsStream.fromConnection(conn, { clock: options.clock });
+  // Either pipe ending (transport closed, or a pipe that could not start) ends the connection.
+  const stop = (): void => void dtls.close();
+  duplex.readable.pipeTo(dtls.inbound.writable).then(stop, stop);
+  const out = dtls.outbound.readable.pipeTo(duplex.writable);
+  out.then(stop, stop);
+  trackFlush(dtls, out);
+  try {
+    await dtls.handshake;
+  } catch (e) {
+    await dtls.close();
+    throw e;
+  }
+  return dtls;
+}

@@ -1,0 +1,397 @@
+// One DTLS connection as Web Streams. This class drives a sans-IO ConnectionLike:
+// after every input (datagram, plaintext, timeout, close) it drains the core's
+// outputs into the streams and events, then arms one real timer at pollTimeout().
+//
+//   network ──► inbound.writable ──┐              ┌──► inbound.readable ──► app
+//                                  │  Connection  │
+//   network ◄── outbound.readable ◄┘              └─── outbound.writable ◄── app
+import type { ConnectionLike, ConnectionState, ConnectionStats, HandshakeInfo } from '../connection-types.ts';
+import { DtlsError } from '../errors.ts';
+import type { DtlsOptions } from '../options.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { getDefaults } from './defaults.ts';
+import { DtlsEvent, toDtlsEvent, type DtlsEventMap } from './events.ts';
+
+export interface DtlsStreamSetup {
+  clock?: Clock;
+  /** Plaintext messages inbound.readable queues before further ones are dropped. Default 64. */
+  inboundHighWaterMark?: number;
+  /** Datagrams outbound.readable queues before plaintext writers wait. Default 16. */
+  outboundHighWaterMark?: number;
+}
+
+export interface DtlsStreamStats extends ConnectionStats {
+  /** Plaintext messages dropped because inbound.readable was full (the app was not reading). */
+  inboundOverflow: number;
+}
+
+type Listener<E> = ((this: DtlsStream, event: E) => unknown) | { handleEvent(event: E): unknown } | null;
+type ListenerOptions = boolean | AddEventListenerOptions;
+
+const kFromConnection = Symbol('DtlsStream.fromConnection');
+const noop = (): void => {};
+const flushes = new WeakMap<DtlsStream, Promise<unknown>[]>();
+
+/** Internal: close() also waits for `done` (a pipe carrying outbound.readable to the socket). */
+export function trackFlush(stream: DtlsStream, done: Promise<unknown>): void {
+  const list = flushes.get(stream) ?? [];
+  list.push(done.then(noop, noop));
+  flushes.set(stream, list);
+}
+
+function highWaterMark(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer >= 1`);
+  return value;
+}
+
+function closedError(message = 'the DTLS connection is closed'): DtlsError {
+  return new DtlsError('closed', message);
+}
+
+export class DtlsStream extends EventTarget {
+  /** Ciphertext datagrams in (writable), plaintext messages out (readable). */
+  readonly inbound: { readonly writable: WritableStream<Uint8Array>; readonly readable: ReadableStream<Uint8Array> };
+  /** Plaintext in (writable), ciphertext datagrams out (readable). */
+  readonly outbound: { readonly writable: WritableStream<Uint8Array>; readonly readable: ReadableStream<Uint8Array> };
+  /** Resolves when the handshake completes; rejects with the DtlsError if it never does. */
+  readonly handshake: Promise<HandshakeInfo>;
+  /** Resolves when the connection closes; rejects with the DtlsError when it fails. */
+  readonly closed: Promise<void>;
+
+  readonly #conn: ConnectionLike;
+  readonly #clock: Clock;
+  #timer: unknown;
+  #timerAt: number | undefined;
+  #inRead!: ReadableStreamDefaultController<Uint8Array>;
+  #outRead!: ReadableStreamDefaultController<Uint8Array>;
+  #inWrite!: WritableStreamDefaultController;
+  #outWrite!: WritableStreamDefaultController;
+  #inOpen = true; // inbound.readable still takes messages
+  #outOpen = true; // outbound.readable still takes datagrams
+  #inWriteClosing = false;
+  #outWriteClosing = false;
+  #started = false;
+  #closing = false;
+  #finished = false;
+  #error: DtlsError | undefined;
+  #draining = false;
+  #dirty = false;
+  #handshakeSettled = false;
+  #closeDispatched = false;
+  #inboundOverflow = 0;
+  #wakeWriter: (() => void) | undefined;
+  #resolveHandshake!: (info: HandshakeInfo) => void;
+  #rejectHandshake!: (error: DtlsError) => void;
+  #resolveClosed!: () => void;
+  #rejectClosed!: (error: DtlsError) => void;
+
+  /** Wraps a connection (used by listen(), connect() and tests). */
+  static fromConnection(conn: ConnectionLike, setup: DtlsStreamSetup = {}): DtlsStream {
+    return new DtlsStream(kFromConnection, conn, setup);
+  }
+
+  constructor(options?: DtlsOptions);
+  /** @internal */
+  constructor(token: typeof kFromConnection, conn: ConnectionLike, setup: DtlsStreamSetup);
+  constructor(options: DtlsOptions | typeof kFromConnection = {}, conn?: ConnectionLike, setup: DtlsStreamSetup = {}) {
+    super();
+    if (options === kFromConnection) {
+      if (!conn) throw new TypeError('DtlsStream.fromConnection: a connection is required');
+      this.#conn = conn;
+    } else {
+      this.#conn = getDefaults().prepare(options).createConnection();
+      setup = { clock: options.clock };
+    }
+    this.#clock = setup.clock ?? systemClock;
+    const inHwm = highWaterMark(setup.inboundHighWaterMark, 64, 'inboundHighWaterMark');
+    const outHwm = highWaterMark(setup.outboundHighWaterMark, 16, 'outboundHighWaterMark');
+
+    this.handshake = new Promise<HandshakeInfo>((resolve, reject) => {
+      this.#resolveHandshake = resolve;
+      this.#rejectHandshake = reject;
+    });
+    this.closed = new Promise<void>((resolve, reject) => {
+      this.#resolveClosed = resolve;
+      this.#rejectClosed = reject;
+    });
+    // Unobserved failures must never crash the process.
+    this.handshake.catch(noop);
+    this.closed.catch(noop);
+
+    this.inbound = {
+      writable: new WritableStream<Uint8Array>({
+        start: (c) => void (this.#inWrite = c),
+        write: (datagram) => this.#receive(datagram),
+        // The transport stopped delivering: close the connection.
+        close: () => this.#endWritable('in'),
+        abort: () => this.#endWritable('in'),
+      }),
+      readable: new ReadableStream<Uint8Array>(
+        {
+          start: (c) => void (this.#inRead = c),
+          // The app stopped reading: later plaintext is discarded.
+          cancel: () => void (this.#inOpen = false),
+        },
+        { highWaterMark: inHwm },
+      ),
+    };
+    this.outbound = {
+      writable: new WritableStream<Uint8Array>({
+        start: (c) => void (this.#outWrite = c),
+        write: (plaintext) => this.#send(plaintext),
+        // The app's writer.close() means close(): send close_notify.
+        close: () => this.#endWritable('out'),
+        abort: () => this.#endWritable('out'),
+      }),
+      readable: new ReadableStream<Uint8Array>(
+        {
+          start: (c) => void (this.#outRead = c),
+          pull: () => this.#wake(),
+          // Nobody carries our datagrams any more: the connection cannot go on.
+          // (Not awaiting close(): it waits for the very pipe that is cancelling.)
+          cancel: () => {
+            this.#outOpen = false;
+            this.#requestClose();
+          },
+        },
+        { highWaterMark: outHwm },
+      ),
+    };
+
+    // Started on the next microtask so listeners added right after construction see every event.
+    queueMicrotask(() => this.#ensureStarted());
+  }
+
+  get state(): ConnectionState {
+    if (this.#finished) return this.#error ? 'failed' : 'closed';
+    return this.#conn.state;
+  }
+
+  get stats(): DtlsStreamStats {
+    const s = this.#conn.stats;
+    return { ...s, dropped: { ...s.dropped }, inboundOverflow: this.#inboundOverflow };
+  }
+
+  /** What the handshake negotiated, once it completed. */
+  get info(): HandshakeInfo | undefined {
+    return this.#conn.handshakeInfo;
+  }
+
+  /** RFC 5705 keying material exporter (e.g. label "EXTRACTOR-dtls_srtp"); throws before the handshake completes. */
+  exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array {
+    return this.#conn.exportKeyingMaterial(label, context, length);
+  }
+
+  /**
+   * Sends close_notify, then ends outbound.readable (after the alert) and
+   * inbound.readable. Resolves once the connection is closed and any attached
+   * pipe has carried the alert out. Never rejects.
+   */
+  async close(): Promise<void> {
+    this.#requestClose();
+    await this.closed.then(noop, noop);
+    await Promise.all(flushes.get(this) ?? []);
+  }
+
+  override addEventListener<K extends keyof DtlsEventMap>(type: K, listener: Listener<DtlsEventMap[K]>, options?: ListenerOptions): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: ListenerOptions): void;
+  override addEventListener(type: string, listener: Listener<never>, options?: ListenerOptions): void {
+    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  }
+
+  override removeEventListener<K extends keyof DtlsEventMap>(type: K, listener: Listener<DtlsEventMap[K]>, options?: boolean | EventListenerOptions): void;
+  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+  override removeEventListener(type: string, listener: Listener<never>, options?: boolean | EventListenerOptions): void {
+    super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  }
+
+  // ---- inputs ----
+
+  #requestClose(): void {
+    if (this.#finished || this.#closing) return;
+    this.#closing = true;
+    if (this.#started) this.#run((now) => this.#conn.close(now));
+    else this.#finalize(undefined); // nothing was ever sent
+  }
+
+  #endWritable(which: 'in' | 'out'): Promise<void> {
+    if (which === 'in') this.#inWriteClosing = true;
+    else this.#outWriteClosing = true;
+    return this.close();
+  }
+
+  #ensureStarted(): void {
+    if (this.#started || this.#finished) return;
+    this.#started = true;
+    this.#run((now) => this.#conn.start(now));
+  }
+
+  #receive(datagram: Uint8Array): void {
+    if (!(datagram instanceof Uint8Array)) throw new TypeError('inbound.writable takes Uint8Array datagrams');
+    this.#ensureStarted();
+    if (this.#finished) throw this.#error ?? closedError();
+    this.#run((now) => this.#conn.handleDatagram(now, datagram));
+  }
+
+  async #send(plaintext: Uint8Array): Promise<void> {
+    if (!(plaintext instanceof Uint8Array)) throw new TypeError('outbound.writable takes Uint8Array messages');
+    this.#ensureStarted();
+    for (;;) {
+      // Backpressure: wait while outbound.readable's queue is full; pull() wakes us.
+      while (!this.#finished && (this.#outRead.desiredSize ?? 0) <= 0) {
+        await new Promise<void>((resolve) => (this.#wakeWriter = resolve));
+      }
+      if (this.#finished) throw this.#error ?? closedError();
+      const early = this.#conn.state === 'idle' || this.#conn.state === 'handshaking';
+      try {
+        this.#conn.send(this.#clock.now(), plaintext);
+        return;
+      } catch (e) {
+        // The core's pre-handshake hold is full: wait for the handshake, then try again.
+        if (!early || !(e instanceof DtlsError)) throw e;
+      } finally {
+        this.#drain();
+      }
+      await this.handshake.then(noop, noop);
+    }
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    this.#timerAt = undefined;
+    this.#run((now) => this.#conn.handleTimeout(now));
+  }
+
+  /** Feeds one input to the core, then drains. A throw from the core is a bug: fail the stream. */
+  #run(input: (now: number) => void): void {
+    if (this.#finished) return;
+    try {
+      input(this.#clock.now());
+    } catch (e) {
+      this.#fail(e);
+      return;
+    }
+    this.#drain();
+  }
+
+  // ---- outputs ----
+
+  #drain(): void {
+    if (this.#finished) return;
+    if (this.#draining) {
+      // Re-entered from an event listener: the outer loop picks the new output up.
+      this.#dirty = true;
+      return;
+    }
+    this.#draining = true;
+    try {
+      do {
+        this.#dirty = false;
+        this.#drainOnce();
+      } while (this.#dirty);
+    } catch (e) {
+      this.#draining = false;
+      this.#fail(e);
+      return;
+    }
+    this.#draining = false;
+    this.#settle();
+  }
+
+  #drainOnce(): void {
+    const conn = this.#conn;
+    for (let d = conn.pollTransmit(); d !== undefined; d = conn.pollTransmit()) {
+      if (this.#outOpen) this.#outRead.enqueue(d);
+    }
+    for (let m = conn.pollReceived(); m !== undefined; m = conn.pollReceived()) {
+      if (!this.#inOpen) continue;
+      // Like UDP, drop rather than buffer without bound when the app is not reading.
+      if ((this.#inRead.desiredSize ?? 0) <= 0) this.#inboundOverflow++;
+      else this.#inRead.enqueue(m);
+    }
+    for (let e = conn.pollEvent(); e !== undefined; e = conn.pollEvent()) {
+      if (e.type === 'close') this.#closeDispatched = true;
+      this.dispatchEvent(toDtlsEvent(e));
+    }
+  }
+
+  /** After a drain: settle promises, finish on close/failure, re-arm the timer. */
+  #settle(): void {
+    if (this.#finished) return;
+    const conn = this.#conn;
+    const info = conn.handshakeInfo;
+    if (info && !this.#handshakeSettled) {
+      this.#handshakeSettled = true;
+      this.#resolveHandshake(info);
+    }
+    const state = conn.state;
+    if (state === 'failed') return this.#finalize(conn.error ?? new DtlsError('internal_error', 'the connection failed'));
+    if (state === 'closed' || (this.#closing && state !== 'closing')) return this.#finalize(undefined);
+    if (state === 'closing' && this.#inOpen) {
+      this.#inOpen = false;
+      this.#inRead.close();
+    }
+    this.#arm();
+  }
+
+  #arm(): void {
+    const at = this.#conn.pollTimeout();
+    if (at === this.#timerAt && (at === undefined || this.#timer !== undefined)) return;
+    this.#disarm();
+    if (at === undefined) return;
+    this.#timerAt = at;
+    this.#timer = this.#clock.setTimeout(() => this.#onTimer(), Math.max(0, at - this.#clock.now()));
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = undefined;
+  }
+
+  #wake(): void {
+    const wake = this.#wakeWriter;
+    this.#wakeWriter = undefined;
+    wake?.();
+  }
+
+  #fail(e: unknown): void {
+    const error = e instanceof DtlsError ? e : new DtlsError('internal_error', 'internal error in the DTLS connection', { cause: e });
+    this.#finalize(error);
+  }
+
+  /**
+   * The end, clean (error undefined) or not. outbound.readable is closed, not
+   * errored, so a queued close_notify or fatal alert still reaches the peer.
+   */
+  #finalize(error: DtlsError | undefined): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#error = error;
+    this.#disarm();
+    if (this.#inOpen) {
+      this.#inOpen = false;
+      if (error) this.#inRead.error(error);
+      else this.#inRead.close();
+    }
+    if (this.#outOpen) {
+      this.#outOpen = false;
+      this.#outRead.close();
+    }
+    const reason = error ?? closedError();
+    if (!this.#inWriteClosing) this.#inWrite.error(reason);
+    if (!this.#outWriteClosing) this.#outWrite.error(reason);
+    if (!this.#handshakeSettled) {
+      this.#handshakeSettled = true;
+      this.#rejectHandshake(error ?? closedError('closed before the handshake completed'));
+    }
+    if (error) this.#rejectClosed(error);
+    else this.#resolveClosed();
+    this.#wake();
+    if (!this.#closeDispatched) {
+      this.#closeDispatched = true;
+      this.dispatchEvent(new DtlsEvent('close', { error }));
+    }
+  }
+}

@@ -1,0 +1,12 @@
+// The Web Streams face of dtls-stream.
+import { defaultConnection } from './default-connection.ts';
+import { installDefaults } from './defaults.ts';
+
+installDefaults(defaultConnection);
+
+export { DtlsStream, type DtlsStreamSetup, type DtlsStreamStats } from './dtls-stream.ts';
+export { connect } from './connect.ts';
+export { listen, DtlsServer, type ListenOptions, type DtlsServerStats } from './server.ts';
+export { DtlsEvent, type DtlsEventMap, type DtlsEventType, type DtlsEventDetail } from './events.ts';
+export { systemClock, ManualClock, type Clock } from './clock.ts';
+export type { Datagram, DatagramSocket, DatagramDuplex } from '../adapters/types.ts';

@@ -1,0 +1,145 @@
+// The whole DTLS 1.2 handshake over a simulated network with a virtual clock,
+// each case from a fixed seed (deterministic: a failure reproduces exactly).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runPair, bothIn, type LinkOptions } from './network.ts';
+import { makePair } from '../handshake/helpers.ts';
+import { utf8, fromUtf8 } from '../../src/wire/codec.ts';
+import type { Connection } from '../../src/connection.ts';
+
+function describe(c: Connection, s: Connection): string {
+  return `client ${c.state} ${c.error?.message ?? ''} / server ${s.state} ${s.error?.message ?? ''}`;
+}
+
+function handshakeUnder(link: LinkOptions, seed: number, opts: { mtu?: number } = {}) {
+  const { client, server } = makePair(
+    { mtu: opts.mtu ?? 1200, handshakeTimeout: 120_000 },
+    { mtu: opts.mtu ?? 1200, handshakeTimeout: 120_000 },
+  );
+  const r = runPair(client, server, { seed, link, until: bothIn('connected'), maxDuration: 240_000 });
+  assert.equal(r.reason, 'until', `seed ${seed}: ${describe(client, server)}`);
+  // Data both ways once connected, over the same lossy link: retry until it lands.
+  return { client, server, r };
+}
+
+test('handshake completes under 30% random loss (40 seeds; failures only as typed timeouts)', () => {
+  // At 30% loss each way a flight round trip succeeds about half the time, and
+  // the RFC 6347 timer (1 s doubling) allows ~7 tries in 120 s: a rare seed
+  // runs out of tries. Those must fail cleanly; issue 3 tunes the schedule.
+  let ok = 0;
+  for (let seed = 1; seed <= 40; seed++) {
+    const { client, server } = makePair({ handshakeTimeout: 120_000 }, { handshakeTimeout: 120_000 });
+    const r = runPair(client, server, { seed, link: { loss: 0.3, delay: 20, jitter: 10 }, until: bothIn('connected'), maxDuration: 240_000 });
+    if (r.reason === 'until') ok++;
+    else assert.ok(client.error?.code === 'handshake_timeout' || server.error?.code === 'handshake_timeout', `seed ${seed}: ${describe(client, server)}`);
+  }
+  assert.ok(ok >= 38, `${ok}/40 completed`);
+});
+
+test('handshake completes with reordering and duplication (20 seeds)', () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    handshakeUnder({ reorder: 0.3, reorderDelay: 30, duplicate: 0.3, delay: 10, jitter: 20 }, seed);
+  }
+});
+
+test('handshake completes with an MTU of 256, and no datagram exceeds it', () => {
+  for (let seed = 1; seed <= 10; seed++) {
+    const { r } = handshakeUnder({ mtu: 256, delay: 5 }, seed, { mtu: 256 });
+    assert.equal(r.links.aToB.oversize, 0);
+    assert.equal(r.links.bToA.oversize, 0);
+  }
+});
+
+test('handshake completes under 30% loss, reordering, duplication and MTU 256 together (20 seeds)', () => {
+  for (let seed = 100; seed < 120; seed++) {
+    handshakeUnder({ loss: 0.3, reorder: 0.2, duplicate: 0.2, delay: 10, jitter: 20, mtu: 256 }, seed, { mtu: 256 });
+  }
+});
+
+test('a lost final flight (server CCS+Finished) is resent when the client retransmits', () => {
+  const { client, server } = makePair();
+  // Server→client datagrams: 0 = flight 4, 1 = flight 6 (the final flight). Drop the latter once.
+  const r = runPair(client, server, { seed: 3, bToA: { filter: (_d, i) => i !== 1 }, until: bothIn('connected') });
+  assert.equal(r.reason, 'until', describe(client, server));
+  const serverRetx = r.b.events.filter((e) => e.type === 'retransmit');
+  assert.ok(serverRetx.some((e) => e.type === 'retransmit' && e.flight === 6 && e.reason === 'peer-retransmit'), 'server resent flight 6 on the peer retransmission');
+  const clientRetx = r.a.events.filter((e) => e.type === 'retransmit');
+  assert.ok(clientRetx.some((e) => e.type === 'retransmit' && e.flight === 5 && e.reason === 'timeout'));
+});
+
+test("a lost client final flight is retransmitted on the client's timer", () => {
+  const { client, server } = makePair();
+  // Client→server: 0 = ClientHello, 1 = flight 5. Drop flight 5 once.
+  const r = runPair(client, server, { seed: 4, aToB: { filter: (_d, i) => i !== 1 }, until: bothIn('connected') });
+  assert.equal(r.reason, 'until', describe(client, server));
+  const t = r.a.timeline.find((e) => e.event.type === 'retransmit');
+  assert.equal(t?.time, 1000, 'first retransmission after the initial 1 s timer');
+});
+
+test('retransmission schedule doubles from the initial value and the handshake times out with a typed error', () => {
+  const { client, server } = makePair({ retransmit: { initial: 1000, max: 8000 }, handshakeTimeout: 30_000 });
+  const r = runPair(client, server, { seed: 5, aToB: { loss: 1 }, until: (p) => p.a.state === 'failed' });
+  assert.equal(r.reason, 'until');
+  const times = r.a.timeline.filter((e) => e.event.type === 'retransmit').map((e) => e.time);
+  // 1, +2, +4, +8, then capped at 8 s: 1000, 3000, 7000, 15000, 23000; then the 30 s deadline.
+  assert.deepEqual(times, [1000, 3000, 7000, 15000, 23000]);
+  assert.equal(client.error?.code, 'handshake_timeout');
+  assert.equal(r.now, 30_000);
+  assert.equal(client.pollTimeout(), undefined, 'no timer left after failure');
+});
+
+test('replayed and forged records are dropped and counted, never fatal', () => {
+  const { client, server } = makePair();
+  const captured: Uint8Array[] = [];
+  let capture = false;
+  const r = runPair(client, server, {
+    seed: 6,
+    aToB: { filter: (d) => (capture && captured.push(d.slice()), true) },
+    until: bothIn('connected'),
+  });
+  assert.equal(r.reason, 'until');
+  capture = true;
+  client.send(r.pair.now, utf8('once'));
+  r.pair.flush();
+  r.pair.run({ until: (p) => p.log.b.received.length === 1, maxDuration: 1000 });
+  capture = false;
+  const record = captured[0]!;
+  server.handleDatagram(r.pair.now, record); // replay
+  const forged = record.slice();
+  forged[10] = (forged[10]! + 5) & 0xff; // a fresh sequence number, so it is not a replay
+  forged[forged.length - 1]! ^= 1;
+  server.handleDatagram(r.pair.now, forged); // bad tag
+  const garbage = new Uint8Array([23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 99, 0, 3, 1, 2, 3]);
+  server.handleDatagram(r.pair.now, garbage);
+  r.pair.flush();
+  assert.equal(r.pair.log.b.received.length, 1);
+  assert.equal(fromUtf8(r.pair.log.b.received[0]!), 'once');
+  assert.equal(server.stats.dropped.replay, 1);
+  assert.equal(server.stats.dropped.auth_failed, 2, 'the forged record and the short garbage record');
+  assert.equal(server.state, 'connected');
+});
+
+test('a server requiring a cookie sends HelloVerifyRequest first and completes', () => {
+  const { client, server } = makePair({}, { requireCookie: true });
+  const r = runPair(client, server, { seed: 7, until: bothIn('connected') });
+  assert.equal(r.reason, 'until', describe(client, server));
+  assert.ok(r.a.events.some((e) => e.type === 'trace' && e.direction === 'in' && e.what === 'hello_verify_request'));
+});
+
+test('a lost HelloVerifyRequest is answered again when the ClientHello is retransmitted', () => {
+  const { client, server } = makePair({}, { requireCookie: true });
+  const r = runPair(client, server, { seed: 8, bToA: { filter: (_d, i) => i !== 0 }, until: bothIn('connected') });
+  assert.equal(r.reason, 'until', describe(client, server));
+});
+
+test('close_notify closes both sides cleanly', () => {
+  const { client, server } = makePair();
+  const r = runPair(client, server, { seed: 9, until: bothIn('connected') });
+  client.close(r.pair.now);
+  r.pair.flush();
+  r.pair.run({ until: bothIn('closed'), maxDuration: 1000 });
+  assert.equal(client.state, 'closed');
+  assert.equal(server.state, 'closed');
+  assert.equal(server.error, undefined);
+  assert.ok(r.pair.log.b.events.some((e) => e.type === 'alert' && e.name === 'close_notify' && e.fromPeer));
+});
