@@ -24,7 +24,7 @@ const MAX_QUEUED_OUT = 1024;
 const MAX_RECORD_PLAINTEXT = 16384;
 
 const handshakeNames: Record<number, string> = Object.fromEntries(
-  Object.entries(HandshakeType).map(([k, v]) => [v, k]),
+  Object.entries(HandshakeType).map(([k, v]) => [v, k.replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase())]),
 );
 
 interface Flight {
@@ -243,6 +243,10 @@ export class Connection implements ConnectionLike, HandshakeHost {
         r.reset();
         r.nextSeq = f.messageSeq;
       }
+      if (this.options.role === 'server' && f.msgType === HandshakeType.client_hello && rec.epoch === 0) {
+        // Our records follow the ClientHello's, as a stateless cookie server's did (RFC 6347 4.2.1).
+        this.#records.advanceWriteSeq(0, rec.sequenceNumber + 1);
+      }
       // Once the peer has switched epochs, new handshake messages must come in it.
       if (rec.epoch < this.#records.readEpoch && f.messageSeq >= r.nextSeq) {
         this.#drop('stale_epoch');
@@ -258,6 +262,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
         this.#handlePostHandshake(m.msgType);
         continue;
       }
+      if (m.msgType === HandshakeType.hello_verify_request) this.#records.resetReplay(0);
       this.#machine.handleMessage(now, m, rec.epoch);
       if (this.#state !== 'handshaking') return;
     }

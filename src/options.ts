@@ -73,6 +73,7 @@ import { DEFAULT_CIPHER_SUITES, suiteById, suiteByName } from './crypto/suites.t
 import { SrtpProfile } from './wire/types.ts';
 import { generateCertificate } from './x509/generate.ts';
 import { loadCertificate } from './x509/load.ts';
+import { parseFingerprint } from './x509/fingerprint.ts';
 
 const groupAliases: Record<string, GroupName> = {
   x25519: 'x25519',
@@ -140,6 +141,10 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
 
   const requestClientCertificate = o.requestClientCertificate ?? false;
   const verify = o.verify;
+  if (verify && typeof verify === 'object' && 'fingerprints' in verify) {
+    if (!Array.isArray(verify.fingerprints) || !verify.fingerprints.length) throw new TypeError('verify.fingerprints must be a non-empty array');
+    for (const f of verify.fingerprints) parseFingerprint(f); // TypeError now, not mid-handshake
+  }
   if (role === 'client' && verify === undefined) {
     throw new TypeError("a client needs options.verify: { fingerprints }, { ca }, a callback, or 'insecure'");
   }

@@ -127,6 +127,17 @@ export class RecordLayer {
     return out;
   }
 
+  /** A stateless server's answer reused the ClientHello's sequence number (RFC 6347 4.2.1): continue above it. */
+  advanceWriteSeq(epoch: number, seq: number): void {
+    const ep = this.#write.get(epoch);
+    if (ep && seq > ep.nextSeq) ep.nextSeq = Math.min(seq, MAX_SEQ);
+  }
+
+  /** After a HelloVerifyRequest the server starts over, and may reuse epoch-0 sequence numbers. */
+  resetReplay(epoch: number): void {
+    this.#read.get(epoch)?.replay.reset();
+  }
+
   installWrite(epoch: number, protection: RecordProtection): void {
     this.#write.set(epoch, { protection, nextSeq: 0 });
     this.#writeEpoch = epoch;

@@ -2,7 +2,7 @@
 import type { ConnectionLike } from '../connection-types.ts';
 import type { DatagramDuplex } from '../adapters/types.ts';
 import type { DtlsOptions } from '../options.ts';
-import { getDefaults } from './defaults.ts';
+import { defaultConnection } from './default-connection.ts';
 import { DtlsStream, trackFlush } from './dtls-stream.ts';
 
 /** Internal test hooks. */
@@ -17,8 +17,8 @@ export interface ConnectHooks {
  * The role defaults to 'client'.
  */
 export async function connect(duplex: DatagramDuplex, options: DtlsOptions = {}, hooks: ConnectHooks = {}): Promise<DtlsStream> {
-  const create = hooks.createConnection ?? getDefaults().createConnection;
-  const conn = create({ ...options, role: options.role ?? 'client' });
+  const opts: DtlsOptions = { ...options, role: options.role ?? 'client' };
+  const conn = hooks.createConnection ? hooks.createConnection(opts) : defaultConnection.prepare(opts).createConnection();
   const dtls = DtlsStream.fromConnection(conn, { clock: options.clock });
   // Either pipe ending (transport closed, or a pipe that could not start) ends the connection.
   const stop = (): void => void dtls.close();

@@ -1,6 +1,5 @@
-// Where the stream layer finds the real Connection and cookie gate. They are
-// installed by ./index.ts (from ./default-connection.ts) so that modules and
-// tests that only use DtlsStream.fromConnection never load the core.
+// The shapes through which the stream layer creates connections and cookie
+// gates (./default-connection.ts gives the real ones; tests inject fakes).
 import type { ConnectionLike } from '../connection-types.ts';
 import type { DtlsOptions } from '../options.ts';
 
@@ -23,15 +22,3 @@ export interface StreamDefaults {
   prepare(options: DtlsOptions): PreparedOptions;
 }
 
-let installed: StreamDefaults | undefined;
-
-export function installDefaults(defaults: StreamDefaults): void {
-  installed = defaults;
-}
-
-export function getDefaults(): StreamDefaults {
-  if (!installed) {
-    throw new Error("dtls-stream: no Connection implementation is loaded; import from 'dtls-stream' (src/stream/index.ts)");
-  }
-  return installed;
-}

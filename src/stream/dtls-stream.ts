@@ -9,7 +9,7 @@ import type { ConnectionLike, ConnectionState, ConnectionStats, HandshakeInfo } 
 import { DtlsError } from '../errors.ts';
 import type { DtlsOptions } from '../options.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { getDefaults } from './defaults.ts';
+import { defaultConnection } from './default-connection.ts';
 import { DtlsEvent, toDtlsEvent, type DtlsEventMap } from './events.ts';
 
 export interface DtlsStreamSetup {
@@ -100,7 +100,7 @@ export class DtlsStream extends EventTarget {
       if (!conn) throw new TypeError('DtlsStream.fromConnection: a connection is required');
       this.#conn = conn;
     } else {
-      this.#conn = getDefaults().prepare(options).createConnection();
+      this.#conn = defaultConnection.prepare(options).createConnection();
       setup = { clock: options.clock };
     }
     this.#clock = setup.clock ?? systemClock;
@@ -148,11 +148,12 @@ export class DtlsStream extends EventTarget {
         {
           start: (c) => void (this.#outRead = c),
           pull: () => this.#wake(),
-          // Nobody carries our datagrams any more: the connection cannot go on.
-          // (Not awaiting close(): it waits for the very pipe that is cancelling.)
+          // Nobody carries our datagrams any more: later ones are discarded. Not
+          // closed here (a peer's alert may still be on its way in); whoever
+          // owned the pipe (connect(), listen()) closes the connection.
           cancel: () => {
             this.#outOpen = false;
-            this.#requestClose();
+            this.#wake();
           },
         },
         { highWaterMark: outHwm },
@@ -239,7 +240,7 @@ export class DtlsStream extends EventTarget {
     this.#ensureStarted();
     for (;;) {
       // Backpressure: wait while outbound.readable's queue is full; pull() wakes us.
-      while (!this.#finished && (this.#outRead.desiredSize ?? 0) <= 0) {
+      while (!this.#finished && this.#outOpen && (this.#outRead.desiredSize ?? 0) <= 0) {
         await new Promise<void>((resolve) => (this.#wakeWriter = resolve));
       }
       if (this.#finished) throw this.#error ?? closedError();

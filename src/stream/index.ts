@@ -1,8 +1,4 @@
 // The Web Streams face of dtls-stream.
-import { defaultConnection } from './default-connection.ts';
-import { installDefaults } from './defaults.ts';
-
-installDefaults(defaultConnection);
 
 export { DtlsStream, type DtlsStreamSetup, type DtlsStreamStats } from './dtls-stream.ts';
 export { connect } from './connect.ts';

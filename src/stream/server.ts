@@ -6,7 +6,9 @@ import type { ConnectionLike } from '../connection-types.ts';
 import type { Datagram, DatagramSocket } from '../adapters/types.ts';
 import type { DtlsOptions } from '../options.ts';
 import { ContentType } from '../wire/types.ts';
-import { getDefaults, type CookieGateLike } from './defaults.ts';
+import type { Clock } from './clock.ts';
+import type { CookieGateLike } from './defaults.ts';
+import { defaultConnection } from './default-connection.ts';
 import { DtlsStream, trackFlush } from './dtls-stream.ts';
 
 export interface ListenOptions extends DtlsOptions {
@@ -47,10 +49,10 @@ export class DtlsServer {
   /** Connections whose handshake completed, in order. */
   readonly connections: ReadableStream<DtlsStream>;
 
-  readonly #options: DtlsOptions;
+  readonly #clock: Clock | undefined;
   readonly #max: number;
   readonly #gate: CookieGateLike | undefined;
-  readonly #createConnection: (options: DtlsOptions) => ConnectionLike;
+  readonly #createConnection: () => ConnectionLike;
   readonly #peers = new Map<string, Peer>();
   readonly #reader: ReadableStreamDefaultReader<Datagram>;
   readonly #writer: WritableStreamDefaultWriter<Datagram>;
@@ -64,10 +66,14 @@ export class DtlsServer {
     const { maxConnections = 1000, ...rest } = options;
     if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new RangeError('maxConnections must be an integer >= 1');
     this.#max = maxConnections;
-    this.#options = { ...rest, role: 'server', requireCookie: false };
-    this.#createConnection = hooks.createConnection ?? getDefaults().createConnection;
-    if (hooks.cookieGate !== undefined) this.#gate = hooks.cookieGate ?? undefined;
-    else if (options.requireCookie !== false) this.#gate = getDefaults().createCookieGate(rest);
+    // Each peer's Connection: a server whose cookie exchange was already done here.
+    const perPeer: DtlsOptions = { ...rest, role: 'server', requireCookie: false };
+    this.#clock = rest.clock;
+    const { createConnection, cookieGate } = hooks;
+    const prepared = createConnection && cookieGate !== undefined ? undefined : defaultConnection.prepare(perPeer);
+    this.#createConnection = createConnection ? () => createConnection(perPeer) : prepared!.createConnection;
+    if (cookieGate !== undefined) this.#gate = cookieGate ?? undefined;
+    else if (options.requireCookie !== false) this.#gate = prepared!.createCookieGate();
     this.connections = new ReadableStream<DtlsStream>({
       start: (c) => void (this.#accepted = c),
       // The app wants no more connections: later handshakes are closed as they complete.
@@ -178,7 +184,7 @@ export class DtlsServer {
   #accept(first: Uint8Array, address: string, port: number, key: string): void {
     let dtls: DtlsStream;
     try {
-      dtls = DtlsStream.fromConnection(this.#createConnection(this.#options), { clock: this.#options.clock });
+      dtls = DtlsStream.fromConnection(this.#createConnection(), { clock: this.#clock });
     } catch {
       this.#stats.droppedUnknown++;
       return;
@@ -206,6 +212,7 @@ export class DtlsServer {
     } catch {
       // The socket failed: the peer's connection cannot go on.
       reader.cancel().catch(noop);
+      void dtls.close();
     }
   }
 

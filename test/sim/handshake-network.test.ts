@@ -123,7 +123,7 @@ test('a server requiring a cookie sends HelloVerifyRequest first and completes',
   const { client, server } = makePair({}, { requireCookie: true });
   const r = runPair(client, server, { seed: 7, until: bothIn('connected') });
   assert.equal(r.reason, 'until', describe(client, server));
-  assert.ok(r.a.events.some((e) => e.type === 'trace' && e.direction === 'in' && e.what === 'hello_verify_request'));
+  assert.ok(r.a.events.some((e) => e.type === 'trace' && e.direction === 'in' && e.what === 'HelloVerifyRequest'));
 });
 
 test('a lost HelloVerifyRequest is answered again when the ClientHello is retransmitted', () => {

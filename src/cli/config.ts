@@ -1,0 +1,69 @@
+// From parsed command-line options to DtlsOptions: reads the PEM files and
+// picks the verification rule.
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import type { DtlsOptions, Role, VerifyOption } from '../options.ts';
+import type { CertificateKeyPair } from '../x509/types.ts';
+import { generateCertificate } from '../x509/generate.ts';
+import { loadCertificate } from '../x509/load.ts';
+import type { CliOptions } from './args.ts';
+
+/** A failure before any network activity (unreadable file, bad PEM): exit 1. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function readText(file: string, option: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(`cannot read ${option} ${file}: ${code ?? (e as Error).message}`);
+  }
+}
+
+/** --cert/--key, or a fresh self-signed ECDSA P-256 certificate. */
+export function certificateFrom(o: CliOptions): CertificateKeyPair {
+  if (o.cert === undefined || o.key === undefined) return generateCertificate({ commonName: 'dtls-stream' });
+  const cert = readText(o.cert, '--cert');
+  const key = readText(o.key, '--key');
+  try {
+    return loadCertificate(cert, key);
+  } catch (e) {
+    throw new ConfigError(`--cert ${o.cert} / --key ${o.key}: ${(e as Error).message}`);
+  }
+}
+
+function verifyFrom(o: CliOptions, serverName: string | undefined): VerifyOption | undefined {
+  if (o.insecure) return 'insecure';
+  if (o.fingerprints.length) return { fingerprints: o.fingerprints };
+  if (o.ca !== undefined) {
+    const pem = readText(o.ca, '--ca');
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`--ca ${o.ca}: no PEM CERTIFICATE block`);
+    return { ca: [pem], ...(serverName !== undefined ? { serverName } : {}) };
+  }
+  return undefined;
+}
+
+/** DtlsOptions for one role. `host` (client) supplies the default SNI when it is a name. */
+export function dtlsOptions(o: CliOptions, role: Role, certificate: CertificateKeyPair, host?: string): DtlsOptions {
+  const serverName = role === 'client' ? (o.servername ?? (host !== undefined && !isIP(host) ? host : undefined)) : undefined;
+  const options: DtlsOptions = { role, certificate };
+  const verify = verifyFrom(o, serverName);
+  if (verify !== undefined) options.verify = verify;
+  if (o.ciphers) options.cipherSuites = o.ciphers;
+  if (o.groups) options.groups = o.groups as DtlsOptions['groups'];
+  if (o.mtu !== undefined) options.mtu = o.mtu;
+  if (o.srtp) options.srtpProfiles = o.srtp;
+  if (o.alpn) options.alpn = o.alpn;
+  if (serverName !== undefined) options.serverName = serverName;
+  if (o.timeout !== undefined) options.handshakeTimeout = o.timeout;
+  if (role === 'server') {
+    if (o.cookie !== undefined) options.requireCookie = o.cookie;
+    if (o.verifyClient) options.requestClientCertificate = 'require';
+  }
+  return options;
+}

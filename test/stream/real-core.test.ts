@@ -1,0 +1,70 @@
+// The stream layer over the real Connection and cookie gate (the public entry),
+// on loopback UDP with real timers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:dgram';
+import { DtlsStream, connect, listen } from '../../src/stream/index.ts';
+import { bindUdp, nodeUdpConnected, nodeUdpSocket } from '../../src/adapters/node.ts';
+import { DtlsError } from '../../src/errors.ts';
+import { certs } from '../handshake/helpers.ts';
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+const closeSocket = (s: Socket): Promise<void> => new Promise((resolve) => s.close(() => resolve()));
+
+test('connect() to listen() over loopback UDP with the real core: cookie, handshake, echo, close', async () => {
+  const { server: cert } = certs();
+  const [serverSock, clientSock] = await Promise.all([bindUdp({ address: '127.0.0.1' }), bindUdp({ address: '127.0.0.1' })]);
+  const server = listen(nodeUdpSocket(serverSock), { certificate: cert });
+  const serving = (async () => {
+    for await (const conn of server) void conn.inbound.readable.pipeTo(conn.outbound.writable).catch(() => {});
+  })();
+  const dtls = await connect(nodeUdpConnected(clientSock, '127.0.0.1', serverSock.address().port), {
+    verify: { fingerprints: [cert.fingerprint] },
+  });
+  assert.equal(dtls.info?.version, 'DTLS 1.2');
+  assert.equal(dtls.info?.peerFingerprint, cert.fingerprint);
+  const w = dtls.outbound.writable.getWriter();
+  const r = dtls.inbound.readable.getReader();
+  await w.write(enc('hello over DTLS'));
+  assert.equal(dec((await r.read()).value!), 'hello over DTLS');
+  assert.equal(dtls.exportKeyingMaterial('EXTRACTOR-dtls_srtp', undefined, 60).length, 60);
+  await dtls.close();
+  for (let i = 0; i < 100 && server.size > 0; i++) await new Promise((res) => setTimeout(res, 5));
+  assert.equal(server.size, 0, 'the server saw close_notify');
+  await server.close();
+  await serving;
+  await Promise.all([serverSock, clientSock].map(closeSocket));
+});
+
+test('a DtlsStream pair with the real core, in memory, verifying a wrong fingerprint fails typed', async () => {
+  const { server: cert, client: other } = certs();
+  const client = new DtlsStream({ role: 'client', verify: { fingerprints: [other.fingerprint] } });
+  const server = new DtlsStream({ role: 'server', certificate: cert });
+  void client.outbound.readable.pipeTo(server.inbound.writable).catch(() => {});
+  void server.outbound.readable.pipeTo(client.inbound.writable).catch(() => {});
+  await assert.rejects(client.handshake, (e) => e instanceof DtlsError);
+  await assert.rejects(server.handshake, (e) => e instanceof DtlsError && e.fromPeer);
+  assert.equal(client.state, 'failed');
+  assert.equal(server.state, 'failed');
+});
+
+test(
+  'a loopback handshake through the cookie exchange needs no retransmission',
+  async () => {
+    const { server: cert } = certs();
+    const [serverSock, clientSock] = await Promise.all([bindUdp({ address: '127.0.0.1' }), bindUdp({ address: '127.0.0.1' })]);
+    const server = listen(nodeUdpSocket(serverSock), { certificate: cert });
+    try {
+      const dtls = await connect(nodeUdpConnected(clientSock, '127.0.0.1', serverSock.address().port), {
+        verify: { fingerprints: [cert.fingerprint] },
+      });
+      assert.equal(dtls.stats.retransmits, 0);
+      assert.deepEqual(dtls.stats.dropped, {});
+      await dtls.close();
+    } finally {
+      await server.close();
+      await Promise.all([serverSock, clientSock].map(closeSocket));
+    }
+  },
+);
