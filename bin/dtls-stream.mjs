@@ -1,9 +1,20 @@
 #!/usr/bin/env node
-// Launcher for the `dtls-stream` command: runs src/cli/main.ts through tsx
-// (the package ships TypeScript). Works from any working directory.
+// Launcher for the `dtls-stream` command. In the source tree (tsx installed)
+// it runs src/cli/main.ts directly, so it is never stale; an installed package
+// runs the compiled dist/cli/main.js. Works from any working directory.
 import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
 
-register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
-const { run } = await import('../src/cli/main.ts');
-await run();
+let tsx;
+try {
+  tsx = await import('tsx/esm/api');
+} catch {
+  tsx = undefined;
+}
+let main;
+if (tsx) {
+  tsx.register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
+  main = await import('../src/cli/main.ts');
+} else {
+  main = await import('../dist/cli/main.js');
+}
+await main.run();

@@ -238,6 +238,12 @@ export class Connection implements ConnectionLike, HandshakeHost {
     }
     for (const f of fragments) {
       const r = this.#reassembler;
+      if (this.#machine.done && rec.epoch > 0 && this.#isRenegotiation(f.msgType)) {
+        // A new handshake restarts at message_seq 0 (RFC 6347 4.2.2), so the
+        // reassembler would take it for an old retransmission: refuse it here.
+        if (f.fragmentOffset === 0) this.#sendAlert(AlertLevel.warning, AlertDescription.no_renegotiation);
+        continue;
+      }
       if (this.options.role === 'server' && this.#machine.stateName === 'wait_client_hello' && f.msgType === HandshakeType.client_hello && f.messageSeq !== r.nextSeq && f.messageSeq < 8) {
         // RFC 6347 4.2.2: a ClientHello after a HelloVerifyRequest carries seq 1.
         r.reset();
@@ -268,9 +274,13 @@ export class Connection implements ConnectionLike, HandshakeHost {
     }
   }
 
+  #isRenegotiation(msgType: number): boolean {
+    return this.options.role === 'server' ? msgType === HandshakeType.client_hello : msgType === HandshakeType.hello_request;
+  }
+
   #handlePostHandshake(msgType: number): void {
-    // RFC 5746 / issue: renegotiation is refused with a warning, the connection goes on.
-    if (msgType === HandshakeType.client_hello || msgType === HandshakeType.hello_request) {
+    // Renegotiation is refused with a warning (RFC 5246 7.2.2); the connection goes on.
+    if (this.#isRenegotiation(msgType)) {
       this.#sendAlert(AlertLevel.warning, AlertDescription.no_renegotiation);
       return;
     }

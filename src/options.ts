@@ -42,9 +42,9 @@ export interface DtlsOptions {
   requestClientCertificate?: boolean | 'require';
   /** RFC 7627: 'require' refuses peers without it; false does not offer it. Default true. */
   extendedMasterSecret?: boolean | 'require';
-  /** Retransmission timer in ms (RFC 6347 4.2.4.1). Defaults: initial 1000... */
+  /** Retransmission timer in ms (RFC 6347 4.2.4.1). Defaults: initial 1000, max 60000. */
   retransmit?: { initial?: number; max?: number };
-  /** Give up the handshake after this many ms. Default 60000. */
+  /** Give up the handshake after this many ms. Default 30000. */
   handshakeTimeout?: number;
   clock?: Clock;
   crypto?: CryptoProvider;

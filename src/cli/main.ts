@@ -1,9 +1,9 @@
 // Entry point of the `dtls-stream` command (bin/dtls-stream.mjs runs main()).
 import { readFileSync } from 'node:fs';
 import { parseArgs, UsageError, USAGE } from './args.ts';
-import { runClient, type Stdio } from './client.ts';
+import { runClient } from './client.ts';
 import { runServer } from './server.ts';
-import { describeError } from './summary.ts';
+import { describeError, type Stdio } from './summary.ts';
 
 function version(): string {
   try {
@@ -33,7 +33,7 @@ export async function main(argv: readonly string[], io: Stdio = process, signal?
         io.stdout.write(`dtls-stream ${version()}\n`);
         return 0;
       case 'client':
-        return await runClient(cmd.target, cmd.options, io);
+        return await runClient(cmd.target, cmd.options, io, signal);
       case 'server':
         return await runServer(cmd.listen, cmd.options, io, signal);
     }

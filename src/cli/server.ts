@@ -4,9 +4,8 @@ import type { Writable } from 'node:stream';
 import { bindUdp, nodeUdpSocket } from '../adapters/node.ts';
 import { listen, type DtlsStream } from '../stream/index.ts';
 import { formatHostPort, type CliOptions, type HostPort } from './args.ts';
-import { printRecords, report, type Stdio } from './client.ts';
 import { certificateFrom, dtlsOptions } from './config.ts';
-import { describeError } from './summary.ts';
+import { describeError, printRecords, report, type Stdio } from './summary.ts';
 
 const noop = (): void => {};
 

@@ -37,7 +37,6 @@ import {
   Transcript,
   asDecodeError,
   chooseSignatureScheme,
-  groupByCode,
   groupCode,
   schemeHash,
   srtpProfileName,
@@ -175,6 +174,10 @@ export class Server12 implements HandshakeMachine {
     const groupCodes = clientGroups ?? [groupCode('secp256r1')];
     const group = o.groups.find((g) => groupCodes.includes(groupCode(g)));
     if (!group) throw new DtlsError('handshake_failure', 'no key exchange group in common');
+    // RFC 8422 5.1: supported_groups also limits the curves of ECDSA certificates.
+    if (clientGroups && !clientGroups.includes(groupCode(cert.curve === 'P-256' ? 'secp256r1' : 'secp384r1'))) {
+      throw new DtlsError('handshake_failure', `client does not accept our certificate's curve ${cert.curve}`);
+    }
     const formats = decodeExt(ExtensionType.ec_point_formats, 'ec_point_formats', decodeEcPointFormats);
     if (formats && !formats.includes(0)) throw new DtlsError('illegal_parameter', 'client does not accept uncompressed points');
     const schemes = decodeExt(ExtensionType.signature_algorithms, 'signature_algorithms', decodeSignatureAlgorithms);

@@ -50,7 +50,7 @@ test('unknown cipher suites, groups, signature algorithms and extensions are ski
       suites: [0x1301, 0xfafa, 0xc02b, 0x00ff],
       extensions: [
         { type: 0x7a7a, data: new Uint8Array([1, 2, 3]) },
-        { type: ExtensionType.supported_groups, data: u16list([0x11ec, 0x4a4a, 29]) },
+        { type: ExtensionType.supported_groups, data: u16list([0x11ec, 0x4a4a, 29, 23]) },
         { type: ExtensionType.signature_algorithms, data: u16list([0x0809, 0x0403]) },
         { type: 0xfe0d, data: new Uint8Array(0) },
       ],

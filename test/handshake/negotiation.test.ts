@@ -16,7 +16,8 @@ function connect(client: DtlsOptions, server: DtlsOptions, seed = 1) {
 for (const suite of ['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305']) {
   for (const group of ['x25519', 'P-256', 'P-384'] as const) {
     test(`negotiates ${suite} with ${group}`, () => {
-      const { client, server } = connect({ cipherSuites: [suite], groups: [group] }, {});
+      // The client lists the certificate's curve too (RFC 8422 5.1); the server picks `group`.
+      const { client, server } = connect({ cipherSuites: [suite], groups: [group, 'P-256'] }, { groups: [group] });
       assert.equal(client.state, 'connected', client.error?.message);
       assert.equal(client.handshakeInfo?.cipherSuiteId, server.handshakeInfo?.cipherSuiteId);
       assert.equal(server.handshakeInfo?.group, { x25519: 'x25519', 'P-256': 'secp256r1', 'P-384': 'secp384r1' }[group]);
@@ -24,6 +25,11 @@ for (const suite of ['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SH
     });
   }
 }
+
+test("a client that does not list the certificate's curve is refused (RFC 8422 5.1)", () => {
+  const { server } = connect({ groups: ['x25519'] }, {});
+  assert.equal(server.error?.code, 'handshake_failure');
+});
 
 test('P-384 server certificate', () => {
   const cert = generateCertificate({ curve: 'P-384' });

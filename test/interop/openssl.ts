@@ -96,6 +96,10 @@ export interface InteropCerts {
   otherCa: CertFiles;
   /** Self-signed client certificate (P-256, CN=client). */
   client: CertFiles;
+  /** A client certificate (P-256, CN=client.example) signed by `ca`. */
+  clientLeaf: CertFiles;
+  /** clientLeaf + ca in one PEM file (leaf first). */
+  clientLeafChainPath: string;
 }
 
 /** "sha256 Fingerprint=AB:CD:.." → "sha-256 AB:CD:..". */
@@ -138,29 +142,32 @@ export async function makeCertificates(dir: TempDir): Promise<InteropCerts> {
     selfSigned(dir, 'other-ca', 'P-256', 'Other Test CA', caExt),
     selfSigned(dir, 'client', 'P-256', 'client', []),
   ]);
-  // Leaf signed by the CA.
+  const [leaf, clientLeaf] = await Promise.all([
+    signedLeaf(dir, 'leaf', ca, 'localhost', [SAN, 'extendedKeyUsage=serverAuth,clientAuth']),
+    signedLeaf(dir, 'client-leaf', ca, 'client.example', ['extendedKeyUsage=clientAuth']),
+  ]);
+  const leafChainPath = dir.path('leaf-chain.pem');
+  const clientLeafChainPath = dir.path('client-leaf-chain.pem');
+  await Promise.all([writeFile(leafChainPath, leaf.cert + ca.cert), writeFile(clientLeafChainPath, clientLeaf.cert + ca.cert)]);
+  return { p256, p384, ca, leaf, leafChainPath, otherCa, client, clientLeaf, clientLeafChainPath };
+}
+
+/** A P-256 end-entity certificate for `cn` signed by `ca`. */
+async function signedLeaf(dir: TempDir, name: string, ca: CertFiles, cn: string, ext: string[]): Promise<CertFiles> {
   await openssl([
     'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-subj', '/CN=localhost', '-keyout', dir.path('leaf-key.pem'), '-out', dir.path('leaf.csr'),
+    '-subj', `/CN=${cn}`, '-keyout', dir.path(`${name}-key.pem`), '-out', dir.path(`${name}.csr`),
   ]);
   await writeFile(
-    dir.path('leaf.ext'),
-    [
-      'basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature',
-      'extendedKeyUsage=serverAuth,clientAuth',
-      SAN,
-      '',
-    ].join('\n'),
+    dir.path(`${name}.ext`),
+    ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', ...ext, ''].join('\n'),
   );
   await openssl([
-    'x509', '-req', '-in', dir.path('leaf.csr'), '-CA', ca.certPath, '-CAkey', ca.keyPath,
-    '-CAcreateserial', '-days', '2', '-extfile', dir.path('leaf.ext'), '-out', dir.path('leaf.pem'),
+    'x509', '-req', '-in', dir.path(`${name}.csr`), '-CA', ca.certPath, '-CAkey', ca.keyPath,
+    '-set_serial', String(Date.now() + name.length), '-days', '2',
+    '-extfile', dir.path(`${name}.ext`), '-out', dir.path(`${name}.pem`),
   ]);
-  const leaf = await certFiles(dir, 'leaf');
-  const leafChainPath = dir.path('leaf-chain.pem');
-  await writeFile(leafChainPath, leaf.cert + ca.cert);
-  return { p256, p384, ca, leaf, leafChainPath, otherCa, client };
+  return certFiles(dir, name);
 }
 
 // ---------------------------------------------------------------- ports
@@ -409,11 +416,11 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Runs `fn` with a deadline; rejects with `what` on timeout. */
-export async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+/** Awaits `p` with a deadline; rejects with `what` (a string or a function called at timeout) on timeout. */
+export async function within<T>(ms: number, what: string | (() => string), p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${typeof what === 'string' ? what : what()}`)), ms);
   });
   try {
     return await Promise.race([p, timeout]);

@@ -1,11 +1,10 @@
 // Shared test helpers: a temp dir per test file and the openssl CLI.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodePem } from '../../src/x509/pem.ts';
 
-export const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 
 export class TempDir {
   readonly path = mkdtempSync(join(tmpdir(), 'dtls-x509-'));

@@ -1,0 +1,268 @@
+// The `dtls-stream` command as child processes on 127.0.0.1: against itself and
+// against OpenSSL 3.0 (s_server / s_client -dtls1_2). Every process is killed by
+// the test that started it, and every wait is bounded.
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/dtls-stream.mjs', import.meta.url));
+
+/** A child process with its output collected, and bounded waits on it. */
+class Proc {
+  readonly child: ChildProcessWithoutNullStreams;
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<number | null>;
+  #listeners = new Set<() => void>();
+
+  constructor(readonly name: string, command: string, args: string[], cwd: string) {
+    this.child = spawn(command, args, { cwd, stdio: 'pipe' });
+    this.child.stdout.setEncoding('utf8').on('data', (s: string) => this.#on('stdout', s));
+    this.child.stderr.setEncoding('utf8').on('data', (s: string) => this.#on('stderr', s));
+    this.child.stdin.on('error', () => {}); // EPIPE once the child is gone
+    this.exited = new Promise((resolve) => this.child.once('close', (code) => resolve(code)));
+    procs.add(this);
+  }
+
+  #on(which: 'stdout' | 'stderr', s: string): void {
+    this[which] += s;
+    for (const l of this.#listeners) l();
+  }
+
+  /** Resolves with the first match of `re` in stdout or stderr. */
+  waitFor(which: 'stdout' | 'stderr', re: RegExp, ms = 10_000): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const m = re.exec(this[which]);
+        if (!m) return;
+        done();
+        resolve(m);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`${this.name}: no ${re} on ${which} within ${ms} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`));
+      }, ms);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#listeners.delete(check);
+      };
+      this.#listeners.add(check);
+      check();
+    });
+  }
+
+  /** The exit code, within `ms`. */
+  async exit(ms = 10_000): Promise<number | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${this.name} did not exit within ${ms} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`)),
+        ms,
+      );
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+const procs = new Set<Proc>();
+let dir = '';
+
+function cli(name: string, ...args: string[]): Proc {
+  return new Proc(name, process.execPath, [BIN, ...args], dir); // cwd is not the package: the launcher must cope
+}
+
+/** Starts `dtls-stream server` on 127.0.0.1 (or `host`; a free port) and waits until it listens. */
+async function cliServer(...args: string[]): Promise<{ proc: Proc; port: number; fingerprint: string }> {
+  const host = args[0]?.startsWith('[') ? args.shift()! : '127.0.0.1';
+  const proc = cli('server', 'server', '--listen', `${host}:0`, ...args);
+  const [, fingerprint] = await proc.waitFor('stderr', /^Fingerprint: (sha-256 [0-9A-F:]+)$/m);
+  const [, port] = await proc.waitFor('stderr', /^Listening on (?:127\.0\.0\.1|\[::1\]):(\d+)$/m);
+  return { proc, port: Number(port), fingerprint: fingerprint! };
+}
+
+/** A UDP port that was free a moment ago (for OpenSSL, which cannot report one). */
+async function freePort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  const { port } = s.address();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+function errorLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.startsWith('dtls-stream: '));
+}
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'dtls-stream-cli-'));
+  const r = spawnSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost',
+    '-days', '2', '-keyout', 'key.pem', '-out', 'cert.pem',
+  ], { cwd: dir, stdio: 'ignore' });
+  assert.equal(r.status, 0, 'openssl req failed');
+});
+
+afterEach(() => {
+  for (const p of procs) p.kill();
+  procs.clear();
+});
+
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('dtls-stream command', () => {
+  test('--help and --version exit 0 from any directory', async () => {
+    const help = cli('help', '--help');
+    const version = cli('version', '--version');
+    assert.equal(await help.exit(), 0);
+    assert.match(help.stdout, /dtls-stream client HOST:PORT/);
+    assert.match(help.stdout, /--listen HOST:PORT/);
+    assert.equal(await version.exit(), 0);
+    assert.match(version.stdout, /^dtls-stream \d+\.\d+\.\d+/);
+  });
+
+  test('usage errors exit 2 with one line and no stack', async () => {
+    const unknown = cli('unknown', 'client', '127.0.0.1:4433', '--insecure', '--frobnicate');
+    const noVerify = cli('noVerify', 'client', '127.0.0.1:4433');
+    assert.equal(await unknown.exit(), 2);
+    assert.deepEqual(errorLines(unknown.stderr), ['dtls-stream: unknown option --frobnicate']);
+    assert.doesNotMatch(unknown.stderr, /\n\s+at /);
+    assert.equal(await noVerify.exit(), 2);
+    assert.match(noVerify.stderr, /needs --ca FILE, --fingerprint FP or --insecure/);
+  });
+
+  test('client --timeout: exit 1 with the reason when nobody answers', async () => {
+    const silent = createSocket('udp4');
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    try {
+      const c = cli('client', 'client', `127.0.0.1:${silent.address().port}`, '--insecure', '--timeout', '400');
+      c.child.stdin.end();
+      assert.equal(await c.exit(), 1);
+      assert.deepEqual(errorLines(c.stderr), ['dtls-stream: error: handshake did not complete within 400 ms (state wait_server_hello)']);
+    } finally {
+      silent.close();
+    }
+  });
+
+  test('server --echo --once with our client: lines echoed, both exit 0', async () => {
+    const server = await cliServer('--echo', '--once');
+    const c = cli('client', 'client', `127.0.0.1:${server.port}`, '--fingerprint', server.fingerprint, '--linger', '1000');
+    c.child.stdin.end('hello\nworld with spaces\n\nlast line\n');
+    assert.equal(await c.exit(), 0, c.stderr);
+    assert.equal(c.stdout, 'hello\nworld with spaces\n\nlast line\n');
+    assert.match(c.stderr, /^Protocol: DTLS 1\.2$/m);
+    assert.match(c.stderr, /^Cipher: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256$/m);
+    assert.match(c.stderr, /^Group: x25519$/m);
+    assert.ok(c.stderr.includes(`Peer fingerprint: ${server.fingerprint}\n`));
+    assert.match(c.stderr, /^Extended master secret: yes$/m);
+    assert.deepEqual(errorLines(c.stderr), []);
+
+    assert.equal(await server.proc.exit(), 0, server.proc.stderr);
+    assert.equal(server.proc.stdout, 'hello\nworld with spaces\n\nlast line\n');
+    assert.match(server.proc.stderr, /^Peer fingerprint: none \(no certificate\)$/m); // not asked for one
+  });
+
+  test('--verify-client with --fingerprint, options passed through', async () => {
+    // --cert/--key: the certificate openssl made in before()
+    const clientFp = spawnSync('openssl', ['x509', '-in', 'cert.pem', '-noout', '-fingerprint', '-sha256'], { cwd: dir, encoding: 'utf8' })
+      .stdout.trim().replace(/^.*=/, '');
+    const server = await cliServer('--once', '--no-cookie', '--verify-client', '--fingerprint', `sha-256 ${clientFp}`, '--alpn', 'foo,bar', '--groups', 'P-384');
+    const c = cli(
+      'client', 'client', `127.0.0.1:${server.port}`, '--insecure', '--cert', 'cert.pem', '--key', 'key.pem',
+      '--alpn', 'bar', '--cipher', 'ECDHE-ECDSA-CHACHA20-POLY1305', '--groups', 'P-384,P-256', '--mtu', '300', '--linger', '0',
+    );
+    c.child.stdin.end('x'.repeat(250) + '\n');
+    assert.equal(await c.exit(), 0, c.stderr);
+    assert.match(c.stderr, /^Cipher: TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256$/m);
+    assert.match(c.stderr, /^Group: secp384r1$/m);
+    assert.match(c.stderr, /^ALPN: bar$/m);
+    assert.equal(await server.proc.exit(), 0, server.proc.stderr);
+    assert.ok(server.proc.stderr.includes(`Peer fingerprint: sha-256 ${clientFp}\n`));
+    assert.equal(server.proc.stdout, 'x'.repeat(250) + '\n');
+  });
+
+  test('IPv6: [::1]:PORT on both sides', async () => {
+    const server = await cliServer('[::1]', '--echo', '--once', '--no-cookie');
+    assert.match(server.proc.stderr, /^Listening on \[::1\]:\d+$/m);
+    const c = cli('client', 'client', `[::1]:${server.port}`, '--insecure', '--linger', '1000');
+    c.child.stdin.end('over IPv6\n');
+    assert.equal(await c.exit(), 0, c.stderr);
+    assert.equal(c.stdout, 'over IPv6\n');
+    assert.equal(await server.proc.exit(), 0, server.proc.stderr);
+  });
+
+  test('a wrong --fingerprint fails with exit 1 and a one-line reason', async () => {
+    const server = await cliServer('--no-cookie');
+    const wrong = `sha-256 ${Array.from({ length: 32 }, () => '00').join(':')}`;
+    const c = cli('client', 'client', `127.0.0.1:${server.port}`, '--fingerprint', wrong);
+    c.child.stdin.end('never sent\n');
+    assert.equal(await c.exit(), 1);
+    const errors = errorLines(c.stderr);
+    assert.equal(errors.length, 1, c.stderr);
+    assert.match(errors[0]!, /^dtls-stream: error: peer certificate sha-256 [0-9A-F:]+ matches no pinned fingerprint \(sent alert bad_certificate\)$/);
+    assert.ok(errors[0]!.includes(server.fingerprint));
+    assert.doesNotMatch(c.stderr, /\n\s+at /);
+    assert.equal(c.stdout, '');
+    assert.equal(server.proc.stdout, '');
+  });
+});
+
+describe('dtls-stream command with OpenSSL', () => {
+  test('our client against openssl s_server -dtls1_2 (SRTP keying material agrees)', async () => {
+    const port = await freePort();
+    const s = new Proc('s_server', 'openssl', [
+      's_server', '-dtls1_2', '-accept', `127.0.0.1:${port}`, '-cert', 'cert.pem', '-key', 'key.pem',
+      '-use_srtp', 'SRTP_AES128_CM_SHA1_80', '-keymatexport', 'EXTRACTOR-dtls_srtp', '-keymatexportlen', '60',
+    ], dir);
+    // s_server quits at EOF on stdin: its stdin pipe stays open until the test kills it.
+    await s.waitFor('stdout', /^ACCEPT$/m);
+    const c = cli(
+      'client', 'client', `127.0.0.1:${port}`, '--ca', 'cert.pem', '--servername', 'localhost',
+      '--srtp', 'SRTP_AES128_CM_SHA1_80', '--export', 'EXTRACTOR-dtls_srtp:60', '--linger', '200',
+    );
+    c.child.stdin.end('hello\nfrom dtls-stream\n');
+    assert.equal(await c.exit(), 0, c.stderr);
+    assert.match(c.stderr, /^SRTP profile: SRTP_AES128_CM_SHA1_80$/m);
+    assert.match(c.stderr, /^Server name: localhost$/m);
+    const [, ours] = c.stderr.match(/^Keying material: ([0-9A-F]{120})$/m) ?? assert.fail(c.stderr);
+    await s.waitFor('stdout', /DONE/); // it got our close_notify
+    const [, theirs] = s.stdout.match(/Keying material: ([0-9A-F]+)/) ?? assert.fail(s.stdout);
+    assert.equal(ours, theirs);
+    assert.match(s.stdout, /hellofrom dtls-stream/); // it prints records without separators
+  });
+
+  test('openssl s_client -dtls1_2 against our server --echo --once (SRTP keying material agrees)', async () => {
+    const server = await cliServer('--echo', '--once', '--srtp', 'SRTP_AES128_CM_SHA1_80', '--export', 'EXTRACTOR-dtls_srtp:60');
+    const s = new Proc('s_client', 'openssl', [
+      's_client', '-dtls1_2', '-connect', `127.0.0.1:${server.port}`,
+      '-use_srtp', 'SRTP_AES128_CM_SHA1_80', '-keymatexport', 'EXTRACTOR-dtls_srtp', '-keymatexportlen', '60',
+    ], dir);
+    await s.waitFor('stdout', /Protocol {2}: DTLSv1\.2/);
+    s.child.stdin.write('ping from openssl\n');
+    await s.waitFor('stdout', /^ping from openssl$/m); // the echo
+    s.child.stdin.end(); // s_client sends close_notify and exits
+    assert.equal(await s.exit(), 0, s.stdout);
+    assert.equal(await server.proc.exit(), 0, server.proc.stderr);
+    // s_client sends the newline too; the server adds one per record.
+    assert.equal(server.proc.stdout, 'ping from openssl\n\n');
+    const [, theirs] = s.stdout.match(/Keying material: ([0-9A-F]+)/) ?? assert.fail(s.stdout);
+    const [, ours] = server.proc.stderr.match(/^Keying material: ([0-9A-F]{120})$/m) ?? assert.fail(server.proc.stderr);
+    assert.equal(ours, theirs);
+    assert.match(server.proc.stderr, /^SRTP profile: SRTP_AES128_CM_SHA1_80$/m);
+    assert.deepEqual(errorLines(server.proc.stderr), []);
+  });
+});
