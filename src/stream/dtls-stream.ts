@@ -18,6 +18,8 @@ export interface DtlsStreamSetup {
   inboundHighWaterMark?: number;
   /** Datagrams outbound.readable queues before plaintext writers wait. Default 16. */
   outboundHighWaterMark?: number;
+  /** The peer's address, when the transport has one (set by listen()). */
+  remote?: { address: string; port: number };
 }
 
 export interface DtlsStreamStats extends ConnectionStats {
@@ -58,6 +60,8 @@ export class DtlsStream extends EventTarget {
   readonly handshake: Promise<HandshakeInfo>;
   /** Resolves when the connection closes; rejects with the DtlsError when it fails. */
   readonly closed: Promise<void>;
+  /** The peer's address, when known (connections accepted by listen()). */
+  readonly remote: { readonly address: string; readonly port: number } | undefined;
 
   readonly #conn: ConnectionLike;
   readonly #clock: Clock;
@@ -80,6 +84,7 @@ export class DtlsStream extends EventTarget {
   #handshakeSettled = false;
   #closeDispatched = false;
   #inboundOverflow = 0;
+  #transportError: unknown;
   #wakeWriter: (() => void) | undefined;
   #resolveHandshake!: (info: HandshakeInfo) => void;
   #rejectHandshake!: (error: DtlsError) => void;
@@ -104,6 +109,7 @@ export class DtlsStream extends EventTarget {
       setup = { clock: options.clock };
     }
     this.#clock = setup.clock ?? systemClock;
+    this.remote = setup.remote ? { ...setup.remote } : undefined;
     const inHwm = highWaterMark(setup.inboundHighWaterMark, 64, 'inboundHighWaterMark');
     const outHwm = highWaterMark(setup.outboundHighWaterMark, 16, 'outboundHighWaterMark');
 
@@ -125,7 +131,11 @@ export class DtlsStream extends EventTarget {
         write: (datagram) => this.#receive(datagram),
         // The transport stopped delivering: close the connection.
         close: () => this.#endWritable('in'),
-        abort: () => this.#endWritable('in'),
+        // A transport error (a pipe aborting us) is kept as the cause.
+        abort: (reason: unknown) => {
+          this.#transportError ??= reason;
+          return this.#endWritable('in');
+        },
       }),
       readable: new ReadableStream<Uint8Array>(
         {
@@ -385,7 +395,13 @@ export class DtlsStream extends EventTarget {
     if (!this.#outWriteClosing) this.#outWrite.error(reason);
     if (!this.#handshakeSettled) {
       this.#handshakeSettled = true;
-      this.#rejectHandshake(error ?? closedError('closed before the handshake completed'));
+      const cause = this.#transportError;
+      this.#rejectHandshake(
+        error ??
+          (cause === undefined
+            ? closedError('closed before the handshake completed')
+            : new DtlsError('closed', `the transport failed before the handshake completed: ${(cause as Error)?.message ?? String(cause)}`, { cause })),
+      );
     }
     if (error) this.#rejectClosed(error);
     else this.#resolveClosed();

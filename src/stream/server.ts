@@ -45,7 +45,19 @@ function peerKey(address: string, port: number): string {
   return `${address}|${port}`;
 }
 
-export class DtlsServer {
+/** Detail of the server's 'handshakeerror' event: a peer whose handshake failed. */
+export interface HandshakeErrorDetail {
+  address: string;
+  port: number;
+  error: unknown;
+}
+
+/**
+ * Accepts DTLS connections on one socket. Events: 'handshakeerror'
+ * (CustomEvent<HandshakeErrorDetail>) for each peer whose handshake failed:
+ * such peers never appear on `connections`.
+ */
+export class DtlsServer extends EventTarget {
   /** Connections whose handshake completed, in order. */
   readonly connections: ReadableStream<DtlsStream>;
 
@@ -63,6 +75,7 @@ export class DtlsServer {
 
   /** Use listen(). */
   constructor(socket: DatagramSocket, options: ListenOptions, hooks: ListenHooks) {
+    super();
     const { maxConnections = 1000, ...rest } = options;
     if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new RangeError('maxConnections must be an integer >= 1');
     this.#max = maxConnections;
@@ -184,7 +197,7 @@ export class DtlsServer {
   #accept(first: Uint8Array, address: string, port: number, key: string): void {
     let dtls: DtlsStream;
     try {
-      dtls = DtlsStream.fromConnection(this.#createConnection(), { clock: this.#clock });
+      dtls = DtlsStream.fromConnection(this.#createConnection(), { clock: this.#clock, remote: { address, port } });
     } catch {
       this.#stats.droppedUnknown++;
       return;
@@ -196,7 +209,10 @@ export class DtlsServer {
       if (this.#peers.get(key) === peer) this.#peers.delete(key);
     };
     dtls.closed.then(remove, remove);
-    dtls.handshake.then(() => this.#offer(dtls), noop);
+    dtls.handshake.then(
+      () => this.#offer(dtls),
+      (error: unknown) => this.dispatchEvent(new CustomEvent<HandshakeErrorDetail>('handshakeerror', { detail: { address, port, error } })),
+    );
     peer.writer.write(first).catch(noop);
   }
 

@@ -68,3 +68,41 @@ test(
     }
   },
 );
+
+test('listen(): accepted connections carry the peer address; failed handshakes are reported as handshakeerror', async () => {
+  const { server: cert, client: other } = certs();
+  const [serverSock, goodSock, badSock] = await Promise.all([
+    bindUdp({ address: '127.0.0.1' }),
+    bindUdp({ address: '127.0.0.1' }),
+    bindUdp({ address: '127.0.0.1' }),
+  ]);
+  const server = listen(nodeUdpSocket(serverSock), { certificate: cert, requestClientCertificate: 'require', verify: { fingerprints: [other.fingerprint] } });
+  const errors: { port: number; error: unknown }[] = [];
+  server.addEventListener('handshakeerror', (e) => errors.push((e as CustomEvent).detail));
+  try {
+    const port = serverSock.address().port;
+    // A client without a certificate is refused; one with the pinned certificate gets in.
+    await assert.rejects(connect(nodeUdpConnected(badSock, '127.0.0.1', port), { verify: { fingerprints: [cert.fingerprint] } }));
+    const good = await connect(nodeUdpConnected(goodSock, '127.0.0.1', port), { verify: { fingerprints: [cert.fingerprint] }, certificate: other });
+    const reader = server.connections.getReader();
+    const accepted = (await reader.read()).value!;
+    reader.releaseLock();
+    assert.deepEqual(accepted.remote, { address: '127.0.0.1', port: goodSock.address().port });
+    for (let i = 0; i < 50 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]!.port, badSock.address().port);
+    await good.close();
+  } finally {
+    await server.close();
+    await Promise.all([serverSock, goodSock, badSock].map(closeSocket));
+  }
+});
+
+test('connect(): a transport that fails before the handshake rejects with its cause', async () => {
+  const boom = new Error('ENOTFOUND example.invalid');
+  const duplex = {
+    readable: new ReadableStream<Uint8Array>({ start: (c) => c.error(boom) }),
+    writable: new WritableStream<Uint8Array>(),
+  };
+  await assert.rejects(connect(duplex, { verify: 'insecure' }), (e: unknown) => e instanceof DtlsError && e.code === 'closed' && /ENOTFOUND/.test(e.message) && e.cause === boom);
+});
