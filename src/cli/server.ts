@@ -2,7 +2,7 @@
 // sends it back; --once exits after the first connection closes.
 import type { Writable } from 'node:stream';
 import { bindUdp, nodeUdpSocket } from '../adapters/node.ts';
-import { listen, type DtlsStream } from '../stream/index.ts';
+import { listen, type DtlsStream, type HandshakeErrorDetail } from '../stream/index.ts';
 import { formatHostPort, type CliOptions, type HostPort } from './args.ts';
 import { certificateFrom, dtlsOptions } from './config.ts';
 import { describeError, printRecords, report, type Stdio } from './summary.ts';
@@ -27,6 +27,17 @@ export async function runServer(at: HostPort, o: CliOptions, io: Stdio, signal?:
   const server = listen(nodeUdpSocket(socket), options);
   const stop = (): void => void server.close();
   signal?.addEventListener('abort', stop, { once: true });
+  // A peer whose handshake failed never becomes a connection: say so, and with
+  // --once that first attempt decides the exit status.
+  let firstFailure: unknown;
+  server.addEventListener('handshakeerror', (e) => {
+    const { address, port, error } = (e as CustomEvent<HandshakeErrorDetail>).detail;
+    io.stderr.write(`dtls-stream: handshake with ${formatHostPort(address, port)} failed: ${describeError(error)}\n`);
+    if (o.once && firstFailure === undefined) {
+      firstFailure = error;
+      stop();
+    }
+  });
   try {
     io.stderr.write(`Fingerprint: ${certificate.fingerprint}\n`);
     const bound = socket.address();
@@ -39,6 +50,7 @@ export async function runServer(at: HostPort, o: CliOptions, io: Stdio, signal?:
       }
       done.catch((e) => io.stderr.write(`dtls-stream: connection failed: ${describeError(e)}\n`));
     }
+    if (firstFailure !== undefined) throw firstFailure;
     return 0;
   } finally {
     signal?.removeEventListener('abort', stop);

@@ -219,6 +219,19 @@ describe('dtls-stream command', () => {
     assert.equal(c.stdout, '');
     assert.equal(server.proc.stdout, '');
   });
+
+  test('server --once: a failed first handshake is reported with the peer address and exits 1', async () => {
+    // The server pins a fingerprint that the client's fresh certificate cannot have.
+    const wrong = `sha-256 ${Array.from({ length: 32 }, () => '00').join(':')}`;
+    const server = await cliServer('--once', '--no-cookie', '--verify-client', '--fingerprint', wrong);
+    const c = cli('client', 'client', `127.0.0.1:${server.port}`, '--fingerprint', server.fingerprint);
+    c.child.stdin.end('never sent\n');
+    assert.equal(await c.exit(), 1, c.stderr);
+    assert.match(c.stderr, /bad_certificate/);
+    assert.equal(await server.proc.exit(), 1, server.proc.stderr);
+    const errors = errorLines(server.proc.stderr);
+    assert.ok(errors.some((l) => /^dtls-stream: handshake with 127\.0\.0\.1:\d+ failed: .*matches no pinned fingerprint/.test(l)), server.proc.stderr);
+  });
 });
 
 describe('dtls-stream command with OpenSSL', () => {
