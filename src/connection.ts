@@ -17,8 +17,7 @@ import type { FlightMode, HandshakeHost, HandshakeMachine, HandshakeResult } fro
 import { Client12 } from './handshake/client12.ts';
 import { Server12 } from './handshake/server12.ts';
 
-/** Plaintext held while the handshake runs, and early epoch-1 data (bounded). */
-const MAX_PENDING_SENDS = 64;
+/** Early epoch-1 data held until the handshake completes, and datagrams queued out (bounded). */
 const MAX_EARLY_DATA = 16;
 const MAX_QUEUED_OUT = 1024;
 const MAX_RECORD_PLAINTEXT = 16384;
@@ -40,13 +39,15 @@ export class Connection implements ConnectionLike, HandshakeHost {
   #state: ConnectionState = 'idle';
   #error: DtlsError | undefined;
   readonly #records: RecordLayer;
-  readonly #reassembler = new Reassembler();
+  readonly #reassembler: Reassembler;
   readonly #timer: RetransmitTimer;
   readonly #machine: HandshakeMachine;
   #flight: Flight | undefined;
   #handshakeDeadline: number | undefined;
   #result: HandshakeResult | undefined;
   #now = 0;
+  /** When an authenticated record last arrived (for idleTimeout). */
+  #lastHeard = 0;
   #peerRetransmitted = false;
   #pendingSends: Uint8Array[] = [];
   #earlyData: Uint8Array[] = [];
@@ -56,7 +57,9 @@ export class Connection implements ConnectionLike, HandshakeHost {
 
   constructor(options: ResolvedOptions) {
     this.options = options;
-    this.#records = new RecordLayer((r) => this.#drop(r));
+    const l = options.limits;
+    this.#records = new RecordLayer((r) => this.#drop(r), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
+    this.#reassembler = new Reassembler({ maxMessageLength: l.maxHandshakeMessage, maxBufferedBytes: l.maxReassemblyBytes });
     this.#timer = new RetransmitTimer(options.retransmit);
     this.#machine = options.role === 'client' ? new Client12(this) : new Server12(this);
   }
@@ -89,6 +92,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
     this.#peerRetransmitted = false;
     this.#guard(() => {
       for (const rec of this.#records.open(datagram)) {
+        this.#lastHeard = now;
         this.#handleRecord(now, rec);
         if (this.#state === 'failed' || this.#state === 'closed') return;
       }
@@ -101,6 +105,11 @@ export class Connection implements ConnectionLike, HandshakeHost {
     if (this.#state === 'closed' || this.#state === 'failed') return;
     if (this.#state === 'handshaking' && this.#handshakeDeadline !== undefined && now >= this.#handshakeDeadline) {
       return this.#fail(new DtlsError('handshake_timeout', `handshake did not complete within ${this.options.handshakeTimeout} ms (state ${this.#machine.stateName})`), false);
+    }
+    const idle = this.#idleDeadline();
+    if (idle !== undefined && now >= idle) {
+      this.#sendAlert(AlertLevel.warning, AlertDescription.close_notify);
+      return this.#fail(new DtlsError('idle_timeout', `nothing received for ${this.options.idleTimeout} ms`), false);
     }
     if (this.#flight && this.#timer.expired(now)) {
       // RFC 6347 4.2.4.1: double the timer, resend the flight.
@@ -116,7 +125,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
     if (plaintext.length > MAX_RECORD_PLAINTEXT) throw new RangeError(`a record carries at most ${MAX_RECORD_PLAINTEXT} bytes, not ${plaintext.length}`);
     if (this.#state === 'connected') return this.#sendApplicationData(plaintext);
     if (this.#state === 'idle' || this.#state === 'handshaking') {
-      if (this.#pendingSends.length >= MAX_PENDING_SENDS) throw new DtlsError('internal_error', 'too much data queued before the handshake completed');
+      if (this.#pendingSends.length >= this.options.limits.maxPendingSends) throw new DtlsError('internal_error', 'too much data queued before the handshake completed');
       this.#pendingSends.push(plaintext.slice());
       return;
     }
@@ -144,10 +153,15 @@ export class Connection implements ConnectionLike, HandshakeHost {
   pollTimeout(): number | undefined {
     if (this.#state !== 'handshaking' && this.#state !== 'connected') return undefined;
     const t = this.#flight?.mode === 'retransmit' ? this.#timer.deadline : undefined;
-    const h = this.#state === 'handshaking' ? this.#handshakeDeadline : undefined;
+    const h = this.#state === 'handshaking' ? this.#handshakeDeadline : this.#idleDeadline();
     if (t === undefined) return h;
     if (h === undefined) return t;
     return Math.min(t, h);
+  }
+
+  #idleDeadline(): number | undefined {
+    const idle = this.options.idleTimeout;
+    return idle !== undefined && this.#state === 'connected' ? this.#lastHeard + idle : undefined;
   }
 
   exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array {
@@ -189,6 +203,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
       this.#flight = undefined;
       this.#timer.stop();
     }
+    this.#lastHeard = this.#now;
     this.#setState('connected');
     this.#events.push({ type: 'handshake', info: result.info });
     for (const p of this.#pendingSends) this.#sendApplicationData(p);

@@ -47,6 +47,7 @@ export function alertName(code: number): string {
 export type DtlsErrorCode =
   | AlertName
   | 'handshake_timeout' // RFC 6347 4.2.4: gave up retransmitting
+  | 'idle_timeout' // nothing received for options.idleTimeout ms
   | 'peer_alert' // the peer sent a fatal alert (see `alert`)
   | 'closed' // the connection was closed before the operation finished
   | 'verification_failed'; // certificate or fingerprint check failed
@@ -54,6 +55,7 @@ export type DtlsErrorCode =
 /** Which alert a local failure sends to the peer. */
 const codeToAlert: Partial<Record<DtlsErrorCode, number>> = {
   handshake_timeout: undefined,
+  idle_timeout: undefined,
   peer_alert: undefined,
   closed: undefined,
   verification_failed: AlertDescription.bad_certificate,

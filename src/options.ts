@@ -46,8 +46,25 @@ export interface DtlsOptions {
   retransmit?: { initial?: number; max?: number };
   /** Give up the handshake after this many ms. Default 30000. */
   handshakeTimeout?: number;
+  /** Close a connected connection that has received nothing for this many ms (close_notify, then DtlsError('idle_timeout')). Default: never. */
+  idleTimeout?: number;
+  /** Memory a peer can make us hold. Defaults in DEFAULTS.limits. */
+  limits?: Partial<Limits>;
   clock?: Clock;
   crypto?: CryptoProvider;
+}
+
+/** Bounds on what a peer can make one connection hold (STYLE: bound everything a peer can grow). */
+export interface Limits {
+  /** Largest handshake message body accepted (bytes). */
+  maxHandshakeMessage: number;
+  /** Bytes of partially reassembled handshake messages held at once. */
+  maxReassemblyBytes: number;
+  /** Records of the next epoch held until its keys exist, by count and bytes. */
+  maxFutureEpochRecords: number;
+  maxFutureEpochBytes: number;
+  /** Plaintext messages held by send() while the handshake runs. */
+  maxPendingSends: number;
 }
 
 export interface ResolvedOptions {
@@ -65,6 +82,8 @@ export interface ResolvedOptions {
   extendedMasterSecret: boolean | 'require';
   retransmit: { initial: number; max: number };
   handshakeTimeout: number;
+  idleTimeout: number | undefined;
+  limits: Limits;
   crypto: CryptoProvider;
 }
 
@@ -110,6 +129,13 @@ export const DEFAULTS = {
   retransmit: { initial: 1000, max: 60000 },
   handshakeTimeout: 30000,
   groups: ['x25519', 'secp256r1', 'secp384r1'] as GroupName[],
+  limits: {
+    maxHandshakeMessage: 65536,
+    maxReassemblyBytes: 262144,
+    maxFutureEpochRecords: 32,
+    maxFutureEpochBytes: 65536,
+    maxPendingSends: 64,
+  } satisfies Limits as Limits,
 };
 
 /** Validates user options (TypeError/RangeError on misuse) and fills defaults. */
@@ -158,6 +184,17 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
   const handshakeTimeout = o.handshakeTimeout ?? DEFAULTS.handshakeTimeout;
   if (!(handshakeTimeout > 0)) throw new RangeError('handshakeTimeout must be positive');
 
+  const idleTimeout = o.idleTimeout;
+  if (idleTimeout !== undefined && !(idleTimeout > 0)) throw new RangeError('idleTimeout must be positive');
+  const limits: Limits = { ...DEFAULTS.limits };
+  for (const [k, v] of Object.entries(o.limits ?? {})) {
+    if (!(k in limits)) throw new TypeError(`unknown limit "${k}"`);
+    if (v !== undefined) {
+      if (!Number.isInteger(v) || v < 1) throw new RangeError(`limits.${k} must be a positive integer`);
+      limits[k as keyof Limits] = v;
+    }
+  }
+
   const alpn = o.alpn ?? [];
   for (const p of alpn) if (typeof p !== 'string' || !p.length || p.length > 255) throw new TypeError(`bad ALPN protocol name ${String(p)}`);
 
@@ -176,6 +213,8 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
     extendedMasterSecret: o.extendedMasterSecret ?? true,
     retransmit: { initial, max },
     handshakeTimeout,
+    idleTimeout,
+    limits,
     crypto,
   };
 }

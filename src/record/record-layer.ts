@@ -26,8 +26,6 @@ interface WriteEpoch {
 }
 
 const MAX_SEQ = 2 ** 48 - 1;
-const MAX_BUFFERED_RECORDS = 32;
-const MAX_BUFFERED_BYTES = 64 * 1024;
 
 export class RecordLayer {
   readonly #read = new Map<number, ReadEpoch>([[0, { protection: null, replay: new ReplayWindow() }]]);
@@ -38,9 +36,14 @@ export class RecordLayer {
   #pendingBytes = 0;
   #version: number = ProtocolVersion.DTLS1_2;
   readonly #drop: (reason: DropReason) => void;
+  readonly #maxPendingRecords: number;
+  readonly #maxPendingBytes: number;
 
-  constructor(drop: (reason: DropReason) => void) {
+  /** `limits`: records of the next epoch held before its keys exist (bounded; RFC 6347 4.1). */
+  constructor(drop: (reason: DropReason) => void, limits: { maxRecords: number; maxBytes: number } = { maxRecords: 32, maxBytes: 65536 }) {
     this.#drop = drop;
+    this.#maxPendingRecords = limits.maxRecords;
+    this.#maxPendingBytes = limits.maxBytes;
   }
 
   get readEpoch(): number {
@@ -74,7 +77,7 @@ export class RecordLayer {
     const ep = this.#read.get(r.epoch);
     if (!ep) {
       if (mayBuffer && r.epoch === this.#readEpoch + 1) {
-        if (this.#pending.length >= MAX_BUFFERED_RECORDS || this.#pendingBytes + r.fragment.length > MAX_BUFFERED_BYTES) {
+        if (this.#pending.length >= this.#maxPendingRecords || this.#pendingBytes + r.fragment.length > this.#maxPendingBytes) {
           this.#drop('future_epoch_overflow');
         } else {
           // Copy: the datagram buffer belongs to the caller.

@@ -143,3 +143,29 @@ test('close_notify closes both sides cleanly', () => {
   assert.equal(server.error, undefined);
   assert.ok(r.pair.log.b.events.some((e) => e.type === 'alert' && e.name === 'close_notify' && e.fromPeer));
 });
+
+test('idleTimeout closes a silent connection with close_notify and a typed error', () => {
+  const { client, server } = makePair({}, { idleTimeout: 5000 });
+  const r = runPair(client, server, { seed: 10, until: bothIn('connected') });
+  const connectedAt = r.pair.now;
+  client.send(r.pair.now, utf8('keepalive'));
+  r.pair.flush();
+  r.pair.run({ until: (p) => p.b.state !== 'connected', maxDuration: 60_000 });
+  assert.equal(server.error?.code, 'idle_timeout');
+  assert.equal(r.pair.now, connectedAt + 5000, 'measured from the last record heard');
+  r.pair.run({ maxDuration: 100 });
+  assert.equal(client.state, 'closed', 'the client saw close_notify');
+});
+
+test('limits bound the reassembly buffer: a huge claimed message is dropped and counted', () => {
+  const { server } = makePair({}, { limits: { maxHandshakeMessage: 4096 } });
+  server.start(0);
+  // A ClientHello fragment that claims a 1 MB body.
+  const frag = new Uint8Array([1, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4]);
+  const rec = new Uint8Array(13 + frag.length);
+  rec.set([22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, frag.length]);
+  rec.set(frag, 13);
+  server.handleDatagram(0, rec);
+  assert.equal(server.stats.dropped.reassembly_limit, 1);
+  assert.equal(server.state, 'handshaking');
+});
