@@ -30,7 +30,9 @@ interface Flight {
   items: FlightItem[];
   number: number;
   mode: FlightMode;
+  firstSent: number;
   lastSent: number;
+  retransmitted: boolean;
 }
 
 export class Connection implements ConnectionLike, HandshakeHost {
@@ -49,6 +51,8 @@ export class Connection implements ConnectionLike, HandshakeHost {
   /** When an authenticated record last arrived (for idleTimeout). */
   #lastHeard = 0;
   #peerRetransmitted = false;
+  /** Smoothed round trip measured on flights answered without retransmission. */
+  #rtt: number | undefined;
   #pendingSends: Uint8Array[] = [];
   #earlyData: Uint8Array[] = [];
   #out: Uint8Array[] = [];
@@ -179,10 +183,12 @@ export class Connection implements ConnectionLike, HandshakeHost {
       this.#traceFlight(items);
       return;
     }
-    this.#flight = { items, number: flight, mode, lastSent: this.#now };
+    this.#sampleRtt();
+    this.#flight = { items, number: flight, mode, firstSent: this.#now, lastSent: this.#now, retransmitted: false };
     this.#transmit(encodeFlight(items, this.#records, this.options.mtu));
     this.#traceFlight(items);
-    this.#timer.reset();
+    const r = this.options.retransmit;
+    this.#timer.reset(r.adaptive && this.#rtt !== undefined ? Math.max(r.min, 1.5 * this.#rtt) : undefined);
     if (mode === 'retransmit') this.#timer.start(this.#now);
     else this.#timer.stop();
   }
@@ -198,6 +204,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
 
   complete(result: HandshakeResult): void {
     this.#result = result;
+    this.#sampleRtt();
     if (this.#flight?.mode === 'retransmit') {
       // Our flight was answered: nothing more to resend (RFC 6347 4.2.4).
       this.#flight = undefined;
@@ -330,10 +337,21 @@ export class Connection implements ConnectionLike, HandshakeHost {
       return;
     }
     if (this.#state === 'handshaking' && this.#earlyData.length < MAX_EARLY_DATA) {
+      // The peer finished, so our final flight arrived but its answer was lost:
+      // resend ours now rather than at the timer (RFC 9147 5.8.1 allows this).
       this.#earlyData.push(rec.payload);
+      this.#peerRetransmitted = true;
       return;
     }
     this.#drop('unexpected');
+  }
+
+  /** Our current flight was answered: if it went out once, its age is a round trip (RFC 9147 5.8.2). */
+  #sampleRtt(): void {
+    const f = this.#flight;
+    if (!f || f.mode !== 'retransmit' || f.retransmitted) return;
+    const sample = this.#now - f.firstSent;
+    this.#rtt = this.#rtt === undefined ? sample : (7 * this.#rtt + sample) / 8;
   }
 
   #answerPeerRetransmit(now: number): void {
@@ -347,6 +365,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
   #transmitFlight(now: number, reason: 'timeout' | 'peer-retransmit'): void {
     const f = this.#flight!;
     f.lastSent = now;
+    f.retransmitted = true;
     this.stats.retransmits++;
     this.#events.push({ type: 'retransmit', flight: f.number, attempt: this.stats.retransmits, reason });
     this.#transmit(encodeFlight(f.items, this.#records, this.options.mtu));

@@ -42,8 +42,14 @@ export interface DtlsOptions {
   requestClientCertificate?: boolean | 'require';
   /** RFC 7627: 'require' refuses peers without it; false does not offer it. Default true. */
   extendedMasterSecret?: boolean | 'require';
-  /** Retransmission timer in ms (RFC 6347 4.2.4.1). Defaults: initial 1000, max 60000. */
-  retransmit?: { initial?: number; max?: number };
+  /**
+   * Retransmission timer in ms (RFC 6347 4.2.4.1, RFC 9147 5.8.2). Defaults:
+   * initial 1000 (400 when srtpProfiles are set, as RFC 9147 5.8.2 recommends
+   * for DTLS-SRTP), max 60000. `adaptive`: once a flight is answered without
+   * a retransmission, later flights start at 1.5 x the measured round trip,
+   * never below `min` (default 100).
+   */
+  retransmit?: { initial?: number; max?: number; min?: number; adaptive?: boolean };
   /** Give up the handshake after this many ms. Default 30000. */
   handshakeTimeout?: number;
   /** Close a connected connection that has received nothing for this many ms (close_notify, then DtlsError('idle_timeout')). Default: never. */
@@ -80,7 +86,7 @@ export interface ResolvedOptions {
   requireCookie: boolean;
   requestClientCertificate: boolean | 'require';
   extendedMasterSecret: boolean | 'require';
-  retransmit: { initial: number; max: number };
+  retransmit: { initial: number; max: number; min: number; adaptive: boolean };
   handshakeTimeout: number;
   idleTimeout: number | undefined;
   limits: Limits;
@@ -126,7 +132,7 @@ export function parseSrtpProfile(name: string): number {
 
 export const DEFAULTS = {
   mtu: 1200,
-  retransmit: { initial: 1000, max: 60000 },
+  retransmit: { initial: 1000, srtpInitial: 400, max: 60000, min: 100, adaptive: false },
   handshakeTimeout: 30000,
   groups: ['x25519', 'secp256r1', 'secp384r1'] as GroupName[],
   limits: {
@@ -178,9 +184,12 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
     throw new TypeError("requestClientCertificate needs options.verify: { fingerprints }, { ca }, a callback, or 'insecure'");
   }
 
-  const initial = o.retransmit?.initial ?? DEFAULTS.retransmit.initial;
+  const srtpProfiles = (o.srtpProfiles ?? []).map(parseSrtpProfile);
+  const initial = o.retransmit?.initial ?? (srtpProfiles.length ? DEFAULTS.retransmit.srtpInitial : DEFAULTS.retransmit.initial);
   const max = o.retransmit?.max ?? Math.max(DEFAULTS.retransmit.max, initial);
-  if (!(initial > 0) || !(max >= initial)) throw new RangeError('retransmit needs 0 < initial <= max');
+  const min = o.retransmit?.min ?? Math.min(DEFAULTS.retransmit.min, initial);
+  if (!(initial > 0) || !(max >= initial) || !(min > 0) || !(min <= initial)) throw new RangeError('retransmit needs 0 < min <= initial <= max');
+  const adaptive = o.retransmit?.adaptive ?? DEFAULTS.retransmit.adaptive;
   const handshakeTimeout = o.handshakeTimeout ?? DEFAULTS.handshakeTimeout;
   if (!(handshakeTimeout > 0)) throw new RangeError('handshakeTimeout must be positive');
 
@@ -205,13 +214,13 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
     cipherSuites,
     groups,
     mtu,
-    srtpProfiles: (o.srtpProfiles ?? []).map(parseSrtpProfile),
+    srtpProfiles,
     alpn,
     serverName: o.serverName,
     requireCookie: o.requireCookie ?? false,
     requestClientCertificate,
     extendedMasterSecret: o.extendedMasterSecret ?? true,
-    retransmit: { initial, max },
+    retransmit: { initial, max, min, adaptive },
     handshakeTimeout,
     idleTimeout,
     limits,

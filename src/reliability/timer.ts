@@ -57,9 +57,12 @@ export class RetransmitTimer {
     this.#attempts++;
   }
 
-  /** On progress: back to the initial timeout, attempts to 0. Leaves the deadline as is. */
-  reset(): void {
-    this.#current = this.initial;
+  /**
+   * On progress: back to the initial timeout (or `value`, e.g. 1.5 x a measured
+   * RTT, RFC 9147 5.8.2, capped at max), attempts to 0. Leaves the deadline as is.
+   */
+  reset(value?: number): void {
+    this.#current = value === undefined ? this.initial : Math.min(Math.max(1, value), this.max);
     this.#attempts = 0;
   }
 

@@ -169,3 +169,28 @@ test('limits bound the reassembly buffer: a huge claimed message is dropped and 
   assert.equal(server.stats.dropped.reassembly_limit, 1);
   assert.equal(server.state, 'handshaking');
 });
+
+test('adaptive timer: after an answered flight, the next one retransmits at 1.5 x the measured round trip (RFC 9147 5.8.2)', () => {
+  const { client, server } = makePair({ retransmit: { adaptive: true } });
+  // 40 ms each way: the ClientHello is answered after an 80 ms round trip.
+  // Client→server: 0 = ClientHello, 1 = flight 5 (dropped once).
+  const r = runPair(client, server, { seed: 11, link: { delay: 40 }, aToB: { filter: (_d, i) => i !== 1 }, until: bothIn('connected') });
+  assert.equal(r.reason, 'until', client.error?.message);
+  const sent5 = r.a.timeline.find((e) => e.event.type === 'trace' && e.event.what === 'ClientKeyExchange')!.time;
+  const retx = r.a.timeline.find((e) => e.event.type === 'retransmit')!.time;
+  assert.equal(retx - sent5, 120, '1.5 x 80 ms');
+});
+
+test('adaptive timer never goes below retransmit.min', () => {
+  const { client, server } = makePair({ retransmit: { adaptive: true, min: 100 } });
+  const r = runPair(client, server, { seed: 12, aToB: { filter: (_d, i) => i !== 1 }, until: bothIn('connected') });
+  const sent5 = r.a.timeline.find((e) => e.event.type === 'trace' && e.event.what === 'ClientKeyExchange')!.time;
+  const retx = r.a.timeline.find((e) => e.event.type === 'retransmit')!.time;
+  assert.equal(retx - sent5, 100);
+});
+
+test('DTLS-SRTP defaults to a 400 ms initial timer (RFC 9147 5.8.2)', () => {
+  const { client, server } = makePair({ srtpProfiles: ['SRTP_AES128_CM_SHA1_80'] }, { srtpProfiles: ['SRTP_AES128_CM_SHA1_80'] });
+  const r = runPair(client, server, { seed: 13, aToB: { loss: 1 }, until: (p) => p.log.a.timeline.some((e) => e.event.type === 'retransmit') });
+  assert.equal(r.now, 400);
+});
