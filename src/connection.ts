@@ -54,6 +54,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
   /** Smoothed round trip measured on flights answered without retransmission. */
   #rtt: number | undefined;
   #pendingSends: Uint8Array[] = [];
+  #closeAfterHandshake = false;
   #earlyData: Uint8Array[] = [];
   #out: Uint8Array[] = [];
   #received: Uint8Array[] = [];
@@ -95,11 +96,16 @@ export class Connection implements ConnectionLike, HandshakeHost {
     this.stats.datagramsIn++;
     this.#peerRetransmitted = false;
     this.#guard(() => {
+      const early = this.#records.pendingCount;
       for (const rec of this.#records.open(datagram)) {
-        this.#lastHeard = now;
+        // Once connected, only records under the keys prove the peer is alive.
+        if (rec.epoch > 0 || this.#state !== 'connected') this.#lastHeard = now;
         this.#handleRecord(now, rec);
         if (this.#state === 'failed' || this.#state === 'closed') return;
       }
+      // A record of the next epoch before its ChangeCipherSpec: the peer moved
+      // on and its CCS was lost; resending our flight makes it resend (RFC 9147 5.8.1).
+      if (this.#state === 'handshaking' && this.#records.pendingCount > early) this.#peerRetransmitted = true;
       if (this.#peerRetransmitted) this.#answerPeerRetransmit(now);
     });
   }
@@ -115,11 +121,13 @@ export class Connection implements ConnectionLike, HandshakeHost {
       this.#sendAlert(AlertLevel.warning, AlertDescription.close_notify);
       return this.#fail(new DtlsError('idle_timeout', `nothing received for ${this.options.idleTimeout} ms`), false);
     }
-    if (this.#flight && this.#timer.expired(now)) {
-      // RFC 6347 4.2.4.1: double the timer, resend the flight.
-      this.#timer.backoff();
-      this.#transmitFlight(now, 'timeout');
-      this.#timer.start(now);
+    if (this.#flight?.mode === 'retransmit' && this.#timer.expired(now)) {
+      this.#guard(() => {
+        // RFC 6347 4.2.4.1: double the timer, resend the flight.
+        this.#timer.backoff();
+        this.#transmitFlight(now, 'timeout');
+        this.#timer.start(now);
+      });
     }
   }
 
@@ -128,7 +136,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
     if (!(plaintext instanceof Uint8Array)) throw new TypeError('send() takes a Uint8Array');
     if (plaintext.length > MAX_RECORD_PLAINTEXT) throw new RangeError(`a record carries at most ${MAX_RECORD_PLAINTEXT} bytes, not ${plaintext.length}`);
     if (this.#state === 'connected') return this.#sendApplicationData(plaintext);
-    if (this.#state === 'idle' || this.#state === 'handshaking') {
+    if ((this.#state === 'idle' || this.#state === 'handshaking') && !this.#closeAfterHandshake) {
       if (this.#pendingSends.length >= this.options.limits.maxPendingSends) throw new DtlsError('internal_error', 'too much data queued before the handshake completed');
       this.#pendingSends.push(plaintext.slice());
       return;
@@ -139,6 +147,11 @@ export class Connection implements ConnectionLike, HandshakeHost {
   close(now: number): void {
     this.#now = now;
     if (this.#state === 'closed' || this.#state === 'failed') return;
+    if (this.#state === 'handshaking' && this.#pendingSends.length) {
+      // Data accepted by send() is delivered first: close once the handshake completes.
+      this.#closeAfterHandshake = true;
+      return;
+    }
     if (this.#state !== 'idle') this.#sendAlert(AlertLevel.warning, AlertDescription.close_notify);
     this.#finish(undefined);
   }
@@ -177,18 +190,13 @@ export class Connection implements ConnectionLike, HandshakeHost {
   // ---- HandshakeHost ----
 
   sendFlight(items: FlightItem[], flight: number, mode: FlightMode): void {
-    if (mode === 'once') {
-      // Not kept (a HelloVerifyRequest): a resent ClientHello is answered anew.
-      this.#transmit(encodeFlight(items, this.#records, this.options.mtu));
-      this.#traceFlight(items);
-      return;
-    }
     this.#sampleRtt();
     this.#flight = { items, number: flight, mode, firstSent: this.#now, lastSent: this.#now, retransmitted: false };
     this.#transmit(encodeFlight(items, this.#records, this.options.mtu));
     this.#traceFlight(items);
     const r = this.options.retransmit;
     this.#timer.reset(r.adaptive && this.#rtt !== undefined ? Math.max(r.min, 1.5 * this.#rtt) : undefined);
+    // 'final' and 'once' (HelloVerifyRequest) are resent only when the peer resends.
     if (mode === 'retransmit') this.#timer.start(this.#now);
     else this.#timer.stop();
   }
@@ -217,6 +225,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
     this.#pendingSends = [];
     for (const d of this.#earlyData) this.#received.push(d);
     this.#earlyData = [];
+    if (this.#closeAfterHandshake) this.close(this.#now);
   }
 
   trace(direction: 'in' | 'out', what: string, epoch: number, bytes: number): void {
@@ -227,6 +236,11 @@ export class Connection implements ConnectionLike, HandshakeHost {
 
   #handleRecord(now: number, rec: PlainRecord): void {
     this.stats.recordsIn++;
+    // The previous epoch stays readable only for the peer's handshake
+    // retransmissions; an alert or data there is unauthenticated (RFC 6347 4.1.2.7).
+    if (rec.epoch < this.#records.readEpoch && rec.contentType !== ContentType.handshake && rec.contentType !== ContentType.change_cipher_spec) {
+      return this.#drop('stale_epoch');
+    }
     switch (rec.contentType) {
       case ContentType.handshake:
         return this.#handleHandshakeRecord(now, rec);
@@ -266,13 +280,15 @@ export class Connection implements ConnectionLike, HandshakeHost {
         if (f.fragmentOffset === 0) this.#sendAlert(AlertLevel.warning, AlertDescription.no_renegotiation);
         continue;
       }
-      if (this.options.role === 'server' && this.#machine.stateName === 'wait_client_hello' && f.msgType === HandshakeType.client_hello && f.messageSeq !== r.nextSeq && f.messageSeq < 8) {
-        // RFC 6347 4.2.2: a ClientHello after a HelloVerifyRequest carries seq 1.
-        r.reset();
+      const awaitingHello = this.options.role === 'server' && this.#machine.stateName === 'wait_client_hello' && f.msgType === HandshakeType.client_hello && rec.epoch === 0;
+      if (awaitingHello && f.messageSeq > r.nextSeq && f.messageSeq < 8) {
+        // RFC 6347 4.2.2: a ClientHello after a (stateless) HelloVerifyRequest
+        // carries seq 1. Only forward: a late duplicate of an earlier hello is old.
         r.nextSeq = f.messageSeq;
       }
-      if (this.options.role === 'server' && f.msgType === HandshakeType.client_hello && rec.epoch === 0) {
-        // Our records follow the ClientHello's, as a stateless cookie server's did (RFC 6347 4.2.1).
+      if (awaitingHello && rec.sequenceNumber < 0x10000) {
+        // Our records follow the ClientHello's, as a stateless cookie server's
+        // did (RFC 6347 4.2.1); bounded, since the peer picks this number.
         this.#records.advanceWriteSeq(0, rec.sequenceNumber + 1);
       }
       // Once the peer has switched epochs, new handshake messages must come in it.
@@ -290,6 +306,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
         this.#handlePostHandshake(m.msgType);
         continue;
       }
+      if (m.msgType === HandshakeType.hello_request && this.options.role === 'client') continue; // RFC 5246 7.4.1.1: ignored while negotiating
       if (m.msgType === HandshakeType.hello_verify_request) this.#records.resetReplay(0);
       this.#machine.handleMessage(now, m, rec.epoch);
       if (this.#state !== 'handshaking') return;
@@ -358,8 +375,10 @@ export class Connection implements ConnectionLike, HandshakeHost {
     const f = this.#flight;
     if (!f) return;
     // Several datagrams of one retransmitted flight must not each trigger ours.
-    if (now - f.lastSent < this.options.retransmit.initial / 4) return;
+    if (now - f.lastSent < this.options.retransmit.min / 2) return;
     this.#transmitFlight(now, 'peer-retransmit');
+    // Re-arm, so our own timer does not fire right after (RFC 9147 5.8.1).
+    if (f.mode === 'retransmit') this.#timer.start(now);
   }
 
   #transmitFlight(now: number, reason: 'timeout' | 'peer-retransmit'): void {

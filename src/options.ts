@@ -89,6 +89,8 @@ export interface ResolvedOptions {
   retransmit: { initial: number; max: number; min: number; adaptive: boolean };
   handshakeTimeout: number;
   idleTimeout: number | undefined;
+  /** Maps the core's `now` to wall-clock ms for certificate validity (from options.clock.wallTime). */
+  wallTime: (now: number) => number;
   limits: Limits;
   crypto: CryptoProvider;
 }
@@ -224,6 +226,7 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
     handshakeTimeout,
     idleTimeout,
     limits,
+    wallTime: o.clock?.wallTime ? (now: number) => o.clock!.wallTime!(now) : (now: number) => now,
     crypto,
   };
 }

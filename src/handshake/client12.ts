@@ -22,6 +22,7 @@ import { encodeUseSrtp, decodeUseSrtp } from '../wire/extensions/use-srtp.ts';
 import { encodeAlpn, decodeAlpn } from '../wire/extensions/alpn.ts';
 import { encodeServerName } from '../wire/extensions/server-name.ts';
 import { encodeRenegotiationInfo, decodeRenegotiationInfo } from '../wire/extensions/renegotiation-info.ts';
+import { decodeExtendedMasterSecret } from '../wire/extensions/extended-master-secret.ts';
 import { encodeClientHello } from '../wire/messages/client-hello.ts';
 import { decodeServerHello, type ServerHello } from '../wire/messages/server-hello.ts';
 import { decodeHelloVerifyRequest } from '../wire/messages/hello-verify-request.ts';
@@ -46,7 +47,6 @@ import {
   srtpProfileName,
 } from './common.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
-import { SignatureScheme } from '../wire/types.ts';
 
 type State =
   | 'start'
@@ -210,7 +210,15 @@ export class Client12 implements HandshakeMachine {
       // RFC 5246 7.4.1.4: a server must not send what the client did not offer.
       if (!offered.has(e.type)) throw new DtlsError('unsupported_extension', `server sent unrequested extension ${e.type}`);
     }
-    const ems = findExtension(sh.extensions, ExtensionType.extended_master_secret) !== undefined;
+    const emsExt = findExtension(sh.extensions, ExtensionType.extended_master_secret);
+    if (emsExt) {
+      try {
+        decodeExtendedMasterSecret(emsExt.data);
+      } catch (e) {
+        throw asDecodeError(e, 'extended_master_secret');
+      }
+    }
+    const ems = emsExt !== undefined;
     if (!ems && o.extendedMasterSecret === 'require') {
       throw new DtlsError('handshake_failure', 'server does not support extended_master_secret (RFC 7627), which is required');
     }
@@ -237,6 +245,8 @@ export class Client12 implements HandshakeMachine {
       if (v.profiles.length !== 1 || !o.srtpProfiles.includes(v.profiles[0]!)) {
         throw new DtlsError('illegal_parameter', 'server chose an SRTP profile we did not offer');
       }
+      // We offer no MKI; a server must echo ours (RFC 5764 4.1.1).
+      if (v.mki.length !== 0) throw new DtlsError('illegal_parameter', 'server sent an SRTP MKI we did not offer');
       srtpProfile = v.profiles[0];
     }
     let alpn: string | undefined;
@@ -281,7 +291,7 @@ export class Client12 implements HandshakeMachine {
     const leafKey = this.#peer?.leaf?.publicKey;
     if (!leafKey || leafKey.type !== 'ec') throw new DtlsError('unsupported_certificate', 'server certificate has no ECDSA P-256/P-384 key');
     const hash = schemeHash(ske.signatureScheme);
-    if (!hash || !SUPPORTED_SIGNATURE_SCHEMES.includes(ske.signatureScheme) && ske.signatureScheme !== SignatureScheme.ecdsa_secp521r1_sha512) {
+    if (!hash || !SUPPORTED_SIGNATURE_SCHEMES.includes(ske.signatureScheme)) {
       throw new DtlsError('illegal_parameter', `server signed with scheme 0x${ske.signatureScheme.toString(16)} we did not offer`);
     }
     // RFC 4492 5.4: the signature covers client_random + server_random + ServerECDHParams.
@@ -321,6 +331,7 @@ export class Client12 implements HandshakeMachine {
     }
     const share: KeyShare = crypto.generateKeyShare(this.#serverGroup!);
     const pms = crypto.ecdh(this.#serverGroup!, share.privateKey, this.#serverPublic!);
+    share.privateKey.fill(0);
     const cke = this.#message(HandshakeType.client_key_exchange, encodeClientKeyExchange({ publicKey: share.publicKey }));
     this.#transcript.add(cke);
     items.push({ kind: 'handshake', epoch: 0, message: cke });
@@ -356,6 +367,7 @@ export class Client12 implements HandshakeMachine {
     } catch (e) {
       throw asDecodeError(e, 'Finished');
     }
+    if (fin.verifyData.length !== 12) throw new DtlsError('decode_error', `Finished of ${fin.verifyData.length} bytes, not 12`);
     const expected = computeVerifyData(crypto, neg.suite.prfHash, this.#master!, 'server finished', this.#transcript.hash(crypto, neg.suite.prfHash));
     if (!equalBytes(expected, fin.verifyData)) throw new DtlsError('decrypt_error', 'server Finished does not verify');
     this.#state = 'done';

@@ -10,7 +10,8 @@ import type { HandshakeMessage } from '../wire/types.ts';
 /**
  * How a flight is sent (RFC 6347 4.2.4): 'retransmit' arms the timer;
  * 'final' is the last flight, kept and resent only when the peer resends its
- * own; 'once' (HelloVerifyRequest) is never resent, the server keeps no state.
+ * own; 'once' (a stateful server's HelloVerifyRequest) has no timer either and
+ * is resent only to answer a resent ClientHello.
  */
 export type FlightMode = 'retransmit' | 'final' | 'once';
 

@@ -19,6 +19,7 @@ import { decodeUseSrtp, encodeUseSrtp } from '../wire/extensions/use-srtp.ts';
 import { decodeAlpn, encodeAlpn } from '../wire/extensions/alpn.ts';
 import { decodeServerName } from '../wire/extensions/server-name.ts';
 import { decodeRenegotiationInfo, encodeRenegotiationInfo } from '../wire/extensions/renegotiation-info.ts';
+import { decodeExtendedMasterSecret } from '../wire/extensions/extended-master-secret.ts';
 import { decodeClientHello, type ClientHello } from '../wire/messages/client-hello.ts';
 import { encodeServerHello } from '../wire/messages/server-hello.ts';
 import { encodeHelloVerifyRequest } from '../wire/messages/hello-verify-request.ts';
@@ -183,7 +184,7 @@ export class Server12 implements HandshakeMachine {
     const schemes = decodeExt(ExtensionType.signature_algorithms, 'signature_algorithms', decodeSignatureAlgorithms);
     const scheme = chooseSignatureScheme(cert.curve, schemes);
 
-    const clientEms = ext(ExtensionType.extended_master_secret) !== undefined;
+    const clientEms = decodeExt(ExtensionType.extended_master_secret, 'extended_master_secret', (d) => (decodeExtendedMasterSecret(d), true)) ?? false;
     const ems = clientEms && o.extendedMasterSecret !== false;
     if (!ems && o.extendedMasterSecret === 'require') {
       throw new DtlsError('handshake_failure', 'client does not offer extended_master_secret (RFC 7627), which is required');
@@ -321,6 +322,7 @@ export class Server12 implements HandshakeMachine {
     } catch (e) {
       throw asDecodeError(e, 'Finished');
     }
+    if (fin.verifyData.length !== 12) throw new DtlsError('decode_error', `Finished of ${fin.verifyData.length} bytes, not 12`);
     const expected = computeVerifyData(crypto, h, this.#master!, 'client finished', this.#transcript.hash(crypto, h));
     if (!equalBytes(expected, fin.verifyData)) throw new DtlsError('decrypt_error', 'client Finished does not verify');
     this.#transcript.add(msg);

@@ -21,6 +21,7 @@ export function verifyPeer(chain: Uint8Array[], options: ResolvedOptions, now: n
     throw new DtlsError('handshake_failure', 'peer sent no certificate');
   }
   const leaf = parseCertificate(chain[0]!);
+  const wallNow = options.wallTime(now);
   const fp = fingerprint(chain[0]!, 'sha-256', crypto);
   const v = options.verify;
   if (v === 'insecure') return { leaf, fingerprint: fp };
@@ -32,7 +33,11 @@ export function verifyPeer(chain: Uint8Array[], options: ResolvedOptions, now: n
     } catch (e) {
       throw new DtlsError('verification_failed', `verify callback threw: ${(e as Error)?.message}`, { cause: e });
     }
-    if (ok === false) throw new DtlsError('verification_failed', 'verify callback rejected the peer certificate');
+    if (ok !== true && ok !== undefined) {
+      // Fail closed: only true (or nothing) accepts. A Promise is not a verdict.
+      const why = ok && typeof (ok as { then?: unknown }).then === 'function' ? 'verify callback must be synchronous (it returned a Promise)' : 'verify callback rejected the peer certificate';
+      throw new DtlsError('verification_failed', why);
+    }
     return { leaf, fingerprint: fp };
   }
   if ('fingerprints' in v) {
@@ -49,7 +54,7 @@ export function verifyPeer(chain: Uint8Array[], options: ResolvedOptions, now: n
   const serverName = ourRole === 'client' ? (v.serverName ?? options.serverName) : undefined;
   verifyChain(chain, {
     anchors,
-    now,
+    now: wallNow,
     provider: crypto,
     purpose: ourRole === 'client' ? 'server' : 'client',
     ...(serverName !== undefined ? { serverName } : {}),

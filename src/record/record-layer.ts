@@ -46,6 +46,11 @@ export class RecordLayer {
     this.#maxPendingBytes = limits.maxBytes;
   }
 
+  /** Records of the next epoch held until its ChangeCipherSpec. */
+  get pendingCount(): number {
+    return this.#pending.length;
+  }
+
   get readEpoch(): number {
     return this.#readEpoch;
   }

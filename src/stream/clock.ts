@@ -2,15 +2,25 @@
 // real clock and sets real timers; ManualClock lets tests step time by hand.
 
 export interface Clock {
-  /** Milliseconds; the core compares it with the deadlines it hands back. */
+  /** Milliseconds, monotonic; the core compares it with the deadlines it hands back. */
   now(): number;
+  /**
+   * The wall-clock time (ms since the epoch) at `now`, for certificate
+   * validity. Absent: `now` itself is taken as wall time.
+   */
+  wallTime?(now: number): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
 
-/** Wall-clock ms (Date.now), so the core can also check certificate validity. */
+/**
+ * Monotonic time (a wall-clock step, e.g. NTP on a device that booted without
+ * a clock, must not fire or stall the retransmission and handshake timers),
+ * with the wall clock kept apart for certificate validity.
+ */
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: () => performance.timeOrigin + performance.now(),
+  wallTime: (now) => now + (Date.now() - (performance.timeOrigin + performance.now())),
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
   clearTimeout: (handle) => globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]),
 };

@@ -338,7 +338,8 @@ export class DtlsStream extends EventTarget {
     }
     const state = conn.state;
     if (state === 'failed') return this.#finalize(conn.error ?? new DtlsError('internal_error', 'the connection failed'));
-    if (state === 'closed' || (this.#closing && state !== 'closing')) return this.#finalize(undefined);
+    // A close requested mid-handshake with data held waits for the handshake (the core flushes, then closes).
+    if (state === 'closed' || (this.#closing && state !== 'closing' && state !== 'handshaking')) return this.#finalize(undefined);
     if (state === 'closing' && this.#inOpen) {
       this.#inOpen = false;
       this.#inRead.close();
