@@ -35,6 +35,7 @@ export interface CliOptions {
   verifyClient: boolean;
   export: { label: string; length: number } | undefined;
   timeout: number | undefined;
+  retransmit: number | undefined;
   /** Client: ms to wait for replies after EOF on stdin. */
   linger: number;
   echo: boolean;
@@ -73,6 +74,7 @@ Options:
   --verify-client         server: require a client certificate, checked with --ca/--fingerprint/--insecure
   --export LABEL:LEN      print LEN bytes of exported keying material after the handshake
   --timeout MS            handshake timeout (default 30000)
+  --retransmit MS         initial retransmission timer (default 1000; 400 with --srtp)
   --linger MS             client: wait for replies after EOF on stdin (default 500)
   --echo                  server: send each record back
   --once                  server: exit after the first connection closes
@@ -93,7 +95,7 @@ const FLAGS: Record<string, [Flag | 'cookie', boolean]> = {
 };
 const VALUED = new Set([
   '--listen', '--cert', '--key', '--ca', '--fingerprint', '--cipher', '--groups', '--mtu', '--srtp', '--alpn',
-  '--servername', '--export', '--timeout', '--linger',
+  '--servername', '--export', '--timeout', '--retransmit', '--linger',
 ]);
 const CLIENT_ONLY = new Set(['--servername', '--linger']);
 const SERVER_ONLY = new Set(['--listen', '--echo', '--once', '--cookie', '--no-cookie', '--verify-client']);
@@ -141,7 +143,7 @@ function defaults(): CliOptions {
   return {
     cert: undefined, key: undefined, ca: undefined, fingerprints: [], insecure: false, ciphers: undefined,
     groups: undefined, mtu: undefined, srtp: undefined, alpn: undefined, servername: undefined, cookie: undefined,
-    verifyClient: false, export: undefined, timeout: undefined, linger: 500, echo: false, once: false,
+    verifyClient: false, export: undefined, timeout: undefined, retransmit: undefined, linger: 500, echo: false, once: false,
   };
 }
 
@@ -242,6 +244,9 @@ export function parseArgs(argv: readonly string[]): Command {
       }
       case '--timeout':
         o.timeout = integer(value, name, 1, 2 ** 31 - 1);
+        break;
+      case '--retransmit':
+        o.retransmit = integer(value, name, 1, 60000);
         break;
       case '--linger':
         o.linger = integer(value, name, 0, 2 ** 31 - 1);

@@ -61,6 +61,7 @@ export function dtlsOptions(o: CliOptions, role: Role, certificate: CertificateK
   if (o.alpn) options.alpn = o.alpn;
   if (serverName !== undefined) options.serverName = serverName;
   if (o.timeout !== undefined) options.handshakeTimeout = o.timeout;
+  if (o.retransmit !== undefined) options.retransmit = { initial: o.retransmit };
   if (role === 'server') {
     if (o.cookie !== undefined) options.requireCookie = o.cookie;
     if (o.verifyClient) options.requestClientCertificate = 'require';
