@@ -33,6 +33,8 @@ interface Flight {
   firstSent: number;
   lastSent: number;
   retransmitted: boolean;
+  /** Already resent because the peer's next-epoch records showed it finished. */
+  resentAhead?: boolean;
 }
 
 export class Connection implements ConnectionLike, HandshakeHost {
@@ -50,7 +52,8 @@ export class Connection implements ConnectionLike, HandshakeHost {
   #now = 0;
   /** When an authenticated record last arrived (for idleTimeout). */
   #lastHeard = 0;
-  #peerRetransmitted = false;
+  /** Set while handling a datagram: the peer resent a flight ('old'), or showed it finished ours ('ahead'). */
+  #peerRetransmitted: false | 'old' | 'ahead' = false;
   /** Smoothed round trip measured on flights answered without retransmission. */
   #rtt: number | undefined;
   #pendingSends: Uint8Array[] = [];
@@ -105,8 +108,8 @@ export class Connection implements ConnectionLike, HandshakeHost {
       }
       // A record of the next epoch before its ChangeCipherSpec: the peer moved
       // on and its CCS was lost; resending our flight makes it resend (RFC 9147 5.8.1).
-      if (this.#state === 'handshaking' && this.#records.pendingCount > early) this.#peerRetransmitted = true;
-      if (this.#peerRetransmitted) this.#answerPeerRetransmit(now);
+      if (this.#state === 'handshaking' && this.#records.pendingCount > early) this.#peerRetransmitted ||= 'ahead';
+      if (this.#peerRetransmitted) this.#answerPeerRetransmit(now, this.#peerRetransmitted);
     });
   }
 
@@ -297,7 +300,9 @@ export class Connection implements ConnectionLike, HandshakeHost {
         continue;
       }
       const res = r.add(f);
-      if (res === 'old') this.#peerRetransmitted = true;
+      // The first fragment of the last message of the peer's previous flight
+      // marks one retransmission of that flight: answer each once.
+      if (res === 'old' && f.messageSeq === r.nextSeq - 1 && f.fragmentOffset === 0) this.#peerRetransmitted = 'old';
       else if (res === 'dropped') this.#drop('reassembly_limit');
     }
     for (let m = this.#reassembler.poll(); m; m = this.#reassembler.poll()) {
@@ -357,7 +362,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
       // The peer finished, so our final flight arrived but its answer was lost:
       // resend ours now rather than at the timer (RFC 9147 5.8.1 allows this).
       this.#earlyData.push(rec.payload);
-      this.#peerRetransmitted = true;
+      this.#peerRetransmitted ||= 'ahead';
       return;
     }
     this.#drop('unexpected');
@@ -371,11 +376,14 @@ export class Connection implements ConnectionLike, HandshakeHost {
     this.#rtt = this.#rtt === undefined ? sample : (7 * this.#rtt + sample) / 8;
   }
 
-  #answerPeerRetransmit(now: number): void {
+  #answerPeerRetransmit(now: number, why: 'old' | 'ahead'): void {
     const f = this.#flight;
     if (!f) return;
-    // Several datagrams of one retransmitted flight must not each trigger ours.
-    if (now - f.lastSent < this.options.retransmit.min / 2) return;
+    if (why === 'ahead') {
+      // The peer is past our flight but we lack its answer: resend once per flight, at once.
+      if (f.resentAhead) return;
+      f.resentAhead = true;
+    }
     this.#transmitFlight(now, 'peer-retransmit');
     // Re-arm, so our own timer does not fire right after (RFC 9147 5.8.1).
     if (f.mode === 'retransmit') this.#timer.start(now);
