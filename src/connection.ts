@@ -21,6 +21,15 @@ import { Server12 } from './handshake/server12.ts';
 const MAX_EARLY_DATA = 16;
 const MAX_QUEUED_OUT = 1024;
 const MAX_RECORD_PLAINTEXT = 16384;
+/**
+ * The final flight is also resent on our own timer, a few times, until the
+ * peer's data shows it arrived. RFC 6347 leaves this to the peer's retransmissions
+ * alone, which fit only ~5 tries into a handshake timeout at 1 s doubling; each of
+ * ours needs one direction, not a round trip. Bounded, with all resends of that
+ * flight capped, so no peer behaviour can turn it into a loop.
+ */
+const FINAL_FLIGHT_TIMER_RESENDS = 4;
+const FINAL_FLIGHT_MAX_RESENDS = 16;
 
 const handshakeNames: Record<number, string> = Object.fromEntries(
   Object.entries(HandshakeType).map(([k, v]) => [v, k.replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase())]),
@@ -35,6 +44,9 @@ interface Flight {
   retransmitted: boolean;
   /** Already resent because the peer's next-epoch records showed it finished. */
   resentAhead?: boolean;
+  /** Resends of this flight so far, and those our timer made. */
+  resends: number;
+  timerResends: number;
 }
 
 export class Connection implements ConnectionLike, HandshakeHost {
@@ -124,10 +136,16 @@ export class Connection implements ConnectionLike, HandshakeHost {
       this.#sendAlert(AlertLevel.warning, AlertDescription.close_notify);
       return this.#fail(new DtlsError('idle_timeout', `nothing received for ${this.options.idleTimeout} ms`), false);
     }
-    if (this.#flight?.mode === 'retransmit' && this.#timer.expired(now)) {
+    const f = this.#flight;
+    if (f && f.mode !== 'once' && this.#timer.expired(now)) {
+      if (f.mode === 'final' && (f.timerResends >= FINAL_FLIGHT_TIMER_RESENDS || f.resends >= FINAL_FLIGHT_MAX_RESENDS)) {
+        this.#timer.stop();
+        return;
+      }
       this.#guard(() => {
         // RFC 6347 4.2.4.1: double the timer, resend the flight.
         this.#timer.backoff();
+        f.timerResends++;
         this.#transmitFlight(now, 'timeout');
         this.#timer.start(now);
       });
@@ -172,7 +190,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
   }
   pollTimeout(): number | undefined {
     if (this.#state !== 'handshaking' && this.#state !== 'connected') return undefined;
-    const t = this.#flight?.mode === 'retransmit' ? this.#timer.deadline : undefined;
+    const t = this.#flight && this.#flight.mode !== 'once' ? this.#timer.deadline : undefined;
     const h = this.#state === 'handshaking' ? this.#handshakeDeadline : this.#idleDeadline();
     if (t === undefined) return h;
     if (h === undefined) return t;
@@ -194,13 +212,14 @@ export class Connection implements ConnectionLike, HandshakeHost {
 
   sendFlight(items: FlightItem[], flight: number, mode: FlightMode): void {
     this.#sampleRtt();
-    this.#flight = { items, number: flight, mode, firstSent: this.#now, lastSent: this.#now, retransmitted: false };
+    this.#flight = { items, number: flight, mode, firstSent: this.#now, lastSent: this.#now, retransmitted: false, resends: 0, timerResends: 0 };
     this.#transmit(encodeFlight(items, this.#records, this.options.mtu));
     this.#traceFlight(items);
     const r = this.options.retransmit;
     this.#timer.reset(r.adaptive && this.#rtt !== undefined ? Math.max(r.min, 1.5 * this.#rtt) : undefined);
-    // 'final' and 'once' (HelloVerifyRequest) are resent only when the peer resends.
-    if (mode === 'retransmit') this.#timer.start(this.#now);
+    // 'once' (a HelloVerifyRequest) is resent only when the peer resends;
+    // 'final' also on a few timer expiries (FINAL_FLIGHT_TIMER_RESENDS).
+    if (mode !== 'once') this.#timer.start(this.#now);
     else this.#timer.stop();
   }
 
@@ -354,7 +373,10 @@ export class Connection implements ConnectionLike, HandshakeHost {
     if (rec.epoch === 0) return this.#drop('unexpected');
     if (this.#state === 'connected') {
       // The peer's data in the new epoch proves our final flight arrived.
-      if (this.#flight?.mode === 'final') this.#flight = undefined;
+      if (this.#flight?.mode === 'final') {
+        this.#flight = undefined;
+        this.#timer.stop();
+      }
       this.#received.push(rec.payload);
       return;
     }
@@ -384,15 +406,17 @@ export class Connection implements ConnectionLike, HandshakeHost {
       if (f.resentAhead) return;
       f.resentAhead = true;
     }
+    if (f.mode === 'final' && f.resends >= FINAL_FLIGHT_MAX_RESENDS) return;
     this.#transmitFlight(now, 'peer-retransmit');
     // Re-arm, so our own timer does not fire right after (RFC 9147 5.8.1).
-    if (f.mode === 'retransmit') this.#timer.start(now);
+    if (f.mode !== 'once' && this.#timer.deadline !== undefined) this.#timer.start(now);
   }
 
   #transmitFlight(now: number, reason: 'timeout' | 'peer-retransmit'): void {
     const f = this.#flight!;
     f.lastSent = now;
     f.retransmitted = true;
+    f.resends++;
     this.stats.retransmits++;
     this.#events.push({ type: 'retransmit', flight: f.number, attempt: this.stats.retransmits, reason });
     this.#transmit(encodeFlight(f.items, this.#records, this.options.mtu));

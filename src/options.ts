@@ -47,7 +47,7 @@ export interface DtlsOptions {
    * initial 1000 (400 when srtpProfiles are set, as RFC 9147 5.8.2 recommends
    * for DTLS-SRTP), max 60000. `adaptive`: once a flight is answered without
    * a retransmission, later flights start at 1.5 x the measured round trip,
-   * never below `min` (default 100).
+   * never below `min` (default 200). On by default.
    */
   retransmit?: { initial?: number; max?: number; min?: number; adaptive?: boolean };
   /** Give up the handshake after this many ms. Default 30000. */
@@ -134,7 +134,7 @@ export function parseSrtpProfile(name: string): number {
 
 export const DEFAULTS = {
   mtu: 1200,
-  retransmit: { initial: 1000, srtpInitial: 400, max: 60000, min: 100, adaptive: false },
+  retransmit: { initial: 1000, srtpInitial: 400, max: 60000, min: 200, adaptive: true },
   handshakeTimeout: 30000,
   groups: ['x25519', 'secp256r1', 'secp384r1'] as GroupName[],
   limits: {
