@@ -257,6 +257,9 @@ export class Connection implements ConnectionLike, HandshakeHost {
   // ---- internals ----
 
   #handleRecord(now: number, rec: PlainRecord): void {
+    // Records replayed from the next-epoch buffer come in a row: once one ended
+    // the connection, the rest are not acted on.
+    if (this.#state === 'failed' || this.#state === 'closed') return this.#drop('after_close');
     this.stats.recordsIn++;
     // The previous epoch stays readable only for the peer's handshake
     // retransmissions; an alert or data there is unauthenticated (RFC 6347 4.1.2.7).
