@@ -11,7 +11,8 @@ const seconds = Number(process.argv[2] ?? 3);
 const cert = generateCertificate();
 
 function pair(suite: string, group: GroupName) {
-  const client = new Connection(resolveOptions({ role: 'client', verify: { fingerprints: [cert.fingerprint] }, cipherSuites: [suite], groups: [group] }));
+  // The client lists the certificate's curve too (RFC 8422 5.1); the server picks `group`.
+  const client = new Connection(resolveOptions({ role: 'client', verify: { fingerprints: [cert.fingerprint] }, cipherSuites: [suite], groups: [group, 'secp256r1'] }));
   const server = new Connection(resolveOptions({ role: 'server', certificate: cert, cipherSuites: [suite], groups: [group] }));
   return { client, server };
 }

@@ -211,7 +211,8 @@ export class Connection implements ConnectionLike, HandshakeHost {
   // ---- HandshakeHost ----
 
   sendFlight(items: FlightItem[], flight: number, mode: FlightMode): void {
-    this.#sampleRtt();
+    // A HelloVerifyRequest answer costs the peer no crypto: not a fair round trip for later flights.
+    if (flight !== 3) this.#sampleRtt();
     this.#flight = { items, number: flight, mode, firstSent: this.#now, lastSent: this.#now, retransmitted: false, resends: 0, timerResends: 0 };
     this.#transmit(encodeFlight(items, this.#records, this.options.mtu));
     this.#traceFlight(items);
@@ -315,6 +316,11 @@ export class Connection implements ConnectionLike, HandshakeHost {
         // Our records follow the ClientHello's, as a stateless cookie server's
         // did (RFC 6347 4.2.1); bounded, since the peer picks this number.
         this.#records.advanceWriteSeq(0, rec.sequenceNumber + 1);
+      }
+      if (this.#machine.done && f.messageSeq >= r.nextSeq) {
+        // DTLS 1.2 has no post-handshake messages to wait for: nothing new is buffered.
+        this.#drop('unexpected');
+        continue;
       }
       // Once the peer has switched epochs, new handshake messages must come in it.
       if (rec.epoch < this.#records.readEpoch && f.messageSeq >= r.nextSeq) {

@@ -2,7 +2,7 @@
 // has no side effects and loads no Node built-in (adapters live in ./adapters).
 export { DtlsStream, type DtlsStreamSetup, type DtlsStreamStats } from './stream/dtls-stream.ts';
 export { connect } from './stream/connect.ts';
-export { listen, DtlsServer, type ListenOptions, type DtlsServerStats, type HandshakeErrorDetail } from './stream/server.ts';
+export { listen, DtlsServer, LISTEN_DEFAULTS, type ListenOptions, type DtlsServerStats, type HandshakeErrorDetail } from './stream/server.ts';
 export { DtlsEvent, type DtlsEventMap, type DtlsEventType, type DtlsEventDetail } from './stream/events.ts';
 export { systemClock, ManualClock, type Clock } from './stream/clock.ts';
 export type { Datagram, DatagramSocket, DatagramDuplex } from './adapters/types.ts';

@@ -14,7 +14,8 @@ import { Reader, concat, equalBytes, utf8 } from '../wire/codec.ts';
 export type CookieVerdict = { action: 'accept' } | { action: 'reply'; datagram: Uint8Array } | { action: 'drop' };
 
 export interface CookieGate {
-  check(datagram: Uint8Array, peer: string): CookieVerdict;
+  /** `now` (ms) drives secret rotation; without it the secret never changes. */
+  check(datagram: Uint8Array, peer: string, now?: number): CookieVerdict;
 }
 
 export function computeCookie(crypto: CryptoProvider, secret: Uint8Array, peer: string, clientRandom: Uint8Array): Uint8Array {
@@ -48,11 +49,30 @@ export function encodeHelloVerifyDatagram(cookie: Uint8Array, recordSeq: number,
   });
 }
 
-export function createCookieGate(opts: { secret?: Uint8Array; crypto: CryptoProvider }): CookieGate {
-  const secret = opts.secret ?? opts.crypto.random(32);
+/**
+ * `rotateAfter` (ms, default 60000): the secret is replaced this often, and a
+ * cookie made with the previous one is still accepted, so a cookie stays
+ * valid for one to two periods (RFC 6347 4.2.1 suggests changing the secret).
+ */
+export function createCookieGate(opts: { secret?: Uint8Array; crypto: CryptoProvider; rotateAfter?: number }): CookieGate {
   const crypto = opts.crypto;
+  const rotateAfter = opts.rotateAfter ?? 60_000;
+  let secret = opts.secret ?? crypto.random(32);
+  let previous: Uint8Array | undefined;
+  let rotatedAt: number | undefined;
+  const rotate = (now: number | undefined) => {
+    if (now === undefined) return;
+    if (rotatedAt === undefined) rotatedAt = now;
+    else if (now - rotatedAt >= rotateAfter) {
+      // More than two periods idle: the previous secret is stale too.
+      previous = now - rotatedAt >= 2 * rotateAfter ? undefined : secret;
+      secret = crypto.random(32);
+      rotatedAt = now;
+    }
+  };
   return {
-    check(datagram, peer) {
+    check(datagram, peer, now) {
+      rotate(now);
       const { records } = decodeRecords(datagram);
       const rec = records[0];
       if (!rec || rec.epoch !== 0 || rec.contentType !== ContentType.handshake) return { action: 'drop' };
@@ -67,6 +87,7 @@ export function createCookieGate(opts: { secret?: Uint8Array; crypto: CryptoProv
       if (!prefix) return { action: 'drop' };
       const expected = computeCookie(crypto, secret, peer, prefix.random);
       if (prefix.cookie.length && equalBytes(prefix.cookie, expected)) return { action: 'accept' };
+      if (prefix.cookie.length && previous && equalBytes(prefix.cookie, computeCookie(crypto, previous, peer, prefix.random))) return { action: 'accept' };
       const reply = encodeHelloVerifyDatagram(expected, rec.sequenceNumber, frag.messageSeq);
       // No amplification: never answer with more bytes than arrived (issue: ClientHello floods).
       if (reply.length > datagram.length) return { action: 'drop' };

@@ -8,6 +8,7 @@ export interface CookieGateLike {
   check(
     datagram: Uint8Array,
     peer: string,
+    now?: number,
   ): { action: 'accept' } | { action: 'reply'; datagram: Uint8Array } | { action: 'drop' };
 }
 

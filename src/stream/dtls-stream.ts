@@ -353,7 +353,8 @@ export class DtlsStream extends EventTarget {
     this.#disarm();
     if (at === undefined) return;
     this.#timerAt = at;
-    this.#timer = this.#clock.setTimeout(() => this.#onTimer(), Math.max(0, at - this.#clock.now()));
+    // setTimeout takes at most 2^31-1 ms (larger fires at once): a far deadline is re-armed on firing.
+    this.#timer = this.#clock.setTimeout(() => this.#onTimer(), Math.min(0x7fffffff, Math.max(0, at - this.#clock.now())));
   }
 
   #disarm(): void {

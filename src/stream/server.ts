@@ -2,18 +2,65 @@
 // stateless cookie exchange (RFC 6347 4.2.1); only then does it get a
 // Connection, wrapped in a DtlsStream and offered on `connections` once its
 // handshake completes. Peers are independent: the socket loop never waits on one.
-import type { ConnectionLike } from '../connection-types.ts';
+//
+// Everything a peer (or a crowd of them) can grow is bounded here or in the core:
+//
+//   datagram from an unknown address|port
+//     ├─ server closing / app stopped accepting ........ ignored
+//     ├─ size >= maxConnections ......................... droppedOverCapacity
+//     ├─ handshaking >= maxHandshakes ................... droppedHandshakeLimit
+//     ├─ cookie gate: not a ClientHello ................. droppedUnknown
+//     ├─ cookie gate: no or wrong cookie ................ HelloVerifyRequest (cookieReplies),
+//     │                                                   or droppedBackpressure if the socket is full
+//     └─ cookie gate: valid cookie ...................... new peer (the only place state is made)
+//
+//   datagram from a known peer: to its connection, except an epoch-0 ClientHello
+//   with another random (the client restarted, RFC 6347 4.2.8): that goes through
+//   the cookie gate like a new peer's, and with a valid cookie replaces the old
+//   connection (restarts).
+//
+//   a peer: limits (reassembly, future-epoch records, pending sends) in the core;
+//   removed at handshakeTimeout (handshakeTimeouts) or after idleTimeout without
+//   input once connected (idleTimeouts); record-level drops add up in droppedRecords.
+import type { ConnectionLike, DropReason } from '../connection-types.ts';
 import type { Datagram, DatagramSocket } from '../adapters/types.ts';
 import type { DtlsOptions } from '../options.ts';
-import { ContentType } from '../wire/types.ts';
-import type { Clock } from './clock.ts';
+import { DtlsError } from '../errors.ts';
+import { ContentType, HandshakeType } from '../wire/types.ts';
+import { equalBytes } from '../wire/codec.ts';
+import { systemClock, type Clock } from './clock.ts';
 import type { CookieGateLike } from './defaults.ts';
 import { defaultConnection } from './default-connection.ts';
 import { DtlsStream, trackFlush } from './dtls-stream.ts';
 
+/** listen()'s defaults where they differ from DtlsOptions' or are its own. */
+export const LISTEN_DEFAULTS = {
+  maxConnections: 1000,
+  maxHandshakes: 200,
+  /** 5 minutes: a connected peer that sends nothing for this long is closed. */
+  idleTimeout: 300_000,
+} as const;
+
+/** HelloVerifyRequests that may wait beyond the socket writer's high-water mark before more are dropped. */
+const MAX_QUEUED_REPLIES = 64;
+
+/** Largest delay a JavaScript timer takes (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 0x7fffffff;
+
 export interface ListenOptions extends DtlsOptions {
   /** Peers (handshaking or connected) kept at once; datagrams from further new peers are dropped. Default 1000. */
   maxConnections?: number;
+  /**
+   * Handshakes in progress at once. While this many peers are handshaking,
+   * datagrams from new peers are dropped before the cookie check (no state, no
+   * reply); their clients retransmit. Default 200.
+   */
+  maxHandshakes?: number;
+  /**
+   * Close a connected peer that has sent nothing for this many ms (close_notify,
+   * then it is removed). listen()'s default is 300000 (5 minutes); Infinity turns it off.
+   */
+  idleTimeout?: number;
 }
 
 /** Internal test hooks. `cookieGate: null` turns cookies off like requireCookie: false. */
@@ -25,17 +72,45 @@ export interface ListenHooks {
 export interface DtlsServerStats {
   /** HelloVerifyRequests sent. */
   cookieReplies: number;
-  /** Datagrams from unknown peers that were not an acceptable ClientHello. */
+  /** Datagrams from unknown peers that were not an acceptable ClientHello (garbage, fragments, other records). */
   droppedUnknown: number;
-  /** New peers dropped because maxConnections was reached (or a reply could not be queued). */
+  /** Datagrams from new peers dropped because maxConnections peers were held. */
   droppedOverCapacity: number;
+  /** Datagrams from new peers dropped because maxHandshakes handshakes were in progress. */
+  droppedHandshakeLimit: number;
+  /** HelloVerifyRequests not sent because the socket's queue was full (stateless: the client retries). */
+  droppedBackpressure: number;
+  /** Peers that passed the cookie check and got a connection. */
+  accepted: number;
+  /**
+   * Known peers replaced by a new handshake from the same address and port: an
+   * epoch-0 ClientHello with a new random and a valid cookie (RFC 6347 4.2.8, a
+   * client that lost its state). Also counted in accepted.
+   */
+  restarts: number;
+  /** Handshakes completed. */
+  handshakes: number;
+  /** Peers removed because their handshake did not complete within handshakeTimeout. */
+  handshakeTimeouts: number;
+  /** Peers whose handshake failed otherwise (a fatal alert either way, a close before it completed). */
+  handshakeFailures: number;
+  /** Connected peers closed because they sent nothing for idleTimeout ms. */
+  idleTimeouts: number;
+  /** Records dropped silently by the peers' connections (RFC 6347 4.1.2.7), by reason, over the server's life. */
+  droppedRecords: Partial<Record<DropReason, number>>;
 }
+
+type Counters = Omit<DtlsServerStats, 'droppedRecords'>;
 
 interface Peer {
   readonly address: string;
   readonly port: number;
   readonly dtls: DtlsStream;
   readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** The random of the ClientHello that made this peer (empty if it had none). */
+  readonly random: Uint8Array;
+  /** True until its handshake settles (counted against maxHandshakes). */
+  handshaking: boolean;
 }
 
 const noop = (): void => {};
@@ -43,6 +118,35 @@ const noop = (): void => {};
 /** `address|port`: unambiguous for IPv6 too. */
 function peerKey(address: string, port: number): string {
   return `${address}|${port}`;
+}
+
+function positiveInt(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer >= 1`);
+  return value;
+}
+
+/** listen()'s idleTimeout: a default of 5 minutes, Infinity for none, and no longer than a timer can wait. */
+function idleOption(value: number | undefined): number | undefined {
+  if (value === undefined) return LISTEN_DEFAULTS.idleTimeout;
+  if (value === Infinity) return undefined;
+  if (!(value > 0) || value > MAX_TIMER_MS) throw new RangeError(`idleTimeout must be in 1..${MAX_TIMER_MS} ms, or Infinity for none`);
+  return value;
+}
+
+/**
+ * The random of an epoch-0 ClientHello whose first fragment starts the
+ * datagram, else undefined. Fixed offsets: record header (13 bytes: type,
+ * version, epoch, sequence, length), handshake header (12: type, length,
+ * message_seq, fragment_offset, fragment_length), client_version (2), random (32).
+ */
+function clientHelloRandom(d: Uint8Array): Uint8Array | undefined {
+  if (d.length < 59 || d[0] !== ContentType.handshake || d[3] !== 0 || d[4] !== 0) return undefined;
+  if (d[13] !== HandshakeType.client_hello || d[19] !== 0 || d[20] !== 0 || d[21] !== 0) return undefined;
+  return d.subarray(27, 59);
+}
+
+function addDrops(into: Partial<Record<DropReason, number>>, from: Partial<Record<DropReason, number>>): void {
+  for (const [k, v] of Object.entries(from) as [DropReason, number][]) into[k] = (into[k] ?? 0) + v;
 }
 
 /** Detail of the server's 'handshakeerror' event: a peer whose handshake failed. */
@@ -54,15 +158,16 @@ export interface HandshakeErrorDetail {
 
 /**
  * Accepts DTLS connections on one socket. Events: 'handshakeerror'
- * (CustomEvent<HandshakeErrorDetail>) for each peer whose handshake failed:
- * such peers never appear on `connections`.
+ * (CustomEvent<HandshakeErrorDetail>) for each peer whose handshake failed
+ * (including at handshakeTimeout): such peers never appear on `connections`.
  */
 export class DtlsServer extends EventTarget {
   /** Connections whose handshake completed, in order. */
   readonly connections: ReadableStream<DtlsStream>;
 
   readonly #clock: Clock | undefined;
-  readonly #max: number;
+  readonly #maxConnections: number;
+  readonly #maxHandshakes: number;
   readonly #gate: CookieGateLike | undefined;
   readonly #createConnection: () => ConnectionLike;
   readonly #peers = new Map<string, Peer>();
@@ -71,16 +176,31 @@ export class DtlsServer extends EventTarget {
   #accepted!: ReadableStreamDefaultController<DtlsStream>;
   #acceptOpen = true;
   #closing: Promise<void> | undefined;
-  #stats: DtlsServerStats = { cookieReplies: 0, droppedUnknown: 0, droppedOverCapacity: 0 };
+  #handshaking = 0;
+  readonly #stats: Counters = {
+    cookieReplies: 0,
+    droppedUnknown: 0,
+    droppedOverCapacity: 0,
+    droppedHandshakeLimit: 0,
+    droppedBackpressure: 0,
+    accepted: 0,
+    restarts: 0,
+    handshakes: 0,
+    handshakeTimeouts: 0,
+    handshakeFailures: 0,
+    idleTimeouts: 0,
+  };
+  /** Record drops of peers already removed. */
+  readonly #pastDrops: Partial<Record<DropReason, number>> = {};
 
   /** Use listen(). */
   constructor(socket: DatagramSocket, options: ListenOptions, hooks: ListenHooks) {
     super();
-    const { maxConnections = 1000, ...rest } = options;
-    if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new RangeError('maxConnections must be an integer >= 1');
-    this.#max = maxConnections;
+    const { maxConnections = LISTEN_DEFAULTS.maxConnections, maxHandshakes = LISTEN_DEFAULTS.maxHandshakes, idleTimeout, ...rest } = options;
+    this.#maxConnections = positiveInt(maxConnections, 'maxConnections');
+    this.#maxHandshakes = positiveInt(maxHandshakes, 'maxHandshakes');
     // Each peer's Connection: a server whose cookie exchange was already done here.
-    const perPeer: DtlsOptions = { ...rest, role: 'server', requireCookie: false };
+    const perPeer: DtlsOptions = { ...rest, role: 'server', requireCookie: false, idleTimeout: idleOption(idleTimeout) };
     this.#clock = rest.clock;
     const { createConnection, cookieGate } = hooks;
     const prepared = createConnection && cookieGate !== undefined ? undefined : defaultConnection.prepare(perPeer);
@@ -102,13 +222,21 @@ export class DtlsServer extends EventTarget {
     return this.#peers.size;
   }
 
+  /** Peers whose handshake is in progress (counted against maxHandshakes). */
+  get handshaking(): number {
+    return this.#handshaking;
+  }
+
   /** The addresses of the current peers. */
   get addresses(): { address: string; port: number }[] {
     return [...this.#peers.values()].map(({ address, port }) => ({ address, port }));
   }
 
+  /** A snapshot of the counters; droppedRecords adds up current and past peers. */
   get stats(): DtlsServerStats {
-    return { ...this.#stats };
+    const droppedRecords = { ...this.#pastDrops };
+    for (const p of this.#peers.values()) addDrops(droppedRecords, p.dtls.stats.dropped);
+    return { ...this.#stats, droppedRecords };
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<DtlsStream, void, undefined> {
@@ -156,18 +284,25 @@ export class DtlsServer extends EventTarget {
     const key = peerKey(address, port);
     const peer = this.#peers.get(key);
     if (peer) {
+      const random = this.#gate && clientHelloRandom(data);
+      if (random && !equalBytes(random, peer.random)) return this.#restart(peer, data, address, port, key);
       peer.writer.write(data).catch(noop);
       return;
     }
     if (this.#closing || !this.#acceptOpen) return;
-    if (this.#peers.size >= this.#max) {
+    // Capacity first: the cheapest checks, and no cookie work while full.
+    if (this.#peers.size >= this.#maxConnections) {
       this.#stats.droppedOverCapacity++;
+      return;
+    }
+    if (this.#handshaking >= this.#maxHandshakes) {
+      this.#stats.droppedHandshakeLimit++;
       return;
     }
     if (this.#gate) {
       let verdict: ReturnType<CookieGateLike['check']>;
       try {
-        verdict = this.#gate.check(data, key);
+        verdict = this.#gate.check(data, key, (this.#clock ?? systemClock).now());
       } catch {
         verdict = { action: 'drop' };
       }
@@ -184,10 +319,41 @@ export class DtlsServer extends EventTarget {
     this.#accept(data, address, port, key);
   }
 
+  /**
+   * RFC 6347 4.2.8: a ClientHello with a new random from a known address|port.
+   * The old association stays until the cookie proves the client is at that
+   * address; then the new handshake replaces it (the old one is closed).
+   */
+  #restart(old: Peer, data: Uint8Array, address: string, port: number, key: string): void {
+    if (this.#closing || !this.#acceptOpen) return;
+    let verdict: ReturnType<CookieGateLike['check']>;
+    try {
+      verdict = this.#gate!.check(data, key, (this.#clock ?? systemClock).now());
+    } catch {
+      verdict = { action: 'drop' };
+    }
+    if (verdict.action === 'reply') return this.#reply(verdict.datagram, address, port);
+    if (verdict.action === 'drop') {
+      old.writer.write(data).catch(noop); // not a ClientHello after all: the connection drops it
+      return;
+    }
+    if (this.#handshaking - (old.handshaking ? 1 : 0) >= this.#maxHandshakes) {
+      this.#stats.droppedHandshakeLimit++;
+      return;
+    }
+    this.#stats.restarts++;
+    this.#remove(key, old);
+    void old.dtls.close();
+    this.#accept(data, address, port, key);
+  }
+
   #reply(data: Uint8Array, address: string, port: number): void {
-    // Stateless: if the socket is backed up, drop rather than queue (the client retries).
-    if ((this.#writer.desiredSize ?? 0) <= 0) {
-      this.#stats.droppedOverCapacity++;
+    // Stateless: if the socket is backed up, drop rather than queue (the client
+    // retries). A little slack beyond the socket's own high-water mark (often 1:
+    // one send in flight) lets a burst of ClientHellos be answered at once.
+    const room = this.#writer.desiredSize;
+    if (room === null || room <= -MAX_QUEUED_REPLIES) {
+      this.#stats.droppedBackpressure++;
       return;
     }
     this.#stats.cookieReplies++;
@@ -202,18 +368,41 @@ export class DtlsServer extends EventTarget {
       this.#stats.droppedUnknown++;
       return;
     }
-    const peer: Peer = { address, port, dtls, writer: dtls.inbound.writable.getWriter() };
+    const random = clientHelloRandom(first)?.slice() ?? new Uint8Array(0);
+    const peer: Peer = { address, port, dtls, writer: dtls.inbound.writable.getWriter(), random, handshaking: true };
     this.#peers.set(key, peer);
+    this.#stats.accepted++;
+    this.#handshaking++;
     trackFlush(dtls, this.#pump(peer));
-    const remove = (): void => {
-      if (this.#peers.get(key) === peer) this.#peers.delete(key);
-    };
-    dtls.closed.then(remove, remove);
+    dtls.closed.then(
+      () => this.#remove(key, peer),
+      (error: unknown) => {
+        if (error instanceof DtlsError && error.code === 'idle_timeout') this.#stats.idleTimeouts++;
+        this.#remove(key, peer);
+      },
+    );
     dtls.handshake.then(
-      () => this.#offer(dtls),
-      (error: unknown) => this.dispatchEvent(new CustomEvent<HandshakeErrorDetail>('handshakeerror', { detail: { address, port, error } })),
+      () => {
+        peer.handshaking = false;
+        this.#handshaking--;
+        this.#stats.handshakes++;
+        this.#offer(dtls);
+      },
+      (error: unknown) => {
+        peer.handshaking = false;
+        this.#handshaking--;
+        if (error instanceof DtlsError && error.code === 'handshake_timeout') this.#stats.handshakeTimeouts++;
+        else if (!this.#closing) this.#stats.handshakeFailures++;
+        this.dispatchEvent(new CustomEvent<HandshakeErrorDetail>('handshakeerror', { detail: { address, port, error } }));
+      },
     );
     peer.writer.write(first).catch(noop);
+  }
+
+  #remove(key: string, peer: Peer): void {
+    if (this.#peers.get(key) !== peer) return;
+    this.#peers.delete(key);
+    addDrops(this.#pastDrops, peer.dtls.stats.dropped);
   }
 
   /** Carries one peer's outbound datagrams to the socket, addressed to it. */

@@ -674,3 +674,26 @@ test('DerError and PemError are DecodeErrors (typed, carrying decode_error)', ()
   assert.ok(new PemError('x') instanceof DecodeError);
   assert.equal(new DerError('x').code, 'decode_error');
 });
+
+test('cookie secrets rotate: a cookie is accepted for one to two periods, then refused', async () => {
+  const { createCookieGate } = await import('../../src/handshake/cookie.ts');
+  const { nobleProvider } = await import('../../src/crypto/noble.ts');
+  const { encodeClientHello } = await import('../../src/wire/messages/client-hello.ts');
+  const { encodeHandshakeMessage } = await import('../../src/wire/handshake-header.ts');
+  const { encodeRecord, decodeRecords } = await import('../../src/wire/record.ts');
+  const { decodeHandshakeFragments } = await import('../../src/wire/handshake-header.ts');
+  const { decodeHelloVerifyRequest } = await import('../../src/wire/messages/hello-verify-request.ts');
+  const hello = (cookie: Uint8Array) =>
+    encodeRecord({
+      contentType: 22, version: 0xfefd, epoch: 0, sequenceNumber: 0,
+      fragment: encodeHandshakeMessage({ msgType: 1, messageSeq: 0, body: encodeClientHello({ version: 0xfefd, random: new Uint8Array(32).fill(5), sessionId: new Uint8Array(0), cookie, cipherSuites: [0xc02b], compressionMethods: [0], extensions: [] }) }),
+    });
+  const gate = createCookieGate({ crypto: nobleProvider, rotateAfter: 1000 });
+  const first = gate.check(hello(new Uint8Array(0)), 'p', 0);
+  assert.equal(first.action, 'reply');
+  const hvr = decodeHelloVerifyRequest(decodeHandshakeFragments(decodeRecords((first as { datagram: Uint8Array }).datagram).records[0]!.fragment)[0]!.body);
+  const cookie = hvr.cookie.slice();
+  assert.equal(gate.check(hello(cookie), 'p', 500).action, 'accept');
+  assert.equal(gate.check(hello(cookie), 'p', 1500).action, 'accept', 'previous secret still accepted');
+  assert.equal(gate.check(hello(cookie), 'p', 2600).action, 'reply', 'two rotations later the cookie is refused');
+});

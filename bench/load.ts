@@ -1,0 +1,252 @@
+// Load test on loopback UDP: N concurrent clients each handshake with one
+// listen() server, echo a few messages and hold the connection while the
+// server's memory is measured; then all close. The server runs in a child
+// process (its own core and heap, measured alone); the clients run here.
+// Bounded in count (--clients at most 1000) and time (--timeout): it always
+// stops by itself, exiting 1 if anything failed and 2 on the deadline.
+//
+//   npx tsx bench/load.ts [--clients 200] [--messages 3] [--max-handshakes N] [--timeout 120] [--fixed-timer]
+//
+// --fixed-timer turns the adaptive retransmission timer off on both sides (the
+// RFC 6347 schedule: 1 s, doubling), for comparison with the default.
+//
+// Prints a Markdown table row plus the details behind it.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Socket } from 'node:dgram';
+import { connect } from '../src/stream/connect.ts';
+import { listen, LISTEN_DEFAULTS, type DtlsServerStats } from '../src/stream/server.ts';
+import type { DtlsStream } from '../src/stream/dtls-stream.ts';
+import { bindUdp, nodeUdpConnected, nodeUdpSocket } from '../src/adapters/node.ts';
+import { DtlsError } from '../src/errors.ts';
+import { generateCertificate } from '../src/x509/generate.ts';
+
+interface Args {
+  clients: number;
+  messages: number;
+  maxHandshakes: number;
+  timeout: number;
+  fixedTimer: boolean;
+}
+
+interface Memory {
+  heapUsed: number;
+  arrayBuffers: number;
+  external: number;
+  rss: number;
+}
+
+/** Child → parent. */
+type ServerMessage =
+  | { type: 'ready'; port: number; fingerprint: string; memory: Memory }
+  | { type: 'measured'; size: number; memory: Memory; cpuMs: number }
+  | { type: 'stats'; size: number; stats: DtlsServerStats; socketDropped: number };
+
+/** Parent → child. */
+type ParentMessage = { type: 'measure' } | { type: 'stats' } | { type: 'close' };
+
+const MAX_CLIENTS = 1000;
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { clients: 200, messages: 3, maxHandshakes: LISTEN_DEFAULTS.maxHandshakes, timeout: 120, fixedTimer: false };
+  const names: Record<string, Exclude<keyof Args, 'fixedTimer'>> = { '--clients': 'clients', '--messages': 'messages', '--max-handshakes': 'maxHandshakes', '--timeout': 'timeout' };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--fixed-timer') {
+      args.fixedTimer = true;
+      continue;
+    }
+    const key = names[argv[i]!];
+    if (!key) throw new TypeError(`unknown argument ${argv[i]} (known: ${Object.keys(names).join(' ')}, --fixed-timer)`);
+    const v = Number(argv[++i]);
+    if (!Number.isInteger(v) || v < (key === 'messages' ? 0 : 1)) throw new RangeError(`${argv[i - 1]} needs a whole number`);
+    args[key] = v;
+  }
+  if (args.clients > MAX_CLIENTS) throw new RangeError(`--clients is at most ${MAX_CLIENTS}`);
+  return args;
+}
+
+function memory(): Memory {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  const { heapUsed, arrayBuffers, external, rss } = process.memoryUsage();
+  return { heapUsed, arrayBuffers, external, rss };
+}
+
+function timerOptions(args: Args): { retransmit?: { adaptive: boolean } } {
+  return args.fixedTimer ? { retransmit: { adaptive: false } } : {};
+}
+
+// ---- the server (child process) ----
+
+async function serve(args: Args): Promise<void> {
+  const send = (m: ServerMessage): void => void process.send!(m);
+  const certificate = generateCertificate({ commonName: 'load' });
+  const sock = await bindUdp({ address: '127.0.0.1' });
+  try {
+    sock.setRecvBufferSize(4 << 20);
+    sock.setSendBufferSize(4 << 20);
+  } catch {
+    // Capped by the OS: the defaults will do, with more retransmissions.
+  }
+  const udp = nodeUdpSocket(sock, { highWaterMark: 4096 });
+  const server = listen(udp, { certificate, maxConnections: args.clients + 16, maxHandshakes: args.maxHandshakes, ...timerOptions(args) });
+  const serving = (async () => {
+    for await (const conn of server) void conn.inbound.readable.pipeTo(conn.outbound.writable).catch(() => {});
+  })();
+  process.on('message', (m: ParentMessage) => {
+    if (m.type === 'measure') {
+      const { user, system } = process.cpuUsage(cpu);
+      send({ type: 'measured', size: server.size, memory: memory(), cpuMs: (user + system) / 1000 });
+    }
+    else if (m.type === 'stats') send({ type: 'stats', size: server.size, stats: server.stats, socketDropped: udp.dropped });
+    else if (m.type === 'close') {
+      void (async () => {
+        await server.close();
+        await serving;
+        sock.close();
+        process.disconnect();
+      })();
+    }
+  });
+  const ready: ServerMessage = { type: 'ready', port: sock.address().port, fingerprint: certificate.fingerprint, memory: memory() };
+  const cpu = process.cpuUsage();
+  send(ready);
+}
+
+// ---- the clients (this process) ----
+
+function request<T extends ServerMessage['type']>(child: ChildProcess, m: ParentMessage, reply: T): Promise<Extract<ServerMessage, { type: T }>> {
+  return new Promise((resolve) => {
+    const on = (r: ServerMessage): void => {
+      if (r.type !== reply) return;
+      child.off('message', on);
+      resolve(r as Extract<ServerMessage, { type: T }>);
+    };
+    child.on('message', on);
+    child.send(m);
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+interface ClientResult {
+  dtls?: DtlsStream;
+  latency?: number;
+  echoed: number;
+  error?: string;
+}
+
+async function runClient(sock: Socket, port: number, fingerprint: string, args: Args, t0: number): Promise<ClientResult> {
+  const result: ClientResult = { echoed: 0 };
+  const messages = args.messages;
+  try {
+    const dtls = await connect(nodeUdpConnected(sock, '127.0.0.1', port), { verify: { fingerprints: [fingerprint] }, ...timerOptions(args) });
+    result.latency = performance.now() - t0;
+    result.dtls = dtls;
+    const w = dtls.outbound.writable.getWriter();
+    const r = dtls.inbound.readable.getReader();
+    for (let i = 0; i < messages; i++) {
+      const text = `echo ${i} from ${sock.address().port}`;
+      await w.write(enc.encode(text));
+      const { value } = await r.read();
+      if (!value || dec.decode(value) !== text) throw new Error('echo mismatch');
+      result.echoed++;
+    }
+    w.releaseLock();
+    r.releaseLock();
+  } catch (e) {
+    result.error = e instanceof DtlsError ? e.code : (e as Error).message;
+  }
+  return result;
+}
+
+const mib = (n: number): string => (n / 2 ** 20).toFixed(1);
+const kib = (n: number): string => (n / 1024).toFixed(1);
+
+async function main(args: Args): Promise<number> {
+  const child = fork(fileURLToPath(import.meta.url), ['--server', ...process.argv.slice(2)], {
+    execArgv: ['--import', 'tsx', '--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let timedOut = false;
+  const deadline = setTimeout(() => {
+    timedOut = true;
+    console.error(`load test: still running after ${args.timeout} s; stopping`);
+    child.kill();
+    process.exit(2);
+  }, args.timeout * 1000);
+  try {
+    const ready = await new Promise<Extract<ServerMessage, { type: 'ready' }>>((resolve, reject) => {
+      child.once('message', (m: ServerMessage) => (m.type === 'ready' ? resolve(m) : reject(new Error('unexpected message'))));
+      child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+    });
+    const socks = await Promise.all(Array.from({ length: args.clients }, () => bindUdp({ address: '127.0.0.1' })));
+
+    const cpu = process.cpuUsage();
+    const t0 = performance.now();
+    const results = await Promise.all(socks.map((s) => runClient(s, ready.port, ready.fingerprint, args, t0)));
+    const elapsed = (performance.now() - t0) / 1000;
+    const clientCpu = process.cpuUsage(cpu);
+
+    const held = await request(child, { type: 'measure' }, 'measured');
+    const live = results.filter((r) => r.dtls);
+    const latencies = live.map((r) => r.latency!).sort((a, b) => a - b);
+    const lastHandshake = (latencies.at(-1) ?? 0) / 1000;
+    const failures = results.filter((r) => r.error);
+    const reasons: Record<string, number> = {};
+    for (const f of failures) reasons[f.error!] = (reasons[f.error!] ?? 0) + 1;
+    const echoed = results.reduce((n, r) => n + r.echoed, 0);
+    const retransmits = live.reduce((n, r) => n + r.dtls!.stats.retransmits, 0);
+
+    await Promise.all(live.map((r) => r.dtls!.close()));
+    // The server removes each peer on its close_notify.
+    let after = await request(child, { type: 'stats' }, 'stats');
+    for (let i = 0; i < 200 && after.size > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      after = await request(child, { type: 'stats' }, 'stats');
+    }
+    child.send({ type: 'close' } satisfies ParentMessage);
+    await new Promise((resolve) => child.once('exit', resolve));
+    await Promise.all(socks.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+
+    const grown = held.memory.heapUsed + held.memory.arrayBuffers - (ready.memory.heapUsed + ready.memory.arrayBuffers);
+    const perConn = held.size ? grown / held.size : NaN;
+    const rssPerConn = held.size ? (held.memory.rss - ready.memory.rss) / held.size : NaN;
+
+    console.log(
+      `dtls-stream load test, ${process.version} ${process.platform}/${process.arch}: ${args.clients} clients, ${args.messages} echoes each, ` +
+        `maxHandshakes ${args.maxHandshakes}, ${args.fixedTimer ? 'fixed' : 'adaptive'} retransmission timer`,
+    );
+    console.log('');
+    console.log('| clients | handshakes completed | failures | p50 handshake | p99 handshake | handshakes/s | echo round trips/s | server memory per connection (heap+buffers) | server RSS per connection |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    console.log(
+      `| ${args.clients} | ${live.length} | ${failures.length} | ${percentile(latencies, 50).toFixed(0)} ms | ${percentile(latencies, 99).toFixed(0)} ms | ` +
+        `${(live.length / lastHandshake).toFixed(0)} | ${(echoed / elapsed).toFixed(0)} | ${kib(perConn)} KiB | ${kib(rssPerConn)} KiB |`,
+    );
+    console.log('');
+    console.log(`wall time ${elapsed.toFixed(2)} s; last handshake at ${lastHandshake.toFixed(2)} s; client retransmissions ${retransmits}; echoes ${echoed}/${args.clients * args.messages}`);
+    console.log(`CPU during the run: server ${(held.cpuMs / 1000).toFixed(2)} s, clients ${((clientCpu.user + clientCpu.system) / 1e6).toFixed(2)} s`);
+    console.log(`server held ${held.size} connections: heap ${mib(ready.memory.heapUsed)} -> ${mib(held.memory.heapUsed)} MiB, array buffers ${mib(ready.memory.arrayBuffers)} -> ${mib(held.memory.arrayBuffers)} MiB, rss ${mib(ready.memory.rss)} -> ${mib(held.memory.rss)} MiB`);
+    const { droppedRecords, ...counters } = after.stats;
+    console.log(`server stats: ${JSON.stringify(counters)}; record drops ${JSON.stringify(droppedRecords)}; socket queue drops ${after.socketDropped}; peers left ${after.size}`);
+    if (failures.length) console.log(`failures by reason: ${JSON.stringify(reasons)}`);
+    return failures.length || echoed !== args.clients * args.messages || after.size ? 1 : 0;
+  } finally {
+    if (!timedOut) clearTimeout(deadline);
+    if (child.exitCode === null) child.kill();
+  }
+}
+
+const argv = process.argv.slice(2);
+const isServer = argv[0] === '--server';
+const args = parseArgs(isServer ? argv.slice(1) : argv);
+if (isServer) await serve(args);
+else process.exitCode = await main(args);
