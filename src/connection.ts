@@ -66,6 +66,8 @@ export class Connection implements ConnectionLike, HandshakeHost {
   #lastHeard = 0;
   /** Set while handling a datagram: the peer resent a flight ('old'), or showed it finished ours ('ahead'). */
   #peerRetransmitted: false | 'old' | 'ahead' = false;
+  /** The reassembler's nextSeq when our current flight was sent: the peer flight it answers ends just below. */
+  #answeredUpTo = 0;
   /** Smoothed round trip measured on flights answered without retransmission. */
   #rtt: number | undefined;
   #pendingSends: Uint8Array[] = [];
@@ -213,6 +215,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
   sendFlight(items: FlightItem[], flight: number, mode: FlightMode): void {
     // A HelloVerifyRequest answer costs the peer no crypto: not a fair round trip for later flights.
     if (flight !== 3) this.#sampleRtt();
+    this.#answeredUpTo = this.#reassembler.nextSeq;
     this.#flight = { items, number: flight, mode, firstSent: this.#now, lastSent: this.#now, retransmitted: false, resends: 0, timerResends: 0 };
     this.#transmit(encodeFlight(items, this.#records, this.options.mtu));
     this.#traceFlight(items);
@@ -328,9 +331,10 @@ export class Connection implements ConnectionLike, HandshakeHost {
         continue;
       }
       const res = r.add(f);
-      // The first fragment of the last message of the peer's previous flight
-      // marks one retransmission of that flight: answer each once.
-      if (res === 'old' && f.messageSeq === r.nextSeq - 1 && f.fragmentOffset === 0) this.#peerRetransmitted = 'old';
+      // The first fragment of the last message of the peer flight that our
+      // current flight answered marks one retransmission of it: answer each
+      // once. Older messages, or ones of a flight we are still receiving, are not.
+      if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0) this.#peerRetransmitted = 'old';
       else if (res === 'dropped') this.#drop('reassembly_limit');
     }
     for (let m = this.#reassembler.poll(); m; m = this.#reassembler.poll()) {
