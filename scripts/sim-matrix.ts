@@ -50,11 +50,15 @@ interface TimerSet {
   options: DtlsOptions;
 }
 const TIMER_SETS: TimerSet[] = [
-  { name: 'default', label: 'the defaults: 1 s initial, doubling up to 60 s (RFC 6347 4.2.4.1)', options: {} },
   {
-    name: 'adaptive',
-    label: '`retransmit: { adaptive: true }`: 1 s initial, then 1.5 x the measured round trip (at least 100 ms) once a flight is answered (RFC 9147 5.8.2)',
-    options: { retransmit: { adaptive: true } },
+    name: 'default',
+    label: 'the defaults: 1 s initial, then 1.5 x the measured round trip (at least 200 ms) once a flight is answered without loss (RFC 9147 5.8.2), doubling up to 60 s; the final flight is also resent up to 4 times on the timer',
+    options: {},
+  },
+  {
+    name: 'rfc',
+    label: '`retransmit: { adaptive: false }`: the plain RFC 6347 4.2.4.1 schedule, 1 s doubling up to 60 s',
+    options: { retransmit: { adaptive: false } },
   },
   { name: 'fast', label: '`retransmit: { initial: 100 }`: 100 ms initial (as RFC 9147 5.8.2 allows), doubling up to 60 s', options: { retransmit: { initial: 100 } } },
   {

@@ -149,7 +149,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
         this.#timer.backoff();
         f.timerResends++;
         this.#transmitFlight(now, 'timeout');
-        this.#timer.start(now);
+        this.#rearm(f, now);
       });
     }
   }
@@ -422,7 +422,13 @@ export class Connection implements ConnectionLike, HandshakeHost {
     if (f.mode === 'final' && f.resends >= FINAL_FLIGHT_MAX_RESENDS) return;
     this.#transmitFlight(now, 'peer-retransmit');
     // Re-arm, so our own timer does not fire right after (RFC 9147 5.8.1).
-    if (f.mode !== 'once' && this.#timer.deadline !== undefined) this.#timer.start(now);
+    if (f.mode !== 'once' && this.#timer.deadline !== undefined) this.#rearm(f, now);
+  }
+
+  /** Arms the timer for the flight's next resend, unless a final flight has used its resends. */
+  #rearm(f: Flight, now: number): void {
+    if (f.mode === 'final' && (f.timerResends >= FINAL_FLIGHT_TIMER_RESENDS || f.resends >= FINAL_FLIGHT_MAX_RESENDS)) this.#timer.stop();
+    else this.#timer.start(now);
   }
 
   #transmitFlight(now: number, reason: 'timeout' | 'peer-retransmit'): void {

@@ -112,9 +112,20 @@ for (const direction of ['client to server', 'server to client'] as const) {
         pair.flush();
         pair.run({ maxDuration: 2 }); // one message every 2 ms: reordered ones are overtaken by ~15
       }
-      const r = pair.run({ maxDuration: 1000 });
+      // Server to client, the client sends nothing in epoch 1, so nothing tells the
+      // server its final flight arrived: it resends flight 6 on its timer, at most
+      // 4 times (T, 3T, 7T, 15T after it, T >= 200 ms here), and its timer then
+      // runs out. Client to server, the first data the server gets stops that.
+      const r = pair.run({ maxDuration: 60_000 });
       assert.equal(r.reason, 'idle', 'everything delivered or lost, no timer running');
+      assert.equal(server.pollTimeout(), undefined);
+      assert.equal(client.pollTimeout(), undefined);
       assert.equal(sentCount, N, 'one datagram per send');
+      const serverResends = pair.log.b.timeline.filter((x) => x.event.type === 'retransmit' && x.time >= hs.now);
+      assert.ok(serverResends.every((x) => x.event.type === 'retransmit' && x.event.flight === 6), 'only the final flight is resent after the handshake');
+      const timerResends = pair.log.b.events.filter((e) => e.type === 'retransmit' && e.flight === 6 && e.reason === 'timeout').length;
+      assert.ok(timerResends <= 4, `${timerResends} timer resends of flight 6`);
+      if (!fromClient) assert.equal(timerResends, 4, 'a silent client leaves the server resending flight 6 all 4 times');
 
       const receivedLog = fromClient ? pair.log.b.received : pair.log.a.received;
       const received = receivedLog.map((m) => intact(m));
