@@ -1,0 +1,209 @@
+// The browser is the DTLS client: a DtlsStream over a WebSocket to the relay
+// (demo/browser/relay.ts), which forwards each datagram to a UDP DTLS server.
+// The relay sees only ciphertext. Bundled by serve.ts with esbuild.
+import { DtlsStream, type HandshakeInfo } from '../../src/index.ts';
+import { webSocketDuplex } from '../../src/adapters/websocket.ts';
+import { Ladder, LOCK } from './ladder.ts';
+
+interface Config {
+  /** What the relay forwards to, for display ("127.0.0.1:4433"). */
+  target: string;
+  /** True when the target is the demo's own echo server. */
+  ours: boolean;
+  /** The server certificate's fingerprint, when known; otherwise the page connects unverified. */
+  fingerprint: string | undefined;
+}
+
+/** What the tests read. */
+interface DemoState {
+  state: string;
+  info: HandshakeInfo | undefined;
+  sent: string[];
+  received: string[];
+  retransmits: number;
+  alerts: string[];
+  error: string | undefined;
+  ladder(): string;
+}
+
+const $ = <T extends HTMLElement = HTMLElement>(sel: string): T => document.querySelector<T>(sel)!;
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+$('#lock-legend').insertAdjacentHTML('afterbegin', `${LOCK} `);
+const ladder = new Ladder($('#ladder'), { left: 'Browser · client', right: 'Server' });
+const demo: DemoState = { state: 'idle', info: undefined, sent: [], received: [], retransmits: 0, alerts: [], error: undefined, ladder: () => ladder.text() };
+(window as unknown as { demo: DemoState }).demo = demo;
+
+let current: { dtls: DtlsStream; ws: WebSocket; writer: WritableStreamDefaultWriter<Uint8Array> } | undefined;
+let config: Config;
+let statsTimer: ReturnType<typeof setInterval> | undefined;
+
+function setState(state: string, text?: string): void {
+  demo.state = state;
+  document.body.dataset.state = state;
+  const pill = $('#status');
+  pill.className = `pill ${state}`;
+  pill.textContent = text ?? state;
+}
+
+function showInfo(info: HandshakeInfo | undefined, verified: boolean): void {
+  const rows: [string, string, string?][] = info
+    ? [
+        ['Protocol', info.version],
+        ['Cipher suite', info.cipherSuite, 'suite'],
+        ['Key exchange', info.group ?? '—'],
+        ['Extended master secret', info.extendedMasterSecret ? 'yes · RFC 7627' : 'no'],
+        ['Server certificate', (info.peerFingerprint ?? '—') + (verified ? '' : '  (not verified)'), 'fingerprint'],
+      ]
+    : [
+        ['Protocol', '—'],
+        ['Cipher suite', '—', 'suite'],
+        ['Key exchange', '—'],
+        ['Extended master secret', '—'],
+        ['Server certificate', config?.fingerprint ?? '—', 'fingerprint'],
+      ];
+  $('#info').innerHTML = rows
+    .map(([k, v, id]) => `<dt>${k}</dt><dd${id ? ` id="${id}"` : ''}${id === 'fingerprint' ? ' class="mono"' : ''}>${v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/_WITH_/, '_WITH_<wbr>')}</dd>`)
+    .join('');
+  $('#info').classList.toggle('empty', !info);
+}
+
+function showStats(): void {
+  const s = current?.dtls.stats;
+  if (!s) return;
+  $('#stats').innerHTML = [
+    ['datagrams out', s.datagramsOut],
+    ['datagrams in', s.datagramsIn],
+    ['retransmissions', s.retransmits],
+    ['dropped', Object.values(s.dropped).reduce((a, b) => a + (b ?? 0), 0)],
+  ]
+    .map(([k, v]) => `<div><span class="num">${v}</span><span class="lbl">${k}</span></div>`)
+    .join('');
+}
+
+function bubble(kind: 'out' | 'in' | 'sys', text: string): void {
+  const log = $('#messages');
+  log.querySelector('.placeholder')?.remove();
+  const div = document.createElement('div');
+  div.className = `bubble ${kind}`;
+  div.textContent = text;
+  log.append(div);
+  log.scrollTop = log.scrollHeight;
+  showStats();
+}
+
+async function connectDemo(): Promise<void> {
+  if (current) {
+    const old = current;
+    current = undefined;
+    await old.dtls.close().catch(() => {});
+    old.ws.close();
+  }
+  ladder.reset();
+  Object.assign(demo, { info: undefined, sent: [], received: [], retransmits: 0, alerts: [], error: undefined });
+  $('#messages').innerHTML = '<div class="placeholder">Messages you send travel encrypted through the relay; the server sends them back.</div>';
+  showInfo(undefined, false);
+  setState('connecting', 'connecting…');
+  ($<HTMLButtonElement>('#send')).disabled = true;
+
+  const ws = new WebSocket(`ws://${location.host}/relay`);
+  const transport = webSocketDuplex(ws, { closeSocket: true });
+  const verified = config.fingerprint !== undefined;
+  const dtls = new DtlsStream({
+    role: 'client',
+    verify: verified ? { fingerprints: [config.fingerprint!] } : 'insecure',
+    retransmit: { initial: 500 },
+  });
+  const writer = dtls.outbound.writable.getWriter();
+  current = { dtls, ws, writer };
+
+  dtls.addEventListener('trace', (e) => {
+    const { direction, what, epoch, bytes } = e.detail;
+    if (what.startsWith('Alert')) return; // drawn from the 'alert' event
+    ladder.message(direction === 'out' ? 'left' : 'right', what, epoch, bytes);
+  });
+  dtls.addEventListener('retransmit', (e) => {
+    demo.retransmits++;
+    ladder.retransmit('left', e.detail.flight, e.detail.reason, e.detail.attempt);
+  });
+  dtls.addEventListener('alert', (e) => {
+    demo.alerts.push(e.detail.name);
+    ladder.alert(e.detail.fromPeer ? 'right' : 'left', e.detail.name, e.detail.level);
+  });
+  dtls.addEventListener('statechange', (e) => {
+    if (e.detail.state === 'handshaking') setState('handshaking', 'handshaking…');
+  });
+  ws.addEventListener('open', () => ladder.note(`WebSocket to the relay open · relaying to udp://${config.target}`));
+
+  void transport.readable.pipeTo(dtls.inbound.writable).catch(() => {});
+  void dtls.outbound.readable.pipeTo(transport.writable).catch(() => {});
+  clearInterval(statsTimer);
+  statsTimer = setInterval(showStats, 250);
+
+  dtls.closed.then(
+    () => {
+      if (current?.dtls !== dtls) return;
+      setState('closed', 'closed');
+      ladder.note('connection closed');
+      ($<HTMLButtonElement>('#send')).disabled = true;
+    },
+    (err: Error) => {
+      if (current?.dtls !== dtls) return;
+      demo.error = err.message;
+      setState('failed', 'failed');
+      ladder.note(`failed: ${err.message}`, 'bad');
+      bubble('sys', `Connection failed: ${err.message}`);
+      ($<HTMLButtonElement>('#send')).disabled = true;
+    },
+  );
+
+  const started = performance.now();
+  const info = await dtls.handshake.catch(() => undefined);
+  if (!info || current?.dtls !== dtls) return;
+  demo.info = info;
+  ladder.note(`handshake complete in ${Math.round(performance.now() - started)} ms`, 'ok');
+  showInfo(info, verified);
+  showStats();
+  setState('connected', 'connected');
+  ($<HTMLButtonElement>('#send')).disabled = false;
+  $<HTMLInputElement>('#text').focus();
+  if (!config.ours) bubble('sys', `This server does not echo: what you send is printed on its console.`);
+
+  void (async () => {
+    for await (const m of dtls.inbound.readable) {
+      const text = dec.decode(m);
+      demo.received.push(text);
+      ladder.data('right', text, m.byteLength);
+      bubble('in', text);
+    }
+  })().catch(() => {});
+}
+
+async function send(): Promise<void> {
+  const input = $<HTMLInputElement>('#text');
+  const text = input.value.trim();
+  if (!text || !current || demo.state !== 'connected') return;
+  input.value = '';
+  const bytes = enc.encode(text);
+  ladder.data('left', text, bytes.byteLength);
+  demo.sent.push(text);
+  bubble('out', text);
+  await current.writer.write(bytes).catch((e: Error) => bubble('sys', `not sent: ${e.message}`));
+}
+
+async function main(): Promise<void> {
+  config = (await (await fetch('config.json')).json()) as Config;
+  $('#target').textContent =
+    `${config.ours ? 'dtls-stream echo server' : 'external DTLS server'} · udp://${config.target} · ` +
+    (config.fingerprint ? 'certificate checked against its fingerprint' : 'certificate not verified (no --cert or --fingerprint given)');
+  $('#server-kind').textContent = config.ours ? 'dtls-stream, echoing' : 'external DTLS server';
+  $('#send-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void send();
+  });
+  $('#reconnect').addEventListener('click', () => void connectDemo());
+  await connectDemo();
+}
+
+void main();
