@@ -18,7 +18,8 @@ let files = find('test');
 if (filter.length) files = files.filter((f) => filter.some((s) => f.includes(s)));
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  // A per-test bound: a hung test fails on its own instead of holding CI for its whole limit.
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', '--test-reporter=spec', ...files],
   { stdio: 'inherit' },
 );
 process.exit(r.status ?? 1);
