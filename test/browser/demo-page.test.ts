@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, withTimeout } from './harness.ts';
+import config from '../../playwright.config.ts';
 import { startDemo, type Demo } from '../../demo/browser/server.ts';
 import { bindUdp } from '../../src/adapters/node.ts';
 import { fingerprint } from '../../src/index.ts';
@@ -28,7 +29,7 @@ interface PageDemo {
 }
 
 async function openPage(t: TestContext, demo: Demo): Promise<Page> {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 15_000 });
+  const browser = await chromium.launch({ ...config.use.launchOptions, args: [...CHROMIUM_ARGS] });
   t.after(() => withTimeout(browser.close(), 5000, 'browser.close').catch(() => {}));
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
   const errors: string[] = [];

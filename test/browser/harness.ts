@@ -25,16 +25,8 @@ import {
 } from '../../src/webrtc/index.ts';
 import { servePage } from './page.ts';
 
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export { CHROMIUM_ARGS } from '../../playwright.config.ts';
+import config from '../../playwright.config.ts';
 
 export interface SessionOptions {
   /** Our DTLS role; the answer says a=setup:passive for 'server', active for 'client'. */
@@ -99,7 +91,7 @@ export async function startSession(t: TestContext, opts: SessionOptions): Promis
 
   const site = await servePage();
   cleanups.push(() => site.close());
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 15_000 });
+  const browser = await chromium.launch(config.use.launchOptions);
   cleanups.push(() => browser.close());
   const page = await browser.newPage();
   await page.goto(site.url);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, withTimeout } from './harness.ts';
+import config from '../../playwright.config.ts';
 import { startDemo } from '../../demo/browser/server.ts';
 
 interface WorkerDemoState {
@@ -21,7 +22,7 @@ interface WorkerDemoState {
 test('browser worker demo: client and server in a Web Worker over a lossy MessageChannel both connect, through timer-driven retransmissions', { timeout: 30_000 }, async (t) => {
   const demo = await startDemo({ port: 0 });
   t.after(() => demo.close());
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 15_000 });
+  const browser = await chromium.launch({ ...config.use.launchOptions, args: [...CHROMIUM_ARGS] });
   t.after(() => withTimeout(browser.close(), 5000, 'browser.close').catch(() => {}));
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors: string[] = [];
