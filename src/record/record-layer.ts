@@ -167,29 +167,3 @@ export class RecordLayer {
     return encodeRecord({ contentType, version, epoch, sequenceNumber: seq, fragment });
   }
 }
-
-/** Packs records into datagrams of at most `mtu` bytes, in order. */
-export function packRecords(records: Uint8Array[], mtu: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let batch: Uint8Array[] = [];
-  let size = 0;
-  const flush = () => {
-    if (!batch.length) return;
-    const d = new Uint8Array(size);
-    let o = 0;
-    for (const r of batch) {
-      d.set(r, o);
-      o += r.length;
-    }
-    out.push(d);
-    batch = [];
-    size = 0;
-  };
-  for (const r of records) {
-    if (size + r.length > mtu) flush();
-    batch.push(r);
-    size += r.length;
-  }
-  flush();
-  return out;
-}
