@@ -302,7 +302,7 @@ function pairingName(p: Pairing): string {
       ? `OpenSSL: 1 s, doubling${p.opensslMtu ? ` (s_server -mtu ${p.opensslMtu})` : ''}`
       : p.initial
         ? `ours: initial ${p.initial} ms`
-        : 'ours: defaults (1 s, doubling)';
+        : 'ours: defaults (1 s, adaptive)';
   const n = (i: Impl): string => (i === 'openssl' ? 'OpenSSL' : 'dtls-stream');
   return `${n(p.client)} → ${n(p.server)} | ${timer}`;
 }
