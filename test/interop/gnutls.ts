@@ -23,10 +23,10 @@
 // - SRTP profiles in 3.7.9: SRTP_AES128_CM_HMAC_SHA1_80/_32 and the NULL ones;
 //   the AEAD (GCM) profiles are a syntax error.
 // - SSLKEYLOGFILE is honoured by both.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import type { TestContext } from 'node:test';
 import { freeUdpPort, sleep, type ExitStatus } from './openssl.ts';
+import { PeerProcess } from './peer-process.ts';
 
 export {
   freeUdpPort,
@@ -42,19 +42,6 @@ export {
 } from './openssl.ts';
 
 const DEFAULT_WAIT = 5000;
-
-/**
- * Output kept per stream. After a failed DTLS handshake gnutls-serv can spin
- * printing "Waiting for connection..." while the client retransmits; beyond
- * this the middle of the output is dropped (the start and the end are kept).
- */
-const MAX_OUTPUT = 1 << 20;
-
-function capped(text: string): string {
-  if (text.length <= MAX_OUTPUT) return text;
-  const keep = MAX_OUTPUT / 4;
-  return `${text.slice(0, keep)}\n[... ${text.length - 2 * keep} characters dropped ...]\n${text.slice(-keep)}`;
-}
 
 // ---------------------------------------------------------------- names
 
@@ -183,126 +170,9 @@ export async function writePemCertificates(path: string, chain: readonly Uint8Ar
 // ---------------------------------------------------------------- processes
 
 /** One gnutls-serv / gnutls-cli child process whose output we collect. */
-export class GnuTlsProcess {
-  readonly child: ChildProcess;
-  readonly argv: string[];
-  readonly exited: Promise<ExitStatus>;
-  #stdout = '';
-  #stderr = '';
-  #exit: ExitStatus | undefined;
-  #waiters = new Set<() => void>();
-
+export class GnuTlsProcess extends PeerProcess {
   constructor(program: 'gnutls-serv' | 'gnutls-cli', args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.argv = [program, ...args];
-    // stdbuf: both print through stdio, which is block-buffered on a pipe.
-    this.child = spawn('stdbuf', ['-o0', '-e0', program, ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
-    });
-    this.child.stdout!.setEncoding('latin1');
-    this.child.stderr!.setEncoding('latin1');
-    this.child.stdout!.on('data', (s: string) => this.#changed(() => (this.#stdout = capped(this.#stdout + s))));
-    this.child.stderr!.on('data', (s: string) => this.#changed(() => (this.#stderr = capped(this.#stderr + s))));
-    this.child.stdin!.on('error', () => {}); // EPIPE once the process is gone
-    this.exited = new Promise((resolve) => {
-      const done = (code: number | null, signal: NodeJS.Signals | null): void => {
-        if (this.#exit) return;
-        this.#changed(() => (this.#exit = { code, signal }));
-        resolve(this.#exit!);
-      };
-      this.child.on('close', done);
-      this.child.on('error', (e) => {
-        this.#stderr += `spawn error: ${e.message}\n`;
-        done(null, null);
-      });
-    });
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-  get stdout(): string {
-    return this.#stdout;
-  }
-  get stderr(): string {
-    return this.#stderr;
-  }
-  get exitStatus(): ExitStatus | undefined {
-    return this.#exit;
-  }
-
-  #changed(update: () => void): void {
-    update();
-    for (const w of [...this.#waiters]) w();
-  }
-
-  /** Writes text on the process's stdin (a newline is added if missing). */
-  writeLine(line: string): void {
-    this.child.stdin!.write(line.endsWith('\n') ? line : `${line}\n`);
-  }
-
-  /** Ends stdin (gnutls-cli then sends close_notify and exits). */
-  endInput(): void {
-    this.child.stdin!.end();
-  }
-
-  /**
-   * Waits until `pattern` appears in stdout (or stderr, or either), at most
-   * `timeoutMs`. Rejects with both outputs on timeout or if the process exits first.
-   */
-  waitFor(pattern: RegExp | string, timeoutMs = DEFAULT_WAIT, where: 'stdout' | 'stderr' | 'any' = 'stdout'): Promise<RegExpExecArray> {
-    const re = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern;
-    const text = (): string => (where === 'stdout' ? this.#stdout : where === 'stderr' ? this.#stderr : `${this.#stdout}\n${this.#stderr}`);
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const finish = (err: Error | undefined, m?: RegExpExecArray): void => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        if (err) reject(err);
-        else resolve(m!);
-      };
-      const check = (): void => {
-        const m = re.exec(text());
-        if (m) return finish(undefined, m);
-        if (this.#exit) finish(new Error(`${this.describe()} exited (${JSON.stringify(this.#exit)}) before printing ${re}\n${this.dump()}`));
-      };
-      timer = setTimeout(() => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${re} from ${this.describe()}\n${this.dump()}`)), timeoutMs);
-      this.#waiters.add(check);
-      check();
-    });
-  }
-
-  /** Waits for the exit, at most `timeoutMs`; undefined on timeout. */
-  async waitExit(timeoutMs = DEFAULT_WAIT): Promise<ExitStatus | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), timeoutMs)));
-    try {
-      return await Promise.race([this.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /**
-   * Kills this process by its PID (SIGTERM, then SIGKILL after 1 s) and waits
-   * for it to exit. stdbuf execs the program, so the PID is the program's.
-   */
-  async stop(): Promise<ExitStatus> {
-    if (this.#exit) return this.#exit;
-    this.child.stdin!.destroy();
-    this.child.kill('SIGTERM');
-    if (!(await this.waitExit(1000))) {
-      this.child.kill('SIGKILL');
-    }
-    return this.exited;
-  }
-
-  describe(): string {
-    return `${this.argv[0]} (pid ${this.pid})`;
-  }
-
-  dump(): string {
-    return `--- ${this.argv.join(' ')}\n--- stdout:\n${this.#stdout}\n--- stderr:\n${this.#stderr}`;
+    super(program, args, env);
   }
 }
 
