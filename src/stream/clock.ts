@@ -25,6 +25,11 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]),
 };
 
+/** The system's wall-clock time, ms since the epoch (for certificate validity and generation). */
+export function systemWallTime(): number {
+  return systemClock.wallTime!(systemClock.now());
+}
+
 interface ManualTimer {
   at: number;
   fn: () => void;

@@ -9,13 +9,14 @@ import {
 import { fingerprint } from './fingerprint.ts';
 import { OID, parseCertificate, parseIp } from './parse.ts';
 import type { CertificateKeyPair } from './types.ts';
+import { systemWallTime } from '../stream/clock.ts';
 
 export interface GenerateCertificateOptions {
   commonName?: string;
   curve?: EcCurve;
   /** Validity after `now`, in days (default 30). */
   days?: number;
-  /** ms since the epoch (default Date.now()). */
+  /** ms since the epoch (default: the system clock's wall time). */
   now?: number;
   provider?: CryptoProvider;
   /** DNS names and IP literals. */
@@ -47,8 +48,8 @@ export function generateCertificate(opts: GenerateCertificateOptions = {}): Cert
   const curve = opts.curve ?? 'P-256';
   const days = opts.days ?? 30;
   if (!(days > 0)) throw new RangeError(`days must be positive, got ${days}`);
-  // Generation is not part of the protocol core, so reading the wall clock here is allowed.
-  const now = opts.now ?? Date.now();
+  // Time comes from the one clock module (stream/clock.ts), never read here.
+  const now = opts.now ?? systemWallTime();
   const notBefore = Math.floor((now - DAY) / 1000) * 1000;
   const notAfter = Math.floor((now + days * DAY) / 1000) * 1000;
 
