@@ -24,7 +24,7 @@ import { encodeServerName } from '../wire/extensions/server-name.ts';
 import { encodeRenegotiationInfo, decodeRenegotiationInfo } from '../wire/extensions/renegotiation-info.ts';
 import { decodeExtendedMasterSecret } from '../wire/extensions/extended-master-secret.ts';
 import { encodeClientHello } from '../wire/messages/client-hello.ts';
-import { decodeServerHello, type ServerHello } from '../wire/messages/server-hello.ts';
+import { decodeServerHello } from '../wire/messages/server-hello.ts';
 import { decodeHelloVerifyRequest } from '../wire/messages/hello-verify-request.ts';
 import { decodeCertificate, encodeCertificate } from '../wire/messages/certificate.ts';
 import { decodeServerKeyExchange, encodeEcdheParams } from '../wire/messages/server-key-exchange.ts';
@@ -39,12 +39,12 @@ import type { FlightItem } from '../reliability/flight.ts';
 import {
   SUPPORTED_SIGNATURE_SCHEMES,
   Transcript,
-  asDecodeError,
+  decodeAs,
   chooseSignatureScheme,
   groupByCode,
   groupCode,
   schemeHash,
-  srtpProfileName,
+  handshakeInfo12,
 } from './common.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 
@@ -170,12 +170,7 @@ export class Client12 implements HandshakeMachine {
   }
 
   #onHelloVerify(msg: HandshakeMessage): void {
-    let hvr;
-    try {
-      hvr = decodeHelloVerifyRequest(msg.body);
-    } catch (e) {
-      throw asDecodeError(e, 'HelloVerifyRequest');
-    }
+    const hvr = decodeAs('HelloVerifyRequest', () => decodeHelloVerifyRequest(msg.body));
     // RFC 6347 4.2.1: at most one cookie round; a second HVR is answered the same way.
     if (hvr.cookie.length === 0) throw new DtlsError('illegal_parameter', 'HelloVerifyRequest with an empty cookie');
     this.#cookie = hvr.cookie.slice();
@@ -183,12 +178,7 @@ export class Client12 implements HandshakeMachine {
   }
 
   #onServerHello(msg: HandshakeMessage): void {
-    let sh: ServerHello;
-    try {
-      sh = decodeServerHello(msg.body);
-    } catch (e) {
-      throw asDecodeError(e, 'ServerHello');
-    }
+    const sh = decodeAs('ServerHello', () => decodeServerHello(msg.body));
     const o = this.#o;
     if (sh.version !== ProtocolVersion.DTLS1_2) {
       throw new DtlsError('protocol_version', `server chose version 0x${sh.version.toString(16)}`);
@@ -212,11 +202,7 @@ export class Client12 implements HandshakeMachine {
     }
     const emsExt = findExtension(sh.extensions, ExtensionType.extended_master_secret);
     if (emsExt) {
-      try {
-        decodeExtendedMasterSecret(emsExt.data);
-      } catch (e) {
-        throw asDecodeError(e, 'extended_master_secret');
-      }
+      decodeAs('extended_master_secret', () => decodeExtendedMasterSecret(emsExt.data));
     }
     const ems = emsExt !== undefined;
     if (!ems && o.extendedMasterSecret === 'require') {
@@ -224,23 +210,13 @@ export class Client12 implements HandshakeMachine {
     }
     const reneg = findExtension(sh.extensions, ExtensionType.renegotiation_info);
     if (reneg) {
-      let v: Uint8Array;
-      try {
-        v = decodeRenegotiationInfo(reneg.data);
-      } catch (e) {
-        throw asDecodeError(e, 'renegotiation_info');
-      }
+      const v = decodeAs('renegotiation_info', () => decodeRenegotiationInfo(reneg.data));
       if (v.length !== 0) throw new DtlsError('handshake_failure', 'non-empty renegotiation_info on an initial handshake (RFC 5746 3.4)');
     }
     let srtpProfile: number | undefined;
     const srtp = findExtension(sh.extensions, ExtensionType.use_srtp);
     if (srtp) {
-      let v;
-      try {
-        v = decodeUseSrtp(srtp.data);
-      } catch (e) {
-        throw asDecodeError(e, 'use_srtp');
-      }
+      const v = decodeAs('use_srtp', () => decodeUseSrtp(srtp.data));
       // RFC 5764 4.1.1: exactly one profile, one we offered.
       if (v.profiles.length !== 1 || !o.srtpProfiles.includes(v.profiles[0]!)) {
         throw new DtlsError('illegal_parameter', 'server chose an SRTP profile we did not offer');
@@ -252,12 +228,7 @@ export class Client12 implements HandshakeMachine {
     let alpn: string | undefined;
     const alpnExt = findExtension(sh.extensions, ExtensionType.alpn);
     if (alpnExt) {
-      let v: string[];
-      try {
-        v = decodeAlpn(alpnExt.data);
-      } catch (e) {
-        throw asDecodeError(e, 'alpn');
-      }
+      const v = decodeAs('alpn', () => decodeAlpn(alpnExt.data));
       if (v.length !== 1 || !o.alpn.includes(v[0]!)) throw new DtlsError('illegal_parameter', 'server chose an ALPN protocol we did not offer');
       alpn = v[0];
     }
@@ -267,12 +238,7 @@ export class Client12 implements HandshakeMachine {
   }
 
   #onCertificate(now: number, msg: HandshakeMessage): void {
-    let chain: Uint8Array[];
-    try {
-      chain = decodeCertificate(msg.body).certificates.map((c) => c.slice());
-    } catch (e) {
-      throw asDecodeError(e, 'Certificate');
-    }
+    const chain = decodeAs('Certificate', () => decodeCertificate(msg.body).certificates.map((c) => c.slice()));
     this.#peer = verifyPeer(chain, this.#o, now, 'client');
     this.#peerChain = chain;
     this.#transcript.add(msg);
@@ -280,12 +246,7 @@ export class Client12 implements HandshakeMachine {
   }
 
   #onServerKeyExchange(msg: HandshakeMessage): void {
-    let ske;
-    try {
-      ske = decodeServerKeyExchange(msg.body);
-    } catch (e) {
-      throw asDecodeError(e, 'ServerKeyExchange');
-    }
+    const ske = decodeAs('ServerKeyExchange', () => decodeServerKeyExchange(msg.body));
     const group = groupByCode(ske.namedGroup);
     if (!group || !this.#o.groups.includes(group)) throw new DtlsError('illegal_parameter', `server chose group ${ske.namedGroup} we did not offer`);
     const leafKey = this.#peer?.leaf?.publicKey;
@@ -306,12 +267,7 @@ export class Client12 implements HandshakeMachine {
   }
 
   #onCertificateRequest(msg: HandshakeMessage): void {
-    let cr;
-    try {
-      cr = decodeCertificateRequest(msg.body);
-    } catch (e) {
-      throw asDecodeError(e, 'CertificateRequest');
-    }
+    const cr = decodeAs('CertificateRequest', () => decodeCertificateRequest(msg.body));
     this.#certRequest = { schemes: cr.signatureSchemes };
     this.#transcript.add(msg);
   }
@@ -361,12 +317,7 @@ export class Client12 implements HandshakeMachine {
   #onFinished(msg: HandshakeMessage): void {
     const neg = this.#neg!;
     const crypto = this.#o.crypto;
-    let fin;
-    try {
-      fin = decodeFinished(msg.body);
-    } catch (e) {
-      throw asDecodeError(e, 'Finished');
-    }
+    const fin = decodeAs('Finished', () => decodeFinished(msg.body));
     if (fin.verifyData.length !== 12) throw new DtlsError('decode_error', `Finished of ${fin.verifyData.length} bytes, not 12`);
     const expected = computeVerifyData(crypto, neg.suite.prfHash, this.#master!, 'server finished', this.#transcript.hash(crypto, neg.suite.prfHash));
     if (!equalBytes(expected, fin.verifyData)) throw new DtlsError('decrypt_error', 'server Finished does not verify');
@@ -376,20 +327,16 @@ export class Client12 implements HandshakeMachine {
       masterSecret: this.#master!,
       clientRandom: this.#random,
       serverRandom: neg.serverRandom,
-      info: {
-        version: 'DTLS 1.2',
-        cipherSuite: neg.suite.name,
-        cipherSuiteId: neg.suite.id,
+      info: handshakeInfo12({
+        suite: neg.suite,
         group: this.#serverGroup,
-        peerCertificates: this.#peerChain,
+        peerChain: this.#peerChain,
         peerFingerprint: this.#peer?.fingerprint,
-        srtpProfile: neg.srtpProfile === undefined ? undefined : srtpProfileName(neg.srtpProfile),
-        srtpProfileId: neg.srtpProfile,
+        srtpProfile: neg.srtpProfile,
         alpn: neg.alpn,
         serverName: this.#o.serverName,
-        extendedMasterSecret: neg.ems,
-        resumed: false,
-      },
+        ems: neg.ems,
+      }),
     });
   }
 }

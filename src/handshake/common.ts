@@ -6,6 +6,7 @@ import { NamedGroup, SignatureScheme, SrtpProfile, type HandshakeMessage } from 
 import { encodeHandshakeMessage } from '../wire/handshake-header.ts';
 import { concat } from '../wire/codec.ts';
 import { DtlsError } from '../errors.ts';
+import type { HandshakeInfo } from '../connection-types.ts';
 
 /** The handshake messages hashed for Finished and CertificateVerify (RFC 6347 4.2.6). */
 export class Transcript {
@@ -31,6 +32,33 @@ export function groupCode(g: GroupName): number {
 }
 export function groupByCode(code: number): GroupName | undefined {
   return (Object.keys(groupCodes) as GroupName[]).find((g) => groupCodes[g] === code);
+}
+
+/** What a completed DTLS 1.2 handshake negotiated, in the public shape. */
+export function handshakeInfo12(n: {
+  suite: CipherSuite;
+  group: GroupName | undefined;
+  peerChain: Uint8Array[];
+  peerFingerprint: string | undefined;
+  srtpProfile: number | undefined;
+  alpn: string | undefined;
+  serverName: string | undefined;
+  ems: boolean;
+}): HandshakeInfo {
+  return {
+    version: 'DTLS 1.2',
+    cipherSuite: n.suite.name,
+    cipherSuiteId: n.suite.id,
+    group: n.group,
+    peerCertificates: n.peerChain,
+    peerFingerprint: n.peerFingerprint,
+    srtpProfile: n.srtpProfile === undefined ? undefined : srtpProfileName(n.srtpProfile),
+    srtpProfileId: n.srtpProfile,
+    alpn: n.alpn,
+    serverName: n.serverName,
+    extendedMasterSecret: n.ems,
+    resumed: false,
+  };
 }
 
 export function srtpProfileName(id: number): string | undefined {
@@ -73,10 +101,14 @@ export function curveOfPublicKey(point: Uint8Array): EcCurve | undefined {
   return undefined;
 }
 
-/** Which alert code a handshake message failing to decode maps to. */
-export function asDecodeError(e: unknown, what: string): DtlsError {
-  if (e instanceof DtlsError) return e;
-  return new DtlsError('decode_error', `${what}: ${(e as Error)?.message ?? String(e)}`);
+/** Runs a decoder; anything it throws that is not already a DtlsError becomes decode_error naming `what`. */
+export function decodeAs<T>(what: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (e) {
+    if (e instanceof DtlsError) throw e;
+    throw new DtlsError('decode_error', `${what}: ${(e as Error)?.message ?? String(e)}`);
+  }
 }
 
 export function assertSuiteUsable(suite: CipherSuite | undefined, id: number): CipherSuite {

@@ -20,7 +20,7 @@ import { decodeAlpn, encodeAlpn } from '../wire/extensions/alpn.ts';
 import { decodeServerName } from '../wire/extensions/server-name.ts';
 import { decodeRenegotiationInfo, encodeRenegotiationInfo } from '../wire/extensions/renegotiation-info.ts';
 import { decodeExtendedMasterSecret } from '../wire/extensions/extended-master-secret.ts';
-import { decodeClientHello, type ClientHello } from '../wire/messages/client-hello.ts';
+import { decodeClientHello } from '../wire/messages/client-hello.ts';
 import { encodeServerHello } from '../wire/messages/server-hello.ts';
 import { encodeHelloVerifyRequest } from '../wire/messages/hello-verify-request.ts';
 import { decodeCertificate, encodeCertificate } from '../wire/messages/certificate.ts';
@@ -36,11 +36,11 @@ import type { FlightItem } from '../reliability/flight.ts';
 import {
   SUPPORTED_SIGNATURE_SCHEMES,
   Transcript,
-  asDecodeError,
+  decodeAs,
   chooseSignatureScheme,
   groupCode,
   schemeHash,
-  srtpProfileName,
+  handshakeInfo12,
 } from './common.ts';
 import { computeCookie } from './cookie.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
@@ -130,12 +130,7 @@ export class Server12 implements HandshakeMachine {
   }
 
   #onClientHello(msg: HandshakeMessage): void {
-    let ch: ClientHello;
-    try {
-      ch = decodeClientHello(msg.body);
-    } catch (e) {
-      throw asDecodeError(e, 'ClientHello');
-    }
+    const ch = decodeAs('ClientHello', () => decodeClientHello(msg.body));
     const o = this.#o;
     const crypto = o.crypto;
     // DTLS versions count down: 0xfefd (1.2) < 0xfeff (1.0).
@@ -163,12 +158,7 @@ export class Server12 implements HandshakeMachine {
     const ext = (type: number) => findExtension(ch.extensions, type);
     const decodeExt = <T>(type: number, name: string, f: (d: Uint8Array) => T): T | undefined => {
       const e = ext(type);
-      if (!e) return undefined;
-      try {
-        return f(e.data);
-      } catch (err) {
-        throw asDecodeError(err, name);
-      }
+      return e ? decodeAs(name, () => f(e.data)) : undefined;
     };
     const clientGroups = decodeExt(ExtensionType.supported_groups, 'supported_groups', decodeSupportedGroups);
     // RFC 8422 4: without the extension, assume the client takes secp256r1.
@@ -253,12 +243,7 @@ export class Server12 implements HandshakeMachine {
   }
 
   #onCertificate(now: number, msg: HandshakeMessage): void {
-    let chain: Uint8Array[];
-    try {
-      chain = decodeCertificate(msg.body).certificates.map((c) => c.slice());
-    } catch (e) {
-      throw asDecodeError(e, 'Certificate');
-    }
+    const chain = decodeAs('Certificate', () => decodeCertificate(msg.body).certificates.map((c) => c.slice()));
     if (chain.length === 0) {
       if (this.#o.requestClientCertificate === 'require') throw new DtlsError('handshake_failure', 'client sent no certificate, and one is required');
     } else {
@@ -270,12 +255,7 @@ export class Server12 implements HandshakeMachine {
   }
 
   #onClientKeyExchange(msg: HandshakeMessage): void {
-    let cke;
-    try {
-      cke = decodeClientKeyExchange(msg.body);
-    } catch (e) {
-      throw asDecodeError(e, 'ClientKeyExchange');
-    }
+    const cke = decodeAs('ClientKeyExchange', () => decodeClientKeyExchange(msg.body));
     const neg = this.#neg!;
     const crypto = this.#o.crypto;
     const pms = crypto.ecdh(neg.group, this.#share!.privateKey, cke.publicKey);
@@ -293,12 +273,7 @@ export class Server12 implements HandshakeMachine {
   }
 
   #onCertificateVerify(msg: HandshakeMessage): void {
-    let cv;
-    try {
-      cv = decodeCertificateVerify(msg.body);
-    } catch (e) {
-      throw asDecodeError(e, 'CertificateVerify');
-    }
+    const cv = decodeAs('CertificateVerify', () => decodeCertificateVerify(msg.body));
     const key = this.#peer?.leaf?.publicKey;
     if (!key || key.type !== 'ec') throw new DtlsError('unsupported_certificate', 'client certificate has no ECDSA P-256/P-384 key');
     const hash = schemeHash(cv.signatureScheme);
@@ -316,12 +291,7 @@ export class Server12 implements HandshakeMachine {
     const neg = this.#neg!;
     const crypto = this.#o.crypto;
     const h = neg.suite.prfHash;
-    let fin;
-    try {
-      fin = decodeFinished(msg.body);
-    } catch (e) {
-      throw asDecodeError(e, 'Finished');
-    }
+    const fin = decodeAs('Finished', () => decodeFinished(msg.body));
     if (fin.verifyData.length !== 12) throw new DtlsError('decode_error', `Finished of ${fin.verifyData.length} bytes, not 12`);
     const expected = computeVerifyData(crypto, h, this.#master!, 'client finished', this.#transcript.hash(crypto, h));
     if (!equalBytes(expected, fin.verifyData)) throw new DtlsError('decrypt_error', 'client Finished does not verify');
@@ -336,20 +306,16 @@ export class Server12 implements HandshakeMachine {
       masterSecret: this.#master!,
       clientRandom: neg.clientRandom,
       serverRandom: neg.serverRandom,
-      info: {
-        version: 'DTLS 1.2',
-        cipherSuite: neg.suite.name,
-        cipherSuiteId: neg.suite.id,
+      info: handshakeInfo12({
+        suite: neg.suite,
         group: neg.group,
-        peerCertificates: this.#peerChain,
+        peerChain: this.#peerChain,
         peerFingerprint: this.#peer?.fingerprint,
-        srtpProfile: neg.srtpProfile === undefined ? undefined : srtpProfileName(neg.srtpProfile),
-        srtpProfileId: neg.srtpProfile,
+        srtpProfile: neg.srtpProfile,
         alpn: neg.alpn,
         serverName: neg.serverName,
-        extendedMasterSecret: neg.ems,
-        resumed: false,
-      },
+        ems: neg.ems,
+      }),
     });
   }
 }
