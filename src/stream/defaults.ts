@@ -2,15 +2,10 @@
 // gates (./default-connection.ts gives the real ones; tests inject fakes).
 import type { ConnectionLike } from '../connection-types.ts';
 import type { DtlsOptions } from '../options.ts';
+import type { CookieGate } from '../handshake/cookie.ts';
 
-/** The stateless HelloVerifyRequest exchange (the shape of handshake/cookie.ts's CookieGate). */
-export interface CookieGateLike {
-  check(
-    datagram: Uint8Array,
-    peer: string,
-    now?: number,
-  ): { action: 'accept' } | { action: 'reply'; datagram: Uint8Array } | { action: 'drop' };
-}
+/** The stateless HelloVerifyRequest exchange (handshake/cookie.ts); tests pass their own. */
+export type CookieGateLike = CookieGate;
 
 /** Options validated and resolved once (TypeError/RangeError on misuse); cheap to call repeatedly. */
 export interface PreparedOptions {
