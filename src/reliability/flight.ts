@@ -5,6 +5,7 @@
 import { ContentType, type HandshakeMessage } from '../wire/types.ts';
 import { encodeHandshakeFragment, HANDSHAKE_HEADER_LENGTH } from '../wire/handshake-header.ts';
 import type { RecordLayer } from '../record/record-layer.ts';
+import { DatagramPacker } from '../record/datagram-packer.ts';
 
 export type FlightItem =
   | { kind: 'handshake'; epoch: number; message: HandshakeMessage }
@@ -15,50 +16,29 @@ const CCS = new Uint8Array([1]);
 const MIN_FRAGMENT = 64;
 
 export function encodeFlight(items: readonly FlightItem[], layer: RecordLayer, mtu: number): Uint8Array[] {
-  const datagrams: Uint8Array[] = [];
-  let cur: Uint8Array[] = [];
-  let used = 0;
-  const flush = () => {
-    if (!cur.length) return;
-    const d = new Uint8Array(used);
-    let o = 0;
-    for (const r of cur) {
-      d.set(r, o);
-      o += r.length;
-    }
-    datagrams.push(d);
-    cur = [];
-    used = 0;
-  };
-  const put = (record: Uint8Array) => {
-    if (used + record.length > mtu) flush();
-    cur.push(record);
-    used += record.length;
-  };
-
+  const out = new DatagramPacker(mtu);
   for (const item of items) {
     const overhead = layer.overhead(item.epoch);
     if (item.kind === 'ccs') {
-      put(layer.seal(ContentType.change_cipher_spec, CCS, item.epoch));
+      out.put(layer.seal(ContentType.change_cipher_spec, CCS, item.epoch));
       continue;
     }
     const { msgType, messageSeq, body } = item.message;
     let offset = 0;
     do {
-      let room = mtu - used - overhead - HANDSHAKE_HEADER_LENGTH;
+      let room = mtu - out.used - overhead - HANDSHAKE_HEADER_LENGTH;
       const left = body.length - offset;
-      if (room < Math.min(left, MIN_FRAGMENT) && cur.length) {
-        flush();
+      if (room < Math.min(left, MIN_FRAGMENT) && !out.empty) {
+        out.flush();
         room = mtu - overhead - HANDSHAKE_HEADER_LENGTH;
       }
       // An MTU too small for any body still makes progress, one byte at a time.
       const n = Math.max(1, Math.min(room, left));
       const chunk = body.subarray(offset, offset + Math.min(n, left));
       const frag = encodeHandshakeFragment({ msgType, length: body.length, messageSeq, fragmentOffset: offset, body: chunk });
-      put(layer.seal(ContentType.handshake, frag, item.epoch));
+      out.put(layer.seal(ContentType.handshake, frag, item.epoch));
       offset += chunk.length;
     } while (offset < body.length);
   }
-  flush();
-  return datagrams;
+  return out.finish();
 }

@@ -5,6 +5,7 @@ import { decodeRecords, encodeRecord } from '../../src/wire/record.ts';
 import { decodeHandshakeFragments, encodeHandshakeFragment } from '../../src/wire/handshake-header.ts';
 import { ContentType, HandshakeType, type DtlsRecord, type HandshakeFragment } from '../../src/wire/types.ts';
 import type { Rng } from '../../src/testing/index.ts';
+import { DatagramPacker } from '../../src/record/datagram-packer.ts';
 
 export type Sender = 'client' | 'server';
 
@@ -98,28 +99,9 @@ export function refragment(d: Uint8Array, size: () => number, seq: () => number,
 
 /** Records into datagrams of at most `mtu` bytes, in order (a record larger than mtu goes alone). */
 export function pack(records: Uint8Array[], mtu: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let cur: Uint8Array[] = [];
-  let used = 0;
-  const flush = () => {
-    if (!cur.length) return;
-    const d = new Uint8Array(used);
-    let o = 0;
-    for (const r of cur) {
-      d.set(r, o);
-      o += r.length;
-    }
-    out.push(d);
-    cur = [];
-    used = 0;
-  };
-  for (const r of records) {
-    if (used + r.length > mtu) flush();
-    cur.push(r);
-    used += r.length;
-  }
-  flush();
-  return out;
+  const packer = new DatagramPacker(mtu);
+  for (const r of records) packer.put(r);
+  return packer.finish();
 }
 
 /** Fragment boundaries (offset..end per message_seq) of the epoch-0 handshake records in a datagram. */
