@@ -74,7 +74,7 @@ Options:
   --verify-client         server: require a client certificate, checked with --ca/--fingerprint/--insecure
   --export LABEL:LEN      print LEN bytes of exported keying material after the handshake
   --timeout MS            handshake timeout (default 30000)
-  --retransmit MS         initial retransmission timer (default 1000; 400 with --srtp)
+  --retransmit MS         initial retransmission timer (default 100; 1000 is the RFC's general value)
   --linger MS             client: wait for replies after EOF on stdin (default 500)
   --echo                  server: send each record back
   --once                  server: exit after the first connection closes

@@ -2,7 +2,7 @@
 // each case from a fixed seed (deterministic: a failure reproduces exactly).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runPair, bothIn, type LinkOptions } from './network.ts';
+import { runPair, bothIn, type LinkOptions, type SimPair } from './network.ts';
 import { makePair } from '../handshake/helpers.ts';
 import { utf8, fromUtf8 } from '../../src/wire/codec.ts';
 import type { Connection } from '../../src/connection.ts';
@@ -24,9 +24,9 @@ function handshakeUnder(link: LinkOptions, seed: number, opts: { mtu?: number } 
 
 test('handshake completes under 30% random loss (40 seeds; failures only as typed timeouts)', () => {
   // At 30% loss each way a flight round trip succeeds about half the time, and
-  // the timer (1 s doubling, from 1.5 x the round trip once one is measured)
-  // allows only a few tries in 120 s: a rare seed runs out of tries. Those must
-  // fail cleanly; issue 3 tunes the schedule.
+  // the timer (100 ms doubling, from max(100 ms, 1.5 x the round trip) once one
+  // is measured) allows only a limited number of tries in 120 s: a rare seed
+  // could run out of them. Those must fail cleanly; issue 3 tunes the schedule.
   let ok = 0;
   for (let seed = 1; seed <= 40; seed++) {
     const { client, server } = makePair({ handshakeTimeout: 120_000 }, { handshakeTimeout: 120_000 });
@@ -70,9 +70,12 @@ test('a lost final flight (server CCS+Finished) is resent when the client retran
 
 for (const [timer, retransmit, expected] of [
   // No link delay: the ClientHello was answered in a 0 ms round trip, so the
-  // adaptive timer of flight 5 is retransmit.min (200 ms by default).
-  ['the default adaptive timer', {}, 200],
-  ['the RFC 6347 timer (retransmit.adaptive: false)', { adaptive: false }, 1000],
+  // adaptive timer of flight 5 is max(retransmit.min, 1.5 x 0) = retransmit.min,
+  // 100 ms by default. (The server's flight-4 timer, 100 ms from 0 too, expires
+  // at the same instant; the client's timer is handled first.)
+  ['the default adaptive timer', {}, 100],
+  // 1 s from 0, nothing measured.
+  ['the RFC 6347 timer (retransmit: { initial: 1000, adaptive: false })', { initial: 1000, adaptive: false }, 1000],
 ] as const) {
   test(`a lost client final flight is retransmitted on the client's timer: ${timer}, at ${expected} ms`, () => {
     const { client, server } = makePair({ retransmit }, { retransmit });
@@ -178,34 +181,67 @@ test('limits bound the reassembly buffer: a huge claimed message is dropped and 
   assert.equal(server.state, 'handshaking');
 });
 
-for (const [delay, expected, why] of [
-  [100, 300, '1.5 x the 200 ms round trip'],
-  [40, 200, '1.5 x 80 ms = 120, raised to the default retransmit.min, 200 ms'],
+// The server gets `retransmit: { initial: 1000 }` in these: its flight 4 (sent
+// one delay after the start, nothing measured) would otherwise be resent by its
+// 100 ms default timer and reach the client at 2 x delay + 100 ms, at each delay
+// here no later than the client's own timer for flight 5 (at 2 x delay +
+// max(100, 1.5 x 2 x delay); at 25 ms both at 150 ms, the copy handled first):
+// the client would resend flight 5 as the answer to that copy, and its timer,
+// which is what is checked here, would not show.
+for (const [delay, clientRetransmit, expected, why] of [
+  // The client too: a 200 ms round trip outlasts the 100 ms default initial timer,
+  // so the ClientHello would be resent before its answer and give no sample.
+  [100, { initial: 1000 }, 300, '1.5 x the 200 ms round trip (measured: the client\'s 1 s initial timer outlasts it)'],
+  [40, {}, 120, '1.5 x the 80 ms round trip = 120, above the default retransmit.min, 100 ms'],
+  [25, {}, 100, '1.5 x 50 ms = 75, raised to the default retransmit.min, 100 ms'],
 ] as const) {
-  test(`adaptive timer (the default): after an answered flight, the next one retransmits at 1.5 x the measured round trip, at least retransmit.min (RFC 9147 5.8.2): ${delay} ms each way, ${expected} ms`, () => {
-    const { client, server } = makePair();
+  test(`adaptive timer (client: ${clientRetransmit.initial ? `initial ${clientRetransmit.initial} ms` : 'the defaults'}; server: initial 1000 ms): after an answered flight, the next one retransmits at 1.5 x the measured round trip, at least retransmit.min (RFC 9147 5.8.2): ${delay} ms each way, ${expected} ms`, () => {
+    const { client, server } = makePair({ retransmit: clientRetransmit }, { retransmit: { initial: 1000 } });
     // The ClientHello is answered after one round trip (2 x delay).
     // Client→server: 0 = ClientHello, 1 = flight 5 (dropped once).
     const r = runPair(client, server, { seed: 11, link: { delay }, aToB: { filter: (_d, i) => i !== 1 }, until: bothIn('connected') });
     assert.equal(r.reason, 'until', client.error?.message);
     const sent5 = r.a.timeline.find((e) => e.event.type === 'trace' && e.event.what === 'ClientKeyExchange')!.time;
     assert.equal(sent5, 2 * delay);
-    const retx = r.a.timeline.find((e) => e.event.type === 'retransmit')!.time;
-    assert.equal(retx - sent5, expected, why);
+    const retx = r.a.timeline.find((e) => e.event.type === 'retransmit')!;
+    assert.deepEqual(retx.event, { type: 'retransmit', flight: 5, attempt: 1, reason: 'timeout' });
+    assert.equal(retx.time - sent5, expected, why);
     assert.equal(r.now, 2 * delay + expected + delay + delay, 'the resent flight 5 is answered one round trip later');
   });
 }
 
-test('adaptive timer never goes below retransmit.min (here set to 100 ms, on a 0 ms round trip)', () => {
-  const { client, server } = makePair({ retransmit: { adaptive: true, min: 100 } });
+test('adaptive timer never goes below retransmit.min (here set to 50 ms, on a 0 ms round trip)', () => {
+  // 50 ms, not the default 100 ms, which is also the default initial timer: the
+  // resend at 50 ms shows the minimum, not the initial value, was used.
+  const { client, server } = makePair({ retransmit: { adaptive: true, min: 50 } });
   const r = runPair(client, server, { seed: 12, aToB: { filter: (_d, i) => i !== 1 }, until: bothIn('connected') });
   const sent5 = r.a.timeline.find((e) => e.event.type === 'trace' && e.event.what === 'ClientKeyExchange')!.time;
   const retx = r.a.timeline.find((e) => e.event.type === 'retransmit')!.time;
-  assert.equal(retx - sent5, 100);
+  assert.equal(retx - sent5, 50);
 });
 
-test('DTLS-SRTP defaults to a 400 ms initial timer (RFC 9147 5.8.2)', () => {
-  const { client, server } = makePair({ srtpProfiles: ['SRTP_AES128_CM_SHA1_80'] }, { srtpProfiles: ['SRTP_AES128_CM_SHA1_80'] });
-  const r = runPair(client, server, { seed: 13, aToB: { loss: 1 }, until: (p) => p.log.a.timeline.some((e) => e.event.type === 'retransmit') });
-  assert.equal(r.now, 400);
+for (const srtp of [false, true]) {
+  test(`the default initial timer is 100 ms ${srtp ? 'with' : 'without'} srtpProfiles: the first retransmission of a lost ClientHello at 100 ms (the default does not depend on DTLS-SRTP)`, () => {
+    const o = srtp ? { srtpProfiles: ['SRTP_AES128_CM_SHA1_80'] } : {};
+    const { client, server } = makePair(o, o);
+    assert.equal(client.options.srtpProfiles.length > 0, srtp);
+    const r = runPair(client, server, { seed: 13, aToB: { loss: 1 }, until: (p) => p.log.a.timeline.some((e) => e.event.type === 'retransmit') });
+    assert.equal(r.reason, 'until');
+    assert.equal(r.now, 100);
+    assert.deepEqual(r.a.timeline.filter((e) => e.event.type === 'retransmit'), [
+      { time: 100, event: { type: 'retransmit', flight: 1, attempt: 1, reason: 'timeout' } },
+    ]);
+  });
+}
+
+test('retransmit: { initial: 1000, adaptive: false } gives the RFC 6347 schedule for a ClientHello that is always lost: 1000, 3000, 7000 ms', () => {
+  const retransmit = { initial: 1000, adaptive: false };
+  const { client, server } = makePair({ retransmit }, { retransmit });
+  const resends = (p: SimPair) => p.log.a.timeline.filter((e) => e.event.type === 'retransmit');
+  const r = runPair(client, server, { seed: 14, aToB: { loss: 1 }, until: (p) => resends(p).length === 3 });
+  assert.equal(r.reason, 'until');
+  // 1 s, then doubled to 2 s, then to 4 s; the next one due 8 s later.
+  assert.deepEqual(resends(r.pair).map((e) => e.time), [1000, 3000, 7000]);
+  assert.equal(r.now, 7000);
+  assert.equal(client.pollTimeout(), 15000);
 });
