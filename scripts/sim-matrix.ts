@@ -682,22 +682,29 @@ function report(jobs: Job[], results: Map<number, JobResult>, args: Args, second
  */
 function longRoundTrips(): string[] {
   const delays = [10, 50, 100, 150, 250];
-  const sets = TIMER_SETS.filter((t) => t.name !== 'capped');
+  const columns = [
+    ...TIMER_SETS.filter((t) => t.name !== 'capped').map((t) => ({ timers: t.name, cookie: true, label: t.name })),
+    { timers: 'default', cookie: false, label: 'default, no cookie' },
+  ];
   const L = [
     '## The price on long round trips (no loss)',
     '',
-    'A first timer shorter than the round trip resends flights before their answer can arrive. The same handshake with the cookie ' +
-      'exchange (`listen()`\'s default) on a clean link, one seed: time to complete, and datagrams sent client to server / server to client ' +
-      '(3 / 3 when nothing is resent). The handshake time does not change; the extra datagrams are the cost, bounded by the doubling. ' +
-      'Where the round trip is known to be long, or the carrier is reliable (a WebSocket relay), pass a larger `retransmit.initial`.',
+    'A first timer shorter than the round trip resends the first ClientHello before its answer can arrive. After that the round trip ' +
+      'is known: the HelloVerifyRequest and the initial ServerHello carry the record number of the ClientHello copy they answer (RFC ' +
+      '6347 4.2.1), which times it exactly, the server reads it from the cookie\'s age, and a copy of the peer\'s flight that crossed ' +
+      'ours (arriving less than a round trip after we sent) is not answered, so the early copies do not echo through later flights. ' +
+      'The same handshake on a clean link, one seed: time to complete, and datagrams sent client to server / server to client (3 / 3 ' +
+      'with a cookie exchange and nothing resent, 2 / 2 without). Without a cookie exchange (WebRTC) the server has no round trip ' +
+      'before its certificate flight, and resends it early. Where the round trip is known (ICE), pass it as `retransmit.rtt`; where it ' +
+      'is long or the carrier is reliable (a WebSocket relay), a larger `retransmit.initial`.',
     '',
-    `| round trip | ${sets.map((t) => `${t.name}: time | ${t.name}: datagrams`).join(' | ')} |`,
-    `|---:|${sets.map(() => '---:|---:').join('|')}|`,
+    `| round trip | ${columns.map((c) => `${c.label}: time | ${c.label}: datagrams`).join(' | ')} |`,
+    `|---:|${columns.map(() => '---:|---:').join('|')}|`,
   ];
   for (const delay of delays) {
     const row = [`${2 * delay} ms`];
-    for (const t of sets) {
-      const o = optionsFor({ loss: 0, reorder: false, duplicate: false, mtu: 1200 }, t.name, true);
+    for (const c of columns) {
+      const o = optionsFor({ loss: 0, reorder: false, duplicate: false, mtu: 1200 }, c.timers, c.cookie);
       const p = providers(1, false);
       const client = new Connection({ ...o.client, crypto: p.client });
       const server = new Connection({ ...o.server, crypto: p.server });

@@ -56,8 +56,14 @@ export interface DtlsOptions {
    * round trip above 100 ms it costs a spurious resend per flight. Long-delay
    * or constrained networks (multi-hop IoT meshes) should pass initial: 1000
    * or more; `{ initial: 1000, adaptive: false }` is the plain RFC schedule.
+   *
+   * `rtt`: a round trip already known (ms), e.g. from ICE or an earlier
+   * connection to the same peer. With `adaptive`, the first flight then
+   * starts at 1.5 x it (never below `min`) instead of `initial`, as RFC 9147
+   * 5.8.2 asks for when there is external information about the round trip.
+   * listen() fills it in per peer from the cookie exchange.
    */
-  retransmit?: { initial?: number; max?: number; min?: number; adaptive?: boolean };
+  retransmit?: { initial?: number; max?: number; min?: number; adaptive?: boolean; rtt?: number };
   /** Give up the handshake after this many ms. Default 30000. */
   handshakeTimeout?: number;
   /** Close a connected connection that has received nothing for this many ms (close_notify, then DtlsError('idle_timeout')). Default: never. */
@@ -94,7 +100,7 @@ export interface ResolvedOptions {
   requireCookie: boolean;
   requestClientCertificate: boolean | 'require';
   extendedMasterSecret: boolean | 'require';
-  retransmit: { initial: number; max: number; min: number; adaptive: boolean };
+  retransmit: { initial: number; max: number; min: number; adaptive: boolean; rtt: number | undefined };
   handshakeTimeout: number;
   idleTimeout: number | undefined;
   /** Maps the core's `now` to wall-clock ms for certificate validity (from options.clock.wallTime). */
@@ -200,6 +206,8 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
   const min = o.retransmit?.min ?? Math.min(DEFAULTS.retransmit.min, initial);
   if (!(initial > 0) || !(max >= initial) || !(min > 0) || !(min <= initial)) throw new RangeError('retransmit needs 0 < min <= initial <= max');
   const adaptive = o.retransmit?.adaptive ?? DEFAULTS.retransmit.adaptive;
+  const rtt = o.retransmit?.rtt;
+  if (rtt !== undefined && !(rtt >= 0 && rtt <= max)) throw new RangeError('retransmit.rtt needs 0 <= rtt <= max');
   const handshakeTimeout = o.handshakeTimeout ?? DEFAULTS.handshakeTimeout;
   if (!(handshakeTimeout > 0)) throw new RangeError('handshakeTimeout must be positive');
 
@@ -230,7 +238,7 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
     requireCookie: o.requireCookie ?? false,
     requestClientCertificate,
     extendedMasterSecret: o.extendedMasterSecret ?? true,
-    retransmit: { initial, max, min, adaptive },
+    retransmit: { initial, max, min, adaptive, rtt },
     handshakeTimeout,
     idleTimeout,
     limits,

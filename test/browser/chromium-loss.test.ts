@@ -51,8 +51,11 @@ test("Chromium's final flight (server: ChangeCipherSpec + Finished) is lost: Chr
   assert.ok(drop.dropped[0]!.records.some((r) => r.contentType === ContentType.change_cipher_spec));
   const stats = await pageStats(s.page);
   assert.equal(stats.transport?.dtlsState, 'connected');
-  const chromiumConnectedAt = stats.log.find((l) => l.event === 'connection:connected')!.at;
-  assert.ok(chromiumConnectedAt < handshakeAt, 'Chromium thought the handshake was done before we had its Finished');
+  // Chromium (the DTLS server) sends its final flight only once it has checked
+  // ours: it was done when that flight went out, before we had its Finished.
+  // (The page's own connectionstatechange event is not compared: it fires
+  // after ICE and DTLS both report, and under load after our quick recovery.)
+  assert.ok(drop.dropped[0]!.at < handshakeAt, 'Chromium finished before we had its Finished');
 
   // We sent flight 5 again (on our timer, or at once on Chromium's epoch-1 data; under load
   // the timer can even fire before Chromium's first final flight), and Chromium answered
