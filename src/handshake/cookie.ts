@@ -28,6 +28,16 @@ const COOKIE_LENGTH = 4 + MAC_LENGTH;
 /** A cookie returned later than this (ms) is still valid, but its age is no round trip. */
 export const MAX_COOKIE_RTT = 10_000;
 
+/**
+ * Where a cookie clock starts: a point drawn from the secret, so the cookie
+ * does not tell the server's uptime (as RFC 7323 7.1 does for TCP timestamps),
+ * and gates given the same secret keep the same clock.
+ */
+export function clockSkew(crypto: CryptoProvider, secret: Uint8Array): number {
+  const r = crypto.hmac('sha256', secret, utf8('cookie clock'));
+  return ((r[0]! << 24) | (r[1]! << 16) | (r[2]! << 8) | r[3]!) >>> 0;
+}
+
 /** A cookie made at `now` (ms; only its low 32 bits are kept). */
 export function makeCookie(crypto: CryptoProvider, secret: Uint8Array, peer: string, clientRandom: Uint8Array, now: number): Uint8Array {
   const made = new Uint8Array(4);
@@ -81,6 +91,7 @@ export function createCookieGate(opts: { secret?: Uint8Array; crypto: CryptoProv
   let secret = opts.secret ?? crypto.random(32);
   let previous: Uint8Array | undefined;
   let rotatedAt: number | undefined;
+  const skew = clockSkew(crypto, secret);
   const rotate = (now: number | undefined) => {
     if (now === undefined) return;
     if (rotatedAt === undefined) rotatedAt = now;
@@ -106,7 +117,7 @@ export function createCookieGate(opts: { secret?: Uint8Array; crypto: CryptoProv
       if (!frag || frag.msgType !== HandshakeType.client_hello || frag.fragmentOffset !== 0) return { action: 'drop' };
       const prefix = readClientHelloPrefix(frag.body);
       if (!prefix) return { action: 'drop' };
-      const t = now ?? 0;
+      const t = (now ?? 0) + skew;
       if (prefix.cookie.length) {
         const age = cookieAge(crypto, secret, peer, prefix.random, prefix.cookie, t) ?? (previous && cookieAge(crypto, previous, peer, prefix.random, prefix.cookie, t));
         // Without a clock the age means nothing; a client that sat on its cookie gives no round trip.

@@ -42,7 +42,7 @@ import {
   schemeHash,
   handshakeInfo12,
 } from './common.ts';
-import { MAX_COOKIE_RTT, cookieAge, makeCookie } from './cookie.ts';
+import { MAX_COOKIE_RTT, clockSkew, cookieAge, makeCookie } from './cookie.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 
 type State =
@@ -74,6 +74,8 @@ export class Server12 implements HandshakeMachine {
   #state: State = 'wait_client_hello';
   #sendSeq = 0;
   readonly #cookieSecret: Uint8Array;
+  /** The cookie's clock starts at a random point (see cookie.ts). */
+  readonly #cookieSkew: number;
   #transcript = new Transcript();
   #neg: Negotiated | undefined;
   #share: KeyShare | undefined;
@@ -87,6 +89,7 @@ export class Server12 implements HandshakeMachine {
     this.#host = host;
     this.#o = host.options;
     this.#cookieSecret = this.#o.crypto.random(32);
+    this.#cookieSkew = clockSkew(this.#o.crypto, this.#cookieSecret);
   }
 
   get done(): boolean {
@@ -138,9 +141,9 @@ export class Server12 implements HandshakeMachine {
       throw new DtlsError('protocol_version', `client offers only 0x${ch.version.toString(16)}; DTLS 1.2 is required`);
     }
     if (o.requireCookie) {
-      const age = ch.cookie.length ? cookieAge(crypto, this.#cookieSecret, '', ch.random, ch.cookie, now) : undefined;
+      const age = ch.cookie.length ? cookieAge(crypto, this.#cookieSecret, '', ch.random, ch.cookie, now + this.#cookieSkew) : undefined;
       if (age === undefined) {
-        const cookie = makeCookie(crypto, this.#cookieSecret, '', ch.random, now);
+        const cookie = makeCookie(crypto, this.#cookieSecret, '', ch.random, now + this.#cookieSkew);
         const hvr = { msgType: HandshakeType.hello_verify_request, messageSeq: msg.messageSeq, body: encodeHelloVerifyRequest({ version: ProtocolVersion.DTLS1_0, cookie }) };
         this.#host.sendFlight([{ kind: 'handshake', epoch: 0, message: hvr }], 2, 'once');
         return;
