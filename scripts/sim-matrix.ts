@@ -689,14 +689,13 @@ function longRoundTrips(): string[] {
   const L = [
     '## The price on long round trips (no loss)',
     '',
-    'A first timer shorter than the round trip resends the first ClientHello before its answer can arrive. After that the round trip ' +
-      'is known: the HelloVerifyRequest and the initial ServerHello carry the record number of the ClientHello copy they answer (RFC ' +
-      '6347 4.2.1), which times it exactly, the server reads it from the cookie\'s age, and a copy of the peer\'s flight that crossed ' +
-      'ours (arriving less than a round trip after we sent) is not answered, so the early copies do not echo through later flights. ' +
-      'The same handshake on a clean link, one seed: time to complete, and datagrams sent client to server / server to client (3 / 3 ' +
-      'with a cookie exchange and nothing resent, 2 / 2 without). Without a cookie exchange (WebRTC) the server has no round trip ' +
-      'before its certificate flight, and resends it early. Where the round trip is known (ICE), pass it as `retransmit.rtt`; where it ' +
-      'is long or the carrier is reliable (a WebSocket relay), a larger `retransmit.initial`.',
+    'A first timer shorter than the round trip sends flights again before their answer can arrive, and in DTLS 1.2 each early copy ' +
+      'the peer receives is answered as a retransmission, so the copies carry on through later flights; no round trip is measured, ' +
+      'since a flight sent twice gives no sample (Karn). The same handshake on a clean link, one seed, with and without the cookie ' +
+      'exchange: time to complete (unchanged), and datagrams sent client to server / server to client (3 / 3 with a cookie exchange ' +
+      'when nothing is sent twice, 2 / 2 without). Where the round trip is known (ICE), pass it as `retransmit.rtt`; where it is ' +
+      'long, or the carrier is reliable (a WebSocket relay), a larger `retransmit.initial`. DTLS 1.3 ACKs name the records they ' +
+      'acknowledge, which measures the round trip without this ambiguity.',
     '',
     `| round trip | ${columns.map((c) => `${c.label}: time | ${c.label}: datagrams`).join(' | ')} |`,
     `|---:|${columns.map(() => '---:|---:').join('|')}|`,

@@ -48,10 +48,6 @@ interface Flight {
   /** Resends of this flight so far, and those our timer made. */
   resends: number;
   timerResends: number;
-  /** Epoch-0 record numbers of each transmission [first, end) and when it went out: a HelloVerifyRequest echoes one. */
-  sends: { first: number; end: number; at: number }[];
-  /** The peer's answer already timed one of those transmissions. */
-  echoSampled?: boolean;
 }
 
 export class Connection implements ConnectionLike, HandshakeHost {
@@ -73,11 +69,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
   #peerRetransmitted: false | 'old' | 'ahead' = false;
   /** The reassembler's nextSeq when our current flight was sent: the peer flight it answers ends just below. */
   #answeredUpTo = 0;
-  /**
-   * Smoothed round trip: from flights answered without retransmission, from
-   * the record number a HelloVerifyRequest echoes, from a cookie's age, or
-   * given (retransmit.rtt).
-   */
+  /** Smoothed round trip measured on flights answered without retransmission, or given (retransmit.rtt). */
   #rtt: number | undefined;
   #pendingSends: Uint8Array[] = [];
   #closeAfterHandshake = false;
@@ -226,8 +218,8 @@ export class Connection implements ConnectionLike, HandshakeHost {
     // A HelloVerifyRequest answer costs the peer no crypto: not a fair round trip for later flights.
     if (flight !== 3) this.#sampleRtt();
     this.#answeredUpTo = this.#reassembler.nextSeq;
-    this.#flight = { items, number: flight, mode, firstSent: this.#now, lastSent: this.#now, retransmitted: false, resends: 0, timerResends: 0, sends: [] };
-    this.#sendFlightRecords(this.#flight);
+    this.#flight = { items, number: flight, mode, firstSent: this.#now, lastSent: this.#now, retransmitted: false, resends: 0, timerResends: 0 };
+    this.#transmit(encodeFlight(items, this.#records, this.options.mtu));
     this.#traceFlight(items);
     const r = this.options.retransmit;
     this.#timer.reset(r.adaptive && this.#rtt !== undefined ? Math.max(r.min, 1.5 * this.#rtt) : undefined);
@@ -268,11 +260,6 @@ export class Connection implements ConnectionLike, HandshakeHost {
     this.#events.push({ type: 'trace', direction, what, epoch, bytes });
   }
 
-  roundTrip(sample: number): void {
-    if (!(sample >= 0) || sample > this.options.retransmit.max) return;
-    this.#rtt = this.#rtt === undefined ? sample : (7 * this.#rtt + sample) / 8;
-  }
-
   // ---- internals ----
 
   #handleRecord(now: number, rec: PlainRecord): void {
@@ -308,7 +295,6 @@ export class Connection implements ConnectionLike, HandshakeHost {
   }
 
   #handleHandshakeRecord(now: number, rec: PlainRecord): void {
-    this.#sampleEcho(rec);
     let fragments;
     try {
       fragments = decodeHandshakeFragments(rec.payload);
@@ -333,9 +319,8 @@ export class Connection implements ConnectionLike, HandshakeHost {
       }
       if (awaitingHello && rec.sequenceNumber < 0x10000) {
         // RFC 6347 4.2.1: our HelloVerifyRequest, or our initial ServerHello,
-        // carries the ClientHello's record number (so the client can time that
-        // copy, and a stateless server's numbers are not reused); bounded,
-        // since the peer picks this number.
+        // carries the ClientHello's record number (a stateless server's
+        // numbers are then not reused); bounded, since the peer picks it.
         this.#records.advanceWriteSeq(0, rec.sequenceNumber);
       }
       if (this.#machine.done && f.messageSeq >= r.nextSeq) {
@@ -424,26 +409,9 @@ export class Connection implements ConnectionLike, HandshakeHost {
   /** Our current flight was answered: if it went out once, its age is a round trip (RFC 9147 5.8.2). */
   #sampleRtt(): void {
     const f = this.#flight;
-    if (!f || f.mode !== 'retransmit' || f.retransmitted || f.echoSampled) return;
-    this.roundTrip(this.#now - f.firstSent);
-  }
-
-  /**
-   * A HelloVerifyRequest, and a server's initial ServerHello, carry the record
-   * number of the ClientHello they answer (RFC 6347 4.2.1), so they time that
-   * copy exactly even when the ClientHello was resent: no ambiguity for Karn's
-   * rule to avoid. A server that numbers its records from 0 instead matches
-   * our first copy: a longer sample (a slower timer), never a shorter one.
-   * Once per flight, so later duplicates (numbered afresh) are not matched.
-   */
-  #sampleEcho(rec: PlainRecord): void {
-    const f = this.#flight;
-    if (!f || f.echoSampled || (f.number !== 1 && f.number !== 3) || rec.epoch !== 0) return;
-    const type = rec.payload[0];
-    if (type !== HandshakeType.hello_verify_request && type !== HandshakeType.server_hello) return;
-    f.echoSampled = true;
-    const sent = f.sends.find((x) => rec.sequenceNumber >= x.first && rec.sequenceNumber < x.end);
-    if (sent) this.roundTrip(this.#now - sent.at);
+    if (!f || f.mode !== 'retransmit' || f.retransmitted) return;
+    const sample = this.#now - f.firstSent;
+    this.#rtt = this.#rtt === undefined ? sample : (7 * this.#rtt + sample) / 8;
   }
 
   #answerPeerRetransmit(now: number, why: 'old' | 'ahead'): void {
@@ -455,11 +423,6 @@ export class Connection implements ConnectionLike, HandshakeHost {
       f.resentAhead = true;
     }
     if (f.mode === 'final' && f.resends >= FINAL_FLIGHT_MAX_RESENDS) return;
-    // A copy of the peer's flight that arrives less than a round trip after we
-    // last sent ours left the peer before ours could reach it: it answers an
-    // earlier copy of ours (resent early on a long round trip), not a loss.
-    // Answering it would echo that early resend through every later flight.
-    if (why === 'old' && this.#rtt !== undefined && now - f.lastSent < this.#rtt) return;
     this.#transmitFlight(now, 'peer-retransmit');
     // Re-arm, so our own timer does not fire right after (RFC 9147 5.8.1).
     if (f.mode !== 'once' && this.#timer.deadline !== undefined) this.#rearm(f, now);
@@ -478,15 +441,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
     f.resends++;
     this.stats.retransmits++;
     this.#events.push({ type: 'retransmit', flight: f.number, attempt: this.stats.retransmits, reason });
-    this.#sendFlightRecords(f);
-  }
-
-  #sendFlightRecords(f: Flight): void {
-    const first = this.#records.nextWriteSeq(0);
     this.#transmit(encodeFlight(f.items, this.#records, this.options.mtu));
-    const end = this.#records.nextWriteSeq(0);
-    // A flight-1 ClientHello is resent a few times at most: the list stays short.
-    if (first !== undefined && end !== undefined && end > first && f.sends.length < 32) f.sends.push({ first, end, at: this.#now });
   }
 
   #traceFlight(items: FlightItem[]): void {

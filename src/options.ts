@@ -61,7 +61,6 @@ export interface DtlsOptions {
    * connection to the same peer. With `adaptive`, the first flight then
    * starts at 1.5 x it (never below `min`) instead of `initial`, as RFC 9147
    * 5.8.2 asks for when there is external information about the round trip.
-   * listen() fills it in per peer from the cookie exchange.
    */
   retransmit?: { initial?: number; max?: number; min?: number; adaptive?: boolean; rtt?: number };
   /** Give up the handshake after this many ms. Default 30000. */

@@ -30,8 +30,6 @@ export interface HandshakeHost {
   installRead(epoch: number, protection: RecordProtection): void;
   complete(result: HandshakeResult): void;
   trace(direction: 'in' | 'out', what: string, epoch: number, bytes: number): void;
-  /** A round trip the machine measured exactly (ms), e.g. a cookie's age. */
-  roundTrip(sample: number): void;
 }
 
 export interface HandshakeMachine {

@@ -42,7 +42,7 @@ import {
   schemeHash,
   handshakeInfo12,
 } from './common.ts';
-import { MAX_COOKIE_RTT, clockSkew, cookieAge, makeCookie } from './cookie.ts';
+import { computeCookie } from './cookie.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 
 type State =
@@ -74,8 +74,6 @@ export class Server12 implements HandshakeMachine {
   #state: State = 'wait_client_hello';
   #sendSeq = 0;
   readonly #cookieSecret: Uint8Array;
-  /** The cookie's clock starts at a random point (see cookie.ts). */
-  readonly #cookieSkew: number;
   #transcript = new Transcript();
   #neg: Negotiated | undefined;
   #share: KeyShare | undefined;
@@ -89,7 +87,6 @@ export class Server12 implements HandshakeMachine {
     this.#host = host;
     this.#o = host.options;
     this.#cookieSecret = this.#o.crypto.random(32);
-    this.#cookieSkew = clockSkew(this.#o.crypto, this.#cookieSecret);
   }
 
   get done(): boolean {
@@ -114,7 +111,7 @@ export class Server12 implements HandshakeMachine {
     const t = msg.msgType;
     switch (this.#state) {
       case 'wait_client_hello':
-        if (t === HandshakeType.client_hello) return this.#onClientHello(now, msg);
+        if (t === HandshakeType.client_hello) return this.#onClientHello(msg);
         break;
       case 'wait_client_certificate':
         if (t === HandshakeType.certificate) return this.#onCertificate(now, msg);
@@ -132,7 +129,7 @@ export class Server12 implements HandshakeMachine {
     throw new DtlsError('unexpected_message', `handshake message ${t} in state ${this.#state}`);
   }
 
-  #onClientHello(now: number, msg: HandshakeMessage): void {
+  #onClientHello(msg: HandshakeMessage): void {
     const ch = decodeAs('ClientHello', () => decodeClientHello(msg.body));
     const o = this.#o;
     const crypto = o.crypto;
@@ -141,15 +138,12 @@ export class Server12 implements HandshakeMachine {
       throw new DtlsError('protocol_version', `client offers only 0x${ch.version.toString(16)}; DTLS 1.2 is required`);
     }
     if (o.requireCookie) {
-      const age = ch.cookie.length ? cookieAge(crypto, this.#cookieSecret, '', ch.random, ch.cookie, now + this.#cookieSkew) : undefined;
-      if (age === undefined) {
-        const cookie = makeCookie(crypto, this.#cookieSecret, '', ch.random, now + this.#cookieSkew);
-        const hvr = { msgType: HandshakeType.hello_verify_request, messageSeq: msg.messageSeq, body: encodeHelloVerifyRequest({ version: ProtocolVersion.DTLS1_0, cookie }) };
+      const expected = computeCookie(crypto, this.#cookieSecret, '', ch.random);
+      if (!ch.cookie.length || !equalBytes(ch.cookie, expected)) {
+        const hvr = { msgType: HandshakeType.hello_verify_request, messageSeq: msg.messageSeq, body: encodeHelloVerifyRequest({ version: ProtocolVersion.DTLS1_0, cookie: expected }) };
         this.#host.sendFlight([{ kind: 'handshake', epoch: 0, message: hvr }], 2, 'once');
         return;
       }
-      // The cookie's age is the round trip of the exchange, whichever copy of the HelloVerifyRequest it came in.
-      if (age <= MAX_COOKIE_RTT) this.#host.roundTrip(age);
     }
     // RFC 6347 4.2.2: our message_seq follows the ClientHello we answer.
     this.#sendSeq = msg.messageSeq;

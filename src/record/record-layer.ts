@@ -135,11 +135,6 @@ export class RecordLayer {
     return out;
   }
 
-  /** The sequence number the next record of `epoch` will carry. */
-  nextWriteSeq(epoch: number): number | undefined {
-    return this.#write.get(epoch)?.nextSeq;
-  }
-
   /** A stateless server's answer reused the ClientHello's sequence number (RFC 6347 4.2.1): continue above it. */
   advanceWriteSeq(epoch: number, seq: number): void {
     const ep = this.#write.get(epoch);

@@ -10,8 +10,7 @@ export const defaultConnection: StreamDefaults = {
     // The system clock, unless the caller brought one: it also maps to wall time.
     const resolved = resolveOptions({ ...options, clock: options.clock ?? systemClock });
     return {
-      createConnection: (hints) =>
-        new Connection(hints?.rtt === undefined || resolved.retransmit.rtt !== undefined ? resolved : { ...resolved, retransmit: { ...resolved.retransmit, rtt: Math.min(hints.rtt, resolved.retransmit.max) } }),
+      createConnection: () => new Connection(resolved),
       createCookieGate: () => createCookieGate({ crypto: resolved.crypto }),
     };
   },

@@ -9,8 +9,7 @@ export type CookieGateLike = CookieGate;
 
 /** Options validated and resolved once (TypeError/RangeError on misuse); cheap to call repeatedly. */
 export interface PreparedOptions {
-  /** `rtt`: a round trip already measured for this peer (the cookie's age), for the first timer. */
-  createConnection(hints?: { rtt?: number }): ConnectionLike;
+  createConnection(): ConnectionLike;
   createCookieGate(): CookieGateLike;
 }
 

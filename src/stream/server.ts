@@ -169,7 +169,7 @@ export class DtlsServer extends EventTarget {
   readonly #maxConnections: number;
   readonly #maxHandshakes: number;
   readonly #gate: CookieGateLike | undefined;
-  readonly #createConnection: (hints?: { rtt?: number }) => ConnectionLike;
+  readonly #createConnection: () => ConnectionLike;
   readonly #peers = new Map<string, Peer>();
   readonly #reader: ReadableStreamDefaultReader<Datagram>;
   readonly #writer: WritableStreamDefaultWriter<Datagram>;
@@ -204,9 +204,7 @@ export class DtlsServer extends EventTarget {
     this.#clock = rest.clock;
     const { createConnection, cookieGate } = hooks;
     const prepared = createConnection && cookieGate !== undefined ? undefined : defaultConnection.prepare(perPeer);
-    this.#createConnection = createConnection
-      ? (hints) => createConnection(hints?.rtt === undefined ? perPeer : { ...perPeer, retransmit: { ...perPeer.retransmit, rtt: hints.rtt } })
-      : prepared!.createConnection;
+    this.#createConnection = createConnection ? () => createConnection(perPeer) : prepared!.createConnection;
     if (cookieGate !== undefined) this.#gate = cookieGate ?? undefined;
     else if (options.requireCookie !== false) this.#gate = prepared!.createCookieGate();
     this.connections = new ReadableStream<DtlsStream>({
@@ -313,7 +311,6 @@ export class DtlsServer extends EventTarget {
         this.#stats.droppedUnknown++;
         return;
       }
-      return this.#accept(data, address, port, key, verdict.rtt);
     } else if (data[0] !== ContentType.handshake) {
       // Without cookies, only a handshake record may allocate state.
       this.#stats.droppedUnknown++;
@@ -347,7 +344,7 @@ export class DtlsServer extends EventTarget {
     this.#stats.restarts++;
     this.#remove(key, old);
     void old.dtls.close();
-    this.#accept(data, address, port, key, verdict.rtt);
+    this.#accept(data, address, port, key);
   }
 
   #reply(data: Uint8Array, address: string, port: number): void {
@@ -363,10 +360,10 @@ export class DtlsServer extends EventTarget {
     this.#writer.write({ data, address, port }).catch(noop);
   }
 
-  #accept(first: Uint8Array, address: string, port: number, key: string, rtt?: number): void {
+  #accept(first: Uint8Array, address: string, port: number, key: string): void {
     let dtls: DtlsStream;
     try {
-      dtls = DtlsStream.fromConnection(this.#createConnection(rtt === undefined ? undefined : { rtt }), { clock: this.#clock, remote: { address, port } });
+      dtls = DtlsStream.fromConnection(this.#createConnection(), { clock: this.#clock, remote: { address, port } });
     } catch {
       this.#stats.droppedUnknown++;
       return;

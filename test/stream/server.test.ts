@@ -112,22 +112,6 @@ test('peers pass the cookie exchange, get their own connection and are offered o
   await echoing;
 });
 
-test("a peer's connection starts from the round trip the cookie exchange measured (retransmit.rtt, RFC 9147 5.8.2)", async () => {
-  const gate: CookieGateLike = {
-    check(d) {
-      if (d[0] !== HELLO) return { action: 'drop' };
-      if (d[1] === 42) return { action: 'accept', rtt: 180 };
-      return { action: 'reply', datagram: Uint8Array.of(VERIFY, 42) };
-    },
-  };
-  const { server, peer, given } = setup({ retransmit: { min: 50 } }, { cookieGate: gate });
-  const echoing = echo(server);
-  await peer('127.0.0.1', 5000).handshake;
-  assert.deepEqual(given.map((o) => o.retransmit), [{ min: 50, rtt: 180 }], "the cookie's age, beside the application's own retransmit options");
-  await server.close();
-  await echoing;
-});
-
 test('maxConnections: further new peers are dropped and counted until a slot frees up', async () => {
   const { server, peer } = setup({ maxConnections: 1 });
   const echoing = echo(server);
