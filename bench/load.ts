@@ -8,7 +8,7 @@
 //   npx tsx bench/load.ts [--clients 200] [--messages 3] [--max-handshakes N] [--timeout 120] [--fixed-timer]
 //
 // --fixed-timer turns the adaptive retransmission timer off on both sides (the
-// RFC 6347 schedule: 1 s, doubling), for comparison with the default.
+// plain doubling from the initial 100 ms), for comparison with the default.
 //
 // Prints a Markdown table row plus the details behind it.
 import { fork, type ChildProcess } from 'node:child_process';

@@ -1,6 +1,8 @@
-// Retransmission timer of RFC 6347 4.2.4.1: start at 1 s, double on every
-// timeout up to 60 s, back to the initial value once the peer makes progress.
-// Pure state: the caller supplies `now` (ms) and asks whether it expired.
+// Retransmission timer of RFC 6347 4.2.4.1: start at `initial`, double on
+// every timeout up to `max`, back to the initial value (or a measured one) once
+// the peer makes progress. Its own defaults are the RFC's (1 s, 60 s); the
+// library's are in options.ts. Pure state: the caller supplies `now` (ms) and
+// asks whether it expired.
 
 export interface RetransmitTimerOptions {
   /** First timeout, ms. Default 1000 (RFC 6347 4.2.4.1). */
