@@ -69,8 +69,9 @@ export class Connection implements ConnectionLike, HandshakeHost {
   #peerRetransmitted: false | 'old' | 'ahead' = false;
   /** The reassembler's nextSeq when our current flight was sent: the peer flight it answers ends just below. */
   #answeredUpTo = 0;
-  /** Smoothed round trip measured on flights answered without retransmission, or given (retransmit.rtt). */
+  /** Smoothed round trip measured on flights answered without retransmission, or given (retransmit.rtt) until one is. */
   #rtt: number | undefined;
+  #rttMeasured = false;
   #pendingSends: Uint8Array[] = [];
   #closeAfterHandshake = false;
   #earlyData: Uint8Array[] = [];
@@ -411,7 +412,9 @@ export class Connection implements ConnectionLike, HandshakeHost {
     const f = this.#flight;
     if (!f || f.mode !== 'retransmit' || f.retransmitted) return;
     const sample = this.#now - f.firstSent;
-    this.#rtt = this.#rtt === undefined ? sample : (7 * this.#rtt + sample) / 8;
+    // The first measurement replaces a given estimate (as RFC 6298 2.2 starts SRTT).
+    this.#rtt = this.#rttMeasured && this.#rtt !== undefined ? (7 * this.#rtt + sample) / 8 : sample;
+    this.#rttMeasured = true;
   }
 
   #answerPeerRetransmit(now: number, why: 'old' | 'ahead'): void {

@@ -53,14 +53,16 @@ export interface DtlsOptions {
    * starts at 50 ms), not its 1000 ms general default: at 30% loss a 1 s start
    * fits only 5 ClientHellos into the 30 s handshake timeout and loses ~0.4%
    * of handshakes, 100 ms fits 9 (docs/RELIABILITY.md). On a path with a
-   * round trip above 100 ms it costs a spurious resend per flight. Long-delay
+   * round trip above 100 ms flights go out again before their answer can
+   * arrive (docs/RELIABILITY.md measures how many). Long-delay
    * or constrained networks (multi-hop IoT meshes) should pass initial: 1000
    * or more; `{ initial: 1000, adaptive: false }` is the plain RFC schedule.
    *
    * `rtt`: a round trip already known (ms), e.g. from ICE or an earlier
    * connection to the same peer. With `adaptive`, the first flight then
    * starts at 1.5 x it (never below `min`) instead of `initial`, as RFC 9147
-   * 5.8.2 asks for when there is external information about the round trip.
+   * 5.8.2 asks for when there is external information about the round trip;
+   * the first round trip measured replaces it.
    */
   retransmit?: { initial?: number; max?: number; min?: number; adaptive?: boolean; rtt?: number };
   /** Give up the handshake after this many ms. Default 30000. */

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveOptions, type DtlsOptions } from '../../src/options.ts';
-import { createPair } from '../../src/testing/index.ts';
+import { SimPair, createPair } from '../../src/testing/index.ts';
+import { flightOf } from '../sim/wire-tools.ts';
 
 /** When a client that never hears back resends its ClientHello (the first three times). */
 function clientResends(o: DtlsOptions): number[] {
@@ -32,4 +33,17 @@ test('retransmit.rtt: the first flight starts at 1.5 x the given round trip, nev
   assert.throws(bad(-1), RangeError);
   assert.throws(bad(Number.NaN), RangeError);
   assert.throws(bad(60_001), RangeError);
+});
+
+test('retransmit.rtt is only a start: the first round trip measured replaces it', () => {
+  // Given 300 ms on a 50 ms path: flight 1 waits 450 ms, is answered in 50 ms
+  // (a clean sample), and flight 5, always lost, is resent at 1.5 x 50 = 75 ms,
+  // raised to min (100 ms), after it went out at 50 ms: 150, then doubling.
+  // (The server's flight-4 timer is set to 1 s so that its resends, which the
+  // client would answer, stay out of the way.)
+  const { client, server } = createPair({ retransmit: { rtt: 300 } }, { retransmit: { initial: 1000 } }, { seed: 4 });
+  const pair = new SimPair(client, server, { seed: 4, link: { delay: 25 }, aToB: { filter: (d) => flightOf(d, 'client') !== 5 } });
+  pair.run({ until: (p) => p.log.a.timeline.filter((e) => e.event.type === 'retransmit').length >= 2, maxDuration: 10_000 });
+  const resends = pair.log.a.timeline.flatMap((e) => (e.event.type === 'retransmit' ? [`${e.time} flight ${e.event.flight} ${e.event.reason}`] : []));
+  assert.deepEqual(resends, ['150 flight 5 timeout', '350 flight 5 timeout']);
 });
