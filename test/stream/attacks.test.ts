@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:dgram';
 import { Connection } from '../../src/connection.ts';
-import { DEFAULTS, resolveOptions } from '../../src/options.ts';
+import { DEFAULTS } from '../../src/options.ts';
 import type { DtlsError } from '../../src/errors.ts';
 import { Reassembler } from '../../src/reliability/reassembly.ts';
 import { encodeRecord } from '../../src/wire/record.ts';
@@ -15,42 +15,18 @@ import { encodeHandshakeFragment, encodeHandshakeMessage } from '../../src/wire/
 import { encodeClientHello } from '../../src/wire/messages/client-hello.ts';
 import { ContentType, HandshakeType, ProtocolVersion, type HandshakeFragment } from '../../src/wire/types.ts';
 import { ManualClock } from '../../src/stream/clock.ts';
-import { DtlsStream } from '../../src/stream/dtls-stream.ts';
 import { connect } from '../../src/stream/connect.ts';
-import { listen, type HandshakeErrorDetail, type ListenOptions } from '../../src/stream/server.ts';
+import { listen } from '../../src/stream/server.ts';
 import { bindUdp, nodeUdpConnected, nodeUdpSocket } from '../../src/adapters/node.ts';
-import type { Datagram } from '../../src/adapters/types.ts';
-import { certs } from '../handshake/helpers.ts';
+import { Rng } from '../../src/testing/index.ts';
 import { settle } from './fake-connection.ts';
+import { cert, clientOptions, echoOnce, enc, handshakeRecord, memoryNet, rawClient, realServer, streamClient, until, type Net } from './memory-server.ts';
 
-const cert = certs().server;
-const clientOptions = resolveOptions({ role: 'client', verify: { fingerprints: [cert.fingerprint] } });
-const noop = (): void => {};
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
-
-/** Seeded PRNG (mulberry32): the same floods on every run. */
+/** Seeded PRNG (the simulator's mulberry32): the same floods on every run. */
 function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number): number => Math.floor(next() * n);
-  const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => int(256));
-  return { next, int, bytes };
-}
-
-/** Waits (event-loop turns, never wall time) until `cond` holds. */
-async function until(cond: () => boolean, what: string, rounds = 2000): Promise<void> {
-  for (let i = 0; i < rounds; i++) {
-    if (cond()) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  assert.fail(`still waiting for: ${what}`);
+  const r = new Rng(seed);
+  const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => r.int(256));
+  return { next: () => r.next(), int: (n: number) => r.int(n), bytes };
 }
 
 /** Like until(), on real sockets: polls every 5 ms for at most `ms`. */
@@ -62,119 +38,8 @@ async function eventually(cond: () => boolean, what: string, ms = 3000): Promise
   assert.fail(`still waiting for: ${what}`);
 }
 
-/** A datagram socket in memory: send() delivers to the server; what it sends goes to routes[address|port]. */
-function memoryNet() {
-  let ctl!: ReadableStreamDefaultController<Datagram>;
-  const readable = new ReadableStream<Datagram>({ start: (c) => void (ctl = c) });
-  const sent: Datagram[] = [];
-  const routes = new Map<string, (d: Uint8Array) => void>();
-  const writable = new WritableStream<Datagram>(
-    {
-      write: (d) => {
-        sent.push(d);
-        routes.get(`${d.address}|${d.port}`)?.(d.data);
-      },
-    },
-    new CountQueuingStrategy({ highWaterMark: 64 }),
-  );
-  const send = (data: Uint8Array, address: string, port: number): void => ctl.enqueue({ data, address, port });
-  return { socket: { readable, writable }, send, sent, routes };
-}
-type Net = ReturnType<typeof memoryNet>;
-
-/** listen() with the real core and cookie gate; keeps each peer's Connection. `skip(port)`: accepted but never read. */
-function realServer(net: Net, clock: ManualClock, options: ListenOptions = {}, skip: (port: number) => boolean = () => false) {
-  const conns: Connection[] = [];
-  const server = listen(net.socket, { clock, certificate: cert, ...options }, {
-    createConnection: (o) => {
-      const c = new Connection(resolveOptions(o));
-      conns.push(c);
-      return c;
-    },
-  });
-  const errors: HandshakeErrorDetail[] = [];
-  server.addEventListener('handshakeerror', (e) => errors.push((e as CustomEvent<HandshakeErrorDetail>).detail));
-  const accepted: DtlsStream[] = [];
-  const serving = (async () => {
-    for await (const c of server) {
-      accepted.push(c);
-      if (!skip(c.remote!.port)) void c.inbound.readable.pipeTo(c.outbound.writable).catch(noop);
-    }
-  })();
-  return { server, conns, errors, accepted, serving };
-}
-
-/**
- * A client Connection driven by hand. `silentAfterCookie`: answers the
- * HelloVerifyRequest, then ignores the server. `pauseAfterCookie` or
- * `pause()`: it goes on reading, but what it sends is held until resume().
- */
-function rawClient(net: Net, clock: ManualClock, address: string, port: number, opts: { silentAfterCookie?: boolean; pauseAfterCookie?: boolean } = {}) {
-  const conn = new Connection(clientOptions);
-  const received: Uint8Array[] = [];
-  const held: Uint8Array[] = [];
-  let silent = false;
-  let paused = false;
-  const flush = (): void => {
-    for (let d = conn.pollTransmit(); d; d = conn.pollTransmit()) {
-      if (paused) held.push(d);
-      else net.send(d, address, port);
-    }
-  };
-  net.routes.set(`${address}|${port}`, (d) => {
-    received.push(d);
-    if (silent) return;
-    conn.handleDatagram(clock.now(), d);
-    flush();
-    if (opts.silentAfterCookie) silent = true;
-    if (opts.pauseAfterCookie) paused = true;
-  });
-  conn.start(clock.now());
-  flush();
-  return {
-    conn,
-    received,
-    held,
-    pause: () => void (paused = true),
-    resume: () => {
-      paused = false;
-      for (const d of held.splice(0)) net.send(d, address, port);
-    },
-  };
-}
-
-/** A client DtlsStream (real core) wired to the memory net. */
-function streamClient(net: Net, clock: ManualClock, address: string, port: number): DtlsStream {
-  const dtls = DtlsStream.fromConnection(new Connection(clientOptions), { clock });
-  const w = dtls.inbound.writable.getWriter();
-  net.routes.set(`${address}|${port}`, (d) => void w.write(d).catch(noop));
-  void dtls.outbound.readable.pipeTo(new WritableStream({ write: (data) => net.send(data, address, port) })).catch(noop);
-  return dtls;
-}
-
-async function echoOnce(dtls: DtlsStream, message: string): Promise<string> {
-  const w = dtls.outbound.writable.getWriter();
-  await w.write(enc(message));
-  w.releaseLock();
-  const r = dtls.inbound.readable.getReader();
-  const { value } = await r.read();
-  r.releaseLock();
-  return dec(value!);
-}
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) (out.set(p, o), (o += p.length));
-  return out;
-}
-
 function record(contentType: number, epoch: number, seq: number, fragment: Uint8Array, version: number = ProtocolVersion.DTLS1_2): Uint8Array {
   return encodeRecord({ contentType, version, epoch, sequenceNumber: seq, fragment });
-}
-
-function handshakeRecord(seq: number, fragments: HandshakeFragment[]): Uint8Array {
-  return record(ContentType.handshake, 0, seq, concatBytes(fragments.map(encodeHandshakeFragment)));
 }
 
 /** A ClientHello datagram built field by field. */

@@ -8,125 +8,14 @@ import { resolveOptions, type DtlsOptions } from '../../src/options.ts';
 import { DtlsError } from '../../src/errors.ts';
 import { Reassembler } from '../../src/reliability/reassembly.ts';
 import { encodeRecord } from '../../src/wire/record.ts';
-import { encodeHandshakeFragment } from '../../src/wire/handshake-header.ts';
 import { ContentType, HandshakeType, ProtocolVersion, type HandshakeFragment } from '../../src/wire/types.ts';
 import { ManualClock } from '../../src/stream/clock.ts';
 import { DtlsStream } from '../../src/stream/dtls-stream.ts';
-import { LISTEN_DEFAULTS, listen, type HandshakeErrorDetail, type ListenOptions } from '../../src/stream/server.ts';
+import { LISTEN_DEFAULTS, listen } from '../../src/stream/server.ts';
 import type { Datagram } from '../../src/adapters/types.ts';
-import { certs } from '../handshake/helpers.ts';
 import { FakeConnection, settle } from './fake-connection.ts';
-
-const cert = certs().server;
-const clientOptions = resolveOptions({ role: 'client', verify: { fingerprints: [cert.fingerprint] } });
-const noop = (): void => {};
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
-
-/** Waits (event-loop turns, never wall time) until `cond` holds. */
-async function until(cond: () => boolean, what: string, rounds = 500): Promise<void> {
-  for (let i = 0; i < rounds; i++) {
-    if (cond()) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  assert.fail(`still waiting for: ${what}`);
-}
-
-/** A datagram socket in memory: send() delivers to the server; what it sends goes to routes[address|port]. */
-function memoryNet() {
-  let ctl!: ReadableStreamDefaultController<Datagram>;
-  const readable = new ReadableStream<Datagram>({ start: (c) => void (ctl = c) });
-  const sent: Datagram[] = [];
-  const routes = new Map<string, (d: Uint8Array) => void>();
-  const writable = new WritableStream<Datagram>(
-    {
-      write: (d) => {
-        sent.push(d);
-        routes.get(`${d.address}|${d.port}`)?.(d.data);
-      },
-    },
-    new CountQueuingStrategy({ highWaterMark: 64 }),
-  );
-  const send = (data: Uint8Array, address: string, port: number): void => ctl.enqueue({ data, address, port });
-  return { socket: { readable, writable }, send, sent, routes };
-}
-type Net = ReturnType<typeof memoryNet>;
-
-/** listen() with the real core and real cookie gate; keeps each peer's Connection for assertions. */
-function realServer(net: Net, clock: ManualClock, options: ListenOptions = {}) {
-  const conns: Connection[] = [];
-  const server = listen(net.socket, { clock, certificate: cert, ...options }, {
-    createConnection: (o) => {
-      const c = new Connection(resolveOptions(o));
-      conns.push(c);
-      return c;
-    },
-  });
-  const errors: HandshakeErrorDetail[] = [];
-  server.addEventListener('handshakeerror', (e) => errors.push((e as CustomEvent<HandshakeErrorDetail>).detail));
-  const serving = (async () => {
-    for await (const c of server) void c.inbound.readable.pipeTo(c.outbound.writable).catch(noop);
-  })();
-  return { server, conns, errors, serving };
-}
-
-/**
- * A client Connection driven by hand. `silentAfterCookie`: answers the
- * HelloVerifyRequest, then ignores the server (hangs mid-handshake).
- */
-function rawClient(net: Net, clock: ManualClock, address: string, port: number, opts: { silentAfterCookie?: boolean } = {}) {
-  const conn = new Connection(clientOptions);
-  const received: Uint8Array[] = [];
-  let silent = false;
-  const flush = (): void => {
-    for (let d = conn.pollTransmit(); d; d = conn.pollTransmit()) net.send(d, address, port);
-  };
-  net.routes.set(`${address}|${port}`, (d) => {
-    received.push(d);
-    if (silent) return;
-    conn.handleDatagram(clock.now(), d);
-    flush();
-    if (opts.silentAfterCookie) silent = true;
-  });
-  conn.start(clock.now());
-  flush();
-  return {
-    conn,
-    received,
-    /** Sends the current flight again, as the client's timer would. */
-    retransmit: () => {
-      conn.handleTimeout(Math.max(clock.now(), conn.pollTimeout() ?? 0));
-      flush();
-    },
-  };
-}
-
-/** A client DtlsStream (real core) wired to the memory net. */
-function streamClient(net: Net, clock: ManualClock, address: string, port: number): DtlsStream {
-  const dtls = DtlsStream.fromConnection(new Connection(clientOptions), { clock });
-  const w = dtls.inbound.writable.getWriter();
-  net.routes.set(`${address}|${port}`, (d) => void w.write(d).catch(noop));
-  void dtls.outbound.readable.pipeTo(new WritableStream({ write: (data) => net.send(data, address, port) })).catch(noop);
-  return dtls;
-}
-
-async function echoOnce(dtls: DtlsStream, message: string): Promise<string> {
-  const w = dtls.outbound.writable.getWriter();
-  await w.write(enc(message));
-  w.releaseLock();
-  const r = dtls.inbound.readable.getReader();
-  const { value } = await r.read();
-  r.releaseLock();
-  return dec(value!);
-}
-
-function handshakeRecord(seq: number, fragments: HandshakeFragment[]): Uint8Array {
-  const parts = fragments.map(encodeHandshakeFragment);
-  const body = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) (body.set(p, o), (o += p.length));
-  return encodeRecord({ contentType: ContentType.handshake, version: ProtocolVersion.DTLS1_2, epoch: 0, sequenceNumber: seq, fragment: body });
-}
+import { certs } from '../handshake/helpers.ts';
+import { cert, clientOptions, echoOnce, handshakeRecord, memoryNet, noop, rawClient, realServer, streamClient, until } from './memory-server.ts';
 
 test('listen() defaults: maxConnections 1000, maxHandshakes 200, idleTimeout 5 min for each peer; Infinity turns idle off; bad values throw', async () => {
   assert.deepEqual(LISTEN_DEFAULTS, { maxConnections: 1000, maxHandshakes: 200, idleTimeout: 300_000 });
