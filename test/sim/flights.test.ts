@@ -381,24 +381,32 @@ for (const { name, rfc, both, I } of TIMERS) {
   }
 }
 
-/**
- * A peer that answers every transmission of flight 6 with a fresh copy of
- * flight 5 (recorded retransmissions of a real client, so the record numbers
- * are new), `delay` ms after it was sent. Returns the server's retransmissions.
- */
-function pingPong(delay: number) {
+/** What a Connection has to send, drained. */
+function take(c: Connection): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let d = c.pollTransmit(); d; d = c.pollTransmit()) out.push(d);
+  return out;
+}
+
+/** Driven by hand on a 25 ms link: the ClientHello reaches the server at 25 ms, flight 4 the client at 50; returns flight 5, not yet delivered. */
+function upToFlight5() {
   const { client, server } = createPair({ handshakeTimeout: 10_000_000 }, {}, { seed: 42 });
-  const take = (c: Connection) => {
-    const out: Uint8Array[] = [];
-    for (let d = c.pollTransmit(); d; d = c.pollTransmit()) out.push(d);
-    return out;
-  };
   client.start(0);
   server.start(0);
   for (const d of take(client)) server.handleDatagram(25, d);
   for (const d of take(server)) client.handleDatagram(50, d);
   const first5 = take(client);
   assert.ok(first5.length > 0 && first5.every((d) => flightOf(d, 'client') === 5));
+  return { client, server, first5 };
+}
+
+/**
+ * A peer that answers every transmission of flight 6 with a fresh copy of
+ * flight 5 (recorded retransmissions of a real client, so the record numbers
+ * are new), `delay` ms after it was sent. Returns the server's retransmissions.
+ */
+function pingPong(delay: number) {
+  const { client, server, first5 } = upToFlight5();
   // 24 retransmissions of flight 5, on the client's timer, never delivered.
   const copies: Uint8Array[][] = [];
   while (copies.length < 24) {
@@ -491,17 +499,8 @@ test('after its last allowed resend of flight 6, the server has no timer left at
 
 test('after the 16th resend of flight 6 (all answers), the server has no timer left at once (no empty wake-up)', () => {
   // As in the ping-pong above, stopped right after the 16th answer (at 475 ms).
-  const { client, server } = createPair({ handshakeTimeout: 10_000_000 }, {}, { seed: 42 });
-  const take = (c: Connection) => {
-    const out: Uint8Array[] = [];
-    for (let d = c.pollTransmit(); d; d = c.pollTransmit()) out.push(d);
-    return out;
-  };
-  client.start(0);
-  server.start(0);
-  for (const d of take(client)) server.handleDatagram(25, d);
-  for (const d of take(server)) client.handleDatagram(50, d);
-  for (const d of take(client)) server.handleDatagram(75, d);
+  const { client, server, first5 } = upToFlight5();
+  for (const d of first5) server.handleDatagram(75, d);
   for (let i = 0; i < 16; i++) {
     client.handleTimeout(client.pollTimeout()!);
     for (const d of take(client)) server.handleDatagram(100 + 25 * i, d);
