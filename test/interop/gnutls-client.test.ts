@@ -13,7 +13,8 @@ import {
   type ListenOptions,
 } from '../../src/index.ts';
 import { bindUdp, nodeUdpSocket } from '../../src/adapters/node.ts';
-import type { Datagram, DatagramSocket } from '../../src/adapters/types.ts';
+import type { DatagramSocket } from '../../src/adapters/types.ts';
+import { tapSent } from './datagrams.ts';
 import {
   CLIENT_READY,
   GROUPS,
@@ -95,18 +96,6 @@ async function serve(t: TestContext, options: ListenOptions = {}, certificate: S
       return value;
     },
   };
-}
-
-/** Records the payload of every datagram the server sends. */
-function tapSent(socket: DatagramSocket, sent: Uint8Array[]): DatagramSocket {
-  const out = new TransformStream<Datagram, Datagram>({
-    transform(d, c) {
-      sent.push(d.data.slice());
-      c.enqueue(d);
-    },
-  });
-  void out.readable.pipeTo(socket.writable).catch(() => {});
-  return { readable: socket.readable, writable: out.writable };
 }
 
 /** Writes every inbound message back; resolves with their count when inbound.readable ends. */

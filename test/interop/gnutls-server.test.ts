@@ -1,10 +1,10 @@
 // Our client (connect() over node:dgram) against `gnutls-serv --udp --echo`.
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Socket } from 'node:dgram';
 import { connect, DtlsError, type DtlsOptions, type DtlsStream } from '../../src/index.ts';
 import { bindUdp, nodeUdpConnected } from '../../src/adapters/node.ts';
 import type { DatagramDuplex } from '../../src/adapters/types.ts';
+import { closeSocket, tap } from './datagrams.ts';
 import {
   GROUPS,
   SUITES,
@@ -31,36 +31,6 @@ after(() => dir?.cleanup());
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-function closeSocket(socket: Socket): void {
-  try {
-    socket.close();
-  } catch {
-    // already closed
-  }
-}
-
-/** Records every datagram crossing a duplex. */
-function tap(duplex: DatagramDuplex, log: { in: Uint8Array[]; out: Uint8Array[] }): DatagramDuplex {
-  const out = new TransformStream<Uint8Array, Uint8Array>({
-    transform(d, c) {
-      log.out.push(d.slice());
-      c.enqueue(d);
-    },
-  });
-  void out.readable.pipeTo(duplex.writable).catch(() => {});
-  return {
-    readable: duplex.readable.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(d, c) {
-          log.in.push(d.slice());
-          c.enqueue(d);
-        },
-      }),
-    ),
-    writable: out.writable,
-  };
-}
 
 interface Dialed {
   dtls: DtlsStream;

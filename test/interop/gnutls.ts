@@ -27,6 +27,7 @@ import { writeFile } from 'node:fs/promises';
 import type { TestContext } from 'node:test';
 import { freeUdpPort, sleep, type ExitStatus } from './openssl.ts';
 import { PeerProcess } from './peer-process.ts';
+import { handshakeFragments } from './datagrams.ts';
 
 export {
   freeUdpPort,
@@ -113,24 +114,6 @@ export function keyMaterial(output: string): string {
 }
 
 // ---------------------------------------------------------------- records
-
-/** Handshake fragments in epoch-0 records of `datagrams`: [msgType, length, fragOffset, fragLength]. */
-export function handshakeFragments(datagrams: readonly Uint8Array[]): [number, number, number, number][] {
-  const out: [number, number, number, number][] = [];
-  for (const d of datagrams) {
-    for (let off = 0; off + 13 <= d.length; ) {
-      const epoch = (d[off + 3]! << 8) | d[off + 4]!;
-      const len = (d[off + 11]! << 8) | d[off + 12]!;
-      const body = d.subarray(off + 13, off + 13 + len);
-      if (d[off] === 22 && epoch === 0 && body.length >= 12) {
-        const u24 = (i: number): number => (body[i]! << 16) | (body[i + 1]! << 8) | body[i + 2]!;
-        out.push([body[0]!, u24(1), u24(6), u24(9)]);
-      }
-      off += 13 + len;
-    }
-  }
-  return out;
-}
 
 /**
  * Checks that the Certificate message (type 11) in `datagrams` is longer than

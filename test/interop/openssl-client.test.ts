@@ -4,7 +4,8 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { listen, type DtlsServer, type DtlsStream, type ListenOptions } from '../../src/stream/index.ts';
 import { bindUdp, nodeUdpSocket } from '../../src/adapters/node.ts';
-import type { Datagram, DatagramSocket } from '../../src/adapters/types.ts';
+import type { DatagramSocket } from '../../src/adapters/types.ts';
+import { handshakeFragments, tapSent } from './datagrams.ts';
 import {
   GROUPS,
   SUITES,
@@ -61,36 +62,6 @@ async function serve(t: TestContext, options: ListenOptions = {}, cert: CertFile
       return value;
     },
   };
-}
-
-/** Records the payload of every datagram the server sends. */
-function tapSent(socket: DatagramSocket, sent: Uint8Array[]): DatagramSocket {
-  const out = new TransformStream<Datagram, Datagram>({
-    transform(d, c) {
-      sent.push(d.data.slice());
-      c.enqueue(d);
-    },
-  });
-  void out.readable.pipeTo(socket.writable).catch(() => {});
-  return { readable: socket.readable, writable: out.writable };
-}
-
-/** Handshake fragments in epoch-0 records of `datagrams`: [msgType, length, fragOffset, fragLength]. */
-function handshakeFragments(datagrams: Uint8Array[]): [number, number, number, number][] {
-  const out: [number, number, number, number][] = [];
-  for (const d of datagrams) {
-    for (let off = 0; off + 13 <= d.length; ) {
-      const epoch = (d[off + 3]! << 8) | d[off + 4]!;
-      const len = (d[off + 11]! << 8) | d[off + 12]!;
-      const body = d.subarray(off + 13, off + 13 + len);
-      if (d[off] === 22 && epoch === 0 && body.length >= 12) {
-        const u24 = (i: number): number => (body[i]! << 16) | (body[i + 1]! << 8) | body[i + 2]!;
-        out.push([body[0]!, u24(1), u24(6), u24(9)]);
-      }
-      off += 13 + len;
-    }
-  }
-  return out;
 }
 
 /** Writes every inbound message back; resolves when inbound.readable ends. */

@@ -5,6 +5,7 @@ import type { Socket } from 'node:dgram';
 import { connect, type DtlsStream } from '../../src/stream/index.ts';
 import { bindUdp, nodeUdpConnected } from '../../src/adapters/node.ts';
 import type { DatagramDuplex } from '../../src/adapters/types.ts';
+import { closeSocket, handshakeFragments, tap } from './datagrams.ts';
 import type { DtlsOptions } from '../../src/options.ts';
 import { DtlsError } from '../../src/errors.ts';
 import {
@@ -35,36 +36,6 @@ after(() => dir?.cleanup());
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-function closeSocket(socket: Socket): void {
-  try {
-    socket.close();
-  } catch {
-    // already closed
-  }
-}
-
-/** Records every datagram crossing a duplex. */
-function tap(duplex: DatagramDuplex, log: { in: Uint8Array[]; out: Uint8Array[] }): DatagramDuplex {
-  const out = new TransformStream<Uint8Array, Uint8Array>({
-    transform(d, c) {
-      log.out.push(d.slice());
-      c.enqueue(d);
-    },
-  });
-  void out.readable.pipeTo(duplex.writable).catch(() => {});
-  return {
-    readable: duplex.readable.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(d, c) {
-          log.in.push(d.slice());
-          c.enqueue(d);
-        },
-      }),
-    ),
-    writable: out.writable,
-  };
-}
 
 interface Dialed {
   dtls: DtlsStream;
@@ -118,25 +89,6 @@ async function rejectsDtls(p: Promise<unknown>, ms = 8000): Promise<DtlsError> {
     throw e;
   }
   assert.fail('connect() resolved, but it should have failed');
-}
-
-/** Datagrams' handshake fragments in epoch 0 (plaintext), as [msgType, length, fragOffset, fragLength]. */
-function handshakeFragments(datagrams: Uint8Array[]): [number, number, number, number][] {
-  const out: [number, number, number, number][] = [];
-  for (const d of datagrams) {
-    for (let off = 0; off + 13 <= d.length; ) {
-      const type = d[off]!;
-      const epoch = (d[off + 3]! << 8) | d[off + 4]!;
-      const len = (d[off + 11]! << 8) | d[off + 12]!;
-      const body = d.subarray(off + 13, off + 13 + len);
-      if (type === 22 && epoch === 0 && body.length >= 12) {
-        const u24 = (i: number): number => (body[i]! << 16) | (body[i + 1]! << 8) | body[i + 2]!;
-        out.push([body[0]!, u24(1), u24(6), u24(9)]);
-      }
-      off += 13 + len;
-    }
-  }
-  return out;
 }
 
 // ------------------------------------------------------------------ matrix
