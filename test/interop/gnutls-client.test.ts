@@ -2,19 +2,8 @@
 // echoes every record it receives.
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  DtlsError,
-  generateCertificate,
-  listen,
-  type CertificateKeyPair,
-  type DtlsServer,
-  type DtlsStream,
-  type HandshakeErrorDetail,
-  type ListenOptions,
-} from '../../src/index.ts';
-import { bindUdp, nodeUdpSocket } from '../../src/adapters/node.ts';
-import type { DatagramSocket } from '../../src/adapters/types.ts';
-import { tapSent } from './datagrams.ts';
+import { generateCertificate, type ListenOptions } from '../../src/index.ts';
+import { echo, serve as serveOn, type ServerCertificate, type Served } from './our-server.ts';
 import {
   CLIENT_READY,
   GROUPS,
@@ -44,72 +33,9 @@ before(async () => {
 });
 after(() => dir?.cleanup());
 
-interface Served {
-  server: DtlsServer;
-  port: number;
-  /** Errors of the 'handshakeerror' events so far. */
-  handshakeErrors: unknown[];
-  /** The first handshake error (waits for it at most `ms`). */
-  handshakeError(ms?: number): Promise<DtlsError>;
-  /** The next connection whose handshake completed (rejects after `ms`). */
-  next(ms?: number): Promise<DtlsStream>;
-}
+/** Our listen() server for one test: the P-256 certificate unless given. */
+const serve = (t: TestContext, options: ListenOptions = {}, cert: ServerCertificate = certs.p256, sent?: Uint8Array[]): Promise<Served> => serveOn(t, options, cert, sent);
 
-type ServerCertificate = { cert: string; key: string } | CertificateKeyPair;
-
-/** listen() on 127.0.0.1:0; the server and socket are closed after the test. */
-async function serve(t: TestContext, options: ListenOptions = {}, certificate: ServerCertificate = certs.p256, sent?: Uint8Array[]): Promise<Served> {
-  const socket = await bindUdp({ address: '127.0.0.1', port: 0 });
-  const cert = 'cert' in certificate ? { cert: certificate.cert, key: certificate.key } : certificate;
-  let streams: DatagramSocket = nodeUdpSocket(socket);
-  if (sent) streams = tapSent(streams, sent);
-  const server = listen(streams, { role: 'server', certificate: cert, ...options });
-  const handshakeErrors: unknown[] = [];
-  server.addEventListener('handshakeerror', (e) => handshakeErrors.push((e as CustomEvent<HandshakeErrorDetail>).detail.error));
-  t.after(async () => {
-    await within(3000, 'server.close()', server.close()).catch(() => {});
-    socket.close();
-  });
-  const reader = server.connections.getReader();
-  return {
-    server,
-    port: socket.address().port,
-    handshakeErrors,
-    handshakeError: (ms = 3000) =>
-      within(
-        ms,
-        "a 'handshakeerror' event",
-        new Promise<DtlsError>((resolve, reject) => {
-          const check = (): void => {
-            const e = handshakeErrors[0];
-            if (e === undefined) return void setTimeout(check, 20);
-            if (e instanceof DtlsError) resolve(e);
-            else reject(new Error(`handshakeerror with a ${String(e)}`));
-          };
-          check();
-        }),
-      ),
-    next: async (ms = 8000) => {
-      const { value, done } = await within(ms, 'a connection on server.connections', reader.read());
-      if (done) throw new Error('server.connections ended');
-      t.after(() => within(3000, 'dtls.close()', value.close()).catch(() => {}));
-      return value;
-    },
-  };
-}
-
-/** Writes every inbound message back; resolves with their count when inbound.readable ends. */
-async function echo(dtls: DtlsStream): Promise<number> {
-  const reader = dtls.inbound.readable.getReader();
-  const writer = dtls.outbound.writable.getWriter();
-  let n = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return n;
-    n++;
-    await writer.write(value);
-  }
-}
 
 function where(r: ClientResult): string {
   return `\n--- gnutls-cli stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`;

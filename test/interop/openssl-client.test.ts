@@ -2,10 +2,9 @@
 // which echoes every record it receives.
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { listen, type DtlsServer, type DtlsStream, type ListenOptions } from '../../src/stream/index.ts';
-import { bindUdp, nodeUdpSocket } from '../../src/adapters/node.ts';
-import type { DatagramSocket } from '../../src/adapters/types.ts';
-import { handshakeFragments, tapSent } from './datagrams.ts';
+import type { ListenOptions } from '../../src/stream/index.ts';
+import { echo, serve as serveOn, type ServerCertificate, type Served } from './our-server.ts';
+import { handshakeFragments } from './datagrams.ts';
 import {
   GROUPS,
   SUITES,
@@ -34,48 +33,9 @@ before(async () => {
 });
 after(() => dir?.cleanup());
 
-interface Served {
-  server: DtlsServer;
-  port: number;
-  /** The next connection whose handshake completed (rejects after `ms`). */
-  next(ms?: number): Promise<DtlsStream>;
-}
+/** Our listen() server for one test: the P-256 certificate unless given. */
+const serve = (t: TestContext, options: ListenOptions = {}, cert: ServerCertificate = certs.p256, sent?: Uint8Array[]): Promise<Served> => serveOn(t, options, cert, sent);
 
-/** listen() on 127.0.0.1:0; the server and socket are closed after the test. */
-async function serve(t: TestContext, options: ListenOptions = {}, cert: CertFiles = certs.p256, sent?: Uint8Array[]): Promise<Served> {
-  const socket = await bindUdp({ address: '127.0.0.1', port: 0 });
-  let streams: DatagramSocket = nodeUdpSocket(socket);
-  if (sent) streams = tapSent(streams, sent);
-  const server = listen(streams, { role: 'server', certificate: { cert: cert.cert, key: cert.key }, ...options });
-  t.after(async () => {
-    await within(3000, 'server.close()', server.close()).catch(() => {});
-    socket.close();
-  });
-  const reader = server.connections.getReader();
-  return {
-    server,
-    port: socket.address().port,
-    next: async (ms = 8000) => {
-      const { value, done } = await within(ms, 'a connection on server.connections', reader.read());
-      if (done) throw new Error('server.connections ended');
-      t.after(() => within(3000, 'dtls.close()', value.close()).catch(() => {}));
-      return value;
-    },
-  };
-}
-
-/** Writes every inbound message back; resolves when inbound.readable ends. */
-async function echo(dtls: DtlsStream): Promise<number> {
-  const reader = dtls.inbound.readable.getReader();
-  const writer = dtls.outbound.writable.getWriter();
-  let n = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return n;
-    n++;
-    await writer.write(value);
-  }
-}
 
 function clientOk(r: ClientResult): void {
   const where = `\n--- s_client stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`;
