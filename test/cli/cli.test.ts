@@ -3,81 +3,16 @@
 // the test that started it, and every wait is bounded.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { errorLines, freePort, killAll, Proc } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/dtls-stream.mjs', import.meta.url));
 
-/** A child process with its output collected, and bounded waits on it. */
-class Proc {
-  readonly child: ChildProcessWithoutNullStreams;
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<number | null>;
-  #listeners = new Set<() => void>();
-
-  constructor(readonly name: string, command: string, args: string[], cwd: string) {
-    this.child = spawn(command, args, { cwd, stdio: 'pipe' });
-    this.child.stdout.setEncoding('utf8').on('data', (s: string) => this.#on('stdout', s));
-    this.child.stderr.setEncoding('utf8').on('data', (s: string) => this.#on('stderr', s));
-    this.child.stdin.on('error', () => {}); // EPIPE once the child is gone
-    this.exited = new Promise((resolve) => this.child.once('close', (code) => resolve(code)));
-    procs.add(this);
-  }
-
-  #on(which: 'stdout' | 'stderr', s: string): void {
-    this[which] += s;
-    for (const l of this.#listeners) l();
-  }
-
-  /** Resolves with the first match of `re` in stdout or stderr. */
-  waitFor(which: 'stdout' | 'stderr', re: RegExp, ms = 10_000): Promise<RegExpMatchArray> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const m = re.exec(this[which]);
-        if (!m) return;
-        done();
-        resolve(m);
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`${this.name}: no ${re} on ${which} within ${ms} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`));
-      }, ms);
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#listeners.delete(check);
-      };
-      this.#listeners.add(check);
-      check();
-    });
-  }
-
-  /** The exit code, within `ms`. */
-  async exit(ms = 10_000): Promise<number | null> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`${this.name} did not exit within ${ms} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`)),
-        ms,
-      );
-    });
-    try {
-      return await Promise.race([this.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-  }
-}
-
-const procs = new Set<Proc>();
 let dir = '';
 
 function cli(name: string, ...args: string[]): Proc {
@@ -93,19 +28,6 @@ async function cliServer(...args: string[]): Promise<{ proc: Proc; port: number;
   return { proc, port: Number(port), fingerprint: fingerprint! };
 }
 
-/** A UDP port that was free a moment ago (for OpenSSL, which cannot report one). */
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-function errorLines(stderr: string): string[] {
-  return stderr.split('\n').filter((l) => l.startsWith('dtls-stream: '));
-}
-
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'dtls-stream-cli-'));
   const r = spawnSync('openssl', [
@@ -116,8 +38,7 @@ before(() => {
 });
 
 afterEach(() => {
-  for (const p of procs) p.kill();
-  procs.clear();
+  killAll();
 });
 
 after(() => {
