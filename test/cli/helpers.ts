@@ -2,6 +2,10 @@
 // every process started here killed by killAll() (the tests call it afterEach).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { fileURLToPath } from 'node:url';
+
+/** The launcher, run as a user runs it. */
+export const BIN = fileURLToPath(new URL('../../bin/dtls-stream.mjs', import.meta.url));
 
 const procs = new Set<Proc>();
 
@@ -89,3 +93,18 @@ export function errorLines(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l.startsWith('dtls-stream: '));
 }
 
+
+/** `dtls-stream ARGS` run in `cwd` (not the package: the launcher must cope). */
+export function cli(cwd: string, name: string, args: string[], env?: NodeJS.ProcessEnv): Proc {
+  return new Proc(name, process.execPath, [BIN, ...args], cwd, env);
+}
+
+/** Starts `dtls-stream server` on 127.0.0.1 (or `host`; a free port) and waits until it listens. */
+export async function cliServer(cwd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ proc: Proc; port: number; fingerprint: string }> {
+  const host = args[0]?.startsWith('[') ? args[0] : '127.0.0.1';
+  const rest = host === args[0] ? args.slice(1) : args;
+  const proc = cli(cwd, 'server', ['server', '--listen', `${host}:0`, ...rest], env);
+  const [, fingerprint] = await proc.waitFor('stderr', /^Fingerprint: (sha-256 [0-9A-F:]+)$/m);
+  const [, port] = await proc.waitFor('stderr', /^Listening on (?:127\.0\.0\.1|\[::1\]):(\d+)$/m);
+  return { proc, port: Number(port), fingerprint: fingerprint! };
+}
