@@ -152,7 +152,7 @@ describe('dtls-stream command with OpenSSL', () => {
     // s_server quits at EOF on stdin: its stdin pipe stays open until the test kills it.
     await s.waitFor('stdout', /^ACCEPT$/m);
     const c = cli(
-      'client', 'client', `127.0.0.1:${port}`, '--ca', 'cert.pem', '--servername', 'localhost',
+      'client', 'client', `127.0.0.1:${port}`, '--dtls1_2', '--ca', 'cert.pem', '--servername', 'localhost',
       '--srtp', 'SRTP_AES128_CM_SHA1_80', '--export', 'EXTRACTOR-dtls_srtp:60', '--linger', '200',
     );
     c.child.stdin.end('hello\nfrom dtls-stream\n');
