@@ -6,7 +6,7 @@
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,11 +23,24 @@ function npm(args: string[], cwd: string): string {
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'dtls-stream-pack-'));
   app = join(dir, 'app');
-  // `npm pack` runs `prepare`, which builds dist/.
-  const tarball = npm(['pack', '--silent', '--pack-destination', dir], ROOT).trim().split('\n').pop()!;
+  // The package's own files (package.json "files"), with dist/ built into the
+  // copy rather than the checkout, so other tests building dist/ at the same
+  // time cannot hand `npm pack` a half-written file.
+  const stage = join(dir, 'stage');
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] };
+  mkdirSync(stage);
+  cpSync(join(ROOT, 'package.json'), join(stage, 'package.json'));
+  for (const f of pkg.files) {
+    if (f !== 'dist' && existsSync(join(ROOT, f))) cpSync(join(ROOT, f), join(stage, f), { recursive: true });
+  }
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(stage, 'dist')], {
+    stdio: 'pipe',
+    timeout: 170_000,
+  });
+  const tarball = npm(['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], stage).trim().split('\n').pop()!;
   const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
   const tsx = lock.packages['node_modules/tsx']!.version;
-  execFileSync('mkdir', [app]);
+  mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module' }));
   npm(['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, tarball), `tsx@${tsx}`], app);
 });
