@@ -81,8 +81,8 @@ export async function probe(tools, env = process.env) {
   return { missing, chromium };
 }
 
-function isDebianRoot() {
-  return process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/etc/debian_version') && !!which('apt-get');
+function isDebianRoot(env) {
+  return process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/etc/debian_version') && !!which('apt-get', env);
 }
 
 /** The commands that install `missing`, for a person to run. */
@@ -98,12 +98,13 @@ export function installHelp(missing) {
   return lines.join('\n');
 }
 
-function aptInstall(missing, log) {
+function aptInstall(missing, log, env) {
   const pkgs = missing.map((t) => TOOLS[t].apt);
   log(`check-peers: installing ${pkgs.join(' ')} with apt-get (running as root on Debian/Ubuntu)`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const apt = which('apt-get', env);
+  if (!apt) return false;
   for (const args of [['update'], ['install', '-y', ...pkgs]]) {
-    const r = spawnSync('apt-get', args, { stdio: ['ignore', 'inherit', 'inherit'], env });
+    const r = spawnSync(apt, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } });
     if (r.status !== 0) return false;
   }
   return true;
@@ -113,7 +114,7 @@ function aptInstall(missing, log) {
  * Makes sure `tools` are there (installing them as root on Debian/Ubuntu).
  * Resolves with the environment for the tests, or with an error message.
  */
-export async function ensurePeers(tools, { env = process.env, log = (s) => process.stderr.write(`${s}\n`), install = isDebianRoot() } = {}) {
+export async function ensurePeers(tools, { env = process.env, log = (s) => process.stderr.write(`${s}\n`), install = isDebianRoot(env) } = {}) {
   let found;
   try {
     found = await probe(tools, env);
@@ -121,7 +122,7 @@ export async function ensurePeers(tools, { env = process.env, log = (s) => proce
     return { error: `check-peers: ${e.message}` };
   }
   if (found.missing.length && install) {
-    if (aptInstall(found.missing, log)) found = await probe(tools, env);
+    if (aptInstall(found.missing, log, env)) found = await probe(tools, env);
   }
   if (found.missing.length) {
     const names = found.missing.map((t) => `${t} (${TOOLS[t].bins.join(', ')})`).join(', ');

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,34 @@ test('run-tests stops before running anything when a peer is missing, and says h
   assert.match(r.stderr, /macOS: +brew install openssl@3 gnutls/);
   assert.equal(r.stdout, ''); // the test runner never started
   assert.doesNotMatch(r.stderr, /ℹ tests/);
+});
+
+test('where it may install (root on Debian/Ubuntu), apt-get update then install, non-interactive, then checks again', async () => {
+  // A stand-in apt-get on PATH: it logs its arguments and DEBIAN_FRONTEND and
+  // "installs" gnutls-bin by creating the two commands next to itself.
+  const path = fakeBin('apt', ['openssl']);
+  const log = join(dir, 'apt.log');
+  writeFileSync(join(path, 'apt-get'), [
+    '#!/bin/sh',
+    `echo "$DEBIAN_FRONTEND $*" >> ${log}`,
+    'PATH=/bin:/usr/bin',
+    'if [ "$1" = install ]; then',
+    `  for b in gnutls-serv gnutls-cli; do printf '#!/bin/sh\\n' > ${path}/$b; chmod 755 ${path}/$b; done`,
+    'fi',
+  ].join('\n') + '\n');
+  chmodSync(join(path, 'apt-get'), 0o755);
+  const said: string[] = [];
+  const r = await ensurePeers(['openssl', 'gnutls'], { env: { PATH: path }, install: true, log: (l: string) => said.push(l) });
+  assert.equal(r.error, undefined);
+  assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), ['noninteractive update', 'noninteractive install -y gnutls-bin']);
+  assert.deepEqual(said, ['check-peers: installing gnutls-bin with apt-get (running as root on Debian/Ubuntu)']);
+
+  // An install that does not bring the tool is still reported as missing.
+  const broken = fakeBin('apt-broken', []);
+  writeFileSync(join(broken, 'apt-get'), '#!/bin/sh\nexit 0\n');
+  chmodSync(join(broken, 'apt-get'), 0o755);
+  const still = await ensurePeers(['tshark'], { env: { PATH: broken }, install: true, log: () => {} });
+  assert.match(still.error, /the tests need tshark \(tshark\), which is not installed/);
 });
 
 test('probe names a tool missing when one of its commands is absent', async () => {
