@@ -20,7 +20,8 @@ export const TOOLS = {
   openssl: { bins: ['openssl'], apt: 'openssl', brew: 'openssl@3', uses: /\bopenssl\b/ },
   gnutls: { bins: ['gnutls-serv', 'gnutls-cli'], apt: 'gnutls-bin', brew: 'gnutls', uses: /gnutls-(?:serv|cli)/ },
   tshark: { bins: ['tshark'], apt: 'tshark', brew: 'wireshark', uses: /\btshark\b/ },
-  chromium: { bins: ['chromium'], apt: 'chromium', brew: '--cask chromium', uses: /chromium|playwright/i },
+  // Browser tests launch it through Playwright (or an example's --chromium flag).
+  chromium: { bins: ['chromium'], apt: 'chromium', brew: '--cask chromium', uses: /from '(?:playwright-core|@playwright\/test)'|playwright\.config|'--chromium'/ },
 };
 
 function executable(path) {

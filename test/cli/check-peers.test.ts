@@ -111,5 +111,7 @@ test('only the peers the selected tests use are checked', () => {
   assert.deepEqual(toolsUsedBy([join(ROOT, 'test/wire/alert.test.ts')]), []);
   assert.deepEqual(toolsUsedBy([join(ROOT, 'test/interop/gnutls-client.test.ts')]), ['openssl', 'gnutls']);
   assert.ok(toolsUsedBy([join(ROOT, 'test/browser/demo-page.test.ts')]).includes('chromium'));
+  // These tests name Chromium only to test its lookup: no browser needed to run them.
+  assert.ok(!toolsUsedBy([join(ROOT, 'test/cli/check-peers.test.ts')]).includes('chromium'));
   assert.match(installHelp(['tshark']), /apt-get install -y tshark\n.*brew install wireshark/);
 });
