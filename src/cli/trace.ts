@@ -8,7 +8,7 @@ const WIDTH = 30;
 /** The header line: our role on the left, the peer's on the right. */
 export function ladderHeader(role: Role): string {
   const peer = role === 'client' ? 'server' : 'client';
-  return `${`${role} (us)`.padEnd(WIDTH + 4)}${peer}`;
+  return `${`${role} (us)`.padEnd(WIDTH)}${peer}`;
 }
 
 /** One message: `direction` 'out' is ours, 'in' the peer's; epoch > 0 is encrypted. */
