@@ -250,6 +250,9 @@ export class Connection implements ConnectionLike, HandshakeHost {
     this.#lastHeard = this.#now;
     this.#setState('connected');
     this.#events.push({ type: 'handshake', info: result.info });
+    // NSS key log line for capture decryption (options.keyLog).
+    const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+    this.options.keyLog?.(`CLIENT_RANDOM ${hex(result.clientRandom)} ${hex(result.masterSecret)}`);
     for (const p of this.#pendingSends) this.#sendApplicationData(p);
     this.#pendingSends = [];
     for (const d of this.#earlyData) this.#received.push(d);

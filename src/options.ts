@@ -73,6 +73,14 @@ export interface DtlsOptions {
   limits?: Partial<Limits>;
   clock?: Clock;
   crypto?: CryptoProvider;
+  /**
+   * Called once per connection when its master secret is known, with one
+   * line of the NSS key log format (`CLIENT_RANDOM <client_random hex>
+   * <master_secret hex>`, no newline), so Wireshark or tshark can decrypt a
+   * capture. Append the lines to a file, as SSLKEYLOGFILE does elsewhere.
+   * The line is the session's secret: for debugging only.
+   */
+  keyLog?: (line: string) => void;
 }
 
 /** Bounds on what a peer can make one connection hold (STYLE: bound everything a peer can grow). */
@@ -108,6 +116,7 @@ export interface ResolvedOptions {
   wallTime: (now: number) => number;
   limits: Limits;
   crypto: CryptoProvider;
+  keyLog: ((line: string) => void) | undefined;
 }
 
 import { nobleProvider } from './crypto/noble.ts';
@@ -223,6 +232,8 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
     }
   }
 
+  if (o.keyLog !== undefined && typeof o.keyLog !== 'function') throw new TypeError('keyLog must be a function');
+
   const alpn = o.alpn ?? [];
   for (const p of alpn) if (typeof p !== 'string' || !p.length || p.length > 255) throw new TypeError(`bad ALPN protocol name ${String(p)}`);
 
@@ -245,5 +256,6 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
     limits,
     wallTime: o.clock?.wallTime ? (now: number) => o.clock!.wallTime!(now) : (now: number) => now,
     crypto,
+    keyLog: o.keyLog,
   };
 }

@@ -1,7 +1,7 @@
 // Command-line parsing for `dtls-stream`: a small hand-written parser with no
 // dependency. Every value is checked here, so a mistake is a usage error
 // (exit 2) before any socket is opened.
-import { suiteByName } from '../crypto/suites.ts';
+import { CIPHER_SUITES, suiteByName } from '../crypto/suites.ts';
 import { parseGroup, parseSrtpProfile } from '../options.ts';
 import { parseFingerprint } from '../x509/fingerprint.ts';
 
@@ -40,6 +40,14 @@ export interface CliOptions {
   linger: number;
   echo: boolean;
   once: boolean;
+  /** NSS key log file (--keylog, else $SSLKEYLOGFILE when the command runs). */
+  keylog: string | undefined;
+  /** Print the ladder of handshake messages and flights. */
+  trace: boolean;
+  /** stderr as JSON lines (events, summary, errors) instead of text. */
+  json: boolean;
+  /** Only records on stdout and errors on stderr. */
+  quiet: boolean;
 }
 
 export type Command =
@@ -50,13 +58,16 @@ export type Command =
 
 export const USAGE = `Usage:
   dtls-stream client HOST:PORT [options]
-  dtls-stream server --listen HOST:PORT [--echo] [--once] [options]
+  dtls-stream server --listen [HOST:]PORT [--echo] [--once] [options]
 
-client: each line of stdin is sent as one record; each record received is
-printed as one line. At EOF it waits --linger ms for replies, sends
-close_notify and exits. server: prints each record received; --echo sends
-it back; --once exits after the first connection closes.
-HOST may be an IPv6 literal in brackets: [::1]:4433.
+client: each line of stdin, with its newline, is sent as one record (a line
+over 16384 bytes as several); each record received is printed as it came, like
+openssl s_client. At EOF it waits --linger ms for replies, sends close_notify
+and exits. server: prints each record received as it came; --echo sends it
+back; --once exits after the first connection closes.
+HOST may be an IPv6 literal in brackets: [::1]:4433. A bare PORT listens on
+all IPv4 addresses (0.0.0.0), like openssl s_server -accept PORT.
+What is printed on stderr: the handshake summary, progress and errors.
 
 Options:
   --cert FILE             certificate chain (PEM); default: a fresh self-signed ECDSA P-256 one
@@ -78,15 +89,25 @@ Options:
   --linger MS             client: wait for replies after EOF on stdin (default 500)
   --echo                  server: send each record back
   --once                  server: exit after the first connection closes
+  --keylog FILE           append the session keys to FILE in the NSS key log format (for Wireshark);
+                          without it, $SSLKEYLOGFILE is used when set
+  --trace                 print the handshake messages and flights as they go, as a ladder
+  --json                  print the summary, events and errors as JSON lines on stderr
+  --quiet                 print only the records received and errors
+  --dtls1_2               use DTLS 1.2 (the only version yet; accepted as OpenSSL spells it)
   -h, --help              show this help
   --version               show the version
 
 A client needs --ca, --fingerprint or --insecure.
 Exit status: 0 on a clean close, 1 on a failure, 2 on a usage error.`;
 
-type Flag = 'insecure' | 'verifyClient' | 'echo' | 'once';
-const FLAGS: Record<string, [Flag | 'cookie', boolean]> = {
+type Flag = 'insecure' | 'verifyClient' | 'echo' | 'once' | 'trace' | 'json' | 'quiet';
+const FLAGS: Record<string, [Flag | 'cookie' | 'version', boolean]> = {
   '--insecure': ['insecure', true],
+  '--trace': ['trace', true],
+  '--json': ['json', true],
+  '--quiet': ['quiet', true],
+  '--dtls1_2': ['version', true],
   '--verify-client': ['verifyClient', true],
   '--echo': ['echo', true],
   '--once': ['once', true],
@@ -95,15 +116,19 @@ const FLAGS: Record<string, [Flag | 'cookie', boolean]> = {
 };
 const VALUED = new Set([
   '--listen', '--cert', '--key', '--ca', '--fingerprint', '--cipher', '--groups', '--mtu', '--srtp', '--alpn',
-  '--servername', '--export', '--timeout', '--retransmit', '--linger',
+  '--servername', '--export', '--timeout', '--retransmit', '--linger', '--keylog',
 ]);
 const CLIENT_ONLY = new Set(['--servername', '--linger']);
 const SERVER_ONLY = new Set(['--listen', '--echo', '--once', '--cookie', '--no-cookie', '--verify-client']);
 
-/** "host:port", "[v6]:port"; port 0 is allowed when `allowZero` (listen on any free port). */
-export function parseHostPort(s: string, what: string, allowZero = false): HostPort {
-  const m = /^\[([0-9a-fA-F:.%\w]+)\]:(\d+)$/.exec(s) ?? /^([^:[\]\s]+):(\d+)$/.exec(s);
-  if (!m) throw new UsageError(`${what}: expected HOST:PORT or [IPv6]:PORT, got ${JSON.stringify(s)}`);
+/**
+ * "host:port", "[v6]:port"; port 0 is allowed when `allowZero` (listen on any
+ * free port); a bare "port" when `bareHost` is given (s_server -accept PORT).
+ */
+export function parseHostPort(s: string, what: string, allowZero = false, bareHost?: string): HostPort {
+  const bare = bareHost !== undefined && /^\d+$/.test(s) ? [s, bareHost, s] : null;
+  const m = bare ?? /^\[([0-9a-fA-F:.%\w]+)\]:(\d+)$/.exec(s) ?? /^([^:[\]\s]+):(\d+)$/.exec(s);
+  if (!m) throw new UsageError(`${what}: expected ${bareHost !== undefined ? '[HOST:]PORT' : 'HOST:PORT'} or [IPv6]:PORT, got ${JSON.stringify(s)}`);
   const port = Number(m[2]);
   if (!Number.isInteger(port) || port > 65535 || (port === 0 && !allowZero)) {
     throw new UsageError(`${what}: bad port ${JSON.stringify(m[2])}`);
@@ -144,6 +169,7 @@ function defaults(): CliOptions {
     cert: undefined, key: undefined, ca: undefined, fingerprints: [], insecure: false, ciphers: undefined,
     groups: undefined, mtu: undefined, srtp: undefined, alpn: undefined, servername: undefined, cookie: undefined,
     verifyClient: false, export: undefined, timeout: undefined, retransmit: undefined, linger: 500, echo: false, once: false,
+    keylog: undefined, trace: false, json: false, quiet: false,
   };
 }
 
@@ -182,7 +208,7 @@ export function parseArgs(argv: readonly string[]): Command {
       if (eq >= 0) throw new UsageError(`${name} takes no value`);
       const [key, value] = flag;
       if (key === 'cookie') o.cookie = value;
-      else o[key] = value;
+      else if (key !== 'version') o[key] = value;
       continue;
     }
     if (!VALUED.has(name)) throw new UsageError(`unknown option ${name}`);
@@ -196,7 +222,7 @@ export function parseArgs(argv: readonly string[]): Command {
     }
     switch (name) {
       case '--listen':
-        listen = parseHostPort(value, name, true);
+        listen = parseHostPort(value, name, true, '0.0.0.0');
         break;
       case '--cert':
         o.cert = value;
@@ -214,7 +240,10 @@ export function parseArgs(argv: readonly string[]): Command {
       case '--cipher':
         o.ciphers = list(value, name).map((c) => {
           const suite = suiteByName(c);
-          if (!suite) throw new UsageError(`${name}: unsupported cipher suite ${JSON.stringify(c)}`);
+          if (!suite) {
+            const known = CIPHER_SUITES.map((x) => `${x.opensslName} (${x.name})`).join(', ');
+            throw new UsageError(`${name}: unsupported cipher suite ${JSON.stringify(c)}; supported: ${known}`);
+          }
           return suite.name;
         });
         break;
@@ -251,10 +280,15 @@ export function parseArgs(argv: readonly string[]): Command {
       case '--linger':
         o.linger = integer(value, name, 0, 2 ** 31 - 1);
         break;
+      case '--keylog':
+        if (!value) throw new UsageError(`${name} needs a value`);
+        o.keylog = value;
+        break;
     }
   }
 
   if ((o.cert === undefined) !== (o.key === undefined)) throw new UsageError('--cert and --key go together');
+  if (o.json && o.quiet) throw new UsageError('use only one of --json, --quiet');
   const ways = [o.insecure && '--insecure', o.ca !== undefined && '--ca', o.fingerprints.length > 0 && '--fingerprint'].filter(Boolean);
   if (ways.length > 1) throw new UsageError(`use only one of ${ways.join(', ')}`);
 
@@ -267,7 +301,7 @@ export function parseArgs(argv: readonly string[]): Command {
     return { command, target, options: o };
   }
   if (positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])}`);
-  if (!listen) throw new UsageError('server needs --listen HOST:PORT');
+  if (!listen) throw new UsageError('server needs --listen [HOST:]PORT');
   if (o.verifyClient && !ways.length) {
     throw new UsageError('--verify-client needs --ca FILE, --fingerprint FP or --insecure to check the client');
   }

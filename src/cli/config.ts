@@ -1,6 +1,6 @@
 // From parsed command-line options to DtlsOptions: reads the PEM files and
 // picks the verification rule.
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { DtlsOptions, Role, VerifyOption } from '../options.ts';
 import type { CertificateKeyPair } from '../x509/types.ts';
@@ -48,11 +48,35 @@ function verifyFrom(o: CliOptions, serverName: string | undefined): VerifyOption
   return undefined;
 }
 
-/** DtlsOptions for one role. `host` (client) supplies the default SNI when it is a name. */
+/**
+ * Where session keys go: --keylog FILE, else $SSLKEYLOGFILE (as OpenSSL,
+ * GnuTLS and browsers read it), else nowhere. Lines are appended, the file
+ * made readable by its owner only.
+ */
+export function keyLogFrom(o: CliOptions, env: NodeJS.ProcessEnv = process.env): ((line: string) => void) | undefined {
+  const file = o.keylog ?? (env.SSLKEYLOGFILE || undefined);
+  if (file === undefined) return undefined;
+  try {
+    appendFileSync(file, '', { mode: 0o600 });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(`cannot write the key log ${file}: ${code ?? (e as Error).message}`);
+  }
+  return (line) => appendFileSync(file, `${line}\n`, { mode: 0o600 });
+}
+
+/**
+ * DtlsOptions for one role. `host` (client) supplies the default SNI when it
+ * is a name; with --ca the certificate is checked against it, name or IP
+ * address (an IP literal is matched to the certificate's IP subjectAltNames).
+ */
 export function dtlsOptions(o: CliOptions, role: Role, certificate: CertificateKeyPair, host?: string): DtlsOptions {
   const serverName = role === 'client' ? (o.servername ?? (host !== undefined && !isIP(host) ? host : undefined)) : undefined;
   const options: DtlsOptions = { role, certificate };
-  const verify = verifyFrom(o, serverName);
+  const identity = role === 'client' ? (o.servername ?? host) : undefined;
+  const verify = verifyFrom(o, identity);
+  const keyLog = keyLogFrom(o);
+  if (keyLog) options.keyLog = keyLog;
   if (verify !== undefined) options.verify = verify;
   if (o.ciphers) options.cipherSuites = o.ciphers;
   if (o.groups) options.groups = o.groups as DtlsOptions['groups'];

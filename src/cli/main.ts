@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, UsageError, USAGE } from './args.ts';
 import { runClient } from './client.ts';
 import { runServer } from './server.ts';
-import { describeError, type Stdio } from './summary.ts';
+import { Output } from './output.ts';
+import { type Stdio } from './summary.ts';
 
 function version(): string {
   try {
@@ -38,7 +39,7 @@ export async function main(argv: readonly string[], io: Stdio = process, signal?
         return await runServer(cmd.listen, cmd.options, io, signal);
     }
   } catch (e) {
-    io.stderr.write(`dtls-stream: error: ${describeError(e)}\n`);
+    new Output(io.stderr, cmd.command === 'client' || cmd.command === 'server' ? cmd.options : { json: false, quiet: false, trace: false }).failure(e);
     if (process.env.DTLS_STREAM_DEBUG && e instanceof Error) io.stderr.write(`${e.stack}\n`);
     return 1;
   }

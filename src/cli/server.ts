@@ -1,17 +1,20 @@
-// `dtls-stream server --listen HOST:PORT`: prints each record received; --echo
-// sends it back; --once exits after the first connection closes.
+// `dtls-stream server --listen [HOST:]PORT`: prints each record received as it
+// came; --echo sends it back; --once exits after the first connection closes.
 import type { Writable } from 'node:stream';
 import { bindUdp, nodeUdpSocket } from '../adapters/node.ts';
 import { listen, type DtlsStream, type HandshakeErrorDetail } from '../stream/index.ts';
 import { formatHostPort, type CliOptions, type HostPort } from './args.ts';
 import { certificateFrom, dtlsOptions } from './config.ts';
-import { describeError, printRecords, report, type Stdio } from './summary.ts';
+import { Output } from './output.ts';
+import { describeError, printRecords, type Stdio } from './summary.ts';
 
 const noop = (): void => {};
 
 /** Serves one connection until it closes; throws its DtlsError if it failed. */
-async function serve(dtls: DtlsStream, o: CliOptions, stdout: Writable, stderr: Writable): Promise<void> {
-  report(dtls, o, stderr);
+async function serve(dtls: DtlsStream, o: CliOptions, stdout: Writable, out: Output): Promise<void> {
+  const peer = dtls.remote ? formatHostPort(dtls.remote.address, dtls.remote.port) : 'peer';
+  out.watch(dtls, 'server', peer);
+  out.handshake(dtls, peer, o.export);
   const writer = dtls.outbound.writable.getWriter();
   const echo = o.echo ? (record: Uint8Array) => writer.write(record).catch(noop) : undefined;
   await printRecords(dtls, stdout, echo).catch(noop); // dtls.closed carries the error
@@ -21,6 +24,7 @@ async function serve(dtls: DtlsStream, o: CliOptions, stdout: Writable, stderr: 
 
 /** Resolves with the exit status; with --once, throws when the first connection failed. */
 export async function runServer(at: HostPort, o: CliOptions, io: Stdio, signal?: AbortSignal): Promise<number> {
+  const out = new Output(io.stderr, o);
   const certificate = certificateFrom(o);
   const options = dtlsOptions(o, 'server', certificate);
   const socket = await bindUdp({ address: at.host, port: at.port });
@@ -32,23 +36,26 @@ export async function runServer(at: HostPort, o: CliOptions, io: Stdio, signal?:
   let firstFailure: unknown;
   server.addEventListener('handshakeerror', (e) => {
     const { address, port, error } = (e as CustomEvent<HandshakeErrorDetail>).detail;
-    io.stderr.write(`dtls-stream: handshake with ${formatHostPort(address, port)} failed: ${describeError(error)}\n`);
+    const peer = formatHostPort(address, port);
+    out.error(`handshake with ${peer} failed: ${describeError(error)}`, { peer });
     if (o.once && firstFailure === undefined) {
       firstFailure = error;
       stop();
     }
   });
   try {
-    io.stderr.write(`Fingerprint: ${certificate.fingerprint}\n`);
     const bound = socket.address();
-    io.stderr.write(`Listening on ${formatHostPort(bound.address, bound.port)}\n`);
+    out.say('listening', { address: bound.address, port: bound.port, fingerprint: certificate.fingerprint }, [
+      `Fingerprint: ${certificate.fingerprint}`,
+      `Listening on ${formatHostPort(bound.address, bound.port)}`,
+    ]);
     for await (const dtls of server) {
-      const done = serve(dtls, o, io.stdout, io.stderr);
+      const done = serve(dtls, o, io.stdout, out);
       if (o.once) {
         await done; // a failure propagates: exit 1 with its reason
         return 0;
       }
-      done.catch((e) => io.stderr.write(`dtls-stream: connection failed: ${describeError(e)}\n`));
+      done.catch((e) => out.error(`connection failed: ${describeError(e)}`));
     }
     if (firstFailure !== undefined) throw firstFailure;
     return 0;

@@ -3,7 +3,6 @@ import type { Readable, Writable } from 'node:stream';
 import type { HandshakeInfo } from '../connection-types.ts';
 import { alertName, DtlsError } from '../errors.ts';
 import type { DtlsStream } from '../stream/index.ts';
-import type { CliOptions } from './args.ts';
 
 /** One line per negotiated item, e.g. "Cipher: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256". */
 export function summaryLines(info: HandshakeInfo): string[] {
@@ -46,25 +45,13 @@ export interface Stdio {
   stderr: Writable;
 }
 
-/** Prints the handshake summary and the exported keying material (if asked) to stderr. */
-export function report(dtls: DtlsStream, o: CliOptions, stderr: Writable): void {
-  const info = dtls.info;
-  if (info) for (const line of summaryLines(info)) stderr.write(`${line}\n`);
-  if (o.export) {
-    const km = dtls.exportKeyingMaterial(o.export.label, undefined, o.export.length);
-    stderr.write(`Keying material: ${hexUpper(km)}\n`);
-  }
-}
-
-/** Writes each record of `dtls.inbound.readable` to `out` as a line; settles when it ends. */
+/** Writes each record of `dtls.inbound.readable` to `out` as it came (like s_client); settles when it ends. */
 export async function printRecords(dtls: DtlsStream, out: Writable, each?: (record: Uint8Array) => unknown): Promise<void> {
   const reader = dtls.inbound.readable.getReader();
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
-    out.write(Buffer.concat([value, NEWLINE]));
+    out.write(value);
     await each?.(value);
   }
 }
-
-const NEWLINE = Buffer.from('\n');

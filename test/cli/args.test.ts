@@ -104,7 +104,11 @@ describe('parseArgs: client', () => {
     usage(['client', 'h:1', '--mtu', '--insecure'], /--mtu needs a value/);
     usage(['client', 'h:1', '--insecure', '--mtu', '50'], /--mtu: expected an integer in 128\.\.65507/);
     usage(['client', 'h:1', '--insecure', '--mtu', '1e3'], /--mtu: expected an integer/);
-    usage(['client', 'h:1', '--insecure', '--cipher', 'RC4-MD5'], /--cipher: unsupported cipher suite "RC4-MD5"/);
+    // A bad --cipher names every supported suite, OpenSSL and IANA names.
+    usage(
+      ['client', 'h:1', '--insecure', '--cipher', 'RC4-MD5'],
+      /^--cipher: unsupported cipher suite "RC4-MD5"; supported: ECDHE-ECDSA-AES128-GCM-SHA256 \(TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\), ECDHE-ECDSA-AES256-GCM-SHA384 \(TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384\), ECDHE-ECDSA-CHACHA20-POLY1305 \(TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256\)$/,
+    );
     usage(['client', 'h:1', '--insecure', '--cipher', ':,'], /--cipher: empty list/);
     usage(['client', 'h:1', '--insecure', '--groups', 'ffdhe2048'], /--groups: unknown group "ffdhe2048"/);
     usage(['client', 'h:1', '--insecure', '--srtp', 'SRTP_NULL'], /--srtp: unknown SRTP profile/);
@@ -140,6 +144,26 @@ describe('parseArgs: server', () => {
     assert.deepEqual(server('--listen=[::]:0').listen, { host: '::', port: 0 });
   });
 
+  test('a bare --listen PORT listens on every IPv4 address, like s_server -accept PORT', () => {
+    assert.deepEqual(server('--listen', '4433').listen, { host: '0.0.0.0', port: 4433 });
+    assert.deepEqual(server('--listen=0').listen, { host: '0.0.0.0', port: 0 });
+  });
+
+  test('--keylog, --trace, --json, --quiet, --dtls1_2', () => {
+    const s = server('--listen', '1', '--keylog', 'k.log', '--trace', '--json', '--dtls1_2');
+    assert.equal(s.options.keylog, 'k.log');
+    assert.equal(s.options.trace, true);
+    assert.equal(s.options.json, true);
+    assert.equal(s.options.quiet, false);
+    const c = client('h:1', '--insecure', '--quiet', '--dtls1_2');
+    assert.equal(c.options.quiet, true);
+    assert.equal(c.options.keylog, undefined);
+    assert.equal(c.options.trace, false);
+    usage(['client', 'h:1', '--insecure', '--json', '--quiet'], /use only one of --json, --quiet/);
+    usage(['client', 'h:1', '--insecure', '--keylog'], /--keylog needs a value/);
+    usage(['client', 'h:1', '--insecure', '--dtls1_2=x'], /--dtls1_2 takes no value/);
+  });
+
   test('--cookie and --no-cookie', () => {
     assert.equal(server('--listen', 'h:1', '--no-cookie').options.cookie, false);
     assert.equal(server('--listen', 'h:1', '--no-cookie', '--cookie').options.cookie, true);
@@ -154,9 +178,10 @@ describe('parseArgs: server', () => {
   });
 
   test('errors', () => {
-    usage(['server'], /server needs --listen HOST:PORT/);
+    usage(['server'], /server needs --listen \[HOST:\]PORT/);
     usage(['server', '--listen'], /--listen needs a value/);
-    usage(['server', '--listen', '4433'], /--listen: expected HOST:PORT/);
+    usage(['server', '--listen', 'x4433'], /--listen: expected \[HOST:\]PORT or \[IPv6\]:PORT/);
+    usage(['server', '--listen', '65536'], /--listen: bad port/);
     usage(['server', '--listen', 'h:1', 'extra'], /unexpected argument "extra"/);
     usage(['server', '--listen', 'h:1', '--linger', '5'], /--linger is not an option of the server command/);
     usage(['server', '--listen', 'h:1', '--servername', 'x'], /--servername is not an option of the server command/);

@@ -3,108 +3,17 @@
 // the test that started it, and every wait is bounded.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cli as cliIn, cliServer as serverIn, errorLines, freePort, killAll, Proc } from './helpers.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/dtls-stream.mjs', import.meta.url));
-
-/** A child process with its output collected, and bounded waits on it. */
-class Proc {
-  readonly child: ChildProcessWithoutNullStreams;
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<number | null>;
-  #listeners = new Set<() => void>();
-
-  constructor(readonly name: string, command: string, args: string[], cwd: string) {
-    this.child = spawn(command, args, { cwd, stdio: 'pipe' });
-    this.child.stdout.setEncoding('utf8').on('data', (s: string) => this.#on('stdout', s));
-    this.child.stderr.setEncoding('utf8').on('data', (s: string) => this.#on('stderr', s));
-    this.child.stdin.on('error', () => {}); // EPIPE once the child is gone
-    this.exited = new Promise((resolve) => this.child.once('close', (code) => resolve(code)));
-    procs.add(this);
-  }
-
-  #on(which: 'stdout' | 'stderr', s: string): void {
-    this[which] += s;
-    for (const l of this.#listeners) l();
-  }
-
-  /** Resolves with the first match of `re` in stdout or stderr. */
-  waitFor(which: 'stdout' | 'stderr', re: RegExp, ms = 10_000): Promise<RegExpMatchArray> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const m = re.exec(this[which]);
-        if (!m) return;
-        done();
-        resolve(m);
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`${this.name}: no ${re} on ${which} within ${ms} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`));
-      }, ms);
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#listeners.delete(check);
-      };
-      this.#listeners.add(check);
-      check();
-    });
-  }
-
-  /** The exit code, within `ms`. */
-  async exit(ms = 10_000): Promise<number | null> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`${this.name} did not exit within ${ms} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`)),
-        ms,
-      );
-    });
-    try {
-      return await Promise.race([this.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-  }
-}
-
-const procs = new Set<Proc>();
 let dir = '';
 
-function cli(name: string, ...args: string[]): Proc {
-  return new Proc(name, process.execPath, [BIN, ...args], dir); // cwd is not the package: the launcher must cope
-}
-
-/** Starts `dtls-stream server` on 127.0.0.1 (or `host`; a free port) and waits until it listens. */
-async function cliServer(...args: string[]): Promise<{ proc: Proc; port: number; fingerprint: string }> {
-  const host = args[0]?.startsWith('[') ? args.shift()! : '127.0.0.1';
-  const proc = cli('server', 'server', '--listen', `${host}:0`, ...args);
-  const [, fingerprint] = await proc.waitFor('stderr', /^Fingerprint: (sha-256 [0-9A-F:]+)$/m);
-  const [, port] = await proc.waitFor('stderr', /^Listening on (?:127\.0\.0\.1|\[::1\]):(\d+)$/m);
-  return { proc, port: Number(port), fingerprint: fingerprint! };
-}
-
-/** A UDP port that was free a moment ago (for OpenSSL, which cannot report one). */
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-function errorLines(stderr: string): string[] {
-  return stderr.split('\n').filter((l) => l.startsWith('dtls-stream: '));
-}
+const cli = (name: string, ...args: string[]): Proc => cliIn(dir, name, args);
+const cliServer = (...args: string[]): ReturnType<typeof serverIn> => serverIn(dir, args);
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'dtls-stream-cli-'));
@@ -116,8 +25,7 @@ before(() => {
 });
 
 afterEach(() => {
-  for (const p of procs) p.kill();
-  procs.clear();
+  killAll();
 });
 
 after(() => {
@@ -130,7 +38,7 @@ describe('dtls-stream command', () => {
     const version = cli('version', '--version');
     assert.equal(await help.exit(), 0);
     assert.match(help.stdout, /dtls-stream client HOST:PORT/);
-    assert.match(help.stdout, /--listen HOST:PORT/);
+    assert.match(help.stdout, /--listen \[HOST:\]PORT/);
     assert.equal(await version.exit(), 0);
     assert.match(version.stdout, /^dtls-stream \d+\.\d+\.\d+/);
   });
@@ -244,7 +152,7 @@ describe('dtls-stream command with OpenSSL', () => {
     // s_server quits at EOF on stdin: its stdin pipe stays open until the test kills it.
     await s.waitFor('stdout', /^ACCEPT$/m);
     const c = cli(
-      'client', 'client', `127.0.0.1:${port}`, '--ca', 'cert.pem', '--servername', 'localhost',
+      'client', 'client', `127.0.0.1:${port}`, '--dtls1_2', '--ca', 'cert.pem', '--servername', 'localhost',
       '--srtp', 'SRTP_AES128_CM_SHA1_80', '--export', 'EXTRACTOR-dtls_srtp:60', '--linger', '200',
     );
     c.child.stdin.end('hello\nfrom dtls-stream\n');
@@ -255,7 +163,8 @@ describe('dtls-stream command with OpenSSL', () => {
     await s.waitFor('stdout', /DONE/); // it got our close_notify
     const [, theirs] = s.stdout.match(/Keying material: ([0-9A-F]+)/) ?? assert.fail(s.stdout);
     assert.equal(ours, theirs);
-    assert.match(s.stdout, /hellofrom dtls-stream/); // it prints records without separators
+    // Each line went with its newline, so s_server (which prints records as they come) shows the lines.
+    assert.match(s.stdout, /^hello\nfrom dtls-stream\n/m);
   });
 
   test('openssl s_client -dtls1_2 against our server --echo --once (SRTP keying material agrees)', async () => {
@@ -270,8 +179,8 @@ describe('dtls-stream command with OpenSSL', () => {
     s.child.stdin.end(); // s_client sends close_notify and exits
     assert.equal(await s.exit(), 0, s.stdout);
     assert.equal(await server.proc.exit(), 0, server.proc.stderr);
-    // s_client sends the newline too; the server adds one per record.
-    assert.equal(server.proc.stdout, 'ping from openssl\n\n');
+    // s_client sends the newline; the server prints the record as it came.
+    assert.equal(server.proc.stdout, 'ping from openssl\n');
     const [, theirs] = s.stdout.match(/Keying material: ([0-9A-F]+)/) ?? assert.fail(s.stdout);
     const [, ours] = server.proc.stderr.match(/^Keying material: ([0-9A-F]{120})$/m) ?? assert.fail(server.proc.stderr);
     assert.equal(ours, theirs);
