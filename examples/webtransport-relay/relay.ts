@@ -41,6 +41,7 @@ interface DatagramConn extends AsyncIterable<[Uint8Array, NetAddr]> {
 }
 interface QuicConn {
   readonly handshake: Promise<void>;
+  readonly closed: Promise<unknown>;
   readonly remoteAddr: NetAddr;
 }
 interface QuicIncoming {
@@ -133,7 +134,7 @@ function sameHost(a: string, b: string): boolean {
   return x && y ? x.length === y.length && x.every((v, i) => v === y[i]) : a === b;
 }
 
-async function relaySession(wt: WebTransport, id: number, o: RelayOptions, log: (s: string) => void): Promise<void> {
+async function relaySession(wt: WebTransport, conn: QuicConn, id: number, o: RelayOptions, log: (s: string) => void): Promise<void> {
   const v6 = o.target.hostname.includes(':');
   const udp = Deno.listenDatagram({ transport: 'udp', hostname: v6 ? '::' : '0.0.0.0', port: 0 });
   const to: NetAddr = { transport: 'udp', hostname: o.target.hostname, port: o.target.port };
@@ -160,7 +161,8 @@ async function relaySession(wt: WebTransport, id: number, o: RelayOptions, log: 
     }
   })().catch(() => {});
 
-  await wt.closed.catch(() => {});
+  // The session ends with the WebTransport session or with its QUIC connection, whichever Deno reports first.
+  await Promise.race([wt.closed, conn.closed, up]).catch(() => {});
   udp.close();
   await Promise.allSettled([up, down]);
   writer.releaseLock();
@@ -212,7 +214,7 @@ async function main(): Promise<void> {
         const wt = await Deno.upgradeWebTransport(conn);
         await wt.ready;
         log(`session #${id} from ${(conn.remoteAddr as NetAddr).hostname}, ${wt.url}`);
-        await relaySession(wt, id, o, log);
+        await relaySession(wt, conn, id, o, log);
       } catch (e) {
         log(`session #${id} failed: ${(e as Error).message}`);
       } finally {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from './runner.ts';
 import { WEBTRANSPORT_ARGS } from './chromium.ts';
 import { startDemo } from '../../demo/browser/server.ts';
+import { bindUdp } from '../../src/adapters/node.ts';
 import { assertLadder, ladderText, openPage, screenshot, sendMessage, startOpensslServer, waitConnected, waitReceived } from './demo.ts';
 
 // Deno compiles the relay's TypeScript on its first start: allow for it.
@@ -32,6 +33,13 @@ test('WebTransport relay: the page completes DTLS through Deno\'s HTTP/3 relay t
   assertLadder(await ladderText(page), true);
   assert.match(await ladderText(page), /WebTransport session to https:\/\/127\.0\.0\.1:\d+\/dtls/);
 
+  // The relay's UDP socket takes datagrams from the DTLS server only: a stranger's are dropped, not relayed to the page.
+  const relayPort = Number(/session #1 ⇄ udp:\/\/\S+ from udp port (\d+)/.exec(log.join('\n'))?.[1]);
+  assert.ok(relayPort > 0, log.join('\n'));
+  const stranger = await bindUdp({ address: '127.0.0.1' });
+  t.after(() => new Promise<void>((resolve) => stranger.close(() => resolve())));
+  for (let i = 0; i < 3; i++) await new Promise<void>((resolve, reject) => stranger.send(Buffer.from('not from the server'), relayPort, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+
   const texts = ['hello over HTTP/3', 'one datagram each way'];
   for (const [i, text] of texts.entries()) {
     await sendMessage(page, text);
@@ -39,8 +47,6 @@ test('WebTransport relay: the page completes DTLS through Deno\'s HTTP/3 relay t
   }
   assert.deepEqual((await waitReceived(page, 2)).slice(0, 2), texts);
   // Both hops were used: the relay opened a UDP session to our server, which accepted the page's handshake from it.
-  assert.ok(log.some((l) => /relay: session #1 ⇄ udp:\/\/127\.0\.0\.1:\d+/.test(l)), log.join('\n'));
-  const relayPort = /session #1 ⇄ udp:\/\/\S+ from udp port (\d+)/.exec(log.join('\n'))?.[1];
   assert.ok(log.some((l) => l.startsWith(`dtls: 127.0.0.1:${relayPort} connected`)), `our server saw the relay's UDP port ${relayPort}:\n${log.join('\n')}`);
   await page.locator('#text').fill('');
   await screenshot(page, 'demo-webtransport.png', false);
@@ -48,12 +54,14 @@ test('WebTransport relay: the page completes DTLS through Deno\'s HTTP/3 relay t
   // Closing the page's side ends the relay's session and its UDP socket.
   await page.evaluate(() => document.querySelector<HTMLSelectElement>('#transport')!.dispatchEvent(new Event('change')));
   const deadline = Date.now() + 15_000;
+  // Deno reports the session's end at the QUIC idle timeout (10 s) at the latest.
   while (!log.some((l) => /relay: session #1 closed after \d+ datagrams to the server, \d+ back/.test(l))) {
     assert.ok(Date.now() < deadline, `the relay closed session #1:\n${log.join('\n')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   const counts = /session #1 closed after (\d+) datagrams to the server, (\d+) back/.exec(log.join('\n'))!;
   assert.ok(Number(counts[1]) >= 5 && Number(counts[2]) >= 5, `the relay carried the handshake and the echoes: ${counts[0]}`);
+  assert.ok(log.some((l) => /relay: session #1 closed after .*, 3 from other addresses dropped$/.test(l)), `the stranger's datagrams were dropped:\n${log.join('\n')}`);
 });
 
 test('WebTransport relay: the page completes DTLS through the relay to openssl s_server -dtls1_2; each side reads what the other sent', LIMIT, async (t) => {
