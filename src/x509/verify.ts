@@ -31,9 +31,17 @@ type Cert = ParsedCertificateExt;
 const label = (c: Cert, i: number | string): string => `${typeof i === 'number' ? `certificate ${i}` : i}${c.subjectCommonName === undefined ? '' : ` (CN=${c.subjectCommonName})`}`;
 const bad = (msg: string): DtlsError => new DtlsError('bad_certificate', msg);
 
+/**
+ * Longest chain a peer may send. Each certificate costs a parse and a
+ * signature check, and a 64 KB Certificate message holds a couple of hundred
+ * small ones; real chains are 1 to 4 long.
+ */
+export const MAX_CHAIN_LENGTH = 10;
+
 /** Throws DtlsError (certificate_expired, unknown_ca, bad_certificate, unsupported_certificate) unless the chain is valid. */
 export function verifyChain(chain: readonly Uint8Array[], opts: VerifyChainOptions): void {
   if (chain.length === 0) throw bad('empty certificate chain');
+  if (chain.length > MAX_CHAIN_LENGTH) throw bad(`certificate chain of ${chain.length} certificates is longer than the ${MAX_CHAIN_LENGTH} allowed`);
   const certs = chain.map((der, i) => {
     try {
       return parseCertificate(der);

@@ -110,3 +110,21 @@ test('a verify callback that returns nothing does not accept the peer', () => {
   runPair(truthy.client, truthy.server, { seed: 1, until: (p) => p.a.state !== 'handshaking' && p.b.state !== 'handshaking' });
   assert.notEqual(truthy.client.state, 'connected');
 });
+
+test('a long chain is refused before any certificate is parsed or signature checked', () => {
+  let verifies = 0;
+  const counting = { ...nobleProvider, ecdsaVerify: (...a: Parameters<typeof nobleProvider.ecdsaVerify>) => (verifies++, nobleProvider.ecdsaVerify(...a)) };
+  // A chain of 11 certificates, each issued by the next: valid, but longer than any real one.
+  let issuer = generateCertificate({ commonName: 'CA 0', ca: true, now });
+  const root = issuer;
+  const cas = [issuer];
+  for (let i = 1; i < 10; i++) cas.push((issuer = generateCertificate({ commonName: `CA ${i}`, ca: true, issuer, now })));
+  const leaf = generateCertificate({ commonName: 'leaf', issuer, now });
+  assert.equal(leaf.chain.length, 11);
+  assert.throws(() => verifyChain(leaf.chain, { anchors: [root.chain[0]!], now, provider: counting }), (e: unknown) =>
+    e instanceof DtlsError && e.code === 'bad_certificate' && /chain of 11 certificates is longer than the 10 allowed/.test(e.message));
+  assert.equal(verifies, 0, 'no signature was checked');
+  // Ten is fine (the root is sent too, as some servers do), and all its signatures are checked.
+  verifyChain(leaf.chain.slice(0, 10), { anchors: [root.chain[0]!], now, provider: counting });
+  assert.equal(verifies, 10);
+});
