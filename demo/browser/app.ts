@@ -49,6 +49,8 @@ const demo: DemoState = { state: 'idle', transport: 'websocket', mtu: undefined,
 let current: { dtls: DtlsStream; close(): void; writer: WritableStreamDefaultWriter<Uint8Array> } | undefined;
 let config: Config;
 let statsTimer: ReturnType<typeof setInterval> | undefined;
+/** Counts connectDemo() calls, so one overtaken while opening its transport gives way. */
+let attempts = 0;
 
 function setState(state: string, text?: string): void {
   demo.state = state;
@@ -105,6 +107,7 @@ function bubble(kind: 'out' | 'in' | 'sys', text: string): void {
 }
 
 async function connectDemo(): Promise<void> {
+  const attempt = ++attempts;
   if (current) {
     const old = current;
     current = undefined;
@@ -124,11 +127,13 @@ async function connectDemo(): Promise<void> {
   try {
     opened = kind === 'webtransport' ? await openWebTransport() : openWebSocket();
   } catch (e) {
+    if (attempt !== attempts) return;
     demo.error = (e as Error).message;
     setState('failed', 'failed');
     ladder.note(`failed: ${demo.error}`, 'bad');
     return;
   }
+  if (attempt !== attempts) return opened.close(); // a newer connectDemo() has started meanwhile
   const { transport } = opened;
   demo.mtu = opened.mtu;
   const verified = config.fingerprint !== undefined;
