@@ -53,6 +53,7 @@ interface QuicListener extends AsyncIterable<QuicIncoming> {
 }
 declare const Deno: {
   readonly args: string[];
+  readonly stdin: { readonly readable: ReadableStream<Uint8Array> };
   exit(code?: number): never;
   readTextFile(path: string): Promise<string>;
   addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
@@ -72,6 +73,8 @@ interface RelayOptions {
   cert: string;
   key: string;
   maxSessions: number;
+  /** Stop when stdin ends: set by a parent process (start.ts), so the relay never outlives it. */
+  exitWithStdin: boolean;
 }
 
 /** Longest a WebTransport session may stay silent; keep-alives (below) keep a quiet DTLS session open. */
@@ -96,6 +99,7 @@ async function options(): Promise<RelayOptions> {
       cert: { type: 'string' },
       key: { type: 'string' },
       'max-sessions': { type: 'string', default: '100' },
+      'exit-with-stdin': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -117,7 +121,7 @@ async function options(): Promise<RelayOptions> {
     cert = encodeCertificatePem(pair);
     key = encodePrivateKeyPem(pair);
   }
-  return { host: values.host, port, target: { hostname: m[1]!, port: Number(m[2]) }, cert, key, maxSessions };
+  return { host: values.host, port, target: { hostname: m[1]!, port: Number(m[2]) }, cert, key, maxSessions, exitWithStdin: values['exit-with-stdin'] };
 }
 
 function derOf(pem: string): Uint8Array<ArrayBuffer> {
@@ -195,6 +199,12 @@ async function main(): Promise<void> {
   };
   Deno.addSignalListener('SIGINT', stop);
   Deno.addSignalListener('SIGTERM', stop);
+  if (o.exitWithStdin) {
+    void (async () => {
+      for await (const _ of Deno.stdin.readable); // the parent holds our stdin open while it lives
+      stop();
+    })();
+  }
 
   let open = 0;
   let next = 1;

@@ -38,8 +38,9 @@ export async function startWebTransportRelay(o: StartRelayOptions): Promise<WebT
   const host = o.target.host.includes(':') ? `[${o.target.host}]` : o.target.host;
   const child = spawn(
     deno,
-    ['run', '--quiet', '--unstable-net', '--allow-net', '--allow-read', join(here, 'relay.ts'), '--target', `${host}:${o.target.port}`, '--port', String(o.port ?? 0)],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+    ['run', '--quiet', '--unstable-net', '--allow-net', '--allow-read', join(here, 'relay.ts'), '--target', `${host}:${o.target.port}`, '--port', String(o.port ?? 0), '--exit-with-stdin'],
+    // Our end of its stdin closes when this process ends, however it ends: the relay then stops too.
+    { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
   );
   const log: string[] = [];
   let errText = '';
