@@ -1,25 +1,26 @@
-// How the browser tests launch Chromium. The tests drive playwright-core from
-// Node's own test runner (so `npm test` runs everything); this file holds the
-// one browser setup they share, in the shape @playwright/test would read.
-// Debian's Chromium, not a Playwright download (none is possible here), with
-// flags that work as root and keep it off the network.
-export const CHROMIUM_EXECUTABLE = '/usr/bin/chromium';
+// `npx playwright test` runs the browser tests (test/browser/*.test.ts); `npm
+// test` runs the same files under Node's test runner with everything else
+// (test/browser/runner.ts lets one file serve both). Which Chromium, and its
+// flags: test/browser/chromium.ts (DTLS_STREAM_CHROMIUM, else Playwright's
+// own, else /usr/bin/chromium).
+import { defineConfig } from '@playwright/test';
+import { launchOptions } from './test/browser/chromium.ts';
 
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+// Tells test/browser/runner.ts (in the processes Playwright starts from here) to declare Playwright tests.
+process.env.DTLS_STREAM_TEST_RUNNER = 'playwright';
 
-export default {
+export default defineConfig({
   testDir: './test/browser',
+  testMatch: '**/*.test.ts',
+  // Each test starts Chromium, servers and sometimes openssl or Deno: one at a time on small machines.
+  workers: 1,
+  fullyParallel: false,
+  timeout: 60_000,
+  forbidOnly: !!process.env.CI,
+  reporter: [['list']],
+  outputDir: 'test-results/playwright',
   use: {
     browserName: 'chromium',
-    launchOptions: { executablePath: CHROMIUM_EXECUTABLE, args: CHROMIUM_ARGS, timeout: 15_000 },
+    launchOptions: launchOptions(),
   },
-} as const;
+});

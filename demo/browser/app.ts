@@ -1,8 +1,11 @@
 // The browser is the DTLS client: a DtlsStream over a WebSocket to the relay
-// (demo/browser/relay.ts), which forwards each datagram to a UDP DTLS server.
-// The relay sees only ciphertext. Bundled by serve.ts with esbuild.
+// (demo/browser/relay.ts), or over WebTransport datagrams to the HTTP/3 relay
+// (examples/webtransport-relay), which forwards each datagram to a UDP DTLS
+// server. Either relay sees only ciphertext. Bundled by serve.ts with esbuild.
 import { DtlsStream, type HandshakeInfo } from '../../src/index.ts';
 import { webSocketDuplex } from '../../src/adapters/websocket.ts';
+import { webTransportDuplex } from '../../src/adapters/webtransport.ts';
+import type { DatagramDuplex } from '../../src/adapters/types.ts';
 import { Ladder, LOCK } from './ladder.ts';
 
 interface Config {
@@ -12,11 +15,19 @@ interface Config {
   ours: boolean;
   /** The server certificate's fingerprint, when known; otherwise the page connects unverified. */
   fingerprint: string | undefined;
+  /** The WebTransport relay, when the demo runs one: its URL and the SHA-256 of its certificate (hex) to pin. */
+  webtransport?: { url: string; certificateHash: string };
 }
+
+type TransportKind = 'websocket' | 'webtransport';
 
 /** What the tests read. */
 interface DemoState {
   state: string;
+  /** How the datagrams travel to the relay. */
+  transport: TransportKind;
+  /** The DTLS mtu used (WebTransport: fits datagrams.maxDatagramSize). */
+  mtu: number | undefined;
   info: HandshakeInfo | undefined;
   sent: string[];
   received: string[];
@@ -32,12 +43,14 @@ const dec = new TextDecoder();
 
 $('#lock-legend').insertAdjacentHTML('afterbegin', `${LOCK} `);
 const ladder = new Ladder($('#ladder'), { left: 'Browser · client', right: 'Server' });
-const demo: DemoState = { state: 'idle', info: undefined, sent: [], received: [], retransmits: 0, alerts: [], error: undefined, ladder: () => ladder.text() };
+const demo: DemoState = { state: 'idle', transport: 'websocket', mtu: undefined, info: undefined, sent: [], received: [], retransmits: 0, alerts: [], error: undefined, ladder: () => ladder.text() };
 (window as unknown as { demo: DemoState }).demo = demo;
 
-let current: { dtls: DtlsStream; ws: WebSocket; writer: WritableStreamDefaultWriter<Uint8Array> } | undefined;
+let current: { dtls: DtlsStream; close(): void; writer: WritableStreamDefaultWriter<Uint8Array> } | undefined;
 let config: Config;
 let statsTimer: ReturnType<typeof setInterval> | undefined;
+/** Counts connectDemo() calls, so one overtaken while opening its transport gives way. */
+let attempts = 0;
 
 function setState(state: string, text?: string): void {
   demo.state = state;
@@ -94,29 +107,45 @@ function bubble(kind: 'out' | 'in' | 'sys', text: string): void {
 }
 
 async function connectDemo(): Promise<void> {
+  const attempt = ++attempts;
   if (current) {
     const old = current;
     current = undefined;
     await old.dtls.close().catch(() => {});
-    old.ws.close();
+    old.close();
   }
   ladder.reset();
-  Object.assign(demo, { info: undefined, sent: [], received: [], retransmits: 0, alerts: [], error: undefined });
+  Object.assign(demo, { info: undefined, mtu: undefined, sent: [], received: [], retransmits: 0, alerts: [], error: undefined });
   $('#messages').innerHTML = '<div class="placeholder">Messages you send travel encrypted through the relay; the server sends them back.</div>';
   showInfo(undefined, false);
   setState('connecting', 'connecting…');
   ($<HTMLButtonElement>('#send')).disabled = true;
 
-  const ws = new WebSocket(`ws://${location.host}/relay`);
-  const transport = webSocketDuplex(ws, { closeSocket: true });
+  const kind = demo.transport;
+  $('#transport-link').textContent = kind === 'webtransport' ? 'WebTransport · HTTP/3' : 'WebSocket';
+  let opened: { transport: DatagramDuplex; mtu?: number; close(): void; note: string };
+  try {
+    opened = kind === 'webtransport' ? await openWebTransport() : openWebSocket();
+  } catch (e) {
+    if (attempt !== attempts) return;
+    demo.error = (e as Error).message;
+    setState('failed', 'failed');
+    ladder.note(`failed: ${demo.error}`, 'bad');
+    return;
+  }
+  if (attempt !== attempts) return opened.close(); // a newer connectDemo() has started meanwhile
+  const { transport } = opened;
+  demo.mtu = opened.mtu;
   const verified = config.fingerprint !== undefined;
   const dtls = new DtlsStream({
     role: 'client',
     verify: verified ? { fingerprints: [config.fingerprint!] } : 'insecure',
     retransmit: { initial: 500 },
+    ...(opened.mtu ? { mtu: opened.mtu } : {}),
   });
   const writer = dtls.outbound.writable.getWriter();
-  current = { dtls, ws, writer };
+  current = { dtls, close: opened.close, writer };
+  ladder.note(opened.note);
 
   dtls.addEventListener('trace', (e) => {
     const { direction, what, epoch, bytes } = e.detail;
@@ -134,7 +163,6 @@ async function connectDemo(): Promise<void> {
   dtls.addEventListener('statechange', (e) => {
     if (e.detail.state === 'handshaking') setState('handshaking', 'handshaking…');
   });
-  ws.addEventListener('open', () => ladder.note(`WebSocket to the relay open · relaying to udp://${config.target}`));
 
   void transport.readable.pipeTo(dtls.inbound.writable).catch(() => {});
   void dtls.outbound.readable.pipeTo(transport.writable).catch(() => {});
@@ -180,6 +208,34 @@ async function connectDemo(): Promise<void> {
   })().catch(() => {});
 }
 
+function openWebSocket(): { transport: DatagramDuplex; close(): void; note: string } {
+  const ws = new WebSocket(`ws://${location.host}/relay`);
+  return { transport: webSocketDuplex(ws, { closeSocket: true }), close: () => ws.close(), note: `WebSocket to the relay · relaying to udp://${config.target}` };
+}
+
+/** A WebTransport session to the HTTP/3 relay, its short-lived certificate pinned by hash (no CA involved). */
+async function openWebTransport(): Promise<{ transport: DatagramDuplex; mtu: number; close(): void; note: string }> {
+  const wt = config.webtransport;
+  if (!wt) throw new Error('this demo runs no WebTransport relay (start it with --webtransport)');
+  if (typeof WebTransport === 'undefined') throw new Error('this browser has no WebTransport');
+  const value = Uint8Array.from(wt.certificateHash.match(/../g)!, (h) => parseInt(h, 16));
+  const session = new WebTransport(wt.url, { serverCertificateHashes: [{ algorithm: 'sha-256', value }] });
+  await session.ready;
+  const { duplex, mtu } = webTransportDuplex(session);
+  return {
+    transport: duplex,
+    mtu,
+    close: () => {
+      try {
+        session.close();
+      } catch {
+        // already closed
+      }
+    },
+    note: `WebTransport session to ${wt.url} · datagrams up to ${session.datagrams.maxDatagramSize} bytes, DTLS mtu ${mtu} · relaying to udp://${config.target}`,
+  };
+}
+
 async function send(): Promise<void> {
   const input = $<HTMLInputElement>('#text');
   const text = input.value.trim();
@@ -203,6 +259,16 @@ async function main(): Promise<void> {
     void send();
   });
   $('#reconnect').addEventListener('click', () => void connectDemo());
+  // ?transport=webtransport (or the picker) carries the datagrams over HTTP/3 instead of a WebSocket.
+  const picker = $<HTMLSelectElement>('#transport');
+  const wanted = new URLSearchParams(location.search).get('transport');
+  picker.querySelector<HTMLOptionElement>('option[value=webtransport]')!.disabled = !config.webtransport;
+  demo.transport = wanted === 'webtransport' && config.webtransport ? 'webtransport' : 'websocket';
+  picker.value = demo.transport;
+  picker.addEventListener('change', () => {
+    demo.transport = picker.value as TransportKind;
+    void connectDemo();
+  });
   await connectDemo();
 }
 

@@ -1,6 +1,6 @@
 // The browser demo's server side: the page (bundled in memory with esbuild),
-// the WebSocket ⇄ UDP relay, and, unless a target is given, our own DTLS echo
-// server on 127.0.0.1. Used by serve.ts (npm run demo:browser) and the tests.
+// the WebSocket ⇄ UDP relay, optionally the WebTransport ⇄ UDP relay (Deno,
+// HTTP/3), and, unless a target is given, our own DTLS echo server on 127.0.0.1. Used by serve.ts (npm run demo:browser) and the tests.
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { build } from 'esbuild';
 import { listen, generateCertificate, type DtlsServer } from '../../src/index.ts';
 import { bindUdp, nodeUdpSocket } from '../../src/adapters/node.ts';
 import { attachRelay, type Relay, type RelayTarget } from './relay.ts';
+import { startWebTransportRelay, type WebTransportRelay } from '../../examples/webtransport-relay/start.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -21,6 +22,8 @@ export interface DemoOptions {
   target?: RelayTarget;
   /** The target's certificate fingerprint ("sha-256 AB:.."), so the page can verify it. */
   fingerprint?: string;
+  /** Also run the HTTP/3 WebTransport relay (examples/webtransport-relay, under Deno) on this UDP port (0: any free one). */
+  webtransport?: { port?: number };
   log?: (line: string) => void;
 }
 
@@ -31,6 +34,8 @@ export interface Demo {
   /** The fingerprint the page verifies (our server's, or the one given). */
   fingerprint: string | undefined;
   relay: Relay;
+  /** The WebTransport relay, when asked for. */
+  webtransport: WebTransportRelay | undefined;
   close(): Promise<void>;
 }
 
@@ -104,7 +109,18 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
       })().catch(() => {});
       log(`dtls: echo server on udp://${target.host}:${target.port}, certificate ${fingerprint}`);
     }
-    const config = JSON.stringify({ target: `${target.host}:${target.port}`, ours: !opts.target, fingerprint });
+    let webtransport: WebTransportRelay | undefined;
+    if (opts.webtransport) {
+      webtransport = await startWebTransportRelay({ target, port: opts.webtransport.port ?? 0, onLog: log });
+      cleanups.push(() => webtransport!.close());
+      log(`webtransport: relay at ${webtransport.url}, certificate ${webtransport.fingerprint}`);
+    }
+    const config = JSON.stringify({
+      target: `${target.host}:${target.port}`,
+      ours: !opts.target,
+      fingerprint,
+      ...(webtransport ? { webtransport: { url: webtransport.url, certificateHash: webtransport.certificateHash } } : {}),
+    });
 
     const http: Server = createServer(async (req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
@@ -143,7 +159,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
         }),
     );
     const { port } = http.address() as AddressInfo;
-    return { url: `http://127.0.0.1:${port}/`, target, fingerprint, relay, close };
+    return { url: `http://127.0.0.1:${port}/`, target, fingerprint, relay, webtransport, close };
   } catch (e) {
     await close();
     throw e;

@@ -27,15 +27,21 @@ export function verifyPeer(chain: Uint8Array[], options: ResolvedOptions, now: n
   if (v === 'insecure') return { leaf, fingerprint: fp };
   if (v === undefined) throw new DtlsError('verification_failed', 'no verify option configured for the peer certificate');
   if (typeof v === 'function') {
-    let ok: boolean | void;
+    let ok: unknown;
     try {
       ok = v({ chain, fingerprint: fp });
     } catch (e) {
       throw new DtlsError('verification_failed', `verify callback threw: ${(e as Error)?.message}`, { cause: e });
     }
-    if (ok !== true && ok !== undefined) {
-      // Fail closed: only true (or nothing) accepts. A Promise is not a verdict.
-      const why = ok && typeof (ok as { then?: unknown }).then === 'function' ? 'verify callback must be synchronous (it returned a Promise)' : 'verify callback rejected the peer certificate';
+    if (ok !== true) {
+      // Fail closed: only an explicit `true` accepts. A forgotten `return`
+      // (undefined) or a Promise is not a verdict.
+      const why =
+        ok && typeof (ok as { then?: unknown }).then === 'function'
+          ? 'verify callback must be synchronous (it returned a Promise)'
+          : ok === undefined
+            ? 'verify callback returned nothing (only `true` accepts the peer; a `return` is missing?)'
+            : 'verify callback rejected the peer certificate';
       throw new DtlsError('verification_failed', why);
     }
     return { leaf, fingerprint: fp };

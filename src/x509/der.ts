@@ -193,19 +193,33 @@ export function decodeBitString(v: Uint8Array, what: string): { unusedBits: numb
   return { unusedBits, bytes };
 }
 
+/**
+ * Size caps for OBJECT IDENTIFIERs. An arc's value grows 7 bits a byte, and
+ * building it is quadratic in its length, so a hostile certificate with one
+ * 60 KB arc would cost most of a second before any check ran. Real OIDs are
+ * short; the longest arcs in use are 128-bit UUIDs under 2.25 (X.667), 19
+ * bytes. Beyond these an OID is refused, not decoded.
+ */
+export const MAX_OID_BYTES = 128;
+export const MAX_OID_ARC_BYTES = 20;
+
 /** OBJECT IDENTIFIER contents to dotted form (X.690 8.19). */
 export function decodeOid(v: Uint8Array, what: string): string {
   if (v.length === 0) throw new DerError(`${what}: empty OBJECT IDENTIFIER`);
+  if (v.length > MAX_OID_BYTES) throw new DerError(`${what}: OBJECT IDENTIFIER of ${v.length} bytes is longer than the ${MAX_OID_BYTES} allowed`);
   const arcs: bigint[] = [];
   let acc = 0n;
   let fresh = true;
+  let arcBytes = 0;
   for (const b of v) {
     if (fresh && b === 0x80) throw new DerError(`${what}: OID arc is not minimally encoded`);
+    if (++arcBytes > MAX_OID_ARC_BYTES) throw new DerError(`${what}: OID arc longer than ${MAX_OID_ARC_BYTES} bytes`);
     acc = (acc << 7n) | BigInt(b & 0x7f);
     fresh = (b & 0x80) === 0;
     if (fresh) {
       arcs.push(acc);
       acc = 0n;
+      arcBytes = 0;
     }
   }
   if (!fresh) throw new DerError(`${what}: truncated OBJECT IDENTIFIER`);

@@ -3,7 +3,7 @@ export type { CertificateKeyPair, ParsedCertificate } from './types.ts';
 export { decodePem, encodePem, PemError, type PemBlock } from './pem.ts';
 export { DerError } from './der.ts';
 export { parseCertificate, type ParsedCertificateExt } from './parse.ts';
-export { decodePrivateKeyPem } from './keys.ts';
+export { decodePrivateKeyPem, encodePrivateKeyPem, encodeCertificatePem } from './keys.ts';
 export { fingerprint, parseFingerprint, fingerprintMatches } from './fingerprint.ts';
 export { generateCertificate, type GenerateCertificateOptions } from './generate.ts';
 export { loadCertificate } from './load.ts';

@@ -1,10 +1,12 @@
 // ECDSA private keys from PEM: PKCS#8 "PRIVATE KEY" (RFC 5208 / RFC 5958) and
 // SEC1 "EC PRIVATE KEY" (RFC 5915), on P-256 or P-384. Unsupported keys are
-// configuration errors, so they are TypeErrors.
+// configuration errors, so they are TypeErrors. And back to PKCS#8 PEM, for
+// servers outside this library that take PEM files (a QUIC relay's TLS).
 import type { EcCurve } from '../crypto/provider.ts';
-import { DerReader, Tag } from './der.ts';
-import { CURVE_BY_OID, OID } from './parse.ts';
-import { decodePem } from './pem.ts';
+import { DerReader, Tag, encodeBitString, encodeExplicit, encodeInteger, encodeOctetString, encodeOid, encodeSequence } from './der.ts';
+import { CURVE_BY_OID, OID, parseCertificate } from './parse.ts';
+import { decodePem, encodePem } from './pem.ts';
+import type { CertificateKeyPair } from './types.ts';
 
 const ORDER: Record<EcCurve, bigint> = {
   'P-256': 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
@@ -94,4 +96,24 @@ function sec1(top: DerReader, outerCurve: EcCurve | undefined): { curve: EcCurve
   for (const b of privateKey) d = (d << 8n) | BigInt(b);
   if (d === 0n || d >= ORDER[curve]) throw new TypeError(`${curve} private key is out of range`);
   return { curve, privateKey };
+}
+
+const CURVE_OID: Record<EcCurve, string> = { 'P-256': OID.p256, 'P-384': OID.p384 };
+
+/**
+ * A pair's private key as PKCS#8 PEM ("PRIVATE KEY", RFC 5958) holding an
+ * RFC 5915 ECPrivateKey with the leaf's public key, the form TLS stacks load.
+ */
+export function encodePrivateKeyPem(pair: CertificateKeyPair): string {
+  const leaf = parseCertificate(pair.chain[0]!);
+  if (leaf.publicKey.type !== 'ec' || leaf.publicKey.curve !== pair.curve) throw new TypeError(`the leaf certificate does not hold a ${pair.curve} key`);
+  const curve = encodeOid(CURVE_OID[pair.curve]);
+  const ecKey = encodeSequence(encodeInteger(1), encodeOctetString(pair.privateKey), encodeExplicit(1, encodeBitString(leaf.publicKey.point)));
+  const info = encodeSequence(encodeInteger(0), encodeSequence(encodeOid(OID.ecPublicKey), curve), encodeOctetString(ecKey));
+  return encodePem('PRIVATE KEY', info);
+}
+
+/** A pair's certificate chain as PEM, leaf first. */
+export function encodeCertificatePem(pair: CertificateKeyPair): string {
+  return pair.chain.map((der) => encodePem('CERTIFICATE', der)).join('');
 }

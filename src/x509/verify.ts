@@ -1,8 +1,9 @@
 // Certificate path validation (RFC 5280 6.1, simplified) and server identity
 // checks (RFC 6125). The peer's chain is leaf first, each certificate issued
 // by the next, ending at or just below a trust anchor. Anchors are trusted as
-// given: matched by subject and public key, and only their validity period and
-// pathLenConstraint are checked.
+// given: matched by subject and public key; their validity period and
+// pathLenConstraint are checked, and an anchor that issued a certificate of the
+// chain must be a CA (basicConstraints cA, keyCertSign when keyUsage is present).
 import type { CryptoProvider, HashName } from '../crypto/provider.ts';
 import { DtlsError } from '../errors.ts';
 import { equalBytes } from '../wire/codec.ts';
@@ -30,9 +31,17 @@ type Cert = ParsedCertificateExt;
 const label = (c: Cert, i: number | string): string => `${typeof i === 'number' ? `certificate ${i}` : i}${c.subjectCommonName === undefined ? '' : ` (CN=${c.subjectCommonName})`}`;
 const bad = (msg: string): DtlsError => new DtlsError('bad_certificate', msg);
 
+/**
+ * Longest chain a peer may send. Each certificate costs a parse and a
+ * signature check, and a 64 KB Certificate message holds a couple of hundred
+ * small ones; real chains are 1 to 4 long.
+ */
+export const MAX_CHAIN_LENGTH = 10;
+
 /** Throws DtlsError (certificate_expired, unknown_ca, bad_certificate, unsupported_certificate) unless the chain is valid. */
 export function verifyChain(chain: readonly Uint8Array[], opts: VerifyChainOptions): void {
   if (chain.length === 0) throw bad('empty certificate chain');
+  if (chain.length > MAX_CHAIN_LENGTH) throw bad(`certificate chain of ${chain.length} certificates is longer than the ${MAX_CHAIN_LENGTH} allowed`);
   const certs = chain.map((der, i) => {
     try {
       return parseCertificate(der);
@@ -60,7 +69,15 @@ export function verifyChain(chain: readonly Uint8Array[], opts: VerifyChainOptio
     below = i + 1;
     const candidates = anchors.filter((a) => equalBytes(a.subjectDer, c.issuerDer));
     anchor = candidates.find((a) => signatureValid(c, a, opts.provider));
-    if (anchor) break;
+    if (anchor) {
+      // An anchor is trusted for its own key, but it issues others only as a CA
+      // (RFC 5280 4.2.1.9, 4.2.1.3): a pinned leaf given in `ca` is no authority.
+      if (!anchor.basicConstraints?.ca)
+        throw bad(`${label(c, i)} is issued by ${label(anchor, 'trust anchor')}, which is not a CA (basicConstraints cA missing)`);
+      if (anchor.keyUsage && !anchor.keyUsage.has('keyCertSign'))
+        throw bad(`${label(c, i)} is issued by ${label(anchor, 'trust anchor')}, whose keyUsage lacks keyCertSign`);
+      break;
+    }
     const next = certs[i + 1];
     if (!next || !equalBytes(next.subjectDer, c.issuerDer)) {
       throw new DtlsError(

@@ -1,7 +1,7 @@
 // dtls-stream as the DTLS client and Chromium as the DTLS server (our answer
 // says a=setup:active): we send the ClientHello once Chromium's ICE check
 // told us where it is, and check Chromium's certificate against the offer.
-import { test } from 'node:test';
+import { test } from './runner.ts';
 import assert from 'node:assert/strict';
 import { pageStats, startSession } from './harness.ts';
 import { checkSrtp, fingerprintHex, isOpusPacket, parseSctpPacket, TLS_VERSION_HEX } from './checks.ts';

@@ -2,7 +2,7 @@
 // a=setup:passive), over ICE-lite on one Node UDP socket shared by STUN, DTLS
 // and SRTP. Chromium offers DTLS 1.3 and 1.2; dtls-stream speaks 1.2, so
 // Chromium falls back. See ./harness.ts for the plumbing.
-import { test } from 'node:test';
+import { test } from './runner.ts';
 import assert from 'node:assert/strict';
 import { pageStats, startSession, withTimeout } from './harness.ts';
 import { checkSrtp, fingerprintHex, isOpusPacket, opusFrameMs, parseSctpInit, parseSctpPacket, TLS_VERSION_HEX } from './checks.ts';

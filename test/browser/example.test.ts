@@ -1,6 +1,6 @@
 // The examples/webrtc-ice-lite program, run as a user would (with --chromium so
 // it drives the browser itself): it must exit 0, having seen both sides agree.
-import { test } from 'node:test';
+import { test } from './runner.ts';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 

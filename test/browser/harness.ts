@@ -9,7 +9,7 @@
 //
 // Everything is torn down in t.after: the page, the browser, the DTLS stream
 // and the socket. Every wait is bounded.
-import type { TestContext } from 'node:test';
+import type { TestContext } from './runner.ts';
 import type { Socket } from 'node:dgram';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { bindUdp, nodeUdpSocket } from '../../src/adapters/node.ts';
@@ -25,8 +25,8 @@ import {
 } from '../../src/webrtc/index.ts';
 import { servePage } from './page.ts';
 
-export { CHROMIUM_ARGS } from '../../playwright.config.ts';
-import config from '../../playwright.config.ts';
+export { CHROMIUM_ARGS } from './chromium.ts';
+import { launchOptions } from './chromium.ts';
 
 export interface SessionOptions {
   /** Our DTLS role; the answer says a=setup:passive for 'server', active for 'client'. */
@@ -40,6 +40,8 @@ export interface SessionOptions {
   outboundFilter?: TransformStream<Uint8Array, Uint8Array>;
   /** What we check Chromium's certificate against. Default: the offer's a=fingerprint lines. */
   verifyFingerprints?: string[];
+  /** Our retransmission timer (DtlsOptions.retransmit); default the library's. */
+  retransmit?: { initial?: number };
   /** Bound on the handshake and on Chromium's "connected". Default 10000 ms. */
   timeout?: number;
 }
@@ -91,7 +93,7 @@ export async function startSession(t: TestContext, opts: SessionOptions): Promis
 
   const site = await servePage();
   cleanups.push(() => site.close());
-  const browser = await chromium.launch(config.use.launchOptions);
+  const browser = await chromium.launch(launchOptions());
   cleanups.push(() => browser.close());
   const page = await browser.newPage();
   await page.goto(site.url);
@@ -115,6 +117,7 @@ export async function startSession(t: TestContext, opts: SessionOptions): Promis
     verify: { fingerprints: opts.verifyFingerprints ?? sdpFingerprints(offer) },
     srtpProfiles: opts.srtpProfiles ?? ['SRTP_AES128_CM_SHA1_80'],
     ...(role === 'server' ? { requestClientCertificate: 'require' as const } : {}),
+    ...(opts.retransmit ? { retransmit: opts.retransmit } : {}),
   });
   cleanups.push(() => dtls.close());
   const timeline: Session['timeline'] = { handshakeAt: undefined, retransmits: [] };

@@ -2,12 +2,12 @@
 // DTLS server both inside one Web Worker in Chromium, over a MessageChannel
 // that loses the first flight 4 and random datagrams from a fixed seed. Only
 // the retransmission timer, on the worker's event loop, gets them connected.
-import { test } from 'node:test';
+import { test } from './runner.ts';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, withTimeout } from './harness.ts';
-import config from '../../playwright.config.ts';
+import { withTimeout } from './harness.ts';
+import { launchOptions } from './chromium.ts';
 import { startDemo } from '../../demo/browser/server.ts';
 
 interface WorkerDemoState {
@@ -22,7 +22,7 @@ interface WorkerDemoState {
 test('browser worker demo: client and server in a Web Worker over a lossy MessageChannel both connect, through timer-driven retransmissions', { timeout: 30_000 }, async (t) => {
   const demo = await startDemo({ port: 0 });
   t.after(() => demo.close());
-  const browser = await chromium.launch({ ...config.use.launchOptions, args: [...CHROMIUM_ARGS] });
+  const browser = await chromium.launch(launchOptions());
   t.after(() => withTimeout(browser.close(), 5000, 'browser.close').catch(() => {}));
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors: string[] = [];
