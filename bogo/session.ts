@@ -23,6 +23,15 @@ export function describe(e: unknown): string {
   return String(e);
 }
 
+/**
+ * The runner closed the TCP connection: a reset counts as its close. It resets
+ * when our last datagrams (a resent flight, a close_notify) reach its socket
+ * after its final read, which is no error of the test.
+ */
+export function runnerClosed(code: string | undefined): boolean {
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
 /** One connection to the runner, driven to its end. Resolves when the runner is satisfied (its side closed). */
 export class Session {
   readonly #flags: ShimFlags;
@@ -32,6 +41,7 @@ export class Session {
   /** The runner's clock, ms (float: the runner counts in ns). */
   #now = 0;
   #connected = false;
+  #ended = false;
   #done: (err?: unknown) => void = () => {};
 
   constructor(flags: ShimFlags, options: ResolvedOptions, sock: Socket) {
@@ -45,7 +55,12 @@ export class Session {
       this.#done = (err) => (err === undefined ? resolve() : reject(err));
       this.#sock.on('data', (chunk: Buffer) => this.#guard(() => this.#onData(chunk)));
       this.#sock.on('end', () => this.#guard(() => this.#onEnd()));
-      this.#sock.on('error', (e) => this.#done(new ShimFailure(`socket: ${e.message}`)));
+      this.#sock.on('error', (e: NodeJS.ErrnoException) =>
+        this.#guard(() => {
+          if (!runnerClosed(e.code)) throw new ShimFailure(`socket: ${e.message}`);
+          this.#onEnd();
+        }),
+      );
       this.#sock.write(encodeShimId(this.#flags.shimId));
       this.#guard(() => {
         this.#conn.start(this.#now);
@@ -71,6 +86,8 @@ export class Session {
   }
 
   #onEnd(): void {
+    if (this.#ended) return;
+    this.#ended = true;
     // The runner closes its side when its checks are done: a clean end once
     // the handshake completed (BoringSSL's shim treats EOF as a close too).
     if (!this.#connected) throw new ShimFailure(`the runner closed the connection before the handshake completed (state ${this.#conn.state})`);

@@ -138,3 +138,55 @@ describe('reading a run', () => {
     assert.match(cmp.problems[1]!, /config.json skips it/);
   });
 });
+
+describe('session', () => {
+  test('a reset from the runner is its close, other socket errors fail the test', async () => {
+    const { runnerClosed } = await import('../../bogo/session.ts');
+    assert.equal(runnerClosed('ECONNRESET'), true);
+    assert.equal(runnerClosed('EPIPE'), true);
+    assert.equal(runnerClosed('ECONNREFUSED'), false);
+    assert.equal(runnerClosed(undefined), false);
+  });
+});
+
+describe('credentials', () => {
+  test('RSA or Ed25519 keys, ours or the runner\'s, are unimplemented; ECDSA P-256 is used', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { checkCredentials } = await import('../../bogo/keys.ts');
+    const { generateCertificate } = await import('../../src/index.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'bogo-keys-'));
+    try {
+      const file = (name: string, text: string) => {
+        writeFileSync(join(dir, name), text);
+        return join(dir, name);
+      };
+      const pem = (der: Uint8Array, label: string) =>
+        `-----BEGIN ${label}-----\n${Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END ${label}-----\n`;
+      const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+      const ed = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+      const ec = generateCertificate();
+      const ecCert = file('ec.pem', pem(ec.chain[0]!, 'CERTIFICATE'));
+      const ecKey = file('ec.key', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+      const base = parseFlags(['-port', '1', '-shim-id', '1', '-dtls', '-server']);
+      assert.throws(() => checkCredentials({ ...base, certFile: ecCert, keyFile: file('rsa.key', rsa) }), /our private key is rsa/);
+      assert.throws(() => checkCredentials({ ...base, certFile: ecCert, keyFile: file('ed.key', ed) }), /our private key is ed25519/);
+      assert.throws(() => checkCredentials({ ...base }), /without a certificate/);
+      // Key types only: whether the key matches the certificate is the library's check.
+      checkCredentials({ ...base, certFile: ecCert, keyFile: ecKey });
+      // A client: the runner authenticates with the key type of the root it passes.
+      checkCredentials({ ...base, server: false, trustCert: ecCert });
+      const { execFileSync } = await import('node:child_process');
+      const rsaCert = join(dir, 'rsa.pem');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:1024', '-nodes', '-subj', '/CN=t', '-days', '1', '-keyout', join(dir, 'k.pem'), '-out', rsaCert], { stdio: 'ignore' });
+      assert.throws(() => checkCredentials({ ...base, server: false, trustCert: rsaCert }), /the runner's certificate is rsa/);
+      assert.throws(() => checkCredentials({ ...base, certFile: ecCert, keyFile: ecKey, verifyPeer: true, trustCert: rsaCert }), /the runner's certificate is rsa/);
+      // A server that does not ask for a client certificate does not care.
+      checkCredentials({ ...base, certFile: ecCert, keyFile: ecKey, trustCert: file('x.pem', 'not read') });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
