@@ -15,11 +15,26 @@ function checkKeyType(what: string, type: string | undefined, curve: string | un
   if (curve !== 'prime256v1' && curve !== 'secp384r1') throw new Unimplemented(`${what} is ECDSA on ${curve}: only P-256/P-384 are implemented`);
 }
 
+/**
+ * BOGO_PREVIEW_ECDSA=1: a server test whose certificate is RSA runs with an
+ * ECDSA certificate of ours instead of exiting 89, to see what the library
+ * does past the handshake's signature. A changed test: its results are for
+ * finding defects (bogo/FINDINGS.md), never counted or expected.
+ */
+export function previewMode(): boolean {
+  return process.env.BOGO_PREVIEW_ECDSA === '1';
+}
+
 /** Throws Unimplemented when our key, or the key the runner authenticates with, is one the library cannot use. */
 export function checkCredentials(f: ShimFlags): void {
   if (f.certFile || f.keyFile) {
     if (!f.certFile || !f.keyFile) throw new Unimplemented('a certificate without its key (or the reverse)');
     const key = createPrivateKey(readPem(f.keyFile));
+    if (previewMode() && f.server && key.asymmetricKeyType === 'rsa') {
+      // Preview only (docs/BOGO.md): the library generates an ECDSA certificate instead.
+      f.certFile = f.keyFile = undefined;
+      return;
+    }
     checkKeyType('our private key', key.asymmetricKeyType, key.asymmetricKeyDetails?.namedCurve);
   } else if (f.server) {
     throw new Unimplemented('a server without a certificate (PSK or raw public keys)');

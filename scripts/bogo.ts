@@ -62,6 +62,7 @@ function parseArgs(argv: string[]): Args {
     else throw new TypeError(`unknown argument ${k}`);
   }
   if (!(Number.isInteger(a.workers) && a.workers > 0)) throw new RangeError('--workers must be a positive integer');
+  if (a.update && process.env.BOGO_PREVIEW_ECDSA === '1') throw new TypeError('--update with BOGO_PREVIEW_ECDSA=1: preview results are not expectations');
   if (a.update && (a.test || a.onlyExpected)) throw new TypeError('--update needs the whole suite (no --test, no --only-expected)');
   return a;
 }
