@@ -154,9 +154,9 @@ export function parseFlags(argv: string[]): ShimFlags {
   };
   for (let i = 0; i < argv.length; i++) {
     let name = argv[i]!;
-    // -on-initial-X applies X to the first connection, which is the only one
-    // we make; -on-resume-X / -on-retry-X apply to connections we never make
-    // (-resume-count > 0 is unimplemented), so they are read and ignored.
+    // -on-initial-X applies X to the first connection; -on-resume-X applies
+    // to the resumptions, which the shim never makes (it exits 89 once the
+    // first connection is done), so they are read and ignored.
     let ignore = false;
     if (name.startsWith('-on-initial-')) name = '-' + name.slice('-on-initial-'.length);
     else if (name.startsWith('-on-resume-')) {
@@ -176,7 +176,6 @@ export function parseFlags(argv: string[]): ShimFlags {
     }
   }
   if (!f.dtls) throw new Unimplemented('TLS and QUIC are not implemented (no -dtls)');
-  if (f.resumeCount > 0) throw new Unimplemented('session resumption is not implemented');
   const max = f.maxVersion ?? DTLS13;
   const min = f.minVersion ?? DTLS10;
   // DTLS version numbers count down (RFC 6347 4.1): 1.2 is in [min, max] when max <= 1.2 <= min.
