@@ -49,7 +49,8 @@ async function main(argv: string[]): Promise<void> {
     flags = parseFlags(argv);
     checkCredentials(flags);
   } catch (e) {
-    return finish(EXIT_UNIMPLEMENTED, text(e));
+    // A malformed value or an unreadable file is the shim's problem, not a missing feature.
+    return finish(e instanceof Unimplemented ? EXIT_UNIMPLEMENTED : 1, text(e));
   }
   const { Session, ShimFailure, describe, sessionOptions } = await import('./session.ts');
   let options;
