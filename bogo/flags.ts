@@ -1,0 +1,197 @@
+// The shim's command line (BoringSSL ssl/test/test_config.cc names) mapped to
+// what the shim does. A flag we do not know, or one that asks for a feature
+// the library does not have, is an Unimplemented: the shim exits 89 and the
+// runner counts the test as unimplemented, never as passed.
+
+export class Unimplemented extends Error {
+  override name = 'Unimplemented';
+}
+
+/** Wire versions (RFC 6347 4.1, RFC 9147 5.3). */
+export const DTLS10 = 0xfeff;
+export const DTLS12 = 0xfefd;
+export const DTLS13 = 0xfefc;
+
+export interface ShimFlags {
+  port: number;
+  shimId: bigint;
+  ipv6: boolean;
+  server: boolean;
+  dtls: boolean;
+  certFile?: string;
+  keyFile?: string;
+  trustCert?: string;
+  verifyPeer: boolean;
+  requireClientCert: boolean;
+  verifyFail: boolean;
+  customVerify: boolean;
+  minVersion?: number;
+  maxVersion?: number;
+  noDtls12: boolean;
+  mtu?: number;
+  resumeCount: number;
+  shimWritesFirst: boolean;
+  shimShutsDown: boolean;
+  exportLength?: number;
+  exportLabel?: string;
+  exportContext?: string;
+  useExportContext: boolean;
+  initialTimeoutMs?: number;
+  /** TLS group ids (-curves), in order. */
+  curves: number[];
+  cipher?: string;
+  srtpProfiles?: string;
+  advertiseAlpn?: string[];
+  selectAlpn?: string;
+  declineAlpn: boolean;
+  hostName?: string;
+  expect: {
+    alpn?: string;
+    serverName?: string;
+    curveId?: number;
+    version?: number;
+    noAlpn?: boolean;
+    srtpProfile?: string;
+    peerCertFile?: string;
+  };
+}
+
+type Arg = (f: ShimFlags, value: string) => void;
+type Switch = (f: ShimFlags) => void;
+
+const int = (flag: string, v: string): number => {
+  if (!/^-?\d+$/.test(v)) throw new TypeError(`${flag}: not an integer: ${v}`);
+  return Number(v);
+};
+
+/** Flags that take a value. */
+const withValue: Record<string, Arg> = {
+  '-port': (f, v) => (f.port = int('-port', v)),
+  // The runner's transcript prefix ends in "<test name>-": shim.ts reads the
+  // name from it for its log; no settings file is written.
+  '-write-settings': () => {},
+  '-shim-id': (f, v) => (f.shimId = BigInt(int('-shim-id', v))),
+  '-cert-file': (f, v) => (f.certFile = v),
+  '-key-file': (f, v) => (f.keyFile = v),
+  '-trust-cert': (f, v) => (f.trustCert = v),
+  '-min-version': (f, v) => (f.minVersion = int('-min-version', v)),
+  '-max-version': (f, v) => (f.maxVersion = int('-max-version', v)),
+  '-mtu': (f, v) => (f.mtu = int('-mtu', v)),
+  '-resume-count': (f, v) => (f.resumeCount = int('-resume-count', v)),
+  '-export-keying-material': (f, v) => (f.exportLength = int('-export-keying-material', v)),
+  '-export-label': (f, v) => (f.exportLabel = v),
+  '-export-context': (f, v) => (f.exportContext = v),
+  '-initial-timeout-duration-ms': (f, v) => (f.initialTimeoutMs = int('-initial-timeout-duration-ms', v)),
+  '-curves': (f, v) => f.curves.push(int('-curves', v)),
+  '-cipher': (f, v) => (f.cipher = v),
+  '-srtp-profiles': (f, v) => (f.srtpProfiles = v),
+  '-advertise-alpn': (f, v) => (f.advertiseAlpn = decodeProtocolList(v)),
+  '-select-alpn': (f, v) => (f.selectAlpn = v),
+  '-host-name': (f, v) => (f.hostName = v),
+  '-expect-alpn': (f, v) => (f.expect.alpn = v),
+  '-expect-server-name': (f, v) => (f.expect.serverName = v),
+  '-expect-curve-id': (f, v) => (f.expect.curveId = int('-expect-curve-id', v)),
+  '-expect-version': (f, v) => (f.expect.version = int('-expect-version', v)),
+  '-expect-srtp-profile': (f, v) => (f.expect.srtpProfile = v),
+  '-expect-peer-cert-file': (f, v) => (f.expect.peerCertFile = v),
+  // Only the default credential exists here (-new-*-credential is unimplemented):
+  // -1 names it, any other index needs a credential list.
+  '-expect-selected-credential': (_f, v) => {
+    if (v !== '-1') throw new Unimplemented('credential lists (-new-x509-credential) are not implemented');
+  },
+};
+
+/** Flags without a value. */
+const switches: Record<string, Switch> = {
+  '-ipv6': (f) => (f.ipv6 = true),
+  '-server': (f) => (f.server = true),
+  '-dtls': (f) => (f.dtls = true),
+  '-verify-peer': (f) => (f.verifyPeer = true),
+  '-require-any-client-certificate': (f) => (f.requireClientCert = true),
+  '-verify-fail': (f) => (f.verifyFail = true),
+  '-use-custom-verify-callback': (f) => (f.customVerify = true),
+  '-no-tls12': (f) => (f.noDtls12 = true),
+  // DTLS 1.0 and 1.3 are not offered anyway; TLS 1.1 has no DTLS version.
+  '-no-tls1': () => {},
+  '-no-tls11': () => {},
+  '-no-tls13': () => {},
+  '-shim-writes-first': (f) => (f.shimWritesFirst = true),
+  '-shim-shuts-down': (f) => (f.shimShutsDown = true),
+  '-use-export-context': (f) => (f.useExportContext = true),
+  '-decline-alpn': (f) => (f.declineAlpn = true),
+  '-expect-no-alpn': (f) => (f.expect.noAlpn = true),
+  // No meaning for a sans-IO core driven to completion on every input: there
+  // is no blocking call to make asynchronous, and no explicit handshake call.
+  '-async': () => {},
+  '-implicit-handshake': () => {},
+  // A handshake that completed verified the peer; a failed check fails it.
+  '-expect-verify-result': () => {},
+};
+
+/**
+ * Parses argv. Throws Unimplemented for an unknown flag or a feature we do not
+ * have, TypeError for a malformed value.
+ */
+export function parseFlags(argv: string[]): ShimFlags {
+  const f: ShimFlags = {
+    port: 0,
+    shimId: 0n,
+    ipv6: false,
+    server: false,
+    dtls: false,
+    verifyPeer: false,
+    requireClientCert: false,
+    verifyFail: false,
+    customVerify: false,
+    noDtls12: false,
+    resumeCount: 0,
+    shimWritesFirst: false,
+    shimShutsDown: false,
+    useExportContext: false,
+    curves: [],
+    declineAlpn: false,
+    expect: {},
+  };
+  for (let i = 0; i < argv.length; i++) {
+    let name = argv[i]!;
+    // -on-initial-X applies X to the first connection; -on-resume-X applies
+    // to the resumptions, which the shim never makes (it exits 89 once the
+    // first connection is done), so they are read and ignored.
+    let ignore = false;
+    if (name.startsWith('-on-initial-')) name = '-' + name.slice('-on-initial-'.length);
+    else if (name.startsWith('-on-resume-')) {
+      name = '-' + name.slice('-on-resume-'.length);
+      ignore = true;
+    }
+    const sw = switches[name];
+    const arg = withValue[name];
+    if (sw) {
+      if (!ignore) sw(f);
+    } else if (arg) {
+      const v = argv[++i];
+      if (v === undefined) throw new TypeError(`${name} needs a value`);
+      if (!ignore) arg(f, v);
+    } else {
+      throw new Unimplemented(`flag ${argv[i]} is not implemented`);
+    }
+  }
+  if (!f.dtls) throw new Unimplemented('TLS and QUIC are not implemented (no -dtls)');
+  const max = f.maxVersion ?? DTLS13;
+  const min = f.minVersion ?? DTLS10;
+  // DTLS version numbers count down (RFC 6347 4.1): 1.2 is in [min, max] when max <= 1.2 <= min.
+  if (f.noDtls12 || !(max <= DTLS12 && DTLS12 <= min)) throw new Unimplemented('only DTLS 1.2 is implemented');
+  return f;
+}
+
+/** ALPN's wire form (RFC 7301 3.1): length-prefixed names, as the runner passes it. */
+function decodeProtocolList(v: string): string[] {
+  const bytes = Buffer.from(v, 'latin1');
+  const out: string[] = [];
+  for (let i = 0; i < bytes.length; ) {
+    const n = bytes[i]!;
+    if (n === 0 || i + 1 + n > bytes.length) throw new TypeError('-advertise-alpn: malformed protocol list');
+    out.push(bytes.subarray(i + 1, i + 1 + n).toString('latin1'));
+    i += 1 + n;
+  }
+  return out;
+}

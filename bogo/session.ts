@@ -1,0 +1,195 @@
+// One connection to the runner: the runner's frames in, the Connection's
+// datagrams, echoes and checks out, on the runner's virtual clock.
+import type { Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { Connection, DtlsError, alertName, resolveOptions, type ResolvedOptions } from '../src/index.ts';
+import { FrameReader, TIMEOUT_ACK, encodePacket, encodeShimId, type Frame } from './framing.ts';
+import { DTLS12, Unimplemented, type ShimFlags } from './flags.ts';
+import { NO_HANDSHAKE_TIMEOUT_MS, toOptions } from './options.ts';
+
+/** A failure of the test (not of the library): the runner decides whether one was expected. */
+export class ShimFailure extends Error {
+  override name = 'ShimFailure';
+}
+
+/** Our error text: the runner looks for its expected error (through ErrorMap) in it. */
+export function describe(e: unknown): string {
+  if (e instanceof DtlsError) {
+    const alert = e.alert === undefined ? 'no alert' : `alert ${alertName(e.alert)} ${e.fromPeer ? 'received' : 'sent'}`;
+    return `DtlsError code=${e.code} (${alert}): ${e.message}`;
+  }
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return String(e);
+}
+
+/**
+ * The runner closed the TCP connection: a reset counts as its close. It resets
+ * when our last datagrams (a resent flight, a close_notify) reach its socket
+ * after its final read, which is no error of the test.
+ */
+export function runnerClosed(code: string | undefined): boolean {
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+/** One connection to the runner, driven to its end. Resolves when the runner is satisfied (its side closed). */
+export class Session {
+  readonly #flags: ShimFlags;
+  readonly #conn: Connection;
+  readonly #sock: Socket;
+  readonly #frames = new FrameReader();
+  /** The runner's clock, ms (float: the runner counts in ns). */
+  #now = 0;
+  #connected = false;
+  #ended = false;
+  #done: (err?: unknown) => void = () => {};
+
+  constructor(flags: ShimFlags, options: ResolvedOptions, sock: Socket) {
+    this.#flags = flags;
+    this.#conn = new Connection(options);
+    this.#sock = sock;
+  }
+
+  run(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#done = (err) => (err === undefined ? resolve() : reject(err));
+      this.#sock.on('data', (chunk: Buffer) => this.#guard(() => this.#onData(chunk)));
+      this.#sock.on('end', () => this.#guard(() => this.#onEnd()));
+      this.#sock.on('error', (e: NodeJS.ErrnoException) =>
+        this.#guard(() => {
+          if (!runnerClosed(e.code)) throw new ShimFailure(`socket: ${e.message}`);
+          this.#onEnd();
+        }),
+      );
+      this.#sock.write(encodeShimId(this.#flags.shimId));
+      this.#guard(() => {
+        this.#conn.start(this.#now);
+        this.#flush();
+      });
+    });
+  }
+
+  #guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.#done(e);
+    }
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#frames.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    for (let f = this.#frames.next(); f; f = this.#frames.next()) {
+      this.#handleFrame(f);
+      this.#flush();
+    }
+  }
+
+  #onEnd(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    // The runner closes its side when its checks are done: a clean end once
+    // the handshake completed (BoringSSL's shim treats EOF as a close too).
+    if (!this.#connected) throw new ShimFailure(`the runner closed the connection before the handshake completed (state ${this.#conn.state})`);
+    this.#done();
+  }
+
+  #handleFrame(f: Frame): void {
+    switch (f.op) {
+      case 'P':
+        this.#conn.handleDatagram(this.#now, f.datagram);
+        return;
+      case 'T': {
+        this.#sock.write(TIMEOUT_ACK);
+        this.#now += Number(f.ns) / 1e6;
+        const at = this.#conn.pollTimeout();
+        if (at !== undefined && this.#now >= at) this.#conn.handleTimeout(this.#now);
+        return;
+      }
+      case 'E': {
+        const want = f.ns === undefined ? undefined : f.ns / 1000n;
+        const at = this.#retransmitDeadline();
+        // Microseconds, as BoringSSL's shim compares DTLSv1_get_timeout's timeval.
+        const got = at === undefined ? undefined : BigInt(Math.max(0, Math.round((at - this.#now) * 1000)));
+        if (want !== got) {
+          const show = (v: bigint | undefined) => (v === undefined ? 'none' : `${v} us`);
+          throw new ShimFailure(`next timeout mismatch: the runner expected ${show(want)}, we have ${show(got)}`);
+        }
+        return;
+      }
+      case 'M':
+        // The public Connection has no way to change the MTU once created.
+        throw new Unimplemented('changing the MTU of a live connection is not implemented');
+      case 'U':
+        // Nor the retransmission timeout.
+        throw new Unimplemented('changing the retransmission timeout of a live connection is not implemented');
+    }
+  }
+
+  /** The next retransmission deadline: pollTimeout() without the handshake's give-up deadline. */
+  #retransmitDeadline(): number | undefined {
+    const at = this.#conn.pollTimeout();
+    return at !== undefined && at >= NO_HANDSHAKE_TIMEOUT_MS / 2 ? undefined : at;
+  }
+
+  /** Everything the connection has to say: datagrams out, events, data to echo. */
+  #flush(): void {
+    const c = this.#conn;
+    for (;;) {
+      let progress = false;
+      for (let e = c.pollEvent(); e; e = c.pollEvent()) {
+        progress = true;
+        if (e.type === 'handshake') this.#onHandshake();
+      }
+      for (let d = c.pollReceived(); d; d = c.pollReceived()) {
+        progress = true;
+        // The runner expects every record back with each byte XOR 0xff.
+        const echo = new Uint8Array(d.length);
+        for (let i = 0; i < d.length; i++) echo[i] = d[i]! ^ 0xff;
+        if (c.state === 'connected') c.send(this.#now, echo);
+      }
+      for (let d = c.pollTransmit(); d; d = c.pollTransmit()) {
+        progress = true;
+        this.#sock.write(encodePacket(d));
+      }
+      if (!progress) break;
+    }
+    if (c.state === 'failed') throw c.error ?? new ShimFailure('the connection failed without an error');
+  }
+
+  #onHandshake(): void {
+    this.#connected = true;
+    const f = this.#flags;
+    const info = this.#conn.handshakeInfo!;
+    const check = (what: string, got: unknown, want: unknown) => {
+      if (got !== want) throw new ShimFailure(`expected ${what} ${String(want)}, got ${String(got)}`);
+    };
+    if (info.version !== 'DTLS 1.2') throw new ShimFailure(`negotiated ${info.version}`);
+    if (f.expect.version !== undefined) check('version', DTLS12, f.expect.version);
+    if (f.expect.alpn !== undefined) check('ALPN', info.alpn, f.expect.alpn);
+    if (f.expect.noAlpn) check('ALPN', info.alpn, undefined);
+    if (f.expect.serverName !== undefined) check('server name', info.serverName, f.expect.serverName);
+    if (f.expect.srtpProfile !== undefined) check('SRTP profile', info.srtpProfile, f.expect.srtpProfile);
+    if (f.expect.curveId !== undefined) {
+      const ids: Record<string, number> = { x25519: 29, secp256r1: 23, secp384r1: 24 };
+      check('group', info.group === undefined ? undefined : ids[info.group], f.expect.curveId);
+    }
+    if (f.expect.peerCertFile !== undefined) {
+      const want = readFileSync(f.expect.peerCertFile, 'latin1');
+      const der = new X509Certificate(want).raw;
+      const leaf = info.peerCertificates[0];
+      if (!leaf || !Buffer.from(leaf).equals(der)) throw new ShimFailure('the peer certificate is not the expected one');
+    }
+    if (f.exportLength !== undefined) {
+      const context = f.useExportContext ? new TextEncoder().encode(f.exportContext ?? '') : undefined;
+      this.#conn.send(this.#now, this.#conn.exportKeyingMaterial(f.exportLabel!, context, f.exportLength));
+    }
+    if (f.shimWritesFirst) this.#conn.send(this.#now, new TextEncoder().encode('hello'));
+    if (f.shimShutsDown) this.#conn.close(this.#now);
+  }
+}
+
+/** Options for these flags; Unimplemented (or the library's TypeError/RangeError) when it cannot express them. */
+export function sessionOptions(flags: ShimFlags): ResolvedOptions {
+  return resolveOptions(toOptions(flags, Date.now()));
+}

@@ -1,0 +1,79 @@
+// The BoGo shim: BoringSSL's test runner (../shared/bogo) drives one
+// dtls-stream Connection per test through it. It speaks the runner's framing
+// over TCP (framing.ts), maps the runner's flags to options (flags.ts, keys.ts,
+// options.ts), drives the sans-IO core on the runner's virtual clock and echoes
+// application data XOR 0xff (session.ts). Exit 0: passed; 89: needs a feature
+// the library does not have; 1: failed, with the error on stderr (matched by
+// the runner through bogo/config.json's ErrorMap).
+//
+// Start-up is most of a test's cost: flags and key types are checked with
+// node built-ins only, and the library is loaded only for a test that runs.
+import { connect, type Socket } from 'node:net';
+import { appendFileSync } from 'node:fs';
+import { Unimplemented, parseFlags, type ShimFlags } from './flags.ts';
+import { checkCredentials } from './keys.ts';
+
+const EXIT_UNIMPLEMENTED = 89;
+
+let testName: string | undefined;
+
+function text(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+function finish(code: number, message?: string): never {
+  // The runner drops an unimplemented test's stderr: `npm run bogo` reads the
+  // reasons from this log instead (BOGO_SHIM_LOG, one "name<TAB>reason" line).
+  const log = process.env.BOGO_SHIM_LOG;
+  if (log && code === EXIT_UNIMPLEMENTED) appendFileSync(log, `${testName ?? '?'}\t${(message ?? '').replace(/\s+/g, ' ')}\n`);
+  if (message) process.stderr.write(message + '\n');
+  process.exit(code);
+}
+
+/** Ends our side of the TCP stream once what was written is out, then runs `fn` (bounded: a peer that never reads cannot hold us). */
+function endThen(sock: Socket, fn: () => void): void {
+  setTimeout(fn, 2000).unref();
+  sock.end(fn);
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv.includes('-is-handshaker-supported')) {
+    process.stdout.write('No\n');
+    return finish(0);
+  }
+  // With -transcript-dir the runner passes "-write-settings <dir>/<test name>-".
+  const i = argv.indexOf('-write-settings');
+  if (i >= 0) testName = argv[i + 1]?.replace(/^.*[\\/]/, '').replace(/-$/, '');
+  let flags: ShimFlags;
+  try {
+    flags = parseFlags(argv);
+    checkCredentials(flags);
+  } catch (e) {
+    // A malformed value or an unreadable file is the shim's problem, not a missing feature.
+    return finish(e instanceof Unimplemented ? EXIT_UNIMPLEMENTED : 1, text(e));
+  }
+  const { Session, ShimFailure, describe, sessionOptions } = await import('./session.ts');
+  let options;
+  try {
+    options = sessionOptions(flags);
+  } catch (e) {
+    // A value the library's options refuse (a suite, a profile, an MTU) is a missing feature.
+    return finish(EXIT_UNIMPLEMENTED, describe(e));
+  }
+  const sock = connect({ host: flags.ipv6 ? '::1' : '127.0.0.1', port: flags.port, noDelay: true });
+  try {
+    await new Session(flags, options, sock).run();
+  } catch (e) {
+    const code = e instanceof Unimplemented ? EXIT_UNIMPLEMENTED : 1;
+    const message = e instanceof ShimFailure || e instanceof Unimplemented ? text(e) : describe(e);
+    // Our alert may still be in the socket's buffer: let it out before exiting.
+    return endThen(sock, () => finish(code, message));
+  }
+  // -resume-count N asks for N more connections resuming the first one's
+  // session, which the library cannot do. The first, full handshake ran (and
+  // its failures are the test's); the resumption makes the test unimplemented.
+  const code = flags.resumeCount > 0 ? EXIT_UNIMPLEMENTED : 0;
+  endThen(sock, () => finish(code, code ? 'session resumption is not implemented (the full handshake before it passed)' : undefined));
+}
+
+main(process.argv.slice(2)).catch((e) => finish(1, `shim crashed: ${text(e)}`));

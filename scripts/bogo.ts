@@ -1,0 +1,214 @@
+// `npm run bogo`: BoringSSL's DTLS conformance tests (BoGo) against our shim.
+// Builds bogo/shim.ts into one file, runs the prebuilt runner from
+// ../shared/bogo (BOGO_DIR) over the DTLS tests, prints passed / skipped (with
+// reasons) / failed by version, and compares with bogo/expectations.txt: exit 1
+// when a test listed there no longer passes.
+//
+//   npm run bogo                      all DTLS tests
+//   npm run bogo -- --only-expected   only the tests listed as passing (fast)
+//   npm run bogo -- --test 'Alert-*'  a subset (runner globs, ';'-separated)
+//   npm run bogo -- --update          rewrite bogo/expectations.txt from this run
+//   npm run bogo -- --workers 2 --json out.json --verbose
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import {
+  classify,
+  compareWithExpectations,
+  disabledReason,
+  globToRegExp,
+  parseExpectations,
+  parseRunnerOutput,
+  readDtlsTests,
+  type ShimConfig,
+  type TestOutcome,
+  type Version,
+} from '../bogo/results.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const bogoDir = resolve(process.env.BOGO_DIR ?? resolve(root, '../shared/bogo'));
+const configPath = join(root, 'bogo/config.json');
+const expectationsPath = join(root, 'bogo/expectations.txt');
+/** Bound on the whole runner run: it must never hold CI (the full run takes about 2 minutes on 2 cores). */
+const RUN_LIMIT_MS = 15 * 60_000;
+
+interface Args {
+  test?: string;
+  onlyExpected: boolean;
+  update: boolean;
+  workers: number;
+  json?: string;
+  verbose: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { onlyExpected: false, update: false, workers: 2, verbose: false };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new TypeError(`${k} needs a value`);
+      return v;
+    };
+    if (k === '--test') a.test = value();
+    else if (k === '--only-expected') a.onlyExpected = true;
+    else if (k === '--update') a.update = true;
+    else if (k === '--workers') a.workers = Number(value());
+    else if (k === '--json') a.json = value();
+    else if (k === '--verbose') a.verbose = true;
+    else throw new TypeError(`unknown argument ${k}`);
+  }
+  if (!(Number.isInteger(a.workers) && a.workers > 0)) throw new RangeError('--workers must be a positive integer');
+  if (a.update && process.env.BOGO_PREVIEW_ECDSA === '1') throw new TypeError('--update with BOGO_PREVIEW_ECDSA=1: preview results are not expectations');
+  if (a.update && (a.test || a.onlyExpected)) throw new TypeError('--update needs the whole suite (no --test, no --only-expected)');
+  return a;
+}
+
+async function buildShim(dir: string): Promise<string> {
+  const outfile = join(dir, 'shim.mjs');
+  await build({
+    entryPoints: [join(root, 'bogo/shim.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+    outfile,
+    logLevel: 'warning',
+  });
+  chmodSync(outfile, 0o755);
+  return outfile;
+}
+
+function runRunner(shim: string, tests: string[], dir: string, workers: number): Promise<{ stdout: string; ms: number }> {
+  const runner = join(bogoDir, 'runner.test');
+  const args = [
+    '-test.run', 'TestAll', '-test.timeout', '0',
+    '-shim-path', shim,
+    '-shim-config', configPath,
+    '-allow-unimplemented',
+    '-pipe',
+    '-num-workers', String(workers),
+    // Only so that each shim learns its test's name (for its log of reasons).
+    '-transcript-dir', join(dir, 'transcripts'),
+    '-json-output', join(dir, 'results.json'),
+    '-test', tests.join(';'),
+  ];
+  const started = Date.now();
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(runner, args, {
+      cwd: join(bogoDir, 'runner'),
+      env: { ...process.env, BOGO_SHIM_LOG: join(dir, 'shim.log') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const limit = setTimeout(() => child.kill('SIGKILL'), RUN_LIMIT_MS);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(limit);
+      // The runner exits 1 when a test failed: results.json says which.
+      if (signal || !existsSync(join(dir, 'results.json'))) {
+        reject(new Error(`the runner ended (${signal ?? `exit ${code}`}) without results:\n${stderr.slice(-2000)}`));
+      } else resolveRun({ stdout, ms: Date.now() - started });
+    });
+  });
+}
+
+function pad(s: string | number, n: number): string {
+  return String(s).padStart(n);
+}
+
+function printSummary(outcomes: TestOutcome[], ms: number, verbose: boolean): void {
+  const versions: Version[] = ['DTLS 1.2', 'default', 'DTLS 1.3', 'DTLS 1.0'];
+  console.log(`\nBoGo DTLS tests, ${(ms / 1000).toFixed(0)} s (runner)\n`);
+  console.log(`${'version'.padEnd(34)} ${pad('passed', 7)} ${pad('skipped', 8)} ${pad('unimpl', 7)} ${pad('failed', 7)} ${pad('total', 6)}`);
+  for (const v of versions) {
+    const of = outcomes.filter((o) => o.version === v);
+    const n = (s: TestOutcome['status']) => of.filter((o) => o.status === s).length;
+    const label = v === 'default' ? 'no version in the name (1.2 with us)' : v;
+    console.log(`${label.padEnd(34)} ${pad(n('passed'), 7)} ${pad(n('skipped'), 8)} ${pad(n('unimplemented'), 7)} ${pad(n('failed'), 7)} ${pad(of.length, 6)}`);
+  }
+  const count = (status: TestOutcome['status']) => {
+    const m = new Map<string, number>();
+    for (const o of outcomes) if (o.status === status) m.set(o.reason, (m.get(o.reason) ?? 0) + 1);
+    return [...m].sort((a, b) => b[1] - a[1]);
+  };
+  console.log('\nskipped by bogo/config.json:');
+  for (const [r, c] of count('skipped')) console.log(`${pad(c, 6)}  ${r}`);
+  console.log('\nunimplemented (the shim exited 89):');
+  for (const [r, c] of count('unimplemented')) console.log(`${pad(c, 6)}  ${r}`);
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  console.log(`\nfailed: ${failed.length}`);
+  for (const o of failed) console.log(`  ${o.name}: ${verbose ? o.reason : o.reason.split('\n')[0]}`);
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  if (!existsSync(join(bogoDir, 'runner.test'))) {
+    console.error(`no BoGo runner at ${bogoDir} (set BOGO_DIR to the folder holding runner.test and runner/)`);
+    return 2;
+  }
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as ShimConfig;
+  const expected = parseExpectations(readFileSync(expectationsPath, 'utf8'));
+  const all = readDtlsTests(readFileSync(join(bogoDir, 'dtls-tests.tsv'), 'utf8'));
+
+  let selected = all;
+  if (args.onlyExpected) selected = all.filter((n) => expected.has(n));
+  if (args.test) {
+    const res = args.test.split(';').map(globToRegExp);
+    selected = selected.filter((n) => res.some((r) => r.test(n)));
+  }
+  const toRun = selected.filter((n) => disabledReason(config, n) === undefined);
+  const dir = mkdtempSync(join(tmpdir(), 'dtls-stream-bogo-'));
+  try {
+    const shim = await buildShim(dir);
+    let stdout = '';
+    let ms = 0;
+    let results: Record<string, string> = {};
+    let reasons = new Map<string, string>();
+    if (toRun.length) {
+      ({ stdout, ms } = await runRunner(shim, toRun, dir, args.workers));
+      results = parseRunnerOutput(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
+      const log = existsSync(join(dir, 'shim.log')) ? readFileSync(join(dir, 'shim.log'), 'utf8') : '';
+      reasons = new Map(log.split('\n').filter(Boolean).map((l) => l.split('\t', 2) as [string, string]));
+    }
+    const outcomes = classify(selected, config, results, reasons, stdout);
+    printSummary(outcomes, ms, args.verbose);
+    if (args.json) writeFileSync(args.json, JSON.stringify(outcomes, null, 1));
+
+    const cmp = compareWithExpectations(outcomes, expected, config);
+    if (cmp.newlyPassing.length) {
+      console.log(`\nnewly passing (add them: npm run bogo -- --update): ${cmp.newlyPassing.length}`);
+      for (const n of cmp.newlyPassing) console.log(`  ${n}`);
+    }
+    if (args.update) {
+      const passing = outcomes.filter((o) => o.status === 'passed').map((o) => o.name).sort();
+      const header = '# BoGo DTLS tests that pass (npm run bogo compares; npm run bogo -- --update rewrites)\n';
+      writeFileSync(expectationsPath, header + passing.join('\n') + '\n');
+      console.log(`\nwrote ${passing.length} names to bogo/expectations.txt`);
+    }
+    if (cmp.problems.length) {
+      console.log(`\nREGRESSIONS (listed in bogo/expectations.txt, not passing now): ${cmp.problems.length}`);
+      for (const p of cmp.problems) console.log(`  ${p}`);
+      return 1;
+    }
+    console.log(`\nOK: all ${cmp.checked} expected tests in this run pass`);
+    return 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,193 @@
+// The BoGo shim's parts that need no runner: the runner's framing, the flag
+// table, and the reading of a run (skip globs, versions, failure messages,
+// the comparison with bogo/expectations.txt).
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FrameError, FrameReader, encodePacket, encodeShimId } from '../../bogo/framing.ts';
+import { Unimplemented, parseFlags } from '../../bogo/flags.ts';
+import {
+  classify,
+  compareWithExpectations,
+  disabledReason,
+  failureMessages,
+  globToRegExp,
+  parseExpectations,
+  parseRunnerOutput,
+  versionOf,
+  type ShimConfig,
+} from '../../bogo/results.ts';
+
+const bytes = (...b: number[]) => new Uint8Array(b);
+
+describe('framing', () => {
+  test('decodes every opcode, across arbitrary chunk boundaries', () => {
+    const stream = new Uint8Array([
+      ...encodePacket(bytes(1, 2, 3)),
+      0x54, 0, 0, 0, 0, 0x17, 0xd7, 0x84, 0x00, // T 400 ms
+      0x45, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // E: no timer
+      0x45, 0, 0, 0, 0, 0, 0, 0x03, 0xe8, // E 1000 ns
+      0x4d, 0, 0, 0x01, 0x00, // M 256
+      0x55, 0, 0, 0x00, 0xfa, // U 250 ms
+    ]);
+    for (const step of [1, 2, 3, 7, stream.length]) {
+      const r = new FrameReader();
+      const frames = [];
+      for (let i = 0; i < stream.length; i += step) {
+        r.push(stream.slice(i, i + step));
+        for (let f = r.next(); f; f = r.next()) frames.push(f);
+      }
+      assert.deepEqual(frames, [
+        { op: 'P', datagram: bytes(1, 2, 3) },
+        { op: 'T', ns: 400_000_000n },
+        { op: 'E', ns: undefined },
+        { op: 'E', ns: 1000n },
+        { op: 'M', mtu: 256 },
+        { op: 'U', ms: 250 },
+      ]);
+    }
+  });
+
+  test('an unknown opcode is an error, not a skipped byte', () => {
+    const r = new FrameReader();
+    r.push(bytes(0x51));
+    assert.throws(() => r.next(), FrameError);
+  });
+
+  test('the shim id goes first, as a u64 little-endian', () => {
+    assert.deepEqual(encodeShimId(0x0102n), bytes(2, 1, 0, 0, 0, 0, 0, 0));
+  });
+});
+
+describe('flags', () => {
+  const base = ['-port', '1234', '-shim-id', '7', '-dtls'];
+
+  test('reads the flags it knows', () => {
+    const f = parseFlags([...base, '-server', '-mtu', '512', '-async', '-advertise-alpn', '\x03foo\x03bar', '-curves', '29', '-curves', '23']);
+    assert.equal(f.port, 1234);
+    assert.equal(f.shimId, 7n);
+    assert.equal(f.server, true);
+    assert.equal(f.mtu, 512);
+    assert.deepEqual(f.advertiseAlpn, ['foo', 'bar']);
+    assert.deepEqual(f.curves, [29, 23]);
+    // The shim runs the first connection and exits 89 before the resumption.
+    assert.equal(parseFlags([...base, '-resume-count', '1']).resumeCount, 1);
+  });
+
+  test('an unknown flag, or a feature we lack, is Unimplemented (exit 89)', () => {
+    assert.throws(() => parseFlags([...base, '-enable-ocsp-stapling']), Unimplemented);
+    assert.throws(() => parseFlags([...base, '-max-version', String(0xfeff)]), /only DTLS 1.2/);
+    assert.throws(() => parseFlags([...base, '-min-version', String(0xfefc)]), /only DTLS 1.2/);
+    assert.throws(() => parseFlags([...base, '-no-tls12']), /only DTLS 1.2/);
+    assert.throws(() => parseFlags(['-port', '1', '-shim-id', '1']), /no -dtls/);
+    assert.throws(() => parseFlags([...base, '-expect-selected-credential', '0']), /credential lists/);
+  });
+
+  test('-on-initial- flags apply, -on-resume- flags are read and ignored', () => {
+    const f = parseFlags([...base, '-on-initial-expect-alpn', 'foo', '-on-resume-expect-alpn', 'bar', '-expect-selected-credential', '-1']);
+    assert.equal(f.expect.alpn, 'foo');
+    assert.throws(() => parseFlags([...base, '-on-resume-no-such-flag']), Unimplemented);
+  });
+
+  test('a flag missing its value is an error', () => {
+    assert.throws(() => parseFlags([...base, '-mtu']), TypeError);
+    assert.throws(() => parseFlags([...base, '-mtu', 'x']), TypeError);
+  });
+});
+
+describe('reading a run', () => {
+  const config: ShimConfig = { DisabledTests: { '*-TLS1-*': 'no DTLS 1.0', 'Foo?': 'one char' }, ErrorMap: {} };
+
+  test('globs match like Go filepath.Match on names', () => {
+    assert.ok(globToRegExp('Alert-*').test('Alert-DTLS'));
+    assert.ok(!globToRegExp('Alert-*').test('XAlert-DTLS'));
+    assert.ok(globToRegExp('a.b[0-9]').test('a.b7'));
+    assert.ok(!globToRegExp('a.b').test('axb'));
+    assert.equal(disabledReason(config, 'X-TLS1-Y'), 'no DTLS 1.0');
+    assert.equal(disabledReason(config, 'FooX'), 'one char');
+    assert.equal(disabledReason(config, 'X-TLS12-Y'), undefined);
+  });
+
+  test('versions come from the name', () => {
+    assert.equal(versionOf('DTLS-Retransmit-Client-1-TLS12'), 'DTLS 1.2');
+    assert.equal(versionOf('DTLS-Retransmit-Client-1-TLS13-Short'), 'DTLS 1.3');
+    assert.equal(versionOf('VersionNegotiation-Client2-TLS1-TLS13-DTLS'), 'DTLS 1.0');
+    assert.equal(versionOf('DTLS-TLS1-ECDHE_ECDSA_WITH_AES_128_GCM_SHA256-server'), 'DTLS 1.0');
+    assert.equal(versionOf('Alert-DTLS'), 'default');
+  });
+
+  test('results, reasons and failure messages become outcomes', () => {
+    const results = parseRunnerOutput({ tests: { A: { actual: 'PASS' }, B: { actual: 'SKIP' }, C: { actual: 'FAIL' } } });
+    const stdout = 'PASSED (A)\nUNIMPLEMENTED (B)\nFAILED (C)\nunexpected failure\n\tstderr: x\n\nPASSED (Z)\n';
+    assert.deepEqual(failureMessages(stdout), new Map([['C', 'unexpected failure\n\tstderr: x']]));
+    const out = classify(['A', 'B', 'C', 'D', 'X-TLS1-Y'], config, results, new Map([['B', 'Unimplemented: flag -psk']]), stdout);
+    assert.deepEqual(
+      out.map((o) => [o.name, o.status, o.reason]),
+      [
+        ['A', 'passed', ''],
+        ['B', 'unimplemented', 'flag -psk'],
+        ['C', 'failed', 'unexpected failure\n\tstderr: x'],
+        ['D', 'failed', 'no result from the runner (missing)'],
+        ['X-TLS1-Y', 'skipped', 'no DTLS 1.0'],
+      ],
+    );
+    const expected = parseExpectations('# passing\nA\nC  # broken now\nX-TLS1-Y\n');
+    const cmp = compareWithExpectations(out, expected, config);
+    assert.equal(cmp.checked, 3);
+    assert.deepEqual(cmp.newlyPassing, []);
+    assert.equal(cmp.problems.length, 2);
+    assert.match(cmp.problems[0]!, /^C: failed/);
+    assert.match(cmp.problems[1]!, /config.json skips it/);
+  });
+});
+
+describe('session', () => {
+  test('a reset from the runner is its close, other socket errors fail the test', async () => {
+    const { runnerClosed } = await import('../../bogo/session.ts');
+    assert.equal(runnerClosed('ECONNRESET'), true);
+    assert.equal(runnerClosed('EPIPE'), true);
+    assert.equal(runnerClosed('ECONNREFUSED'), false);
+    assert.equal(runnerClosed(undefined), false);
+  });
+});
+
+describe('credentials', () => {
+  test('RSA or Ed25519 keys, ours or the runner\'s, are unimplemented; ECDSA P-256 is used', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { checkCredentials } = await import('../../bogo/keys.ts');
+    const { generateCertificate } = await import('../../src/index.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'bogo-keys-'));
+    try {
+      const file = (name: string, text: string) => {
+        writeFileSync(join(dir, name), text);
+        return join(dir, name);
+      };
+      const pem = (der: Uint8Array, label: string) =>
+        `-----BEGIN ${label}-----\n${Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END ${label}-----\n`;
+      const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+      const ed = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+      const ec = generateCertificate();
+      const ecCert = file('ec.pem', pem(ec.chain[0]!, 'CERTIFICATE'));
+      const ecKey = file('ec.key', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+      const base = parseFlags(['-port', '1', '-shim-id', '1', '-dtls', '-server']);
+      assert.throws(() => checkCredentials({ ...base, certFile: ecCert, keyFile: file('rsa.key', rsa) }), /our private key is rsa/);
+      assert.throws(() => checkCredentials({ ...base, certFile: ecCert, keyFile: file('ed.key', ed) }), /our private key is ed25519/);
+      assert.throws(() => checkCredentials({ ...base }), /without a certificate/);
+      // Key types only: whether the key matches the certificate is the library's check.
+      checkCredentials({ ...base, certFile: ecCert, keyFile: ecKey });
+      // A client: the runner authenticates with the key type of the root it passes.
+      checkCredentials({ ...base, server: false, trustCert: ecCert });
+      const { execFileSync } = await import('node:child_process');
+      const rsaCert = join(dir, 'rsa.pem');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:1024', '-nodes', '-subj', '/CN=t', '-days', '1', '-keyout', join(dir, 'k.pem'), '-out', rsaCert], { stdio: 'ignore' });
+      assert.throws(() => checkCredentials({ ...base, server: false, trustCert: rsaCert }), /the runner's certificate is rsa/);
+      assert.throws(() => checkCredentials({ ...base, certFile: ecCert, keyFile: ecKey, verifyPeer: true, trustCert: rsaCert }), /the runner's certificate is rsa/);
+      // A server that does not ask for a client certificate does not care.
+      checkCredentials({ ...base, certFile: ecCert, keyFile: ecKey, trustCert: file('x.pem', 'not read') });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
