@@ -14,9 +14,9 @@
 //   const { duplex, mtu } = webTransportDuplex(transport);
 //   const dtls = await connect(duplex, { mtu, verify });
 //
-// The server side of the WebTransport session (e.g. a relay that forwards each
-// datagram to a UDP DTLS server) is outside this library. No Node built-in is
-// imported here.
+// The server side of the WebTransport session is not in the library:
+// examples/webtransport-relay is one (Deno's HTTP/3 endpoint, each datagram
+// forwarded to a UDP DTLS server and back). No Node built-in is imported here.
 import type { DatagramDuplex } from './types.ts';
 
 /** The part of WebTransport's datagram duplex stream used here. */
