@@ -2,6 +2,20 @@
 // after every input (datagram, plaintext, timeout, close) it drains the core's
 // outputs into the streams and events, then arms one real timer at pollTimeout().
 //
+// Lifecycle, as a user sees it:
+// - Nothing starts (no datagram, no timer) until the stream is used: outbound.readable
+//   read or piped, or a write to either writable. A DtlsStream made and dropped holds
+//   nothing, so it never keeps a process alive.
+// - A clean end (close_notify either way, close(), a writable closed) closes both
+//   readables and leaves the writables open: the idiomatic pipes
+//   (`inbound.readable.pipeTo(outbound.writable)`, `socket.readable.pipeTo(inbound.writable)`)
+//   then resolve instead of rejecting. Datagrams that arrive later are dropped and
+//   counted (RFC 5246 7.2.1: nothing after close_notify is read); plaintext written
+//   after the peer's close_notify is discarded and counted (the peer ignores it);
+//   plaintext written after our own close() rejects, as that is the app's mistake.
+// - A failure (fatal alert, timeout, a broken transport) errors inbound.readable and
+//   both writables with the DtlsError: only real failures reject.
+//
 //   network ──► inbound.writable ──┐              ┌──► inbound.readable ──► app
 //                                  │  Connection  │
 //   network ◄── outbound.readable ◄┘              └─── outbound.writable ◄── app
@@ -25,6 +39,8 @@ export interface DtlsStreamSetup {
 export interface DtlsStreamStats extends ConnectionStats {
   /** Plaintext messages dropped because inbound.readable was full (the app was not reading). */
   inboundOverflow: number;
+  /** Plaintext messages written after the peer's close_notify, discarded (the peer would ignore them). */
+  discardedAfterClose: number;
 }
 
 type Listener<E> = ((this: DtlsStream, event: E) => unknown) | { handleEvent(event: E): unknown } | null;
@@ -84,6 +100,9 @@ export class DtlsStream extends EventTarget {
   #handshakeSettled = false;
   #closeDispatched = false;
   #inboundOverflow = 0;
+  #discardedAfterClose = 0;
+  /** The peer's close_notify ended the connection (not our close()). */
+  #closedByPeer = false;
   #transportError: unknown;
   #wakeWriter: (() => void) | undefined;
   #resolveHandshake!: (info: HandshakeInfo) => void;
@@ -157,7 +176,12 @@ export class DtlsStream extends EventTarget {
       readable: new ReadableStream<Uint8Array>(
         {
           start: (c) => void (this.#outRead = c),
-          pull: () => this.#wake(),
+          // The first pull comes right after construction, reader or not; a
+          // reader or pipe (the stream is locked) means the stream is in use.
+          pull: () => {
+            if (this.outbound.readable.locked) this.#ensureStarted();
+            this.#wake();
+          },
           // Nobody carries our datagrams any more: later ones are discarded. Not
           // closed here (a peer's alert may still be on its way in); whoever
           // owned the pipe (connect(), listen()) closes the connection.
@@ -169,9 +193,6 @@ export class DtlsStream extends EventTarget {
         { highWaterMark: outHwm },
       ),
     };
-
-    // Started on the next microtask so listeners added right after construction see every event.
-    queueMicrotask(() => this.#ensureStarted());
   }
 
   get state(): ConnectionState {
@@ -181,7 +202,7 @@ export class DtlsStream extends EventTarget {
 
   get stats(): DtlsStreamStats {
     const s = this.#conn.stats;
-    return { ...s, dropped: { ...s.dropped }, inboundOverflow: this.#inboundOverflow };
+    return { ...s, dropped: { ...s.dropped }, inboundOverflow: this.#inboundOverflow, discardedAfterClose: this.#discardedAfterClose };
   }
 
   /** What the handshake negotiated, once it completed. */
@@ -241,7 +262,12 @@ export class DtlsStream extends EventTarget {
   #receive(datagram: Uint8Array): void {
     if (!(datagram instanceof Uint8Array)) throw new TypeError('inbound.writable takes Uint8Array datagrams');
     this.#ensureStarted();
-    if (this.#finished) throw this.#error ?? closedError();
+    if (this.#finished) {
+      if (this.#error) throw this.#error;
+      // After a clean close the core drops it and counts it ('after_close').
+      this.#conn.handleDatagram(this.#clock.now(), datagram);
+      return;
+    }
     this.#run((now) => this.#conn.handleDatagram(now, datagram));
   }
 
@@ -253,7 +279,11 @@ export class DtlsStream extends EventTarget {
       while (!this.#finished && this.#outOpen && (this.#outRead.desiredSize ?? 0) <= 0) {
         await new Promise<void>((resolve) => (this.#wakeWriter = resolve));
       }
-      if (this.#finished) throw this.#error ?? closedError();
+      if (this.#finished) {
+        if (this.#error || !this.#closedByPeer) throw this.#error ?? closedError();
+        this.#discardedAfterClose++;
+        return;
+      }
       const early = this.#conn.state === 'idle' || this.#conn.state === 'handshaking';
       try {
         this.#conn.send(this.#clock.now(), plaintext);
@@ -339,7 +369,10 @@ export class DtlsStream extends EventTarget {
     const state = conn.state;
     if (state === 'failed') return this.#finalize(conn.error ?? new DtlsError('internal_error', 'the connection failed'));
     // A close requested mid-handshake with data held waits for the handshake (the core flushes, then closes).
-    if (state === 'closed' || (this.#closing && state !== 'closing' && state !== 'handshaking')) return this.#finalize(undefined);
+    if (state === 'closed' || (this.#closing && state !== 'closing' && state !== 'handshaking')) {
+      if (!this.#closing) this.#closedByPeer = true;
+      return this.#finalize(undefined);
+    }
     if (state === 'closing' && this.#inOpen) {
       this.#inOpen = false;
       this.#inRead.close();
@@ -392,9 +425,11 @@ export class DtlsStream extends EventTarget {
       this.#outOpen = false;
       this.#outRead.close();
     }
-    const reason = error ?? closedError();
-    if (!this.#inWriteClosing) this.#inWrite.error(reason);
-    if (!this.#outWriteClosing) this.#outWrite.error(reason);
+    // Only a failure errors the writables; after a clean end, pipes into them finish cleanly.
+    if (error) {
+      if (!this.#inWriteClosing) this.#inWrite.error(error);
+      if (!this.#outWriteClosing) this.#outWrite.error(error);
+    }
     if (!this.#handshakeSettled) {
       this.#handshakeSettled = true;
       const cause = this.#transportError;
