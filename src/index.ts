@@ -1,5 +1,14 @@
-// dtls-stream: DTLS as Web Streams. Public exports only; importing this module
-// has no side effects and loads no Node built-in (adapters live in ./adapters).
+/**
+ * dtls-stream: DTLS as Web Streams. What applications use: `DtlsStream` (one
+ * connection as two stream pairs), `connect()` (a client over a datagram
+ * transport), `listen()` (a server for many peers on one socket), certificates
+ * and the typed errors. Adapters for sockets are subpaths (`dtls-stream/node`,
+ * `/deno`, `/bun`, `/websocket`, `/webtransport`, `/message-port`); the
+ * sans-IO core is `dtls-stream/core`.
+ *
+ * Importing this module has no side effects and loads no Node built-in.
+ * @module
+ */
 export { DtlsStream, type DtlsStreamSetup, type DtlsStreamStats } from './stream/dtls-stream.ts';
 export { connect } from './stream/connect.ts';
 export { listen, DtlsServer, LISTEN_DEFAULTS, type ListenOptions, type DtlsServerStats, type HandshakeErrorDetail } from './stream/server.ts';
@@ -7,11 +16,9 @@ export { DtlsEvent, type DtlsEventMap, type DtlsEventType, type DtlsEventDetail 
 export { systemClock, ManualClock, type Clock } from './stream/clock.ts';
 export type { Datagram, DatagramSocket, DatagramDuplex } from './adapters/types.ts';
 
-export { Connection } from './connection.ts';
-export type { ConnectionLike, ConnectionEvent, ConnectionState, ConnectionStats, HandshakeInfo, DropReason } from './connection-types.ts';
-export { resolveOptions, type DtlsOptions, type ResolvedOptions, type VerifyOption, type PeerCertificateInfo, type Role } from './options.ts';
+export type { ConnectionState, ConnectionStats, ConnectionEvent, HandshakeInfo, DropReason } from './connection-types.ts';
+export { DEFAULTS, type DtlsOptions, type VerifyOption, type PeerCertificateInfo, type Role, type Limits } from './options.ts';
 export { DtlsError, AlertDescription, alertName, type DtlsErrorCode, type AlertName } from './errors.ts';
-export { createCookieGate, type CookieGate } from './handshake/cookie.ts';
 
 export { generateCertificate, type GenerateCertificateOptions } from './x509/generate.ts';
 export { loadCertificate } from './x509/load.ts';

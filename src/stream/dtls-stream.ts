@@ -67,6 +67,15 @@ function closedError(message = 'the DTLS connection is closed'): DtlsError {
   return new DtlsError('closed', message);
 }
 
+/**
+ * Streams around any {@link ConnectionLike} (the sans-IO core of
+ * dtls-stream/core, or another implementation of the same contract): the
+ * stream drives it (timers from `setup.clock`, default the system clock).
+ */
+export function wrapConnection(conn: ConnectionLike, setup: DtlsStreamSetup = {}): DtlsStream {
+  return DtlsStream.fromConnection(conn, setup);
+}
+
 export class DtlsStream extends EventTarget {
   /** Ciphertext datagrams in (writable), plaintext messages out (readable). */
   readonly inbound: { readonly writable: WritableStream<Uint8Array>; readonly readable: ReadableStream<Uint8Array> };
@@ -110,7 +119,7 @@ export class DtlsStream extends EventTarget {
   #resolveClosed!: () => void;
   #rejectClosed!: (error: DtlsError) => void;
 
-  /** Wraps a connection (used by listen(), connect() and tests). */
+  /** @internal Wraps a connection (listen(), connect(), tests); the public form is `wrapConnection` in dtls-stream/core. */
   static fromConnection(conn: ConnectionLike, setup: DtlsStreamSetup = {}): DtlsStream {
     return new DtlsStream(kFromConnection, conn, setup);
   }

@@ -63,7 +63,7 @@ export interface ListenOptions extends DtlsOptions {
   idleTimeout?: number;
 }
 
-/** Internal test hooks. `cookieGate: null` turns cookies off like requireCookie: false. */
+/** @internal Test hooks, never part of the public API. `cookieGate: null` turns cookies off like requireCookie: false. */
 export interface ListenHooks {
   createConnection?: (options: DtlsOptions) => ConnectionLike;
   cookieGate?: CookieGateLike | null;
@@ -194,8 +194,10 @@ export class DtlsServer extends EventTarget {
   readonly #pastDrops: Partial<Record<DropReason, number>> = {};
 
   /** Use listen(). */
-  constructor(socket: DatagramSocket, options: ListenOptions, hooks: ListenHooks) {
+  constructor(socket: DatagramSocket, options: ListenOptions = {}) {
     super();
+    const hooks = nextHooks;
+    nextHooks = {};
     const { maxConnections = LISTEN_DEFAULTS.maxConnections, maxHandshakes = LISTEN_DEFAULTS.maxHandshakes, idleTimeout, ...rest } = options;
     this.#maxConnections = positiveInt(maxConnections, 'maxConnections');
     this.#maxHandshakes = positiveInt(maxHandshakes, 'maxHandshakes');
@@ -427,10 +429,22 @@ export class DtlsServer extends EventTarget {
   }
 }
 
+/** Hooks for the next DtlsServer constructed (set only by listen() for its call). */
+let nextHooks: ListenHooks = {};
+
 /**
  * Serves DTLS on a datagram socket. Cookies (HelloVerifyRequest) are on unless
- * options.requireCookie is false. The third parameter is for tests.
+ * options.requireCookie is false. Accepted connections come from
+ * `for await (const conn of server)` or `server.connections`.
  */
+export function listen(socket: DatagramSocket, options?: ListenOptions): DtlsServer;
+/** @internal Tests replace the core or the cookie gate. */
+export function listen(socket: DatagramSocket, options: ListenOptions, hooks: ListenHooks): DtlsServer;
 export function listen(socket: DatagramSocket, options: ListenOptions = {}, hooks: ListenHooks = {}): DtlsServer {
-  return new DtlsServer(socket, options, hooks);
+  nextHooks = hooks;
+  try {
+    return new DtlsServer(socket, options);
+  } finally {
+    nextHooks = {};
+  }
 }
