@@ -9,7 +9,7 @@
  * Importing this module has no side effects and loads no Node built-in.
  * @module
  */
-export { DtlsStream, type DtlsStreamSetup, type DtlsStreamStats } from './stream/dtls-stream.ts';
+export { DtlsStream, type DtlsStreamSetup, type DtlsStreamStats, type DtlsEventListener, type DtlsEventListenerObject } from './stream/dtls-stream.ts';
 export { connect } from './stream/connect.ts';
 export { listen, DtlsServer, LISTEN_DEFAULTS, type ListenOptions, type DtlsServerStats, type HandshakeErrorDetail } from './stream/server.ts';
 export { DtlsEvent, type DtlsEventMap, type DtlsEventType, type DtlsEventDetail } from './stream/events.ts';
@@ -26,5 +26,5 @@ export { fingerprint, parseFingerprint } from './x509/fingerprint.ts';
 export type { CertificateKeyPair } from './x509/types.ts';
 
 export { CIPHER_SUITES, type CipherSuite } from './crypto/suites.ts';
-export type { CryptoProvider, AeadName, GroupName, HashName, EcCurve } from './crypto/provider.ts';
+export type { CryptoProvider, Aead, KeyShare, AeadName, GroupName, HashName, EcCurve } from './crypto/provider.ts';
 export { nobleProvider } from './crypto/noble.ts';

@@ -5,6 +5,7 @@ import type { CryptoProvider, GroupName } from './crypto/provider.ts';
 import type { CertificateKeyPair } from './x509/types.ts';
 import type { Clock } from './stream/clock.ts';
 
+/** Which end of the handshake: the client sends the first flight. */
 export type Role = 'client' | 'server';
 
 /** What the verify callback is given. */
@@ -15,12 +16,18 @@ export interface PeerCertificateInfo {
   fingerprint: string;
 }
 
+/**
+ * How the peer's certificate is authenticated: pinned fingerprints (WebRTC,
+ * RFC 8122), trust anchors with chain and name validation (RFC 5280), a
+ * synchronous callback, or 'insecure' (tests only).
+ */
 export type VerifyOption =
   | 'insecure'
   | { fingerprints: string[] }
   | { ca: (string | Uint8Array)[]; serverName?: string }
   | ((peer: PeerCertificateInfo) => boolean | void);
 
+/** Options of DtlsStream, connect() and listen() (all optional but `verify` for a client); validated at construction. */
 export interface DtlsOptions {
   role?: Role;
   /** From generateCertificate(), or PEM text { cert, key }. */
@@ -149,6 +156,7 @@ export function parseSrtpProfile(name: string): number {
   return id;
 }
 
+/** Default option values (mtu, retransmit timer, handshake timeout, groups, limits). */
 export const DEFAULTS = {
   mtu: 1200,
   retransmit: { initial: 100, max: 60000, min: 100, adaptive: true },

@@ -19,13 +19,19 @@ import type { DatagramDuplex } from './types.ts';
 
 /** The part of the MessagePort interface this adapter uses (browser, worker, Node, Deno, Bun). */
 export interface MessagePortLike {
+  /** Posts one message, transferring the listed buffers. */
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  /** Listens for message and close. */
   addEventListener(type: string, listener: (event: any) => void): void;
+  /** Removes a listener. */
   removeEventListener(type: string, listener: (event: any) => void): void;
+  /** Starts delivering messages (needed with addEventListener). */
   start(): void;
+  /** Closes the port (and, in Node, its peer). */
   close(): void;
 }
 
+/** Options of messagePortDuplex(). */
 export interface MessagePortDuplexOptions {
   /** Datagrams queued for a reader that is behind, before dropping. Default 256. */
   highWaterMark?: number;

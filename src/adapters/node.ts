@@ -7,6 +7,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP, isIPv6 } from 'node:net';
 import type { Datagram, DatagramDuplex, DatagramSocket } from './types.ts';
 
+/** Options of the node:dgram adapter. */
 export interface NodeUdpOptions {
   /** Datagrams queued for a reader that is behind, before dropping. Default 256. */
   highWaterMark?: number;

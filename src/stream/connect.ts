@@ -5,7 +5,7 @@ import type { DtlsOptions } from '../options.ts';
 import { defaultConnection } from './default-connection.ts';
 import { DtlsStream, trackFlush } from './dtls-stream.ts';
 
-/** Internal test hooks. */
+/** @internal Test hooks, never part of the public API. */
 export interface ConnectHooks {
   createConnection?: (options: DtlsOptions) => ConnectionLike;
 }
@@ -16,6 +16,9 @@ export interface ConnectHooks {
  * pipes are torn down (after the alert went out) and the DtlsError is thrown.
  * The role defaults to 'client'.
  */
+export async function connect(duplex: DatagramDuplex, options?: DtlsOptions): Promise<DtlsStream>;
+/** @internal Tests replace the core. */
+export async function connect(duplex: DatagramDuplex, options: DtlsOptions, hooks: ConnectHooks): Promise<DtlsStream>;
 export async function connect(duplex: DatagramDuplex, options: DtlsOptions = {}, hooks: ConnectHooks = {}): Promise<DtlsStream> {
   const opts: DtlsOptions = { ...options, role: options.role ?? 'client' };
   const conn = hooks.createConnection ? hooks.createConnection(opts) : defaultConnection.prepare(opts).createConnection();

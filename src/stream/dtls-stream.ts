@@ -26,6 +26,7 @@ import { systemClock, type Clock } from './clock.ts';
 import { defaultConnection } from './default-connection.ts';
 import { DtlsEvent, toDtlsEvent, type DtlsEventMap } from './events.ts';
 
+/** How a DtlsStream wraps a connection (wrapConnection in dtls-stream/core): clock and queue sizes. */
 export interface DtlsStreamSetup {
   clock?: Clock;
   /** Plaintext messages inbound.readable queues before further ones are dropped. Default 64. */
@@ -43,7 +44,14 @@ export interface DtlsStreamStats extends ConnectionStats {
   discardedAfterClose: number;
 }
 
-type Listener<E> = ((this: DtlsStream, event: E) => unknown) | { handleEvent(event: E): unknown } | null;
+/** An object listener: handleEvent is called with each event. */
+export interface DtlsEventListenerObject<E> {
+  /** Called with each event. */
+  handleEvent(event: E): unknown;
+}
+
+/** A listener for one event type of a DtlsStream: a function or an object with handleEvent. */
+export type DtlsEventListener<E> = ((this: DtlsStream, event: E) => unknown) | DtlsEventListenerObject<E> | null;
 type ListenerOptions = boolean | AddEventListenerOptions;
 
 const kFromConnection = Symbol('DtlsStream.fromConnection');
@@ -76,6 +84,21 @@ export function wrapConnection(conn: ConnectionLike, setup: DtlsStreamSetup = {}
   return DtlsStream.fromConnection(conn, setup);
 }
 
+/**
+ * One DTLS connection as Web Streams: `inbound` (ciphertext datagrams in,
+ * plaintext out) and `outbound` (plaintext in, ciphertext datagrams out).
+ * The handshake, retransmissions, alerts and close_notify run inside.
+ *
+ * It starts when first used (outbound.readable read or piped, or a write to
+ * either writable). A clean close ends the readables and lets pipes resolve;
+ * a failure errors the streams with a {@link DtlsError}.
+ *
+ * ```ts
+ * const dtls = new DtlsStream({ role: 'client', verify: { fingerprints: [fp] } });
+ * socket.readable.pipeThrough(dtls.inbound).pipeTo(app.writable);
+ * app.readable.pipeThrough(dtls.outbound).pipeTo(socket.writable);
+ * ```
+ */
 export class DtlsStream extends EventTarget {
   /** Ciphertext datagrams in (writable), plaintext messages out (readable). */
   readonly inbound: { readonly writable: WritableStream<Uint8Array>; readonly readable: ReadableStream<Uint8Array> };
@@ -124,6 +147,7 @@ export class DtlsStream extends EventTarget {
     return new DtlsStream(kFromConnection, conn, setup);
   }
 
+  /** A new connection; options are validated now (TypeError/RangeError on misuse). */
   constructor(options?: DtlsOptions);
   /** @internal */
   constructor(token: typeof kFromConnection, conn: ConnectionLike, setup: DtlsStreamSetup);
@@ -235,15 +259,19 @@ export class DtlsStream extends EventTarget {
     await Promise.all(flushes.get(this) ?? []);
   }
 
-  override addEventListener<K extends keyof DtlsEventMap>(type: K, listener: Listener<DtlsEventMap[K]>, options?: ListenerOptions): void;
-  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: ListenerOptions): void;
-  override addEventListener(type: string, listener: Listener<never>, options?: ListenerOptions): void {
+  /** Listens for 'statechange', 'handshake', 'retransmit', 'alert', 'close' or 'trace' (typed details: DtlsEventMap). */
+  override addEventListener<K extends keyof DtlsEventMap>(type: K, listener: DtlsEventListener<DtlsEventMap[K]>, options?: boolean | AddEventListenerOptions): void;
+  /** Listens for any event type. */
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: DtlsEventListener<never>, options?: ListenerOptions): void {
     super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
   }
 
-  override removeEventListener<K extends keyof DtlsEventMap>(type: K, listener: Listener<DtlsEventMap[K]>, options?: boolean | EventListenerOptions): void;
+  /** Removes a listener added with addEventListener. */
+  override removeEventListener<K extends keyof DtlsEventMap>(type: K, listener: DtlsEventListener<DtlsEventMap[K]>, options?: boolean | EventListenerOptions): void;
+  /** Removes a listener of any event type. */
   override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
-  override removeEventListener(type: string, listener: Listener<never>, options?: boolean | EventListenerOptions): void {
+  override removeEventListener(type: string, listener: DtlsEventListener<never>, options?: boolean | EventListenerOptions): void {
     super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
   }
 

@@ -47,6 +47,7 @@ const MAX_QUEUED_REPLIES = 64;
 /** Largest delay a JavaScript timer takes (2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMER_MS = 0x7fffffff;
 
+/** listen()'s options: every DtlsOptions field (for each peer's connection) plus the server's bounds. */
 export interface ListenOptions extends DtlsOptions {
   /** Peers (handshaking or connected) kept at once; datagrams from further new peers are dropped. Default 1000. */
   maxConnections?: number;
@@ -69,6 +70,7 @@ export interface ListenHooks {
   cookieGate?: CookieGateLike | null;
 }
 
+/** Counters of a DtlsServer (server.stats). */
 export interface DtlsServerStats {
   /** HelloVerifyRequests sent. */
   cookieReplies: number;
@@ -241,6 +243,7 @@ export class DtlsServer extends EventTarget {
     return { ...this.#stats, droppedRecords };
   }
 
+  /** `for await (const conn of server)`: each connection whose handshake completed; ends when the server closes. */
   async *[Symbol.asyncIterator](): AsyncGenerator<DtlsStream, void, undefined> {
     const reader = this.connections.getReader();
     try {
