@@ -38,5 +38,31 @@ export { wrapConnection, type DtlsStreamSetup } from './stream/dtls-stream.ts';
  * before creating a connection.
  */
 export function createConnection(options: DtlsOptions): ConnectionLike {
-  return new Connection(resolveOptions(options));
+  const c = new Connection(resolveOptions(options));
+  // Only the sans-IO contract is handed out: the resolved options (which hold
+  // the private key) and the handshake's internal entry points stay inside.
+  return Object.freeze({
+    get state() {
+      return c.state;
+    },
+    get stats() {
+      return c.stats;
+    },
+    get handshakeInfo() {
+      return c.handshakeInfo;
+    },
+    get error() {
+      return c.error;
+    },
+    start: (now: number) => c.start(now),
+    handleDatagram: (now: number, datagram: Uint8Array) => c.handleDatagram(now, datagram),
+    handleTimeout: (now: number) => c.handleTimeout(now),
+    send: (now: number, plaintext: Uint8Array) => c.send(now, plaintext),
+    close: (now: number) => c.close(now),
+    pollTransmit: () => c.pollTransmit(),
+    pollReceived: () => c.pollReceived(),
+    pollEvent: () => c.pollEvent(),
+    pollTimeout: () => c.pollTimeout(),
+    exportKeyingMaterial: (label: string, context: Uint8Array | undefined, length: number) => c.exportKeyingMaterial(label, context, length),
+  });
 }

@@ -38,6 +38,12 @@ test('dtls-stream/core: two sans-IO connections complete a handshake and carry d
   for (let e = client.pollEvent(); e; e = client.pollEvent()) events.push(e.type);
   assert.ok(events.includes('handshake'));
   assert.throws(() => core.createConnection({ role: 'client' }), TypeError);
+  // Only the contract is reachable: no resolved options (they hold the private key), no internal entry points.
+  assert.deepEqual(Object.keys(server).sort(), [
+    'close', 'error', 'exportKeyingMaterial', 'handleDatagram', 'handleTimeout', 'handshakeInfo', 'pollEvent', 'pollReceived',
+    'pollTimeout', 'pollTransmit', 'send', 'start', 'state', 'stats',
+  ]);
+  assert.equal((server as unknown as { options?: unknown }).options, undefined);
 });
 
 test('dtls-stream/core: wrapConnection puts streams around a connection', async () => {
