@@ -81,6 +81,13 @@ for (const b of all) {
     test(`${where}: the npm scripts and files it names exist (and npm run demo runs)`, async () => {
       for (const m of b.code.matchAll(/npm (?:run ([\w:-]+)|(test))/g)) assert.ok(pkg.scripts[m[1] ?? m[2]!], `${where}: no script ${m[0]}`);
       for (const m of b.code.matchAll(/npx tsx (\S+)/g)) assert.ok(existsSync(join(ROOT, m[1]!)), `${where}: no file ${m[1]}`);
+      // `npm run X -- --flag`: the script's program reads that flag.
+      for (const m of b.code.matchAll(/npm run ([\w:-]+) -- ([^#\n]*)/g)) {
+        const program = /\S+\.ts\b/.exec(pkg.scripts[m[1]!] ?? '')?.[0];
+        assert.ok(program, `${where}: npm run ${m[1]} runs no .ts program to check flags against`);
+        const source = readFileSync(join(ROOT, program), 'utf8');
+        for (const [flag] of m[2]!.matchAll(/--[\w-]+/g)) assert.ok(source.includes(flag.slice(2)), `${where}: ${program} does not read ${flag}`);
+      }
       if (/npm run demo(?!:)/.test(b.code)) {
         const { stdout } = await run(process.execPath, ['--import', 'tsx', 'demo/loopback.ts'], { cwd: ROOT, timeout: 60_000 });
         assert.match(stdout, /DTLS 1\.2/);

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const SRC = join(resolve(dirname(fileURLToPath(import.meta.url)), '../..'), 'src/index.ts');
+const SRC = join(resolve(dirname(fileURLToPath(import.meta.url)), '../..'), 'src/index.ts'); // run as a child, outside the polyfill suite
 
 async function exitsQuickly(body: string): Promise<{ ms: number; stdout: string }> {
   const script = `import { DtlsStream, generateCertificate } from ${JSON.stringify(SRC)};\n${body}\nconsole.log('done');`;
