@@ -52,9 +52,11 @@ function emit(o: Record<string, unknown>): void {
 }
 
 async function child(values: Record<string, string | boolean | undefined>): Promise<void> {
-  const { DtlsStream, listen, Connection, resolveOptions, generateCertificate } = await import('../src/index.ts');
+  const { DtlsStream, listen, generateCertificate } = await import('../src/index.ts');
+  const { Connection } = await import('../src/connection.ts');
+  const { resolveOptions } = await import('../src/options.ts');
   const { bindUdp, nodeUdpConnected, nodeUdpSocket } = await import('../src/adapters/node.ts');
-  type ConnectionLike = import('../src/index.ts').ConnectionLike;
+  type ConnectionLike = import('../src/core.ts').ConnectionLike;
   type DtlsOptions = import('../src/index.ts').DtlsOptions;
   const noop = (): void => {};
   const initial = values.initial ? Number(values.initial) : undefined;

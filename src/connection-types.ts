@@ -3,6 +3,7 @@
 // reads a clock, sets a timer or touches a socket.
 import type { DtlsError } from './errors.ts';
 
+/** Where a connection is in its life: idle until started, then handshaking, connected, and closed or failed. */
 export type ConnectionState = 'idle' | 'handshaking' | 'connected' | 'closing' | 'closed' | 'failed';
 
 /** What was negotiated (dtls.handshake resolves to this). */
@@ -24,6 +25,7 @@ export interface HandshakeInfo {
   resumed: boolean;
 }
 
+/** What a connection reports through pollEvent() (and a DtlsStream as events of the same names). */
 export type ConnectionEvent =
   | { type: 'statechange'; state: ConnectionState; previous: ConnectionState }
   | { type: 'handshake'; info: HandshakeInfo }
@@ -47,6 +49,7 @@ export type DropReason =
   | 'reassembly_limit'
   | 'outbound_overflow';
 
+/** Counters of one connection: datagrams and records each way, retransmissions, silent drops by reason. */
 export interface ConnectionStats {
   datagramsIn: number;
   datagramsOut: number;
@@ -66,6 +69,7 @@ export interface ConnectionLike {
   readonly error: DtlsError | undefined;
   /** Client: sends the first flight. Server: begins waiting. Call once. */
   start(now: number): void;
+  /** One datagram from the peer (ciphertext, possibly several records). */
   handleDatagram(now: number, datagram: Uint8Array): void;
   /** Call when `now` reaches pollTimeout(). Extra calls are harmless. */
   handleTimeout(now: number): void;
@@ -73,8 +77,11 @@ export interface ConnectionLike {
   send(now: number, plaintext: Uint8Array): void;
   /** Sends close_notify (once) and closes. */
   close(now: number): void;
+  /** The next datagram to send to the peer, or undefined. */
   pollTransmit(): Uint8Array | undefined;
+  /** The next plaintext message from the peer, or undefined. */
   pollReceived(): Uint8Array | undefined;
+  /** The next event, or undefined. */
   pollEvent(): ConnectionEvent | undefined;
   /** Earliest absolute time (ms) at which handleTimeout must be called, or undefined. */
   pollTimeout(): number | undefined;

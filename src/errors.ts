@@ -31,11 +31,13 @@ export const AlertDescription = {
   unknown_psk_identity: 115,
   no_application_protocol: 120,
 } as const;
+/** The name of a TLS alert (RFC 5246 7.2), e.g. 'handshake_failure'. */
 export type AlertName = keyof typeof AlertDescription;
 
 const alertNames = new Map<number, AlertName>(
   Object.entries(AlertDescription).map(([k, v]) => [v, k as AlertName]),
 );
+/** The name of an alert description number, or 'alert_N' for an unknown one. */
 export function alertName(code: number): string {
   return alertNames.get(code) ?? `alert_${code}`;
 }
@@ -61,6 +63,7 @@ const codeToAlert: Partial<Record<DtlsErrorCode, number>> = {
   verification_failed: AlertDescription.bad_certificate,
 };
 
+/** The error of a failed DTLS connection: a `code`, the alert sent or received, and who sent it. */
 export class DtlsError extends Error {
   readonly code: DtlsErrorCode;
   /** The alert description sent to (or received from) the peer, if any. */

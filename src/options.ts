@@ -5,6 +5,7 @@ import type { CryptoProvider, GroupName } from './crypto/provider.ts';
 import type { CertificateKeyPair } from './x509/types.ts';
 import type { Clock } from './stream/clock.ts';
 
+/** Which end of the handshake: the client sends the first flight. */
 export type Role = 'client' | 'server';
 
 /** What the verify callback is given. */
@@ -15,12 +16,18 @@ export interface PeerCertificateInfo {
   fingerprint: string;
 }
 
+/**
+ * How the peer's certificate is authenticated: pinned fingerprints (WebRTC,
+ * RFC 8122), trust anchors with chain and name validation (RFC 5280), a
+ * synchronous callback, or 'insecure' (tests only).
+ */
 export type VerifyOption =
   | 'insecure'
   | { fingerprints: string[] }
   | { ca: (string | Uint8Array)[]; serverName?: string }
   | ((peer: PeerCertificateInfo) => boolean | void);
 
+/** Options of DtlsStream, connect() and listen() (all optional but `verify` for a client); validated at construction. */
 export interface DtlsOptions {
   role?: Role;
   /** From generateCertificate(), or PEM text { cert, key }. */
@@ -125,6 +132,8 @@ import { SrtpProfile } from './wire/types.ts';
 import { generateCertificate } from './x509/generate.ts';
 import { loadCertificate } from './x509/load.ts';
 import { parseFingerprint } from './x509/fingerprint.ts';
+import { decodePem } from './x509/pem.ts';
+import { parseCertificate } from './x509/parse.ts';
 
 const groupAliases: Record<string, GroupName> = {
   x25519: 'x25519',
@@ -156,6 +165,7 @@ export function parseSrtpProfile(name: string): number {
   return id;
 }
 
+/** Default option values (mtu, retransmit timer, handshake timeout, groups, limits). */
 export const DEFAULTS = {
   mtu: 1200,
   retransmit: { initial: 100, max: 60000, min: 100, adaptive: true },
@@ -170,10 +180,66 @@ export const DEFAULTS = {
   } satisfies Limits as Limits,
 };
 
+function oneOf<T>(value: T | undefined, allowed: readonly T[], fallback: T, name: string): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value)) throw new TypeError(`${name} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, not ${String(value)}`);
+  return value;
+}
+
+/** Each verify form checked now, so a typo or a bad anchor fails at construction, not mid-handshake. */
+function checkVerify(verify: unknown): void {
+  if (verify === undefined || verify === 'insecure' || typeof verify === 'function') return;
+  const form = "verify must be { fingerprints }, { ca }, a callback, or 'insecure'";
+  if (verify === null || typeof verify !== 'object') throw new TypeError(`${form}, not ${String(verify)}`);
+  if ('fingerprints' in verify) {
+    const { fingerprints } = verify as { fingerprints: unknown };
+    if (!Array.isArray(fingerprints) || !fingerprints.length) throw new TypeError('verify.fingerprints must be a non-empty array');
+    for (const f of fingerprints) {
+      if (typeof f !== 'string') throw new TypeError('verify.fingerprints holds strings such as "sha-256 AB:CD:.."');
+      parseFingerprint(f);
+    }
+    return;
+  }
+  if (!('ca' in verify)) throw new TypeError(form);
+  const { ca, serverName } = verify as { ca: unknown; serverName?: unknown };
+  if (!Array.isArray(ca) || !ca.length) throw new TypeError('verify.ca must be a non-empty array of PEM text or DER bytes');
+  if (serverName !== undefined && (typeof serverName !== 'string' || !serverName.length)) throw new TypeError('verify.serverName must be a non-empty string');
+  ca.forEach((anchor: unknown, i) => {
+    let ders: Uint8Array[];
+    if (typeof anchor === 'string') {
+      try {
+        ders = decodePem(anchor).filter((b) => b.label === 'CERTIFICATE').map((b) => b.der);
+      } catch (e) {
+        throw new TypeError(`verify.ca[${i}] is not valid PEM: ${(e as Error).message}`, { cause: e });
+      }
+      if (!ders.length) throw new TypeError(`verify.ca[${i}] holds no CERTIFICATE PEM block`);
+    } else if (anchor instanceof Uint8Array) {
+      ders = [anchor];
+    } else {
+      throw new TypeError(`verify.ca[${i}] must be PEM text or DER bytes`);
+    }
+    for (const der of ders) {
+      try {
+        parseCertificate(der);
+      } catch (e) {
+        throw new TypeError(`verify.ca[${i}] is not a certificate: ${(e as Error).message}`, { cause: e });
+      }
+    }
+  });
+}
+
 /** Validates user options (TypeError/RangeError on misuse) and fills defaults. */
 export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
   if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
   const role = o.role ?? 'client';
+  for (const k of ['cipherSuites', 'groups', 'srtpProfiles', 'alpn'] as const) {
+    if (o[k] !== undefined && !Array.isArray(o[k])) throw new TypeError(`${k} must be an array`);
+  }
+  if (o.serverName !== undefined && (typeof o.serverName !== 'string' || !o.serverName.length)) throw new TypeError('serverName must be a non-empty string');
+  if (o.clock !== undefined && !(o.clock && typeof o.clock.now === 'function' && typeof o.clock.setTimeout === 'function' && typeof o.clock.clearTimeout === 'function'))
+    throw new TypeError('clock must have now(), setTimeout() and clearTimeout()');
+  if (o.limits !== undefined && (o.limits === null || typeof o.limits !== 'object')) throw new TypeError('limits must be an object');
+  if (o.retransmit !== undefined && (o.retransmit === null || typeof o.retransmit !== 'object')) throw new TypeError('retransmit must be an object');
   if (role !== 'client' && role !== 'server') throw new TypeError(`role must be 'client' or 'server', not ${String(role)}`);
   const crypto = o.crypto ?? nobleProvider;
 
@@ -190,19 +256,24 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
   if (!Number.isInteger(mtu) || mtu < 128 || mtu > 65507) throw new RangeError(`mtu must be an integer in 128..65507, not ${mtu}`);
 
   let certificate: CertificateKeyPair | undefined;
-  if (o.certificate) {
+  if (o.certificate !== undefined) {
     const c = o.certificate;
-    certificate = 'cert' in c ? loadCertificate(c.cert, c.key, crypto) : c;
+    if (c === null || typeof c !== 'object') throw new TypeError('certificate must be generateCertificate()\'s result or { cert, key } PEM text');
+    if ('cert' in c) {
+      if (typeof c.cert !== 'string' || typeof c.key !== 'string') throw new TypeError('certificate { cert, key } must be PEM strings');
+      certificate = loadCertificate(c.cert, c.key, crypto);
+    } else {
+      if (!Array.isArray(c.chain) || !c.chain.length || !(c.privateKey instanceof Uint8Array) || typeof c.curve !== 'string')
+        throw new TypeError('certificate must be generateCertificate()\'s result or { cert, key } PEM text');
+      certificate = c;
+    }
   } else if (role === 'server') {
     certificate = generateCertificate({ provider: crypto });
   }
 
-  const requestClientCertificate = o.requestClientCertificate ?? false;
+  const requestClientCertificate = oneOf<boolean | 'require'>(o.requestClientCertificate, [true, false, 'require'], false, 'requestClientCertificate');
   const verify = o.verify;
-  if (verify && typeof verify === 'object' && 'fingerprints' in verify) {
-    if (!Array.isArray(verify.fingerprints) || !verify.fingerprints.length) throw new TypeError('verify.fingerprints must be a non-empty array');
-    for (const f of verify.fingerprints) parseFingerprint(f); // TypeError now, not mid-handshake
-  }
+  checkVerify(verify);
   if (role === 'client' && verify === undefined) {
     throw new TypeError("a client needs options.verify: { fingerprints }, { ca }, a callback, or 'insecure'");
   }
@@ -247,9 +318,9 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
     srtpProfiles,
     alpn,
     serverName: o.serverName,
-    requireCookie: o.requireCookie ?? false,
+    requireCookie: oneOf(o.requireCookie, [true, false], false, 'requireCookie'),
     requestClientCertificate,
-    extendedMasterSecret: o.extendedMasterSecret ?? true,
+    extendedMasterSecret: oneOf<boolean | 'require'>(o.extendedMasterSecret, [true, false, 'require'], true, 'extendedMasterSecret'),
     retransmit: { initial, max, min, adaptive, rtt },
     handshakeTimeout,
     idleTimeout,

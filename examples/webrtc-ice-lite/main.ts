@@ -58,8 +58,10 @@ async function answerOffer(offer: string): Promise<string> {
     ...(role === 'server' ? { requestClientCertificate: 'require' as const } : {}),
   });
   const path = icePath(udp.dtls, ice);
-  path.readable.pipeTo(dtls.inbound.writable).catch(() => {});
-  dtls.outbound.readable.pipeTo(path.writable).catch(() => {});
+  // Both pipes resolve when DTLS closes cleanly; a failure rejects them (and dtls.handshake).
+  const failed = (e: Error): void => log(`DTLS path ended: ${e.message}`);
+  path.readable.pipeTo(dtls.inbound.writable).catch(failed);
+  dtls.outbound.readable.pipeTo(path.writable).catch(failed);
 
   dtls.handshake.then(
     (info) => onConnected(info, dtls, role, udp.rtp.readable),

@@ -15,26 +15,34 @@ import { peerAddresses } from './deno.ts';
 
 /** The handlers Bun calls (the `socket` option of Bun.udpSocket). */
 export interface BunUdpHandlers {
+  /** A datagram arrived from address:port. */
   data?(socket: BunUdpSocketLike, data: Uint8Array, port: number, address: string): void;
+  /** The socket can take more sends. */
   drain?(socket: BunUdpSocketLike): void;
+  /** The socket failed. */
   error?(socket: BunUdpSocketLike, error: Error): void;
 }
 
 /** The part of Bun's UDPSocket used here (an unconnected socket). */
 export interface BunUdpSocketLike {
+  /** Sends one datagram; false when the socket's buffer is full (then `drain` follows). */
   send(data: Uint8Array, port: number, address: string): boolean;
+  /** Closes the socket. */
   close(): void;
   readonly closed: boolean;
   readonly port: number;
   readonly hostname: string;
+  /** Replaces the socket's handlers. */
   reload(options: { socket: BunUdpHandlers }): void;
 }
 
+/** Options of the Bun adapter. */
 export interface BunUdpOptions {
   /** Datagrams queued for a reader that is behind, before dropping. Default 256. */
   highWaterMark?: number;
 }
 
+/** What the Bun adapter adds to the streams: counters and close(). */
 export interface BunUdpStreams {
   /** Datagrams dropped because the readable's queue was full. */
   readonly dropped: number;

@@ -18,17 +18,22 @@ export interface DenoUdpAddr {
 
 /** The part of Deno.DatagramConn used here. */
 export interface DenoDatagramConnLike {
+  /** Waits for the next datagram and its source address. */
   receive(p?: Uint8Array): Promise<[Uint8Array, { transport: string; hostname?: string; port?: number }]>;
+  /** Sends one datagram to `addr`. */
   send(p: Uint8Array, addr: DenoUdpAddr): Promise<number>;
+  /** Closes the socket. */
   close(): void;
   readonly addr: { transport: string; hostname?: string; port?: number };
 }
 
+/** Options of the Deno adapter. */
 export interface DenoUdpOptions {
   /** Datagrams read ahead into the stream's queue. Default 16. */
   highWaterMark?: number;
 }
 
+/** What the Deno adapter adds to the streams: counters. */
 export interface DenoUdpStreams {
   /** Sends that failed for a reason other than a closed socket (the datagram was lost). */
   readonly sendErrors: number;

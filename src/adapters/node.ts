@@ -8,6 +8,7 @@ import { isIP, isIPv6 } from 'node:net';
 import { DtlsError } from '../errors.ts';
 import type { Datagram, DatagramDuplex, DatagramSocket } from './types.ts';
 
+/** Options of the node:dgram adapter. */
 export interface NodeUdpOptions {
   /** Datagrams queued for a reader that is behind, before dropping. Default 256. */
   highWaterMark?: number;

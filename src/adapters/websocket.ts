@@ -26,12 +26,17 @@ export interface WebSocketLike {
   binaryType: string;
   readonly readyState: number;
   readonly bufferedAmount: number;
+  /** Sends one binary message. */
   send(data: Uint8Array<ArrayBuffer>): void;
+  /** Closes the socket. */
   close(code?: number, reason?: string): void;
+  /** Listens for open, message, error and close. */
   addEventListener(type: string, listener: (event: any) => void): void;
+  /** Removes a listener. */
   removeEventListener(type: string, listener: (event: any) => void): void;
 }
 
+/** Options of webSocketDuplex(). */
 export interface WebSocketDuplexOptions {
   /** Datagrams queued for a reader that is behind, before dropping. Default 256. */
   highWaterMark?: number;

@@ -24,10 +24,12 @@ export interface WebTransportDatagramsLike {
   readonly readable: ReadableStream<Uint8Array>;
   /** Deprecated in the latest draft in favour of createWritable(), still what most browsers have. */
   readonly writable?: WritableStream<Uint8Array>;
+  /** A new writable for datagrams (the latest draft's form). */
   createWritable?(options?: unknown): WritableStream<Uint8Array>;
   readonly maxDatagramSize?: number;
 }
 
+/** The part of a WebTransport session the adapter uses: its datagrams. */
 export interface WebTransportLike {
   readonly datagrams: WebTransportDatagramsLike;
 }

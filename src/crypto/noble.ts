@@ -146,6 +146,7 @@ function ecdsaVerify(curve: EcCurve, hash: HashName, publicKey: Uint8Array, data
   }
 }
 
+/** The default CryptoProvider: @noble/hashes, @noble/ciphers and @noble/curves, on every runtime. */
 export const nobleProvider: CryptoProvider = {
   name: 'noble',
   random,

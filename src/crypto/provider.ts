@@ -2,6 +2,7 @@
 // the sans-IO core can call it inline; noble is the portable default
 // (./noble.ts) and a runtime's native crypto can stand in behind the same shape.
 
+/** Hash functions the protocol uses. */
 export type HashName = 'sha256' | 'sha384' | 'sha512' | 'sha1';
 
 /** AEADs used by TLS 1.2 and 1.3 record protection. */
@@ -20,6 +21,7 @@ export type GroupName = 'x25519' | 'secp256r1' | 'secp384r1';
 /** Curves of ECDSA keys. */
 export type EcCurve = 'P-256' | 'P-384';
 
+/** An AEAD keyed once: seal and open records. */
 export interface Aead {
   readonly tagLength: number;
   /** ciphertext || tag */
@@ -28,6 +30,7 @@ export interface Aead {
   open(nonce: Uint8Array, ciphertextAndTag: Uint8Array, aad: Uint8Array): Uint8Array | null;
 }
 
+/** An ephemeral (EC)DHE key pair for one handshake. */
 export interface KeyShare {
   readonly group: GroupName;
   readonly privateKey: Uint8Array;
@@ -35,12 +38,18 @@ export interface KeyShare {
   readonly publicKey: Uint8Array;
 }
 
+/** The cryptography dtls-stream needs, behind one interface so a runtime's native crypto can stand in for noble. */
 export interface CryptoProvider {
   readonly name: string;
+  /** Cryptographically secure random bytes. */
   random(length: number): Uint8Array;
+  /** The digest of `data`. */
   hash(name: HashName, data: Uint8Array): Uint8Array;
+  /** HMAC of `data` under `key`. */
   hmac(name: HashName, key: Uint8Array, data: Uint8Array): Uint8Array;
+  /** An AEAD instance for `key`. */
   aead(name: AeadName, key: Uint8Array): Aead;
+  /** A fresh ephemeral key pair on `group`. */
   generateKeyShare(group: GroupName): KeyShare;
   /**
    * The shared secret (x25519: 32 bytes; NIST: the x coordinate). Throws

@@ -2,6 +2,7 @@
 // record layers read these fields; nothing else switches on a suite id.
 import type { AeadName, HashName } from './provider.ts';
 
+/** One cipher suite as data: its ids and names, key exchange, AEAD and PRF hash. */
 export interface CipherSuite {
   readonly id: number;
   /** IANA name. */
@@ -23,6 +24,7 @@ export interface CipherSuite {
 
 const gcm = { fixedIvLength: 4, recordIvLength: 8, tagLength: 16 } as const;
 
+/** Every cipher suite dtls-stream implements. */
 export const CIPHER_SUITES: readonly CipherSuite[] = [
   { id: 0xc02b, name: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', opensslName: 'ECDHE-ECDSA-AES128-GCM-SHA256', keyExchange: 'ecdhe', auth: 'ecdsa', aead: 'aes-128-gcm', keyLength: 16, ...gcm, prfHash: 'sha256' },
   { id: 0xc02c, name: 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384', opensslName: 'ECDHE-ECDSA-AES256-GCM-SHA384', keyExchange: 'ecdhe', auth: 'ecdsa', aead: 'aes-256-gcm', keyLength: 32, ...gcm, prfHash: 'sha384' },

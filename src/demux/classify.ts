@@ -20,11 +20,13 @@
 // range is ChannelData when TURN channels are in use on the path (optionally:
 // when it comes from the TURN server) and QUIC otherwise.
 
+/** What the first byte of a datagram says it is (RFC 7983, RFC 9443). */
 export type PacketClass = 'stun' | 'zrtp' | 'dtls' | 'turn' | 'quic' | 'rtp';
 
 /** All classes, in first-byte order. */
 export const PACKET_CLASSES: readonly PacketClass[] = ['stun', 'zrtp', 'dtls', 'turn', 'quic', 'rtp'];
 
+/** Options of the first-byte classifier. */
 export interface ClassifyOptions {
   /**
    * Whether 64..79 is TURN ChannelData (true, the RFC 7983 reading) or QUIC

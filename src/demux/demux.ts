@@ -13,6 +13,7 @@
 // packets (counted), as the socket itself would; the others keep flowing.
 import { classifyFirstByte, PACKET_CLASSES, type PacketClass } from './classify.ts';
 
+/** Options of Demux and demuxSocket(). */
 export interface DemuxOptions<T> {
   /** The bytes of an item. Default: the item itself if it is a Uint8Array, else `item.data` (a Datagram). */
   bytes?: (item: T) => Uint8Array;
@@ -31,6 +32,7 @@ export interface DemuxOptions<T> {
   overflow?: 'drop' | 'wait';
 }
 
+/** Counters of a Demux: datagrams per class and those dropped. */
 export interface DemuxStats {
   /** Packets delivered to each class's queue. */
   delivered: Record<PacketClass, number>;
@@ -217,6 +219,7 @@ export interface DemuxedPath<T> {
   readonly writable: WritableStream<T>;
 }
 
+/** One socket split by packet class: a { readable, writable } path per class. */
 export interface DemuxedSocket<T> extends Readonly<Record<PacketClass, DemuxedPath<T>>> {
   readonly stats: DemuxStats;
   /** Stops reading the socket (its readable is cancelled) and closes every class's readable. */

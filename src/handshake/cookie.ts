@@ -11,8 +11,10 @@ import { decodeHandshakeFragments, encodeHandshakeMessage } from '../wire/handsh
 import { encodeHelloVerifyRequest } from '../wire/messages/hello-verify-request.ts';
 import { Reader, concat, equalBytes, utf8 } from '../wire/codec.ts';
 
+/** What to do with a datagram from an unknown peer: accept it, reply (HelloVerifyRequest), or drop it. */
 export type CookieVerdict = { action: 'accept' } | { action: 'reply'; datagram: Uint8Array } | { action: 'drop' };
 
+/** The stateless cookie exchange of a server (RFC 6347 4.2.1). */
 export interface CookieGate {
   /** `now` (ms) drives secret rotation; without it the secret never changes. */
   check(datagram: Uint8Array, peer: string, now?: number): CookieVerdict;

@@ -1,6 +1,7 @@
 // Time for the stream layer. systemClock is the one place in src that reads the
 // real clock and sets real timers; ManualClock lets tests step time by hand.
 
+/** Time for the stream layer: monotonic `now` and timers; injectable so tests step time by hand. */
 export interface Clock {
   /** Milliseconds, monotonic; the core compares it with the deadlines it hands back. */
   now(): number;
@@ -9,7 +10,9 @@ export interface Clock {
    * validity. Absent: `now` itself is taken as wall time.
    */
   wallTime?(now: number): number;
+  /** Calls `fn` after `ms`; returns a handle for clearTimeout. */
   setTimeout(fn: () => void, ms: number): unknown;
+  /** Cancels a timer set by setTimeout. */
   clearTimeout(handle: unknown): void;
 }
 
@@ -49,12 +52,14 @@ export class ManualClock implements Clock {
     return this.#now;
   }
 
+  /** Schedules `fn` at now + ms (fires in advance() or runUntilIdle()). */
   setTimeout(fn: () => void, ms: number): number {
     const id = this.#nextId++;
     this.#timers.set(id, { at: this.#now + Math.max(0, ms), fn });
     return id;
   }
 
+  /** Cancels a scheduled timer. */
   clearTimeout(handle: unknown): void {
     this.#timers.delete(handle as number);
   }

@@ -6,7 +6,7 @@ import type { DtlsOptions } from '../options.ts';
 import { defaultConnection } from './default-connection.ts';
 import { DtlsStream, trackFlush } from './dtls-stream.ts';
 
-/** Internal test hooks. */
+/** @internal Test hooks, never part of the public API. */
 export interface ConnectHooks {
   createConnection?: (options: DtlsOptions) => ConnectionLike;
 }
@@ -51,6 +51,9 @@ export async function handshakeOf(dtls: DtlsStream): Promise<DtlsStream> {
  * pipes are torn down (after the alert went out) and the DtlsError is thrown.
  * The role defaults to 'client'.
  */
+export async function connect(duplex: DatagramDuplex, options?: DtlsOptions): Promise<DtlsStream>;
+/** @internal Tests replace the core. */
+export async function connect(duplex: DatagramDuplex, options: DtlsOptions, hooks: ConnectHooks): Promise<DtlsStream>;
 export async function connect(duplex: DatagramDuplex, options: DtlsOptions = {}, hooks: ConnectHooks = {}): Promise<DtlsStream> {
   return handshakeOf(attach(duplex, options, hooks));
 }

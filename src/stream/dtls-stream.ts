@@ -2,6 +2,20 @@
 // after every input (datagram, plaintext, timeout, close) it drains the core's
 // outputs into the streams and events, then arms one real timer at pollTimeout().
 //
+// Lifecycle, as a user sees it:
+// - Nothing starts (no datagram, no timer) until the stream is used: outbound.readable
+//   read or piped, or a write to either writable. A DtlsStream made and dropped holds
+//   nothing, so it never keeps a process alive.
+// - A clean end (close_notify either way, close(), a writable closed) closes both
+//   readables and leaves the writables open: the idiomatic pipes
+//   (`inbound.readable.pipeTo(outbound.writable)`, `socket.readable.pipeTo(inbound.writable)`)
+//   then resolve instead of rejecting. Datagrams that arrive later are dropped and
+//   counted (RFC 5246 7.2.1: nothing after close_notify is read); plaintext written
+//   after the peer's close_notify is discarded and counted (the peer ignores it);
+//   plaintext written after our own close() rejects, as that is the app's mistake.
+// - A failure (fatal alert, timeout, a broken transport) errors inbound.readable and
+//   both writables with the DtlsError: only real failures reject.
+//
 //   network ──► inbound.writable ──┐              ┌──► inbound.readable ──► app
 //                                  │  Connection  │
 //   network ◄── outbound.readable ◄┘              └─── outbound.writable ◄── app
@@ -12,6 +26,7 @@ import { systemClock, type Clock } from './clock.ts';
 import { defaultConnection } from './default-connection.ts';
 import { DtlsEvent, toDtlsEvent, type DtlsEventMap } from './events.ts';
 
+/** How a DtlsStream wraps a connection (wrapConnection in dtls-stream/core): clock and queue sizes. */
 export interface DtlsStreamSetup {
   clock?: Clock;
   /** Plaintext messages inbound.readable queues before further ones are dropped. Default 64. */
@@ -25,9 +40,18 @@ export interface DtlsStreamSetup {
 export interface DtlsStreamStats extends ConnectionStats {
   /** Plaintext messages dropped because inbound.readable was full (the app was not reading). */
   inboundOverflow: number;
+  /** Plaintext messages written after the peer's close_notify, discarded (the peer would ignore them). */
+  discardedAfterClose: number;
 }
 
-type Listener<E> = ((this: DtlsStream, event: E) => unknown) | { handleEvent(event: E): unknown } | null;
+/** An object listener: handleEvent is called with each event. */
+export interface DtlsEventListenerObject<E> {
+  /** Called with each event. */
+  handleEvent(event: E): unknown;
+}
+
+/** A listener for one event type of a DtlsStream: a function or an object with handleEvent. */
+export type DtlsEventListener<E> = ((this: DtlsStream, event: E) => unknown) | DtlsEventListenerObject<E> | null;
 type ListenerOptions = boolean | AddEventListenerOptions;
 
 const kFromConnection = Symbol('DtlsStream.fromConnection');
@@ -51,6 +75,30 @@ function closedError(message = 'the DTLS connection is closed'): DtlsError {
   return new DtlsError('closed', message);
 }
 
+/**
+ * Streams around any {@link ConnectionLike} (the sans-IO core of
+ * dtls-stream/core, or another implementation of the same contract): the
+ * stream drives it (timers from `setup.clock`, default the system clock).
+ */
+export function wrapConnection(conn: ConnectionLike, setup: DtlsStreamSetup = {}): DtlsStream {
+  return DtlsStream.fromConnection(conn, setup);
+}
+
+/**
+ * One DTLS connection as Web Streams: `inbound` (ciphertext datagrams in,
+ * plaintext out) and `outbound` (plaintext in, ciphertext datagrams out).
+ * The handshake, retransmissions, alerts and close_notify run inside.
+ *
+ * It starts when first used (outbound.readable read or piped, or a write to
+ * either writable). A clean close ends the readables and lets pipes resolve;
+ * a failure errors the streams with a {@link DtlsError}.
+ *
+ * ```ts
+ * const dtls = new DtlsStream({ role: 'client', verify: { fingerprints: [fp] } });
+ * socket.readable.pipeThrough(dtls.inbound).pipeTo(app.writable);
+ * app.readable.pipeThrough(dtls.outbound).pipeTo(socket.writable);
+ * ```
+ */
 export class DtlsStream extends EventTarget {
   /** Ciphertext datagrams in (writable), plaintext messages out (readable). */
   readonly inbound: { readonly writable: WritableStream<Uint8Array>; readonly readable: ReadableStream<Uint8Array> };
@@ -84,6 +132,9 @@ export class DtlsStream extends EventTarget {
   #handshakeSettled = false;
   #closeDispatched = false;
   #inboundOverflow = 0;
+  #discardedAfterClose = 0;
+  /** The peer's close_notify ended the connection (not our close()). */
+  #closedByPeer = false;
   #transportError: unknown;
   #wakeWriter: (() => void) | undefined;
   #resolveHandshake!: (info: HandshakeInfo) => void;
@@ -91,11 +142,12 @@ export class DtlsStream extends EventTarget {
   #resolveClosed!: () => void;
   #rejectClosed!: (error: DtlsError) => void;
 
-  /** Wraps a connection (used by listen(), connect() and tests). */
+  /** @internal Wraps a connection (listen(), connect(), tests); the public form is `wrapConnection` in dtls-stream/core. */
   static fromConnection(conn: ConnectionLike, setup: DtlsStreamSetup = {}): DtlsStream {
     return new DtlsStream(kFromConnection, conn, setup);
   }
 
+  /** A new connection; options are validated now (TypeError/RangeError on misuse). */
   constructor(options?: DtlsOptions);
   /** @internal */
   constructor(token: typeof kFromConnection, conn: ConnectionLike, setup: DtlsStreamSetup);
@@ -157,7 +209,12 @@ export class DtlsStream extends EventTarget {
       readable: new ReadableStream<Uint8Array>(
         {
           start: (c) => void (this.#outRead = c),
-          pull: () => this.#wake(),
+          // The first pull comes right after construction, reader or not; a
+          // reader or pipe (the stream is locked) means the stream is in use.
+          pull: () => {
+            if (this.outbound.readable.locked) this.#ensureStarted();
+            this.#wake();
+          },
           // Nobody carries our datagrams any more: later ones are discarded. Not
           // closed here (a peer's alert may still be on its way in); whoever
           // owned the pipe (connect(), listen()) closes the connection.
@@ -169,9 +226,6 @@ export class DtlsStream extends EventTarget {
         { highWaterMark: outHwm },
       ),
     };
-
-    // Started on the next microtask so listeners added right after construction see every event.
-    queueMicrotask(() => this.#ensureStarted());
   }
 
   get state(): ConnectionState {
@@ -181,7 +235,7 @@ export class DtlsStream extends EventTarget {
 
   get stats(): DtlsStreamStats {
     const s = this.#conn.stats;
-    return { ...s, dropped: { ...s.dropped }, inboundOverflow: this.#inboundOverflow };
+    return { ...s, dropped: { ...s.dropped }, inboundOverflow: this.#inboundOverflow, discardedAfterClose: this.#discardedAfterClose };
   }
 
   /** What the handshake negotiated, once it completed. */
@@ -205,15 +259,19 @@ export class DtlsStream extends EventTarget {
     await Promise.all(flushes.get(this) ?? []);
   }
 
-  override addEventListener<K extends keyof DtlsEventMap>(type: K, listener: Listener<DtlsEventMap[K]>, options?: ListenerOptions): void;
-  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: ListenerOptions): void;
-  override addEventListener(type: string, listener: Listener<never>, options?: ListenerOptions): void {
+  /** Listens for 'statechange', 'handshake', 'retransmit', 'alert', 'close' or 'trace' (typed details: DtlsEventMap). */
+  override addEventListener<K extends keyof DtlsEventMap>(type: K, listener: DtlsEventListener<DtlsEventMap[K]>, options?: boolean | AddEventListenerOptions): void;
+  /** Listens for any event type. */
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: DtlsEventListener<never>, options?: ListenerOptions): void {
     super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
   }
 
-  override removeEventListener<K extends keyof DtlsEventMap>(type: K, listener: Listener<DtlsEventMap[K]>, options?: boolean | EventListenerOptions): void;
+  /** Removes a listener added with addEventListener. */
+  override removeEventListener<K extends keyof DtlsEventMap>(type: K, listener: DtlsEventListener<DtlsEventMap[K]>, options?: boolean | EventListenerOptions): void;
+  /** Removes a listener of any event type. */
   override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
-  override removeEventListener(type: string, listener: Listener<never>, options?: boolean | EventListenerOptions): void {
+  override removeEventListener(type: string, listener: DtlsEventListener<never>, options?: boolean | EventListenerOptions): void {
     super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
   }
 
@@ -241,7 +299,12 @@ export class DtlsStream extends EventTarget {
   #receive(datagram: Uint8Array): void {
     if (!(datagram instanceof Uint8Array)) throw new TypeError('inbound.writable takes Uint8Array datagrams');
     this.#ensureStarted();
-    if (this.#finished) throw this.#error ?? closedError();
+    if (this.#finished) {
+      if (this.#error) throw this.#error;
+      // After a clean close the core drops it and counts it ('after_close').
+      this.#conn.handleDatagram(this.#clock.now(), datagram);
+      return;
+    }
     this.#run((now) => this.#conn.handleDatagram(now, datagram));
   }
 
@@ -253,7 +316,11 @@ export class DtlsStream extends EventTarget {
       while (!this.#finished && this.#outOpen && (this.#outRead.desiredSize ?? 0) <= 0) {
         await new Promise<void>((resolve) => (this.#wakeWriter = resolve));
       }
-      if (this.#finished) throw this.#error ?? closedError();
+      if (this.#finished) {
+        if (this.#error || !this.#closedByPeer) throw this.#error ?? closedError();
+        this.#discardedAfterClose++;
+        return;
+      }
       const early = this.#conn.state === 'idle' || this.#conn.state === 'handshaking';
       try {
         this.#conn.send(this.#clock.now(), plaintext);
@@ -339,7 +406,10 @@ export class DtlsStream extends EventTarget {
     const state = conn.state;
     if (state === 'failed') return this.#finalize(conn.error ?? new DtlsError('internal_error', 'the connection failed'));
     // A close requested mid-handshake with data held waits for the handshake (the core flushes, then closes).
-    if (state === 'closed' || (this.#closing && state !== 'closing' && state !== 'handshaking')) return this.#finalize(undefined);
+    if (state === 'closed' || (this.#closing && state !== 'closing' && state !== 'handshaking')) {
+      if (!this.#closing) this.#closedByPeer = true;
+      return this.#finalize(undefined);
+    }
     if (state === 'closing' && this.#inOpen) {
       this.#inOpen = false;
       this.#inRead.close();
@@ -392,9 +462,11 @@ export class DtlsStream extends EventTarget {
       this.#outOpen = false;
       this.#outRead.close();
     }
-    const reason = error ?? closedError();
-    if (!this.#inWriteClosing) this.#inWrite.error(reason);
-    if (!this.#outWriteClosing) this.#outWrite.error(reason);
+    // Only a failure errors the writables; after a clean end, pipes into them finish cleanly.
+    if (error) {
+      if (!this.#inWriteClosing) this.#inWrite.error(error);
+      if (!this.#outWriteClosing) this.#outWrite.error(error);
+    }
     if (!this.#handshakeSettled) {
       this.#handshakeSettled = true;
       const cause = this.#transportError;

@@ -2,11 +2,13 @@
 // core's ConnectionEvent payload (without its `type`, which is the event name).
 import type { ConnectionEvent } from '../connection-types.ts';
 
+/** The event types a DtlsStream dispatches. */
 export type DtlsEventType = ConnectionEvent['type'];
 
 /** The payload of one event type, e.g. DtlsEventDetail<'alert'> = { level, description, name, fromPeer }. */
 export type DtlsEventDetail<K extends DtlsEventType> = Omit<Extract<ConnectionEvent, { type: K }>, 'type'>;
 
+/** An event of a DtlsStream; `detail` holds its typed payload (DtlsEventDetail). */
 export class DtlsEvent<K extends DtlsEventType = DtlsEventType> extends Event {
   readonly detail: DtlsEventDetail<K>;
 

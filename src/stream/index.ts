@@ -1,6 +1,6 @@
 // The Web Streams face of dtls-stream.
 
-export { DtlsStream, type DtlsStreamSetup, type DtlsStreamStats } from './dtls-stream.ts';
+export { DtlsStream, wrapConnection, type DtlsStreamSetup, type DtlsStreamStats } from './dtls-stream.ts';
 export { connect } from './connect.ts';
 export { listen, DtlsServer, LISTEN_DEFAULTS, type ListenOptions, type DtlsServerStats, type HandshakeErrorDetail } from './server.ts';
 export { DtlsEvent, type DtlsEventMap, type DtlsEventType, type DtlsEventDetail } from './events.ts';

@@ -47,6 +47,7 @@ const MAX_QUEUED_REPLIES = 64;
 /** Largest delay a JavaScript timer takes (2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMER_MS = 0x7fffffff;
 
+/** listen()'s options: every DtlsOptions field (for each peer's connection) plus the server's bounds. */
 export interface ListenOptions extends DtlsOptions {
   /** Peers (handshaking or connected) kept at once; datagrams from further new peers are dropped. Default 1000. */
   maxConnections?: number;
@@ -63,12 +64,13 @@ export interface ListenOptions extends DtlsOptions {
   idleTimeout?: number;
 }
 
-/** Internal test hooks. `cookieGate: null` turns cookies off like requireCookie: false. */
+/** @internal Test hooks, never part of the public API. `cookieGate: null` turns cookies off like requireCookie: false. */
 export interface ListenHooks {
   createConnection?: (options: DtlsOptions) => ConnectionLike;
   cookieGate?: CookieGateLike | null;
 }
 
+/** Counters of a DtlsServer (server.stats). */
 export interface DtlsServerStats {
   /** HelloVerifyRequests sent. */
   cookieReplies: number;
@@ -194,8 +196,10 @@ export class DtlsServer extends EventTarget {
   readonly #pastDrops: Partial<Record<DropReason, number>> = {};
 
   /** Use listen(). */
-  constructor(socket: DatagramSocket, options: ListenOptions, hooks: ListenHooks) {
+  constructor(socket: DatagramSocket, options: ListenOptions = {}) {
     super();
+    const hooks = nextHooks;
+    nextHooks = {};
     const { maxConnections = LISTEN_DEFAULTS.maxConnections, maxHandshakes = LISTEN_DEFAULTS.maxHandshakes, idleTimeout, ...rest } = options;
     this.#maxConnections = positiveInt(maxConnections, 'maxConnections');
     this.#maxHandshakes = positiveInt(maxHandshakes, 'maxHandshakes');
@@ -239,6 +243,7 @@ export class DtlsServer extends EventTarget {
     return { ...this.#stats, droppedRecords };
   }
 
+  /** `for await (const conn of server)`: each connection whose handshake completed; ends when the server closes. */
   async *[Symbol.asyncIterator](): AsyncGenerator<DtlsStream, void, undefined> {
     const reader = this.connections.getReader();
     try {
@@ -427,10 +432,22 @@ export class DtlsServer extends EventTarget {
   }
 }
 
+/** Hooks for the next DtlsServer constructed (set only by listen() for its call). */
+let nextHooks: ListenHooks = {};
+
 /**
  * Serves DTLS on a datagram socket. Cookies (HelloVerifyRequest) are on unless
- * options.requireCookie is false. The third parameter is for tests.
+ * options.requireCookie is false. Accepted connections come from
+ * `for await (const conn of server)` or `server.connections`.
  */
+export function listen(socket: DatagramSocket, options?: ListenOptions): DtlsServer;
+/** @internal Tests replace the core or the cookie gate. */
+export function listen(socket: DatagramSocket, options: ListenOptions, hooks: ListenHooks): DtlsServer;
 export function listen(socket: DatagramSocket, options: ListenOptions = {}, hooks: ListenHooks = {}): DtlsServer {
-  return new DtlsServer(socket, options, hooks);
+  nextHooks = hooks;
+  try {
+    return new DtlsServer(socket, options);
+  } finally {
+    nextHooks = {};
+  }
 }

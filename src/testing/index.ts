@@ -50,6 +50,7 @@ export function testCertificates(): { server: CertificateKeyPair; client: Certif
   return certificates;
 }
 
+/** Options of createPair(). */
 export interface CreatePairOptions {
   /**
    * Seed of both endpoints' randomness (seededCrypto(2 * seed) for the client,

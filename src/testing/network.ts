@@ -221,6 +221,7 @@ export interface SideLog {
   timeline: { time: number; event: ConnectionEvent }[];
 }
 
+/** Options of a SimPair: the links each way and the seed. */
 export interface SimPairOptions {
   /** Seed of the PRNGs (each link derives its own). Default 1. */
   seed?: number;
@@ -232,6 +233,7 @@ export interface SimPairOptions {
   startTime?: number;
 }
 
+/** When a run stops: a condition, idleness, or a step or time limit. */
 export interface RunOptions {
   /** Stop as soon as this holds (checked after every step, and before the first). */
   until?: (pair: SimPair) => boolean;
@@ -241,8 +243,10 @@ export interface RunOptions {
   maxDuration?: number;
 }
 
+/** Why a run stopped. */
 export type StopReason = 'until' | 'idle' | 'maxSteps' | 'maxDuration';
 
+/** The outcome of a run: why it stopped, when, and what each side and link did. */
 export interface RunResult {
   /** Why the run stopped: the predicate held, nothing was scheduled, or a bound was reached. */
   reason: StopReason;

@@ -19,6 +19,7 @@ import {
   shortTermKey, StunAttribute, StunMethod, type DecodedStunMessage, type StunAttr, type TransportAddress,
 } from './stun.ts';
 
+/** ICE credentials: a=ice-ufrag and a=ice-pwd (RFC 8839). */
 export interface IceCredentials {
   /** ice-ufrag: 4 to 256 ice-chars (RFC 8839 5.4). */
   ufrag: string;
@@ -34,6 +35,7 @@ export function generateIceCredentials(provider: CryptoProvider = nobleProvider)
   return { ufrag: pick(8), password: pick(24) };
 }
 
+/** Throws TypeError unless the credentials are valid ice-ufrag/ice-pwd values (RFC 8839 5.4). */
 export function validateIceCredentials(c: IceCredentials): void {
   if (!/^[A-Za-z0-9+/]{4,256}$/.test(c.ufrag)) throw new TypeError('ice-ufrag must be 4 to 256 characters of A-Z a-z 0-9 + /');
   if (!/^[A-Za-z0-9+/]{22,256}$/.test(c.password)) throw new TypeError('ice-pwd must be 22 to 256 characters of A-Z a-z 0-9 + /');
@@ -42,6 +44,7 @@ export function validateIceCredentials(c: IceCredentials): void {
 /** Why a datagram on the STUN path got no answer. */
 export type IceIgnoreReason = 'not_stun' | 'malformed' | 'not_request' | 'unsupported_method' | 'bad_fingerprint';
 
+/** What answering one STUN Binding request gave: a response to send, or why it was ignored. */
 export type BindingOutcome =
   | {
       kind: 'success';
@@ -55,6 +58,7 @@ export type BindingOutcome =
   | { kind: 'error'; response: Uint8Array; code: number; reason: string }
   | { kind: 'ignore'; reason: IceIgnoreReason };
 
+/** Options of answerBindingRequest(). */
 export interface AnswerOptions {
   /** When given, USERNAME must be exactly "ourUfrag:remoteUfrag". */
   remoteUfrag?: string;
@@ -145,6 +149,7 @@ export function answerBindingRequest(packet: Uint8Array, source: TransportAddres
 
 // ---- the responder ----
 
+/** Options of IceLiteResponder: our credentials and the remote ufrag. */
 export interface IceLiteOptions extends IceCredentials {
   /** The peer's ice-ufrag from its SDP; when given, USERNAME must name it. */
   remoteUfrag?: string;
@@ -153,6 +158,7 @@ export interface IceLiteOptions extends IceCredentials {
   crypto?: CryptoProvider;
 }
 
+/** Counters of an IceLiteResponder. */
 export interface IceLiteStats {
   requests: number;
   successes: number;
@@ -170,6 +176,7 @@ export interface IceCheckDetail {
   ok: boolean;
 }
 
+/** An ICE-lite event: a connectivity check answered, or a path selected. */
 export class IceLiteEvent extends Event {
   readonly detail: IceCheckDetail;
   constructor(type: 'check' | 'selected', detail: IceCheckDetail) {
@@ -178,6 +185,7 @@ export class IceLiteEvent extends Event {
   }
 }
 
+/** IceLiteResponder event names to event objects. */
 export interface IceLiteEventMap {
   check: IceLiteEvent;
   selected: IceLiteEvent;
@@ -233,12 +241,14 @@ export class IceLiteResponder extends EventTarget {
   }
 
   override addEventListener<K extends keyof IceLiteEventMap>(type: K, listener: IceListener<IceLiteEventMap[K]>, options?: boolean | AddEventListenerOptions): void;
+  /** Listens for 'check' and 'selected'. */
   override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
   override addEventListener(type: string, listener: IceListener<never>, options?: boolean | AddEventListenerOptions): void {
     super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
   }
 
   override removeEventListener<K extends keyof IceLiteEventMap>(type: K, listener: IceListener<IceLiteEventMap[K]>, options?: boolean | EventListenerOptions): void;
+  /** Removes a listener. */
   override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
   override removeEventListener(type: string, listener: IceListener<never>, options?: boolean | EventListenerOptions): void {
     super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
@@ -304,6 +314,7 @@ export class IceLiteResponder extends EventTarget {
   }
 }
 
+/** Counters of an icePath(). */
 export interface IcePathStats {
   /** Datagrams from addresses that never passed a check. */
   droppedUnknownSource: number;

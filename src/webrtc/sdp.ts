@@ -9,6 +9,7 @@ import type { CertificateKeyPair } from '../x509/types.ts';
 import { validateIceCredentials, type IceCredentials } from './ice-lite.ts';
 import { parseIp } from './ip.ts';
 
+/** One m= section of an SDP. */
 export interface SdpMedia {
   /** "audio", "video", "application", ... */
   kind: string;
@@ -20,6 +21,7 @@ export interface SdpMedia {
   lines: string[];
 }
 
+/** An SDP split into session lines and media sections. */
 export interface ParsedSdp {
   /** Session-level lines (before the first m=). */
   session: string[];
@@ -111,6 +113,7 @@ export function sdpFingerprints(sdp: string | ParsedSdp): string[] {
 
 // ---- a=setup and the DTLS role ----
 
+/** An a=setup value (RFC 4145, RFC 8842). */
 export type SetupValue = 'actpass' | 'active' | 'passive' | 'holdconn';
 
 /** The peer's a=setup: one value on every live section (required here, though RFC 4145 lets an absent one mean active). */
@@ -153,6 +156,7 @@ export function offerDtlsRole(answerSetup: SetupValue): Role {
 
 // ---- ICE ----
 
+/** ICE parameters read from an SDP. */
 export interface SdpIceParameters extends IceCredentials {
   /** The peer is an ICE-lite agent. */
   lite: boolean;
@@ -172,13 +176,16 @@ export function sdpIceParameters(sdp: string | ParsedSdp): SdpIceParameters {
 
 // ---- the ICE-lite answer ----
 
+/** A host candidate (address and UDP port) for an answer. */
 export interface HostCandidate {
   address: string;
   port: number;
 }
 
+/** An SDP media direction attribute. */
 export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
+/** Options of iceLiteAnswer(). */
 export interface IceLiteAnswerOptions {
   /** Our ice-ufrag and ice-pwd (generateIceCredentials()). */
   ice: IceCredentials;

@@ -44,6 +44,7 @@ export function srtpKdf(masterKey: Uint8Array, masterSalt: Uint8Array, label: nu
   return aesCmKeystream(masterKey, iv, length);
 }
 
+/** SRTP session keys derived from a master key (RFC 3711 4.3). */
 export interface SrtpSessionKeys {
   profile: Readonly<SrtpProfileParams>;
   encryptionKey: Uint8Array;
@@ -69,6 +70,7 @@ export function deriveSrtpSessionKeys(profile: number | string | Readonly<SrtpPr
 
 // ---- RTP ----
 
+/** The fields of an RTP header (RFC 3550 5.1). */
 export interface RtpHeader {
   padding: boolean;
   marker: boolean;
@@ -116,6 +118,7 @@ export function parseRtpHeader(packet: Uint8Array): RtpHeader {
   };
 }
 
+/** The result of opening an SRTP or SRTCP packet. */
 export type OpenResult<T> = ({ ok: true } & T) | { ok: false; reason: 'malformed' | 'auth_failed' };
 
 function roc32(roc: number): Uint8Array {
@@ -280,6 +283,7 @@ export class SrtpChecker {
     this.#provider = provider;
   }
 
+  /** Authenticates and decrypts one SRTP packet, tracking the rollover counter. */
   open(packet: Uint8Array): ReturnType<typeof openSrtp> {
     let header: RtpHeader;
     try {

@@ -10,8 +10,10 @@
 import type { HandshakeInfo } from '../connection-types.ts';
 import type { Role } from '../options.ts';
 
+/** DTLS-SRTP protection profile names (RFC 5764, RFC 7714). */
 export type SrtpProfileName = 'SRTP_AES128_CM_SHA1_80' | 'SRTP_AES128_CM_SHA1_32' | 'SRTP_AEAD_AES_128_GCM' | 'SRTP_AEAD_AES_256_GCM';
 
+/** The key and salt sizes of an SRTP protection profile. */
 export interface SrtpProfileParams {
   id: number;
   /** The profile's name in dtls-stream's options and HandshakeInfo (OpenSSL's spelling). */
@@ -43,6 +45,7 @@ export function srtpProfile(idOrName: number | string): Readonly<SrtpProfilePara
   return Object.values(SRTP_PROFILES).find((p) => p.id === idOrName || p.name === idOrName || p.ianaName === idOrName);
 }
 
+/** An SRTP master key and salt. */
 export interface SrtpMasterKey {
   /** keyLength bytes. */
   key: Uint8Array;
@@ -50,6 +53,7 @@ export interface SrtpMasterKey {
   salt: Uint8Array;
 }
 
+/** DTLS-SRTP keys for both directions (RFC 5764 4.2). */
 export interface SrtpKeys {
   profile: Readonly<SrtpProfileParams>;
   /** What the DTLS client protects with (and the server unprotects with). */
@@ -58,6 +62,7 @@ export interface SrtpKeys {
   server: SrtpMasterKey;
 }
 
+/** DTLS-SRTP keys as local and remote for one DTLS role. */
 export interface SrtpKeysForRole extends SrtpKeys {
   /** Ours, for what we send. */
   local: SrtpMasterKey;
@@ -65,6 +70,7 @@ export interface SrtpKeysForRole extends SrtpKeys {
   remote: SrtpMasterKey;
 }
 
+/** The exporter label of DTLS-SRTP (RFC 5764 4.2). */
 export const DTLS_SRTP_EXPORTER_LABEL = 'EXTRACTOR-dtls_srtp';
 
 /** Splits exporter output for `profile` (RFC 5764 4.2); the length must be exactly 2 * (key + salt). */
@@ -83,6 +89,7 @@ export function splitSrtpKeyingMaterial(material: Uint8Array, profile: number | 
 /** What srtpKeys() needs of a DtlsStream. */
 export interface SrtpKeySource {
   readonly info: HandshakeInfo | undefined;
+  /** RFC 5705 exporter. */
   exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array;
 }
 

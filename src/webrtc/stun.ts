@@ -22,12 +22,16 @@ import { equalBytes, utf8 } from '../wire/codec.ts';
 import { crc32 } from './crc.ts';
 import { formatIp, parseIp } from './ip.ts';
 
+/** The STUN magic cookie (RFC 8489 5). */
 export const STUN_MAGIC_COOKIE = 0x2112a442;
+/** The value FINGERPRINT's CRC-32 is XORed with (RFC 8489 14.7). */
 export const STUN_FINGERPRINT_XOR = 0x5354554e;
 const HEADER = 20;
 
+/** STUN methods used here. */
 export const StunMethod = { binding: 0x001 } as const;
 
+/** The class of a STUN message. */
 export type StunClass = 'request' | 'indication' | 'success' | 'error';
 const CLASSES: readonly StunClass[] = ['request', 'indication', 'success', 'error'];
 
@@ -52,6 +56,7 @@ export const StunAttribute = {
   ICE_CONTROLLING: 0x802a,
 } as const;
 
+/** A STUN message that does not decode. */
 export class StunDecodeError extends Error {
   constructor(message: string) {
     super(message);
@@ -65,6 +70,7 @@ export interface StunAttr {
   value: Uint8Array;
 }
 
+/** A STUN message to encode. */
 export interface StunMessage {
   method: number;
   class: StunClass;
@@ -74,6 +80,7 @@ export interface StunMessage {
   attributes: StunAttr[];
 }
 
+/** A decoded STUN message with its raw bytes (for integrity checks). */
 export interface DecodedStunMessage extends StunMessage {
   /** The bytes it was decoded from (a view). */
   readonly raw: Uint8Array;
@@ -83,6 +90,7 @@ export interface DecodedStunMessage extends StunMessage {
   readonly fingerprint: { readonly offset: number; readonly value: number } | undefined;
 }
 
+/** The 14-bit message type from a method and a class (RFC 8489 5). */
 export function encodeMessageType(method: number, cls: StunClass): number {
   if (!Number.isInteger(method) || method < 0 || method > 0xfff) throw new RangeError(`STUN method must be 0..0xfff, not ${method}`);
   const c = CLASSES.indexOf(cls);
@@ -90,6 +98,7 @@ export function encodeMessageType(method: number, cls: StunClass): number {
   return (method & 0xf) | ((method & 0x70) << 1) | ((method & 0xf80) << 2) | ((c & 1) << 4) | ((c & 2) << 7);
 }
 
+/** The method and class of a message type. */
 export function decodeMessageType(type: number): { method: number; class: StunClass } {
   const method = (type & 0xf) | ((type >> 1) & 0x70) | ((type >> 2) & 0xf80);
   return { method, class: CLASSES[((type >> 4) & 1) | ((type >> 7) & 2)]! };
@@ -149,6 +158,7 @@ export function decodeStun(packet: Uint8Array): DecodedStunMessage {
   return { method, class: cls, transactionId: packet.subarray(8, HEADER), attributes, raw: packet, integrity, fingerprint };
 }
 
+/** Options of encodeStun(): MESSAGE-INTEGRITY key and FINGERPRINT. */
 export interface EncodeStunOptions {
   /** Adds MESSAGE-INTEGRITY keyed with this (see shortTermKey / longTermKey). */
   integrityKey?: Uint8Array;
@@ -159,6 +169,7 @@ export interface EncodeStunOptions {
   crypto?: CryptoProvider;
 }
 
+/** Encodes a STUN message, adding MESSAGE-INTEGRITY and FINGERPRINT when asked. */
 export function encodeStun(msg: StunMessage, opts: EncodeStunOptions = {}): Uint8Array {
   if (!(msg.transactionId instanceof Uint8Array) || msg.transactionId.length !== 12) throw new TypeError('a STUN transaction ID has 12 bytes');
   const padByte = opts.padByte ?? 0;
@@ -232,15 +243,18 @@ export function longTermKey(username: string, realm: string, password: string): 
 
 // ---- attributes ----
 
+/** The value of the first attribute of `type`, or undefined. */
 export function getAttribute(msg: StunMessage, type: number): Uint8Array | undefined {
   return msg.attributes.find((a) => a.type === type)?.value;
 }
 
+/** An IP address and port. */
 export interface TransportAddress {
   address: string;
   port: number;
 }
 
+/** An address decoded from a STUN attribute, with its family. */
 export interface DecodedAddress extends TransportAddress {
   family: 'IPv4' | 'IPv6';
 }
@@ -278,18 +292,22 @@ function xorMask(transactionId: Uint8Array): Uint8Array {
   return mask;
 }
 
+/** XOR-MAPPED-ADDRESS value (RFC 8489 14.2). */
 export function encodeXorAddress(addr: TransportAddress, transactionId: Uint8Array): Uint8Array {
   return encodeAddress(addr, xorMask(transactionId));
 }
 
+/** Decodes an XOR-MAPPED-ADDRESS value. */
 export function decodeXorAddress(value: Uint8Array, transactionId: Uint8Array): DecodedAddress {
   return decodeAddress(value, xorMask(transactionId));
 }
 
+/** MAPPED-ADDRESS value (RFC 8489 14.1). */
 export function encodeMappedAddress(addr: TransportAddress): Uint8Array {
   return encodeAddress(addr, undefined);
 }
 
+/** Decodes a MAPPED-ADDRESS value. */
 export function decodeMappedAddress(value: Uint8Array): DecodedAddress {
   return decodeAddress(value, undefined);
 }
@@ -305,17 +323,20 @@ export function encodeErrorCode(code: number, reason: string): Uint8Array {
   return out;
 }
 
+/** Decodes an ERROR-CODE value. */
 export function decodeErrorCode(value: Uint8Array): { code: number; reason: string } {
   if (value.length < 4) throw new StunDecodeError('truncated ERROR-CODE');
   return { code: (value[2]! & 0x7) * 100 + value[3]!, reason: new TextDecoder().decode(value.subarray(4)) };
 }
 
+/** A 32-bit big-endian attribute value. */
 export function encodeU32(n: number): Uint8Array {
   const out = new Uint8Array(4);
   new DataView(out.buffer).setUint32(0, n >>> 0);
   return out;
 }
 
+/** Decodes a 32-bit big-endian attribute value. */
 export function decodeU32(value: Uint8Array): number {
   if (value.length !== 4) throw new StunDecodeError(`expected a 4-byte attribute, got ${value.length}`);
   return u32(value, 0);

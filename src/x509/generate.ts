@@ -11,6 +11,7 @@ import { OID, parseCertificate, parseIp } from './parse.ts';
 import type { CertificateKeyPair } from './types.ts';
 import { systemWallTime } from '../stream/clock.ts';
 
+/** Options of generateCertificate(). */
 export interface GenerateCertificateOptions {
   commonName?: string;
   curve?: EcCurve;
@@ -43,6 +44,7 @@ function keyUsage(bit: number): Uint8Array {
   return encodeBitString(Uint8Array.of(0x80 >> bit), 7 - bit);
 }
 
+/** A fresh ECDSA certificate and its key: self-signed by default (as WebRTC uses), or issued by `issuer`. */
 export function generateCertificate(opts: GenerateCertificateOptions = {}): CertificateKeyPair {
   const provider = opts.provider ?? nobleProvider;
   const curve = opts.curve ?? 'P-256';

@@ -54,10 +54,14 @@ test(
   async () => {
     const { server: cert } = certs();
     const [serverSock, clientSock] = await Promise.all([bindUdp({ address: '127.0.0.1' }), bindUdp({ address: '127.0.0.1' })]);
-    const server = listen(nodeUdpSocket(serverSock), { certificate: cert });
+    // A timer far above any loopback round trip, even on a loaded machine: a retransmission
+    // here can only come from the protocol (e.g. answering a replayed flight), not from time.
+    const retransmit = { initial: 10_000, adaptive: false };
+    const server = listen(nodeUdpSocket(serverSock), { certificate: cert, retransmit });
     try {
       const dtls = await connect(nodeUdpConnected(clientSock, '127.0.0.1', serverSock.address().port), {
         verify: { fingerprints: [cert.fingerprint] },
+        retransmit,
       });
       assert.equal(dtls.stats.retransmits, 0);
       assert.deepEqual(dtls.stats.dropped, {});
