@@ -3,7 +3,8 @@
 import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import { Connection, DtlsError, alertName, resolveOptions, type ResolvedOptions } from '../src/index.ts';
+import { DtlsError, alertName } from '../src/index.ts';
+import { createConnection, type ConnectionLike } from '../src/core.ts';
 import { FrameReader, TIMEOUT_ACK, encodePacket, encodeShimId, type Frame } from './framing.ts';
 import { DTLS12, Unimplemented, type ShimFlags } from './flags.ts';
 import { NO_HANDSHAKE_TIMEOUT_MS, toOptions } from './options.ts';
@@ -35,7 +36,7 @@ export function runnerClosed(code: string | undefined): boolean {
 /** One connection to the runner, driven to its end. Resolves when the runner is satisfied (its side closed). */
 export class Session {
   readonly #flags: ShimFlags;
-  readonly #conn: Connection;
+  readonly #conn: ConnectionLike;
   readonly #sock: Socket;
   readonly #frames = new FrameReader();
   /** The runner's clock, ms (float: the runner counts in ns). */
@@ -44,9 +45,9 @@ export class Session {
   #ended = false;
   #done: (err?: unknown) => void = () => {};
 
-  constructor(flags: ShimFlags, options: ResolvedOptions, sock: Socket) {
+  constructor(flags: ShimFlags, conn: ConnectionLike, sock: Socket) {
     this.#flags = flags;
-    this.#conn = new Connection(options);
+    this.#conn = conn;
     this.#sock = sock;
   }
 
@@ -189,7 +190,7 @@ export class Session {
   }
 }
 
-/** Options for these flags; Unimplemented (or the library's TypeError/RangeError) when it cannot express them. */
-export function sessionOptions(flags: ShimFlags): ResolvedOptions {
-  return resolveOptions(toOptions(flags, Date.now()));
+/** The connection for these flags; Unimplemented (or the library's TypeError/RangeError) when it cannot express them. */
+export function sessionConnection(flags: ShimFlags): ConnectionLike {
+  return createConnection(toOptions(flags, Date.now()));
 }

@@ -52,17 +52,17 @@ async function main(argv: string[]): Promise<void> {
     // A malformed value or an unreadable file is the shim's problem, not a missing feature.
     return finish(e instanceof Unimplemented ? EXIT_UNIMPLEMENTED : 1, text(e));
   }
-  const { Session, ShimFailure, describe, sessionOptions } = await import('./session.ts');
-  let options;
+  const { Session, ShimFailure, describe, sessionConnection } = await import('./session.ts');
+  let conn;
   try {
-    options = sessionOptions(flags);
+    conn = sessionConnection(flags);
   } catch (e) {
     // A value the library's options refuse (a suite, a profile, an MTU) is a missing feature.
     return finish(EXIT_UNIMPLEMENTED, describe(e));
   }
   const sock = connect({ host: flags.ipv6 ? '::1' : '127.0.0.1', port: flags.port, noDelay: true });
   try {
-    await new Session(flags, options, sock).run();
+    await new Session(flags, conn, sock).run();
   } catch (e) {
     const code = e instanceof Unimplemented ? EXIT_UNIMPLEMENTED : 1;
     const message = e instanceof ShimFailure || e instanceof Unimplemented ? text(e) : describe(e);
