@@ -25,7 +25,7 @@ export type VerifyOption =
   | 'insecure'
   | { fingerprints: string[] }
   | { ca: (string | Uint8Array)[]; serverName?: string }
-  | ((peer: PeerCertificateInfo) => boolean | void);
+  | ((peer: PeerCertificateInfo) => boolean);
 
 /** Options of DtlsStream, connect() and listen() (all optional but `verify` for a client); validated at construction. */
 export interface DtlsOptions {

@@ -1,7 +1,7 @@
 // A browser talks WebRTC to Node: dtls-stream as an ICE-lite peer.
 //
 //   npx tsx examples/webrtc-ice-lite/main.ts              # then open the printed URL and press Start
-//   npx tsx examples/webrtc-ice-lite/main.ts --chromium   # or let it drive /usr/bin/chromium itself
+//   npx tsx examples/webrtc-ice-lite/main.ts --chromium   # or let it drive Chromium itself ($DTLS_STREAM_CHROMIUM, else /usr/bin/chromium)
 //
 // Options: --role server|client (our DTLS role, default server), --port N
 // (HTTP, default 8080; 0 = any), --seconds N (with --chromium: how long to
@@ -147,7 +147,7 @@ if (!args.includes('--chromium')) {
   // Drive Debian's Chromium headless (playwright-core is a dev dependency of this repository).
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: process.env.DTLS_STREAM_CHROMIUM ?? '/usr/bin/chromium', // the browser tests' variable; Debian's Chromium otherwise
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   let ok = false;

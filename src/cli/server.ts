@@ -2,7 +2,7 @@
 // came; --echo sends it back; --once exits after the first connection closes.
 import type { Writable } from 'node:stream';
 import { bindUdp, nodeUdpSocket } from '../adapters/node.ts';
-import { listen, type DtlsStream, type HandshakeErrorDetail } from '../stream/index.ts';
+import { listen, type ConnectionStartDetail, type DtlsStream, type HandshakeErrorDetail } from '../stream/index.ts';
 import { formatHostPort, type CliOptions, type HostPort } from './args.ts';
 import { certificateFrom, dtlsOptions } from './config.ts';
 import { Output } from './output.ts';
@@ -13,7 +13,6 @@ const noop = (): void => {};
 /** Serves one connection until it closes; throws its DtlsError if it failed. */
 async function serve(dtls: DtlsStream, o: CliOptions, stdout: Writable, out: Output): Promise<void> {
   const peer = dtls.remote ? formatHostPort(dtls.remote.address, dtls.remote.port) : 'peer';
-  out.watch(dtls, 'server', peer);
   out.handshake(dtls, peer, o.export);
   const writer = dtls.outbound.writable.getWriter();
   const echo = o.echo ? (record: Uint8Array) => writer.write(record).catch(noop) : undefined;
@@ -34,6 +33,11 @@ export async function runServer(at: HostPort, o: CliOptions, io: Stdio, signal?:
   // A peer whose handshake failed never becomes a connection: say so, and with
   // --once that first attempt decides the exit status.
   let firstFailure: unknown;
+  // Watched from the start of its handshake, so --trace and --json show the whole ladder.
+  server.addEventListener('connection', (e) => {
+    const { dtls, address, port } = (e as CustomEvent<ConnectionStartDetail>).detail;
+    out.watch(dtls, 'server', formatHostPort(address, port));
+  });
   server.addEventListener('handshakeerror', (e) => {
     const { address, port, error } = (e as CustomEvent<HandshakeErrorDetail>).detail;
     const peer = formatHostPort(address, port);

@@ -158,10 +158,20 @@ export interface HandshakeErrorDetail {
   error: unknown;
 }
 
+/** Detail of the server's 'connection' event: a peer passed the cookie exchange and its handshake starts. */
+export interface ConnectionStartDetail {
+  dtls: DtlsStream;
+  address: string;
+  port: number;
+}
+
 /**
- * Accepts DTLS connections on one socket. Events: 'handshakeerror'
- * (CustomEvent<HandshakeErrorDetail>) for each peer whose handshake failed
- * (including at handshakeTimeout): such peers never appear on `connections`.
+ * Accepts DTLS connections on one socket. Events: 'connection'
+ * (CustomEvent<ConnectionStartDetail>) when a peer's handshake starts, before
+ * its first message is handled (listen there for its `trace` events);
+ * 'handshakeerror' (CustomEvent<HandshakeErrorDetail>) for each peer whose
+ * handshake failed (including at handshakeTimeout): such peers never appear
+ * on `connections`.
  */
 export class DtlsServer extends EventTarget {
   /** Connections whose handshake completed, in order. */
@@ -378,6 +388,7 @@ export class DtlsServer extends EventTarget {
     this.#peers.set(key, peer);
     this.#stats.accepted++;
     this.#handshaking++;
+    this.dispatchEvent(new CustomEvent<ConnectionStartDetail>('connection', { detail: { dtls, address, port } }));
     trackFlush(dtls, this.#pump(peer));
     dtls.closed.then(
       () => this.#remove(key, peer),

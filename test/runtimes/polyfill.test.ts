@@ -22,7 +22,7 @@ function childEnv(marker: string): NodeJS.ProcessEnv {
   return env;
 }
 
-test('the stream-layer suite (test/stream) passes on web-streams-polyfill', { timeout: 40_000 }, async (t) => {
+test('the stream-layer suite (test/stream) passes on web-streams-polyfill', { timeout: 90_000 }, async (t) => {
   const files = readdirSync(join(ROOT, 'test/stream'))
     .filter((f) => f.endsWith('.test.ts'))
     .map((f) => `test/stream/${f}`);
