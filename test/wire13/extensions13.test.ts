@@ -68,6 +68,8 @@ test('cookie, psk_key_exchange_modes, early_data, connection_id, signature_algor
   assert.equal(toHex(encodePskKeyExchangeModes([PskKeyExchangeMode.psk_dhe_ke])), '0101');
   assert.deepEqual(decodePskKeyExchangeModes(h('03 01 00 fe')), [1, 0, 0xfe]); // unknown kept
   refuses(decodePskKeyExchangeModes, [['00', /length 0 outside 1/], ['02 01', /truncated/], ['01 01 01', /trailing/]]);
+  assert.throws(() => encodePskKeyExchangeModes([]), RangeError);
+  assert.throws(() => encodePskKeyExchangeModes(new Array(256).fill(1)), RangeError);
 
   assert.equal(encodeEarlyDataIndication().length, 0);
   decodeEarlyDataIndication(new Uint8Array(0));
