@@ -17,7 +17,7 @@ import {
   decodeRequestConnectionId, downgradeSentinel, encodeCertificate13, encodeCertificateRequest13, encodeCertificateVerify,
   encodeEncryptedExtensions, encodeHelloRetryRequest, encodeKeyUpdate, encodeMessageHash, encodeNewConnectionId,
   encodeNewSessionTicket13, encodeRequestConnectionId, encodeTranscriptMessage, HELLO_RETRY_REQUEST_RANDOM, isHelloRetryRequest,
-  offeredVersions, serverHello13, withDowngradeSentinel, ConnectionIdUsage,
+  offeredVersions, serverHello13, withDowngradeSentinel, ConnectionIdUsage, decodeMessage13,
 } from '../../src/wire/messages13/index.ts';
 import { ExtensionType13, HandshakeType13 } from '../../src/wire/types13.ts';
 import { bytes, codecProperties13, extensionsArb, refuses, u8 } from './props13.ts';
@@ -255,3 +255,23 @@ codecProperties13('KeyUpdate', fc.record({ updateRequested: fc.boolean() }, { no
 codecProperties13('RequestConnectionId', fc.record({ numCids: u8 }, { noNullPrototype: true }), encodeRequestConnectionId, decodeRequestConnectionId);
 codecProperties13('NewConnectionId', fc.record({ cids: fc.array(bytes(0, 20), { maxLength: 5 }), usage: u8 }, { noNullPrototype: true }), encodeNewConnectionId, decodeNewConnectionId);
 
+
+test('decodeMessage13: each type to its codec, HelloRetryRequest told apart, retired types refused', () => {
+  assert.equal(decodeMessage13(8, body(rfc8448.encryptedExtensions)).type, 'encrypted_extensions');
+  assert.equal(decodeMessage13(11, body(rfc8448.certificate)).type, 'certificate');
+  assert.equal(decodeMessage13(15, body(rfc8448.certificateVerify)).type, 'certificate_verify');
+  assert.equal(decodeMessage13(4, body(rfc8448.newSessionTicket)).type, 'new_session_ticket');
+  assert.equal(decodeMessage13(2, body(rfc8448.serverHello)).type, 'server_hello');
+  assert.equal(decodeMessage13(1, asDtlsClientHello(body(rfc8448.clientHello))).type, 'client_hello');
+  const hrr = encodeHelloRetryRequest({ sessionIdEcho: new Uint8Array(0), cipherSuite: 0x1301, extensions: [] });
+  assert.equal(decodeMessage13(2, hrr).type, 'hello_retry_request');
+  assert.deepEqual(decodeMessage13(20, new Uint8Array(32).fill(9)), { type: 'finished', message: { verifyData: new Uint8Array(32).fill(9) } });
+  assert.deepEqual(decodeMessage13(24, h('01')), { type: 'key_update', message: { updateRequested: true } });
+  assert.deepEqual(decodeMessage13(9, h('02')), { type: 'request_connection_id', message: { numCids: 2 } });
+  assert.deepEqual(decodeMessage13(10, h('0000 01')), { type: 'new_connection_id', message: { cids: [], usage: 1 } });
+  assert.equal(decodeMessage13(13, h('00 0004 000d0000')).type, 'certificate_request');
+  for (const t of [0, 3, 5, 6, 12, 14, 16, 21, 254, 255]) {
+    assert.throws(() => decodeMessage13(t, new Uint8Array(0)), (e: unknown) => e instanceof DtlsError && e.code === 'unexpected_message' && e.alert === 10, String(t));
+  }
+  assert.throws(() => decodeMessage13(8, h('00')), DtlsError);
+});

@@ -11,3 +11,4 @@ export * from './new-session-ticket.ts';
 export * from './key-update.ts';
 export * from './connection-id.ts';
 export * from './transcript.ts';
+export * from './dispatch.ts';
