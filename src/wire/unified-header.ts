@@ -12,7 +12,7 @@
 // additional data (RFC 9147 4); decoding returns the header as a view holding
 // the masked sequence number, and where that number sits so the record layer can
 // unmask it and rebuild the additional data.
-import { Reader, Writer } from './codec.ts';
+import { Writer } from './codec.ts';
 import { ContentType } from './types.ts';
 import { uint } from './vectors.ts';
 
@@ -109,49 +109,64 @@ export interface UnifiedDecodeOptions {
  * ciphertext shorter than 16 bytes, a CID that belongs to another association
  * or a plaintext record outside epoch 0 are the record layer's to reject.
  */
-export function decodeDatagram13(datagram: Uint8Array, opts: UnifiedDecodeOptions = {}): DecodedDatagram13 {
-  const cidLength = opts.cidLength ?? 0;
-  uint(cidLength, 255, 'cidLength');
+export function decodeDatagram13(datagram: Uint8Array, opts?: UnifiedDecodeOptions): DecodedDatagram13 {
+  const cidLength = opts?.cidLength ?? 0;
+  if (cidLength !== 0) uint(cidLength, 255, 'cidLength');
   const records: Record13[] = [];
-  const r = new Reader(datagram);
-  const stop = (dropped: DropReason13, at: number): DecodedDatagram13 => ({ records, dropped, droppedBytes: datagram.length - at });
-  while (!r.done) {
-    const start = r.offset;
-    const first = datagram[start]!;
+  const d = datagram, end = d.length;
+  let at = 0;
+  // Direct indexing rather than a Reader: this runs once per received record.
+  while (at < end) {
+    const first = d[at]!;
+    const left = end - at;
     if (isPlaintext13(first)) {
-      if (r.remaining < PLAINTEXT_HEADER_LENGTH) return stop('truncated_header', start);
-      const contentType = r.u8(), version = r.u16(), epoch = r.u16(), sequenceNumber = r.u48(), length = r.u16();
-      if (length > MAX_PLAINTEXT_13 || length > r.remaining) return stop('bad_length', start);
-      const header = datagram.subarray(start, r.offset);
-      records.push({ kind: 'plaintext', contentType, version, epoch, sequenceNumber, header, fragment: r.bytes(length) });
+      if (left < PLAINTEXT_HEADER_LENGTH) return stopped(records, 'truncated_header', left);
+      const length = (d[at + 11]! << 8) | d[at + 12]!;
+      if (length > MAX_PLAINTEXT_13 || length > left - PLAINTEXT_HEADER_LENGTH) return stopped(records, 'bad_length', left);
+      const body = at + PLAINTEXT_HEADER_LENGTH;
+      records.push({
+        kind: 'plaintext',
+        contentType: first,
+        version: (d[at + 1]! << 8) | d[at + 2]!,
+        epoch: (d[at + 3]! << 8) | d[at + 4]!,
+        sequenceNumber: ((d[at + 5]! << 8) | d[at + 6]!) * 0x1_0000_0000 + ((d[at + 7]! << 24) >>> 0) + ((d[at + 8]! << 16) | (d[at + 9]! << 8) | d[at + 10]!),
+        header: d.subarray(at, body),
+        fragment: d.subarray(body, body + length),
+      });
+      at = body + length;
       continue;
     }
-    if (!isUnifiedHeader(first)) return stop('unknown_first_byte', start);
+    if (!isUnifiedHeader(first)) return stopped(records, 'unknown_first_byte', left);
     const hasCid = (first & UNIFIED_C) !== 0;
-    if (hasCid && cidLength === 0) return stop('unexpected_cid', start);
+    if (hasCid && cidLength === 0) return stopped(records, 'unexpected_cid', left);
     const sequenceBits = first & UNIFIED_S ? 16 : 8;
     const lengthPresent = (first & UNIFIED_L) !== 0;
-    const headerLength = 1 + (hasCid ? cidLength : 0) + sequenceBits / 8 + (lengthPresent ? 2 : 0);
-    if (r.remaining < headerLength) return stop('truncated_header', start);
-    r.u8();
-    const cid = hasCid ? r.bytes(cidLength) : undefined;
-    const sequenceOffset = r.offset - start;
-    const maskedSequence = sequenceBits === 16 ? r.u16() : r.u8();
-    const length = lengthPresent ? r.u16() : r.remaining;
-    if (length > MAX_CIPHERTEXT_13 || length > r.remaining) return stop('bad_length', start);
+    const sequenceOffset = 1 + (hasCid ? cidLength : 0);
+    const headerLength = sequenceOffset + sequenceBits / 8 + (lengthPresent ? 2 : 0);
+    if (left < headerLength) return stopped(records, 'truncated_header', left);
+    const s = at + sequenceOffset;
+    const maskedSequence = sequenceBits === 16 ? (d[s]! << 8) | d[s + 1]! : d[s]!;
+    const body = at + headerLength;
+    const length = lengthPresent ? (d[body - 2]! << 8) | d[body - 1]! : end - body;
+    if (length > MAX_CIPHERTEXT_13 || length > end - body) return stopped(records, 'bad_length', left);
     records.push({
       kind: 'ciphertext',
-      cid,
+      cid: hasCid ? d.subarray(at + 1, s) : undefined,
       epochBits: first & EPOCH_BITS,
       sequenceBits,
       maskedSequence,
       lengthPresent,
-      header: datagram.subarray(start, r.offset),
+      header: d.subarray(at, body),
       sequenceOffset,
-      encryptedRecord: r.bytes(length),
+      encryptedRecord: d.subarray(body, body + length),
     });
+    at = body + length;
   }
   return { records, dropped: undefined, droppedBytes: 0 };
+}
+
+function stopped(records: Record13[], dropped: DropReason13, droppedBytes: number): DecodedDatagram13 {
+  return { records, dropped, droppedBytes };
 }
 
 /** What a sender chooses for one DTLSCiphertext header. */

@@ -166,3 +166,23 @@ test('DTLSInnerPlaintext: type after content, zero padding stripped, all zeros r
     }),
   );
 });
+
+test('DTLSPlaintext property: any 1.3 plaintext record decodes to its fields', () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(21, 22, 26),
+      fc.integer({ min: 0, max: 0xffff }),
+      fc.integer({ min: 0, max: 0xffff }),
+      fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+      bytes(0, 40),
+      (contentType, version, epoch, sequenceNumber, fragment) => {
+        const wire = encodePlaintextRecord13({ contentType, version, epoch, sequenceNumber, fragment });
+        const out = decodeDatagram13(wire);
+        assert.equal(out.dropped, undefined);
+        const [p] = out.records;
+        assert.ok(p?.kind === 'plaintext');
+        assert.deepEqual([p.contentType, p.version, p.epoch, p.sequenceNumber, toHex(p.fragment), toHex(p.header)], [contentType, version, epoch, sequenceNumber, toHex(fragment), toHex(wire.subarray(0, 13))]);
+      },
+    ),
+  );
+});
