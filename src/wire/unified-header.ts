@@ -97,7 +97,7 @@ export interface DecodedDatagram13 {
 export interface UnifiedDecodeOptions {
   /**
    * Length of the CID this endpoint asked its peer to send (0 or absent: none).
-   * RFC 9147 9: the header does not carry it, so the receiver must know it.
+   * The header does not carry it (RFC 9147 4), so the receiver must know it.
    */
   cidLength?: number;
 }
