@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../../playwright.config.ts';
+import { CHROMIUM_ARGS, launchOptions } from '../browser/chromium.ts';
 
 const page = `<!doctype html><script>
 window.run = async () => {
@@ -38,7 +38,7 @@ await new Promise((r) => setTimeout(r, 2000));
 const server = createServer((_, res) => res.end(page));
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 // mDNS names would hide the host candidates from the other peer in the page.
-const browser = await chromium.launch({ executablePath: CHROMIUM_EXECUTABLE, args: [...CHROMIUM_ARGS, '--disable-features=WebRtcHideLocalIpsWithMdns'] });
+const browser = await chromium.launch(launchOptions([...CHROMIUM_ARGS, '--disable-features=WebRtcHideLocalIpsWithMdns']));
 try {
   const p = await browser.newPage();
   await p.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
