@@ -98,6 +98,20 @@ describe('--trace and --json', () => {
     assert.equal(await server.proc.exit(), 0, server.proc.stderr);
   });
 
+  test("the server's --trace shows its handshake from the first ClientHello after the cookie", async () => {
+    const server = await cliServer(dir, ['--once', '--trace']);
+    const c = cli(dir, 'client', ['client', `127.0.0.1:${server.port}`, '--fingerprint', server.fingerprint, '--linger', '0']);
+    c.child.stdin.end();
+    assert.equal(await c.exit(), 0, c.stderr);
+    assert.equal(await server.proc.exit(), 0, server.proc.stderr);
+    const ladder = server.proc.stderr.split('\n').filter((l) => /──►|◄──/.test(l)).map((l) => l.trim());
+    // The cookie exchange is stateless (no connection yet); the connection starts at the second ClientHello.
+    assert.match(server.proc.stderr, /^server \(us\) +client$/m);
+    for (const m of ['◄── ClientHello', 'ServerHello ──►', 'Certificate ──►', 'ServerHelloDone ──►', '◄── ClientKeyExchange', '◄── Finished  (encrypted)', 'Finished ──►  (encrypted)']) {
+      assert.ok(ladder.includes(m), `${m} in\n${server.proc.stderr}`);
+    }
+  });
+
   test('--json: events, summary and errors as JSON lines on stderr', async () => {
     const server = cli(dir, 'server', ['server', '--listen', '127.0.0.1:0', '--once', '--echo', '--json', '--export', 'EXTRACTOR-dtls_srtp:16']);
     const [line] = await server.waitFor('stderr', /^\{"event":"listening".*\}$/m);
