@@ -13,13 +13,12 @@
 // the sequence number and length sit, counted from the header's end, so the CID
 // length never has to be known here. Record failures are drop reasons, never
 // exceptions (RFC 9147 4.5.2); misuse by the caller is a RangeError.
-import { DtlsError } from '../errors.ts';
+import { MAX_INNER_PLAINTEXT, encodeInnerPlaintext, innerContentTypeIndex } from '../wire/inner-plaintext.ts';
 import type { Aead, AeadName, CryptoProvider } from '../crypto/provider.ts';
 
 /** RFC 9147 4.2.3: the mask is computed over the first 16 bytes of encrypted_record. */
 export const SN_SAMPLE_LENGTH = 16;
 /** RFC 8446 5.4: content || type || padding at most 2^14 + 1 bytes. */
-export const MAX_INNER_PLAINTEXT = 2 ** 14 + 1;
 /** RFC 8446 5.2: encrypted_record at most 2^14 + 256 bytes. */
 export const MAX_ENCRYPTED_RECORD = 2 ** 14 + 256;
 
@@ -99,35 +98,6 @@ export const AEAD_LIMITS_13: Readonly<Record<AeadName, AeadLimits13>> = {
 export interface RecordSuite13 {
   readonly aead: AeadName;
   readonly keyLength: number;
-}
-
-/** DTLSInnerPlaintext: content || type || `padding` zeros (RFC 9147 4). */
-export function encodeInnerPlaintext13(contentType: number, content: Uint8Array, padding = 0): Uint8Array {
-  if (!Number.isInteger(contentType) || contentType < 1 || contentType > 255) throw new RangeError(`content type ${contentType}: 1..255`);
-  if (!Number.isInteger(padding) || padding < 0) throw new RangeError(`padding ${padding}`);
-  const length = content.length + 1 + padding;
-  if (length > MAX_INNER_PLAINTEXT) throw new RangeError(`inner plaintext of ${length} bytes exceeds 2^14 + 1`);
-  const out = new Uint8Array(length);
-  out.set(content, 0);
-  out[content.length] = contentType;
-  return out;
-}
-
-/** Index of the content type: the last non-zero byte, or -1 when all bytes are zero. */
-function contentTypeIndex(plaintext: Uint8Array): number {
-  let i = plaintext.length - 1;
-  while (i >= 0 && plaintext[i] === 0) i--;
-  return i;
-}
-
-/**
- * Strips the zero padding and finds the type (RFC 8446 5.4). No non-zero byte
- * at all is an unexpected_message.
- */
-export function decodeInnerPlaintext13(plaintext: Uint8Array): { contentType: number; content: Uint8Array } {
-  const i = contentTypeIndex(plaintext);
-  if (i < 0) throw new DtlsError('unexpected_message', 'DTLSInnerPlaintext holds no content type (all zeros)');
-  return { contentType: plaintext[i]!, content: plaintext.subarray(0, i) };
 }
 
 /** The per-record nonce (RFC 8446 5.3): iv XOR the 64-bit sequence number, big-endian, right-aligned. */
@@ -254,7 +224,7 @@ export class RecordProtection13 {
     if (!sn) throw new RangeError('not a unified header (001CSLEE) with room for its sequence number');
     const low = sn.bytes === 2 ? (header[sn.offset]! << 8) | header[sn.offset + 1]! : header[sn.offset]!;
     if (low !== sequenceNumber % (sn.bytes === 2 ? 0x10000 : 0x100)) throw new RangeError(`header sequence bits ${low} are not those of ${sequenceNumber}`);
-    const inner = encodeInnerPlaintext13(contentType, content, Math.max(padding, this.minimumPadding(content.length)));
+    const inner = encodeInnerPlaintext(contentType, content, Math.max(padding, this.minimumPadding(content.length)));
     const length = inner.length + this.tagLength;
     if (header[0]! & L_BIT) {
       const stated = (header[header.length - 2]! << 8) | header[header.length - 1]!;
@@ -308,7 +278,7 @@ export class RecordProtection13 {
       return { ok: false, reason: 'bad_record_mac' };
     }
     if (inner.length > MAX_INNER_PLAINTEXT) return { ok: false, reason: 'record_overflow' };
-    const i = contentTypeIndex(inner);
+    const i = innerContentTypeIndex(inner);
     if (i < 0) return { ok: false, reason: 'no_content_type' };
     return { ok: true, contentType: inner[i]!, content: inner.subarray(0, i) };
   }

@@ -10,12 +10,17 @@ export interface InnerPlaintext {
   content: Uint8Array;
 }
 
+/** The most an inner plaintext may hold: 2^14 bytes of content and padding, plus the type (RFC 8446 5.4). */
+export const MAX_INNER_PLAINTEXT = 2 ** 14 + 1;
+
 /** content || type || `padding` zero bytes. */
 export function encodeInnerPlaintext(contentType: number, content: Uint8Array, padding = 0): Uint8Array {
   uint(contentType, 0xff, 'content type');
   if (contentType === 0) throw new RangeError('content type 0 cannot end an inner plaintext');
-  uint(padding, 2 ** 14 + 256, 'padding');
-  const out = new Uint8Array(content.length + 1 + padding);
+  uint(padding, MAX_INNER_PLAINTEXT, 'padding');
+  const length = content.length + 1 + padding;
+  if (length > MAX_INNER_PLAINTEXT) throw new RangeError(`inner plaintext of ${length} bytes exceeds 2^14 + 1`);
+  const out = new Uint8Array(length);
   out.set(content);
   out[content.length] = contentType;
   return out;
@@ -26,8 +31,14 @@ export function encodeInnerPlaintext(contentType: number, content: Uint8Array, p
  * an unexpected_message (RFC 8446 5.4).
  */
 export function decodeInnerPlaintext(plaintext: Uint8Array): InnerPlaintext {
-  let i = plaintext.length - 1;
-  while (i >= 0 && plaintext[i] === 0) i--;
+  const i = innerContentTypeIndex(plaintext);
   if (i < 0) throw new DtlsError('unexpected_message', 'DTLSInnerPlaintext: no non-zero content type (all padding)');
   return { contentType: plaintext[i]!, content: plaintext.subarray(0, i) };
+}
+
+/** Where the content type sits: the last non-zero byte, or -1 when every byte is padding. */
+export function innerContentTypeIndex(plaintext: Uint8Array): number {
+  let i = plaintext.length - 1;
+  while (i >= 0 && plaintext[i] === 0) i--;
+  return i;
 }

@@ -12,11 +12,10 @@ import { chacha20 } from '@noble/ciphers/chacha.js';
 import { nobleProvider } from '../../src/crypto/noble.ts';
 import type { AeadName } from '../../src/crypto/provider.ts';
 import { DtlsError } from '../../src/errors.ts';
+import { decodeInnerPlaintext, encodeInnerPlaintext } from '../../src/wire/inner-plaintext.ts';
 import {
   AEAD_LIMITS_13,
   RecordProtection13,
-  decodeInnerPlaintext13,
-  encodeInnerPlaintext13,
   maskKind,
   protectionFromSecret,
   recordNonce13,
@@ -77,7 +76,7 @@ function openTls(record: string, key: string, iv: string, seq: number) {
   const header = bytes.subarray(0, 5);
   const inner = p.aead('aes-128-gcm', hex(key)).open(recordNonce13(hex(iv), seq), bytes.subarray(5), header);
   assert.ok(inner, 'authenticates with nonce = iv XOR seq and AAD = the header');
-  return decodeInnerPlaintext13(inner);
+  return decodeInnerPlaintext(inner);
 }
 
 test('RFC 8448 3 in TLS framing: each record opens with nonce = iv XOR the 64-bit sequence number and AAD = its header; sealing reproduces them byte for byte', () => {
@@ -99,7 +98,7 @@ test('RFC 8448 3 in TLS framing: each record opens with nonce = iv XOR the 64-bi
   assert.equal(p.aead('aes-128-gcm', hex(R.sApKey)).open(recordNonce13(hex(R.sApIv), 0), hex(R.serverApp).subarray(5), hex(R.serverApp).subarray(0, 5)), null);
   // Sealing the same inner plaintext gives the RFC's bytes.
   const header = hex(R.clientApp).subarray(0, 5);
-  const sealed = p.aead('aes-128-gcm', hex(R.cApKey)).seal(recordNonce13(hex(R.cApIv), 0), encodeInnerPlaintext13(23, payload50), header);
+  const sealed = p.aead('aes-128-gcm', hex(R.cApKey)).seal(recordNonce13(hex(R.cApIv), 0), encodeInnerPlaintext(23, payload50), header);
   assert.equal(toHex(sealed), toHex(hex(R.clientApp).subarray(5)));
 });
 
@@ -297,10 +296,10 @@ test('padding: zeros after the type are stripped; an all-zero inner plaintext is
   const body = p.aead(s.aead, key).seal(recordNonce13(iv, 6), new Uint8Array(20), h);
   // open() takes the header as received and writes the clear sequence bits itself, so the clear header works too.
   assert.deepEqual(recv.open(h, 6, body), { ok: false, reason: 'no_content_type' });
-  assert.throws(() => decodeInnerPlaintext13(new Uint8Array(5)), (e: unknown) => e instanceof DtlsError && e.code === 'unexpected_message' && e.alert === 10);
-  assert.deepEqual(decodeInnerPlaintext13(Uint8Array.of(7, 0, 23, 0, 0)), { contentType: 23, content: Uint8Array.of(7, 0) });
-  assert.throws(() => encodeInnerPlaintext13(0, Uint8Array.of(1)), RangeError, 'type 0 cannot end an inner plaintext');
-  assert.throws(() => encodeInnerPlaintext13(23, new Uint8Array(2 ** 14), 1), RangeError, 'over 2^14 + 1');
+  assert.throws(() => decodeInnerPlaintext(new Uint8Array(5)), (e: unknown) => e instanceof DtlsError && e.code === 'unexpected_message' && e.alert === 10);
+  assert.deepEqual(decodeInnerPlaintext(Uint8Array.of(7, 0, 23, 0, 0)), { contentType: 23, content: Uint8Array.of(7, 0) });
+  assert.throws(() => encodeInnerPlaintext(0, Uint8Array.of(1)), RangeError, 'type 0 cannot end an inner plaintext');
+  assert.throws(() => encodeInnerPlaintext(23, new Uint8Array(2 ** 14), 1), RangeError, 'over 2^14 + 1');
 
   const c8 = pair(SUITES[4]);
   assert.equal(c8.send.minimumPadding(0), 7);
