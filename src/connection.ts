@@ -8,7 +8,7 @@ import { RecordLayer, type PlainRecord } from './record/record-layer.ts';
 import type { RecordProtection } from './record/protection.ts';
 import { Reassembler } from './reliability/reassembly.ts';
 import { RetransmitTimer } from './reliability/timer.ts';
-import { encodeFlight, type FlightItem } from './reliability/flight.ts';
+import { encodeFlight, type EncodedFlight, type FlightItem } from './reliability/flight.ts';
 import { ContentType, HandshakeType } from './wire/types.ts';
 import { decodeHandshakeFragments } from './wire/handshake-header.ts';
 import { AlertLevel, decodeAlert, encodeAlert } from './wire/alert.ts';
@@ -48,6 +48,10 @@ interface Flight {
   /** Resends of this flight so far, and those our timer made. */
   resends: number;
   timerResends: number;
+}
+
+function single(record: Uint8Array): EncodedFlight {
+  return { datagrams: [record], records: 1 };
 }
 
 export class Connection implements ConnectionLike, HandshakeHost {
@@ -312,6 +316,13 @@ export class Connection implements ConnectionLike, HandshakeHost {
         if (f.fragmentOffset === 0) this.#sendAlert(AlertLevel.warning, AlertDescription.no_renegotiation);
         continue;
       }
+      if (f.msgType === HandshakeType.hello_request && this.options.role === 'client') {
+        // RFC 5246 7.4.1.1: ignored while negotiating, and not part of the
+        // handshake's sequence: dropped before reassembly, so a forged one
+        // cannot take the message_seq of the ServerHello.
+        this.#drop('unexpected');
+        continue;
+      }
       const awaitingHello = this.options.role === 'server' && this.#machine.stateName === 'wait_client_hello' && f.msgType === HandshakeType.client_hello && rec.epoch === 0;
       if (awaitingHello && f.messageSeq > r.nextSeq && f.messageSeq < 8) {
         // RFC 6347 4.2.2: a ClientHello after a (stateless) HelloVerifyRequest
@@ -347,7 +358,6 @@ export class Connection implements ConnectionLike, HandshakeHost {
         this.#handlePostHandshake(m.msgType);
         continue;
       }
-      if (m.msgType === HandshakeType.hello_request && this.options.role === 'client') continue; // RFC 5246 7.4.1.1: ignored while negotiating
       if (m.msgType === HandshakeType.hello_verify_request) this.#records.resetReplay(0);
       this.#machine.handleMessage(now, m, rec.epoch);
       if (this.#state !== 'handshaking') return;
@@ -455,29 +465,33 @@ export class Connection implements ConnectionLike, HandshakeHost {
   }
 
   #sendApplicationData(plaintext: Uint8Array): void {
-    this.#transmit([this.#records.seal(ContentType.application_data, plaintext)]);
+    this.#transmit(single(this.#records.seal(ContentType.application_data, plaintext)));
   }
 
   #sendAlert(level: number, description: number): void {
     this.trace('out', `Alert(${alertName(description)})`, this.#records.writeEpoch, 2);
     this.#events.push({ type: 'alert', level: level === AlertLevel.fatal ? 'fatal' : 'warning', description, name: alertName(description), fromPeer: false });
     try {
-      this.#transmit([this.#records.seal(ContentType.alert, encodeAlert({ level, description }))]);
+      this.#transmit(single(this.#records.seal(ContentType.alert, encodeAlert({ level, description }))));
     } catch {
       // Nothing more can be sent (sequence space exhausted): closing anyway.
     }
   }
 
-  #transmit(datagrams: Uint8Array[]): void {
+  /** Queues datagrams out; `records` is how many records they carry (one each unless a flight packed more). */
+  #transmit({ datagrams, records }: EncodedFlight): void {
+    let queued = 0;
     for (const d of datagrams) {
       if (this.#out.length >= MAX_QUEUED_OUT) {
         this.#drop('outbound_overflow');
         continue;
       }
       this.#out.push(d);
-      this.stats.datagramsOut++;
-      this.stats.recordsOut++;
+      queued++;
     }
+    this.stats.datagramsOut += queued;
+    // Only a flight packs several records per datagram; a partly dropped one counts what went.
+    this.stats.recordsOut += queued === datagrams.length ? records : queued;
   }
 
   /** Runs handshake logic; a DtlsError fails the connection with its alert. */

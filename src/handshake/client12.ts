@@ -74,6 +74,8 @@ export class Client12 implements HandshakeMachine {
   #sendSeq = 0;
   readonly #random: Uint8Array;
   #cookie: Uint8Array = new Uint8Array(0);
+  /** Extension types our ClientHello offered that a ServerHello may carry. */
+  #answerable = new Set<number>();
   #transcript = new Transcript();
   #neg: Negotiated | undefined;
   #peer: VerifiedPeer | undefined;
@@ -108,8 +110,12 @@ export class Client12 implements HandshakeMachine {
   #sendClientHello(): void {
     const o = this.#o;
     const exts: Extension[] = [];
+    // RFC 5246 7.4.1.4: the ServerHello may answer only these (server_name and
+    // use_srtp, alpn, ems when offered); supported_groups and signature_algorithms never.
+    this.#answerable = new Set([ExtensionType.ec_point_formats, ExtensionType.renegotiation_info]);
     if (o.serverName !== undefined && !isIpLiteral(o.serverName)) {
       exts.push({ type: ExtensionType.server_name, data: encodeServerName(o.serverName) });
+      this.#answerable.add(ExtensionType.server_name);
     }
     exts.push({ type: ExtensionType.supported_groups, data: encodeSupportedGroups(o.groups.map(groupCode)) });
     exts.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([0]) });
@@ -119,6 +125,7 @@ export class Client12 implements HandshakeMachine {
     }
     if (o.alpn.length) exts.push({ type: ExtensionType.alpn, data: encodeAlpn(o.alpn) });
     if (o.extendedMasterSecret !== false) exts.push({ type: ExtensionType.extended_master_secret, data: new Uint8Array(0) });
+    for (const e of exts) if (e.type === ExtensionType.use_srtp || e.type === ExtensionType.alpn || e.type === ExtensionType.extended_master_secret) this.#answerable.add(e.type);
     exts.push({ type: ExtensionType.renegotiation_info, data: encodeRenegotiationInfo(new Uint8Array(0)) });
     const body = encodeClientHello({
       version: ProtocolVersion.DTLS1_2,
@@ -186,19 +193,9 @@ export class Client12 implements HandshakeMachine {
     if (!o.cipherSuites.includes(sh.cipherSuite)) throw new DtlsError('illegal_parameter', 'server chose a cipher suite we did not offer');
     const suite = suiteById(sh.cipherSuite)!;
     if (sh.compressionMethod !== 0) throw new DtlsError('illegal_parameter', 'server chose compression');
-    const offered = new Set<number>([
-      ExtensionType.server_name,
-      ExtensionType.supported_groups,
-      ExtensionType.ec_point_formats,
-      ExtensionType.signature_algorithms,
-      ExtensionType.renegotiation_info,
-      ...(o.srtpProfiles.length ? [ExtensionType.use_srtp] : []),
-      ...(o.alpn.length ? [ExtensionType.alpn] : []),
-      ...(o.extendedMasterSecret !== false ? [ExtensionType.extended_master_secret] : []),
-    ]);
     for (const e of sh.extensions) {
       // RFC 5246 7.4.1.4: a server must not send what the client did not offer.
-      if (!offered.has(e.type)) throw new DtlsError('unsupported_extension', `server sent unrequested extension ${e.type}`);
+      if (!this.#answerable.has(e.type)) throw new DtlsError('unsupported_extension', `server sent extension ${e.type}, which we did not offer`);
     }
     const emsExt = findExtension(sh.extensions, ExtensionType.extended_master_secret);
     if (emsExt) {

@@ -133,9 +133,10 @@ export class Server12 implements HandshakeMachine {
     const ch = decodeAs('ClientHello', () => decodeClientHello(msg.body));
     const o = this.#o;
     const crypto = o.crypto;
-    // DTLS versions count down: 0xfefd (1.2) < 0xfeff (1.0).
-    if (ch.version > ProtocolVersion.DTLS1_2) {
-      throw new DtlsError('protocol_version', `client offers only 0x${ch.version.toString(16)}; DTLS 1.2 is required`);
+    // DTLS versions count down from 0xfeff (1.0) to 0xfefd (1.2) and 0xfefc (1.3);
+    // anything outside 0xfe00..0xfefd (a TLS version, garbage, DTLS 1.0) is refused.
+    if (ch.version > ProtocolVersion.DTLS1_2 || ch.version < 0xfe00) {
+      throw new DtlsError('protocol_version', `client offers version 0x${ch.version.toString(16)}; DTLS 1.2 is required`);
     }
     if (o.requireCookie) {
       const expected = computeCookie(crypto, this.#cookieSecret, '', ch.random);

@@ -15,7 +15,13 @@ const CCS = new Uint8Array([1]);
 /** Below this much room for a fragment body, start a new datagram instead. */
 const MIN_FRAGMENT = 64;
 
-export function encodeFlight(items: readonly FlightItem[], layer: RecordLayer, mtu: number): Uint8Array[] {
+/** The flight's datagrams, and how many records they carry. */
+export interface EncodedFlight {
+  datagrams: Uint8Array[];
+  records: number;
+}
+
+export function encodeFlight(items: readonly FlightItem[], layer: RecordLayer, mtu: number): EncodedFlight {
   const out = new DatagramPacker(mtu);
   for (const item of items) {
     const overhead = layer.overhead(item.epoch);
@@ -40,5 +46,5 @@ export function encodeFlight(items: readonly FlightItem[], layer: RecordLayer, m
       offset += chunk.length;
     } while (offset < body.length);
   }
-  return out.finish();
+  return { datagrams: out.finish(), records: out.records };
 }
