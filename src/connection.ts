@@ -7,13 +7,13 @@ import { AlertDescription, DtlsError, alertName, peerAlertError } from './errors
 import { RecordLayer, type PlainRecord } from './record/record-layer.ts';
 import type { RecordProtection } from './record/protection.ts';
 import { Reassembler } from './reliability/reassembly.ts';
-import { RetransmitTimer } from './reliability/timer.ts';
-import { encodeFlight, type EncodedFlight, type FlightItem } from './reliability/flight.ts';
+import { FlightSender, type FlightMode, type Resend } from './reliability/flight-sender.ts';
+import type { EncodedFlight, FlightItem } from './reliability/flight.ts';
 import { ContentType, HandshakeType } from './wire/types.ts';
 import { decodeHandshakeFragments } from './wire/handshake-header.ts';
 import { AlertLevel, decodeAlert, encodeAlert } from './wire/alert.ts';
 import { exportKeyingMaterial } from './crypto/prf.ts';
-import type { FlightMode, HandshakeHost, HandshakeMachine, HandshakeResult } from './handshake/host.ts';
+import type { HandshakeHost, HandshakeMachine, HandshakeResult } from './handshake/host.ts';
 import { Client12 } from './handshake/client12.ts';
 import { Server12 } from './handshake/server12.ts';
 
@@ -21,37 +21,12 @@ import { Server12 } from './handshake/server12.ts';
 const MAX_EARLY_DATA = 16;
 const MAX_QUEUED_OUT = 1024;
 const MAX_RECORD_PLAINTEXT = 16384;
-/**
- * The final flight is also resent on our own timer, a few times, until the
- * peer's data shows it arrived. RFC 6347 leaves this to the peer's retransmissions
- * alone, each of which needs a round trip to succeed where ours needs one
- * direction; with 6 the last exchange no longer decides the failures at 30% loss
- * (docs/RELIABILITY.md). Bounded, with all resends of that flight capped, so no
- * peer behaviour can turn it into a loop.
- */
-const FINAL_FLIGHT_TIMER_RESENDS = 6;
-const FINAL_FLIGHT_MAX_RESENDS = 16;
-
 const handshakeNames: Record<number, string> = Object.fromEntries(
   Object.entries(HandshakeType).map(([k, v]) => [v, k.replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase())]),
 );
 
-interface Flight {
-  items: FlightItem[];
-  number: number;
-  mode: FlightMode;
-  firstSent: number;
-  lastSent: number;
-  retransmitted: boolean;
-  /** Already resent because the peer's next-epoch records showed it finished. */
-  resentAhead?: boolean;
-  /** Resends of this flight so far, and those our timer made. */
-  resends: number;
-  timerResends: number;
-}
-
 function single(record: Uint8Array): EncodedFlight {
-  return { datagrams: [record], records: 1 };
+  return { datagrams: [record], records: 1, carried: [] };
 }
 
 export class Connection implements ConnectionLike, HandshakeHost {
@@ -61,9 +36,8 @@ export class Connection implements ConnectionLike, HandshakeHost {
   #error: DtlsError | undefined;
   readonly #records: RecordLayer;
   readonly #reassembler: Reassembler;
-  readonly #timer: RetransmitTimer;
+  readonly #sender: FlightSender;
   readonly #machine: HandshakeMachine;
-  #flight: Flight | undefined;
   #handshakeDeadline: number | undefined;
   #result: HandshakeResult | undefined;
   #now = 0;
@@ -73,9 +47,6 @@ export class Connection implements ConnectionLike, HandshakeHost {
   #peerRetransmitted: false | 'old' | 'ahead' = false;
   /** The reassembler's nextSeq when our current flight was sent: the peer flight it answers ends just below. */
   #answeredUpTo = 0;
-  /** Smoothed round trip measured on flights answered without retransmission, or given (retransmit.rtt) until one is. */
-  #rtt: number | undefined;
-  #rttMeasured = false;
   #pendingSends: Uint8Array[] = [];
   #closeAfterHandshake = false;
   #earlyData: Uint8Array[] = [];
@@ -88,8 +59,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
     const l = options.limits;
     this.#records = new RecordLayer((r) => this.#drop(r), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
     this.#reassembler = new Reassembler({ maxMessageLength: l.maxHandshakeMessage, maxBufferedBytes: l.maxReassemblyBytes });
-    this.#timer = new RetransmitTimer(options.retransmit);
-    this.#rtt = options.retransmit.rtt;
+    this.#sender = new FlightSender(this.#records, options);
     this.#machine = options.role === 'client' ? new Client12(this) : new Server12(this);
   }
 
@@ -145,20 +115,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
       this.#sendAlert(AlertLevel.warning, AlertDescription.close_notify);
       return this.#fail(new DtlsError('idle_timeout', `nothing received for ${this.options.idleTimeout} ms`), false);
     }
-    const f = this.#flight;
-    if (f && f.mode !== 'once' && this.#timer.expired(now)) {
-      if (f.mode === 'final' && (f.timerResends >= FINAL_FLIGHT_TIMER_RESENDS || f.resends >= FINAL_FLIGHT_MAX_RESENDS)) {
-        this.#timer.stop();
-        return;
-      }
-      this.#guard(() => {
-        // RFC 6347 4.2.4.1: double the timer, resend the flight.
-        this.#timer.backoff();
-        f.timerResends++;
-        this.#transmitFlight(now, 'timeout');
-        this.#rearm(f, now);
-      });
-    }
+    this.#guard(() => this.#resent(this.#sender.onTimeout(now)));
   }
 
   send(now: number, plaintext: Uint8Array): void {
@@ -199,7 +156,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
   }
   pollTimeout(): number | undefined {
     if (this.#state !== 'handshaking' && this.#state !== 'connected') return undefined;
-    const t = this.#flight && this.#flight.mode !== 'once' ? this.#timer.deadline : undefined;
+    const t = this.#sender.deadline;
     const h = this.#state === 'handshaking' ? this.#handshakeDeadline : this.#idleDeadline();
     if (t === undefined) return h;
     if (h === undefined) return t;
@@ -220,18 +177,10 @@ export class Connection implements ConnectionLike, HandshakeHost {
   // ---- HandshakeHost ----
 
   sendFlight(items: FlightItem[], flight: number, mode: FlightMode): void {
-    // A HelloVerifyRequest answer costs the peer no crypto: not a fair round trip for later flights.
-    if (flight !== 3) this.#sampleRtt();
     this.#answeredUpTo = this.#reassembler.nextSeq;
-    this.#flight = { items, number: flight, mode, firstSent: this.#now, lastSent: this.#now, retransmitted: false, resends: 0, timerResends: 0 };
-    this.#transmit(encodeFlight(items, this.#records, this.options.mtu));
+    // A HelloVerifyRequest answer costs the peer no crypto: not a fair round trip for later flights.
+    this.#transmit(this.#sender.send(this.#now, items, flight, mode, flight !== 3));
     this.#traceFlight(items);
-    const r = this.options.retransmit;
-    this.#timer.reset(r.adaptive && this.#rtt !== undefined ? Math.max(r.min, 1.5 * this.#rtt) : undefined);
-    // 'once' (a HelloVerifyRequest) is resent only when the peer resends;
-    // 'final' also on a few timer expiries (FINAL_FLIGHT_TIMER_RESENDS).
-    if (mode !== 'once') this.#timer.start(this.#now);
-    else this.#timer.stop();
   }
 
   installWrite(epoch: number, protection: RecordProtection): void {
@@ -245,12 +194,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
 
   complete(result: HandshakeResult): void {
     this.#result = result;
-    this.#sampleRtt();
-    if (this.#flight?.mode === 'retransmit') {
-      // Our flight was answered: nothing more to resend (RFC 6347 4.2.4).
-      this.#flight = undefined;
-      this.#timer.stop();
-    }
+    this.#sender.answered(this.#now);
     this.#lastHeard = this.#now;
     this.#setState('connected');
     this.#events.push({ type: 'handshake', info: result.info });
@@ -273,8 +217,11 @@ export class Connection implements ConnectionLike, HandshakeHost {
     if (this.#state === 'failed' || this.#state === 'closed') return this.#drop('after_close');
     this.stats.recordsIn++;
     // The previous epoch stays readable only for the peer's handshake
-    // retransmissions; an alert or data there is unauthenticated (RFC 6347 4.1.2.7).
-    if (rec.epoch < this.#records.readEpoch && rec.contentType !== ContentType.handshake && rec.contentType !== ContentType.change_cipher_spec) {
+    // retransmissions while we negotiate; an alert or data there is
+    // unauthenticated (RFC 6347 4.1.2.7). Once the handshake is done nothing
+    // in it counts: a copy of the peer's last flight that draws our final
+    // flight again is its Finished, under the new keys.
+    if (rec.epoch < this.#records.readEpoch && (this.#machine.done || (rec.contentType !== ContentType.handshake && rec.contentType !== ContentType.change_cipher_spec))) {
       return this.#drop('stale_epoch');
     }
     switch (rec.contentType) {
@@ -347,9 +294,12 @@ export class Connection implements ConnectionLike, HandshakeHost {
       }
       const res = r.add(f);
       // The first fragment of the last message of the peer flight that our
-      // current flight answered marks one retransmission of it: answer each
-      // once. Older messages, or ones of a flight we are still receiving, are not.
-      if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0) this.#peerRetransmitted = 'old';
+      // current flight answered marks one retransmission of it (the flight
+      // sender bounds the answers). Older messages, ones of a flight we are
+      // still receiving, or ones in an epoch the peer has left, are not.
+      if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0 && rec.epoch >= this.#records.readEpoch) {
+        this.#peerRetransmitted = 'old';
+      }
       else if (res === 'dropped') this.#drop('reassembly_limit');
     }
     for (let m = this.#reassembler.poll(); m; m = this.#reassembler.poll()) {
@@ -400,10 +350,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
     if (rec.epoch === 0) return this.#drop('unexpected');
     if (this.#state === 'connected') {
       // The peer's data in the new epoch proves our final flight arrived.
-      if (this.#flight?.mode === 'final') {
-        this.#flight = undefined;
-        this.#timer.stop();
-      }
+      this.#sender.confirmed();
       this.#received.push(rec.payload);
       return;
     }
@@ -417,44 +364,15 @@ export class Connection implements ConnectionLike, HandshakeHost {
     this.#drop('unexpected');
   }
 
-  /** Our current flight was answered: if it went out once, its age is a round trip (RFC 9147 5.8.2). */
-  #sampleRtt(): void {
-    const f = this.#flight;
-    if (!f || f.mode !== 'retransmit' || f.retransmitted) return;
-    const sample = this.#now - f.firstSent;
-    // The first measurement replaces a given estimate (as RFC 6298 2.2 starts SRTT).
-    this.#rtt = this.#rttMeasured && this.#rtt !== undefined ? (7 * this.#rtt + sample) / 8 : sample;
-    this.#rttMeasured = true;
-  }
-
   #answerPeerRetransmit(now: number, why: 'old' | 'ahead'): void {
-    const f = this.#flight;
-    if (!f) return;
-    if (why === 'ahead') {
-      // The peer is past our flight but we lack its answer: resend once per flight, at once.
-      if (f.resentAhead) return;
-      f.resentAhead = true;
-    }
-    if (f.mode === 'final' && f.resends >= FINAL_FLIGHT_MAX_RESENDS) return;
-    this.#transmitFlight(now, 'peer-retransmit');
-    // Re-arm, so our own timer does not fire right after (RFC 9147 5.8.1).
-    if (f.mode !== 'once' && this.#timer.deadline !== undefined) this.#rearm(f, now);
+    this.#resent(this.#sender.onPeerCopy(now, why));
   }
 
-  /** Arms the timer for the flight's next resend, unless a final flight has used its resends. */
-  #rearm(f: Flight, now: number): void {
-    if (f.mode === 'final' && (f.timerResends >= FINAL_FLIGHT_TIMER_RESENDS || f.resends >= FINAL_FLIGHT_MAX_RESENDS)) this.#timer.stop();
-    else this.#timer.start(now);
-  }
-
-  #transmitFlight(now: number, reason: 'timeout' | 'peer-retransmit'): void {
-    const f = this.#flight!;
-    f.lastSent = now;
-    f.retransmitted = true;
-    f.resends++;
+  #resent(r: Resend | undefined): void {
+    if (!r) return;
     this.stats.retransmits++;
-    this.#events.push({ type: 'retransmit', flight: f.number, attempt: this.stats.retransmits, reason });
-    this.#transmit(encodeFlight(f.items, this.#records, this.options.mtu));
+    this.#events.push({ type: 'retransmit', flight: r.flight, attempt: this.stats.retransmits, reason: r.reason });
+    this.#transmit(r.out);
   }
 
   #traceFlight(items: FlightItem[]): void {
@@ -509,15 +427,13 @@ export class Connection implements ConnectionLike, HandshakeHost {
     if (this.#state === 'failed' || this.#state === 'closed') return;
     if (sendAlert && !error.fromPeer && error.alert !== undefined) this.#sendAlert(AlertLevel.fatal, error.alert);
     this.#error = error;
-    this.#timer.stop();
-    this.#flight = undefined;
+    this.#sender.stop();
     this.#setState('failed');
     this.#events.push({ type: 'close', error });
   }
 
   #finish(error: DtlsError | undefined): void {
-    this.#timer.stop();
-    this.#flight = undefined;
+    this.#sender.stop();
     this.#setState('closed');
     this.#events.push({ type: 'close', error });
   }

@@ -7,13 +7,8 @@ import type { CipherSuite } from '../crypto/suites.ts';
 import type { HandshakeInfo } from '../connection-types.ts';
 import type { HandshakeMessage } from '../wire/types.ts';
 
-/**
- * How a flight is sent (RFC 6347 4.2.4): 'retransmit' arms the timer;
- * 'final' is the last flight, kept and resent only when the peer resends its
- * own; 'once' (a stateful server's HelloVerifyRequest) has no timer either and
- * is resent only to answer a resent ClientHello.
- */
-export type FlightMode = 'retransmit' | 'final' | 'once';
+export type { FlightMode } from '../reliability/flight-sender.ts';
+import type { FlightMode } from '../reliability/flight-sender.ts';
 
 export interface HandshakeResult {
   info: HandshakeInfo;

@@ -151,6 +151,11 @@ export class RecordLayer {
     this.#writeEpoch = epoch;
   }
 
+  /** The sequence number the next record sealed in `epoch` gets. */
+  nextWriteSeq(epoch: number): number {
+    return this.#write.get(epoch)?.nextSeq ?? 0;
+  }
+
   /** Bytes a record adds around its payload in this epoch. */
   overhead(epoch: number): number {
     return 13 + (this.#write.get(epoch)?.protection?.overhead ?? 0);

@@ -94,3 +94,49 @@ test('stats.recordsOut counts records, not datagrams', () => {
   assert.equal(server.stats.recordsOut, sent.server);
   assert.ok(server.stats.recordsOut > server.stats.datagramsOut, 'flight 4 packs several records in a datagram');
 });
+
+/** An epoch-0 fragment with an empty body: the first fragment of message `messageSeq`, 25 bytes on the wire. */
+function forgedCopy(msgType: number, messageSeq: number, recordSeq: number): Uint8Array {
+  const fragment = encodeHandshakeFragment({ msgType, length: 100, messageSeq, fragmentOffset: 0, body: new Uint8Array(0) });
+  return encodeRecord({ contentType: ContentType.handshake, version: ProtocolVersion.DTLS1_2, epoch: 0, sequenceNumber: recordSeq, fragment });
+}
+
+test('forged copies of the ClientHello draw at most a few copies of flight 4, however many arrive (RFC 6347 4.2.4)', () => {
+  const { client, server } = makePair({}, { requireCookie: false });
+  client.start(0);
+  for (let d = client.pollTransmit(); d; d = client.pollTransmit()) server.handleDatagram(1, d);
+  let flight4Bytes = 0;
+  for (let d = server.pollTransmit(); d; d = server.pollTransmit()) flight4Bytes += d.length;
+  assert.ok(flight4Bytes > 500, 'flight 4 went out');
+  let bytesIn = 0;
+  let bytesOut = 0;
+  // 400 spoofed 25-byte datagrams over 2 s, the server's timer run as a stream layer would.
+  for (let i = 0; i < 400; i++) {
+    const now = 1 + i * 5;
+    const t = server.pollTimeout();
+    if (t !== undefined && t <= now) server.handleTimeout(t);
+    const forged = forgedCopy(HandshakeType.client_hello, 0, 10 + i);
+    assert.equal(forged.length, 25);
+    bytesIn += forged.length;
+    server.handleDatagram(now, forged);
+    for (let d = server.pollTransmit(); d; d = server.pollTransmit()) bytesOut += d.length;
+  }
+  const answers: string[] = [];
+  for (let e = server.pollEvent(); e; e = server.pollEvent()) if (e.type === 'retransmit' && e.reason === 'peer-retransmit') answers.push(`flight ${e.flight}`);
+  assert.ok(answers.length >= 1, 'a copy is still answered');
+  assert.ok(answers.length <= 8, `${answers.length} answers to 400 forged copies`);
+  assert.equal(server.state, 'handshaking');
+  // What the timer sends over 2 s (100, 200, 400, 800 ms) is not the forger's doing; the answers are capped.
+  assert.ok(bytesOut < (8 + 5) * flight4Bytes, `${bytesOut} bytes out for ${bytesIn} in`);
+});
+
+test('after the handshake, epoch-0 copies of the client flight are dropped (stale_epoch) and draw no final flight', () => {
+  const { client, server } = makePair();
+  const r = runPair(client, server, { seed: 14, until: bothIn('connected') });
+  assert.equal(r.reason, 'until');
+  const before = server.stats.retransmits;
+  for (let i = 0; i < 40; i++) server.handleDatagram(r.now + i, forgedCopy(HandshakeType.finished, i % 6, 100 + i));
+  assert.equal(server.stats.retransmits, before, 'no resend of the final flight');
+  assert.equal(server.pollTransmit(), undefined);
+  assert.ok((server.stats.dropped.stale_epoch ?? 0) >= 40);
+});
