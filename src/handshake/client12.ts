@@ -7,7 +7,8 @@
 //                               │ ServerHelloDone
 //                               ▼   [Certificate] ClientKeyExchange [CertificateVerify] CCS Finished
 //                           wait_ccs ──CCS──► wait_finished ──Finished──► done
-import type { HandshakeHost, HandshakeMachine } from './host.ts';
+import type { HandshakeAction } from './machine.ts';
+import type { Role12 } from './dtls12.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { CipherSuite } from '../crypto/suites.ts';
 import { suiteById } from '../crypto/suites.ts';
@@ -33,7 +34,7 @@ import { encodeClientKeyExchange } from '../wire/messages/client-key-exchange.ts
 import { encodeCertificateVerify } from '../wire/messages/certificate-verify.ts';
 import { decodeFinished, encodeFinished } from '../wire/messages/finished.ts';
 import { computeExtendedMasterSecret, computeMasterSecret, computeVerifyData, deriveKeys } from '../crypto/prf.ts';
-import { RecordProtection } from '../record/protection.ts';
+import type { TrafficKeys } from '../record/traffic-keys.ts';
 import { concat, equalBytes } from '../wire/codec.ts';
 import type { FlightItem } from '../reliability/flight.ts';
 import {
@@ -67,9 +68,10 @@ interface Negotiated {
   alpn: string | undefined;
 }
 
-export class Client12 implements HandshakeMachine {
-  readonly #host: HandshakeHost;
+export class Client12 implements Role12 {
   readonly #o: ResolvedOptions;
+  /** What this input asks for, handed back when it returns. */
+  #out: HandshakeAction[] = [];
   #state: State = 'start';
   #sendSeq = 0;
   readonly #random: Uint8Array;
@@ -84,11 +86,10 @@ export class Client12 implements HandshakeMachine {
   #serverPublic: Uint8Array | undefined;
   #certRequest: { schemes: number[] } | undefined;
   #master: Uint8Array | undefined;
-  #readProtection: RecordProtection | undefined;
+  #readKeys: TrafficKeys | undefined;
 
-  constructor(host: HandshakeHost) {
-    this.#host = host;
-    this.#o = host.options;
+  constructor(options: ResolvedOptions) {
+    this.#o = options;
     this.#random = this.#o.crypto.random(32);
   }
 
@@ -99,8 +100,15 @@ export class Client12 implements HandshakeMachine {
     return this.#state;
   }
 
-  start(_now: number): void {
+  start(_now: number): HandshakeAction[] {
     this.#sendClientHello();
+    return this.#take();
+  }
+
+  #take(): HandshakeAction[] {
+    const out = this.#out;
+    this.#out = [];
+    return out;
   }
 
   #message(msgType: number, body: Uint8Array): HandshakeMessage {
@@ -140,19 +148,28 @@ export class Client12 implements HandshakeMachine {
     this.#transcript = new Transcript();
     this.#transcript.add(msg);
     this.#state = 'wait_server_hello';
-    this.#host.sendFlight([{ kind: 'handshake', epoch: 0, message: msg }], this.#cookie.length ? 3 : 1, 'retransmit');
+    // Flight 3 answers a HelloVerifyRequest, which cost the server no crypto: not a fair round trip.
+    const number = this.#cookie.length ? 3 : 1;
+    this.#out.push({ kind: 'flight', items: [{ kind: 'handshake', epoch: 0, message: msg }], number, mode: 'retransmit', sampleRtt: number !== 3 });
   }
 
-  handleChangeCipherSpec(_now: number): void {
-    if (this.#state !== 'wait_ccs' || !this.#readProtection) {
+  handleChangeCipherSpec(_now: number): HandshakeAction[] {
+    if (this.#state !== 'wait_ccs' || !this.#readKeys) {
       throw new DtlsError('unexpected_message', `ChangeCipherSpec in state ${this.#state}`);
     }
-    // State first: installRead replays buffered epoch-1 records (the Finished) at once.
+    // Epoch 1 opens when the connection applies this; records of it that came
+    // early (the Finished) then come back to us, in wait_finished.
     this.#state = 'wait_finished';
-    this.#host.installRead(1, this.#readProtection);
+    this.#out.push({ kind: 'read-keys', epoch: 1, keys: this.#readKeys });
+    return this.#take();
   }
 
-  handleMessage(now: number, msg: HandshakeMessage, _epoch: number): void {
+  handleMessage(now: number, msg: HandshakeMessage, _epoch: number): HandshakeAction[] {
+    this.#dispatch(now, msg);
+    return this.#take();
+  }
+
+  #dispatch(now: number, msg: HandshakeMessage): void {
     const t = msg.msgType;
     switch (this.#state) {
       case 'wait_server_hello':
@@ -301,14 +318,14 @@ export class Client12 implements HandshakeMachine {
       items.push({ kind: 'handshake', epoch: 0, message: cv });
     }
     const keys = deriveKeys(crypto, neg.suite, this.#master, this.#random, neg.serverRandom);
-    this.#host.installWrite(1, new RecordProtection(crypto, neg.suite, keys.clientWriteKey, keys.clientWriteIv));
-    this.#readProtection = new RecordProtection(crypto, neg.suite, keys.serverWriteKey, keys.serverWriteIv);
+    this.#out.push({ kind: 'write-keys', epoch: 1, keys: { suite: neg.suite, key: keys.clientWriteKey, iv: keys.clientWriteIv } });
+    this.#readKeys = { suite: neg.suite, key: keys.serverWriteKey, iv: keys.serverWriteIv };
     const verifyData = computeVerifyData(crypto, h, this.#master, 'client finished', this.#transcript.hash(crypto, h));
     const fin = this.#message(HandshakeType.finished, encodeFinished({ verifyData }));
     this.#transcript.add(fin);
     items.push({ kind: 'ccs', epoch: 0 }, { kind: 'handshake', epoch: 1, message: fin });
     this.#state = 'wait_ccs';
-    this.#host.sendFlight(items, 5, 'retransmit');
+    this.#out.push({ kind: 'flight', items, number: 5, mode: 'retransmit', sampleRtt: true });
   }
 
   #onFinished(msg: HandshakeMessage): void {
@@ -319,7 +336,7 @@ export class Client12 implements HandshakeMachine {
     const expected = computeVerifyData(crypto, neg.suite.prfHash, this.#master!, 'server finished', this.#transcript.hash(crypto, neg.suite.prfHash));
     if (!equalBytes(expected, fin.verifyData)) throw new DtlsError('decrypt_error', 'server Finished does not verify');
     this.#state = 'done';
-    this.#host.complete({
+    this.#out.push({ kind: 'complete', result: {
       suite: neg.suite,
       masterSecret: this.#master!,
       clientRandom: this.#random,
@@ -334,7 +351,7 @@ export class Client12 implements HandshakeMachine {
         serverName: this.#o.serverName,
         ems: neg.ems,
       }),
-    });
+    } });
   }
 }
 

@@ -5,7 +5,8 @@
 //        ▼  ServerHello Certificate ServerKeyExchange [CertificateRequest] ServerHelloDone
 //   [wait_client_certificate] ► wait_client_key_exchange ► [wait_certificate_verify]
 //        ► wait_ccs ──CCS──► wait_finished ──Finished──► CCS Finished (final flight) ► done
-import type { HandshakeHost, HandshakeMachine } from './host.ts';
+import type { HandshakeAction } from './machine.ts';
+import type { Role12 } from './dtls12.ts';
 import type { ResolvedOptions } from '../options.ts';
 import { suiteById, type CipherSuite } from '../crypto/suites.ts';
 import type { GroupName, KeyShare } from '../crypto/provider.ts';
@@ -30,7 +31,7 @@ import { decodeClientKeyExchange } from '../wire/messages/client-key-exchange.ts
 import { decodeCertificateVerify } from '../wire/messages/certificate-verify.ts';
 import { decodeFinished, encodeFinished } from '../wire/messages/finished.ts';
 import { computeExtendedMasterSecret, computeMasterSecret, computeVerifyData, deriveKeys } from '../crypto/prf.ts';
-import { RecordProtection } from '../record/protection.ts';
+import type { TrafficKeys } from '../record/traffic-keys.ts';
 import { concat, equalBytes } from '../wire/codec.ts';
 import type { FlightItem } from '../reliability/flight.ts';
 import {
@@ -68,9 +69,10 @@ interface Negotiated {
   serverName: string | undefined;
 }
 
-export class Server12 implements HandshakeMachine {
-  readonly #host: HandshakeHost;
+export class Server12 implements Role12 {
   readonly #o: ResolvedOptions;
+  /** What this input asks for, handed back when it returns. */
+  #out: HandshakeAction[] = [];
   #state: State = 'wait_client_hello';
   #sendSeq = 0;
   readonly #cookieSecret: Uint8Array;
@@ -80,12 +82,11 @@ export class Server12 implements HandshakeMachine {
   #master: Uint8Array | undefined;
   #peer: VerifiedPeer | undefined;
   #peerChain: Uint8Array[] = [];
-  #readProtection: RecordProtection | undefined;
-  #writeProtection: RecordProtection | undefined;
+  #readKeys: TrafficKeys | undefined;
+  #writeKeys: TrafficKeys | undefined;
 
-  constructor(host: HandshakeHost) {
-    this.#host = host;
-    this.#o = host.options;
+  constructor(options: ResolvedOptions) {
+    this.#o = options;
     this.#cookieSecret = this.#o.crypto.random(32);
   }
 
@@ -96,18 +97,33 @@ export class Server12 implements HandshakeMachine {
     return this.#state;
   }
 
-  start(_now: number): void {}
-
-  handleChangeCipherSpec(_now: number): void {
-    if (this.#state !== 'wait_ccs' || !this.#readProtection) {
-      throw new DtlsError('unexpected_message', `ChangeCipherSpec in state ${this.#state}`);
-    }
-    // State first: installRead replays buffered epoch-1 records (the Finished) at once.
-    this.#state = 'wait_finished';
-    this.#host.installRead(1, this.#readProtection);
+  start(_now: number): HandshakeAction[] {
+    return [];
   }
 
-  handleMessage(now: number, msg: HandshakeMessage, _epoch: number): void {
+  #take(): HandshakeAction[] {
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+
+  handleChangeCipherSpec(_now: number): HandshakeAction[] {
+    if (this.#state !== 'wait_ccs' || !this.#readKeys) {
+      throw new DtlsError('unexpected_message', `ChangeCipherSpec in state ${this.#state}`);
+    }
+    // Epoch 1 opens when the connection applies this; records of it that came
+    // early (the Finished) then come back to us, in wait_finished.
+    this.#state = 'wait_finished';
+    this.#out.push({ kind: 'read-keys', epoch: 1, keys: this.#readKeys });
+    return this.#take();
+  }
+
+  handleMessage(now: number, msg: HandshakeMessage, _epoch: number): HandshakeAction[] {
+    this.#dispatch(now, msg);
+    return this.#take();
+  }
+
+  #dispatch(now: number, msg: HandshakeMessage): void {
     const t = msg.msgType;
     switch (this.#state) {
       case 'wait_client_hello':
@@ -142,7 +158,7 @@ export class Server12 implements HandshakeMachine {
       const expected = computeCookie(crypto, this.#cookieSecret, '', ch.random);
       if (!ch.cookie.length || !equalBytes(ch.cookie, expected)) {
         const hvr = { msgType: HandshakeType.hello_verify_request, messageSeq: msg.messageSeq, body: encodeHelloVerifyRequest({ version: ProtocolVersion.DTLS1_0, cookie: expected }) };
-        this.#host.sendFlight([{ kind: 'handshake', epoch: 0, message: hvr }], 2, 'once');
+        this.#out.push({ kind: 'flight', items: [{ kind: 'handshake', epoch: 0, message: hvr }], number: 2, mode: 'once', sampleRtt: true });
         return;
       }
     }
@@ -240,7 +256,7 @@ export class Server12 implements HandshakeMachine {
     }
     add(HandshakeType.server_hello_done, new Uint8Array(0));
     this.#state = o.requestClientCertificate ? 'wait_client_certificate' : 'wait_client_key_exchange';
-    this.#host.sendFlight(items, 4, 'retransmit');
+    this.#out.push({ kind: 'flight', items, number: 4, mode: 'retransmit', sampleRtt: true });
   }
 
   #onCertificate(now: number, msg: HandshakeMessage): void {
@@ -268,8 +284,8 @@ export class Server12 implements HandshakeMachine {
       : computeMasterSecret(crypto, h, pms, neg.clientRandom, neg.serverRandom);
     pms.fill(0);
     const keys = deriveKeys(crypto, neg.suite, this.#master, neg.clientRandom, neg.serverRandom);
-    this.#readProtection = new RecordProtection(crypto, neg.suite, keys.clientWriteKey, keys.clientWriteIv);
-    this.#writeProtection = new RecordProtection(crypto, neg.suite, keys.serverWriteKey, keys.serverWriteIv);
+    this.#readKeys = { suite: neg.suite, key: keys.clientWriteKey, iv: keys.clientWriteIv };
+    this.#writeKeys = { suite: neg.suite, key: keys.serverWriteKey, iv: keys.serverWriteIv };
     this.#state = this.#peerChain.length ? 'wait_certificate_verify' : 'wait_ccs';
   }
 
@@ -299,10 +315,10 @@ export class Server12 implements HandshakeMachine {
     this.#transcript.add(msg);
     const verifyData = computeVerifyData(crypto, h, this.#master!, 'server finished', this.#transcript.hash(crypto, h));
     const ours = { msgType: HandshakeType.finished, messageSeq: this.#sendSeq++, body: encodeFinished({ verifyData }) };
-    this.#host.installWrite(1, this.#writeProtection!);
-    this.#host.sendFlight([{ kind: 'ccs', epoch: 0 }, { kind: 'handshake', epoch: 1, message: ours }], 6, 'final');
+    this.#out.push({ kind: 'write-keys', epoch: 1, keys: this.#writeKeys! });
+    this.#out.push({ kind: 'flight', items: [{ kind: 'ccs', epoch: 0 }, { kind: 'handshake', epoch: 1, message: ours }], number: 6, mode: 'final', sampleRtt: true });
     this.#state = 'done';
-    this.#host.complete({
+    this.#out.push({ kind: 'complete', result: {
       suite: neg.suite,
       masterSecret: this.#master!,
       clientRandom: neg.clientRandom,
@@ -317,6 +333,6 @@ export class Server12 implements HandshakeMachine {
         serverName: neg.serverName,
         ems: neg.ems,
       }),
-    });
+    } });
   }
 }

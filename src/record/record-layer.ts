@@ -5,7 +5,9 @@
 import { ContentType, ProtocolVersion, type DtlsRecord } from '../wire/types.ts';
 import { decodeRecords, encodeRecord } from '../wire/record.ts';
 import { ReplayWindow } from './replay-window.ts';
-import type { RecordProtection } from './protection.ts';
+import { RecordProtection } from './protection.ts';
+import type { TrafficKeys } from './traffic-keys.ts';
+import type { CryptoProvider } from '../crypto/provider.ts';
 import type { DropReason } from '../connection-types.ts';
 import { DtlsError } from '../errors.ts';
 
@@ -35,12 +37,14 @@ export class RecordLayer {
   #pending: DtlsRecord[] = [];
   #pendingBytes = 0;
   #version: number = ProtocolVersion.DTLS1_2;
+  readonly #crypto: CryptoProvider;
   readonly #drop: (reason: DropReason) => void;
   readonly #maxPendingRecords: number;
   readonly #maxPendingBytes: number;
 
   /** `limits`: records of the next epoch held before its keys exist (bounded; RFC 6347 4.1). */
-  constructor(drop: (reason: DropReason) => void, limits: { maxRecords: number; maxBytes: number } = { maxRecords: 32, maxBytes: 65536 }) {
+  constructor(crypto: CryptoProvider, drop: (reason: DropReason) => void, limits: { maxRecords: number; maxBytes: number } = { maxRecords: 32, maxBytes: 65536 }) {
+    this.#crypto = crypto;
     this.#drop = drop;
     this.#maxPendingRecords = limits.maxRecords;
     this.#maxPendingBytes = limits.maxBytes;
@@ -118,7 +122,8 @@ export class RecordLayer {
    * Opens the next read epoch (on ChangeCipherSpec, RFC 6347 4.1) and returns
    * records of that epoch that arrived early, now opened.
    */
-  installRead(epoch: number, protection: RecordProtection): PlainRecord[] {
+  installRead(epoch: number, keys: TrafficKeys): PlainRecord[] {
+    const protection = new RecordProtection(this.#crypto, keys.suite, keys.key, keys.iv);
     this.#read.set(epoch, { protection, replay: new ReplayWindow() });
     this.#readEpoch = epoch;
     // Keep the previous epoch readable: the peer may retransmit its flight
@@ -146,7 +151,8 @@ export class RecordLayer {
     this.#read.get(epoch)?.replay.reset();
   }
 
-  installWrite(epoch: number, protection: RecordProtection): void {
+  installWrite(epoch: number, keys: TrafficKeys): void {
+    const protection = new RecordProtection(this.#crypto, keys.suite, keys.key, keys.iv);
     this.#write.set(epoch, { protection, nextSeq: 0 });
     this.#writeEpoch = epoch;
   }
