@@ -205,6 +205,8 @@ export class Connection implements ConnectionLike {
         case 'trace':
           this.#trace(a.direction, a.what, a.epoch, a.bytes);
           break;
+        case 'fail':
+          return this.#fail(a.error, true);
       }
     }
   }

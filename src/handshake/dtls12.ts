@@ -55,31 +55,38 @@ export class Dtls12Handshake implements HandshakeMachine {
   }
 
   handleRecord(now: number, rec: PlainRecord, readEpoch: number): HandshakeAction[] {
-    if (rec.contentType === ContentType.change_cipher_spec) return this.#changeCipherSpec(now, rec);
-    if (rec.contentType === ContentType.handshake) return this.#handshake(now, rec, readEpoch);
-    return [{ kind: 'drop', reason: 'unexpected' }];
+    const out: HandshakeAction[] = [];
+    try {
+      if (rec.contentType === ContentType.change_cipher_spec) this.#changeCipherSpec(now, rec, out);
+      else if (rec.contentType === ContentType.handshake) this.#handshake(now, rec, readEpoch, out);
+      else out.push({ kind: 'drop', reason: 'unexpected' });
+    } catch (e) {
+      // What this record asked for before the failure still happens, then the failure.
+      if (!(e instanceof DtlsError)) throw e;
+      out.push({ kind: 'fail', error: e });
+    }
+    return out;
   }
 
-  #changeCipherSpec(now: number, rec: PlainRecord): HandshakeAction[] {
+  #changeCipherSpec(now: number, rec: PlainRecord, out: HandshakeAction[]): void {
     if (rec.payload.length !== 1 || rec.payload[0] !== 1) {
-      if (rec.epoch === 0) return [{ kind: 'drop', reason: 'malformed' }];
+      if (rec.epoch === 0) return void out.push({ kind: 'drop', reason: 'malformed' });
       throw new DtlsError('decode_error', 'malformed ChangeCipherSpec');
     }
-    const trace: HandshakeAction = { kind: 'trace', direction: 'in', what: 'ChangeCipherSpec', epoch: rec.epoch, bytes: 1 };
+    out.push({ kind: 'trace', direction: 'in', what: 'ChangeCipherSpec', epoch: rec.epoch, bytes: 1 });
     // A CCS before the messages that give us its keys (lost or reordered),
     // or a retransmitted one, is dropped; the peer's flight will come again.
-    if (this.#role.stateName !== 'wait_ccs') return [trace, { kind: 'drop', reason: 'unexpected' }];
-    return [trace, ...this.#role.handleChangeCipherSpec(now)];
+    if (this.#role.stateName !== 'wait_ccs') return void out.push({ kind: 'drop', reason: 'unexpected' });
+    out.push(...this.#role.handleChangeCipherSpec(now));
   }
 
-  #handshake(now: number, rec: PlainRecord, readEpoch: number): HandshakeAction[] {
-    const out: HandshakeAction[] = [];
+  #handshake(now: number, rec: PlainRecord, readEpoch: number, out: HandshakeAction[]): void {
     let fragments;
     try {
       fragments = decodeHandshakeFragments(rec.payload);
     } catch (e) {
       // Unauthenticated epoch-0 garbage is dropped; from a keyed epoch it is the peer's fault.
-      if (rec.epoch === 0) return [{ kind: 'drop', reason: 'malformed' }];
+      if (rec.epoch === 0) return void out.push({ kind: 'drop', reason: 'malformed' });
       throw e;
     }
     const r = this.#reassembler;
@@ -137,7 +144,6 @@ export class Dtls12Handshake implements HandshakeMachine {
       if (m.msgType === HandshakeType.hello_verify_request) out.push({ kind: 'reset-replay', epoch: 0 });
       out.push(...this.#noteFlights(this.#role.handleMessage(now, m, rec.epoch)));
     }
-    return out;
   }
 
   #isRenegotiation(msgType: number): boolean {

@@ -10,6 +10,7 @@ import type { TrafficKeys } from '../record/traffic-keys.ts';
 import type { PlainRecord } from '../record/record-layer.ts';
 import type { CipherSuite } from '../crypto/suites.ts';
 import type { DropReason, HandshakeInfo } from '../connection-types.ts';
+import type { DtlsError } from '../errors.ts';
 
 /** What a completed handshake leaves behind: the public summary and what the exporter needs (RFC 5705). */
 export interface HandshakeResult {
@@ -37,7 +38,13 @@ export type HandshakeAction =
   | { kind: 'reset-replay'; epoch: number }
   /** Continue our record numbers above the peer's (RFC 6347 4.2.1, a stateless server's numbers). */
   | { kind: 'advance-write-seq'; epoch: number; seq: number }
-  | { kind: 'trace'; direction: 'in' | 'out'; what: string; epoch: number; bytes: number };
+  | { kind: 'trace'; direction: 'in' | 'out'; what: string; epoch: number; bytes: number }
+  /**
+   * The handshake failed (the error carries its alert). It comes last, after
+   * what the same input asked for before the failure, so that (for one) the
+   * alert is numbered after the peer's ClientHello (RFC 6347 4.2.1).
+   */
+  | { kind: 'fail'; error: DtlsError };
 
 export interface HandshakeMachine {
   /** The handshake completed; what comes now is post-handshake. */
@@ -48,7 +55,7 @@ export interface HandshakeMachine {
   start(now: number): HandshakeAction[];
   /**
    * A handshake or ChangeCipherSpec record, authenticated (or epoch 0), with the
-   * record layer's current read epoch. Throws DtlsError to fail the connection.
+   * record layer's current read epoch. A failure is the last action ('fail').
    */
   handleRecord(now: number, rec: PlainRecord, readEpoch: number): HandshakeAction[];
 }

@@ -140,3 +140,18 @@ test('after the handshake, epoch-0 copies of the client flight are dropped (stal
   assert.equal(server.pollTransmit(), undefined);
   assert.ok((server.stats.dropped.stale_epoch ?? 0) >= 40);
 });
+
+test('a server that fails on a ClientHello answers with an alert numbered from the ClientHello\'s record (RFC 6347 4.2.1), as a stateless cookie exchange needs', () => {
+  // After listen()'s stateless HelloVerifyRequest (which reused the first ClientHello's number),
+  // the second ClientHello has record number 5 here: anything the server sends must come after it,
+  // or the client's replay window drops it (OpenSSL did: s_client waited for the alert in vain).
+  const { client, server } = makePair({ groups: ['x25519'] }, { requireCookie: false });
+  client.start(0);
+  const hello = client.pollTransmit()!.slice();
+  hello.set([0, 0, 0, 0, 0, 5], 5);
+  server.handleDatagram(1, hello);
+  assert.equal(server.error?.code, 'handshake_failure', server.error?.message);
+  const alert = decodeRecords(server.pollTransmit()!).records[0]!;
+  assert.equal(alert.contentType, ContentType.alert);
+  assert.ok(alert.sequenceNumber >= 5, `the alert has record number ${alert.sequenceNumber}`);
+});
