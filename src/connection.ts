@@ -10,7 +10,6 @@ import { FlightSender, type Resend } from './reliability/flight-sender.ts';
 import type { EncodedFlight, FlightItem } from './reliability/flight.ts';
 import { ContentType } from './wire/types.ts';
 import { AlertLevel, decodeAlert, encodeAlert } from './wire/alert.ts';
-import { exportKeyingMaterial } from './crypto/prf.ts';
 import type { HandshakeAction, HandshakeMachine, HandshakeResult } from './handshake/machine.ts';
 import { createHandshake } from './handshake/dispatch.ts';
 import { handshakeName } from './handshake/dtls12.ts';
@@ -163,7 +162,7 @@ export class Connection implements ConnectionLike {
   exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array {
     const r = this.#result;
     if (!r) throw new TypeError('keying material can be exported only after the handshake completed');
-    return exportKeyingMaterial(this.#options.crypto, r.suite.prfHash, r.masterSecret, label, r.clientRandom, r.serverRandom, context, length);
+    return r.exportKeyingMaterial(label, context, length);
   }
 
   // ---- internals ----

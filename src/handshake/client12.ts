@@ -46,6 +46,7 @@ import {
   groupCode,
   schemeHash,
   handshakeInfo12,
+  exporter12,
 } from './common.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 
@@ -346,10 +347,7 @@ export class Client12 implements Role12 {
     if (!equalBytes(expected, fin.verifyData)) throw new DtlsError('decrypt_error', 'server Finished does not verify');
     this.#state = { name: 'done' };
     this.#out.push({ kind: 'complete', result: {
-      suite: neg.suite,
-      masterSecret: master,
-      clientRandom: this.#random,
-      serverRandom: neg.serverRandom,
+      exportKeyingMaterial: exporter12(crypto, neg.suite, master, this.#random, neg.serverRandom),
       info: handshakeInfo12({
         suite: neg.suite,
         group: s.session.group,

@@ -8,17 +8,17 @@ import type { FlightItem } from '../reliability/flight.ts';
 import type { FlightMode } from '../reliability/flight-sender.ts';
 import type { TrafficKeys } from '../record/traffic-keys.ts';
 import type { PlainRecord } from '../record/record-layer.ts';
-import type { CipherSuite } from '../crypto/suites.ts';
 import type { DropReason, HandshakeInfo } from '../connection-types.ts';
 import type { DtlsError } from '../errors.ts';
 
-/** What a completed handshake leaves behind: the public summary and what the exporter needs (RFC 5705). */
+/**
+ * What a completed handshake leaves behind: the public summary, and the keying
+ * material exporter of its version (RFC 5705 with the 1.2 PRF; RFC 8446 7.5 with
+ * the 1.3 key schedule), so the connection needs no version's key schedule.
+ */
 export interface HandshakeResult {
   info: HandshakeInfo;
-  suite: CipherSuite;
-  masterSecret: Uint8Array;
-  clientRandom: Uint8Array;
-  serverRandom: Uint8Array;
+  exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array;
 }
 
 export type HandshakeAction =

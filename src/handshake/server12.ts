@@ -42,6 +42,7 @@ import {
   groupCode,
   schemeHash,
   handshakeInfo12,
+  exporter12,
 } from './common.ts';
 import { computeCookie } from './cookie.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
@@ -329,10 +330,7 @@ export class Server12 implements Role12 {
     this.#out.push({ kind: 'flight', items: [{ kind: 'ccs', epoch: 0 }, { kind: 'handshake', epoch: 1, message: ours }], number: 6, mode: 'final', sampleRtt: true });
     this.#state = { name: 'done' };
     this.#out.push({ kind: 'complete', result: {
-      suite: neg.suite,
-      masterSecret: master,
-      clientRandom: neg.clientRandom,
-      serverRandom: neg.serverRandom,
+      exportKeyingMaterial: exporter12(crypto, neg.suite, master, neg.clientRandom, neg.serverRandom),
       info: handshakeInfo12({
         suite: neg.suite,
         group: neg.group,
