@@ -1,65 +1,37 @@
 // The sans-IO core of one DTLS connection: a thin orchestrator between the
-// record layer, the reassembler, the flight timer and one handshake state
-// machine. Inputs carry `now`; outputs are polled. No clock, no timer, no I/O.
+// record layer, the flight sender and the handshake machine the dispatcher
+// picks. The machine returns what is to be done; this file applies it. Inputs
+// carry `now`; outputs are polled. No clock, no timer, no I/O.
 import type { ConnectionEvent, ConnectionLike, ConnectionState, ConnectionStats, DropReason, HandshakeInfo } from './connection-types.ts';
 import type { ResolvedOptions } from './options.ts';
 import { AlertDescription, DtlsError, alertName, peerAlertError } from './errors.ts';
 import { RecordLayer, type PlainRecord } from './record/record-layer.ts';
-import type { RecordProtection } from './record/protection.ts';
-import { Reassembler } from './reliability/reassembly.ts';
-import { RetransmitTimer } from './reliability/timer.ts';
-import { encodeFlight, type FlightItem } from './reliability/flight.ts';
-import { ContentType, HandshakeType } from './wire/types.ts';
-import { decodeHandshakeFragments } from './wire/handshake-header.ts';
+import { FlightSender, type Resend } from './reliability/flight-sender.ts';
+import type { EncodedFlight, FlightItem } from './reliability/flight.ts';
+import { ContentType } from './wire/types.ts';
 import { AlertLevel, decodeAlert, encodeAlert } from './wire/alert.ts';
-import { exportKeyingMaterial } from './crypto/prf.ts';
-import type { FlightMode, HandshakeHost, HandshakeMachine, HandshakeResult } from './handshake/host.ts';
-import { Client12 } from './handshake/client12.ts';
-import { Server12 } from './handshake/server12.ts';
+import type { HandshakeAction, HandshakeMachine, HandshakeResult } from './handshake/machine.ts';
+import { createHandshake } from './handshake/dispatch.ts';
+import { handshakeName } from './handshake/dtls12.ts';
 
 /** Early epoch-1 data held until the handshake completes, and datagrams queued out (bounded). */
 const MAX_EARLY_DATA = 16;
 const MAX_QUEUED_OUT = 1024;
 const MAX_RECORD_PLAINTEXT = 16384;
-/**
- * The final flight is also resent on our own timer, a few times, until the
- * peer's data shows it arrived. RFC 6347 leaves this to the peer's retransmissions
- * alone, each of which needs a round trip to succeed where ours needs one
- * direction; with 6 the last exchange no longer decides the failures at 30% loss
- * (docs/RELIABILITY.md). Bounded, with all resends of that flight capped, so no
- * peer behaviour can turn it into a loop.
- */
-const FINAL_FLIGHT_TIMER_RESENDS = 6;
-const FINAL_FLIGHT_MAX_RESENDS = 16;
 
-const handshakeNames: Record<number, string> = Object.fromEntries(
-  Object.entries(HandshakeType).map(([k, v]) => [v, k.replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase())]),
-);
-
-interface Flight {
-  items: FlightItem[];
-  number: number;
-  mode: FlightMode;
-  firstSent: number;
-  lastSent: number;
-  retransmitted: boolean;
-  /** Already resent because the peer's next-epoch records showed it finished. */
-  resentAhead?: boolean;
-  /** Resends of this flight so far, and those our timer made. */
-  resends: number;
-  timerResends: number;
+function single(record: Uint8Array): EncodedFlight {
+  return { datagrams: [record], records: 1, carried: [] };
 }
 
-export class Connection implements ConnectionLike, HandshakeHost {
-  readonly options: ResolvedOptions;
+export class Connection implements ConnectionLike {
+  /** Private: the resolved options hold the private key. */
+  readonly #options: ResolvedOptions;
   readonly stats: ConnectionStats = { datagramsIn: 0, datagramsOut: 0, recordsIn: 0, recordsOut: 0, retransmits: 0, dropped: {} };
   #state: ConnectionState = 'idle';
   #error: DtlsError | undefined;
   readonly #records: RecordLayer;
-  readonly #reassembler: Reassembler;
-  readonly #timer: RetransmitTimer;
+  readonly #sender: FlightSender;
   readonly #machine: HandshakeMachine;
-  #flight: Flight | undefined;
   #handshakeDeadline: number | undefined;
   #result: HandshakeResult | undefined;
   #now = 0;
@@ -67,11 +39,6 @@ export class Connection implements ConnectionLike, HandshakeHost {
   #lastHeard = 0;
   /** Set while handling a datagram: the peer resent a flight ('old'), or showed it finished ours ('ahead'). */
   #peerRetransmitted: false | 'old' | 'ahead' = false;
-  /** The reassembler's nextSeq when our current flight was sent: the peer flight it answers ends just below. */
-  #answeredUpTo = 0;
-  /** Smoothed round trip measured on flights answered without retransmission, or given (retransmit.rtt) until one is. */
-  #rtt: number | undefined;
-  #rttMeasured = false;
   #pendingSends: Uint8Array[] = [];
   #closeAfterHandshake = false;
   #earlyData: Uint8Array[] = [];
@@ -80,13 +47,11 @@ export class Connection implements ConnectionLike, HandshakeHost {
   #events: ConnectionEvent[] = [];
 
   constructor(options: ResolvedOptions) {
-    this.options = options;
+    this.#options = options;
     const l = options.limits;
-    this.#records = new RecordLayer((r) => this.#drop(r), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
-    this.#reassembler = new Reassembler({ maxMessageLength: l.maxHandshakeMessage, maxBufferedBytes: l.maxReassemblyBytes });
-    this.#timer = new RetransmitTimer(options.retransmit);
-    this.#rtt = options.retransmit.rtt;
-    this.#machine = options.role === 'client' ? new Client12(this) : new Server12(this);
+    this.#records = new RecordLayer(options.crypto, (r) => this.#drop(r), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
+    this.#sender = new FlightSender(this.#records, options);
+    this.#machine = createHandshake(options);
   }
 
   get state(): ConnectionState {
@@ -105,8 +70,8 @@ export class Connection implements ConnectionLike, HandshakeHost {
     if (this.#state !== 'idle') throw new TypeError('start() called twice');
     this.#now = now;
     this.#setState('handshaking');
-    this.#handshakeDeadline = now + this.options.handshakeTimeout;
-    this.#guard(() => this.#machine.start(now));
+    this.#handshakeDeadline = now + this.#options.handshakeTimeout;
+    this.#guard(() => this.#apply(now, this.#machine.start(now)));
   }
 
   handleDatagram(now: number, datagram: Uint8Array): void {
@@ -134,27 +99,14 @@ export class Connection implements ConnectionLike, HandshakeHost {
     this.#now = now;
     if (this.#state === 'closed' || this.#state === 'failed') return;
     if (this.#state === 'handshaking' && this.#handshakeDeadline !== undefined && now >= this.#handshakeDeadline) {
-      return this.#fail(new DtlsError('handshake_timeout', `handshake did not complete within ${this.options.handshakeTimeout} ms (state ${this.#machine.stateName})`), false);
+      return this.#fail(new DtlsError('handshake_timeout', `handshake did not complete within ${this.#options.handshakeTimeout} ms (state ${this.#machine.stateName})`), false);
     }
     const idle = this.#idleDeadline();
     if (idle !== undefined && now >= idle) {
       this.#sendAlert(AlertLevel.warning, AlertDescription.close_notify);
-      return this.#fail(new DtlsError('idle_timeout', `nothing received for ${this.options.idleTimeout} ms`), false);
+      return this.#fail(new DtlsError('idle_timeout', `nothing received for ${this.#options.idleTimeout} ms`), false);
     }
-    const f = this.#flight;
-    if (f && f.mode !== 'once' && this.#timer.expired(now)) {
-      if (f.mode === 'final' && (f.timerResends >= FINAL_FLIGHT_TIMER_RESENDS || f.resends >= FINAL_FLIGHT_MAX_RESENDS)) {
-        this.#timer.stop();
-        return;
-      }
-      this.#guard(() => {
-        // RFC 6347 4.2.4.1: double the timer, resend the flight.
-        this.#timer.backoff();
-        f.timerResends++;
-        this.#transmitFlight(now, 'timeout');
-        this.#rearm(f, now);
-      });
-    }
+    this.#guard(() => this.#resent(this.#sender.onTimeout(now)));
   }
 
   send(now: number, plaintext: Uint8Array): void {
@@ -163,7 +115,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
     if (plaintext.length > MAX_RECORD_PLAINTEXT) throw new RangeError(`a record carries at most ${MAX_RECORD_PLAINTEXT} bytes, not ${plaintext.length}`);
     if (this.#state === 'connected') return this.#sendApplicationData(plaintext);
     if ((this.#state === 'idle' || this.#state === 'handshaking') && !this.#closeAfterHandshake) {
-      if (this.#pendingSends.length >= this.options.limits.maxPendingSends) throw new DtlsError('internal_error', 'too much data queued before the handshake completed');
+      if (this.#pendingSends.length >= this.#options.limits.maxPendingSends) throw new DtlsError('internal_error', 'too much data queued before the handshake completed');
       this.#pendingSends.push(plaintext.slice());
       return;
     }
@@ -195,7 +147,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
   }
   pollTimeout(): number | undefined {
     if (this.#state !== 'handshaking' && this.#state !== 'connected') return undefined;
-    const t = this.#flight && this.#flight.mode !== 'once' ? this.#timer.deadline : undefined;
+    const t = this.#sender.deadline;
     const h = this.#state === 'handshaking' ? this.#handshakeDeadline : this.#idleDeadline();
     if (t === undefined) return h;
     if (h === undefined) return t;
@@ -203,56 +155,70 @@ export class Connection implements ConnectionLike, HandshakeHost {
   }
 
   #idleDeadline(): number | undefined {
-    const idle = this.options.idleTimeout;
+    const idle = this.#options.idleTimeout;
     return idle !== undefined && this.#state === 'connected' ? this.#lastHeard + idle : undefined;
   }
 
   exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array {
     const r = this.#result;
     if (!r) throw new TypeError('keying material can be exported only after the handshake completed');
-    return exportKeyingMaterial(this.options.crypto, r.suite.prfHash, r.masterSecret, label, r.clientRandom, r.serverRandom, context, length);
+    return r.exportKeyingMaterial(label, context, length);
   }
 
-  // ---- HandshakeHost ----
+  // ---- internals ----
 
-  sendFlight(items: FlightItem[], flight: number, mode: FlightMode): void {
-    // A HelloVerifyRequest answer costs the peer no crypto: not a fair round trip for later flights.
-    if (flight !== 3) this.#sampleRtt();
-    this.#answeredUpTo = this.#reassembler.nextSeq;
-    this.#flight = { items, number: flight, mode, firstSent: this.#now, lastSent: this.#now, retransmitted: false, resends: 0, timerResends: 0 };
-    this.#transmit(encodeFlight(items, this.#records, this.options.mtu));
-    this.#traceFlight(items);
-    const r = this.options.retransmit;
-    this.#timer.reset(r.adaptive && this.#rtt !== undefined ? Math.max(r.min, 1.5 * this.#rtt) : undefined);
-    // 'once' (a HelloVerifyRequest) is resent only when the peer resends;
-    // 'final' also on a few timer expiries (FINAL_FLIGHT_TIMER_RESENDS).
-    if (mode !== 'once') this.#timer.start(this.#now);
-    else this.#timer.stop();
-  }
-
-  installWrite(epoch: number, protection: RecordProtection): void {
-    this.#records.installWrite(epoch, protection);
-  }
-
-  installRead(epoch: number, protection: RecordProtection): void {
-    // Records of the new epoch that arrived before the CCS are handled now.
-    for (const rec of this.#records.installRead(epoch, protection)) this.#handleRecord(this.#now, rec);
-  }
-
-  complete(result: HandshakeResult): void {
-    this.#result = result;
-    this.#sampleRtt();
-    if (this.#flight?.mode === 'retransmit') {
-      // Our flight was answered: nothing more to resend (RFC 6347 4.2.4).
-      this.#flight = undefined;
-      this.#timer.stop();
+  /** Carries out what the handshake machine returned, in order. */
+  #apply(now: number, actions: HandshakeAction[]): void {
+    for (const a of actions) {
+      if (this.#state === 'failed' || this.#state === 'closed') return;
+      switch (a.kind) {
+        case 'flight':
+          this.#transmit(this.#sender.send(now, a.items, a.number, a.mode, a.sampleRtt));
+          this.#traceFlight(a.items);
+          break;
+        case 'write-keys':
+          this.#records.installWrite(a.epoch, a.keys);
+          break;
+        case 'read-keys':
+          // Records of the new epoch that arrived before the CCS are handled now.
+          for (const rec of this.#records.installRead(a.epoch, a.keys)) this.#handleRecord(now, rec);
+          break;
+        case 'complete':
+          this.#complete(a.result);
+          break;
+        case 'peer-copy':
+          this.#peerRetransmitted = 'old';
+          break;
+        case 'alert':
+          this.#sendAlert(AlertLevel.warning, a.description);
+          break;
+        case 'drop':
+          this.#drop(a.reason);
+          break;
+        case 'reset-replay':
+          this.#records.resetReplay(a.epoch);
+          break;
+        case 'advance-write-seq':
+          this.#records.advanceWriteSeq(a.epoch, a.seq);
+          break;
+        case 'trace':
+          this.#trace(a.direction, a.what, a.epoch, a.bytes);
+          break;
+        case 'fail':
+          return this.#fail(a.error, true);
+      }
     }
+  }
+
+  #complete(result: HandshakeResult): void {
+    this.#result = result;
+    this.#sender.answered(this.#now);
     this.#lastHeard = this.#now;
     this.#setState('connected');
     this.#events.push({ type: 'handshake', info: result.info });
-    // NSS key log line for capture decryption (options.keyLog).
-    const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-    this.options.keyLog?.(`CLIENT_RANDOM ${hex(result.clientRandom)} ${hex(result.masterSecret)}`);
+    // NSS key log lines for capture decryption (options.keyLog), in the version's own form.
+    const keyLog = this.#options.keyLog;
+    if (keyLog) for (const line of result.keyLogLines()) keyLog(line);
     for (const p of this.#pendingSends) this.#sendApplicationData(p);
     this.#pendingSends = [];
     for (const d of this.#earlyData) this.#received.push(d);
@@ -260,11 +226,9 @@ export class Connection implements ConnectionLike, HandshakeHost {
     if (this.#closeAfterHandshake) this.close(this.#now);
   }
 
-  trace(direction: 'in' | 'out', what: string, epoch: number, bytes: number): void {
+  #trace(direction: 'in' | 'out', what: string, epoch: number, bytes: number): void {
     this.#events.push({ type: 'trace', direction, what, epoch, bytes });
   }
-
-  // ---- internals ----
 
   #handleRecord(now: number, rec: PlainRecord): void {
     // Records replayed from the next-epoch buffer come in a row: once one ended
@@ -272,23 +236,17 @@ export class Connection implements ConnectionLike, HandshakeHost {
     if (this.#state === 'failed' || this.#state === 'closed') return this.#drop('after_close');
     this.stats.recordsIn++;
     // The previous epoch stays readable only for the peer's handshake
-    // retransmissions; an alert or data there is unauthenticated (RFC 6347 4.1.2.7).
-    if (rec.epoch < this.#records.readEpoch && rec.contentType !== ContentType.handshake && rec.contentType !== ContentType.change_cipher_spec) {
+    // retransmissions while we negotiate; an alert or data there is
+    // unauthenticated (RFC 6347 4.1.2.7). Once the handshake is done nothing
+    // in it counts: a copy of the peer's last flight that draws our final
+    // flight again is its Finished, under the new keys.
+    if (rec.epoch < this.#records.readEpoch && (this.#machine.done || (rec.contentType !== ContentType.handshake && rec.contentType !== ContentType.change_cipher_spec))) {
       return this.#drop('stale_epoch');
     }
     switch (rec.contentType) {
       case ContentType.handshake:
-        return this.#handleHandshakeRecord(now, rec);
       case ContentType.change_cipher_spec:
-        if (rec.payload.length !== 1 || rec.payload[0] !== 1) {
-          if (rec.epoch === 0) return this.#drop('malformed');
-          throw new DtlsError('decode_error', 'malformed ChangeCipherSpec');
-        }
-        this.trace('in', 'ChangeCipherSpec', rec.epoch, 1);
-        // A CCS before the messages that give us its keys (lost or reordered),
-        // or a retransmitted one, is dropped; the peer's flight will come again.
-        if (this.#machine.stateName !== 'wait_ccs') return this.#drop('unexpected');
-        return this.#machine.handleChangeCipherSpec(now);
+        return this.#apply(now, this.#machine.handleRecord(now, rec, this.#records.readEpoch));
       case ContentType.alert:
         return this.#handleAlert(rec);
       case ContentType.application_data:
@@ -296,78 +254,6 @@ export class Connection implements ConnectionLike, HandshakeHost {
       default:
         return this.#drop('unexpected');
     }
-  }
-
-  #handleHandshakeRecord(now: number, rec: PlainRecord): void {
-    let fragments;
-    try {
-      fragments = decodeHandshakeFragments(rec.payload);
-    } catch (e) {
-      // Unauthenticated epoch-0 garbage is dropped; from a keyed epoch it is the peer's fault.
-      if (rec.epoch === 0) return this.#drop('malformed');
-      throw e;
-    }
-    for (const f of fragments) {
-      const r = this.#reassembler;
-      if (this.#machine.done && rec.epoch > 0 && this.#isRenegotiation(f.msgType)) {
-        // A new handshake restarts at message_seq 0 (RFC 6347 4.2.2), so the
-        // reassembler would take it for an old retransmission: refuse it here.
-        if (f.fragmentOffset === 0) this.#sendAlert(AlertLevel.warning, AlertDescription.no_renegotiation);
-        continue;
-      }
-      const awaitingHello = this.options.role === 'server' && this.#machine.stateName === 'wait_client_hello' && f.msgType === HandshakeType.client_hello && rec.epoch === 0;
-      if (awaitingHello && f.messageSeq > r.nextSeq && f.messageSeq < 8) {
-        // RFC 6347 4.2.2: a ClientHello after a (stateless) HelloVerifyRequest
-        // carries seq 1. Only forward: a late duplicate of an earlier hello is old.
-        r.nextSeq = f.messageSeq;
-      }
-      if (awaitingHello && rec.sequenceNumber < 0x10000) {
-        // RFC 6347 4.2.1: our HelloVerifyRequest, or our initial ServerHello,
-        // carries the ClientHello's record number (a stateless server's
-        // numbers are then not reused); bounded, since the peer picks it.
-        this.#records.advanceWriteSeq(0, rec.sequenceNumber);
-      }
-      if (this.#machine.done && f.messageSeq >= r.nextSeq) {
-        // DTLS 1.2 has no post-handshake messages to wait for: nothing new is buffered.
-        this.#drop('unexpected');
-        continue;
-      }
-      // Once the peer has switched epochs, new handshake messages must come in it.
-      if (rec.epoch < this.#records.readEpoch && f.messageSeq >= r.nextSeq) {
-        this.#drop('stale_epoch');
-        continue;
-      }
-      const res = r.add(f);
-      // The first fragment of the last message of the peer flight that our
-      // current flight answered marks one retransmission of it: answer each
-      // once. Older messages, or ones of a flight we are still receiving, are not.
-      if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0) this.#peerRetransmitted = 'old';
-      else if (res === 'dropped') this.#drop('reassembly_limit');
-    }
-    for (let m = this.#reassembler.poll(); m; m = this.#reassembler.poll()) {
-      this.trace('in', handshakeNames[m.msgType] ?? `handshake(${m.msgType})`, rec.epoch, m.body.length);
-      if (this.#machine.done) {
-        this.#handlePostHandshake(m.msgType);
-        continue;
-      }
-      if (m.msgType === HandshakeType.hello_request && this.options.role === 'client') continue; // RFC 5246 7.4.1.1: ignored while negotiating
-      if (m.msgType === HandshakeType.hello_verify_request) this.#records.resetReplay(0);
-      this.#machine.handleMessage(now, m, rec.epoch);
-      if (this.#state !== 'handshaking') return;
-    }
-  }
-
-  #isRenegotiation(msgType: number): boolean {
-    return this.options.role === 'server' ? msgType === HandshakeType.client_hello : msgType === HandshakeType.hello_request;
-  }
-
-  #handlePostHandshake(msgType: number): void {
-    // Renegotiation is refused with a warning (RFC 5246 7.2.2); the connection goes on.
-    if (this.#isRenegotiation(msgType)) {
-      this.#sendAlert(AlertLevel.warning, AlertDescription.no_renegotiation);
-      return;
-    }
-    this.#drop('unexpected');
   }
 
   #handleAlert(rec: PlainRecord): void {
@@ -378,7 +264,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
       return this.#drop('malformed');
     }
     const fatal = alert.level === AlertLevel.fatal;
-    this.trace('in', `Alert(${alertName(alert.description)})`, rec.epoch, 2);
+    this.#trace('in', `Alert(${alertName(alert.description)})`, rec.epoch, 2);
     this.#events.push({ type: 'alert', level: fatal ? 'fatal' : 'warning', description: alert.description, name: alertName(alert.description), fromPeer: true });
     if (alert.description === AlertDescription.close_notify) {
       // RFC 5246 7.2.1: answer close_notify with our own, then close.
@@ -393,10 +279,7 @@ export class Connection implements ConnectionLike, HandshakeHost {
     if (rec.epoch === 0) return this.#drop('unexpected');
     if (this.#state === 'connected') {
       // The peer's data in the new epoch proves our final flight arrived.
-      if (this.#flight?.mode === 'final') {
-        this.#flight = undefined;
-        this.#timer.stop();
-      }
+      this.#sender.confirmed();
       this.#received.push(rec.payload);
       return;
     }
@@ -410,77 +293,52 @@ export class Connection implements ConnectionLike, HandshakeHost {
     this.#drop('unexpected');
   }
 
-  /** Our current flight was answered: if it went out once, its age is a round trip (RFC 9147 5.8.2). */
-  #sampleRtt(): void {
-    const f = this.#flight;
-    if (!f || f.mode !== 'retransmit' || f.retransmitted) return;
-    const sample = this.#now - f.firstSent;
-    // The first measurement replaces a given estimate (as RFC 6298 2.2 starts SRTT).
-    this.#rtt = this.#rttMeasured && this.#rtt !== undefined ? (7 * this.#rtt + sample) / 8 : sample;
-    this.#rttMeasured = true;
-  }
-
   #answerPeerRetransmit(now: number, why: 'old' | 'ahead'): void {
-    const f = this.#flight;
-    if (!f) return;
-    if (why === 'ahead') {
-      // The peer is past our flight but we lack its answer: resend once per flight, at once.
-      if (f.resentAhead) return;
-      f.resentAhead = true;
-    }
-    if (f.mode === 'final' && f.resends >= FINAL_FLIGHT_MAX_RESENDS) return;
-    this.#transmitFlight(now, 'peer-retransmit');
-    // Re-arm, so our own timer does not fire right after (RFC 9147 5.8.1).
-    if (f.mode !== 'once' && this.#timer.deadline !== undefined) this.#rearm(f, now);
+    this.#resent(this.#sender.onPeerCopy(now, why));
   }
 
-  /** Arms the timer for the flight's next resend, unless a final flight has used its resends. */
-  #rearm(f: Flight, now: number): void {
-    if (f.mode === 'final' && (f.timerResends >= FINAL_FLIGHT_TIMER_RESENDS || f.resends >= FINAL_FLIGHT_MAX_RESENDS)) this.#timer.stop();
-    else this.#timer.start(now);
-  }
-
-  #transmitFlight(now: number, reason: 'timeout' | 'peer-retransmit'): void {
-    const f = this.#flight!;
-    f.lastSent = now;
-    f.retransmitted = true;
-    f.resends++;
+  #resent(r: Resend | undefined): void {
+    if (!r) return;
     this.stats.retransmits++;
-    this.#events.push({ type: 'retransmit', flight: f.number, attempt: this.stats.retransmits, reason });
-    this.#transmit(encodeFlight(f.items, this.#records, this.options.mtu));
+    this.#events.push({ type: 'retransmit', flight: r.flight, attempt: this.stats.retransmits, reason: r.reason });
+    this.#transmit(r.out);
   }
 
   #traceFlight(items: FlightItem[]): void {
     for (const it of items) {
-      if (it.kind === 'ccs') this.trace('out', 'ChangeCipherSpec', it.epoch, 1);
-      else this.trace('out', handshakeNames[it.message.msgType] ?? 'handshake', it.epoch, it.message.body.length);
+      if (it.kind === 'ccs') this.#trace('out', 'ChangeCipherSpec', it.epoch, 1);
+      else this.#trace('out', handshakeName(it.message.msgType), it.epoch, it.message.body.length);
     }
   }
 
   #sendApplicationData(plaintext: Uint8Array): void {
-    this.#transmit([this.#records.seal(ContentType.application_data, plaintext)]);
+    this.#transmit(single(this.#records.seal(ContentType.application_data, plaintext)));
   }
 
   #sendAlert(level: number, description: number): void {
-    this.trace('out', `Alert(${alertName(description)})`, this.#records.writeEpoch, 2);
+    this.#trace('out', `Alert(${alertName(description)})`, this.#records.writeEpoch, 2);
     this.#events.push({ type: 'alert', level: level === AlertLevel.fatal ? 'fatal' : 'warning', description, name: alertName(description), fromPeer: false });
     try {
-      this.#transmit([this.#records.seal(ContentType.alert, encodeAlert({ level, description }))]);
+      this.#transmit(single(this.#records.seal(ContentType.alert, encodeAlert({ level, description }))));
     } catch {
       // Nothing more can be sent (sequence space exhausted): closing anyway.
     }
   }
 
-  #transmit(datagrams: Uint8Array[]): void {
+  /** Queues datagrams out; `records` is how many records they carry (one each unless a flight packed more). */
+  #transmit({ datagrams, records }: EncodedFlight): void {
+    let queued = 0;
     for (const d of datagrams) {
       if (this.#out.length >= MAX_QUEUED_OUT) {
         this.#drop('outbound_overflow');
         continue;
       }
       this.#out.push(d);
-      this.stats.datagramsOut++;
-      this.stats.recordsOut++;
+      queued++;
     }
+    this.stats.datagramsOut += queued;
+    // Only a flight packs several records per datagram; a partly dropped one counts what went.
+    this.stats.recordsOut += queued === datagrams.length ? records : queued;
   }
 
   /** Runs handshake logic; a DtlsError fails the connection with its alert. */
@@ -498,15 +356,13 @@ export class Connection implements ConnectionLike, HandshakeHost {
     if (this.#state === 'failed' || this.#state === 'closed') return;
     if (sendAlert && !error.fromPeer && error.alert !== undefined) this.#sendAlert(AlertLevel.fatal, error.alert);
     this.#error = error;
-    this.#timer.stop();
-    this.#flight = undefined;
+    this.#sender.stop();
     this.#setState('failed');
     this.#events.push({ type: 'close', error });
   }
 
   #finish(error: DtlsError | undefined): void {
-    this.#timer.stop();
-    this.#flight = undefined;
+    this.#sender.stop();
     this.#setState('closed');
     this.#events.push({ type: 'close', error });
   }

@@ -3,7 +3,7 @@
 // misuse) and fills in defaults; the core only ever sees ResolvedOptions.
 import type { CryptoProvider, GroupName } from './crypto/provider.ts';
 import type { CertificateKeyPair } from './x509/types.ts';
-import type { Clock } from './stream/clock.ts';
+import type { Clock } from './clock.ts';
 
 /** Which end of the handshake: the client sends the first flight. */
 export type Role = 'client' | 'server';

@@ -1,5 +1,8 @@
-// Cipher suites as data (RFC 5289, RFC 7905, RFC 6655/7251). The handshake and
-// record layers read these fields; nothing else switches on a suite id.
+// Cipher suites as data, per protocol version. DTLS 1.2 (RFC 5289, RFC 7905,
+// RFC 6655/7251) names key exchange, authentication, AEAD and PRF hash in one
+// suite; DTLS 1.3 (RFC 8446 B.4, RFC 9147) names only the AEAD and the HKDF
+// hash. The handshake and record layers read these fields; nothing else
+// switches on a suite id.
 import type { AeadName, HashName } from './provider.ts';
 
 /** One cipher suite as data: its ids and names, key exchange, AEAD and PRF hash. */
@@ -43,4 +46,38 @@ export function suiteByName(name: string): CipherSuite | undefined {
   if (/^0x[0-9a-f]{1,4}$/i.test(n)) return suiteById(parseInt(n, 16));
   const up = n.toUpperCase();
   return CIPHER_SUITES.find((s) => s.name === up || s.opensslName === up);
+}
+
+/** A TLS 1.3 suite (RFC 8446 B.4): the record AEAD and the key schedule's hash. */
+export interface CipherSuite13 {
+  readonly id: number;
+  readonly name: string;
+  readonly aead: AeadName;
+  readonly keyLength: number;
+  /** The per-record nonce is the IV XOR the record sequence number (RFC 8446 5.3). */
+  readonly ivLength: 12;
+  readonly tagLength: number;
+  /** HKDF hash (RFC 8446 7.1) and transcript hash. */
+  readonly hash: HashName;
+}
+
+/** In the order we prefer them; CCM ones are offered only when asked for, as OpenSSL does. */
+export const TLS13_CIPHER_SUITES: readonly CipherSuite13[] = [
+  { id: 0x1301, name: 'TLS_AES_128_GCM_SHA256', aead: 'aes-128-gcm', keyLength: 16, ivLength: 12, tagLength: 16, hash: 'sha256' },
+  { id: 0x1302, name: 'TLS_AES_256_GCM_SHA384', aead: 'aes-256-gcm', keyLength: 32, ivLength: 12, tagLength: 16, hash: 'sha384' },
+  { id: 0x1303, name: 'TLS_CHACHA20_POLY1305_SHA256', aead: 'chacha20-poly1305', keyLength: 32, ivLength: 12, tagLength: 16, hash: 'sha256' },
+  { id: 0x1304, name: 'TLS_AES_128_CCM_SHA256', aead: 'aes-128-ccm', keyLength: 16, ivLength: 12, tagLength: 16, hash: 'sha256' },
+  { id: 0x1305, name: 'TLS_AES_128_CCM_8_SHA256', aead: 'aes-128-ccm8', keyLength: 16, ivLength: 12, tagLength: 8, hash: 'sha256' },
+];
+
+export const DEFAULT_TLS13_CIPHER_SUITES: readonly number[] = [0x1301, 0x1303, 0x1302];
+
+/** The suites each protocol version can negotiate. */
+export const SUITES_BY_VERSION = {
+  'DTLS 1.2': CIPHER_SUITES,
+  'DTLS 1.3': TLS13_CIPHER_SUITES,
+} as const;
+
+export function suite13ById(id: number): CipherSuite13 | undefined {
+  return TLS13_CIPHER_SUITES.find((s) => s.id === id);
 }

@@ -7,7 +7,8 @@
 //                               │ ServerHelloDone
 //                               ▼   [Certificate] ClientKeyExchange [CertificateVerify] CCS Finished
 //                           wait_ccs ──CCS──► wait_finished ──Finished──► done
-import type { HandshakeHost, HandshakeMachine } from './host.ts';
+import type { HandshakeAction } from './machine.ts';
+import type { Role12 } from './dtls12.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { CipherSuite } from '../crypto/suites.ts';
 import { suiteById } from '../crypto/suites.ts';
@@ -33,7 +34,7 @@ import { encodeClientKeyExchange } from '../wire/messages/client-key-exchange.ts
 import { encodeCertificateVerify } from '../wire/messages/certificate-verify.ts';
 import { decodeFinished, encodeFinished } from '../wire/messages/finished.ts';
 import { computeExtendedMasterSecret, computeMasterSecret, computeVerifyData, deriveKeys } from '../crypto/prf.ts';
-import { RecordProtection } from '../record/protection.ts';
+import type { TrafficKeys } from '../record/traffic-keys.ts';
 import { concat, equalBytes } from '../wire/codec.ts';
 import type { FlightItem } from '../reliability/flight.ts';
 import {
@@ -45,18 +46,10 @@ import {
   groupCode,
   schemeHash,
   handshakeInfo12,
+  exporter12,
+  keyLog12,
 } from './common.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
-
-type State =
-  | 'start'
-  | 'wait_server_hello'
-  | 'wait_certificate'
-  | 'wait_server_key_exchange'
-  | 'wait_hello_done'
-  | 'wait_ccs'
-  | 'wait_finished'
-  | 'done';
 
 /** What the server chose, learned from ServerHello. */
 interface Negotiated {
@@ -67,38 +60,70 @@ interface Negotiated {
   alpn: string | undefined;
 }
 
-export class Client12 implements HandshakeMachine {
-  readonly #host: HandshakeHost;
+/** The negotiated session once the keys exist: what Finished and the summary need. */
+interface Session {
+  neg: Negotiated;
+  peer: VerifiedPeer;
+  chain: Uint8Array[];
+  group: GroupName;
+  master: Uint8Array;
+}
+
+/** One type per state, holding only what that state needs (STYLE.md). */
+type State =
+  | { name: 'start' }
+  | { name: 'wait_server_hello' }
+  | { name: 'wait_certificate'; neg: Negotiated }
+  | { name: 'wait_server_key_exchange'; neg: Negotiated; peer: VerifiedPeer; chain: Uint8Array[] }
+  | {
+      name: 'wait_hello_done';
+      neg: Negotiated;
+      peer: VerifiedPeer;
+      chain: Uint8Array[];
+      group: GroupName;
+      serverPublic: Uint8Array;
+      /** Signature schemes of a CertificateRequest, once one came. */
+      certRequest: number[] | undefined;
+    }
+  | { name: 'wait_ccs'; session: Session; readKeys: TrafficKeys }
+  | { name: 'wait_finished'; session: Session }
+  | { name: 'done' };
+
+type In<N extends State['name']> = Extract<State, { name: N }>;
+
+export class Client12 implements Role12 {
   readonly #o: ResolvedOptions;
-  #state: State = 'start';
+  /** What this input asks for, handed back when it returns. */
+  #out: HandshakeAction[] = [];
+  #state: State = { name: 'start' };
   #sendSeq = 0;
   readonly #random: Uint8Array;
   #cookie: Uint8Array = new Uint8Array(0);
+  /** Extension types our ClientHello offered that a ServerHello may carry. */
+  #answerable = new Set<number>();
   #transcript = new Transcript();
-  #neg: Negotiated | undefined;
-  #peer: VerifiedPeer | undefined;
-  #peerChain: Uint8Array[] = [];
-  #serverGroup: GroupName | undefined;
-  #serverPublic: Uint8Array | undefined;
-  #certRequest: { schemes: number[] } | undefined;
-  #master: Uint8Array | undefined;
-  #readProtection: RecordProtection | undefined;
 
-  constructor(host: HandshakeHost) {
-    this.#host = host;
-    this.#o = host.options;
+  constructor(options: ResolvedOptions) {
+    this.#o = options;
     this.#random = this.#o.crypto.random(32);
   }
 
   get done(): boolean {
-    return this.#state === 'done';
+    return this.#state.name === 'done';
   }
   get stateName(): string {
-    return this.#state;
+    return this.#state.name;
   }
 
-  start(_now: number): void {
+  start(_now: number): HandshakeAction[] {
     this.#sendClientHello();
+    return this.#take();
+  }
+
+  #take(): HandshakeAction[] {
+    const out = this.#out;
+    this.#out = [];
+    return out;
   }
 
   #message(msgType: number, body: Uint8Array): HandshakeMessage {
@@ -108,8 +133,12 @@ export class Client12 implements HandshakeMachine {
   #sendClientHello(): void {
     const o = this.#o;
     const exts: Extension[] = [];
+    // RFC 5246 7.4.1.4: the ServerHello may answer only these (server_name and
+    // use_srtp, alpn, ems when offered); supported_groups and signature_algorithms never.
+    this.#answerable = new Set([ExtensionType.ec_point_formats, ExtensionType.renegotiation_info]);
     if (o.serverName !== undefined && !isIpLiteral(o.serverName)) {
       exts.push({ type: ExtensionType.server_name, data: encodeServerName(o.serverName) });
+      this.#answerable.add(ExtensionType.server_name);
     }
     exts.push({ type: ExtensionType.supported_groups, data: encodeSupportedGroups(o.groups.map(groupCode)) });
     exts.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([0]) });
@@ -119,6 +148,7 @@ export class Client12 implements HandshakeMachine {
     }
     if (o.alpn.length) exts.push({ type: ExtensionType.alpn, data: encodeAlpn(o.alpn) });
     if (o.extendedMasterSecret !== false) exts.push({ type: ExtensionType.extended_master_secret, data: new Uint8Array(0) });
+    for (const e of exts) if (e.type === ExtensionType.use_srtp || e.type === ExtensionType.alpn || e.type === ExtensionType.extended_master_secret) this.#answerable.add(e.type);
     exts.push({ type: ExtensionType.renegotiation_info, data: encodeRenegotiationInfo(new Uint8Array(0)) });
     const body = encodeClientHello({
       version: ProtocolVersion.DTLS1_2,
@@ -132,41 +162,50 @@ export class Client12 implements HandshakeMachine {
     const msg = this.#message(HandshakeType.client_hello, body);
     this.#transcript = new Transcript();
     this.#transcript.add(msg);
-    this.#state = 'wait_server_hello';
-    this.#host.sendFlight([{ kind: 'handshake', epoch: 0, message: msg }], this.#cookie.length ? 3 : 1, 'retransmit');
+    this.#state = { name: 'wait_server_hello' };
+    // Flight 3 answers a HelloVerifyRequest, which cost the server no crypto: not a fair round trip.
+    const number = this.#cookie.length ? 3 : 1;
+    this.#out.push({ kind: 'flight', items: [{ kind: 'handshake', epoch: 0, message: msg }], number, mode: 'retransmit', sampleRtt: number !== 3 });
   }
 
-  handleChangeCipherSpec(_now: number): void {
-    if (this.#state !== 'wait_ccs' || !this.#readProtection) {
-      throw new DtlsError('unexpected_message', `ChangeCipherSpec in state ${this.#state}`);
-    }
-    // State first: installRead replays buffered epoch-1 records (the Finished) at once.
-    this.#state = 'wait_finished';
-    this.#host.installRead(1, this.#readProtection);
+  handleChangeCipherSpec(_now: number): HandshakeAction[] {
+    const s = this.#state;
+    if (s.name !== 'wait_ccs') throw new DtlsError('unexpected_message', `ChangeCipherSpec in state ${s.name}`);
+    // Epoch 1 opens when the connection applies this; records of it that came
+    // early (the Finished) then come back to us, in wait_finished.
+    this.#state = { name: 'wait_finished', session: s.session };
+    this.#out.push({ kind: 'read-keys', epoch: 1, keys: s.readKeys });
+    return this.#take();
   }
 
-  handleMessage(now: number, msg: HandshakeMessage, _epoch: number): void {
+  handleMessage(now: number, msg: HandshakeMessage, _epoch: number): HandshakeAction[] {
+    this.#dispatch(now, msg);
+    return this.#take();
+  }
+
+  #dispatch(now: number, msg: HandshakeMessage): void {
     const t = msg.msgType;
-    switch (this.#state) {
+    const s = this.#state;
+    switch (s.name) {
       case 'wait_server_hello':
         if (t === HandshakeType.hello_verify_request) return this.#onHelloVerify(msg);
         if (t === HandshakeType.server_hello) return this.#onServerHello(msg);
         break;
       case 'wait_certificate':
-        if (t === HandshakeType.certificate) return this.#onCertificate(now, msg);
+        if (t === HandshakeType.certificate) return this.#onCertificate(s, now, msg);
         break;
       case 'wait_server_key_exchange':
-        if (t === HandshakeType.server_key_exchange) return this.#onServerKeyExchange(msg);
+        if (t === HandshakeType.server_key_exchange) return this.#onServerKeyExchange(s, msg);
         break;
       case 'wait_hello_done':
-        if (t === HandshakeType.certificate_request && !this.#certRequest) return this.#onCertificateRequest(msg);
-        if (t === HandshakeType.server_hello_done) return this.#onHelloDone(msg);
+        if (t === HandshakeType.certificate_request && !s.certRequest) return this.#onCertificateRequest(s, msg);
+        if (t === HandshakeType.server_hello_done) return this.#onHelloDone(s, msg);
         break;
       case 'wait_finished':
-        if (t === HandshakeType.finished) return this.#onFinished(msg);
+        if (t === HandshakeType.finished) return this.#onFinished(s, msg);
         break;
     }
-    throw new DtlsError('unexpected_message', `handshake message ${t} in state ${this.#state}`);
+    throw new DtlsError('unexpected_message', `handshake message ${t} in state ${s.name}`);
   }
 
   #onHelloVerify(msg: HandshakeMessage): void {
@@ -186,19 +225,9 @@ export class Client12 implements HandshakeMachine {
     if (!o.cipherSuites.includes(sh.cipherSuite)) throw new DtlsError('illegal_parameter', 'server chose a cipher suite we did not offer');
     const suite = suiteById(sh.cipherSuite)!;
     if (sh.compressionMethod !== 0) throw new DtlsError('illegal_parameter', 'server chose compression');
-    const offered = new Set<number>([
-      ExtensionType.server_name,
-      ExtensionType.supported_groups,
-      ExtensionType.ec_point_formats,
-      ExtensionType.signature_algorithms,
-      ExtensionType.renegotiation_info,
-      ...(o.srtpProfiles.length ? [ExtensionType.use_srtp] : []),
-      ...(o.alpn.length ? [ExtensionType.alpn] : []),
-      ...(o.extendedMasterSecret !== false ? [ExtensionType.extended_master_secret] : []),
-    ]);
     for (const e of sh.extensions) {
       // RFC 5246 7.4.1.4: a server must not send what the client did not offer.
-      if (!offered.has(e.type)) throw new DtlsError('unsupported_extension', `server sent unrequested extension ${e.type}`);
+      if (!this.#answerable.has(e.type)) throw new DtlsError('unsupported_extension', `server sent extension ${e.type}, which we did not offer`);
     }
     const emsExt = findExtension(sh.extensions, ExtensionType.extended_master_secret);
     if (emsExt) {
@@ -232,112 +261,106 @@ export class Client12 implements HandshakeMachine {
       if (v.length !== 1 || !o.alpn.includes(v[0]!)) throw new DtlsError('illegal_parameter', 'server chose an ALPN protocol we did not offer');
       alpn = v[0];
     }
-    this.#neg = { suite, serverRandom: sh.random.slice(), ems, srtpProfile, alpn };
     this.#transcript.add(msg);
-    this.#state = 'wait_certificate';
+    this.#state = { name: 'wait_certificate', neg: { suite, serverRandom: sh.random.slice(), ems, srtpProfile, alpn } };
   }
 
-  #onCertificate(now: number, msg: HandshakeMessage): void {
+  #onCertificate(s: In<'wait_certificate'>, now: number, msg: HandshakeMessage): void {
     const chain = decodeAs('Certificate', () => decodeCertificate(msg.body).certificates.map((c) => c.slice()));
-    this.#peer = verifyPeer(chain, this.#o, now, 'client');
-    this.#peerChain = chain;
+    const peer = verifyPeer(chain, this.#o, now, 'client');
     this.#transcript.add(msg);
-    this.#state = 'wait_server_key_exchange';
+    this.#state = { name: 'wait_server_key_exchange', neg: s.neg, peer, chain };
   }
 
-  #onServerKeyExchange(msg: HandshakeMessage): void {
+  #onServerKeyExchange(s: In<'wait_server_key_exchange'>, msg: HandshakeMessage): void {
     const ske = decodeAs('ServerKeyExchange', () => decodeServerKeyExchange(msg.body));
     const group = groupByCode(ske.namedGroup);
     if (!group || !this.#o.groups.includes(group)) throw new DtlsError('illegal_parameter', `server chose group ${ske.namedGroup} we did not offer`);
-    const leafKey = this.#peer?.leaf?.publicKey;
+    const leafKey = s.peer.leaf?.publicKey;
     if (!leafKey || leafKey.type !== 'ec') throw new DtlsError('unsupported_certificate', 'server certificate has no ECDSA P-256/P-384 key');
     const hash = schemeHash(ske.signatureScheme);
     if (!hash || !SUPPORTED_SIGNATURE_SCHEMES.includes(ske.signatureScheme)) {
       throw new DtlsError('illegal_parameter', `server signed with scheme 0x${ske.signatureScheme.toString(16)} we did not offer`);
     }
     // RFC 4492 5.4: the signature covers client_random + server_random + ServerECDHParams.
-    const signed = concat(this.#random, this.#neg!.serverRandom, encodeEcdheParams(ske.namedGroup, ske.publicKey));
+    const signed = concat(this.#random, s.neg.serverRandom, encodeEcdheParams(ske.namedGroup, ske.publicKey));
     if (!this.#o.crypto.ecdsaVerify(leafKey.curve, hash, leafKey.point, signed, ske.signature)) {
       throw new DtlsError('decrypt_error', 'ServerKeyExchange signature does not verify');
     }
-    this.#serverGroup = group;
-    this.#serverPublic = ske.publicKey.slice();
     this.#transcript.add(msg);
-    this.#state = 'wait_hello_done';
+    this.#state = { name: 'wait_hello_done', neg: s.neg, peer: s.peer, chain: s.chain, group, serverPublic: ske.publicKey.slice(), certRequest: undefined };
   }
 
-  #onCertificateRequest(msg: HandshakeMessage): void {
+  #onCertificateRequest(s: In<'wait_hello_done'>, msg: HandshakeMessage): void {
     const cr = decodeAs('CertificateRequest', () => decodeCertificateRequest(msg.body));
-    this.#certRequest = { schemes: cr.signatureSchemes };
     this.#transcript.add(msg);
+    this.#state = { ...s, certRequest: cr.signatureSchemes };
   }
 
-  #onHelloDone(msg: HandshakeMessage): void {
+  #onHelloDone(s: In<'wait_hello_done'>, msg: HandshakeMessage): void {
     if (msg.body.length !== 0) throw new DtlsError('decode_error', 'ServerHelloDone with a body');
     this.#transcript.add(msg);
     const o = this.#o;
     const crypto = o.crypto;
-    const neg = this.#neg!;
+    const neg = s.neg;
     const items: FlightItem[] = [];
     const cert = o.certificate;
-    if (this.#certRequest) {
+    if (s.certRequest) {
       const m = this.#message(HandshakeType.certificate, encodeCertificate({ certificates: cert ? cert.chain : [] }));
       this.#transcript.add(m);
       items.push({ kind: 'handshake', epoch: 0, message: m });
     }
-    const share: KeyShare = crypto.generateKeyShare(this.#serverGroup!);
-    const pms = crypto.ecdh(this.#serverGroup!, share.privateKey, this.#serverPublic!);
+    const share: KeyShare = crypto.generateKeyShare(s.group);
+    const pms = crypto.ecdh(s.group, share.privateKey, s.serverPublic);
     share.privateKey.fill(0);
     const cke = this.#message(HandshakeType.client_key_exchange, encodeClientKeyExchange({ publicKey: share.publicKey }));
     this.#transcript.add(cke);
     items.push({ kind: 'handshake', epoch: 0, message: cke });
     const h = neg.suite.prfHash;
-    this.#master = neg.ems
+    const master = neg.ems
       ? computeExtendedMasterSecret(crypto, h, pms, this.#transcript.hash(crypto, h))
       : computeMasterSecret(crypto, h, pms, this.#random, neg.serverRandom);
     pms.fill(0);
-    if (this.#certRequest && cert) {
-      const scheme = chooseSignatureScheme(cert.curve, this.#certRequest.schemes);
+    if (s.certRequest && cert) {
+      const scheme = chooseSignatureScheme(cert.curve, s.certRequest);
       const sig = crypto.ecdsaSign(cert.curve, schemeHash(scheme)!, cert.privateKey, this.#transcript.bytes());
       const cv = this.#message(HandshakeType.certificate_verify, encodeCertificateVerify({ signatureScheme: scheme, signature: sig }));
       this.#transcript.add(cv);
       items.push({ kind: 'handshake', epoch: 0, message: cv });
     }
-    const keys = deriveKeys(crypto, neg.suite, this.#master, this.#random, neg.serverRandom);
-    this.#host.installWrite(1, new RecordProtection(crypto, neg.suite, keys.clientWriteKey, keys.clientWriteIv));
-    this.#readProtection = new RecordProtection(crypto, neg.suite, keys.serverWriteKey, keys.serverWriteIv);
-    const verifyData = computeVerifyData(crypto, h, this.#master, 'client finished', this.#transcript.hash(crypto, h));
+    const keys = deriveKeys(crypto, neg.suite, master, this.#random, neg.serverRandom);
+    this.#out.push({ kind: 'write-keys', epoch: 1, keys: { suite: neg.suite, key: keys.clientWriteKey, iv: keys.clientWriteIv } });
+    const readKeys = { suite: neg.suite, key: keys.serverWriteKey, iv: keys.serverWriteIv };
+    const verifyData = computeVerifyData(crypto, h, master, 'client finished', this.#transcript.hash(crypto, h));
     const fin = this.#message(HandshakeType.finished, encodeFinished({ verifyData }));
     this.#transcript.add(fin);
     items.push({ kind: 'ccs', epoch: 0 }, { kind: 'handshake', epoch: 1, message: fin });
-    this.#state = 'wait_ccs';
-    this.#host.sendFlight(items, 5, 'retransmit');
+    this.#state = { name: 'wait_ccs', session: { neg, peer: s.peer, chain: s.chain, group: s.group, master }, readKeys };
+    this.#out.push({ kind: 'flight', items, number: 5, mode: 'retransmit', sampleRtt: true });
   }
 
-  #onFinished(msg: HandshakeMessage): void {
-    const neg = this.#neg!;
+  #onFinished(s: In<'wait_finished'>, msg: HandshakeMessage): void {
+    const { neg, master } = s.session;
     const crypto = this.#o.crypto;
     const fin = decodeAs('Finished', () => decodeFinished(msg.body));
     if (fin.verifyData.length !== 12) throw new DtlsError('decode_error', `Finished of ${fin.verifyData.length} bytes, not 12`);
-    const expected = computeVerifyData(crypto, neg.suite.prfHash, this.#master!, 'server finished', this.#transcript.hash(crypto, neg.suite.prfHash));
+    const expected = computeVerifyData(crypto, neg.suite.prfHash, master, 'server finished', this.#transcript.hash(crypto, neg.suite.prfHash));
     if (!equalBytes(expected, fin.verifyData)) throw new DtlsError('decrypt_error', 'server Finished does not verify');
-    this.#state = 'done';
-    this.#host.complete({
-      suite: neg.suite,
-      masterSecret: this.#master!,
-      clientRandom: this.#random,
-      serverRandom: neg.serverRandom,
+    this.#state = { name: 'done' };
+    this.#out.push({ kind: 'complete', result: {
+      keyLogLines: keyLog12(this.#random, master),
+      exportKeyingMaterial: exporter12(crypto, neg.suite, master, this.#random, neg.serverRandom),
       info: handshakeInfo12({
         suite: neg.suite,
-        group: this.#serverGroup,
-        peerChain: this.#peerChain,
-        peerFingerprint: this.#peer?.fingerprint,
+        group: s.session.group,
+        peerChain: s.session.chain,
+        peerFingerprint: s.session.peer.fingerprint,
         srtpProfile: neg.srtpProfile,
         alpn: neg.alpn,
         serverName: this.#o.serverName,
         ems: neg.ems,
       }),
-    });
+    } });
   }
 }
 

@@ -6,6 +6,7 @@ import { NamedGroup, SignatureScheme, SrtpProfile, type HandshakeMessage } from 
 import { encodeHandshakeMessage } from '../wire/handshake-header.ts';
 import { concat } from '../wire/codec.ts';
 import { DtlsError } from '../errors.ts';
+import { exportKeyingMaterial } from '../crypto/prf.ts';
 import type { HandshakeInfo } from '../connection-types.ts';
 
 /** The handshake messages hashed for Finished and CertificateVerify (RFC 6347 4.2.6). */
@@ -32,6 +33,23 @@ export function groupCode(g: GroupName): number {
 }
 export function groupByCode(code: number): GroupName | undefined {
   return (Object.keys(groupCodes) as GroupName[]).find((g) => groupCodes[g] === code);
+}
+
+/** The RFC 5705 exporter of a completed DTLS 1.2 handshake (the PRF over the master secret and both randoms). */
+export function exporter12(
+  crypto: CryptoProvider,
+  suite: CipherSuite,
+  master: Uint8Array,
+  clientRandom: Uint8Array,
+  serverRandom: Uint8Array,
+): (label: string, context: Uint8Array | undefined, length: number) => Uint8Array {
+  return (label, context, length) => exportKeyingMaterial(crypto, suite.prfHash, master, label, clientRandom, serverRandom, context, length);
+}
+
+/** The NSS key log line of a DTLS 1.2 session: `CLIENT_RANDOM <client_random> <master_secret>`, hex. */
+export function keyLog12(clientRandom: Uint8Array, master: Uint8Array): () => string[] {
+  const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return () => [`CLIENT_RANDOM ${hex(clientRandom)} ${hex(master)}`];
 }
 
 /** What a completed DTLS 1.2 handshake negotiated, in the public shape. */

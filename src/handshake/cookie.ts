@@ -4,6 +4,12 @@
 // The cookie is an HMAC of the peer's address and the ClientHello's random, so
 // checking it needs nothing but the secret. Only the first fragment of the
 // ClientHello is needed: version, random, session_id and cookie come first.
+//
+// A cookie can also carry state the server wants back without keeping it:
+// cookie = state || HMAC(secret, peer, random, state). DTLS 1.3's
+// HelloRetryRequest puts the first ClientHello's transcript hash there (RFC
+// 9147 5.1, RFC 8446 4.4.1); a 1.2 HelloVerifyRequest cookie carries none.
+// The verdict hands the state back once the MAC checks.
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { ContentType, HandshakeType, ProtocolVersion } from '../wire/types.ts';
 import { decodeRecords, encodeRecord } from '../wire/record.ts';
@@ -11,8 +17,11 @@ import { decodeHandshakeFragments, encodeHandshakeMessage } from '../wire/handsh
 import { encodeHelloVerifyRequest } from '../wire/messages/hello-verify-request.ts';
 import { Reader, concat, equalBytes, utf8 } from '../wire/codec.ts';
 
-/** What to do with a datagram from an unknown peer: accept it, reply (HelloVerifyRequest), or drop it. */
-export type CookieVerdict = { action: 'accept' } | { action: 'reply'; datagram: Uint8Array } | { action: 'drop' };
+/**
+ * What to do with a datagram from an unknown peer: accept it, reply (HelloVerifyRequest), or drop it.
+ * `accept` carries the state the cookie held (empty for a HelloVerifyRequest cookie).
+ */
+export type CookieVerdict = { action: 'accept'; state?: Uint8Array } | { action: 'reply'; datagram: Uint8Array } | { action: 'drop' };
 
 /** The stateless cookie exchange of a server (RFC 6347 4.2.1). */
 export interface CookieGate {
@@ -20,8 +29,31 @@ export interface CookieGate {
   check(datagram: Uint8Array, peer: string, now?: number): CookieVerdict;
 }
 
-export function computeCookie(crypto: CryptoProvider, secret: Uint8Array, peer: string, clientRandom: Uint8Array): Uint8Array {
-  return crypto.hmac('sha256', secret, concat(utf8(peer), new Uint8Array([0]), clientRandom));
+/** Issues cookies that carry state (a HelloRetryRequest's), under the gate's current secret. */
+export interface CookieIssuer {
+  issue(peer: string, clientRandom: Uint8Array, state: Uint8Array, now?: number): Uint8Array;
+}
+
+const TAG_LENGTH = 32;
+/** A DTLS 1.2 cookie is at most 255 bytes (RFC 6347 4.2.1): what is left after the MAC. */
+export const MAX_COOKIE_STATE = 255 - TAG_LENGTH;
+const EMPTY = new Uint8Array(0);
+
+function cookieTag(crypto: CryptoProvider, secret: Uint8Array, peer: string, clientRandom: Uint8Array, state: Uint8Array): Uint8Array {
+  return crypto.hmac('sha256', secret, concat(utf8(peer), new Uint8Array([0]), clientRandom, new Uint8Array([state.length]), state));
+}
+
+/** The cookie for this peer and ClientHello random, carrying `state` (none by default). */
+export function computeCookie(crypto: CryptoProvider, secret: Uint8Array, peer: string, clientRandom: Uint8Array, state: Uint8Array = EMPTY): Uint8Array {
+  if (state.length > MAX_COOKIE_STATE) throw new RangeError(`cookie state of ${state.length} bytes; at most ${MAX_COOKIE_STATE}`);
+  return concat(state, cookieTag(crypto, secret, peer, clientRandom, state));
+}
+
+/** The state a valid cookie carries, or undefined when the cookie was not made with this secret for this peer and random. */
+export function openCookie(crypto: CryptoProvider, secret: Uint8Array, peer: string, clientRandom: Uint8Array, cookie: Uint8Array): Uint8Array | undefined {
+  if (cookie.length < TAG_LENGTH) return undefined;
+  const state = cookie.subarray(0, cookie.length - TAG_LENGTH);
+  return equalBytes(cookie.subarray(state.length), cookieTag(crypto, secret, peer, clientRandom, state)) ? state.slice() : undefined;
 }
 
 /** The fields of a ClientHello that precede the cipher suites. */
@@ -56,7 +88,7 @@ export function encodeHelloVerifyDatagram(cookie: Uint8Array, recordSeq: number,
  * cookie made with the previous one is still accepted, so a cookie stays
  * valid for one to two periods (RFC 6347 4.2.1 suggests changing the secret).
  */
-export function createCookieGate(opts: { secret?: Uint8Array; crypto: CryptoProvider; rotateAfter?: number }): CookieGate {
+export function createCookieGate(opts: { secret?: Uint8Array; crypto: CryptoProvider; rotateAfter?: number }): CookieGate & CookieIssuer {
   const crypto = opts.crypto;
   const rotateAfter = opts.rotateAfter ?? 60_000;
   let secret = opts.secret ?? crypto.random(32);
@@ -73,6 +105,10 @@ export function createCookieGate(opts: { secret?: Uint8Array; crypto: CryptoProv
     }
   };
   return {
+    issue(peer, clientRandom, state, now) {
+      rotate(now);
+      return computeCookie(crypto, secret, peer, clientRandom, state);
+    },
     check(datagram, peer, now) {
       rotate(now);
       const { records } = decodeRecords(datagram);
@@ -87,9 +123,11 @@ export function createCookieGate(opts: { secret?: Uint8Array; crypto: CryptoProv
       if (!frag || frag.msgType !== HandshakeType.client_hello || frag.fragmentOffset !== 0) return { action: 'drop' };
       const prefix = readClientHelloPrefix(frag.body);
       if (!prefix) return { action: 'drop' };
+      if (prefix.cookie.length) {
+        const state = openCookie(crypto, secret, peer, prefix.random, prefix.cookie) ?? (previous && openCookie(crypto, previous, peer, prefix.random, prefix.cookie));
+        if (state) return { action: 'accept', state };
+      }
       const expected = computeCookie(crypto, secret, peer, prefix.random);
-      if (prefix.cookie.length && equalBytes(prefix.cookie, expected)) return { action: 'accept' };
-      if (prefix.cookie.length && previous && equalBytes(prefix.cookie, computeCookie(crypto, previous, peer, prefix.random))) return { action: 'accept' };
       const reply = encodeHelloVerifyDatagram(expected, rec.sequenceNumber, frag.messageSeq);
       // No amplification: never answer with more bytes than arrived (issue: ClientHello floods).
       if (reply.length > datagram.length) return { action: 'drop' };

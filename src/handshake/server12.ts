@@ -5,7 +5,8 @@
 //        ▼  ServerHello Certificate ServerKeyExchange [CertificateRequest] ServerHelloDone
 //   [wait_client_certificate] ► wait_client_key_exchange ► [wait_certificate_verify]
 //        ► wait_ccs ──CCS──► wait_finished ──Finished──► CCS Finished (final flight) ► done
-import type { HandshakeHost, HandshakeMachine } from './host.ts';
+import type { HandshakeAction } from './machine.ts';
+import type { Role12 } from './dtls12.ts';
 import type { ResolvedOptions } from '../options.ts';
 import { suiteById, type CipherSuite } from '../crypto/suites.ts';
 import type { GroupName, KeyShare } from '../crypto/provider.ts';
@@ -30,7 +31,7 @@ import { decodeClientKeyExchange } from '../wire/messages/client-key-exchange.ts
 import { decodeCertificateVerify } from '../wire/messages/certificate-verify.ts';
 import { decodeFinished, encodeFinished } from '../wire/messages/finished.ts';
 import { computeExtendedMasterSecret, computeMasterSecret, computeVerifyData, deriveKeys } from '../crypto/prf.ts';
-import { RecordProtection } from '../record/protection.ts';
+import type { TrafficKeys } from '../record/traffic-keys.ts';
 import { concat, equalBytes } from '../wire/codec.ts';
 import type { FlightItem } from '../reliability/flight.ts';
 import {
@@ -41,18 +42,11 @@ import {
   groupCode,
   schemeHash,
   handshakeInfo12,
+  exporter12,
+  keyLog12,
 } from './common.ts';
 import { computeCookie } from './cookie.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
-
-type State =
-  | 'wait_client_hello'
-  | 'wait_client_certificate'
-  | 'wait_client_key_exchange'
-  | 'wait_certificate_verify'
-  | 'wait_ccs'
-  | 'wait_finished'
-  | 'done';
 
 const TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
 const ECDSA_SIGN = 64;
@@ -68,80 +62,114 @@ interface Negotiated {
   serverName: string | undefined;
 }
 
-export class Server12 implements HandshakeMachine {
-  readonly #host: HandshakeHost;
+/** The client's certificate, when it sent one (verified). */
+interface ClientAuth {
+  peer: VerifiedPeer;
+  chain: Uint8Array[];
+}
+
+/** The negotiated session once the keys exist: what Finished and the summary need. */
+interface Session {
+  neg: Negotiated;
+  master: Uint8Array;
+  auth: ClientAuth | undefined;
+}
+
+/** One type per state, holding only what that state needs (STYLE.md). */
+type State =
+  | { name: 'wait_client_hello' }
+  | { name: 'wait_client_certificate'; neg: Negotiated; share: KeyShare }
+  | { name: 'wait_client_key_exchange'; neg: Negotiated; share: KeyShare; auth: ClientAuth | undefined }
+  | { name: 'wait_certificate_verify'; session: Session; auth: ClientAuth; read: TrafficKeys; write: TrafficKeys }
+  | { name: 'wait_ccs'; session: Session; read: TrafficKeys; write: TrafficKeys }
+  | { name: 'wait_finished'; session: Session; write: TrafficKeys }
+  | { name: 'done' };
+
+type In<N extends State['name']> = Extract<State, { name: N }>;
+
+export class Server12 implements Role12 {
   readonly #o: ResolvedOptions;
-  #state: State = 'wait_client_hello';
+  /** What this input asks for, handed back when it returns. */
+  #out: HandshakeAction[] = [];
+  #state: State = { name: 'wait_client_hello' };
   #sendSeq = 0;
   readonly #cookieSecret: Uint8Array;
   #transcript = new Transcript();
-  #neg: Negotiated | undefined;
-  #share: KeyShare | undefined;
-  #master: Uint8Array | undefined;
-  #peer: VerifiedPeer | undefined;
-  #peerChain: Uint8Array[] = [];
-  #readProtection: RecordProtection | undefined;
-  #writeProtection: RecordProtection | undefined;
 
-  constructor(host: HandshakeHost) {
-    this.#host = host;
-    this.#o = host.options;
+  constructor(options: ResolvedOptions) {
+    this.#o = options;
     this.#cookieSecret = this.#o.crypto.random(32);
   }
 
   get done(): boolean {
-    return this.#state === 'done';
+    return this.#state.name === 'done';
   }
   get stateName(): string {
-    return this.#state;
+    return this.#state.name;
   }
 
-  start(_now: number): void {}
-
-  handleChangeCipherSpec(_now: number): void {
-    if (this.#state !== 'wait_ccs' || !this.#readProtection) {
-      throw new DtlsError('unexpected_message', `ChangeCipherSpec in state ${this.#state}`);
-    }
-    // State first: installRead replays buffered epoch-1 records (the Finished) at once.
-    this.#state = 'wait_finished';
-    this.#host.installRead(1, this.#readProtection);
+  start(_now: number): HandshakeAction[] {
+    return [];
   }
 
-  handleMessage(now: number, msg: HandshakeMessage, _epoch: number): void {
+  #take(): HandshakeAction[] {
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+
+  handleChangeCipherSpec(_now: number): HandshakeAction[] {
+    const s = this.#state;
+    if (s.name !== 'wait_ccs') throw new DtlsError('unexpected_message', `ChangeCipherSpec in state ${s.name}`);
+    // Epoch 1 opens when the connection applies this; records of it that came
+    // early (the Finished) then come back to us, in wait_finished.
+    this.#state = { name: 'wait_finished', session: s.session, write: s.write };
+    this.#out.push({ kind: 'read-keys', epoch: 1, keys: s.read });
+    return this.#take();
+  }
+
+  handleMessage(now: number, msg: HandshakeMessage, _epoch: number): HandshakeAction[] {
+    this.#dispatch(now, msg);
+    return this.#take();
+  }
+
+  #dispatch(now: number, msg: HandshakeMessage): void {
     const t = msg.msgType;
-    switch (this.#state) {
+    const s = this.#state;
+    switch (s.name) {
       case 'wait_client_hello':
         if (t === HandshakeType.client_hello) return this.#onClientHello(msg);
         break;
       case 'wait_client_certificate':
-        if (t === HandshakeType.certificate) return this.#onCertificate(now, msg);
+        if (t === HandshakeType.certificate) return this.#onCertificate(s, now, msg);
         break;
       case 'wait_client_key_exchange':
-        if (t === HandshakeType.client_key_exchange) return this.#onClientKeyExchange(msg);
+        if (t === HandshakeType.client_key_exchange) return this.#onClientKeyExchange(s, msg);
         break;
       case 'wait_certificate_verify':
-        if (t === HandshakeType.certificate_verify) return this.#onCertificateVerify(msg);
+        if (t === HandshakeType.certificate_verify) return this.#onCertificateVerify(s, msg);
         break;
       case 'wait_finished':
-        if (t === HandshakeType.finished) return this.#onFinished(msg);
+        if (t === HandshakeType.finished) return this.#onFinished(s, msg);
         break;
     }
-    throw new DtlsError('unexpected_message', `handshake message ${t} in state ${this.#state}`);
+    throw new DtlsError('unexpected_message', `handshake message ${t} in state ${s.name}`);
   }
 
   #onClientHello(msg: HandshakeMessage): void {
     const ch = decodeAs('ClientHello', () => decodeClientHello(msg.body));
     const o = this.#o;
     const crypto = o.crypto;
-    // DTLS versions count down: 0xfefd (1.2) < 0xfeff (1.0).
-    if (ch.version > ProtocolVersion.DTLS1_2) {
-      throw new DtlsError('protocol_version', `client offers only 0x${ch.version.toString(16)}; DTLS 1.2 is required`);
+    // DTLS versions count down from 0xfeff (1.0) to 0xfefd (1.2) and 0xfefc (1.3);
+    // anything outside 0xfe00..0xfefd (a TLS version, garbage, DTLS 1.0) is refused.
+    if (ch.version > ProtocolVersion.DTLS1_2 || ch.version < 0xfe00) {
+      throw new DtlsError('protocol_version', `client offers version 0x${ch.version.toString(16)}; DTLS 1.2 is required`);
     }
     if (o.requireCookie) {
       const expected = computeCookie(crypto, this.#cookieSecret, '', ch.random);
       if (!ch.cookie.length || !equalBytes(ch.cookie, expected)) {
         const hvr = { msgType: HandshakeType.hello_verify_request, messageSeq: msg.messageSeq, body: encodeHelloVerifyRequest({ version: ProtocolVersion.DTLS1_0, cookie: expected }) };
-        this.#host.sendFlight([{ kind: 'handshake', epoch: 0, message: hvr }], 2, 'once');
+        this.#out.push({ kind: 'flight', items: [{ kind: 'handshake', epoch: 0, message: hvr }], number: 2, mode: 'once', sampleRtt: true });
         return;
       }
     }
@@ -194,7 +222,7 @@ export class Server12 implements HandshakeMachine {
     const serverName = decodeExt(ExtensionType.server_name, 'server_name', decodeServerName);
 
     const serverRandom = crypto.random(32);
-    this.#neg = { suite, group, clientRandom: ch.random.slice(), serverRandom, ems, srtpProfile, alpn, serverName };
+    const neg: Negotiated = { suite, group, clientRandom: ch.random.slice(), serverRandom, ems, srtpProfile, alpn, serverName };
     this.#transcript = new Transcript();
     this.#transcript.add(msg);
 
@@ -223,13 +251,13 @@ export class Server12 implements HandshakeMachine {
       }),
     );
     add(HandshakeType.certificate, encodeCertificate({ certificates: cert.chain }));
-    this.#share = crypto.generateKeyShare(group);
+    const share = crypto.generateKeyShare(group);
     const namedGroup = groupCode(group);
-    const signed = concat(ch.random, serverRandom, encodeEcdheParams(namedGroup, this.#share.publicKey));
+    const signed = concat(ch.random, serverRandom, encodeEcdheParams(namedGroup, share.publicKey));
     const signature = crypto.ecdsaSign(cert.curve, schemeHash(scheme)!, cert.privateKey, signed);
     add(
       HandshakeType.server_key_exchange,
-      encodeServerKeyExchange({ curveType: 3, namedGroup, publicKey: this.#share.publicKey, signatureScheme: scheme, signature }),
+      encodeServerKeyExchange({ curveType: 3, namedGroup, publicKey: share.publicKey, signatureScheme: scheme, signature }),
     );
     if (o.requestClientCertificate) {
       add(
@@ -238,43 +266,44 @@ export class Server12 implements HandshakeMachine {
       );
     }
     add(HandshakeType.server_hello_done, new Uint8Array(0));
-    this.#state = o.requestClientCertificate ? 'wait_client_certificate' : 'wait_client_key_exchange';
-    this.#host.sendFlight(items, 4, 'retransmit');
+    this.#state = o.requestClientCertificate ? { name: 'wait_client_certificate', neg, share } : { name: 'wait_client_key_exchange', neg, share, auth: undefined };
+    this.#out.push({ kind: 'flight', items, number: 4, mode: 'retransmit', sampleRtt: true });
   }
 
-  #onCertificate(now: number, msg: HandshakeMessage): void {
+  #onCertificate(s: In<'wait_client_certificate'>, now: number, msg: HandshakeMessage): void {
     const chain = decodeAs('Certificate', () => decodeCertificate(msg.body).certificates.map((c) => c.slice()));
+    let auth: ClientAuth | undefined;
     if (chain.length === 0) {
       if (this.#o.requestClientCertificate === 'require') throw new DtlsError('handshake_failure', 'client sent no certificate, and one is required');
     } else {
-      this.#peer = verifyPeer(chain, this.#o, now, 'server');
-      this.#peerChain = chain;
+      auth = { peer: verifyPeer(chain, this.#o, now, 'server'), chain };
     }
     this.#transcript.add(msg);
-    this.#state = 'wait_client_key_exchange';
+    this.#state = { name: 'wait_client_key_exchange', neg: s.neg, share: s.share, auth };
   }
 
-  #onClientKeyExchange(msg: HandshakeMessage): void {
+  #onClientKeyExchange(s: In<'wait_client_key_exchange'>, msg: HandshakeMessage): void {
     const cke = decodeAs('ClientKeyExchange', () => decodeClientKeyExchange(msg.body));
-    const neg = this.#neg!;
+    const neg = s.neg;
     const crypto = this.#o.crypto;
-    const pms = crypto.ecdh(neg.group, this.#share!.privateKey, cke.publicKey);
-    this.#share!.privateKey.fill(0);
+    const pms = crypto.ecdh(neg.group, s.share.privateKey, cke.publicKey);
+    s.share.privateKey.fill(0);
     this.#transcript.add(msg);
     const h = neg.suite.prfHash;
-    this.#master = neg.ems
+    const master = neg.ems
       ? computeExtendedMasterSecret(crypto, h, pms, this.#transcript.hash(crypto, h))
       : computeMasterSecret(crypto, h, pms, neg.clientRandom, neg.serverRandom);
     pms.fill(0);
-    const keys = deriveKeys(crypto, neg.suite, this.#master, neg.clientRandom, neg.serverRandom);
-    this.#readProtection = new RecordProtection(crypto, neg.suite, keys.clientWriteKey, keys.clientWriteIv);
-    this.#writeProtection = new RecordProtection(crypto, neg.suite, keys.serverWriteKey, keys.serverWriteIv);
-    this.#state = this.#peerChain.length ? 'wait_certificate_verify' : 'wait_ccs';
+    const keys = deriveKeys(crypto, neg.suite, master, neg.clientRandom, neg.serverRandom);
+    const read = { suite: neg.suite, key: keys.clientWriteKey, iv: keys.clientWriteIv };
+    const write = { suite: neg.suite, key: keys.serverWriteKey, iv: keys.serverWriteIv };
+    const session: Session = { neg, master, auth: s.auth };
+    this.#state = s.auth ? { name: 'wait_certificate_verify', session, auth: s.auth, read, write } : { name: 'wait_ccs', session, read, write };
   }
 
-  #onCertificateVerify(msg: HandshakeMessage): void {
+  #onCertificateVerify(s: In<'wait_certificate_verify'>, msg: HandshakeMessage): void {
     const cv = decodeAs('CertificateVerify', () => decodeCertificateVerify(msg.body));
-    const key = this.#peer?.leaf?.publicKey;
+    const key = s.auth.peer.leaf?.publicKey;
     if (!key || key.type !== 'ec') throw new DtlsError('unsupported_certificate', 'client certificate has no ECDSA P-256/P-384 key');
     const hash = schemeHash(cv.signatureScheme);
     if (!hash || !SUPPORTED_SIGNATURE_SCHEMES.includes(cv.signatureScheme)) {
@@ -284,38 +313,36 @@ export class Server12 implements HandshakeMachine {
       throw new DtlsError('decrypt_error', 'CertificateVerify signature does not verify');
     }
     this.#transcript.add(msg);
-    this.#state = 'wait_ccs';
+    this.#state = { name: 'wait_ccs', session: s.session, read: s.read, write: s.write };
   }
 
-  #onFinished(msg: HandshakeMessage): void {
-    const neg = this.#neg!;
+  #onFinished(s: In<'wait_finished'>, msg: HandshakeMessage): void {
+    const { neg, master, auth } = s.session;
     const crypto = this.#o.crypto;
     const h = neg.suite.prfHash;
     const fin = decodeAs('Finished', () => decodeFinished(msg.body));
     if (fin.verifyData.length !== 12) throw new DtlsError('decode_error', `Finished of ${fin.verifyData.length} bytes, not 12`);
-    const expected = computeVerifyData(crypto, h, this.#master!, 'client finished', this.#transcript.hash(crypto, h));
+    const expected = computeVerifyData(crypto, h, master, 'client finished', this.#transcript.hash(crypto, h));
     if (!equalBytes(expected, fin.verifyData)) throw new DtlsError('decrypt_error', 'client Finished does not verify');
     this.#transcript.add(msg);
-    const verifyData = computeVerifyData(crypto, h, this.#master!, 'server finished', this.#transcript.hash(crypto, h));
+    const verifyData = computeVerifyData(crypto, h, master, 'server finished', this.#transcript.hash(crypto, h));
     const ours = { msgType: HandshakeType.finished, messageSeq: this.#sendSeq++, body: encodeFinished({ verifyData }) };
-    this.#host.installWrite(1, this.#writeProtection!);
-    this.#host.sendFlight([{ kind: 'ccs', epoch: 0 }, { kind: 'handshake', epoch: 1, message: ours }], 6, 'final');
-    this.#state = 'done';
-    this.#host.complete({
-      suite: neg.suite,
-      masterSecret: this.#master!,
-      clientRandom: neg.clientRandom,
-      serverRandom: neg.serverRandom,
+    this.#out.push({ kind: 'write-keys', epoch: 1, keys: s.write });
+    this.#out.push({ kind: 'flight', items: [{ kind: 'ccs', epoch: 0 }, { kind: 'handshake', epoch: 1, message: ours }], number: 6, mode: 'final', sampleRtt: true });
+    this.#state = { name: 'done' };
+    this.#out.push({ kind: 'complete', result: {
+      keyLogLines: keyLog12(neg.clientRandom, master),
+      exportKeyingMaterial: exporter12(crypto, neg.suite, master, neg.clientRandom, neg.serverRandom),
       info: handshakeInfo12({
         suite: neg.suite,
         group: neg.group,
-        peerChain: this.#peerChain,
-        peerFingerprint: this.#peer?.fingerprint,
+        peerChain: auth?.chain ?? [],
+        peerFingerprint: auth?.peer.fingerprint,
         srtpProfile: neg.srtpProfile,
         alpn: neg.alpn,
         serverName: neg.serverName,
         ems: neg.ems,
       }),
-    });
+    } });
   }
 }

@@ -6,6 +6,7 @@ export class DatagramPacker {
   readonly #datagrams: Uint8Array[] = [];
   #current: Uint8Array[] = [];
   #used = 0;
+  #records = 0;
 
   constructor(mtu: number) {
     this.mtu = mtu;
@@ -15,6 +16,10 @@ export class DatagramPacker {
   get used(): number {
     return this.#used;
   }
+  /** Records put so far (stats count records, not datagrams). */
+  get records(): number {
+    return this.#records;
+  }
   get empty(): boolean {
     return this.#current.length === 0;
   }
@@ -23,6 +28,7 @@ export class DatagramPacker {
   put(record: Uint8Array): void {
     if (this.#used + record.length > this.mtu) this.flush();
     this.#current.push(record);
+    this.#records++;
     this.#used += record.length;
   }
 

@@ -1,11 +1,16 @@
-// The DTLS 1.2 record layer (RFC 6347 4.1): epochs, 48-bit sequence numbers,
-// the replay window, protection, and a bounded buffer for records of the next
-// epoch that arrive before the ChangeCipherSpec that opens it (reordering).
-// Records that fail any check are dropped and counted, never fatal (4.1.2.7).
+// The record layer's epoch and replay manager (RFC 6347 4.1, RFC 9147 4): read
+// and write epochs, sequence numbers, a replay window per epoch, protection
+// built from the traffic keys the handshake hands over, and a bounded buffer
+// for records of the next epoch that arrive before the keys that open it
+// (reordering). How records look on the wire is the format's (format.ts),
+// chosen per version. Records that fail any check are dropped and counted,
+// never fatal (RFC 6347 4.1.2.7).
 import { ContentType, ProtocolVersion, type DtlsRecord } from '../wire/types.ts';
-import { decodeRecords, encodeRecord } from '../wire/record.ts';
+import { dtls12Format, type RecordFormat } from './format.ts';
 import { ReplayWindow } from './replay-window.ts';
-import type { RecordProtection } from './protection.ts';
+import { RecordProtection } from './protection.ts';
+import type { TrafficKeys } from './traffic-keys.ts';
+import type { CryptoProvider } from '../crypto/provider.ts';
 import type { DropReason } from '../connection-types.ts';
 import { DtlsError } from '../errors.ts';
 
@@ -35,12 +40,15 @@ export class RecordLayer {
   #pending: DtlsRecord[] = [];
   #pendingBytes = 0;
   #version: number = ProtocolVersion.DTLS1_2;
+  readonly #crypto: CryptoProvider;
+  #format: RecordFormat = dtls12Format;
   readonly #drop: (reason: DropReason) => void;
   readonly #maxPendingRecords: number;
   readonly #maxPendingBytes: number;
 
   /** `limits`: records of the next epoch held before its keys exist (bounded; RFC 6347 4.1). */
-  constructor(drop: (reason: DropReason) => void, limits: { maxRecords: number; maxBytes: number } = { maxRecords: 32, maxBytes: 65536 }) {
+  constructor(crypto: CryptoProvider, drop: (reason: DropReason) => void, limits: { maxRecords: number; maxBytes: number } = { maxRecords: 32, maxBytes: 65536 }) {
+    this.#crypto = crypto;
     this.#drop = drop;
     this.#maxPendingRecords = limits.maxRecords;
     this.#maxPendingBytes = limits.maxBytes;
@@ -57,6 +65,14 @@ export class RecordLayer {
   get writeEpoch(): number {
     return this.#writeEpoch;
   }
+  /** The wire format records are read and written in (DTLS 1.2's until a version says otherwise). */
+  get format(): RecordFormat {
+    return this.#format;
+  }
+  set format(f: RecordFormat) {
+    this.#format = f;
+  }
+
   /** Record version for what we send (DTLS 1.0's value is allowed for the first ClientHello). */
   set version(v: number) {
     this.#version = v;
@@ -64,7 +80,7 @@ export class RecordLayer {
 
   /** Splits and opens a datagram: what authenticated, in order. */
   open(datagram: Uint8Array): PlainRecord[] {
-    const { records, malformed } = decodeRecords(datagram);
+    const { records, malformed } = this.#format.split(datagram);
     if (malformed) this.#drop('malformed');
     const out: PlainRecord[] = [];
     for (const r of records) {
@@ -75,7 +91,7 @@ export class RecordLayer {
   }
 
   #openRecord(r: DtlsRecord, mayBuffer: boolean): PlainRecord | undefined {
-    if (r.version !== ProtocolVersion.DTLS1_2 && r.version !== ProtocolVersion.DTLS1_0) {
+    if (!this.#format.acceptsVersion(r.version)) {
       this.#drop('bad_version');
       return undefined;
     }
@@ -118,7 +134,8 @@ export class RecordLayer {
    * Opens the next read epoch (on ChangeCipherSpec, RFC 6347 4.1) and returns
    * records of that epoch that arrived early, now opened.
    */
-  installRead(epoch: number, protection: RecordProtection): PlainRecord[] {
+  installRead(epoch: number, keys: TrafficKeys): PlainRecord[] {
+    const protection = new RecordProtection(this.#crypto, keys.suite, keys.key, keys.iv);
     this.#read.set(epoch, { protection, replay: new ReplayWindow() });
     this.#readEpoch = epoch;
     // Keep the previous epoch readable: the peer may retransmit its flight
@@ -146,14 +163,20 @@ export class RecordLayer {
     this.#read.get(epoch)?.replay.reset();
   }
 
-  installWrite(epoch: number, protection: RecordProtection): void {
+  installWrite(epoch: number, keys: TrafficKeys): void {
+    const protection = new RecordProtection(this.#crypto, keys.suite, keys.key, keys.iv);
     this.#write.set(epoch, { protection, nextSeq: 0 });
     this.#writeEpoch = epoch;
   }
 
+  /** The sequence number the next record sealed in `epoch` gets. */
+  nextWriteSeq(epoch: number): number {
+    return this.#write.get(epoch)?.nextSeq ?? 0;
+  }
+
   /** Bytes a record adds around its payload in this epoch. */
   overhead(epoch: number): number {
-    return 13 + (this.#write.get(epoch)?.protection?.overhead ?? 0);
+    return this.#format.headerLength(epoch) + (this.#write.get(epoch)?.protection?.overhead ?? 0);
   }
 
   /** One protected record, ready to pack into a datagram. */
@@ -164,6 +187,6 @@ export class RecordLayer {
     const seq = ep.nextSeq++;
     const version = epoch === 0 && contentType === ContentType.handshake ? this.#version : ProtocolVersion.DTLS1_2;
     const fragment = ep.protection ? ep.protection.seal(epoch, seq, contentType, version, payload) : payload;
-    return encodeRecord({ contentType, version, epoch, sequenceNumber: seq, fragment });
+    return this.#format.frame({ contentType, version, epoch, sequenceNumber: seq, fragment });
   }
 }

@@ -15,11 +15,29 @@ const CCS = new Uint8Array([1]);
 /** Below this much room for a fragment body, start a new datagram instead. */
 const MIN_FRAGMENT = 64;
 
-export function encodeFlight(items: readonly FlightItem[], layer: RecordLayer, mtu: number): Uint8Array[] {
+/** One fragment (or a ChangeCipherSpec, messageSeq -1) and the record that carried it. */
+export interface SentFragment {
+  epoch: number;
+  sequenceNumber: number;
+  messageSeq: number;
+  offset: number;
+  length: number;
+}
+
+/** The flight's datagrams, how many records they carry, and which record carried what. */
+export interface EncodedFlight {
+  datagrams: Uint8Array[];
+  records: number;
+  carried: SentFragment[];
+}
+
+export function encodeFlight(items: readonly FlightItem[], layer: RecordLayer, mtu: number): EncodedFlight {
   const out = new DatagramPacker(mtu);
+  const carried: SentFragment[] = [];
   for (const item of items) {
     const overhead = layer.overhead(item.epoch);
     if (item.kind === 'ccs') {
+      carried.push({ epoch: item.epoch, sequenceNumber: layer.nextWriteSeq(item.epoch), messageSeq: -1, offset: 0, length: 1 });
       out.put(layer.seal(ContentType.change_cipher_spec, CCS, item.epoch));
       continue;
     }
@@ -36,9 +54,10 @@ export function encodeFlight(items: readonly FlightItem[], layer: RecordLayer, m
       const n = Math.max(1, Math.min(room, left));
       const chunk = body.subarray(offset, offset + Math.min(n, left));
       const frag = encodeHandshakeFragment({ msgType, length: body.length, messageSeq, fragmentOffset: offset, body: chunk });
+      carried.push({ epoch: item.epoch, sequenceNumber: layer.nextWriteSeq(item.epoch), messageSeq, offset, length: chunk.length });
       out.put(layer.seal(ContentType.handshake, frag, item.epoch));
       offset += chunk.length;
     } while (offset < body.length);
   }
-  return out.finish();
+  return { datagrams: out.finish(), records: out.records, carried };
 }

@@ -9,7 +9,7 @@ import {
 import { fingerprint } from './fingerprint.ts';
 import { OID, parseCertificate, parseIp } from './parse.ts';
 import type { CertificateKeyPair } from './types.ts';
-import { systemWallTime } from '../stream/clock.ts';
+import { systemWallTime } from '../clock.ts';
 
 /** Options of generateCertificate(). */
 export interface GenerateCertificateOptions {
@@ -50,7 +50,7 @@ export function generateCertificate(opts: GenerateCertificateOptions = {}): Cert
   const curve = opts.curve ?? 'P-256';
   const days = opts.days ?? 30;
   if (!(days > 0)) throw new RangeError(`days must be positive, got ${days}`);
-  // Time comes from the one clock module (stream/clock.ts), never read here.
+  // Time comes from the one clock module (src/clock.ts), never read here.
   const now = opts.now ?? systemWallTime();
   const notBefore = Math.floor((now - DAY) / 1000) * 1000;
   const notAfter = Math.floor((now + days * DAY) / 1000) * 1000;

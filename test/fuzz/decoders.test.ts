@@ -197,10 +197,10 @@ test('RecordProtection: seal/open round trip; open of anything else is null, nev
 function layerPair(suite: (typeof CIPHER_SUITES)[number], seed: number) {
   const drops: string[] = [];
   const { key, iv } = keyFor(suite, seed);
-  const writer = new RecordLayer(() => {});
-  const reader = new RecordLayer((r) => drops.push(r), { maxRecords: 4, maxBytes: 2000 });
-  writer.installWrite(1, new RecordProtection(nobleProvider, suite, key, iv));
-  reader.installRead(1, new RecordProtection(nobleProvider, suite, key, iv));
+  const writer = new RecordLayer(nobleProvider, () => {});
+  const reader = new RecordLayer(nobleProvider, (r) => drops.push(r), { maxRecords: 4, maxBytes: 2000 });
+  writer.installWrite(1, { suite, key, iv });
+  reader.installRead(1, { suite, key, iv });
   return { writer, reader, drops };
 }
 
@@ -215,7 +215,7 @@ test('RecordLayer.open: arbitrary datagrams never throw; only epoch-0 plaintext 
   fc.assert(
     fc.property(fc.array(datagram, { minLength: 1, maxLength: 6 }), (ds) => {
       const drops: string[] = [];
-      const layer = new RecordLayer((r) => drops.push(r), { maxRecords: 3, maxBytes: 500 });
+      const layer = new RecordLayer(nobleProvider, (r) => drops.push(r), { maxRecords: 3, maxBytes: 500 });
       for (const d of ds) {
         let recs!: ReturnType<RecordLayer['open']>;
         assert.doesNotThrow(() => (recs = layer.open(d)));

@@ -110,7 +110,8 @@ test('an unauthenticated epoch-0 close_notify does not close an established conn
 // Bug 4 (conversation fuzzer, seed 8 case 2969 with application calls: the
 // server got the client's close_notify before the client's flight 5).
 // Records of the next epoch that arrive before the ChangeCipherSpec are held;
-// on the CCS, Connection.installRead handles them all in a row without
+// on the CCS, the connection (then Connection.installRead, now its read-keys
+// action) handles them all in a row without
 // checking the state in between. If one of them ends the connection (an
 // epoch-1 alert: close_notify during the handshake fails it with peer_alert)
 // and a later one is the Finished, the failed connection completes the

@@ -446,31 +446,36 @@ function pingPong(delay: number) {
   return { server, resends, used };
 }
 
-test('a peer that answers every flight 6 with flight 5 at once: the server answers 16 times (FINAL_FLIGHT_MAX_RESENDS), then stops: no endless ping-pong', () => {
+test('a peer that answers every flight 6 with flight 5 at once: the server answers one copy per period of its timer, then stops with its timer: no endless ping-pong', () => {
   const { server, resends, used } = pingPong(DELAY);
-  // Each copy arrives 25 ms after a flight 6, before the server's 100 ms timer
-  // (max(100, 1.5 x 50): flight 4 was answered in 50 ms):
-  // all 16 are answers (each re-arming the timer), then the 17th copy goes unanswered.
-  assert.deepEqual(resends.map((x) => x.time), Array.from({ length: 16 }, (_, i) => 100 + 25 * i));
-  assert.ok(resends.every((x) => x.flight === 6 && x.reason === 'peer-retransmit'));
-  assert.equal(used, 17, 'the cap ended it, not the supply of copies');
-  assert.equal(server.stats.retransmits, 16);
+  // Flight 6 goes out at 75 with a 100 ms timer (max(100, 1.5 x 50): flight 4
+  // was answered in 50 ms). Each copy arrives 25 ms after a flight 6: the first
+  // in a period of the server's timer is answered (re-arming it), the next, an
+  // answer to that answer, is not; the timer then resends and doubles.
+  // Once its 6 timer resends are spent, one more copy is answered, and the copy
+  // of that answer, 25 ms later (less than a first timeout), is not.
+  assert.deepEqual(resends.filter((x) => x.reason === 'timeout').map((x) => x.time), [200, 425, 850, 1675, 3300, 6525]);
+  assert.deepEqual(resends.filter((x) => x.reason === 'peer-retransmit').map((x) => x.time), [100, 225, 450, 875, 1700, 3325, 6550]);
+  assert.ok(resends.every((x) => x.flight === 6));
+  assert.equal(used, 14, 'one copy per flight 6 sent; the last went unanswered');
+  assert.equal(server.stats.retransmits, 13);
   assert.equal(server.state, 'connected');
   assert.equal(server.pollTimeout(), undefined);
 });
 
-test('a peer that answers every flight 6 with flight 5 after 5 s: 5 resends on the server’s timer and 11 answers, 16 in all, then none', () => {
+test('a peer that answers every flight 6 with flight 5 after 5 s: 6 resends on the server’s timer and 10 answers (MAX_PEER_ANSWERS), 16 in all, then none', () => {
   const { server, resends, used } = pingPong(5000);
   // The server's 100 ms timer (flight 6 sent at 75), doubling: 175, 375, 775,
-  // 1575, 3175. Its sixth resend would be due 3200 ms later (6375), but the first
-  // answer (5075) re-arms it first, and so does each answer after it, all less
-  // than 3200 ms apart, until the 16th resend ends it.
-  assert.deepEqual(resends.filter((x) => x.reason === 'timeout').map((x) => x.time), [175, 375, 775, 1575, 3175]);
-  // Answers to the copies sent 5 s after flight 6 (75) and its timer resends,
-  // then 5 s after each answer, until the 16th resend.
+  // 1575, 3175. The first copy (5075, of the flight sent at 75) is answered and
+  // re-arms the timer (3200 ms: 8275, its sixth and last resend); the copies of
+  // the timer resends that arrive in the same period (5175 ... 8175) are not.
+  assert.deepEqual(resends.filter((x) => x.reason === 'timeout').map((x) => x.time), [175, 375, 775, 1575, 3175, 8275]);
+  // With the timer spent, a copy more than a first timeout (100 ms) after the
+  // last send is answered: 5 s after each answer and after 8275, until the
+  // tenth answer (and the 16th resend) ends it.
   assert.deepEqual(
     resends.filter((x) => x.reason === 'peer-retransmit').map((x) => x.time),
-    [5075, 5175, 5375, 5775, 6575, 8175, 10075, 10175, 10375, 10775, 11575],
+    [5075, 10075, 13275, 15075, 18275, 20075, 23275, 25075, 28275, 30075],
   );
   assert.ok(resends.every((x) => x.flight === 6));
   assert.equal(used, 17);
@@ -497,13 +502,20 @@ test('after its last allowed resend of flight 6, the server has no timer left at
   assert.equal(server.pollTimeout(), undefined, `after the 6th timer resend, pollTimeout() is ${server.pollTimeout()}`);
 });
 
-test('after the 16th resend of flight 6 (all answers), the server has no timer left at once (no empty wake-up)', () => {
-  // As in the ping-pong above, stopped right after the 16th answer (at 475 ms).
+test('after the 16th resend of flight 6 (6 on the timer, 10 answers), the server has no timer left at once (no empty wake-up)', () => {
+  // The client's copies of flight 5, one per period of the server's timer
+  // (each answered), then with the timer spent one per 200 ms (more than the
+  // flight's first 100 ms timeout), until the 16th resend.
   const { client, server, first5 } = upToFlight5();
   for (const d of first5) server.handleDatagram(75, d);
-  for (let i = 0; i < 16; i++) {
+  let now = 75;
+  for (let i = 0; i < 40 && server.stats.retransmits < 16; i++) {
+    const t = server.pollTimeout();
+    now = t === undefined ? now + 200 : t + 10;
+    if (t !== undefined) server.handleTimeout(t);
     client.handleTimeout(client.pollTimeout()!);
-    for (const d of take(client)) server.handleDatagram(100 + 25 * i, d);
+    for (const d of take(client)) server.handleDatagram(now, d);
+    take(server);
   }
   assert.equal(server.stats.retransmits, 16);
   assert.equal(server.pollTimeout(), undefined, `after the 16th resend, pollTimeout() is ${server.pollTimeout()}`);

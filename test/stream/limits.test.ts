@@ -207,7 +207,7 @@ test('per-peer limits pass through: future-epoch records and handshake reassembl
     rawClient(net, clock, '10.5.0.1', 1, { silentAfterCookie: true });
     await until(() => conns.length === 1, 'hostile peer accepted');
     const conn = conns[0]!;
-    assert.deepEqual(conn.options.limits, { ...conn.options.limits, ...limits });
+    // (The connection's options are private now: the caps hit below show the limits reached it.)
     const sendAll = async (datagrams: Uint8Array[]) => {
       const target = conn.stats.datagramsIn + datagrams.length;
       for (const d of datagrams) net.send(d, '10.5.0.1', 1);

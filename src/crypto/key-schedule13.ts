@@ -1,0 +1,181 @@
+// The TLS 1.3 key schedule (RFC 8446 7.1; ../shared/specs/rfc9846-tls13.md 7.1)
+// as DTLS 1.3 uses it: the same HKDF chain, with labels prefixed "dtls13"
+// instead of "tls13 " (RFC 9147 5.9). HKDF (RFC 5869) is built here on the
+// provider's HMAC, so any provider that has hmac() has the 1.3 schedule too.
+//
+//   0 ─► HKDF-Extract(salt 0, PSK or 0) = early secret ─► Derive-Secret(., "derived", "")
+//        HKDF-Extract(that, (EC)DHE) = handshake secret ─► c/s hs traffic (CH..SH)
+//        ─► Derive-Secret(., "derived", "") ─► HKDF-Extract(that, 0) = master secret
+//        ─► c/s ap traffic, exporter master, resumption master (CH..server Finished / client Finished)
+import type { CryptoProvider, HashName } from './provider.ts';
+
+/** The label prefix of HKDF-Expand-Label: "tls13 " in TLS 1.3, "dtls13" in DTLS 1.3 (RFC 9147 5.9). */
+export type LabelPrefix = 'tls13 ' | 'dtls13';
+export const DTLS13_LABEL_PREFIX: LabelPrefix = 'dtls13';
+
+const utf8 = new TextEncoder();
+
+const HASH_LENGTH: Record<HashName, number> = { sha1: 20, sha256: 32, sha384: 48, sha512: 64 };
+
+export function hashLength(hash: HashName): number {
+  return HASH_LENGTH[hash];
+}
+
+/** RFC 5869 2.2: PRK = HMAC-Hash(salt, IKM); no salt means HashLen zeros. */
+export function hkdfExtract(p: CryptoProvider, hash: HashName, salt: Uint8Array | undefined, ikm: Uint8Array): Uint8Array {
+  return p.hmac(hash, salt && salt.length ? salt : new Uint8Array(HASH_LENGTH[hash]), ikm);
+}
+
+/** RFC 5869 2.3: T(1) | T(2) | ..., T(i) = HMAC-Hash(PRK, T(i-1) | info | i), at most 255 blocks. */
+export function hkdfExpand(p: CryptoProvider, hash: HashName, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  const n = HASH_LENGTH[hash];
+  if (!Number.isInteger(length) || length < 0 || length > 255 * n) throw new RangeError(`HKDF-Expand length ${length} out of range`);
+  const out = new Uint8Array(length);
+  let t: Uint8Array = new Uint8Array(0);
+  for (let i = 1, off = 0; off < length; i++) {
+    const input = new Uint8Array(t.length + info.length + 1);
+    input.set(t, 0);
+    input.set(info, t.length);
+    input[input.length - 1] = i;
+    t = p.hmac(hash, prk, input);
+    const take = Math.min(t.length, length - off);
+    out.set(t.subarray(0, take), off);
+    off += take;
+  }
+  return out;
+}
+
+/**
+ * The HkdfLabel structure (RFC 8446 7.1): uint16 length, opaque label<7..255>
+ * = prefix + label, opaque context<0..255>.
+ */
+export function hkdfLabel(length: number, label: string, context: Uint8Array, prefix: LabelPrefix): Uint8Array {
+  const full = utf8.encode(prefix + label);
+  if (full.length > 255 || context.length > 255) throw new RangeError('HKDF label or context longer than 255 bytes');
+  const out = new Uint8Array(2 + 1 + full.length + 1 + context.length);
+  out[0] = length >>> 8;
+  out[1] = length & 0xff;
+  out[2] = full.length;
+  out.set(full, 3);
+  out[3 + full.length] = context.length;
+  out.set(context, 4 + full.length);
+  return out;
+}
+
+/** HKDF-Expand-Label(Secret, Label, Context, Length) (RFC 8446 7.1), with the prefix of the protocol. */
+export function hkdfExpandLabel(
+  p: CryptoProvider,
+  hash: HashName,
+  secret: Uint8Array,
+  label: string,
+  context: Uint8Array,
+  length: number,
+  prefix: LabelPrefix = DTLS13_LABEL_PREFIX,
+): Uint8Array {
+  return hkdfExpand(p, hash, secret, hkdfLabel(length, label, context, prefix), length);
+}
+
+/** Derive-Secret(Secret, Label, Messages), given Transcript-Hash(Messages) (RFC 8446 7.1). */
+export function deriveSecret(p: CryptoProvider, hash: HashName, secret: Uint8Array, label: string, transcriptHash: Uint8Array, prefix: LabelPrefix = DTLS13_LABEL_PREFIX): Uint8Array {
+  return hkdfExpandLabel(p, hash, secret, label, transcriptHash, HASH_LENGTH[hash], prefix);
+}
+
+/** The traffic keys of one direction of one epoch (RFC 8446 7.3), and the record number key (RFC 9147 4.2.3). */
+export interface TrafficSecretKeys {
+  key: Uint8Array;
+  iv: Uint8Array;
+  /** sn_key, for record number encryption in DTLS 1.3. */
+  sn: Uint8Array;
+}
+
+/**
+ * One connection's key schedule, step by step. Each step takes what only that
+ * step needs (the (EC)DHE secret, a transcript hash) and the schedule keeps
+ * the current stage's secret; secrets it moves past are zeroed.
+ */
+export class KeySchedule13 {
+  readonly #p: CryptoProvider;
+  readonly hash: HashName;
+  readonly prefix: LabelPrefix;
+  #secret: Uint8Array;
+  #stage: 'early' | 'handshake' | 'master';
+
+  /** The early secret from a PSK, or from zeros without one. */
+  constructor(p: CryptoProvider, hash: HashName, psk?: Uint8Array, prefix: LabelPrefix = DTLS13_LABEL_PREFIX) {
+    this.#p = p;
+    this.hash = hash;
+    this.prefix = prefix;
+    this.#secret = hkdfExtract(p, hash, undefined, psk ?? new Uint8Array(HASH_LENGTH[hash]));
+    this.#stage = 'early';
+  }
+
+  get stage(): 'early' | 'handshake' | 'master' {
+    return this.#stage;
+  }
+
+  /** The current stage's secret (a copy), for tests and key logs. */
+  get secret(): Uint8Array {
+    return this.#secret.slice();
+  }
+
+  /** Derive-Secret from the current stage's secret. */
+  derive(label: string, transcriptHash: Uint8Array): Uint8Array {
+    return deriveSecret(this.#p, this.hash, this.#secret, label, transcriptHash, this.prefix);
+  }
+
+  /** Early secret to handshake secret, with the (EC)DHE shared secret. */
+  handshake(sharedSecret: Uint8Array): void {
+    if (this.#stage !== 'early') throw new TypeError(`key schedule at ${this.#stage}, not early`);
+    this.#advance(sharedSecret);
+    this.#stage = 'handshake';
+  }
+
+  /** Handshake secret to master secret. */
+  master(): void {
+    if (this.#stage !== 'handshake') throw new TypeError(`key schedule at ${this.#stage}, not handshake`);
+    this.#advance(new Uint8Array(HASH_LENGTH[this.hash]));
+    this.#stage = 'master';
+  }
+
+  /** Client and server handshake traffic secrets, over ClientHello..ServerHello. */
+  handshakeTrafficSecrets(helloHash: Uint8Array): { client: Uint8Array; server: Uint8Array } {
+    if (this.#stage !== 'handshake') throw new TypeError('handshake traffic secrets come from the handshake secret');
+    return { client: this.derive('c hs traffic', helloHash), server: this.derive('s hs traffic', helloHash) };
+  }
+
+  /** Client and server application traffic secrets, over ClientHello..server Finished. */
+  applicationTrafficSecrets(serverFinishedHash: Uint8Array): { client: Uint8Array; server: Uint8Array } {
+    if (this.#stage !== 'master') throw new TypeError('application traffic secrets come from the master secret');
+    return { client: this.derive('c ap traffic', serverFinishedHash), server: this.derive('s ap traffic', serverFinishedHash) };
+  }
+
+  /** RFC 8446 7.2: the next generation of an application traffic secret (KeyUpdate). */
+  nextTrafficSecret(secret: Uint8Array): Uint8Array {
+    return hkdfExpandLabel(this.#p, this.hash, secret, 'traffic upd', new Uint8Array(0), HASH_LENGTH[this.hash], this.prefix);
+  }
+
+  /** RFC 8446 7.3 and RFC 9147 4.2.3: key, iv and sn_key from a traffic secret. */
+  trafficKeys(secret: Uint8Array, keyLength: number, ivLength: number): TrafficSecretKeys {
+    const empty = new Uint8Array(0);
+    return {
+      key: hkdfExpandLabel(this.#p, this.hash, secret, 'key', empty, keyLength, this.prefix),
+      iv: hkdfExpandLabel(this.#p, this.hash, secret, 'iv', empty, ivLength, this.prefix),
+      sn: hkdfExpandLabel(this.#p, this.hash, secret, 'sn', empty, keyLength, this.prefix),
+    };
+  }
+
+  /** RFC 8446 4.4.4: finished_key from a (handshake) traffic secret. */
+  finishedKey(secret: Uint8Array): Uint8Array {
+    return hkdfExpandLabel(this.#p, this.hash, secret, 'finished', new Uint8Array(0), HASH_LENGTH[this.hash], this.prefix);
+  }
+
+  /** Extract with the derived secret of the current stage as salt (RFC 8446 7.1). */
+  #advance(ikm: Uint8Array): void {
+    const empty = this.#p.hash(this.hash, new Uint8Array(0));
+    const salt = this.derive('derived', empty);
+    const next = hkdfExtract(this.#p, this.hash, salt, ikm);
+    this.#secret.fill(0);
+    salt.fill(0);
+    this.#secret = next;
+  }
+}

@@ -1,0 +1,12 @@
+// The version dispatcher: the one place that picks a handshake machine by
+// protocol version. Only DTLS 1.2 exists, so the choice is made at once; a
+// second version (1.3, RFC 9147) is picked here once the hellos are exchanged
+// (the client's supported_versions, the server's answer), behind the same
+// HandshakeMachine interface, so the connection does not change.
+import type { ResolvedOptions } from '../options.ts';
+import type { HandshakeMachine } from './machine.ts';
+import { Dtls12Handshake } from './dtls12.ts';
+
+export function createHandshake(options: ResolvedOptions): HandshakeMachine {
+  return new Dtls12Handshake(options);
+}
