@@ -110,7 +110,7 @@ export interface ResolvedOptions {
   crypto: CryptoProvider;
 }
 
-import { nobleProvider } from './crypto/noble.ts';
+import { defaultCryptoProvider } from './crypto/default.ts';
 import { DEFAULT_CIPHER_SUITES, suiteById, suiteByName } from './crypto/suites.ts';
 import { SrtpProfile } from './wire/types.ts';
 import { generateCertificate } from './x509/generate.ts';
@@ -166,7 +166,7 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
   if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
   const role = o.role ?? 'client';
   if (role !== 'client' && role !== 'server') throw new TypeError(`role must be 'client' or 'server', not ${String(role)}`);
-  const crypto = o.crypto ?? nobleProvider;
+  const crypto = o.crypto ?? defaultCryptoProvider();
 
   const cipherSuites = (o.cipherSuites ?? DEFAULT_CIPHER_SUITES).map((s) => {
     const suite = typeof s === 'number' ? suiteById(s) : suiteByName(s);

@@ -36,17 +36,15 @@ export class RecordProtection {
 
   #prepare(epoch: number, seq: number, type: number, version: number, length: number): void {
     const n = this.#nonce;
-    if (this.#explicit) {
-      n.set(this.#iv.subarray(0, 4), 0);
-      this.#setSeq(n, 4, epoch, seq);
-    } else {
-      n.set(this.#iv);
-      const s = new Uint8Array(8);
-      this.#setSeq(s, 0, epoch, seq);
-      for (let i = 0; i < 8; i++) n[4 + i]! ^= s[i]!;
-    }
     const a = this.#aad;
     this.#setSeq(a, 0, epoch, seq);
+    if (this.#explicit) {
+      n.set(this.#iv.subarray(0, 4), 0);
+      n.set(a.subarray(0, 8), 4);
+    } else {
+      n.set(this.#iv);
+      for (let i = 0; i < 8; i++) n[4 + i]! ^= a[i]!;
+    }
     a[8] = type;
     a[9] = version >>> 8;
     a[10] = version & 0xff;
@@ -54,14 +52,21 @@ export class RecordProtection {
     a[12] = length & 0xff;
   }
 
-  /** The protected fragment: explicit nonce || ciphertext || tag. */
+  /** The protected fragment: explicit nonce || ciphertext || tag, sealed in place when the AEAD can. */
   seal(epoch: number, seq: number, type: number, version: number, plaintext: Uint8Array): Uint8Array {
     this.#prepare(epoch, seq, type, version, plaintext.length);
-    const sealed = this.#aead.seal(this.#nonce, plaintext, this.#aad);
-    if (!this.#explicit) return sealed;
-    const out = new Uint8Array(this.#explicit + sealed.length);
-    out.set(this.#nonce.subarray(4), 0);
-    out.set(sealed, this.#explicit);
+    const aead = this.#aead;
+    if (!aead.sealInto) {
+      const sealed = aead.seal(this.#nonce, plaintext, this.#aad);
+      if (!this.#explicit) return sealed;
+      const out = new Uint8Array(this.#explicit + sealed.length);
+      out.set(this.#nonce.subarray(4), 0);
+      out.set(sealed, this.#explicit);
+      return out;
+    }
+    const out = new Uint8Array(this.overhead + plaintext.length);
+    if (this.#explicit) out.set(this.#nonce.subarray(4), 0);
+    aead.sealInto(this.#nonce, plaintext, this.#aad, out, this.#explicit);
     return out;
   }
 
