@@ -1,8 +1,11 @@
 // Raw keys as node:crypto KeyObjects, imported once per key: the handshake
 // passes the same Uint8Array (the certificate's private key, a key share, the
 // peer's public key) for every use, so a WeakMap on it is the per-key state.
+// Keys go in as JWK where possible: importing DER runs OpenSSL 3's decoder
+// machinery, measured here at 3-10x the cost of a JWK import (which is also
+// why an X25519 share is generated as a KeyObject and its private key kept).
 // The DER prefixes wrap raw keys in PKCS#8 / SubjectPublicKeyInfo
-// (RFC 5915, RFC 5480, RFC 8410); they are fixed for each algorithm.
+// (RFC 5480, RFC 8410) for the rare imports JWK cannot do.
 import type * as NodeCrypto from 'node:crypto';
 import type { Buffer } from 'node:buffer';
 import type { EcCurve } from './provider.ts';
@@ -59,6 +62,8 @@ const b64url = (b: Uint8Array) => {
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 };
 
+export const fromB64url = (s: string): Uint8Array => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+
 /** Per-provider caches of imported keys, keyed by the caller's key bytes. */
 export class KeyCache {
   readonly #nc: NC;
@@ -90,22 +95,29 @@ export class KeyCache {
 
   /** An EC public key from its uncompressed SEC1 point. */
   ecPublic(curve: EcCurve, point: Uint8Array): KeyObject {
-    return this.#get(this.#public, point, () => this.#nc.createPublicKey({ key: der(concat(SPKI_PREFIX[curve], point)), format: 'der', type: 'spki' }));
+    return this.#get(this.#public, point, () => {
+      const n = FIELD_LENGTH[curve];
+      if (point.length !== 1 + 2 * n || point[0] !== 4) return this.#nc.createPublicKey({ key: der(concat(SPKI_PREFIX[curve], point)), format: 'der', type: 'spki' });
+      return this.#nc.createPublicKey({ key: { kty: 'EC', crv: curve, x: b64url(point.subarray(1, 1 + n)), y: b64url(point.subarray(1 + n)) }, format: 'jwk' });
+    });
   }
 
-  /** An X25519 or Ed25519 private key from its 32 raw bytes. */
+  /** A fresh X25519 key pair: the private key's raw bytes (cached with its KeyObject) and the public key. */
+  x25519Generate(): { privateKey: Uint8Array; publicKey: Uint8Array } {
+    const kp = this.#nc.generateKeyPairSync('x25519');
+    const jwk = kp.privateKey.export({ format: 'jwk' });
+    const privateKey = fromB64url(jwk.d!);
+    this.#private.set(privateKey, kp.privateKey);
+    return { privateKey, publicKey: fromB64url(jwk.x!) };
+  }
+
+  /** An X25519 or Ed25519 private key from its 32 raw bytes (DER: JWK would need the public key). */
   okpPrivate(kind: 'x25519' | 'ed25519', raw: Uint8Array): KeyObject {
     return this.#get(this.#private, raw, () => this.#nc.createPrivateKey({ key: der(concat(PKCS8_PREFIX[kind], raw)), format: 'der', type: 'pkcs8' }));
   }
 
   okpPublic(kind: 'x25519' | 'ed25519', raw: Uint8Array): KeyObject {
-    return this.#get(this.#public, raw, () => this.#nc.createPublicKey({ key: der(concat(SPKI_PREFIX[kind], raw)), format: 'der', type: 'spki' }));
-  }
-
-  /** The raw 32-byte public key of an X25519/Ed25519 private key. */
-  okpPublicBytes(key: KeyObject): Uint8Array {
-    const spki = this.#nc.createPublicKey(key).export({ format: 'der', type: 'spki' });
-    return bytes(spki.subarray(spki.length - 32));
+    return this.#get(this.#public, raw, () => this.#nc.createPublicKey({ key: { kty: 'OKP', crv: kind === 'x25519' ? 'X25519' : 'Ed25519', x: b64url(raw) }, format: 'jwk' }));
   }
 
   rsaPrivate(pkcs8: Uint8Array): KeyObject {

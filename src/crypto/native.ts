@@ -160,10 +160,7 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
 
   // --- key exchange ---
   function nativeShare(group: GroupName): KeyShare {
-    if (group === 'x25519') {
-      const privateKey = bytes(nc.randomBytes(32));
-      return { group, privateKey, publicKey: keys.okpPublicBytes(keys.okpPrivate('x25519', privateKey)) };
-    }
+    if (group === 'x25519') return { group, ...keys.x25519Generate() };
     const curve = GROUP_CURVE[group];
     if (!curve) throw new RangeError(`unknown group ${String(group)}`);
     const ecdh = nc.createECDH(NODE_CURVE[curve]);
