@@ -76,3 +76,50 @@ export function weriftBulk(pair: WeriftPair, size: number, count: number): Promi
     for (let i = 0; i < count; i++) void pair.client.send(payload);
   });
 }
+
+/**
+ * werift waits on a real timer after each flight (its retransmission loop
+ * sleeps 500 ms before checking for the answer), so one handshake at a time
+ * measures its timer, not its CPU: 100 handshakes are kept in flight and the
+ * rate is completions per second of wall time.
+ */
+export async function weriftHandshakeRate(certPem: string, keyPem: string, group: 'x25519' | 'secp256r1', seconds: number): Promise<number> {
+  const start = performance.now();
+  const until = start + seconds * 1000;
+  let done = 0;
+  const worker = async () => {
+    while (performance.now() < until) {
+      const p = await weriftHandshake(certPem, keyPem, group);
+      p.close();
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: 100 }, worker));
+  return done / ((performance.now() - start) / 1000);
+}
+
+export async function weriftBulkRate(certPem: string, keyPem: string, size: number, seconds: number): Promise<number> {
+  const p = await weriftHandshake(certPem, keyPem, 'x25519');
+  const start = performance.now();
+  let bytes = 0;
+  while (performance.now() - start < seconds * 1000) bytes += await weriftBulk(p, size, 64);
+  const rate = bytes / ((performance.now() - start) / 1000);
+  p.close();
+  return rate / 1e6;
+}
+
+/**
+ * Run as a child process, so werift's pending retransmission sleeps (they
+ * outlive close()) cannot steal CPU from the other rows:
+ *   tsx bench/peers/werift.ts <cert.pem> <key.pem> handshake|bulk x25519|secp256r1 <seconds>
+ */
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  const [certFile, keyFile, mode, group, seconds] = process.argv.slice(2) as [string, string, string, 'x25519' | 'secp256r1', string];
+  const { readFileSync } = await import('node:fs');
+  const cert = readFileSync(certFile, 'utf8');
+  const key = readFileSync(keyFile, 'utf8');
+  // Warm-up outside the measurement.
+  (await weriftHandshake(cert, key, group)).close();
+  const value = mode === 'handshake' ? await weriftHandshakeRate(cert, key, group, Number(seconds)) : await weriftBulkRate(cert, key, 1200, Number(seconds));
+  process.stdout.write(`${JSON.stringify({ value })}\n`, () => process.exit(0));
+}
