@@ -182,19 +182,14 @@ function werift(mode: 'handshake' | 'bulk', group: 'x25519' | 'secp256r1'): numb
   return (JSON.parse(line) as { value: number }).value;
 }
 
-/** Heap + array buffers per established server connection (clients dropped), after gc. */
-function memoryPerConnection(crypto: CryptoProvider, n = 200): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) return NaN;
-  gc();
-  const before = process.memoryUsage();
-  const servers: Connection[] = [];
-  for (let i = 0; i < n; i++) servers.push(corePair(crypto, 'x25519').server);
-  gc();
-  const after = process.memoryUsage();
-  const grown = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
-  if (servers.some((s) => s.state !== 'connected')) throw new Error('lost a connection');
-  return grown / n;
+/** Bytes an established server connection holds alone (bench/memory.ts: a heap snapshot of 100 of them). */
+function memoryPerConnection(streams: boolean): number {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./memory.ts', import.meta.url)), '--connections', '100', '--json', ...(streams ? ['--streams'] : [])], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  const line = r.stdout?.split('\n').find((l) => l.startsWith('{'));
+  return line ? (JSON.parse(line) as { bytesPerConnection: number }).bytesPerConnection : NaN;
 }
 
 // --- the run: interleaved rounds ---
@@ -227,8 +222,11 @@ for (let round = 0; round < ROUNDS; round++) {
   put('bare aead', bareAead());
   put('stream native', await streamBulk(native));
   put('stream noble', await streamBulk(nobleProvider));
-  put('mem native', memoryPerConnection(native));
 }
+
+process.stderr.write('memory: heap snapshots\n');
+const memCore = memoryPerConnection(false);
+const memStreams = memoryPerConnection(true);
 
 let load: { p50: string; p99: string; line: string } | string = 'not run (--no-load)';
 if (!argv.includes('--no-load')) {
@@ -264,7 +262,7 @@ for (const [g, , og] of groups) {
   const sn = median('stream native'), sb = median('stream noble');
   out.push(`| bulk MB/s through DtlsStream (Web Streams) | ${f(sn, 1)} | ${f(sb, 1)} | | | streams = ${pct(sn, n)} of the raw core (noble ${pct(sb, b)}) |`);
 }
-out.push(`| server memory per established connection (heap + buffers, in-process, 200 connections) | ${f(median('mem native') / 1024, 1)} KiB | | | | |`);
+out.push(`| memory held by one established server connection (bench/memory.ts, heap snapshot) | core ${f(memCore / 1024, 1)} KiB, DtlsStream ${f(memStreams / 1024, 1)} KiB | | | | streams layer adds ${f((memStreams - memCore) / 1024, 1)} KiB |`);
 out.push(
   typeof load === 'string'
     ? `| 1000-client load test (bench/load.ts, loopback UDP), p50 / p99 time to handshake | ${load} | | | | |`

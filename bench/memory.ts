@@ -6,7 +6,11 @@
 // more than one connection reaches (options, certificate, provider, code) are
 // shared and not counted. Prints bytes per connection by field path.
 //
-//   node --expose-gc --import tsx bench/memory.ts [--connections 50] [--depth 2]
+// --streams: the servers are DtlsStreams (Web Streams around the core; the
+// clients stay raw cores, driven here and dropped), to see what the streams
+// layer adds.
+//
+//   node --expose-gc --import tsx bench/memory.ts [--connections 50] [--depth 2] [--noble] [--streams]
 import * as nc from 'node:crypto';
 import { writeHeapSnapshot } from 'node:v8';
 import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
@@ -17,6 +21,7 @@ import { resolveOptions } from '../src/options.ts';
 import { generateCertificate } from '../src/x509/generate.ts';
 import { createNativeProvider } from '../src/crypto/native.ts';
 import { nobleProvider } from '../src/crypto/noble.ts';
+import { DtlsStream } from '../src/stream/dtls-stream.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : def);
@@ -35,8 +40,38 @@ function shuttle(a: Connection, b: Connection): void {
   while (b.pollEvent());
 }
 
-const servers: Connection[] = [];
-for (let i = 0; i < N; i++) {
+const STREAMS = argv.includes('--streams');
+const ROOT_CLASS = STREAMS ? 'DtlsStream' : 'Connection';
+const servers: unknown[] = [];
+for (let i = 0; i < N && STREAMS; i++) {
+  const client = new Connection(resolveOptions({ role: 'client', crypto, verify: { fingerprints: [cert.fingerprint] }, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519', 'secp256r1'] }));
+  const server = new DtlsStream({ role: 'server', crypto, certificate: cert, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519'] });
+  const w = server.inbound.writable.getWriter();
+  const out = server.outbound.readable.getReader();
+  client.start(0);
+  // Server datagrams reach the client as they come; the client's go out after each.
+  const pump = (async () => {
+    for (;;) {
+      const { value, done } = await out.read();
+      if (done) return;
+      client.handleDatagram(0, value);
+      for (let d = client.pollTransmit(); d; d = client.pollTransmit()) await w.write(d);
+    }
+  })().catch(() => {}); // ends when the reader is released below
+  for (let d = client.pollTransmit(); d; d = client.pollTransmit()) await w.write(d);
+  await server.handshake;
+  client.send(0, new Uint8Array(100));
+  for (let d = client.pollTransmit(); d; d = client.pollTransmit()) await w.write(d);
+  const r = server.inbound.readable.getReader();
+  await r.read();
+  r.releaseLock();
+  w.releaseLock();
+  // Let go of the client: release the reader (its pending read rejects) so nothing of it stays reachable.
+  out.releaseLock();
+  await pump;
+  servers.push(server);
+}
+for (let i = 0; i < N && !STREAMS; i++) {
   const client = new Connection(resolveOptions({ role: 'client', crypto, verify: { fingerprints: [cert.fingerprint] }, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519', 'secp256r1'] }));
   const server = new Connection(resolveOptions({ role: 'server', crypto, certificate: cert, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519'] }));
   server.start(0);
@@ -96,7 +131,7 @@ const typeOf = (n: number) => nodeTypes[snap.nodes[n * nf + TYPE]!]!;
 const sizeOf = (n: number) => snap.nodes[n * nf + SIZE]!;
 
 const conns: number[] = [];
-for (let n = 0; n < count; n++) if (typeOf(n) === 'object' && nameOf(n) === 'Connection') conns.push(n);
+for (let n = 0; n < count; n++) if (typeOf(n) === 'object' && nameOf(n) === ROOT_CLASS) conns.push(n);
 
 // Who reaches what: owner connection per node, -1 once a second connection reaches it.
 const owner = new Int32Array(count).fill(-2);
@@ -135,6 +170,10 @@ for (let c = 0; c < conns.length; c++) {
   for (const { name, to } of edgesOf(conns[c]!)) if (!name.startsWith('[') && name !== 'map') visit(to, name, DEPTH);
 }
 
-console.log(`${conns.length} server connections (${crypto.name}); exclusive bytes per connection: ${(total / conns.length / 1024).toFixed(1)} KiB`);
+if (argv.includes('--json')) {
+  console.log(JSON.stringify({ root: ROOT_CLASS, connections: conns.length, bytesPerConnection: total / conns.length }));
+  process.exit(0);
+}
+console.log(`${conns.length} server ${ROOT_CLASS}s (${crypto.name}); exclusive bytes per connection: ${(total / conns.length / 1024).toFixed(1)} KiB`);
 console.log('| field | bytes per connection |\n|---|---|');
 for (const [path, bytes] of [...byPath].sort((a, b) => b[1] - a[1])) if (bytes / conns.length >= 64) console.log(`| ${path} | ${Math.round(bytes / conns.length)} |`);
