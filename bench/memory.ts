@@ -131,7 +131,8 @@ const typeOf = (n: number) => nodeTypes[snap.nodes[n * nf + TYPE]!]!;
 const sizeOf = (n: number) => snap.nodes[n * nf + SIZE]!;
 
 const conns: number[] = [];
-for (let n = 0; n < count; n++) if (typeOf(n) === 'object' && nameOf(n) === ROOT_CLASS) conns.push(n);
+// Instances only (the class prototype has the same name but no private fields).
+for (let n = 0; n < count; n++) if (typeOf(n) === 'object' && nameOf(n) === ROOT_CLASS && [...edgesOf(n)].some((e) => e.name.startsWith('#'))) conns.push(n);
 
 // Who reaches what: owner connection per node, -1 once a second connection reaches it.
 const owner = new Int32Array(count).fill(-2);
