@@ -41,6 +41,12 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** A fresh Uint8Array copy of a Buffer (Buffers may share a pooled ArrayBuffer, and their slice() does not copy). */
 export function bytes(b: Uint8Array): Uint8Array {
   const out = new Uint8Array(b.length);
@@ -67,18 +73,22 @@ export const fromB64url = (s: string): Uint8Array => Uint8Array.from(atob(s.repl
 /** Per-provider caches of imported keys, keyed by the caller's key bytes. */
 export class KeyCache {
   readonly #nc: NC;
-  readonly #private = new WeakMap<Uint8Array, KeyObject>();
-  readonly #public = new WeakMap<Uint8Array, KeyObject>();
-  readonly #secret = new WeakMap<Uint8Array, KeyObject>();
+  // Each entry keeps a copy of the bytes it was made from: a caller that reuses
+  // a buffer with new contents gets a fresh import, never a stale key.
+  readonly #private = new WeakMap<Uint8Array, [Uint8Array, KeyObject]>();
+  readonly #public = new WeakMap<Uint8Array, [Uint8Array, KeyObject]>();
+  readonly #secret = new WeakMap<Uint8Array, [Uint8Array, KeyObject]>();
 
   constructor(nc: NC) {
     this.#nc = nc;
   }
 
-  #get(map: WeakMap<Uint8Array, KeyObject>, raw: Uint8Array, make: () => KeyObject): KeyObject {
-    let k = map.get(raw);
-    if (!k) map.set(raw, (k = make()));
-    return k;
+  #get(map: WeakMap<Uint8Array, [Uint8Array, KeyObject]>, raw: Uint8Array, make: () => KeyObject): KeyObject {
+    const hit = map.get(raw);
+    if (hit && same(hit[0], raw)) return hit[1];
+    const key = make();
+    map.set(raw, [new Uint8Array(raw), key]);
+    return key;
   }
 
   /** An EC private key from its raw scalar (JWK needs the public point too: derived once). */
@@ -107,7 +117,7 @@ export class KeyCache {
     const kp = this.#nc.generateKeyPairSync('x25519');
     const jwk = kp.privateKey.export({ format: 'jwk' });
     const privateKey = fromB64url(jwk.d!);
-    this.#private.set(privateKey, kp.privateKey);
+    this.#private.set(privateKey, [new Uint8Array(privateKey), kp.privateKey]);
     return { privateKey, publicKey: fromB64url(jwk.x!) };
   }
 

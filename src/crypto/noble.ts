@@ -45,7 +45,7 @@ type NobleAeadCons = (key: Uint8Array, nonce: Uint8Array, aad?: Uint8Array) => {
 
 /** Wraps a noble nonce-bound AEAD constructor (GCM, ChaCha20-Poly1305). */
 function nobleAead(cons: NobleAeadCons, key: Uint8Array, nonceLength: number): Aead {
-  const k = key.slice();
+  const k = new Uint8Array(key); // a copy even of a Buffer (whose slice() is a view)
   return {
     tagLength: 16,
     seal(nonce, plaintext, aad) {

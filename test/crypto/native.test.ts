@@ -141,3 +141,47 @@ test('a full handshake and data both ways with the native provider on one side a
     assert.equal(new TextDecoder().decode(client.pollReceived()!), 'pong');
   }
 });
+
+test('a key buffer reused with new contents is imported again, not served from the cache', () => {
+  const p = createNativeProvider(nc);
+  const d1 = p.ecdsaGenerateKey('P-256');
+  const d2 = p.ecdsaGenerateKey('P-256');
+  const pub1 = p.ecdsaPublicKey('P-256', d1);
+  const pub2 = p.ecdsaPublicKey('P-256', d2);
+  const key = d1.slice();
+  const point = pub1.slice();
+  const data = Uint8Array.of(1, 2, 3);
+  assert.ok(p.verify(S.ecdsa_secp256r1_sha256, point, data, p.sign(S.ecdsa_secp256r1_sha256, key, data)));
+  key.set(d2);
+  point.set(pub2);
+  const sig = p.sign(S.ecdsa_secp256r1_sha256, key, data);
+  assert.ok(p.verify(S.ecdsa_secp256r1_sha256, pub2, data, sig), 'signed with the new key');
+  assert.ok(p.verify(S.ecdsa_secp256r1_sha256, point, data, sig), 'verified with the new point');
+  assert.equal(p.verify(S.ecdsa_secp256r1_sha256, pub1, data, sig), false);
+});
+
+test('RSA-PSS and RSA PKCS#1 v1.5 (native only): PKCS#8 / SPKI DER keys, checked against node:crypto', () => {
+  const p = createNativeProvider(nc);
+  const { privateKey, publicKey } = nc.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pkcs8 = new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' }));
+  const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
+  const data = nc.randomBytes(200);
+  for (const [scheme, hash, pss] of [
+    [S.rsa_pss_rsae_sha256, 'sha256', true], [S.rsa_pss_rsae_sha384, 'sha384', true], [S.rsa_pss_rsae_sha512, 'sha512', true],
+    [S.rsa_pkcs1_sha256, 'sha256', false], [S.rsa_pkcs1_sha384, 'sha384', false], [S.rsa_pkcs1_sha512, 'sha512', false],
+  ] as const) {
+    assert.ok(p.signatureSchemes.includes(scheme));
+    const sig = p.sign(scheme, pkcs8, data);
+    const saltLength = { sha256: 32, sha384: 48, sha512: 64 }[hash];
+    // RFC 8446 4.2.3: PSS with MGF1 and a salt as long as the hash.
+    assert.ok(nc.verify(hash, data, pss ? { key: publicKey, padding: nc.constants.RSA_PKCS1_PSS_PADDING, saltLength } : publicKey, sig), `node verifies ${scheme.toString(16)}`);
+    assert.ok(p.verify(scheme, spki, data, sig));
+    assert.equal(p.verify(scheme, spki, data.subarray(1), sig), false);
+    assert.equal(p.verify(scheme, spki.subarray(1), data, sig), false, 'malformed key: false');
+  }
+  // PSS signatures do not verify as PKCS#1 and back.
+  assert.equal(p.verify(S.rsa_pkcs1_sha256, spki, data, p.sign(S.rsa_pss_rsae_sha256, pkcs8, data)), false);
+  // noble has no RSA: a typed error.
+  assert.ok(!nobleProvider.signatureSchemes.includes(S.rsa_pss_rsae_sha256));
+  assert.throws(() => nobleProvider.sign(S.rsa_pss_rsae_sha256, pkcs8, data), /not implemented/);
+});
