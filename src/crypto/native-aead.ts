@@ -40,10 +40,10 @@ export function nativeAead(nc: NC, alg: Alg, rawKey: Uint8Array, tagLength: 8 | 
         const d = nc.createDecipheriv(alg as NodeCrypto.CipherGCMTypes, key, nonce, options);
         d.setAuthTag(data.subarray(n));
         d.setAAD(aad, ccm ? { plaintextLength: n } : undefined);
-        const out = new Uint8Array(n);
-        if (n || ccm) out.set(d.update(data.subarray(0, n)));
+        // update() returns a Buffer of its own (not from the pool): hand it on as a plain view, no copy.
+        const b = n || ccm ? d.update(data.subarray(0, n)) : undefined;
         d.final(); // throws when the tag does not authenticate
-        return out;
+        return b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : new Uint8Array(0);
       } catch {
         return null;
       }
