@@ -5,6 +5,7 @@
 // (0^4 || epoch||seq), nothing explicit. AAD = epoch||seq || type || version || length.
 import type { Aead, CryptoProvider } from '../crypto/provider.ts';
 import type { CipherSuite } from '../crypto/suites.ts';
+import { encodeRecordHeader, RECORD_HEADER_LENGTH } from '../wire/record.ts';
 
 export class RecordProtection {
   readonly #aead: Aead;
@@ -54,19 +55,27 @@ export class RecordProtection {
 
   /** The protected fragment: explicit nonce || ciphertext || tag, sealed in place when the AEAD can. */
   seal(epoch: number, seq: number, type: number, version: number, plaintext: Uint8Array): Uint8Array {
+    return this.#sealAt(0, epoch, seq, type, version, plaintext);
+  }
+
+  /**
+   * The whole record, header included (RFC 6347 4.1), in one buffer: the
+   * fragment is sealed straight behind the header instead of being copied there.
+   */
+  sealRecord(epoch: number, seq: number, type: number, version: number, plaintext: Uint8Array): Uint8Array {
+    const out = this.#sealAt(RECORD_HEADER_LENGTH, epoch, seq, type, version, plaintext);
+    out.set(encodeRecordHeader({ contentType: type, version, epoch, sequenceNumber: seq, length: out.length - RECORD_HEADER_LENGTH }));
+    return out;
+  }
+
+  // Seals into a new buffer with `at` bytes free in front.
+  #sealAt(at: number, epoch: number, seq: number, type: number, version: number, plaintext: Uint8Array): Uint8Array {
     this.#prepare(epoch, seq, type, version, plaintext.length);
     const aead = this.#aead;
-    if (!aead.sealInto) {
-      const sealed = aead.seal(this.#nonce, plaintext, this.#aad);
-      if (!this.#explicit) return sealed;
-      const out = new Uint8Array(this.#explicit + sealed.length);
-      out.set(this.#nonce.subarray(4), 0);
-      out.set(sealed, this.#explicit);
-      return out;
-    }
-    const out = new Uint8Array(this.overhead + plaintext.length);
-    if (this.#explicit) out.set(this.#nonce.subarray(4), 0);
-    aead.sealInto(this.#nonce, plaintext, this.#aad, out, this.#explicit);
+    const out = new Uint8Array(at + this.overhead + plaintext.length);
+    if (this.#explicit) out.set(this.#nonce.subarray(4), at);
+    if (aead.sealInto) aead.sealInto(this.#nonce, plaintext, this.#aad, out, at + this.#explicit);
+    else out.set(aead.seal(this.#nonce, plaintext, this.#aad), at + this.#explicit);
     return out;
   }
 
