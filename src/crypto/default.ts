@@ -10,9 +10,10 @@ import type { CryptoProvider } from './provider.ts';
 
 let chosen: CryptoProvider | undefined;
 
-/** node:crypto if this runtime has it, else undefined. */
-export function runtimeNodeCrypto(): typeof NodeCrypto | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+type ProcessLike = { getBuiltinModule?: (id: string) => unknown } | undefined;
+
+/** node:crypto from a runtime's `process`, or undefined (no process, an old Node, a stub without ciphers). */
+export function runtimeNodeCrypto(proc: ProcessLike = (globalThis as { process?: ProcessLike }).process): typeof NodeCrypto | undefined {
   try {
     const m = proc?.getBuiltinModule?.('node:crypto') as typeof NodeCrypto | undefined;
     return m && typeof m.createCipheriv === 'function' ? m : undefined;
@@ -21,11 +22,13 @@ export function runtimeNodeCrypto(): typeof NodeCrypto | undefined {
   }
 }
 
+/** The provider for a runtime's `process`: native on node:crypto when it has it, else noble. */
+export function providerFor(proc: ProcessLike): CryptoProvider {
+  const nc = runtimeNodeCrypto(proc);
+  return nc ? createNativeProvider(nc) : nobleProvider;
+}
+
 /** The default provider, chosen once per process. */
 export function defaultCryptoProvider(): CryptoProvider {
-  if (!chosen) {
-    const nc = runtimeNodeCrypto();
-    chosen = nc ? createNativeProvider(nc) : nobleProvider;
-  }
-  return chosen;
+  return (chosen ??= providerFor((globalThis as { process?: ProcessLike }).process));
 }

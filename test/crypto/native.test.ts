@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { createNativeProvider } from '../../src/crypto/native.ts';
-import { defaultCryptoProvider } from '../../src/crypto/default.ts';
+import { defaultCryptoProvider, providerFor } from '../../src/crypto/default.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
 import { resolveOptions } from '../../src/options.ts';
 import { SignatureSchemes as S } from '../../src/crypto/provider.ts';
@@ -22,6 +22,15 @@ test('under Node the default provider is node:crypto, and options.crypto overrid
   assert.equal(defaultCryptoProvider().name, 'node:crypto');
   assert.equal(resolveOptions({ role: 'client', verify: 'insecure' }).crypto.name, 'node:crypto');
   assert.equal(resolveOptions({ role: 'client', verify: 'insecure', crypto: nobleProvider }).crypto, nobleProvider);
+});
+
+test('without node:crypto (a browser, a worker, Node before 20.16, a polyfilled process) the default is noble', () => {
+  assert.equal(providerFor(undefined), nobleProvider);
+  assert.equal(providerFor({}), nobleProvider, 'process without getBuiltinModule');
+  assert.equal(providerFor({ getBuiltinModule: () => undefined }), nobleProvider);
+  assert.equal(providerFor({ getBuiltinModule: () => ({}) }), nobleProvider, 'a stub without ciphers');
+  assert.equal(providerFor({ getBuiltinModule: () => { throw new Error('no'); } }), nobleProvider);
+  assert.equal(providerFor(process).name, 'node:crypto');
 });
 
 // Bun lacks ChaCha20-Poly1305, CCM and raw ChaCha20 in node:crypto and Deno lacks
