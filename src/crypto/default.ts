@@ -10,10 +10,10 @@ import type { CryptoProvider } from './provider.ts';
 
 let chosen: CryptoProvider | undefined;
 
-type ProcessLike = { getBuiltinModule?: (id: string) => unknown } | undefined;
+export type ProcessLike = { getBuiltinModule?: (id: string) => unknown } | undefined;
 
 /** node:crypto from a runtime's `process`, or undefined (no process, an old Node, a stub without ciphers). */
-export function runtimeNodeCrypto(proc: ProcessLike = (globalThis as { process?: ProcessLike }).process): typeof NodeCrypto | undefined {
+export function runtimeNodeCrypto(proc: ProcessLike): typeof NodeCrypto | undefined {
   try {
     const m = proc?.getBuiltinModule?.('node:crypto') as typeof NodeCrypto | undefined;
     return m && typeof m.createCipheriv === 'function' ? m : undefined;
