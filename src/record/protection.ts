@@ -72,10 +72,12 @@ export class RecordProtection {
   #sealAt(at: number, epoch: number, seq: number, type: number, version: number, plaintext: Uint8Array): Uint8Array {
     this.#prepare(epoch, seq, type, version, plaintext.length);
     const aead = this.#aead;
-    const out = new Uint8Array(at + this.overhead + plaintext.length);
+    // Without sealInto, the AEAD's own output decides the length (a provider may wrap seal()).
+    const sealed = aead.sealInto ? undefined : aead.seal(this.#nonce, plaintext, this.#aad);
+    const out = new Uint8Array(at + this.#explicit + (sealed ? sealed.length : plaintext.length + aead.tagLength));
     if (this.#explicit) out.set(this.#nonce.subarray(4), at);
-    if (aead.sealInto) aead.sealInto(this.#nonce, plaintext, this.#aad, out, at + this.#explicit);
-    else out.set(aead.seal(this.#nonce, plaintext, this.#aad), at + this.#explicit);
+    if (sealed) out.set(sealed, at + this.#explicit);
+    else aead.sealInto!(this.#nonce, plaintext, this.#aad, out, at + this.#explicit);
     return out;
   }
 
