@@ -5,7 +5,7 @@
 // loop, Web Streams against the raw core, memory per server connection, and
 // the 1000-client load test (bench/load.ts, real sockets) once.
 //
-//   node --expose-gc --import tsx bench/compare.ts [--rounds 3] [--seconds 1.5] [--no-load]
+//   node --expose-gc --import tsx bench/compare.ts [--rounds 3] [--seconds 1.5] [--memory-connections 100] [--no-load]
 import * as nc from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +28,7 @@ const opt = (name: string, def: number) => (argv.includes(name) ? Number(argv[ar
 const ROUNDS = opt('--rounds', 3);
 const SECONDS = opt('--seconds', 1.5);
 const SIZE = 1200;
+const MEM_CONNECTIONS = opt('--memory-connections', 100);
 const SUITE = 'ECDHE-ECDSA-AES128-GCM-SHA256';
 
 const cert = generateCertificate();
@@ -182,9 +183,9 @@ function werift(mode: 'handshake' | 'bulk', group: 'x25519' | 'secp256r1'): numb
   return (JSON.parse(line) as { value: number }).value;
 }
 
-/** Bytes an established server connection holds alone (bench/memory.ts: a heap snapshot of 100 of them). */
+/** Bytes an established server connection holds alone (bench/memory.ts: a heap snapshot of 100 of them by default). */
 function memoryPerConnection(streams: boolean): number {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./memory.ts', import.meta.url)), '--connections', '100', '--json', ...(streams ? ['--streams'] : [])], {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./memory.ts', import.meta.url)), '--connections', String(MEM_CONNECTIONS), '--json', ...(streams ? ['--streams'] : [])], {
     encoding: 'utf8',
     timeout: 120_000,
   });

@@ -8,11 +8,11 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-test('npm run bench prints one table with every row filled', { timeout: 120_000 }, async (t) => {
+test('npm run bench prints one table with every row filled', { timeout: 170_000 }, async (t) => {
   const controller = new AbortController();
   t.after(() => controller.abort());
   const out = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/compare.ts', '--rounds', '1', '--seconds', '0.2', '--no-load'], { cwd: ROOT, timeout: 110_000, signal: controller.signal }, (err, stdout, stderr) =>
+    execFile(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/compare.ts', '--rounds', '1', '--seconds', '0.2', '--memory-connections', '10', '--no-load'], { cwd: ROOT, timeout: 160_000, signal: controller.signal }, (err, stdout, stderr) =>
       err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
     ),
   );
