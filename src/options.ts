@@ -126,7 +126,7 @@ export interface ResolvedOptions {
   keyLog: ((line: string) => void) | undefined;
 }
 
-import { nobleProvider } from './crypto/noble.ts';
+import { defaultCryptoProvider } from './crypto/default.ts';
 import { DEFAULT_CIPHER_SUITES, suiteById, suiteByName } from './crypto/suites.ts';
 import { SrtpProfile } from './wire/types.ts';
 import { generateCertificate } from './x509/generate.ts';
@@ -241,7 +241,7 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
   if (o.limits !== undefined && (o.limits === null || typeof o.limits !== 'object')) throw new TypeError('limits must be an object');
   if (o.retransmit !== undefined && (o.retransmit === null || typeof o.retransmit !== 'object')) throw new TypeError('retransmit must be an object');
   if (role !== 'client' && role !== 'server') throw new TypeError(`role must be 'client' or 'server', not ${String(role)}`);
-  const crypto = o.crypto ?? nobleProvider;
+  const crypto = o.crypto ?? defaultCryptoProvider();
 
   const cipherSuites = (o.cipherSuites ?? DEFAULT_CIPHER_SUITES).map((s) => {
     const suite = typeof s === 'number' ? suiteById(s) : suiteByName(s);

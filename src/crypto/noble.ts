@@ -2,13 +2,16 @@
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { hmac } from '@noble/hashes/hmac.js';
-import { gcm } from '@noble/ciphers/aes.js';
+import { unsafe as aesUnsafe } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { p256, p384 } from '@noble/curves/nist.js';
-import { x25519 } from '@noble/curves/ed25519.js';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { DtlsError } from '../errors.ts';
 import { aesCcm } from './ccm.ts';
-import type { Aead, AeadName, CryptoProvider, EcCurve, GroupName, HashName, KeyShare } from './provider.ts';
+import { aesGcm } from './gcm.ts';
+import { chacha20Block } from './chacha-block.ts';
+import { hkdfExpandWith, hkdfExtractWith } from './hkdf.ts';
+import { SignatureSchemes as S, type Aead, type AeadName, type CryptoProvider, type EcCurve, type GroupName, type HashName, type KeyShare } from './provider.ts';
 
 const hashes = { sha256, sha384, sha512, sha1 } as const;
 
@@ -42,7 +45,7 @@ type NobleAeadCons = (key: Uint8Array, nonce: Uint8Array, aad?: Uint8Array) => {
 
 /** Wraps a noble nonce-bound AEAD constructor (GCM, ChaCha20-Poly1305). */
 function nobleAead(cons: NobleAeadCons, key: Uint8Array, nonceLength: number): Aead {
-  const k = key.slice();
+  const k = new Uint8Array(key); // a copy even of a Buffer (whose slice() is a view)
   return {
     tagLength: 16,
     seal(nonce, plaintext, aad) {
@@ -77,7 +80,7 @@ function aead(name: AeadName, key: Uint8Array): Aead {
   switch (name) {
     case 'aes-128-gcm':
     case 'aes-256-gcm':
-      return nobleAead(gcm, key, 12);
+      return aesGcm(key);
     case 'chacha20-poly1305':
       return nobleAead(chacha20poly1305, key, 12);
     case 'aes-128-ccm':
@@ -146,12 +149,83 @@ function ecdsaVerify(curve: EcCurve, hash: HashName, publicKey: Uint8Array, data
   }
 }
 
-/** The default CryptoProvider: @noble/hashes, @noble/ciphers and @noble/curves, on every runtime. */
+/** The hash of an ECDSA scheme; the curve comes from the key, as TLS 1.2 reads these code points (RFC 8422 5.1.3). */
+export const ecdsaSchemeHash: Partial<Record<number, HashName>> = {
+  [S.ecdsa_secp256r1_sha256]: 'sha256',
+  [S.ecdsa_secp384r1_sha384]: 'sha384',
+};
+
+/** The curve of a raw ECDSA key by its length: scalar (32/48) or uncompressed point (65/97). */
+export function ecdsaKeyCurve(key: Uint8Array): EcCurve | undefined {
+  switch (key.length) {
+    case 32:
+    case 65:
+      return 'P-256';
+    case 48:
+    case 97:
+      return 'P-384';
+  }
+  return undefined;
+}
+
+export function unsupportedScheme(provider: string, scheme: number): DtlsError {
+  return new DtlsError('handshake_failure', `signature scheme 0x${scheme.toString(16).padStart(4, '0')} is not implemented by the ${provider} crypto provider`);
+}
+
+function sign(scheme: number, privateKey: Uint8Array, data: Uint8Array): Uint8Array {
+  const hash = ecdsaSchemeHash[scheme];
+  if (hash) {
+    const curve = ecdsaKeyCurve(privateKey);
+    if (!curve || privateKey.length > 48) throw new RangeError(`ECDSA private key must be a 32- or 48-byte scalar, got ${privateKey.length} bytes`);
+    return ecdsaSign(curve, hash, privateKey, data);
+  }
+  if (scheme === S.ed25519) return ed25519.sign(data, privateKey);
+  throw unsupportedScheme('noble', scheme);
+}
+
+function verify(scheme: number, publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
+  const hash = ecdsaSchemeHash[scheme];
+  if (hash) {
+    const curve = ecdsaKeyCurve(publicKey);
+    return curve !== undefined && publicKey.length > 48 && ecdsaVerify(curve, hash, publicKey, data, signature);
+  }
+  if (scheme === S.ed25519) {
+    try {
+      // zip215: false is RFC 8032's strict verification, as OpenSSL does.
+      return ed25519.verify(signature, data, publicKey, { zip215: false });
+    } catch {
+      return false;
+    }
+  }
+  throw unsupportedScheme('noble', scheme);
+}
+
+// Expanded AES keys for the record number mask, per sn_key object: the record
+// layer passes the same key for every record of an epoch.
+const maskKeys = new WeakMap<Uint8Array, Uint32Array>();
+
+function recordNumberMask(aead: AeadName, key: Uint8Array, sample: Uint8Array): Uint8Array {
+  if (sample.length < 16) throw new RangeError('record number mask needs a 16-byte sample');
+  const out = new Uint8Array(16);
+  if (aead === 'chacha20-poly1305') {
+    const counter = (sample[0]! | (sample[1]! << 8) | (sample[2]! << 16) | (sample[3]! << 24)) >>> 0;
+    return chacha20Block(key, counter, sample.subarray(4, 16), out);
+  }
+  if (aeadKeyLength[aead] !== key.length) throw new RangeError(`${aead} sn_key must be ${aeadKeyLength[aead]} bytes`);
+  let xk = maskKeys.get(key);
+  if (!xk) maskKeys.set(key, (xk = aesUnsafe.expandKeyLE(key.slice())));
+  out.set(sample.subarray(0, 16));
+  return aesUnsafe.encryptBlock(xk, out);
+}
+
+const nobleHmac = (name: HashName, key: Uint8Array, data: Uint8Array) => hmac(hashFn(name), key, data);
+
+/** The portable CryptoProvider: @noble/hashes, @noble/ciphers and @noble/curves, on every runtime (the default where no native crypto is). */
 export const nobleProvider: CryptoProvider = {
   name: 'noble',
   random,
   hash: (name, data) => hashFn(name)(data),
-  hmac: (name, key, data) => hmac(hashFn(name), key, data),
+  hmac: nobleHmac,
   aead,
   generateKeyShare,
   ecdh,
@@ -159,4 +233,10 @@ export const nobleProvider: CryptoProvider = {
   ecdsaVerify,
   ecdsaPublicKey: (curve, privateKey) => ecCurve(curve).getPublicKey(privateKey, false),
   ecdsaGenerateKey: (curve) => ecCurve(curve).utils.randomSecretKey(),
+  signatureSchemes: [S.ecdsa_secp256r1_sha256, S.ecdsa_secp384r1_sha384, S.ed25519],
+  sign,
+  verify,
+  hkdfExtract: (hash, salt, ikm) => hkdfExtractWith(nobleHmac, hash, salt, ikm),
+  hkdfExpand: (hash, prk, info, length) => hkdfExpandWith(nobleHmac, hash, prk, info, length),
+  recordNumberMask,
 };

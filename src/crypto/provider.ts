@@ -21,11 +21,42 @@ export type GroupName = 'x25519' | 'secp256r1' | 'secp384r1';
 /** Curves of ECDSA keys. */
 export type EcCurve = 'P-256' | 'P-384';
 
+/**
+ * TLS SignatureScheme code points (RFC 8446 4.2.3) the provider interface
+ * signs and verifies by. Kept here rather than imported from wire/ because
+ * crypto sits below wire in the layering.
+ */
+export const SignatureSchemes = {
+  ecdsa_secp256r1_sha256: 0x0403,
+  ecdsa_secp384r1_sha384: 0x0503,
+  ed25519: 0x0807,
+  rsa_pss_rsae_sha256: 0x0804,
+  rsa_pss_rsae_sha384: 0x0805,
+  rsa_pss_rsae_sha512: 0x0806,
+  rsa_pkcs1_sha256: 0x0401,
+  rsa_pkcs1_sha384: 0x0501,
+  rsa_pkcs1_sha512: 0x0601,
+} as const;
+
+/**
+ * Key encodings for sign/verify, by scheme family:
+ * - ECDSA: private = the raw scalar (32 or 48 bytes), public = the uncompressed
+ *   SEC1 point; signatures are DER (X9.62 Ecdsa-Sig-Value), as TLS sends them.
+ * - Ed25519: private = the 32-byte seed, public = 32 bytes (RFC 8032).
+ * - RSA: private = PKCS#8 DER, public = SubjectPublicKeyInfo DER.
+ */
+export type SignatureSchemeCode = number;
+
 /** An AEAD keyed once: seal and open records. */
 export interface Aead {
   readonly tagLength: number;
   /** ciphertext || tag */
   seal(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
+  /**
+   * Optional: writes ciphertext || tag into `out` at `offset` (plaintext.length
+   * + tagLength bytes), so a record can be sealed straight into its final buffer.
+   */
+  sealInto?(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, out: Uint8Array, offset: number): void;
   /** The plaintext, or null when authentication fails (never throws for a bad tag). */
   open(nonce: Uint8Array, ciphertextAndTag: Uint8Array, aad: Uint8Array): Uint8Array | null;
 }
@@ -64,4 +95,26 @@ export interface CryptoProvider {
   ecdsaPublicKey(curve: EcCurve, privateKey: Uint8Array): Uint8Array;
   /** A fresh ECDSA private key (raw scalar bytes). */
   ecdsaGenerateKey(curve: EcCurve): Uint8Array;
+
+  /** The schemes sign() and verify() implement here; others throw DtlsError('handshake_failure'). */
+  readonly signatureSchemes: readonly SignatureSchemeCode[];
+  /** Signs `data` with the scheme's hash (key encodings: see SignatureSchemeCode). */
+  sign(scheme: SignatureSchemeCode, privateKey: Uint8Array, data: Uint8Array): Uint8Array;
+  /**
+   * Verifies a signature over `data`. Returns false for a bad signature or a
+   * malformed key; throws DtlsError('handshake_failure') only for a scheme
+   * this provider does not implement.
+   */
+  verify(scheme: SignatureSchemeCode, publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean;
+  /** HKDF-Extract (RFC 5869 2.2): HMAC-Hash(salt, ikm); an empty salt means HashLen zeros. */
+  hkdfExtract(hash: HashName, salt: Uint8Array, ikm: Uint8Array): Uint8Array;
+  /** HKDF-Expand (RFC 5869 2.3); `length` at most 255 * HashLen. */
+  hkdfExpand(hash: HashName, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+  /**
+   * The 16-byte record number mask of RFC 9147 4.2.3: AES-ECB of the
+   * ciphertext sample under `key` (the sn_key) for AES suites; for ChaCha20
+   * the first 16 bytes of the ChaCha20 block with counter = sample[0..4]
+   * (little-endian) and nonce = sample[4..16]. Providers cache per-key state.
+   */
+  recordNumberMask(aead: AeadName, key: Uint8Array, sample: Uint8Array): Uint8Array;
 }

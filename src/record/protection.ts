@@ -5,6 +5,7 @@
 // (0^4 || epoch||seq), nothing explicit. AAD = epoch||seq || type || version || length.
 import type { Aead, CryptoProvider } from '../crypto/provider.ts';
 import type { CipherSuite } from '../crypto/suites.ts';
+import { encodeRecordHeader, RECORD_HEADER_LENGTH } from '../wire/record.ts';
 
 export class RecordProtection {
   readonly #aead: Aead;
@@ -36,17 +37,15 @@ export class RecordProtection {
 
   #prepare(epoch: number, seq: number, type: number, version: number, length: number): void {
     const n = this.#nonce;
-    if (this.#explicit) {
-      n.set(this.#iv.subarray(0, 4), 0);
-      this.#setSeq(n, 4, epoch, seq);
-    } else {
-      n.set(this.#iv);
-      const s = new Uint8Array(8);
-      this.#setSeq(s, 0, epoch, seq);
-      for (let i = 0; i < 8; i++) n[4 + i]! ^= s[i]!;
-    }
     const a = this.#aad;
     this.#setSeq(a, 0, epoch, seq);
+    if (this.#explicit) {
+      n.set(this.#iv.subarray(0, 4), 0);
+      n.set(a.subarray(0, 8), 4);
+    } else {
+      n.set(this.#iv);
+      for (let i = 0; i < 8; i++) n[4 + i]! ^= a[i]!;
+    }
     a[8] = type;
     a[9] = version >>> 8;
     a[10] = version & 0xff;
@@ -54,14 +53,31 @@ export class RecordProtection {
     a[12] = length & 0xff;
   }
 
-  /** The protected fragment: explicit nonce || ciphertext || tag. */
+  /** The protected fragment: explicit nonce || ciphertext || tag, sealed in place when the AEAD can. */
   seal(epoch: number, seq: number, type: number, version: number, plaintext: Uint8Array): Uint8Array {
+    return this.#sealAt(0, epoch, seq, type, version, plaintext);
+  }
+
+  /**
+   * The whole record, header included (RFC 6347 4.1), in one buffer: the
+   * fragment is sealed straight behind the header instead of being copied there.
+   */
+  sealRecord(epoch: number, seq: number, type: number, version: number, plaintext: Uint8Array): Uint8Array {
+    const out = this.#sealAt(RECORD_HEADER_LENGTH, epoch, seq, type, version, plaintext);
+    out.set(encodeRecordHeader({ contentType: type, version, epoch, sequenceNumber: seq, length: out.length - RECORD_HEADER_LENGTH }));
+    return out;
+  }
+
+  // Seals into a new buffer with `at` bytes free in front.
+  #sealAt(at: number, epoch: number, seq: number, type: number, version: number, plaintext: Uint8Array): Uint8Array {
     this.#prepare(epoch, seq, type, version, plaintext.length);
-    const sealed = this.#aead.seal(this.#nonce, plaintext, this.#aad);
-    if (!this.#explicit) return sealed;
-    const out = new Uint8Array(this.#explicit + sealed.length);
-    out.set(this.#nonce.subarray(4), 0);
-    out.set(sealed, this.#explicit);
+    const aead = this.#aead;
+    // Without sealInto, the AEAD's own output decides the length (a provider may wrap seal()).
+    const sealed = aead.sealInto ? undefined : aead.seal(this.#nonce, plaintext, this.#aad);
+    const out = new Uint8Array(at + this.#explicit + (sealed ? sealed.length : plaintext.length + aead.tagLength));
+    if (this.#explicit) out.set(this.#nonce.subarray(4), at);
+    if (sealed) out.set(sealed, at + this.#explicit);
+    else aead.sealInto!(this.#nonce, plaintext, this.#aad, out, at + this.#explicit);
     return out;
   }
 

@@ -192,6 +192,7 @@ export function detCrypto(seed: number, opts: DetCryptoOptions = {}): CryptoProv
     return b;
   };
   return {
+    ...nobleProvider, // sign/verify by scheme, HKDF, record number mask
     name: `det-${seed}`,
     random: (n) => rng.bytes(n),
     hash: sym ? (name, data) => new Uint8Array(createHash(nodeHash[name]).update(data).digest()) : nobleProvider.hash,

@@ -1,0 +1,180 @@
+// What an established server connection holds, by field: N in-process
+// handshakes (x25519, ECDSA P-256, AES-128-GCM), the clients dropped, then a
+// V8 heap snapshot. For each server Connection, every object reachable from
+// each of its fields (own fields and those of the objects they hold, to
+// `--depth`) is counted once, for the first field that reaches it; objects that
+// more than one connection reaches (options, certificate, provider, code) are
+// shared and not counted. Prints bytes per connection by field path.
+//
+// --streams: the servers are DtlsStreams (Web Streams around the core; the
+// clients stay raw cores, driven here and dropped), to see what the streams
+// layer adds.
+//
+//   node --expose-gc --import tsx bench/memory.ts [--connections 50] [--depth 2] [--noble] [--streams]
+import * as nc from 'node:crypto';
+import { writeHeapSnapshot } from 'node:v8';
+import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Connection } from '../src/connection.ts';
+import { resolveOptions } from '../src/options.ts';
+import { generateCertificate } from '../src/x509/generate.ts';
+import { createNativeProvider } from '../src/crypto/native.ts';
+import { nobleProvider } from '../src/crypto/noble.ts';
+import { DtlsStream } from '../src/stream/dtls-stream.ts';
+
+const argv = process.argv.slice(2);
+const opt = (name: string, def: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : def);
+const N = opt('--connections', 50);
+const DEPTH = opt('--depth', 2);
+const crypto = argv.includes('--noble') ? nobleProvider : createNativeProvider(nc);
+const cert = generateCertificate();
+
+function shuttle(a: Connection, b: Connection): void {
+  for (let moved = true; moved; ) {
+    moved = false;
+    for (let d = a.pollTransmit(); d; d = a.pollTransmit()) (b.handleDatagram(0, d), (moved = true));
+    for (let d = b.pollTransmit(); d; d = b.pollTransmit()) (a.handleDatagram(0, d), (moved = true));
+  }
+  while (a.pollEvent());
+  while (b.pollEvent());
+}
+
+const STREAMS = argv.includes('--streams');
+const ROOT_CLASS = STREAMS ? 'DtlsStream' : 'Connection';
+const servers: unknown[] = [];
+for (let i = 0; i < N && STREAMS; i++) {
+  const client = new Connection(resolveOptions({ role: 'client', crypto, verify: { fingerprints: [cert.fingerprint] }, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519', 'secp256r1'] }));
+  const server = new DtlsStream({ role: 'server', crypto, certificate: cert, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519'] });
+  const w = server.inbound.writable.getWriter();
+  const out = server.outbound.readable.getReader();
+  client.start(0);
+  // Server datagrams reach the client as they come; the client's go out after each.
+  const pump = (async () => {
+    for (;;) {
+      const { value, done } = await out.read();
+      if (done) return;
+      client.handleDatagram(0, value);
+      for (let d = client.pollTransmit(); d; d = client.pollTransmit()) await w.write(d);
+    }
+  })().catch(() => {}); // ends when the reader is released below
+  for (let d = client.pollTransmit(); d; d = client.pollTransmit()) await w.write(d);
+  await server.handshake;
+  client.send(0, new Uint8Array(100));
+  for (let d = client.pollTransmit(); d; d = client.pollTransmit()) await w.write(d);
+  const r = server.inbound.readable.getReader();
+  await r.read();
+  r.releaseLock();
+  w.releaseLock();
+  // Let go of the client: release the reader (its pending read rejects) so nothing of it stays reachable.
+  out.releaseLock();
+  await pump;
+  servers.push(server);
+}
+for (let i = 0; i < N && !STREAMS; i++) {
+  const client = new Connection(resolveOptions({ role: 'client', crypto, verify: { fingerprints: [cert.fingerprint] }, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519', 'secp256r1'] }));
+  const server = new Connection(resolveOptions({ role: 'server', crypto, certificate: cert, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519'] }));
+  server.start(0);
+  client.start(0);
+  shuttle(client, server);
+  // One application record each way, as an established connection has seen.
+  client.send(0, new Uint8Array(100));
+  shuttle(client, server);
+  server.send(0, new Uint8Array(100));
+  shuttle(client, server);
+  while (server.pollReceived());
+  if (server.state !== 'connected') throw new Error('handshake failed');
+  servers.push(server);
+}
+(globalThis as { gc?: () => void }).gc?.();
+
+const dir = mkdtempSync(join(tmpdir(), 'dtls-heap-'));
+const file = writeHeapSnapshot(join(dir, 'h.heapsnapshot'));
+const snap = JSON.parse(readFileSync(file, 'utf8')) as {
+  snapshot: { meta: { node_fields: string[]; edge_fields: string[]; node_types: [string[]]; edge_types: [string[]] } };
+  nodes: number[];
+  edges: number[];
+  strings: string[];
+};
+rmSync(dir, { recursive: true, force: true });
+
+const nf = snap.snapshot.meta.node_fields.length;
+const ef = snap.snapshot.meta.edge_fields.length;
+const NAME = snap.snapshot.meta.node_fields.indexOf('name');
+const SIZE = snap.snapshot.meta.node_fields.indexOf('self_size');
+const ECOUNT = snap.snapshot.meta.node_fields.indexOf('edge_count');
+const TYPE = snap.snapshot.meta.node_fields.indexOf('type');
+const ETYPE = snap.snapshot.meta.edge_fields.indexOf('type');
+const ENAME = snap.snapshot.meta.edge_fields.indexOf('name_or_index');
+const ETO = snap.snapshot.meta.edge_fields.indexOf('to_node');
+const edgeTypes = snap.snapshot.meta.edge_types[0];
+const nodeTypes = snap.snapshot.meta.node_types[0];
+const count = snap.nodes.length / nf;
+const firstEdge = new Uint32Array(count + 1);
+for (let i = 0, e = 0; i < count; i++) {
+  firstEdge[i] = e;
+  e += snap.nodes[i * nf + ECOUNT]! * ef;
+}
+firstEdge[count] = snap.edges.length;
+
+function* edgesOf(n: number): Generator<{ name: string; to: number }> {
+  for (let e = firstEdge[n]!; e < firstEdge[n + 1]!; e += ef) {
+    const type = edgeTypes[snap.edges[e + ETYPE]!]!;
+    if (type === 'weak' || type === 'shortcut') continue;
+    const raw = snap.edges[e + ENAME]!;
+    const name = type === 'element' || type === 'hidden' ? `[${raw}]` : snap.strings[raw]!;
+    yield { name, to: snap.edges[e + ETO]! / nf };
+  }
+}
+const nameOf = (n: number) => snap.strings[snap.nodes[n * nf + NAME]!]!;
+const typeOf = (n: number) => nodeTypes[snap.nodes[n * nf + TYPE]!]!;
+const sizeOf = (n: number) => snap.nodes[n * nf + SIZE]!;
+
+const conns: number[] = [];
+// Instances only (the class prototype has the same name but no private fields).
+for (let n = 0; n < count; n++) if (typeOf(n) === 'object' && nameOf(n) === ROOT_CLASS && [...edgesOf(n)].some((e) => e.name.startsWith('#'))) conns.push(n);
+
+// Who reaches what: owner connection per node, -1 once a second connection reaches it.
+const owner = new Int32Array(count).fill(-2);
+const skip = (n: number) => ['code', 'hidden', 'synthetic'].includes(typeOf(n)) || nameOf(n) === 'system / Map' || typeOf(n) === 'closure' && false;
+for (let c = 0; c < conns.length; c++) {
+  const stack = [conns[c]!];
+  const seen = new Set<number>(stack);
+  while (stack.length) {
+    const n = stack.pop()!;
+    owner[n] = owner[n] === -2 || owner[n] === c ? c : -1;
+    for (const { to } of edgesOf(n)) if (!seen.has(to) && !skip(to)) (seen.add(to), stack.push(to));
+  }
+}
+
+// Attribute exclusive bytes to field paths (to DEPTH levels of named fields).
+const byPath = new Map<string, number>();
+let total = 0;
+for (let c = 0; c < conns.length; c++) {
+  const counted = new Set<number>([conns[c]!]);
+  total += sizeOf(conns[c]!);
+  const visit = (start: number, path: string, depth: number) => {
+    const stack = [start];
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (counted.has(n) || owner[n] !== c) continue;
+      counted.add(n);
+      byPath.set(path, (byPath.get(path) ?? 0) + sizeOf(n));
+      total += sizeOf(n);
+      for (const { name, to } of edgesOf(n)) {
+        if (counted.has(to) || owner[to] !== c) continue;
+        if (depth > 1 && n === start && !name.startsWith('[') && name !== 'map' && name !== '__proto__') visit(to, `${path}.${name}`, depth - 1);
+        else stack.push(to);
+      }
+    }
+  };
+  for (const { name, to } of edgesOf(conns[c]!)) if (!name.startsWith('[') && name !== 'map') visit(to, name, DEPTH);
+}
+
+if (argv.includes('--json')) {
+  console.log(JSON.stringify({ root: ROOT_CLASS, connections: conns.length, bytesPerConnection: total / conns.length }));
+  process.exit(0);
+}
+console.log(`${conns.length} server ${ROOT_CLASS}s (${crypto.name}); exclusive bytes per connection: ${(total / conns.length / 1024).toFixed(1)} KiB`);
+console.log('| field | bytes per connection |\n|---|---|');
+for (const [path, bytes] of [...byPath].sort((a, b) => b[1] - a[1])) if (bytes / conns.length >= 64) console.log(`| ${path} | ${Math.round(bytes / conns.length)} |`);

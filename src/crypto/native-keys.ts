@@ -1,0 +1,145 @@
+// Raw keys as node:crypto KeyObjects, imported once per key: the handshake
+// passes the same Uint8Array (the certificate's private key, a key share, the
+// peer's public key) for every use, so a WeakMap on it is the per-key state.
+// Keys go in as JWK where possible: importing DER runs OpenSSL 3's decoder
+// machinery, measured here at 3-10x the cost of a JWK import (which is also
+// why an X25519 share is generated as a KeyObject and its private key kept).
+// The DER prefixes wrap raw keys in PKCS#8 / SubjectPublicKeyInfo
+// (RFC 5480, RFC 8410) for the rare imports JWK cannot do.
+import type * as NodeCrypto from 'node:crypto';
+import type { Buffer } from 'node:buffer';
+import type { EcCurve } from './provider.ts';
+
+type NC = typeof NodeCrypto;
+type KeyObject = NodeCrypto.KeyObject;
+
+const hex = (s: string) => Uint8Array.from(s.match(/../g)!, (h) => parseInt(h, 16));
+
+/** SubjectPublicKeyInfo headers for an uncompressed point / a raw 32-byte key. */
+const SPKI_PREFIX = {
+  'P-256': hex('3059301306072a8648ce3d020106082a8648ce3d030107034200'),
+  'P-384': hex('3076301006072a8648ce3d020106052b81040022036200'),
+  x25519: hex('302a300506032b656e032100'),
+  ed25519: hex('302a300506032b6570032100'),
+} as const;
+/** PKCS#8 headers for a raw 32-byte X25519 / Ed25519 private key. */
+const PKCS8_PREFIX = {
+  x25519: hex('302e020100300506032b656e04220420'),
+  ed25519: hex('302e020100300506032b657004220420'),
+} as const;
+
+export const NODE_CURVE: Record<EcCurve, string> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1' };
+export const FIELD_LENGTH: Record<EcCurve, number> = { 'P-256': 32, 'P-384': 48 };
+
+/** node:crypto takes any Uint8Array for DER keys; its typings say Buffer. */
+const der = (b: Uint8Array) => b as Buffer;
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** A fresh Uint8Array copy of a Buffer (Buffers may share a pooled ArrayBuffer, and their slice() does not copy). */
+export function bytes(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(b.length);
+  out.set(b);
+  return out;
+}
+
+/** Left-pads a big-endian integer to `len` bytes (OpenSSL drops leading zero bytes of scalars). */
+export function pad(b: Uint8Array, len: number): Uint8Array {
+  if (b.length === len) return bytes(b);
+  const out = new Uint8Array(len);
+  out.set(b.subarray(Math.max(0, b.length - len)), Math.max(0, len - b.length));
+  return out;
+}
+
+const b64url = (b: Uint8Array) => {
+  let s = '';
+  for (const x of b) s += String.fromCharCode(x);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+};
+
+export const fromB64url = (s: string): Uint8Array => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+
+/** Per-provider caches of imported keys, keyed by the caller's key bytes. */
+export class KeyCache {
+  readonly #nc: NC;
+  // Each entry keeps a copy of the bytes it was made from: a caller that reuses
+  // a buffer with new contents gets a fresh import, never a stale key.
+  readonly #private = new WeakMap<Uint8Array, [Uint8Array, KeyObject]>();
+  readonly #public = new WeakMap<Uint8Array, [Uint8Array, KeyObject]>();
+  readonly #secret = new WeakMap<Uint8Array, [Uint8Array, KeyObject]>();
+
+  constructor(nc: NC) {
+    this.#nc = nc;
+  }
+
+  #get(map: WeakMap<Uint8Array, [Uint8Array, KeyObject]>, raw: Uint8Array, make: () => KeyObject): KeyObject {
+    const hit = map.get(raw);
+    if (hit && same(hit[0], raw)) return hit[1];
+    const key = make();
+    map.set(raw, [new Uint8Array(raw), key]);
+    return key;
+  }
+
+  /** An EC private key from its raw scalar (JWK needs the public point too: derived once). */
+  ecPrivate(curve: EcCurve, d: Uint8Array): KeyObject {
+    return this.#get(this.#private, d, () => {
+      const ecdh = this.#nc.createECDH(NODE_CURVE[curve]);
+      ecdh.setPrivateKey(d);
+      const pub = ecdh.getPublicKey();
+      const n = FIELD_LENGTH[curve];
+      const jwk = { kty: 'EC', crv: curve, d: b64url(pad(d, n)), x: b64url(pub.subarray(1, 1 + n)), y: b64url(pub.subarray(1 + n)) };
+      return this.#nc.createPrivateKey({ key: jwk, format: 'jwk' });
+    });
+  }
+
+  /** An EC public key from its uncompressed SEC1 point. */
+  ecPublic(curve: EcCurve, point: Uint8Array): KeyObject {
+    return this.#get(this.#public, point, () => {
+      const n = FIELD_LENGTH[curve];
+      if (point.length !== 1 + 2 * n || point[0] !== 4) return this.#nc.createPublicKey({ key: der(concat(SPKI_PREFIX[curve], point)), format: 'der', type: 'spki' });
+      return this.#nc.createPublicKey({ key: { kty: 'EC', crv: curve, x: b64url(point.subarray(1, 1 + n)), y: b64url(point.subarray(1 + n)) }, format: 'jwk' });
+    });
+  }
+
+  /** A fresh X25519 key pair: the private key's raw bytes (cached with its KeyObject) and the public key. */
+  x25519Generate(): { privateKey: Uint8Array; publicKey: Uint8Array } {
+    const kp = this.#nc.generateKeyPairSync('x25519');
+    const jwk = kp.privateKey.export({ format: 'jwk' });
+    const privateKey = fromB64url(jwk.d!);
+    this.#private.set(privateKey, [new Uint8Array(privateKey), kp.privateKey]);
+    return { privateKey, publicKey: fromB64url(jwk.x!) };
+  }
+
+  /** An X25519 or Ed25519 private key from its 32 raw bytes (DER: JWK would need the public key). */
+  okpPrivate(kind: 'x25519' | 'ed25519', raw: Uint8Array): KeyObject {
+    return this.#get(this.#private, raw, () => this.#nc.createPrivateKey({ key: der(concat(PKCS8_PREFIX[kind], raw)), format: 'der', type: 'pkcs8' }));
+  }
+
+  okpPublic(kind: 'x25519' | 'ed25519', raw: Uint8Array): KeyObject {
+    return this.#get(this.#public, raw, () => this.#nc.createPublicKey({ key: { kty: 'OKP', crv: kind === 'x25519' ? 'X25519' : 'Ed25519', x: b64url(raw) }, format: 'jwk' }));
+  }
+
+  rsaPrivate(pkcs8: Uint8Array): KeyObject {
+    return this.#get(this.#private, pkcs8, () => this.#nc.createPrivateKey({ key: der(pkcs8), format: 'der', type: 'pkcs8' }));
+  }
+
+  rsaPublic(spki: Uint8Array): KeyObject {
+    return this.#get(this.#public, spki, () => this.#nc.createPublicKey({ key: der(spki), format: 'der', type: 'spki' }));
+  }
+
+  /** A secret key object (AES), imported once per key. */
+  secret(raw: Uint8Array): KeyObject {
+    return this.#get(this.#secret, raw, () => this.#nc.createSecretKey(raw));
+  }
+}

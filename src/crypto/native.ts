@@ -1,0 +1,337 @@
+// The CryptoProvider on node:crypto (OpenSSL under Node; Deno and Bun offer
+// the same module). The module is passed in, so nothing here imports a Node
+// built-in and the root module still bundles for browsers (./default.ts looks
+// it up at run time). Every operation is checked once, on first use, against
+// noble on a fixed input; where a runtime lacks it or answers differently (an
+// algorithm missing from Bun's or Deno's node:crypto), that operation falls
+// back to noble and the rest stay native.
+import type * as NodeCrypto from 'node:crypto';
+import { DtlsError } from '../errors.ts';
+import { hkdfExpandWith, hkdfExtractWith, hashLength } from './hkdf.ts';
+import { nativeAead } from './native-aead.ts';
+import { FIELD_LENGTH, KeyCache, NODE_CURVE, bytes, pad } from './native-keys.ts';
+import { ecdsaKeyCurve, ecdsaSchemeHash, nobleProvider, unsupportedScheme } from './noble.ts';
+import { SignatureSchemes as S, type Aead, type AeadName, type CryptoProvider, type EcCurve, type GroupName, type HashName, type KeyShare } from './provider.ts';
+
+type NC = typeof NodeCrypto;
+
+const GROUP_CURVE: Partial<Record<GroupName, EcCurve>> = { secp256r1: 'P-256', secp384r1: 'P-384' };
+
+/** RSA schemes: hash and padding (RFC 8446 4.2.3: PSS salt length = hash length). */
+const RSA: Partial<Record<number, { hash: HashName; pss: boolean }>> = {
+  [S.rsa_pss_rsae_sha256]: { hash: 'sha256', pss: true },
+  [S.rsa_pss_rsae_sha384]: { hash: 'sha384', pss: true },
+  [S.rsa_pss_rsae_sha512]: { hash: 'sha512', pss: true },
+  [S.rsa_pkcs1_sha256]: { hash: 'sha256', pss: false },
+  [S.rsa_pkcs1_sha384]: { hash: 'sha384', pss: false },
+  [S.rsa_pkcs1_sha512]: { hash: 'sha512', pss: false },
+};
+
+function allZero(b: Uint8Array): boolean {
+  let acc = 0;
+  for (const x of b) acc |= x;
+  return acc === 0;
+}
+
+/** The operations that may fall back one by one. */
+type Feature = 'hash' | 'hmac' | 'gcm' | 'chacha20-poly1305' | 'ccm' | 'x25519' | 'P-256' | 'P-384' | 'ecdsa' | 'ed25519' | 'rsa' | 'aes-ecb' | 'chacha20';
+
+export interface NativeProvider extends CryptoProvider {
+  /** Which operations use noble on this runtime (checked on first use). */
+  readonly fallbacks: () => Feature[];
+}
+
+/**
+ * A provider on the given node:crypto module. `fallback` (noble by default)
+ * serves what the module lacks.
+ */
+export function createNativeProvider(nc: NC, fallback: CryptoProvider = nobleProvider): NativeProvider {
+  const keys = new KeyCache(nc);
+  const verdicts = new Map<Feature, boolean>();
+
+  /** Whether `feature` works natively here: probe once (agreeing with noble on a fixed input). */
+  function native(feature: Feature): boolean {
+    let ok = verdicts.get(feature);
+    if (ok === undefined) {
+      try {
+        ok = probe(feature);
+      } catch {
+        ok = false;
+      }
+      verdicts.set(feature, ok);
+    }
+    return ok;
+  }
+
+  const K16 = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
+  const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+  function probe(f: Feature): boolean {
+    const msg = Uint8Array.from({ length: 37 }, (_, i) => i * 7);
+    const nonce = K16.subarray(0, 12);
+    const aeadSame = (name: AeadName, tag: 8 | 16, alg: Parameters<typeof nativeAead>[1]) => {
+      const key = K16.subarray(0, alg.startsWith('aes-128') ? 16 : 32);
+      const a = nativeAead(nc, alg, key, tag);
+      const b = fallback.aead(name, key);
+      // Empty and non-empty messages: some runtimes trip on one of them.
+      return [msg, msg.subarray(0, 0)].every((m) => {
+        const sealed = a.seal(nonce, m, msg.subarray(0, 13));
+        const opened = a.open(nonce, sealed, msg.subarray(0, 13));
+        return same(sealed, b.seal(nonce, m, msg.subarray(0, 13))) && opened !== null && same(opened, m) && a.open(nonce, sealed, msg.subarray(1, 14)) === null;
+      });
+    };
+    switch (f) {
+      case 'hash':
+        return (['sha1', 'sha256', 'sha384', 'sha512'] as const).every((h) => same(bytes(nc.createHash(h).update(msg).digest()), fallback.hash(h, msg)));
+      case 'hmac':
+        return (['sha1', 'sha256', 'sha384', 'sha512'] as const).every((h) => same(bytes(nc.createHmac(h, K16).update(msg).digest()), fallback.hmac(h, K16, msg)));
+      case 'gcm':
+        return aeadSame('aes-128-gcm', 16, 'aes-128-gcm') && aeadSame('aes-256-gcm', 16, 'aes-256-gcm');
+      case 'chacha20-poly1305':
+        return aeadSame('chacha20-poly1305', 16, 'chacha20-poly1305');
+      case 'ccm':
+        return aeadSame('aes-128-ccm', 16, 'aes-128-ccm') && aeadSame('aes-128-ccm8', 8, 'aes-128-ccm') && aeadSame('aes-256-ccm8', 8, 'aes-256-ccm');
+      case 'x25519': {
+        const a = nativeShare('x25519');
+        const b = fallback.generateKeyShare('x25519');
+        return same(nativeEcdh('x25519', a.privateKey, b.publicKey), fallback.ecdh('x25519', b.privateKey, a.publicKey));
+      }
+      case 'P-256':
+      case 'P-384': {
+        const group = f === 'P-256' ? 'secp256r1' : 'secp384r1';
+        const a = nativeShare(group);
+        const b = fallback.generateKeyShare(group);
+        return same(nativeEcdh(group, a.privateKey, b.publicKey), fallback.ecdh(group, b.privateKey, a.publicKey));
+      }
+      case 'ecdsa': {
+        const d = fallback.ecdsaGenerateKey('P-256');
+        const pub = fallback.ecdsaPublicKey('P-256', d);
+        const sig = nativeEcdsaSign('P-256', 'sha256', d, msg);
+        return fallback.ecdsaVerify('P-256', 'sha256', pub, msg, sig) && nativeEcdsaVerify('P-256', 'sha256', pub, msg, fallback.ecdsaSign('P-256', 'sha256', d, msg));
+      }
+      case 'ed25519': {
+        const seed = K16;
+        return same(edSign(seed, msg), fallback.sign(S.ed25519, seed, msg));
+      }
+      case 'rsa':
+        return typeof nc.generateKeyPairSync === 'function' && typeof nc.constants?.RSA_PKCS1_PSS_PADDING === 'number';
+      case 'aes-ecb':
+        return same(ecbMask(K16.subarray(0, 16), msg.subarray(0, 16)), fallback.recordNumberMask('aes-128-gcm', K16.subarray(0, 16), msg.subarray(0, 16)));
+      case 'chacha20':
+        return same(chachaMask(K16, msg.subarray(0, 16)), fallback.recordNumberMask('chacha20-poly1305', K16, msg.subarray(0, 16)));
+    }
+  }
+
+  // --- hashing ---
+  const hash = (name: HashName, data: Uint8Array) => (native('hash') ? bytes(nc.createHash(name).update(data).digest()) : fallback.hash(name, data));
+  const hmac = (name: HashName, key: Uint8Array, data: Uint8Array) =>
+    native('hmac') ? bytes(nc.createHmac(name, key).update(data).digest()) : fallback.hmac(name, key, data);
+
+  // --- AEADs ---
+  function aead(name: AeadName, key: Uint8Array): Aead {
+    switch (name) {
+      case 'aes-128-gcm':
+      case 'aes-256-gcm':
+        return nativeOr('gcm', name, key, () => nativeAead(nc, name, key, 16));
+      case 'chacha20-poly1305':
+        return nativeOr('chacha20-poly1305', name, key, () => nativeAead(nc, name, key, 16));
+      case 'aes-128-ccm':
+      case 'aes-256-ccm':
+        return nativeOr('ccm', name, key, () => nativeAead(nc, name, key, 16));
+      case 'aes-128-ccm8':
+        return nativeOr('ccm', name, key, () => nativeAead(nc, 'aes-128-ccm', key, 8));
+      case 'aes-256-ccm8':
+        return nativeOr('ccm', name, key, () => nativeAead(nc, 'aes-256-ccm', key, 8));
+    }
+    return fallback.aead(name, key); // throws the RangeError for an unknown name
+  }
+
+  function nativeOr(f: Feature, name: AeadName, key: Uint8Array, make: () => Aead): Aead {
+    // The fallback checks key lengths and names; the native one would throw differently.
+    if (!native(f)) return fallback.aead(name, key);
+    fallbackCheckKey(name, key);
+    return make();
+  }
+
+  function fallbackCheckKey(name: AeadName, key: Uint8Array): void {
+    const want = name.includes('256') || name === 'chacha20-poly1305' ? 32 : 16;
+    if (key.length !== want) throw new RangeError(`${name} key must be ${want} bytes, got ${key.length}`);
+  }
+
+  // --- key exchange ---
+  function nativeShare(group: GroupName): KeyShare {
+    if (group === 'x25519') return { group, ...keys.x25519Generate() };
+    const curve = GROUP_CURVE[group];
+    if (!curve) throw new RangeError(`unknown group ${String(group)}`);
+    const ecdh = nc.createECDH(NODE_CURVE[curve]);
+    ecdh.generateKeys();
+    return { group, privateKey: pad(ecdh.getPrivateKey(), FIELD_LENGTH[curve]), publicKey: bytes(ecdh.getPublicKey()) };
+  }
+
+  function nativeEcdh(group: GroupName, privateKey: Uint8Array, peer: Uint8Array): Uint8Array {
+    if (group === 'x25519') {
+      if (peer.length !== 32) throw new DtlsError('illegal_parameter', `x25519 public key must be 32 bytes, got ${peer.length}`);
+      let shared: Uint8Array;
+      try {
+        shared = bytes(nc.diffieHellman({ privateKey: keys.okpPrivate('x25519', privateKey), publicKey: keys.okpPublic('x25519', peer) }));
+      } catch (cause) {
+        // OpenSSL refuses a low-order point itself (the all-zero result).
+        throw new DtlsError('illegal_parameter', 'invalid x25519 public key', { cause });
+      }
+      // RFC 7748 6.1 / RFC 8422 5.11: an all-zero result means a low-order peer key.
+      if (allZero(shared)) throw new DtlsError('illegal_parameter', 'x25519 shared secret is all zero');
+      return shared;
+    }
+    const curve = GROUP_CURVE[group];
+    if (!curve) throw new RangeError(`unknown group ${String(group)}`);
+    const n = FIELD_LENGTH[curve];
+    // RFC 8422 5.4.1: only the uncompressed form is used.
+    if (peer.length !== 1 + 2 * n || peer[0] !== 0x04) throw new DtlsError('illegal_parameter', `${group} public key must be an uncompressed point`);
+    try {
+      const ecdh = nc.createECDH(NODE_CURVE[curve]);
+      ecdh.setPrivateKey(privateKey);
+      // RFC 8422 5.10: the premaster secret is the x coordinate, field-length.
+      return pad(ecdh.computeSecret(peer), n);
+    } catch (cause) {
+      throw new DtlsError('illegal_parameter', `invalid ${group} public key`, { cause });
+    }
+  }
+
+  const groupFeature = (group: GroupName): Feature => (group === 'x25519' ? 'x25519' : group === 'secp384r1' ? 'P-384' : 'P-256');
+
+  // --- signatures ---
+  function nativeEcdsaSign(curve: EcCurve, h: HashName, d: Uint8Array, data: Uint8Array): Uint8Array {
+    return bytes(nc.sign(h, data, { key: keys.ecPrivate(curve, d), dsaEncoding: 'der' }));
+  }
+
+  function nativeEcdsaVerify(curve: EcCurve, h: HashName, point: Uint8Array, data: Uint8Array, sig: Uint8Array): boolean {
+    try {
+      return nc.verify(h, data, { key: keys.ecPublic(curve, point), dsaEncoding: 'der' }, sig);
+    } catch {
+      return false;
+    }
+  }
+
+  const edSign = (seed: Uint8Array, data: Uint8Array) => bytes(nc.sign(null, data, keys.okpPrivate('ed25519', seed)));
+
+  function ecdsaSign(curve: EcCurve, h: HashName, d: Uint8Array, data: Uint8Array): Uint8Array {
+    return native('ecdsa') ? nativeEcdsaSign(curve, h, d, data) : fallback.ecdsaSign(curve, h, d, data);
+  }
+
+  function ecdsaVerify(curve: EcCurve, h: HashName, point: Uint8Array, data: Uint8Array, sig: Uint8Array): boolean {
+    if (!native('ecdsa')) return fallback.ecdsaVerify(curve, h, point, data, sig);
+    if (point.length !== 1 + 2 * FIELD_LENGTH[curve] || point[0] !== 0x04) return false;
+    return nativeEcdsaVerify(curve, h, point, data, sig);
+  }
+
+  function sign(scheme: number, privateKey: Uint8Array, data: Uint8Array): Uint8Array {
+    const h = ecdsaSchemeHash[scheme];
+    if (h) {
+      const curve = ecdsaKeyCurve(privateKey);
+      if (!curve || privateKey.length > 48) throw new RangeError(`ECDSA private key must be a 32- or 48-byte scalar, got ${privateKey.length} bytes`);
+      return ecdsaSign(curve, h, privateKey, data);
+    }
+    if (scheme === S.ed25519) {
+      if (privateKey.length !== 32) throw new RangeError('Ed25519 private key must be 32 bytes');
+      return native('ed25519') ? edSign(privateKey, data) : fallback.sign(scheme, privateKey, data);
+    }
+    const rsa = RSA[scheme];
+    if (rsa && native('rsa')) {
+      const key = keys.rsaPrivate(privateKey);
+      return bytes(nc.sign(rsa.hash, data, rsa.pss ? { key, padding: nc.constants.RSA_PKCS1_PSS_PADDING, saltLength: hashLength[rsa.hash] } : key));
+    }
+    throw unsupportedScheme('native', scheme);
+  }
+
+  function verify(scheme: number, publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
+    const h = ecdsaSchemeHash[scheme];
+    if (h) {
+      const curve = ecdsaKeyCurve(publicKey);
+      return curve !== undefined && publicKey.length > 48 && ecdsaVerify(curve, h, publicKey, data, signature);
+    }
+    if (scheme === S.ed25519) {
+      if (!native('ed25519')) return fallback.verify(scheme, publicKey, data, signature);
+      if (publicKey.length !== 32 || signature.length !== 64) return false;
+      try {
+        return nc.verify(null, data, keys.okpPublic('ed25519', publicKey), signature);
+      } catch {
+        return false;
+      }
+    }
+    const rsa = RSA[scheme];
+    if (rsa && native('rsa')) {
+      try {
+        const key = keys.rsaPublic(publicKey);
+        if (key.asymmetricKeyType !== 'rsa') return false;
+        return nc.verify(rsa.hash, data, rsa.pss ? { key, padding: nc.constants.RSA_PKCS1_PSS_PADDING, saltLength: hashLength[rsa.hash] } : key, signature);
+      } catch {
+        return false;
+      }
+    }
+    throw unsupportedScheme('native', scheme);
+  }
+
+  // --- DTLS 1.3 record number mask (RFC 9147 4.2.3) ---
+  function ecbMask(key: Uint8Array, sample: Uint8Array): Uint8Array {
+    const c = nc.createCipheriv(key.length === 16 ? 'aes-128-ecb' : 'aes-256-ecb', keys.secret(key), null);
+    c.setAutoPadding(false);
+    return bytes(c.update(sample.subarray(0, 16)));
+  }
+
+  function chachaMask(key: Uint8Array, sample: Uint8Array): Uint8Array {
+    // OpenSSL's chacha20 IV is counter (32-bit little-endian) || nonce: the sample as it is.
+    const c = nc.createCipheriv('chacha20', keys.secret(key), sample.subarray(0, 16));
+    return bytes(c.update(new Uint8Array(16)));
+  }
+
+  function recordNumberMask(name: AeadName, key: Uint8Array, sample: Uint8Array): Uint8Array {
+    if (sample.length < 16) throw new RangeError('record number mask needs a 16-byte sample');
+    if (name === 'chacha20-poly1305') {
+      if (key.length !== 32 || !native('chacha20')) return fallback.recordNumberMask(name, key, sample);
+      return chachaMask(key, sample);
+    }
+    if ((key.length !== 16 && key.length !== 32) || !native('aes-ecb')) return fallback.recordNumberMask(name, key, sample);
+    fallbackCheckKey(name, key);
+    return ecbMask(key, sample);
+  }
+
+  const signatureSchemes = [S.ecdsa_secp256r1_sha256, S.ecdsa_secp384r1_sha384, S.ed25519];
+  return {
+    name: 'node:crypto',
+    fallbacks: () => (['hash', 'hmac', 'gcm', 'chacha20-poly1305', 'ccm', 'x25519', 'P-256', 'P-384', 'ecdsa', 'ed25519', 'rsa', 'aes-ecb', 'chacha20'] as Feature[]).filter((f) => !native(f)),
+    random: (length) => {
+      if (!Number.isInteger(length) || length < 0) throw new RangeError(`random length must be a non-negative integer, got ${length}`);
+      const out = new Uint8Array(length);
+      // randomFillSync takes at most 2^31-1 bytes per call, far above any use here.
+      if (length) nc.randomFillSync(out);
+      return out;
+    },
+    hash,
+    hmac,
+    aead,
+    generateKeyShare: (group) => (native(groupFeature(group)) ? nativeShare(group) : fallback.generateKeyShare(group)),
+    ecdh: (group, privateKey, peer) => (native(groupFeature(group)) ? nativeEcdh(group, privateKey, peer) : fallback.ecdh(group, privateKey, peer)),
+    ecdsaSign,
+    ecdsaVerify,
+    ecdsaPublicKey: (curve, d) => {
+      if (!native('ecdsa')) return fallback.ecdsaPublicKey(curve, d);
+      const ecdh = nc.createECDH(NODE_CURVE[curve]);
+      ecdh.setPrivateKey(d);
+      return bytes(ecdh.getPublicKey());
+    },
+    ecdsaGenerateKey: (curve) => {
+      if (!native('ecdsa')) return fallback.ecdsaGenerateKey(curve);
+      const ecdh = nc.createECDH(NODE_CURVE[curve]);
+      ecdh.generateKeys();
+      return pad(ecdh.getPrivateKey(), FIELD_LENGTH[curve]);
+    },
+    get signatureSchemes() {
+      return native('rsa') ? [...signatureSchemes, ...Object.keys(RSA).map(Number)] : signatureSchemes;
+    },
+    sign,
+    verify,
+    hkdfExtract: (h, salt, ikm) => hkdfExtractWith(hmac, h, salt, ikm),
+    hkdfExpand: (h, prk, info, length) => hkdfExpandWith(hmac, h, prk, info, length),
+    recordNumberMask,
+  };
+}
