@@ -25,7 +25,7 @@ import type { ConnectionLike } from './connection-types.ts';
 import { resolveOptions, type DtlsOptions } from './options.ts';
 
 export type { ConnectionLike, ConnectionEvent, ConnectionState, ConnectionStats, HandshakeInfo, DropReason } from './connection-types.ts';
-export { createCookieGate, type CookieGate, type CookieVerdict } from './handshake/cookie.ts';
+export { createCookieGate, type CookieGate, type CookieIssuer, type CookieVerdict } from './handshake/cookie.ts';
 export { wrapConnection, type DtlsStreamSetup } from './stream/dtls-stream.ts';
 
 /**

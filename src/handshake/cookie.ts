@@ -31,6 +31,7 @@ export interface CookieGate {
 
 /** Issues cookies that carry state (a HelloRetryRequest's), under the gate's current secret. */
 export interface CookieIssuer {
+  /** A cookie for `peer` binding its ClientHello random and carrying `state`; `check` hands the state back when it returns. */
   issue(peer: string, clientRandom: Uint8Array, state: Uint8Array, now?: number): Uint8Array;
 }
 
