@@ -261,7 +261,11 @@ export class Connection implements ConnectionLike {
     try {
       alert = decodeAlert(rec.payload);
     } catch {
-      return this.#drop('malformed');
+      // Anyone can inject an epoch-0 record: dropped. Under the keys it is the
+      // peer's own malformed Alert (split or coalesced, RFC 5246 7.2, RFC 8446
+      // 5.1): decode_error, not a drop that would ignore its fatal alert.
+      if (rec.epoch === 0) return this.#drop('malformed');
+      throw new DtlsError('decode_error', `an alert record of ${rec.payload.length} bytes, not one 2-byte Alert`);
     }
     const fatal = alert.level === AlertLevel.fatal;
     this.#trace('in', `Alert(${alertName(alert.description)})`, rec.epoch, 2);
