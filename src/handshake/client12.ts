@@ -44,7 +44,6 @@ import {
   chooseSignatureScheme,
   groupByCode,
   groupCode,
-  schemeHash,
   handshakeInfo12,
   exporter12,
   keyLog12,
@@ -278,13 +277,12 @@ export class Client12 implements Role12 {
     if (!group || !this.#o.groups.includes(group)) throw new DtlsError('illegal_parameter', `server chose group ${ske.namedGroup} we did not offer`);
     const leafKey = s.peer.leaf?.publicKey;
     if (!leafKey || leafKey.type !== 'ec') throw new DtlsError('unsupported_certificate', 'server certificate has no ECDSA P-256/P-384 key');
-    const hash = schemeHash(ske.signatureScheme);
-    if (!hash || !SUPPORTED_SIGNATURE_SCHEMES.includes(ske.signatureScheme)) {
+    if (!SUPPORTED_SIGNATURE_SCHEMES.includes(ske.signatureScheme)) {
       throw new DtlsError('illegal_parameter', `server signed with scheme 0x${ske.signatureScheme.toString(16)} we did not offer`);
     }
     // RFC 4492 5.4: the signature covers client_random + server_random + ServerECDHParams.
     const signed = concat(this.#random, s.neg.serverRandom, encodeEcdheParams(ske.namedGroup, ske.publicKey));
-    if (!this.#o.crypto.ecdsaVerify(leafKey.curve, hash, leafKey.point, signed, ske.signature)) {
+    if (!this.#o.crypto.verify(ske.signatureScheme, leafKey.point, signed, ske.signature)) {
       throw new DtlsError('decrypt_error', 'ServerKeyExchange signature does not verify');
     }
     this.#transcript.add(msg);
@@ -323,7 +321,7 @@ export class Client12 implements Role12 {
     pms.fill(0);
     if (s.certRequest && cert) {
       const scheme = chooseSignatureScheme(cert.curve, s.certRequest);
-      const sig = crypto.ecdsaSign(cert.curve, schemeHash(scheme)!, cert.privateKey, this.#transcript.bytes());
+      const sig = crypto.sign(scheme, cert.privateKey, this.#transcript.bytes());
       const cv = this.#message(HandshakeType.certificate_verify, encodeCertificateVerify({ signatureScheme: scheme, signature: sig }));
       this.#transcript.add(cv);
       items.push({ kind: 'handshake', epoch: 0, message: cv });

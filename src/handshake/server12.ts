@@ -40,7 +40,6 @@ import {
   decodeAs,
   chooseSignatureScheme,
   groupCode,
-  schemeHash,
   handshakeInfo12,
   exporter12,
   keyLog12,
@@ -254,7 +253,7 @@ export class Server12 implements Role12 {
     const share = crypto.generateKeyShare(group);
     const namedGroup = groupCode(group);
     const signed = concat(ch.random, serverRandom, encodeEcdheParams(namedGroup, share.publicKey));
-    const signature = crypto.ecdsaSign(cert.curve, schemeHash(scheme)!, cert.privateKey, signed);
+    const signature = crypto.sign(scheme, cert.privateKey, signed);
     add(
       HandshakeType.server_key_exchange,
       encodeServerKeyExchange({ curveType: 3, namedGroup, publicKey: share.publicKey, signatureScheme: scheme, signature }),
@@ -305,11 +304,10 @@ export class Server12 implements Role12 {
     const cv = decodeAs('CertificateVerify', () => decodeCertificateVerify(msg.body));
     const key = s.auth.peer.leaf?.publicKey;
     if (!key || key.type !== 'ec') throw new DtlsError('unsupported_certificate', 'client certificate has no ECDSA P-256/P-384 key');
-    const hash = schemeHash(cv.signatureScheme);
-    if (!hash || !SUPPORTED_SIGNATURE_SCHEMES.includes(cv.signatureScheme)) {
+    if (!SUPPORTED_SIGNATURE_SCHEMES.includes(cv.signatureScheme)) {
       throw new DtlsError('illegal_parameter', `CertificateVerify with scheme 0x${cv.signatureScheme.toString(16)} we did not offer`);
     }
-    if (!this.#o.crypto.ecdsaVerify(key.curve, hash, key.point, this.#transcript.bytes(), cv.signature)) {
+    if (!this.#o.crypto.verify(cv.signatureScheme, key.point, this.#transcript.bytes(), cv.signature)) {
       throw new DtlsError('decrypt_error', 'CertificateVerify signature does not verify');
     }
     this.#transcript.add(msg);

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { CryptoProvider, EcCurve, GroupName, KeyShare } from '../crypto/provider.ts';
+import { SignatureSchemes, type CryptoProvider, type EcCurve, type GroupName, type HashName, type KeyShare } from '../crypto/provider.ts';
 import { nobleProvider } from '../crypto/noble.ts';
 import { p256, p384 } from '@noble/curves/nist.js';
 import { Rng } from './network.ts';
@@ -15,6 +15,11 @@ import { Rng } from './network.ts';
 const curves = { 'P-256': p256, 'P-384': p384 } as const;
 const scalarLength: Record<EcCurve, number> = { 'P-256': 32, 'P-384': 48 };
 const groupCurve: Partial<Record<GroupName, EcCurve>> = { secp256r1: 'P-256', secp384r1: 'P-384' };
+/** The hash of each ECDSA scheme (TLS 1.2 pairs it with any curve; the curve comes from the key). */
+const ECDSA_SCHEME_HASH: Partial<Record<number, HashName>> = {
+  [SignatureSchemes.ecdsa_secp256r1_sha256]: 'sha256',
+  [SignatureSchemes.ecdsa_secp384r1_sha384]: 'sha384',
+};
 /** The x25519 base point u = 9 (RFC 7748 4.1), little-endian. */
 const X25519_BASE = Uint8Array.of(9, ...new Array<number>(31).fill(0));
 
@@ -51,16 +56,23 @@ export function seededCrypto(seed: number, base: CryptoProvider = nobleProvider)
     const privateKey = ecdsaGenerateKey(curve);
     return { group, privateKey, publicKey: base.ecdsaPublicKey(curve, privateKey) };
   };
+  const ecdsaSign = (curve: EcCurve, hash: HashName, privateKey: Uint8Array, data: Uint8Array): Uint8Array => {
+    // Pure RFC 6979: the signature depends on nothing but its inputs.
+    const digest = base.hash(hash, data);
+    return curves[curve].sign(digest, privateKey, { prehash: false, format: 'der', extraEntropy: false });
+  };
   return {
     ...base,
     name: `seeded(${seed >>> 0}; tests only) ${base.name}`,
     random,
     generateKeyShare,
     ecdsaGenerateKey,
-    ecdsaSign(curve, hash, privateKey, data) {
-      // Pure RFC 6979: the signature depends on nothing but its inputs.
-      const digest = base.hash(hash, data);
-      return curves[curve].sign(digest, privateKey, { prehash: false, format: 'der', extraEntropy: false });
+    ecdsaSign,
+    sign(scheme, privateKey, data) {
+      // The handshake signs by scheme: ECDSA schemes get the same pure RFC 6979 signatures.
+      const hash = ECDSA_SCHEME_HASH[scheme];
+      const curve = privateKey.length === 32 ? 'P-256' : privateKey.length === 48 ? 'P-384' : undefined;
+      return hash && curve ? ecdsaSign(curve, hash, privateKey, data) : base.sign(scheme, privateKey, data);
     },
   };
 }
