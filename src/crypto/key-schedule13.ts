@@ -1,13 +1,14 @@
 // The TLS 1.3 key schedule (RFC 8446 7.1; ../shared/specs/rfc9846-tls13.md 7.1)
 // as DTLS 1.3 uses it: the same HKDF chain, with labels prefixed "dtls13"
-// instead of "tls13 " (RFC 9147 5.9). HKDF (RFC 5869) is built here on the
-// provider's HMAC, so any provider that has hmac() has the 1.3 schedule too.
+// instead of "tls13 " (RFC 9147 5.9). HKDF (RFC 5869) comes from the provider
+// (crypto/hkdf.ts builds it on any HMAC; the native provider uses node:crypto's).
 //
 //   0 ─► HKDF-Extract(salt 0, PSK or 0) = early secret ─► Derive-Secret(., "derived", "")
 //        HKDF-Extract(that, (EC)DHE) = handshake secret ─► c/s hs traffic (CH..SH)
 //        ─► Derive-Secret(., "derived", "") ─► HKDF-Extract(that, 0) = master secret
 //        ─► c/s ap traffic, exporter master, resumption master (CH..server Finished / client Finished)
 import type { CryptoProvider, HashName } from './provider.ts';
+import { hashLength } from './hkdf.ts';
 
 /** The label prefix of HKDF-Expand-Label: "tls13 " in TLS 1.3, "dtls13" in DTLS 1.3 (RFC 9147 5.9). */
 export type LabelPrefix = 'tls13 ' | 'dtls13';
@@ -15,34 +16,14 @@ export const DTLS13_LABEL_PREFIX: LabelPrefix = 'dtls13';
 
 const utf8 = new TextEncoder();
 
-const HASH_LENGTH: Record<HashName, number> = { sha1: 20, sha256: 32, sha384: 48, sha512: 64 };
-
-export function hashLength(hash: HashName): number {
-  return HASH_LENGTH[hash];
-}
-
-/** RFC 5869 2.2: PRK = HMAC-Hash(salt, IKM); no salt means HashLen zeros. */
+/** RFC 5869 2.2 through the provider (native where the runtime has it); no salt means HashLen zeros. */
 export function hkdfExtract(p: CryptoProvider, hash: HashName, salt: Uint8Array | undefined, ikm: Uint8Array): Uint8Array {
-  return p.hmac(hash, salt && salt.length ? salt : new Uint8Array(HASH_LENGTH[hash]), ikm);
+  return p.hkdfExtract(hash, salt ?? new Uint8Array(0), ikm);
 }
 
-/** RFC 5869 2.3: T(1) | T(2) | ..., T(i) = HMAC-Hash(PRK, T(i-1) | info | i), at most 255 blocks. */
+/** RFC 5869 2.3 through the provider. */
 export function hkdfExpand(p: CryptoProvider, hash: HashName, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  const n = HASH_LENGTH[hash];
-  if (!Number.isInteger(length) || length < 0 || length > 255 * n) throw new RangeError(`HKDF-Expand length ${length} out of range`);
-  const out = new Uint8Array(length);
-  let t: Uint8Array = new Uint8Array(0);
-  for (let i = 1, off = 0; off < length; i++) {
-    const input = new Uint8Array(t.length + info.length + 1);
-    input.set(t, 0);
-    input.set(info, t.length);
-    input[input.length - 1] = i;
-    t = p.hmac(hash, prk, input);
-    const take = Math.min(t.length, length - off);
-    out.set(t.subarray(0, take), off);
-    off += take;
-  }
-  return out;
+  return p.hkdfExpand(hash, prk, info, length);
 }
 
 /**
@@ -77,7 +58,7 @@ export function hkdfExpandLabel(
 
 /** Derive-Secret(Secret, Label, Messages), given Transcript-Hash(Messages) (RFC 8446 7.1). */
 export function deriveSecret(p: CryptoProvider, hash: HashName, secret: Uint8Array, label: string, transcriptHash: Uint8Array, prefix: LabelPrefix = DTLS13_LABEL_PREFIX): Uint8Array {
-  return hkdfExpandLabel(p, hash, secret, label, transcriptHash, HASH_LENGTH[hash], prefix);
+  return hkdfExpandLabel(p, hash, secret, label, transcriptHash, hashLength[hash], prefix);
 }
 
 /** The traffic keys of one direction of one epoch (RFC 8446 7.3), and the record number key (RFC 9147 4.2.3). */
@@ -105,7 +86,7 @@ export class KeySchedule13 {
     this.#p = p;
     this.hash = hash;
     this.prefix = prefix;
-    this.#secret = hkdfExtract(p, hash, undefined, psk ?? new Uint8Array(HASH_LENGTH[hash]));
+    this.#secret = hkdfExtract(p, hash, undefined, psk ?? new Uint8Array(hashLength[hash]));
     this.#stage = 'early';
   }
 
@@ -133,7 +114,7 @@ export class KeySchedule13 {
   /** Handshake secret to master secret. */
   master(): void {
     if (this.#stage !== 'handshake') throw new TypeError(`key schedule at ${this.#stage}, not handshake`);
-    this.#advance(new Uint8Array(HASH_LENGTH[this.hash]));
+    this.#advance(new Uint8Array(hashLength[this.hash]));
     this.#stage = 'master';
   }
 
@@ -151,7 +132,7 @@ export class KeySchedule13 {
 
   /** RFC 8446 7.2: the next generation of an application traffic secret (KeyUpdate). */
   nextTrafficSecret(secret: Uint8Array): Uint8Array {
-    return hkdfExpandLabel(this.#p, this.hash, secret, 'traffic upd', new Uint8Array(0), HASH_LENGTH[this.hash], this.prefix);
+    return hkdfExpandLabel(this.#p, this.hash, secret, 'traffic upd', new Uint8Array(0), hashLength[this.hash], this.prefix);
   }
 
   /** RFC 8446 7.3 and RFC 9147 4.2.3: key, iv and sn_key from a traffic secret. */
@@ -166,7 +147,7 @@ export class KeySchedule13 {
 
   /** RFC 8446 4.4.4: finished_key from a (handshake) traffic secret. */
   finishedKey(secret: Uint8Array): Uint8Array {
-    return hkdfExpandLabel(this.#p, this.hash, secret, 'finished', new Uint8Array(0), HASH_LENGTH[this.hash], this.prefix);
+    return hkdfExpandLabel(this.#p, this.hash, secret, 'finished', new Uint8Array(0), hashLength[this.hash], this.prefix);
   }
 
   /** Extract with the derived secret of the current stage as salt (RFC 8446 7.1). */
