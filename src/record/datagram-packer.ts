@@ -35,6 +35,13 @@ export class DatagramPacker {
   /** Closes the datagram being filled. */
   flush(): void {
     if (!this.#current.length) return;
+    if (this.#current.length === 1) {
+      // One record is its own datagram: no copy (records are fresh buffers nobody writes to again).
+      this.#datagrams.push(this.#current[0]!);
+      this.#current = [];
+      this.#used = 0;
+      return;
+    }
     const d = new Uint8Array(this.#used);
     let o = 0;
     for (const r of this.#current) {
