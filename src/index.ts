@@ -28,3 +28,6 @@ export type { CertificateKeyPair } from './x509/types.ts';
 export { CIPHER_SUITES, type CipherSuite } from './crypto/suites.ts';
 export type { CryptoProvider, Aead, KeyShare, AeadName, GroupName, HashName, EcCurve } from './crypto/provider.ts';
 export { nobleProvider } from './crypto/noble.ts';
+export { defaultCryptoProvider } from './crypto/default.ts';
+export { createNativeProvider, type NativeProvider, type NativeFeature } from './crypto/native.ts';
+export { SignatureSchemes, type SignatureSchemeCode } from './crypto/provider.ts';

@@ -33,12 +33,13 @@ function allZero(b: Uint8Array): boolean {
   return acc === 0;
 }
 
-/** The operations that may fall back one by one. */
-type Feature = 'hash' | 'hmac' | 'gcm' | 'chacha20-poly1305' | 'ccm' | 'x25519' | 'P-256' | 'P-384' | 'ecdsa' | 'ed25519' | 'rsa' | 'aes-ecb' | 'chacha20';
+/** The operations that may fall back to noble one by one, where a runtime's node:crypto lacks them. */
+export type NativeFeature = 'hash' | 'hmac' | 'gcm' | 'chacha20-poly1305' | 'ccm' | 'x25519' | 'P-256' | 'P-384' | 'ecdsa' | 'ed25519' | 'rsa' | 'aes-ecb' | 'chacha20';
 
+/** A CryptoProvider on node:crypto (Node, Deno, Bun), with noble for what the runtime lacks. */
 export interface NativeProvider extends CryptoProvider {
   /** Which operations use noble on this runtime (checked on first use). */
-  readonly fallbacks: () => Feature[];
+  readonly fallbacks: () => NativeFeature[];
 }
 
 /**
@@ -47,10 +48,10 @@ export interface NativeProvider extends CryptoProvider {
  */
 export function createNativeProvider(nc: NC, fallback: CryptoProvider = nobleProvider): NativeProvider {
   const keys = new KeyCache(nc);
-  const verdicts = new Map<Feature, boolean>();
+  const verdicts = new Map<NativeFeature, boolean>();
 
   /** Whether `feature` works natively here: probe once (agreeing with noble on a fixed input). */
-  function native(feature: Feature): boolean {
+  function native(feature: NativeFeature): boolean {
     let ok = verdicts.get(feature);
     if (ok === undefined) {
       try {
@@ -66,7 +67,7 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
   const K16 = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
   const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-  function probe(f: Feature): boolean {
+  function probe(f: NativeFeature): boolean {
     const msg = Uint8Array.from({ length: 37 }, (_, i) => i * 7);
     const nonce = K16.subarray(0, 12);
     const aeadSame = (name: AeadName, tag: 8 | 16, alg: Parameters<typeof nativeAead>[1]) => {
@@ -146,7 +147,7 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
     return fallback.aead(name, key); // throws the RangeError for an unknown name
   }
 
-  function nativeOr(f: Feature, name: AeadName, key: Uint8Array, make: () => Aead): Aead {
+  function nativeOr(f: NativeFeature, name: AeadName, key: Uint8Array, make: () => Aead): Aead {
     // The fallback checks key lengths and names; the native one would throw differently.
     if (!native(f)) return fallback.aead(name, key);
     fallbackCheckKey(name, key);
@@ -197,7 +198,7 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
     }
   }
 
-  const groupFeature = (group: GroupName): Feature => (group === 'x25519' ? 'x25519' : group === 'secp384r1' ? 'P-384' : 'P-256');
+  const groupFeature = (group: GroupName): NativeFeature => (group === 'x25519' ? 'x25519' : group === 'secp384r1' ? 'P-384' : 'P-256');
 
   // --- signatures ---
   function nativeEcdsaSign(curve: EcCurve, h: HashName, d: Uint8Array, data: Uint8Array): Uint8Array {
@@ -298,7 +299,7 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
   const signatureSchemes = [S.ecdsa_secp256r1_sha256, S.ecdsa_secp384r1_sha384, S.ed25519];
   return {
     name: 'node:crypto',
-    fallbacks: () => (['hash', 'hmac', 'gcm', 'chacha20-poly1305', 'ccm', 'x25519', 'P-256', 'P-384', 'ecdsa', 'ed25519', 'rsa', 'aes-ecb', 'chacha20'] as Feature[]).filter((f) => !native(f)),
+    fallbacks: () => (['hash', 'hmac', 'gcm', 'chacha20-poly1305', 'ccm', 'x25519', 'P-256', 'P-384', 'ecdsa', 'ed25519', 'rsa', 'aes-ecb', 'chacha20'] as NativeFeature[]).filter((f) => !native(f)),
     random: (length) => {
       if (!Number.isInteger(length) || length < 0) throw new RangeError(`random length must be a non-negative integer, got ${length}`);
       const out = new Uint8Array(length);
