@@ -70,8 +70,14 @@ const openssl = buildOpenSsl(join(dir, 'cert.pem'), join(dir, 'key.pem'));
 function shuttle(a: Connection, b: Connection): void {
   for (let moved = true; moved; ) {
     moved = false;
-    for (let d = a.pollTransmit(); d; d = a.pollTransmit()) (b.handleDatagram(0, d), (moved = true));
-    for (let d = b.pollTransmit(); d; d = b.pollTransmit()) (a.handleDatagram(0, d), (moved = true));
+    for (let d = a.pollTransmit(); d; d = a.pollTransmit()) {
+      b.handleDatagram(0, d);
+      moved = true;
+    }
+    for (let d = b.pollTransmit(); d; d = b.pollTransmit()) {
+      a.handleDatagram(0, d);
+      moved = true;
+    }
   }
   while (a.pollEvent());
   while (b.pollEvent());
@@ -207,7 +213,12 @@ const groups = [['x25519', 'x25519', 'x25519'], ['secp256r1', 'secp256r1', 'P-25
 // record path takes a few seconds to reach its steady speed.
 coreHandshakes(native, 'x25519');
 coreHandshakes(nobleProvider, 'x25519');
-for (let i = 0; i < 3; i++) (coreBulk(native), coreBulk(nobleProvider), bareAead(), await streamBulk(native));
+for (let i = 0; i < 3; i++) {
+  coreBulk(native);
+  coreBulk(nobleProvider);
+  bareAead();
+  await streamBulk(native);
+}
 
 for (let round = 0; round < ROUNDS; round++) {
   process.stderr.write(`round ${round + 1}/${ROUNDS}\n`);

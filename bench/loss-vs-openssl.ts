@@ -73,8 +73,14 @@ async function child(values: Record<string, string | boolean | undefined>): Prom
       client.start(0);
       for (let moved = true; moved; ) {
         moved = false;
-        for (let d = client.pollTransmit(); d; d = client.pollTransmit()) (server.handleDatagram(0, d), (moved = true));
-        for (let d = server.pollTransmit(); d; d = server.pollTransmit()) (client.handleDatagram(0, d), (moved = true));
+        for (let d = client.pollTransmit(); d; d = client.pollTransmit()) {
+      server.handleDatagram(0, d);
+      moved = true;
+    }
+        for (let d = server.pollTransmit(); d; d = server.pollTransmit()) {
+      client.handleDatagram(0, d);
+      moved = true;
+    }
       }
       if (client.state !== 'connected') throw new Error(`warm-up handshake failed: ${client.error?.message}`);
     }

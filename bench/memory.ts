@@ -33,8 +33,14 @@ const cert = generateCertificate();
 function shuttle(a: Connection, b: Connection): void {
   for (let moved = true; moved; ) {
     moved = false;
-    for (let d = a.pollTransmit(); d; d = a.pollTransmit()) (b.handleDatagram(0, d), (moved = true));
-    for (let d = b.pollTransmit(); d; d = b.pollTransmit()) (a.handleDatagram(0, d), (moved = true));
+    for (let d = a.pollTransmit(); d; d = a.pollTransmit()) {
+      b.handleDatagram(0, d);
+      moved = true;
+    }
+    for (let d = b.pollTransmit(); d; d = b.pollTransmit()) {
+      a.handleDatagram(0, d);
+      moved = true;
+    }
   }
   while (a.pollEvent());
   while (b.pollEvent());
@@ -143,7 +149,10 @@ for (let c = 0; c < conns.length; c++) {
   while (stack.length) {
     const n = stack.pop()!;
     owner[n] = owner[n] === -2 || owner[n] === c ? c : -1;
-    for (const { to } of edgesOf(n)) if (!seen.has(to) && !skip(to)) (seen.add(to), stack.push(to));
+    for (const { to } of edgesOf(n)) if (!seen.has(to) && !skip(to)) {
+      seen.add(to);
+      stack.push(to);
+    }
   }
 }
 

@@ -25,8 +25,14 @@ if (argv.includes('--child')) {
   const shuttle = (a: C, b: C) => {
     for (let moved = true; moved; ) {
       moved = false;
-      for (let d = a.pollTransmit(); d; d = a.pollTransmit()) (b.handleDatagram(0, d), (moved = true));
-      for (let d = b.pollTransmit(); d; d = b.pollTransmit()) (a.handleDatagram(0, d), (moved = true));
+      for (let d = a.pollTransmit(); d; d = a.pollTransmit()) {
+      b.handleDatagram(0, d);
+      moved = true;
+    }
+      for (let d = b.pollTransmit(); d; d = b.pollTransmit()) {
+      a.handleDatagram(0, d);
+      moved = true;
+    }
     }
     while (a.pollEvent());
     while (b.pollEvent());
@@ -41,7 +47,10 @@ if (argv.includes('--child')) {
   };
   const end = performance.now() + seconds * 1000;
   let ops = 0;
-  if (mode === 'handshake') while (performance.now() < end) (pair(), ops++);
+  if (mode === 'handshake') while (performance.now() < end) {
+    pair();
+    ops++;
+  }
   else {
     const { client, server } = pair();
     const payload = new Uint8Array(1200);

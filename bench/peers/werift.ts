@@ -71,7 +71,10 @@ export function weriftBulk(pair: WeriftPair, size: number, count: number): Promi
     let got = 0;
     const sub = pair.server.onData.subscribe((d: Buffer) => {
       got += d.length;
-      if (got >= size * count) (sub.unSubscribe(), resolve(got));
+      if (got >= size * count) {
+        sub.unSubscribe();
+        resolve(got);
+      }
     });
     for (let i = 0; i < count; i++) void pair.client.send(payload);
   });

@@ -150,7 +150,7 @@ if (!args.includes('--chromium')) {
     executablePath: process.env.DTLS_STREAM_CHROMIUM ?? '/usr/bin/chromium', // the browser tests' variable; Debian's Chromium otherwise
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  let ok = false;
+  let ok: boolean;
   try {
     const tab = await browser.newPage();
     await tab.goto(url);

@@ -22,8 +22,10 @@ export interface MessagePortLike {
   /** Posts one message, transferring the listed buffers. */
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;
   /** Listens for message and close. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any MessagePort-like's listener (MessageEvent, a Node worker's event) must fit
   addEventListener(type: string, listener: (event: any) => void): void;
   /** Removes a listener. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
   removeEventListener(type: string, listener: (event: any) => void): void;
   /** Starts delivering messages (needed with addEventListener). */
   start(): void;

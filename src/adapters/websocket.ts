@@ -31,8 +31,10 @@ export interface WebSocketLike {
   /** Closes the socket. */
   close(code?: number, reason?: string): void;
   /** Listens for open, message, error and close. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the browser's, Deno's and ws's WebSocket listeners all must fit
   addEventListener(type: string, listener: (event: any) => void): void;
   /** Removes a listener. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
   removeEventListener(type: string, listener: (event: any) => void): void;
 }
 

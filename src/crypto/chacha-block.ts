@@ -34,8 +34,15 @@ export function chacha20Block(key: Uint8Array, counter: number, nonce: Uint8Arra
     x[b] = rotl(x[b]! ^ x[c]!, 7);
   };
   for (let r = 0; r < 10; r++) {
-    qr(0, 4, 8, 12), qr(1, 5, 9, 13), qr(2, 6, 10, 14), qr(3, 7, 11, 15);
-    qr(0, 5, 10, 15), qr(1, 6, 11, 12), qr(2, 7, 8, 13), qr(3, 4, 9, 14);
+    // Column rounds, then diagonal rounds (RFC 8439 2.3).
+    qr(0, 4, 8, 12);
+    qr(1, 5, 9, 13);
+    qr(2, 6, 10, 14);
+    qr(3, 7, 11, 15);
+    qr(0, 5, 10, 15);
+    qr(1, 6, 11, 12);
+    qr(2, 7, 8, 13);
+    qr(3, 4, 9, 14);
   }
   for (let i = 0; i < out.length; i++) {
     const w = (x[i >>> 2]! + s[i >>> 2]!) >>> 0;

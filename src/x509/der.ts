@@ -363,6 +363,7 @@ export const encodeOctetString = (b: Uint8Array): Uint8Array => encodeTlv(Tag.OC
 export const encodeUtf8String = (s: string): Uint8Array => encodeTlv(Tag.UTF8String, new TextEncoder().encode(s));
 
 export function encodeIa5String(s: string): Uint8Array {
+  // eslint-disable-next-line no-control-regex -- the ASCII range is the point
   if (/[^\x00-\x7f]/.test(s)) throw new RangeError(`IA5String must be ASCII: ${JSON.stringify(s)}`);
   return encodeTlv(Tag.IA5String, Uint8Array.from(s, (c) => c.charCodeAt(0)));
 }

@@ -293,7 +293,10 @@ export function formatIp(b: Uint8Array): string {
   for (let i = 0; i < 8; ) {
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) (best = i), (bestLen = j - i);
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j === i ? i + 1 : j;
   }
   const hex = groups.map((g) => g.toString(16));

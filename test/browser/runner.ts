@@ -27,6 +27,7 @@ export function test(name: string, options: { timeout: number }, body: Body): vo
 }
 
 function declare(playwright: NonNullable<typeof pw>, name: string, options: { timeout: number }, body: Body): void {
+  // eslint-disable-next-line no-empty-pattern -- Playwright reads the fixtures a test uses from this pattern: none
   playwright(name, async ({}, info) => {
     info.setTimeout(options.timeout);
     const hooks: (() => unknown)[] = [];

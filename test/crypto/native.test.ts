@@ -137,8 +137,14 @@ test('a full handshake and data both ways with the native provider on one side a
     client.start(0);
     for (let moved = true, rounds = 0; moved && rounds < 50; rounds++) {
       moved = false;
-      for (let d = client.pollTransmit(); d; d = client.pollTransmit()) (server.handleDatagram(0, d), (moved = true));
-      for (let d = server.pollTransmit(); d; d = server.pollTransmit()) (client.handleDatagram(0, d), (moved = true));
+      for (let d = client.pollTransmit(); d; d = client.pollTransmit()) {
+      server.handleDatagram(0, d);
+      moved = true;
+    }
+      for (let d = server.pollTransmit(); d; d = server.pollTransmit()) {
+      client.handleDatagram(0, d);
+      moved = true;
+    }
     }
     assert.equal(client.state, 'connected', `${suite} ${group}: ${client.error?.message}`);
     assert.equal(server.state, 'connected');

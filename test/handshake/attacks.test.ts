@@ -10,7 +10,7 @@ import { encodePem } from '../../src/x509/pem.ts';
 import type { Clock } from '../../src/stream/clock.ts';
 import type { Connection } from '../../src/connection.ts';
 
-const settled = (a: Connection, b: Connection) => (p: { a: { state: string }; b: { state: string } }) =>
+const settled = (_a: Connection, _b: Connection) => (p: { a: { state: string }; b: { state: string } }) =>
   ['failed', 'closed'].includes(p.a.state) || ['failed', 'closed'].includes(p.b.state) || (p.a.state === 'connected' && p.b.state === 'connected');
 
 /** Swaps the first two cipher suites of the ClientHello in the first datagram (an on-path rewrite). */

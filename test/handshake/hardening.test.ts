@@ -47,7 +47,9 @@ test('a server refuses a ClientHello whose client_version is not a DTLS version,
 function clientFedServerHello(extensions: Extension[], options: DtlsOptions = {}): Connection {
   const client = new Connection(resolveOptions({ role: 'client', verify: { fingerprints: [certs().server.fingerprint] }, ...options }));
   client.start(0);
-  while (client.pollTransmit()) {}
+  while (client.pollTransmit()) {
+    // drain: only what comes next matters
+  }
   const body = encodeServerHello({
     version: ProtocolVersion.DTLS1_2,
     random: new Uint8Array(32).fill(7),

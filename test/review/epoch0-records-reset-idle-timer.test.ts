@@ -13,7 +13,7 @@ import { HandshakeType } from '../../src/wire/types.ts';
 
 test('plaintext epoch-0 records after the handshake do not count as hearing from the peer (idleTimeout)', () => {
   const { server, now } = connectedPair({}, { idleTimeout: 10_000 });
-  let t = now;
+  let t: number;
   for (let i = 1; i <= 6; i++) {
     t = now + i * 5_000;
     // Junk an off-path attacker can send: an epoch-0 "handshake" record.

@@ -426,7 +426,7 @@ function pingPong(delay: number) {
   for (const d of first5) server.handleDatagram(75, d);
   assert.equal(server.state, 'connected');
   drain(75);
-  let now = 75;
+  let now: number;
   for (let steps = 0; ; steps++) {
     assert.ok(steps < 1000, 'the exchange goes on');
     const t = Math.min(feeds[0] ?? Infinity, server.pollTimeout() ?? Infinity);

@@ -350,7 +350,10 @@ test('fragment floods (never-completing, overlapping, huge claimed lengths, inco
       return flood;
     };
     let sent = 0;
-    for (let i = 0; i < 20; i++) for (const d of round()) (net.send(d, '192.0.2.10', 666), sent++);
+    for (let i = 0; i < 20; i++) for (const d of round()) {
+        net.send(d, '192.0.2.10', 666);
+        sent++;
+      }
 
     // Well-behaved clients handshake meanwhile.
     const good = Array.from({ length: 3 }, (_, i) => streamClient(net, clock, '198.51.100.2', 40_000 + i));

@@ -8,8 +8,8 @@ import { listen } from '../../src/stream/server.ts';
 import type { DtlsOptions } from '../../src/options.ts';
 import { generateCertificate } from '../../src/x509/generate.ts';
 import { encodePem } from '../../src/x509/pem.ts';
+import type { CertificateKeyPair } from '../../src/x509/types.ts';
 
-const cert = generateCertificate();
 const caPem = encodePem('CERTIFICATE', generateCertificate({ ca: true, commonName: 'Test CA' }).chain[0]!);
 const client = (o: Partial<DtlsOptions>): DtlsOptions => ({ role: 'client', verify: 'insecure', ...o }) as DtlsOptions;
 
@@ -28,7 +28,7 @@ const typeErrors: [string, DtlsOptions][] = [
   ['a client without verify', { role: 'client' }],
   ['an unknown role', { role: 'peer' as 'client', verify: 'insecure' }],
   ['certificate PEM that is not PEM', { role: 'server', certificate: { cert: 'nope', key: 'nope' } }],
-  ['certificate of the wrong shape', { role: 'server', certificate: { chain: 'x' } as unknown as typeof cert }],
+  ['certificate of the wrong shape', { role: 'server', certificate: { chain: 'x' } as unknown as CertificateKeyPair }],
   ['an unknown cipher suite', client({ cipherSuites: ['TLS_RSA_WITH_RC4_128_MD5'] })],
   ['cipherSuites not an array', client({ cipherSuites: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256' as unknown as string[] })],
   ['an unknown group', client({ groups: ['x448' as 'x25519'] })],

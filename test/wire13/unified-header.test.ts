@@ -6,7 +6,7 @@ import { concat, fromHex, toHex } from '../../src/wire/codec.ts';
 import { decodeInnerPlaintext, encodeInnerPlaintext } from '../../src/wire/inner-plaintext.ts';
 import {
   additionalData13, applySequenceMask, decodeDatagram13, encodeCiphertextRecord, encodePlaintextRecord13, encodeUnifiedHeader,
-  isUnifiedHeader, MAX_CIPHERTEXT_13, unifiedSequenceOffset, unmaskSequence, type CiphertextRecord13, type UnifiedHeader,
+  isUnifiedHeader, MAX_CIPHERTEXT_13, unifiedSequenceOffset, unmaskSequence, type CiphertextRecord13, type PlaintextRecord13, type UnifiedHeader,
 } from '../../src/wire/unified-header.ts';
 import { bytes } from './props13.ts';
 
@@ -37,7 +37,7 @@ test('a datagram of mixed records: plaintext handshake, ACK, ciphertext with and
   const { records, dropped } = decodeDatagram13(d, { cidLength: 3 });
   assert.equal(dropped, undefined);
   assert.equal(records.length, 4);
-  const [p1, p2, x1, x2] = records as [any, any, CiphertextRecord13, CiphertextRecord13];
+  const [p1, p2, x1, x2] = records as [PlaintextRecord13, PlaintextRecord13, CiphertextRecord13, CiphertextRecord13];
   assert.deepEqual([p1.kind, p1.contentType, p1.version, p1.epoch, p1.sequenceNumber, toHex(p1.fragment)], ['plaintext', 22, 0xfefd, 0, 5, '0102']);
   assert.equal(toHex(p1.header), toHex(hs.subarray(0, 13)));
   assert.deepEqual([p2.contentType, p2.sequenceNumber], [26, 6]);
