@@ -12,7 +12,7 @@ export interface ConnectHooks {
 }
 
 /**
- * Internal (the CLI uses it to listen to events during the handshake): pipes
+ * @internal The CLI uses it to listen to events during the handshake. Pipes
  * duplex.readable → dtls.inbound.writable and dtls.outbound.readable →
  * duplex.writable and returns the stream at once. Either pipe ending
  * (transport closed, or a pipe that could not start) ends the connection.
