@@ -56,6 +56,7 @@ async function child(values: Record<string, string | boolean | undefined>): Prom
   const { Connection } = await import('../src/connection.ts');
   const { resolveOptions } = await import('../src/options.ts');
   const { bindUdp, nodeUdpConnected, nodeUdpSocket } = await import('../src/adapters/node.ts');
+  const { shuttle: shuttleDatagrams } = await import('../src/testing/index.ts');
   type ConnectionLike = import('../src/core.ts').ConnectionLike;
   type DtlsOptions = import('../src/index.ts').DtlsOptions;
   const noop = (): void => {};
@@ -71,17 +72,7 @@ async function child(values: Record<string, string | boolean | undefined>): Prom
       const server = new Connection(resolveOptions({ role: 'server', certificate }));
       server.start(0);
       client.start(0);
-      for (let moved = true; moved; ) {
-        moved = false;
-        for (let d = client.pollTransmit(); d; d = client.pollTransmit()) {
-      server.handleDatagram(0, d);
-      moved = true;
-    }
-        for (let d = server.pollTransmit(); d; d = server.pollTransmit()) {
-      client.handleDatagram(0, d);
-      moved = true;
-    }
-      }
+      shuttleDatagrams(client, server);
       if (client.state !== 'connected') throw new Error(`warm-up handshake failed: ${client.error?.message}`);
     }
   }

@@ -17,6 +17,7 @@ import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '../src/connection.ts';
+import { shuttle as shuttleDatagrams } from '../src/testing/index.ts';
 import { resolveOptions } from '../src/options.ts';
 import { generateCertificate } from '../src/x509/generate.ts';
 import { createNativeProvider } from '../src/crypto/native.ts';
@@ -30,18 +31,9 @@ const DEPTH = opt('--depth', 2);
 const crypto = argv.includes('--noble') ? nobleProvider : createNativeProvider(nc);
 const cert = generateCertificate();
 
+/** Every datagram across until both are quiet, then their events dropped (only state matters here). */
 function shuttle(a: Connection, b: Connection): void {
-  for (let moved = true; moved; ) {
-    moved = false;
-    for (let d = a.pollTransmit(); d; d = a.pollTransmit()) {
-      b.handleDatagram(0, d);
-      moved = true;
-    }
-    for (let d = b.pollTransmit(); d; d = b.pollTransmit()) {
-      a.handleDatagram(0, d);
-      moved = true;
-    }
-  }
+  shuttleDatagrams(a, b);
   while (a.pollEvent());
   while (b.pollEvent());
 }

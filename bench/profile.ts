@@ -19,21 +19,12 @@ if (argv.includes('--child')) {
   const { generateCertificate } = await import('../src/x509/generate.ts');
   const { createNativeProvider } = await import('../src/crypto/native.ts');
   const { nobleProvider } = await import('../src/crypto/noble.ts');
+  const { shuttle: shuttleDatagrams } = await import('../src/testing/index.ts');
   const crypto = noble ? nobleProvider : createNativeProvider(nc);
   const cert = generateCertificate();
   type C = InstanceType<typeof Connection>;
   const shuttle = (a: C, b: C) => {
-    for (let moved = true; moved; ) {
-      moved = false;
-      for (let d = a.pollTransmit(); d; d = a.pollTransmit()) {
-      b.handleDatagram(0, d);
-      moved = true;
-    }
-      for (let d = b.pollTransmit(); d; d = b.pollTransmit()) {
-      a.handleDatagram(0, d);
-      moved = true;
-    }
-    }
+    shuttleDatagrams(a, b);
     while (a.pollEvent());
     while (b.pollEvent());
   };

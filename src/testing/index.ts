@@ -12,6 +12,7 @@
  * @module
  */
 import { Connection } from '../connection.ts';
+import type { ConnectionLike } from '../connection-types.ts';
 import { resolveOptions, type DtlsOptions } from '../options.ts';
 import { generateCertificate } from '../x509/generate.ts';
 import { loadCertificate } from '../x509/load.ts';
@@ -97,6 +98,29 @@ export function createPair(
     ...optional('crypto', crypto(clientOptions, seed === undefined ? undefined : 2 * seed)),
   });
   return { client: new Connection(client), server: new Connection(server) };
+}
+
+/**
+ * Hands each side's datagrams to the other until neither has any left: a
+ * perfect network where no time passes (`now` for every input). Returns how
+ * many rounds it took; throws after `maxRounds` (two endpoints that never go
+ * quiet). For handshakes in memory when loss and time do not matter; SimPair
+ * and runPair model those.
+ */
+export function shuttle(a: ConnectionLike, b: ConnectionLike, now = 0, maxRounds = 1000): number {
+  for (let rounds = 0; ; rounds++) {
+    if (rounds >= maxRounds) throw new Error(`shuttle: still sending after ${maxRounds} rounds`);
+    let moved = false;
+    for (let d = a.pollTransmit(); d; d = a.pollTransmit()) {
+      b.handleDatagram(now, d);
+      moved = true;
+    }
+    for (let d = b.pollTransmit(); d; d = b.pollTransmit()) {
+      a.handleDatagram(now, d);
+      moved = true;
+    }
+    if (!moved) return rounds;
+  }
 }
 
 /** `{ [key]: value }` to spread into options, or nothing when value is undefined. */

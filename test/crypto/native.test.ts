@@ -13,6 +13,7 @@ import { nobleProvider } from '../../src/crypto/noble.ts';
 import { resolveOptions } from '../../src/options.ts';
 import { SignatureSchemes as S } from '../../src/crypto/provider.ts';
 import { Connection } from '../../src/connection.ts';
+import { shuttle } from '../../src/testing/index.ts';
 import { generateCertificate } from '../../src/x509/generate.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -135,17 +136,7 @@ test('a full handshake and data both ways with the native provider on one side a
     const server = new Connection(resolveOptions({ role: 'server', crypto: nobleProvider, certificate: cert, cipherSuites: [suite], groups: [group] }));
     server.start(0);
     client.start(0);
-    for (let moved = true, rounds = 0; moved && rounds < 50; rounds++) {
-      moved = false;
-      for (let d = client.pollTransmit(); d; d = client.pollTransmit()) {
-      server.handleDatagram(0, d);
-      moved = true;
-    }
-      for (let d = server.pollTransmit(); d; d = server.pollTransmit()) {
-      client.handleDatagram(0, d);
-      moved = true;
-    }
-    }
+    shuttle(client, server, 0, 50);
     assert.equal(client.state, 'connected', `${suite} ${group}: ${client.error?.message}`);
     assert.equal(server.state, 'connected');
     client.send(0, new TextEncoder().encode('ping'));

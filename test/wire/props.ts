@@ -22,7 +22,7 @@ export function decodesOrDecodeError(fn: () => unknown): void {
 }
 
 /** A valid encoding with one random corruption: flip, truncate, extend, insert or delete a byte. */
-function mutated(valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> {
+export function mutated(valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> {
   return fc.tuple(valid, fc.nat(), u8, fc.integer({ min: 0, max: 4 })).map(([b, i, v, op]) => {
     const at = b.length === 0 ? 0 : i % b.length;
     const out = Array.from(b);

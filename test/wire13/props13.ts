@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { DtlsError } from '../../src/errors.ts';
 import { DecodeError, equalBytes } from '../../src/wire/codec.ts';
-import { bytes, u8 } from '../wire/props.ts';
+import { bytes, mutated } from '../wire/props.ts';
 
 export { bytes, extensionsArb, u16, u8 } from '../wire/props.ts';
 
@@ -20,19 +20,6 @@ export function decodesOrRefuses(fn: () => unknown): void {
     if (e instanceof DtlsError && e.code === 'illegal_parameter' && e.alert === 47) return;
     throw new Error(`expected DecodeError or illegal_parameter, got ${String(e)}`, { cause: e });
   }
-}
-
-function mutated(valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> {
-  return fc.tuple(valid, fc.nat(), u8, fc.integer({ min: 0, max: 4 })).map(([b, i, v, op]) => {
-    const at = b.length === 0 ? 0 : i % b.length;
-    const out = Array.from(b);
-    if (op === 0 && out.length) out[at] = out[at]! ^ (v | 1);
-    else if (op === 1) out.length = at;
-    else if (op === 2) out.push(v);
-    else if (op === 3) out.splice(at, 0, v);
-    else out.splice(at, 1);
-    return Uint8Array.from(out);
-  });
 }
 
 export function codecProperties13<T>(name: string, arb: fc.Arbitrary<T>, encode: (v: T) => Uint8Array, decode: (b: Uint8Array) => T): void {
