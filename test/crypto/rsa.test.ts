@@ -150,9 +150,18 @@ describe('rsa.ts against node:crypto', () => {
     const a = em.slice();
     a[a.length - 1] = 0xbd;
     assert.equal(rsaPssVerify('sha256', p.key, msg, raw(p, a)), false, 'trailer');
-    const b = em.slice();
-    b[0]! |= 0x80; // emBits = 2047: the top bit of EM must be zero
-    assert.equal(rsaPssVerify('sha256', p.key, msg, raw(p, b)), false, 'top bit');
+    // emBits = 2047: the top bit of EM must be zero. Raw RSA needs EM < n, so
+    // sign afresh (new salt) until EM with its top bit set is below n.
+    const n = BigInt('0x' + Buffer.from(p.key.modulus).toString('hex'));
+    let tried = 0;
+    for (; tried < 200; tried++) {
+      const fresh = new Uint8Array(nc.publicDecrypt({ key: pub, padding: nc.constants.RSA_NO_PADDING }, nc.sign('sha256', msg, pssOpts(p, 32))));
+      fresh[0]! |= 0x80;
+      if (BigInt('0x' + Buffer.from(fresh).toString('hex')) >= n) continue;
+      assert.equal(rsaPssVerify('sha256', p.key, msg, raw(p, fresh)), false, 'top bit');
+      break;
+    }
+    assert.ok(tried < 200, 'found an EM with its top bit set below n');
     const c = em.slice();
     c[5]! ^= 0x01; // inside the masked PS: unmasked it is no longer zero
     assert.equal(rsaPssVerify('sha256', p.key, msg, raw(p, c)), false, 'padding');
