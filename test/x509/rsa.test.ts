@@ -7,6 +7,7 @@ import * as nc from 'node:crypto';
 import { createNativeProvider } from '../../src/crypto/native.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
 import { SignatureSchemes as S } from '../../src/crypto/provider.ts';
+import { rsaVerify } from '../../src/crypto/rsa.ts';
 import { DtlsError } from '../../src/errors.ts';
 import { encodeInteger, encodeSequence } from '../../src/x509/der.ts';
 import { decodeKeyPem, decodePem, encodePem, loadCertificate, loadCertificateKey, parseCertificate, verifyChain } from '../../src/x509/index.ts';
@@ -117,6 +118,31 @@ describe('RSA certificates and keys from openssl', () => {
     typeError(() => loadCertificateKey(dir.read('rsaleaf.pem'), dir.read('rsaca.key')), /does not match/);
     typeError(() => loadCertificateKey(dir.read('rsaleaf.pem'), dir.read('ecca.key')), /ecdsa but the leaf certificate has a rsa/);
     typeError(() => loadCertificateKey(dir.read('ecca.pem'), dir.read('rsaca.key')), /rsa but the leaf certificate has a ec/);
+  });
+
+  test('a credential shaped like the BoGo runner\'s RSA-2048 one loads and verifies', () => {
+    // The runner (certs.go, runner.go initCertificates) makes a self-signed
+    // sha256WithRSAEncryption root that issues a leaf for DNS "test" with the
+    // same PKCS#8 RSA-2048 key; the shim gets leaf + root and the key.
+    dir.openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'bogo.key');
+    assert.match(dir.read('bogo.key'), /BEGIN PRIVATE KEY/);
+    dir.openssl('req', '-x509', '-key', 'bogo.key', '-subj', '/CN=Test RSA-2048 Root', '-days', '2', '-addext', 'basicConstraints=critical,CA:TRUE',
+      '-addext', 'subjectKeyIdentifier=hash', '-out', 'bogo-root.pem');
+    dir.write('bogo-leaf.cnf', 'subjectAltName=DNS:test\n');
+    dir.openssl('req', '-new', '-key', 'bogo.key', '-subj', '/O=Acme Co', '-out', 'bogo-leaf.csr');
+    dir.openssl('x509', '-req', '-in', 'bogo-leaf.csr', '-CA', 'bogo-root.pem', '-CAkey', 'bogo.key', '-set_serial', '2', '-days', '2', '-extfile', 'bogo-leaf.cnf', '-out', 'bogo-leaf.pem');
+    const pair = loadCertificateKey(dir.read('bogo-leaf.pem') + dir.read('bogo-root.pem'), dir.read('bogo.key'), native);
+    assert.deepEqual(pair.keyType, { type: 'rsa', bits: 2048 });
+    for (const provider of PROVIDERS) verifyChain(pair.chain, { anchors: [pair.chain[1]!], now: Date.now(), provider, serverName: 'test' });
+    // What the handshake will do with it next: sign with the loaded key, the peer verifies with the leaf's SPKI.
+    const data = new TextEncoder().encode('ServerKeyExchange params');
+    const leaf = parseCertificate(pair.chain[0]!);
+    for (const scheme of [S.rsa_pss_rsae_sha256, S.rsa_pkcs1_sha256]) {
+      const sig = native.sign(scheme, pair.privateKey, data);
+      assert.ok(native.verify(scheme, leaf.spki, data, sig));
+      assert.equal(rsaVerify(scheme, leaf.spki, data, sig), true); // the pure-JS verifier agrees
+      assert.equal(rsaVerify(scheme, leaf.spki, flip(data, 3), sig), false);
+    }
   });
 
   for (const provider of PROVIDERS) {
