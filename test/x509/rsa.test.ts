@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nc from 'node:crypto';
+import fc from 'fast-check';
 import { createNativeProvider } from '../../src/crypto/native.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
 import { SignatureSchemes as S } from '../../src/crypto/provider.ts';
@@ -166,6 +167,38 @@ describe('RSA certificates and keys from openssl', () => {
       // The wrong RSA anchor with the right name: a fresh RSA root called "RSA Root".
       dir.openssl('req', '-x509', ...RSA2048, '-nodes', '-subj', '/CN=RSA Root', '-days', '2', '-keyout', 'other.key', '-out', 'other.pem');
       code(() => verifyChain([dir.der('rsaleaf.pem')], { ...opts, anchors: [dir.der('other.pem')] }), 'unknown_ca', /not signed by the trust anchor/);
+    });
+
+    test(`${provider.name}: mutated RSA chains throw only DtlsError`, () => {
+      const anchors = [dir.der('rsaca.pem'), dir.der('ecca.pem')];
+      const chains = [[dir.der('pssleaf.pem')], [dir.der('mixedleaf.pem'), dir.der('rsaint.pem')], [dir.der('ecleaf.pem')], [dir.der('rsaleaf.pem')]];
+      const mutation = fc.record({ kind: fc.constantFrom('set', 'cut', 'insert', 'delete'), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) });
+      let accepted = 0;
+      fc.assert(
+        fc.property(fc.nat(), fc.nat(), fc.array(mutation, { minLength: 1, maxLength: 3 }), (ci, ce, ms) => {
+          const chain = chains[ci % chains.length]!.slice();
+          const at = ce % chain.length;
+          let b = chain[at]!.slice();
+          for (const m of ms) {
+            const i = m.at % (b.length + 1);
+            if (m.kind === 'set' && i < b.length) b[i] = m.value;
+            else if (m.kind === 'cut') b = b.slice(0, i);
+            else if (m.kind === 'insert') b = Uint8Array.from([...b.subarray(0, i), m.value, ...b.subarray(i)]);
+            else if (m.kind === 'delete') b = Uint8Array.from([...b.subarray(0, i), ...b.subarray(i + 1)]);
+          }
+          chain[at] = b;
+          try {
+            verifyChain(chain, { anchors, now: Date.now(), provider });
+            accepted++;
+          } catch (e) {
+            assert.ok(e instanceof DtlsError, `threw ${String(e)}`);
+            for (let c: unknown = e.cause; c !== undefined; c = (c as Error).cause) assert.ok(c instanceof DtlsError, `caused by ${String(c)}`);
+          }
+        }),
+        { numRuns: 400 },
+      );
+      // Only mutations outside the signed bytes and the signature value (e.g. a no-op set) may pass.
+      assert.ok(accepted < 40, `${accepted} mutated chains accepted`);
     });
 
     test(`${provider.name}: odd PSS parameters and small RSA issuers are unsupported_certificate`, () => {
