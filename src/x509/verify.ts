@@ -138,6 +138,7 @@ function samePublicKey(a: Cert, b: Cert): boolean {
   if (x.type === 'ec' && y.type === 'ec') return x.curve === y.curve && equalBytes(x.point, y.point);
   if (x.type === 'ed25519' && y.type === 'ed25519') return equalBytes(x.key, y.key);
   if (x.type === 'rsa' && y.type === 'rsa') return equalBytes(x.modulus, y.modulus) && equalBytes(x.exponent, y.exponent);
+  if (x.type === 'unknown' && y.type === 'unknown') return equalBytes(a.spki, b.spki); // a key we cannot use, but the same bytes
   return false;
 }
 
@@ -145,15 +146,15 @@ function samePublicKey(a: Cert, b: Cert): boolean {
 function signatureValid(cert: Cert, issuer: Cert, provider: CryptoProvider): boolean {
   const alg = cert.signatureAlgorithm;
   const name = alg.name ?? alg.oid;
-  const hash = HASH_BY_SIG[alg.oid];
-  const rsaScheme = hash ? undefined : rsaSignatureScheme(cert);
-  if (!hash && rsaScheme === undefined)
-    throw new DtlsError('unsupported_certificate', `signature algorithm ${name} is not supported; only ECDSA with SHA-256/384/512, and RSA (PKCS#1 v1.5 or PSS) with SHA-256/384/512`);
   const key = issuer.publicKey;
   if (key.type === 'unknown') {
     const what = key.oid === OID.rsassaPss ? `${key.oid} (RSASSA-PSS-restricted keys; use rsaEncryption keys)` : key.oid;
     throw new DtlsError('unsupported_certificate', `issuer public key algorithm ${what} is not supported`);
   }
+  const hash = HASH_BY_SIG[alg.oid];
+  const rsaScheme = hash ? undefined : rsaSignatureScheme(cert);
+  if (!hash && rsaScheme === undefined)
+    throw new DtlsError('unsupported_certificate', `signature algorithm ${name} is not supported; only ECDSA with SHA-256/384/512, and RSA (PKCS#1 v1.5 or PSS) with SHA-256/384/512`);
   if (hash) {
     if (key.type !== 'ec') throw bad(`${name} signature but the issuer has a ${key.type} key`);
     try {

@@ -107,6 +107,20 @@ describe('RSA certificates and keys from openssl', () => {
     typeError(() => decodeKeyPem(pem('RSA PRIVATE KEY', v1)), /multi-prime/);
   });
 
+  test('RSASSA-PSS-restricted (id-RSASSA-PSS) keys in certificates: parsed as unknown, refused clearly as issuers and to load', () => {
+    dir.write('psskey.key', dir.read('pss.key'));
+    dir.openssl('req', '-x509', '-key', 'psskey.key', '-subj', '/CN=PSS Key Root', '-days', '2', '-addext', 'basicConstraints=critical,CA:TRUE', '-out', 'psskey.pem');
+    const c = parseCertificate(dir.der('psskey.pem'));
+    assert.deepEqual(c.publicKey, { type: 'unknown', oid: '1.2.840.113549.1.1.10' });
+    opensslIssue(dir, 'bypsskey', 'psskey', 'rsa.test', LEAF_EXT, undefined, ['-sigopt', 'rsa_pss_saltlen:digest']);
+    const opts = { anchors: [dir.der('psskey.pem')], now: Date.now(), provider: native };
+    code(() => verifyChain([dir.der('bypsskey.pem')], opts), 'unsupported_certificate', /RSASSA-PSS-restricted/);
+    code(() => verifyChain([dir.der('bypsskey.pem'), dir.der('psskey.pem')], opts), 'unsupported_certificate', /RSASSA-PSS-restricted/);
+    verifyChain([dir.der('psskey.pem')], opts); // the anchor itself: trusted as given, by its subject and key bytes
+    // It cannot be loaded as our own certificate.
+    typeError(() => loadCertificateKey(dir.read('psskey.pem'), dir.read('pss.key')), /RSASSA-PSS/);
+  });
+
   test('loadCertificateKey loads RSA pairs with their size; loadCertificate keeps to ECDSA', () => {
     const pair = loadCertificateKey(dir.read('rsaleaf.pem') + dir.read('rsaca.pem'), dir.read('rsaleaf.pkcs1.key'));
     assert.deepEqual(pair.keyType, { type: 'rsa', bits: 3072 });
