@@ -69,6 +69,22 @@ describe('RSA certificates and keys from openssl', () => {
     assert.deepEqual(parseCertificate(dir.der('ecca.pem')).spki, decodePem(dir.openssl('x509', '-in', 'ecca.pem', '-noout', '-pubkey'))[0]!.der);
   });
 
+  test('malformed RSA public keys in certificates are bad_certificate: even modulus, even exponent, non-NULL parameters', () => {
+    const der = dir.der('rsaca.pem');
+    const c = parseCertificate(der);
+    const spkiAt = Buffer.from(der).indexOf(Buffer.from(c.spki));
+    assert.ok(spkiAt > 0);
+    const exponentAt = spkiAt + c.spki.length - 5; // ... 02 03 01 00 01
+    assert.deepEqual([...der.subarray(exponentAt, exponentAt + 5)], [2, 3, 1, 0, 1]);
+    const bad = (b: Uint8Array, re: RegExp) => code(() => parseCertificate(b), 'bad_certificate', re);
+    bad(flip(der, exponentAt - 1), /modulus must be odd/);
+    bad(flip(der, exponentAt + 4, 0x01), /exponent must be odd/);
+    const nullAt = Buffer.from(der).indexOf(Buffer.from([0x01, 0x01, 0x01, 0x05, 0x00]), spkiAt) + 3;
+    const params = der.slice();
+    params[nullAt] = 0x04; // an empty OCTET STRING instead of NULL
+    bad(params, /parameters must be NULL/);
+  });
+
   test('decodeKeyPem reads PKCS#8 and PKCS#1 RSA keys into the same PKCS#8 DER, which signs', () => {
     const a = decodeKeyPem(dir.read('rsaleaf.key'));
     const b = decodeKeyPem(dir.read('rsaleaf.pkcs1.key'));
