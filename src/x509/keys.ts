@@ -115,6 +115,8 @@ function rsaPrivateKey(der: Uint8Array): DecodedPrivateKey {
   if (bits > MAX_RSA_BITS) throw new TypeError(`RSA key is ${bits} bits; at most ${MAX_RSA_BITS} are supported`);
   const e = big(exponent);
   if (e < 3n || !(e & 1n) || e >= n) throw new TypeError('RSA public exponent must be odd, at least 3 and below the modulus');
+  // One multiplication at load time, on no attacker-chosen input: BigInt's
+  // variable timing leaks nothing usable here (signing never runs in BigInt).
   if (big(p) * big(q) !== n || big(d) === 0n) throw new TypeError('RSA private key is inconsistent: modulus is not prime1 * prime2');
   const rsaKey = encodeSequence(...[0, modulus, exponent, d, p, q, dp, dq, qinv].map((v) => encodeInteger(v)));
   const privateKey = encodeSequence(encodeInteger(0), encodeSequence(encodeOid(OID.rsaEncryption), encodeNull()), encodeOctetString(rsaKey));
