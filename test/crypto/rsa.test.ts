@@ -26,23 +26,54 @@ async function pair(bits: number, publicExponent = 65537): Promise<Pair> {
   const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
   const key = rsaPublicKeyFromSpki(spki);
   assert.ok(key, 'SPKI from node parses');
+  assert.equal(privateKey.asymmetricKeyDetails?.modulusLength, bits, 'node made the size asked for');
   return { priv: privateKey, spki, key, k: Math.ceil(bits / 8) };
+}
+
+/**
+ * A key whose modulus is 2049 bits (modBits - 1 a multiple of 8, so the PSS
+ * encoded message is one byte shorter than the modulus): node only makes even
+ * sizes, so it is built from two primes and imported as a JWK.
+ */
+function pair2049(): Pair {
+  const inv = (a: bigint, m: bigint): bigint => {
+    let [r0, r1, s0, s1] = [a % m, m, 1n, 0n];
+    while (r1) [r0, r1, s0, s1] = [r1, r0 % r1, s1, s0 - (r0 / r1) * s1];
+    return ((s0 % m) + m) % m;
+  };
+  const e = 65537n;
+  for (let tries = 0; tries < 50; tries++) {
+    // A 1025-bit and a 1024-bit prime: their product has 2049 or 2050 bits (2049 with node's primes, whose top bits are set).
+    const p = nc.generatePrimeSync(1025, { bigint: true }) as bigint;
+    const q = nc.generatePrimeSync(1024, { bigint: true }) as bigint;
+    const n = p * q;
+    const phi = (p - 1n) * (q - 1n);
+    if (n.toString(2).length !== 2049 || phi % e === 0n || p === q) continue;
+    const d = inv(e, phi);
+    const b64 = (x: bigint) => Buffer.from(x.toString(16).padStart(Math.ceil(x.toString(16).length / 2) * 2, '0'), 'hex').toString('base64url');
+    const jwk = { kty: 'RSA', n: b64(n), e: b64(e), d: b64(d), p: b64(p), q: b64(q), dp: b64(d % (p - 1n)), dq: b64(d % (q - 1n)), qi: b64(inv(q, p)) };
+    const priv = nc.createPrivateKey({ key: jwk, format: 'jwk' });
+    const spki = new Uint8Array(nc.createPublicKey(priv).export({ type: 'spki', format: 'der' }));
+    return { priv, spki, key: rsaPublicKeyFromSpki(spki)!, k: 257 };
+  }
+  throw new Error('no 2049-bit modulus in 50 tries');
 }
 
 const msg = new TextEncoder().encode('signed by node, verified in pure JS');
 const pssOpts = (p: Pair, saltLength: number) => ({ key: p.priv, padding: nc.constants.RSA_PKCS1_PSS_PADDING, saltLength });
 /** s = m^d mod n for a chosen k-byte encoded message m (raw RSA). */
 const raw = (p: Pair, em: Uint8Array) => new Uint8Array(nc.privateEncrypt({ key: p.priv, padding: nc.constants.RSA_NO_PADDING }, em));
+const flip0 = (d: Uint8Array) => Uint8Array.from(d, (v, i) => (i === 0 ? v ^ 1 : v));
 const hash = (h: string, d: Uint8Array) => new Uint8Array(nc.createHash(h).update(d).digest());
 
 describe('rsa.ts against node:crypto', () => {
   const pairs = new Map<number, Pair>();
   let e3: Pair;
-  let odd: Pair; // 2049-bit modulus: the PSS encoded message is one byte shorter than the modulus
+  let odd: Pair; // 2050-bit modulus: k = 257 bytes, and PSS needs the top 7 bits of EM zero
   before(async () => {
     for (const bits of [2048, 3072, 4096]) pairs.set(bits, await pair(bits));
     e3 = await pair(2048, 3);
-    odd = await pair(2049);
+    odd = await pair(2050); // node rounds odd sizes down, so 2050 is the nearest uneven one
   });
 
   for (const bits of [2048, 3072, 4096]) {
@@ -90,7 +121,33 @@ describe('rsa.ts against node:crypto', () => {
     assert.equal(rsaPssVerify('sha256', p.key, msg, sig, -1), false);
   });
 
-  test('a 2049-bit modulus (emLen = k - 1 for PSS) verifies both paddings', () => {
+  test('a 2049-bit modulus (PSS emLen = k - 1) verifies both paddings; a leading nonzero byte is refused', () => {
+    const p = pair2049();
+    assert.equal(p.priv.asymmetricKeyDetails?.modulusLength, 2049);
+    for (const h of HASHES) {
+      assert.equal(rsaPkcs1Verify(h, p.key, msg, new Uint8Array(nc.sign(h, msg, p.priv))), true);
+      const pss = new Uint8Array(nc.sign(h, msg, pssOpts(p, HLEN[h]!)));
+      assert.equal(rsaPssVerify(h, p.key, msg, pss), true);
+      assert.equal(rsaPssVerify(h, p.key, flip0(msg), pss), false);
+    }
+    // m = EM with a 01 byte in front (the k-byte form must start with 00 when emLen = k - 1).
+    // Raw RSA needs the altered value below n: sign afresh (new salt) until it is.
+    const pub = nc.createPublicKey(p.priv);
+    const n = BigInt('0x' + Buffer.from(p.key.modulus).toString('hex'));
+    let tried = 0;
+    for (; tried < 200; tried++) {
+      const em = new Uint8Array(nc.publicDecrypt({ key: pub, padding: nc.constants.RSA_NO_PADDING }, nc.sign('sha256', msg, pssOpts(p, 32))));
+      assert.equal(em.length, 257);
+      assert.equal(em[0], 0);
+      em[0] = 1;
+      if (BigInt('0x' + Buffer.from(em).toString('hex')) >= n) continue;
+      assert.equal(rsaPssVerify('sha256', p.key, msg, raw(p, em)), false);
+      break;
+    }
+    assert.ok(tried < 200);
+  });
+
+  test('a 2050-bit modulus (not a whole number of bytes) verifies both paddings', () => {
     assert.equal(odd.k, 257);
     for (const h of HASHES) {
       assert.equal(rsaPkcs1Verify(h, odd.key, msg, new Uint8Array(nc.sign(h, msg, odd.priv))), true);
@@ -177,14 +234,14 @@ describe('rsa.ts against node:crypto', () => {
     assert.equal(n.length, p.k);
     // s = n and s = n + sig (mod 2^k): a lax verifier reduces mod n and accepts the latter.
     assert.equal(rsaPkcs1Verify('sha256', p.key, msg, n), false, 's = n');
-    let x = 0n, m = 0n;
-    for (const v of sig) x = (x << 8n) | BigInt(v);
-    for (const v of n) m = (m << 8n) | BigInt(v);
-    const sum = x + m;
-    if (sum < 1n << BigInt(8 * p.k)) {
-      const big = Uint8Array.from(Buffer.from(sum.toString(16).padStart(2 * p.k, '0'), 'hex'));
-      assert.equal(rsaPkcs1Verify('sha256', p.key, msg, big), false, 's + n');
-    }
+    // s + n: with the 2050-bit key it always fits in k = 257 bytes.
+    const toBig = (b: Uint8Array) => BigInt('0x' + Buffer.from(b).toString('hex'));
+    const oddSig = new Uint8Array(nc.sign('sha256', msg, odd.priv));
+    assert.equal(rsaPkcs1Verify('sha256', odd.key, msg, oddSig), true);
+    const sum = toBig(oddSig) + toBig(odd.key.modulus);
+    assert.ok(sum < 1n << BigInt(8 * odd.k));
+    const plusN = Uint8Array.from(Buffer.from(sum.toString(16).padStart(2 * odd.k, '0'), 'hex'));
+    assert.equal(rsaPkcs1Verify('sha256', odd.key, msg, plusN), false, 's + n');
     assert.equal(rsaPkcs1Verify('sha256', p.key, msg, new Uint8Array(p.k).fill(0xff)), false, 's = 2^k - 1');
     assert.equal(rsaPssVerify('sha256', p.key, msg, n), false, 'pss s = n');
   });
