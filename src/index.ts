@@ -21,9 +21,9 @@ export { DEFAULTS, type DtlsOptions, type VerifyOption, type PeerCertificateInfo
 export { DtlsError, AlertDescription, alertName, type DtlsErrorCode, type AlertName } from './errors.ts';
 
 export { generateCertificate, type GenerateCertificateOptions } from './x509/generate.ts';
-export { loadCertificate } from './x509/load.ts';
+export { loadCertificate, loadCertificateKey } from './x509/load.ts';
 export { fingerprint, parseFingerprint } from './x509/fingerprint.ts';
-export type { CertificateKeyPair } from './x509/types.ts';
+export type { CertificateKeyPair, AnyCertificateKeyPair, RsaCertificateKeyPair, CertificateKeyType } from './x509/types.ts';
 
 export { CIPHER_SUITES, type CipherSuite } from './crypto/suites.ts';
 export type { CryptoProvider, Aead, KeyShare, AeadName, GroupName, HashName, EcCurve } from './crypto/provider.ts';

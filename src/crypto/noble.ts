@@ -9,6 +9,7 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { DtlsError } from '../errors.ts';
 import { aesCcm } from './ccm.ts';
 import { aesGcm } from './gcm.ts';
+import { rsaVerify } from './rsa.ts';
 import { chacha20Block } from './chacha-block.ts';
 import { hkdfExpandWith, hkdfExtractWith } from './hkdf.ts';
 import { SignatureSchemes as S, type Aead, type AeadName, type CryptoProvider, type EcCurve, type GroupName, type HashName, type KeyShare } from './provider.ts';
@@ -197,6 +198,9 @@ function verify(scheme: number, publicKey: Uint8Array, data: Uint8Array, signatu
       return false;
     }
   }
+  // RSA verification in plain JS: public data only, so BigInt's timing is no concern (crypto/rsa.ts).
+  const rsa = rsaVerify(scheme, publicKey, data, signature);
+  if (rsa !== undefined) return rsa;
   throw unsupportedScheme('noble', scheme);
 }
 

@@ -108,5 +108,6 @@ export function generateCertificate(opts: GenerateCertificateOptions = {}): Cert
     privateKey,
     curve,
     fingerprint: fingerprint(der, 'sha-256', provider),
+    keyType: { type: 'ecdsa', curve },
   };
 }

@@ -1,10 +1,10 @@
 // Public X.509 API: certificates and keys for DTLS peers.
-export type { CertificateKeyPair, ParsedCertificate } from './types.ts';
+export type { AnyCertificateKeyPair, CertificateKeyPair, CertificateKeyType, DecodedPrivateKey, ParsedCertificate, RsaCertificateKeyPair } from './types.ts';
 export { decodePem, encodePem, PemError, type PemBlock } from './pem.ts';
 export { DerError } from './der.ts';
 export { parseCertificate, type ParsedCertificateExt } from './parse.ts';
-export { decodePrivateKeyPem, encodePrivateKeyPem, encodeCertificatePem } from './keys.ts';
+export { decodeKeyPem, decodePrivateKeyPem, encodePrivateKeyPem, encodeCertificatePem, MIN_RSA_BITS } from './keys.ts';
 export { fingerprint, parseFingerprint, fingerprintMatches } from './fingerprint.ts';
 export { generateCertificate, type GenerateCertificateOptions } from './generate.ts';
-export { loadCertificate } from './load.ts';
+export { loadCertificate, loadCertificateKey } from './load.ts';
 export { verifyChain, type VerifyChainOptions } from './verify.ts';

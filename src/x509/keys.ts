@@ -1,12 +1,18 @@
-// ECDSA private keys from PEM: PKCS#8 "PRIVATE KEY" (RFC 5208 / RFC 5958) and
-// SEC1 "EC PRIVATE KEY" (RFC 5915), on P-256 or P-384. Unsupported keys are
-// configuration errors, so they are TypeErrors. And back to PKCS#8 PEM, for
-// servers outside this library that take PEM files (a QUIC relay's TLS).
+// Private keys from PEM: ECDSA on P-256 or P-384 as PKCS#8 "PRIVATE KEY"
+// (RFC 5208 / RFC 5958) or SEC1 "EC PRIVATE KEY" (RFC 5915); RSA as PKCS#8 or
+// PKCS#1 "RSA PRIVATE KEY" (RFC 8017 A.1.2). Unsupported keys are
+// configuration errors, so they are TypeErrors. And ECDSA keys back to PKCS#8
+// PEM, for servers outside this library that take PEM files (a QUIC relay's TLS).
 import type { EcCurve } from '../crypto/provider.ts';
-import { DerReader, Tag, encodeBitString, encodeExplicit, encodeInteger, encodeOctetString, encodeOid, encodeSequence } from './der.ts';
+import { DerReader, Tag, encodeBitString, encodeExplicit, encodeInteger, encodeNull, encodeOctetString, encodeOid, encodeSequence } from './der.ts';
 import { CURVE_BY_OID, OID, parseCertificate } from './parse.ts';
 import { decodePem, encodePem } from './pem.ts';
-import type { CertificateKeyPair } from './types.ts';
+import type { CertificateKeyPair, DecodedPrivateKey } from './types.ts';
+
+/** Smallest RSA private key accepted (NIST SP 800-131A: 2048 bits). */
+export const MIN_RSA_BITS = 2048;
+/** Largest RSA key accepted, bounding the cost of its arithmetic. */
+export const MAX_RSA_BITS = 16384;
 
 const ORDER: Record<EcCurve, bigint> = {
   'P-256': 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
@@ -14,7 +20,15 @@ const ORDER: Record<EcCurve, bigint> = {
 };
 const SIZE: Record<EcCurve, number> = { 'P-256': 32, 'P-384': 48 };
 
+/** An ECDSA private key from PEM (RSA keys: decodeKeyPem). */
 export function decodePrivateKeyPem(pem: string): { curve: EcCurve; privateKey: Uint8Array } {
+  const key = decodeKeyPem(pem);
+  if (key.type !== 'ecdsa') throw new TypeError('RSA private keys are not supported here; use an ECDSA P-256 or P-384 key (decodeKeyPem reads RSA keys)');
+  return { curve: key.curve, privateKey: key.privateKey };
+}
+
+/** An ECDSA (P-256/P-384) or RSA (2048 bits or more) private key from PEM. */
+export function decodeKeyPem(pem: string): DecodedPrivateKey {
   if (/Proc-Type:\s*4,ENCRYPTED/i.test(pem)) throw new TypeError('encrypted private keys are not supported; decrypt the key first (e.g. openssl pkey -in key.pem -out plain.pem)');
   let blocks;
   try {
@@ -28,13 +42,13 @@ export function decodePrivateKeyPem(pem: string): { curve: EcCurve; privateKey: 
     case 'ENCRYPTED PRIVATE KEY':
       throw new TypeError('encrypted private keys are not supported; decrypt the key first (e.g. openssl pkey -in key.pem -out plain.pem)');
     case 'RSA PRIVATE KEY':
-      throw new TypeError('RSA private keys are not supported; use an ECDSA P-256 or P-384 key');
+      return wrapped(() => rsaPrivateKey(block.der));
     case 'PRIVATE KEY':
       return wrapped(() => pkcs8(block.der));
     case 'EC PRIVATE KEY':
-      return wrapped(() => sec1(new DerReader(block.der), undefined));
+      return wrapped(() => ({ type: 'ecdsa', ...sec1(new DerReader(block.der), undefined) }));
     default:
-      throw new TypeError(`unsupported private key type "${block.label}"; use an ECDSA P-256 or P-384 key`);
+      throw new TypeError(`unsupported private key type "${block.label}"; use an ECDSA P-256/P-384 or RSA key`);
   }
 }
 
@@ -54,7 +68,7 @@ function curveOf(oid: string): EcCurve {
 }
 
 /** PrivateKeyInfo / OneAsymmetricKey (RFC 5958 2) holding an ECPrivateKey. */
-function pkcs8(der: Uint8Array): { curve: EcCurve; privateKey: Uint8Array } {
+function pkcs8(der: Uint8Array): DecodedPrivateKey {
   const top = new DerReader(der);
   const info = top.sequence('PrivateKeyInfo');
   top.end('PrivateKeyInfo');
@@ -62,15 +76,52 @@ function pkcs8(der: Uint8Array): { curve: EcCurve; privateKey: Uint8Array } {
   if (version > 1) throw new TypeError(`unsupported PKCS#8 version ${version}`);
   const alg = info.sequence('privateKeyAlgorithm');
   const oid = alg.oid('algorithm');
-  if (oid === OID.rsaEncryption) throw new TypeError('RSA private keys are not supported; use an ECDSA P-256 or P-384 key');
-  if (oid === OID.ed25519) throw new TypeError('Ed25519 private keys are not supported; use an ECDSA P-256 or P-384 key');
-  if (oid !== OID.ecPublicKey) throw new TypeError(`unsupported private key algorithm ${oid}; use an ECDSA P-256 or P-384 key`);
+  if (oid === OID.rsaEncryption) {
+    if (!alg.done) alg.null('rsaEncryption parameters'); // RFC 3279 2.3.1
+    alg.end('privateKeyAlgorithm');
+    return rsaPrivateKey(info.octetString('privateKey'));
+  }
+  if (oid === OID.rsassaPss) throw new TypeError('RSASSA-PSS-restricted keys (id-RSASSA-PSS) are not supported; use an rsaEncryption RSA key (openssl genpkey -algorithm RSA)');
+  if (oid === OID.ed25519) throw new TypeError('Ed25519 private keys are not supported; use an ECDSA P-256/P-384 or RSA key');
+  if (oid !== OID.ecPublicKey) throw new TypeError(`unsupported private key algorithm ${oid}; use an ECDSA P-256/P-384 or RSA key`);
   if (alg.peekTag() !== Tag.OID) throw new TypeError('EC private key must name its curve');
   const curve = curveOf(alg.oid('namedCurve'));
   alg.end('privateKeyAlgorithm');
   const inner = info.octetString('privateKey');
   // attributes [0] and publicKey [1] may follow; we do not need them.
-  return sec1(new DerReader(inner), curve);
+  return { type: 'ecdsa', ...sec1(new DerReader(inner), curve) };
+}
+
+const big = (b: Uint8Array): bigint => {
+  let x = 0n;
+  for (const v of b) x = (x << 8n) | BigInt(v);
+  return x;
+};
+
+/**
+ * RSAPrivateKey (RFC 8017 A.1.2), two-prime only, checked for n = p * q and a
+ * usable size, returned wrapped as PKCS#8 (the encoding CryptoProvider.sign takes).
+ */
+function rsaPrivateKey(der: Uint8Array): DecodedPrivateKey {
+  const top = new DerReader(der);
+  const k = top.sequence('RSAPrivateKey');
+  top.end('RSAPrivateKey');
+  const version = k.smallUnsigned('version');
+  if (version !== 0) throw new TypeError(version === 1 ? 'multi-prime RSA keys are not supported' : `unsupported RSAPrivateKey version ${version}`);
+  const [modulus, exponent, d, p, q, dp, dq, qinv] = ['modulus', 'publicExponent', 'privateExponent', 'prime1', 'prime2', 'exponent1', 'exponent2', 'coefficient'].map((w) => k.unsigned(w)) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+  k.end('RSAPrivateKey');
+  const n = big(modulus);
+  const bits = n.toString(2).length;
+  if (bits < MIN_RSA_BITS) throw new TypeError(`RSA key is ${bits} bits; at least ${MIN_RSA_BITS} are required`);
+  if (bits > MAX_RSA_BITS) throw new TypeError(`RSA key is ${bits} bits; at most ${MAX_RSA_BITS} are supported`);
+  const e = big(exponent);
+  if (e < 3n || !(e & 1n) || e >= n) throw new TypeError('RSA public exponent must be odd, at least 3 and below the modulus');
+  // One multiplication at load time, on no attacker-chosen input: BigInt's
+  // variable timing leaks nothing usable here (signing never runs in BigInt).
+  if (big(p) * big(q) !== n || big(d) === 0n) throw new TypeError('RSA private key is inconsistent: modulus is not prime1 * prime2');
+  const rsaKey = encodeSequence(...[0, modulus, exponent, d, p, q, dp, dq, qinv].map((v) => encodeInteger(v)));
+  const privateKey = encodeSequence(encodeInteger(0), encodeSequence(encodeOid(OID.rsaEncryption), encodeNull()), encodeOctetString(rsaKey));
+  return { type: 'rsa', bits, privateKey, modulus, exponent };
 }
 
 /** ECPrivateKey (RFC 5915 3). */

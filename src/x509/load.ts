@@ -4,13 +4,25 @@ import { nobleProvider } from '../crypto/noble.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { equalBytes } from '../wire/codec.ts';
 import { fingerprint } from './fingerprint.ts';
-import { decodePrivateKeyPem } from './keys.ts';
+import { decodeKeyPem } from './keys.ts';
 import { parseCertificate } from './parse.ts';
 import { decodePem } from './pem.ts';
-import type { CertificateKeyPair } from './types.ts';
+import type { AnyCertificateKeyPair, CertificateKeyPair } from './types.ts';
 
-/** Chain from every CERTIFICATE block in `certPem` (leaf first) with the key in `keyPem`. */
+/**
+ * Chain from every CERTIFICATE block in `certPem` (leaf first) with the ECDSA
+ * key in `keyPem`. RSA certificates load with loadCertificateKey; the DTLS
+ * handshake does not sign with RSA keys yet.
+ */
 export function loadCertificate(certPem: string, keyPem: string, provider: CryptoProvider = nobleProvider): CertificateKeyPair {
+  const pair = loadCertificateKey(certPem, keyPem, provider);
+  if (!('curve' in pair))
+    throw new TypeError(`the leaf certificate has an rsa public key (${pair.keyType.bits} bits); only ECDSA P-256/P-384 certificates are supported by the handshake yet`);
+  return pair;
+}
+
+/** Like loadCertificate, for ECDSA (P-256/P-384) or RSA (2048 bits or more) keys; `keyType` says which. */
+export function loadCertificateKey(certPem: string, keyPem: string, provider: CryptoProvider = nobleProvider): AnyCertificateKeyPair {
   let blocks;
   try {
     blocks = decodePem(certPem);
@@ -26,13 +38,23 @@ export function loadCertificate(certPem: string, keyPem: string, provider: Crypt
       throw new TypeError(`certificate ${i} in the PEM: ${(e as Error).message}`, { cause: e });
     }
   });
-  const { curve, privateKey } = decodePrivateKeyPem(keyPem);
+  const key = decodeKeyPem(keyPem);
   const pub = parsed[0]!.publicKey;
-  if (pub.type !== 'ec') throw new TypeError(`the leaf certificate has a ${pub.type} public key; only ECDSA P-256/P-384 is supported`);
+  if (pub.type !== 'ec' && pub.type !== 'rsa') throw new TypeError(`the leaf certificate has a ${pub.type} public key; only ECDSA P-256/P-384 and RSA are supported`);
+  const fp = fingerprint(chain[0]!, 'sha-256', provider);
+  const mismatch = () => new TypeError(`the private key is ${key.type} but the leaf certificate has a ${pub.type} public key`);
+  if (key.type === 'rsa') {
+    if (pub.type !== 'rsa') throw mismatch();
+    if (!equalBytes(pub.modulus, key.modulus) || !equalBytes(pub.exponent, key.exponent))
+      throw new TypeError('the private key does not match the leaf certificate');
+    return { chain, privateKey: key.privateKey, keyType: { type: 'rsa', bits: key.bits }, fingerprint: fp };
+  }
+  if (pub.type !== 'ec') throw mismatch();
+  const { curve, privateKey } = key;
   if (pub.curve !== curve) throw new TypeError(`the private key is on ${curve} but the leaf certificate's key is on ${pub.curve}`);
   if (!pointMatches(provider.ecdsaPublicKey(curve, privateKey), pub.point))
     throw new TypeError('the private key does not match the leaf certificate');
-  return { chain, privateKey, curve, fingerprint: fingerprint(chain[0]!, 'sha-256', provider) };
+  return { chain, privateKey, curve, fingerprint: fp, keyType: { type: 'ecdsa', curve } };
 }
 
 /** Compares an uncompressed point with an uncompressed or compressed one (SEC1 2.3.3). */

@@ -13,6 +13,15 @@ export const OID = {
   p384: '1.3.132.0.34',
   ed25519: '1.3.101.112',
   rsaEncryption: '1.2.840.113549.1.1.1',
+  rsassaPss: '1.2.840.113549.1.1.10',
+  sha256WithRsa: '1.2.840.113549.1.1.11',
+  sha384WithRsa: '1.2.840.113549.1.1.12',
+  sha512WithRsa: '1.2.840.113549.1.1.13',
+  mgf1: '1.2.840.113549.1.1.8',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha384: '2.16.840.1.101.3.4.2.2',
+  sha512: '2.16.840.1.101.3.4.2.3',
+  sha1: '1.3.14.3.2.26',
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
   ecdsaWithSha384: '1.2.840.10045.4.3.3',
   ecdsaWithSha512: '1.2.840.10045.4.3.4',
@@ -52,6 +61,8 @@ const KEY_USAGE_BITS = [
 export interface ParsedCertificateExt extends ParsedCertificate {
   /** extKeyUsage purpose OIDs (RFC 5280 4.2.1.12); undefined when absent. */
   readonly extKeyUsage: readonly string[] | undefined;
+  /** DER of the signatureAlgorithm parameters (RSASSA-PSS-params, NULL), undefined when absent. */
+  readonly signatureParams: Uint8Array | undefined;
 }
 
 /** Parses a DER certificate; throws DtlsError('bad_certificate') if it is malformed. */
@@ -70,13 +81,13 @@ const fail = (msg: string): never => {
   throw new DtlsError('bad_certificate', `malformed certificate: ${msg}`);
 };
 
-interface AlgorithmId {
+export interface AlgorithmId {
   readonly oid: string;
   readonly params: Tlv | undefined;
   readonly der: Uint8Array;
 }
 
-function algorithmIdentifier(r: DerReader, what: string): AlgorithmId {
+export function algorithmIdentifier(r: DerReader, what: string): AlgorithmId {
   const t = r.expect(Tag.SEQUENCE, what);
   const a = new DerReader(t.value);
   const oid = a.oid(`${what} algorithm`);
@@ -114,7 +125,8 @@ function parse(der: Uint8Array): ParsedCertificateExt {
   validity.end('validity');
   const subject = tbs.expect(Tag.SEQUENCE, 'subject');
   const subjectCommonName = commonNameOf(subject.value);
-  const publicKey = subjectPublicKeyInfo(tbs);
+  const spkiTlv = tbs.expect(Tag.SEQUENCE, 'subjectPublicKeyInfo');
+  const publicKey = subjectPublicKeyInfo(new DerReader(spkiTlv.der));
   if (tbs.optional(contextTag(1, false), 'issuerUniqueID') && version < 1) fail('issuerUniqueID needs v2 or v3');
   if (tbs.optional(contextTag(2, false), 'subjectUniqueID') && version < 1) fail('subjectUniqueID needs v2 or v3');
   const extsReader = tbs.explicit(3, 'extensions');
@@ -141,8 +153,10 @@ function parse(der: Uint8Array): ParsedCertificateExt {
     subjectCommonName,
     notBefore,
     notAfter,
+    spki: spkiTlv.der,
     publicKey,
     signatureAlgorithm: { oid: outerAlg.oid, name: SIGNATURE_NAMES[outerAlg.oid] },
+    signatureParams: outerAlg.params?.der,
     signature,
     ...ext,
   };
@@ -201,7 +215,11 @@ function subjectPublicKeyInfo(r: DerReader): ParsedCertificate['publicKey'] {
       const modulus = k.unsigned('modulus');
       const exponent = k.unsigned('publicExponent');
       k.end('RSAPublicKey');
-      return { type: 'rsa', modulus, exponent };
+      // RFC 3279 2.3.1: parameters NULL (absent is tolerated, as OpenSSL does).
+      if (alg.params && (alg.params.tag !== Tag.NULL || alg.params.value.length)) fail('rsaEncryption parameters must be NULL');
+      if (!(modulus[modulus.length - 1]! & 1) || modulus.length < 2) fail('RSA modulus must be odd');
+      if (!(exponent[exponent.length - 1]! & 1) || (exponent.length === 1 && exponent[0]! < 3)) fail('RSA public exponent must be odd and at least 3');
+      return { type: 'rsa', bits: modulus.length * 8 - Math.clz32(modulus[0]!) + 24, modulus, exponent };
     }
     default:
       return { type: 'unknown', oid: alg.oid };

@@ -9,7 +9,38 @@ export interface CertificateKeyPair {
   readonly curve: EcCurve;
   /** SDP form of the leaf's SHA-256 fingerprint: "sha-256 AB:CD:...". */
   readonly fingerprint: string;
+  /** The key's type; set by loadCertificate and generateCertificate, optional for hand-built pairs. */
+  readonly keyType?: { readonly type: 'ecdsa'; readonly curve: EcCurve };
 }
+
+/** The type and size of a certificate's key. */
+export type CertificateKeyType =
+  | { readonly type: 'ecdsa'; readonly curve: EcCurve }
+  | { readonly type: 'rsa'; readonly bits: number };
+
+/** An RSA certificate chain with its private key (loadCertificateKey). */
+export interface RsaCertificateKeyPair {
+  readonly chain: Uint8Array[];
+  /** PKCS#8 DER (rsaEncryption), the encoding CryptoProvider.sign takes for rsa_* schemes. */
+  readonly privateKey: Uint8Array;
+  readonly keyType: { readonly type: 'rsa'; readonly bits: number };
+  readonly fingerprint: string;
+}
+
+/** What loadCertificateKey returns: an ECDSA pair (keyType set) or an RSA one. */
+export type AnyCertificateKeyPair = (CertificateKeyPair & { readonly keyType: { readonly type: 'ecdsa'; readonly curve: EcCurve } }) | RsaCertificateKeyPair;
+
+/** A private key decoded from PEM (decodeKeyPem). */
+export type DecodedPrivateKey =
+  | { readonly type: 'ecdsa'; readonly curve: EcCurve; /** raw scalar */ readonly privateKey: Uint8Array }
+  | {
+      readonly type: 'rsa';
+      readonly bits: number;
+      /** PKCS#8 DER (rsaEncryption). */
+      readonly privateKey: Uint8Array;
+      readonly modulus: Uint8Array;
+      readonly exponent: Uint8Array;
+    };
 
 /** The fields of an X.509 certificate the protocol needs. */
 export interface ParsedCertificate {
@@ -24,10 +55,13 @@ export interface ParsedCertificate {
   readonly subjectCommonName: string | undefined;
   readonly notBefore: number; // ms since epoch
   readonly notAfter: number;
+  /** DER of subjectPublicKeyInfo: the public key encoding CryptoProvider.verify takes for rsa_* schemes. */
+  readonly spki: Uint8Array;
   readonly publicKey:
     | { readonly type: 'ec'; readonly curve: EcCurve; readonly point: Uint8Array }
     | { readonly type: 'ed25519'; readonly key: Uint8Array }
-    | { readonly type: 'rsa'; readonly modulus: Uint8Array; readonly exponent: Uint8Array }
+    | { readonly type: 'rsa'; readonly bits: number; readonly modulus: Uint8Array; readonly exponent: Uint8Array }
+    /** RSASSA-PSS-restricted keys (RFC 4055 1.2) land here too, by their OID 1.2.840.113549.1.1.10. */
     | { readonly type: 'unknown'; readonly oid: string };
   /** e.g. 'ecdsa-with-SHA256' by OID. */
   readonly signatureAlgorithm: { readonly oid: string; readonly name: string | undefined };

@@ -4,10 +4,13 @@
 // given: matched by subject and public key; their validity period and
 // pathLenConstraint are checked, and an anchor that issued a certificate of the
 // chain must be a CA (basicConstraints cA, keyCertSign when keyUsage is present).
-import type { CryptoProvider, HashName } from '../crypto/provider.ts';
+import { SignatureSchemes as S, type CryptoProvider, type HashName } from '../crypto/provider.ts';
+import { rsaVerify } from '../crypto/rsa.ts';
 import { DtlsError } from '../errors.ts';
 import { equalBytes } from '../wire/codec.ts';
-import { OID, parseCertificate, parseIp, type ParsedCertificateExt } from './parse.ts';
+import { DerReader, Tag } from './der.ts';
+import { MIN_RSA_BITS } from './keys.ts';
+import { OID, algorithmIdentifier, parseCertificate, parseIp, type ParsedCertificateExt } from './parse.ts';
 
 export interface VerifyChainOptions {
   /** DER trust anchor certificates. */
@@ -25,6 +28,18 @@ const HASH_BY_SIG: Readonly<Record<string, HashName>> = {
   [OID.ecdsaWithSha256]: 'sha256',
   [OID.ecdsaWithSha384]: 'sha384',
   [OID.ecdsaWithSha512]: 'sha512',
+};
+
+/** RSA signature algorithms by the TLS scheme with the same hash and padding. */
+const PKCS1_SCHEME: Readonly<Record<string, number>> = {
+  [OID.sha256WithRsa]: S.rsa_pkcs1_sha256,
+  [OID.sha384WithRsa]: S.rsa_pkcs1_sha384,
+  [OID.sha512WithRsa]: S.rsa_pkcs1_sha512,
+};
+const PSS_BY_HASH: Readonly<Record<string, { readonly scheme: number; readonly hash: HashName; readonly saltLength: number }>> = {
+  [OID.sha256]: { scheme: S.rsa_pss_rsae_sha256, hash: 'sha256', saltLength: 32 },
+  [OID.sha384]: { scheme: S.rsa_pss_rsae_sha384, hash: 'sha384', saltLength: 48 },
+  [OID.sha512]: { scheme: S.rsa_pss_rsae_sha512, hash: 'sha512', saltLength: 64 },
 };
 
 type Cert = ParsedCertificateExt;
@@ -140,26 +155,107 @@ function samePublicKey(a: Cert, b: Cert): boolean {
   if (x.type === 'ec' && y.type === 'ec') return x.curve === y.curve && equalBytes(x.point, y.point);
   if (x.type === 'ed25519' && y.type === 'ed25519') return equalBytes(x.key, y.key);
   if (x.type === 'rsa' && y.type === 'rsa') return equalBytes(x.modulus, y.modulus) && equalBytes(x.exponent, y.exponent);
+  if (x.type === 'unknown' && y.type === 'unknown') return equalBytes(a.spki, b.spki); // a key we cannot use, but the same bytes
   return false;
 }
 
 /** Whether `issuer`'s key signed `cert`; throws unsupported_certificate for algorithms we cannot check. */
 function signatureValid(cert: Cert, issuer: Cert, provider: CryptoProvider): boolean {
   const alg = cert.signatureAlgorithm;
-  const hash = HASH_BY_SIG[alg.oid];
-  if (!hash) {
-    const name = alg.name ?? alg.oid;
-    const rsa = alg.oid.startsWith('1.2.840.113549.1.1.') ? ' (RSA is not supported yet)' : '';
-    throw new DtlsError('unsupported_certificate', `signature algorithm ${name} is not supported${rsa}; only ECDSA with SHA-256/384/512 on P-256/P-384`);
-  }
+  const name = alg.name ?? alg.oid;
   const key = issuer.publicKey;
-  if (key.type === 'unknown') throw new DtlsError('unsupported_certificate', `issuer public key algorithm ${key.oid} is not supported`);
-  if (key.type !== 'ec') throw bad(`${alg.name} signature but the issuer has a ${key.type} key`);
+  if (key.type === 'unknown') {
+    const what = key.oid === OID.rsassaPss ? `${key.oid} (RSASSA-PSS-restricted keys; use rsaEncryption keys)` : key.oid;
+    throw new DtlsError('unsupported_certificate', `issuer public key algorithm ${what} is not supported`);
+  }
+  const hash = HASH_BY_SIG[alg.oid];
+  const rsaScheme = hash ? undefined : rsaSignatureScheme(cert);
+  if (!hash && rsaScheme === undefined)
+    throw new DtlsError('unsupported_certificate', `signature algorithm ${name} is not supported; only ECDSA with SHA-256/384/512, and RSA (PKCS#1 v1.5 or PSS) with SHA-256/384/512`);
+  if (hash) {
+    if (key.type !== 'ec') throw bad(`${name} signature but the issuer has a ${key.type} key`);
+    try {
+      return provider.ecdsaVerify(key.curve, hash, key.point, cert.tbs, cert.signature);
+    } catch {
+      return false;
+    }
+  }
+  if (key.type !== 'rsa') throw bad(`${name} signature but the issuer has a ${key.type} key`);
+  if (key.bits < MIN_RSA_BITS) throw new DtlsError('unsupported_certificate', `the issuer's ${key.bits}-bit RSA key is too small; at least ${MIN_RSA_BITS} bits are required`);
+  return rsaSchemeVerify(provider, rsaScheme!, issuer.spki, cert.tbs, cert.signature);
+}
+
+/** By the provider when it implements the scheme, else by the pure-JS verifier (crypto/rsa.ts). */
+function rsaSchemeVerify(provider: CryptoProvider, scheme: number, spki: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
   try {
-    return provider.ecdsaVerify(key.curve, hash, key.point, cert.tbs, cert.signature);
+    if (provider.signatureSchemes.includes(scheme)) return provider.verify(scheme, spki, data, signature);
+    return rsaVerify(scheme, spki, data, signature) === true;
   } catch {
     return false;
   }
+}
+
+/**
+ * The TLS scheme that checks an RSA certificate signature, or undefined when
+ * the algorithm is not RSA. PKCS#1 v1.5 parameters are NULL or absent (RFC 4055
+ * 5); RSASSA-PSS parameters (RFC 4055 3.1) must name SHA-256/384/512, MGF1 with
+ * the same hash, a salt as long as the hash and the 0xBC trailer, the only
+ * shape TLS's rsa_pss_rsae_* schemes verify. Anything else is unsupported_certificate.
+ */
+function rsaSignatureScheme(cert: Cert): number | undefined {
+  const oid = cert.signatureAlgorithm.oid;
+  const params = cert.signatureParams;
+  const pkcs1 = PKCS1_SCHEME[oid];
+  if (pkcs1 !== undefined) {
+    if (params && (params.length !== 2 || params[0] !== Tag.NULL || params[1] !== 0)) throw unsupportedPss(`${cert.signatureAlgorithm.name} parameters must be NULL`);
+    return pkcs1;
+  }
+  if (oid !== OID.rsassaPss) return undefined;
+  if (!params) throw unsupportedPss('RSASSA-PSS signature without parameters');
+  let p;
+  try {
+    const top = new DerReader(params);
+    const r = top.sequence('RSASSA-PSS-params');
+    top.end('RSASSA-PSS-params');
+    const hashR = r.explicit(0, 'hashAlgorithm');
+    const mgfR = r.explicit(1, 'maskGenAlgorithm');
+    const saltR = r.explicit(2, 'saltLength');
+    const trailerR = r.explicit(3, 'trailerField');
+    r.end('RSASSA-PSS-params');
+    const hashOid = hashR ? hashAlgorithm(hashR, 'hashAlgorithm') : OID.sha1; // DEFAULT sha1
+    let mgfHash: string = OID.sha1; // DEFAULT mgf1SHA1
+    if (mgfR) {
+      const mgf = algorithmIdentifier(mgfR, 'maskGenAlgorithm');
+      mgfR.end('maskGenAlgorithm');
+      if (mgf.oid !== OID.mgf1) throw unsupportedPss(`mask generation function ${mgf.oid} (only MGF1)`);
+      if (mgf.params?.tag !== Tag.SEQUENCE) throw unsupportedPss('MGF1 parameters must name a hash');
+      mgfHash = hashAlgorithm(new DerReader(mgf.params.der), 'MGF1 hash');
+    }
+    const saltLength = saltR ? saltR.smallUnsigned('saltLength') : 20;
+    saltR?.end('saltLength');
+    const trailer = trailerR ? trailerR.smallUnsigned('trailerField') : 1;
+    trailerR?.end('trailerField');
+    p = { hashOid, mgfHash, saltLength, trailer };
+  } catch (e) {
+    if (e instanceof DtlsError) throw e;
+    throw bad(`malformed RSASSA-PSS parameters: ${(e as Error).message}`);
+  }
+  const want = PSS_BY_HASH[p.hashOid];
+  if (!want) throw unsupportedPss(`RSASSA-PSS with hash ${p.hashOid === OID.sha1 ? 'SHA-1' : p.hashOid} (only SHA-256/384/512)`);
+  if (p.mgfHash !== p.hashOid) throw unsupportedPss(`RSASSA-PSS with MGF1 hash ${p.mgfHash} differing from the message hash ${p.hashOid}`);
+  if (p.saltLength !== want.saltLength) throw unsupportedPss(`RSASSA-PSS salt length ${p.saltLength} (only the hash length, ${want.saltLength})`);
+  if (p.trailer !== 1) throw unsupportedPss(`RSASSA-PSS trailerField ${p.trailer} (only 1)`);
+  return want.scheme;
+}
+
+const unsupportedPss = (msg: string): DtlsError => new DtlsError('unsupported_certificate', `unsupported certificate signature: ${msg}`);
+
+/** A HashAlgorithm (RFC 4055 2.1): the OID, parameters NULL or absent. */
+function hashAlgorithm(r: DerReader, what: string): string {
+  const a = algorithmIdentifier(r, what);
+  r.end(what);
+  if (a.params && (a.params.tag !== Tag.NULL || a.params.value.length)) throw bad(`${what} parameters must be NULL or absent`);
+  return a.oid;
 }
 
 function matchesName(leaf: Cert, serverName: string): boolean {

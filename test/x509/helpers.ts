@@ -36,12 +36,12 @@ export function opensslSelfSigned(dir: TempDir, name: string, curve: 'P-256' | '
     '-addext', `subjectAltName=${san}`, '-days', '2', '-keyout', `${name}.key`, '-out', `${name}.pem`);
 }
 
-/** A CSR for a new P-256 key signed by `ca` with the given extension lines. */
-export function opensslIssue(dir: TempDir, name: string, ca: string, cn: string, extensions: string[], keyAlg = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']): void {
+/** A CSR for a new key (P-256 unless `keyAlg`) signed by `ca` (extra `openssl x509 -req` options in `signArgs`) with the given extension lines. */
+export function opensslIssue(dir: TempDir, name: string, ca: string, cn: string, extensions: string[], keyAlg = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], signArgs: string[] = []): void {
   dir.write(`${name}.cnf`, extensions.join('\n') + '\n');
   dir.openssl('req', '-new', ...keyAlg, '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
   dir.openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-set_serial', String(Math.floor(Math.random() * 1e9)),
-    '-days', '2', '-extfile', `${name}.cnf`, '-out', `${name}.pem`);
+    '-days', '2', '-extfile', `${name}.cnf`, ...signArgs, '-out', `${name}.pem`);
 }
 
 /** Flips bits of one byte, returning a copy. */

@@ -168,10 +168,12 @@ describe('openssl interop', () => {
     assert.deepEqual(parseCertificate(dir.der('crit.pem')).unknownCriticalExtensions, ['1.2.3.4']);
     code(() => verifyChain([dir.der('crit.pem')], opts), 'bad_certificate', /critical extensions 1\.2\.3\.4/);
 
-    // RSA signatures are not verifiable yet.
+    // RSA signatures verify (more in rsa.test.ts); SHA-1 ones are unsupported.
     dir.openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=RSA CA', '-days', '1', '-addext', 'basicConstraints=critical,CA:TRUE', '-keyout', 'rsaca.key', '-out', 'rsaca.pem');
     opensslIssue(dir, 'rsaleaf', 'rsaca', 'rsaleaf', []);
-    code(() => verifyChain([dir.der('rsaleaf.pem')], { ...opts, anchors: [dir.der('rsaca.pem')] }), 'unsupported_certificate', /RSA is not supported yet/);
+    verifyChain([dir.der('rsaleaf.pem')], { ...opts, serverName: undefined, anchors: [dir.der('rsaca.pem')] });
+    opensslIssue(dir, 'rsaleaf1', 'rsaca', 'rsaleaf', [], undefined, ['-sha1']);
+    code(() => verifyChain([dir.der('rsaleaf1.pem')], { ...opts, serverName: undefined, anchors: [dir.der('rsaca.pem')] }), 'unsupported_certificate', /sha1WithRSAEncryption is not supported/);
   });
 
   test('openssl accepts certificates made by generateCertificate', () => {
