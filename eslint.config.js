@@ -1,5 +1,5 @@
 // Lint: ESLint's and typescript-eslint's recommended rules over the sources,
-// tests, benchmarks, scripts and examples (`npm run lint`; CI runs it). Type
+// tests, benchmarks, scripts and examples (`npm run lint`, with `prettier --check`; CI runs it; `npm run format` rewrites). Type
 // checking itself is tsc's job (`npm run typecheck`).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -18,6 +18,8 @@ export default tseslint.config(
   },
   {
     files: ['**/*.mjs', '**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' } },
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' },
+    },
   },
 );

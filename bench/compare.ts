@@ -76,7 +76,9 @@ function shuttle(a: Connection, b: Connection): void {
 }
 
 function corePair(crypto: CryptoProvider, group: GroupName): { client: Connection; server: Connection } {
-  const client = new Connection(resolveOptions({ role: 'client', crypto, verify: { fingerprints: [cert.fingerprint] }, cipherSuites: [SUITE], groups: [group, 'secp256r1'] }));
+  const client = new Connection(
+    resolveOptions({ role: 'client', crypto, verify: { fingerprints: [cert.fingerprint] }, cipherSuites: [SUITE], groups: [group, 'secp256r1'] }),
+  );
   const server = new Connection(resolveOptions({ role: 'server', crypto, certificate: cert, cipherSuites: [SUITE], groups: [group] }));
   server.start(0);
   client.start(0);
@@ -172,10 +174,23 @@ async function streamBulk(crypto: CryptoProvider): Promise<number> {
 /** werift in a child process (bench/peers/werift.ts): its timers outlive its connections. */
 function werift(mode: 'handshake' | 'bulk', group: 'x25519' | 'secp256r1'): number {
   const seconds = mode === 'handshake' ? Math.max(2 * SECONDS, 1) : SECONDS;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./peers/werift.ts', import.meta.url)), join(dir, 'cert.pem'), join(dir, 'key.pem'), mode, group, String(seconds)], {
-    encoding: 'utf8',
-    timeout: (seconds + 60) * 1000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('./peers/werift.ts', import.meta.url)),
+      join(dir, 'cert.pem'),
+      join(dir, 'key.pem'),
+      mode,
+      group,
+      String(seconds),
+    ],
+    {
+      encoding: 'utf8',
+      timeout: (seconds + 60) * 1000,
+    },
+  );
   const line = r.stdout?.split('\n').find((l) => l.startsWith('{'));
   if (!line) throw new Error(`werift ${mode} failed: ${r.stderr}`);
   return (JSON.parse(line) as { value: number }).value;
@@ -183,10 +198,23 @@ function werift(mode: 'handshake' | 'bulk', group: 'x25519' | 'secp256r1'): numb
 
 /** Bytes an established server connection holds alone (bench/memory.ts: a heap snapshot of 100 of them by default). */
 function memoryPerConnection(streams: boolean): number {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./memory.ts', import.meta.url)), '--connections', String(MEM_CONNECTIONS), '--json', ...(streams ? ['--streams'] : [])], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('./memory.ts', import.meta.url)),
+      '--connections',
+      String(MEM_CONNECTIONS),
+      '--json',
+      ...(streams ? ['--streams'] : []),
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   const line = r.stdout?.split('\n').find((l) => l.startsWith('{'));
   return line ? (JSON.parse(line) as { bytesPerConnection: number }).bytesPerConnection : NaN;
 }
@@ -200,7 +228,10 @@ const median = (key: string) => {
   return v.length ? v[Math.floor((v.length - 1) / 2)]! : NaN;
 };
 
-const groups = [['x25519', 'x25519', 'x25519'], ['secp256r1', 'secp256r1', 'P-256']] as const;
+const groups = [
+  ['x25519', 'x25519', 'x25519'],
+  ['secp256r1', 'secp256r1', 'P-256'],
+] as const;
 // Warm-up (JIT, key caches, first-use checks) outside the measured rounds: the
 // record path takes a few seconds to reach its steady speed.
 coreHandshakes(native, 'x25519');
@@ -237,14 +268,23 @@ const memStreams = memoryPerConnection(true);
 let load: { p50: string; p99: string; line: string } | string = 'not run (--no-load)';
 if (!argv.includes('--no-load')) {
   process.stderr.write('load test: 1000 clients\n');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./load.ts', import.meta.url)), '--clients', '1000'], { encoding: 'utf8', timeout: 180_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./load.ts', import.meta.url)), '--clients', '1000'], {
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
   const row = r.stdout.split('\n').find((l) => l.startsWith('| 1000 '));
   if (row) {
     const c = row.split('|').map((s) => s.trim());
     // "CPU during the run: server X s, clients Y s": the server's CPU per handshake bounds p99 on a busy machine.
     const cpu = /server ([\d.]+) s, clients ([\d.]+) s/.exec(r.stdout);
-    const perHs = cpu ? ` server CPU ${((Number(cpu[1]) / 1000) * 1000).toFixed(1)} ms per handshake (clients ${((Number(cpu[2]) / 1000) * 1000).toFixed(1)} ms),` : '';
-    load = { p50: c[4]!, p99: c[5]!, line: `${c[2]} of 1000 completed, ${c[3]} failures, ${c[6]} handshakes/s,${perHs} server ${c[8]} per connection (heap+buffers)` };
+    const perHs = cpu
+      ? ` server CPU ${((Number(cpu[1]) / 1000) * 1000).toFixed(1)} ms per handshake (clients ${((Number(cpu[2]) / 1000) * 1000).toFixed(1)} ms),`
+      : '';
+    load = {
+      p50: c[4]!,
+      p99: c[5]!,
+      line: `${c[2]} of 1000 completed, ${c[3]} failures, ${c[6]} handshakes/s,${perHs} server ${c[8]} per connection (heap+buffers)`,
+    };
   } else load = `failed (exit ${r.status}): ${(r.stderr || r.stdout).split('\n').slice(-3).join(' ')}`;
 }
 
@@ -254,7 +294,9 @@ const f = (v: number, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : 'absent');
 const x = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : '–');
 const pct = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${((100 * a) / b).toFixed(0)}%` : '–');
 const osslName = typeof openssl === 'string' ? 'OpenSSL libssl' : `${openssl.version} libssl`;
-out.push(`dtls-stream bench: Node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}; ${ROUNDS} interleaved rounds of ${SECONDS} s, medians; ${SIZE}-byte records, ${SUITE}`);
+out.push(
+  `dtls-stream bench: Node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}; ${ROUNDS} interleaved rounds of ${SECONDS} s, medians; ${SIZE}-byte records, ${SUITE}`,
+);
 if (typeof openssl === 'string') out.push(`OpenSSL row absent: ${openssl}`);
 out.push('');
 out.push(`| benchmark | dtls-stream (native) | dtls-stream (noble) | werift-dtls | ${osslName} | ratios (native vs) |`);
@@ -265,13 +307,18 @@ for (const [g, , og] of groups) {
 }
 {
   const [n, b, w, o, old] = ['native', 'noble', 'werift', 'openssl', 'noble-old'].map((k) => median(`bulk ${k}`)) as [number, number, number, number, number];
-  out.push(`| bulk MB/s, AES-128-GCM, ${SIZE}-byte records (raw core) | ${f(n, 1)} | ${f(b, 1)} | ${f(w, 1)} | ${f(o, 1)} | werift ${x(n, w)}, OpenSSL ${x(n, o)}; noble keyed vs per-record gcm() (${f(old, 1)}) ${x(b, old)} |`);
+  out.push(
+    `| bulk MB/s, AES-128-GCM, ${SIZE}-byte records (raw core) | ${f(n, 1)} | ${f(b, 1)} | ${f(w, 1)} | ${f(o, 1)} | werift ${x(n, w)}, OpenSSL ${x(n, o)}; noble keyed vs per-record gcm() (${f(old, 1)}) ${x(b, old)} |`,
+  );
   const bare = median('bare aead');
   out.push(`| bare node:crypto AES-128-GCM seal+open loop, MB/s | ${f(bare, 1)} | | | | record path (native bulk) = ${pct(n, bare)} of it |`);
-  const sn = median('stream native'), sb = median('stream noble');
+  const sn = median('stream native'),
+    sb = median('stream noble');
   out.push(`| bulk MB/s through DtlsStream (Web Streams) | ${f(sn, 1)} | ${f(sb, 1)} | | | streams = ${pct(sn, n)} of the raw core (noble ${pct(sb, b)}) |`);
 }
-out.push(`| memory held by one established server connection (bench/memory.ts, heap snapshot) | core ${f(memCore / 1024, 1)} KiB, DtlsStream ${f(memStreams / 1024, 1)} KiB | | | | streams layer adds ${f((memStreams - memCore) / 1024, 1)} KiB |`);
+out.push(
+  `| memory held by one established server connection (bench/memory.ts, heap snapshot) | core ${f(memCore / 1024, 1)} KiB, DtlsStream ${f(memStreams / 1024, 1)} KiB | | | | streams layer adds ${f((memStreams - memCore) / 1024, 1)} KiB |`,
+);
 out.push(
   typeof load === 'string'
     ? `| 1000-client load test (bench/load.ts, loopback UDP), p50 / p99 time to handshake | ${load} | | | | |`

@@ -49,7 +49,12 @@ const MAX_CLIENTS = 1000;
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { clients: 200, messages: 3, maxHandshakes: LISTEN_DEFAULTS.maxHandshakes, timeout: 120, fixedTimer: false };
-  const names: Record<string, Exclude<keyof Args, 'fixedTimer'>> = { '--clients': 'clients', '--messages': 'messages', '--max-handshakes': 'maxHandshakes', '--timeout': 'timeout' };
+  const names: Record<string, Exclude<keyof Args, 'fixedTimer'>> = {
+    '--clients': 'clients',
+    '--messages': 'messages',
+    '--max-handshakes': 'maxHandshakes',
+    '--timeout': 'timeout',
+  };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--fixed-timer') {
       args.fixedTimer = true;
@@ -98,8 +103,7 @@ async function serve(args: Args): Promise<void> {
     if (m.type === 'measure') {
       const { user, system } = process.cpuUsage(cpu);
       send({ type: 'measured', size: server.size, memory: memory(), cpuMs: (user + system) / 1000 });
-    }
-    else if (m.type === 'stats') send({ type: 'stats', size: server.size, stats: server.stats, socketDropped: udp.dropped });
+    } else if (m.type === 'stats') send({ type: 'stats', size: server.size, stats: server.stats, socketDropped: udp.dropped });
     else if (m.type === 'close') {
       void (async () => {
         await server.close();
@@ -225,18 +229,26 @@ async function main(args: Args): Promise<number> {
         `maxHandshakes ${args.maxHandshakes}, ${args.fixedTimer ? 'fixed' : 'adaptive'} retransmission timer`,
     );
     console.log('');
-    console.log('| clients | handshakes completed | failures | p50 handshake | p99 handshake | handshakes/s | echo round trips/s | server memory per connection (heap+buffers) | server RSS per connection |');
+    console.log(
+      '| clients | handshakes completed | failures | p50 handshake | p99 handshake | handshakes/s | echo round trips/s | server memory per connection (heap+buffers) | server RSS per connection |',
+    );
     console.log('|---|---|---|---|---|---|---|---|---|');
     console.log(
       `| ${args.clients} | ${live.length} | ${failures.length} | ${percentile(latencies, 50).toFixed(0)} ms | ${percentile(latencies, 99).toFixed(0)} ms | ` +
         `${(live.length / lastHandshake).toFixed(0)} | ${(echoed / elapsed).toFixed(0)} | ${kib(perConn)} KiB | ${kib(rssPerConn)} KiB |`,
     );
     console.log('');
-    console.log(`wall time ${elapsed.toFixed(2)} s; last handshake at ${lastHandshake.toFixed(2)} s; client retransmissions ${retransmits}; echoes ${echoed}/${args.clients * args.messages}`);
+    console.log(
+      `wall time ${elapsed.toFixed(2)} s; last handshake at ${lastHandshake.toFixed(2)} s; client retransmissions ${retransmits}; echoes ${echoed}/${args.clients * args.messages}`,
+    );
     console.log(`CPU during the run: server ${(held.cpuMs / 1000).toFixed(2)} s, clients ${((clientCpu.user + clientCpu.system) / 1e6).toFixed(2)} s`);
-    console.log(`server held ${held.size} connections: heap ${mib(ready.memory.heapUsed)} -> ${mib(held.memory.heapUsed)} MiB, array buffers ${mib(ready.memory.arrayBuffers)} -> ${mib(held.memory.arrayBuffers)} MiB, rss ${mib(ready.memory.rss)} -> ${mib(held.memory.rss)} MiB`);
+    console.log(
+      `server held ${held.size} connections: heap ${mib(ready.memory.heapUsed)} -> ${mib(held.memory.heapUsed)} MiB, array buffers ${mib(ready.memory.arrayBuffers)} -> ${mib(held.memory.arrayBuffers)} MiB, rss ${mib(ready.memory.rss)} -> ${mib(held.memory.rss)} MiB`,
+    );
     const { droppedRecords, ...counters } = after.stats;
-    console.log(`server stats: ${JSON.stringify(counters)}; record drops ${JSON.stringify(droppedRecords)}; socket queue drops ${after.socketDropped}; peers left ${after.size}`);
+    console.log(
+      `server stats: ${JSON.stringify(counters)}; record drops ${JSON.stringify(droppedRecords)}; socket queue drops ${after.socketDropped}; peers left ${after.size}`,
+    );
     if (failures.length) console.log(`failures by reason: ${JSON.stringify(reasons)}`);
     return failures.length || echoed !== args.clients * args.messages || after.size ? 1 : 0;
   } finally {

@@ -100,10 +100,18 @@ async function child(values: Record<string, string | boolean | undefined>): Prom
   const observed = (options: DtlsOptions): ConnectionLike => {
     const c = new Connection(resolveOptions(options));
     return {
-      get state() { return c.state; },
-      get stats() { return c.stats; },
-      get handshakeInfo() { return c.handshakeInfo; },
-      get error() { return c.error; },
+      get state() {
+        return c.state;
+      },
+      get stats() {
+        return c.stats;
+      },
+      get handshakeInfo() {
+        return c.handshakeInfo;
+      },
+      get error() {
+        return c.error;
+      },
       start: (now) => c.start(now),
       handleDatagram: (now, d) => c.handleDatagram(now, d),
       handleTimeout: (now) => c.handleTimeout(now),
@@ -365,7 +373,17 @@ async function runOne(p: Pairing, loss: number, seed: number, s: Setup): Promise
     await c.until(() => proxy.counts.firstDatagramAt !== undefined || c.markerAt !== undefined, 20000);
     const first = proxy.counts.firstDatagramAt;
     if (first === undefined) {
-      return { pairing: p, loss, seed, completed: false, ms: undefined, why: `no datagram from the client (${c.err.trim().split('\n').pop() ?? ''})`, counts: proxy.counts, ourRetransmits: [], trace: proxy.trace };
+      return {
+        pairing: p,
+        loss,
+        seed,
+        completed: false,
+        ms: undefined,
+        why: `no datagram from the client (${c.err.trim().split('\n').pop() ?? ''})`,
+        counts: proxy.counts,
+        ourRetransmits: [],
+        trace: proxy.trace,
+      };
     }
     const t0 = proxyEpoch + first;
     await c.until(() => c.markerAt !== undefined, t0 + s.cap - Date.now());
@@ -376,7 +394,10 @@ async function runOne(p: Pairing, loss: number, seed: number, s: Setup): Promise
       if (c.exitedAt !== undefined) why = `client exited after ${((c.exitedAt - t0) / 1000).toFixed(1)} s: ${lastLine(c)}`;
       else why = `not done within ${s.cap / 1000} s`;
     }
-    const ourRetransmits = [...(p.client === 'dtls-stream' ? events(c, 'client') : []), ...(p.server === 'dtls-stream' ? events(server.proc, 'server') : [])].map((e) => ({ ...e, at: e.at - t0 }));
+    const ourRetransmits = [
+      ...(p.client === 'dtls-stream' ? events(c, 'client') : []),
+      ...(p.server === 'dtls-stream' ? events(server.proc, 'server') : []),
+    ].map((e) => ({ ...e, at: e.at - t0 }));
     return { pairing: p, loss, seed, completed, ms, why, counts: proxy.counts, ourRetransmits, trace: proxy.trace };
   } finally {
     await Promise.all([client?.stop(), server.proc.stop()]);
@@ -386,7 +407,10 @@ async function runOne(p: Pairing, loss: number, seed: number, s: Setup): Promise
 
 function lastLine(proc: Proc): string {
   const errLine = proc.err.trim().split('\n').filter(Boolean).pop();
-  const outLine = proc.lines.map((l) => l.text).filter((t) => t.startsWith('{"ev":"error"')).pop();
+  const outLine = proc.lines
+    .map((l) => l.text)
+    .filter((t) => t.startsWith('{"ev":"error"'))
+    .pop();
   return (outLine ?? errLine ?? '').slice(0, 200);
 }
 
@@ -413,15 +437,36 @@ async function makeCert(dir: string): Promise<Setup> {
     });
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
-  await run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost', '-days', '2', '-keyout', keyPath, '-out', certPath]);
+  await run([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-subj',
+    '/CN=localhost',
+    '-days',
+    '2',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+  ]);
   const fp = /Fingerprint=([0-9A-F:]+)/i.exec(await run(['x509', '-in', certPath, '-noout', '-fingerprint', '-sha256']));
   return { certPath, keyPath, fingerprint: `sha-256 ${fp![1]!.toUpperCase()}`, cap: 30000, cold: false };
 }
 
 async function main(values: Record<string, string | boolean | undefined>, command: string): Promise<void> {
   const seeds = Number(values.seeds ?? 5);
-  const losses = String(values.loss ?? '10,30,40').split(',').map(Number);
-  const initials = String(values.initial ?? '1000').split(',').filter(Boolean).map(Number);
+  const losses = String(values.loss ?? '10,30,40')
+    .split(',')
+    .map(Number);
+  const initials = String(values.initial ?? '1000')
+    .split(',')
+    .filter(Boolean)
+    .map(Number);
   const jobs = Number(values.jobs ?? 3);
   const cap = Number(values.cap ?? 30000);
   const budget = Number(values.budget ?? 600) * 1000;
@@ -435,7 +480,11 @@ async function main(values: Record<string, string | boolean | undefined>, comman
   const opensslMtu = Number(values['openssl-mtu'] ?? 1200);
   const pairings: Pairing[] = [{ client: 'openssl', server: 'openssl', initial: undefined }];
   if (opensslMtu) pairings.push({ client: 'openssl', server: 'openssl', initial: undefined, opensslMtu });
-  for (const [client, server] of [['dtls-stream', 'dtls-stream'], ['dtls-stream', 'openssl'], ['openssl', 'dtls-stream']] as [Impl, Impl][]) {
+  for (const [client, server] of [
+    ['dtls-stream', 'dtls-stream'],
+    ['dtls-stream', 'openssl'],
+    ['openssl', 'dtls-stream'],
+  ] as [Impl, Impl][]) {
     for (const initial of [undefined, ...initials]) pairings.push({ client, server, initial });
   }
   // Interleaved so that every pairing sees the same machine load.
@@ -447,7 +496,9 @@ async function main(values: Record<string, string | boolean | undefined>, comman
   let skipped = 0;
   let next = 0;
   let done = 0;
-  process.stderr.write(`${todo.length} runs (${pairings.length} pairings × ${losses.length} loss rates × ${seeds} seeds), ${jobs} at a time, each capped at ${cap / 1000} s after its first datagram; budget ${budget / 1000} s\n`);
+  process.stderr.write(
+    `${todo.length} runs (${pairings.length} pairings × ${losses.length} loss rates × ${seeds} seeds), ${jobs} at a time, each capped at ${cap / 1000} s after its first datagram; budget ${budget / 1000} s\n`,
+  );
   const worker = async (): Promise<void> => {
     while (next < todo.length) {
       const job = todo[next++]!;
@@ -474,8 +525,13 @@ async function main(values: Record<string, string | boolean | undefined>, comman
       if (traceDir) {
         await mkdir(traceDir, { recursive: true });
         const name = `${r.pairing.client}-${r.pairing.server}-${r.pairing.initial ?? (r.pairing.opensslMtu ? `mtu${r.pairing.opensslMtu}` : 'default')}-loss${r.loss}-seed${r.seed}.txt`;
-        const lines = r.trace.map((e) => `${e.t.toFixed(1).padStart(9)} ${e.direction} #${String(e.index).padEnd(3)} ${e.action.padEnd(7)} ${String(e.bytes).padStart(5)}B ${e.what}`);
-        await writeFile(join(traceDir, name), `${pairingName(r.pairing)} loss ${r.loss}% seed ${r.seed}: ${r.completed ? `${secs(r.ms)} s` : r.why}\n${lines.join('\n')}\n`);
+        const lines = r.trace.map(
+          (e) => `${e.t.toFixed(1).padStart(9)} ${e.direction} #${String(e.index).padEnd(3)} ${e.action.padEnd(7)} ${String(e.bytes).padStart(5)}B ${e.what}`,
+        );
+        await writeFile(
+          join(traceDir, name),
+          `${pairingName(r.pairing)} loss ${r.loss}% seed ${r.seed}: ${r.completed ? `${secs(r.ms)} s` : r.why}\n${lines.join('\n')}\n`,
+        );
       }
     }
   };
@@ -491,8 +547,12 @@ async function main(values: Record<string, string | boolean | undefined>, comman
   // ---- tables
   const key = (p: Pairing): string => pairingName(p);
   const out: string[] = [];
-  out.push(`DTLS 1.2 handshakes through bench/lossy-proxy.ts on 127.0.0.1 (handshake datagrams dropped at the given rate, seeds 1..${seeds}), ${new Date().toISOString().slice(0, 10)}, ${process.version}, OpenSSL ${await opensslVersion()}.`);
-  out.push(`Time to handshake: from the client's first datagram to the client seeing the handshake complete. Cell: runs completed within ${cap / 1000} s / runs, median time of the completed runs (and, when some failed, the median of all runs with each failure counted as > ${cap / 1000} s).`);
+  out.push(
+    `DTLS 1.2 handshakes through bench/lossy-proxy.ts on 127.0.0.1 (handshake datagrams dropped at the given rate, seeds 1..${seeds}), ${new Date().toISOString().slice(0, 10)}, ${process.version}, OpenSSL ${await opensslVersion()}.`,
+  );
+  out.push(
+    `Time to handshake: from the client's first datagram to the client seeing the handshake complete. Cell: runs completed within ${cap / 1000} s / runs, median time of the completed runs (and, when some failed, the median of all runs with each failure counted as > ${cap / 1000} s).`,
+  );
   out.push('');
   out.push(`| client → server | retransmission timer | ${losses.map((l) => `${l}% loss`).join(' | ')} |`);
   out.push(`|---|---|${losses.map(() => '---').join('|')}|`);
@@ -523,7 +583,9 @@ async function main(values: Record<string, string | boolean | undefined>, comman
     out.push(`| ${key(p)} | ${cells.join(' | ')} |`);
   }
   out.push('');
-  out.push(`${results.length} runs in ${((Date.now() - began) / 1000).toFixed(0)} s, ${jobs} at a time${skipped ? `; ${skipped} skipped (budget or start-up failure)` : ''}.`);
+  out.push(
+    `${results.length} runs in ${((Date.now() - began) / 1000).toFixed(0)} s, ${jobs} at a time${skipped ? `; ${skipped} skipped (budget or start-up failure)` : ''}.`,
+  );
   out.push('');
   out.push('Command:');
   out.push('');

@@ -346,13 +346,18 @@ export class LossyProxy {
         for (const h of Object.values(s.held)) if (h) clearTimeout(h.timer);
         sockets.push(s.upstream);
       }
-      await Promise.all(sockets.map((s) => new Promise<void>((r) => {
-        try {
-          s.close(() => r());
-        } catch {
-          r(); // never bound / already closed
-        }
-      })));
+      await Promise.all(
+        sockets.map(
+          (s) =>
+            new Promise<void>((r) => {
+              try {
+                s.close(() => r());
+              } catch {
+                r(); // never bound / already closed
+              }
+            }),
+        ),
+      );
       const counts = this.counts;
       this.#resolveClosed(counts);
       return counts;

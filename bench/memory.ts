@@ -42,7 +42,15 @@ const STREAMS = argv.includes('--streams');
 const ROOT_CLASS = STREAMS ? 'DtlsStream' : 'Connection';
 const servers: unknown[] = [];
 for (let i = 0; i < N && STREAMS; i++) {
-  const client = new Connection(resolveOptions({ role: 'client', crypto, verify: { fingerprints: [cert.fingerprint] }, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519', 'secp256r1'] }));
+  const client = new Connection(
+    resolveOptions({
+      role: 'client',
+      crypto,
+      verify: { fingerprints: [cert.fingerprint] },
+      cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'],
+      groups: ['x25519', 'secp256r1'],
+    }),
+  );
   const server = new DtlsStream({ role: 'server', crypto, certificate: cert, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519'] });
   const w = server.inbound.writable.getWriter();
   const out = server.outbound.readable.getReader();
@@ -70,8 +78,18 @@ for (let i = 0; i < N && STREAMS; i++) {
   servers.push(server);
 }
 for (let i = 0; i < N && !STREAMS; i++) {
-  const client = new Connection(resolveOptions({ role: 'client', crypto, verify: { fingerprints: [cert.fingerprint] }, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519', 'secp256r1'] }));
-  const server = new Connection(resolveOptions({ role: 'server', crypto, certificate: cert, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519'] }));
+  const client = new Connection(
+    resolveOptions({
+      role: 'client',
+      crypto,
+      verify: { fingerprints: [cert.fingerprint] },
+      cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'],
+      groups: ['x25519', 'secp256r1'],
+    }),
+  );
+  const server = new Connection(
+    resolveOptions({ role: 'server', crypto, certificate: cert, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519'] }),
+  );
   server.start(0);
   client.start(0);
   shuttle(client, server);
@@ -134,17 +152,18 @@ for (let n = 0; n < count; n++) if (typeOf(n) === 'object' && nameOf(n) === ROOT
 
 // Who reaches what: owner connection per node, -1 once a second connection reaches it.
 const owner = new Int32Array(count).fill(-2);
-const skip = (n: number) => ['code', 'hidden', 'synthetic'].includes(typeOf(n)) || nameOf(n) === 'system / Map' || typeOf(n) === 'closure' && false;
+const skip = (n: number) => ['code', 'hidden', 'synthetic'].includes(typeOf(n)) || nameOf(n) === 'system / Map' || (typeOf(n) === 'closure' && false);
 for (let c = 0; c < conns.length; c++) {
   const stack = [conns[c]!];
   const seen = new Set<number>(stack);
   while (stack.length) {
     const n = stack.pop()!;
     owner[n] = owner[n] === -2 || owner[n] === c ? c : -1;
-    for (const { to } of edgesOf(n)) if (!seen.has(to) && !skip(to)) {
-      seen.add(to);
-      stack.push(to);
-    }
+    for (const { to } of edgesOf(n))
+      if (!seen.has(to) && !skip(to)) {
+        seen.add(to);
+        stack.push(to);
+      }
   }
 }
 
@@ -178,4 +197,5 @@ if (argv.includes('--json')) {
 }
 console.log(`${conns.length} server ${ROOT_CLASS}s (${crypto.name}); exclusive bytes per connection: ${(total / conns.length / 1024).toFixed(1)} KiB`);
 console.log('| field | bytes per connection |\n|---|---|');
-for (const [path, bytes] of [...byPath].sort((a, b) => b[1] - a[1])) if (bytes / conns.length >= 64) console.log(`| ${path} | ${Math.round(bytes / conns.length)} |`);
+for (const [path, bytes] of [...byPath].sort((a, b) => b[1] - a[1]))
+  if (bytes / conns.length >= 64) console.log(`| ${path} | ${Math.round(bytes / conns.length)} |`);

@@ -29,8 +29,18 @@ if (argv.includes('--child')) {
     while (b.pollEvent());
   };
   const pair = () => {
-    const client = new Connection(resolveOptions({ role: 'client', crypto, verify: { fingerprints: [cert.fingerprint] }, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519', 'secp256r1'] }));
-    const server = new Connection(resolveOptions({ role: 'server', crypto, certificate: cert, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519'] }));
+    const client = new Connection(
+      resolveOptions({
+        role: 'client',
+        crypto,
+        verify: { fingerprints: [cert.fingerprint] },
+        cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'],
+        groups: ['x25519', 'secp256r1'],
+      }),
+    );
+    const server = new Connection(
+      resolveOptions({ role: 'server', crypto, certificate: cert, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519'] }),
+    );
     server.start(0);
     client.start(0);
     shuttle(client, server);
@@ -38,10 +48,11 @@ if (argv.includes('--child')) {
   };
   const end = performance.now() + seconds * 1000;
   let ops = 0;
-  if (mode === 'handshake') while (performance.now() < end) {
-    pair();
-    ops++;
-  }
+  if (mode === 'handshake')
+    while (performance.now() < end) {
+      pair();
+      ops++;
+    }
   else {
     const { client, server } = pair();
     const payload = new Uint8Array(1200);
@@ -55,7 +66,11 @@ if (argv.includes('--child')) {
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'dtls-prof-'));
   const script = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--import', 'tsx', script, mode, '--child', '--seconds', String(seconds), ...(noble ? ['--noble'] : [])], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    ['--cpu-prof', '--cpu-prof-dir', dir, '--import', 'tsx', script, mode, '--child', '--seconds', String(seconds), ...(noble ? ['--noble'] : [])],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
   const ops = (JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { ops: number }).ops;
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
@@ -77,11 +92,20 @@ if (argv.includes('--child')) {
     const where = url || '(native/V8)';
     const key = `${n.callFrame.functionName || '(anonymous)'} ${where}`;
     self.set(key, (self.get(key) ?? 0) + dt);
-    const group = where.startsWith('node_modules/') ? where.split('/').slice(0, where.includes('@') ? 3 : 2).join('/') : where.startsWith('node:') ? 'node: internals' : where;
+    const group = where.startsWith('node_modules/')
+      ? where
+          .split('/')
+          .slice(0, where.includes('@') ? 3 : 2)
+          .join('/')
+      : where.startsWith('node:')
+        ? 'node: internals'
+        : where;
     byFile.set(group, (byFile.get(group) ?? 0) + dt);
   });
   const pct = (v: number) => `${((100 * v) / total).toFixed(1)}%`;
-  console.log(`${mode} (${noble ? 'noble' : 'native'}): ${ops} ${mode === 'handshake' ? 'handshakes' : 'records'} in ${seconds} s; ${(total / 1000 / Math.max(ops, 1)).toFixed(mode === 'handshake' ? 2 : 4)} ms of profiled time each`);
+  console.log(
+    `${mode} (${noble ? 'noble' : 'native'}): ${ops} ${mode === 'handshake' ? 'handshakes' : 'records'} in ${seconds} s; ${(total / 1000 / Math.max(ops, 1)).toFixed(mode === 'handshake' ? 2 : 4)} ms of profiled time each`,
+  );
   console.log('\nself time by file:');
   for (const [k, v] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${pct(v).padStart(6)}  ${k}`);
   console.log('\nself time by function:');

@@ -59,7 +59,12 @@ function parseArgs(argv: string[]): Args {
   const args: Args = { minutes: 30, concurrency: 8, messages: 5, loss: 0.05, sample: 30, seed: 1 };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i]!.replace(/^--/, '') as keyof Args;
-    if (!(key in args)) throw new TypeError(`unknown argument ${argv[i]} (known: ${Object.keys(args).map((k) => `--${k}`).join(' ')})`);
+    if (!(key in args))
+      throw new TypeError(
+        `unknown argument ${argv[i]} (known: ${Object.keys(args)
+          .map((k) => `--${k}`)
+          .join(' ')})`,
+      );
     const v = Number(argv[i + 1]);
     if (!Number.isFinite(v) || v < 0) throw new RangeError(`${argv[i]} needs a non-negative number`);
     args[key] = v;
@@ -111,7 +116,8 @@ async function serve(args: Args): Promise<void> {
     for await (const conn of server) void conn.inbound.readable.pipeTo(conn.outbound.writable).catch(() => {});
   })();
   process.on('message', (m: ParentMessage) => {
-    if (m.type === 'sample') send({ type: 'sample', sample: { ...memory(), resources: resources(), peers: server.size, stats: server.stats, dropped: { ...dropped } } });
+    if (m.type === 'sample')
+      send({ type: 'sample', sample: { ...memory(), resources: resources(), peers: server.size, stats: server.stats, dropped: { ...dropped } } });
     else if (m.type === 'close') {
       void (async () => {
         await server.close();
@@ -279,8 +285,7 @@ async function main(args: Args): Promise<number> {
     const lost = totals.messages - totals.echoed;
     const timers = (s: Sample): number => s.resources.Timeout ?? 0;
     // Stdio and IPC pipes (PipeWrap, TTYWrap) come and go with logging; count the rest.
-    const handles = (s: Sample): number =>
-      Object.entries(s.resources).reduce((a, [k, v]) => (k === 'PipeWrap' || k === 'TTYWrap' ? a : a + v), 0);
+    const handles = (s: Sample): number => Object.entries(s.resources).reduce((a, [k, v]) => (k === 'PipeWrap' || k === 'TTYWrap' ? a : a + v), 0);
     const first = samples[0]!;
 
     console.log('');
@@ -289,7 +294,9 @@ async function main(args: Args): Promise<number> {
         `${args.messages} echoes each, ${(args.loss * 100).toFixed(1)}% loss each way at the server, seed ${args.seed}`,
     );
     console.log('');
-    console.log('| minutes | connections (completed / failed) | echoes (returned / sent) | client resends | server heap+buffers: first half -> second half -> after | server handles (not stdio) / timers: start -> end | peers at end | datagrams dropped in / out |');
+    console.log(
+      '| minutes | connections (completed / failed) | echoes (returned / sent) | client resends | server heap+buffers: first half -> second half -> after | server handles (not stdio) / timers: start -> end | peers at end | datagrams dropped in / out |',
+    );
     console.log('|---|---|---|---|---|---|---|---|');
     console.log(
       `| ${(runSeconds / 60).toFixed(1)} | ${totals.completed} / ${failures} | ${totals.echoed} / ${totals.messages} | ${totals.resends} | ` +
@@ -303,7 +310,9 @@ async function main(args: Args): Promise<number> {
     const grew = heapB > heapA * 1.1 + 1 * 2 ** 20;
     const leaked = handles(end) > handles(first) || timers(end) > timers(first);
     const verdict = !failures && !lost && !end.peers && !grew && !leaked;
-    console.log(`verdict: ${verdict ? 'flat, nothing lost' : `FAILED (${[failures && 'failed connections', lost && 'lost echoes', end.peers && 'peers left', grew && 'heap grew', leaked && 'handles or timers left'].filter(Boolean).join(', ')})`}`);
+    console.log(
+      `verdict: ${verdict ? 'flat, nothing lost' : `FAILED (${[failures && 'failed connections', lost && 'lost echoes', end.peers && 'peers left', grew && 'heap grew', leaked && 'handles or timers left'].filter(Boolean).join(', ')})`}`,
+    );
     child.send({ type: 'close' } satisfies ParentMessage);
     await new Promise((resolve) => child.once('exit', resolve));
     return verdict ? 0 : 1;

@@ -187,7 +187,7 @@ export function parseFlags(argv: string[]): ShimFlags {
 function decodeProtocolList(v: string): string[] {
   const bytes = Buffer.from(v, 'latin1');
   const out: string[] = [];
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const n = bytes[i]!;
     if (n === 0 || i + 1 + n > bytes.length) throw new TypeError('-advertise-alpn: malformed protocol list');
     out.push(bytes.subarray(i + 1, i + 1 + n).toString('latin1'));

@@ -116,13 +116,7 @@ export function failureMessages(stdout: string): Map<string, string> {
 }
 
 /** One outcome per selected test. `reasons`: the shim's log (name -> why it exited 89). */
-export function classify(
-  selected: string[],
-  config: ShimConfig,
-  results: Record<string, string>,
-  reasons: Map<string, string>,
-  stdout: string,
-): TestOutcome[] {
+export function classify(selected: string[], config: ShimConfig, results: Record<string, string>, reasons: Map<string, string>, stdout: string): TestOutcome[] {
   const failures = failureMessages(stdout);
   return selected.map((name): TestOutcome => {
     const version = versionOf(name);

@@ -86,16 +86,25 @@ async function buildShim(dir: string): Promise<string> {
 function runRunner(shim: string, tests: string[], dir: string, workers: number): Promise<{ stdout: string; ms: number }> {
   const runner = join(bogoDir, 'runner.test');
   const args = [
-    '-test.run', 'TestAll', '-test.timeout', '0',
-    '-shim-path', shim,
-    '-shim-config', configPath,
+    '-test.run',
+    'TestAll',
+    '-test.timeout',
+    '0',
+    '-shim-path',
+    shim,
+    '-shim-config',
+    configPath,
     '-allow-unimplemented',
     '-pipe',
-    '-num-workers', String(workers),
+    '-num-workers',
+    String(workers),
     // Only so that each shim learns its test's name (for its log of reasons).
-    '-transcript-dir', join(dir, 'transcripts'),
-    '-json-output', join(dir, 'results.json'),
-    '-test', tests.join(';'),
+    '-transcript-dir',
+    join(dir, 'transcripts'),
+    '-json-output',
+    join(dir, 'results.json'),
+    '-test',
+    tests.join(';'),
   ];
   const started = Date.now();
   return new Promise((resolveRun, reject) => {
@@ -176,7 +185,12 @@ async function main(): Promise<number> {
       ({ stdout, ms } = await runRunner(shim, toRun, dir, args.workers));
       results = parseRunnerOutput(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
       const log = existsSync(join(dir, 'shim.log')) ? readFileSync(join(dir, 'shim.log'), 'utf8') : '';
-      reasons = new Map(log.split('\n').filter(Boolean).map((l) => l.split('\t', 2) as [string, string]));
+      reasons = new Map(
+        log
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split('\t', 2) as [string, string]),
+      );
     }
     const outcomes = classify(selected, config, results, reasons, stdout);
     printSummary(outcomes, ms, args.verbose);
@@ -188,7 +202,10 @@ async function main(): Promise<number> {
       for (const n of cmp.newlyPassing) console.log(`  ${n}`);
     }
     if (args.update) {
-      const passing = outcomes.filter((o) => o.status === 'passed').map((o) => o.name).sort();
+      const passing = outcomes
+        .filter((o) => o.status === 'passed')
+        .map((o) => o.name)
+        .sort();
       const header = '# BoGo DTLS tests that pass (npm run bogo compares; npm run bogo -- --update rewrites)\n';
       writeFileSync(expectationsPath, header + passing.join('\n') + '\n');
       console.log(`\nwrote ${passing.length} names to bogo/expectations.txt`);

@@ -21,7 +21,12 @@ export const TOOLS = {
   gnutls: { bins: ['gnutls-serv', 'gnutls-cli'], apt: 'gnutls-bin', brew: 'gnutls', uses: /gnutls-(?:serv|cli)/ },
   tshark: { bins: ['tshark'], apt: 'tshark', brew: 'wireshark', uses: /\btshark\b/ },
   // Browser tests launch it through Playwright (or an example's --chromium flag).
-  chromium: { bins: ['chromium'], apt: 'chromium', brew: '--cask chromium', uses: /from '(?:playwright-core|@playwright\/test)'|playwright\.config|'--chromium'/ },
+  chromium: {
+    bins: ['chromium'],
+    apt: 'chromium',
+    brew: '--cask chromium',
+    uses: /from '(?:playwright-core|@playwright\/test)'|playwright\.config|'--chromium'/,
+  },
 };
 
 function executable(path) {
@@ -127,7 +132,9 @@ export async function ensurePeers(tools, { env = process.env, log = (s) => proce
   }
   if (found.missing.length) {
     const names = found.missing.map((t) => `${t} (${TOOLS[t].bins.join(', ')})`).join(', ');
-    return { error: `check-peers: the tests need ${names}, which ${found.missing.length > 1 ? 'are' : 'is'} not installed. Install with:\n${installHelp(found.missing)}` };
+    return {
+      error: `check-peers: the tests need ${names}, which ${found.missing.length > 1 ? 'are' : 'is'} not installed. Install with:\n${installHelp(found.missing)}`,
+    };
   }
   return { env: found.chromium ? { ...env, DTLS_STREAM_CHROMIUM: found.chromium } : env };
 }

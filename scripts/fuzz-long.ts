@@ -25,7 +25,15 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { cases: undefined, minutes: undefined, seed: (Math.random() * 2 ** 32) >>> 0, workers: availableParallelism(), caseIndex: undefined, show: 20, child: undefined };
+  const a: Args = {
+    cases: undefined,
+    minutes: undefined,
+    seed: (Math.random() * 2 ** 32) >>> 0,
+    workers: availableParallelism(),
+    caseIndex: undefined,
+    show: 20,
+    child: undefined,
+  };
   const num = (i: number, name: string): number => {
     const v = Number(argv[i + 1]);
     if (!Number.isFinite(v) || v < 0) throw new Error(`${name} needs a non-negative number`);
@@ -91,7 +99,9 @@ async function main(a: Args): Promise<void> {
   const workers = Math.min(a.workers, timeBound ? a.workers : Math.max(1, Math.ceil(total / 1000)));
   // Count mode: contiguous ranges. Time mode: each worker gets its own large block of indexes.
   const per = timeBound && a.cases === undefined ? 1e12 : Math.ceil(total / workers);
-  console.log(`fuzz-long: seed ${a.seed}, ${timeBound ? `${a.minutes} min` : `${total} cases`}${timeBound && a.cases !== undefined ? ` (at most ${total} cases)` : ''}, ${workers} workers`);
+  console.log(
+    `fuzz-long: seed ${a.seed}, ${timeBound ? `${a.minutes} min` : `${total} cases`}${timeBound && a.cases !== undefined ? ` (at most ${total} cases)` : ''}, ${workers} workers`,
+  );
   const t0 = performance.now();
   const self = fileURLToPath(import.meta.url);
   const results = await Promise.all(
@@ -122,7 +132,8 @@ async function main(a: Args): Promise<void> {
   findings.sort((x, y) => x.index - y.index);
   console.log(`\n${cases} cases in ${(ms / 1000).toFixed(1)} s (${Math.round(cases / (ms / 1000))} cases/s over ${workers} workers)`);
   console.log('outcomes:');
-  for (const [k, v] of Object.entries(outcomes).sort((x, y) => y[1] - x[1])) console.log(`  ${k.padEnd(36)} ${String(v).padStart(9)}  ${((100 * v) / cases).toFixed(2)}%`);
+  for (const [k, v] of Object.entries(outcomes).sort((x, y) => y[1] - x[1]))
+    console.log(`  ${k.padEnd(36)} ${String(v).padStart(9)}  ${((100 * v) / cases).toFixed(2)}%`);
   if (Object.keys(known).length) {
     console.log('known bugs (failing reproducers in test/fuzz/regressions.test.ts):');
     for (const [k, v] of Object.entries(known)) console.log(`  ${v} cases: ${k}`);

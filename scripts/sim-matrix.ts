@@ -53,12 +53,14 @@ interface TimerSet {
 const TIMER_SETS: TimerSet[] = [
   {
     name: 'default',
-    label: 'the defaults: 100 ms initial, then 1.5 x the measured round trip (at least 100 ms) once a flight is answered without loss (RFC 9147 5.8.2), doubling up to 60 s; the final flight is also resent up to 6 times on the timer',
+    label:
+      'the defaults: 100 ms initial, then 1.5 x the measured round trip (at least 100 ms) once a flight is answered without loss (RFC 9147 5.8.2), doubling up to 60 s; the final flight is also resent up to 6 times on the timer',
     options: {},
   },
   {
     name: 'rfc',
-    label: '`retransmit: { initial: 1000, adaptive: false }`: the general RFC 6347 4.2.4.1 / RFC 9147 5.8.2 schedule, 1 s doubling up to 60 s (the final flight still resent on the timer, as by default)',
+    label:
+      '`retransmit: { initial: 1000, adaptive: false }`: the general RFC 6347 4.2.4.1 / RFC 9147 5.8.2 schedule, 1 s doubling up to 60 s (the final flight still resent on the timer, as by default)',
     options: { retransmit: { initial: 1000, adaptive: false } },
   },
   {
@@ -114,7 +116,8 @@ interface JobResult {
 
 function cells(): Cell[] {
   const out: Cell[] = [];
-  for (const loss of LOSSES) for (const reorder of [false, true]) for (const duplicate of [false, true]) for (const mtu of MTUS) out.push({ loss, reorder, duplicate, mtu });
+  for (const loss of LOSSES)
+    for (const reorder of [false, true]) for (const duplicate of [false, true]) for (const mtu of MTUS) out.push({ loss, reorder, duplicate, mtu });
   return out;
 }
 
@@ -430,7 +433,8 @@ async function main(): Promise<void> {
   const all = cells();
   let jobs: Job[] = [];
   for (const cell of all) {
-    for (const t of TIMER_SETS) jobs.push({ id: jobs.length, cell, timers: t.name, firstSeed: 1, seeds: args.seeds, freshCrypto: args.freshCrypto, cookie: args.cookie });
+    for (const t of TIMER_SETS)
+      jobs.push({ id: jobs.length, cell, timers: t.name, firstSeed: 1, seeds: args.seeds, freshCrypto: args.freshCrypto, cookie: args.cookie });
   }
   if (args.only) {
     const want = args.only.split(/\s+/).filter(Boolean);
@@ -454,7 +458,8 @@ async function main(): Promise<void> {
         };
         w.on('message', (r: JobResult) => {
           results.set(r.id, r);
-          if ((10 * results.size) % jobs.length < 10) process.stderr.write(`${results.size}/${jobs.length} cells, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+          if ((10 * results.size) % jobs.length < 10)
+            process.stderr.write(`${results.size}/${jobs.length} cells, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
           next();
         });
         w.on('error', reject);
@@ -512,7 +517,7 @@ function report(jobs: Job[], results: Map<number, JobResult>, args: Args, second
       `reordering = ${(REORDER.reorder! * 100).toFixed(0)}% of datagrams held back ${REORDER.reorderDelay} ms; ` +
       `duplication = ${(DUPLICATE.duplicate! * 100).toFixed(0)}% of datagrams delivered twice; datagrams over the MTU are dropped, and both endpoints use it as their \`mtu\`.`,
     `- Handshake: ECDHE-ECDSA (P-256 certificate, x25519), fingerprint pinning, ${args.cookie ? 'with' : 'without'} a HelloVerifyRequest round trip` +
-      `${args.cookie ? '' : " (`listen()` adds one by default: see `--cookie`)"}; default handshake timeout (30 s).`,
+      `${args.cookie ? '' : ' (`listen()` adds one by default: see `--cookie`)'}; default handshake timeout (30 s).`,
     '- Success: both sides connected within the handshake timeout. Times are virtual ms from the first ClientHello until both sides are connected; ' +
       'the median and p95 rank failures above every success ("fail" when they land on one).',
     `- Timer settings: ${TIMER_SETS.map((t) => `**${t.name}** = ${t.label}`).join('; ')}.`,
@@ -581,7 +586,8 @@ function report(jobs: Job[], results: Map<number, JobResult>, args: Args, second
     const sets = TIMER_SETS.filter((t) => lossOnly.some((j) => j.timers === t.name));
     const cols = ['loss', 'MTU', ...sets.flatMap((t) => [`${t.name}: measured`, `${t.name}: ideal`])];
     L.push(`| ${cols.join(' | ')} |`, `|${cols.map((_c, i) => (i < 2 ? '---' : '---:')).join('|')}|`);
-    const triple = (times: number[]) => `${pct(times.filter((t) => t >= 0).length, times.length)} · ${ms(percentile(times, 0.5))} · ${ms(percentile(times, 0.95))}`;
+    const triple = (times: number[]) =>
+      `${pct(times.filter((t) => t >= 0).length, times.length)} · ${ms(percentile(times, 0.5))} · ${ms(percentile(times, 0.95))}`;
     const rows = new Map<string, Job[]>();
     for (const j of lossOnly) {
       const k = `${j.cell.loss} ${j.cell.mtu}`;
@@ -609,8 +615,10 @@ function report(jobs: Job[], results: Map<number, JobResult>, args: Args, second
     const total: Record<Outcome, number> = { ok: 0, handshake_timeout: 0, other_error: 0, stall: 0, bound: 0 };
     for (const { r } of failing) for (const k of Object.keys(total) as Outcome[]) if (k !== 'ok') total[k] += r.outcomes[k];
     L.push(
-      `By kind: ${(Object.keys(total) as Outcome[]).filter((k) => k !== 'ok' && total[k]).map((k) => `${k} ${total[k]}`).join(', ')} ` +
-        '(stall: nothing scheduled and neither side done; bound: the run hit its time or step bound).',
+      `By kind: ${(Object.keys(total) as Outcome[])
+        .filter((k) => k !== 'ok' && total[k])
+        .map((k) => `${k} ${total[k]}`)
+        .join(', ')} ` + '(stall: nothing scheduled and neither side done; bound: the run hit its time or step bound).',
       '',
       'Where the handshake was when it failed, at 30% loss or less (all reordering, duplication and MTU settings):',
       '',
@@ -624,7 +632,7 @@ function report(jobs: Job[], results: Map<number, JobResult>, args: Args, second
       const list = Object.entries(phases).sort((a, b) => b[1] - a[1]);
       L.push(`- ${t.name}: ${list.length ? list.map(([k, v]) => `${k}: ${v}`).join('; ') : 'none'}`);
     }
-    L.push('', 'A failing seed per timer setting and loss rate (30% or less), to replay with `--only \'<cell>\' --seed <seed> --trace`:', '');
+    L.push('', "A failing seed per timer setting and loss rate (30% or less), to replay with `--only '<cell>' --seed <seed> --trace`:", '');
     const shown = new Set<string>();
     for (const { j, r } of failing) {
       const k = `${j.timers} ${j.cell.loss}`;
@@ -639,16 +647,18 @@ function report(jobs: Job[], results: Map<number, JobResult>, args: Args, second
   L.push('## What the timer schedule allows', '');
   L.push(
     'Two exchanges have a floor no implementation of a doubling timer can get under. The first: until a ClientHello arrives the server ' +
-      'holds no state, so only the client\'s timer resends it, and the handshake fails when every copy that fits into the handshake ' +
-      'timeout is lost (probability loss^tries). The last (the client\'s flight 5, the server\'s final flight 6): once the server has ' +
+      "holds no state, so only the client's timer resends it, and the handshake fails when every copy that fits into the handshake " +
+      "timeout is lost (probability loss^tries). The last (the client's flight 5, the server's final flight 6): once the server has " +
       'flight 5 it cannot know its final flight was lost (RFC 6347 4.2.4); each resend of flight 5 succeeds with probability (1 - loss)^2. ' +
-      'The server\'s own timer resends of flight 6 (one direction each) push the second floor far down in practice, so the first is the ' +
+      "The server's own timer resends of flight 6 (one direction each) push the second floor far down in practice, so the first is the " +
       'one that shows in the tables above:',
     '',
   );
   const losses = [0.1, 0.2, 0.3, 0.4];
   const share = (f: number) => (f < 0.0005 ? `${(f * 100).toPrecision(1)}%` : `${(f * 100).toFixed(1)}%`);
-  L.push(`| timer | ClientHellos within 30 s | ${losses.map((l) => `all lost at ${l * 100}%`).join(' | ')} | flight-5 tries | ${losses.map((l) => `all failed at ${l * 100}%`).join(' | ')} |`);
+  L.push(
+    `| timer | ClientHellos within 30 s | ${losses.map((l) => `all lost at ${l * 100}%`).join(' | ')} | flight-5 tries | ${losses.map((l) => `all failed at ${l * 100}%`).join(' | ')} |`,
+  );
   L.push(`|---|---:|${losses.map(() => '---:').join('|')}|---:|${losses.map(() => '---:').join('|')}|`);
   /** Copies of a flight first sent at `at` whose answer can still arrive within the handshake timeout. */
   const tries = (o: ResolvedOptions, at: number) => {
@@ -665,7 +675,9 @@ function report(jobs: Job[], results: Map<number, JobResult>, args: Args, second
     const o = resolveOptions({ ...t.options, role: 'client', verify: 'insecure' });
     const first = tries(o, 0);
     const last = tries(o, 2 * DELAY); // flight 5 goes out one round trip in, at the earliest
-    L.push(`| ${t.name} | ${first} | ${losses.map((l) => share(l ** first)).join(' | ')} | ${last} | ${losses.map((l) => share((1 - (1 - l) ** 2) ** last)).join(' | ')} |`);
+    L.push(
+      `| ${t.name} | ${first} | ${losses.map((l) => share(l ** first)).join(' | ')} | ${last} | ${losses.map((l) => share((1 - (1 - l) ** 2) ** last)).join(' | ')} |`,
+    );
   }
   L.push('');
   const goal = TIMER_SETS.map((t) => {
@@ -729,11 +741,17 @@ function reproduce(jobs: Job[], args: Args): void {
     ].sort((x, y) => x.t - y.t);
     for (const { t, side, e } of lines) {
       const what =
-        e.type === 'trace' ? `${e.direction} ${e.what} (epoch ${e.epoch})` :
-        e.type === 'retransmit' ? `retransmit flight ${e.flight} (${e.reason})` :
-        e.type === 'statechange' ? `state ${e.state}` :
-        e.type === 'close' ? `close ${e.error?.code ?? ''}` :
-        e.type === 'alert' ? `alert ${e.name}${e.fromPeer ? ' from peer' : ''}` : e.type;
+        e.type === 'trace'
+          ? `${e.direction} ${e.what} (epoch ${e.epoch})`
+          : e.type === 'retransmit'
+            ? `retransmit flight ${e.flight} (${e.reason})`
+            : e.type === 'statechange'
+              ? `state ${e.state}`
+              : e.type === 'close'
+                ? `close ${e.error?.code ?? ''}`
+                : e.type === 'alert'
+                  ? `alert ${e.name}${e.fromPeer ? ' from peer' : ''}`
+                  : e.type;
       process.stdout.write(`  ${String(t).padStart(6)} ms  ${side}  ${what}\n`);
     }
     process.stdout.write(`  links: ${JSON.stringify(r.pair.aToB.stats)} / ${JSON.stringify(r.pair.bToA.stats)}\n`);

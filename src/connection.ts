@@ -99,7 +99,10 @@ export class Connection implements ConnectionLike {
     this.#now = now;
     if (this.#state === 'closed' || this.#state === 'failed') return;
     if (this.#state === 'handshaking' && this.#handshakeDeadline !== undefined && now >= this.#handshakeDeadline) {
-      return this.#fail(new DtlsError('handshake_timeout', `handshake did not complete within ${this.#options.handshakeTimeout} ms (state ${this.#machine.stateName})`), false);
+      return this.#fail(
+        new DtlsError('handshake_timeout', `handshake did not complete within ${this.#options.handshakeTimeout} ms (state ${this.#machine.stateName})`),
+        false,
+      );
     }
     const idle = this.#idleDeadline();
     if (idle !== undefined && now >= idle) {
@@ -115,7 +118,8 @@ export class Connection implements ConnectionLike {
     if (plaintext.length > MAX_RECORD_PLAINTEXT) throw new RangeError(`a record carries at most ${MAX_RECORD_PLAINTEXT} bytes, not ${plaintext.length}`);
     if (this.#state === 'connected') return this.#sendApplicationData(plaintext);
     if ((this.#state === 'idle' || this.#state === 'handshaking') && !this.#closeAfterHandshake) {
-      if (this.#pendingSends.length >= this.#options.limits.maxPendingSends) throw new DtlsError('internal_error', 'too much data queued before the handshake completed');
+      if (this.#pendingSends.length >= this.#options.limits.maxPendingSends)
+        throw new DtlsError('internal_error', 'too much data queued before the handshake completed');
       this.#pendingSends.push(plaintext.slice());
       return;
     }
@@ -240,7 +244,10 @@ export class Connection implements ConnectionLike {
     // unauthenticated (RFC 6347 4.1.2.7). Once the handshake is done nothing
     // in it counts: a copy of the peer's last flight that draws our final
     // flight again is its Finished, under the new keys.
-    if (rec.epoch < this.#records.readEpoch && (this.#machine.done || (rec.contentType !== ContentType.handshake && rec.contentType !== ContentType.change_cipher_spec))) {
+    if (
+      rec.epoch < this.#records.readEpoch &&
+      (this.#machine.done || (rec.contentType !== ContentType.handshake && rec.contentType !== ContentType.change_cipher_spec))
+    ) {
       return this.#drop('stale_epoch');
     }
     switch (rec.contentType) {
@@ -269,7 +276,13 @@ export class Connection implements ConnectionLike {
     }
     const fatal = alert.level === AlertLevel.fatal;
     this.#trace('in', `Alert(${alertName(alert.description)})`, rec.epoch, 2);
-    this.#events.push({ type: 'alert', level: fatal ? 'fatal' : 'warning', description: alert.description, name: alertName(alert.description), fromPeer: true });
+    this.#events.push({
+      type: 'alert',
+      level: fatal ? 'fatal' : 'warning',
+      description: alert.description,
+      name: alertName(alert.description),
+      fromPeer: true,
+    });
     if (alert.description === AlertDescription.close_notify) {
       // RFC 5246 7.2.1: answer close_notify with our own, then close.
       if (this.#state === 'connected') this.#sendAlert(AlertLevel.warning, AlertDescription.close_notify);

@@ -34,9 +34,7 @@ export const AlertDescription = {
 /** The name of a TLS alert (RFC 5246 7.2), e.g. 'handshake_failure'. */
 export type AlertName = keyof typeof AlertDescription;
 
-const alertNames = new Map<number, AlertName>(
-  Object.entries(AlertDescription).map(([k, v]) => [v, k as AlertName]),
-);
+const alertNames = new Map<number, AlertName>(Object.entries(AlertDescription).map(([k, v]) => [v, k as AlertName]));
 /** The name of an alert description number, or 'alert_N' for an unknown one. */
 export function alertName(code: number): string {
   return alertNames.get(code) ?? `alert_${code}`;
@@ -76,8 +74,7 @@ export class DtlsError extends Error {
     this.name = 'DtlsError';
     this.code = code;
     this.fromPeer = opts.fromPeer ?? false;
-    this.alert =
-      opts.alert ?? (code in codeToAlert ? codeToAlert[code] : (AlertDescription as Record<string, number>)[code]);
+    this.alert = opts.alert ?? (code in codeToAlert ? codeToAlert[code] : (AlertDescription as Record<string, number>)[code]);
   }
 }
 

@@ -11,7 +11,15 @@
  */
 export { DtlsStream, type DtlsStreamSetup, type DtlsStreamStats, type DtlsEventListener, type DtlsEventListenerObject } from './stream/dtls-stream.ts';
 export { connect } from './stream/connect.ts';
-export { listen, DtlsServer, LISTEN_DEFAULTS, type ListenOptions, type DtlsServerStats, type HandshakeErrorDetail, type ConnectionStartDetail } from './stream/server.ts';
+export {
+  listen,
+  DtlsServer,
+  LISTEN_DEFAULTS,
+  type ListenOptions,
+  type DtlsServerStats,
+  type HandshakeErrorDetail,
+  type ConnectionStartDetail,
+} from './stream/server.ts';
 export { DtlsEvent, type DtlsEventMap, type DtlsEventType, type DtlsEventDetail } from './stream/events.ts';
 export { systemClock, ManualClock, type Clock } from './stream/clock.ts';
 export type { Datagram, DatagramSocket, DatagramDuplex } from './adapters/types.ts';

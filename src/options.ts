@@ -22,10 +22,7 @@ export interface PeerCertificateInfo {
  * synchronous callback, or 'insecure' (tests only).
  */
 export type VerifyOption =
-  | 'insecure'
-  | { fingerprints: string[] }
-  | { ca: (string | Uint8Array)[]; serverName?: string }
-  | ((peer: PeerCertificateInfo) => boolean);
+  'insecure' | { fingerprints: string[] } | { ca: (string | Uint8Array)[]; serverName?: string } | ((peer: PeerCertificateInfo) => boolean);
 
 /** Options of DtlsStream, connect() and listen() (all optional but `verify` for a client); validated at construction. */
 export interface DtlsOptions {
@@ -208,7 +205,9 @@ function checkVerify(verify: unknown): void {
     let ders: Uint8Array[];
     if (typeof anchor === 'string') {
       try {
-        ders = decodePem(anchor).filter((b) => b.label === 'CERTIFICATE').map((b) => b.der);
+        ders = decodePem(anchor)
+          .filter((b) => b.label === 'CERTIFICATE')
+          .map((b) => b.der);
       } catch (e) {
         throw new TypeError(`verify.ca[${i}] is not valid PEM: ${(e as Error).message}`, { cause: e });
       }
@@ -236,7 +235,10 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
     if (o[k] !== undefined && !Array.isArray(o[k])) throw new TypeError(`${k} must be an array`);
   }
   if (o.serverName !== undefined && (typeof o.serverName !== 'string' || !o.serverName.length)) throw new TypeError('serverName must be a non-empty string');
-  if (o.clock !== undefined && !(o.clock && typeof o.clock.now === 'function' && typeof o.clock.setTimeout === 'function' && typeof o.clock.clearTimeout === 'function'))
+  if (
+    o.clock !== undefined &&
+    !(o.clock && typeof o.clock.now === 'function' && typeof o.clock.setTimeout === 'function' && typeof o.clock.clearTimeout === 'function')
+  )
     throw new TypeError('clock must have now(), setTimeout() and clearTimeout()');
   if (o.limits !== undefined && (o.limits === null || typeof o.limits !== 'object')) throw new TypeError('limits must be an object');
   if (o.retransmit !== undefined && (o.retransmit === null || typeof o.retransmit !== 'object')) throw new TypeError('retransmit must be an object');
@@ -258,13 +260,13 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
   let certificate: CertificateKeyPair | undefined;
   if (o.certificate !== undefined) {
     const c = o.certificate;
-    if (c === null || typeof c !== 'object') throw new TypeError('certificate must be generateCertificate()\'s result or { cert, key } PEM text');
+    if (c === null || typeof c !== 'object') throw new TypeError("certificate must be generateCertificate()'s result or { cert, key } PEM text");
     if ('cert' in c) {
       if (typeof c.cert !== 'string' || typeof c.key !== 'string') throw new TypeError('certificate { cert, key } must be PEM strings');
       certificate = loadCertificate(c.cert, c.key, crypto);
     } else {
       if (!Array.isArray(c.chain) || !c.chain.length || !(c.privateKey instanceof Uint8Array) || typeof c.curve !== 'string')
-        throw new TypeError('certificate must be generateCertificate()\'s result or { cert, key } PEM text');
+        throw new TypeError("certificate must be generateCertificate()'s result or { cert, key } PEM text");
       certificate = c;
     }
   } else if (role === 'server') {

@@ -20,7 +20,8 @@ export function buildOpenSsl(certFile: string, keyFile: string): OpenSslPeer | s
   const bin = join(dir, 'inproc');
   if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(SOURCE).mtimeMs) {
     const cc = spawnSync('cc', ['-O2', '-o', bin, SOURCE, '-lssl', '-lcrypto'], { encoding: 'utf8' });
-    if (cc.error || cc.status !== 0) return `not built (cc or libssl headers missing: ${(cc.error?.message ?? cc.stderr).split('\n')[0]}; Debian: apt-get install libssl-dev)`;
+    if (cc.error || cc.status !== 0)
+      return `not built (cc or libssl headers missing: ${(cc.error?.message ?? cc.stderr).split('\n')[0]}; Debian: apt-get install libssl-dev)`;
   }
   let version = 'OpenSSL';
   try {

@@ -26,7 +26,8 @@ function pipes(): [Pipe, Pipe] {
     send: async () => {},
     close: async () => {},
   });
-  const a = make(1), b = make(2);
+  const a = make(1),
+    b = make(2);
   a.send = async (d) => queueMicrotask(() => b.onData(d, a.address));
   b.send = async (d) => queueMicrotask(() => a.onData(d, b.address));
   return [a, b];

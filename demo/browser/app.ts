@@ -43,7 +43,18 @@ const dec = new TextDecoder();
 
 $('#lock-legend').insertAdjacentHTML('afterbegin', `${LOCK} `);
 const ladder = new Ladder($('#ladder'), { left: 'Browser · client', right: 'Server' });
-const demo: DemoState = { state: 'idle', transport: 'websocket', mtu: undefined, info: undefined, sent: [], received: [], retransmits: 0, alerts: [], error: undefined, ladder: () => ladder.text() };
+const demo: DemoState = {
+  state: 'idle',
+  transport: 'websocket',
+  mtu: undefined,
+  info: undefined,
+  sent: [],
+  received: [],
+  retransmits: 0,
+  alerts: [],
+  error: undefined,
+  ladder: () => ladder.text(),
+};
 (window as unknown as { demo: DemoState }).demo = demo;
 
 let current: { dtls: DtlsStream; close(): void; writer: WritableStreamDefaultWriter<Uint8Array> } | undefined;
@@ -77,7 +88,13 @@ function showInfo(info: HandshakeInfo | undefined, verified: boolean): void {
         ['Server certificate', config?.fingerprint ?? '—', 'fingerprint'],
       ];
   $('#info').innerHTML = rows
-    .map(([k, v, id]) => `<dt>${k}</dt><dd${id ? ` id="${id}"` : ''}${id === 'fingerprint' ? ' class="mono"' : ''}>${v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/_WITH_/, '_WITH_<wbr>')}</dd>`)
+    .map(
+      ([k, v, id]) =>
+        `<dt>${k}</dt><dd${id ? ` id="${id}"` : ''}${id === 'fingerprint' ? ' class="mono"' : ''}>${v
+          .replace(/&/g, '&amp;')
+          .replace(/</g, '&lt;')
+          .replace(/_WITH_/, '_WITH_<wbr>')}</dd>`,
+    )
     .join('');
   $('#info').classList.toggle('empty', !info);
 }
@@ -119,7 +136,7 @@ async function connectDemo(): Promise<void> {
   $('#messages').innerHTML = '<div class="placeholder">Messages you send travel encrypted through the relay; the server sends them back.</div>';
   showInfo(undefined, false);
   setState('connecting', 'connecting…');
-  ($<HTMLButtonElement>('#send')).disabled = true;
+  $<HTMLButtonElement>('#send').disabled = true;
 
   const kind = demo.transport;
   $('#transport-link').textContent = kind === 'webtransport' ? 'WebTransport · HTTP/3' : 'WebSocket';
@@ -174,7 +191,7 @@ async function connectDemo(): Promise<void> {
       if (current?.dtls !== dtls) return;
       setState('closed', 'closed');
       ladder.note('connection closed');
-      ($<HTMLButtonElement>('#send')).disabled = true;
+      $<HTMLButtonElement>('#send').disabled = true;
     },
     (err: Error) => {
       if (current?.dtls !== dtls) return;
@@ -182,7 +199,7 @@ async function connectDemo(): Promise<void> {
       setState('failed', 'failed');
       ladder.note(`failed: ${err.message}`, 'bad');
       bubble('sys', `Connection failed: ${err.message}`);
-      ($<HTMLButtonElement>('#send')).disabled = true;
+      $<HTMLButtonElement>('#send').disabled = true;
     },
   );
 
@@ -194,7 +211,7 @@ async function connectDemo(): Promise<void> {
   showInfo(info, verified);
   showStats();
   setState('connected', 'connected');
-  ($<HTMLButtonElement>('#send')).disabled = false;
+  $<HTMLButtonElement>('#send').disabled = false;
   $<HTMLInputElement>('#text').focus();
   if (!config.ours) bubble('sys', `This server does not echo: what you send is printed on its console.`);
 
@@ -210,7 +227,11 @@ async function connectDemo(): Promise<void> {
 
 function openWebSocket(): { transport: DatagramDuplex; close(): void; note: string } {
   const ws = new WebSocket(`ws://${location.host}/relay`);
-  return { transport: webSocketDuplex(ws, { closeSocket: true }), close: () => ws.close(), note: `WebSocket to the relay · relaying to udp://${config.target}` };
+  return {
+    transport: webSocketDuplex(ws, { closeSocket: true }),
+    close: () => ws.close(),
+    note: `WebSocket to the relay · relaying to udp://${config.target}`,
+  };
 }
 
 /** A WebTransport session to the HTTP/3 relay, its short-lived certificate pinned by hash (no CA involved). */

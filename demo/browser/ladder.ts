@@ -82,7 +82,12 @@ export class Ladder {
 
   alert(sender: Side, name: string, level: string): void {
     this.#group = undefined;
-    this.#arrow(sender, level === 'fatal' ? 'alert fatal' : 'alert', `<span class="tag ${level === 'fatal' ? 'bad' : 'info'}">alert</span> <b>${esc(name)}</b>`, level);
+    this.#arrow(
+      sender,
+      level === 'fatal' ? 'alert fatal' : 'alert',
+      `<span class="tag ${level === 'fatal' ? 'bad' : 'info'}">alert</span> <b>${esc(name)}</b>`,
+      level,
+    );
   }
 
   /** Application data (after the handshake). */

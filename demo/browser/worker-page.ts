@@ -17,7 +17,15 @@ const $ = <T extends HTMLElement = HTMLElement>(sel: string): T => document.quer
 $('#lock-legend').insertAdjacentHTML('afterbegin', `${LOCK} `);
 const ladder = new Ladder($('#ladder'), { left: 'Client (worker)', right: 'Server (worker)' });
 const lane = (s: Side) => (s === 'client' ? 'left' : 'right');
-const state: WorkerDemoState = { done: false, ok: false, connected: { client: false, server: false }, retransmits: [], lost: [], error: undefined, ladder: () => ladder.text() };
+const state: WorkerDemoState = {
+  done: false,
+  ok: false,
+  connected: { client: false, server: false },
+  retransmits: [],
+  lost: [],
+  error: undefined,
+  ladder: () => ladder.text(),
+};
 (window as unknown as { workerDemo: WorkerDemoState }).workerDemo = state;
 let worker: Worker | undefined;
 
@@ -26,7 +34,10 @@ function summary(extra: Record<string, string> = {}): void {
     ['Client', state.connected.client ? 'connected' : state.done ? 'not connected' : 'handshaking…'],
     ['Server', state.connected.server ? 'connected' : state.done ? 'not connected' : 'handshaking…'],
     ['Datagrams lost', String(state.lost.length)],
-    ['Retransmissions', `${state.retransmits.filter((r) => r.side === 'client').length} by the client, ${state.retransmits.filter((r) => r.side === 'server').length} by the server`],
+    [
+      'Retransmissions',
+      `${state.retransmits.filter((r) => r.side === 'client').length} by the client, ${state.retransmits.filter((r) => r.side === 'server').length} by the server`,
+    ],
     ...Object.entries(extra),
   ];
   $('#summary').innerHTML = rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('');

@@ -38,13 +38,24 @@ function rng(seed: number): () => number {
   };
 }
 
-const HANDSHAKE_NAMES: Record<number, string> = { 1: 'ClientHello', 2: 'ServerHello', 3: 'HelloVerifyRequest', 11: 'Certificate', 12: 'ServerKeyExchange', 13: 'CertificateRequest', 14: 'ServerHelloDone', 15: 'CertificateVerify', 16: 'ClientKeyExchange', 20: 'Finished' };
+const HANDSHAKE_NAMES: Record<number, string> = {
+  1: 'ClientHello',
+  2: 'ServerHello',
+  3: 'HelloVerifyRequest',
+  11: 'Certificate',
+  12: 'ServerKeyExchange',
+  13: 'CertificateRequest',
+  14: 'ServerHelloDone',
+  15: 'CertificateVerify',
+  16: 'ClientKeyExchange',
+  20: 'Finished',
+};
 
 /** What a datagram carries, from its DTLS 1.2 record headers (RFC 6347 4.1). */
 function describe(d: Uint8Array): { text: string; flight4: { key: string }[] } {
   const parts: string[] = [];
   const flight4: { key: string }[] = [];
-  for (let at = 0; at + 13 <= d.length; ) {
+  for (let at = 0; at + 13 <= d.length;) {
     const type = d[at]!;
     const epoch = (d[at + 3]! << 8) | d[at + 4]!;
     const length = (d[at + 11]! << 8) | d[at + 12]!;
@@ -115,7 +126,10 @@ async function runOnce(run: WorkerRun): Promise<void> {
   const client = new DtlsStream({ role: 'client', verify: { fingerprints: [certificate.fingerprint] }, retransmit, handshakeTimeout: 25_000 });
   const retransmits: Record<Side, number> = { client: 0, server: 0 };
 
-  for (const [side, dtls] of [['client', client], ['server', server]] as const) {
+  for (const [side, dtls] of [
+    ['client', client],
+    ['server', server],
+  ] as const) {
     dtls.addEventListener('trace', (e) => {
       if (e.detail.direction === 'out') post({ kind: 'trace', side, ...e.detail });
     });
@@ -123,15 +137,24 @@ async function runOnce(run: WorkerRun): Promise<void> {
       retransmits[side]++;
       post({ kind: 'retransmit', side, flight: e.detail.flight, attempt: e.detail.attempt, reason: e.detail.reason });
     });
-    void dtls.handshake.then((info) => post({ kind: 'handshake', side, ms: performance.now() - t0, suite: info.cipherSuite, group: info.group }), () => {});
+    void dtls.handshake.then(
+      (info) => post({ kind: 'handshake', side, ms: performance.now() - t0, suite: info.cipherSuite, group: info.group }),
+      () => {},
+    );
   }
 
   const clientPort = portDuplex(channel.port1);
   const serverPort = portDuplex(channel.port2);
   void clientPort.readable.pipeTo(client.inbound.writable).catch(() => {});
-  void client.outbound.readable.pipeThrough(lossy('client', run, random, counter)).pipeTo(clientPort.writable).catch(() => {});
+  void client.outbound.readable
+    .pipeThrough(lossy('client', run, random, counter))
+    .pipeTo(clientPort.writable)
+    .catch(() => {});
   void serverPort.readable.pipeTo(server.inbound.writable).catch(() => {});
-  void server.outbound.readable.pipeThrough(lossy('server', run, random, counter)).pipeTo(serverPort.writable).catch(() => {});
+  void server.outbound.readable
+    .pipeThrough(lossy('server', run, random, counter))
+    .pipeTo(serverPort.writable)
+    .catch(() => {});
 
   try {
     await Promise.all([client.handshake, server.handshake]);

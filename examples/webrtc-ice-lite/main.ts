@@ -20,8 +20,18 @@ import { DtlsStream, generateCertificate, type HandshakeInfo } from '../../src/i
 import { bindUdp, nodeUdpSocket } from '../../src/adapters/node.ts';
 import { demuxSocket, isRtcp } from '../../src/demux/index.ts';
 import {
-  answerDtlsRole, crc32c, deriveSrtpSessionKeys, generateIceCredentials, icePath, iceLiteAnswer, IceLiteResponder, sdpFingerprints,
-  sdpIceParameters, sdpSetup, SrtpChecker, srtpKeys,
+  answerDtlsRole,
+  crc32c,
+  deriveSrtpSessionKeys,
+  generateIceCredentials,
+  icePath,
+  iceLiteAnswer,
+  IceLiteResponder,
+  sdpFingerprints,
+  sdpIceParameters,
+  sdpSetup,
+  SrtpChecker,
+  srtpKeys,
 } from '../../src/webrtc/index.ts';
 
 const args = process.argv.slice(2);
@@ -45,7 +55,9 @@ async function answerOffer(offer: string): Promise<string> {
   // ICE-lite: answer the browser's Binding requests (USERNAME "ours:theirs", signed with our ice-pwd).
   const credentials = generateIceCredentials();
   const ice = new IceLiteResponder(udp.stun, { ...credentials, remoteUfrag: sdpIceParameters(offer).ufrag });
-  ice.addEventListener('selected', (e) => log(`ICE: the browser checked in from ${e.detail.address}:${e.detail.port}${e.detail.useCandidate ? ' (nominated)' : ''}`));
+  ice.addEventListener('selected', (e) =>
+    log(`ICE: the browser checked in from ${e.detail.address}:${e.detail.port}${e.detail.useCandidate ? ' (nominated)' : ''}`),
+  );
 
   // DTLS: the offer says actpass; we pick our role, and authenticate the browser by its a=fingerprint.
   const certificate = generateCertificate();
@@ -106,7 +118,9 @@ function onConnected(info: HandshakeInfo, dtls: DtlsStream, role: 'client' | 'se
       const r = checker.open(data);
       if (!r.ok) counts.failed++;
       else if (++counts.authenticated === 1) {
-        log(`SRTP: first packet authenticated with the exporter's keys: PT ${r.header.payloadType}, SSRC ${r.header.ssrc}, Opus TOC 0x${r.payload[0]?.toString(16)}`);
+        log(
+          `SRTP: first packet authenticated with the exporter's keys: PT ${r.header.payloadType}, SSRC ${r.header.ssrc}, Opus TOC 0x${r.payload[0]?.toString(16)}`,
+        );
       }
     }
   })().catch(() => {});
@@ -148,7 +162,16 @@ if (!args.includes('--chromium')) {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: process.env.DTLS_STREAM_CHROMIUM ?? '/usr/bin/chromium', // the browser tests' variable; Debian's Chromium otherwise
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   let ok: boolean;
   try {
@@ -159,7 +182,9 @@ if (!args.includes('--chromium')) {
     type Seen = { connectionState: string; transport?: Record<string, string> } | undefined;
     const seen = await tab.evaluate(() => (window as unknown as { webrtcStatus: unknown }).webrtcStatus as Seen);
     const t = seen?.transport;
-    console.log(`chrome │ connectionState ${seen?.connectionState}, dtlsState ${t?.dtlsState}, tlsVersion ${t?.tlsVersion}, ${t?.dtlsCipher}, ${t?.srtpCipher}`);
+    console.log(
+      `chrome │ connectionState ${seen?.connectionState}, dtlsState ${t?.dtlsState}, tlsVersion ${t?.tlsVersion}, ${t?.dtlsCipher}, ${t?.srtpCipher}`,
+    );
     const srtp = status.srtp as { authenticated: number; failed: number; rtcp: number } | undefined;
     log(`SRTP: ${srtp?.authenticated ?? 0} packets authenticated, ${srtp?.failed ?? 0} failed, ${srtp?.rtcp ?? 0} SRTCP`);
     const dtlsInfo = status.dtls as { cipherSuite: string; srtpProfile: string } | undefined;

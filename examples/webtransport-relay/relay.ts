@@ -83,9 +83,14 @@ const KEEP_ALIVE_MS = 4_000;
 
 function usage(message?: string): never {
   if (message) console.error(`relay: ${message}`);
-  else console.log('usage: deno run --unstable-net --allow-net --allow-read relay.ts --target HOST:PORT [--port 4433] [--host 127.0.0.1] [--cert cert.pem --key key.pem] [--max-sessions 100]');
+  else
+    console.log(
+      'usage: deno run --unstable-net --allow-net --allow-read relay.ts --target HOST:PORT [--port 4433] [--host 127.0.0.1] [--cert cert.pem --key key.pem] [--max-sessions 100]',
+    );
   if (!message) Deno.exit(0);
-  console.error('usage: deno run --unstable-net --allow-net --allow-read relay.ts --target HOST:PORT [--port 4433] [--host 127.0.0.1] [--cert cert.pem --key key.pem] [--max-sessions 100]');
+  console.error(
+    'usage: deno run --unstable-net --allow-net --allow-read relay.ts --target HOST:PORT [--port 4433] [--host 127.0.0.1] [--cert cert.pem --key key.pem] [--max-sessions 100]',
+  );
   Deno.exit(2);
 }
 
@@ -134,7 +139,8 @@ const hex = (b: Uint8Array, sep = ''): string => Array.from(b, (x) => x.toString
 
 /** Same address, whatever its spelling (an IPv4-mapped IPv6 source included). */
 function sameHost(a: string, b: string): boolean {
-  const x = parseIp(a.replace(/^::ffff:(?=\d+\.)/i, '')), y = parseIp(b.replace(/^::ffff:(?=\d+\.)/i, ''));
+  const x = parseIp(a.replace(/^::ffff:(?=\d+\.)/i, '')),
+    y = parseIp(b.replace(/^::ffff:(?=\d+\.)/i, ''));
   return x && y ? x.length === y.length && x.every((v, i) => v === y[i]) : a === b;
 }
 
@@ -170,7 +176,9 @@ async function relaySession(wt: WebTransport, conn: QuicConn, id: number, o: Rel
   udp.close();
   await Promise.allSettled([up, down]);
   writer.releaseLock();
-  log(`session #${id} closed after ${counts.up} datagrams to the server, ${counts.down} back${counts.strangers ? `, ${counts.strangers} from other addresses dropped` : ''}`);
+  log(
+    `session #${id} closed after ${counts.up} datagrams to the server, ${counts.down} back${counts.strangers ? `, ${counts.strangers} from other addresses dropped` : ''}`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -38,7 +38,19 @@ export async function startWebTransportRelay(o: StartRelayOptions): Promise<WebT
   const host = o.target.host.includes(':') ? `[${o.target.host}]` : o.target.host;
   const child = spawn(
     deno,
-    ['run', '--quiet', '--unstable-net', '--allow-net', '--allow-read', join(here, 'relay.ts'), '--target', `${host}:${o.target.port}`, '--port', String(o.port ?? 0), '--exit-with-stdin'],
+    [
+      'run',
+      '--quiet',
+      '--unstable-net',
+      '--allow-net',
+      '--allow-read',
+      join(here, 'relay.ts'),
+      '--target',
+      `${host}:${o.target.port}`,
+      '--port',
+      String(o.port ?? 0),
+      '--exit-with-stdin',
+    ],
     // Our end of its stdin closes when this process ends, however it ends: the relay then stops too.
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
   );
@@ -67,7 +79,10 @@ export async function startWebTransportRelay(o: StartRelayOptions): Promise<WebT
   try {
     const ready = await new Promise<{ url: string; certificateHash: string; fingerprint: string }>((resolve, reject) => {
       let out = '';
-      const timer = setTimeout(() => reject(new Error(`the WebTransport relay was not ready after ${o.timeout ?? 20_000} ms: ${log.join(' | ')}`)), o.timeout ?? 20_000);
+      const timer = setTimeout(
+        () => reject(new Error(`the WebTransport relay was not ready after ${o.timeout ?? 20_000} ms: ${log.join(' | ')}`)),
+        o.timeout ?? 20_000,
+      );
       child.stdout!.setEncoding('utf8');
       child.stdout!.on('data', (chunk: string) => {
         out += chunk;

@@ -136,9 +136,7 @@ export function denoUdpConnected(conn: DenoDatagramConnLike, host: string, port:
   const allowed = peerAddresses(host);
   const sendTo = host === 'localhost' ? '127.0.0.1' : [...allowed][0]!;
   const counts: Counts = { sendErrors: 0 };
-  const readable = readableOf<Uint8Array>(conn, highWaterMark(opts), (data, address, p) =>
-    p === port && allowed.has(plain(address)) ? data : undefined,
-  );
+  const readable = readableOf<Uint8Array>(conn, highWaterMark(opts), (data, address, p) => (p === port && allowed.has(plain(address)) ? data : undefined));
   const writable = writableOf<Uint8Array>(conn, counts, (data) => [data, { transport: 'udp', hostname: sendTo, port }]);
   return withCounts({ readable, writable }, counts);
 }

@@ -174,9 +174,7 @@ function hostPort(host: string, port: number): string {
 export function nodeUdpConnected(socket: Socket, host: string, port: number, opts: NodeUdpOptions = {}): NodeUdpConnectedStreams {
   const counts: Counts = { dropped: 0, sendErrors: 0, unreachable: 0 };
   const connected = remoteOf(socket) !== undefined;
-  const addresses = isIP(host)
-    ? Promise.resolve([host])
-    : lookup(host, { all: true, family: boundFamily(socket) }).then((list) => list.map((a) => a.address));
+  const addresses = isIP(host) ? Promise.resolve([host]) : lookup(host, { all: true, family: boundFamily(socket) }).then((list) => list.map((a) => a.address));
   let heard = false;
   const ready = addresses.then((list): Accept => {
     const allowed = new Set(list.map(plainAddress));

@@ -115,8 +115,22 @@ const FLAGS: Record<string, [Flag | 'cookie' | 'version', boolean]> = {
   '--no-cookie': ['cookie', false],
 };
 const VALUED = new Set([
-  '--listen', '--cert', '--key', '--ca', '--fingerprint', '--cipher', '--groups', '--mtu', '--srtp', '--alpn',
-  '--servername', '--export', '--timeout', '--retransmit', '--linger', '--keylog',
+  '--listen',
+  '--cert',
+  '--key',
+  '--ca',
+  '--fingerprint',
+  '--cipher',
+  '--groups',
+  '--mtu',
+  '--srtp',
+  '--alpn',
+  '--servername',
+  '--export',
+  '--timeout',
+  '--retransmit',
+  '--linger',
+  '--keylog',
 ]);
 const CLIENT_ONLY = new Set(['--servername', '--linger']);
 const SERVER_ONLY = new Set(['--listen', '--echo', '--once', '--cookie', '--no-cookie', '--verify-client']);
@@ -142,7 +156,10 @@ export function formatHostPort(host: string, port: number): string {
 }
 
 function list(s: string, option: string): string[] {
-  const items = s.split(/[:,]/).map((x) => x.trim()).filter((x) => x.length > 0);
+  const items = s
+    .split(/[:,]/)
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0);
   if (!items.length) throw new UsageError(`${option}: empty list`);
   return items;
 }
@@ -166,10 +183,29 @@ function check<T>(option: string, f: () => T): T {
 
 function defaults(): CliOptions {
   return {
-    cert: undefined, key: undefined, ca: undefined, fingerprints: [], insecure: false, ciphers: undefined,
-    groups: undefined, mtu: undefined, srtp: undefined, alpn: undefined, servername: undefined, cookie: undefined,
-    verifyClient: false, export: undefined, timeout: undefined, retransmit: undefined, linger: 500, echo: false, once: false,
-    keylog: undefined, trace: false, json: false, quiet: false,
+    cert: undefined,
+    key: undefined,
+    ca: undefined,
+    fingerprints: [],
+    insecure: false,
+    ciphers: undefined,
+    groups: undefined,
+    mtu: undefined,
+    srtp: undefined,
+    alpn: undefined,
+    servername: undefined,
+    cookie: undefined,
+    verifyClient: false,
+    export: undefined,
+    timeout: undefined,
+    retransmit: undefined,
+    linger: 500,
+    echo: false,
+    once: false,
+    keylog: undefined,
+    trace: false,
+    json: false,
+    quiet: false,
   };
 }
 

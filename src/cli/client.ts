@@ -62,7 +62,10 @@ export async function runClient(target: HostPort, o: CliOptions, io: Stdio, sign
     }
     out.handshake(dtls, peer, o.export);
 
-    const peerDone = printRecords(dtls, io.stdout).then(() => 'peer' as const, () => 'peer' as const);
+    const peerDone = printRecords(dtls, io.stdout).then(
+      () => 'peer' as const,
+      () => 'peer' as const,
+    );
     const writer = dtls.outbound.writable.getWriter();
     const input = stdinRecords(io.stdin);
     // A failed write means the connection is gone: dtls.closed says why.

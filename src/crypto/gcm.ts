@@ -34,7 +34,10 @@ class Ghash {
     // H * x^i for i = 0..127 (in GCM's reflected bit order: a right shift,
     // reduced by R = 0xe1 || 0^120), stored as little-endian reads.
     const dv = new DataView(h.buffer, h.byteOffset, 16);
-    let k0 = dv.getUint32(0), k1 = dv.getUint32(4), k2 = dv.getUint32(8), k3 = dv.getUint32(12);
+    let k0 = dv.getUint32(0),
+      k1 = dv.getUint32(4),
+      k2 = dv.getUint32(8),
+      k3 = dv.getUint32(12);
     const doubles = new Uint32Array(128 * 4);
     for (let i = 0; i < 128; i++) {
       doubles[4 * i] = swap(k0);
@@ -50,7 +53,10 @@ class Ghash {
     const t = this.#t;
     for (let w = 0; w < WINDOWS; w++) {
       for (let v = 0; v < ENTRIES; v++) {
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        let s0 = 0,
+          s1 = 0,
+          s2 = 0,
+          s3 = 0;
         for (let j = 0; j < W; j++) {
           if (((v >>> (W - j - 1)) & 1) === 0) continue;
           const d = 4 * (W * w + j);
@@ -76,7 +82,10 @@ class Ghash {
   /** Y = (Y xor X) * H for one block given as four little-endian words. */
   block(x0: number, x1: number, x2: number, x3: number): void {
     const t = this.#t;
-    let o0 = 0, o1 = 0, o2 = 0, o3 = 0;
+    let o0 = 0,
+      o1 = 0,
+      o2 = 0,
+      o3 = 0;
     let num = x0 ^ this.s0;
     // 32 windows of 4 bits: byte by byte through the four words, high nibble
     // first, as the table's windows run over bits in GCM order.

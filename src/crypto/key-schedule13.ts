@@ -57,7 +57,14 @@ export function hkdfExpandLabel(
 }
 
 /** Derive-Secret(Secret, Label, Messages), given Transcript-Hash(Messages) (RFC 8446 7.1). */
-export function deriveSecret(p: CryptoProvider, hash: HashName, secret: Uint8Array, label: string, transcriptHash: Uint8Array, prefix: LabelPrefix = DTLS13_LABEL_PREFIX): Uint8Array {
+export function deriveSecret(
+  p: CryptoProvider,
+  hash: HashName,
+  secret: Uint8Array,
+  label: string,
+  transcriptHash: Uint8Array,
+  prefix: LabelPrefix = DTLS13_LABEL_PREFIX,
+): Uint8Array {
   return hkdfExpandLabel(p, hash, secret, label, transcriptHash, hashLength[hash], prefix);
 }
 

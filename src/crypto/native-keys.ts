@@ -107,7 +107,8 @@ export class KeyCache {
   ecPublic(curve: EcCurve, point: Uint8Array): KeyObject {
     return this.#get(this.#public, point, () => {
       const n = FIELD_LENGTH[curve];
-      if (point.length !== 1 + 2 * n || point[0] !== 4) return this.#nc.createPublicKey({ key: der(concat(SPKI_PREFIX[curve], point)), format: 'der', type: 'spki' });
+      if (point.length !== 1 + 2 * n || point[0] !== 4)
+        return this.#nc.createPublicKey({ key: der(concat(SPKI_PREFIX[curve], point)), format: 'der', type: 'spki' });
       return this.#nc.createPublicKey({ key: { kty: 'EC', crv: curve, x: b64url(point.subarray(1, 1 + n)), y: b64url(point.subarray(1 + n)) }, format: 'jwk' });
     });
   }
@@ -127,7 +128,9 @@ export class KeyCache {
   }
 
   okpPublic(kind: 'x25519' | 'ed25519', raw: Uint8Array): KeyObject {
-    return this.#get(this.#public, raw, () => this.#nc.createPublicKey({ key: { kty: 'OKP', crv: kind === 'x25519' ? 'X25519' : 'Ed25519', x: b64url(raw) }, format: 'jwk' }));
+    return this.#get(this.#public, raw, () =>
+      this.#nc.createPublicKey({ key: { kty: 'OKP', crv: kind === 'x25519' ? 'X25519' : 'Ed25519', x: b64url(raw) }, format: 'jwk' }),
+    );
   }
 
   rsaPrivate(pkcs8: Uint8Array): KeyObject {

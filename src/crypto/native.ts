@@ -11,7 +11,16 @@ import { hkdfExpandWith, hkdfExtractWith, hashLength } from './hkdf.ts';
 import { nativeAead } from './native-aead.ts';
 import { FIELD_LENGTH, KeyCache, NODE_CURVE, bytes, pad } from './native-keys.ts';
 import { ecdsaKeyCurve, ecdsaSchemeHash, nobleProvider, unsupportedScheme } from './noble.ts';
-import { SignatureSchemes as S, type Aead, type AeadName, type CryptoProvider, type EcCurve, type GroupName, type HashName, type KeyShare } from './provider.ts';
+import {
+  SignatureSchemes as S,
+  type Aead,
+  type AeadName,
+  type CryptoProvider,
+  type EcCurve,
+  type GroupName,
+  type HashName,
+  type KeyShare,
+} from './provider.ts';
 
 type NC = typeof NodeCrypto;
 
@@ -34,7 +43,8 @@ function allZero(b: Uint8Array): boolean {
 }
 
 /** The operations that may fall back to noble one by one, where a runtime's node:crypto lacks them. */
-export type NativeFeature = 'hash' | 'hmac' | 'gcm' | 'chacha20-poly1305' | 'ccm' | 'x25519' | 'P-256' | 'P-384' | 'ecdsa' | 'ed25519' | 'rsa' | 'aes-ecb' | 'chacha20';
+export type NativeFeature =
+  'hash' | 'hmac' | 'gcm' | 'chacha20-poly1305' | 'ccm' | 'x25519' | 'P-256' | 'P-384' | 'ecdsa' | 'ed25519' | 'rsa' | 'aes-ecb' | 'chacha20';
 
 /** A CryptoProvider on node:crypto (Node, Deno, Bun), with noble for what the runtime lacks. */
 export interface NativeProvider extends CryptoProvider {
@@ -85,7 +95,9 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
       case 'hash':
         return (['sha1', 'sha256', 'sha384', 'sha512'] as const).every((h) => same(bytes(nc.createHash(h).update(msg).digest()), fallback.hash(h, msg)));
       case 'hmac':
-        return (['sha1', 'sha256', 'sha384', 'sha512'] as const).every((h) => same(bytes(nc.createHmac(h, K16).update(msg).digest()), fallback.hmac(h, K16, msg)));
+        return (['sha1', 'sha256', 'sha384', 'sha512'] as const).every((h) =>
+          same(bytes(nc.createHmac(h, K16).update(msg).digest()), fallback.hmac(h, K16, msg)),
+        );
       case 'gcm':
         return aeadSame('aes-128-gcm', 16, 'aes-128-gcm') && aeadSame('aes-256-gcm', 16, 'aes-256-gcm');
       case 'chacha20-poly1305':
@@ -108,7 +120,10 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
         const d = fallback.ecdsaGenerateKey('P-256');
         const pub = fallback.ecdsaPublicKey('P-256', d);
         const sig = nativeEcdsaSign('P-256', 'sha256', d, msg);
-        return fallback.ecdsaVerify('P-256', 'sha256', pub, msg, sig) && nativeEcdsaVerify('P-256', 'sha256', pub, msg, fallback.ecdsaSign('P-256', 'sha256', d, msg));
+        return (
+          fallback.ecdsaVerify('P-256', 'sha256', pub, msg, sig) &&
+          nativeEcdsaVerify('P-256', 'sha256', pub, msg, fallback.ecdsaSign('P-256', 'sha256', d, msg))
+        );
       }
       case 'ed25519': {
         const seed = K16;
@@ -299,7 +314,10 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
   const signatureSchemes = [S.ecdsa_secp256r1_sha256, S.ecdsa_secp384r1_sha384, S.ed25519];
   return {
     name: 'node:crypto',
-    fallbacks: () => (['hash', 'hmac', 'gcm', 'chacha20-poly1305', 'ccm', 'x25519', 'P-256', 'P-384', 'ecdsa', 'ed25519', 'rsa', 'aes-ecb', 'chacha20'] as NativeFeature[]).filter((f) => !native(f)),
+    fallbacks: () =>
+      (
+        ['hash', 'hmac', 'gcm', 'chacha20-poly1305', 'ccm', 'x25519', 'P-256', 'P-384', 'ecdsa', 'ed25519', 'rsa', 'aes-ecb', 'chacha20'] as NativeFeature[]
+      ).filter((f) => !native(f)),
     random: (length) => {
       if (!Number.isInteger(length) || length < 0) throw new RangeError(`random length must be a non-negative integer, got ${length}`);
       const out = new Uint8Array(length);

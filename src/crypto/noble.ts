@@ -12,7 +12,16 @@ import { aesGcm } from './gcm.ts';
 import { rsaVerify } from './rsa.ts';
 import { chacha20Block } from './chacha-block.ts';
 import { hkdfExpandWith, hkdfExtractWith } from './hkdf.ts';
-import { SignatureSchemes as S, type Aead, type AeadName, type CryptoProvider, type EcCurve, type GroupName, type HashName, type KeyShare } from './provider.ts';
+import {
+  SignatureSchemes as S,
+  type Aead,
+  type AeadName,
+  type CryptoProvider,
+  type EcCurve,
+  type GroupName,
+  type HashName,
+  type KeyShare,
+} from './provider.ts';
 
 const hashes = { sha256, sha384, sha512, sha1 } as const;
 
@@ -39,7 +48,11 @@ function random(length: number): Uint8Array {
   return out;
 }
 
-type NobleAeadCons = (key: Uint8Array, nonce: Uint8Array, aad?: Uint8Array) => {
+type NobleAeadCons = (
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad?: Uint8Array,
+) => {
   encrypt(data: Uint8Array): Uint8Array;
   decrypt(data: Uint8Array): Uint8Array;
 };

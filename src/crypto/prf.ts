@@ -27,7 +27,7 @@ export function prf(p: CryptoProvider, hash: HashName, secret: Uint8Array, label
   const s = concat(utf8.encode(label), seed);
   const out = new Uint8Array(length);
   let a = s;
-  for (let off = 0; off < length; ) {
+  for (let off = 0; off < length;) {
     a = p.hmac(hash, secret, a);
     const block = p.hmac(hash, secret, concat(a, s));
     const n = Math.min(block.length, length - off);
@@ -49,12 +49,7 @@ export function computeMasterSecret(
 }
 
 /** RFC 7627 4: the master secret bound to the handshake hash up to ClientKeyExchange. */
-export function computeExtendedMasterSecret(
-  p: CryptoProvider,
-  hash: HashName,
-  preMasterSecret: Uint8Array,
-  sessionHash: Uint8Array,
-): Uint8Array {
+export function computeExtendedMasterSecret(p: CryptoProvider, hash: HashName, preMasterSecret: Uint8Array, sessionHash: Uint8Array): Uint8Array {
   return prf(p, hash, preMasterSecret, 'extended master secret', sessionHash, 48);
 }
 
@@ -66,13 +61,7 @@ export interface TrafficKeys {
 }
 
 /** RFC 5246 6.3 key expansion for AEAD suites (no MAC keys; RFC 5288 3, RFC 7905 2). */
-export function deriveKeys(
-  p: CryptoProvider,
-  suite: CipherSuite,
-  masterSecret: Uint8Array,
-  clientRandom: Uint8Array,
-  serverRandom: Uint8Array,
-): TrafficKeys {
+export function deriveKeys(p: CryptoProvider, suite: CipherSuite, masterSecret: Uint8Array, clientRandom: Uint8Array, serverRandom: Uint8Array): TrafficKeys {
   const k = suite.keyLength;
   const iv = suite.fixedIvLength;
   const block = prf(p, suite.prfHash, masterSecret, 'key expansion', concat(serverRandom, clientRandom), 2 * (k + iv));
@@ -95,13 +84,7 @@ export function computeVerifyData(
   return prf(p, hash, masterSecret, label, handshakeHash, 12);
 }
 
-const RESERVED_EXPORTER_LABELS = new Set([
-  'client finished',
-  'server finished',
-  'master secret',
-  'key expansion',
-  'extended master secret',
-]);
+const RESERVED_EXPORTER_LABELS = new Set(['client finished', 'server finished', 'master secret', 'key expansion', 'extended master secret']);
 
 /**
  * RFC 5705 4: PRF(master_secret, label, client_random + server_random

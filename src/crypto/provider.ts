@@ -6,14 +6,7 @@
 export type HashName = 'sha256' | 'sha384' | 'sha512' | 'sha1';
 
 /** AEADs used by TLS 1.2 and 1.3 record protection. */
-export type AeadName =
-  | 'aes-128-gcm'
-  | 'aes-256-gcm'
-  | 'chacha20-poly1305'
-  | 'aes-128-ccm'
-  | 'aes-128-ccm8'
-  | 'aes-256-ccm'
-  | 'aes-256-ccm8';
+export type AeadName = 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305' | 'aes-128-ccm' | 'aes-128-ccm8' | 'aes-256-ccm' | 'aes-256-ccm8';
 
 /** Key exchange groups by their TLS names (RFC 8422, RFC 8446 4.2.7). */
 export type GroupName = 'x25519' | 'secp256r1' | 'secp384r1';

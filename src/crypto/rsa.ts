@@ -78,7 +78,8 @@ interface Key {
 
 /** Checks the key's shape; undefined for one we refuse (even or tiny exponent, size out of bounds). */
 function checkKey(key: RsaPublicKey): Key | undefined {
-  const n = toBig(key.modulus), e = toBig(key.exponent);
+  const n = toBig(key.modulus),
+    e = toBig(key.exponent);
   const modBits = bitLength(n);
   if (modBits < RSA_MIN_VERIFY_BITS || modBits > RSA_MAX_BITS || (n & 1n) === 0n) return undefined;
   // e = 3 is valid RSA and is handled: the encoded-message comparisons below leave no room for forgery.
@@ -103,7 +104,8 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
 
 /** RSASSA-PKCS1-v1_5-VERIFY (RFC 8017 8.2.2): rebuilds the whole expected encoding and compares it. */
 export function rsaPkcs1Verify(hash: HashName, key: RsaPublicKey, data: Uint8Array, signature: Uint8Array): boolean {
-  const h = HASHES[hash], prefix = DIGEST_INFO[hash];
+  const h = HASHES[hash],
+    prefix = DIGEST_INFO[hash];
   if (!h || !prefix) return false;
   const k = checkKey(key);
   if (!k) return false;

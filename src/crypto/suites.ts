@@ -29,9 +29,41 @@ const gcm = { fixedIvLength: 4, recordIvLength: 8, tagLength: 16 } as const;
 
 /** Every cipher suite dtls-stream implements. */
 export const CIPHER_SUITES: readonly CipherSuite[] = [
-  { id: 0xc02b, name: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', opensslName: 'ECDHE-ECDSA-AES128-GCM-SHA256', keyExchange: 'ecdhe', auth: 'ecdsa', aead: 'aes-128-gcm', keyLength: 16, ...gcm, prfHash: 'sha256' },
-  { id: 0xc02c, name: 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384', opensslName: 'ECDHE-ECDSA-AES256-GCM-SHA384', keyExchange: 'ecdhe', auth: 'ecdsa', aead: 'aes-256-gcm', keyLength: 32, ...gcm, prfHash: 'sha384' },
-  { id: 0xcca9, name: 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256', opensslName: 'ECDHE-ECDSA-CHACHA20-POLY1305', keyExchange: 'ecdhe', auth: 'ecdsa', aead: 'chacha20-poly1305', keyLength: 32, fixedIvLength: 12, recordIvLength: 0, tagLength: 16, prfHash: 'sha256' },
+  {
+    id: 0xc02b,
+    name: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+    opensslName: 'ECDHE-ECDSA-AES128-GCM-SHA256',
+    keyExchange: 'ecdhe',
+    auth: 'ecdsa',
+    aead: 'aes-128-gcm',
+    keyLength: 16,
+    ...gcm,
+    prfHash: 'sha256',
+  },
+  {
+    id: 0xc02c,
+    name: 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
+    opensslName: 'ECDHE-ECDSA-AES256-GCM-SHA384',
+    keyExchange: 'ecdhe',
+    auth: 'ecdsa',
+    aead: 'aes-256-gcm',
+    keyLength: 32,
+    ...gcm,
+    prfHash: 'sha384',
+  },
+  {
+    id: 0xcca9,
+    name: 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256',
+    opensslName: 'ECDHE-ECDSA-CHACHA20-POLY1305',
+    keyExchange: 'ecdhe',
+    auth: 'ecdsa',
+    aead: 'chacha20-poly1305',
+    keyLength: 32,
+    fixedIvLength: 12,
+    recordIvLength: 0,
+    tagLength: 16,
+    prfHash: 'sha256',
+  },
 ];
 
 export const DEFAULT_CIPHER_SUITES: readonly number[] = [0xc02b, 0xcca9, 0xc02c];

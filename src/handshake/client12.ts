@@ -147,7 +147,8 @@ export class Client12 implements Role12 {
     }
     if (o.alpn.length) exts.push({ type: ExtensionType.alpn, data: encodeAlpn(o.alpn) });
     if (o.extendedMasterSecret !== false) exts.push({ type: ExtensionType.extended_master_secret, data: new Uint8Array(0) });
-    for (const e of exts) if (e.type === ExtensionType.use_srtp || e.type === ExtensionType.alpn || e.type === ExtensionType.extended_master_secret) this.#answerable.add(e.type);
+    for (const e of exts)
+      if (e.type === ExtensionType.use_srtp || e.type === ExtensionType.alpn || e.type === ExtensionType.extended_master_secret) this.#answerable.add(e.type);
     exts.push({ type: ExtensionType.renegotiation_info, data: encodeRenegotiationInfo(new Uint8Array(0)) });
     const body = encodeClientHello({
       version: ProtocolVersion.DTLS1_2,
@@ -345,24 +346,26 @@ export class Client12 implements Role12 {
     const expected = computeVerifyData(crypto, neg.suite.prfHash, master, 'server finished', this.#transcript.hash(crypto, neg.suite.prfHash));
     if (!equalBytes(expected, fin.verifyData)) throw new DtlsError('decrypt_error', 'server Finished does not verify');
     this.#state = { name: 'done' };
-    this.#out.push({ kind: 'complete', result: {
-      keyLogLines: keyLog12(this.#random, master),
-      exportKeyingMaterial: exporter12(crypto, neg.suite, master, this.#random, neg.serverRandom),
-      info: handshakeInfo12({
-        suite: neg.suite,
-        group: s.session.group,
-        peerChain: s.session.chain,
-        peerFingerprint: s.session.peer.fingerprint,
-        srtpProfile: neg.srtpProfile,
-        alpn: neg.alpn,
-        serverName: this.#o.serverName,
-        ems: neg.ems,
-      }),
-    } });
+    this.#out.push({
+      kind: 'complete',
+      result: {
+        keyLogLines: keyLog12(this.#random, master),
+        exportKeyingMaterial: exporter12(crypto, neg.suite, master, this.#random, neg.serverRandom),
+        info: handshakeInfo12({
+          suite: neg.suite,
+          group: s.session.group,
+          peerChain: s.session.chain,
+          peerFingerprint: s.session.peer.fingerprint,
+          srtpProfile: neg.srtpProfile,
+          alpn: neg.alpn,
+          serverName: this.#o.serverName,
+          ems: neg.ems,
+        }),
+      },
+    });
   }
 }
 
 function isIpLiteral(name: string): boolean {
   return /^[0-9.]+$/.test(name) || name.includes(':');
 }
-

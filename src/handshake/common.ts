@@ -84,10 +84,7 @@ export function srtpProfileName(id: number): string | undefined {
 }
 
 /** Signature schemes we can verify, in the order we advertise them. */
-export const SUPPORTED_SIGNATURE_SCHEMES: readonly number[] = [
-  SignatureScheme.ecdsa_secp256r1_sha256,
-  SignatureScheme.ecdsa_secp384r1_sha384,
-];
+export const SUPPORTED_SIGNATURE_SCHEMES: readonly number[] = [SignatureScheme.ecdsa_secp256r1_sha256, SignatureScheme.ecdsa_secp384r1_sha384];
 
 /** TLS 1.2 reads an ECDSA scheme as (hash, ecdsa); the curve comes from the key. */
 export function schemeHash(scheme: number): HashName | undefined {

@@ -125,7 +125,8 @@ export function createCookieGate(opts: { secret?: Uint8Array; crypto: CryptoProv
       const prefix = readClientHelloPrefix(frag.body);
       if (!prefix) return { action: 'drop' };
       if (prefix.cookie.length) {
-        const state = openCookie(crypto, secret, peer, prefix.random, prefix.cookie) ?? (previous && openCookie(crypto, previous, peer, prefix.random, prefix.cookie));
+        const state =
+          openCookie(crypto, secret, peer, prefix.random, prefix.cookie) ?? (previous && openCookie(crypto, previous, peer, prefix.random, prefix.cookie));
         if (state) return { action: 'accept', state };
       }
       const expected = computeCookie(crypto, secret, peer, prefix.random);

@@ -34,16 +34,7 @@ import { computeExtendedMasterSecret, computeMasterSecret, computeVerifyData, de
 import type { TrafficKeys } from '../record/traffic-keys.ts';
 import { concat, equalBytes } from '../wire/codec.ts';
 import type { FlightItem } from '../reliability/flight.ts';
-import {
-  SUPPORTED_SIGNATURE_SCHEMES,
-  Transcript,
-  decodeAs,
-  chooseSignatureScheme,
-  groupCode,
-  handshakeInfo12,
-  exporter12,
-  keyLog12,
-} from './common.ts';
+import { SUPPORTED_SIGNATURE_SCHEMES, Transcript, decodeAs, chooseSignatureScheme, groupCode, handshakeInfo12, exporter12, keyLog12 } from './common.ts';
 import { computeCookie } from './cookie.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 
@@ -167,7 +158,11 @@ export class Server12 implements Role12 {
     if (o.requireCookie) {
       const expected = computeCookie(crypto, this.#cookieSecret, '', ch.random);
       if (!ch.cookie.length || !equalBytes(ch.cookie, expected)) {
-        const hvr = { msgType: HandshakeType.hello_verify_request, messageSeq: msg.messageSeq, body: encodeHelloVerifyRequest({ version: ProtocolVersion.DTLS1_0, cookie: expected }) };
+        const hvr = {
+          msgType: HandshakeType.hello_verify_request,
+          messageSeq: msg.messageSeq,
+          body: encodeHelloVerifyRequest({ version: ProtocolVersion.DTLS1_0, cookie: expected }),
+        };
         this.#out.push({ kind: 'flight', items: [{ kind: 'handshake', epoch: 0, message: hvr }], number: 2, mode: 'once', sampleRtt: true });
         return;
       }
@@ -265,7 +260,9 @@ export class Server12 implements Role12 {
       );
     }
     add(HandshakeType.server_hello_done, new Uint8Array(0));
-    this.#state = o.requestClientCertificate ? { name: 'wait_client_certificate', neg, share } : { name: 'wait_client_key_exchange', neg, share, auth: undefined };
+    this.#state = o.requestClientCertificate
+      ? { name: 'wait_client_certificate', neg, share }
+      : { name: 'wait_client_key_exchange', neg, share, auth: undefined };
     this.#out.push({ kind: 'flight', items, number: 4, mode: 'retransmit', sampleRtt: true });
   }
 
@@ -326,21 +323,33 @@ export class Server12 implements Role12 {
     const verifyData = computeVerifyData(crypto, h, master, 'server finished', this.#transcript.hash(crypto, h));
     const ours = { msgType: HandshakeType.finished, messageSeq: this.#sendSeq++, body: encodeFinished({ verifyData }) };
     this.#out.push({ kind: 'write-keys', epoch: 1, keys: s.write });
-    this.#out.push({ kind: 'flight', items: [{ kind: 'ccs', epoch: 0 }, { kind: 'handshake', epoch: 1, message: ours }], number: 6, mode: 'final', sampleRtt: true });
+    this.#out.push({
+      kind: 'flight',
+      items: [
+        { kind: 'ccs', epoch: 0 },
+        { kind: 'handshake', epoch: 1, message: ours },
+      ],
+      number: 6,
+      mode: 'final',
+      sampleRtt: true,
+    });
     this.#state = { name: 'done' };
-    this.#out.push({ kind: 'complete', result: {
-      keyLogLines: keyLog12(neg.clientRandom, master),
-      exportKeyingMaterial: exporter12(crypto, neg.suite, master, neg.clientRandom, neg.serverRandom),
-      info: handshakeInfo12({
-        suite: neg.suite,
-        group: neg.group,
-        peerChain: auth?.chain ?? [],
-        peerFingerprint: auth?.peer.fingerprint,
-        srtpProfile: neg.srtpProfile,
-        alpn: neg.alpn,
-        serverName: neg.serverName,
-        ems: neg.ems,
-      }),
-    } });
+    this.#out.push({
+      kind: 'complete',
+      result: {
+        keyLogLines: keyLog12(neg.clientRandom, master),
+        exportKeyingMaterial: exporter12(crypto, neg.suite, master, neg.clientRandom, neg.serverRandom),
+        info: handshakeInfo12({
+          suite: neg.suite,
+          group: neg.group,
+          peerChain: auth?.chain ?? [],
+          peerFingerprint: auth?.peer.fingerprint,
+          srtpProfile: neg.srtpProfile,
+          alpn: neg.alpn,
+          serverName: neg.serverName,
+          ems: neg.ems,
+        }),
+      },
+    });
   }
 }

@@ -131,9 +131,7 @@ export type DropReason13 =
   | 'no_content_type' // authenticated, but all zeros: RFC 8446 5.4's unexpected_message; RFC 9147 4.5.2 lets DTLS drop it
   | 'key_exhausted'; // the integrity limit of this key was reached: nothing more is tried with it (RFC 9147 4.5.3)
 
-export type Open13 =
-  | { ok: true; contentType: number; content: Uint8Array }
-  | { ok: false; reason: DropReason13 };
+export type Open13 = { ok: true; contentType: number; content: Uint8Array } | { ok: false; reason: DropReason13 };
 
 /** Where the sequence number sits in a unified header, from its S and L bits (RFC 9147 4). */
 function sequenceField(header: Uint8Array): { offset: number; bytes: 1 | 2 } | undefined {
@@ -219,7 +217,8 @@ export class RecordProtection13 {
    */
   seal(header: Uint8Array, sequenceNumber: number, contentType: number, content: Uint8Array, padding = 0): Uint8Array {
     checkSequence(sequenceNumber);
-    if (this.#sealed >= this.limits.seal) throw new RangeError(`${this.aead}: ${this.#sealed} records sealed, the limit of this key: update keys first (RFC 9147 4.5.3)`);
+    if (this.#sealed >= this.limits.seal)
+      throw new RangeError(`${this.aead}: ${this.#sealed} records sealed, the limit of this key: update keys first (RFC 9147 4.5.3)`);
     const sn = sequenceField(header);
     if (!sn) throw new RangeError('not a unified header (001CSLEE) with room for its sequence number');
     const low = sn.bytes === 2 ? (header[sn.offset]! << 8) | header[sn.offset + 1]! : header[sn.offset]!;
@@ -250,9 +249,7 @@ export class RecordProtection13 {
     const sn = sequenceField(header);
     if (!sn || encryptedRecord.length < SN_SAMPLE_LENGTH) return undefined;
     const mask = this.#mask(encryptedRecord.subarray(0, SN_SAMPLE_LENGTH));
-    return sn.bytes === 2
-      ? (((header[sn.offset]! ^ mask[0]!) << 8) | (header[sn.offset + 1]! ^ mask[1]!))
-      : header[sn.offset]! ^ mask[0]!;
+    return sn.bytes === 2 ? ((header[sn.offset]! ^ mask[0]!) << 8) | (header[sn.offset + 1]! ^ mask[1]!) : header[sn.offset]! ^ mask[0]!;
   }
 
   /**

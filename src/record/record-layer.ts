@@ -47,7 +47,11 @@ export class RecordLayer {
   readonly #maxPendingBytes: number;
 
   /** `limits`: records of the next epoch held before its keys exist (bounded; RFC 6347 4.1). */
-  constructor(crypto: CryptoProvider, drop: (reason: DropReason) => void, limits: { maxRecords: number; maxBytes: number } = { maxRecords: 32, maxBytes: 65536 }) {
+  constructor(
+    crypto: CryptoProvider,
+    drop: (reason: DropReason) => void,
+    limits: { maxRecords: number; maxBytes: number } = { maxRecords: 32, maxBytes: 65536 },
+  ) {
     this.#crypto = crypto;
     this.#drop = drop;
     this.#maxPendingRecords = limits.maxRecords;

@@ -7,9 +7,7 @@ import { encodeHandshakeFragment, HANDSHAKE_HEADER_LENGTH } from '../wire/handsh
 import type { RecordLayer } from '../record/record-layer.ts';
 import { DatagramPacker } from '../record/datagram-packer.ts';
 
-export type FlightItem =
-  | { kind: 'handshake'; epoch: number; message: HandshakeMessage }
-  | { kind: 'ccs'; epoch: number };
+export type FlightItem = { kind: 'handshake'; epoch: number; message: HandshakeMessage } | { kind: 'ccs'; epoch: number };
 
 const CCS = new Uint8Array([1]);
 /** Below this much room for a fragment body, start a new datagram instead. */

@@ -52,8 +52,16 @@ export class Reassembler {
   readonly maxBufferedBytes: number;
   readonly maxMessagesAhead: number;
   readonly stats: ReassemblerStats = {
-    fragments: 0, old: 0, dropped: 0, tooLarge: 0, tooFarAhead: 0,
-    overBudget: 0, inconsistent: 0, malformed: 0, evicted: 0, messages: 0,
+    fragments: 0,
+    old: 0,
+    dropped: 0,
+    tooLarge: 0,
+    tooFarAhead: 0,
+    overBudget: 0,
+    inconsistent: 0,
+    malformed: 0,
+    evicted: 0,
+    messages: 0,
   };
   #next = 0;
   #pending = new Map<number, Pending>();
@@ -160,7 +168,7 @@ function write(p: Pending, offset: number, body: Uint8Array): void {
   p.body.set(body, offset);
   const seen = p.seen;
   const end = offset + body.length;
-  for (let i = offset; i < end; ) {
+  for (let i = offset; i < end;) {
     // Whole bitmap bytes at once where aligned, single bits elsewhere.
     if ((i & 7) === 0 && i + 8 <= end) {
       const b = seen[i >>> 3]!;

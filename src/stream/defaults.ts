@@ -17,4 +17,3 @@ export interface StreamDefaults {
   /** Resolving once matters: a server without a certificate gets one generated here, shared by every peer. */
   prepare(options: DtlsOptions): PreparedOptions;
 }
-

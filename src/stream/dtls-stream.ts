@@ -260,7 +260,11 @@ export class DtlsStream extends EventTarget {
   }
 
   /** Listens for 'statechange', 'handshake', 'retransmit', 'alert', 'close' or 'trace' (typed details: DtlsEventMap). */
-  override addEventListener<K extends keyof DtlsEventMap>(type: K, listener: DtlsEventListener<DtlsEventMap[K]>, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener<K extends keyof DtlsEventMap>(
+    type: K,
+    listener: DtlsEventListener<DtlsEventMap[K]>,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
   /** Listens for any event type. */
   override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
   override addEventListener(type: string, listener: DtlsEventListener<never>, options?: ListenerOptions): void {
@@ -268,7 +272,11 @@ export class DtlsStream extends EventTarget {
   }
 
   /** Removes a listener added with addEventListener. */
-  override removeEventListener<K extends keyof DtlsEventMap>(type: K, listener: DtlsEventListener<DtlsEventMap[K]>, options?: boolean | EventListenerOptions): void;
+  override removeEventListener<K extends keyof DtlsEventMap>(
+    type: K,
+    listener: DtlsEventListener<DtlsEventMap[K]>,
+    options?: boolean | EventListenerOptions,
+  ): void;
   /** Removes a listener of any event type. */
   override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
   override removeEventListener(type: string, listener: DtlsEventListener<never>, options?: boolean | EventListenerOptions): void {

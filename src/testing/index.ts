@@ -85,9 +85,7 @@ export function createPair(
     ...serverOptions,
     role: 'server',
     certificate: serverOptions.certificate ?? certs.server,
-    ...(requests && serverOptions.verify === undefined
-      ? { verify: clientCert ? { fingerprints: [clientCert.fingerprint] } : ('insecure' as const) }
-      : {}),
+    ...(requests && serverOptions.verify === undefined ? { verify: clientCert ? { fingerprints: [clientCert.fingerprint] } : ('insecure' as const) } : {}),
     ...optional('crypto', crypto(serverOptions, seed === undefined ? undefined : 2 * seed + 1)),
   });
   const client = resolveOptions({

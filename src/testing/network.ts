@@ -110,7 +110,15 @@ export class Link {
   #order = 0;
   #index = 0;
   readonly #stats: Omit<LinkStats, 'inFlight'> = {
-    sent: 0, delivered: 0, lost: 0, filtered: 0, rewritten: 0, oversize: 0, duplicated: 0, reordered: 0, corrupted: 0,
+    sent: 0,
+    delivered: 0,
+    lost: 0,
+    filtered: 0,
+    rewritten: 0,
+    oversize: 0,
+    duplicated: 0,
+    reordered: 0,
+    corrupted: 0,
   };
 
   /** `rng` may be a seed; give each link its own. */
@@ -382,11 +390,7 @@ export class SimPair {
 }
 
 /** Convenience: builds a SimPair, starts both endpoints and runs it once. */
-export function runPair(
-  a: ConnectionLike,
-  b: ConnectionLike,
-  opts: SimPairOptions & RunOptions = {},
-): RunResult & { pair: SimPair } {
+export function runPair(a: ConnectionLike, b: ConnectionLike, opts: SimPairOptions & RunOptions = {}): RunResult & { pair: SimPair } {
   const pair = new SimPair(a, b, opts);
   return { ...pair.run(opts), pair };
 }

@@ -15,8 +15,20 @@ import type { Datagram, DatagramDuplex, DatagramSocket } from '../adapters/types
 import { fromUtf8, utf8 } from '../wire/codec.ts';
 import { plainIp } from './ip.ts';
 import {
-  checkFingerprint, checkIntegrity, decodeStun, encodeErrorCode, encodeStun, encodeXorAddress, getAttribute, isStun,
-  shortTermKey, StunAttribute, StunMethod, type DecodedStunMessage, type StunAttr, type TransportAddress,
+  checkFingerprint,
+  checkIntegrity,
+  decodeStun,
+  encodeErrorCode,
+  encodeStun,
+  encodeXorAddress,
+  getAttribute,
+  isStun,
+  shortTermKey,
+  StunAttribute,
+  StunMethod,
+  type DecodedStunMessage,
+  type StunAttr,
+  type TransportAddress,
 } from './stun.ts';
 
 /** ICE credentials: a=ice-ufrag and a=ice-pwd (RFC 8839). */
@@ -68,8 +80,13 @@ export interface AnswerOptions {
 
 /** Attributes we understand; an unknown one below 0x8000 is comprehension-required (RFC 8489 14). */
 const UNDERSTOOD = new Set<number>([
-  StunAttribute.USERNAME, StunAttribute.PRIORITY, StunAttribute.USE_CANDIDATE, StunAttribute.ICE_CONTROLLED,
-  StunAttribute.ICE_CONTROLLING, StunAttribute.MESSAGE_INTEGRITY_SHA256, StunAttribute.XOR_MAPPED_ADDRESS,
+  StunAttribute.USERNAME,
+  StunAttribute.PRIORITY,
+  StunAttribute.USE_CANDIDATE,
+  StunAttribute.ICE_CONTROLLED,
+  StunAttribute.ICE_CONTROLLING,
+  StunAttribute.MESSAGE_INTEGRITY_SHA256,
+  StunAttribute.XOR_MAPPED_ADDRESS,
   StunAttribute.MAPPED_ADDRESS,
 ]);
 
@@ -240,14 +257,22 @@ export class IceLiteResponder extends EventTarget {
     return { ...this.#stats, ignored: { ...this.#stats.ignored } };
   }
 
-  override addEventListener<K extends keyof IceLiteEventMap>(type: K, listener: IceListener<IceLiteEventMap[K]>, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener<K extends keyof IceLiteEventMap>(
+    type: K,
+    listener: IceListener<IceLiteEventMap[K]>,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
   /** Listens for 'check' and 'selected'. */
   override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
   override addEventListener(type: string, listener: IceListener<never>, options?: boolean | AddEventListenerOptions): void {
     super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
   }
 
-  override removeEventListener<K extends keyof IceLiteEventMap>(type: K, listener: IceListener<IceLiteEventMap[K]>, options?: boolean | EventListenerOptions): void;
+  override removeEventListener<K extends keyof IceLiteEventMap>(
+    type: K,
+    listener: IceListener<IceLiteEventMap[K]>,
+    options?: boolean | EventListenerOptions,
+  ): void;
   /** Removes a listener. */
   override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
   override removeEventListener(type: string, listener: IceListener<never>, options?: boolean | EventListenerOptions): void {
@@ -326,7 +351,10 @@ export interface IcePathStats {
  * (payloads only), payloads out to the selected peer (writes wait for the
  * first successful check). Give it to connect() or pipe a DtlsStream to it.
  */
-export function icePath(path: DatagramSocket, ice: Pick<IceLiteResponder, 'connected' | 'selected' | 'isValid'>): DatagramDuplex & { readonly stats: IcePathStats } {
+export function icePath(
+  path: DatagramSocket,
+  ice: Pick<IceLiteResponder, 'connected' | 'selected' | 'isValid'>,
+): DatagramDuplex & { readonly stats: IcePathStats } {
   const stats: IcePathStats = { droppedUnknownSource: 0 };
   const readable = path.readable.pipeThrough(
     new TransformStream<Datagram, Uint8Array>({

@@ -275,7 +275,10 @@ export function iceLiteAnswer(offer: string | ParsedSdp, options: IceLiteAnswerO
 
 function acceptSection(m: SdpMedia, codecs: string[], direction: MediaDirection | undefined): { formats: string[]; lines: string[] } | undefined {
   if (m.kind === 'application' && /^(UDP|TCP)\/DTLS\/SCTP$/.test(m.proto) && m.formats.includes('webrtc-datachannel')) {
-    const lines = [...attributeValues(m.lines, 'sctp-port').map((v) => `a=sctp-port:${v}`), ...attributeValues(m.lines, 'max-message-size').map((v) => `a=max-message-size:${v}`)];
+    const lines = [
+      ...attributeValues(m.lines, 'sctp-port').map((v) => `a=sctp-port:${v}`),
+      ...attributeValues(m.lines, 'max-message-size').map((v) => `a=max-message-size:${v}`),
+    ];
     return { formats: ['webrtc-datachannel'], lines };
   }
   if ((m.kind === 'audio' || m.kind === 'video') && /RTP\/S?AVPF?$/.test(m.proto) && m.proto.includes('TLS')) {
@@ -287,7 +290,12 @@ function acceptSection(m: SdpMedia, codecs: string[], direction: MediaDirection 
         const [pt, encoding] = r.split(' ');
         if (!pt || !encoding || encoding.split('/')[0]!.toLowerCase() !== codec || !m.formats.includes(pt)) continue;
         formats.push(pt);
-        lines.push(`a=rtpmap:${r}`, ...attributeValues(m.lines, 'fmtp').filter((f) => f.startsWith(`${pt} `)).map((f) => `a=fmtp:${f}`));
+        lines.push(
+          `a=rtpmap:${r}`,
+          ...attributeValues(m.lines, 'fmtp')
+            .filter((f) => f.startsWith(`${pt} `))
+            .map((f) => `a=fmtp:${f}`),
+        );
       }
     }
     if (!formats.length) return undefined;

@@ -55,10 +55,15 @@ export interface SrtpSessionKeys {
 }
 
 /** Session keys for SRTP ('rtp') or SRTCP ('rtcp') from one side's master key and salt. */
-export function deriveSrtpSessionKeys(profile: number | string | Readonly<SrtpProfileParams>, master: SrtpMasterKey, which: 'rtp' | 'rtcp' = 'rtp'): SrtpSessionKeys {
+export function deriveSrtpSessionKeys(
+  profile: number | string | Readonly<SrtpProfileParams>,
+  master: SrtpMasterKey,
+  which: 'rtp' | 'rtcp' = 'rtp',
+): SrtpSessionKeys {
   const p = typeof profile === 'object' ? profile : srtpProfile(profile);
   if (!p) throw new TypeError(`unknown SRTP profile ${String(profile)}`);
-  if (master.key.length !== p.keyLength || master.salt.length !== p.saltLength) throw new RangeError(`${p.name} needs a ${p.keyLength}-byte key and a ${p.saltLength}-byte salt`);
+  if (master.key.length !== p.keyLength || master.salt.length !== p.saltLength)
+    throw new RangeError(`${p.name} needs a ${p.keyLength}-byte key and a ${p.saltLength}-byte salt`);
   const base = which === 'rtp' ? SrtpLabel.rtpEncryption : SrtpLabel.rtcpEncryption;
   return {
     profile: p,
@@ -167,7 +172,12 @@ function hmacTag(keys: SrtpSessionKeys, data: Uint8Array, provider: CryptoProvid
  * Authenticates and decrypts one SRTP packet with the sender's session keys,
  * given its rollover counter (0 until its sequence number wraps).
  */
-export function openSrtp(packet: Uint8Array, keys: SrtpSessionKeys, roc = 0, provider: CryptoProvider = nobleProvider): OpenResult<{ header: RtpHeader; payload: Uint8Array; index: number }> {
+export function openSrtp(
+  packet: Uint8Array,
+  keys: SrtpSessionKeys,
+  roc = 0,
+  provider: CryptoProvider = nobleProvider,
+): OpenResult<{ header: RtpHeader; payload: Uint8Array; index: number }> {
   let header: RtpHeader;
   try {
     header = parseRtpHeader(packet);
@@ -214,7 +224,11 @@ export function protectSrtp(rtp: Uint8Array, keys: SrtpSessionKeys, roc = 0, pro
  *   AES-CM:  header(8) | encrypted | E+index(4) | tag(10 or 4)
  *   AES-GCM: header(8) | encrypted | tag(16) | E+index(4)
  */
-export function openSrtcp(packet: Uint8Array, keys: SrtpSessionKeys, provider: CryptoProvider = nobleProvider): OpenResult<{ rtcp: Uint8Array; index: number; encrypted: boolean; ssrc: number }> {
+export function openSrtcp(
+  packet: Uint8Array,
+  keys: SrtpSessionKeys,
+  provider: CryptoProvider = nobleProvider,
+): OpenResult<{ rtcp: Uint8Array; index: number; encrypted: boolean; ssrc: number }> {
   const tagLength = keys.profile.tagLength;
   if (packet.length < 8 + 4 + tagLength || packet[0]! >> 6 !== 2) return { ok: false, reason: 'malformed' };
   const ssrc = u32(packet, 4);

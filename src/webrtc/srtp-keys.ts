@@ -34,10 +34,50 @@ export interface SrtpProfileParams {
 
 /** RFC 5764 4.1.2 and RFC 7714 14.2, with the lengths of RFC 5764 4.2 / RFC 7714 12. */
 export const SRTP_PROFILES: Readonly<Record<SrtpProfileName, Readonly<SrtpProfileParams>>> = {
-  SRTP_AES128_CM_SHA1_80: { id: 0x0001, name: 'SRTP_AES128_CM_SHA1_80', ianaName: 'SRTP_AES128_CM_HMAC_SHA1_80', cryptoSuite: 'AES_CM_128_HMAC_SHA1_80', cipher: 'aes-cm', keyLength: 16, saltLength: 14, tagLength: 10, authKeyLength: 20 },
-  SRTP_AES128_CM_SHA1_32: { id: 0x0002, name: 'SRTP_AES128_CM_SHA1_32', ianaName: 'SRTP_AES128_CM_HMAC_SHA1_32', cryptoSuite: 'AES_CM_128_HMAC_SHA1_32', cipher: 'aes-cm', keyLength: 16, saltLength: 14, tagLength: 4, authKeyLength: 20 },
-  SRTP_AEAD_AES_128_GCM: { id: 0x0007, name: 'SRTP_AEAD_AES_128_GCM', ianaName: 'SRTP_AEAD_AES_128_GCM', cryptoSuite: 'AEAD_AES_128_GCM', cipher: 'aes-gcm', keyLength: 16, saltLength: 12, tagLength: 16, authKeyLength: 0 },
-  SRTP_AEAD_AES_256_GCM: { id: 0x0008, name: 'SRTP_AEAD_AES_256_GCM', ianaName: 'SRTP_AEAD_AES_256_GCM', cryptoSuite: 'AEAD_AES_256_GCM', cipher: 'aes-gcm', keyLength: 32, saltLength: 12, tagLength: 16, authKeyLength: 0 },
+  SRTP_AES128_CM_SHA1_80: {
+    id: 0x0001,
+    name: 'SRTP_AES128_CM_SHA1_80',
+    ianaName: 'SRTP_AES128_CM_HMAC_SHA1_80',
+    cryptoSuite: 'AES_CM_128_HMAC_SHA1_80',
+    cipher: 'aes-cm',
+    keyLength: 16,
+    saltLength: 14,
+    tagLength: 10,
+    authKeyLength: 20,
+  },
+  SRTP_AES128_CM_SHA1_32: {
+    id: 0x0002,
+    name: 'SRTP_AES128_CM_SHA1_32',
+    ianaName: 'SRTP_AES128_CM_HMAC_SHA1_32',
+    cryptoSuite: 'AES_CM_128_HMAC_SHA1_32',
+    cipher: 'aes-cm',
+    keyLength: 16,
+    saltLength: 14,
+    tagLength: 4,
+    authKeyLength: 20,
+  },
+  SRTP_AEAD_AES_128_GCM: {
+    id: 0x0007,
+    name: 'SRTP_AEAD_AES_128_GCM',
+    ianaName: 'SRTP_AEAD_AES_128_GCM',
+    cryptoSuite: 'AEAD_AES_128_GCM',
+    cipher: 'aes-gcm',
+    keyLength: 16,
+    saltLength: 12,
+    tagLength: 16,
+    authKeyLength: 0,
+  },
+  SRTP_AEAD_AES_256_GCM: {
+    id: 0x0008,
+    name: 'SRTP_AEAD_AES_256_GCM',
+    ianaName: 'SRTP_AEAD_AES_256_GCM',
+    cryptoSuite: 'AEAD_AES_256_GCM',
+    cipher: 'aes-gcm',
+    keyLength: 32,
+    saltLength: 12,
+    tagLength: 16,
+    authKeyLength: 0,
+  },
 };
 
 /** The profile by its DTLS-SRTP id, name or IANA name; undefined when unknown. */
@@ -77,7 +117,8 @@ export const DTLS_SRTP_EXPORTER_LABEL = 'EXTRACTOR-dtls_srtp';
 export function splitSrtpKeyingMaterial(material: Uint8Array, profile: number | string): SrtpKeys {
   const p = srtpProfile(profile);
   if (!p) throw new TypeError(`unknown SRTP profile ${String(profile)}`);
-  const k = p.keyLength, s = p.saltLength;
+  const k = p.keyLength,
+    s = p.saltLength;
   if (material.length !== 2 * (k + s)) throw new RangeError(`${p.name} needs ${2 * (k + s)} bytes of keying material, got ${material.length}`);
   return {
     profile: p,

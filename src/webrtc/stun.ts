@@ -132,12 +132,13 @@ export function decodeStun(packet: Uint8Array): DecodedStunMessage {
   if (u32(packet, 4) !== STUN_MAGIC_COOKIE) throw new StunDecodeError('no STUN magic cookie');
   const length = u16(packet, 2);
   if (length % 4) throw new StunDecodeError(`STUN message length ${length} is not a multiple of 4`);
-  if (length + HEADER !== packet.length) throw new StunDecodeError(`STUN message length ${length} does not match the ${packet.length - HEADER} bytes after the header`);
+  if (length + HEADER !== packet.length)
+    throw new StunDecodeError(`STUN message length ${length} does not match the ${packet.length - HEADER} bytes after the header`);
   const { method, class: cls } = decodeMessageType(u16(packet, 0));
   const attributes: StunAttr[] = [];
   let integrity: DecodedStunMessage['integrity'];
   let fingerprint: DecodedStunMessage['fingerprint'];
-  for (let at = HEADER; at < packet.length; ) {
+  for (let at = HEADER; at < packet.length;) {
     if (fingerprint) throw new StunDecodeError('FINGERPRINT must be the last attribute');
     if (packet.length - at < 4) throw new StunDecodeError('truncated STUN attribute header');
     const type = u16(packet, at);
@@ -228,7 +229,7 @@ export function checkIntegrity(msg: DecodedStunMessage, key: Uint8Array, provide
 /** Whether FINGERPRINT is present and right. */
 export function checkFingerprint(msg: DecodedStunMessage): boolean {
   if (!msg.fingerprint) return false;
-  return ((crc32(msg.raw.subarray(0, msg.fingerprint.offset)) ^ STUN_FINGERPRINT_XOR) >>> 0) === msg.fingerprint.value;
+  return (crc32(msg.raw.subarray(0, msg.fingerprint.offset)) ^ STUN_FINGERPRINT_XOR) >>> 0 === msg.fingerprint.value;
 }
 
 /** The short-term credential key (RFC 8489 9.1.1): the password's UTF-8 bytes (already OpaqueString-prepared). */

@@ -25,8 +25,12 @@ export function encodeAck(recordNumbers: readonly RecordNumber[]): Uint8Array {
   const w = new Writer(2 + sorted.length * RECORD_NUMBER_LENGTH);
   w.u16(sorted.length * RECORD_NUMBER_LENGTH);
   for (const rn of sorted) {
-    const e = u64(rn.epoch, 'ACK epoch'), s = u64(rn.sequenceNumber, 'ACK sequence_number');
-    w.u32(Number(e >> 32n)).u32(Number(e & 0xffffffffn)).u32(Number(s >> 32n)).u32(Number(s & 0xffffffffn));
+    const e = u64(rn.epoch, 'ACK epoch'),
+      s = u64(rn.sequenceNumber, 'ACK sequence_number');
+    w.u32(Number(e >> 32n))
+      .u32(Number(e & 0xffffffffn))
+      .u32(Number(s >> 32n))
+      .u32(Number(s & 0xffffffffn));
   }
   return w.finish();
 }
@@ -42,7 +46,10 @@ export function decodeAck(body: Uint8Array): RecordNumber[] {
     if (list.remaining % RECORD_NUMBER_LENGTH !== 0) throw new DecodeError(`ACK: record_numbers length ${list.remaining} is not a multiple of 16`);
     const out: RecordNumber[] = [];
     while (!list.done) {
-      const eh = list.u32('epoch'), el = list.u32('epoch'), sh = list.u32('sequence_number'), sl = list.u32('sequence_number');
+      const eh = list.u32('epoch'),
+        el = list.u32('epoch'),
+        sh = list.u32('sequence_number'),
+        sl = list.u32('sequence_number');
       out.push({ epoch: (BigInt(eh) << 32n) | BigInt(el), sequenceNumber: (BigInt(sh) << 32n) | BigInt(sl) });
     }
     return out;

@@ -11,7 +11,10 @@ export interface Alert {
 
 export function encodeAlert(a: Alert): Uint8Array {
   if (a.level !== AlertLevel.warning && a.level !== AlertLevel.fatal) throw new RangeError(`alert level ${a.level}`);
-  return new Writer(2).u8(a.level).u8(uint(a.description, 0xff, 'alert description')).finish();
+  return new Writer(2)
+    .u8(a.level)
+    .u8(uint(a.description, 0xff, 'alert description'))
+    .finish();
 }
 
 /** Exactly two bytes; the level must be warning (1) or fatal (2). */

@@ -41,19 +41,22 @@ export class Reader {
   }
   u16(what = 'u16'): number {
     this.#need(2, what);
-    const b = this.#buf, p = this.#pos;
+    const b = this.#buf,
+      p = this.#pos;
     this.#pos += 2;
     return (b[p]! << 8) | b[p + 1]!;
   }
   u24(what = 'u24'): number {
     this.#need(3, what);
-    const b = this.#buf, p = this.#pos;
+    const b = this.#buf,
+      p = this.#pos;
     this.#pos += 3;
     return (b[p]! << 16) | (b[p + 1]! << 8) | b[p + 2]!;
   }
   u32(what = 'u32'): number {
     this.#need(4, what);
-    const b = this.#buf, p = this.#pos;
+    const b = this.#buf,
+      p = this.#pos;
     this.#pos += 4;
     return ((b[p]! << 24) >>> 0) + ((b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!);
   }

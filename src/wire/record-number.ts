@@ -14,7 +14,8 @@ export const MAX_UINT64 = (1n << 64n) - 1n;
 
 /** A RecordNumber from record-layer counters (numbers or bigints), range-checked. */
 export function recordNumber(epoch: number | bigint, sequenceNumber: number | bigint): RecordNumber {
-  const e = BigInt(epoch), s = BigInt(sequenceNumber);
+  const e = BigInt(epoch),
+    s = BigInt(sequenceNumber);
   if (e < 0n || e > MAX_UINT64) throw new RangeError(`record number epoch ${e} is not a uint64`);
   if (s < 0n || s > MAX_UINT64) throw new RangeError(`record number sequence ${s} is not a uint64`);
   return { epoch: e, sequenceNumber: s };

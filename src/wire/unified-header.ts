@@ -113,7 +113,8 @@ export function decodeDatagram13(datagram: Uint8Array, opts?: UnifiedDecodeOptio
   const cidLength = opts?.cidLength ?? 0;
   if (cidLength !== 0) uint(cidLength, 255, 'cidLength');
   const records: Record13[] = [];
-  const d = datagram, end = d.length;
+  const d = datagram,
+    end = d.length;
   let at = 0;
   // Direct indexing rather than a Reader: this runs once per received record.
   while (at < end) {
@@ -192,7 +193,8 @@ export function encodeUnifiedHeader(h: UnifiedHeader, length: number): Uint8Arra
 
 function writeUnifiedHeader(w: Writer, h: UnifiedHeader, length: number): void {
   if (!Number.isSafeInteger(h.epoch) || h.epoch < 0) throw new RangeError(`epoch ${h.epoch} is not a non-negative integer`);
-  if (!Number.isSafeInteger(h.sequenceNumber) || h.sequenceNumber < 0) throw new RangeError(`sequence number ${h.sequenceNumber} is not a non-negative integer`);
+  if (!Number.isSafeInteger(h.sequenceNumber) || h.sequenceNumber < 0)
+    throw new RangeError(`sequence number ${h.sequenceNumber} is not a non-negative integer`);
   uint(length, MAX_CIPHERTEXT_13, 'encrypted record length');
   const bits = h.sequenceBits ?? 16;
   if (bits !== 8 && bits !== 16) throw new RangeError(`sequenceBits ${String(bits)}: 8 or 16`);
@@ -255,7 +257,13 @@ export function additionalData13(rec: Pick<CiphertextRecord13, 'header' | 'seque
 }
 
 /** A DTLSPlaintext record of DTLS 1.3 (legacy_record_version 0xfefd unless told otherwise). */
-export function encodePlaintextRecord13(r: { contentType: number; epoch?: number; sequenceNumber: number; version?: number; fragment: Uint8Array }): Uint8Array {
+export function encodePlaintextRecord13(r: {
+  contentType: number;
+  epoch?: number;
+  sequenceNumber: number;
+  version?: number;
+  fragment: Uint8Array;
+}): Uint8Array {
   const w = new Writer(PLAINTEXT_HEADER_LENGTH + r.fragment.length);
   w.u8(uint(r.contentType, 0xff, 'content type'))
     .u16(uint(r.version ?? 0xfefd, 0xffff, 'legacy_record_version'))

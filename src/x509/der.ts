@@ -69,7 +69,9 @@ export class DerReader {
 
   /** The next element, whatever its tag. */
   read(what: string): Tlv {
-    const buf = this.#buf, end = this.#end, start = this.#pos;
+    const buf = this.#buf,
+      end = this.#end,
+      start = this.#pos;
     let p = start;
     if (p >= end) throw new DerError(`${what}: unexpected end of data`);
     const tag = buf[p++]!;
@@ -179,8 +181,7 @@ export function decodeOne(buf: Uint8Array, what: string): Tlv {
 
 export function decodeInteger(v: Uint8Array, what: string): Uint8Array {
   if (v.length === 0) throw new DerError(`${what}: empty INTEGER`);
-  if (v.length > 1 && ((v[0] === 0 && v[1]! < 0x80) || (v[0] === 0xff && v[1]! >= 0x80)))
-    throw new DerError(`${what}: INTEGER is not minimally encoded`);
+  if (v.length > 1 && ((v[0] === 0 && v[1]! < 0x80) || (v[0] === 0xff && v[1]! >= 0x80))) throw new DerError(`${what}: INTEGER is not minimally encoded`);
   return v;
 }
 
@@ -255,8 +256,7 @@ export function decodeTime(t: Tlv, what: string): number {
   const date = new Date(0);
   date.setUTCFullYear(year, mo - 1, d);
   date.setUTCHours(h, mi, s, 0);
-  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || s > 59)
-    throw new DerError(`${what}: invalid date or time`);
+  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) throw new DerError(`${what}: invalid date or time`);
   return date.getTime();
 }
 
@@ -365,7 +365,10 @@ export const encodeUtf8String = (s: string): Uint8Array => encodeTlv(Tag.UTF8Str
 export function encodeIa5String(s: string): Uint8Array {
   // eslint-disable-next-line no-control-regex -- the ASCII range is the point
   if (/[^\x00-\x7f]/.test(s)) throw new RangeError(`IA5String must be ASCII: ${JSON.stringify(s)}`);
-  return encodeTlv(Tag.IA5String, Uint8Array.from(s, (c) => c.charCodeAt(0)));
+  return encodeTlv(
+    Tag.IA5String,
+    Uint8Array.from(s, (c) => c.charCodeAt(0)),
+  );
 }
 
 export function encodeBitString(bytes: Uint8Array, unusedBits = 0): Uint8Array {
@@ -398,7 +401,10 @@ export function encodeTime(ms: number): Uint8Array {
   const rest = p2(d.getUTCMonth() + 1) + p2(d.getUTCDate()) + p2(d.getUTCHours()) + p2(d.getUTCMinutes()) + p2(d.getUTCSeconds()) + 'Z';
   const utc = y >= 1950 && y < 2050;
   const s = (utc ? p2(y % 100) : String(y).padStart(4, '0')) + rest;
-  return encodeTlv(utc ? Tag.UTCTime : Tag.GeneralizedTime, Uint8Array.from(s, (c) => c.charCodeAt(0)));
+  return encodeTlv(
+    utc ? Tag.UTCTime : Tag.GeneralizedTime,
+    Uint8Array.from(s, (c) => c.charCodeAt(0)),
+  );
 }
 
 /** EXPLICIT [n] around a complete encoding. */

@@ -3,8 +3,17 @@
 import { nobleProvider } from '../crypto/noble.ts';
 import type { CryptoProvider, EcCurve, HashName } from '../crypto/provider.ts';
 import {
-  encodeBitString, encodeBoolean, encodeExplicit, encodeImplicit, encodeInteger, encodeOctetString, encodeOid,
-  encodeSequence, encodeSet, encodeTime, encodeUtf8String,
+  encodeBitString,
+  encodeBoolean,
+  encodeExplicit,
+  encodeImplicit,
+  encodeInteger,
+  encodeOctetString,
+  encodeOid,
+  encodeSequence,
+  encodeSet,
+  encodeTime,
+  encodeUtf8String,
 } from './der.ts';
 import { fingerprint } from './fingerprint.ts';
 import { OID, parseCertificate, parseIp } from './parse.ts';
@@ -57,11 +66,11 @@ export function generateCertificate(opts: GenerateCertificateOptions = {}): Cert
 
   const privateKey = provider.ecdsaGenerateKey(curve);
   const point = provider.ecdsaPublicKey(curve, privateKey);
-  const subject = encodeSequence(
-    encodeSet(encodeSequence(encodeOid(OID.commonName), encodeUtf8String(opts.commonName ?? 'dtls-stream'))),
-  );
+  const subject = encodeSequence(encodeSet(encodeSequence(encodeOid(OID.commonName), encodeUtf8String(opts.commonName ?? 'dtls-stream'))));
 
-  let issuerName = subject, signKey = privateKey, signCurve = curve;
+  let issuerName = subject,
+    signKey = privateKey,
+    signCurve = curve;
   if (opts.issuer) {
     const issuerCert = parseCertificate(opts.issuer.chain[0]!);
     issuerName = issuerCert.subjectDer;
@@ -86,7 +95,10 @@ export function generateCertificate(opts: GenerateCertificateOptions = {}): Cert
       const ip = parseIp(n);
       if (ip) return encodeImplicit(7, ip);
       if (!/^[\x21-\x7e]+$/.test(n)) throw new RangeError(`subjectAltName ${JSON.stringify(n)} is not an ASCII DNS name`);
-      return encodeImplicit(2, Uint8Array.from(n, (c) => c.charCodeAt(0))); // dNSName
+      return encodeImplicit(
+        2,
+        Uint8Array.from(n, (c) => c.charCodeAt(0)),
+      ); // dNSName
     });
     exts.push(extension(OID.subjectAltName, false, encodeSequence(...names)));
   }

@@ -29,7 +29,8 @@ export function decodePrivateKeyPem(pem: string): { curve: EcCurve; privateKey: 
 
 /** An ECDSA (P-256/P-384) or RSA (2048 bits or more) private key from PEM. */
 export function decodeKeyPem(pem: string): DecodedPrivateKey {
-  if (/Proc-Type:\s*4,ENCRYPTED/i.test(pem)) throw new TypeError('encrypted private keys are not supported; decrypt the key first (e.g. openssl pkey -in key.pem -out plain.pem)');
+  if (/Proc-Type:\s*4,ENCRYPTED/i.test(pem))
+    throw new TypeError('encrypted private keys are not supported; decrypt the key first (e.g. openssl pkey -in key.pem -out plain.pem)');
   let blocks;
   try {
     blocks = decodePem(pem);
@@ -81,7 +82,8 @@ function pkcs8(der: Uint8Array): DecodedPrivateKey {
     alg.end('privateKeyAlgorithm');
     return rsaPrivateKey(info.octetString('privateKey'));
   }
-  if (oid === OID.rsassaPss) throw new TypeError('RSASSA-PSS-restricted keys (id-RSASSA-PSS) are not supported; use an rsaEncryption RSA key (openssl genpkey -algorithm RSA)');
+  if (oid === OID.rsassaPss)
+    throw new TypeError('RSASSA-PSS-restricted keys (id-RSASSA-PSS) are not supported; use an rsaEncryption RSA key (openssl genpkey -algorithm RSA)');
   if (oid === OID.ed25519) throw new TypeError('Ed25519 private keys are not supported; use an ECDSA P-256/P-384 or RSA key');
   if (oid !== OID.ecPublicKey) throw new TypeError(`unsupported private key algorithm ${oid}; use an ECDSA P-256/P-384 or RSA key`);
   if (alg.peekTag() !== Tag.OID) throw new TypeError('EC private key must name its curve');
@@ -108,7 +110,16 @@ function rsaPrivateKey(der: Uint8Array): DecodedPrivateKey {
   top.end('RSAPrivateKey');
   const version = k.smallUnsigned('version');
   if (version !== 0) throw new TypeError(version === 1 ? 'multi-prime RSA keys are not supported' : `unsupported RSAPrivateKey version ${version}`);
-  const [modulus, exponent, d, p, q, dp, dq, qinv] = ['modulus', 'publicExponent', 'privateExponent', 'prime1', 'prime2', 'exponent1', 'exponent2', 'coefficient'].map((w) => k.unsigned(w)) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+  const [modulus, exponent, d, p, q, dp, dq, qinv] = [
+    'modulus',
+    'publicExponent',
+    'privateExponent',
+    'prime1',
+    'prime2',
+    'exponent1',
+    'exponent2',
+    'coefficient',
+  ].map((w) => k.unsigned(w)) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
   k.end('RSAPrivateKey');
   const n = big(modulus);
   const bits = n.toString(2).length;

@@ -17,7 +17,9 @@ import type { AnyCertificateKeyPair, CertificateKeyPair } from './types.ts';
 export function loadCertificate(certPem: string, keyPem: string, provider: CryptoProvider = nobleProvider): CertificateKeyPair {
   const pair = loadCertificateKey(certPem, keyPem, provider);
   if (!('curve' in pair))
-    throw new TypeError(`the leaf certificate has an rsa public key (${pair.keyType.bits} bits); only ECDSA P-256/P-384 certificates are supported by the handshake yet`);
+    throw new TypeError(
+      `the leaf certificate has an rsa public key (${pair.keyType.bits} bits); only ECDSA P-256/P-384 certificates are supported by the handshake yet`,
+    );
   return pair;
 }
 
@@ -40,7 +42,8 @@ export function loadCertificateKey(certPem: string, keyPem: string, provider: Cr
   });
   const key = decodeKeyPem(keyPem);
   const pub = parsed[0]!.publicKey;
-  if (pub.type !== 'ec' && pub.type !== 'rsa') throw new TypeError(`the leaf certificate has a ${pub.type} public key; only ECDSA P-256/P-384 and RSA are supported`);
+  if (pub.type !== 'ec' && pub.type !== 'rsa')
+    throw new TypeError(`the leaf certificate has a ${pub.type} public key; only ECDSA P-256/P-384 and RSA are supported`);
   const fp = fingerprint(chain[0]!, 'sha-256', provider);
   const mismatch = () => new TypeError(`the private key is ${key.type} but the leaf certificate has a ${pub.type} public key`);
   if (key.type === 'rsa') {
@@ -52,8 +55,7 @@ export function loadCertificateKey(certPem: string, keyPem: string, provider: Cr
   if (pub.type !== 'ec') throw mismatch();
   const { curve, privateKey } = key;
   if (pub.curve !== curve) throw new TypeError(`the private key is on ${curve} but the leaf certificate's key is on ${pub.curve}`);
-  if (!pointMatches(provider.ecdsaPublicKey(curve, privateKey), pub.point))
-    throw new TypeError('the private key does not match the leaf certificate');
+  if (!pointMatches(provider.ecdsaPublicKey(curve, privateKey), pub.point)) throw new TypeError('the private key does not match the leaf certificate');
   return { chain, privateKey, curve, fingerprint: fp, keyType: { type: 'ecdsa', curve } };
 }
 

@@ -53,8 +53,15 @@ const SIGNATURE_NAMES: Readonly<Record<string, string>> = {
 
 // keyUsage bit names in bit order (RFC 5280 4.2.1.3).
 const KEY_USAGE_BITS = [
-  'digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement',
-  'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly',
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
 ] as const;
 
 /** ParsedCertificate plus fields types.ts does not carry. */
@@ -249,7 +256,8 @@ function extensions(r: DerReader, out: ExtFields): void {
     if (seen.has(oid)) fail(`duplicate extension ${oid}`);
     seen.add(oid);
     switch (oid) {
-      case OID.basicConstraints: { // 4.2.1.9
+      case OID.basicConstraints: {
+        // 4.2.1.9
         const s = value.sequence('basicConstraints');
         const ca = s.peekTag() === Tag.BOOLEAN ? s.boolean('cA') : false;
         const pathLen = s.done ? undefined : s.smallUnsigned('pathLenConstraint');
@@ -257,7 +265,8 @@ function extensions(r: DerReader, out: ExtFields): void {
         out.basicConstraints = { ca, pathLen };
         break;
       }
-      case OID.keyUsage: { // 4.2.1.3
+      case OID.keyUsage: {
+        // 4.2.1.3
         const { unusedBits, bytes } = value.bits('keyUsage');
         const set = new Set<string>();
         KEY_USAGE_BITS.forEach((name, i) => {
@@ -269,7 +278,8 @@ function extensions(r: DerReader, out: ExtFields): void {
       case OID.subjectAltName: // 4.2.1.6
         subjectAltNames(value, out.subjectAltNames);
         break;
-      case OID.extKeyUsage: { // 4.2.1.12
+      case OID.extKeyUsage: {
+        // 4.2.1.12
         const s = value.sequence('extKeyUsage');
         const oids: string[] = [];
         while (!s.done) oids.push(s.oid('KeyPurposeId'));
@@ -307,8 +317,9 @@ export function formatIp(b: Uint8Array): string {
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!);
   // RFC 5952 4.2: the longest run (first on a tie) of two or more zero groups becomes "::".
-  let best = -1, bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  let best = -1,
+    bestLen = 1;
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
     if (j - i > bestLen) {

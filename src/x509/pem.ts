@@ -22,7 +22,9 @@ function base64Decode(s: string, label: string): Uint8Array {
   if (s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) throw new PemError(`${label}: invalid base64`);
   const body = s.replace(/=+$/, '');
   const out = new Uint8Array(Math.floor((body.length * 3) / 4));
-  let acc = 0, bits = 0, o = 0;
+  let acc = 0,
+    bits = 0,
+    o = 0;
   for (const c of body) {
     acc = (acc << 6) | B64_INDEX.get(c)!;
     bits += 6;

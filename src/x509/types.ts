@@ -14,9 +14,7 @@ export interface CertificateKeyPair {
 }
 
 /** The type and size of a certificate's key. */
-export type CertificateKeyType =
-  | { readonly type: 'ecdsa'; readonly curve: EcCurve }
-  | { readonly type: 'rsa'; readonly bits: number };
+export type CertificateKeyType = { readonly type: 'ecdsa'; readonly curve: EcCurve } | { readonly type: 'rsa'; readonly bits: number };
 
 /** An RSA certificate chain with its private key (loadCertificateKey). */
 export interface RsaCertificateKeyPair {

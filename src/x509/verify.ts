@@ -43,7 +43,8 @@ const PSS_BY_HASH: Readonly<Record<string, { readonly scheme: number; readonly h
 };
 
 type Cert = ParsedCertificateExt;
-const label = (c: Cert, i: number | string): string => `${typeof i === 'number' ? `certificate ${i}` : i}${c.subjectCommonName === undefined ? '' : ` (CN=${c.subjectCommonName})`}`;
+const label = (c: Cert, i: number | string): string =>
+  `${typeof i === 'number' ? `certificate ${i}` : i}${c.subjectCommonName === undefined ? '' : ` (CN=${c.subjectCommonName})`}`;
 const bad = (msg: string): DtlsError => new DtlsError('bad_certificate', msg);
 
 /**
@@ -73,8 +74,7 @@ export function verifyChain(chain: readonly Uint8Array[], opts: VerifyChainOptio
   });
 
   // Build the path up the chain as sent (6.1.3 (a)(1) signatures, issuer names).
-  const isAnchor = (c: Cert): Cert | undefined =>
-    anchors.find((a) => equalBytes(a.subjectDer, c.subjectDer) && samePublicKey(a, c));
+  const isAnchor = (c: Cert): Cert | undefined => anchors.find((a) => equalBytes(a.subjectDer, c.subjectDer) && samePublicKey(a, c));
   let anchor: Cert | undefined;
   let below = 0; // path certificates strictly below the anchor
   for (let i = 0; i < certs.length && !anchor; i++) {
@@ -119,8 +119,7 @@ export function verifyChain(chain: readonly Uint8Array[], opts: VerifyChainOptio
 
   // Unknown critical extensions (6.1.4 (o)) and CA constraints (6.1.4 (k)-(n)).
   path.forEach((c, i) => {
-    if (c.unknownCriticalExtensions.length)
-      throw bad(`${label(c, i)} has unsupported critical extensions ${c.unknownCriticalExtensions.join(', ')}`);
+    if (c.unknownCriticalExtensions.length) throw bad(`${label(c, i)} has unsupported critical extensions ${c.unknownCriticalExtensions.join(', ')}`);
     if (i === 0) return;
     if (!c.basicConstraints?.ca) throw bad(`${label(c, i)} issues certificates but is not a CA (basicConstraints cA missing)`);
     if (c.keyUsage && !c.keyUsage.has('keyCertSign')) throw bad(`${label(c, i)} issues certificates but its keyUsage lacks keyCertSign`);
@@ -151,7 +150,8 @@ export function verifyChain(chain: readonly Uint8Array[], opts: VerifyChainOptio
 }
 
 function samePublicKey(a: Cert, b: Cert): boolean {
-  const x = a.publicKey, y = b.publicKey;
+  const x = a.publicKey,
+    y = b.publicKey;
   if (x.type === 'ec' && y.type === 'ec') return x.curve === y.curve && equalBytes(x.point, y.point);
   if (x.type === 'ed25519' && y.type === 'ed25519') return equalBytes(x.key, y.key);
   if (x.type === 'rsa' && y.type === 'rsa') return equalBytes(x.modulus, y.modulus) && equalBytes(x.exponent, y.exponent);
@@ -171,7 +171,10 @@ function signatureValid(cert: Cert, issuer: Cert, provider: CryptoProvider): boo
   const hash = HASH_BY_SIG[alg.oid];
   const rsaScheme = hash ? undefined : rsaSignatureScheme(cert);
   if (!hash && rsaScheme === undefined)
-    throw new DtlsError('unsupported_certificate', `signature algorithm ${name} is not supported; only ECDSA with SHA-256/384/512, and RSA (PKCS#1 v1.5 or PSS) with SHA-256/384/512`);
+    throw new DtlsError(
+      'unsupported_certificate',
+      `signature algorithm ${name} is not supported; only ECDSA with SHA-256/384/512, and RSA (PKCS#1 v1.5 or PSS) with SHA-256/384/512`,
+    );
   if (hash) {
     if (key.type !== 'ec') throw bad(`${name} signature but the issuer has a ${key.type} key`);
     try {
@@ -181,7 +184,8 @@ function signatureValid(cert: Cert, issuer: Cert, provider: CryptoProvider): boo
     }
   }
   if (key.type !== 'rsa') throw bad(`${name} signature but the issuer has a ${key.type} key`);
-  if (key.bits < MIN_RSA_BITS) throw new DtlsError('unsupported_certificate', `the issuer's ${key.bits}-bit RSA key is too small; at least ${MIN_RSA_BITS} bits are required`);
+  if (key.bits < MIN_RSA_BITS)
+    throw new DtlsError('unsupported_certificate', `the issuer's ${key.bits}-bit RSA key is too small; at least ${MIN_RSA_BITS} bits are required`);
   return rsaSchemeVerify(provider, rsaScheme!, issuer.spki, cert.tbs, cert.signature);
 }
 
@@ -207,7 +211,8 @@ function rsaSignatureScheme(cert: Cert): number | undefined {
   const params = cert.signatureParams;
   const pkcs1 = PKCS1_SCHEME[oid];
   if (pkcs1 !== undefined) {
-    if (params && (params.length !== 2 || params[0] !== Tag.NULL || params[1] !== 0)) throw unsupportedPss(`${cert.signatureAlgorithm.name} parameters must be NULL`);
+    if (params && (params.length !== 2 || params[0] !== Tag.NULL || params[1] !== 0))
+      throw unsupportedPss(`${cert.signatureAlgorithm.name} parameters must be NULL`);
     return pkcs1;
   }
   if (oid !== OID.rsassaPss) return undefined;

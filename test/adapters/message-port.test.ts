@@ -16,7 +16,11 @@ test('two DtlsStreams handshake and exchange data over a global MessageChannel',
   const { port1, port2 } = new globalThis.MessageChannel();
   const server = new DtlsStream({ role: 'server', certificate });
   const sp = messagePortDuplex(port2);
-  const serverPipes = [sp.readable.pipeTo(server.inbound.writable), server.outbound.readable.pipeTo(sp.writable), server.inbound.readable.pipeTo(server.outbound.writable)];
+  const serverPipes = [
+    sp.readable.pipeTo(server.inbound.writable),
+    server.outbound.readable.pipeTo(sp.writable),
+    server.inbound.readable.pipeTo(server.outbound.writable),
+  ];
   const client = await connect(messagePortDuplex(port1, { closePort: true }), { verify: { fingerprints: [certificate.fingerprint] } });
   assert.equal(client.info?.version, 'DTLS 1.2');
   const w = client.outbound.writable.getWriter();

@@ -12,12 +12,20 @@ test('npm run bench prints one table with every row filled', { timeout: 170_000 
   const controller = new AbortController();
   t.after(() => controller.abort());
   const out = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/compare.ts', '--rounds', '1', '--seconds', '0.2', '--memory-connections', '10', '--no-load'], { cwd: ROOT, timeout: 160_000, signal: controller.signal }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+    execFile(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', 'bench/compare.ts', '--rounds', '1', '--seconds', '0.2', '--memory-connections', '10', '--no-load'],
+      { cwd: ROOT, timeout: 160_000, signal: controller.signal },
+      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
     ),
   );
   const rows = out.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark'));
-  const cells = (prefix: string) => rows.find((r) => r.startsWith(`| ${prefix}`))?.split('|').map((c) => c.trim()).slice(1, -1);
+  const cells = (prefix: string) =>
+    rows
+      .find((r) => r.startsWith(`| ${prefix}`))
+      ?.split('|')
+      .map((c) => c.trim())
+      .slice(1, -1);
   const opensslAbsent = /OpenSSL row absent/.test(out);
   for (const prefix of ['handshakes/s, ECDHE x25519', 'handshakes/s, ECDHE P-256', 'bulk MB/s, AES-128-GCM']) {
     const c = cells(prefix);

@@ -78,7 +78,10 @@ test('decide() is a pure function of seed, session, direction and index, near th
   assert.ok(drops > 0.26 && drops < 0.34, `drop rate ${drops}`);
   const dups = a.filter((d) => d.duplicate).length / a.length;
   assert.ok(dups > 0.05 && dups < 0.1, `duplicate rate ${dups} (0.1 of the 70% kept)`);
-  assert.ok(a.every((d) => !d.drop || (!d.duplicate && !d.reorder)), 'a dropped datagram is not also duplicated or reordered');
+  assert.ok(
+    a.every((d) => !d.drop || (!d.duplicate && !d.reorder)),
+    'a dropped datagram is not also duplicated or reordered',
+  );
   // Another seed, direction or session: another pattern.
   const pattern = (seed: number, dir: 'c2s' | 's2c', session = 0): string =>
     Array.from({ length: 64 }, (_, i) => (decide(seed, session, dir, i, rates).drop ? 1 : 0)).join('');

@@ -23,11 +23,43 @@ describe('framing', () => {
   test('decodes every opcode, across arbitrary chunk boundaries', () => {
     const stream = new Uint8Array([
       ...encodePacket(bytes(1, 2, 3)),
-      0x54, 0, 0, 0, 0, 0x17, 0xd7, 0x84, 0x00, // T 400 ms
-      0x45, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // E: no timer
-      0x45, 0, 0, 0, 0, 0, 0, 0x03, 0xe8, // E 1000 ns
-      0x4d, 0, 0, 0x01, 0x00, // M 256
-      0x55, 0, 0, 0x00, 0xfa, // U 250 ms
+      0x54,
+      0,
+      0,
+      0,
+      0,
+      0x17,
+      0xd7,
+      0x84,
+      0x00, // T 400 ms
+      0x45,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff, // E: no timer
+      0x45,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0x03,
+      0xe8, // E 1000 ns
+      0x4d,
+      0,
+      0,
+      0x01,
+      0x00, // M 256
+      0x55,
+      0,
+      0,
+      0x00,
+      0xfa, // U 250 ms
     ]);
     for (const step of [1, 2, 3, 7, stream.length]) {
       const r = new FrameReader();
@@ -151,7 +183,7 @@ describe('session', () => {
 });
 
 describe('credentials', () => {
-  test('RSA or Ed25519 keys, ours or the runner\'s, are unimplemented; ECDSA P-256 is used', async () => {
+  test("RSA or Ed25519 keys, ours or the runner's, are unimplemented; ECDSA P-256 is used", async () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
@@ -165,7 +197,9 @@ describe('credentials', () => {
         return join(dir, name);
       };
       const pem = (der: Uint8Array, label: string) =>
-        `-----BEGIN ${label}-----\n${Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END ${label}-----\n`;
+        `-----BEGIN ${label}-----\n${Buffer.from(der)
+          .toString('base64')
+          .replace(/(.{64})/g, '$1\n')}\n-----END ${label}-----\n`;
       const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
       const ed = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
       const ec = generateCertificate();
@@ -181,9 +215,16 @@ describe('credentials', () => {
       checkCredentials({ ...base, server: false, trustCert: ecCert });
       const { execFileSync } = await import('node:child_process');
       const rsaCert = join(dir, 'rsa.pem');
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:1024', '-nodes', '-subj', '/CN=t', '-days', '1', '-keyout', join(dir, 'k.pem'), '-out', rsaCert], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        ['req', '-x509', '-newkey', 'rsa:1024', '-nodes', '-subj', '/CN=t', '-days', '1', '-keyout', join(dir, 'k.pem'), '-out', rsaCert],
+        { stdio: 'ignore' },
+      );
       assert.throws(() => checkCredentials({ ...base, server: false, trustCert: rsaCert }), /the runner's certificate is rsa/);
-      assert.throws(() => checkCredentials({ ...base, certFile: ecCert, keyFile: ecKey, verifyPeer: true, trustCert: rsaCert }), /the runner's certificate is rsa/);
+      assert.throws(
+        () => checkCredentials({ ...base, certFile: ecCert, keyFile: ecKey, verifyPeer: true, trustCert: rsaCert }),
+        /the runner's certificate is rsa/,
+      );
       // A server that does not ask for a client certificate does not care.
       checkCredentials({ ...base, certFile: ecCert, keyFile: ecKey, trustCert: file('x.pem', 'not read') });
     } finally {

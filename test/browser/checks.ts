@@ -25,7 +25,7 @@ export function parseSctpPacket(p: Uint8Array): SctpPacket {
   const zeroed = p.slice();
   zeroed.fill(0, 8, 12);
   const chunks: SctpPacket['chunks'] = [];
-  for (let at = 12; at + 4 <= p.length; ) {
+  for (let at = 12; at + 4 <= p.length;) {
     const length = v.getUint16(at + 2);
     if (length < 4 || at + length > p.length) throw new TypeError(`bad SCTP chunk length ${length} at ${at}`);
     chunks.push({ type: p[at]!, flags: p[at + 1]!, value: p.subarray(at + 4, at + length) });
@@ -94,8 +94,15 @@ export function checkSrtp(media: readonly Datagram[], profile: Readonly<SrtpProf
   const rtpChecker = new SrtpChecker(deriveSrtpSessionKeys(profile, sender, 'rtp'));
   const rtcpKeys = deriveSrtpSessionKeys(profile, sender, 'rtcp');
   const s: SrtpSummary = {
-    rtp: 0, rtpAuthenticated: 0, rtpFailed: 0, ssrcs: new Set(), payloadTypes: new Set(), payloads: [],
-    rtcp: 0, rtcpAuthenticated: 0, senderReportSsrcs: new Set(),
+    rtp: 0,
+    rtpAuthenticated: 0,
+    rtpFailed: 0,
+    ssrcs: new Set(),
+    payloadTypes: new Set(),
+    payloads: [],
+    rtcp: 0,
+    rtcpAuthenticated: 0,
+    senderReportSsrcs: new Set(),
   };
   for (const { data } of media) {
     if (isRtcp(data)) {

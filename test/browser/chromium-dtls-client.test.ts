@@ -45,12 +45,19 @@ test("dtls-stream client → Chromium server: SRTP_AEAD_AES_256_GCM: Chromium's 
   const keys = srtpKeys(s.dtls, 'client');
   assert.equal(keys.remote.key.length, 32);
   assert.equal(keys.remote.salt.length, 12);
-  const opus = Number(attributeValues(parseSdp(s.answer).media[0]!.lines, 'rtpmap').find((r) => /opus/i.test(r))!.split(' ')[0]);
+  const opus = Number(
+    attributeValues(parseSdp(s.answer).media[0]!.lines, 'rtpmap')
+      .find((r) => /opus/i.test(r))!
+      .split(' ')[0],
+  );
   const summary = checkSrtp(s.media, keys.profile, keys.remote, opus);
   assert.ok(summary.rtp >= 20, `${summary.rtp} SRTP packets`);
   assert.equal(summary.rtpFailed, 0, 'every GCM tag verifies');
   assert.ok(summary.payloads.length >= 20 && summary.payloads.every(isOpusPacket), 'Opus payloads');
-  assert.ok(summary.payloads.some((p) => p.length > 20), 'an audible frame');
+  assert.ok(
+    summary.payloads.some((p) => p.length > 20),
+    'an audible frame',
+  );
   assert.ok(summary.rtcpAuthenticated >= 1 && summary.rtcpAuthenticated === summary.rtcp, 'SRTCP authenticates');
   const stats = await pageStats(s.page);
   assert.ok(summary.senderReportSsrcs.has(stats.outbound!.ssrc as number));

@@ -82,30 +82,44 @@ test("Chromium → dtls-stream server: Chromium's first application data decrypt
   assert.equal(parseSctpPacket(bad).checksumValid, false);
 });
 
-test("Chromium → dtls-stream server: Chromium's SRTP and SRTCP for the audio track authenticate with our exporter's keys (AES_CM_128_HMAC_SHA1_80) and decrypt to Opus", LIMIT, async (t) => {
-  const s = await startSession(t, { role: 'server', srtpProfiles: ['SRTP_AES128_CM_SHA1_80'] });
-  const info = await s.connected;
-  assert.equal(info.srtpProfile, 'SRTP_AES128_CM_SHA1_80');
-  // Chromium sends 50 packets a second and a sender report every second or so.
-  await s.until(() => s.media.filter((d) => d.data[1]! >= 192 && d.data[1]! <= 223).length >= 1 && s.media.length >= 25, 'SRTP and SRTCP', 10_000);
+test(
+  "Chromium → dtls-stream server: Chromium's SRTP and SRTCP for the audio track authenticate with our exporter's keys (AES_CM_128_HMAC_SHA1_80) and decrypt to Opus",
+  LIMIT,
+  async (t) => {
+    const s = await startSession(t, { role: 'server', srtpProfiles: ['SRTP_AES128_CM_SHA1_80'] });
+    const info = await s.connected;
+    assert.equal(info.srtpProfile, 'SRTP_AES128_CM_SHA1_80');
+    // Chromium sends 50 packets a second and a sender report every second or so.
+    await s.until(() => s.media.filter((d) => d.data[1]! >= 192 && d.data[1]! <= 223).length >= 1 && s.media.length >= 25, 'SRTP and SRTCP', 10_000);
 
-  const keys = srtpKeys(s.dtls, 'server');
-  const opus = Number(attributeValues(parseSdp(s.answer).media[0]!.lines, 'rtpmap').find((r) => /opus/i.test(r))!.split(' ')[0]);
-  const summary = checkSrtp(s.media, keys.profile, keys.remote, opus);
-  assert.ok(summary.rtp >= 20, `${summary.rtp} SRTP packets`);
-  assert.equal(summary.rtpFailed, 0, 'every SRTP packet authenticates (HMAC-SHA1-80)');
-  assert.deepEqual([...summary.payloadTypes], [opus]);
-  const stats = await pageStats(s.page);
-  assert.deepEqual([...summary.ssrcs], [stats.outbound!.ssrc], 'the SSRC of the audio track');
-  assert.ok(summary.payloads.every(isOpusPacket), 'well-formed Opus packets');
-  assert.ok(summary.payloads.every((p) => opusFrameMs(p[0]!) === 20), '20 ms frames (Chromium default ptime)');
-  assert.ok(summary.payloads.some((p) => p.length > 20), 'an audible frame (the oscillator), not just silence');
-  assert.ok(summary.rtcpAuthenticated >= 1 && summary.rtcpAuthenticated === summary.rtcp, 'SRTCP authenticates');
-  assert.ok(summary.senderReportSsrcs.has(stats.outbound!.ssrc as number), 'an SRTCP sender report for the track');
+    const keys = srtpKeys(s.dtls, 'server');
+    const opus = Number(
+      attributeValues(parseSdp(s.answer).media[0]!.lines, 'rtpmap')
+        .find((r) => /opus/i.test(r))!
+        .split(' ')[0],
+    );
+    const summary = checkSrtp(s.media, keys.profile, keys.remote, opus);
+    assert.ok(summary.rtp >= 20, `${summary.rtp} SRTP packets`);
+    assert.equal(summary.rtpFailed, 0, 'every SRTP packet authenticates (HMAC-SHA1-80)');
+    assert.deepEqual([...summary.payloadTypes], [opus]);
+    const stats = await pageStats(s.page);
+    assert.deepEqual([...summary.ssrcs], [stats.outbound!.ssrc], 'the SSRC of the audio track');
+    assert.ok(summary.payloads.every(isOpusPacket), 'well-formed Opus packets');
+    assert.ok(
+      summary.payloads.every((p) => opusFrameMs(p[0]!) === 20),
+      '20 ms frames (Chromium default ptime)',
+    );
+    assert.ok(
+      summary.payloads.some((p) => p.length > 20),
+      'an audible frame (the oscillator), not just silence',
+    );
+    assert.ok(summary.rtcpAuthenticated >= 1 && summary.rtcpAuthenticated === summary.rtcp, 'SRTCP authenticates');
+    assert.ok(summary.senderReportSsrcs.has(stats.outbound!.ssrc as number), 'an SRTCP sender report for the track');
 
-  // Control: our own half of the keys, or the client/server halves swapped, authenticate nothing.
-  const wrong = checkSrtp(s.media, keys.profile, keys.local, opus);
-  assert.equal(wrong.rtpAuthenticated, 0);
-  assert.equal(wrong.rtcpAuthenticated, 0);
-  await withTimeout(s.dtls.close(), 5000, 'close');
-});
+    // Control: our own half of the keys, or the client/server halves swapped, authenticate nothing.
+    const wrong = checkSrtp(s.media, keys.profile, keys.local, opus);
+    assert.equal(wrong.rtpAuthenticated, 0);
+    assert.equal(wrong.rtcpAuthenticated, 0);
+    await withTimeout(s.dtls.close(), 5000, 'close');
+  },
+);

@@ -45,7 +45,7 @@ function clientHelloAssembler() {
   };
 }
 
-test('Chromium\'s ClientHello carries an X25519MLKEM768 share of 1216 bytes whose ML-KEM-768 key we can encapsulate to', { timeout: 30_000 }, async (t) => {
+test("Chromium's ClientHello carries an X25519MLKEM768 share of 1216 bytes whose ML-KEM-768 key we can encapsulate to", { timeout: 30_000 }, async (t) => {
   const hello = clientHelloAssembler();
   const tap = new TransformStream<Uint8Array, Uint8Array>({
     transform(d, c) {
@@ -83,6 +83,8 @@ test('Chromium\'s ClientHello carries an X25519MLKEM768 share of 1216 bytes whos
     assert.equal(x25519.length, 32);
     assert.equal(kemEncapsulate(nobleProvider, 'x25519', x25519).sharedSecret.length, 32);
   }
-  t.diagnostic(`groups offered as shares: ${[...shares.keys()].map((g) => '0x' + g.toString(16)).join(', ')}; ` +
-    `X25519 half ${x25519 && Buffer.from(hybrid.subarray(1184)).equals(Buffer.from(x25519)) ? 'equals' : 'differs from'} the x25519 share`);
+  t.diagnostic(
+    `groups offered as shares: ${[...shares.keys()].map((g) => '0x' + g.toString(16)).join(', ')}; ` +
+      `X25519 half ${x25519 && Buffer.from(hybrid.subarray(1184)).equals(Buffer.from(x25519)) ? 'equals' : 'differs from'} the x25519 share`,
+  );
 });

@@ -8,7 +8,7 @@ import { chromium } from 'playwright-core';
 import { test } from './runner.ts';
 import { CHROMIUM_ENV, chromiumExecutable } from './chromium.ts';
 
-test('the Chromium executable: DTLS_STREAM_CHROMIUM, else Playwright\'s own, else /usr/bin/chromium', { timeout: 10_000 }, async () => {
+test("the Chromium executable: DTLS_STREAM_CHROMIUM, else Playwright's own, else /usr/bin/chromium", { timeout: 10_000 }, async () => {
   assert.equal(CHROMIUM_ENV, 'DTLS_STREAM_CHROMIUM');
   assert.equal(chromiumExecutable({ [CHROMIUM_ENV]: process.execPath }), process.execPath);
   assert.throws(() => chromiumExecutable({ [CHROMIUM_ENV]: '/nonexistent/chrome' }), /DTLS_STREAM_CHROMIUM=\/nonexistent\/chrome: no such file/);

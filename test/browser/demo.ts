@@ -41,10 +41,14 @@ export async function openPage(t: TestContext, demo: Demo, opts: { path?: string
 export const pageDemo = (page: Page): Promise<PageDemo> => page.evaluate(() => (window as unknown as { demo: PageDemo }).demo);
 
 export async function waitConnected(page: Page): Promise<PageDemo> {
-  await page.waitForFunction(() => {
-    const d = (window as unknown as { demo?: PageDemo }).demo;
-    return d && (d.state === 'connected' || d.state === 'failed');
-  }, undefined, { timeout: 15_000 });
+  await page.waitForFunction(
+    () => {
+      const d = (window as unknown as { demo?: PageDemo }).demo;
+      return d && (d.state === 'connected' || d.state === 'failed');
+    },
+    undefined,
+    { timeout: 15_000 },
+  );
   const d = await pageDemo(page);
   assert.equal(d.state, 'connected', `the page connected (error: ${d.error})`);
   return d;
@@ -64,7 +68,20 @@ export async function sendMessage(page: Page, text: string): Promise<void> {
 }
 
 export function assertLadder(ladder: string, helloVerify: boolean): void {
-  const order = ['ClientHello', ...(helloVerify ? ['HelloVerifyRequest', 'ClientHello'] : []), 'ServerHello', 'Certificate', 'ServerKeyExchange', 'ServerHelloDone', 'ClientKeyExchange', 'ChangeCipherSpec', 'Finished', 'ChangeCipherSpec', 'Finished', 'handshake complete'];
+  const order = [
+    'ClientHello',
+    ...(helloVerify ? ['HelloVerifyRequest', 'ClientHello'] : []),
+    'ServerHello',
+    'Certificate',
+    'ServerKeyExchange',
+    'ServerHelloDone',
+    'ClientKeyExchange',
+    'ChangeCipherSpec',
+    'Finished',
+    'ChangeCipherSpec',
+    'Finished',
+    'handshake complete',
+  ];
   let at = 0;
   for (const what of order) {
     const next = ladder.indexOf(what, at);
@@ -105,7 +122,27 @@ export async function startOpensslServer(t: TestContext): Promise<OpensslServer>
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
   await new Promise<void>((resolve, reject) => {
-    const p = spawn('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost', '-days', '2', '-keyout', keyPath, '-out', certPath], { stdio: 'ignore' });
+    const p = spawn(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-subj',
+        '/CN=localhost',
+        '-days',
+        '2',
+        '-keyout',
+        keyPath,
+        '-out',
+        certPath,
+      ],
+      { stdio: 'ignore' },
+    );
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`openssl req exited ${code}`))));
   });
   const pem = readFileSync(certPath, 'utf8');
@@ -117,7 +154,9 @@ export async function startOpensslServer(t: TestContext): Promise<OpensslServer>
   await new Promise<void>((resolve) => probe.close(() => resolve()));
 
   // stdin stays an open pipe: s_server quits at EOF on stdin.
-  const server = spawn('openssl', ['s_server', '-dtls1_2', '-accept', `127.0.0.1:${port}`, '-cert', certPath, '-key', keyPath], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const server = spawn('openssl', ['s_server', '-dtls1_2', '-accept', `127.0.0.1:${port}`, '-cert', certPath, '-key', keyPath], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const pid = server.pid!;
   t.after(() => {
     if (server.exitCode === null) process.kill(pid, 'SIGKILL');

@@ -11,7 +11,7 @@ export interface RecordHeader {
 /** The DTLS 1.2 record headers in a datagram (RFC 6347 4.1); stops at anything malformed. */
 export function recordHeaders(datagram: Uint8Array): RecordHeader[] {
   const out: RecordHeader[] = [];
-  for (let at = 0; at + 13 <= datagram.length; ) {
+  for (let at = 0; at + 13 <= datagram.length;) {
     const length = (datagram[at + 11]! << 8) | datagram[at + 12]!;
     out.push({ contentType: datagram[at]!, epoch: (datagram[at + 3]! << 8) | datagram[at + 4]!, length });
     at += 13 + length;

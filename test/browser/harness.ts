@@ -21,7 +21,14 @@ import { generateCertificate } from '../../src/x509/generate.ts';
 import type { CertificateKeyPair } from '../../src/x509/types.ts';
 import { demuxSocket, type DemuxedSocket } from '../../src/demux/index.ts';
 import {
-  answerDtlsRole, generateIceCredentials, icePath, iceLiteAnswer, IceLiteResponder, sdpFingerprints, sdpIceParameters, sdpSetup,
+  answerDtlsRole,
+  generateIceCredentials,
+  icePath,
+  iceLiteAnswer,
+  IceLiteResponder,
+  sdpFingerprints,
+  sdpIceParameters,
+  sdpSetup,
 } from '../../src/webrtc/index.ts';
 import { servePage } from './page.ts';
 
@@ -72,10 +79,9 @@ export interface Session {
 
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms))),
-  ]).finally(() => clearTimeout(timer));
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]).finally(
+    () => clearTimeout(timer),
+  );
 }
 
 export async function startSession(t: TestContext, opts: SessionOptions): Promise<Session> {
@@ -97,7 +103,9 @@ export async function startSession(t: TestContext, opts: SessionOptions): Promis
   cleanups.push(() => browser.close());
   const page = await browser.newPage();
   await page.goto(site.url);
-  const offer = await page.evaluate(({ audio }) => (window as unknown as { makeOffer(o: object): Promise<string> }).makeOffer({ audio }), { audio: opts.audio ?? true });
+  const offer = await page.evaluate(({ audio }) => (window as unknown as { makeOffer(o: object): Promise<string> }).makeOffer({ audio }), {
+    audio: opts.audio ?? true,
+  });
 
   const socket = await bindUdp({ address: '127.0.0.1' });
   cleanups.push(() => new Promise<void>((resolve) => socket.close(() => resolve())));

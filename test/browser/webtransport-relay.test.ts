@@ -16,7 +16,7 @@ const LIMIT = { timeout: 60_000 };
 /** What Chromium allows in one WebTransport datagram on loopback (PEERS.md). */
 const CHROMIUM_MAX_DATAGRAM = 1211;
 
-test('WebTransport relay: the page completes DTLS through Deno\'s HTTP/3 relay to our echo server, and echoes', LIMIT, async (t) => {
+test("WebTransport relay: the page completes DTLS through Deno's HTTP/3 relay to our echo server, and echoes", LIMIT, async (t) => {
   const log: string[] = [];
   const demo = await startDemo({ port: 0, webtransport: {}, log: (l) => log.push(l) });
   t.after(() => demo.close());
@@ -38,7 +38,8 @@ test('WebTransport relay: the page completes DTLS through Deno\'s HTTP/3 relay t
   assert.ok(relayPort > 0, log.join('\n'));
   const stranger = await bindUdp({ address: '127.0.0.1' });
   t.after(() => new Promise<void>((resolve) => stranger.close(() => resolve())));
-  for (let i = 0; i < 3; i++) await new Promise<void>((resolve, reject) => stranger.send(Buffer.from('not from the server'), relayPort, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+  for (let i = 0; i < 3; i++)
+    await new Promise<void>((resolve, reject) => stranger.send(Buffer.from('not from the server'), relayPort, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
 
   const texts = ['hello over HTTP/3', 'one datagram each way'];
   for (const [i, text] of texts.entries()) {
@@ -47,7 +48,10 @@ test('WebTransport relay: the page completes DTLS through Deno\'s HTTP/3 relay t
   }
   assert.deepEqual((await waitReceived(page, 2)).slice(0, 2), texts);
   // Both hops were used: the relay opened a UDP session to our server, which accepted the page's handshake from it.
-  assert.ok(log.some((l) => l.startsWith(`dtls: 127.0.0.1:${relayPort} connected`)), `our server saw the relay's UDP port ${relayPort}:\n${log.join('\n')}`);
+  assert.ok(
+    log.some((l) => l.startsWith(`dtls: 127.0.0.1:${relayPort} connected`)),
+    `our server saw the relay's UDP port ${relayPort}:\n${log.join('\n')}`,
+  );
   await page.locator('#text').fill('');
   await screenshot(page, 'demo-webtransport.png', false);
 
@@ -61,7 +65,10 @@ test('WebTransport relay: the page completes DTLS through Deno\'s HTTP/3 relay t
   }
   const counts = /session #1 closed after (\d+) datagrams to the server, (\d+) back/.exec(log.join('\n'))!;
   assert.ok(Number(counts[1]) >= 5 && Number(counts[2]) >= 5, `the relay carried the handshake and the echoes: ${counts[0]}`);
-  assert.ok(log.some((l) => /relay: session #1 closed after .*, 3 from other addresses dropped$/.test(l)), `the stranger's datagrams were dropped:\n${log.join('\n')}`);
+  assert.ok(
+    log.some((l) => /relay: session #1 closed after .*, 3 from other addresses dropped$/.test(l)),
+    `the stranger's datagrams were dropped:\n${log.join('\n')}`,
+  );
 });
 
 test('WebTransport relay: the page completes DTLS through the relay to openssl s_server -dtls1_2; each side reads what the other sent', LIMIT, async (t) => {

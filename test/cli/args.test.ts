@@ -20,7 +20,10 @@ function server(...argv: string[]): Extract<Command, { command: 'server' }> {
 }
 
 function usage(argv: string[], message: RegExp): void {
-  assert.throws(() => parseArgs(argv), (e: unknown) => e instanceof UsageError && message.test(e.message));
+  assert.throws(
+    () => parseArgs(argv),
+    (e: unknown) => e instanceof UsageError && message.test(e.message),
+  );
 }
 
 describe('parseArgs: commands', () => {
@@ -65,12 +68,18 @@ describe('parseArgs: client', () => {
 
   test('lists split on colons and commas; names are normalised', () => {
     const c = client(
-      'h:1', '--insecure',
-      '--cipher', 'ECDHE-ECDSA-AES128-GCM-SHA256:TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,0xc02c',
-      '--groups', 'X25519:P-256,prime256v1',
-      '--srtp', 'SRTP_AES128_CM_SHA1_80:srtp_aead_aes_128_gcm',
-      '--alpn', 'h2,webrtc',
-      '--servername', 'example.com',
+      'h:1',
+      '--insecure',
+      '--cipher',
+      'ECDHE-ECDSA-AES128-GCM-SHA256:TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,0xc02c',
+      '--groups',
+      'X25519:P-256,prime256v1',
+      '--srtp',
+      'SRTP_AES128_CM_SHA1_80:srtp_aead_aes_128_gcm',
+      '--alpn',
+      'h2,webrtc',
+      '--servername',
+      'example.com',
     );
     assert.deepEqual(c.options.ciphers, [
       'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',

@@ -56,14 +56,17 @@ test('where it may install (root on Debian/Ubuntu), apt-get update then install,
   // "installs" gnutls-bin by creating the two commands next to itself.
   const path = fakeBin('apt', ['openssl']);
   const log = join(dir, 'apt.log');
-  writeFileSync(join(path, 'apt-get'), [
-    '#!/bin/sh',
-    `echo "$DEBIAN_FRONTEND $*" >> ${log}`,
-    'PATH=/bin:/usr/bin',
-    'if [ "$1" = install ]; then',
-    `  for b in gnutls-serv gnutls-cli; do printf '#!/bin/sh\\n' > ${path}/$b; chmod 755 ${path}/$b; done`,
-    'fi',
-  ].join('\n') + '\n');
+  writeFileSync(
+    join(path, 'apt-get'),
+    [
+      '#!/bin/sh',
+      `echo "$DEBIAN_FRONTEND $*" >> ${log}`,
+      'PATH=/bin:/usr/bin',
+      'if [ "$1" = install ]; then',
+      `  for b in gnutls-serv gnutls-cli; do printf '#!/bin/sh\\n' > ${path}/$b; chmod 755 ${path}/$b; done`,
+      'fi',
+    ].join('\n') + '\n',
+  );
   chmodSync(join(path, 'apt-get'), 0o755);
   const said: string[] = [];
   const r = await ensurePeers(['openssl', 'gnutls'], { env: { PATH: path }, install: true, log: (l: string) => said.push(l) });

@@ -17,10 +17,27 @@ const cliServer = (...args: string[]): ReturnType<typeof serverIn> => serverIn(d
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'dtls-stream-cli-'));
-  const r = spawnSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost',
-    '-days', '2', '-keyout', 'key.pem', '-out', 'cert.pem',
-  ], { cwd: dir, stdio: 'ignore' });
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-subj',
+      '/CN=localhost',
+      '-days',
+      '2',
+      '-keyout',
+      'key.pem',
+      '-out',
+      'cert.pem',
+    ],
+    { cwd: dir, stdio: 'ignore' },
+  );
   assert.equal(r.status, 0, 'openssl req failed');
 });
 
@@ -87,11 +104,38 @@ describe('dtls-stream command', () => {
   test('--verify-client with --fingerprint, options passed through', async () => {
     // --cert/--key: the certificate openssl made in before()
     const clientFp = spawnSync('openssl', ['x509', '-in', 'cert.pem', '-noout', '-fingerprint', '-sha256'], { cwd: dir, encoding: 'utf8' })
-      .stdout.trim().replace(/^.*=/, '');
-    const server = await cliServer('--once', '--no-cookie', '--verify-client', '--fingerprint', `sha-256 ${clientFp}`, '--alpn', 'foo,bar', '--groups', 'P-384');
+      .stdout.trim()
+      .replace(/^.*=/, '');
+    const server = await cliServer(
+      '--once',
+      '--no-cookie',
+      '--verify-client',
+      '--fingerprint',
+      `sha-256 ${clientFp}`,
+      '--alpn',
+      'foo,bar',
+      '--groups',
+      'P-384',
+    );
     const c = cli(
-      'client', 'client', `127.0.0.1:${server.port}`, '--insecure', '--cert', 'cert.pem', '--key', 'key.pem',
-      '--alpn', 'bar', '--cipher', 'ECDHE-ECDSA-CHACHA20-POLY1305', '--groups', 'P-384,P-256', '--mtu', '300', '--linger', '0',
+      'client',
+      'client',
+      `127.0.0.1:${server.port}`,
+      '--insecure',
+      '--cert',
+      'cert.pem',
+      '--key',
+      'key.pem',
+      '--alpn',
+      'bar',
+      '--cipher',
+      'ECDHE-ECDSA-CHACHA20-POLY1305',
+      '--groups',
+      'P-384,P-256',
+      '--mtu',
+      '300',
+      '--linger',
+      '0',
     );
     c.child.stdin.end('x'.repeat(250) + '\n');
     assert.equal(await c.exit(), 0, c.stderr);
@@ -138,22 +182,54 @@ describe('dtls-stream command', () => {
     assert.match(c.stderr, /bad_certificate/);
     assert.equal(await server.proc.exit(), 1, server.proc.stderr);
     const errors = errorLines(server.proc.stderr);
-    assert.ok(errors.some((l) => /^dtls-stream: handshake with 127\.0\.0\.1:\d+ failed: .*matches no pinned fingerprint/.test(l)), server.proc.stderr);
+    assert.ok(
+      errors.some((l) => /^dtls-stream: handshake with 127\.0\.0\.1:\d+ failed: .*matches no pinned fingerprint/.test(l)),
+      server.proc.stderr,
+    );
   });
 });
 
 describe('dtls-stream command with OpenSSL', () => {
   test('our client against openssl s_server -dtls1_2 (SRTP keying material agrees)', async () => {
     const port = await freePort();
-    const s = new Proc('s_server', 'openssl', [
-      's_server', '-dtls1_2', '-accept', `127.0.0.1:${port}`, '-cert', 'cert.pem', '-key', 'key.pem',
-      '-use_srtp', 'SRTP_AES128_CM_SHA1_80', '-keymatexport', 'EXTRACTOR-dtls_srtp', '-keymatexportlen', '60',
-    ], dir);
+    const s = new Proc(
+      's_server',
+      'openssl',
+      [
+        's_server',
+        '-dtls1_2',
+        '-accept',
+        `127.0.0.1:${port}`,
+        '-cert',
+        'cert.pem',
+        '-key',
+        'key.pem',
+        '-use_srtp',
+        'SRTP_AES128_CM_SHA1_80',
+        '-keymatexport',
+        'EXTRACTOR-dtls_srtp',
+        '-keymatexportlen',
+        '60',
+      ],
+      dir,
+    );
     // s_server quits at EOF on stdin: its stdin pipe stays open until the test kills it.
     await s.waitFor('stdout', /^ACCEPT$/m);
     const c = cli(
-      'client', 'client', `127.0.0.1:${port}`, '--dtls1_2', '--ca', 'cert.pem', '--servername', 'localhost',
-      '--srtp', 'SRTP_AES128_CM_SHA1_80', '--export', 'EXTRACTOR-dtls_srtp:60', '--linger', '200',
+      'client',
+      'client',
+      `127.0.0.1:${port}`,
+      '--dtls1_2',
+      '--ca',
+      'cert.pem',
+      '--servername',
+      'localhost',
+      '--srtp',
+      'SRTP_AES128_CM_SHA1_80',
+      '--export',
+      'EXTRACTOR-dtls_srtp:60',
+      '--linger',
+      '200',
     );
     c.child.stdin.end('hello\nfrom dtls-stream\n');
     assert.equal(await c.exit(), 0, c.stderr);
@@ -169,10 +245,23 @@ describe('dtls-stream command with OpenSSL', () => {
 
   test('openssl s_client -dtls1_2 against our server --echo --once (SRTP keying material agrees)', async () => {
     const server = await cliServer('--echo', '--once', '--srtp', 'SRTP_AES128_CM_SHA1_80', '--export', 'EXTRACTOR-dtls_srtp:60');
-    const s = new Proc('s_client', 'openssl', [
-      's_client', '-dtls1_2', '-connect', `127.0.0.1:${server.port}`,
-      '-use_srtp', 'SRTP_AES128_CM_SHA1_80', '-keymatexport', 'EXTRACTOR-dtls_srtp', '-keymatexportlen', '60',
-    ], dir);
+    const s = new Proc(
+      's_client',
+      'openssl',
+      [
+        's_client',
+        '-dtls1_2',
+        '-connect',
+        `127.0.0.1:${server.port}`,
+        '-use_srtp',
+        'SRTP_AES128_CM_SHA1_80',
+        '-keymatexport',
+        'EXTRACTOR-dtls_srtp',
+        '-keymatexportlen',
+        '60',
+      ],
+      dir,
+    );
     await s.waitFor('stdout', /Protocol {2}: DTLSv1\.2/);
     s.child.stdin.write('ping from openssl\n');
     await s.waitFor('stdout', /^ping from openssl$/m); // the echo

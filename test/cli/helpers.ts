@@ -17,7 +17,13 @@ export class Proc {
   readonly exited: Promise<number | null>;
   #listeners = new Set<() => void>();
 
-  constructor(readonly name: string, command: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv) {
+  constructor(
+    readonly name: string,
+    command: string,
+    args: string[],
+    cwd: string,
+    env?: NodeJS.ProcessEnv,
+  ) {
     this.child = spawn(command, args, { cwd, stdio: 'pipe', env: env ?? process.env });
     this.child.stdout.setEncoding('utf8').on('data', (s: string) => this.#on('stdout', s));
     this.child.stderr.setEncoding('utf8').on('data', (s: string) => this.#on('stderr', s));
@@ -57,10 +63,7 @@ export class Proc {
   async exit(ms = 10_000): Promise<number | null> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`${this.name} did not exit within ${ms} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`)),
-        ms,
-      );
+      timer = setTimeout(() => reject(new Error(`${this.name} did not exit within ${ms} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`)), ms);
     });
     try {
       return await Promise.race([this.exited, timeout]);
@@ -92,7 +95,6 @@ export async function freePort(): Promise<number> {
 export function errorLines(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l.startsWith('dtls-stream: '));
 }
-
 
 /** `dtls-stream ARGS` run in `cwd` (not the package: the launcher must cope). */
 export function cli(cwd: string, name: string, args: string[], env?: NodeJS.ProcessEnv): Proc {

@@ -71,10 +71,11 @@ test('tshark decrypts a captured session with the key log from --keylog and SSLK
   await tshark.exit(30_000);
 
   const read = (keylog: string[]): string =>
-    execFileSync('tshark', [
-      '-r', capture, ...keylog, '-d', `udp.port==${port},dtls`, '-Y', 'data', '-T', 'fields', '-e', 'data.text',
-      '-o', 'data.show_as_text:TRUE',
-    ], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    execFileSync(
+      'tshark',
+      ['-r', capture, ...keylog, '-d', `udp.port==${port},dtls`, '-Y', 'data', '-T', 'fields', '-e', 'data.text', '-o', 'data.show_as_text:TRUE'],
+      { cwd: dir, encoding: 'utf8', timeout: 60_000 },
+    );
   const decrypted = read(['-o', `tls.keylog_file:${join(dir, 'server-keys.log')}`]);
   // Both directions: the client's record and the server's echo.
   assert.equal(decrypted.split('\n').filter((l) => l.includes('attack at dawn 4242')).length, 2, decrypted);

@@ -14,10 +14,29 @@ let dir = '';
 
 /** A self-signed ECDSA P-256 certificate from openssl with the given subjectAltName. */
 function opensslCert(name: string, san: string): void {
-  const r = spawnSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost',
-    '-days', '2', '-addext', `subjectAltName=${san}`, '-keyout', `${name}-key.pem`, '-out', `${name}.pem`,
-  ], { cwd: dir, stdio: 'ignore' });
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-subj',
+      '/CN=localhost',
+      '-days',
+      '2',
+      '-addext',
+      `subjectAltName=${san}`,
+      '-keyout',
+      `${name}-key.pem`,
+      '-out',
+      `${name}.pem`,
+    ],
+    { cwd: dir, stdio: 'ignore' },
+  );
   assert.equal(r.status, 0, 'openssl req failed');
 }
 
@@ -87,11 +106,22 @@ describe('--trace and --json', () => {
     const c = cli(dir, 'client', ['client', `127.0.0.1:${server.port}`, '--fingerprint', server.fingerprint, '--trace', '--linger', '0']);
     c.child.stdin.end();
     assert.equal(await c.exit(), 0, c.stderr);
-    const ladder = c.stderr.split('\n').filter((l) => /──►|◄──/.test(l)).map((l) => l.trim());
+    const ladder = c.stderr
+      .split('\n')
+      .filter((l) => /──►|◄──/.test(l))
+      .map((l) => l.trim());
     // With cookies on: ClientHello, HelloVerifyRequest, ClientHello again, then the server's flight 4.
     const firsts = ladder.filter((l, i) => ladder.indexOf(l) === i);
     assert.deepEqual(firsts.slice(0, 3), ['ClientHello ──►', '◄── HelloVerifyRequest', '◄── ServerHello']);
-    for (const m of ['◄── Certificate', '◄── ServerKeyExchange', '◄── ServerHelloDone', 'ClientKeyExchange ──►', 'ChangeCipherSpec ──►', 'Finished ──►  (encrypted)', '◄── Finished  (encrypted)']) {
+    for (const m of [
+      '◄── Certificate',
+      '◄── ServerKeyExchange',
+      '◄── ServerHelloDone',
+      'ClientKeyExchange ──►',
+      'ChangeCipherSpec ──►',
+      'Finished ──►  (encrypted)',
+      '◄── Finished  (encrypted)',
+    ]) {
       assert.ok(ladder.includes(m), `${m} in\n${c.stderr}`);
     }
     assert.match(c.stderr, /^client \(us\) +server$/m);
@@ -104,10 +134,21 @@ describe('--trace and --json', () => {
     c.child.stdin.end();
     assert.equal(await c.exit(), 0, c.stderr);
     assert.equal(await server.proc.exit(), 0, server.proc.stderr);
-    const ladder = server.proc.stderr.split('\n').filter((l) => /──►|◄──/.test(l)).map((l) => l.trim());
+    const ladder = server.proc.stderr
+      .split('\n')
+      .filter((l) => /──►|◄──/.test(l))
+      .map((l) => l.trim());
     // The cookie exchange is stateless (no connection yet); the connection starts at the second ClientHello.
     assert.match(server.proc.stderr, /^server \(us\) +client$/m);
-    for (const m of ['◄── ClientHello', 'ServerHello ──►', 'Certificate ──►', 'ServerHelloDone ──►', '◄── ClientKeyExchange', '◄── Finished  (encrypted)', 'Finished ──►  (encrypted)']) {
+    for (const m of [
+      '◄── ClientHello',
+      'ServerHello ──►',
+      'Certificate ──►',
+      'ServerHelloDone ──►',
+      '◄── ClientKeyExchange',
+      '◄── Finished  (encrypted)',
+      'Finished ──►  (encrypted)',
+    ]) {
       assert.ok(ladder.includes(m), `${m} in\n${server.proc.stderr}`);
     }
   });
@@ -117,11 +158,25 @@ describe('--trace and --json', () => {
     const [line] = await server.waitFor('stderr', /^\{"event":"listening".*\}$/m);
     const listening = JSON.parse(line) as { address: string; port: number; fingerprint: string };
     assert.equal(listening.address, '127.0.0.1');
-    const c = cli(dir, 'client', ['client', `127.0.0.1:${listening.port}`, '--fingerprint', listening.fingerprint, '--json', '--trace', '--linger', '1000', '--export', 'EXTRACTOR-dtls_srtp:16']);
+    const c = cli(dir, 'client', [
+      'client',
+      `127.0.0.1:${listening.port}`,
+      '--fingerprint',
+      listening.fingerprint,
+      '--json',
+      '--trace',
+      '--linger',
+      '1000',
+      '--export',
+      'EXTRACTOR-dtls_srtp:16',
+    ]);
     c.child.stdin.end('json\n');
     assert.equal(await c.exit(), 0, c.stderr);
     assert.equal(c.stdout, 'json\n');
-    const events = c.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = c.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const handshake = events.find((e) => e.event === 'handshake')!;
     assert.equal(handshake.version, 'DTLS 1.2');
     assert.equal(handshake.cipherSuite, 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256');
@@ -132,7 +187,10 @@ describe('--trace and --json', () => {
     assert.ok(events.some((e) => e.event === 'alert' && e.name === 'close_notify' && e.from === 'us'));
     assert.deepEqual(events.at(-1), { event: 'close', peer: `127.0.0.1:${listening.port}`, clean: true });
     assert.equal(await server.exit(), 0, server.stderr);
-    const serverEvents = server.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const serverEvents = server.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const ours = events.find((e) => e.event === 'keying_material')!;
     const theirs = serverEvents.find((e) => e.event === 'keying_material')!;
     assert.match(String(ours.hex), /^[0-9A-F]{32}$/);

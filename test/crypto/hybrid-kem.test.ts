@@ -108,7 +108,7 @@ test('invalid keys are illegal_parameter: an ML-KEM key failing the modulus chec
   const client = kemClientShare(p, 'X25519MLKEM768');
   const server = kemEncapsulate(p, 'X25519MLKEM768', client.share).share.slice();
   server.fill(0, 1088);
-  assert.throws(() => client.decapsulate(p, server), illegal, 'the server\'s X25519 half is checked too');
+  assert.throws(() => client.decapsulate(p, server), illegal, "the server's X25519 half is checked too");
   for (const g of ['secp256r1', 'secp384r1'] as const) {
     const s = kemClientShare(p, g).share.slice();
     const compressed = s.slice();
@@ -129,4 +129,3 @@ test('a tampered ML-KEM ciphertext does not throw (FIPS 203 implicit rejection) 
   assert.notEqual(toHex(other.subarray(0, 32)), toHex(sharedSecret.subarray(0, 32)));
   assert.equal(toHex(other.subarray(32)), toHex(sharedSecret.subarray(32)), 'the X25519 half is untouched');
 });
-

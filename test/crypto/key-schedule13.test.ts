@@ -36,11 +36,15 @@ const V = {
   cFinishedKey: 'b80ad01015fb2f0bd65ff7d4da5d6bf83f84821d1f87fdc7d3c75b5a7b42d9c4',
 };
 
-test('HKDF-Extract and HKDF-Expand on the provider\'s HMAC agree with node:crypto (RFC 5869)', () => {
+test("HKDF-Extract and HKDF-Expand on the provider's HMAC agree with node:crypto (RFC 5869)", () => {
   const ikm = hex('0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b');
   const salt = hex('000102030405060708090a0b0c');
   const info = hex('f0f1f2f3f4f5f6f7f8f9');
-  for (const [hash, len] of [['sha256', 42], ['sha384', 100], ['sha256', 255 * 32]] as const) {
+  for (const [hash, len] of [
+    ['sha256', 42],
+    ['sha384', 100],
+    ['sha256', 255 * 32],
+  ] as const) {
     const ours = hkdfExpand(p, hash, hkdfExtract(p, hash, salt, ikm), info, len);
     assert.equal(toHex(ours), Buffer.from(hkdfSync(hash, ikm, salt, info, len)).toString('hex'));
   }
@@ -94,9 +98,12 @@ test('"dtls13" is only the prefix: HKDF-Expand-Label builds HkdfLabel with "dtls
   assert.equal(toHex(sn), toHex(hkdfExpand(p, 'sha256', secret, Uint8Array.of(0, 16, 8, ...new TextEncoder().encode('dtls13sn'), 0), 16)));
 });
 
-test('cipher suites per version: the TLS 1.3 suites are data beside the 1.2 ones, and neither version negotiates the other\'s', async () => {
+test("cipher suites per version: the TLS 1.3 suites are data beside the 1.2 ones, and neither version negotiates the other's", async () => {
   const { SUITES_BY_VERSION, suite13ById, suiteById, CIPHER_SUITES } = await import('../../src/crypto/suites.ts');
-  assert.deepEqual(SUITES_BY_VERSION['DTLS 1.3'].map((s) => s.id), [0x1301, 0x1302, 0x1303, 0x1304, 0x1305]);
+  assert.deepEqual(
+    SUITES_BY_VERSION['DTLS 1.3'].map((s) => s.id),
+    [0x1301, 0x1302, 0x1303, 0x1304, 0x1305],
+  );
   assert.equal(SUITES_BY_VERSION['DTLS 1.2'], CIPHER_SUITES);
   for (const s of SUITES_BY_VERSION['DTLS 1.3']) {
     assert.equal(suiteById(s.id), undefined, `${s.name} is not a 1.2 suite`);

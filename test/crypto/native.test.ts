@@ -30,7 +30,14 @@ test('without node:crypto (a browser, a worker, Node before 20.16, a polyfilled 
   assert.equal(providerFor({}), nobleProvider, 'process without getBuiltinModule');
   assert.equal(providerFor({ getBuiltinModule: () => undefined }), nobleProvider);
   assert.equal(providerFor({ getBuiltinModule: () => ({}) }), nobleProvider, 'a stub without ciphers');
-  assert.equal(providerFor({ getBuiltinModule: () => { throw new Error('no'); } }), nobleProvider);
+  assert.equal(
+    providerFor({
+      getBuiltinModule: () => {
+        throw new Error('no');
+      },
+    }),
+    nobleProvider,
+  );
   assert.equal(providerFor(process).name, 'node:crypto');
 });
 
@@ -72,7 +79,10 @@ function crippled(missing: string[]) {
           return (v as (...a: unknown[]) => unknown)(alg, ...rest);
         };
       }
-      if (prop === 'diffieHellman' && missing.includes('x25519')) return () => { throw new Error('unsupported'); };
+      if (prop === 'diffieHellman' && missing.includes('x25519'))
+        return () => {
+          throw new Error('unsupported');
+        };
       if (prop in counts) return (...a: unknown[]) => (counts[prop as keyof typeof counts]++, (v as (...a: unknown[]) => unknown)(...a));
       return v;
     },
@@ -130,9 +140,15 @@ test('keys are imported once per key: one AES key object per record direction, o
 
 test('a full handshake and data both ways with the native provider on one side and noble on the other', () => {
   const cert = generateCertificate();
-  for (const [suite, group] of [['ECDHE-ECDSA-AES128-GCM-SHA256', 'x25519'], ['ECDHE-ECDSA-CHACHA20-POLY1305', 'secp256r1'], ['ECDHE-ECDSA-AES256-GCM-SHA384', 'secp384r1']] as const) {
+  for (const [suite, group] of [
+    ['ECDHE-ECDSA-AES128-GCM-SHA256', 'x25519'],
+    ['ECDHE-ECDSA-CHACHA20-POLY1305', 'secp256r1'],
+    ['ECDHE-ECDSA-AES256-GCM-SHA384', 'secp384r1'],
+  ] as const) {
     const native = createNativeProvider(nc);
-    const client = new Connection(resolveOptions({ role: 'client', crypto: native, verify: { fingerprints: [cert.fingerprint] }, cipherSuites: [suite], groups: [group, 'secp256r1'] }));
+    const client = new Connection(
+      resolveOptions({ role: 'client', crypto: native, verify: { fingerprints: [cert.fingerprint] }, cipherSuites: [suite], groups: [group, 'secp256r1'] }),
+    );
     const server = new Connection(resolveOptions({ role: 'server', crypto: nobleProvider, certificate: cert, cipherSuites: [suite], groups: [group] }));
     server.start(0);
     client.start(0);
@@ -173,14 +189,21 @@ test('RSA-PSS and RSA PKCS#1 v1.5 (native only): PKCS#8 / SPKI DER keys, checked
   const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
   const data = nc.randomBytes(200);
   for (const [scheme, hash, pss] of [
-    [S.rsa_pss_rsae_sha256, 'sha256', true], [S.rsa_pss_rsae_sha384, 'sha384', true], [S.rsa_pss_rsae_sha512, 'sha512', true],
-    [S.rsa_pkcs1_sha256, 'sha256', false], [S.rsa_pkcs1_sha384, 'sha384', false], [S.rsa_pkcs1_sha512, 'sha512', false],
+    [S.rsa_pss_rsae_sha256, 'sha256', true],
+    [S.rsa_pss_rsae_sha384, 'sha384', true],
+    [S.rsa_pss_rsae_sha512, 'sha512', true],
+    [S.rsa_pkcs1_sha256, 'sha256', false],
+    [S.rsa_pkcs1_sha384, 'sha384', false],
+    [S.rsa_pkcs1_sha512, 'sha512', false],
   ] as const) {
     assert.ok(p.signatureSchemes.includes(scheme));
     const sig = p.sign(scheme, pkcs8, data);
     const saltLength = { sha256: 32, sha384: 48, sha512: 64 }[hash];
     // RFC 8446 4.2.3: PSS with MGF1 and a salt as long as the hash.
-    assert.ok(nc.verify(hash, data, pss ? { key: publicKey, padding: nc.constants.RSA_PKCS1_PSS_PADDING, saltLength } : publicKey, sig), `node verifies ${scheme.toString(16)}`);
+    assert.ok(
+      nc.verify(hash, data, pss ? { key: publicKey, padding: nc.constants.RSA_PKCS1_PSS_PADDING, saltLength } : publicKey, sig),
+      `node verifies ${scheme.toString(16)}`,
+    );
     assert.ok(p.verify(scheme, spki, data, sig));
     assert.equal(p.verify(scheme, spki, data.subarray(1), sig), false);
     assert.equal(p.verify(scheme, spki.subarray(1), data, sig), false, 'malformed key: false');

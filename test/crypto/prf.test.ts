@@ -3,14 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { nobleProvider as p } from '../../src/crypto/noble.ts';
-import {
-  computeExtendedMasterSecret,
-  computeMasterSecret,
-  computeVerifyData,
-  deriveKeys,
-  exportKeyingMaterial,
-  prf,
-} from '../../src/crypto/prf.ts';
+import { computeExtendedMasterSecret, computeMasterSecret, computeVerifyData, deriveKeys, exportKeyingMaterial, prf } from '../../src/crypto/prf.ts';
 import { suiteById } from '../../src/crypto/suites.ts';
 
 const rand = (n: number) => new Uint8Array(randomBytes(n));
@@ -22,17 +15,35 @@ const ascii = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
 function opensslPrf(digest: 'SHA256' | 'SHA384', secret: Uint8Array, labelAndSeed: Uint8Array, length: number): string {
   const out = execFileSync(
     'openssl',
-    ['kdf', '-keylen', String(length), '-kdfopt', `digest:${digest}`, '-kdfopt', `hexsecret:${hex(secret)}`,
-      '-kdfopt', `hexseed:${hex(labelAndSeed)}`, 'TLS1-PRF'],
+    [
+      'kdf',
+      '-keylen',
+      String(length),
+      '-kdfopt',
+      `digest:${digest}`,
+      '-kdfopt',
+      `hexsecret:${hex(secret)}`,
+      '-kdfopt',
+      `hexseed:${hex(labelAndSeed)}`,
+      'TLS1-PRF',
+    ],
     { encoding: 'utf8' },
   );
   return out.trim().replace(/:/g, '').toLowerCase();
 }
 
-
 test('prf matches OpenSSL TLS1-PRF (SHA-256, SHA-384)', () => {
-  for (const [hash, digest] of [['sha256', 'SHA256'], ['sha384', 'SHA384']] as const) {
-    for (const [secretLen, seedLen, outLen] of [[48, 64, 12], [32, 64, 48], [1, 1, 1], [48, 77, 104], [200, 32, 333]]) {
+  for (const [hash, digest] of [
+    ['sha256', 'SHA256'],
+    ['sha384', 'SHA384'],
+  ] as const) {
+    for (const [secretLen, seedLen, outLen] of [
+      [48, 64, 12],
+      [32, 64, 48],
+      [1, 1, 1],
+      [48, 77, 104],
+      [200, 32, 333],
+    ]) {
       const secret = rand(secretLen!);
       const seed = rand(seedLen!);
       const ours = prf(p, hash, secret, 'test label', seed, outLen!);
@@ -46,7 +57,10 @@ test('derived values match OpenSSL with their RFC labels and seeds', () => {
   const pms = rand(32);
   const cr = rand(32);
   const sr = rand(32);
-  for (const [hash, digest] of [['sha256', 'SHA256'], ['sha384', 'SHA384']] as const) {
+  for (const [hash, digest] of [
+    ['sha256', 'SHA256'],
+    ['sha384', 'SHA384'],
+  ] as const) {
     const ms = computeMasterSecret(p, hash, pms, cr, sr);
     assert.equal(hex(ms), opensslPrf(digest, pms, cat(ascii('master secret'), cr, sr), 48));
     const sessionHash = p.hash(hash, rand(300));

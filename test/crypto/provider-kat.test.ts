@@ -52,7 +52,9 @@ for (const p of PROVIDERS) {
 
   test(`${p.name}: HKDF-Expand agrees with node's hkdfSync for every hash, and bounds its length`, () => {
     for (const h of ['sha256', 'sha384', 'sha512'] as const) {
-      const ikm = nc.randomBytes(40), salt = nc.randomBytes(20), info = nc.randomBytes(30);
+      const ikm = nc.randomBytes(40),
+        salt = nc.randomBytes(20),
+        info = nc.randomBytes(30);
       const want = new Uint8Array(nc.hkdfSync(h, ikm, salt, info, 200));
       assert.equal(hex(p.hkdfExpand(h, p.hkdfExtract(h, salt, ikm), info, 200)), hex(want));
       assert.equal(p.hkdfExpand(h, p.hkdfExtract(h, salt, ikm), info, 0).length, 0);
@@ -73,14 +75,25 @@ for (const p of PROVIDERS) {
   });
 
   test(`${p.name}: ECDSA by scheme; the curve comes from the key; garbage verifies false`, () => {
-    for (const [scheme, curve, hash] of [[S.ecdsa_secp256r1_sha256, 'P-256', 'sha256'], [S.ecdsa_secp384r1_sha384, 'P-384', 'sha384']] as const) {
+    for (const [scheme, curve, hash] of [
+      [S.ecdsa_secp256r1_sha256, 'P-256', 'sha256'],
+      [S.ecdsa_secp384r1_sha384, 'P-384', 'sha384'],
+    ] as const) {
       const d = p.ecdsaGenerateKey(curve);
       const pub = p.ecdsaPublicKey(curve, d);
       const data = nc.randomBytes(100);
       const sig = p.sign(scheme, d, data);
       assert.equal(p.verify(scheme, pub, data, sig), true);
       // Cross-checked with node:crypto's own verify.
-      const spkiKey = nc.createPublicKey({ key: { kty: 'EC', crv: curve, x: Buffer.from(pub.subarray(1, 1 + d.length)).toString('base64url'), y: Buffer.from(pub.subarray(1 + d.length)).toString('base64url') }, format: 'jwk' });
+      const spkiKey = nc.createPublicKey({
+        key: {
+          kty: 'EC',
+          crv: curve,
+          x: Buffer.from(pub.subarray(1, 1 + d.length)).toString('base64url'),
+          y: Buffer.from(pub.subarray(1 + d.length)).toString('base64url'),
+        },
+        format: 'jwk',
+      });
       assert.equal(nc.verify(hash, data, spkiKey, sig), true);
       assert.equal(p.verify(scheme, pub, data, sig.subarray(1)), false);
       assert.equal(p.verify(scheme, pub.subarray(0, 40), data, sig), false);
@@ -91,21 +104,28 @@ for (const p of PROVIDERS) {
   test(`${p.name}: an unimplemented scheme is a typed error`, () => {
     const unknown = 0x0203; // ecdsa_sha1: never implemented
     assert.ok(!p.signatureSchemes.includes(unknown));
-    assert.throws(() => p.sign(unknown, new Uint8Array(32), new Uint8Array(1)), (e: unknown) => e instanceof DtlsError && e.code === 'handshake_failure');
+    assert.throws(
+      () => p.sign(unknown, new Uint8Array(32), new Uint8Array(1)),
+      (e: unknown) => e instanceof DtlsError && e.code === 'handshake_failure',
+    );
     assert.throws(() => p.verify(unknown, new Uint8Array(65), new Uint8Array(1), new Uint8Array(64)), DtlsError);
     for (const s of [S.ecdsa_secp256r1_sha256, S.ecdsa_secp384r1_sha384, S.ed25519]) assert.ok(p.signatureSchemes.includes(s));
   });
 
   test(`${p.name}: record number mask (RFC 9147 4.2.3): AES-ECB of the sample, ChaCha20 block at the sample's counter and nonce`, () => {
     for (const kl of [16, 32]) {
-      const key = nc.randomBytes(kl), sample = nc.randomBytes(16);
+      const key = nc.randomBytes(kl),
+        sample = nc.randomBytes(16);
       const c = nc.createCipheriv(`aes-${kl * 8}-ecb`, key, null).setAutoPadding(false);
       const want = c.update(sample);
       assert.equal(hex(p.recordNumberMask(kl === 16 ? 'aes-128-gcm' : 'aes-256-gcm', new Uint8Array(key), new Uint8Array(sample))), hex(want));
       // The same key object again (cached per-key state) and a longer ciphertext as sample.
       const longer = new Uint8Array(40);
       longer.set(sample);
-      assert.equal(hex(p.recordNumberMask('aes-128-ccm', new Uint8Array(key.subarray(0, 16)), longer)), hex(nc.createCipheriv('aes-128-ecb', key.subarray(0, 16), null).setAutoPadding(false).update(sample)));
+      assert.equal(
+        hex(p.recordNumberMask('aes-128-ccm', new Uint8Array(key.subarray(0, 16)), longer)),
+        hex(nc.createCipheriv('aes-128-ecb', key.subarray(0, 16), null).setAutoPadding(false).update(sample)),
+      );
     }
     const key = new Uint8Array(nc.randomBytes(32));
     for (const counter of [0, 1, 0x7fffffff, 0xffffffff]) {
@@ -123,8 +143,5 @@ test('ChaCha20 block function: RFC 8439 2.3.2', () => {
   const key = unhex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f');
   const nonce = unhex('000000090000004a00000000');
   const out = chacha20Block(key, 1, nonce, new Uint8Array(64));
-  assert.equal(
-    hex(out),
-    '10f1e7e4d13b5915500fdd1fa32071c4c7d1f4c733c068030422aa9ac3d46c4ed2826446079faa0914c2d705d98b02a2b5129cd1de164eb9cbd083e8a2503c4e',
-  );
+  assert.equal(hex(out), '10f1e7e4d13b5915500fdd1fa32071c4c7d1f4c733c068030422aa9ac3d46c4ed2826446079faa0914c2d705d98b02a2b5129cd1de164eb9cbd083e8a2503c4e');
 });

@@ -68,7 +68,14 @@ for (const p of PROVIDERS) {
       const key = rand(a.keyLen);
       const aead = p.aead(a.name, key); // reused for every record, as the record layer does
       assert.equal(aead.tagLength, a.tag);
-      for (const [ptLen, aadLen] of [[0, 13], [1, 13], [16, 13], [17, 0], [100, 13], [1500, 300]] as const) {
+      for (const [ptLen, aadLen] of [
+        [0, 13],
+        [1, 13],
+        [16, 13],
+        [17, 0],
+        [100, 13],
+        [1500, 300],
+      ] as const) {
         const nonce = rand(12);
         const pt = rand(ptLen);
         const aad = rand(aadLen);
@@ -109,8 +116,15 @@ for (const p of PROVIDERS) {
     for (const a of AEADS) {
       const aead = p.aead(a.name, rand(a.keyLen));
       if (!aead.sealInto) continue;
-      for (const [offset, n] of [[0, 0], [3, 1200], [8, 17], [21, 100]] as const) {
-        const nonce = rand(12), pt = rand(n), aad = rand(13);
+      for (const [offset, n] of [
+        [0, 0],
+        [3, 1200],
+        [8, 17],
+        [21, 100],
+      ] as const) {
+        const nonce = rand(12),
+          pt = rand(n),
+          aad = rand(13);
         const out = new Uint8Array(offset + n + a.tag + 5).fill(0xee);
         aead.sealInto(nonce, pt, aad, out, offset);
         assert.equal(hex(out.subarray(offset, offset + n + a.tag)), hex(aead.seal(nonce, pt, aad)), `${a.name} at ${offset}`);
@@ -145,7 +159,10 @@ for (const p of PROVIDERS) {
     assert.throws(() => p.ecdh('x25519', priv, new Uint8Array(31)), isIllegal);
   });
 
-  for (const [group, nodeCurve, len] of [['secp256r1', 'prime256v1', 32], ['secp384r1', 'secp384r1', 48]] as const) {
+  for (const [group, nodeCurve, len] of [
+    ['secp256r1', 'prime256v1', 32],
+    ['secp384r1', 'secp384r1', 48],
+  ] as const) {
     test(`${group} ecdh matches node createECDH both ways`, () => {
       const ours = p.generateKeyShare(group);
       assert.equal(ours.publicKey.length, 1 + 2 * len);
@@ -222,9 +239,10 @@ for (const p of PROVIDERS) {
       const data = rand(50);
       const sig = p.ecdsaSign(curve, 'sha256', priv, data);
       const { r, s } = parseDer(sig);
-      const n = curve === 'P-256'
-        ? 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n
-        : 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n;
+      const n =
+        curve === 'P-256'
+          ? 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n
+          : 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n;
       const flipped = encodeDer(r, n - s);
       assert.ok(p.ecdsaVerify(curve, 'sha256', pub, data, flipped));
     });

@@ -88,7 +88,8 @@ describe('rsa.ts against node:crypto', () => {
         assert.equal(rsaVerify(PSS_SCHEME[h]!, p.spki, msg, pkcs1), false);
         assert.equal(rsaVerify(PKCS1_SCHEME[h]!, p.spki, msg, pss), false);
         for (const i of [0, 1, p.k >> 1, p.k - 1]) {
-          const t1 = pkcs1.slice(), t2 = pss.slice();
+          const t1 = pkcs1.slice(),
+            t2 = pss.slice();
           t1[i]! ^= 0x10;
           t2[i]! ^= 0x10;
           assert.equal(rsaVerify(PKCS1_SCHEME[h]!, p.spki, msg, t1), false, `pkcs1 ${h} byte ${i}`);

@@ -23,8 +23,23 @@ import { nobleProvider } from '../../src/crypto/noble.ts';
 import { aesCcm } from '../../src/crypto/ccm.ts';
 import { Reassembler } from '../../src/reliability/reassembly.ts';
 import {
-  DerError, DerReader, Tag, decodeBitString, decodeInteger, decodeOid, decodeString, decodeTime,
-  encodeBitString, encodeIa5String, encodeInteger, encodeOid, encodeSequence, encodeTime, encodeTlv, encodeUtf8String, type Tlv,
+  DerError,
+  DerReader,
+  Tag,
+  decodeBitString,
+  decodeInteger,
+  decodeOid,
+  decodeString,
+  decodeTime,
+  encodeBitString,
+  encodeIa5String,
+  encodeInteger,
+  encodeOid,
+  encodeSequence,
+  encodeTime,
+  encodeTlv,
+  encodeUtf8String,
+  type Tlv,
 } from '../../src/x509/der.ts';
 import { PemError, decodePem, encodePem } from '../../src/x509/pem.ts';
 import { decodePrivateKeyPem } from '../../src/x509/keys.ts';
@@ -78,7 +93,10 @@ const helloArb = fc.record(
   { noNullPrototype: true },
 );
 
-function helloDatagram(h: { random: Uint8Array; sessionId: Uint8Array; cipherSuites: number[]; recordSeq: number; messageSeq: number }, cookie: Uint8Array = new Uint8Array(0)): Uint8Array {
+function helloDatagram(
+  h: { random: Uint8Array; sessionId: Uint8Array; cipherSuites: number[]; recordSeq: number; messageSeq: number },
+  cookie: Uint8Array = new Uint8Array(0),
+): Uint8Array {
   const ch: ClientHello = {
     version: ProtocolVersion.DTLS1_2,
     random: h.random,
@@ -115,14 +133,25 @@ test('cookie gate: any datagram gets a verdict, never a throw, and no reply larg
   const recordShaped = fc
     .tuple(fc.constantFrom(22, 22, 22, 21, 23, 0), fc.constantFrom(0, 0, 1), fc.nat(100), bytes(0, 300))
     .map(([type, epoch, seq, frag]) => encodeRecord({ contentType: type, version: ProtocolVersion.DTLS1_2, epoch, sequenceNumber: seq, fragment: frag }));
-  const hsShaped = fc
-    .tuple(fc.constantFrom(1, 1, 1, 3, 0), fc.nat(300), fc.nat(3), fc.nat(300), bytes(0, 200))
-    .map(([t, len, seq, off, body]) => {
-      const h = new Uint8Array(12 + body.length);
-      h.set([t, len >> 16, (len >> 8) & 0xff, len & 0xff, 0, seq, off >> 16, (off >> 8) & 0xff, off & 0xff, body.length >> 16, (body.length >> 8) & 0xff, body.length & 0xff]);
-      h.set(body, 12);
-      return encodeRecord({ contentType: 22, version: 0xfeff, epoch: 0, sequenceNumber: 0, fragment: h });
-    });
+  const hsShaped = fc.tuple(fc.constantFrom(1, 1, 1, 3, 0), fc.nat(300), fc.nat(3), fc.nat(300), bytes(0, 200)).map(([t, len, seq, off, body]) => {
+    const h = new Uint8Array(12 + body.length);
+    h.set([
+      t,
+      len >> 16,
+      (len >> 8) & 0xff,
+      len & 0xff,
+      0,
+      seq,
+      off >> 16,
+      (off >> 8) & 0xff,
+      off & 0xff,
+      body.length >> 16,
+      (body.length >> 8) & 0xff,
+      body.length & 0xff,
+    ]);
+    h.set(body, 12);
+    return encodeRecord({ contentType: 22, version: 0xfeff, epoch: 0, sequenceNumber: 0, fragment: h });
+  });
   const inputs = fc.oneof(bytes(0, 400), recordShaped, hsShaped, corrupt(helloArb.map((h) => helloDatagram(h))));
   fc.assert(
     fc.property(inputs, fc.string({ maxLength: 30 }), (d, peer) => {
@@ -154,13 +183,16 @@ test('cookie gate: the cookie it hands out is accepted from that peer only, for 
 
 test('readClientHelloPrefix: any bytes give the prefix or undefined', () => {
   fc.assert(
-    fc.property(fc.oneof(bytes(0, 120), corrupt(helloArb.map((h) => decodeHandshakeFragments(decodeRecords(helloDatagram(h)).records[0]!.fragment)[0]!.body))), (b) => {
-      const p = readClientHelloPrefix(b);
-      if (p) {
-        assert.equal(p.random.length, 32);
-        assert.ok(p.cookie.length <= 255);
-      }
-    }),
+    fc.property(
+      fc.oneof(bytes(0, 120), corrupt(helloArb.map((h) => decodeHandshakeFragments(decodeRecords(helloDatagram(h)).records[0]!.fragment)[0]!.body))),
+      (b) => {
+        const p = readClientHelloPrefix(b);
+        if (p) {
+          assert.equal(p.random.length, 32);
+          assert.ok(p.cookie.length <= 255);
+        }
+      },
+    ),
     { numRuns: 2000 },
   );
 });
@@ -176,20 +208,29 @@ const keyFor = (s: (typeof CIPHER_SUITES)[number], seed: number) => {
 
 test('RecordProtection: seal/open round trip; open of anything else is null, never a throw', () => {
   fc.assert(
-    fc.property(suiteArb, fc.nat(), u16, fc.integer({ min: 0, max: 2 ** 48 - 1 }), u8, bytes(0, 100), bytes(0, 120), (suite, seed, epoch, seq, type, plain, junk) => {
-      const { key, iv } = keyFor(suite, seed);
-      const p = new RecordProtection(nobleProvider, suite, key, iv);
-      const sealed = p.seal(epoch, seq, type, 0xfefd, plain);
-      assert.equal(sealed.length, plain.length + p.overhead);
-      assert.deepEqual(p.open(epoch, seq, type, 0xfefd, sealed), plain);
-      assert.equal(p.open(epoch, seq, type ^ 1, 0xfefd, sealed), null);
-      assert.equal(p.open(epoch, seq === 0 ? 1 : seq - 1, type, 0xfefd, sealed), null);
-      assert.equal(p.open(epoch, seq, type, 0xfeff, sealed), null);
-      assert.equal(p.open(epoch, seq, type, 0xfefd, sealed.subarray(0, sealed.length - 1)), null);
-      let out: Uint8Array | null = null;
-      assert.doesNotThrow(() => (out = p.open(epoch, seq, type, 0xfefd, junk)));
-      assert.equal(out, null);
-    }),
+    fc.property(
+      suiteArb,
+      fc.nat(),
+      u16,
+      fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+      u8,
+      bytes(0, 100),
+      bytes(0, 120),
+      (suite, seed, epoch, seq, type, plain, junk) => {
+        const { key, iv } = keyFor(suite, seed);
+        const p = new RecordProtection(nobleProvider, suite, key, iv);
+        const sealed = p.seal(epoch, seq, type, 0xfefd, plain);
+        assert.equal(sealed.length, plain.length + p.overhead);
+        assert.deepEqual(p.open(epoch, seq, type, 0xfefd, sealed), plain);
+        assert.equal(p.open(epoch, seq, type ^ 1, 0xfefd, sealed), null);
+        assert.equal(p.open(epoch, seq === 0 ? 1 : seq - 1, type, 0xfefd, sealed), null);
+        assert.equal(p.open(epoch, seq, type, 0xfeff, sealed), null);
+        assert.equal(p.open(epoch, seq, type, 0xfefd, sealed.subarray(0, sealed.length - 1)), null);
+        let out: Uint8Array | null = null;
+        assert.doesNotThrow(() => (out = p.open(epoch, seq, type, 0xfefd, junk)));
+        assert.equal(out, null);
+      },
+    ),
     { numRuns: 400 },
   );
 });
@@ -232,24 +273,38 @@ test('RecordLayer.open: arbitrary datagrams never throw; only epoch-0 plaintext 
 
 test('RecordLayer.open: sealed records open once, in order; any one-bit flip or truncation yields nothing', () => {
   fc.assert(
-    fc.property(suiteArb, fc.nat(), fc.array(fc.tuple(fc.constantFrom(21, 22, 23), bytes(0, 60)), { minLength: 1, maxLength: 4 }), fc.nat(), fc.nat(), (suite, seed, items, pick, bit) => {
-      const { writer, reader, drops } = layerPair(suite, seed);
-      const sealed = items.map(([t, p]) => writer.seal(t, p, 1));
-      const datagram = Uint8Array.from(sealed.flatMap((s) => [...s]));
-      const out = reader.open(datagram);
-      assert.deepEqual(out.map((r) => [r.contentType, r.payload]), items.map(([t, p]) => [t, p]));
-      assert.deepEqual(reader.open(datagram), [], 'a replayed datagram yields nothing');
-      assert.ok(drops.every((d) => d === 'replay'));
-      // A fresh reader: one flipped bit anywhere in one record, or a truncation, and that record is
-      // gone (a flip of the epoch to 0 makes it unauthenticated plaintext, which epoch 0 is).
-      const { reader: r2 } = layerPair(suite, seed);
-      const one = sealed[pick % sealed.length]!.slice();
-      const b = bit % (one.length * 8);
-      one[b >>> 3]! ^= 1 << (b & 7);
-      assert.deepEqual(r2.open(one).filter((r) => r.epoch !== 0), [], `bit ${b} flipped`);
-      const { reader: r3 } = layerPair(suite, seed);
-      assert.deepEqual(r3.open(sealed[0]!.subarray(0, bit % sealed[0]!.length)), []);
-    }),
+    fc.property(
+      suiteArb,
+      fc.nat(),
+      fc.array(fc.tuple(fc.constantFrom(21, 22, 23), bytes(0, 60)), { minLength: 1, maxLength: 4 }),
+      fc.nat(),
+      fc.nat(),
+      (suite, seed, items, pick, bit) => {
+        const { writer, reader, drops } = layerPair(suite, seed);
+        const sealed = items.map(([t, p]) => writer.seal(t, p, 1));
+        const datagram = Uint8Array.from(sealed.flatMap((s) => [...s]));
+        const out = reader.open(datagram);
+        assert.deepEqual(
+          out.map((r) => [r.contentType, r.payload]),
+          items.map(([t, p]) => [t, p]),
+        );
+        assert.deepEqual(reader.open(datagram), [], 'a replayed datagram yields nothing');
+        assert.ok(drops.every((d) => d === 'replay'));
+        // A fresh reader: one flipped bit anywhere in one record, or a truncation, and that record is
+        // gone (a flip of the epoch to 0 makes it unauthenticated plaintext, which epoch 0 is).
+        const { reader: r2 } = layerPair(suite, seed);
+        const one = sealed[pick % sealed.length]!.slice();
+        const b = bit % (one.length * 8);
+        one[b >>> 3]! ^= 1 << (b & 7);
+        assert.deepEqual(
+          r2.open(one).filter((r) => r.epoch !== 0),
+          [],
+          `bit ${b} flipped`,
+        );
+        const { reader: r3 } = layerPair(suite, seed);
+        assert.deepEqual(r3.open(sealed[0]!.subarray(0, bit % sealed[0]!.length)), []);
+      },
+    ),
     { numRuns: 300 },
   );
 });
@@ -295,7 +350,10 @@ test('alerts through a handshaking Connection (epoch 0, plaintext): typed outcom
       const conn = freshConnection(side);
       conn.start(0);
       const malformed = conn.stats.dropped.malformed ?? 0;
-      conn.handleDatagram(1, encodeRecord({ contentType: ContentType.alert, version: ProtocolVersion.DTLS1_2, epoch: 0, sequenceNumber: seq, fragment: payload }));
+      conn.handleDatagram(
+        1,
+        encodeRecord({ contentType: ContentType.alert, version: ProtocolVersion.DTLS1_2, epoch: 0, sequenceNumber: seq, fragment: payload }),
+      );
       expectAlertOutcome(conn, payload, 'handshaking', malformed);
     }),
     { numRuns: 500 },
@@ -359,31 +417,46 @@ function assertSettledOk(conn: ReturnType<typeof freshConnection>, what: string)
 
 test('any record, of any type and payload, from an authenticated peer: no throw, no internal_error; data arrives intact', () => {
   fc.assert(
-    fc.property(fc.oneof(fc.constantFrom(20, 21, 22, 23, 24, 25, 26), u8), fc.oneof(bytes(0, 40), bytes(12, 12), fc.constant(Uint8Array.of(1))), (type, payload) => {
-      const { server, now, send } = forgingPair();
-      assert.doesNotThrow(() => server.handleDatagram(now + 1, send(type, payload)));
-      assertSettledOk(server, `type ${type}`);
-      const got = server.pollReceived();
-      if (type === ContentType.application_data) assert.deepEqual(got, payload);
-      else assert.equal(got, undefined);
-    }),
+    fc.property(
+      fc.oneof(fc.constantFrom(20, 21, 22, 23, 24, 25, 26), u8),
+      fc.oneof(bytes(0, 40), bytes(12, 12), fc.constant(Uint8Array.of(1))),
+      (type, payload) => {
+        const { server, now, send } = forgingPair();
+        assert.doesNotThrow(() => server.handleDatagram(now + 1, send(type, payload)));
+        assertSettledOk(server, `type ${type}`);
+        const got = server.pollReceived();
+        if (type === ContentType.application_data) assert.deepEqual(got, payload);
+        else assert.equal(got, undefined);
+      },
+    ),
     { numRuns: 400 },
   );
 });
 
 test('unauthenticated epoch-0 records of any type and payload do not end, or feed data to, an established connection', () => {
   fc.assert(
-    fc.property(fc.boolean(), fc.array(fc.tuple(fc.oneof(fc.constantFrom(20, 21, 22, 23), u8), fc.nat(200), fc.oneof(alertPayload, bytes(0, 60), fc.constant(Uint8Array.of(1)))), { minLength: 1, maxLength: 4 }), (toServer, recs) => {
-      const p = connectedPair();
-      const conn = toServer ? p.server : p.client;
-      const d = Uint8Array.from(recs.flatMap(([contentType, sequenceNumber, fragment]) => [...encodeRecord({ contentType, version: ProtocolVersion.DTLS1_2, epoch: 0, sequenceNumber, fragment })]));
-      assert.doesNotThrow(() => conn.handleDatagram(p.now + 1, d));
-      assert.equal(conn.state, 'connected', conn.error?.message);
-      assert.equal(conn.pollReceived(), undefined);
-      let out = 0;
-      while (conn.pollTransmit()) out++;
-      assert.ok(out <= 4, `${out} datagrams in answer to one unauthenticated datagram`);
-    }),
+    fc.property(
+      fc.boolean(),
+      fc.array(fc.tuple(fc.oneof(fc.constantFrom(20, 21, 22, 23), u8), fc.nat(200), fc.oneof(alertPayload, bytes(0, 60), fc.constant(Uint8Array.of(1)))), {
+        minLength: 1,
+        maxLength: 4,
+      }),
+      (toServer, recs) => {
+        const p = connectedPair();
+        const conn = toServer ? p.server : p.client;
+        const d = Uint8Array.from(
+          recs.flatMap(([contentType, sequenceNumber, fragment]) => [
+            ...encodeRecord({ contentType, version: ProtocolVersion.DTLS1_2, epoch: 0, sequenceNumber, fragment }),
+          ]),
+        );
+        assert.doesNotThrow(() => conn.handleDatagram(p.now + 1, d));
+        assert.equal(conn.state, 'connected', conn.error?.message);
+        assert.equal(conn.pollReceived(), undefined);
+        let out = 0;
+        while (conn.pollTransmit()) out++;
+        assert.ok(out <= 4, `${out} datagrams in answer to one unauthenticated datagram`);
+      },
+    ),
     { numRuns: 400 },
   );
 });
@@ -393,31 +466,42 @@ test('arbitrary datagrams into client and server Connections, handshaking or con
   const datagram = fc.oneof(
     bytes(0, 200),
     fc
-      .array(fc.tuple(fc.constantFrom(20, 21, 22, 23, 22, 22), fc.constantFrom(0xfefd, 0xfeff), fc.nat(2), fc.nat(64), bytes(0, 80)), { minLength: 1, maxLength: 4 })
-      .map((rs) => Uint8Array.from(rs.flatMap(([contentType, version, epoch, sequenceNumber, fragment]) => [...encodeRecord({ contentType, version, epoch, sequenceNumber, fragment })]))),
+      .array(fc.tuple(fc.constantFrom(20, 21, 22, 23, 22, 22), fc.constantFrom(0xfefd, 0xfeff), fc.nat(2), fc.nat(64), bytes(0, 80)), {
+        minLength: 1,
+        maxLength: 4,
+      })
+      .map((rs) =>
+        Uint8Array.from(
+          rs.flatMap(([contentType, version, epoch, sequenceNumber, fragment]) => [...encodeRecord({ contentType, version, epoch, sequenceNumber, fragment })]),
+        ),
+      ),
   );
   fc.assert(
-    fc.property(fc.constantFrom('client', 'server', 'connected-client', 'connected-server'), fc.array(datagram, { minLength: 1, maxLength: 4 }), (which, ds) => {
-      let conn;
-      let now = 0;
-      if (which.startsWith('connected')) {
-        const p = connectedPair();
-        conn = which === 'connected-client' ? p.client : p.server;
-        now = p.now;
-      } else {
-        conn = freshConnection(which === 'client' ? rec!.client : rec!.server);
-        conn.start(now);
-      }
-      for (const d of ds) {
-        assert.doesNotThrow(() => conn.handleDatagram(++now, d));
-        while (conn.pollTransmit());
-      }
-      for (let i = 0, t = conn.pollTimeout(); i < 40 && t !== undefined; i++, t = conn.pollTimeout()) {
-        assert.doesNotThrow(() => conn.handleTimeout(t));
-      }
-      assertSettledOk(conn, which);
-      assert.ok(conn.state !== 'handshaking', 'settles: completes or fails by the handshake timeout');
-    }),
+    fc.property(
+      fc.constantFrom('client', 'server', 'connected-client', 'connected-server'),
+      fc.array(datagram, { minLength: 1, maxLength: 4 }),
+      (which, ds) => {
+        let conn;
+        let now = 0;
+        if (which.startsWith('connected')) {
+          const p = connectedPair();
+          conn = which === 'connected-client' ? p.client : p.server;
+          now = p.now;
+        } else {
+          conn = freshConnection(which === 'client' ? rec!.client : rec!.server);
+          conn.start(now);
+        }
+        for (const d of ds) {
+          assert.doesNotThrow(() => conn.handleDatagram(++now, d));
+          while (conn.pollTransmit());
+        }
+        for (let i = 0, t = conn.pollTimeout(); i < 40 && t !== undefined; i++, t = conn.pollTimeout()) {
+          assert.doesNotThrow(() => conn.handleTimeout(t));
+        }
+        assertSettledOk(conn, which);
+        assert.ok(conn.state !== 'handshaking', 'settles: completes or fails by the handshake timeout');
+      },
+    ),
     { numRuns: 600 },
   );
 });
@@ -427,7 +511,13 @@ test('arbitrary datagrams into client and server Connections, handshaking or con
 
 test('Reassembler: arbitrary fragments never throw, stay within the byte cap, and only whole messages come out', () => {
   const frag = fc.record(
-    { msgType: fc.constantFrom(1, 2, 11, 20, 255), length: fc.oneof(fc.nat(300), fc.constantFrom(0, 0xffffff, 70000)), messageSeq: fc.nat(12), fragmentOffset: fc.oneof(fc.nat(300), fc.constant(0xffffff)), body: bytes(0, 120) },
+    {
+      msgType: fc.constantFrom(1, 2, 11, 20, 255),
+      length: fc.oneof(fc.nat(300), fc.constantFrom(0, 0xffffff, 70000)),
+      messageSeq: fc.nat(12),
+      fragmentOffset: fc.oneof(fc.nat(300), fc.constant(0xffffff)),
+      body: bytes(0, 120),
+    },
     { noNullPrototype: true },
   );
   fc.assert(
@@ -473,7 +563,10 @@ function walkDer(buf: Uint8Array, depth = 0): void {
         decodeTime(t, 'time');
         break;
       default:
-        if ([Tag.UTF8String, Tag.PrintableString, Tag.TeletexString, Tag.IA5String, Tag.VisibleString, Tag.UniversalString, Tag.BMPString].includes(t.tag as 0x0c)) decodeString(t, 'string');
+        if (
+          [Tag.UTF8String, Tag.PrintableString, Tag.TeletexString, Tag.IA5String, Tag.VisibleString, Tag.UniversalString, Tag.BMPString].includes(t.tag as 0x0c)
+        )
+          decodeString(t, 'string');
     }
   }
 }
@@ -483,15 +576,20 @@ const derTree: fc.Arbitrary<Uint8Array> = fc.letrec<{ node: Uint8Array }>((tie) 
   node: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     fc.tuple(derTag, bytes(0, 40)).map(([t, v]) => encodeTlv(t & ~0x20, v)),
-    fc.tuple(fc.constantFrom(Tag.UTCTime, Tag.GeneralizedTime), fc.array(fc.integer({ min: 0x30, max: 0x39 }), { minLength: 12, maxLength: 14 }), fc.boolean()).map(([t, digits, z]) =>
-      encodeTlv(t, Uint8Array.from([...digits, ...(z ? [0x5a] : [])])),
-    ),
-    fc.tuple(fc.constantFrom(0x30, 0x31, 0xa0, 0xa3), fc.array(tie('node'), { maxLength: 4 })).map(([t, kids]) => encodeTlv(t, Uint8Array.from(kids.flatMap((k) => [...k])))),
+    fc
+      .tuple(fc.constantFrom(Tag.UTCTime, Tag.GeneralizedTime), fc.array(fc.integer({ min: 0x30, max: 0x39 }), { minLength: 12, maxLength: 14 }), fc.boolean())
+      .map(([t, digits, z]) => encodeTlv(t, Uint8Array.from([...digits, ...(z ? [0x5a] : [])]))),
+    fc
+      .tuple(fc.constantFrom(0x30, 0x31, 0xa0, 0xa3), fc.array(tie('node'), { maxLength: 4 }))
+      .map(([t, kids]) => encodeTlv(t, Uint8Array.from(kids.flatMap((k) => [...k])))),
   ),
 })).node;
 
 test('DER: arbitrary and mutated TLV trees decode or throw DerError', () => {
-  fc.assert(fc.property(fc.oneof(bytes(0, 200), derTree, corrupt(derTree)), (b) => onlyThrows([DerError], () => walkDer(b))), { numRuns: 4000 });
+  fc.assert(
+    fc.property(fc.oneof(bytes(0, 200), derTree, corrupt(derTree)), (b) => onlyThrows([DerError], () => walkDer(b))),
+    { numRuns: 4000 },
+  );
 });
 
 test('DER: encode(decode(x)) round trips for INTEGER, OID, times, strings, BIT STRING and long lengths', () => {
@@ -499,7 +597,10 @@ test('DER: encode(decode(x)) round trips for INTEGER, OID, times, strings, BIT S
     fc.property(fc.bigInt({ min: 0n, max: 2n ** 200n }), (n) => {
       const enc = encodeInteger(n);
       const v = new DerReader(enc).unsigned('n');
-      assert.equal(v.reduce((a, b) => (a << 8n) | BigInt(b), 0n), n);
+      assert.equal(
+        v.reduce((a, b) => (a << 8n) | BigInt(b), 0n),
+        n,
+      );
       assert.ok(equalBytes(encodeInteger(v), enc));
     }),
   );
@@ -527,8 +628,12 @@ test('DER: encode(decode(x)) round trips for INTEGER, OID, times, strings, BIT S
     }),
     { numRuns: 2000 },
   );
-  fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), (s) => assert.equal(decodeString(new DerReader(encodeUtf8String(s)).read('s'), 's'), s)));
-  fc.assert(fc.property(fc.string({ unit: 'binary-ascii', maxLength: 40 }), (s) => assert.equal(decodeString(new DerReader(encodeIa5String(s)).read('s'), 's'), s)));
+  fc.assert(
+    fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), (s) => assert.equal(decodeString(new DerReader(encodeUtf8String(s)).read('s'), 's'), s)),
+  );
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary-ascii', maxLength: 40 }), (s) => assert.equal(decodeString(new DerReader(encodeIa5String(s)).read('s'), 's'), s)),
+  );
   fc.assert(
     fc.property(bytes(0, 40), fc.nat(7), (b, unused) => {
       const u = b.length ? unused : 0;
@@ -563,8 +668,14 @@ test('PEM: arbitrary and mangled text decodes or throws PemError; encodePem/deco
     fc.constant('Proc-Type: 4,ENCRYPTED'),
     fc.constant(''),
   );
-  const text = fc.oneof(fc.string({ maxLength: 300 }), fc.tuple(fc.array(line, { maxLength: 10 }), fc.constantFrom('\n', '\r\n', '\r')).map(([ls, eol]) => ls.join(eol)));
-  fc.assert(fc.property(text, (s) => onlyThrows([PemError], () => decodePem(s))), { numRuns: 3000 });
+  const text = fc.oneof(
+    fc.string({ maxLength: 300 }),
+    fc.tuple(fc.array(line, { maxLength: 10 }), fc.constantFrom('\n', '\r\n', '\r')).map(([ls, eol]) => ls.join(eol)),
+  );
+  fc.assert(
+    fc.property(text, (s) => onlyThrows([PemError], () => decodePem(s))),
+    { numRuns: 3000 },
+  );
   fc.assert(
     fc.property(pemLabel, bytes(1, 300), (label, der) => {
       const [block, ...rest] = decodePem(encodePem(label, der));
@@ -578,7 +689,11 @@ test('PEM: arbitrary and mangled text decodes or throws PemError; encodePem/deco
 test('decodePrivateKeyPem: any text or mutated key is a key or a TypeError (configuration error)', () => {
   const keys = [fuzzCerts().server!, fuzzCerts().server384!];
   const sec1 = (k: (typeof keys)[number]) =>
-    encodeSequence(encodeInteger(1), encodeTlv(Tag.OCTET_STRING, k.privateKey), encodeTlv(0xa0, encodeOid(k.curve === 'P-256' ? '1.2.840.10045.3.1.7' : '1.3.132.0.34')));
+    encodeSequence(
+      encodeInteger(1),
+      encodeTlv(Tag.OCTET_STRING, k.privateKey),
+      encodeTlv(0xa0, encodeOid(k.curve === 'P-256' ? '1.2.840.10045.3.1.7' : '1.3.132.0.34')),
+    );
   const valid = fc.constantFrom(...keys).map(sec1);
   fc.assert(
     fc.property(fc.oneof(valid, corrupt(valid), bytes(0, 80)), fc.constantFrom('EC PRIVATE KEY', 'PRIVATE KEY'), (der, label) => {
@@ -589,14 +704,21 @@ test('decodePrivateKeyPem: any text or mutated key is a key or a TypeError (conf
     }),
     { numRuns: 2000 },
   );
-  fc.assert(fc.property(fc.string({ maxLength: 200 }), (s) => onlyThrows([TypeError], () => decodePrivateKeyPem(s))), { numRuns: 500 });
+  fc.assert(
+    fc.property(fc.string({ maxLength: 200 }), (s) => onlyThrows([TypeError], () => decodePrivateKeyPem(s))),
+    { numRuns: 500 },
+  );
 });
 
 // ---------------------------------------------------------------------------
 // The crypto provider's operations on peer-supplied bytes.
 
 test('nobleProvider.ecdh: any peer key is a shared secret or DtlsError(illegal_parameter)', () => {
-  const shares = { x25519: nobleProvider.generateKeyShare('x25519'), secp256r1: nobleProvider.generateKeyShare('secp256r1'), secp384r1: nobleProvider.generateKeyShare('secp384r1') };
+  const shares = {
+    x25519: nobleProvider.generateKeyShare('x25519'),
+    secp256r1: nobleProvider.generateKeyShare('secp256r1'),
+    secp384r1: nobleProvider.generateKeyShare('secp384r1'),
+  };
   const group = fc.constantFrom('x25519', 'secp256r1', 'secp384r1') as fc.Arbitrary<keyof typeof shares>;
   const peerKey = fc.oneof(
     bytes(0, 100),
@@ -624,12 +746,17 @@ test('nobleProvider.ecdsaVerify: any key and signature give a boolean, never a t
   const pub256 = nobleProvider.ecdsaPublicKey('P-256', c.server!.privateKey);
   const sig = nobleProvider.ecdsaSign('P-256', 'sha256', c.server!.privateKey, Uint8Array.of(1, 2, 3));
   fc.assert(
-    fc.property(fc.constantFrom('P-256', 'P-384') as fc.Arbitrary<'P-256' | 'P-384'>, fc.oneof(fc.constant(pub256), corrupt(fc.constant(pub256)), bytes(0, 100)), fc.oneof(fc.constant(sig), corrupt(fc.constant(sig)), bytes(0, 110)), (curve, pub, s) => {
-      let v: unknown;
-      assert.doesNotThrow(() => (v = nobleProvider.ecdsaVerify(curve, 'sha256', pub, Uint8Array.of(1, 2, 3), s)));
-      assert.equal(typeof v, 'boolean');
-      if (v === true) assert.ok(curve === 'P-256' && equalBytes(pub, pub256));
-    }),
+    fc.property(
+      fc.constantFrom('P-256', 'P-384') as fc.Arbitrary<'P-256' | 'P-384'>,
+      fc.oneof(fc.constant(pub256), corrupt(fc.constant(pub256)), bytes(0, 100)),
+      fc.oneof(fc.constant(sig), corrupt(fc.constant(sig)), bytes(0, 110)),
+      (curve, pub, s) => {
+        let v: unknown;
+        assert.doesNotThrow(() => (v = nobleProvider.ecdsaVerify(curve, 'sha256', pub, Uint8Array.of(1, 2, 3), s)));
+        assert.equal(typeof v, 'boolean');
+        if (v === true) assert.ok(curve === 'P-256' && equalBytes(pub, pub256));
+      },
+    ),
     { numRuns: 500 },
   );
 });
@@ -685,8 +812,23 @@ test('cookie secrets rotate: a cookie is accepted for one to two periods, then r
   const { decodeHelloVerifyRequest } = await import('../../src/wire/messages/hello-verify-request.ts');
   const hello = (cookie: Uint8Array) =>
     encodeRecord({
-      contentType: 22, version: 0xfefd, epoch: 0, sequenceNumber: 0,
-      fragment: encodeHandshakeMessage({ msgType: 1, messageSeq: 0, body: encodeClientHello({ version: 0xfefd, random: new Uint8Array(32).fill(5), sessionId: new Uint8Array(0), cookie, cipherSuites: [0xc02b], compressionMethods: [0], extensions: [] }) }),
+      contentType: 22,
+      version: 0xfefd,
+      epoch: 0,
+      sequenceNumber: 0,
+      fragment: encodeHandshakeMessage({
+        msgType: 1,
+        messageSeq: 0,
+        body: encodeClientHello({
+          version: 0xfefd,
+          random: new Uint8Array(32).fill(5),
+          sessionId: new Uint8Array(0),
+          cookie,
+          cipherSuites: [0xc02b],
+          compressionMethods: [0],
+          extensions: [],
+        }),
+      }),
     });
   const gate = createCookieGate({ crypto: nobleProvider, rotateAfter: 1000 });
   const first = gate.check(hello(new Uint8Array(0)), 'p', 0);

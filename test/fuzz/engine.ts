@@ -50,7 +50,16 @@ export const KNOWN_BUGS: readonly { name: string; match: RegExp }[] = [];
 
 /** Every DropReason (connection-types.ts): a counter under any other name is a bug. */
 export const DROP_REASONS: ReadonlySet<string> = new Set<DropReason>([
-  'malformed', 'bad_version', 'replay', 'stale_epoch', 'future_epoch_overflow', 'auth_failed', 'unexpected', 'after_close', 'reassembly_limit', 'outbound_overflow',
+  'malformed',
+  'bad_version',
+  'replay',
+  'stale_epoch',
+  'future_epoch_overflow',
+  'auth_failed',
+  'unexpected',
+  'after_close',
+  'reassembly_limit',
+  'outbound_overflow',
 ]);
 
 /** Bounds: datagrams sent in answer to one input, and over a whole case. */
@@ -95,7 +104,14 @@ function context(): MutationContext {
     encodeRecord({ contentType, version: 0xfefd, epoch: 0, sequenceNumber, fragment });
   const hs = (msgType: number, messageSeq: number, body: Uint8Array) => encodeHandshakeMessage({ msgType, messageSeq, body });
   for (const seq of [0, 7, 100]) {
-    for (const a of [[2, 40], [1, 0], [2, 0], [1, 100], [2, 20]]) pool.push(plain(21, seq, Uint8Array.from(a)));
+    for (const a of [
+      [2, 40],
+      [1, 0],
+      [2, 0],
+      [1, 100],
+      [2, 20],
+    ])
+      pool.push(plain(21, seq, Uint8Array.from(a)));
     pool.push(plain(20, seq, Uint8Array.of(1)));
     pool.push(plain(23, seq, Uint8Array.of(1, 2, 3)));
     pool.push(plain(22, seq, hs(0, 0, new Uint8Array(0))));
@@ -178,7 +194,10 @@ export function runCase(spec: CaseSpec, trace?: (line: string) => void): CaseRes
       if (e.type === 'statechange' && (e.previous === 'failed' || e.previous === 'closed')) fail(`state ${e.previous} -> ${e.state} after ${what}`);
       if (!trace) continue;
       if (e.type === 'trace') trace(`  ${e.direction} ${e.what} epoch ${e.epoch} ${e.bytes} bytes`);
-      else trace(`  event ${JSON.stringify(e, (_k, v: unknown) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v instanceof Error ? `${v.name}: ${v.message}` : v))}`);
+      else
+        trace(
+          `  event ${JSON.stringify(e, (_k, v: unknown) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v instanceof Error ? `${v.name}: ${v.message}` : v))}`,
+        );
     }
     let out = 0;
     for (let d = conn.pollTransmit(); d; d = conn.pollTransmit()) {

@@ -22,7 +22,7 @@ export interface RecordSpan {
 /** Records whose header and payload fit in the datagram, as decodeRecords would split them. */
 export function recordSpans(d: Uint8Array): RecordSpan[] {
   const out: RecordSpan[] = [];
-  for (let at = 0; at + RECORD_HEADER <= d.length; ) {
+  for (let at = 0; at + RECORD_HEADER <= d.length;) {
     const length = (d[at + 11]! << 8) | d[at + 12]!;
     if (at + RECORD_HEADER + length > d.length) break;
     out.push({ at, type: d[at]!, epoch: (d[at + 3]! << 8) | d[at + 4]!, length });
@@ -35,7 +35,7 @@ export function recordSpans(d: Uint8Array): RecordSpan[] {
 export function fragmentSpans(d: Uint8Array, rec: RecordSpan): { at: number; bodyLength: number }[] {
   const out: { at: number; bodyLength: number }[] = [];
   const end = rec.at + RECORD_HEADER + rec.length;
-  for (let at = rec.at + RECORD_HEADER; at + HS_HEADER <= end; ) {
+  for (let at = rec.at + RECORD_HEADER; at + HS_HEADER <= end;) {
     const n = (d[at + 9]! << 16) | (d[at + 10]! << 8) | d[at + 11]!;
     if (at + HS_HEADER + n > end) break;
     out.push({ at, bodyLength: n });
@@ -144,7 +144,10 @@ const ops: Record<string, { weight: number; run: Op }> = {
       } else {
         // A plausible record header with a random length and a short body.
         const len = rng.int(64);
-        tail = concatBytes(Uint8Array.of(rng.pick(CONTENT_TYPES), 0xfe, 0xfd, 0, rng.int(3), 0, 0, 0, 0, 0, rng.int(64), len >> 8, len & 0xff), rng.bytes(rng.int(len + 8)));
+        tail = concatBytes(
+          Uint8Array.of(rng.pick(CONTENT_TYPES), 0xfe, 0xfd, 0, rng.int(3), 0, 0, 0, 0, 0, rng.int(64), len >> 8, len & 0xff),
+          rng.bytes(rng.int(len + 8)),
+        );
         what = 'record-like';
       }
       withDatagram(list, k, concatBytes(d, tail));
@@ -405,7 +408,11 @@ export function mutateOnce(rng: Prng, list: Delivery[], ctx: MutationContext): s
 
 /** Changes the content type of an epoch >= 1 record (for a peer with the keys: see retype in det-crypto.ts). */
 export function retypeRecord(rng: Prng, list: Delivery[]): string | undefined {
-  const keyed = list.flatMap((d, k) => recordSpans(d.data).filter((s) => s.epoch > 0).map((s) => ({ k, s })));
+  const keyed = list.flatMap((d, k) =>
+    recordSpans(d.data)
+      .filter((s) => s.epoch > 0)
+      .map((s) => ({ k, s })),
+  );
   if (!keyed.length) return undefined;
   const { k, s } = rng.pick(keyed);
   const d = list[k]!.data.slice();

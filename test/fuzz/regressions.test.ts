@@ -138,7 +138,8 @@ test('a held epoch-1 alert that fails the handshake is not followed by completin
   server.handleDatagram(4, closeNotify); // before its ChangeCipherSpec: held
   for (const d of flight5) server.handleDatagram(5, d);
   const events = [];
-  for (let e = server.pollEvent(); e; e = server.pollEvent()) if (e.type === 'close' || e.type === 'statechange' || e.type === 'handshake') events.push(e.type === 'statechange' ? `${e.previous}->${e.state}` : e.type);
+  for (let e = server.pollEvent(); e; e = server.pollEvent())
+    if (e.type === 'close' || e.type === 'statechange' || e.type === 'handshake') events.push(e.type === 'statechange' ? `${e.previous}->${e.state}` : e.type);
   assert.equal(events.filter((e) => e === 'close').length, 1, events.join(', '));
   assert.equal(server.state, 'failed', events.join(', '));
   assert.ok(!events.includes('failed->connected'), events.join(', '));

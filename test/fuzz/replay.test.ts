@@ -24,7 +24,10 @@ test('every recording, both sides, replays unmutated to the recorded handshake',
       assert.equal(exporterOf(c), side.exporter);
       const got: string[] = [];
       for (let d = c.pollReceived(); d; d = c.pollReceived()) got.push(Buffer.from(d).toString());
-      assert.deepEqual(got, side.peerAppData.map((d) => Buffer.from(d).toString()));
+      assert.deepEqual(
+        got,
+        side.peerAppData.map((d) => Buffer.from(d).toString()),
+      );
     }
   }
 });

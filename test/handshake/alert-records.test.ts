@@ -30,7 +30,8 @@ function connectedPair() {
     for (const r of decodeRecords(d).records) {
       if (r.contentType !== ContentType.handshake || r.epoch !== 0) continue;
       for (const f of decodeHandshakeFragments(r.fragment)) {
-        if (f.msgType === HandshakeType.server_hello && f.fragmentOffset === 0 && f.body.length === f.length) serverRandom = decodeServerHello(f.body).random.slice();
+        if (f.msgType === HandshakeType.server_hello && f.fragmentOffset === 0 && f.body.length === f.length)
+          serverRandom = decodeServerHello(f.body).random.slice();
       }
     }
     return [d];

@@ -37,7 +37,12 @@ test('a ClientHello rewritten on the path is caught by the Finished check (decry
 
 test('with extended master secret the same rewrite gives different keys: the handshake never completes', () => {
   const { client, server } = makePair({ handshakeTimeout: 5000 }, { handshakeTimeout: 5000 });
-  const r = runPair(client, server, { seed: 2, aToB: { rewrite: swapSuites }, until: (p) => p.a.state === 'failed' && p.b.state === 'failed', maxDuration: 10_000 });
+  const r = runPair(client, server, {
+    seed: 2,
+    aToB: { rewrite: swapSuites },
+    until: (p) => p.a.state === 'failed' && p.b.state === 'failed',
+    maxDuration: 10_000,
+  });
   assert.equal(r.reason, 'until', `${r.reason}: client ${client.state} ${client.error?.message}, server ${server.state} ${server.error?.message}`);
   assert.equal(client.state, 'failed');
   assert.equal(server.state, 'failed');

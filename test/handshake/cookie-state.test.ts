@@ -17,10 +17,21 @@ const peer = '192.0.2.1|4433';
 const random = new Uint8Array(32).fill(0x5a);
 
 function clientHello(cookie: Uint8Array, r = random): Uint8Array {
-  const body = encodeClientHello({ version: ProtocolVersion.DTLS1_2, random: r, sessionId: new Uint8Array(0), cookie, cipherSuites: [0xc02b], compressionMethods: [0], extensions: [] });
+  const body = encodeClientHello({
+    version: ProtocolVersion.DTLS1_2,
+    random: r,
+    sessionId: new Uint8Array(0),
+    cookie,
+    cipherSuites: [0xc02b],
+    compressionMethods: [0],
+    extensions: [],
+  });
   const fragment = encodeHandshakeMessage({ msgType: HandshakeType.client_hello, messageSeq: 1, body });
   // Padded, as a real ClientHello is larger than a HelloVerifyRequest: the gate never answers with more bytes.
-  return new Uint8Array([...encodeRecord({ contentType: ContentType.handshake, version: ProtocolVersion.DTLS1_2, epoch: 0, sequenceNumber: 1, fragment }), ...new Uint8Array(64)]);
+  return new Uint8Array([
+    ...encodeRecord({ contentType: ContentType.handshake, version: ProtocolVersion.DTLS1_2, epoch: 0, sequenceNumber: 1, fragment }),
+    ...new Uint8Array(64),
+  ]);
 }
 
 test('a cookie issued with state comes back in the verdict, to a gate that never saw it issued', () => {

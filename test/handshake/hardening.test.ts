@@ -79,7 +79,13 @@ test('a client refuses ServerHello extensions it did not offer, with unsupported
     assert.equal(client.error?.code, 'unsupported_extension', `${name}: ${client.error?.message}`);
   }
   // Control: what was offered is taken (SNI acknowledged with an empty server_name, RFC 6066 3).
-  const ok = clientFedServerHello([{ type: ExtensionType.server_name, data: empty }, { type: ExtensionType.ec_point_formats, data: Uint8Array.of(1, 0) }], { serverName: 'example.com' });
+  const ok = clientFedServerHello(
+    [
+      { type: ExtensionType.server_name, data: empty },
+      { type: ExtensionType.ec_point_formats, data: Uint8Array.of(1, 0) },
+    ],
+    { serverName: 'example.com' },
+  );
   assert.equal(ok.state, 'handshaking', ok.error?.message);
 });
 
@@ -143,7 +149,7 @@ test('after the handshake, epoch-0 copies of the client flight are dropped (stal
   assert.ok((server.stats.dropped.stale_epoch ?? 0) >= 40);
 });
 
-test('a server that fails on a ClientHello answers with an alert numbered from the ClientHello\'s record (RFC 6347 4.2.1), as a stateless cookie exchange needs', () => {
+test("a server that fails on a ClientHello answers with an alert numbered from the ClientHello's record (RFC 6347 4.2.1), as a stateless cookie exchange needs", () => {
   // After listen()'s stateless HelloVerifyRequest (which reused the first ClientHello's number),
   // the second ClientHello has record number 5 here: anything the server sends must come after it,
   // or the client's replay window drops it (OpenSSL did: s_client waited for the alert in vain).

@@ -72,13 +72,21 @@ test('two DTLS 1.2 machines complete a handshake through plain records, returnin
   assert.deepEqual(keys(f6, 'write-keys').keys, keys(done, 'read-keys').keys);
   const result = (as: HandshakeAction[]) => (as.find((a) => a.kind === 'complete') as Extract<HandshakeAction, { kind: 'complete' }>).result;
   const label = 'EXPERIMENTAL test';
-  assert.deepEqual(result(done).exportKeyingMaterial(label, undefined, 32), result(f6).exportKeyingMaterial(label, undefined, 32), 'both ends export the same keying material');
+  assert.deepEqual(
+    result(done).exportKeyingMaterial(label, undefined, 32),
+    result(f6).exportKeyingMaterial(label, undefined, 32),
+    'both ends export the same keying material',
+  );
   assert.equal(result(done).info.version, 'DTLS 1.2');
 
   // After the handshake the 1.2 machine refuses renegotiation itself, and a copy of the client's Finished is a peer copy.
   const hello = f1[0]!.kind === 'flight' ? f1[0]!.items[0]! : undefined;
   assert.ok(hello && hello.kind === 'handshake' && hello.message.msgType === HandshakeType.client_hello);
-  const reneg = server.handleRecord(0, { contentType: ContentType.handshake, epoch: 1, sequenceNumber: 9, payload: encodeHandshakeMessage({ ...hello.message, messageSeq: 0 }) }, 1);
+  const reneg = server.handleRecord(
+    0,
+    { contentType: ContentType.handshake, epoch: 1, sequenceNumber: 9, payload: encodeHandshakeMessage({ ...hello.message, messageSeq: 0 }) },
+    1,
+  );
   assert.deepEqual(kinds(reneg), ['alert']);
   const fin = records(f5.find((a) => a.kind === 'flight')!).at(-1)!;
   assert.deepEqual(kinds(server.handleRecord(0, fin, 1)), ['peer-copy']);

@@ -56,10 +56,7 @@ test('no ALPN protocol in common fails with no_application_protocol', () => {
 
 test('mutual authentication with fingerprints both ways', () => {
   const c = certs();
-  const { client, server } = connect(
-    { certificate: c.client },
-    { requestClientCertificate: 'require', verify: { fingerprints: [c.client.fingerprint] } },
-  );
+  const { client, server } = connect({ certificate: c.client }, { requestClientCertificate: 'require', verify: { fingerprints: [c.client.fingerprint] } });
   assert.equal(server.state, 'connected', server.error?.message);
   assert.equal(server.handshakeInfo?.peerFingerprint, c.client.fingerprint);
   assert.equal(client.state, 'connected');

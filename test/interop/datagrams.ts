@@ -48,7 +48,7 @@ export function tapSent(socket: DatagramSocket, sent: Uint8Array[]): DatagramSoc
 export function handshakeFragments(datagrams: readonly Uint8Array[]): [number, number, number, number][] {
   const out: [number, number, number, number][] = [];
   for (const d of datagrams) {
-    for (let off = 0; off + 13 <= d.length; ) {
+    for (let off = 0; off + 13 <= d.length;) {
       const epoch = (d[off + 3]! << 8) | d[off + 4]!;
       const len = (d[off + 11]! << 8) | d[off + 12]!;
       const body = d.subarray(off + 13, off + 13 + len);

@@ -34,8 +34,8 @@ before(async () => {
 after(() => dir?.cleanup());
 
 /** Our listen() server for one test: the P-256 certificate unless given. */
-const serve = (t: TestContext, options: ListenOptions = {}, cert: ServerCertificate = certs.p256, sent?: Uint8Array[]): Promise<Served> => serveOn(t, options, cert, sent);
-
+const serve = (t: TestContext, options: ListenOptions = {}, cert: ServerCertificate = certs.p256, sent?: Uint8Array[]): Promise<Served> =>
+  serveOn(t, options, cert, sent);
 
 function where(r: ClientResult): string {
   return `\n--- gnutls-cli stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`;
@@ -131,7 +131,12 @@ describe('gnutls-cli ↔ our server: suite × group × certificate', { concurren
 describe('gnutls-cli ↔ our server: features', { concurrency: 6 }, () => {
   test('signatures: gnutls-cli accepting only ECDSA-SHA384 gets a SHA-384 signature from our P-256 key', async (t) => {
     const srv = await serve(t);
-    const run = runClient(srv.port, ['--priority', `${priority()}:-SIGN-ALL:+SIGN-ECDSA-SHA384`, ...CA(certs.p256.certPath)], ['sha384 line', { waitFor: 'sha384 line' }], { t });
+    const run = runClient(
+      srv.port,
+      ['--priority', `${priority()}:-SIGN-ALL:+SIGN-ECDSA-SHA384`, ...CA(certs.p256.certPath)],
+      ['sha384 line', { waitFor: 'sha384 line' }],
+      { t },
+    );
     const dtls = await srv.next();
     void echo(dtls).catch(() => {});
     const r = await run;
@@ -153,7 +158,12 @@ describe('gnutls-cli ↔ our server: features', { concurrency: 6 }, () => {
   test('several lines are echoed in order; close_notify at EOF closes our connection', async (t) => {
     const srv = await serve(t);
     const lines = ['first line', 'second line', 'third line'];
-    const run = runClient(srv.port, CA(certs.p256.certPath), lines.flatMap((l) => [l, { waitFor: l }]), { t });
+    const run = runClient(
+      srv.port,
+      CA(certs.p256.certPath),
+      lines.flatMap((l) => [l, { waitFor: l }]),
+      { t },
+    );
     const dtls = await srv.next();
     const alerts: string[] = [];
     dtls.addEventListener('alert', (e) => alerts.push(`${e.detail.fromPeer ? 'peer' : 'us'}:${e.detail.name}`));
@@ -168,9 +178,15 @@ describe('gnutls-cli ↔ our server: features', { concurrency: 6 }, () => {
     }
     const r = await run;
     clientOk(r);
-    assert.deepEqual(got, lines.map((l) => `${l}\n`));
+    assert.deepEqual(
+      got,
+      lines.map((l) => `${l}\n`),
+    );
     const at = lines.map((l) => r.stdout.indexOf(l));
-    assert.ok(at.every((i, k) => i > 0 && (k === 0 || i > at[k - 1]!)), `echo order in gnutls-cli output: ${at}`);
+    assert.ok(
+      at.every((i, k) => i > 0 && (k === 0 || i > at[k - 1]!)),
+      `echo order in gnutls-cli output: ${at}`,
+    );
     await within(3000, 'dtls.closed', dtls.closed);
     assert.ok(alerts.includes('peer:close_notify'), `alerts: ${alerts}`);
   });
@@ -349,8 +365,13 @@ describe('gnutls-cli ↔ our server: features', { concurrency: 6 }, () => {
     const run = runClient(
       srv.port,
       [
-        '--priority', `${priority()}:-SIGN-ALL:+SIGN-ECDSA-SHA256`, ...CA(certs.p256.certPath),
-        '--x509certfile', certs.p384.certPath, '--x509keyfile', certs.p384.keyPath,
+        '--priority',
+        `${priority()}:-SIGN-ALL:+SIGN-ECDSA-SHA256`,
+        ...CA(certs.p256.certPath),
+        '--x509certfile',
+        certs.p384.certPath,
+        '--x509keyfile',
+        certs.p384.keyPath,
       ],
       ['p384 client line', { waitFor: 'p384 client line' }],
       { t },
@@ -378,12 +399,10 @@ describe('gnutls-cli ↔ our server: features', { concurrency: 6 }, () => {
 
   test('client certificate: wrong fingerprint → bad_certificate', async (t) => {
     const srv = await serve(t, { requestClientCertificate: 'require', verify: { fingerprints: [certs.client.fingerprint] } });
-    const r = await runClient(
-      srv.port,
-      [...CA(certs.p256.certPath), '--x509certfile', certs.p384.certPath, '--x509keyfile', certs.p384.keyPath],
-      [],
-      { t, timeoutMs: 8000 },
-    );
+    const r = await runClient(srv.port, [...CA(certs.p256.certPath), '--x509certfile', certs.p384.certPath, '--x509keyfile', certs.p384.keyPath], [], {
+      t,
+      timeoutMs: 8000,
+    });
     clientFailed(r);
     assert.match(`${r.stdout}\n${r.stderr}`, /Received alert \[42\]: Certificate is bad/, where(r));
     await assert.rejects(srv.next(300), /timed out/);

@@ -39,21 +39,12 @@ interface Dialed {
 }
 
 /** Binds a socket on 127.0.0.1 and connects to gnutls-serv; everything is closed after the test. */
-async function dial(
-  t: TestContext,
-  srv: GnuTlsServer,
-  options: DtlsOptions,
-  log?: { in: Uint8Array[]; out: Uint8Array[] },
-): Promise<Dialed> {
+async function dial(t: TestContext, srv: GnuTlsServer, options: DtlsOptions, log?: { in: Uint8Array[]; out: Uint8Array[] }): Promise<Dialed> {
   const socket = await bindUdp({ address: '127.0.0.1', port: 0 });
   t.after(() => closeSocket(socket));
   let duplex: DatagramDuplex = nodeUdpConnected(socket, '127.0.0.1', srv.port);
   if (log) duplex = tap(duplex, log);
-  const dtls = await within(
-    8000,
-    () => `handshake with ${srv.describe()}\n${srv.dump()}`,
-    connect(duplex, { serverName: 'localhost', ...options }),
-  );
+  const dtls = await within(8000, () => `handshake with ${srv.describe()}\n${srv.dump()}`, connect(duplex, { serverName: 'localhost', ...options }));
   t.after(() => within(3000, 'dtls.close()', dtls.close()).catch(() => {}));
   return { dtls, reader: dtls.inbound.readable.getReader(), writer: dtls.outbound.writable.getWriter() };
 }
@@ -130,10 +121,9 @@ describe('our client ↔ gnutls-serv: suite × group × certificate', { concurre
       for (const group of GROUPS) {
         test(`ECDHE-ECDSA ${suite.cipher} ${group.gnutls} (${certName} certificate)`, async (t) => {
           const cert = certs[certName];
-          const srv = await startServer(
-            ['-d', '4', '--echo', ...certArgs(cert), '--priority', priority({ cipher: suite.cipher, groups: [group.gnutls] })],
-            { t },
-          );
+          const srv = await startServer(['-d', '4', '--echo', ...certArgs(cert), '--priority', priority({ cipher: suite.cipher, groups: [group.gnutls] })], {
+            t,
+          });
           const d = await dial(t, srv, { verify: { ca: [cert.cert] } });
           const info = await d.dtls.handshake;
           assert.equal(info.version, 'DTLS 1.2');
@@ -234,9 +224,16 @@ describe('our client ↔ gnutls-serv: features', { concurrency: 4 }, () => {
       const cert = certs[certName];
       const srv = await startServer(
         [
-          '-d', '4', '--echo', ...certArgs(cert),
-          '--priority', `${priority()}:-SIGN-ALL:+SIGN-ECDSA-${hash}`,
-          '--require-client-cert', '--verify-client-cert', '--x509cafile', cert.certPath,
+          '-d',
+          '4',
+          '--echo',
+          ...certArgs(cert),
+          '--priority',
+          `${priority()}:-SIGN-ALL:+SIGN-ECDSA-${hash}`,
+          '--require-client-cert',
+          '--verify-client-cert',
+          '--x509cafile',
+          cert.certPath,
         ],
         { t },
       );
@@ -261,10 +258,7 @@ describe('our client ↔ gnutls-serv: features', { concurrency: 4 }, () => {
   });
 
   test('MTU 500 both ways: gnutls-serv --mtu 500 fragments its chain, we fragment our client chain; every datagram fits', async (t) => {
-    const srv = await startServer(
-      ['-d', '4', '--mtu', '500', '--echo', ...certArgs(certs.leaf, certs.leafChainPath), ...requireClientCert(certs.ca)],
-      { t },
-    );
+    const srv = await startServer(['-d', '4', '--mtu', '500', '--echo', ...certArgs(certs.leaf, certs.leafChainPath), ...requireClientCert(certs.ca)], { t });
     const log = { in: [] as Uint8Array[], out: [] as Uint8Array[] };
     const d = await dial(
       t,
@@ -299,9 +293,7 @@ describe('our client ↔ gnutls-serv: features', { concurrency: 4 }, () => {
     const srv = await startServer(['-d', '5', '--echo', ...certArgs(certs.leaf, certs.leafChainPath)], { t });
     const socket = await bindUdp({ address: '127.0.0.1', port: 0 });
     t.after(() => closeSocket(socket));
-    const err = await rejectsDtls(
-      connect(nodeUdpConnected(socket, '127.0.0.1', srv.port), { verify: { ca: [certs.otherCa.cert] }, serverName: 'localhost' }),
-    );
+    const err = await rejectsDtls(connect(nodeUdpConnected(socket, '127.0.0.1', srv.port), { verify: { ca: [certs.otherCa.cert] }, serverName: 'localhost' }));
     assert.equal(err.fromPeer, false);
     assert.ok(err.alert !== undefined && [42, 46, 48].includes(err.alert), `alert ${err.alert} (${err.code}: ${err.message})`);
     await srv.waitFor(alertReceived(err.alert), 3000, 'stderr');

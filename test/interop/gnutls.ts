@@ -29,18 +29,7 @@ import { freeUdpPort, sleep, type ExitStatus } from './openssl.ts';
 import { PeerProcess } from './peer-process.ts';
 import { handshakeFragments } from './datagrams.ts';
 
-export {
-  freeUdpPort,
-  hex,
-  makeCertificates,
-  makeTempDir,
-  sleep,
-  within,
-  type CertFiles,
-  type ExitStatus,
-  type InteropCerts,
-  type TempDir,
-} from './openssl.ts';
+export { freeUdpPort, hex, makeCertificates, makeTempDir, sleep, within, type CertFiles, type ExitStatus, type InteropCerts, type TempDir } from './openssl.ts';
 
 const DEFAULT_WAIT = 5000;
 

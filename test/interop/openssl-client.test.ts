@@ -34,8 +34,8 @@ before(async () => {
 after(() => dir?.cleanup());
 
 /** Our listen() server for one test: the P-256 certificate unless given. */
-const serve = (t: TestContext, options: ListenOptions = {}, cert: ServerCertificate = certs.p256, sent?: Uint8Array[]): Promise<Served> => serveOn(t, options, cert, sent);
-
+const serve = (t: TestContext, options: ListenOptions = {}, cert: ServerCertificate = certs.p256, sent?: Uint8Array[]): Promise<Served> =>
+  serveOn(t, options, cert, sent);
 
 function clientOk(r: ClientResult): void {
   const where = `\n--- s_client stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`;
@@ -144,9 +144,15 @@ describe('openssl s_client ↔ our server: features', { concurrency: 4 }, () => 
     }
     const r = await run;
     clientOk(r);
-    assert.deepEqual(got, lines.map((l) => `${l}\n`));
+    assert.deepEqual(
+      got,
+      lines.map((l) => `${l}\n`),
+    );
     const at = lines.map((l) => r.stdout.indexOf(l));
-    assert.ok(at.every((i, k) => i > 0 && (k === 0 || i > at[k - 1]!)), `echo order in s_client output: ${at}`);
+    assert.ok(
+      at.every((i, k) => i > 0 && (k === 0 || i > at[k - 1]!)),
+      `echo order in s_client output: ${at}`,
+    );
     await within(3000, 'dtls.closed', dtls.closed);
     assert.ok(closes.includes('peer:close_notify'), `alerts: ${closes}`);
   });
@@ -194,7 +200,12 @@ describe('openssl s_client ↔ our server: features', { concurrency: 4 }, () => 
 
   test('client certificate: required and pinned by fingerprint', async (t) => {
     const srv = await serve(t, { requestClientCertificate: 'require', verify: { fingerprints: [certs.client.fingerprint] } });
-    const run = runClient(srv.port, [...CA(certs.p256), '-cert', certs.client.certPath, '-key', certs.client.keyPath], ['mutual hello', { waitFor: 'mutual hello' }], { t });
+    const run = runClient(
+      srv.port,
+      [...CA(certs.p256), '-cert', certs.client.certPath, '-key', certs.client.keyPath],
+      ['mutual hello', { waitFor: 'mutual hello' }],
+      { t },
+    );
     const dtls = await srv.next();
     const info = await dtls.handshake;
     void echo(dtls).catch(() => {});

@@ -44,12 +44,7 @@ interface Dialed {
 }
 
 /** Binds a socket on 127.0.0.1 and connects to s_server; everything is closed after the test. */
-async function dial(
-  t: TestContext,
-  srv: OpenSslServer,
-  options: DtlsOptions,
-  log?: { in: Uint8Array[]; out: Uint8Array[] },
-): Promise<Dialed> {
+async function dial(t: TestContext, srv: OpenSslServer, options: DtlsOptions, log?: { in: Uint8Array[]; out: Uint8Array[] }): Promise<Dialed> {
   const socket = await bindUdp({ address: '127.0.0.1', port: 0 });
   t.after(() => closeSocket(socket));
   let duplex: DatagramDuplex = nodeUdpConnected(socket, '127.0.0.1', srv.port);
@@ -137,10 +132,7 @@ describe('our client ↔ openssl s_server: suite × group × certificate', { con
 describe('our client ↔ openssl s_server: features', { concurrency: 3 }, () => {
   for (const profile of ['SRTP_AES128_CM_SHA1_80', 'SRTP_AEAD_AES_128_GCM']) {
     test(`use_srtp ${profile}: profile and EXTRACTOR-dtls_srtp keying material match`, async (t) => {
-      const srv = await startServer(
-        [...certArgs(certs.p256), '-use_srtp', profile, '-keymatexport', 'EXTRACTOR-dtls_srtp', '-keymatexportlen', '60'],
-        { t },
-      );
+      const srv = await startServer([...certArgs(certs.p256), '-use_srtp', profile, '-keymatexport', 'EXTRACTOR-dtls_srtp', '-keymatexportlen', '60'], { t });
       const { dtls } = await dial(t, srv, {
         verify: { ca: [certs.p256.cert] },
         srtpProfiles: ['SRTP_AES128_CM_SHA1_32', profile, 'SRTP_AEAD_AES_256_GCM'],
@@ -196,12 +188,7 @@ describe('our client ↔ openssl s_server: features', { concurrency: 3 }, () => 
     const srv = await startServer(['-mtu', '500', ...certArgs(certs.p256), '-Verify', '2', '-CAfile', certs.ca.certPath], { t });
     const log = { in: [] as Uint8Array[], out: [] as Uint8Array[] };
     const chain = certs.clientLeaf.cert + certs.ca.cert;
-    const { dtls } = await dial(
-      t,
-      srv,
-      { verify: { ca: [certs.p256.cert] }, certificate: { cert: chain, key: certs.clientLeaf.key }, mtu: 500 },
-      log,
-    );
+    const { dtls } = await dial(t, srv, { verify: { ca: [certs.p256.cert] }, certificate: { cert: chain, key: certs.clientLeaf.key }, mtu: 500 }, log);
     await dtls.handshake;
     const ours = handshakeFragments(log.out).filter(([type]) => type === 11);
     assert.ok(ours.length >= 2, `our Certificate went out in ${ours.length} fragment(s)`);
@@ -215,9 +202,7 @@ describe('our client ↔ openssl s_server: features', { concurrency: 3 }, () => 
     const srv = await startServer([...certArgs(certs.p256), '-Verify', '1', '-CAfile', certs.client.certPath], { t });
     const socket = await bindUdp({ address: '127.0.0.1', port: 0 });
     t.after(() => closeSocket(socket));
-    const err = await rejectsDtls(
-      connect(nodeUdpConnected(socket, '127.0.0.1', srv.port), { verify: { ca: [certs.p256.cert] }, serverName: 'localhost' }),
-    );
+    const err = await rejectsDtls(connect(nodeUdpConnected(socket, '127.0.0.1', srv.port), { verify: { ca: [certs.p256.cert] }, serverName: 'localhost' }));
     assert.equal(err.code, 'peer_alert');
     assert.equal(err.fromPeer, true);
     assert.equal(err.alert, 40, `alert ${err.alert} (${err.message})`); // handshake_failure
@@ -246,13 +231,8 @@ describe('our client ↔ openssl s_server: features', { concurrency: 3 }, () => 
     const srv = await startServer(certArgs(certs.p256), { t });
     const socket = await bindUdp({ address: '127.0.0.1', port: 0 });
     t.after(() => closeSocket(socket));
-    const err = await rejectsDtls(
-      connect(nodeUdpConnected(socket, '127.0.0.1', srv.port), { verify: { fingerprints: [certs.p384.fingerprint] } }),
-    );
-    assert.ok(
-      err.code === 'verification_failed' || err.code === 'bad_certificate',
-      `code ${err.code}: ${err.message}`,
-    );
+    const err = await rejectsDtls(connect(nodeUdpConnected(socket, '127.0.0.1', srv.port), { verify: { fingerprints: [certs.p384.fingerprint] } }));
+    assert.ok(err.code === 'verification_failed' || err.code === 'bad_certificate', `code ${err.code}: ${err.message}`);
     assert.equal(err.fromPeer, false);
     assert.equal(err.alert, 42);
     await srv.waitFor(/SSL alert number 42/, 3000, 'any');
@@ -262,13 +242,8 @@ describe('our client ↔ openssl s_server: features', { concurrency: 3 }, () => 
     const srv = await startServer([...certArgs(certs.leaf), '-cert_chain', certs.ca.certPath], { t });
     const socket = await bindUdp({ address: '127.0.0.1', port: 0 });
     t.after(() => closeSocket(socket));
-    const err = await rejectsDtls(
-      connect(nodeUdpConnected(socket, '127.0.0.1', srv.port), { verify: { ca: [certs.otherCa.cert] }, serverName: 'localhost' }),
-    );
-    assert.ok(
-      ['verification_failed', 'unknown_ca', 'bad_certificate', 'certificate_unknown'].includes(err.code),
-      `code ${err.code}: ${err.message}`,
-    );
+    const err = await rejectsDtls(connect(nodeUdpConnected(socket, '127.0.0.1', srv.port), { verify: { ca: [certs.otherCa.cert] }, serverName: 'localhost' }));
+    assert.ok(['verification_failed', 'unknown_ca', 'bad_certificate', 'certificate_unknown'].includes(err.code), `code ${err.code}: ${err.message}`);
     assert.equal(err.fromPeer, false);
     assert.ok(err.alert !== undefined && [42, 46, 48].includes(err.alert), `alert ${err.alert}`);
     await srv.waitFor(new RegExp(`SSL alert number ${err.alert}`), 3000, 'any');

@@ -18,11 +18,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { PeerProcess } from './peer-process.ts';
 
-export const SUITES = [
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-] as const;
+export const SUITES = ['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305'] as const;
 
 /** IANA names, as HandshakeInfo.cipherSuite reports them. */
 export const SUITE_IANA: Record<(typeof SUITES)[number], string> = {
@@ -125,10 +121,22 @@ const SAN = 'subjectAltName=DNS:localhost,IP:127.0.0.1';
 
 async function selfSigned(dir: TempDir, name: string, curve: 'P-256' | 'P-384', cn: string, ext: string[]): Promise<CertFiles> {
   await openssl([
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${curve}`, '-nodes',
-    '-subj', `/CN=${cn}`, '-days', '2',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    `ec_paramgen_curve:${curve}`,
+    '-nodes',
+    '-subj',
+    `/CN=${cn}`,
+    '-days',
+    '2',
     ...ext.flatMap((e) => ['-addext', e]),
-    '-keyout', dir.path(`${name}-key.pem`), '-out', dir.path(`${name}.pem`),
+    '-keyout',
+    dir.path(`${name}-key.pem`),
+    '-out',
+    dir.path(`${name}.pem`),
   ]);
   return certFiles(dir, name);
 }
@@ -156,17 +164,38 @@ export async function makeCertificates(dir: TempDir): Promise<InteropCerts> {
 /** A P-256 end-entity certificate for `cn` signed by `ca`. */
 async function signedLeaf(dir: TempDir, name: string, ca: CertFiles, cn: string, ext: string[]): Promise<CertFiles> {
   await openssl([
-    'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-subj', `/CN=${cn}`, '-keyout', dir.path(`${name}-key.pem`), '-out', dir.path(`${name}.csr`),
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-subj',
+    `/CN=${cn}`,
+    '-keyout',
+    dir.path(`${name}-key.pem`),
+    '-out',
+    dir.path(`${name}.csr`),
   ]);
-  await writeFile(
-    dir.path(`${name}.ext`),
-    ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', ...ext, ''].join('\n'),
-  );
+  await writeFile(dir.path(`${name}.ext`), ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', ...ext, ''].join('\n'));
   await openssl([
-    'x509', '-req', '-in', dir.path(`${name}.csr`), '-CA', ca.certPath, '-CAkey', ca.keyPath,
-    '-set_serial', String(Date.now() + name.length), '-days', '2',
-    '-extfile', dir.path(`${name}.ext`), '-out', dir.path(`${name}.pem`),
+    'x509',
+    '-req',
+    '-in',
+    dir.path(`${name}.csr`),
+    '-CA',
+    ca.certPath,
+    '-CAkey',
+    ca.keyPath,
+    '-set_serial',
+    String(Date.now() + name.length),
+    '-days',
+    '2',
+    '-extfile',
+    dir.path(`${name}.ext`),
+    '-out',
+    dir.path(`${name}.pem`),
   ]);
   return certFiles(dir, name);
 }

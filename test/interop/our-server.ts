@@ -2,7 +2,15 @@
 // 127.0.0.1 over node:dgram, closed after the test, and an echo for its
 // connections.
 import type { TestContext } from 'node:test';
-import { DtlsError, listen, type CertificateKeyPair, type DtlsServer, type DtlsStream, type HandshakeErrorDetail, type ListenOptions } from '../../src/index.ts';
+import {
+  DtlsError,
+  listen,
+  type CertificateKeyPair,
+  type DtlsServer,
+  type DtlsStream,
+  type HandshakeErrorDetail,
+  type ListenOptions,
+} from '../../src/index.ts';
 import { bindUdp, nodeUdpSocket } from '../../src/adapters/node.ts';
 import type { DatagramSocket } from '../../src/adapters/types.ts';
 import { tapSent } from './datagrams.ts';

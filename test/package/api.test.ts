@@ -8,7 +8,18 @@ import * as core from '../../src/core.ts';
 import type { ConnectionLike } from '../../src/core.ts';
 
 test('the root exports the application API and not the sans-IO internals', () => {
-  for (const name of ['DtlsStream', 'connect', 'listen', 'DtlsServer', 'DtlsError', 'generateCertificate', 'loadCertificate', 'fingerprint', 'DEFAULTS', 'LISTEN_DEFAULTS']) {
+  for (const name of [
+    'DtlsStream',
+    'connect',
+    'listen',
+    'DtlsServer',
+    'DtlsError',
+    'generateCertificate',
+    'loadCertificate',
+    'fingerprint',
+    'DEFAULTS',
+    'LISTEN_DEFAULTS',
+  ]) {
     assert.ok(name in root, `root exports ${name}`);
   }
   for (const name of ['Connection', 'resolveOptions', 'createCookieGate', 'trackFlush', 'defaultConnection']) {
@@ -40,8 +51,20 @@ test('dtls-stream/core: two sans-IO connections complete a handshake and carry d
   assert.throws(() => core.createConnection({ role: 'client' }), TypeError);
   // Only the contract is reachable: no resolved options (they hold the private key), no internal entry points.
   assert.deepEqual(Object.keys(server).sort(), [
-    'close', 'error', 'exportKeyingMaterial', 'handleDatagram', 'handleTimeout', 'handshakeInfo', 'pollEvent', 'pollReceived',
-    'pollTimeout', 'pollTransmit', 'send', 'start', 'state', 'stats',
+    'close',
+    'error',
+    'exportKeyingMaterial',
+    'handleDatagram',
+    'handleTimeout',
+    'handshakeInfo',
+    'pollEvent',
+    'pollReceived',
+    'pollTimeout',
+    'pollTransmit',
+    'send',
+    'start',
+    'state',
+    'stats',
   ]);
   assert.equal((server as unknown as { options?: unknown }).options, undefined);
 });

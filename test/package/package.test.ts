@@ -26,7 +26,8 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dtls-pack-'));
   const copy = join(dir, 'repo');
   mkdirSync(copy);
-  for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'bin', 'docs', 'examples']) cpSync(join(ROOT, f), join(copy, f), { recursive: true });
+  for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'bin', 'docs', 'examples'])
+    cpSync(join(ROOT, f), join(copy, f), { recursive: true });
   for (const f of pkgJson.files) if (/^[A-Z].*\.md$|^LICENSE$/.test(f) && existsSync(join(ROOT, f))) cpSync(join(ROOT, f), join(copy, f));
   symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
   await run(process.execPath, [TSC, '-p', 'tsconfig.build.json'], { cwd: copy, timeout: 90_000 });
@@ -50,7 +51,19 @@ after(() => dir && rmSync(dir, { recursive: true, force: true }));
 test('the tarball holds the compiled code, declarations and docs: no sources, no source maps', () => {
   assert.ok(!files.some((f) => f.startsWith('src/')), 'no src/');
   assert.ok(!files.some((f) => f.endsWith('.map')), 'no source maps');
-  for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'SECURITY.md', 'dist/index.js', 'dist/index.d.ts', 'dist/core.js', 'dist/adapters/message-port.js', 'bin/dtls-stream.mjs', 'docs/RUNTIMES.md']) {
+  for (const f of [
+    'package.json',
+    'README.md',
+    'LICENSE',
+    'CHANGELOG.md',
+    'SECURITY.md',
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/core.js',
+    'dist/adapters/message-port.js',
+    'bin/dtls-stream.mjs',
+    'docs/RUNTIMES.md',
+  ]) {
     assert.ok(files.includes(f), `ships ${f}`);
   }
   const code = files.filter((f) => f.startsWith('dist/') && (f.endsWith('.js') || f.endsWith('.d.ts'))).length;
@@ -106,12 +119,29 @@ for (const resolution of ['node10', 'nodenext', 'bundler'] as const) {
   test(`TypeScript with moduleResolution ${resolution} finds the types of every subpath`, async () => {
     const lines = SUBPATHS.map((n, i) => `import * as m${i} from '${n}';\nexport const k${i}: string[] = Object.keys(m${i});`);
     lines.push(`import { DtlsStream, type HandshakeInfo } from 'dtls-stream';\nexport const f = (d: DtlsStream): Promise<HandshakeInfo> => d.handshake;`);
-    lines.push(`import { createConnection, type ConnectionLike } from 'dtls-stream/core';\nexport const c: (o: { role: 'server' }) => ConnectionLike = createConnection;`);
+    lines.push(
+      `import { createConnection, type ConnectionLike } from 'dtls-stream/core';\nexport const c: (o: { role: 'server' }) => ConnectionLike = createConnection;`,
+    );
     const sub = join(project, resolution);
     mkdirSync(sub, { recursive: true });
     writeFileSync(join(sub, 'main.ts'), lines.join('\n'));
     const module = resolution === 'node10' ? 'commonjs' : resolution === 'nodenext' ? 'nodenext' : 'esnext';
-    const options = ['--noEmit', '--strict', '--skipLibCheck', 'false', '--target', 'es2022', '--lib', 'es2022,dom', '--types', 'node', '--module', module, '--moduleResolution', resolution];
+    const options = [
+      '--noEmit',
+      '--strict',
+      '--skipLibCheck',
+      'false',
+      '--target',
+      'es2022',
+      '--lib',
+      'es2022,dom',
+      '--types',
+      'node',
+      '--module',
+      module,
+      '--moduleResolution',
+      resolution,
+    ];
     // node10 reads the package as CommonJS-era tooling does: main/types and typesVersions.
     await run(process.execPath, [TSC, ...options, join(sub, 'main.ts')], { cwd: project, timeout: 90_000 }).catch((e: { stdout?: string }) => {
       assert.fail(`tsc (${resolution}) failed:\n${e.stdout ?? e}`);

@@ -14,8 +14,11 @@ const SRC = join(resolve(dirname(fileURLToPath(import.meta.url)), '../..'), 'src
 async function exitsQuickly(body: string): Promise<{ ms: number; stdout: string }> {
   const script = `import { DtlsStream, generateCertificate } from ${JSON.stringify(SRC)};\n${body}\nconsole.log('done');`;
   const t0 = performance.now();
-  const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 20_000, killSignal: 'SIGKILL' }).catch(
-    (e: { killed?: boolean; stderr?: string }) => assert.fail(e.killed ? 'the child did not exit within 20 s: something holds the event loop' : `the child failed: ${e.stderr}`),
+  const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    timeout: 20_000,
+    killSignal: 'SIGKILL',
+  }).catch((e: { killed?: boolean; stderr?: string }) =>
+    assert.fail(e.killed ? 'the child did not exit within 20 s: something holds the event loop' : `the child failed: ${e.stderr}`),
   );
   assert.equal(stderr, '');
   return { ms: performance.now() - t0, stdout };

@@ -67,4 +67,3 @@ export async function runTs(code: string, what: string): Promise<string> {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-

@@ -67,7 +67,9 @@ for (const b of all) {
   const where = `README.md:${b.line}`;
   if (b.marker.excerpt) {
     test(`${where} is an excerpt of ${b.marker.excerpt}, line for line`, () => {
-      const source = readFileSync(join(ROOT, b.marker.excerpt!), 'utf8').split('\n').map((l) => l.trim());
+      const source = readFileSync(join(ROOT, b.marker.excerpt!), 'utf8')
+        .split('\n')
+        .map((l) => l.trim());
       for (const line of b.code.split('\n')) {
         const code = line.replace(/\s+\/\/ .*$/, '').trim();
         if (!code || code.startsWith('//') || code === '...') continue;

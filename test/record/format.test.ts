@@ -23,7 +23,13 @@ const wideEpochFormat: RecordFormat = {
       if (d.length - o < 21) return { records, malformed: true };
       const length = v.getUint16(o + 19);
       if (o + 21 + length > d.length) return { records, malformed: true };
-      records.push({ contentType: d[o]!, version: v.getUint16(o + 1), epoch: Number(v.getBigUint64(o + 3)), sequenceNumber: Number(v.getBigUint64(o + 11)), fragment: d.subarray(o + 21, o + 21 + length) });
+      records.push({
+        contentType: d[o]!,
+        version: v.getUint16(o + 1),
+        epoch: Number(v.getBigUint64(o + 3)),
+        sequenceNumber: Number(v.getBigUint64(o + 11)),
+        fragment: d.subarray(o + 21, o + 21 + length),
+      });
       o += 21 + length;
     }
     return { records, malformed: false };
@@ -60,7 +66,10 @@ for (const format of [dtls12Format, wideEpochFormat]) {
     const { writer, reader, drops } = pair(format);
     const plain = writer.seal(ContentType.handshake, Uint8Array.of(1, 2, 3));
     assert.equal(plain.length, format.headerLength(0) + 3);
-    assert.deepEqual(reader.open(plain).map((r) => [...r.payload]), [[1, 2, 3]]);
+    assert.deepEqual(
+      reader.open(plain).map((r) => [...r.payload]),
+      [[1, 2, 3]],
+    );
     assert.deepEqual(reader.open(plain), [], 'a replay');
     assert.deepEqual(drops, ['replay']);
     writer.installWrite(1, keys);
@@ -68,17 +77,23 @@ for (const format of [dtls12Format, wideEpochFormat]) {
     assert.equal(writer.overhead(1), format.headerLength(1) + 8 + 16, 'header, explicit nonce, tag');
     assert.deepEqual(reader.open(sealed), [], 'held until epoch 1 opens');
     const early = reader.installRead(1, keys);
-    assert.deepEqual(early.map((r) => [r.epoch, [...r.payload]]), [[1, [9]]]);
+    assert.deepEqual(
+      early.map((r) => [r.epoch, [...r.payload]]),
+      [[1, [9]]],
+    );
   });
 }
 
-test('epochs and sequence numbers are numbers in the manager: a format with 64-bit epochs carries epoch 2^40, DTLS 1.2\'s 16-bit field refuses it', () => {
+test("epochs and sequence numbers are numbers in the manager: a format with 64-bit epochs carries epoch 2^40, DTLS 1.2's 16-bit field refuses it", () => {
   const big = 2 ** 40;
   const { writer, reader } = pair(wideEpochFormat);
   writer.installWrite(big, keys);
   reader.installRead(big, keys);
   const d = writer.seal(ContentType.application_data, Uint8Array.of(4));
-  assert.deepEqual(reader.open(d).map((r) => [r.epoch, r.sequenceNumber, [...r.payload]]), [[big, 0, [4]]]);
+  assert.deepEqual(
+    reader.open(d).map((r) => [r.epoch, r.sequenceNumber, [...r.payload]]),
+    [[big, 0, [4]]],
+  );
   const w12 = pair(dtls12Format).writer;
   w12.installWrite(big, keys);
   assert.throws(() => w12.seal(ContentType.application_data, Uint8Array.of(4)), RangeError);

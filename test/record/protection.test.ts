@@ -20,7 +20,10 @@ for (const crypto of [nobleProvider, createNativeProvider(nc)]) {
       const iv = new Uint8Array(nc.randomBytes(suite.fixedIvLength));
       const sender = new RecordProtection(crypto, suite, key, iv);
       const receiver = new RecordProtection(crypto, suite, key, iv);
-      const epoch = 1, seq = 0x1234_5678_9a, type = 23, version = 0xfefd;
+      const epoch = 1,
+        seq = 0x1234_5678_9a,
+        type = 23,
+        version = 0xfefd;
       for (const n of [0, 1, 1200]) {
         const pt = new Uint8Array(nc.randomBytes(n));
         const fragment = sender.seal(epoch, seq, type, version, pt);

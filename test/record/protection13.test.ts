@@ -90,7 +90,10 @@ test('RFC 8448 3 in TLS framing: each record opens with nonce = iv XOR the 64-bi
   assert.deepEqual([ca.contentType, toHex(ca.content)], [23, toHex(payload50)]);
   const sa = openTls(R.serverApp, R.sApKey, R.sApIv, 1);
   assert.deepEqual([sa.contentType, toHex(sa.content)], [23, toHex(payload50)]);
-  for (const [rec, key, iv, seq] of [[R.clientAlert, R.cApKey, R.cApIv, 1], [R.serverAlert, R.sApKey, R.sApIv, 2]] as const) {
+  for (const [rec, key, iv, seq] of [
+    [R.clientAlert, R.cApKey, R.cApIv, 1],
+    [R.serverAlert, R.sApKey, R.sApIv, 2],
+  ] as const) {
     const a = openTls(rec, key, iv, seq);
     assert.deepEqual([a.contentType, toHex(a.content)], [21, '0100'], 'close_notify');
   }
@@ -102,7 +105,7 @@ test('RFC 8448 3 in TLS framing: each record opens with nonce = iv XOR the 64-bi
   assert.equal(toHex(sealed), toHex(hex(R.clientApp).subarray(5)));
 });
 
-test('the nonce XORs all 64 bits of the sequence number into the IV\'s last 8 bytes, big-endian', () => {
+test("the nonce XORs all 64 bits of the sequence number into the IV's last 8 bytes, big-endian", () => {
   const iv = hex(R.cApIv);
   const n = recordNonce13(iv, 2 ** 40 + 0x0102_0304);
   const want = iv.slice();
@@ -129,9 +132,10 @@ function nobleMask(aead: AeadName, snKey: Uint8Array): RecordNumberMask {
 }
 /** node:crypto's mask: AES-ECB, or ChaCha20 whose 16-byte IV is counter (LE) || nonce, exactly the sample. */
 function nodeMask(aead: AeadName, snKey: Uint8Array, sample: Uint8Array): Uint8Array {
-  const c = maskKind(aead) === 'chacha20'
-    ? createCipheriv('chacha20', snKey, sample.subarray(0, 16))
-    : createCipheriv(snKey.length === 16 ? 'aes-128-ecb' : 'aes-256-ecb', snKey, null).setAutoPadding(false);
+  const c =
+    maskKind(aead) === 'chacha20'
+      ? createCipheriv('chacha20', snKey, sample.subarray(0, 16))
+      : createCipheriv(snKey.length === 16 ? 'aes-128-ecb' : 'aes-256-ecb', snKey, null).setAutoPadding(false);
   return Uint8Array.from(Buffer.concat([c.update(maskKind(aead) === 'chacha20' ? new Uint8Array(16) : sample.subarray(0, 16)), c.final()]));
 }
 
@@ -139,7 +143,11 @@ test('record number masks: the AES-ECB and ChaCha20 masks used in these tests ag
   const k = p.random(32);
   assert.throws(() => chacha20(k, new Uint8Array(12), new Uint8Array(16), undefined, 0xffff_ffff), /counter/, 'why the fallback exists');
   assert.equal(toHex(nobleMask('chacha20-poly1305', k)(Uint8Array.of(0xff, 0xff, 0xff, 0xff, ...new Uint8Array(12)))).length, 32);
-  for (const [aead, len] of [['aes-128-gcm', 16], ['aes-256-gcm', 32], ['chacha20-poly1305', 32]] as const) {
+  for (const [aead, len] of [
+    ['aes-128-gcm', 16],
+    ['aes-256-gcm', 32],
+    ['chacha20-poly1305', 32],
+  ] as const) {
     for (let i = 0; i < 20; i++) {
       const key = p.random(len);
       const sample = p.random(16);
@@ -159,7 +167,9 @@ const SUITES = [
 ] as const;
 
 function pair(s: (typeof SUITES)[number], opts?: ConstructorParameters<typeof RecordProtection13>[5]) {
-  const key = p.random(s.keyLength), iv = p.random(12), sn = p.random(s.keyLength);
+  const key = p.random(s.keyLength),
+    iv = p.random(12),
+    sn = p.random(s.keyLength);
   const mk = () => new RecordProtection13(p, s, key, iv, nobleMask(s.aead, sn), opts);
   return { key, iv, sn, send: mk(), recv: mk() };
 }
@@ -210,15 +220,19 @@ test('trafficKeys13: key, iv and sn_key are HKDF-Expand-Label "key", "iv", "sn" 
     const out: Buffer[] = [];
     let t = Buffer.alloc(0);
     for (let i = 1; out.reduce((n, b) => n + b.length, 0) < length; i++) {
-      t = createHmac('sha256', secret).update(Buffer.concat([t, info, Buffer.of(i)])).digest();
+      t = createHmac('sha256', secret)
+        .update(Buffer.concat([t, info, Buffer.of(i)]))
+        .digest();
       out.push(t);
     }
     return Uint8Array.from(Buffer.concat(out).subarray(0, length));
   };
-  const labelled = (prefix: string): ExpandLabel => (secret, label, context, length) => {
-    const full = new TextEncoder().encode(prefix + label);
-    return expand(secret, Uint8Array.of(length >>> 8, length & 0xff, full.length, ...full, context.length, ...context), length);
-  };
+  const labelled =
+    (prefix: string): ExpandLabel =>
+    (secret, label, context, length) => {
+      const full = new TextEncoder().encode(prefix + label);
+      return expand(secret, Uint8Array.of(length >>> 8, length & 0xff, full.length, ...full, context.length, ...context), length);
+    };
   const tls = trafficKeys13(labelled('tls13 '), hex(R.sHs), 16);
   assert.deepEqual([toHex(tls.key), toHex(tls.iv)], [R.sHsKey, R.sHsIv]);
   const dtls = trafficKeys13(labelled('dtls13'), hex(R.sHs), 16);
@@ -296,7 +310,10 @@ test('padding: zeros after the type are stripped; an all-zero inner plaintext is
   const body = p.aead(s.aead, key).seal(recordNonce13(iv, 6), new Uint8Array(20), h);
   // open() takes the header as received and writes the clear sequence bits itself, so the clear header works too.
   assert.deepEqual(recv.open(h, 6, body), { ok: false, reason: 'no_content_type' });
-  assert.throws(() => decodeInnerPlaintext(new Uint8Array(5)), (e: unknown) => e instanceof DtlsError && e.code === 'unexpected_message' && e.alert === 10);
+  assert.throws(
+    () => decodeInnerPlaintext(new Uint8Array(5)),
+    (e: unknown) => e instanceof DtlsError && e.code === 'unexpected_message' && e.alert === 10,
+  );
   assert.deepEqual(decodeInnerPlaintext(Uint8Array.of(7, 0, 23, 0, 0)), { contentType: 23, content: Uint8Array.of(7, 0) });
   assert.throws(() => encodeInnerPlaintext(0, Uint8Array.of(1)), RangeError, 'type 0 cannot end an inner plaintext');
   assert.throws(() => encodeInnerPlaintext(23, new Uint8Array(2 ** 14), 1), RangeError, 'over 2^14 + 1');

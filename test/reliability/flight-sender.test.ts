@@ -25,7 +25,9 @@ function sender(mtu = 256) {
 function onWire(datagrams: Uint8Array[]): string[] {
   return datagrams.flatMap((d) =>
     decodeRecords(d).records.flatMap((r) =>
-      r.contentType === ContentType.handshake ? decodeHandshakeFragments(r.fragment).map((f) => `${r.epoch}/${r.sequenceNumber} m${f.messageSeq} @${f.fragmentOffset}+${f.body.length}`) : [],
+      r.contentType === ContentType.handshake
+        ? decodeHandshakeFragments(r.fragment).map((f) => `${r.epoch}/${r.sequenceNumber} m${f.messageSeq} @${f.fragmentOffset}+${f.body.length}`)
+        : [],
     ),
   );
 }

@@ -15,11 +15,14 @@ test('an empty body gives one empty fragment', () => {
 test('splits at maxFragmentBody with a shorter last fragment', () => {
   const m = msg(250);
   const f = fragmentMessage(m, 100);
-  assert.deepEqual(f.map((x) => [x.fragmentOffset, x.body.length, x.length, x.msgType, x.messageSeq]), [
-    [0, 100, 250, 11, 3],
-    [100, 100, 250, 11, 3],
-    [200, 50, 250, 11, 3],
-  ]);
+  assert.deepEqual(
+    f.map((x) => [x.fragmentOffset, x.body.length, x.length, x.msgType, x.messageSeq]),
+    [
+      [0, 100, 250, 11, 3],
+      [100, 100, 250, 11, 3],
+      [200, 50, 250, 11, 3],
+    ],
+  );
   assert.equal(fragmentMessage(msg(200), 100).length, 2);
   assert.equal(fragmentMessage(msg(100), 100).length, 1);
 });

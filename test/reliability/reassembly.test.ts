@@ -7,7 +7,11 @@ import type { HandshakeFragment, HandshakeMessage } from '../../src/wire/types.t
 
 const body = (n: number, salt = 0) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + salt) & 0xff);
 const frag = (seq: number, length: number, offset: number, b: Uint8Array, msgType = 11): HandshakeFragment => ({
-  msgType, length, messageSeq: seq, fragmentOffset: offset, body: b,
+  msgType,
+  length,
+  messageSeq: seq,
+  fragmentOffset: offset,
+  body: b,
 });
 /** A fragment of message `m` covering [start, end). */
 const slice = (m: HandshakeMessage, start: number, end: number): HandshakeFragment =>
@@ -133,7 +137,7 @@ test('a flood of tiny overlapping fragments stays within maxBufferedBytes', () =
   const max = 100_000;
   const r = new Reassembler({ maxBufferedBytes: max });
   let x = 12345;
-  const rand = (n: number) => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % n);
+  const rand = (n: number) => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) % n;
   for (let i = 0; i < 50_000; i++) {
     const seq = rand(8);
     const off = rand(65530);
@@ -169,7 +173,9 @@ test('reset forgets everything but the counters', () => {
 test('rejects bad options', () => {
   assert.throws(() => new Reassembler({ maxMessagesAhead: 0 }), RangeError);
   assert.throws(() => new Reassembler({ maxBufferedBytes: -1 }), RangeError);
-  assert.throws(() => { new Reassembler().nextSeq = -1; }, RangeError);
+  assert.throws(() => {
+    new Reassembler().nextSeq = -1;
+  }, RangeError);
 });
 
 /** Random cuts of a message into fragments, plus random extra overlapping ones. */
@@ -193,7 +199,10 @@ test('random fragmentation, order and duplication always gives back the original
     .array(fc.tuple(fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 600 })), { minLength: 1, maxLength: 5 })
     .map((xs) => xs.map(([msgType, b], i): HandshakeMessage => ({ msgType, messageSeq: i, body: b })));
   const scenario = messages.chain((ms) =>
-    fc.tuple(fc.constant(ms), fc.tuple(...ms.map(fragmentsOf)).chain((fss) => fc.shuffledSubarray(fss.flat(), { minLength: fss.flat().length }))),
+    fc.tuple(
+      fc.constant(ms),
+      fc.tuple(...ms.map(fragmentsOf)).chain((fss) => fc.shuffledSubarray(fss.flat(), { minLength: fss.flat().length })),
+    ),
   );
   fc.assert(
     fc.property(scenario, fc.nat(3), ([ms, fs], dupEvery) => {

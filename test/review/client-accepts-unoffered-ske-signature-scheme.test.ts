@@ -27,7 +27,9 @@ test('the client refuses a ServerKeyExchange signed with a scheme it did not off
   const { server: cert } = certs();
   const client = new Connection(resolveOptions({ role: 'client', verify: { fingerprints: [cert.fingerprint] } }));
   client.start(0);
-  const ch = drainOut(client).flatMap((d) => decodeRecords(d).records).flatMap((r) => decodeHandshakeFragments(r.fragment))[0]!;
+  const ch = drainOut(client)
+    .flatMap((d) => decodeRecords(d).records)
+    .flatMap((r) => decodeHandshakeFragments(r.fragment))[0]!;
   const hello = decodeClientHello(ch.body);
   const sigAlgs = hello.extensions.find((e) => e.type === ExtensionType.signature_algorithms)!;
   assert.ok(!Array.from(sigAlgs.data).some((_b, i, a) => i % 2 === 0 && i > 1 && a[i] === 6 && a[i + 1] === 3), 'client did not offer 0x0603');
@@ -37,12 +39,30 @@ test('the client refuses a ServerKeyExchange signed with a scheme it did not off
   const signed = concat(hello.random, serverRandom, encodeEcdheParams(NamedGroup.x25519, share.publicKey));
   const signature = nobleProvider.ecdsaSign(cert.curve, 'sha512', cert.privateKey, signed);
   const msgs = [
-    { msgType: HandshakeType.server_hello, messageSeq: 0, body: encodeServerHello({ version: ProtocolVersion.DTLS1_2, random: serverRandom, sessionId: new Uint8Array(0), cipherSuite: 0xc02b, compressionMethod: 0, extensions: [] }) },
+    {
+      msgType: HandshakeType.server_hello,
+      messageSeq: 0,
+      body: encodeServerHello({
+        version: ProtocolVersion.DTLS1_2,
+        random: serverRandom,
+        sessionId: new Uint8Array(0),
+        cipherSuite: 0xc02b,
+        compressionMethod: 0,
+        extensions: [],
+      }),
+    },
     { msgType: HandshakeType.certificate, messageSeq: 1, body: encodeCertificate({ certificates: cert.chain }) },
-    { msgType: HandshakeType.server_key_exchange, messageSeq: 2, body: encodeServerKeyExchange({ curveType: 3, namedGroup: NamedGroup.x25519, publicKey: share.publicKey, signatureScheme: 0x0603, signature }) },
+    {
+      msgType: HandshakeType.server_key_exchange,
+      messageSeq: 2,
+      body: encodeServerKeyExchange({ curveType: 3, namedGroup: NamedGroup.x25519, publicKey: share.publicKey, signatureScheme: 0x0603, signature }),
+    },
   ];
   msgs.forEach((m, i) => {
-    client.handleDatagram(10, encodeRecord({ contentType: ContentType.handshake, version: ProtocolVersion.DTLS1_2, epoch: 0, sequenceNumber: i, fragment: encodeHandshakeMessage(m) }));
+    client.handleDatagram(
+      10,
+      encodeRecord({ contentType: ContentType.handshake, version: ProtocolVersion.DTLS1_2, epoch: 0, sequenceNumber: i, fragment: encodeHandshakeMessage(m) }),
+    );
   });
   assert.equal(client.error?.code, 'illegal_parameter', `client state ${client.state} ${client.error?.message ?? ''}`);
 });

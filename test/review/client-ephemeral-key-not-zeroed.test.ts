@@ -26,7 +26,13 @@ test('the client zeroes its ephemeral ECDHE private key once the premaster secre
   const serverShares: KeyShare[] = [];
   connectedPair({ crypto: recordingProvider(clientShares) }, { crypto: recordingProvider(serverShares) });
   assert.equal(serverShares.length, 1);
-  assert.ok(serverShares[0]!.privateKey.every((b) => b === 0), 'server zeroes its key (for comparison)');
+  assert.ok(
+    serverShares[0]!.privateKey.every((b) => b === 0),
+    'server zeroes its key (for comparison)',
+  );
   assert.equal(clientShares.length, 1);
-  assert.ok(clientShares[0]!.privateKey.every((b) => b === 0), 'client ephemeral private key is still in memory');
+  assert.ok(
+    clientShares[0]!.privateKey.every((b) => b === 0),
+    'client ephemeral private key is still in memory',
+  );
 });

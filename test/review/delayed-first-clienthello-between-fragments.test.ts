@@ -21,7 +21,15 @@ import { drainOut, pump } from './helpers.ts';
 
 test('a delayed duplicate of the cookieless ClientHello between fragments of the cookie-bearing one does not break the handshake', () => {
   const c = certs();
-  const client = new Connection(resolveOptions({ role: 'client', mtu: 128, alpn: ['webrtc', 'c-webrtc', 'h2-custom-protocol'], serverName: 'server.example.com', verify: { fingerprints: [c.server.fingerprint] } }));
+  const client = new Connection(
+    resolveOptions({
+      role: 'client',
+      mtu: 128,
+      alpn: ['webrtc', 'c-webrtc', 'h2-custom-protocol'],
+      serverName: 'server.example.com',
+      verify: { fingerprints: [c.server.fingerprint] },
+    }),
+  );
   const gate = createCookieGate({ crypto: nobleProvider });
   client.start(0);
   const hello1 = drainOut(client);

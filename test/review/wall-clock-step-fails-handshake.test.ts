@@ -28,7 +28,10 @@ test('a wall-clock step during the handshake does not make it time out', async (
         c.enqueue(d);
       },
     });
-    void client.outbound.readable.pipeThrough(stepOnFirst).pipeTo(server.inbound.writable).catch(() => {});
+    void client.outbound.readable
+      .pipeThrough(stepOnFirst)
+      .pipeTo(server.inbound.writable)
+      .catch(() => {});
     // 20 ms of network latency on the way back.
     const latency = new TransformStream<Uint8Array, Uint8Array>({
       transform: (d, c) =>
@@ -43,7 +46,10 @@ test('a wall-clock step during the handshake does not make it time out', async (
           }, 20),
         ),
     });
-    void server.outbound.readable.pipeThrough(latency).pipeTo(client.inbound.writable).catch(() => {});
+    void server.outbound.readable
+      .pipeThrough(latency)
+      .pipeTo(client.inbound.writable)
+      .catch(() => {});
     const outcome = await client.handshake.then(
       () => 'connected',
       (e: Error) => `failed: ${e.message}`,

@@ -51,7 +51,10 @@ for (const entry of ['src/index.ts', 'src/adapters/websocket.ts', 'src/adapters/
 
 test('the spy does catch a Node built-in (the adapter for node:dgram)', { timeout: 20_000 }, async () => {
   const { builtins } = await bundle('src/adapters/node.ts');
-  assert.ok(builtins.some((b) => b.startsWith('node:dgram')), builtins.join(', '));
+  assert.ok(
+    builtins.some((b) => b.startsWith('node:dgram')),
+    builtins.join(', '),
+  );
 });
 
 test('the browser bundle of the core runs: a DtlsStream pair handshakes in memory', { timeout: 20_000 }, async () => {

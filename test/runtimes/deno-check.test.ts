@@ -35,8 +35,11 @@ export function wire(conn: Deno.DatagramConn, ws: WebSocket, wt: WebTransport): 
   const controller = new AbortController();
   t.after(() => controller.abort());
   const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    execFile(deno, ['check', '--unstable-net', ...files], { cwd: ROOT, timeout: 55_000, signal: controller.signal, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    execFile(
+      deno,
+      ['check', '--unstable-net', ...files],
+      { cwd: ROOT, timeout: 55_000, signal: controller.signal, env: { ...process.env, NO_COLOR: '1' } },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
     );
   });
   assert.equal(result.code, 0, result.out);

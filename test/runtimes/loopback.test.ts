@@ -15,8 +15,21 @@ describe('the loopback scenario in each runtime', { concurrency: true }, () => {
   before(async () => {
     dir = await makeTempDir('dtls-runtimes-');
     await openssl([
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost',
-      '-days', '2', '-keyout', dir.path('key.pem'), '-out', dir.path('cert.pem'),
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-subj',
+      '/CN=localhost',
+      '-days',
+      '2',
+      '-keyout',
+      dir.path('key.pem'),
+      '-out',
+      dir.path('cert.pem'),
     ]);
     fingerprint = sdpFingerprint(await openssl(['x509', '-in', dir.path('cert.pem'), '-noout', '-fingerprint', '-sha256']));
   });

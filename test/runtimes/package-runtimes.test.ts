@@ -32,10 +32,11 @@ describe('the built package by name in Deno (npm:) and Bun, no bundler', { concu
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dtls-pkg-'));
     const pkg = join(dir, 'node_modules/dtls-stream');
-    await run(process.execPath, [
-      join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'),
-      '--outDir', join(pkg, 'dist'), '--sourceMap', 'false',
-    ], { cwd: ROOT, timeout: 40_000 });
+    await run(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist'), '--sourceMap', 'false'],
+      { cwd: ROOT, timeout: 40_000 },
+    );
     cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
     mkdirSync(join(dir, 'node_modules/@noble'));
     for (const p of ['curves', 'hashes', 'ciphers']) symlinkSync(join(ROOT, 'node_modules/@noble', p), join(dir, 'node_modules/@noble', p));

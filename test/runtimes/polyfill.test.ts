@@ -29,11 +29,11 @@ test('the stream-layer suite (test/stream) passes on web-streams-polyfill', { ti
   const marker = join(tmpdir(), `dtls-wsp-${process.pid}.txt`);
   rmSync(marker, { force: true });
   t.after(() => rmSync(marker, { force: true }));
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--import', INSTALL, '--test', '--test-concurrency=2', '--test-reporter=tap', ...files],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(marker) },
-  );
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', INSTALL, '--test', '--test-concurrency=2', '--test-reporter=tap', ...files], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: childEnv(marker),
+  });
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -46,7 +46,10 @@ test('the stream-layer suite (test/stream) passes on web-streams-polyfill', { ti
   assert.equal(count('fail'), 0);
   assert.ok(count('pass') >= 50 && count('pass') === count('tests'), `tests ${count('tests')}, pass ${count('pass')}`);
   // The installer ran in each test file's process.
-  const loaded = readFileSync(marker, 'utf8').trim().split('\n').map((l) => l.replace(ROOT, '').replace(/^\//, ''));
+  const loaded = readFileSync(marker, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.replace(ROOT, '').replace(/^\//, ''));
   assert.deepEqual(loaded.filter((l) => l.startsWith('test/')).sort(), files);
 });
 
@@ -108,7 +111,10 @@ test('a DtlsStream pair on the polyfill: handshake, echo, backpressure, close', 
     assert.ok(!done);
     echoed.push(...value);
   }
-  assert.deepEqual(echoed, Array.from({ length: 40 }, (_, i) => i));
+  assert.deepEqual(
+    echoed,
+    Array.from({ length: 40 }, (_, i) => i),
+  );
 
   // Close: close_notify ends the server's inbound (and so its echo pipe); closed resolves on both.
   w.releaseLock();

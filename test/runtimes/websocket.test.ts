@@ -140,7 +140,10 @@ test('writes wait for open and while bufferedAmount is over the limit; closing t
   assert.equal(secondDone, false, 'bufferedAmount 5 > 4: the write waits');
   ws.bufferedAmount = 0; // the socket drained
   await second;
-  assert.deepEqual(ws.sent.map((b) => [...b]), [[1, 2, 3, 4, 5], [6]]);
+  assert.deepEqual(
+    ws.sent.map((b) => [...b]),
+    [[1, 2, 3, 4, 5], [6]],
+  );
   await w.close();
   assert.equal(ws.closeCalls, 0, 'closing the writable closes nothing else');
 
@@ -188,19 +191,23 @@ test('the readable drops and counts messages beyond highWaterMark while nobody r
   assert.equal(ws.closeCalls, 0);
 });
 
-test('a relay that refuses the connection: connect() rejects, the write fails with the socket error, nothing is thrown unhandled', { timeout: 10_000 }, async (t) => {
-  const { createServer } = await import('node:net');
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((r) => probe.close(() => r()));
-  const ws = new WebSocket(`ws://127.0.0.1:${port}`); // nobody listens: ECONNREFUSED
-  t.after(() => ws.terminate());
-  const d = webSocketDuplex(ws);
-  const write = d.writable.getWriter().write(Uint8Array.of(1));
-  await assert.rejects(write, (e: Error) => /closed before it opened/.test(e.message) && /ECONNREFUSED/.test(e.message));
-  assert.equal((await d.readable.getReader().read()).done, true);
-  const ws2 = new WebSocket(`ws://127.0.0.1:${port}`);
-  t.after(() => ws2.terminate());
-  await assert.rejects(connect(webSocketDuplex(ws2), { verify: 'insecure', handshakeTimeout: 5000 }));
-});
+test(
+  'a relay that refuses the connection: connect() rejects, the write fails with the socket error, nothing is thrown unhandled',
+  { timeout: 10_000 },
+  async (t) => {
+    const { createServer } = await import('node:net');
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const { port } = probe.address() as { port: number };
+    await new Promise<void>((r) => probe.close(() => r()));
+    const ws = new WebSocket(`ws://127.0.0.1:${port}`); // nobody listens: ECONNREFUSED
+    t.after(() => ws.terminate());
+    const d = webSocketDuplex(ws);
+    const write = d.writable.getWriter().write(Uint8Array.of(1));
+    await assert.rejects(write, (e: Error) => /closed before it opened/.test(e.message) && /ECONNREFUSED/.test(e.message));
+    assert.equal((await d.readable.getReader().read()).done, true);
+    const ws2 = new WebSocket(`ws://127.0.0.1:${port}`);
+    t.after(() => ws2.terminate());
+    await assert.rejects(connect(webSocketDuplex(ws2), { verify: 'insecure', handshakeTimeout: 5000 }));
+  },
+);

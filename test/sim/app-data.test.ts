@@ -123,14 +123,20 @@ for (const direction of ['client to server', 'server to client'] as const) {
       assert.equal(client.pollTimeout(), undefined);
       assert.equal(sentCount, N, 'one datagram per send');
       const serverResends = pair.log.b.timeline.filter((x) => x.event.type === 'retransmit' && x.time >= hs.now);
-      assert.ok(serverResends.every((x) => x.event.type === 'retransmit' && x.event.flight === 6), 'only the final flight is resent after the handshake');
+      assert.ok(
+        serverResends.every((x) => x.event.type === 'retransmit' && x.event.flight === 6),
+        'only the final flight is resent after the handshake',
+      );
       const timerResends = pair.log.b.events.filter((e) => e.type === 'retransmit' && e.flight === 6 && e.reason === 'timeout').length;
       assert.ok(timerResends <= 6, `${timerResends} timer resends of flight 6`);
       if (!fromClient) assert.equal(timerResends, 6, 'a silent client leaves the server resending flight 6 all 6 times');
 
       const receivedLog = fromClient ? pair.log.b.received : pair.log.a.received;
       const received = receivedLog.map((m) => intact(m));
-      assert.ok(received.every((i) => i !== undefined), `seed ${seed}: a corrupted record was delivered`);
+      assert.ok(
+        received.every((i) => i !== undefined),
+        `seed ${seed}: a corrupted record was delivered`,
+      );
       const ids = received as number[];
       assert.equal(new Set(ids).size, ids.length, `seed ${seed}: a record was delivered twice`);
       assert.deepEqual(ids, expectedOrder(delivered, sent), `seed ${seed}: not the link's order`);

@@ -29,7 +29,10 @@ function counter(start: number): () => number {
 
 /** Sends data both ways over a connected pair and checks it arrives (the link may be lossy: resend until it lands). */
 function echo(pair: SimPair): void {
-  for (const [from, log] of [[pair.a, pair.log.b], [pair.b, pair.log.a]] as const) {
+  for (const [from, log] of [
+    [pair.a, pair.log.b],
+    [pair.b, pair.log.a],
+  ] as const) {
     const before = log.received.length;
     for (let i = 0; i < 20 && log.received.length === before; i++) {
       from.send(pair.now, utf8(`hello ${i}`));
@@ -169,7 +172,10 @@ test('a ClientHello larger than one datagram, with a HelloVerifyRequest: the coo
     until: bothIn('connected'),
   });
   assert.equal(r.reason, 'until', state(client, server));
-  assert.deepEqual(clientHellos(r).map((b) => b > 1400), [true, true]);
+  assert.deepEqual(
+    clientHellos(r).map((b) => b > 1400),
+    [true, true],
+  );
   assert.ok(sizes.hvr > 0 && sizes.hvr <= sizes.hello, `HelloVerifyRequest ${sizes.hvr} B, first ClientHello datagram ${sizes.hello} B: no amplification`);
   assert.equal(r.now, 120, 'three round trips of 40 ms');
 });
@@ -273,7 +279,10 @@ test('the cookie gate keeps no state: a crafted 1.4 KB ClientHello (post-quantum
   share.u16(4 + 1216 + 4 + 32 + 4 + 65);
   share.u16(NamedGroup.X25519MLKEM768).u16(1216).bytes(new Uint8Array(1216).fill(0xab));
   share.u16(NamedGroup.x25519).u16(32).bytes(new Uint8Array(32).fill(0xcd));
-  share.u16(NamedGroup.secp256r1).u16(65).bytes(Uint8Array.of(4, ...new Array<number>(64).fill(0xef)));
+  share
+    .u16(NamedGroup.secp256r1)
+    .u16(65)
+    .bytes(Uint8Array.of(4, ...new Array<number>(64).fill(0xef)));
   const shares = share.finish();
   const bigHello = (cookie: Uint8Array, messageSeq: number) => {
     const body = encodeClientHello({ ...ch, cookie, extensions: [...ch.extensions, { type: ExtensionType.key_share, data: shares }] });
@@ -336,7 +345,10 @@ function split(d: Uint8Array): Uint8Array[] {
   return decodeRecords(d).records.map((r) => encodeRecord(r));
 }
 
-for (const [sender, flight] of [['server', 6], ['client', 5]] as const) {
+for (const [sender, flight] of [
+  ['server', 6],
+  ['client', 5],
+] as const) {
   for (const lose of ['ChangeCipherSpec', 'Finished'] as const) {
     const other = lose === 'Finished' ? 'ChangeCipherSpec' : 'Finished';
     test(`flight ${flight} (${sender}): its ${lose} lost the first time, its ${other} every later time; the half that arrived first is kept`, () => {
@@ -370,7 +382,10 @@ for (const [sender, flight] of [['server', 6], ['client', 5]] as const) {
 // ---------------------------------------------------------------------------
 // Peers that go silent mid-handshake
 
-for (const [silent, survivor] of [['client', 'server'], ['server', 'client']] as const) {
+for (const [silent, survivor] of [
+  ['client', 'server'],
+  ['server', 'client'],
+] as const) {
   test(`a ${silent} that goes silent after its first flight is dropped by the ${survivor} at the handshake timeout: handshake_timeout, no timer left, nothing more sent`, () => {
     const { client, server } = createPair({ handshakeTimeout: 10_000 }, { handshakeTimeout: 10_000 }, { seed: 13 });
     let n = 0;

@@ -81,7 +81,10 @@ function play(s: Scenario): { r: RunResult; client: Connection; server: Connecti
   });
   const r = pair.run({ until: s.until ?? bothIn('connected'), maxDuration: s.maxDuration ?? 60_000 });
   const retx: Retransmission[] = [];
-  for (const [side, log] of [['client', r.a], ['server', r.b]] as const) {
+  for (const [side, log] of [
+    ['client', r.a],
+    ['server', r.b],
+  ] as const) {
     for (const { time, event: e } of log.timeline) if (e.type === 'retransmit') retx.push({ side, time, flight: e.flight, reason: e.reason });
   }
   retx.sort((x, y) => x.time - y.time);
@@ -179,7 +182,10 @@ for (const { name, rfc, both, I } of TIMERS) {
       assert.equal(r.now, t0 + I + 2 * RTT);
       assert.deepEqual(resent(retx), [`client flight ${cookie ? 3 : 1} at ${t0 + I}`, `server flight 4 at ${t0 + I + DELAY}`]);
       // The resent ClientHello is handled before the server's timer at the same instant.
-      assert.deepEqual(retx.map((x) => x.reason), ['timeout', 'peer-retransmit']);
+      assert.deepEqual(
+        retx.map((x) => x.reason),
+        ['timeout', 'peer-retransmit'],
+      );
       assert.equal(retx.filter((x) => x.side === 'server').length, 1, 'flight 4 went out again once');
     });
 
@@ -194,7 +200,10 @@ for (const { name, rfc, both, I } of TIMERS) {
       // send flight 5 too. Then one round trip.
       assert.equal(r.now, t0 + RTT + next + RTT);
       assert.deepEqual(resent(retx), [`server flight 4 at ${t0 + DELAY + I}`, `client flight 5 at ${t0 + RTT + next}`]);
-      assert.deepEqual(retx.map((x) => x.reason), ['timeout', 'peer-retransmit']);
+      assert.deepEqual(
+        retx.map((x) => x.reason),
+        ['timeout', 'peer-retransmit'],
+      );
     });
 
     test(`${name}: flight 6 (the server's final CCS, Finished) lost${cookie ? ' after a cookie exchange' : ''}: resent when the client resends flight 5`, () => {
@@ -207,7 +216,10 @@ for (const { name, rfc, both, I } of TIMERS) {
       assert.equal(r.now, t0 + RTT + next + RTT);
       assert.deepEqual(resent(retx), [`client flight 5 at ${t0 + RTT + next}`, `server flight 6 at ${t0 + 3 * DELAY + next}`]);
       const fromServer = retx.filter((x) => x.side === 'server');
-      assert.deepEqual(fromServer.map((x) => x.reason), ['peer-retransmit']);
+      assert.deepEqual(
+        fromServer.map((x) => x.reason),
+        ['peer-retransmit'],
+      );
       assert.equal(client.pollTimeout(), undefined, 'no timer left on the client once connected');
       // The server cannot know flight 6 arrived until the client's data shows it:
       // its own timer for flight 6 stays armed, re-armed when it answered.
@@ -287,7 +299,7 @@ test('flight 6 always lost (default timer): answered once per retransmission of 
   assert.deepEqual(timeouts(retx, 'server'), [275, 575, 1175, 2375, 4775, 9575]);
   const answers = retx.filter((x) => x.side === 'server' && x.reason === 'peer-retransmit').map((x) => x.time);
   assert.deepEqual(answers, [175, 375, 775, 1575, 3175, 6375, 12775, 25575], 'one answer per copy of flight 5, 25 ms after it was sent');
-  assert.ok(retx.every((x) => x.side === 'client' ? x.flight === 5 : x.flight === 6));
+  assert.ok(retx.every((x) => (x.side === 'client' ? x.flight === 5 : x.flight === 6)));
   assert.equal(client.error?.code, 'handshake_timeout');
   // In DTLS 1.2 the server cannot know its final flight was lost: it stays connected.
   assert.equal(server.state, 'connected');
@@ -303,10 +315,18 @@ test('flight 6 always lost (RFC 6347 timer, retransmit: { initial: 1000, adaptiv
   // later (the first the instant the server's own 1 s timer expires), the server's
   // timer resending 1, 2, 4 and 8 s after the answers.
   assert.deepEqual(resent(retx), [
-    'client flight 5 at 1050', 'server flight 6 at 1075', 'server flight 6 at 2075',
-    'client flight 5 at 3050', 'server flight 6 at 3075', 'server flight 6 at 5075',
-    'client flight 5 at 7050', 'server flight 6 at 7075', 'server flight 6 at 11075',
-    'client flight 5 at 15050', 'server flight 6 at 15075', 'server flight 6 at 23075',
+    'client flight 5 at 1050',
+    'server flight 6 at 1075',
+    'server flight 6 at 2075',
+    'client flight 5 at 3050',
+    'server flight 6 at 3075',
+    'server flight 6 at 5075',
+    'client flight 5 at 7050',
+    'server flight 6 at 7075',
+    'server flight 6 at 11075',
+    'client flight 5 at 15050',
+    'server flight 6 at 15075',
+    'server flight 6 at 23075',
   ]);
   assert.deepEqual(timeouts(retx, 'server'), [2075, 5075, 11075, 23075]);
   assert.equal(client.error?.code, 'handshake_timeout');
@@ -331,7 +351,12 @@ for (const { name, rfc, both, I } of TIMERS) {
   test(`${name}: the client's flight-5 retransmissions all lost after the server connected: the server's timer resends flight 6 exactly 6 times (at ${schedule.join(', ')} ms), then stops`, () => {
     const sent6: number[] = [];
     let t = 0;
-    const lost5 = dropFlight('client', 5, (k) => k >= 1, () => t);
+    const lost5 = dropFlight(
+      'client',
+      5,
+      (k) => k >= 1,
+      () => t,
+    );
     const { r, client, server, retx, pair } = play({
       both,
       flight: 6,
@@ -348,8 +373,14 @@ for (const { name, rfc, both, I } of TIMERS) {
     const rest = pair.run({ maxDuration: 600_000 });
     assert.equal(rest.reason, 'idle');
     const fromServer = rest.b.timeline.filter((x) => x.event.type === 'retransmit');
-    assert.deepEqual(fromServer.map((x) => x.event.type === 'retransmit' && `${x.event.flight} ${x.event.reason}`), Array(6).fill('6 timeout'));
-    assert.deepEqual(fromServer.map((x) => x.time), schedule);
+    assert.deepEqual(
+      fromServer.map((x) => x.event.type === 'retransmit' && `${x.event.flight} ${x.event.reason}`),
+      Array(6).fill('6 timeout'),
+    );
+    assert.deepEqual(
+      fromServer.map((x) => x.time),
+      schedule,
+    );
     assert.deepEqual(sent6, [3 * DELAY, ...schedule], 'flight 6 went out once, then 6 times on the timer');
     assert.equal(server.stats.retransmits, 6);
     assert.equal(server.state, 'connected');
@@ -373,7 +404,10 @@ for (const { name, rfc, both, I } of TIMERS) {
       assert.equal(server.pollTimeout(), undefined, 'stopped at once');
       const r = pair.run({ maxDuration: 600_000 });
       assert.equal(r.reason, 'idle');
-      assert.deepEqual(serverRetx().map((x) => x.time), schedule.slice(0, k));
+      assert.deepEqual(
+        serverRetx().map((x) => x.time),
+        schedule.slice(0, k),
+      );
       assert.ok(serverRetx().every((x) => x.event.type === 'retransmit' && x.event.flight === 6 && x.event.reason === 'timeout'));
       assert.deepEqual(r.b.received.map(fromUtf8), ['flight 6 arrived']);
       assert.equal(server.state, 'connected');
@@ -454,8 +488,14 @@ test('a peer that answers every flight 6 with flight 5 at once: the server answe
   // answer to that answer, is not; the timer then resends and doubles.
   // Once its 6 timer resends are spent, one more copy is answered, and the copy
   // of that answer, 25 ms later (less than a first timeout), is not.
-  assert.deepEqual(resends.filter((x) => x.reason === 'timeout').map((x) => x.time), [200, 425, 850, 1675, 3300, 6525]);
-  assert.deepEqual(resends.filter((x) => x.reason === 'peer-retransmit').map((x) => x.time), [100, 225, 450, 875, 1700, 3325, 6550]);
+  assert.deepEqual(
+    resends.filter((x) => x.reason === 'timeout').map((x) => x.time),
+    [200, 425, 850, 1675, 3300, 6525],
+  );
+  assert.deepEqual(
+    resends.filter((x) => x.reason === 'peer-retransmit').map((x) => x.time),
+    [100, 225, 450, 875, 1700, 3325, 6550],
+  );
   assert.ok(resends.every((x) => x.flight === 6));
   assert.equal(used, 14, 'one copy per flight 6 sent; the last went unanswered');
   assert.equal(server.stats.retransmits, 13);
@@ -469,7 +509,10 @@ test('a peer that answers every flight 6 with flight 5 after 5 s: 6 resends on t
   // 1575, 3175. The first copy (5075, of the flight sent at 75) is answered and
   // re-arms the timer (3200 ms: 8275, its sixth and last resend); the copies of
   // the timer resends that arrive in the same period (5175 ... 8175) are not.
-  assert.deepEqual(resends.filter((x) => x.reason === 'timeout').map((x) => x.time), [175, 375, 775, 1575, 3175, 8275]);
+  assert.deepEqual(
+    resends.filter((x) => x.reason === 'timeout').map((x) => x.time),
+    [175, 375, 775, 1575, 3175, 8275],
+  );
   // With the timer spent, a copy more than a first timeout (100 ms) after the
   // last send is answered: 5 s after each answer and after 8275, until the
   // tenth answer (and the 16th resend) ends it.
@@ -490,7 +533,12 @@ test('after its last allowed resend of flight 6, the server has no timer left at
   // Six timer resends (flight 6 and the client's copies of flight 5 all lost):
   // the sixth goes out at 75 + 63 x 100 = 6375 ms.
   let t = 0;
-  const lost5 = dropFlight('client', 5, (k) => k >= 1, () => t);
+  const lost5 = dropFlight(
+    'client',
+    5,
+    (k) => k >= 1,
+    () => t,
+  );
   const { server, pair } = play({
     flight: 6,
     drop: () => true,
@@ -544,7 +592,14 @@ test('flight 5 arrives in part (client certificate, MTU 256; the datagram with i
   assert.equal(client.error?.code, 'handshake_timeout');
   assert.equal(server.error?.code, 'handshake_timeout');
   const serverAnswers = retx.filter((x) => x.side === 'server' && x.reason === 'peer-retransmit');
-  assert.equal(serverAnswers.length, 0, `the server answered flight 5 with flight 4 ${serverAnswers.length} times (first at ${serverAnswers.slice(0, 4).map((x) => x.time).join(', ')} ms)`);
+  assert.equal(
+    serverAnswers.length,
+    0,
+    `the server answered flight 5 with flight 4 ${serverAnswers.length} times (first at ${serverAnswers
+      .slice(0, 4)
+      .map((x) => x.time)
+      .join(', ')} ms)`,
+  );
   // Flight 4 goes out again on the server's own timer only (sent at 25 ms, 100 ms:
   // it measured nothing), doubling until the 30 s handshake timeout.
   assert.deepEqual(timeouts(retx, 'server'), [125, 325, 725, 1525, 3125, 6325, 12725, 25525]);
@@ -563,7 +618,14 @@ test('flight 4 arrives in part (MTU 256; the datagram with ServerHelloDone alway
   assert.equal(client.error?.code, 'handshake_timeout');
   assert.equal(server.error?.code, 'handshake_timeout');
   const clientAnswers = retx.filter((x) => x.side === 'client' && x.reason === 'peer-retransmit');
-  assert.equal(clientAnswers.length, 0, `the client answered flight 4 with the ClientHello ${clientAnswers.length} times (first at ${clientAnswers.slice(0, 4).map((x) => x.time).join(', ')} ms)`);
+  assert.equal(
+    clientAnswers.length,
+    0,
+    `the client answered flight 4 with the ClientHello ${clientAnswers.length} times (first at ${clientAnswers
+      .slice(0, 4)
+      .map((x) => x.time)
+      .join(', ')} ms)`,
+  );
   // The ClientHello goes out again on the client's own timer only (100 ms, doubling
   // until the 30 s handshake timeout); the server answers each copy once, 25 ms
   // after it was sent (and also resends flight 4 on its own timer in between,
@@ -591,7 +653,10 @@ for (const { name, rfc, both, I } of TIMERS) {
     const { r, client, retx } = play({ both, clientFilter: () => false, until: (p) => p.a.state === 'failed' });
     assert.equal(r.reason, 'until');
     assert.deepEqual(timeouts(retx, 'client'), flight1);
-    assert.deepEqual(r.a.events.filter((e) => e.type === 'retransmit').map((e) => e.type === 'retransmit' && e.attempt), flight1.map((_, k) => k + 1));
+    assert.deepEqual(
+      r.a.events.filter((e) => e.type === 'retransmit').map((e) => e.type === 'retransmit' && e.attempt),
+      flight1.map((_, k) => k + 1),
+    );
     assert.equal(r.now, 30_000);
     assert.equal(client.error?.code, 'handshake_timeout');
     assert.equal(client.pollTimeout(), undefined);
@@ -602,10 +667,14 @@ for (const { name, rfc, both, I } of TIMERS) {
     // I, 2I, 4I, ... until 60 s, then 60 s each, before the 200 s handshake timeout:
     // by default 100 ms ... 51.2 s (resent at 102.3 s), then 60 s (162.3 s);
     // under RFC 6347 1 s ... 32 s (resent at 63 s), then 60 s (123 s, 183 s).
-    const schedule = rfc
-      ? [1000, 3000, 7000, 15000, 31000, 63000, 123000, 183000]
-      : [100, 300, 700, 1500, 3100, 6300, 12700, 25500, 51100, 102300, 162300];
-    const { r, client, retx } = play({ both, client: { handshakeTimeout: 200_000 }, clientFilter: () => false, until: (p) => p.a.state === 'failed', maxDuration: 300_000 });
+    const schedule = rfc ? [1000, 3000, 7000, 15000, 31000, 63000, 123000, 183000] : [100, 300, 700, 1500, 3100, 6300, 12700, 25500, 51100, 102300, 162300];
+    const { r, client, retx } = play({
+      both,
+      client: { handshakeTimeout: 200_000 },
+      clientFilter: () => false,
+      until: (p) => p.a.state === 'failed',
+      maxDuration: 300_000,
+    });
     assert.equal(r.reason, 'until');
     assert.deepEqual(timeouts(retx, 'client'), schedule);
     assert.equal(r.now, 200_000);
@@ -616,7 +685,10 @@ for (const { name, rfc, both, I } of TIMERS) {
     // Flight 4 is sent at 25 ms, the server having measured nothing: flight 1's schedule, 25 ms later.
     const { r, server, retx } = play({ both, clientFilter: (_d, i) => i === 0, serverFilter: () => false, until: (p) => p.b.state === 'failed' });
     assert.equal(r.reason, 'until');
-    assert.deepEqual(timeouts(retx, 'server'), flight1.map((t) => t + DELAY));
+    assert.deepEqual(
+      timeouts(retx, 'server'),
+      flight1.map((t) => t + DELAY),
+    );
     assert.equal(retx.filter((x) => x.side === 'server' && x.reason !== 'timeout').length, 0);
     assert.equal(r.now, 30_000, 'the server counts its handshake timeout from start()');
     assert.equal(server.error?.code, 'handshake_timeout');
@@ -690,12 +762,25 @@ for (const { delay, retransmit, first, hello, why } of [
       until: (p) => p.a.state === 'failed',
     });
     assert.equal(r.reason, 'until');
-    assert.deepEqual(timeouts(retx.filter((x) => x.flight === 1), 'client'), hello, 'ClientHello resends');
+    assert.deepEqual(
+      timeouts(
+        retx.filter((x) => x.flight === 1),
+        'client',
+      ),
+      hello,
+      'ClientHello resends',
+    );
     // Flight 5 goes out one round trip after the ClientHello.
     const sent = 2 * delay;
     const expected: number[] = [];
     for (let t = first, at = sent + t; at < 30_000; t *= 2, at += t) expected.push(at);
-    assert.deepEqual(timeouts(retx.filter((x) => x.flight === 5), 'client'), expected);
+    assert.deepEqual(
+      timeouts(
+        retx.filter((x) => x.flight === 5),
+        'client',
+      ),
+      expected,
+    );
     assert.deepEqual(timeouts(retx, 'client'), [...hello, ...expected], 'nothing else resent');
     assert.equal(expected[0], sent + first, why);
     assert.equal(client.error?.code, 'handshake_timeout');

@@ -13,10 +13,7 @@ function describe(c: Connection, s: Connection): string {
 }
 
 function handshakeUnder(link: LinkOptions, seed: number, opts: { mtu?: number } = {}) {
-  const { client, server } = makePair(
-    { mtu: opts.mtu ?? 1200, handshakeTimeout: 120_000 },
-    { mtu: opts.mtu ?? 1200, handshakeTimeout: 120_000 },
-  );
+  const { client, server } = makePair({ mtu: opts.mtu ?? 1200, handshakeTimeout: 120_000 }, { mtu: opts.mtu ?? 1200, handshakeTimeout: 120_000 });
   const r = runPair(client, server, { seed, link, until: bothIn('connected'), maxDuration: 240_000 });
   assert.equal(r.reason, 'until', `seed ${seed}: ${describe(client, server)}`);
   // Data both ways once connected, over the same lossy link: retry until it lands.
@@ -64,7 +61,10 @@ test('a lost final flight (server CCS+Finished) is resent when the client retran
   const r = runPair(client, server, { seed: 3, bToA: { filter: (_d, i) => i !== 1 }, until: bothIn('connected') });
   assert.equal(r.reason, 'until', describe(client, server));
   const serverRetx = r.b.events.filter((e) => e.type === 'retransmit');
-  assert.ok(serverRetx.some((e) => e.type === 'retransmit' && e.flight === 6 && e.reason === 'peer-retransmit'), 'server resent flight 6 on the peer retransmission');
+  assert.ok(
+    serverRetx.some((e) => e.type === 'retransmit' && e.flight === 6 && e.reason === 'peer-retransmit'),
+    'server resent flight 6 on the peer retransmission',
+  );
   const clientRetx = r.a.events.filter((e) => e.type === 'retransmit');
   assert.ok(clientRetx.some((e) => e.type === 'retransmit' && e.flight === 5 && e.reason === 'timeout'));
 });
@@ -192,7 +192,7 @@ test('limits bound the reassembly buffer: a huge claimed message is dropped and 
 for (const [delay, clientRetransmit, expected, why] of [
   // The client too: a 200 ms round trip outlasts the 100 ms default initial timer,
   // so the ClientHello would be resent before its answer and give no sample.
-  [100, { initial: 1000 }, 300, '1.5 x the 200 ms round trip (measured: the client\'s 1 s initial timer outlasts it)'],
+  [100, { initial: 1000 }, 300, "1.5 x the 200 ms round trip (measured: the client's 1 s initial timer outlasts it)"],
   [40, {}, 120, '1.5 x the 80 ms round trip = 120, above the default retransmit.min, 100 ms'],
   [25, {}, 100, '1.5 x 50 ms = 75, raised to the default retransmit.min, 100 ms'],
 ] as const) {
@@ -229,9 +229,10 @@ for (const srtp of [false, true]) {
     const r = runPair(client, server, { seed: 13, aToB: { loss: 1 }, until: (p) => p.log.a.timeline.some((e) => e.event.type === 'retransmit') });
     assert.equal(r.reason, 'until');
     assert.equal(r.now, 100);
-    assert.deepEqual(r.a.timeline.filter((e) => e.event.type === 'retransmit'), [
-      { time: 100, event: { type: 'retransmit', flight: 1, attempt: 1, reason: 'timeout' } },
-    ]);
+    assert.deepEqual(
+      r.a.timeline.filter((e) => e.event.type === 'retransmit'),
+      [{ time: 100, event: { type: 'retransmit', flight: 1, attempt: 1, reason: 'timeout' } }],
+    );
   });
 }
 
@@ -242,7 +243,10 @@ test('retransmit: { initial: 1000, adaptive: false } gives the RFC 6347 schedule
   const r = runPair(client, server, { seed: 14, aToB: { loss: 1 }, until: (p) => resends(p).length === 3 });
   assert.equal(r.reason, 'until');
   // 1 s, then doubled to 2 s, then to 4 s; the next one due 8 s later.
-  assert.deepEqual(resends(r.pair).map((e) => e.time), [1000, 3000, 7000]);
+  assert.deepEqual(
+    resends(r.pair).map((e) => e.time),
+    [1000, 3000, 7000],
+  );
   assert.equal(r.now, 7000);
   assert.equal(client.pollTimeout(), 15000);
 });

@@ -112,10 +112,18 @@ class PingPong implements ConnectionLike {
 const connected = bothIn('connected');
 
 test('Rng: same seed, same stream, values in [0, 1)', () => {
-  const a = new Rng(42), b = new Rng(42), c = new Rng(43);
+  const a = new Rng(42),
+    b = new Rng(42),
+    c = new Rng(43);
   const xs = Array.from({ length: 1000 }, () => a.next());
-  assert.deepEqual(xs, Array.from({ length: 1000 }, () => b.next()));
-  assert.notDeepEqual(xs, Array.from({ length: 1000 }, () => c.next()));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 1000 }, () => b.next()),
+  );
+  assert.notDeepEqual(
+    xs,
+    Array.from({ length: 1000 }, () => c.next()),
+  );
   assert.ok(xs.every((x) => x >= 0 && x < 1));
   const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
   assert.ok(Math.abs(mean - 0.5) < 0.05);
@@ -125,8 +133,22 @@ test('a clean link completes in three round trips', () => {
   const r = runPair(new PingPong('client'), new PingPong('server'), { link: { delay: 10 }, until: connected });
   assert.equal(r.reason, 'until');
   assert.equal(r.now, 60);
-  assert.deepEqual(r.b.received.map((d) => [...d]), [[1, 0], [1, 1], [1, 2]]);
-  assert.deepEqual(r.a.received.map((d) => [...d]), [[2, 0], [2, 1], [2, 2]]);
+  assert.deepEqual(
+    r.b.received.map((d) => [...d]),
+    [
+      [1, 0],
+      [1, 1],
+      [1, 2],
+    ],
+  );
+  assert.deepEqual(
+    r.a.received.map((d) => [...d]),
+    [
+      [2, 0],
+      [2, 1],
+      [2, 2],
+    ],
+  );
   assert.equal(r.links.aToB.sent, 3);
   assert.equal(r.links.bToA.delivered, 3);
   const states = r.a.events.flatMap((e) => (e.type === 'statechange' ? [e.state] : []));
@@ -150,7 +172,11 @@ test('a lossy, reordering, corrupting network still gets there (many seeds)', ()
   for (let seed = 0; seed < 50; seed++) {
     const r = runPair(new PingPong('client', 5), new PingPong('server', 5), { seed, link: lossy, until: connected });
     assert.equal(r.reason, 'until', `seed ${seed}`);
-    assert.deepEqual(r.b.received.map((d) => d[1]), [0, 1, 2, 3, 4], `seed ${seed}`);
+    assert.deepEqual(
+      r.b.received.map((d) => d[1]),
+      [0, 1, 2, 3, 4],
+      `seed ${seed}`,
+    );
   }
 });
 
@@ -175,7 +201,11 @@ test('Link: corruption flips exactly one bit of a copy', () => {
     for (let i = 0; i < d.length; i++) for (let x = d[i]! ^ src[i]!; x; x &= x - 1) bits++;
     assert.equal(bits, 1);
   }
-  assert.deepEqual(src, Uint8Array.from({ length: 50 }, (_, i) => i), 'the sender buffer is untouched');
+  assert.deepEqual(
+    src,
+    Uint8Array.from({ length: 50 }, (_, i) => i),
+    'the sender buffer is untouched',
+  );
   assert.equal(l.stats.corrupted, 100);
 });
 
@@ -188,11 +218,17 @@ test('Link: order is kept without jitter or reorder, broken with reorder', () =>
     return { order: l.takeDue(1e9).map((d) => d[0]!), stats: l.stats };
   };
   const plain = send({ delay: 10 });
-  assert.deepEqual(plain.order, Array.from({ length: 100 }, (_, i) => i));
+  assert.deepEqual(
+    plain.order,
+    Array.from({ length: 100 }, (_, i) => i),
+  );
   const mixed = send({ delay: 10, reorder: 0.3, reorderDelay: 5 });
   assert.ok(mixed.stats.reordered > 10);
   assert.notDeepEqual(mixed.order, plain.order);
-  assert.deepEqual([...mixed.order].sort((a, b) => a - b), plain.order);
+  assert.deepEqual(
+    [...mixed.order].sort((a, b) => a - b),
+    plain.order,
+  );
 });
 
 test('Link: datagrams over the MTU are dropped and counted', () => {
@@ -211,10 +247,13 @@ test('filter: dropping the first ping makes the client retransmit after its time
   assert.equal(r.reason, 'until');
   assert.equal(r.links.aToB.filtered, 1);
   assert.equal(r.now, 100 + 60);
-  assert.deepEqual(r.a.timeline.find((t) => t.event.type === 'retransmit'), {
-    time: 100,
-    event: { type: 'retransmit', flight: 1, attempt: 1, reason: 'timeout' },
-  });
+  assert.deepEqual(
+    r.a.timeline.find((t) => t.event.type === 'retransmit'),
+    {
+      time: 100,
+      event: { type: 'retransmit', flight: 1, attempt: 1, reason: 'timeout' },
+    },
+  );
 });
 
 test('total loss: retransmits on the doubling schedule, then gives up and the run goes idle', () => {

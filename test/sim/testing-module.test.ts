@@ -93,7 +93,10 @@ test('Link rewrite: replaces a datagram by what it returns, each of which then m
   assert.equal(s.sent, 1);
   assert.equal(s.rewritten, 1);
   assert.equal(s.oversize, 1);
-  assert.deepEqual(l.takeDue(0).map((d) => d.length), [5, 0]);
+  assert.deepEqual(
+    l.takeDue(0).map((d) => d.length),
+    [5, 0],
+  );
   // No rewrite: the stream of random draws is what it was, so old seeds replay unchanged.
   const plain = new Link({ loss: 0.5 }, 7);
   const viaRewrite = new Link({ loss: 0.5, rewrite: (d) => [d] }, 7);

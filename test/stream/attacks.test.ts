@@ -85,14 +85,28 @@ test('ClientHello flood without cookies from 2,000 source ports: no per-client s
       return c.pollTransmit()!;
     },
     // The smallest the cookie gate will parse: version, random, empty session_id and cookie (61 bytes).
-    () => record(ContentType.handshake, 0, 0, encodeHandshakeMessage({ msgType: HandshakeType.client_hello, messageSeq: 0, body: Uint8Array.of(0xfe, 0xfd, ...r.bytes(32), 0, 0) })),
+    () =>
+      record(
+        ContentType.handshake,
+        0,
+        0,
+        encodeHandshakeMessage({ msgType: HandshakeType.client_hello, messageSeq: 0, body: Uint8Array.of(0xfe, 0xfd, ...r.bytes(32), 0, 0) }),
+      ),
     // A minimal complete ClientHello, one with a wrong cookie, one with a session id and many suites.
     () => helloDatagram({ random: r.bytes(32) }),
     () => helloDatagram({ random: r.bytes(32), cookie: r.bytes(32) }),
     () => helloDatagram({ random: r.bytes(32), sessionId: r.bytes(32), suites: 100 }),
     // The first fragment of a ClientHello too large for one datagram.
     () => {
-      const body = encodeClientHello({ version: ProtocolVersion.DTLS1_2, random: r.bytes(32), sessionId: new Uint8Array(0), cookie: new Uint8Array(0), cipherSuites: Array.from({ length: 700 }, (_, i) => 0x1000 + i), compressionMethods: [0], extensions: [] });
+      const body = encodeClientHello({
+        version: ProtocolVersion.DTLS1_2,
+        random: r.bytes(32),
+        sessionId: new Uint8Array(0),
+        cookie: new Uint8Array(0),
+        cipherSuites: Array.from({ length: 700 }, (_, i) => 0x1000 + i),
+        compressionMethods: [0],
+        extensions: [],
+      });
       return handshakeRecord(0, [{ msgType: HandshakeType.client_hello, length: body.length, messageSeq: 0, fragmentOffset: 0, body: body.subarray(0, 300) }]);
     },
   ];
@@ -156,7 +170,10 @@ test('ClientHello flood over real UDP on 127.0.0.1 from 40 sockets: no state, no
         s.send(hello, port, '127.0.0.1');
       }
     }
-    await eventually(() => server.stats.cookieReplies + server.stats.droppedBackpressure === 200 && replies.length === server.stats.cookieReplies, 'the flood handled');
+    await eventually(
+      () => server.stats.cookieReplies + server.stats.droppedBackpressure === 200 && replies.length === server.stats.cookieReplies,
+      'the flood handled',
+    );
     assert.equal(server.size, 0);
     assert.equal(server.stats.accepted, 0);
     assert.ok(server.stats.cookieReplies >= 150, `answered ${server.stats.cookieReplies}`);
@@ -187,7 +204,15 @@ function garbage(r: ReturnType<typeof rng>, i: number): Uint8Array {
     case 4: // epoch-0 handshake records with random bodies
       return record(ContentType.handshake, 0, r.int(1e6), r.bytes(1 + r.int(300)));
     case 5: // a ClientHello fragment that is not the first, or another message type
-      return handshakeRecord(r.int(1e6), [{ msgType: r.int(2) ? HandshakeType.client_hello : HandshakeType.client_key_exchange, length: 400, messageSeq: 0, fragmentOffset: r.int(2) ? 100 : 0, body: r.bytes(100) }]);
+      return handshakeRecord(r.int(1e6), [
+        {
+          msgType: r.int(2) ? HandshakeType.client_hello : HandshakeType.client_key_exchange,
+          length: 400,
+          messageSeq: 0,
+          fragmentOffset: r.int(2) ? 100 : 0,
+          body: r.bytes(100),
+        },
+      ]);
     default: // a bad record version, or epoch-0 application data
       return r.int(2) ? record(ContentType.handshake, 0, r.int(1e6), r.bytes(60), 0x0303) : record(ContentType.application_data, 0, r.int(1e6), r.bytes(40));
   }
@@ -228,7 +253,7 @@ test('a flood of 3,000 garbage datagrams makes no state; at an established peer 
   await serving;
 });
 
-test('spoofed from an established peer\'s address: unauthenticated epoch-0 alerts do not end the connection, epoch-0 records do not keep it from idling out', async () => {
+test("spoofed from an established peer's address: unauthenticated epoch-0 alerts do not end the connection, epoch-0 records do not keep it from idling out", async () => {
   const clock = new ManualClock();
   const net = memoryNet();
   const { server, serving, conns } = realServer(net, clock, { idleTimeout: 10_000 });
@@ -256,7 +281,7 @@ test('spoofed from an established peer\'s address: unauthenticated epoch-0 alert
   await serving;
 });
 
-test('RFC 6347 4.2.8 at an established peer\'s address: a new ClientHello gets only a HelloVerifyRequest, a returned cookie replaces the connection, a late duplicate does not replace it again', async () => {
+test("RFC 6347 4.2.8 at an established peer's address: a new ClientHello gets only a HelloVerifyRequest, a returned cookie replaces the connection, a late duplicate does not replace it again", async () => {
   const clock = new ManualClock();
   const net = memoryNet();
   const { server, serving, conns, accepted } = realServer(net, clock);
@@ -350,7 +375,8 @@ test('fragment floods (never-completing, overlapping, huge claimed lengths, inco
       return flood;
     };
     let sent = 0;
-    for (let i = 0; i < 20; i++) for (const d of round()) {
+    for (let i = 0; i < 20; i++)
+      for (const d of round()) {
         net.send(d, '192.0.2.10', 666);
         sent++;
       }

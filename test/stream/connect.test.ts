@@ -23,12 +23,16 @@ test('connect() resolves once the handshake completes, with the role defaulting 
   const clock = new ManualClock();
   const { duplex, server } = withServer(clock);
   let given: DtlsOptions | undefined;
-  const dtls = await connect(duplex, { clock, mtu: 1000 }, {
-    createConnection: (o) => {
-      given = o;
-      return new FakeConnection('client');
+  const dtls = await connect(
+    duplex,
+    { clock, mtu: 1000 },
+    {
+      createConnection: (o) => {
+        given = o;
+        return new FakeConnection('client');
+      },
     },
-  });
+  );
   assert.equal(given?.role, 'client');
   assert.equal(given?.mtu, 1000);
   assert.equal(dtls.state, 'connected');
@@ -46,12 +50,16 @@ test('connect() keeps an explicit role', async () => {
   let role: string | undefined;
   const clock = new ManualClock();
   const { duplex } = withServer(clock);
-  const p = connect(duplex, { role: 'server', clock }, {
-    createConnection: (o) => {
-      role = o.role;
-      return new FakeConnection('client');
+  const p = connect(
+    duplex,
+    { role: 'server', clock },
+    {
+      createConnection: (o) => {
+        role = o.role;
+        return new FakeConnection('client');
+      },
     },
-  });
+  );
   await (await p).close();
   assert.equal(role, 'server');
 });

@@ -262,7 +262,10 @@ test('a throwing core fails the stream with internal_error and leaves no timer',
   const out = dtls.outbound.readable.getReader();
   await settle();
   assert.equal(clock.pending, 1);
-  await dtls.inbound.writable.getWriter().write(Uint8Array.of(DONE)).catch(() => {});
+  await dtls.inbound.writable
+    .getWriter()
+    .write(Uint8Array.of(DONE))
+    .catch(() => {});
   await assert.rejects(dtls.handshake, (e) => e instanceof DtlsError && e.code === 'internal_error' && (e.cause as Error).message === 'bug');
   assert.equal(dtls.state, 'failed');
   assert.equal(clock.pending, 0);

@@ -41,7 +41,14 @@ test('listen() defaults: maxConnections 1000, maxHandshakes 200, idleTimeout 5 m
   await b.close();
 
   const { socket } = memoryNet();
-  for (const bad of [{ maxHandshakes: 0 }, { maxHandshakes: 1.5 }, { maxConnections: -1 }, { idleTimeout: 0 }, { idleTimeout: 2 ** 31 }, { idleTimeout: NaN }]) {
+  for (const bad of [
+    { maxHandshakes: 0 },
+    { maxHandshakes: 1.5 },
+    { maxConnections: -1 },
+    { idleTimeout: 0 },
+    { idleTimeout: 2 ** 31 },
+    { idleTimeout: NaN },
+  ]) {
     assert.throws(() => listen(socket, bad, hooks), RangeError, JSON.stringify(bad));
   }
 });
@@ -216,14 +223,26 @@ test('per-peer limits pass through: future-epoch records and handshake reassembl
 
     // Records of epoch 1 before its keys: 300-byte ones hit the byte cap after 3, small ones the count cap after 4.
     const epoch1 = (seq: number, size: number) =>
-      encodeRecord({ contentType: ContentType.handshake, version: ProtocolVersion.DTLS1_2, epoch: 1, sequenceNumber: seq, fragment: new Uint8Array(size).fill(seq) });
+      encodeRecord({
+        contentType: ContentType.handshake,
+        version: ProtocolVersion.DTLS1_2,
+        epoch: 1,
+        sequenceNumber: seq,
+        fragment: new Uint8Array(size).fill(seq),
+      });
     await sendAll(Array.from({ length: 10 }, (_, i) => epoch1(i, 300)));
     assert.equal(conn.stats.dropped.future_epoch_overflow, 7);
     await sendAll(Array.from({ length: 10 }, (_, i) => epoch1(100 + i, 10)));
     assert.equal(conn.stats.dropped.future_epoch_overflow, 7 + 9);
 
     // Never-completing handshake messages: two of 2048 fill the 4096-byte budget; the rest are dropped.
-    const frag = (seq: number, length: number): HandshakeFragment => ({ msgType: HandshakeType.client_key_exchange, length, messageSeq: seq, fragmentOffset: 0, body: new Uint8Array(16) });
+    const frag = (seq: number, length: number): HandshakeFragment => ({
+      msgType: HandshakeType.client_key_exchange,
+      length,
+      messageSeq: seq,
+      fragmentOffset: 0,
+      body: new Uint8Array(16),
+    });
     await sendAll(Array.from({ length: 8 }, (_, i) => handshakeRecord(200 + i, [frag(2 + i, 2048)])));
     await sendAll([handshakeRecord(300, [frag(2, 2049)])]); // over maxHandshakeMessage
     assert.equal(conn.stats.dropped.reassembly_limit, 6 + 1);
@@ -248,7 +267,9 @@ test('a failed handshake frees its slot and is counted; a backed-up socket drops
   const clock = new ManualClock();
   const net = memoryNet();
   const { server, serving, errors } = realServer(net, clock, { maxHandshakes: 1 });
-  const wrong = DtlsStream.fromConnection(new Connection(resolveOptions({ role: 'client', verify: { fingerprints: [certs().client.fingerprint] } })), { clock });
+  const wrong = DtlsStream.fromConnection(new Connection(resolveOptions({ role: 'client', verify: { fingerprints: [certs().client.fingerprint] } })), {
+    clock,
+  });
   const w = wrong.inbound.writable.getWriter();
   net.routes.set('10.6.0.1|1', (d) => void w.write(d).catch(noop));
   void wrong.outbound.readable.pipeTo(new WritableStream({ write: (data) => net.send(data, '10.6.0.1', 1) })).catch(noop);

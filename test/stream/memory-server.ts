@@ -55,13 +55,17 @@ export type Net = ReturnType<typeof memoryNet>;
  */
 export function realServer(net: Net, clock: ManualClock, options: ListenOptions = {}, skip: (port: number) => boolean = () => false) {
   const conns: Connection[] = [];
-  const server = listen(net.socket, { clock, certificate: cert, ...options }, {
-    createConnection: (o) => {
-      const c = new Connection(resolveOptions(o));
-      conns.push(c);
-      return c;
+  const server = listen(
+    net.socket,
+    { clock, certificate: cert, ...options },
+    {
+      createConnection: (o) => {
+        const c = new Connection(resolveOptions(o));
+        conns.push(c);
+        return c;
+      },
     },
-  });
+  );
   const errors: HandshakeErrorDetail[] = [];
   server.addEventListener('handshakeerror', (e) => errors.push((e as CustomEvent<HandshakeErrorDetail>).detail));
   const accepted: DtlsStream[] = [];

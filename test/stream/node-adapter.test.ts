@@ -73,18 +73,26 @@ test('nodeUdpConnected resolves a host name once', async () => {
 
 test('connect() and listen() over loopback UDP (fake connections and gate)', async () => {
   const [serverSock, clientSock] = await Promise.all([bindUdp({ address: '127.0.0.1' }), bindUdp({ address: '127.0.0.1' })]);
-  const server = listen(nodeUdpSocket(serverSock), {}, {
-    createConnection: () => new FakeConnection('server'),
-    cookieGate: {
-      check: (d) => (d[0] !== HELLO ? { action: 'drop' } : d[1] === 42 ? { action: 'accept' } : { action: 'reply', datagram: Uint8Array.of(VERIFY, 42) }),
+  const server = listen(
+    nodeUdpSocket(serverSock),
+    {},
+    {
+      createConnection: () => new FakeConnection('server'),
+      cookieGate: {
+        check: (d) => (d[0] !== HELLO ? { action: 'drop' } : d[1] === 42 ? { action: 'accept' } : { action: 'reply', datagram: Uint8Array.of(VERIFY, 42) }),
+      },
     },
-  });
+  );
   const accepted = (async () => {
     for await (const conn of server) void conn.inbound.readable.pipeTo(conn.outbound.writable).catch(() => {});
   })();
-  const dtls: DtlsStream = await connect(nodeUdpConnected(clientSock, '127.0.0.1', port(serverSock)), {}, {
-    createConnection: () => new FakeConnection('client'),
-  });
+  const dtls: DtlsStream = await connect(
+    nodeUdpConnected(clientSock, '127.0.0.1', port(serverSock)),
+    {},
+    {
+      createConnection: () => new FakeConnection('client'),
+    },
+  );
   const w = dtls.outbound.writable.getWriter();
   const r = dtls.inbound.readable.getReader();
   await w.write(enc('echo me'));

@@ -49,29 +49,26 @@ test('a DtlsStream pair with the real core, in memory, verifying a wrong fingerp
   assert.equal(server.state, 'failed');
 });
 
-test(
-  'a loopback handshake through the cookie exchange needs no retransmission',
-  async () => {
-    const { server: cert } = certs();
-    const [serverSock, clientSock] = await Promise.all([bindUdp({ address: '127.0.0.1' }), bindUdp({ address: '127.0.0.1' })]);
-    // A timer far above any loopback round trip, even on a loaded machine: a retransmission
-    // here can only come from the protocol (e.g. answering a replayed flight), not from time.
-    const retransmit = { initial: 10_000, adaptive: false };
-    const server = listen(nodeUdpSocket(serverSock), { certificate: cert, retransmit });
-    try {
-      const dtls = await connect(nodeUdpConnected(clientSock, '127.0.0.1', serverSock.address().port), {
-        verify: { fingerprints: [cert.fingerprint] },
-        retransmit,
-      });
-      assert.equal(dtls.stats.retransmits, 0);
-      assert.deepEqual(dtls.stats.dropped, {});
-      await dtls.close();
-    } finally {
-      await server.close();
-      await Promise.all([serverSock, clientSock].map(closeSocket));
-    }
-  },
-);
+test('a loopback handshake through the cookie exchange needs no retransmission', async () => {
+  const { server: cert } = certs();
+  const [serverSock, clientSock] = await Promise.all([bindUdp({ address: '127.0.0.1' }), bindUdp({ address: '127.0.0.1' })]);
+  // A timer far above any loopback round trip, even on a loaded machine: a retransmission
+  // here can only come from the protocol (e.g. answering a replayed flight), not from time.
+  const retransmit = { initial: 10_000, adaptive: false };
+  const server = listen(nodeUdpSocket(serverSock), { certificate: cert, retransmit });
+  try {
+    const dtls = await connect(nodeUdpConnected(clientSock, '127.0.0.1', serverSock.address().port), {
+      verify: { fingerprints: [cert.fingerprint] },
+      retransmit,
+    });
+    assert.equal(dtls.stats.retransmits, 0);
+    assert.deepEqual(dtls.stats.dropped, {});
+    await dtls.close();
+  } finally {
+    await server.close();
+    await Promise.all([serverSock, clientSock].map(closeSocket));
+  }
+});
 
 test('listen(): accepted connections carry the peer address; failed handshakes are reported as handshakeerror', async () => {
   const { server: cert, client: other } = certs();
@@ -108,5 +105,8 @@ test('connect(): a transport that fails before the handshake rejects with its ca
     readable: new ReadableStream<Uint8Array>({ start: (c) => c.error(boom) }),
     writable: new WritableStream<Uint8Array>(),
   };
-  await assert.rejects(connect(duplex, { verify: 'insecure' }), (e: unknown) => e instanceof DtlsError && e.code === 'closed' && /ENOTFOUND/.test(e.message) && e.cause === boom);
+  await assert.rejects(
+    connect(duplex, { verify: 'insecure' }),
+    (e: unknown) => e instanceof DtlsError && e.code === 'closed' && /ENOTFOUND/.test(e.message) && e.cause === boom,
+  );
 });

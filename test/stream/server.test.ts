@@ -47,16 +47,20 @@ function setup(options: ListenOptions = {}, hooks: Partial<ListenHooks> = {}) {
   const given: DtlsOptions[] = [];
   const conns: FakeConnection[] = [];
   const gatePeers: string[] = [];
-  const server = listen(net.socket, { clock, ...options }, {
-    createConnection: (o) => {
-      given.push(o);
-      const c = new FakeConnection('server');
-      conns.push(c);
-      return c;
+  const server = listen(
+    net.socket,
+    { clock, ...options },
+    {
+      createConnection: (o) => {
+        given.push(o);
+        const c = new FakeConnection('server');
+        conns.push(c);
+        return c;
+      },
+      cookieGate: fakeGate(gatePeers),
+      ...hooks,
     },
-    cookieGate: fakeGate(gatePeers),
-    ...hooks,
-  });
+  );
   /** A fake client at address:port, talking to the server through the fake socket. */
   const peer = (address: string, port: number) => {
     const dtls = DtlsStream.fromConnection(new FakeConnection('client'), { clock });

@@ -42,32 +42,32 @@ function dropFirstCcs(): TransformStream<Uint8Array, Uint8Array> {
   });
 }
 
-test(
-  "core: the server's epoch-1 data right after its lost final flight makes the client resend flight 5 at once",
-  async () => {
-    const clock = new ManualClock(1_000_000);
-    const cert = generateCertificate();
-    const client = new DtlsStream({ role: 'client', clock, verify: { fingerprints: [cert.fingerprint] }, srtpProfiles: ['SRTP_AES128_CM_SHA1_80'] });
-    const server = new DtlsStream({ role: 'server', clock, certificate: cert, srtpProfiles: ['SRTP_AES128_CM_SHA1_80'] });
-    const reasons: string[] = [];
-    client.addEventListener('retransmit', (e) => reasons.push(e.detail.reason));
-    client.outbound.readable.pipeTo(server.inbound.writable).catch(() => {});
-    server.outbound.readable.pipeThrough(dropFirstCcs()).pipeTo(client.inbound.writable).catch(() => {});
-    await settle();
-    assert.equal(server.state, 'connected', 'the server finished (its final flight was dropped)');
-    assert.equal(client.state, 'handshaking');
+test("core: the server's epoch-1 data right after its lost final flight makes the client resend flight 5 at once", async () => {
+  const clock = new ManualClock(1_000_000);
+  const cert = generateCertificate();
+  const client = new DtlsStream({ role: 'client', clock, verify: { fingerprints: [cert.fingerprint] }, srtpProfiles: ['SRTP_AES128_CM_SHA1_80'] });
+  const server = new DtlsStream({ role: 'server', clock, certificate: cert, srtpProfiles: ['SRTP_AES128_CM_SHA1_80'] });
+  const reasons: string[] = [];
+  client.addEventListener('retransmit', (e) => reasons.push(e.detail.reason));
+  client.outbound.readable.pipeTo(server.inbound.writable).catch(() => {});
+  server.outbound.readable
+    .pipeThrough(dropFirstCcs())
+    .pipeTo(client.inbound.writable)
+    .catch(() => {});
+  await settle();
+  assert.equal(server.state, 'connected', 'the server finished (its final flight was dropped)');
+  assert.equal(client.state, 'handshaking');
 
-    // 10 ms later the server's first application data (an SCTP INIT in WebRTC) arrives in epoch 1.
-    clock.advance(10);
-    const w = server.outbound.writable.getWriter();
-    await w.write(new Uint8Array([1, 2, 3]));
-    await settle();
+  // 10 ms later the server's first application data (an SCTP INIT in WebRTC) arrives in epoch 1.
+  clock.advance(10);
+  const w = server.outbound.writable.getWriter();
+  await w.write(new Uint8Array([1, 2, 3]));
+  await settle();
 
-    // Expected: the client resent flight 5 on that evidence, the server answered, and the client is connected
-    // long before its 400 ms timer. Today it is still waiting for the timer.
-    assert.deepEqual(reasons, ['peer-retransmit']);
-    assert.equal(client.state, 'connected');
-    await client.close();
-    await server.close();
-  },
-);
+  // Expected: the client resent flight 5 on that evidence, the server answered, and the client is connected
+  // long before its 400 ms timer. Today it is still waiting for the timer.
+  assert.deepEqual(reasons, ['peer-retransmit']);
+  assert.equal(client.state, 'connected');
+  await client.close();
+  await server.close();
+});

@@ -34,12 +34,15 @@ test('every first byte has the class RFC 7983 / RFC 9443 gives it', () => {
 
 /** ReadableStream.from (Node 20 has it; the DOM typings here do not). */
 function from<T>(items: T[]): ReadableStream<T> {
-  return new ReadableStream<T>({
-    start(c) {
-      for (const x of items) c.enqueue(x);
-      c.close();
+  return new ReadableStream<T>(
+    {
+      start(c) {
+        for (const x of items) c.enqueue(x);
+        c.close();
+      },
     },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
 }
 
 async function collect<T>(r: ReadableStream<T>): Promise<T[]> {
@@ -55,9 +58,18 @@ test('Demux routes each packet to its class, in order, and closes every readable
   await from(packets).pipeTo(demux.writable);
   const byClass = await results;
   const got = Object.fromEntries(PACKET_CLASSES.map((c, i) => [c, byClass[i]!.length]));
-  assert.deepEqual(byClass[PACKET_CLASSES.indexOf('dtls')]!.map((p) => p[1]), [2, 3, 10]);
-  assert.deepEqual(byClass[PACKET_CLASSES.indexOf('rtp')]!.map((p) => p[0]), [128]);
-  assert.deepEqual(byClass[PACKET_CLASSES.indexOf('quic')]!.map((p) => p[0]), [200, 100, 255]);
+  assert.deepEqual(
+    byClass[PACKET_CLASSES.indexOf('dtls')]!.map((p) => p[1]),
+    [2, 3, 10],
+  );
+  assert.deepEqual(
+    byClass[PACKET_CLASSES.indexOf('rtp')]!.map((p) => p[0]),
+    [128],
+  );
+  assert.deepEqual(
+    byClass[PACKET_CLASSES.indexOf('quic')]!.map((p) => p[0]),
+    [200, 100, 255],
+  );
   assert.deepEqual(got, { stun: 2, zrtp: 1, dtls: 3, turn: 1, quic: 3, rtp: 1 });
   assert.deepEqual(demux.stats.dropped, { unclassified: 1, overflow: 0, cancelled: 0 });
   assert.equal(demux.stats.delivered.dtls, 3);
@@ -72,8 +84,14 @@ test('Demux takes Datagrams, and a per-packet TURN decision (e.g. by source)', a
     { data: Uint8Array.of(0x40, 1), ...turnServer },
     { data: Uint8Array.of(0x40, 2), address: '198.51.100.1', port: 443 },
   ]).pipeTo(demux.writable);
-  assert.deepEqual((await turn).map((d) => d.data[1]), [1]);
-  assert.deepEqual((await quic).map((d) => d.data[1]), [2]);
+  assert.deepEqual(
+    (await turn).map((d) => d.data[1]),
+    [1],
+  );
+  assert.deepEqual(
+    (await quic).map((d) => d.data[1]),
+    [2],
+  );
 });
 
 test("Demux 'drop': a class nobody reads overflows alone and is counted; the others flow", async () => {
@@ -104,7 +122,10 @@ test("Demux 'wait': the writer waits for the slow reader instead of dropping", a
     await new Promise((r) => setTimeout(r, 1));
   }
   await piped;
-  assert.deepEqual(got, input.map((p) => p[1]));
+  assert.deepEqual(
+    got,
+    input.map((p) => p[1]),
+  );
   assert.equal(demux.stats.dropped.overflow, 0);
 });
 
@@ -155,7 +176,10 @@ test('demuxSocket: one duplex per class over one socket', async () => {
   assert.deepEqual([...(await dtls.read()).value!.data], [22, 254]);
   await mux.dtls.writable.getWriter().write({ data: Uint8Array.of(22), ...peer });
   await mux.stun.writable.getWriter().write({ data: Uint8Array.of(1), ...peer });
-  assert.deepEqual(sent.map((d) => d.data[0]), [22, 1]);
+  assert.deepEqual(
+    sent.map((d) => d.data[0]),
+    [22, 1],
+  );
   assert.equal(mux.stats.delivered.rtp, 1);
   mux.close();
   assert.equal((await dtls.read()).done, true);

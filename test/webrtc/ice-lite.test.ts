@@ -11,8 +11,19 @@ import { generateCertificate } from '../../src/x509/generate.ts';
 import { utf8 } from '../../src/wire/codec.ts';
 import { demuxSocket } from '../../src/demux/index.ts';
 import {
-  checkIntegrity, decodeErrorCode, decodeStun, decodeXorAddress, encodeStun, generateIceCredentials, getAttribute, icePath,
-  IceLiteResponder, shortTermKey, StunAttribute, validateIceCredentials, type IceCheckDetail,
+  checkIntegrity,
+  decodeErrorCode,
+  decodeStun,
+  decodeXorAddress,
+  encodeStun,
+  generateIceCredentials,
+  getAttribute,
+  icePath,
+  IceLiteResponder,
+  shortTermKey,
+  StunAttribute,
+  validateIceCredentials,
+  type IceCheckDetail,
 } from '../../src/webrtc/index.ts';
 
 const LOCAL = { ufrag: 'lite', password: 'abcdefghijklmnopqrstuv' };
@@ -88,8 +99,18 @@ test('IceLiteResponder: answers checks, validates sources, selects the nominated
   assert.ok(!ice.isValid(c.address, c.port));
   assert.equal(decodeErrorCode(getAttribute(decodeStun(sent[2]!.data), StunAttribute.ERROR_CODE)!).code, 401);
   assert.deepEqual(ice.stats, { requests: 3, successes: 2, errors: 1, ignored: { not_stun: 1 } });
-  assert.deepEqual(checks.map((x) => [x.port, x.ok, x.useCandidate]), [[1001, true, false], [1002, true, true], [1003, false, false]]);
-  assert.deepEqual(selected.map((x) => x.port), [1001, 1002]);
+  assert.deepEqual(
+    checks.map((x) => [x.port, x.ok, x.useCandidate]),
+    [
+      [1001, true, false],
+      [1002, true, true],
+      [1003, false, false],
+    ],
+  );
+  assert.deepEqual(
+    selected.map((x) => x.port),
+    [1001, 1002],
+  );
 
   // A later un-nominated check does not take the selection away.
   push({ data: check({ txid: 10 }), ...a });
@@ -110,7 +131,10 @@ test('icePath: only validated peers get in; writes wait for a check and go to th
   const peer = { address: '127.0.0.1', port: 2000 };
   stun.push({ data: check(), ...peer });
   await early;
-  assert.deepEqual(dtls.sent.map((d) => [d.data[1], d.port]), [[1, 2000]]);
+  assert.deepEqual(
+    dtls.sent.map((d) => [d.data[1], d.port]),
+    [[1, 2000]],
+  );
   const r = p.readable.getReader();
   dtls.push({ data: Uint8Array.of(22, 9), address: '127.0.0.1', port: 9999 }); // never checked
   dtls.push({ data: Uint8Array.of(22, 2), ...peer });

@@ -5,76 +5,88 @@ import assert from 'node:assert/strict';
 import { generateCertificate } from '../../src/x509/generate.ts';
 import { fingerprint } from '../../src/x509/fingerprint.ts';
 import {
-  answerDtlsRole, attributeValues, fingerprintAttribute, iceLiteAnswer, offerDtlsRole, parseSdp, sdpFingerprints, sdpIceParameters,
-  sdpSetup, type SetupValue,
+  answerDtlsRole,
+  attributeValues,
+  fingerprintAttribute,
+  iceLiteAnswer,
+  offerDtlsRole,
+  parseSdp,
+  sdpFingerprints,
+  sdpIceParameters,
+  sdpSetup,
+  type SetupValue,
 } from '../../src/webrtc/sdp.ts';
 import { generateIceCredentials } from '../../src/webrtc/ice-lite.ts';
 
 const FP = '7F:E3:8C:A8:FA:0B:F8:AA:56:61:F2:A8:0A:45:4A:5C:82:89:92:41:F3:82:91:13:46:E9:04:0E:9B:DA:46:5F';
-const OFFER = [
-  'v=0',
-  'o=- 7943475324612108129 2 IN IP4 127.0.0.1',
-  's=-',
-  't=0 0',
-  'a=group:BUNDLE 0 1 2',
-  'a=extmap-allow-mixed',
-  'a=msid-semantic: WMS 4b274f18',
-  'm=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126',
-  'c=IN IP4 0.0.0.0',
-  'a=rtcp:9 IN IP4 0.0.0.0',
-  'a=ice-ufrag:kuXK',
-  'a=ice-pwd:MdGU0vxCGah9RM2dr42xnifY',
-  'a=ice-options:trickle',
-  `a=fingerprint:sha-256 ${FP}`,
-  'a=setup:actpass',
-  'a=mid:0',
-  'a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level',
-  'a=sendrecv',
-  'a=msid:4b274f18 f57e6f66',
-  'a=rtcp-mux',
-  'a=rtcp-rsize',
-  'a=rtpmap:111 opus/48000/2',
-  'a=rtcp-fb:111 transport-cc',
-  'a=fmtp:111 minptime=10;useinbandfec=1',
-  'a=rtpmap:63 red/48000/2',
-  'a=fmtp:63 111/111',
-  'a=rtpmap:9 G722/8000',
-  'a=rtpmap:0 PCMU/8000',
-  'a=rtpmap:8 PCMA/8000',
-  'a=rtpmap:13 CN/8000',
-  'a=rtpmap:110 telephone-event/48000',
-  'a=rtpmap:126 telephone-event/8000',
-  'a=ssrc:1417853796 cname:IB+mVBTjSRTCK5H4',
-  'm=video 9 UDP/TLS/RTP/SAVPF 96',
-  'c=IN IP4 0.0.0.0',
-  'a=ice-ufrag:kuXK',
-  'a=ice-pwd:MdGU0vxCGah9RM2dr42xnifY',
-  `a=fingerprint:sha-256 ${FP}`,
-  'a=setup:actpass',
-  'a=mid:1',
-  'a=recvonly',
-  'a=rtcp-mux',
-  'a=rtpmap:96 VP8/90000',
-  'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
-  'c=IN IP4 0.0.0.0',
-  'a=ice-ufrag:kuXK',
-  'a=ice-pwd:MdGU0vxCGah9RM2dr42xnifY',
-  'a=ice-options:trickle',
-  `a=fingerprint:sha-256 ${FP.toLowerCase()}`,
-  'a=setup:actpass',
-  'a=mid:2',
-  'a=sctp-port:5000',
-  'a=max-message-size:262144',
-].join('\r\n') + '\r\n';
+const OFFER =
+  [
+    'v=0',
+    'o=- 7943475324612108129 2 IN IP4 127.0.0.1',
+    's=-',
+    't=0 0',
+    'a=group:BUNDLE 0 1 2',
+    'a=extmap-allow-mixed',
+    'a=msid-semantic: WMS 4b274f18',
+    'm=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126',
+    'c=IN IP4 0.0.0.0',
+    'a=rtcp:9 IN IP4 0.0.0.0',
+    'a=ice-ufrag:kuXK',
+    'a=ice-pwd:MdGU0vxCGah9RM2dr42xnifY',
+    'a=ice-options:trickle',
+    `a=fingerprint:sha-256 ${FP}`,
+    'a=setup:actpass',
+    'a=mid:0',
+    'a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level',
+    'a=sendrecv',
+    'a=msid:4b274f18 f57e6f66',
+    'a=rtcp-mux',
+    'a=rtcp-rsize',
+    'a=rtpmap:111 opus/48000/2',
+    'a=rtcp-fb:111 transport-cc',
+    'a=fmtp:111 minptime=10;useinbandfec=1',
+    'a=rtpmap:63 red/48000/2',
+    'a=fmtp:63 111/111',
+    'a=rtpmap:9 G722/8000',
+    'a=rtpmap:0 PCMU/8000',
+    'a=rtpmap:8 PCMA/8000',
+    'a=rtpmap:13 CN/8000',
+    'a=rtpmap:110 telephone-event/48000',
+    'a=rtpmap:126 telephone-event/8000',
+    'a=ssrc:1417853796 cname:IB+mVBTjSRTCK5H4',
+    'm=video 9 UDP/TLS/RTP/SAVPF 96',
+    'c=IN IP4 0.0.0.0',
+    'a=ice-ufrag:kuXK',
+    'a=ice-pwd:MdGU0vxCGah9RM2dr42xnifY',
+    `a=fingerprint:sha-256 ${FP}`,
+    'a=setup:actpass',
+    'a=mid:1',
+    'a=recvonly',
+    'a=rtcp-mux',
+    'a=rtpmap:96 VP8/90000',
+    'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
+    'c=IN IP4 0.0.0.0',
+    'a=ice-ufrag:kuXK',
+    'a=ice-pwd:MdGU0vxCGah9RM2dr42xnifY',
+    'a=ice-options:trickle',
+    `a=fingerprint:sha-256 ${FP.toLowerCase()}`,
+    'a=setup:actpass',
+    'a=mid:2',
+    'a=sctp-port:5000',
+    'a=max-message-size:262144',
+  ].join('\r\n') + '\r\n';
 
 test('parseSdp: session lines and media sections', () => {
   const p = parseSdp(OFFER);
   assert.equal(p.session[0], 'v=0');
-  assert.deepEqual(p.media.map((m) => [m.kind, m.port, m.proto]), [
-    ['audio', 9, 'UDP/TLS/RTP/SAVPF'],
-    ['video', 9, 'UDP/TLS/RTP/SAVPF'],
-    ['application', 9, 'UDP/DTLS/SCTP'],
-  ]);
+  assert.deepEqual(
+    p.media.map((m) => [m.kind, m.port, m.proto]),
+    [
+      ['audio', 9, 'UDP/TLS/RTP/SAVPF'],
+      ['video', 9, 'UDP/TLS/RTP/SAVPF'],
+      ['application', 9, 'UDP/DTLS/SCTP'],
+    ],
+  );
   assert.deepEqual(p.media[0]!.formats, ['111', '63', '9', '0', '8', '13', '110', '126']);
   assert.deepEqual(attributeValues(p.media[0]!.lines, 'rtcp-mux'), ['']);
   assert.deepEqual(attributeValues(p.media[2]!.lines, 'sctp-port'), ['5000']);
@@ -136,10 +148,20 @@ test('iceLiteAnswer: ICE-lite, our credentials, fingerprint, setup and candidate
   const [audio, video, data] = p.media;
   assert.deepEqual([audio!.port, audio!.formats], [50123, ['111']]);
   for (const line of [
-    'c=IN IP4 127.0.0.1', 'a=mid:0', `a=ice-ufrag:${ice.ufrag}`, `a=ice-pwd:${ice.password}`, `a=fingerprint:${cert.fingerprint}`,
-    'a=setup:passive', 'a=recvonly', 'a=rtcp-mux', 'a=rtpmap:111 opus/48000/2', 'a=fmtp:111 minptime=10;useinbandfec=1',
-    'a=candidate:1 1 udp 2130706431 127.0.0.1 50123 typ host', 'a=end-of-candidates',
-  ]) assert.ok(audio!.lines.includes(line), line);
+    'c=IN IP4 127.0.0.1',
+    'a=mid:0',
+    `a=ice-ufrag:${ice.ufrag}`,
+    `a=ice-pwd:${ice.password}`,
+    `a=fingerprint:${cert.fingerprint}`,
+    'a=setup:passive',
+    'a=recvonly',
+    'a=rtcp-mux',
+    'a=rtpmap:111 opus/48000/2',
+    'a=fmtp:111 minptime=10;useinbandfec=1',
+    'a=candidate:1 1 udp 2130706431 127.0.0.1 50123 typ host',
+    'a=end-of-candidates',
+  ])
+    assert.ok(audio!.lines.includes(line), line);
   assert.deepEqual([video!.port, video!.lines], [0, ['a=mid:1']], 'no VP8 accepted: rejected');
   assert.deepEqual([data!.port, data!.formats], [50123, ['webrtc-datachannel']]);
   assert.ok(data!.lines.includes('a=sctp-port:5000') && data!.lines.includes('a=max-message-size:262144'));
@@ -152,7 +174,15 @@ test('iceLiteAnswer: ICE-lite, our credentials, fingerprint, setup and candidate
 
 test('iceLiteAnswer: codec choice, IPv6 candidates, direction, and misuse', () => {
   const ice = generateIceCredentials();
-  const base = { ice, certificate: `sha-256 ${FP}`, setup: 'active' as const, candidates: [{ address: '::1', port: 4000 }, { address: '127.0.0.1', port: 4000 }] };
+  const base = {
+    ice,
+    certificate: `sha-256 ${FP}`,
+    setup: 'active' as const,
+    candidates: [
+      { address: '::1', port: 4000 },
+      { address: '127.0.0.1', port: 4000 },
+    ],
+  };
   const pcmu = parseSdp(iceLiteAnswer(OFFER, { ...base, codecs: ['PCMU', 'opus'], direction: 'sendrecv' }));
   assert.deepEqual(pcmu.media[0]!.formats, ['0', '111']);
   assert.ok(pcmu.media[0]!.lines.includes('a=sendrecv'));

@@ -8,13 +8,26 @@ import { DtlsStream } from '../../src/stream/dtls-stream.ts';
 import { generateCertificate } from '../../src/x509/generate.ts';
 import { SRTP_PROFILES, splitSrtpKeyingMaterial, srtpKeys, srtpProfile } from '../../src/webrtc/srtp-keys.ts';
 import {
-  aesCmKeystream, deriveSrtpSessionKeys, openSrtcp, openSrtp, parseRtpHeader, protectSrtcp, protectSrtp, SrtpChecker, srtpKdf,
+  aesCmKeystream,
+  deriveSrtpSessionKeys,
+  openSrtcp,
+  openSrtp,
+  parseRtpHeader,
+  protectSrtcp,
+  protectSrtp,
+  SrtpChecker,
+  srtpKdf,
   type SrtpSessionKeys,
 } from '../../src/webrtc/srtp-check.ts';
 
 test('RFC 5764 4.2: key and salt lengths per profile, and the split layout', () => {
   const lengths = Object.values(SRTP_PROFILES).map((p) => [p.id, p.keyLength, p.saltLength]);
-  assert.deepEqual(lengths, [[0x0001, 16, 14], [0x0002, 16, 14], [0x0007, 16, 12], [0x0008, 32, 12]]);
+  assert.deepEqual(lengths, [
+    [0x0001, 16, 14],
+    [0x0002, 16, 14],
+    [0x0007, 16, 12],
+    [0x0008, 32, 12],
+  ]);
   for (const p of Object.values(SRTP_PROFILES)) {
     const total = 2 * (p.keyLength + p.saltLength);
     const material = Uint8Array.from({ length: total }, (_, i) => i);

@@ -4,9 +4,24 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fromHex, toHex, utf8 } from '../../src/wire/codec.ts';
 import {
-  checkFingerprint, checkIntegrity, decodeErrorCode, decodeMessageType, decodeStun, decodeU32, decodeXorAddress,
-  encodeMessageType, encodeStun, encodeU32, encodeXorAddress, getAttribute, isStun, longTermKey, shortTermKey,
-  StunAttribute, StunDecodeError, type StunClass,
+  checkFingerprint,
+  checkIntegrity,
+  decodeErrorCode,
+  decodeMessageType,
+  decodeStun,
+  decodeU32,
+  decodeXorAddress,
+  encodeMessageType,
+  encodeStun,
+  encodeU32,
+  encodeXorAddress,
+  getAttribute,
+  isStun,
+  longTermKey,
+  shortTermKey,
+  StunAttribute,
+  StunDecodeError,
+  type StunClass,
 } from '../../src/webrtc/stun.ts';
 import { answerBindingRequest } from '../../src/webrtc/ice-lite.ts';
 import { crc32, crc32c } from '../../src/webrtc/crc.ts';
@@ -25,11 +40,13 @@ const RESPONSE_V6 = fromHex(`
   010100482112a442b7e7a701bc34d686fa87dfae8022000b7465737420766563746f7220
   002000140002a1470113a9faa5d3f179bc25f4b5bed2b9d900080014a382954e4be67bf1
   1784c97c8292c275bfe3ed4180280004c8fb0b4c`);
-const REQUEST_LONG_TERM = fromHex(`
+const REQUEST_LONG_TERM = fromHex(
+  `
   000100602112a44278ad3433c6ad72c029da412e00060012e3839ee38388e383aae38383
   e382afe382b900000015001c662f2f3439396b39353464364f4c33346f4c394653547679
   363473410014000b6578616d706c652e6f726700000800 14f67024656dd64a3e02b8e071
-  2e85c9a28ca89666`.replace(/\s/g, ''));
+  2e85c9a28ca89666`.replace(/\s/g, ''),
+);
 const PASSWORD = 'VOkJxbRl1RmTxUk/WvJxBt';
 const TXID = fromHex('b7e7a701bc34d686fa87dfae');
 
@@ -78,7 +95,11 @@ test('RFC 5769 2.1: encoding the same attributes with 0x20 padding reproduces th
 test('RFC 5769 2.2: IPv4 response: XOR-MAPPED-ADDRESS 192.0.2.1:32853, integrity, fingerprint, exact encoding', () => {
   const m = decodeStun(RESPONSE_V4);
   assert.equal(m.class, 'success');
-  assert.deepEqual(decodeXorAddress(getAttribute(m, StunAttribute.XOR_MAPPED_ADDRESS)!, m.transactionId), { family: 'IPv4', address: '192.0.2.1', port: 32853 });
+  assert.deepEqual(decodeXorAddress(getAttribute(m, StunAttribute.XOR_MAPPED_ADDRESS)!, m.transactionId), {
+    family: 'IPv4',
+    address: '192.0.2.1',
+    port: 32853,
+  });
   assert.ok(checkIntegrity(m, shortTermKey(PASSWORD)));
   assert.ok(checkFingerprint(m));
   const out = encodeStun(
@@ -145,9 +166,23 @@ test('decode rejects what is not a whole, well-framed STUN message', () => {
   const cases: [string, Uint8Array][] = [
     ['short', REQUEST.subarray(0, 19)],
     ['top bits', Uint8Array.of(0x40, ...REQUEST.subarray(1))],
-    ['cookie', (() => { const b = REQUEST.slice(); b[4] = 0; return b; })()],
+    [
+      'cookie',
+      (() => {
+        const b = REQUEST.slice();
+        b[4] = 0;
+        return b;
+      })(),
+    ],
     ['length mismatch', REQUEST.subarray(0, REQUEST.length - 4)],
-    ['attribute overrun', (() => { const b = REQUEST.slice(); b[22] = 0x01; return b; })()],
+    [
+      'attribute overrun',
+      (() => {
+        const b = REQUEST.slice();
+        b[22] = 0x01;
+        return b;
+      })(),
+    ],
   ];
   for (const [name, bytes] of cases) {
     assert.throws(() => decodeStun(bytes), StunDecodeError, name);
@@ -164,7 +199,10 @@ test('decode rejects what is not a whole, well-framed STUN message', () => {
 
 test('attributes after MESSAGE-INTEGRITY other than FINGERPRINT are ignored; unknown ones round-trip', () => {
   const m = decodeStun(encodeStun({ method: 1, class: 'indication', transactionId: TXID, attributes: [{ type: 0xc057, value: Uint8Array.of(1, 2, 3) }] }));
-  assert.deepEqual(m.attributes.map((a) => [a.type, toHex(a.value)]), [[0xc057, '010203']]);
+  assert.deepEqual(
+    m.attributes.map((a) => [a.type, toHex(a.value)]),
+    [[0xc057, '010203']],
+  );
   const signed = encodeStun({ method: 1, class: 'request', transactionId: TXID, attributes: [] }, { integrityKey: utf8('k') });
   const extra = new Uint8Array(signed.length + 8);
   extra.set(signed);
@@ -176,7 +214,10 @@ test('attributes after MESSAGE-INTEGRITY other than FINGERPRINT are ignored; unk
 });
 
 test('encode refuses MESSAGE-INTEGRITY/FINGERPRINT among attributes and bad transaction IDs', () => {
-  assert.throws(() => encodeStun({ method: 1, class: 'request', transactionId: TXID, attributes: [{ type: StunAttribute.FINGERPRINT, value: new Uint8Array(4) }] }), TypeError);
+  assert.throws(
+    () => encodeStun({ method: 1, class: 'request', transactionId: TXID, attributes: [{ type: StunAttribute.FINGERPRINT, value: new Uint8Array(4) }] }),
+    TypeError,
+  );
   assert.throws(() => encodeStun({ method: 1, class: 'request', transactionId: new Uint8Array(16), attributes: [] }), TypeError);
 });
 
@@ -190,7 +231,8 @@ test('IP text: parse and RFC 5952 format', () => {
     ['::ffff:192.0.2.1', '::ffff:c000:201'],
     ['fe80::1:0:0:0', 'fe80::1:0:0:0'], // a tie: the first run
     ['fe80:0:0:1:0:0:0:0', 'fe80:0:0:1::'],
-  ]) assert.equal(formatIp(parseIp(text!)), canon, text);
+  ])
+    assert.equal(formatIp(parseIp(text!)), canon, text);
   for (const bad of ['256.0.0.1', '1.2.3', '1::2::3', 'a:b:c:d:e:f:1:2:3', 'host.example', '']) assert.throws(() => parseIp(bad), TypeError, bad);
 });
 
@@ -199,7 +241,9 @@ test('IP text: parse and RFC 5952 format', () => {
 const LOCAL = { ufrag: 'ourU', password: 'ourpasswordourpassword' };
 const PEER = { address: '127.0.0.1', port: 50000 };
 
-function request(opts: { username?: string; key?: Uint8Array | null; fingerprint?: boolean; extra?: { type: number; value: Uint8Array }[]; cls?: StunClass } = {}): Uint8Array {
+function request(
+  opts: { username?: string; key?: Uint8Array | null; fingerprint?: boolean; extra?: { type: number; value: Uint8Array }[]; cls?: StunClass } = {},
+): Uint8Array {
   const attributes = [
     ...(opts.username !== undefined ? [{ type: StunAttribute.USERNAME, value: utf8(opts.username) }] : []),
     { type: StunAttribute.PRIORITY, value: encodeU32(1853824767) },
@@ -213,7 +257,12 @@ function request(opts: { username?: string; key?: Uint8Array | null; fingerprint
 }
 
 test('answerBindingRequest: a good check gets a signed success with our view of its address', () => {
-  const out = answerBindingRequest(request({ username: 'ourU:theirs', extra: [{ type: StunAttribute.USE_CANDIDATE, value: new Uint8Array(0) }] }), PEER, LOCAL, { remoteUfrag: 'theirs', software: 'dtls-stream' });
+  const out = answerBindingRequest(
+    request({ username: 'ourU:theirs', extra: [{ type: StunAttribute.USE_CANDIDATE, value: new Uint8Array(0) }] }),
+    PEER,
+    LOCAL,
+    { remoteUfrag: 'theirs', software: 'dtls-stream' },
+  );
   assert.equal(out.kind, 'success');
   if (out.kind !== 'success') return;
   assert.equal(out.useCandidate, true);
@@ -234,7 +283,10 @@ test('answerBindingRequest: the error responses and the silently ignored', () =>
     const r = decodeStun(out.response);
     assert.ok(checkFingerprint(r));
     // Only authenticated requests get signed answers.
-    assert.equal(checkIntegrity(r, shortTermKey(LOCAL.password)), out.kind === 'success' || ![400, 401].includes(decodeErrorCode(getAttribute(r, StunAttribute.ERROR_CODE)!).code));
+    assert.equal(
+      checkIntegrity(r, shortTermKey(LOCAL.password)),
+      out.kind === 'success' || ![400, 401].includes(decodeErrorCode(getAttribute(r, StunAttribute.ERROR_CODE)!).code),
+    );
     return out.kind === 'success' ? 200 : decodeErrorCode(getAttribute(r, StunAttribute.ERROR_CODE)!).code;
   };
   assert.equal(code(request({ username: 'ourU:theirs' })), 200);

@@ -16,9 +16,4 @@ test('alert rejects bad lengths and levels', () => {
   assert.throws(() => encodeAlert({ level: 3, description: 0 }), RangeError);
 });
 
-codecProperties(
-  'alert',
-  fc.record({ level: fc.constantFrom(1, 2), description: u8 }, { noNullPrototype: true }),
-  encodeAlert,
-  decodeAlert,
-);
+codecProperties('alert', fc.record({ level: fc.constantFrom(1, 2), description: u8 }, { noNullPrototype: true }), encodeAlert, decodeAlert);

@@ -37,7 +37,16 @@ test('server_name (RFC 6066 3)', () => {
   assert.equal(decodeServerName(new Uint8Array(0)), undefined); // server's empty echo
   assert.equal(decodeServerName(h('0004 01 0001 41')), undefined); // no host_name entry
   assert.equal(decodeServerName(h('0008 01 0001 41 00 0001 61')), 'a');
-  bad(decodeServerName, '0000', '0003 00 0000', '0008 00 0001 61 00 0001 62', '0004 00 0001 20', '0005 00 0002 612e', '000e 00 000b 6578616d706c652e636f', '000e 00 000b 6578616d706c652e636f6d00');
+  bad(
+    decodeServerName,
+    '0000',
+    '0003 00 0000',
+    '0008 00 0001 61 00 0001 62',
+    '0004 00 0001 20',
+    '0005 00 0002 612e',
+    '000e 00 000b 6578616d706c652e636f',
+    '000e 00 000b 6578616d706c652e636f6d00',
+  );
   for (const host of ['', 'a b', 'example.com.', 'exämple.com']) assert.throws(() => encodeServerName(host), RangeError);
 });
 
@@ -104,7 +113,14 @@ test('extension block keeps unknown types in order and rejects duplicates', () =
   assert.equal(findExtension(exts, 16), undefined);
   assert.deepEqual(decodeBlock(h('0000')), []);
   bad(decodeBlock, '', '0008 0017 0000 0017 0000', '0005 0017 0002 01', '0003 0017 00');
-  assert.throws(() => encodeExtensions([{ type: 1, data: h('') }, { type: 1, data: h('') }]), RangeError);
+  assert.throws(
+    () =>
+      encodeExtensions([
+        { type: 1, data: h('') },
+        { type: 1, data: h('') },
+      ]),
+    RangeError,
+  );
 });
 
 const hostArb = fc

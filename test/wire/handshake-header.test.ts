@@ -2,12 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { DecodeError, fromHex, toHex } from '../../src/wire/codec.ts';
-import {
-  HANDSHAKE_HEADER_LENGTH,
-  decodeHandshakeFragments,
-  encodeHandshakeFragment,
-  encodeHandshakeMessage,
-} from '../../src/wire/handshake-header.ts';
+import { HANDSHAKE_HEADER_LENGTH, decodeHandshakeFragments, encodeHandshakeFragment, encodeHandshakeMessage } from '../../src/wire/handshake-header.ts';
 import { bytes, decodesOrDecodeError, u16, u8 } from './props.ts';
 
 // msg_type, length u24, message_seq, fragment_offset u24, fragment_length u24 (RFC 6347 4.2.2)
@@ -74,5 +69,8 @@ test('handshake fragments round trip, several per record', () => {
 });
 
 test('decodeHandshakeFragments: arbitrary bytes decode or throw DecodeError', () => {
-  fc.assert(fc.property(bytes(0, 200), (b) => decodesOrDecodeError(() => decodeHandshakeFragments(b))), { numRuns: 1000 });
+  fc.assert(
+    fc.property(bytes(0, 200), (b) => decodesOrDecodeError(() => decodeHandshakeFragments(b))),
+    { numRuns: 1000 },
+  );
 });

@@ -2,13 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { DecodeError, fromHex, toHex } from '../../src/wire/codec.ts';
-import {
-  decodeAlpn,
-  decodeServerName,
-  decodeSupportedGroups,
-  decodeUseSrtp,
-  findExtension,
-} from '../../src/wire/extensions/index.ts';
+import { decodeAlpn, decodeServerName, decodeSupportedGroups, decodeUseSrtp, findExtension } from '../../src/wire/extensions/index.ts';
 import * as M from '../../src/wire/messages/index.ts';
 import { ExtensionType } from '../../src/wire/types.ts';
 import { bytes, codecProperties, extensionsArb, u16, u8 } from './props.ts';
@@ -21,7 +15,8 @@ const bad = (decode: (b: Uint8Array) => unknown, ...hexes: string[]) => {
 };
 
 // RFC 6347 4.2.1 layout, assembled field by field ('#' starts a comment).
-const CLIENT_HELLO = hex(`
+const CLIENT_HELLO = hex(
+  `
   fefd ${RANDOM}
   00                              # session_id: empty
   04 c00c1e55                     # cookie
@@ -36,7 +31,8 @@ const CLIENT_HELLO = hex(`
   0010 0009 0007 06 776562727463  # alpn: "webrtc"
   0000 0010 000e 00 000b 6578616d706c652e636f6d  # server_name: example.com
   ff01 0001 00                    # renegotiation_info: empty
-`.replace(/#.*$/gm, ''));
+`.replace(/#.*$/gm, ''),
+);
 
 test('ClientHello hand-assembled bytes', () => {
   const bytes = h(CLIENT_HELLO);
@@ -47,7 +43,10 @@ test('ClientHello hand-assembled bytes', () => {
   assert.equal(toHex(ch.cookie), 'c00c1e55');
   assert.deepEqual(ch.cipherSuites, [0xc02b, 0xc02f]);
   assert.deepEqual(ch.compressionMethods, [0]);
-  assert.deepEqual(ch.extensions.map((e) => e.type), [10, 11, 23, 13, 14, 16, 0, 0xff01]);
+  assert.deepEqual(
+    ch.extensions.map((e) => e.type),
+    [10, 11, 23, 13, 14, 16, 0, 0xff01],
+  );
   assert.deepEqual(decodeSupportedGroups(findExtension(ch.extensions, ExtensionType.supported_groups)!.data), [29, 23]);
   assert.deepEqual(decodeUseSrtp(findExtension(ch.extensions, ExtensionType.use_srtp)!.data).profiles, [1]);
   assert.deepEqual(decodeAlpn(findExtension(ch.extensions, ExtensionType.alpn)!.data), ['webrtc']);
@@ -118,7 +117,14 @@ test('ServerKeyExchange (ECDHE) known bytes', () => {
   assert.deepEqual(ske, { curveType: 3, namedGroup: 29, publicKey: h(pub), signatureScheme: 0x0403, signature: h('deadbeef') });
   assert.equal(toHex(M.encodeServerKeyExchange(ske)), hex(wire));
   assert.equal(toHex(M.encodeEcdheParams(29, h(pub))), hex(params));
-  bad(M.decodeServerKeyExchange, `01 001d 20 ${pub} 0403 0000`, `02 001d 20 ${pub} 0403 0000`, '03 001d 00 0403 0000', `${params} 0403`, `${params} 0403 0000 00`);
+  bad(
+    M.decodeServerKeyExchange,
+    `01 001d 20 ${pub} 0403 0000`,
+    `02 001d 20 ${pub} 0403 0000`,
+    '03 001d 00 0403 0000',
+    `${params} 0403`,
+    `${params} 0403 0000 00`,
+  );
 });
 
 test('CertificateRequest known bytes', () => {
@@ -173,7 +179,12 @@ codecProperties(
   M.encodeServerHello,
   M.decodeServerHello,
 );
-codecProperties('HelloVerifyRequest', rec<M.HelloVerifyRequest>({ version: u16, cookie: bytes(0, 255) }), M.encodeHelloVerifyRequest, M.decodeHelloVerifyRequest);
+codecProperties(
+  'HelloVerifyRequest',
+  rec<M.HelloVerifyRequest>({ version: u16, cookie: bytes(0, 255) }),
+  M.encodeHelloVerifyRequest,
+  M.decodeHelloVerifyRequest,
+);
 codecProperties('Certificate', rec<M.Certificate>({ certificates: fc.array(bytes(1, 64), { maxLength: 4 }) }), M.encodeCertificate, M.decodeCertificate);
 codecProperties(
   'ServerKeyExchange',
@@ -193,5 +204,10 @@ codecProperties(
 );
 codecProperties('ServerHelloDone', fc.constant({}), M.encodeServerHelloDone, M.decodeServerHelloDone);
 codecProperties('ClientKeyExchange', rec<M.ClientKeyExchange>({ publicKey: bytes(1, 255) }), M.encodeClientKeyExchange, M.decodeClientKeyExchange);
-codecProperties('CertificateVerify', rec<M.CertificateVerify>({ signatureScheme: u16, signature: bytes(0, 300) }), M.encodeCertificateVerify, M.decodeCertificateVerify);
+codecProperties(
+  'CertificateVerify',
+  rec<M.CertificateVerify>({ signatureScheme: u16, signature: bytes(0, 300) }),
+  M.encodeCertificateVerify,
+  M.decodeCertificateVerify,
+);
 codecProperties('Finished', rec<M.Finished>({ verifyData: bytes(12, 48) }), M.encodeFinished, M.decodeFinished);

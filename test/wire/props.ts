@@ -40,12 +40,7 @@ export function mutated(valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Arra
  * encode(decode(x)) === x for encoded x, and arbitrary or corrupted bytes
  * either decode or throw DecodeError.
  */
-export function codecProperties<T>(
-  name: string,
-  arb: fc.Arbitrary<T>,
-  encode: (v: T) => Uint8Array,
-  decode: (b: Uint8Array) => T,
-): void {
+export function codecProperties<T>(name: string, arb: fc.Arbitrary<T>, encode: (v: T) => Uint8Array, decode: (b: Uint8Array) => T): void {
   test(`${name}: random values round trip`, () => {
     fc.assert(fc.property(arb, (v) => assert.deepStrictEqual(decode(encode(v)), v)));
   });
@@ -53,7 +48,13 @@ export function codecProperties<T>(
     fc.assert(fc.property(arb.map(encode), (b) => assert.ok(equalBytes(encode(decode(b)), b))));
   });
   test(`${name}: arbitrary bytes decode or throw DecodeError`, () => {
-    fc.assert(fc.property(bytes(0, 200), (b) => decodesOrDecodeError(() => decode(b))), { numRuns: 500 });
-    fc.assert(fc.property(mutated(arb.map(encode)), (b) => decodesOrDecodeError(() => decode(b))), { numRuns: 500 });
+    fc.assert(
+      fc.property(bytes(0, 200), (b) => decodesOrDecodeError(() => decode(b))),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(mutated(arb.map(encode)), (b) => decodesOrDecodeError(() => decode(b))),
+      { numRuns: 500 },
+    );
   });
 }

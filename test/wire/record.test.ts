@@ -49,13 +49,16 @@ test('decodeRecords flags truncated and oversized records, keeping earlier ones'
   assert.throws(() => encodeRecord({ contentType: 23, version: 0xfefd, epoch: 0, sequenceNumber: 0, fragment: new Uint8Array(0x4801) }), RangeError);
 });
 
-const recordArb = fc.record({
-  contentType: u8,
-  version: u16,
-  epoch: u16,
-  sequenceNumber: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
-  fragment: bytes(0, 64),
-}, { noNullPrototype: true });
+const recordArb = fc.record(
+  {
+    contentType: u8,
+    version: u16,
+    epoch: u16,
+    sequenceNumber: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+    fragment: bytes(0, 64),
+  },
+  { noNullPrototype: true },
+);
 
 test('records round trip through a datagram; a partial trailing header is malformed', () => {
   fc.assert(

@@ -56,7 +56,10 @@ try {
 // Chromium's. The DTLS client's ports are where the ClientHello came from and
 // the ServerHello went to.
 const out = spawnSync('tshark', ['-r', pcap, '-T', 'fields', '-e', 'udp.srcport', '-e', 'udp.dstport', '-e', 'udp.payload'], { encoding: 'utf8' });
-const rows = out.stdout.trim().split('\n').map((l) => l.split('\t') as [string, string, string]);
+const rows = out.stdout
+  .trim()
+  .split('\n')
+  .map((l) => l.split('\t') as [string, string, string]);
 const isStun = (hex: string) => hex.slice(8, 16) === '2112a442';
 const pairs = new Set(rows.filter((r) => isStun(r[2])).flatMap((r) => [`${r[0]}>${r[1]}`, `${r[1]}>${r[0]}`]));
 const dtls = rows.filter((r) => pairs.has(`${r[0]}>${r[1]}`) && !isStun(r[2]));
@@ -66,7 +69,13 @@ const clientPorts = new Set([
   ...dtls.filter((r) => handshakeType(r[2]) === '02').map((r) => r[1]),
 ]);
 if (clientPorts.size === 0) throw new Error('no DTLS handshake between the STUN pairs');
-const entries = dtls.map((r) => `  {\n    from: '${clientPorts.has(r[0]) ? 'c' : 's'}',\n    hex:\n${r[2].match(/.{1,96}/g)!.map((l) => `      '${l}'`).join(' +\n')},\n  },`);
+const entries = dtls.map(
+  (r) =>
+    `  {\n    from: '${clientPorts.has(r[0]) ? 'c' : 's'}',\n    hex:\n${r[2]
+      .match(/.{1,96}/g)!
+      .map((l) => `      '${l}'`)
+      .join(' +\n')},\n  },`,
+);
 const file = join(dir, 'chromium-capture.ts');
 const header = `// DTLS 1.3 datagrams of one real handshake between two Chromium 156 WebRTC peers
 // (BoringSSL; getStats(): tlsVersion FEFC, TLS_AES_128_GCM_SHA256, X25519MLKEM768),

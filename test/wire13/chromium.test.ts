@@ -6,9 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { concat, fromHex, toHex } from '../../src/wire/codec.ts';
-import {
-  decodeKeyShareClient, decodeKeyShareServer, decodePskKeyExchangeModes, decodeSupportedVersionsServer,
-} from '../../src/wire/extensions13/index.ts';
+import { decodeKeyShareClient, decodeKeyShareServer, decodePskKeyExchangeModes, decodeSupportedVersionsServer } from '../../src/wire/extensions13/index.ts';
 import { decodeSignatureAlgorithms, decodeSupportedGroups, decodeUseSrtp, findExtension } from '../../src/wire/extensions/index.ts';
 import { decodeHandshakeFragments } from '../../src/wire/handshake-header.ts';
 import { decodeClientHello, encodeClientHello } from '../../src/wire/messages/client-hello.ts';
@@ -34,7 +32,11 @@ test('Chromium: plaintext records and handshake fragments as tshark read them', 
   // tshark: type, version, epoch, sequence, length per record.
   assert.deepEqual(
     plaintexts.map((p) => [p.contentType, p.version, p.epoch, p.sequenceNumber, p.fragment.length]),
-    [[22, 0xfeff, 0, 0, 1187], [22, 0xfeff, 0, 1, 250], [22, 0xfefd, 0, 0, 1186]], // first ClientHello may say 0xfeff (RFC 9147 4)
+    [
+      [22, 0xfeff, 0, 0, 1187],
+      [22, 0xfeff, 0, 1, 250],
+      [22, 0xfefd, 0, 0, 1186],
+    ], // first ClientHello may say 0xfeff (RFC 9147 4)
   );
   const frags = plaintexts.map((p) => decodeHandshakeFragments(p.fragment));
   // tshark: msg type, length, fragment offset, fragment length.
@@ -52,11 +54,20 @@ test('Chromium: its DTLS 1.3 ClientHello decodes, keeps the 1.3 rules and re-enc
   assert.equal(ch.cookie.length, 0);
   checkClientHello13(ch);
   // tshark: extension types in order, versions, groups, key shares, signature algorithms, SRTP profiles.
-  assert.deepEqual(ch.extensions.map((e) => e.type), [14, 45, 23, 13, 11, 51, 65281, 10, 43]);
+  assert.deepEqual(
+    ch.extensions.map((e) => e.type),
+    [14, 45, 23, 13, 11, 51, 65281, 10, 43],
+  );
   assert.deepEqual(offeredVersions(ch), [0xfefc, 0xfefd]);
   assert.deepEqual(decodeSupportedGroups(findExtension(ch.extensions, 10)!.data), [0x11ec, 0x1d, 0x17, 0x18]);
   const shares = decodeKeyShareClient(findExtension(ch.extensions, ExtensionType13.key_share)!.data);
-  assert.deepEqual(shares.map((s) => [s.group, s.keyExchange.length]), [[0x11ec, 1216], [29, 32]]);
+  assert.deepEqual(
+    shares.map((s) => [s.group, s.keyExchange.length]),
+    [
+      [0x11ec, 1216],
+      [29, 32],
+    ],
+  );
   assert.deepEqual(decodeSignatureAlgorithms(findExtension(ch.extensions, 13)!.data), [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601, 0x0201]);
   assert.deepEqual(decodeUseSrtp(findExtension(ch.extensions, 14)!.data).profiles, [1, 8, 7]);
   assert.deepEqual(decodePskKeyExchangeModes(findExtension(ch.extensions, ExtensionType13.psk_key_exchange_modes)!.data), [1]);
@@ -69,7 +80,10 @@ test('Chromium: its DTLS 1.3 ServerHello (X25519MLKEM768) passes the client-side
   const sent = decodeClientHello(chBody).sessionId;
   const body = decodeHandshakeFragments(plaintexts[2]!.fragment)[0]!.body;
   const sh = decodeServerHello(body);
-  assert.deepEqual(sh.extensions.map((e) => e.type), [51, 43]); // tshark
+  assert.deepEqual(
+    sh.extensions.map((e) => e.type),
+    [51, 43],
+  ); // tshark
   assert.equal(sh.cipherSuite, 0x1301); // getStats: TLS_AES_128_GCM_SHA256
   assert.equal(decodeSupportedVersionsServer(findExtension(sh.extensions, 43)!.data), 0xfefc);
   const share = decodeKeyShareServer(findExtension(sh.extensions, 51)!.data);
@@ -91,6 +105,12 @@ test('Chromium: unified headers: 16-bit sequence numbers, lengths, epochs 2 then
     assert.equal(toHex(encodeUnifiedHeader({ epoch: r.epochBits, sequenceNumber: r.maskedSequence }, r.encryptedRecord.length)), toHex(r.header));
   }
   // The encrypted handshake flights in epoch 2 (server: EncryptedExtensions..Finished; client: Certificate..Finished), then epoch 3.
-  assert.deepEqual(ciphertexts.slice(0, 2).map(({ from, r }) => [from, r.epochBits, r.encryptedRecord.length]), [['s', 2, 512], ['c', 2, 449]]);
+  assert.deepEqual(
+    ciphertexts.slice(0, 2).map(({ from, r }) => [from, r.epochBits, r.encryptedRecord.length]),
+    [
+      ['s', 2, 512],
+      ['c', 2, 449],
+    ],
+  );
   assert.ok(ciphertexts.slice(2).every(({ r }) => r.epochBits === 3));
 });

@@ -4,13 +4,40 @@ import fc from 'fast-check';
 import { concat, fromHex, toHex } from '../../src/wire/codec.ts';
 import { encodeExtensions } from '../../src/wire/extensions/index.ts';
 import {
-  clientHelloBinderCut, decodeCertificateAuthorities, decodeConnectionIdExtension, decodeCookie, decodeEarlyDataIndication,
-  decodeEarlyDataTicket, decodeKeyShareClient, decodeKeyShareRetry, decodeKeyShareServer, decodePreSharedKeyClient,
-  decodePreSharedKeyServer, decodePskKeyExchangeModes, decodeSignatureAlgorithmsCert, decodeSupportedVersionsClient,
-  decodeSupportedVersionsServer, encodeCertificateAuthorities, encodeConnectionIdExtension, encodeCookie, encodeEarlyDataIndication,
-  encodeEarlyDataTicket, encodeKeyShareClient, encodeKeyShareRetry, encodeKeyShareServer, encodePreSharedKeyClient,
-  encodePreSharedKeyServer, encodePskKeyExchangeModes, encodeSignatureAlgorithmsCert, encodeSupportedVersionsClient,
-  encodeSupportedVersionsServer, pskBindersLength, PskKeyExchangeMode, replacePskBinders, type KeyShareEntry, type OfferedPsks,
+  clientHelloBinderCut,
+  decodeCertificateAuthorities,
+  decodeConnectionIdExtension,
+  decodeCookie,
+  decodeEarlyDataIndication,
+  decodeEarlyDataTicket,
+  decodeKeyShareClient,
+  decodeKeyShareRetry,
+  decodeKeyShareServer,
+  decodePreSharedKeyClient,
+  decodePreSharedKeyServer,
+  decodePskKeyExchangeModes,
+  decodeSignatureAlgorithmsCert,
+  decodeSupportedVersionsClient,
+  decodeSupportedVersionsServer,
+  encodeCertificateAuthorities,
+  encodeConnectionIdExtension,
+  encodeCookie,
+  encodeEarlyDataIndication,
+  encodeEarlyDataTicket,
+  encodeKeyShareClient,
+  encodeKeyShareRetry,
+  encodeKeyShareServer,
+  encodePreSharedKeyClient,
+  encodePreSharedKeyServer,
+  encodePskKeyExchangeModes,
+  encodeSignatureAlgorithmsCert,
+  encodeSupportedVersionsClient,
+  encodeSupportedVersionsServer,
+  pskBindersLength,
+  PskKeyExchangeMode,
+  replacePskBinders,
+  type KeyShareEntry,
+  type OfferedPsks,
 } from '../../src/wire/extensions13/index.ts';
 import { encodeClientHello } from '../../src/wire/messages/client-hello.ts';
 import { clientHello13 } from '../../src/wire/messages13/hello13.ts';
@@ -31,13 +58,19 @@ test('supported_versions (RFC 8446 4.2.1, RFC 9147 5.3)', () => {
     ['02 fefc 00', /1 trailing bytes/],
     ['', /truncated supported_versions/],
   ]);
-  refuses(decodeSupportedVersionsServer, [['fe', /1 bytes, expected 2/], ['fefcfe', /3 bytes, expected 2/]]);
+  refuses(decodeSupportedVersionsServer, [
+    ['fe', /1 bytes, expected 2/],
+    ['fefcfe', /3 bytes, expected 2/],
+  ]);
   assert.throws(() => encodeSupportedVersionsClient([]), RangeError);
   assert.throws(() => encodeSupportedVersionsClient(new Array(128).fill(0xfefc)), RangeError);
 });
 
 test('key_share: client shares, server share, HelloRetryRequest group (RFC 8446 4.2.8)', () => {
-  const shares: KeyShareEntry[] = [{ group: 0x11ec, keyExchange: h('aabb') }, { group: 29, keyExchange: h('cc') }];
+  const shares: KeyShareEntry[] = [
+    { group: 0x11ec, keyExchange: h('aabb') },
+    { group: 29, keyExchange: h('cc') },
+  ];
   const wire = '000b 11ec 0002 aabb 001d 0001 cc'.replace(/ /g, '');
   assert.equal(toHex(encodeKeyShareClient(shares)), wire);
   assert.deepEqual(decodeKeyShareClient(h(wire)), shares);
@@ -53,7 +86,11 @@ test('key_share: client shares, server share, HelloRetryRequest group (RFC 8446 
     ['0005 001d 0002 cc', /truncated key_exchange/],
     ['0000 00', /1 trailing bytes/],
   ]);
-  refuses(decodeKeyShareServer, [['0017 0000', /length 0 outside/], ['0017 0001 04 00', /trailing/], ['00', /truncated key share group/]]);
+  refuses(decodeKeyShareServer, [
+    ['0017 0000', /length 0 outside/],
+    ['0017 0001 04 00', /trailing/],
+    ['00', /truncated key share group/],
+  ]);
   refuses(decodeKeyShareRetry, [['1d', /1 bytes, expected 2/]]);
   assert.throws(() => encodeKeyShareClient([shares[1]!, shares[1]!]), RangeError);
   assert.throws(() => encodeKeyShareServer({ group: 29, keyExchange: new Uint8Array(0) }), RangeError);
@@ -62,12 +99,20 @@ test('key_share: client shares, server share, HelloRetryRequest group (RFC 8446 
 test('cookie, psk_key_exchange_modes, early_data, connection_id, signature_algorithms_cert, certificate_authorities', () => {
   assert.equal(toHex(encodeCookie(h('c0ffee'))), '0003c0ffee');
   assert.equal(toHex(decodeCookie(h('0003c0ffee'))), 'c0ffee');
-  refuses(decodeCookie, [['0000', /cookie: length 0 outside 1\.\./], ['0003c0ff', /truncated cookie/], ['0001c0ff', /1 trailing/]]);
+  refuses(decodeCookie, [
+    ['0000', /cookie: length 0 outside 1\.\./],
+    ['0003c0ff', /truncated cookie/],
+    ['0001c0ff', /1 trailing/],
+  ]);
   assert.throws(() => encodeCookie(new Uint8Array(0)), RangeError);
 
   assert.equal(toHex(encodePskKeyExchangeModes([PskKeyExchangeMode.psk_dhe_ke])), '0101');
   assert.deepEqual(decodePskKeyExchangeModes(h('03 01 00 fe')), [1, 0, 0xfe]); // unknown kept
-  refuses(decodePskKeyExchangeModes, [['00', /length 0 outside 1/], ['02 01', /truncated/], ['01 01 01', /trailing/]]);
+  refuses(decodePskKeyExchangeModes, [
+    ['00', /length 0 outside 1/],
+    ['02 01', /truncated/],
+    ['01 01 01', /trailing/],
+  ]);
   assert.throws(() => encodePskKeyExchangeModes([]), RangeError);
   assert.throws(() => encodePskKeyExchangeModes(new Array(256).fill(1)), RangeError);
 
@@ -76,22 +121,36 @@ test('cookie, psk_key_exchange_modes, early_data, connection_id, signature_algor
   refuses(decodeEarlyDataIndication, [['00', /must be empty/]]);
   assert.equal(toHex(encodeEarlyDataTicket(0x4000)), '00004000');
   assert.equal(decodeEarlyDataTicket(h('ffffffff')), 0xffffffff);
-  refuses(decodeEarlyDataTicket, [['000040', /truncated max_early_data_size/], ['0000400000', /trailing/]]);
+  refuses(decodeEarlyDataTicket, [
+    ['000040', /truncated max_early_data_size/],
+    ['0000400000', /trailing/],
+  ]);
 
   assert.equal(toHex(encodeConnectionIdExtension(h('0102'))), '020102');
   assert.equal(toHex(encodeConnectionIdExtension(new Uint8Array(0))), '00'); // "send me none"
   assert.equal(toHex(decodeConnectionIdExtension(h('020102'))), '0102');
-  refuses(decodeConnectionIdExtension, [['', /truncated cid/], ['0301', /truncated cid/], ['0001', /trailing/]]);
+  refuses(decodeConnectionIdExtension, [
+    ['', /truncated cid/],
+    ['0301', /truncated cid/],
+    ['0001', /trailing/],
+  ]);
   assert.throws(() => encodeConnectionIdExtension(new Uint8Array(256)), RangeError);
 
   assert.equal(toHex(encodeSignatureAlgorithmsCert([0x0403, 0x0807])), '000404030807');
   assert.deepEqual(decodeSignatureAlgorithmsCert(h('000404030807')), [0x0403, 0x0807]);
-  refuses(decodeSignatureAlgorithmsCert, [['0000', /length 0 outside 2/], ['0003 040308', /odd length/]]);
+  refuses(decodeSignatureAlgorithmsCert, [
+    ['0000', /length 0 outside 2/],
+    ['0003 040308', /odd length/],
+  ]);
 
   const dn = h('300b3109300706035504030c0061'); // any non-empty DER blob
   assert.equal(toHex(encodeCertificateAuthorities([dn])), '0010000e' + toHex(dn));
   assert.deepEqual(decodeCertificateAuthorities(h('0010000e' + toHex(dn))), [dn]);
-  refuses(decodeCertificateAuthorities, [['0000', /authorities: length 0 outside 3/], ['0003 0000 00', /DistinguishedName: length 0/], ['0004 0002 01', /truncated/]]);
+  refuses(decodeCertificateAuthorities, [
+    ['0000', /authorities: length 0 outside 3/],
+    ['0003 0000 00', /DistinguishedName: length 0/],
+    ['0004 0002 01', /truncated/],
+  ]);
   assert.throws(() => encodeCertificateAuthorities([]), RangeError);
 });
 
@@ -122,7 +181,10 @@ test('pre_shared_key: OfferedPsks bytes, counts, selected identity (RFC 8446 4.2
 
 test('pre_shared_key: the binder cut is the end of the ClientHello less the binders list (RFC 8446 4.2.11.2)', () => {
   const psk = encodePreSharedKeyClient({
-    identities: [{ identity: h('01'), obfuscatedTicketAge: 9 }, { identity: h('0203'), obfuscatedTicketAge: 10 }],
+    identities: [
+      { identity: h('01'), obfuscatedTicketAge: 9 },
+      { identity: h('0203'), obfuscatedTicketAge: 10 },
+    ],
     binders: [binder(32, 0), binder(48, 0)],
   });
   const ch = clientHello13({
@@ -150,7 +212,10 @@ test('pre_shared_key: the binder cut is the end of the ClientHello less the bind
   const notLast = encodeClientHello({ ...ch, extensions: [...ch.extensions].reverse() });
   refuses(clientHelloBinderCut, [[toHex(notLast), /not the last/, 'illegal_parameter']]);
   const none = encodeClientHello({ ...ch, extensions: [ch.extensions[0]!] });
-  refuses(clientHelloBinderCut, [[toHex(none), /no pre_shared_key/], [toHex(concat(body, h('00'))), /trailing|truncated|ClientHello/]]);
+  refuses(clientHelloBinderCut, [
+    [toHex(none), /no pre_shared_key/],
+    [toHex(concat(body, h('00'))), /trailing|truncated|ClientHello/],
+  ]);
 });
 
 const listOf = (arb: fc.Arbitrary<number>, min: number, max: number) => fc.array(arb, { minLength: min, maxLength: max });
@@ -164,7 +229,12 @@ codecProperties13('cookie', bytes(1, 60), encodeCookie, decodeCookie);
 codecProperties13('psk_key_exchange_modes', listOf(u8, 1, 8), encodePskKeyExchangeModes, decodePskKeyExchangeModes);
 codecProperties13('connection_id', bytes(0, 40), encodeConnectionIdExtension, decodeConnectionIdExtension);
 codecProperties13('signature_algorithms_cert', listOf(u16, 1, 20), encodeSignatureAlgorithmsCert, decodeSignatureAlgorithmsCert);
-codecProperties13('certificate_authorities', fc.array(bytes(1, 30), { minLength: 1, maxLength: 4 }), encodeCertificateAuthorities, decodeCertificateAuthorities);
+codecProperties13(
+  'certificate_authorities',
+  fc.array(bytes(1, 30), { minLength: 1, maxLength: 4 }),
+  encodeCertificateAuthorities,
+  decodeCertificateAuthorities,
+);
 codecProperties13('early_data (NewSessionTicket)', fc.integer({ min: 0, max: 0xffffffff }), encodeEarlyDataTicket, decodeEarlyDataTicket);
 codecProperties13('pre_shared_key (server)', u16, encodePreSharedKeyServer, decodePreSharedKeyServer);
 codecProperties13(
@@ -172,7 +242,10 @@ codecProperties13(
   fc.integer({ min: 1, max: 3 }).chain((n) =>
     fc.record(
       {
-        identities: fc.array(fc.record({ identity: bytes(1, 20), obfuscatedTicketAge: fc.integer({ min: 0, max: 0xffffffff }) }, { noNullPrototype: true }), { minLength: n, maxLength: n }),
+        identities: fc.array(fc.record({ identity: bytes(1, 20), obfuscatedTicketAge: fc.integer({ min: 0, max: 0xffffffff }) }, { noNullPrototype: true }), {
+          minLength: n,
+          maxLength: n,
+        }),
         binders: fc.array(bytes(32, 64), { minLength: n, maxLength: n }),
       },
       { noNullPrototype: true },

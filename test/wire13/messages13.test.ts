@@ -5,19 +5,52 @@ import { DtlsError } from '../../src/errors.ts';
 import { concat, fromHex, toHex, utf8 } from '../../src/wire/codec.ts';
 import { findExtension } from '../../src/wire/extensions/index.ts';
 import {
-  clientHelloBinderCut, decodeEarlyDataTicket, decodeKeyShareClient, decodeKeyShareServer, decodePreSharedKeyClient,
-  decodePskKeyExchangeModes, decodeSupportedVersionsServer, encodeKeyShareRetry, encodeCookie,
-  encodeSupportedVersionsServer, encodeSupportedVersionsClient,
+  clientHelloBinderCut,
+  decodeEarlyDataTicket,
+  decodeKeyShareClient,
+  decodeKeyShareServer,
+  decodePreSharedKeyClient,
+  decodePskKeyExchangeModes,
+  decodeSupportedVersionsServer,
+  encodeKeyShareRetry,
+  encodeCookie,
+  encodeSupportedVersionsServer,
+  encodeSupportedVersionsClient,
 } from '../../src/wire/extensions13/index.ts';
 import { decodeClientHello, encodeClientHello } from '../../src/wire/messages/client-hello.ts';
 import { decodeServerHello, encodeServerHello } from '../../src/wire/messages/server-hello.ts';
 import {
-  certificateVerifyContent, checkClientHello13, checkServerHello13, clientHello13, decodeCertificate13, decodeCertificateRequest13,
-  decodeCertificateVerify, decodeEncryptedExtensions, decodeKeyUpdate, decodeNewConnectionId, decodeNewSessionTicket13,
-  decodeRequestConnectionId, downgradeSentinel, encodeCertificate13, encodeCertificateRequest13, encodeCertificateVerify,
-  encodeEncryptedExtensions, encodeHelloRetryRequest, encodeKeyUpdate, encodeMessageHash, encodeNewConnectionId,
-  encodeNewSessionTicket13, encodeRequestConnectionId, encodeTranscriptMessage, HELLO_RETRY_REQUEST_RANDOM, isHelloRetryRequest,
-  offeredVersions, serverHello13, withDowngradeSentinel, ConnectionIdUsage, decodeMessage13,
+  certificateVerifyContent,
+  checkClientHello13,
+  checkServerHello13,
+  clientHello13,
+  decodeCertificate13,
+  decodeCertificateRequest13,
+  decodeCertificateVerify,
+  decodeEncryptedExtensions,
+  decodeKeyUpdate,
+  decodeNewConnectionId,
+  decodeNewSessionTicket13,
+  decodeRequestConnectionId,
+  downgradeSentinel,
+  encodeCertificate13,
+  encodeCertificateRequest13,
+  encodeCertificateVerify,
+  encodeEncryptedExtensions,
+  encodeHelloRetryRequest,
+  encodeKeyUpdate,
+  encodeMessageHash,
+  encodeNewConnectionId,
+  encodeNewSessionTicket13,
+  encodeRequestConnectionId,
+  encodeTranscriptMessage,
+  HELLO_RETRY_REQUEST_RANDOM,
+  isHelloRetryRequest,
+  offeredVersions,
+  serverHello13,
+  withDowngradeSentinel,
+  ConnectionIdUsage,
+  decodeMessage13,
 } from '../../src/wire/messages13/index.ts';
 import { ExtensionType13, HandshakeType13 } from '../../src/wire/types13.ts';
 import { bytes, codecProperties13, extensionsArb, refuses, u8 } from './props13.ts';
@@ -35,12 +68,19 @@ function asDtlsClientHello(tls: Uint8Array): Uint8Array {
 test('RFC 8448 3: EncryptedExtensions, and the transcript form with its 4-byte header (RFC 9147 5.2)', () => {
   const b = body(rfc8448.encryptedExtensions);
   const ee = decodeEncryptedExtensions(b);
-  assert.deepEqual(ee.extensions.map((e) => e.type), [10, 28, 0]); // supported_groups, record_size_limit, server_name
+  assert.deepEqual(
+    ee.extensions.map((e) => e.type),
+    [10, 28, 0],
+  ); // supported_groups, record_size_limit, server_name
   assert.equal(toHex(findExtension(ee.extensions, 28)!.data), '4001');
   assert.equal(toHex(encodeEncryptedExtensions(ee)), toHex(b));
   assert.equal(toHex(encodeTranscriptMessage(HandshakeType13.encrypted_extensions, b)), rfc8448.encryptedExtensions);
   assert.deepEqual(decodeEncryptedExtensions(h('0000')), { extensions: [] });
-  refuses(decodeEncryptedExtensions, [['', /truncated extensions/], ['0000 00', /1 trailing/], ['0008 000a 0000 000a 0000', /duplicate extension 10/]]);
+  refuses(decodeEncryptedExtensions, [
+    ['', /truncated extensions/],
+    ['0000 00', /1 trailing/],
+    ['0008 000a 0000 000a 0000', /duplicate extension 10/],
+  ]);
 });
 
 test('RFC 8448 3: Certificate of TLS 1.3 (context, entries with extensions)', () => {
@@ -90,7 +130,10 @@ test('RFC 8448 3: NewSessionTicket of TLS 1.3, with early_data', () => {
   assert.equal(t.ageAdd, 0xfad6aac5);
   assert.equal(toHex(t.nonce), '0000');
   assert.equal(t.ticket.length, 0xb2);
-  assert.deepEqual(t.extensions.map((e) => e.type), [ExtensionType13.early_data]);
+  assert.deepEqual(
+    t.extensions.map((e) => e.type),
+    [ExtensionType13.early_data],
+  );
   assert.equal(decodeEarlyDataTicket(t.extensions[0]!.data), 0x400);
   assert.equal(toHex(encodeNewSessionTicket13(t)), toHex(b));
   refuses(decodeNewSessionTicket13, [
@@ -110,7 +153,10 @@ test('RFC 8448 3: the hellos in the DTLS layout: supported_versions, key_share, 
   assert.deepEqual(ch.cipherSuites, [0x1301, 0x1303, 0x1302]);
   assert.deepEqual(offeredVersions(ch), [0x0304]);
   const shares = decodeKeyShareClient(findExtension(ch.extensions, ExtensionType13.key_share)!.data);
-  assert.deepEqual(shares.map((s) => [s.group, s.keyExchange.length]), [[29, 32]]);
+  assert.deepEqual(
+    shares.map((s) => [s.group, s.keyExchange.length]),
+    [[29, 32]],
+  );
   assert.equal(toHex(shares[0]!.keyExchange.subarray(0, 4)), '99381de5');
   assert.deepEqual(decodePskKeyExchangeModes(findExtension(ch.extensions, ExtensionType13.psk_key_exchange_modes)!.data), [1]);
   checkClientHello13(ch);
@@ -144,13 +190,20 @@ test('RFC 8448 4: the resumed ClientHello: identity, binder and the cut before t
 
 test('the DTLS 1.3 hello rules (RFC 9147 5.3, 5.4; RFC 8446 4.1.2-4.1.4)', () => {
   const random = new Uint8Array(32).fill(0x42);
-  const ch = clientHello13({ random, cipherSuites: [0x1301], extensions: [{ type: ExtensionType13.supported_versions, data: encodeSupportedVersionsClient([0xfefc, 0xfefd]) }] });
+  const ch = clientHello13({
+    random,
+    cipherSuites: [0x1301],
+    extensions: [{ type: ExtensionType13.supported_versions, data: encodeSupportedVersionsClient([0xfefc, 0xfefd]) }],
+  });
   assert.deepEqual([ch.version, ch.cookie.length, ch.sessionId.length, ch.compressionMethods], [0xfefd, 0, 0, [0]]);
   assert.deepEqual(offeredVersions(ch), [0xfefc, 0xfefd]);
   assert.deepEqual(offeredVersions({ extensions: [] }), []);
   checkClientHello13(ch);
   const illegal = (e: unknown) => e instanceof DtlsError && e.code === 'illegal_parameter' && e.alert === 47;
-  assert.throws(() => checkClientHello13({ ...ch, cookie: h('01') }), (e: unknown) => illegal(e) && /legacy_cookie/.test((e as Error).message));
+  assert.throws(
+    () => checkClientHello13({ ...ch, cookie: h('01') }),
+    (e: unknown) => illegal(e) && /legacy_cookie/.test((e as Error).message),
+  );
   assert.throws(() => checkClientHello13({ ...ch, compressionMethods: [0, 1] }), illegal);
   assert.throws(() => checkClientHello13({ ...ch, compressionMethods: [1] }), illegal);
 
@@ -164,7 +217,8 @@ test('the DTLS 1.3 hello rules (RFC 9147 5.3, 5.4; RFC 8446 4.1.2-4.1.4)', () =>
     { ...sh, version: 0xfefc },
     { ...sh, sessionId: h('aabc') },
     { ...sh, compressionMethod: 1 },
-  ]) assert.throws(() => checkServerHello13(bad, sid), illegal);
+  ])
+    assert.throws(() => checkServerHello13(bad, sid), illegal);
   assert.throws(() => checkServerHello13({ ...sh, extensions: [{ type: ExtensionType13.supported_versions, data: h('fe') }] }, sid), DtlsError);
 
   // HelloRetryRequest: a ServerHello with SHA-256("HelloRetryRequest") as its random.
@@ -214,25 +268,45 @@ test('KeyUpdate (RFC 8446 4.6.3), RequestConnectionId and NewConnectionId (RFC 9
   assert.equal(toHex(encodeKeyUpdate({ updateRequested: false })), '00');
   assert.deepEqual(decodeKeyUpdate(h('01')), { updateRequested: true });
   assert.deepEqual(decodeKeyUpdate(h('00')), { updateRequested: false });
-  refuses(decodeKeyUpdate, [['02', /request_update 2/, 'illegal_parameter'], ['', /0 bytes, expected 1/], ['0100', /2 bytes/]]);
+  refuses(decodeKeyUpdate, [
+    ['02', /request_update 2/, 'illegal_parameter'],
+    ['', /0 bytes, expected 1/],
+    ['0100', /2 bytes/],
+  ]);
 
   assert.equal(toHex(encodeRequestConnectionId({ numCids: 3 })), '03');
   assert.deepEqual(decodeRequestConnectionId(h('ff')), { numCids: 255 });
-  refuses(decodeRequestConnectionId, [['', /0 bytes, expected 1/], ['0101', /2 bytes/]]);
+  refuses(decodeRequestConnectionId, [
+    ['', /0 bytes, expected 1/],
+    ['0101', /2 bytes/],
+  ]);
   assert.throws(() => encodeRequestConnectionId({ numCids: 256 }), RangeError);
 
   const m = { cids: [h('0102'), new Uint8Array(0), h('ff')], usage: ConnectionIdUsage.cid_spare };
   assert.equal(toHex(encodeNewConnectionId(m)), '0006' + '020102' + '00' + '01ff' + '01');
   assert.deepEqual(decodeNewConnectionId(h('0006 020102 00 01ff 01')), m);
   assert.deepEqual(decodeNewConnectionId(h('0000 07')), { cids: [], usage: 7 }); // unknown usage kept for the handler
-  refuses(decodeNewConnectionId, [['0000', /truncated usage/], ['0003 0301 02 00', /truncated ConnectionId/], ['0000 00 00', /1 trailing/], ['00', /truncated cids/]]);
+  refuses(decodeNewConnectionId, [
+    ['0000', /truncated usage/],
+    ['0003 0301 02 00', /truncated ConnectionId/],
+    ['0000 00 00', /1 trailing/],
+    ['00', /truncated cids/],
+  ]);
   assert.throws(() => encodeNewConnectionId({ cids: [new Uint8Array(256)], usage: 0 }), RangeError);
 });
 
-codecProperties13('EncryptedExtensions', fc.record({ extensions: extensionsArb }, { noNullPrototype: true }), encodeEncryptedExtensions, decodeEncryptedExtensions);
+codecProperties13(
+  'EncryptedExtensions',
+  fc.record({ extensions: extensionsArb }, { noNullPrototype: true }),
+  encodeEncryptedExtensions,
+  decodeEncryptedExtensions,
+);
 codecProperties13(
   'Certificate (TLS 1.3)',
-  fc.record({ context: bytes(0, 8), entries: fc.array(fc.record({ data: bytes(1, 40), extensions: extensionsArb }, { noNullPrototype: true }), { maxLength: 3 }) }, { noNullPrototype: true }),
+  fc.record(
+    { context: bytes(0, 8), entries: fc.array(fc.record({ data: bytes(1, 40), extensions: extensionsArb }, { noNullPrototype: true }), { maxLength: 3 }) },
+    { noNullPrototype: true },
+  ),
   encodeCertificate13,
   decodeCertificate13,
 );
@@ -245,7 +319,13 @@ codecProperties13(
 codecProperties13(
   'NewSessionTicket (TLS 1.3)',
   fc.record(
-    { lifetime: fc.integer({ min: 0, max: 604800 }), ageAdd: fc.integer({ min: 0, max: 0xffffffff }), nonce: bytes(0, 8), ticket: bytes(1, 40), extensions: extensionsArb },
+    {
+      lifetime: fc.integer({ min: 0, max: 604800 }),
+      ageAdd: fc.integer({ min: 0, max: 0xffffffff }),
+      nonce: bytes(0, 8),
+      ticket: bytes(1, 40),
+      extensions: extensionsArb,
+    },
     { noNullPrototype: true },
   ),
   encodeNewSessionTicket13,
@@ -253,8 +333,12 @@ codecProperties13(
 );
 codecProperties13('KeyUpdate', fc.record({ updateRequested: fc.boolean() }, { noNullPrototype: true }), encodeKeyUpdate, decodeKeyUpdate);
 codecProperties13('RequestConnectionId', fc.record({ numCids: u8 }, { noNullPrototype: true }), encodeRequestConnectionId, decodeRequestConnectionId);
-codecProperties13('NewConnectionId', fc.record({ cids: fc.array(bytes(0, 20), { maxLength: 5 }), usage: u8 }, { noNullPrototype: true }), encodeNewConnectionId, decodeNewConnectionId);
-
+codecProperties13(
+  'NewConnectionId',
+  fc.record({ cids: fc.array(bytes(0, 20), { maxLength: 5 }), usage: u8 }, { noNullPrototype: true }),
+  encodeNewConnectionId,
+  decodeNewConnectionId,
+);
 
 test('decodeMessage13: each type to its codec, HelloRetryRequest told apart, retired types refused', () => {
   assert.equal(decodeMessage13(8, body(rfc8448.encryptedExtensions)).type, 'encrypted_extensions');
@@ -271,7 +355,11 @@ test('decodeMessage13: each type to its codec, HelloRetryRequest told apart, ret
   assert.deepEqual(decodeMessage13(10, h('0000 01')), { type: 'new_connection_id', message: { cids: [], usage: 1 } });
   assert.equal(decodeMessage13(13, h('00 0004 000d0000')).type, 'certificate_request');
   for (const t of [0, 3, 5, 6, 12, 14, 16, 21, 254, 255]) {
-    assert.throws(() => decodeMessage13(t, new Uint8Array(0)), (e: unknown) => e instanceof DtlsError && e.code === 'unexpected_message' && e.alert === 10, String(t));
+    assert.throws(
+      () => decodeMessage13(t, new Uint8Array(0)),
+      (e: unknown) => e instanceof DtlsError && e.code === 'unexpected_message' && e.alert === 10,
+      String(t),
+    );
   }
   assert.throws(() => decodeMessage13(8, h('00')), DtlsError);
 });

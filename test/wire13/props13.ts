@@ -30,8 +30,14 @@ export function codecProperties13<T>(name: string, arb: fc.Arbitrary<T>, encode:
     fc.assert(fc.property(arb.map(encode), (b) => assert.ok(equalBytes(encode(decode(b)), b))));
   });
   test(`${name}: arbitrary or corrupted bytes decode or are refused with a typed error`, () => {
-    fc.assert(fc.property(bytes(0, 200), (b) => decodesOrRefuses(() => decode(b))), { numRuns: 500 });
-    fc.assert(fc.property(mutated(arb.map(encode)), (b) => decodesOrRefuses(() => decode(b))), { numRuns: 500 });
+    fc.assert(
+      fc.property(bytes(0, 200), (b) => decodesOrRefuses(() => decode(b))),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(mutated(arb.map(encode)), (b) => decodesOrRefuses(() => decode(b))),
+      { numRuns: 500 },
+    );
   });
 }
 

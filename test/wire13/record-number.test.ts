@@ -13,7 +13,8 @@ function closestModel(low: number, bits: 8 | 16, expected: number): number {
   let best = -1;
   for (let k = Math.max(0, Math.floor(expected / win) - 2); k <= Math.floor(expected / win) + 2; k++) {
     const c = k * win + low;
-    const d = Math.abs(c - expected), bd = Math.abs(best - expected);
+    const d = Math.abs(c - expected),
+      bd = Math.abs(best - expected);
     if (best < 0 || d < bd || (d === bd && c > best)) best = c;
   }
   return best;

@@ -5,8 +5,19 @@ import { DtlsError } from '../../src/errors.ts';
 import { concat, fromHex, toHex } from '../../src/wire/codec.ts';
 import { decodeInnerPlaintext, encodeInnerPlaintext } from '../../src/wire/inner-plaintext.ts';
 import {
-  additionalData13, applySequenceMask, decodeDatagram13, encodeCiphertextRecord, encodePlaintextRecord13, encodeUnifiedHeader,
-  isUnifiedHeader, MAX_CIPHERTEXT_13, unifiedSequenceOffset, unmaskSequence, type CiphertextRecord13, type PlaintextRecord13, type UnifiedHeader,
+  additionalData13,
+  applySequenceMask,
+  decodeDatagram13,
+  encodeCiphertextRecord,
+  encodePlaintextRecord13,
+  encodeUnifiedHeader,
+  isUnifiedHeader,
+  MAX_CIPHERTEXT_13,
+  unifiedSequenceOffset,
+  unmaskSequence,
+  type CiphertextRecord13,
+  type PlaintextRecord13,
+  type UnifiedHeader,
 } from '../../src/wire/unified-header.ts';
 import { bytes } from './props13.ts';
 
@@ -16,7 +27,7 @@ test('unified header bytes: the three forms of RFC 9147 4 (Figure 3)', () => {
   // Minimal: 001 0 0 0 EE, 8-bit sequence, no length.
   assert.equal(toHex(encodeUnifiedHeader({ epoch: 3, sequenceNumber: 0x1ab, sequenceBits: 8, omitLength: true }, 20)), '23ab');
   // Full with CID: 001 1 1 1 EE, CID, 16-bit sequence, length.
-  assert.equal(toHex(encodeUnifiedHeader({ epoch: 6, sequenceNumber: 0x1_0203, cid: h('c1d2'), }, 0x0110)), '3ec1d202030110');
+  assert.equal(toHex(encodeUnifiedHeader({ epoch: 6, sequenceNumber: 0x1_0203, cid: h('c1d2') }, 0x0110)), '3ec1d202030110');
   // Default: 16-bit sequence and length, no CID (what Chromium sends: 0x2e, 0x2f).
   assert.equal(toHex(encodeUnifiedHeader({ epoch: 2, sequenceNumber: 1 }, 517 - 5)), '2e00010200');
   assert.equal(toHex(encodeUnifiedHeader({ epoch: 2, sequenceNumber: 1, cid: new Uint8Array(0) }, 1)), '2e00010001'); // empty CID: no C bit
@@ -157,7 +168,10 @@ test('DTLSInnerPlaintext: type after content, zero padding stripped, all zeros r
   assert.deepEqual(decodeInnerPlaintext(h('16')), { contentType: 22, content: new Uint8Array(0) });
   assert.deepEqual(decodeInnerPlaintext(h('0016')), { contentType: 22, content: h('00') });
   for (const x of ['', '00', '000000']) {
-    assert.throws(() => decodeInnerPlaintext(h(x)), (e: unknown) => e instanceof DtlsError && e.code === 'unexpected_message' && e.alert === 10);
+    assert.throws(
+      () => decodeInnerPlaintext(h(x)),
+      (e: unknown) => e instanceof DtlsError && e.code === 'unexpected_message' && e.alert === 10,
+    );
   }
   assert.throws(() => encodeInnerPlaintext(0, h('00')), RangeError);
   fc.assert(
@@ -181,7 +195,10 @@ test('DTLSPlaintext property: any 1.3 plaintext record decodes to its fields', (
         assert.equal(out.dropped, undefined);
         const [p] = out.records;
         assert.ok(p?.kind === 'plaintext');
-        assert.deepEqual([p.contentType, p.version, p.epoch, p.sequenceNumber, toHex(p.fragment), toHex(p.header)], [contentType, version, epoch, sequenceNumber, toHex(fragment), toHex(wire.subarray(0, 13))]);
+        assert.deepEqual(
+          [p.contentType, p.version, p.epoch, p.sequenceNumber, toHex(p.fragment), toHex(p.header)],
+          [contentType, version, epoch, sequenceNumber, toHex(fragment), toHex(wire.subarray(0, 13))],
+        );
       },
     ),
   );

@@ -1,8 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DerError, DerReader, Tag, decodeOne, decodeString, encodeBitString, encodeBoolean, encodeExplicit, encodeInteger, encodeOid,
-  encodeSequence, encodeSet, encodeTime, encodeTlv, encodeUtf8String,
+  DerError,
+  DerReader,
+  Tag,
+  decodeOne,
+  decodeString,
+  encodeBitString,
+  encodeBoolean,
+  encodeExplicit,
+  encodeInteger,
+  encodeOid,
+  encodeSequence,
+  encodeSet,
+  encodeTime,
+  encodeTlv,
+  encodeUtf8String,
 } from '../../src/x509/der.ts';
 import { PemError, decodePem, encodePem } from '../../src/x509/pem.ts';
 import { DecodeError, fromHex, toHex } from '../../src/wire/codec.ts';
@@ -66,7 +79,12 @@ test('times use UTCTime through 2049 and GeneralizedTime after', () => {
 });
 
 test('structures nest and read back', () => {
-  const der = encodeSequence(encodeInteger(5), encodeExplicit(0, encodeBoolean(true)), encodeSet(encodeUtf8String('b'), encodeUtf8String('a')), encodeBitString(Uint8Array.of(0xa0), 5));
+  const der = encodeSequence(
+    encodeInteger(5),
+    encodeExplicit(0, encodeBoolean(true)),
+    encodeSet(encodeUtf8String('b'), encodeUtf8String('a')),
+    encodeBitString(Uint8Array.of(0xa0), 5),
+  );
   const r = new DerReader(der).sequence('outer');
   assert.equal(r.smallUnsigned('n'), 5);
   assert.equal(r.explicit(0, 'x')!.boolean('b'), true);
@@ -112,7 +130,10 @@ test('malformed DER is rejected with a DerError', () => {
   assert.equal(decodeString(decodeOne(fromHex('0c03e282ac'), 's'), 'cn'), '\u20ac');
 });
 
-const sample = encodePem('CERTIFICATE', Uint8Array.from({ length: 100 }, (_, i) => i));
+const sample = encodePem(
+  'CERTIFICATE',
+  Uint8Array.from({ length: 100 }, (_, i) => i),
+);
 
 test('PEM round-trips with 64-column lines', () => {
   const lines = sample.trimEnd().split('\n');
@@ -121,7 +142,10 @@ test('PEM round-trips with 64-column lines', () => {
   assert.equal(lines.at(-1), '-----END CERTIFICATE-----');
   const [block] = decodePem(sample);
   assert.equal(block!.label, 'CERTIFICATE');
-  assert.deepEqual(block!.der, Uint8Array.from({ length: 100 }, (_, i) => i));
+  assert.deepEqual(
+    block!.der,
+    Uint8Array.from({ length: 100 }, (_, i) => i),
+  );
   for (const n of [1, 2, 3, 4, 5]) assert.deepEqual(decodePem(encodePem('X', new Uint8Array(n).fill(0xfb)))[0]!.der, new Uint8Array(n).fill(0xfb));
 });
 
@@ -129,7 +153,10 @@ test('PEM tolerates CRLF, surrounding text, headers and several blocks', () => {
   const key = encodePem('EC PRIVATE KEY', Uint8Array.of(1, 2, 3));
   const text = `Bag Attributes\r\n  friendlyName: x\r\n${sample.replace(/\n/g, '\r\n')}\r\nsome words\n\n  ${key}\ntrailing`;
   const blocks = decodePem(text);
-  assert.deepEqual(blocks.map((b) => b.label), ['CERTIFICATE', 'EC PRIVATE KEY']);
+  assert.deepEqual(
+    blocks.map((b) => b.label),
+    ['CERTIFICATE', 'EC PRIVATE KEY'],
+  );
   assert.deepEqual(blocks[1]!.der, Uint8Array.of(1, 2, 3));
   const legacy = '-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAQID\n-----END EC PRIVATE KEY-----\n';
   assert.deepEqual(decodePem(legacy)[0]!.der, Uint8Array.of(1, 2, 3));
@@ -137,7 +164,10 @@ test('PEM tolerates CRLF, surrounding text, headers and several blocks', () => {
 
 test('malformed PEM is rejected with a PemError', () => {
   const bad = (text: string, re: RegExp): void =>
-    assert.throws(() => decodePem(text), (e: unknown) => e instanceof PemError && e instanceof DecodeError && re.test(e.message));
+    assert.throws(
+      () => decodePem(text),
+      (e: unknown) => e instanceof PemError && e instanceof DecodeError && re.test(e.message),
+    );
   bad('hello world', /no "-----BEGIN/);
   bad('', /no "-----BEGIN/);
   bad('-----BEGIN CERTIFICATE-----\nAQID\n', /missing "-----END CERTIFICATE-----"/);

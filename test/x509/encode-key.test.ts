@@ -15,8 +15,15 @@ test('a generated pair round-trips through PKCS#8 and certificate PEM, and opens
     const pair = generateCertificate({ commonName: 'relay', subjectAltNames: ['127.0.0.1'], days: 12, curve, issuer: root });
     const keyPem = encodePrivateKeyPem(pair);
     const certPem = encodeCertificatePem(pair);
-    assert.deepEqual(decodePem(keyPem).map((b) => b.label), ['PRIVATE KEY']);
-    assert.deepEqual(decodePem(certPem).map((b) => b.der), pair.chain, 'the whole chain, leaf first');
+    assert.deepEqual(
+      decodePem(keyPem).map((b) => b.label),
+      ['PRIVATE KEY'],
+    );
+    assert.deepEqual(
+      decodePem(certPem).map((b) => b.der),
+      pair.chain,
+      'the whole chain, leaf first',
+    );
     assert.deepEqual(decodePrivateKeyPem(keyPem), { curve, privateKey: pair.privateKey });
     assert.equal(loadCertificate(certPem, keyPem).fingerprint, pair.fingerprint);
 
@@ -25,7 +32,7 @@ test('a generated pair round-trips through PKCS#8 and certificate PEM, and opens
     assert.match(dir.openssl('pkey', '-in', `${curve}.key`, '-check', '-noout'), /Key is valid/);
     const fromKey = dir.openssl('pkey', '-in', `${curve}.key`, '-pubout');
     const fromCert = dir.openssl('x509', '-in', `${curve}.pem`, '-noout', '-pubkey');
-    assert.equal(fromKey, fromCert, 'the key is the certificate\'s');
+    assert.equal(fromKey, fromCert, "the key is the certificate's");
   }
   // A pair whose key does not match its leaf's curve is refused, not encoded wrongly.
   const p256 = generateCertificate();

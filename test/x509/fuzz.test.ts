@@ -42,10 +42,15 @@ function mutate(der: Uint8Array, ms: { kind: string; at: number; value: number }
 }
 
 test('parseCertificate on random bytes throws only DtlsError', () => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), (b) => onlyDtlsError(() => parseCertificate(b))), { numRuns: 2000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 400 }), (b) => onlyDtlsError(() => parseCertificate(b))),
+    { numRuns: 2000 },
+  );
   // Random bytes inside a plausible outer SEQUENCE reach deeper code.
   fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 300 }), (b) => onlyDtlsError(() => parseCertificate(Uint8Array.from([0x30, 0x82, b.length >> 8, b.length & 0xff, ...b])))),
+    fc.property(fc.uint8Array({ maxLength: 300 }), (b) =>
+      onlyDtlsError(() => parseCertificate(Uint8Array.from([0x30, 0x82, b.length >> 8, b.length & 0xff, ...b]))),
+    ),
     { numRuns: 2000 },
   );
 });

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodePem } from '../../src/x509/pem.ts';
 
-
 export class TempDir {
   readonly path = mkdtempSync(join(tmpdir(), 'dtls-x509-'));
   file(name: string): string {
@@ -32,16 +31,58 @@ export class TempDir {
 
 /** A self-signed EC certificate and PKCS#8 key made by `openssl req -x509`. */
 export function opensslSelfSigned(dir: TempDir, name: string, curve: 'P-256' | 'P-384', cn = 'localhost', san = 'DNS:localhost,IP:127.0.0.1'): void {
-  dir.openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${curve}`, '-nodes', '-subj', `/CN=${cn}`,
-    '-addext', `subjectAltName=${san}`, '-days', '2', '-keyout', `${name}.key`, '-out', `${name}.pem`);
+  dir.openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    `ec_paramgen_curve:${curve}`,
+    '-nodes',
+    '-subj',
+    `/CN=${cn}`,
+    '-addext',
+    `subjectAltName=${san}`,
+    '-days',
+    '2',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.pem`,
+  );
 }
 
 /** A CSR for a new key (P-256 unless `keyAlg`) signed by `ca` (extra `openssl x509 -req` options in `signArgs`) with the given extension lines. */
-export function opensslIssue(dir: TempDir, name: string, ca: string, cn: string, extensions: string[], keyAlg = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], signArgs: string[] = []): void {
+export function opensslIssue(
+  dir: TempDir,
+  name: string,
+  ca: string,
+  cn: string,
+  extensions: string[],
+  keyAlg = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+  signArgs: string[] = [],
+): void {
   dir.write(`${name}.cnf`, extensions.join('\n') + '\n');
   dir.openssl('req', '-new', ...keyAlg, '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
-  dir.openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-set_serial', String(Math.floor(Math.random() * 1e9)),
-    '-days', '2', '-extfile', `${name}.cnf`, ...signArgs, '-out', `${name}.pem`);
+  dir.openssl(
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${ca}.pem`,
+    '-CAkey',
+    `${ca}.key`,
+    '-set_serial',
+    String(Math.floor(Math.random() * 1e9)),
+    '-days',
+    '2',
+    '-extfile',
+    `${name}.cnf`,
+    ...signArgs,
+    '-out',
+    `${name}.pem`,
+  );
 }
 
 /** Flips bits of one byte, returning a copy. */

@@ -5,10 +5,7 @@ import assert from 'node:assert/strict';
 import { nobleProvider } from '../../src/crypto/noble.ts';
 import { DtlsError } from '../../src/errors.ts';
 import { generateCertificate, parseCertificate, verifyChain } from '../../src/x509/index.ts';
-import {
-  DerReader, Tag, decodeOid, encodeExplicit, encodeOctetString, encodeOid,
-  encodeSequence, encodeTlv,
-} from '../../src/x509/der.ts';
+import { DerReader, Tag, decodeOid, encodeExplicit, encodeOctetString, encodeOid, encodeSequence, encodeTlv } from '../../src/x509/der.ts';
 import { runPair } from '../sim/network.ts';
 import { makePair } from '../handshake/helpers.ts';
 import { TempDir, opensslIssue } from './helpers.ts';
@@ -39,7 +36,11 @@ function withExtension(oidContents: Uint8Array): Uint8Array {
 }
 
 const rejected = (der: Uint8Array, re: RegExp): void =>
-  assert.throws(() => parseCertificate(der), (e: unknown) => e instanceof DtlsError && e.code === 'bad_certificate' && re.test(e.message), String(re));
+  assert.throws(
+    () => parseCertificate(der),
+    (e: unknown) => e instanceof DtlsError && e.code === 'bad_certificate' && re.test(e.message),
+    String(re),
+  );
 
 test('a certificate with a 60 KB OID arc is refused by its size, not decoded', () => {
   // Before the cap this parsed (after ~0.8 s of quadratic BigInt work) and was accepted.
@@ -64,12 +65,15 @@ test('the longest real arcs still decode: a 128-bit UUID under 2.25 (X.667)', ()
 });
 
 const bad = (chain: Uint8Array[], anchors: Uint8Array[], re: RegExp): void =>
-  assert.throws(() => verifyChain(chain, { anchors, now, provider: nobleProvider }), (e: unknown) => {
-    assert.ok(e instanceof DtlsError, String(e));
-    assert.equal(e.code, 'bad_certificate', e.message);
-    assert.match(e.message, re);
-    return true;
-  });
+  assert.throws(
+    () => verifyChain(chain, { anchors, now, provider: nobleProvider }),
+    (e: unknown) => {
+      assert.ok(e instanceof DtlsError, String(e));
+      assert.equal(e.code, 'bad_certificate', e.message);
+      assert.match(e.message, re);
+      return true;
+    },
+  );
 
 test('a trust anchor that is not a CA does not issue certificates', () => {
   // A plain end-entity certificate (no basicConstraints) given in `ca`, and a
@@ -88,12 +92,33 @@ test('a CA anchor whose keyUsage lacks keyCertSign does not issue certificates',
   // openssl makes what generateCertificate will not: cA true, keyUsage digitalSignature only.
   const dir = new TempDir();
   t.after(() => dir.remove());
-  dir.openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=SignOnly', '-days', '2',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,digitalSignature', '-keyout', 'ca.key', '-out', 'ca.pem');
+  dir.openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-subj',
+    '/CN=SignOnly',
+    '-days',
+    '2',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,digitalSignature',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+  );
   opensslIssue(dir, 'leaf', 'ca', 'leaf', ['subjectAltName=DNS:leaf']);
   const when = Date.now();
-  assert.throws(() => verifyChain([dir.der('leaf.pem')], { anchors: [dir.der('ca.pem')], now: when, provider: nobleProvider }),
-    (e: unknown) => e instanceof DtlsError && e.code === 'bad_certificate' && /CN=SignOnly\), whose keyUsage lacks keyCertSign/.test(e.message));
+  assert.throws(
+    () => verifyChain([dir.der('leaf.pem')], { anchors: [dir.der('ca.pem')], now: when, provider: nobleProvider }),
+    (e: unknown) => e instanceof DtlsError && e.code === 'bad_certificate' && /CN=SignOnly\), whose keyUsage lacks keyCertSign/.test(e.message),
+  );
 });
 
 test('a verify callback that returns nothing does not accept the peer', () => {
@@ -121,8 +146,10 @@ test('a long chain is refused before any certificate is parsed or signature chec
   for (let i = 1; i < 10; i++) cas.push((issuer = generateCertificate({ commonName: `CA ${i}`, ca: true, issuer, now })));
   const leaf = generateCertificate({ commonName: 'leaf', issuer, now });
   assert.equal(leaf.chain.length, 11);
-  assert.throws(() => verifyChain(leaf.chain, { anchors: [root.chain[0]!], now, provider: counting }), (e: unknown) =>
-    e instanceof DtlsError && e.code === 'bad_certificate' && /chain of 11 certificates is longer than the 10 allowed/.test(e.message));
+  assert.throws(
+    () => verifyChain(leaf.chain, { anchors: [root.chain[0]!], now, provider: counting }),
+    (e: unknown) => e instanceof DtlsError && e.code === 'bad_certificate' && /chain of 11 certificates is longer than the 10 allowed/.test(e.message),
+  );
   assert.equal(verifies, 0, 'no signature was checked');
   // Ten is fine (the root is sent too, as some servers do), and all its signatures are checked.
   verifyChain(leaf.chain.slice(0, 10), { anchors: [root.chain[0]!], now, provider: counting });

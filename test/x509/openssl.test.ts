@@ -5,8 +5,15 @@ import { nobleProvider } from '../../src/crypto/noble.ts';
 import { DtlsError } from '../../src/errors.ts';
 import { equalBytes } from '../../src/wire/codec.ts';
 import {
-  decodePem, decodePrivateKeyPem, encodePem, fingerprint, fingerprintMatches, generateCertificate, loadCertificate,
-  parseCertificate, verifyChain,
+  decodePem,
+  decodePrivateKeyPem,
+  encodePem,
+  fingerprint,
+  fingerprintMatches,
+  generateCertificate,
+  loadCertificate,
+  parseCertificate,
+  verifyChain,
 } from '../../src/x509/index.ts';
 import { TempDir, opensslIssue, opensslSelfSigned } from './helpers.ts';
 
@@ -18,8 +25,27 @@ describe('openssl interop', () => {
     dir = new TempDir();
     opensslSelfSigned(dir, 'p256', 'P-256');
     opensslSelfSigned(dir, 'p384', 'P-384');
-    dir.openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=Test Root', '-days', '2',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-keyout', 'ca.key', '-out', 'ca.pem');
+    dir.openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-subj',
+      '/CN=Test Root',
+      '-days',
+      '2',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+    );
     opensslIssue(dir, 'int', 'ca', 'Test Intermediate', ['basicConstraints=critical,CA:TRUE,pathlen:0', 'keyUsage=critical,keyCertSign']);
     opensslIssue(dir, 'leaf', 'int', 'leaf.test', [
       'subjectAltName=DNS:leaf.test,DNS:*.wild.test,IP:10.0.0.1,IP:2001:db8::1',
@@ -84,13 +110,24 @@ describe('openssl interop', () => {
     assert.ok(rsa.publicKey.type === 'rsa' && rsa.publicKey.modulus.length === 256);
     assert.ok(rsa.publicKey.type === 'rsa' && equalBytes(rsa.publicKey.exponent, Uint8Array.of(1, 0, 1)));
     assert.equal(rsa.signatureAlgorithm.name, 'sha256WithRSAEncryption');
-    assert.throws(() => decodePrivateKeyPem(dir.read('rsa.key')), (e: unknown) => e instanceof TypeError && /RSA/.test(e.message));
-    assert.throws(() => decodePrivateKeyPem(dir.read('ed.key')), (e: unknown) => e instanceof TypeError && /Ed25519/.test(e.message));
+    assert.throws(
+      () => decodePrivateKeyPem(dir.read('rsa.key')),
+      (e: unknown) => e instanceof TypeError && /RSA/.test(e.message),
+    );
+    assert.throws(
+      () => decodePrivateKeyPem(dir.read('ed.key')),
+      (e: unknown) => e instanceof TypeError && /Ed25519/.test(e.message),
+    );
   });
 
   test('our fingerprints equal openssl x509 -fingerprint', () => {
     for (const file of ['p256.pem', 'p384.pem', 'leaf.pem']) {
-      for (const [ours, theirs] of [['sha-1', '-sha1'], ['sha-256', '-sha256'], ['sha-384', '-sha384'], ['sha-512', '-sha512']] as const) {
+      for (const [ours, theirs] of [
+        ['sha-1', '-sha1'],
+        ['sha-256', '-sha256'],
+        ['sha-384', '-sha384'],
+        ['sha-512', '-sha512'],
+      ] as const) {
         const out = dir.openssl('x509', '-in', file, '-noout', '-fingerprint', theirs).trim();
         const expected = out.slice(out.indexOf('=') + 1);
         const fp = fingerprint(dir.der(file), ours, p);
@@ -101,10 +138,16 @@ describe('openssl interop', () => {
   });
 
   test('decodes SEC1 keys from openssl ecparam -genkey', () => {
-    for (const [name, curve] of [['prime256v1', 'P-256'], ['secp384r1', 'P-384']] as const) {
+    for (const [name, curve] of [
+      ['prime256v1', 'P-256'],
+      ['secp384r1', 'P-384'],
+    ] as const) {
       dir.openssl('ecparam', '-genkey', '-name', name, '-out', `sec1-${name}.pem`);
       const text = dir.read(`sec1-${name}.pem`);
-      assert.deepEqual(decodePem(text).map((b) => b.label), ['EC PARAMETERS', 'EC PRIVATE KEY']);
+      assert.deepEqual(
+        decodePem(text).map((b) => b.label),
+        ['EC PARAMETERS', 'EC PRIVATE KEY'],
+      );
       const key = decodePrivateKeyPem(text);
       assert.equal(key.curve, curve);
       const spki = decodePem(dir.openssl('ec', '-in', `sec1-${name}.pem`, '-pubout'))[0]!.der;
@@ -118,10 +161,16 @@ describe('openssl interop', () => {
 
   test('encrypted keys are refused with a TypeError', () => {
     const enc = dir.openssl('pkey', '-in', 'p256.key', '-aes128', '-passout', 'pass:secret');
-    assert.throws(() => decodePrivateKeyPem(enc), (e: unknown) => e instanceof TypeError && /encrypted/.test(e.message));
+    assert.throws(
+      () => decodePrivateKeyPem(enc),
+      (e: unknown) => e instanceof TypeError && /encrypted/.test(e.message),
+    );
     const legacy = dir.openssl('ec', '-in', 'p256.key', '-aes128', '-passout', 'pass:secret');
     assert.match(legacy, /Proc-Type: 4,ENCRYPTED/);
-    assert.throws(() => decodePrivateKeyPem(legacy), (e: unknown) => e instanceof TypeError && /encrypted/.test(e.message));
+    assert.throws(
+      () => decodePrivateKeyPem(legacy),
+      (e: unknown) => e instanceof TypeError && /encrypted/.test(e.message),
+    );
   });
 
   test('loadCertificate reads a chain bundle and checks the key', () => {
@@ -130,10 +179,22 @@ describe('openssl interop', () => {
     assert.equal(pair.curve, 'P-256');
     assert.deepEqual(pair.chain[1], dir.der('int.pem'));
     assert.equal(pair.fingerprint, fingerprint(dir.der('leaf.pem')));
-    assert.throws(() => loadCertificate(dir.read('bundle.pem'), dir.read('int.key'), p), (e: unknown) => e instanceof TypeError && /does not match/.test(e.message));
-    assert.throws(() => loadCertificate(dir.read('p256.pem'), dir.read('p384.key'), p), (e: unknown) => e instanceof TypeError && /P-384/.test(e.message));
-    assert.throws(() => loadCertificate(dir.read('rsa.pem'), dir.read('p256.key'), p), (e: unknown) => e instanceof TypeError && /rsa/.test(e.message));
-    assert.throws(() => loadCertificate(dir.read('leaf.key'), dir.read('leaf.key'), p), (e: unknown) => e instanceof TypeError && /no CERTIFICATE/.test(e.message));
+    assert.throws(
+      () => loadCertificate(dir.read('bundle.pem'), dir.read('int.key'), p),
+      (e: unknown) => e instanceof TypeError && /does not match/.test(e.message),
+    );
+    assert.throws(
+      () => loadCertificate(dir.read('p256.pem'), dir.read('p384.key'), p),
+      (e: unknown) => e instanceof TypeError && /P-384/.test(e.message),
+    );
+    assert.throws(
+      () => loadCertificate(dir.read('rsa.pem'), dir.read('p256.key'), p),
+      (e: unknown) => e instanceof TypeError && /rsa/.test(e.message),
+    );
+    assert.throws(
+      () => loadCertificate(dir.read('leaf.key'), dir.read('leaf.key'), p),
+      (e: unknown) => e instanceof TypeError && /no CERTIFICATE/.test(e.message),
+    );
     assert.throws(() => loadCertificate('nonsense', dir.read('leaf.key'), p), TypeError);
   });
 
@@ -146,8 +207,7 @@ describe('openssl interop', () => {
     verifyChain(chain, { ...opts, serverName: '10.0.0.1' });
     verifyChain(chain, { ...opts, serverName: '2001:0db8:0:0::1' });
     verifyChain([...chain, dir.der('ca.pem')], opts);
-    const code = (f: () => void, c: string, re: RegExp): void =>
-      assert.throws(f, (e: unknown) => e instanceof DtlsError && e.code === c && re.test(e.message));
+    const code = (f: () => void, c: string, re: RegExp): void => assert.throws(f, (e: unknown) => e instanceof DtlsError && e.code === c && re.test(e.message));
     code(() => verifyChain(chain, { ...opts, serverName: 'a.b.wild.test' }), 'bad_certificate', /not valid for/);
     code(() => verifyChain(chain, { ...opts, serverName: '10.0.0.2' }), 'bad_certificate', /not valid for/);
     code(() => verifyChain(chain, { ...opts, purpose: 'client' }), 'unsupported_certificate', /client/);
@@ -169,11 +229,31 @@ describe('openssl interop', () => {
     code(() => verifyChain([dir.der('crit.pem')], opts), 'bad_certificate', /critical extensions 1\.2\.3\.4/);
 
     // RSA signatures verify (more in rsa.test.ts); SHA-1 ones are unsupported.
-    dir.openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=RSA CA', '-days', '1', '-addext', 'basicConstraints=critical,CA:TRUE', '-keyout', 'rsaca.key', '-out', 'rsaca.pem');
+    dir.openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=RSA CA',
+      '-days',
+      '1',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-keyout',
+      'rsaca.key',
+      '-out',
+      'rsaca.pem',
+    );
     opensslIssue(dir, 'rsaleaf', 'rsaca', 'rsaleaf', []);
     verifyChain([dir.der('rsaleaf.pem')], { ...opts, serverName: undefined, anchors: [dir.der('rsaca.pem')] });
     opensslIssue(dir, 'rsaleaf1', 'rsaca', 'rsaleaf', [], undefined, ['-sha1']);
-    code(() => verifyChain([dir.der('rsaleaf1.pem')], { ...opts, serverName: undefined, anchors: [dir.der('rsaca.pem')] }), 'unsupported_certificate', /sha1WithRSAEncryption is not supported/);
+    code(
+      () => verifyChain([dir.der('rsaleaf1.pem')], { ...opts, serverName: undefined, anchors: [dir.der('rsaca.pem')] }),
+      'unsupported_certificate',
+      /sha1WithRSAEncryption is not supported/,
+    );
   });
 
   test('openssl accepts certificates made by generateCertificate', () => {
@@ -200,7 +280,10 @@ describe('openssl interop', () => {
     assert.match(rootText, /Basic Constraints: critical\s+CA:TRUE/);
     assert.match(rootText, /Key Usage: critical\s+Certificate Sign/);
     assert.match(dir.openssl('verify', '-CAfile', 'gen-root.pem', 'gen-int.pem'), /OK/);
-    assert.match(dir.openssl('verify', '-CAfile', 'gen-root.pem', '-untrusted', 'gen-int.pem', '-verify_hostname', 'gen.test', 'gen-leaf.pem'), /gen-leaf\.pem: OK/);
+    assert.match(
+      dir.openssl('verify', '-CAfile', 'gen-root.pem', '-untrusted', 'gen-int.pem', '-verify_hostname', 'gen.test', 'gen-leaf.pem'),
+      /gen-leaf\.pem: OK/,
+    );
     const direct = generateCertificate({ issuer: root, subjectAltNames: ['direct.test'] });
     dir.write('gen-direct.pem', encodePem('CERTIFICATE', direct.chain[0]!));
     assert.match(dir.openssl('verify', '-CAfile', 'gen-root.pem', 'gen-direct.pem'), /OK/);

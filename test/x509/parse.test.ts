@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { nobleProvider } from '../../src/crypto/noble.ts';
 import { DtlsError } from '../../src/errors.ts';
 import {
-  decodePrivateKeyPem, encodePem, fingerprint, fingerprintMatches, generateCertificate, parseCertificate, parseFingerprint,
+  decodePrivateKeyPem,
+  encodePem,
+  fingerprint,
+  fingerprintMatches,
+  generateCertificate,
+  parseCertificate,
+  parseFingerprint,
 } from '../../src/x509/index.ts';
 import { formatIp, parseIp } from '../../src/x509/parse.ts';
 import { encodeExplicit, encodeInteger, encodeOctetString, encodeOid, encodeSequence } from '../../src/x509/der.ts';
@@ -13,7 +19,10 @@ const cert = generateCertificate({ now: Date.UTC(2030, 0, 1) });
 
 test('parseCertificate rejects malformed input with bad_certificate', () => {
   const bad = (b: Uint8Array, re: RegExp): void =>
-    assert.throws(() => parseCertificate(b), (e: unknown) => e instanceof DtlsError && e.code === 'bad_certificate' && re.test(e.message));
+    assert.throws(
+      () => parseCertificate(b),
+      (e: unknown) => e instanceof DtlsError && e.code === 'bad_certificate' && re.test(e.message),
+    );
   bad(new Uint8Array(0), /malformed certificate: DER: Certificate: unexpected end/);
   bad(Uint8Array.of(0x30, 0x00), /tbsCertificate/);
   bad(Uint8Array.from([...cert.chain[0]!, 0]), /Certificate: 1 unexpected trailing bytes/);
@@ -75,12 +84,23 @@ test('decodePrivateKeyPem reads SEC1 and PKCS#8 and refuses the rest', () => {
   const pkcs8 = encodeSequence(encodeInteger(0), alg('1.2.840.10045.3.1.7'), encodeOctetString(encodeSequence(encodeInteger(1), encodeOctetString(key))));
   assert.deepEqual(decodePrivateKeyPem(encodePem('PRIVATE KEY', pkcs8)), { curve: 'P-256', privateKey: key });
   const refuse = (label: string, der: Uint8Array, re: RegExp): void =>
-    assert.throws(() => decodePrivateKeyPem(encodePem(label, der)), (e: unknown) => e instanceof TypeError && re.test(e.message));
+    assert.throws(
+      () => decodePrivateKeyPem(encodePem(label, der)),
+      (e: unknown) => e instanceof TypeError && re.test(e.message),
+    );
   refuse('EC PRIVATE KEY', encodeSequence(encodeInteger(1), encodeOctetString(key)), /does not name its curve/);
-  refuse('EC PRIVATE KEY', encodeSequence(encodeInteger(1), encodeOctetString(key), encodeExplicit(0, encodeOid('1.3.132.0.10'))), /unsupported EC curve 1\.3\.132\.0\.10/);
+  refuse(
+    'EC PRIVATE KEY',
+    encodeSequence(encodeInteger(1), encodeOctetString(key), encodeExplicit(0, encodeOid('1.3.132.0.10'))),
+    /unsupported EC curve 1\.3\.132\.0\.10/,
+  );
   refuse('PRIVATE KEY', encodeSequence(encodeInteger(0), alg('1.3.132.0.34'), encodeOctetString(sec1)), /differs/);
   refuse('EC PRIVATE KEY', encodeSequence(encodeInteger(1), encodeOctetString(new Uint8Array(32))), /./);
-  refuse('EC PRIVATE KEY', encodeSequence(encodeInteger(1), encodeOctetString(new Uint8Array(32).fill(0xff)), encodeExplicit(0, encodeOid('1.2.840.10045.3.1.7'))), /out of range/);
+  refuse(
+    'EC PRIVATE KEY',
+    encodeSequence(encodeInteger(1), encodeOctetString(new Uint8Array(32).fill(0xff)), encodeExplicit(0, encodeOid('1.2.840.10045.3.1.7'))),
+    /out of range/,
+  );
   refuse('EC PRIVATE KEY', Uint8Array.of(1, 2, 3), /malformed private key/);
   refuse('RSA PRIVATE KEY', Uint8Array.of(1), /malformed private key/);
   refuse('ENCRYPTED PRIVATE KEY', Uint8Array.of(1), /encrypted/);

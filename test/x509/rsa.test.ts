@@ -21,8 +21,7 @@ const CA_EXT = ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertS
 const LEAF_EXT = ['keyUsage=critical,digitalSignature', 'subjectAltName=DNS:rsa.test'];
 const PSS = ['-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:digest', '-sigopt', 'rsa_mgf1_md:sha256'];
 
-const code = (f: () => unknown, c: string, re: RegExp): void =>
-  assert.throws(f, (e: unknown) => e instanceof DtlsError && e.code === c && re.test(e.message));
+const code = (f: () => unknown, c: string, re: RegExp): void => assert.throws(f, (e: unknown) => e instanceof DtlsError && e.code === c && re.test(e.message));
 const typeError = (f: () => unknown, re: RegExp): void => assert.throws(f, (e: unknown) => e instanceof TypeError && re.test(e.message));
 
 describe('RSA certificates and keys from openssl', () => {
@@ -30,8 +29,25 @@ describe('RSA certificates and keys from openssl', () => {
   before(() => {
     dir = new TempDir();
     const root = (name: string, key: string[], cn: string, extra: string[] = []) =>
-      dir.openssl('req', '-x509', ...key, '-nodes', '-subj', `/CN=${cn}`, '-days', '2', ...extra,
-        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign', '-keyout', `${name}.key`, '-out', `${name}.pem`);
+      dir.openssl(
+        'req',
+        '-x509',
+        ...key,
+        '-nodes',
+        '-subj',
+        `/CN=${cn}`,
+        '-days',
+        '2',
+        ...extra,
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign',
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.pem`,
+      );
     root('rsaca', RSA2048, 'RSA Root');
     root('ecca', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], 'EC Root');
     root('pssca', RSA2048, 'PSS Root', PSS);
@@ -42,10 +58,32 @@ describe('RSA certificates and keys from openssl', () => {
     opensslIssue(dir, 'rsaint', 'ecca', 'RSA Int', CA_EXT, ['-newkey', 'rsa:4096']); // mixed: EC root, RSA intermediate
     opensslIssue(dir, 'mixedleaf', 'rsaint', 'rsa.test', LEAF_EXT, undefined, ['-sha512']);
     opensslIssue(dir, 'pssleaf', 'rsaca', 'rsa.test', LEAF_EXT, RSA2048, PSS);
-    opensslIssue(dir, 'pss384', 'rsaca', 'rsa.test', LEAF_EXT, RSA2048, ['-sha384', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:digest', '-sigopt', 'rsa_mgf1_md:sha384']);
+    opensslIssue(dir, 'pss384', 'rsaca', 'rsa.test', LEAF_EXT, RSA2048, [
+      '-sha384',
+      '-sigopt',
+      'rsa_padding_mode:pss',
+      '-sigopt',
+      'rsa_pss_saltlen:digest',
+      '-sigopt',
+      'rsa_mgf1_md:sha384',
+    ]);
     opensslIssue(dir, 'pssbyint', 'pssca', 'rsa.test', LEAF_EXT, undefined, PSS);
-    opensslIssue(dir, 'pssSalt20', 'rsaca', 'rsa.test', LEAF_EXT, undefined, ['-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:20', '-sigopt', 'rsa_mgf1_md:sha256']);
-    opensslIssue(dir, 'pssMgf', 'rsaca', 'rsa.test', LEAF_EXT, undefined, ['-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:digest', '-sigopt', 'rsa_mgf1_md:sha512']);
+    opensslIssue(dir, 'pssSalt20', 'rsaca', 'rsa.test', LEAF_EXT, undefined, [
+      '-sigopt',
+      'rsa_padding_mode:pss',
+      '-sigopt',
+      'rsa_pss_saltlen:20',
+      '-sigopt',
+      'rsa_mgf1_md:sha256',
+    ]);
+    opensslIssue(dir, 'pssMgf', 'rsaca', 'rsa.test', LEAF_EXT, undefined, [
+      '-sigopt',
+      'rsa_padding_mode:pss',
+      '-sigopt',
+      'rsa_pss_saltlen:digest',
+      '-sigopt',
+      'rsa_mgf1_md:sha512',
+    ]);
     opensslIssue(dir, 'bysmall', 'smallca', 'rsa.test', LEAF_EXT);
     dir.openssl('pkey', '-in', 'rsaleaf.key', '-traditional', '-out', 'rsaleaf.pkcs1.key');
     dir.openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024', '-out', 'small.key');
@@ -110,7 +148,11 @@ describe('RSA certificates and keys from openssl', () => {
     // The same key with prime1 + 2: n != p * q.
     const jwk = nc.createPrivateKey(dir.read('rsaleaf.key')).export({ format: 'jwk' });
     const field = (k: string) => new Uint8Array(Buffer.from(jwk[k as keyof typeof jwk] as string, 'base64url'));
-    const rsaKey = (p: Uint8Array) => encodeSequence(encodeInteger(0), ...[field('n'), field('e'), field('d'), p, field('q'), field('dp'), field('dq'), field('qi')].map((v) => encodeInteger(v)));
+    const rsaKey = (p: Uint8Array) =>
+      encodeSequence(
+        encodeInteger(0),
+        ...[field('n'), field('e'), field('d'), p, field('q'), field('dp'), field('dq'), field('qi')].map((v) => encodeInteger(v)),
+      );
     const pem = (label: string, b: Uint8Array) => encodePem(label, b);
     assert.equal(decodeKeyPem(pem('RSA PRIVATE KEY', rsaKey(field('p')))).type, 'rsa', 'the key rebuilt unchanged loads');
     const p2 = field('p');
@@ -125,7 +167,20 @@ describe('RSA certificates and keys from openssl', () => {
 
   test('RSASSA-PSS-restricted (id-RSASSA-PSS) keys in certificates: parsed as unknown, refused clearly as issuers and to load', () => {
     dir.write('psskey.key', dir.read('pss.key'));
-    dir.openssl('req', '-x509', '-key', 'psskey.key', '-subj', '/CN=PSS Key Root', '-days', '2', '-addext', 'basicConstraints=critical,CA:TRUE', '-out', 'psskey.pem');
+    dir.openssl(
+      'req',
+      '-x509',
+      '-key',
+      'psskey.key',
+      '-subj',
+      '/CN=PSS Key Root',
+      '-days',
+      '2',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-out',
+      'psskey.pem',
+    );
     const c = parseCertificate(dir.der('psskey.pem'));
     assert.deepEqual(c.publicKey, { type: 'unknown', oid: '1.2.840.113549.1.1.10' });
     opensslIssue(dir, 'bypsskey', 'psskey', 'rsa.test', LEAF_EXT, undefined, ['-sigopt', 'rsa_pss_saltlen:digest']);
@@ -151,17 +206,48 @@ describe('RSA certificates and keys from openssl', () => {
     typeError(() => loadCertificateKey(dir.read('ecca.pem'), dir.read('rsaca.key')), /rsa but the leaf certificate has a ec/);
   });
 
-  test('a credential shaped like the BoGo runner\'s RSA-2048 one loads and verifies', () => {
+  test("a credential shaped like the BoGo runner's RSA-2048 one loads and verifies", () => {
     // The runner (certs.go, runner.go initCertificates) makes a self-signed
     // sha256WithRSAEncryption root that issues a leaf for DNS "test" with the
     // same PKCS#8 RSA-2048 key; the shim gets leaf + root and the key.
     dir.openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'bogo.key');
     assert.match(dir.read('bogo.key'), /BEGIN PRIVATE KEY/);
-    dir.openssl('req', '-x509', '-key', 'bogo.key', '-subj', '/CN=Test RSA-2048 Root', '-days', '2', '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'subjectKeyIdentifier=hash', '-out', 'bogo-root.pem');
+    dir.openssl(
+      'req',
+      '-x509',
+      '-key',
+      'bogo.key',
+      '-subj',
+      '/CN=Test RSA-2048 Root',
+      '-days',
+      '2',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'subjectKeyIdentifier=hash',
+      '-out',
+      'bogo-root.pem',
+    );
     dir.write('bogo-leaf.cnf', 'subjectAltName=DNS:test\n');
     dir.openssl('req', '-new', '-key', 'bogo.key', '-subj', '/O=Acme Co', '-out', 'bogo-leaf.csr');
-    dir.openssl('x509', '-req', '-in', 'bogo-leaf.csr', '-CA', 'bogo-root.pem', '-CAkey', 'bogo.key', '-set_serial', '2', '-days', '2', '-extfile', 'bogo-leaf.cnf', '-out', 'bogo-leaf.pem');
+    dir.openssl(
+      'x509',
+      '-req',
+      '-in',
+      'bogo-leaf.csr',
+      '-CA',
+      'bogo-root.pem',
+      '-CAkey',
+      'bogo.key',
+      '-set_serial',
+      '2',
+      '-days',
+      '2',
+      '-extfile',
+      'bogo-leaf.cnf',
+      '-out',
+      'bogo-leaf.pem',
+    );
     const pair = loadCertificateKey(dir.read('bogo-leaf.pem') + dir.read('bogo-root.pem'), dir.read('bogo.key'), native);
     assert.deepEqual(pair.keyType, { type: 'rsa', bits: 2048 });
     for (const provider of PROVIDERS) verifyChain(pair.chain, { anchors: [pair.chain[1]!], now: Date.now(), provider, serverName: 'test' });

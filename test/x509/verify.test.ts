@@ -16,12 +16,15 @@ const self = generateCertificate({ commonName: 'peer', now });
 
 const opts = (o: Partial<VerifyChainOptions> = {}): VerifyChainOptions => ({ anchors: [root.chain[0]!], now, provider: p, ...o });
 const fails = (code: string, re: RegExp, chain: Uint8Array[], o: Partial<VerifyChainOptions> = {}): void =>
-  assert.throws(() => verifyChain(chain, opts(o)), (e: unknown) => {
-    assert.ok(e instanceof DtlsError, String(e));
-    assert.equal(e.code, code, e.message);
-    assert.match(e.message, re);
-    return true;
-  });
+  assert.throws(
+    () => verifyChain(chain, opts(o)),
+    (e: unknown) => {
+      assert.ok(e instanceof DtlsError, String(e));
+      assert.equal(e.code, code, e.message);
+      assert.match(e.message, re);
+      return true;
+    },
+  );
 
 test('generateCertificate builds the fields it promises', () => {
   const c = parseCertificate(leaf.chain[0]!);
@@ -118,5 +121,8 @@ test('rejects CA misuse', () => {
 test('rejects malformed input with the right error types', () => {
   fails('bad_certificate', /empty certificate chain/, []);
   fails('bad_certificate', /certificate 1: malformed certificate/, [leaf.chain[0]!, Uint8Array.of(0x30, 0)]);
-  assert.throws(() => verifyChain(leaf.chain, opts({ anchors: [Uint8Array.of(1, 2, 3)] })), (e: unknown) => e instanceof TypeError && /trust anchor 0/.test(e.message));
+  assert.throws(
+    () => verifyChain(leaf.chain, opts({ anchors: [Uint8Array.of(1, 2, 3)] })),
+    (e: unknown) => e instanceof TypeError && /trust anchor 0/.test(e.message),
+  );
 });

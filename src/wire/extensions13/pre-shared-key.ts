@@ -101,7 +101,8 @@ export function clientHelloBinderCut(body: Uint8Array): number {
   r.end('ClientHello');
   const last = exts[exts.length - 1];
   if (last === undefined || last.type !== ExtensionType13.pre_shared_key) {
-    if (exts.some((e) => e.type === ExtensionType13.pre_shared_key)) throw new DtlsError('illegal_parameter', 'pre_shared_key is not the last ClientHello extension');
+    if (exts.some((e) => e.type === ExtensionType13.pre_shared_key))
+      throw new DtlsError('illegal_parameter', 'pre_shared_key is not the last ClientHello extension');
     throw new DecodeError('ClientHello: no pre_shared_key extension');
   }
   const psk = decodePreSharedKeyClient(last.data);
@@ -116,7 +117,8 @@ export function replacePskBinders(body: Uint8Array, binders: readonly Uint8Array
   const cut = clientHelloBinderCut(body);
   const old = new Reader(body, cut).sub(2, 'binders');
   for (const b of binders) {
-    if (old.done || old.vec(1, 'binder').length !== b.length) throw new RangeError('replacePskBinders: binders differ from the placeholders in count or length');
+    if (old.done || old.vec(1, 'binder').length !== b.length)
+      throw new RangeError('replacePskBinders: binders differ from the placeholders in count or length');
   }
   if (!old.done) throw new RangeError('replacePskBinders: fewer binders than placeholders');
   const w = new Writer(body.length);

@@ -17,7 +17,9 @@ export interface ServerKeyExchange {
 }
 
 function writeParams(w: Writer, namedGroup: number, publicKey: Uint8Array): void {
-  w.u8(NAMED_CURVE).u16(uint(namedGroup, 0xffff, 'namedcurve')).vec(1, lengthIn(publicKey, 1, 255, 'ECPoint'));
+  w.u8(NAMED_CURVE)
+    .u16(uint(namedGroup, 0xffff, 'namedcurve'))
+    .vec(1, lengthIn(publicKey, 1, 255, 'ECPoint'));
 }
 
 /** Exactly the ServerECDHParams bytes, which are signed after client_random + server_random. */

@@ -61,7 +61,14 @@ export function checkClientHello13(ch: ClientHello): void {
 
 /** A DTLS 1.3 ServerHello's fixed fields filled in (the session ID echoes the client's). */
 export function serverHello13(m: { random: Uint8Array; sessionIdEcho: Uint8Array; cipherSuite: number; extensions: Extension[] }): ServerHello {
-  return { version: LEGACY_VERSION_13, random: lengthIn(m.random, 32, 32, 'random'), sessionId: m.sessionIdEcho, cipherSuite: m.cipherSuite, compressionMethod: 0, extensions: m.extensions };
+  return {
+    version: LEGACY_VERSION_13,
+    random: lengthIn(m.random, 32, 32, 'random'),
+    sessionId: m.sessionIdEcho,
+    cipherSuite: m.cipherSuite,
+    compressionMethod: 0,
+    extensions: m.extensions,
+  };
 }
 
 /** True if this ServerHello is a HelloRetryRequest (its random is the special value). */
