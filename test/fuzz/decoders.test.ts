@@ -318,13 +318,30 @@ const alertPayload = fc.oneof(
   bytes(0, 4),
 );
 
-/** The outcome an alert payload must have on a connection in `state` (RFC 5246 7.2, connection.ts). */
-function expectAlertOutcome(conn: ReturnType<typeof freshConnection>, payload: Uint8Array, before: 'handshaking' | 'connected', malformedBefore: number): void {
+/**
+ * The outcome an alert payload must have on a connection in `state` (RFC 5246 7.2, connection.ts):
+ * a malformed one is a counted drop at epoch 0 (anyone can inject it) and the peer's decode_error
+ * under the keys (RFC 8446 5.1: alerts are neither fragmented nor coalesced).
+ */
+function expectAlertOutcome(
+  conn: ReturnType<typeof freshConnection>,
+  payload: Uint8Array,
+  before: 'handshaking' | 'connected',
+  malformedBefore: number,
+  epoch: 0 | 1,
+): void {
   const valid = payload.length === 2 && (payload[0] === 1 || payload[0] === 2);
   const err = conn.error;
-  if (!valid) {
+  if (!valid && epoch === 0) {
     assert.equal(conn.state, before);
     assert.equal(conn.stats.dropped.malformed ?? 0, malformedBefore + 1, 'a malformed alert is dropped and counted');
+    return;
+  }
+  if (!valid) {
+    assert.equal(conn.state, 'failed');
+    assert.ok(err instanceof DtlsError);
+    assert.equal(err.code, 'decode_error');
+    assert.equal(err.fromPeer, false);
     return;
   }
   const [level, description] = [payload[0]!, payload[1]!];
@@ -354,7 +371,7 @@ test('alerts through a handshaking Connection (epoch 0, plaintext): typed outcom
         1,
         encodeRecord({ contentType: ContentType.alert, version: ProtocolVersion.DTLS1_2, epoch: 0, sequenceNumber: seq, fragment: payload }),
       );
-      expectAlertOutcome(conn, payload, 'handshaking', malformed);
+      expectAlertOutcome(conn, payload, 'handshaking', malformed, 0);
     }),
     { numRuns: 500 },
   );
@@ -395,7 +412,7 @@ test('alerts through a connected Connection (epoch 1, authenticated): typed outc
       const { server, now, send } = forgingPair();
       const malformed = server.stats.dropped.malformed ?? 0;
       server.handleDatagram(now + 1, send(ContentType.alert, payload));
-      expectAlertOutcome(server, payload, 'connected', malformed);
+      expectAlertOutcome(server, payload, 'connected', malformed, 1);
       if (server.state === 'closed') {
         const reply = server.pollTransmit();
         assert.ok(reply && decodeRecords(reply).records[0]?.contentType === ContentType.alert, 'close_notify is answered with close_notify');

@@ -222,5 +222,18 @@ export function detCrypto(seed: number, opts: DetCryptoOptions = {}): CryptoProv
       cached(key('verify', curve, hash, pub, data, sig), () => nobleProvider.ecdsaVerify(curve, hash, pub, data, sig), same),
     ecdsaPublicKey: (curve, priv) => cached(key('ecdsa-pub', curve, priv), () => nobleProvider.ecdsaPublicKey(curve, priv), copyBytes),
     ecdsaGenerateKey: (curve) => scalar(curve === 'P-256' ? 32 : 48),
+    // The handshake signs and verifies by scheme: the ECDSA schemes go through the
+    // deterministic, memoized pair above (the curve from the key, the hash from the scheme).
+    sign(scheme, priv, data) {
+      const hash = ECDSA_SCHEME_HASH[scheme];
+      return hash ? this.ecdsaSign(priv.length === 32 ? 'P-256' : 'P-384', hash, priv, data) : nobleProvider.sign(scheme, priv, data);
+    },
+    verify(scheme, pub, data, sig) {
+      const hash = ECDSA_SCHEME_HASH[scheme];
+      const curve = pub.length === 65 ? 'P-256' : pub.length === 97 ? 'P-384' : undefined;
+      return hash && curve ? this.ecdsaVerify(curve, hash, pub, data, sig) : nobleProvider.verify(scheme, pub, data, sig);
+    },
   };
 }
+
+const ECDSA_SCHEME_HASH: Partial<Record<number, HashName>> = { 0x0403: 'sha256', 0x0503: 'sha384' };
