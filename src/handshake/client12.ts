@@ -99,6 +99,8 @@ export class Client12 implements Role12 {
   #sendSeq = 0;
   readonly #random: Uint8Array;
   #cookie: Uint8Array = new Uint8Array(0);
+  /** A HelloVerifyRequest came: the next ClientHello is flight 3, whatever its cookie. */
+  #verified = false;
   /** Extension types our ClientHello offered that a ServerHello may carry. */
   #answerable = new Set<number>();
   #transcript = new Transcript();
@@ -165,7 +167,7 @@ export class Client12 implements Role12 {
     this.#transcript.add(msg);
     this.#state = { name: 'wait_server_hello' };
     // Flight 3 answers a HelloVerifyRequest, which cost the server no crypto: not a fair round trip.
-    const number = this.#cookie.length ? 3 : 1;
+    const number = this.#verified ? 3 : 1;
     this.#out.push({ kind: 'flight', items: [{ kind: 'handshake', epoch: 0, message: msg }], number, mode: 'retransmit', sampleRtt: number !== 3 });
   }
 
@@ -212,8 +214,9 @@ export class Client12 implements Role12 {
   #onHelloVerify(msg: HandshakeMessage): void {
     const hvr = decodeAs('HelloVerifyRequest', () => decodeHelloVerifyRequest(msg.body));
     // RFC 6347 4.2.1: at most one cookie round; a second HVR is answered the same way.
-    if (hvr.cookie.length === 0) throw new DtlsError('illegal_parameter', 'HelloVerifyRequest with an empty cookie');
+    // cookie<0..2^8-1> allows an empty one: odd, but legal, and answered like any other.
     this.#cookie = hvr.cookie.slice();
+    this.#verified = true;
     this.#sendClientHello();
   }
 
