@@ -170,3 +170,20 @@ describe('ECDHE-RSA with RSA 2048 certificates from openssl', () => {
     assert.equal(p.client.handshakeInfo?.cipherSuiteId, 0xc02f);
   });
 });
+
+test('a ServerHello rewritten to an RSA suite over an ECDSA certificate is refused at the Certificate (unsupported_certificate)', () => {
+  const pair = makePair({}, {});
+  // record header 13 + handshake header 12 + version 2 + random 32 + empty session_id 1 = 60: the chosen suite.
+  const rewrite = (d: Uint8Array, i: number) => {
+    if (i !== 0) return [d];
+    assert.equal((d[60]! << 8) | d[61]!, 0xc02b, 'the server chose ECDHE-ECDSA-AES128-GCM-SHA256');
+    const out = d.slice();
+    out[60] = 0xc0;
+    out[61] = 0x2f;
+    return [out];
+  };
+  const r = runPair(pair.client, pair.server, { seed: 3, bToA: { rewrite }, until: (p) => p.a.state === 'failed', maxDuration: 5000 });
+  assert.equal(r.reason, 'until', `client ${pair.client.state}`);
+  assert.equal(pair.client.error?.code, 'unsupported_certificate', pair.client.error?.message);
+  assert.match(pair.client.error!.message, /needs rsa/);
+});
