@@ -1,6 +1,6 @@
 // Which keys a test needs, read from the PEM files the runner wrote. Only node:
 // built-ins here, so the shim can answer "unimplemented" before it loads the library.
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Unimplemented, type ShimFlags } from './flags.ts';
 
@@ -9,9 +9,20 @@ export function readPem(path: string): string {
   return readFileSync(path, 'latin1');
 }
 
-/** Only ECDSA on P-256 and P-384 can sign or be verified (src/x509/keys.ts, src/x509/verify.ts). */
-function checkKeyType(what: string, type: string | undefined, curve: string | undefined): void {
-  if (type !== 'ec') throw new Unimplemented(`${what} is ${type}: only ECDSA P-256/P-384 certificates are implemented`);
+/**
+ * The keys the library signs with and verifies: ECDSA on P-256 and P-384, and
+ * RSA of 2048 bits or more (src/x509/keys.ts MIN_RSA_BITS; smaller RSA keys are
+ * refused on purpose, so a test with one is unimplemented here, not failed).
+ */
+function checkKeyType(what: string, key: KeyObject): void {
+  const type = key.asymmetricKeyType;
+  if (type === 'rsa') {
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < 2048) throw new Unimplemented(`${what} is RSA of ${bits} bits: RSA keys under 2048 bits are refused`);
+    return;
+  }
+  if (type !== 'ec') throw new Unimplemented(`${what} is ${type}: only ECDSA P-256/P-384 and RSA certificates are implemented`);
+  const curve = key.asymmetricKeyDetails?.namedCurve;
   if (curve !== 'prime256v1' && curve !== 'secp384r1') throw new Unimplemented(`${what} is ECDSA on ${curve}: only P-256/P-384 are implemented`);
 }
 
@@ -35,7 +46,7 @@ export function checkCredentials(f: ShimFlags): void {
       f.certFile = f.keyFile = undefined;
       return;
     }
-    checkKeyType('our private key', key.asymmetricKeyType, key.asymmetricKeyDetails?.namedCurve);
+    checkKeyType('our private key', key);
   } else if (f.server) {
     throw new Unimplemented('a server without a certificate (PSK or raw public keys)');
   }
@@ -43,7 +54,6 @@ export function checkCredentials(f: ShimFlags): void {
   // chain it uses, and each test root signs a leaf of its own key type.
   const peerAuthenticates = !f.server || f.verifyPeer || f.requireClientCert;
   if (peerAuthenticates && f.trustCert) {
-    const key = new X509Certificate(readPem(f.trustCert)).publicKey;
-    checkKeyType("the runner's certificate", key.asymmetricKeyType, key.asymmetricKeyDetails?.namedCurve);
+    checkKeyType("the runner's certificate", new X509Certificate(readPem(f.trustCert)).publicKey);
   }
 }

@@ -2,7 +2,7 @@
 // resolveOptions() validates at the public edge (TypeError/RangeError for
 // misuse) and fills in defaults; the core only ever sees ResolvedOptions.
 import type { CryptoProvider, GroupName } from './crypto/provider.ts';
-import type { CertificateKeyPair } from './x509/types.ts';
+import type { CertificateKeyPair, RsaCertificateKeyPair } from './x509/types.ts';
 import type { Clock } from './clock.ts';
 
 /** Which end of the handshake: the client sends the first flight. */
@@ -27,8 +27,12 @@ export type VerifyOption =
 /** Options of DtlsStream, connect() and listen() (all optional but `verify` for a client); validated at construction. */
 export interface DtlsOptions {
   role?: Role;
-  /** From generateCertificate(), or PEM text { cert, key }. */
-  certificate?: CertificateKeyPair | { cert: string; key: string };
+  /**
+   * From generateCertificate() or loadCertificateKey(), or PEM text { cert, key }
+   * (ECDSA P-256/P-384, or RSA of 2048 bits or more; RSA signing needs a
+   * provider that signs RSA, i.e. native crypto).
+   */
+  certificate?: CertificateKeyPair | RsaCertificateKeyPair | { cert: string; key: string };
   verify?: VerifyOption;
   /** IANA names, OpenSSL names or numeric ids, in preference order. */
   cipherSuites?: (string | number)[];
@@ -102,7 +106,7 @@ export interface Limits {
 
 export interface ResolvedOptions {
   role: Role;
-  certificate: CertificateKeyPair | undefined;
+  certificate: CertificateKeyPair | RsaCertificateKeyPair | undefined;
   verify: VerifyOption | undefined;
   cipherSuites: number[];
   groups: GroupName[];
@@ -127,7 +131,8 @@ import { defaultCryptoProvider } from './crypto/default.ts';
 import { DEFAULT_CIPHER_SUITES, suiteById, suiteByName } from './crypto/suites.ts';
 import { SrtpProfile } from './wire/types.ts';
 import { generateCertificate } from './x509/generate.ts';
-import { loadCertificate } from './x509/load.ts';
+import { loadCertificateKey } from './x509/load.ts';
+import { SignatureSchemes } from './crypto/provider.ts';
 import { parseFingerprint } from './x509/fingerprint.ts';
 import { decodePem } from './x509/pem.ts';
 import { parseCertificate } from './x509/parse.ts';
@@ -176,6 +181,16 @@ export const DEFAULTS = {
     maxPendingSends: 64,
   } satisfies Limits as Limits,
 };
+
+/** Any of these lets an RSA certificate sign a ServerKeyExchange or CertificateVerify. */
+const RSA_SIGNING: readonly number[] = [
+  SignatureSchemes.rsa_pss_rsae_sha256,
+  SignatureSchemes.rsa_pss_rsae_sha384,
+  SignatureSchemes.rsa_pss_rsae_sha512,
+  SignatureSchemes.rsa_pkcs1_sha256,
+  SignatureSchemes.rsa_pkcs1_sha384,
+  SignatureSchemes.rsa_pkcs1_sha512,
+];
 
 function oneOf<T>(value: T | undefined, allowed: readonly T[], fallback: T, name: string): T {
   if (value === undefined) return fallback;
@@ -257,17 +272,22 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
   const mtu = o.mtu ?? DEFAULTS.mtu;
   if (!Number.isInteger(mtu) || mtu < 128 || mtu > 65507) throw new RangeError(`mtu must be an integer in 128..65507, not ${mtu}`);
 
-  let certificate: CertificateKeyPair | undefined;
+  let certificate: CertificateKeyPair | RsaCertificateKeyPair | undefined;
   if (o.certificate !== undefined) {
     const c = o.certificate;
     if (c === null || typeof c !== 'object') throw new TypeError("certificate must be generateCertificate()'s result or { cert, key } PEM text");
     if ('cert' in c) {
       if (typeof c.cert !== 'string' || typeof c.key !== 'string') throw new TypeError('certificate { cert, key } must be PEM strings');
-      certificate = loadCertificate(c.cert, c.key, crypto);
+      certificate = loadCertificateKey(c.cert, c.key, crypto);
     } else {
-      if (!Array.isArray(c.chain) || !c.chain.length || !(c.privateKey instanceof Uint8Array) || typeof c.curve !== 'string')
+      const rsa = c.keyType?.type === 'rsa';
+      if (!Array.isArray(c.chain) || !c.chain.length || !(c.privateKey instanceof Uint8Array) || (!rsa && typeof (c as CertificateKeyPair).curve !== 'string'))
         throw new TypeError("certificate must be generateCertificate()'s result or { cert, key } PEM text");
       certificate = c;
+    }
+    // Fail now, not in the middle of a handshake: noble verifies RSA but cannot sign with it.
+    if (certificate.keyType?.type === 'rsa' && !RSA_SIGNING.some((s) => crypto.signatureSchemes.includes(s))) {
+      throw new TypeError(`an RSA certificate needs a crypto provider that signs RSA (native crypto, node:crypto); ${crypto.name} does not`);
     }
   } else if (role === 'server') {
     certificate = generateCertificate({ provider: crypto });

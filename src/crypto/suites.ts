@@ -64,9 +64,47 @@ export const CIPHER_SUITES: readonly CipherSuite[] = [
     tagLength: 16,
     prfHash: 'sha256',
   },
+  // RFC 5289 / RFC 7905 with an RSA certificate: the same ECDHE and AEADs,
+  // the ServerKeyExchange signed by RSA (PSS or PKCS#1 v1.5, RFC 5246 7.4.3).
+  {
+    id: 0xc02f,
+    name: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+    opensslName: 'ECDHE-RSA-AES128-GCM-SHA256',
+    keyExchange: 'ecdhe',
+    auth: 'rsa',
+    aead: 'aes-128-gcm',
+    keyLength: 16,
+    ...gcm,
+    prfHash: 'sha256',
+  },
+  {
+    id: 0xc030,
+    name: 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+    opensslName: 'ECDHE-RSA-AES256-GCM-SHA384',
+    keyExchange: 'ecdhe',
+    auth: 'rsa',
+    aead: 'aes-256-gcm',
+    keyLength: 32,
+    ...gcm,
+    prfHash: 'sha384',
+  },
+  {
+    id: 0xcca8,
+    name: 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
+    opensslName: 'ECDHE-RSA-CHACHA20-POLY1305',
+    keyExchange: 'ecdhe',
+    auth: 'rsa',
+    aead: 'chacha20-poly1305',
+    keyLength: 32,
+    fixedIvLength: 12,
+    recordIvLength: 0,
+    tagLength: 16,
+    prfHash: 'sha256',
+  },
 ];
 
-export const DEFAULT_CIPHER_SUITES: readonly number[] = [0xc02b, 0xcca9, 0xc02c];
+/** ECDSA suites first; a server picks among them by its certificate's key type. */
+export const DEFAULT_CIPHER_SUITES: readonly number[] = [0xc02b, 0xcca9, 0xc02c, 0xc02f, 0xcca8, 0xc030];
 
 export function suiteById(id: number): CipherSuite | undefined {
   return CIPHER_SUITES.find((s) => s.id === id);

@@ -42,6 +42,7 @@ import {
   Transcript,
   decodeAs,
   chooseSignatureScheme,
+  verifyPeerSignature,
   groupByCode,
   groupCode,
   handshakeInfo12,
@@ -98,6 +99,8 @@ export class Client12 implements Role12 {
   #sendSeq = 0;
   readonly #random: Uint8Array;
   #cookie: Uint8Array = new Uint8Array(0);
+  /** A HelloVerifyRequest came: the next ClientHello is flight 3, whatever its cookie. */
+  #verified = false;
   /** Extension types our ClientHello offered that a ServerHello may carry. */
   #answerable = new Set<number>();
   #transcript = new Transcript();
@@ -164,7 +167,7 @@ export class Client12 implements Role12 {
     this.#transcript.add(msg);
     this.#state = { name: 'wait_server_hello' };
     // Flight 3 answers a HelloVerifyRequest, which cost the server no crypto: not a fair round trip.
-    const number = this.#cookie.length ? 3 : 1;
+    const number = this.#verified ? 3 : 1;
     this.#out.push({ kind: 'flight', items: [{ kind: 'handshake', epoch: 0, message: msg }], number, mode: 'retransmit', sampleRtt: number !== 3 });
   }
 
@@ -211,8 +214,9 @@ export class Client12 implements Role12 {
   #onHelloVerify(msg: HandshakeMessage): void {
     const hvr = decodeAs('HelloVerifyRequest', () => decodeHelloVerifyRequest(msg.body));
     // RFC 6347 4.2.1: at most one cookie round; a second HVR is answered the same way.
-    if (hvr.cookie.length === 0) throw new DtlsError('illegal_parameter', 'HelloVerifyRequest with an empty cookie');
+    // cookie<0..2^8-1> allows an empty one: odd, but legal, and answered like any other.
     this.#cookie = hvr.cookie.slice();
+    this.#verified = true;
     this.#sendClientHello();
   }
 
@@ -268,6 +272,12 @@ export class Client12 implements Role12 {
   #onCertificate(s: In<'wait_certificate'>, now: number, msg: HandshakeMessage): void {
     const chain = decodeAs('Certificate', () => decodeCertificate(msg.body).certificates.map((c) => c.slice()));
     const peer = verifyPeer(chain, this.#o, now, 'client');
+    // RFC 5246 7.4.2: the certificate's key must be the one the suite authenticates with.
+    const keyType = peer.leaf?.publicKey.type;
+    const wanted = s.neg.suite.auth === 'rsa' ? 'rsa' : 'ec';
+    if (keyType !== wanted) {
+      throw new DtlsError('unsupported_certificate', `server certificate has a ${keyType ?? 'missing'} key; ${s.neg.suite.name} needs ${s.neg.suite.auth}`);
+    }
     this.#transcript.add(msg);
     this.#state = { name: 'wait_server_key_exchange', neg: s.neg, peer, chain };
   }
@@ -276,16 +286,9 @@ export class Client12 implements Role12 {
     const ske = decodeAs('ServerKeyExchange', () => decodeServerKeyExchange(msg.body));
     const group = groupByCode(ske.namedGroup);
     if (!group || !this.#o.groups.includes(group)) throw new DtlsError('illegal_parameter', `server chose group ${ske.namedGroup} we did not offer`);
-    const leafKey = s.peer.leaf?.publicKey;
-    if (!leafKey || leafKey.type !== 'ec') throw new DtlsError('unsupported_certificate', 'server certificate has no ECDSA P-256/P-384 key');
-    if (!SUPPORTED_SIGNATURE_SCHEMES.includes(ske.signatureScheme)) {
-      throw new DtlsError('illegal_parameter', `server signed with scheme 0x${ske.signatureScheme.toString(16)} we did not offer`);
-    }
     // RFC 4492 5.4: the signature covers client_random + server_random + ServerECDHParams.
     const signed = concat(this.#random, s.neg.serverRandom, encodeEcdheParams(ske.namedGroup, ske.publicKey));
-    if (!this.#o.crypto.verify(ske.signatureScheme, leafKey.point, signed, ske.signature)) {
-      throw new DtlsError('decrypt_error', 'ServerKeyExchange signature does not verify');
-    }
+    verifyPeerSignature(this.#o.crypto, s.peer.leaf, ske.signatureScheme, signed, ske.signature, 'ServerKeyExchange');
     this.#transcript.add(msg);
     this.#state = { name: 'wait_hello_done', neg: s.neg, peer: s.peer, chain: s.chain, group, serverPublic: ske.publicKey.slice(), certRequest: undefined };
   }
@@ -321,7 +324,7 @@ export class Client12 implements Role12 {
       : computeMasterSecret(crypto, h, pms, this.#random, neg.serverRandom);
     pms.fill(0);
     if (s.certRequest && cert) {
-      const scheme = chooseSignatureScheme(cert.curve, s.certRequest);
+      const scheme = chooseSignatureScheme(cert, s.certRequest, crypto);
       const sig = crypto.sign(scheme, cert.privateKey, this.#transcript.bytes());
       const cv = this.#message(HandshakeType.certificate_verify, encodeCertificateVerify({ signatureScheme: scheme, signature: sig }));
       this.#transcript.add(cv);

@@ -1,6 +1,6 @@
 // Pieces both DTLS 1.2 roles share: the transcript, names of negotiated values,
 // signature scheme choice, key establishment and peer verification.
-import type { CryptoProvider, EcCurve, GroupName, HashName } from '../crypto/provider.ts';
+import { SignatureSchemes, type CryptoProvider, type GroupName, type HashName, type EcCurve } from '../crypto/provider.ts';
 import type { CipherSuite } from '../crypto/suites.ts';
 import { NamedGroup, SignatureScheme, SrtpProfile, type HandshakeMessage } from '../wire/types.ts';
 import { encodeHandshakeMessage } from '../wire/handshake-header.ts';
@@ -8,6 +8,7 @@ import { concat } from '../wire/codec.ts';
 import { DtlsError } from '../errors.ts';
 import { exportKeyingMaterial } from '../crypto/prf.ts';
 import type { HandshakeInfo } from '../connection-types.ts';
+import type { CertificateKeyPair, ParsedCertificate, RsaCertificateKeyPair } from '../x509/types.ts';
 
 /** The handshake messages hashed for Finished and CertificateVerify (RFC 6347 4.2.6). */
 export class Transcript {
@@ -83,8 +84,28 @@ export function srtpProfileName(id: number): string | undefined {
   return Object.entries(SrtpProfile).find(([, v]) => v === id)?.[0];
 }
 
-/** Signature schemes we can verify, in the order we advertise them. */
-export const SUPPORTED_SIGNATURE_SCHEMES: readonly number[] = [SignatureScheme.ecdsa_secp256r1_sha256, SignatureScheme.ecdsa_secp384r1_sha384];
+/** ECDSA schemes we sign and verify, preferred first. */
+const ECDSA_SCHEMES: readonly number[] = [SignatureScheme.ecdsa_secp256r1_sha256, SignatureScheme.ecdsa_secp384r1_sha384];
+/** RSA schemes, PSS first (RFC 8446 4.2.3 defines the rsa_pss_rsae code points TLS 1.2 also uses). */
+const RSA_SCHEMES: readonly number[] = [
+  SignatureSchemes.rsa_pss_rsae_sha256,
+  SignatureSchemes.rsa_pss_rsae_sha384,
+  SignatureSchemes.rsa_pss_rsae_sha512,
+  SignatureSchemes.rsa_pkcs1_sha256,
+  SignatureSchemes.rsa_pkcs1_sha384,
+  SignatureSchemes.rsa_pkcs1_sha512,
+];
+
+/** Signature schemes we can verify (both providers verify RSA), in the order we advertise them. */
+export const SUPPORTED_SIGNATURE_SCHEMES: readonly number[] = [...ECDSA_SCHEMES, ...RSA_SCHEMES];
+
+/** Our certificate as the handshake uses it: an ECDSA pair or an RSA one. */
+export type OwnCertificate = CertificateKeyPair | RsaCertificateKeyPair;
+
+/** The authentication a certificate gives a cipher suite (CipherSuite.auth). */
+export function certificateAuth(cert: OwnCertificate): 'ecdsa' | 'rsa' {
+  return cert.keyType?.type === 'rsa' ? 'rsa' : 'ecdsa';
+}
 
 /** TLS 1.2 reads an ECDSA scheme as (hash, ecdsa); the curve comes from the key. */
 export function schemeHash(scheme: number): HashName | undefined {
@@ -100,14 +121,48 @@ export function schemeHash(scheme: number): HashName | undefined {
   }
 }
 
-/** Picks the scheme to sign with for our key, from what the peer accepts. */
-export function chooseSignatureScheme(curve: EcCurve, peerSchemes: readonly number[] | undefined): number {
+/** Picks the scheme to sign with for our key, from what the peer accepts and our provider signs. */
+export function chooseSignatureScheme(cert: OwnCertificate, peerSchemes: readonly number[] | undefined, crypto: CryptoProvider): number {
+  if (certificateAuth(cert) === 'rsa') {
+    const ours = RSA_SCHEMES.filter((s) => crypto.signatureSchemes.includes(s));
+    // RFC 5246 7.4.1.4.1: without the extension the peer assumes sha1; we have
+    // no SHA-1 signing, and PSS needs the extension, so PKCS#1 with SHA-256.
+    const pick = peerSchemes ? ours.find((s) => peerSchemes.includes(s)) : ours.find((s) => s === SignatureSchemes.rsa_pkcs1_sha256);
+    if (pick === undefined) throw new DtlsError('handshake_failure', 'peer accepts no RSA signature scheme we can produce');
+    return pick;
+  }
+  const curve = (cert as CertificateKeyPair).curve;
   const preferred = curve === 'P-256' ? SignatureScheme.ecdsa_secp256r1_sha256 : SignatureScheme.ecdsa_secp384r1_sha384;
   // RFC 5246 7.4.1.4.1: without the extension, assume sha1; we sign with the curve's hash anyway.
   if (!peerSchemes || peerSchemes.includes(preferred)) return preferred;
   const any = peerSchemes.find((s) => schemeHash(s) !== undefined && s !== SignatureScheme.ecdsa_secp521r1_sha512);
   if (any === undefined) throw new DtlsError('handshake_failure', 'peer accepts no ECDSA signature scheme we can produce');
   return any;
+}
+
+/**
+ * Checks the peer's signature (ServerKeyExchange, CertificateVerify) with its
+ * leaf key: the scheme must be one we advertised and of the key's family
+ * (RFC 5246 7.4.1.4.1); a bad signature is decrypt_error (RFC 5246 7.2.2).
+ */
+export function verifyPeerSignature(
+  crypto: CryptoProvider,
+  leaf: ParsedCertificate | undefined,
+  scheme: number,
+  data: Uint8Array,
+  signature: Uint8Array,
+  what: string,
+): void {
+  const key = leaf?.publicKey;
+  if (!key || (key.type !== 'ec' && key.type !== 'rsa')) throw new DtlsError('unsupported_certificate', `${what}: peer certificate has no ECDSA or RSA key`);
+  if (!SUPPORTED_SIGNATURE_SCHEMES.includes(scheme)) {
+    throw new DtlsError('illegal_parameter', `${what} signed with scheme 0x${scheme.toString(16)} we did not offer`);
+  }
+  const family = key.type === 'ec' ? ECDSA_SCHEMES : RSA_SCHEMES;
+  if (!family.includes(scheme))
+    throw new DtlsError('illegal_parameter', `${what} signed with scheme 0x${scheme.toString(16)}, which does not fit a ${key.type} key`);
+  const ok = key.type === 'ec' ? crypto.verify(scheme, key.point, data, signature) : crypto.verify(scheme, leaf!.spki, data, signature);
+  if (!ok) throw new DtlsError('decrypt_error', `${what} signature does not verify`);
 }
 
 export function curveOfPublicKey(point: Uint8Array): EcCurve | undefined {

@@ -34,12 +34,25 @@ import { computeExtendedMasterSecret, computeMasterSecret, computeVerifyData, de
 import type { TrafficKeys } from '../record/traffic-keys.ts';
 import { concat, equalBytes } from '../wire/codec.ts';
 import type { FlightItem } from '../reliability/flight.ts';
-import { SUPPORTED_SIGNATURE_SCHEMES, Transcript, decodeAs, chooseSignatureScheme, groupCode, handshakeInfo12, exporter12, keyLog12 } from './common.ts';
+import {
+  SUPPORTED_SIGNATURE_SCHEMES,
+  Transcript,
+  certificateAuth,
+  decodeAs,
+  chooseSignatureScheme,
+  groupCode,
+  handshakeInfo12,
+  exporter12,
+  keyLog12,
+  verifyPeerSignature,
+} from './common.ts';
 import { computeCookie } from './cookie.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 
 const TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
+// ClientCertificateType (RFC 4492 5.5, RFC 5246 7.4.4).
 const ECDSA_SIGN = 64;
+const RSA_SIGN = 1;
 
 interface Negotiated {
   suite: CipherSuite;
@@ -173,8 +186,13 @@ export class Server12 implements Role12 {
     const cert = o.certificate;
     if (!cert) throw new DtlsError('internal_error', 'server has no certificate');
 
-    const suiteId = o.cipherSuites.find((s) => ch.cipherSuites.includes(s));
-    if (suiteId === undefined) throw new DtlsError('handshake_failure', 'no cipher suite in common');
+    // A suite's auth must fit our certificate: ECDSA suites with an ECDSA key, RSA ones with RSA (RFC 5246 7.4.2).
+    const auth = certificateAuth(cert);
+    const common = o.cipherSuites.filter((s) => ch.cipherSuites.includes(s));
+    const suiteId = common.find((s) => suiteById(s)!.auth === auth);
+    if (suiteId === undefined) {
+      throw new DtlsError('handshake_failure', common.length ? `no cipher suite in common for our ${auth} certificate` : 'no cipher suite in common');
+    }
     const suite = suiteById(suiteId)!;
 
     const ext = (type: number) => findExtension(ch.extensions, type);
@@ -188,13 +206,14 @@ export class Server12 implements Role12 {
     const group = o.groups.find((g) => groupCodes.includes(groupCode(g)));
     if (!group) throw new DtlsError('handshake_failure', 'no key exchange group in common');
     // RFC 8422 5.1: supported_groups also limits the curves of ECDSA certificates.
-    if (clientGroups && !clientGroups.includes(groupCode(cert.curve === 'P-256' ? 'secp256r1' : 'secp384r1'))) {
-      throw new DtlsError('handshake_failure', `client does not accept our certificate's curve ${cert.curve}`);
+    const curve = 'curve' in cert && auth === 'ecdsa' ? cert.curve : undefined;
+    if (curve && clientGroups && !clientGroups.includes(groupCode(curve === 'P-256' ? 'secp256r1' : 'secp384r1'))) {
+      throw new DtlsError('handshake_failure', `client does not accept our certificate's curve ${curve}`);
     }
     const formats = decodeExt(ExtensionType.ec_point_formats, 'ec_point_formats', decodeEcPointFormats);
     if (formats && !formats.includes(0)) throw new DtlsError('illegal_parameter', 'client does not accept uncompressed points');
     const schemes = decodeExt(ExtensionType.signature_algorithms, 'signature_algorithms', decodeSignatureAlgorithms);
-    const scheme = chooseSignatureScheme(cert.curve, schemes);
+    const scheme = chooseSignatureScheme(cert, schemes, crypto);
 
     const clientEms = decodeExt(ExtensionType.extended_master_secret, 'extended_master_secret', (d) => (decodeExtendedMasterSecret(d), true)) ?? false;
     const ems = clientEms && o.extendedMasterSecret !== false;
@@ -256,7 +275,7 @@ export class Server12 implements Role12 {
     if (o.requestClientCertificate) {
       add(
         HandshakeType.certificate_request,
-        encodeCertificateRequest({ certificateTypes: [ECDSA_SIGN], signatureSchemes: [...SUPPORTED_SIGNATURE_SCHEMES], authorities: [] }),
+        encodeCertificateRequest({ certificateTypes: [ECDSA_SIGN, RSA_SIGN], signatureSchemes: [...SUPPORTED_SIGNATURE_SCHEMES], authorities: [] }),
       );
     }
     add(HandshakeType.server_hello_done, new Uint8Array(0));
@@ -299,14 +318,7 @@ export class Server12 implements Role12 {
 
   #onCertificateVerify(s: In<'wait_certificate_verify'>, msg: HandshakeMessage): void {
     const cv = decodeAs('CertificateVerify', () => decodeCertificateVerify(msg.body));
-    const key = s.auth.peer.leaf?.publicKey;
-    if (!key || key.type !== 'ec') throw new DtlsError('unsupported_certificate', 'client certificate has no ECDSA P-256/P-384 key');
-    if (!SUPPORTED_SIGNATURE_SCHEMES.includes(cv.signatureScheme)) {
-      throw new DtlsError('illegal_parameter', `CertificateVerify with scheme 0x${cv.signatureScheme.toString(16)} we did not offer`);
-    }
-    if (!this.#o.crypto.verify(cv.signatureScheme, key.point, this.#transcript.bytes(), cv.signature)) {
-      throw new DtlsError('decrypt_error', 'CertificateVerify signature does not verify');
-    }
+    verifyPeerSignature(this.#o.crypto, s.auth.peer.leaf, cv.signatureScheme, this.#transcript.bytes(), cv.signature, 'CertificateVerify');
     this.#transcript.add(msg);
     this.#state = { name: 'wait_ccs', session: s.session, read: s.read, write: s.write };
   }

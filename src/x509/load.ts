@@ -11,14 +11,15 @@ import type { AnyCertificateKeyPair, CertificateKeyPair } from './types.ts';
 
 /**
  * Chain from every CERTIFICATE block in `certPem` (leaf first) with the ECDSA
- * key in `keyPem`. RSA certificates load with loadCertificateKey; the DTLS
- * handshake does not sign with RSA keys yet.
+ * key in `keyPem`, typed as an ECDSA pair. RSA certificates load with
+ * loadCertificateKey (the DTLS 1.2 handshake signs with them where the
+ * provider signs RSA, i.e. native crypto).
  */
 export function loadCertificate(certPem: string, keyPem: string, provider: CryptoProvider = nobleProvider): CertificateKeyPair {
   const pair = loadCertificateKey(certPem, keyPem, provider);
   if (!('curve' in pair))
     throw new TypeError(
-      `the leaf certificate has an rsa public key (${pair.keyType.bits} bits); only ECDSA P-256/P-384 certificates are supported by the handshake yet`,
+      `the leaf certificate has an rsa public key (${pair.keyType.bits} bits); loadCertificate returns ECDSA pairs only; load RSA ones with loadCertificateKey`,
     );
   return pair;
 }

@@ -183,7 +183,7 @@ describe('session', () => {
 });
 
 describe('credentials', () => {
-  test("RSA or Ed25519 keys, ours or the runner's, are unimplemented; ECDSA P-256 is used", async () => {
+  test("RSA under 2048 bits or Ed25519 keys, ours or the runner's, are unimplemented; ECDSA P-256 and RSA 2048 are used", async () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
@@ -206,7 +206,9 @@ describe('credentials', () => {
       const ecCert = file('ec.pem', pem(ec.chain[0]!, 'CERTIFICATE'));
       const ecKey = file('ec.key', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
       const base = parseFlags(['-port', '1', '-shim-id', '1', '-dtls', '-server']);
-      assert.throws(() => checkCredentials({ ...base, certFile: ecCert, keyFile: file('rsa.key', rsa) }), /our private key is rsa/);
+      assert.throws(() => checkCredentials({ ...base, certFile: ecCert, keyFile: file('rsa.key', rsa) }), /our private key is RSA of 1024 bits/);
+      const rsa2048 = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+      checkCredentials({ ...base, certFile: ecCert, keyFile: file('rsa2048.key', rsa2048) });
       assert.throws(() => checkCredentials({ ...base, certFile: ecCert, keyFile: file('ed.key', ed) }), /our private key is ed25519/);
       assert.throws(() => checkCredentials({ ...base }), /without a certificate/);
       // Key types only: whether the key matches the certificate is the library's check.
@@ -220,11 +222,18 @@ describe('credentials', () => {
         ['req', '-x509', '-newkey', 'rsa:1024', '-nodes', '-subj', '/CN=t', '-days', '1', '-keyout', join(dir, 'k.pem'), '-out', rsaCert],
         { stdio: 'ignore' },
       );
-      assert.throws(() => checkCredentials({ ...base, server: false, trustCert: rsaCert }), /the runner's certificate is rsa/);
+      assert.throws(() => checkCredentials({ ...base, server: false, trustCert: rsaCert }), /the runner's certificate is RSA of 1024 bits/);
       assert.throws(
         () => checkCredentials({ ...base, certFile: ecCert, keyFile: ecKey, verifyPeer: true, trustCert: rsaCert }),
-        /the runner's certificate is rsa/,
+        /the runner's certificate is RSA of 1024 bits/,
       );
+      const rsa2048Cert = join(dir, 'rsa2048.pem');
+      execFileSync(
+        'openssl',
+        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=t', '-days', '1', '-keyout', join(dir, 'k2.pem'), '-out', rsa2048Cert],
+        { stdio: 'ignore' },
+      );
+      checkCredentials({ ...base, server: false, trustCert: rsa2048Cert });
       // A server that does not ask for a client certificate does not care.
       checkCredentials({ ...base, certFile: ecCert, keyFile: ecKey, trustCert: file('x.pem', 'not read') });
     } finally {

@@ -18,7 +18,7 @@ function swapSuites(d: Uint8Array, i: number): Uint8Array[] {
   if (i !== 0) return [d];
   const out = d.slice();
   // record header 13 + handshake header 12 + version 2 + random 32 + session_id 1 + cookie 1 = 61: suites length, then suites.
-  assert.equal((out[61]! << 8) | out[62]!, 6, 'three suites offered');
+  assert.equal((out[61]! << 8) | out[62]!, 12, 'six suites offered (ECDSA, then RSA)');
   out.set([d[65]!, d[66]!, d[63]!, d[64]!], 63);
   return [out];
 }

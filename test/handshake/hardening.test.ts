@@ -163,3 +163,20 @@ test("a server that fails on a ClientHello answers with an alert numbered from t
   assert.equal(alert.contentType, ContentType.alert);
   assert.ok(alert.sequenceNumber >= 5, `the alert has record number ${alert.sequenceNumber}`);
 });
+
+test('a HelloVerifyRequest with an empty cookie (cookie<0..2^8-1>, RFC 6347 4.2.1) is answered with a second ClientHello', () => {
+  const client = new Connection(resolveOptions({ role: 'client', verify: { fingerprints: [certs().server.fingerprint] } }));
+  client.start(0);
+  while (client.pollTransmit()) {
+    // the first ClientHello
+  }
+  const hvr = Uint8Array.of(0xfe, 0xff, 0); // server_version DTLS 1.0, empty cookie
+  client.handleDatagram(1, forgedHandshake(HandshakeType.hello_verify_request, 0, hvr, 0));
+  assert.equal(client.state, 'handshaking', client.error?.message);
+  const again = client.pollTransmit();
+  assert.ok(again, 'a second ClientHello is sent');
+  const rec = decodeRecords(again!).records[0];
+  assert.equal(rec!.fragment[0], HandshakeType.client_hello);
+  // message_seq 1: the ClientHello that answers the HelloVerifyRequest (RFC 6347 4.2.2).
+  assert.equal((rec!.fragment[4]! << 8) | rec!.fragment[5]!, 1);
+});
