@@ -3,9 +3,9 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { DtlsOptions, Role, VerifyOption } from '../options.ts';
-import type { CertificateKeyPair } from '../x509/types.ts';
+import type { AnyCertificateKeyPair, CertificateKeyPair } from '../x509/types.ts';
 import { generateCertificate } from '../x509/generate.ts';
-import { loadCertificate } from '../x509/load.ts';
+import { loadCertificateKey } from '../x509/load.ts';
 import type { CliOptions } from './args.ts';
 
 /** A failure before any network activity (unreadable file, bad PEM): exit 1. */
@@ -25,13 +25,13 @@ function readText(file: string, option: string): string {
   }
 }
 
-/** --cert/--key, or a fresh self-signed ECDSA P-256 certificate. */
-export function certificateFrom(o: CliOptions): CertificateKeyPair {
+/** --cert/--key (ECDSA or RSA), or a fresh self-signed ECDSA P-256 certificate. */
+export function certificateFrom(o: CliOptions): CertificateKeyPair | AnyCertificateKeyPair {
   if (o.cert === undefined || o.key === undefined) return generateCertificate({ commonName: 'dtls-stream' });
   const cert = readText(o.cert, '--cert');
   const key = readText(o.key, '--key');
   try {
-    return loadCertificate(cert, key);
+    return loadCertificateKey(cert, key);
   } catch (e) {
     throw new ConfigError(`--cert ${o.cert} / --key ${o.key}: ${(e as Error).message}`);
   }
@@ -70,7 +70,7 @@ export function keyLogFrom(o: CliOptions, env: NodeJS.ProcessEnv = process.env):
  * is a name; with --ca the certificate is checked against it, name or IP
  * address (an IP literal is matched to the certificate's IP subjectAltNames).
  */
-export function dtlsOptions(o: CliOptions, role: Role, certificate: CertificateKeyPair, host?: string): DtlsOptions {
+export function dtlsOptions(o: CliOptions, role: Role, certificate: CertificateKeyPair | AnyCertificateKeyPair, host?: string): DtlsOptions {
   const serverName = role === 'client' ? (o.servername ?? (host !== undefined && !isIP(host) ? host : undefined)) : undefined;
   const options: DtlsOptions = { role, certificate };
   const identity = role === 'client' ? (o.servername ?? host) : undefined;

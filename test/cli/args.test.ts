@@ -116,7 +116,7 @@ describe('parseArgs: client', () => {
     // A bad --cipher names every supported suite, OpenSSL and IANA names.
     usage(
       ['client', 'h:1', '--insecure', '--cipher', 'RC4-MD5'],
-      /^--cipher: unsupported cipher suite "RC4-MD5"; supported: ECDHE-ECDSA-AES128-GCM-SHA256 \(TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\), ECDHE-ECDSA-AES256-GCM-SHA384 \(TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384\), ECDHE-ECDSA-CHACHA20-POLY1305 \(TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256\)$/,
+      /^--cipher: unsupported cipher suite "RC4-MD5"; supported: ECDHE-ECDSA-AES128-GCM-SHA256 \(TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\), ECDHE-ECDSA-AES256-GCM-SHA384 \(TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384\), ECDHE-ECDSA-CHACHA20-POLY1305 \(TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256\), ECDHE-RSA-AES128-GCM-SHA256 \(TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\), ECDHE-RSA-AES256-GCM-SHA384 \(TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\), ECDHE-RSA-CHACHA20-POLY1305 \(TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256\)$/,
     );
     usage(['client', 'h:1', '--insecure', '--cipher', ':,'], /--cipher: empty list/);
     usage(['client', 'h:1', '--insecure', '--groups', 'ffdhe2048'], /--groups: unknown group "ffdhe2048"/);
