@@ -34,6 +34,7 @@
 //
 // Prints progress on stderr, then Markdown tables and the command on stdout.
 // (Internal: `--child client|server` runs one dtls-stream endpoint, for this script.)
+import { opensslCertificate } from '../test/openssl-cert.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
@@ -435,25 +436,7 @@ async function makeCert(dir: string): Promise<Setup> {
       c.stderr.on('data', (d: Buffer) => (err += d.toString()));
       c.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`openssl ${args.join(' ')}: ${err}`))));
     });
-  const certPath = join(dir, 'cert.pem');
-  const keyPath = join(dir, 'key.pem');
-  await run([
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-subj',
-    '/CN=localhost',
-    '-days',
-    '2',
-    '-keyout',
-    keyPath,
-    '-out',
-    certPath,
-  ]);
+  const { certPath, keyPath } = opensslCertificate(dir);
   const fp = /Fingerprint=([0-9A-F:]+)/i.exec(await run(['x509', '-in', certPath, '-noout', '-fingerprint', '-sha256']));
   return { certPath, keyPath, fingerprint: `sha-256 ${fp![1]!.toUpperCase()}`, cap: 30000, cold: false };
 }

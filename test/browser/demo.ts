@@ -1,6 +1,7 @@
 // What the browser demo tests share: opening the demo page in Chromium,
 // reading its state, sending from it, and an `openssl s_server -dtls1_2` to
 // relay to (it cannot echo: it prints what it receives and sends its stdin).
+import { opensslCertificate } from '../openssl-cert.ts';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -119,32 +120,7 @@ export interface OpensslServer {
 export async function startOpensslServer(t: TestContext): Promise<OpensslServer> {
   const dir = mkdtempSync(join(tmpdir(), 'dtls-demo-openssl-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const certPath = join(dir, 'cert.pem');
-  const keyPath = join(dir, 'key.pem');
-  await new Promise<void>((resolve, reject) => {
-    const p = spawn(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-subj',
-        '/CN=localhost',
-        '-days',
-        '2',
-        '-keyout',
-        keyPath,
-        '-out',
-        certPath,
-      ],
-      { stdio: 'ignore' },
-    );
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`openssl req exited ${code}`))));
-  });
+  const { certPath, keyPath } = opensslCertificate(dir);
   const pem = readFileSync(certPath, 'utf8');
   const der = new Uint8Array(Buffer.from(/-----BEGIN CERTIFICATE-----([\s\S]+?)-----END/.exec(pem)![1]!.replace(/\s+/g, ''), 'base64'));
 

@@ -1,6 +1,7 @@
 // The `dtls-stream` command as child processes on 127.0.0.1: against itself and
 // against OpenSSL 3.0 (s_server / s_client -dtls1_2). Every process is killed by
 // the test that started it, and every wait is bounded.
+import { opensslCertificate } from '../openssl-cert.ts';
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -17,28 +18,7 @@ const cliServer = (...args: string[]): ReturnType<typeof serverIn> => serverIn(d
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'dtls-stream-cli-'));
-  const r = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      '/CN=localhost',
-      '-days',
-      '2',
-      '-keyout',
-      'key.pem',
-      '-out',
-      'cert.pem',
-    ],
-    { cwd: dir, stdio: 'ignore' },
-  );
-  assert.equal(r.status, 0, 'openssl req failed');
+  opensslCertificate(dir);
 });
 
 afterEach(() => {

@@ -3,47 +3,19 @@
 // --ca with an IP target checking the certificate's IP subjectAltName.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { opensslCertificate } from '../openssl-cert.ts';
 import { cli, cliServer, errorLines, freePort, killAll } from './helpers.ts';
 
 let dir = '';
 
-/** A self-signed ECDSA P-256 certificate from openssl with the given subjectAltName. */
-function opensslCert(name: string, san: string): void {
-  const r = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      '/CN=localhost',
-      '-days',
-      '2',
-      '-addext',
-      `subjectAltName=${san}`,
-      '-keyout',
-      `${name}-key.pem`,
-      '-out',
-      `${name}.pem`,
-    ],
-    { cwd: dir, stdio: 'ignore' },
-  );
-  assert.equal(r.status, 0, 'openssl req failed');
-}
-
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'dtls-stream-session-'));
-  opensslCert('ip', 'IP:127.0.0.1');
-  opensslCert('dns', 'DNS:localhost');
+  opensslCertificate(dir, { name: 'ip-', san: 'IP:127.0.0.1' });
+  opensslCertificate(dir, { name: 'dns-', san: 'DNS:localhost' });
 });
 
 afterEach(() => killAll());
@@ -209,8 +181,8 @@ describe('--trace and --json', () => {
 
 describe('--ca with an IP target checks the IP subjectAltName', () => {
   test('a certificate with IP:127.0.0.1 is accepted', async () => {
-    const server = await cliServer(dir, ['--once', '--echo', '--no-cookie', '--cert', 'ip.pem', '--key', 'ip-key.pem']);
-    const c = cli(dir, 'client', ['client', `127.0.0.1:${server.port}`, '--ca', 'ip.pem', '--linger', '1000']);
+    const server = await cliServer(dir, ['--once', '--echo', '--no-cookie', '--cert', 'ip-cert.pem', '--key', 'ip-key.pem']);
+    const c = cli(dir, 'client', ['client', `127.0.0.1:${server.port}`, '--ca', 'ip-cert.pem', '--linger', '1000']);
     c.child.stdin.end('by address\n');
     assert.equal(await c.exit(), 0, c.stderr);
     assert.equal(c.stdout, 'by address\n');
@@ -218,8 +190,8 @@ describe('--ca with an IP target checks the IP subjectAltName', () => {
   });
 
   test('a certificate for another identity is refused, though the CA signed it', async () => {
-    const server = await cliServer(dir, ['--no-cookie', '--cert', 'dns.pem', '--key', 'dns-key.pem']);
-    const c = cli(dir, 'client', ['client', `127.0.0.1:${server.port}`, '--ca', 'dns.pem']);
+    const server = await cliServer(dir, ['--no-cookie', '--cert', 'dns-cert.pem', '--key', 'dns-key.pem']);
+    const c = cli(dir, 'client', ['client', `127.0.0.1:${server.port}`, '--ca', 'dns-cert.pem']);
     c.child.stdin.end('never sent\n');
     assert.equal(await c.exit(), 1, c.stderr);
     const errors = errorLines(c.stderr);
@@ -228,7 +200,7 @@ describe('--ca with an IP target checks the IP subjectAltName', () => {
     assert.equal(server.proc.stdout, '');
 
     // --servername names the identity to check instead (the certificate is for localhost).
-    const named = cli(dir, 'named', ['client', `127.0.0.1:${server.port}`, '--ca', 'dns.pem', '--servername', 'localhost', '--linger', '300']);
+    const named = cli(dir, 'named', ['client', `127.0.0.1:${server.port}`, '--ca', 'dns-cert.pem', '--servername', 'localhost', '--linger', '300']);
     named.child.stdin.end('by name\n');
     assert.equal(await named.exit(), 0, named.stderr);
   });

@@ -4,6 +4,7 @@
 // -dtls1_2`, and our server against `openssl s_client -dtls1_2`.
 // Deno and Bun also run it on node:dgram. The runtimes start slowly, so the
 // cases run at once.
+import { opensslCertificate } from '../openssl-cert.ts';
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeTempDir, openssl, runClient, sdpFingerprint, startServer, type TempDir } from '../interop/openssl.ts';
@@ -14,23 +15,7 @@ describe('the loopback scenario in each runtime', { concurrency: true }, () => {
   let fingerprint = '';
   before(async () => {
     dir = await makeTempDir('dtls-runtimes-');
-    await openssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      '/CN=localhost',
-      '-days',
-      '2',
-      '-keyout',
-      dir.path('key.pem'),
-      '-out',
-      dir.path('cert.pem'),
-    ]);
+    opensslCertificate(dir.path(''));
     fingerprint = sdpFingerprint(await openssl(['x509', '-in', dir.path('cert.pem'), '-noout', '-fingerprint', '-sha256']));
   });
   after(() => dir?.cleanup());
