@@ -12,9 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Connection } from '../src/connection.ts';
-import { shuttle as shuttleDatagrams } from '../src/testing/index.ts';
-import { resolveOptions } from '../src/options.ts';
+import { corePair } from './core-pair.ts';
 import { generateCertificate } from '../src/x509/generate.ts';
 import { encodePem } from '../src/x509/pem.ts';
 import { nobleProvider } from '../src/crypto/noble.ts';
@@ -68,25 +66,6 @@ writeFileSync(join(dir, 'key.pem'), keyPem);
 const openssl = buildOpenSsl(join(dir, 'cert.pem'), join(dir, 'key.pem'));
 
 // --- dtls-stream core, in-process ---
-/** Every datagram across until both are quiet, then their events dropped (only state matters here). */
-function shuttle(a: Connection, b: Connection): void {
-  shuttleDatagrams(a, b);
-  while (a.pollEvent());
-  while (b.pollEvent());
-}
-
-function corePair(crypto: CryptoProvider, group: GroupName): { client: Connection; server: Connection } {
-  const client = new Connection(
-    resolveOptions({ role: 'client', crypto, verify: { fingerprints: [cert.fingerprint] }, cipherSuites: [SUITE], groups: [group, 'secp256r1'] }),
-  );
-  const server = new Connection(resolveOptions({ role: 'server', crypto, certificate: cert, cipherSuites: [SUITE], groups: [group] }));
-  server.start(0);
-  client.start(0);
-  shuttle(client, server);
-  if (client.state !== 'connected' || server.state !== 'connected') throw new Error(`handshake failed: ${client.error?.message ?? server.error?.message}`);
-  return { client, server };
-}
-
 function timed(fn: () => number, seconds = SECONDS): number {
   const start = performance.now();
   let units = 0;
@@ -101,10 +80,10 @@ async function timedAsync(fn: () => Promise<number>, seconds = SECONDS): Promise
   return units / ((performance.now() - start) / 1000);
 }
 
-const coreHandshakes = (crypto: CryptoProvider, group: GroupName) => timed(() => (corePair(crypto, group), 1));
+const coreHandshakes = (crypto: CryptoProvider, group: GroupName) => timed(() => (corePair(crypto, cert, group), 1));
 
 function coreBulk(crypto: CryptoProvider): number {
-  const { client, server } = corePair(crypto, 'x25519');
+  const { client, server } = corePair(crypto, cert, 'x25519');
   const payload = new Uint8Array(SIZE).fill(7);
   return (
     timed(() => {

@@ -17,7 +17,7 @@ import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '../src/connection.ts';
-import { shuttle as shuttleDatagrams } from '../src/testing/index.ts';
+import { corePair, shuttle } from './core-pair.ts';
 import { resolveOptions } from '../src/options.ts';
 import { generateCertificate } from '../src/x509/generate.ts';
 import { createNativeProvider } from '../src/crypto/native.ts';
@@ -30,13 +30,6 @@ const N = opt('--connections', 50);
 const DEPTH = opt('--depth', 2);
 const crypto = argv.includes('--noble') ? nobleProvider : createNativeProvider(nc);
 const cert = generateCertificate();
-
-/** Every datagram across until both are quiet, then their events dropped (only state matters here). */
-function shuttle(a: Connection, b: Connection): void {
-  shuttleDatagrams(a, b);
-  while (a.pollEvent());
-  while (b.pollEvent());
-}
 
 const STREAMS = argv.includes('--streams');
 const ROOT_CLASS = STREAMS ? 'DtlsStream' : 'Connection';
@@ -78,21 +71,7 @@ for (let i = 0; i < N && STREAMS; i++) {
   servers.push(server);
 }
 for (let i = 0; i < N && !STREAMS; i++) {
-  const client = new Connection(
-    resolveOptions({
-      role: 'client',
-      crypto,
-      verify: { fingerprints: [cert.fingerprint] },
-      cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'],
-      groups: ['x25519', 'secp256r1'],
-    }),
-  );
-  const server = new Connection(
-    resolveOptions({ role: 'server', crypto, certificate: cert, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519'] }),
-  );
-  server.start(0);
-  client.start(0);
-  shuttle(client, server);
+  const { client, server } = corePair(crypto, cert);
   // One application record each way, as an established connection has seen.
   client.send(0, new Uint8Array(100));
   shuttle(client, server);

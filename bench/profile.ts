@@ -14,38 +14,13 @@ const noble = argv.includes('--noble');
 const seconds = argv.includes('--seconds') ? Number(argv[argv.indexOf('--seconds') + 1]) : 4;
 
 if (argv.includes('--child')) {
-  const { Connection } = await import('../src/connection.ts');
-  const { resolveOptions } = await import('../src/options.ts');
   const { generateCertificate } = await import('../src/x509/generate.ts');
   const { createNativeProvider } = await import('../src/crypto/native.ts');
   const { nobleProvider } = await import('../src/crypto/noble.ts');
-  const { shuttle: shuttleDatagrams } = await import('../src/testing/index.ts');
+  const { corePair } = await import('./core-pair.ts');
   const crypto = noble ? nobleProvider : createNativeProvider(nc);
   const cert = generateCertificate();
-  type C = InstanceType<typeof Connection>;
-  const shuttle = (a: C, b: C) => {
-    shuttleDatagrams(a, b);
-    while (a.pollEvent());
-    while (b.pollEvent());
-  };
-  const pair = () => {
-    const client = new Connection(
-      resolveOptions({
-        role: 'client',
-        crypto,
-        verify: { fingerprints: [cert.fingerprint] },
-        cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'],
-        groups: ['x25519', 'secp256r1'],
-      }),
-    );
-    const server = new Connection(
-      resolveOptions({ role: 'server', crypto, certificate: cert, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519'] }),
-    );
-    server.start(0);
-    client.start(0);
-    shuttle(client, server);
-    return { client, server };
-  };
+  const pair = () => corePair(crypto, cert);
   const end = performance.now() + seconds * 1000;
   let ops = 0;
   if (mode === 'handshake')
