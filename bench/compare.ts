@@ -167,11 +167,17 @@ function werift(mode: 'handshake' | 'bulk', group: 'x25519' | 'secp256r1'): numb
     ],
     {
       encoding: 'utf8',
-      timeout: (seconds + 60) * 1000,
+      timeout: (seconds + 20) * 1000,
     },
   );
   const line = r.stdout?.split('\n').find((l) => l.startsWith('{'));
-  if (!line) throw new Error(`werift ${mode} failed: ${r.stderr}`);
+  if (!line) {
+    // werift's own handshakes sometimes stall (seen once in a CI run): its cell is
+    // shown as absent with the reason, and the rest of the table still comes out.
+    const why = r.error ? `did not finish in ${seconds + 20} s` : `failed: ${r.stderr.trim().split('\n').at(-1) ?? ''}`;
+    console.log(`werift row: ${mode} ${group} ${why}; shown as absent`);
+    return NaN;
+  }
   return (JSON.parse(line) as { value: number }).value;
 }
 

@@ -27,10 +27,15 @@ test('npm run bench prints one table with every row filled', { timeout: 170_000 
       .map((c) => c.trim())
       .slice(1, -1);
   const opensslAbsent = /OpenSSL row absent/.test(out);
+  // A third-party peer that stalls is reported, not waited for: its cell may say absent, with the reason printed.
+  const weriftStalled = /werift row: .* shown as absent/.test(out);
   for (const prefix of ['handshakes/s, ECDHE x25519', 'handshakes/s, ECDHE P-256', 'bulk MB/s, AES-128-GCM']) {
     const c = cells(prefix);
     assert.ok(c, `row ${prefix} in\n${out}`);
-    for (const [i, v] of c.slice(1, opensslAbsent ? 4 : 5).entries()) assert.ok(Number(v) > 0, `${prefix} column ${i + 1}: ${v}`);
+    for (const [i, v] of c.slice(1, opensslAbsent ? 4 : 5).entries()) {
+      if (i === 2 && weriftStalled && v === 'absent') continue;
+      assert.ok(Number(v) > 0, `${prefix} column ${i + 1}: ${v}`);
+    }
   }
   assert.ok(Number(cells('bare node:crypto')?.[1]) > 0);
   assert.ok(Number(cells('bulk MB/s through DtlsStream')?.[1]) > 0);
