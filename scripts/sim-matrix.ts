@@ -149,6 +149,8 @@ const memoNoble: CryptoProvider = {
   ecdh: (g, k, p) => remember(`ecdh ${g} ${b64(k)} ${b64(p)}`, () => nobleProvider.ecdh(g, k, p)).slice(),
   ecdsaPublicKey: (c, k) => remember(`pub ${c} ${b64(k)}`, () => nobleProvider.ecdsaPublicKey(c, k)).slice(),
   ecdsaVerify: (c, h, k, d, s) => remember(`verify ${c} ${h} ${b64(k)} ${b64(d)} ${b64(s)}`, () => nobleProvider.ecdsaVerify(c, h, k, d, s)),
+  // The handshake verifies by signature scheme: without this every handshake paid a full noble verify.
+  verify: (sc, k, d, s) => remember(`verify ${sc} ${b64(k)} ${b64(d)} ${b64(s)}`, () => nobleProvider.verify(sc, k, d, s)),
   // The PRF and the transcript hashes repeat exactly from one handshake to the next too.
   hmac: (h, k, d) => remember(`hmac ${h} ${b64(k)} ${b64(d)}`, () => nobleProvider.hmac(h, k, d)).slice(),
   hash: (h, d) => remember(`hash ${h} ${b64(d)}`, () => nobleProvider.hash(h, d)).slice(),
@@ -160,6 +162,8 @@ function providers(seed: number, fresh: boolean): { client: CryptoProvider; serv
     ...p,
     // Deterministic (RFC 6979) in seededCrypto, so a pure function of its inputs.
     ecdsaSign: (c, h, k, d) => remember(`sign ${c} ${h} ${b64(k)} ${b64(d)}`, () => p.ecdsaSign(c, h, k, d)).slice(),
+    // The handshake signs by scheme (RFC 6979 in seededCrypto: a pure function of its inputs too).
+    sign: (sc, k, d) => remember(`sign ${sc} ${b64(k)} ${b64(d)}`, () => p.sign(sc, k, d)).slice(),
   });
   return { client: wrap(seededCrypto(1, memoNoble)), server: wrap(seededCrypto(2, memoNoble)) };
 }
