@@ -36,6 +36,20 @@ export class Dtls12Handshake implements HandshakeMachine {
   readonly #reassembler: Reassembler;
   /** The reassembler's nextSeq when our current flight was sent: the peer flight it answers ends just below. */
   #answeredUpTo = 0;
+  /**
+   * A fragment of the peer's next flight came since our current flight went
+   * out: the peer has that flight, so its late or replayed copies of the flight
+   * before draw no resend (the resend would reach a peer already past it).
+   */
+  #nextFlightStarted = false;
+  /**
+   * When our current flight was first sent. While negotiating, copies handled
+   * at that same instant came in the batch that completed the peer's flight:
+   * duplicated or overlapping fragments of one transmission (RFC 6347 4.2.3
+   * allows both), not the peer's timer resending it. (Our final flight keeps
+   * answering every copy: after it the peer has nothing else to send.)
+   */
+  #flightSentAt = -Infinity;
 
   constructor(o: ResolvedOptions) {
     this.#server = o.role === 'server';
@@ -51,7 +65,7 @@ export class Dtls12Handshake implements HandshakeMachine {
   }
 
   start(now: number): HandshakeAction[] {
-    return this.#noteFlights(this.#role.start(now));
+    return this.#noteFlights(now, this.#role.start(now));
   }
 
   handleRecord(now: number, rec: PlainRecord, readEpoch: number): HandshakeAction[] {
@@ -131,7 +145,8 @@ export class Dtls12Handshake implements HandshakeMachine {
       // current flight answered marks one retransmission of it (the flight
       // sender bounds the answers). Older messages, ones of a flight we are
       // still receiving, or ones in an epoch the peer has left, are not.
-      if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0 && rec.epoch >= readEpoch) {
+      if (res === 'buffered') this.#nextFlightStarted = true;
+      if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0 && rec.epoch >= readEpoch && this.#isRetransmission(now)) {
         out.push({ kind: 'peer-copy' });
       } else if (res === 'dropped') out.push({ kind: 'drop', reason: 'reassembly_limit' });
     }
@@ -142,8 +157,13 @@ export class Dtls12Handshake implements HandshakeMachine {
         continue;
       }
       if (m.msgType === HandshakeType.hello_verify_request) out.push({ kind: 'reset-replay', epoch: 0 });
-      out.push(...this.#noteFlights(this.#role.handleMessage(now, m, rec.epoch)));
+      out.push(...this.#noteFlights(now, this.#role.handleMessage(now, m, rec.epoch)));
     }
+  }
+
+  /** A copy of the peer flight ours answered is its retransmission, not more of the transmission we answered. */
+  #isRetransmission(now: number): boolean {
+    return this.done || (!this.#nextFlightStarted && now > this.#flightSentAt);
   }
 
   #isRenegotiation(msgType: number): boolean {
@@ -157,8 +177,12 @@ export class Dtls12Handshake implements HandshakeMachine {
   }
 
   /** A flight answers the peer messages reassembled so far: its copies are what the peer resends. */
-  #noteFlights(actions: HandshakeAction[]): HandshakeAction[] {
-    if (actions.some((a) => a.kind === 'flight')) this.#answeredUpTo = this.#reassembler.nextSeq;
+  #noteFlights(now: number, actions: HandshakeAction[]): HandshakeAction[] {
+    if (actions.some((a) => a.kind === 'flight')) {
+      this.#flightSentAt = now;
+      this.#answeredUpTo = this.#reassembler.nextSeq;
+      this.#nextFlightStarted = this.#reassembler.bufferedMessages > 0;
+    }
     return actions;
   }
 }
