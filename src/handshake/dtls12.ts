@@ -148,7 +148,17 @@ export class Dtls12Handshake implements HandshakeMachine {
       if (res === 'buffered') this.#nextFlightStarted = true;
       if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0 && rec.epoch >= readEpoch && this.#isRetransmission(now)) {
         out.push({ kind: 'peer-copy' });
-      } else if (res === 'dropped') out.push({ kind: 'drop', reason: 'reassembly_limit' });
+      } else if (res === 'dropped') {
+        const why = r.lastDrop;
+        if ((why === 'inconsistent' || why === 'malformed') && rec.epoch > 0) {
+          // Under the keys, fragments of one message that disagree on its type
+          // or length are the peer's own error: waiting would only stall. At
+          // epoch 0 anyone can inject one, and the association is kept (RFC
+          // 6347 4.1.2.7): a counted drop, the handshake timeout bounds it.
+          throw new DtlsError('illegal_parameter', `handshake fragment of message ${f.messageSeq} does not match its other fragments (type or length)`);
+        }
+        out.push({ kind: 'drop', reason: 'reassembly_limit' });
+      }
     }
     for (let m = r.poll(); m; m = r.poll()) {
       out.push({ kind: 'trace', direction: 'in', what: handshakeName(m.msgType), epoch: rec.epoch, bytes: m.body.length });
