@@ -50,6 +50,8 @@ export class Dtls12Handshake implements HandshakeMachine {
    * answering every copy: after it the peer has nothing else to send.)
    */
   #flightSentAt = -Infinity;
+  /** Messages with a fragment that came under the keys (epoch > 0): the peer's own, not an epoch-0 injection. */
+  readonly #keyedSeqs = new Set<number>();
 
   constructor(o: ResolvedOptions) {
     this.#server = o.role === 'server';
@@ -131,7 +133,10 @@ export class Dtls12Handshake implements HandshakeMachine {
         out.push({ kind: 'advance-write-seq', epoch: 0, seq: rec.sequenceNumber });
       }
       if (this.done && f.messageSeq >= r.nextSeq) {
-        // DTLS 1.2 has no post-handshake messages to wait for: nothing new is buffered.
+        // DTLS 1.2 has no post-handshake messages to wait for: nothing new is
+        // buffered. Under the keys one is the peer's error (RFC 5246 7.2.2);
+        // at epoch 0 anyone could have sent it.
+        if (rec.epoch > 0) throw new DtlsError('unexpected_message', `${handshakeName(f.msgType)} (message ${f.messageSeq}) after the handshake completed`);
         out.push({ kind: 'drop', reason: 'unexpected' });
         continue;
       }
@@ -145,7 +150,10 @@ export class Dtls12Handshake implements HandshakeMachine {
       // current flight answered marks one retransmission of it (the flight
       // sender bounds the answers). Older messages, ones of a flight we are
       // still receiving, or ones in an epoch the peer has left, are not.
-      if (res === 'buffered') this.#nextFlightStarted = true;
+      if (res === 'buffered') {
+        this.#nextFlightStarted = true;
+        if (rec.epoch > 0) this.#keyedSeqs.add(f.messageSeq);
+      }
       if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0 && rec.epoch >= readEpoch && this.#isRetransmission(now)) {
         out.push({ kind: 'peer-copy' });
       } else if (res === 'dropped') {
@@ -163,6 +171,11 @@ export class Dtls12Handshake implements HandshakeMachine {
     for (let m = r.poll(); m; m = r.poll()) {
       out.push({ kind: 'trace', direction: 'in', what: handshakeName(m.msgType), epoch: rec.epoch, bytes: m.body.length });
       if (this.done) {
+        // A message buffered beyond the one that completed the handshake (an
+        // extra Finished, packed or sent first): the peer's excess data.
+        if (this.#keyedSeqs.has(m.messageSeq) && !this.#isRenegotiation(m.msgType)) {
+          throw new DtlsError('unexpected_message', `${handshakeName(m.msgType)} (message ${m.messageSeq}) after the handshake completed`);
+        }
         out.push(this.#postHandshake(m.msgType));
         continue;
       }
