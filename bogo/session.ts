@@ -1,13 +1,19 @@
 // One connection to the runner: the runner's frames in, the Connection's
 // datagrams, echoes and checks out, on the runner's virtual clock.
 import type { Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { DtlsError, alertName } from '../src/index.ts';
 import { createConnection, type ConnectionLike } from '../src/core.ts';
 import { FrameReader, TIMEOUT_ACK, encodePacket, encodeShimId, type Frame } from './framing.ts';
 import { DTLS12, Unimplemented, type ShimFlags } from './flags.ts';
 import { NO_HANDSHAKE_TIMEOUT_MS, toOptions } from './options.ts';
+
+/** BOGO_SHIM_TRACE=<file>: one line per packet and event, to see what a failing test exchanged. */
+const traceFile = process.env.BOGO_SHIM_TRACE;
+function trace(now: number, line: string): void {
+  if (traceFile) appendFileSync(traceFile, `${now.toFixed(1).padStart(9)} ${line}\n`);
+}
 
 /** A failure of the test (not of the library): the runner decides whether one was expected. */
 export class ShimFailure extends Error {
@@ -98,6 +104,7 @@ export class Session {
   #handleFrame(f: Frame): void {
     switch (f.op) {
       case 'P':
+        trace(this.#now, `in  ${f.datagram.length} bytes`);
         this.#conn.handleDatagram(this.#now, f.datagram);
         return;
       case 'T': {
@@ -140,6 +147,8 @@ export class Session {
       let progress = false;
       for (let e = c.pollEvent(); e; e = c.pollEvent()) {
         progress = true;
+        if (traceFile)
+          trace(this.#now, `event ${JSON.stringify(e, (_k, v: unknown) => (v instanceof Uint8Array ? v.length : v instanceof Error ? v.message : v))}`);
         if (e.type === 'handshake') this.#onHandshake();
       }
       for (let d = c.pollReceived(); d; d = c.pollReceived()) {
@@ -151,6 +160,7 @@ export class Session {
       }
       for (let d = c.pollTransmit(); d; d = c.pollTransmit()) {
         progress = true;
+        trace(this.#now, `out ${d.length} bytes`);
         this.#sock.write(encodePacket(d));
       }
       if (!progress) break;

@@ -301,10 +301,10 @@ export class Connection implements ConnectionLike {
       return;
     }
     if (this.#state === 'handshaking' && this.#earlyData.length < MAX_EARLY_DATA) {
-      // The peer finished, so our final flight arrived but its answer was lost:
-      // resend ours now rather than at the timer (RFC 9147 5.8.1 allows this).
+      // Held until the peer's Finished. Its ChangeCipherSpec came (the keys
+      // are open), so the Finished is just behind, reordered; our timer covers
+      // its loss. A resend now would reach a peer past our flight.
       this.#earlyData.push(rec.payload);
-      this.#peerRetransmitted ||= 'ahead';
       return;
     }
     this.#drop('unexpected');

@@ -36,6 +36,22 @@ export class Dtls12Handshake implements HandshakeMachine {
   readonly #reassembler: Reassembler;
   /** The reassembler's nextSeq when our current flight was sent: the peer flight it answers ends just below. */
   #answeredUpTo = 0;
+  /**
+   * A fragment of the peer's next flight came since our current flight went
+   * out: the peer has that flight, so its late or replayed copies of the flight
+   * before draw no resend (the resend would reach a peer already past it).
+   */
+  #nextFlightStarted = false;
+  /**
+   * When our current flight was first sent. While negotiating, copies handled
+   * at that same instant came in the batch that completed the peer's flight:
+   * duplicated or overlapping fragments of one transmission (RFC 6347 4.2.3
+   * allows both), not the peer's timer resending it. (Our final flight keeps
+   * answering every copy: after it the peer has nothing else to send.)
+   */
+  #flightSentAt = -Infinity;
+  /** Messages with a fragment that came under the keys (epoch > 0): the peer's own, not an epoch-0 injection. */
+  readonly #keyedSeqs = new Set<number>();
 
   constructor(o: ResolvedOptions) {
     this.#server = o.role === 'server';
@@ -51,7 +67,7 @@ export class Dtls12Handshake implements HandshakeMachine {
   }
 
   start(now: number): HandshakeAction[] {
-    return this.#noteFlights(this.#role.start(now));
+    return this.#noteFlights(now, this.#role.start(now));
   }
 
   handleRecord(now: number, rec: PlainRecord, readEpoch: number): HandshakeAction[] {
@@ -117,7 +133,10 @@ export class Dtls12Handshake implements HandshakeMachine {
         out.push({ kind: 'advance-write-seq', epoch: 0, seq: rec.sequenceNumber });
       }
       if (this.done && f.messageSeq >= r.nextSeq) {
-        // DTLS 1.2 has no post-handshake messages to wait for: nothing new is buffered.
+        // DTLS 1.2 has no post-handshake messages to wait for: nothing new is
+        // buffered. Under the keys one is the peer's error (RFC 5246 7.2.2);
+        // at epoch 0 anyone could have sent it.
+        if (rec.epoch > 0) throw new DtlsError('unexpected_message', `${handshakeName(f.msgType)} (message ${f.messageSeq}) after the handshake completed`);
         out.push({ kind: 'drop', reason: 'unexpected' });
         continue;
       }
@@ -131,19 +150,43 @@ export class Dtls12Handshake implements HandshakeMachine {
       // current flight answered marks one retransmission of it (the flight
       // sender bounds the answers). Older messages, ones of a flight we are
       // still receiving, or ones in an epoch the peer has left, are not.
-      if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0 && rec.epoch >= readEpoch) {
+      if (res === 'buffered') {
+        this.#nextFlightStarted = true;
+        if (rec.epoch > 0) this.#keyedSeqs.add(f.messageSeq);
+      }
+      if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0 && rec.epoch >= readEpoch && this.#isRetransmission(now)) {
         out.push({ kind: 'peer-copy' });
-      } else if (res === 'dropped') out.push({ kind: 'drop', reason: 'reassembly_limit' });
+      } else if (res === 'dropped') {
+        const why = r.lastDrop;
+        if ((why === 'inconsistent' || why === 'malformed') && rec.epoch > 0) {
+          // Under the keys, fragments of one message that disagree on its type
+          // or length are the peer's own error: waiting would only stall. At
+          // epoch 0 anyone can inject one, and the association is kept (RFC
+          // 6347 4.1.2.7): a counted drop, the handshake timeout bounds it.
+          throw new DtlsError('illegal_parameter', `handshake fragment of message ${f.messageSeq} does not match its other fragments (type or length)`);
+        }
+        out.push({ kind: 'drop', reason: 'reassembly_limit' });
+      }
     }
     for (let m = r.poll(); m; m = r.poll()) {
       out.push({ kind: 'trace', direction: 'in', what: handshakeName(m.msgType), epoch: rec.epoch, bytes: m.body.length });
       if (this.done) {
+        // A message buffered beyond the one that completed the handshake (an
+        // extra Finished, packed or sent first): the peer's excess data.
+        if (this.#keyedSeqs.has(m.messageSeq) && !this.#isRenegotiation(m.msgType)) {
+          throw new DtlsError('unexpected_message', `${handshakeName(m.msgType)} (message ${m.messageSeq}) after the handshake completed`);
+        }
         out.push(this.#postHandshake(m.msgType));
         continue;
       }
       if (m.msgType === HandshakeType.hello_verify_request) out.push({ kind: 'reset-replay', epoch: 0 });
-      out.push(...this.#noteFlights(this.#role.handleMessage(now, m, rec.epoch)));
+      out.push(...this.#noteFlights(now, this.#role.handleMessage(now, m, rec.epoch)));
     }
+  }
+
+  /** A copy of the peer flight ours answered is its retransmission, not more of the transmission we answered. */
+  #isRetransmission(now: number): boolean {
+    return this.done || (!this.#nextFlightStarted && now > this.#flightSentAt);
   }
 
   #isRenegotiation(msgType: number): boolean {
@@ -157,8 +200,12 @@ export class Dtls12Handshake implements HandshakeMachine {
   }
 
   /** A flight answers the peer messages reassembled so far: its copies are what the peer resends. */
-  #noteFlights(actions: HandshakeAction[]): HandshakeAction[] {
-    if (actions.some((a) => a.kind === 'flight')) this.#answeredUpTo = this.#reassembler.nextSeq;
+  #noteFlights(now: number, actions: HandshakeAction[]): HandshakeAction[] {
+    if (actions.some((a) => a.kind === 'flight')) {
+      this.#flightSentAt = now;
+      this.#answeredUpTo = this.#reassembler.nextSeq;
+      this.#nextFlightStarted = this.#reassembler.bufferedMessages > 0;
+    }
     return actions;
   }
 }

@@ -127,6 +127,8 @@ export class RecordLayer {
       }
     }
     if (payload.length > 16384) {
+      // Authenticated, so the peer's own: record_overflow (RFC 5246 6.2.1, RFC 8446 5.4).
+      if (ep.protection) throw new DtlsError('record_overflow', `a record of ${payload.length} plaintext bytes, over 2^14`);
       this.#drop('malformed');
       return undefined;
     }

@@ -36,7 +36,7 @@ export interface ReassemblerStats {
   messages: number;
 }
 
-type DropReason = 'tooLarge' | 'tooFarAhead' | 'overBudget' | 'inconsistent' | 'malformed';
+export type DropReason = 'tooLarge' | 'tooFarAhead' | 'overBudget' | 'inconsistent' | 'malformed';
 
 interface Pending {
   msgType: number;
@@ -63,6 +63,8 @@ export class Reassembler {
     evicted: 0,
     messages: 0,
   };
+  /** Why the last 'dropped' result was dropped (the caller decides whether it is fatal). */
+  lastDrop: DropReason | undefined;
   #next = 0;
   #pending = new Map<number, Pending>();
   #buffered = 0;
@@ -140,6 +142,7 @@ export class Reassembler {
   }
 
   #drop(reason: DropReason): 'dropped' {
+    this.lastDrop = reason;
     this.stats.dropped++;
     this.stats[reason]++;
     return 'dropped';
