@@ -5,7 +5,9 @@
 // (0^4 || epoch||seq), nothing explicit. AAD = epoch||seq || type || version || length.
 import type { Aead, CryptoProvider } from '../crypto/provider.ts';
 import type { CipherSuite } from '../crypto/suites.ts';
-import { encodeRecordHeader, RECORD_HEADER_LENGTH } from '../wire/record.ts';
+import { MAX_RECORD_FRAGMENT, RECORD_HEADER_LENGTH } from '../wire/record.ts';
+
+const MAX_SEQ = 2 ** 48 - 1;
 
 export class RecordProtection {
   readonly #aead: Aead;
@@ -63,8 +65,18 @@ export class RecordProtection {
    * fragment is sealed straight behind the header instead of being copied there.
    */
   sealRecord(epoch: number, seq: number, type: number, version: number, plaintext: Uint8Array): Uint8Array {
+    // What encodeRecordHeader checks (RFC 6347 4.1 field sizes), checked before any work.
+    if (plaintext.length + this.overhead > MAX_RECORD_FRAGMENT || !(epoch >= 0 && epoch <= 0xffff) || !(seq >= 0 && seq <= MAX_SEQ))
+      throw new RangeError('record length, epoch or sequence number out of range');
     const out = this.#sealAt(RECORD_HEADER_LENGTH, epoch, seq, type, version, plaintext);
-    out.set(encodeRecordHeader({ contentType: type, version, epoch, sequenceNumber: seq, length: out.length - RECORD_HEADER_LENGTH }));
+    // The header is the AAD's fields in another order: type, version, epoch||seq, length.
+    const length = out.length - RECORD_HEADER_LENGTH;
+    out[0] = type;
+    out[1] = version >>> 8;
+    out[2] = version & 0xff;
+    out.set(this.#aad.subarray(0, 8), 3);
+    out[11] = length >>> 8;
+    out[12] = length & 0xff;
     return out;
   }
 
