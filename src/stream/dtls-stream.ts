@@ -89,10 +89,16 @@ export function trackFlush(stream: DtlsStream, done: Promise<unknown>): void {
  * (about 7 KiB a connection, and two promise hops per datagram); if asked for,
  * they come locked, as they would be to the owner's pipes. A rejected send is a
  * broken transport: the connection closes. Call before the stream is used.
+ * `start`: the connection starts (a client sends its ClientHello) without waiting for a datagram.
  */
-export let attachTransport: (stream: DtlsStream, send: (datagram: Uint8Array) => Promise<unknown>) => void;
+export let attachTransport: (stream: DtlsStream, send: (datagram: Uint8Array) => Promise<unknown>, start?: boolean) => void;
 /** Internal: a datagram from the transport attached with attachTransport (errors of a finished stream are ignored). */
 export let deliverDatagram: (stream: DtlsStream, datagram: Uint8Array) => void;
+/**
+ * Internal: the attached transport stopped delivering (as inbound.writable
+ * closed, or aborted with `reason`, which a handshake failure then carries as its cause).
+ */
+export let endTransport: (stream: DtlsStream, reason?: unknown) => Promise<void>;
 
 function highWaterMark(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
@@ -224,9 +230,16 @@ export class DtlsStream extends EventTarget {
   }
 
   static {
-    attachTransport = (stream, send) => {
+    attachTransport = (stream, send, start = false) => {
       if (stream.#started || stream.#outReadable || stream.#inWritable) throw new TypeError('attachTransport: the stream is already in use');
       stream.#transport = send;
+      // `start`: begin now (a client), as a pipe reading outbound.readable would; after this
+      // turn, so that listeners added right after attaching see the first events.
+      if (start) queueMicrotask(() => stream.#ensureStarted());
+    };
+    endTransport = (stream, reason) => {
+      if (reason !== undefined) stream.#transportError ??= reason;
+      return stream.#endWritable('in');
     };
     deliverDatagram = (stream, datagram) => {
       try {
