@@ -125,6 +125,8 @@ for (let i = 0; i < N && STREAMS; i++) {
   const server = new DtlsStream({ role: 'server', crypto, certificate: cert, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519'] });
   const w = server.inbound.writable.getWriter();
   const out = server.outbound.readable.getReader();
+  // All four streams, as an app that also writes has them (they are made when first asked for).
+  void server.outbound.writable;
   client.start(0);
   // Server datagrams reach the client as they come; the client's go out after each.
   const pump = (async () => {
