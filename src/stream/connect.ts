@@ -78,10 +78,11 @@ export async function handshakeOf(dtls: DtlsStream): Promise<DtlsStream> {
 }
 
 /**
- * Pipes duplex.readable → dtls.inbound.writable and dtls.outbound.readable →
- * duplex.writable; resolves once the handshake completes. On failure the
- * pipes are torn down (after the alert went out) and the DtlsError is thrown.
- * The role defaults to 'client'.
+ * Carries datagrams from duplex.readable into a new DtlsStream and its
+ * datagrams to duplex.writable (the stream's own inbound.writable and
+ * outbound.readable are not used: they come locked); resolves once the
+ * handshake completes. On failure the transport is torn down (after the alert
+ * went out) and the DtlsError is thrown. The role defaults to 'client'.
  */
 export async function connect(duplex: DatagramDuplex, options?: DtlsOptions): Promise<DtlsStream>;
 /** @internal Tests replace the core. */
