@@ -182,7 +182,7 @@ function werift(mode: 'handshake' | 'bulk', group: 'x25519' | 'secp256r1'): numb
 }
 
 /** Bytes an established server connection holds alone (bench/memory.ts: a heap snapshot of 100 of them by default). */
-function memoryPerConnection(streams: boolean): number {
+function memoryPerConnection(mode: 'core' | 'streams' | 'listen'): { bytesPerConnection: number; marginalBytesPerConnection?: number } {
   const r = spawnSync(
     process.execPath,
     [
@@ -193,7 +193,7 @@ function memoryPerConnection(streams: boolean): number {
       '--connections',
       String(MEM_CONNECTIONS),
       '--json',
-      ...(streams ? ['--streams'] : []),
+      ...(mode === 'core' ? [] : [`--${mode}`]),
     ],
     {
       encoding: 'utf8',
@@ -201,7 +201,7 @@ function memoryPerConnection(streams: boolean): number {
     },
   );
   const line = r.stdout?.split('\n').find((l) => l.startsWith('{'));
-  return line ? (JSON.parse(line) as { bytesPerConnection: number }).bytesPerConnection : NaN;
+  return line ? (JSON.parse(line) as { bytesPerConnection: number; marginalBytesPerConnection?: number }) : { bytesPerConnection: NaN };
 }
 
 // --- the run: interleaved rounds ---
@@ -247,8 +247,9 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 
 process.stderr.write('memory: heap snapshots\n');
-const memCore = memoryPerConnection(false);
-const memStreams = memoryPerConnection(true);
+const memCore = memoryPerConnection('core').bytesPerConnection;
+const memStreams = memoryPerConnection('streams').bytesPerConnection;
+const memListen = memoryPerConnection('listen');
 
 let load: { p50: string; p99: string; line: string } | string = 'not run (--no-load)';
 if (!argv.includes('--no-load')) {
@@ -303,6 +304,9 @@ for (const [g, , og] of groups) {
 }
 out.push(
   `| memory held by one established server connection (bench/memory.ts, heap snapshot) | core ${f(memCore / 1024, 1)} KiB, DtlsStream ${f(memStreams / 1024, 1)} KiB | | | | streams layer adds ${f((memStreams - memCore) / 1024, 1)} KiB |`,
+);
+out.push(
+  `| memory held by one connection accepted by listen(), with an echo pipe (bench/memory.ts --listen) | ${f(memListen.bytesPerConnection / 1024, 1)} KiB (marginal heap + buffers ${f((memListen.marginalBytesPerConnection ?? NaN) / 1024, 1)} KiB) | | | | what a server holds per peer: the core, the two streams the app uses, its pipe |`,
 );
 out.push(
   typeof load === 'string'

@@ -5,7 +5,9 @@
 // Bounded in count (--clients at most 1000) and time (--timeout): it always
 // stops by itself, exiting 1 if anything failed and 2 on the deadline.
 //
-//   npx tsx bench/load.ts [--clients 200] [--messages 3] [--max-handshakes N] [--timeout 120] [--fixed-timer]
+//   npx tsx bench/load.ts [--clients 200] [--messages 3] [--max-handshakes N] [--timeout 120] [--fixed-timer] [--server-profile DIR]
+//
+// --server-profile DIR writes the server's CPU profile (node --cpu-prof) there.
 //
 // --fixed-timer turns the adaptive retransmission timer off on both sides (the
 // plain doubling from the initial 100 ms), for comparison with the default.
@@ -27,6 +29,7 @@ interface Args {
   maxHandshakes: number;
   timeout: number;
   fixedTimer: boolean;
+  serverProfile?: string;
 }
 
 interface Memory {
@@ -49,7 +52,7 @@ const MAX_CLIENTS = 1000;
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { clients: 200, messages: 3, maxHandshakes: LISTEN_DEFAULTS.maxHandshakes, timeout: 120, fixedTimer: false };
-  const names: Record<string, Exclude<keyof Args, 'fixedTimer'>> = {
+  const names: Record<string, Exclude<keyof Args, 'fixedTimer' | 'serverProfile'>> = {
     '--clients': 'clients',
     '--messages': 'messages',
     '--max-handshakes': 'maxHandshakes',
@@ -60,8 +63,13 @@ function parseArgs(argv: string[]): Args {
       args.fixedTimer = true;
       continue;
     }
+    if (argv[i] === '--server-profile') {
+      args.serverProfile = argv[++i];
+      if (!args.serverProfile) throw new TypeError('--server-profile needs a directory');
+      continue;
+    }
     const key = names[argv[i]!];
-    if (!key) throw new TypeError(`unknown argument ${argv[i]} (known: ${Object.keys(names).join(' ')}, --fixed-timer)`);
+    if (!key) throw new TypeError(`unknown argument ${argv[i]} (known: ${Object.keys(names).join(' ')}, --fixed-timer, --server-profile)`);
     const v = Number(argv[++i]);
     if (!Number.isInteger(v) || v < (key === 'messages' ? 0 : 1)) throw new RangeError(`${argv[i - 1]} needs a whole number`);
     args[key] = v;
@@ -176,7 +184,7 @@ const kib = (n: number): string => (n / 1024).toFixed(1);
 
 async function main(args: Args): Promise<number> {
   const child = fork(fileURLToPath(import.meta.url), ['--server', ...process.argv.slice(2)], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    execArgv: ['--import', 'tsx', '--expose-gc', ...(args.serverProfile ? ['--cpu-prof', '--cpu-prof-dir', args.serverProfile] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let timedOut = false;

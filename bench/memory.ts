@@ -10,7 +10,15 @@
 // clients stay raw cores, driven here and dropped), to see what the streams
 // layer adds.
 //
-//   node --expose-gc --import tsx bench/memory.ts [--connections 50] [--depth 2] [--noble] [--streams]
+// --listen: the servers are the connections a listen() server accepted over an
+// in-memory datagram socket (cookie exchange, real timers, an echoing app
+// piping inbound.readable to outbound.writable, as bench/load.ts's server
+// does): what a server holds per peer. Besides the snapshot's attribution it
+// prints the marginal heap growth (heap and array buffers after gc() with N
+// peers minus with N/2, per peer), which also counts what points at a
+// connection from outside it (the server's peer table, the app's pipe).
+//
+//   node --expose-gc --import tsx bench/memory.ts [--connections 50] [--depth 2] [--noble] [--streams | --listen]
 import * as nc from 'node:crypto';
 import { writeHeapSnapshot } from 'node:v8';
 import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
@@ -23,6 +31,8 @@ import { generateCertificate } from '../src/x509/generate.ts';
 import { createNativeProvider } from '../src/crypto/native.ts';
 import { nobleProvider } from '../src/crypto/noble.ts';
 import { DtlsStream } from '../src/stream/dtls-stream.ts';
+import { listen } from '../src/stream/server.ts';
+import type { Datagram } from '../src/adapters/types.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : def);
@@ -32,8 +42,76 @@ const crypto = argv.includes('--noble') ? nobleProvider : createNativeProvider(n
 const cert = generateCertificate();
 
 const STREAMS = argv.includes('--streams');
-const ROOT_CLASS = STREAMS ? 'DtlsStream' : 'Connection';
+const LISTEN = argv.includes('--listen');
+const ROOT_CLASS = STREAMS || LISTEN ? 'DtlsStream' : 'Connection';
 const servers: unknown[] = [];
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const heap = () => {
+  gc();
+  gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+};
+let marginal = NaN;
+if (LISTEN) {
+  let ctl!: ReadableStreamDefaultController<Datagram>;
+  const routes = new Map<number, (d: Uint8Array) => void>();
+  const socket = {
+    readable: new ReadableStream<Datagram>({ start: (c) => void (ctl = c) }),
+    writable: new WritableStream<Datagram>({ write: (d) => routes.get(d.port)?.(d.data) }, new CountQueuingStrategy({ highWaterMark: 64 })),
+  };
+  const server = listen(socket, {
+    crypto,
+    certificate: cert,
+    cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'],
+    groups: ['x25519'],
+    maxConnections: N + 16,
+    idleTimeout: Infinity,
+  });
+  server.addEventListener('handshakeerror', (e) => console.error('handshake error:', (e as CustomEvent<{ error: unknown }>).detail.error));
+  void (async () => {
+    for await (const c of server) void c.inbound.readable.pipeTo(c.outbound.writable).catch(() => {});
+  })();
+  const turns = async (done: () => boolean) => {
+    for (let i = 0; i < 10_000 && !done(); i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!done()) throw new Error(`listen(): a client did not finish (${JSON.stringify(server.stats)})`);
+  };
+  let held = 0;
+  let half = 0;
+  for (let i = 0; i < N; i++) {
+    const port = 10_000 + i;
+    const client = new Connection(
+      resolveOptions({
+        role: 'client',
+        crypto,
+        verify: { fingerprints: [cert.fingerprint] },
+        cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'],
+        groups: ['x25519', 'secp256r1'],
+      }),
+    );
+    const flush = () => {
+      for (let d = client.pollTransmit(); d; d = client.pollTransmit()) ctl.enqueue({ data: d, address: '127.0.0.1', port });
+    };
+    routes.set(port, (d) => {
+      client.handleDatagram(performance.now(), d);
+      flush();
+    });
+    client.start(performance.now());
+    flush();
+    await turns(() => client.state === 'connected');
+    client.send(performance.now(), new Uint8Array(100));
+    flush();
+    let echoed = false;
+    await turns(() => (echoed ||= client.pollReceived() !== undefined));
+    routes.delete(port); // the client is dropped; the server keeps its peer
+    if (server.size !== i + 1) throw new Error(`the server holds ${server.size} peers, expected ${i + 1}`);
+    if (i + 1 === Math.floor(N / 2)) {
+      half = heap();
+      held = i + 1;
+    }
+  }
+  marginal = (heap() - half) / (N - held);
+}
 for (let i = 0; i < N && STREAMS; i++) {
   const client = new Connection(
     resolveOptions({
@@ -47,6 +125,8 @@ for (let i = 0; i < N && STREAMS; i++) {
   const server = new DtlsStream({ role: 'server', crypto, certificate: cert, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519'] });
   const w = server.inbound.writable.getWriter();
   const out = server.outbound.readable.getReader();
+  // All four streams, as an app that also writes has them (they are made when first asked for).
+  void server.outbound.writable;
   client.start(0);
   // Server datagrams reach the client as they come; the client's go out after each.
   const pump = (async () => {
@@ -81,7 +161,7 @@ for (let i = 0; i < N && !STREAMS; i++) {
   if (server.state !== 'connected') throw new Error('handshake failed');
   servers.push(server);
 }
-(globalThis as { gc?: () => void }).gc?.();
+gc();
 
 const dir = mkdtempSync(join(tmpdir(), 'dtls-heap-'));
 const file = writeHeapSnapshot(join(dir, 'h.heapsnapshot'));
@@ -131,7 +211,8 @@ for (let n = 0; n < count; n++) if (typeOf(n) === 'object' && nameOf(n) === ROOT
 
 // Who reaches what: owner connection per node, -1 once a second connection reaches it.
 const owner = new Int32Array(count).fill(-2);
-const skip = (n: number) => ['code', 'hidden', 'synthetic'].includes(typeOf(n)) || nameOf(n) === 'system / Map' || (typeOf(n) === 'closure' && false);
+// The listen() server is shared (every peer's send closure reaches it, and through it every other peer).
+const skip = (n: number) => ['code', 'hidden', 'synthetic'].includes(typeOf(n)) || nameOf(n) === 'system / Map' || nameOf(n) === 'DtlsServer';
 for (let c = 0; c < conns.length; c++) {
   const stack = [conns[c]!];
   const seen = new Set<number>(stack);
@@ -171,10 +252,20 @@ for (let c = 0; c < conns.length; c++) {
 }
 
 if (argv.includes('--json')) {
-  console.log(JSON.stringify({ root: ROOT_CLASS, connections: conns.length, bytesPerConnection: total / conns.length }));
+  console.log(
+    JSON.stringify({
+      root: ROOT_CLASS,
+      connections: conns.length,
+      bytesPerConnection: total / conns.length,
+      ...(LISTEN ? { marginalBytesPerConnection: marginal } : {}),
+    }),
+  );
   process.exit(0);
 }
-console.log(`${conns.length} server ${ROOT_CLASS}s (${crypto.name}); exclusive bytes per connection: ${(total / conns.length / 1024).toFixed(1)} KiB`);
+console.log(
+  `${conns.length} server ${ROOT_CLASS}s${LISTEN ? ' accepted by listen()' : ''} (${crypto.name}); exclusive bytes per connection: ${(total / conns.length / 1024).toFixed(1)} KiB` +
+    (LISTEN ? `; marginal heap + array buffers per connection: ${(marginal / 1024).toFixed(1)} KiB` : ''),
+);
 console.log('| field | bytes per connection |\n|---|---|');
 for (const [path, bytes] of [...byPath].sort((a, b) => b[1] - a[1]))
   if (bytes / conns.length >= 64) console.log(`| ${path} | ${Math.round(bytes / conns.length)} |`);

@@ -5,21 +5,35 @@
 // (0^4 || epoch||seq), nothing explicit. AAD = epoch||seq || type || version || length.
 import type { Aead, CryptoProvider } from '../crypto/provider.ts';
 import type { CipherSuite } from '../crypto/suites.ts';
-import { encodeRecordHeader, RECORD_HEADER_LENGTH } from '../wire/record.ts';
+import { MAX_RECORD_FRAGMENT, RECORD_HEADER_LENGTH } from '../wire/record.ts';
+
+const MAX_SEQ = 2 ** 48 - 1;
+
+// Scratch for the nonce and the AAD, shared by every RecordProtection: each is
+// filled and used within one synchronous seal or open (the AEADs read them
+// during the call and keep nothing), so one pair serves every connection
+// instead of two small buffers held by each epoch of each connection.
+const NONCE = new Uint8Array(12);
+const AAD = new Uint8Array(13);
 
 export class RecordProtection {
   readonly #aead: Aead;
-  readonly #iv: Uint8Array;
+  // The fixed IV as three 32-bit words (GCM/CCM use the first only): numbers
+  // on the object rather than a buffer of their own, which would cost more.
+  readonly #iv0: number;
+  readonly #iv1: number;
+  readonly #iv2: number;
   readonly #explicit: number;
-  readonly #nonce: Uint8Array;
-  readonly #aad = new Uint8Array(13);
   readonly overhead: number;
 
   constructor(crypto: CryptoProvider, suite: CipherSuite, key: Uint8Array, iv: Uint8Array) {
     this.#aead = crypto.aead(suite.aead, key);
-    this.#iv = iv.slice();
     this.#explicit = suite.recordIvLength;
-    this.#nonce = new Uint8Array(12);
+    if (iv.length !== (this.#explicit ? 4 : 12)) throw new RangeError(`${suite.aead} needs a ${this.#explicit ? 4 : 12}-byte fixed IV, got ${iv.length}`);
+    const word = (at: number) => (at < iv.length ? (iv[at]! << 24) | (iv[at + 1]! << 16) | (iv[at + 2]! << 8) | iv[at + 3]! : 0);
+    this.#iv0 = word(0);
+    this.#iv1 = word(4);
+    this.#iv2 = word(8);
     this.overhead = suite.recordIvLength + this.#aead.tagLength;
   }
 
@@ -36,15 +50,27 @@ export class RecordProtection {
   }
 
   #prepare(epoch: number, seq: number, type: number, version: number, length: number): void {
-    const n = this.#nonce;
-    const a = this.#aad;
+    const n = NONCE;
+    const a = AAD;
     this.#setSeq(a, 0, epoch, seq);
+    const w0 = this.#iv0;
+    n[0] = w0 >>> 24;
+    n[1] = (w0 >>> 16) & 0xff;
+    n[2] = (w0 >>> 8) & 0xff;
+    n[3] = w0 & 0xff;
     if (this.#explicit) {
-      n.set(this.#iv.subarray(0, 4), 0);
-      n.set(a.subarray(0, 8), 4);
+      for (let i = 0; i < 8; i++) n[4 + i] = a[i]!;
     } else {
-      n.set(this.#iv);
-      for (let i = 0; i < 8; i++) n[4 + i]! ^= a[i]!;
+      const w1 = this.#iv1;
+      const w2 = this.#iv2;
+      n[4] = (w1 >>> 24) ^ a[0]!;
+      n[5] = ((w1 >>> 16) & 0xff) ^ a[1]!;
+      n[6] = ((w1 >>> 8) & 0xff) ^ a[2]!;
+      n[7] = (w1 & 0xff) ^ a[3]!;
+      n[8] = (w2 >>> 24) ^ a[4]!;
+      n[9] = ((w2 >>> 16) & 0xff) ^ a[5]!;
+      n[10] = ((w2 >>> 8) & 0xff) ^ a[6]!;
+      n[11] = (w2 & 0xff) ^ a[7]!;
     }
     a[8] = type;
     a[9] = version >>> 8;
@@ -63,8 +89,18 @@ export class RecordProtection {
    * fragment is sealed straight behind the header instead of being copied there.
    */
   sealRecord(epoch: number, seq: number, type: number, version: number, plaintext: Uint8Array): Uint8Array {
+    // What encodeRecordHeader checks (RFC 6347 4.1 field sizes), checked before any work.
+    if (plaintext.length + this.overhead > MAX_RECORD_FRAGMENT || !(epoch >= 0 && epoch <= 0xffff) || !(seq >= 0 && seq <= MAX_SEQ))
+      throw new RangeError('record length, epoch or sequence number out of range');
     const out = this.#sealAt(RECORD_HEADER_LENGTH, epoch, seq, type, version, plaintext);
-    out.set(encodeRecordHeader({ contentType: type, version, epoch, sequenceNumber: seq, length: out.length - RECORD_HEADER_LENGTH }));
+    // The header is the AAD's fields in another order: type, version, epoch||seq, length.
+    const length = out.length - RECORD_HEADER_LENGTH;
+    out[0] = type;
+    out[1] = version >>> 8;
+    out[2] = version & 0xff;
+    out.set(AAD.subarray(0, 8), 3);
+    out[11] = length >>> 8;
+    out[12] = length & 0xff;
     return out;
   }
 
@@ -73,11 +109,11 @@ export class RecordProtection {
     this.#prepare(epoch, seq, type, version, plaintext.length);
     const aead = this.#aead;
     // Without sealInto, the AEAD's own output decides the length (a provider may wrap seal()).
-    const sealed = aead.sealInto ? undefined : aead.seal(this.#nonce, plaintext, this.#aad);
+    const sealed = aead.sealInto ? undefined : aead.seal(NONCE, plaintext, AAD);
     const out = new Uint8Array(at + this.#explicit + (sealed ? sealed.length : plaintext.length + aead.tagLength));
-    if (this.#explicit) out.set(this.#nonce.subarray(4), at);
+    if (this.#explicit) out.set(NONCE.subarray(4), at);
     if (sealed) out.set(sealed, at + this.#explicit);
-    else aead.sealInto!(this.#nonce, plaintext, this.#aad, out, at + this.#explicit);
+    else aead.sealInto!(NONCE, plaintext, AAD, out, at + this.#explicit);
     return out;
   }
 
@@ -87,7 +123,7 @@ export class RecordProtection {
     if (plainLength < 0) return null;
     this.#prepare(epoch, seq, type, version, plainLength);
     // The explicit nonce is whatever the sender put there (RFC 5288 3).
-    if (this.#explicit) this.#nonce.set(fragment.subarray(0, this.#explicit), 4);
-    return this.#aead.open(this.#nonce, fragment.subarray(this.#explicit), this.#aad);
+    if (this.#explicit) NONCE.set(fragment.subarray(0, this.#explicit), 4);
+    return this.#aead.open(NONCE, fragment.subarray(this.#explicit), AAD);
   }
 }

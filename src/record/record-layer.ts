@@ -192,6 +192,8 @@ export class RecordLayer {
     if (ep.nextSeq > MAX_SEQ) throw new DtlsError('internal_error', 'sequence number space exhausted');
     const seq = ep.nextSeq++;
     const version = epoch === 0 && contentType === ContentType.handshake ? this.#version : ProtocolVersion.DTLS1_2;
+    // DTLS 1.2's header is written by the protection itself, the record sealed straight behind it (no copy).
+    if (ep.protection && this.#format === dtls12Format) return ep.protection.sealRecord(epoch, seq, contentType, version, payload);
     const fragment = ep.protection ? ep.protection.seal(epoch, seq, contentType, version, payload) : payload;
     return this.#format.frame({ contentType, version, epoch, sequenceNumber: seq, fragment });
   }

@@ -55,6 +55,23 @@ export type DtlsEventListener<E> = ((this: DtlsStream, event: E) => unknown) | D
 type ListenerOptions = boolean | AddEventListenerOptions;
 
 const kFromConnection = Symbol('DtlsStream.fromConnection');
+const kStream = Symbol('DtlsStream.stream');
+
+/** `inbound` or `outbound`: its two streams, made by the DtlsStream when first asked for. */
+class Side {
+  readonly #owner: DtlsStream;
+  readonly #inbound: boolean;
+  constructor(owner: DtlsStream, inbound: boolean) {
+    this.#owner = owner;
+    this.#inbound = inbound;
+  }
+  get writable(): WritableStream<Uint8Array> {
+    return this.#owner[kStream](this.#inbound, false) as WritableStream<Uint8Array>;
+  }
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#owner[kStream](this.#inbound, true) as ReadableStream<Uint8Array>;
+  }
+}
 const noop = (): void => {};
 const flushes = new WeakMap<DtlsStream, Promise<unknown>[]>();
 
@@ -64,6 +81,24 @@ export function trackFlush(stream: DtlsStream, done: Promise<unknown>): void {
   list.push(done.then(noop, noop));
   flushes.set(stream, list);
 }
+
+/**
+ * Internal (listen()): the stream's datagrams go to `send` instead of
+ * outbound.readable, and the owner hands datagrams in with deliverDatagram()
+ * instead of writing inbound.writable. Those two streams are then never made
+ * (about 7 KiB a connection, and two promise hops per datagram); if asked for,
+ * they come locked, as they would be to the owner's pipes. A rejected send is a
+ * broken transport: the connection closes. Call before the stream is used.
+ * `start`: the connection starts (a client sends its ClientHello) without waiting for a datagram.
+ */
+export let attachTransport: (stream: DtlsStream, send: (datagram: Uint8Array) => Promise<unknown>, start?: boolean) => void;
+/** Internal: a datagram from the transport attached with attachTransport (errors of a finished stream are ignored). */
+export let deliverDatagram: (stream: DtlsStream, datagram: Uint8Array) => void;
+/**
+ * Internal: the attached transport stopped delivering (as inbound.writable
+ * closed, or aborted with `reason`, which a handshake failure then carries as its cause).
+ */
+export let endTransport: (stream: DtlsStream, reason?: unknown) => Promise<void>;
 
 function highWaterMark(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
@@ -115,10 +150,23 @@ export class DtlsStream extends EventTarget {
   readonly #clock: Clock;
   #timer: unknown;
   #timerAt: number | undefined;
-  #inRead!: ReadableStreamDefaultController<Uint8Array>;
-  #outRead!: ReadableStreamDefaultController<Uint8Array>;
-  #inWrite!: WritableStreamDefaultController;
-  #outWrite!: WritableStreamDefaultController;
+  // The four streams are made when first asked for (or, for the readables, when
+  // something is to be queued): a Web Stream costs 2-4.5 KiB in Node, and a
+  // server's connections need only two of them (attachTransport).
+  readonly #inHwm: number;
+  readonly #outHwm: number;
+  #inReadable: ReadableStream<Uint8Array> | undefined;
+  #inWritable: WritableStream<Uint8Array> | undefined;
+  #outReadable: ReadableStream<Uint8Array> | undefined;
+  #outWritable: WritableStream<Uint8Array> | undefined;
+  #inRead: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #outRead: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #inWrite: WritableStreamDefaultController | undefined;
+  #outWrite: WritableStreamDefaultController | undefined;
+  /** attachTransport's send, the datagrams it has not finished, and the last one (close() waits for it). */
+  #transport: ((datagram: Uint8Array) => Promise<unknown>) | undefined;
+  #inFlight = 0;
+  #lastSend: Promise<unknown> | undefined;
   #inOpen = true; // inbound.readable still takes messages
   #outOpen = true; // outbound.readable still takes datagrams
   #inWriteClosing = false;
@@ -162,8 +210,8 @@ export class DtlsStream extends EventTarget {
     }
     this.#clock = setup.clock ?? systemClock;
     this.remote = setup.remote ? { ...setup.remote } : undefined;
-    const inHwm = highWaterMark(setup.inboundHighWaterMark, 64, 'inboundHighWaterMark');
-    const outHwm = highWaterMark(setup.outboundHighWaterMark, 16, 'outboundHighWaterMark');
+    this.#inHwm = highWaterMark(setup.inboundHighWaterMark, 64, 'inboundHighWaterMark');
+    this.#outHwm = highWaterMark(setup.outboundHighWaterMark, 16, 'outboundHighWaterMark');
 
     this.handshake = new Promise<HandshakeInfo>((resolve, reject) => {
       this.#resolveHandshake = resolve;
@@ -177,55 +225,113 @@ export class DtlsStream extends EventTarget {
     this.handshake.catch(noop);
     this.closed.catch(noop);
 
-    this.inbound = {
-      writable: new WritableStream<Uint8Array>({
-        start: (c) => void (this.#inWrite = c),
-        write: (datagram) => this.#receive(datagram),
-        // The transport stopped delivering: close the connection.
-        close: () => this.#endWritable('in'),
-        // A transport error (a pipe aborting us) is kept as the cause.
-        abort: (reason: unknown) => {
-          this.#transportError ??= reason;
-          return this.#endWritable('in');
-        },
-      }),
-      readable: new ReadableStream<Uint8Array>(
-        {
-          start: (c) => void (this.#inRead = c),
-          // The app stopped reading: later plaintext is discarded.
-          cancel: () => void (this.#inOpen = false),
-        },
-        { highWaterMark: inHwm },
-      ),
+    this.inbound = new Side(this, true);
+    this.outbound = new Side(this, false);
+  }
+
+  static {
+    attachTransport = (stream, send, start = false) => {
+      if (stream.#started || stream.#outReadable || stream.#inWritable) throw new TypeError('attachTransport: the stream is already in use');
+      stream.#transport = send;
+      // `start`: begin now (a client), as a pipe reading outbound.readable would; after this
+      // turn, so that listeners added right after attaching see the first events.
+      if (start) queueMicrotask(() => stream.#ensureStarted());
     };
-    this.outbound = {
-      writable: new WritableStream<Uint8Array>({
-        start: (c) => void (this.#outWrite = c),
-        write: (plaintext) => this.#send(plaintext),
-        // The app's writer.close() means close(): send close_notify.
-        close: () => this.#endWritable('out'),
-        abort: () => this.#endWritable('out'),
-      }),
-      readable: new ReadableStream<Uint8Array>(
-        {
-          start: (c) => void (this.#outRead = c),
-          // The first pull comes right after construction, reader or not; a
-          // reader or pipe (the stream is locked) means the stream is in use.
-          pull: () => {
-            if (this.outbound.readable.locked) this.#ensureStarted();
-            this.#wake();
-          },
-          // Nobody carries our datagrams any more: later ones are discarded. Not
-          // closed here (a peer's alert may still be on its way in); whoever
-          // owned the pipe (connect(), listen()) closes the connection.
-          cancel: () => {
-            this.#outOpen = false;
-            this.#wake();
-          },
-        },
-        { highWaterMark: outHwm },
-      ),
+    endTransport = (stream, reason) => {
+      if (reason !== undefined) stream.#transportError ??= reason;
+      return stream.#endWritable('in');
     };
+    deliverDatagram = (stream, datagram) => {
+      try {
+        stream.#receive(datagram);
+      } catch {
+        // A finished stream refuses datagrams; the transport has nowhere to report it.
+      }
+    };
+  }
+
+  /** @internal The streams behind `inbound` and `outbound`, made on first use. */
+  [kStream](inbound: boolean, readable: boolean): ReadableStream<Uint8Array> | WritableStream<Uint8Array> {
+    if (inbound) return readable ? this.#inReadableStream() : this.#inWritableStream();
+    return readable ? this.#outReadableStream() : this.#outWritableStream();
+  }
+
+  #inWritableStream(): WritableStream<Uint8Array> {
+    if (this.#inWritable) return this.#inWritable;
+    this.#inWritable = new WritableStream<Uint8Array>({
+      start: (c) => void (this.#inWrite = c),
+      write: (datagram) => this.#receive(datagram),
+      // The transport stopped delivering: close the connection.
+      close: () => this.#endWritable('in'),
+      // A transport error (a pipe aborting us) is kept as the cause.
+      abort: (reason: unknown) => {
+        this.#transportError ??= reason;
+        return this.#endWritable('in');
+      },
+    });
+    // The attached transport delivers instead: locked, as the owner's writer would hold it.
+    if (this.#transport) this.#inWritable.getWriter();
+    return this.#inWritable;
+  }
+
+  #inReadableStream(): ReadableStream<Uint8Array> {
+    if (this.#inReadable) return this.#inReadable;
+    this.#inReadable = new ReadableStream<Uint8Array>(
+      {
+        start: (c) => void (this.#inRead = c),
+        // The app stopped reading: later plaintext is discarded.
+        cancel: () => void (this.#inOpen = false),
+      },
+      { highWaterMark: this.#inHwm },
+    );
+    // First asked for after the end, or after the peer's close_notify: it ends as the connection did.
+    if (this.#finished || !this.#inOpen) {
+      this.#inOpen = false;
+      if (this.#error) this.#inRead!.error(this.#error);
+      else this.#inRead!.close();
+    }
+    return this.#inReadable;
+  }
+
+  #outWritableStream(): WritableStream<Uint8Array> {
+    if (this.#outWritable) return this.#outWritable;
+    this.#outWritable = new WritableStream<Uint8Array>({
+      start: (c) => void (this.#outWrite = c),
+      write: (plaintext) => this.#send(plaintext),
+      // The app's writer.close() means close(): send close_notify.
+      close: () => this.#endWritable('out'),
+      abort: () => this.#endWritable('out'),
+    });
+    if (this.#finished && this.#error) this.#outWrite!.error(this.#error);
+    return this.#outWritable;
+  }
+
+  #outReadableStream(): ReadableStream<Uint8Array> {
+    if (this.#outReadable) return this.#outReadable;
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        start: (c) => void (this.#outRead = c),
+        // The first pull comes right after construction, reader or not; a
+        // reader or pipe (the stream is locked) means the stream is in use.
+        pull: () => {
+          if (stream.locked) this.#ensureStarted();
+          this.#wake();
+        },
+        // Nobody carries our datagrams any more: later ones are discarded. Not
+        // closed here (a peer's alert may still be on its way in); whoever
+        // owned the pipe (connect(), listen()) closes the connection.
+        cancel: () => {
+          this.#outOpen = false;
+          this.#wake();
+        },
+      },
+      { highWaterMark: this.#outHwm },
+    );
+    this.#outReadable = stream;
+    // Datagrams go to the attached transport: locked, as the owner's reader would hold it.
+    if (this.#transport) stream.getReader();
+    else if (this.#finished) this.#outRead!.close();
+    return stream;
   }
 
   get state(): ConnectionState {
@@ -257,6 +363,7 @@ export class DtlsStream extends EventTarget {
     this.#requestClose();
     await this.closed.then(noop, noop);
     await Promise.all(flushes.get(this) ?? []);
+    await this.#lastSend;
   }
 
   /** Listens for 'statechange', 'handshake', 'retransmit', 'alert', 'close' or 'trace' (typed details: DtlsEventMap). */
@@ -321,7 +428,7 @@ export class DtlsStream extends EventTarget {
     this.#ensureStarted();
     for (;;) {
       // Backpressure: wait while outbound.readable's queue is full; pull() wakes us.
-      while (!this.#finished && this.#outOpen && (this.#outRead.desiredSize ?? 0) <= 0) {
+      while (!this.#finished && this.#outOpen && this.#outRoom() <= 0) {
         await new Promise<void>((resolve) => (this.#wakeWriter = resolve));
       }
       if (this.#finished) {
@@ -385,16 +492,51 @@ export class DtlsStream extends EventTarget {
     this.#settle();
   }
 
+  /** Datagrams the outbound side takes before plaintext writers wait (pull() or a finished send wakes them). */
+  #outRoom(): number {
+    if (this.#transport) return this.#outHwm - this.#inFlight;
+    this.#outReadableStream();
+    return this.#outRead!.desiredSize ?? 0;
+  }
+
+  #emit(datagram: Uint8Array): void {
+    if (!this.#transport) {
+      this.#outReadableStream();
+      this.#outRead!.enqueue(datagram);
+      return;
+    }
+    this.#inFlight++;
+    this.#lastSend = this.#transport(datagram).then(
+      () => {
+        this.#inFlight--;
+        this.#wake();
+      },
+      () => {
+        this.#inFlight--;
+        this.#transportFailed();
+      },
+    );
+  }
+
+  /** The attached transport could not send: as when a pipe cancels outbound.readable, then the connection closes. */
+  #transportFailed(): void {
+    if (!this.#outOpen) return;
+    this.#outOpen = false;
+    this.#wake();
+    void this.close();
+  }
+
   #drainOnce(): void {
     const conn = this.#conn;
     for (let d = conn.pollTransmit(); d !== undefined; d = conn.pollTransmit()) {
-      if (this.#outOpen) this.#outRead.enqueue(d);
+      if (this.#outOpen) this.#emit(d);
     }
     for (let m = conn.pollReceived(); m !== undefined; m = conn.pollReceived()) {
       if (!this.#inOpen) continue;
+      this.#inReadableStream();
       // Like UDP, drop rather than buffer without bound when the app is not reading.
-      if ((this.#inRead.desiredSize ?? 0) <= 0) this.#inboundOverflow++;
-      else this.#inRead.enqueue(m);
+      if ((this.#inRead!.desiredSize ?? 0) <= 0) this.#inboundOverflow++;
+      else this.#inRead!.enqueue(m);
     }
     for (let e = conn.pollEvent(); e !== undefined; e = conn.pollEvent()) {
       if (e.type === 'close') this.#closeDispatched = true;
@@ -420,7 +562,7 @@ export class DtlsStream extends EventTarget {
     }
     if (state === 'closing' && this.#inOpen) {
       this.#inOpen = false;
-      this.#inRead.close();
+      this.#inRead?.close();
     }
     this.#arm();
   }
@@ -461,19 +603,20 @@ export class DtlsStream extends EventTarget {
     this.#finished = true;
     this.#error = error;
     this.#disarm();
-    if (this.#inOpen) {
+    // Streams not made yet end the same way when they are (see their makers).
+    if (this.#inOpen && this.#inRead) {
       this.#inOpen = false;
       if (error) this.#inRead.error(error);
       else this.#inRead.close();
     }
     if (this.#outOpen) {
       this.#outOpen = false;
-      this.#outRead.close();
+      this.#outRead?.close();
     }
     // Only a failure errors the writables; after a clean end, pipes into them finish cleanly.
     if (error) {
-      if (!this.#inWriteClosing) this.#inWrite.error(error);
-      if (!this.#outWriteClosing) this.#outWrite.error(error);
+      if (!this.#inWriteClosing) this.#inWrite?.error(error);
+      if (!this.#outWriteClosing) this.#outWrite?.error(error);
     }
     if (!this.#handshakeSettled) {
       this.#handshakeSettled = true;

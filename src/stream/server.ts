@@ -31,7 +31,7 @@ import { equalBytes } from '../wire/codec.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { CookieGateLike } from './defaults.ts';
 import { defaultConnection } from './default-connection.ts';
-import { DtlsStream, trackFlush } from './dtls-stream.ts';
+import { DtlsStream, attachTransport, deliverDatagram } from './dtls-stream.ts';
 
 /** listen()'s defaults where they differ from DtlsOptions' or are its own. */
 export const LISTEN_DEFAULTS = {
@@ -108,7 +108,6 @@ interface Peer {
   readonly address: string;
   readonly port: number;
   readonly dtls: DtlsStream;
-  readonly writer: WritableStreamDefaultWriter<Uint8Array>;
   /** The random of the ClientHello that made this peer (empty if it had none). */
   readonly random: Uint8Array;
   /** True until its handshake settles (counted against maxHandshakes). */
@@ -301,7 +300,7 @@ export class DtlsServer extends EventTarget {
     if (peer) {
       const random = this.#gate && clientHelloRandom(data);
       if (random && !equalBytes(random, peer.random)) return this.#restart(peer, data, address, port, key);
-      peer.writer.write(data).catch(noop);
+      deliverDatagram(peer.dtls, data);
       return;
     }
     if (this.#closing || !this.#acceptOpen) return;
@@ -349,7 +348,7 @@ export class DtlsServer extends EventTarget {
     }
     if (verdict.action === 'reply') return this.#reply(verdict.datagram, address, port);
     if (verdict.action === 'drop') {
-      old.writer.write(data).catch(noop); // not a ClientHello after all: the connection drops it
+      deliverDatagram(old.dtls, data); // not a ClientHello after all: the connection drops it
       return;
     }
     if (this.#handshaking - (old.handshaking ? 1 : 0) >= this.#maxHandshakes) {
@@ -383,13 +382,16 @@ export class DtlsServer extends EventTarget {
       this.#stats.droppedUnknown++;
       return;
     }
+    // Its datagrams go straight to the socket, addressed to it (no outbound.readable
+    // and inbound.writable per peer: memory and two promise hops per datagram).
+    // A socket that fails to send ends the connection.
+    attachTransport(dtls, (data) => this.#writer.write({ data, address, port }));
     const random = clientHelloRandom(first)?.slice() ?? new Uint8Array(0);
-    const peer: Peer = { address, port, dtls, writer: dtls.inbound.writable.getWriter(), random, handshaking: true };
+    const peer: Peer = { address, port, dtls, random, handshaking: true };
     this.#peers.set(key, peer);
     this.#stats.accepted++;
     this.#handshaking++;
     this.dispatchEvent(new CustomEvent<ConnectionStartDetail>('connection', { detail: { dtls, address, port } }));
-    trackFlush(dtls, this.#pump(peer));
     dtls.closed.then(
       () => this.#remove(key, peer),
       (error: unknown) => {
@@ -412,29 +414,13 @@ export class DtlsServer extends EventTarget {
         this.dispatchEvent(new CustomEvent<HandshakeErrorDetail>('handshakeerror', { detail: { address, port, error } }));
       },
     );
-    peer.writer.write(first).catch(noop);
+    deliverDatagram(dtls, first);
   }
 
   #remove(key: string, peer: Peer): void {
     if (this.#peers.get(key) !== peer) return;
     this.#peers.delete(key);
     addDrops(this.#pastDrops, peer.dtls.stats.dropped);
-  }
-
-  /** Carries one peer's outbound datagrams to the socket, addressed to it. */
-  async #pump({ dtls, address, port }: Peer): Promise<void> {
-    const reader = dtls.outbound.readable.getReader();
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        await this.#writer.write({ data: value, address, port });
-      }
-    } catch {
-      // The socket failed: the peer's connection cannot go on.
-      reader.cancel().catch(noop);
-      void dtls.close();
-    }
   }
 
   #offer(dtls: DtlsStream): void {

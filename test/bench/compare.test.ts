@@ -40,4 +40,5 @@ test('npm run bench prints one table with every row filled', { timeout: 170_000 
   assert.ok(Number(cells('bare node:crypto')?.[1]) > 0);
   assert.ok(Number(cells('bulk MB/s through DtlsStream')?.[1]) > 0);
   assert.match(cells('memory held by one established server connection')?.[1] ?? '', /^core \d+\.\d KiB, DtlsStream \d+\.\d KiB$/);
+  assert.match(cells('memory held by one connection accepted by listen()')?.[1] ?? '', /^\d+\.\d KiB \(marginal heap \+ buffers \d+\.\d KiB\)$/);
 });
