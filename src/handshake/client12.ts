@@ -349,6 +349,8 @@ export class Client12 implements Role12 {
     const expected = computeVerifyData(crypto, neg.suite.prfHash, master, 'server finished', this.#transcript.hash(crypto, neg.suite.prfHash));
     if (!equalBytes(expected, fin.verifyData)) throw new DtlsError('decrypt_error', 'server Finished does not verify');
     this.#state = { name: 'done' };
+    // Nothing reads the transcript after the Finished messages: release it (it holds every message, certificates too).
+    this.#transcript.clear();
     this.#out.push({
       kind: 'complete',
       result: {

@@ -22,6 +22,10 @@ export class Transcript {
   hash(crypto: CryptoProvider, h: HashName): Uint8Array {
     return crypto.hash(h, this.bytes());
   }
+  /** Drops what it holds (once the handshake is done). */
+  clear(): void {
+    this.#parts = [];
+  }
 }
 
 const groupCodes: Record<GroupName, number> = {

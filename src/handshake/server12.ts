@@ -346,6 +346,8 @@ export class Server12 implements Role12 {
       sampleRtt: true,
     });
     this.#state = { name: 'done' };
+    // Nothing reads the transcript after the Finished messages: release it (it holds every message, certificates too).
+    this.#transcript.clear();
     this.#out.push({
       kind: 'complete',
       result: {
