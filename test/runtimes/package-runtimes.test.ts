@@ -5,9 +5,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestContext } from 'node:test';
 import { ROOT, command } from './child.ts';
@@ -38,8 +38,12 @@ describe('the built package by name in Deno (npm:) and Bun, no bundler', { concu
       { cwd: ROOT, timeout: 40_000 },
     );
     cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
-    mkdirSync(join(dir, 'node_modules/@noble'));
-    for (const p of ['curves', 'hashes', 'ciphers']) symlinkSync(join(ROOT, 'node_modules/@noble', p), join(dir, 'node_modules/@noble', p));
+    // The runtime dependencies, read from package.json so a new one is not forgotten.
+    const deps = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
+    for (const dep of deps) {
+      mkdirSync(dirname(join(dir, 'node_modules', dep)), { recursive: true });
+      symlinkSync(join(ROOT, 'node_modules', dep), join(dir, 'node_modules', dep));
+    }
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', dependencies: { 'dtls-stream': '*' } }));
     writeFileSync(join(dir, 'deno.json'), JSON.stringify({ nodeModulesDir: 'manual' }));
     writeFileSync(join(dir, 'deno-main.ts'), SCRIPT('npm:dtls-stream'));
