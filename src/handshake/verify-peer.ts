@@ -7,7 +7,7 @@ import { parseCertificate } from '../x509/parse.ts';
 import { fingerprint, fingerprintMatches } from '../x509/fingerprint.ts';
 import { verifyChain } from '../x509/verify.ts';
 import { decodePem } from '../x509/pem.ts';
-import { DtlsError } from '../errors.ts';
+import { AlertDescription, DtlsError } from '../errors.ts';
 
 export interface VerifiedPeer {
   leaf: ParsedCertificate | undefined;
@@ -31,7 +31,7 @@ export function verifyPeer(chain: Uint8Array[], options: ResolvedOptions, now: n
     try {
       ok = v({ chain, fingerprint: fp });
     } catch (e) {
-      throw new DtlsError('verification_failed', `verify callback threw: ${(e as Error)?.message}`, { cause: e });
+      throw new DtlsError('verification_failed', `verify callback threw: ${(e as Error)?.message}`, { cause: e, alert: AlertDescription.certificate_unknown });
     }
     if (ok !== true) {
       // Fail closed: only an explicit `true` accepts. A forgotten `return`
@@ -42,7 +42,8 @@ export function verifyPeer(chain: Uint8Array[], options: ResolvedOptions, now: n
           : ok === undefined
             ? 'verify callback returned nothing (only `true` accepts the peer; a `return` is missing?)'
             : 'verify callback rejected the peer certificate';
-      throw new DtlsError('verification_failed', why);
+      // The application's own reason: "some other (unspecified) issue" (RFC 5246 7.2.2).
+      throw new DtlsError('verification_failed', why, { alert: AlertDescription.certificate_unknown });
     }
     return { leaf, fingerprint: fp };
   }

@@ -15,3 +15,13 @@ test('a verify callback that returns a Promise (async) does not authenticate the
   runPair(client, server, { seed: 1, until: (p) => p.a.state !== 'handshaking' && p.b.state !== 'handshaking' });
   assert.notEqual(client.state, 'connected', 'the client connected although its verify callback resolved to false');
 });
+
+test('a verify callback that rejects fails with verification_failed and sends certificate_unknown (RFC 5246 7.2.2: the application found the certificate unacceptable)', () => {
+  const { client, server } = makePair({ verify: () => false });
+  runPair(client, server, { seed: 1, until: (p) => p.a.state !== 'handshaking' && p.b.state !== 'handshaking' });
+  assert.equal(client.state, 'failed');
+  assert.equal(client.error?.code, 'verification_failed');
+  assert.equal(client.error?.alert, 46, 'certificate_unknown');
+  assert.equal(server.error?.code, 'peer_alert');
+  assert.equal(server.error?.alert, 46);
+});
