@@ -6,7 +6,8 @@
 import type { ResolvedOptions } from '../options.ts';
 import type { HandshakeMachine } from './machine.ts';
 import { Dtls12Handshake } from './dtls12.ts';
+import { createServerHandshake } from './server-dispatch.ts';
 
 export function createHandshake(options: ResolvedOptions): HandshakeMachine {
-  return new Dtls12Handshake(options);
+  return options.role === 'server' ? createServerHandshake(options) : new Dtls12Handshake(options);
 }
