@@ -294,7 +294,8 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
   if (role !== 'client' && role !== 'server') throw new TypeError(`role must be 'client' or 'server', not ${String(role)}`);
   const crypto = o.crypto ?? defaultCryptoProvider();
 
-  if (o.versions !== undefined && (!Array.isArray(o.versions) || !o.versions.length)) throw new TypeError("versions must be a non-empty array of '1.2' and '1.3'");
+  if (o.versions !== undefined && (!Array.isArray(o.versions) || !o.versions.length))
+    throw new TypeError("versions must be a non-empty array of '1.2' and '1.3'");
   let versions = [...new Set(o.versions ?? DEFAULTS.versions)];
   for (const v of versions) if (v !== '1.2' && v !== '1.3') throw new TypeError(`versions: unknown version ${JSON.stringify(v)} ('1.2' or '1.3')`);
   const cipherSuites: number[] = [];

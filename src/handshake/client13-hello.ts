@@ -22,11 +22,11 @@ import { encodeSupportedVersionsClient } from '../wire/extensions13/supported-ve
 import { encodeKeyShareClient } from '../wire/extensions13/key-share.ts';
 import { encodeCookie } from '../wire/extensions13/cookie.ts';
 import { SUPPORTED_SIGNATURE_SCHEMES, decodeAs } from './common.ts';
-import { SIGNATURE_SCHEMES_13 } from './session13.ts';
+import { SIGNATURE_SCHEMES13 } from './common13.ts';
 
 /** What signature_algorithms offers: the 1.3 schemes first, then the rest 1.2 (and certificate signatures) may use. */
 export function offeredSignatureSchemes(): number[] {
-  return [...new Set([...SIGNATURE_SCHEMES_13, ...SUPPORTED_SIGNATURE_SCHEMES])];
+  return [...new Set([...SIGNATURE_SCHEMES13, ...SUPPORTED_SIGNATURE_SCHEMES])];
 }
 
 export interface ClientHello13Parts {
@@ -79,7 +79,11 @@ const HRR_13 = new Set<number>([ExtensionType13.supported_versions, ExtensionTyp
 const ENCRYPTED_13 = new Set<number>([ExtensionType.server_name, ExtensionType.supported_groups, ExtensionType.use_srtp, ExtensionType.alpn]);
 
 /** Everything a 1.3 hello or EncryptedExtensions carries must have been offered and belong there. */
-export function checkExtensions13(exts: readonly Extension[], offered: ReadonlySet<number>, where: 'ServerHello' | 'HelloRetryRequest' | 'EncryptedExtensions'): void {
+export function checkExtensions13(
+  exts: readonly Extension[],
+  offered: ReadonlySet<number>,
+  where: 'ServerHello' | 'HelloRetryRequest' | 'EncryptedExtensions',
+): void {
   const allowed = where === 'ServerHello' ? SERVER_HELLO_13 : where === 'HelloRetryRequest' ? HRR_13 : ENCRYPTED_13;
   for (const e of exts) {
     // supported_groups in EncryptedExtensions is the server's preference, unsolicited by design (RFC 8446 4.2.7).
@@ -91,7 +95,12 @@ export function checkExtensions13(exts: readonly Extension[], offered: ReadonlyS
 
 /** The extension types our ClientHello carried. */
 export function offeredTypes(o: ResolvedOptions, withCookie: boolean): Set<number> {
-  const t = new Set<number>([ExtensionType13.supported_versions, ExtensionType.supported_groups, ExtensionType13.key_share, ExtensionType.signature_algorithms]);
+  const t = new Set<number>([
+    ExtensionType13.supported_versions,
+    ExtensionType.supported_groups,
+    ExtensionType13.key_share,
+    ExtensionType.signature_algorithms,
+  ]);
   if (o.serverName !== undefined) t.add(ExtensionType.server_name);
   if (o.srtpProfiles.length) t.add(ExtensionType.use_srtp);
   if (o.alpn.length) t.add(ExtensionType.alpn);
@@ -108,7 +117,8 @@ export function readEncryptedExtensions(o: ResolvedOptions, exts: readonly Exten
   const srtp = findExtension(exts, ExtensionType.use_srtp);
   if (srtp) {
     const v = decodeAs('use_srtp', () => decodeUseSrtp(srtp.data));
-    if (v.profiles.length !== 1 || !o.srtpProfiles.includes(v.profiles[0]!)) throw new DtlsError('illegal_parameter', 'server chose an SRTP profile we did not offer');
+    if (v.profiles.length !== 1 || !o.srtpProfiles.includes(v.profiles[0]!))
+      throw new DtlsError('illegal_parameter', 'server chose an SRTP profile we did not offer');
     if (v.mki.length !== 0) throw new DtlsError('illegal_parameter', 'server sent an SRTP MKI we did not offer');
     srtpProfile = v.profiles[0];
   }

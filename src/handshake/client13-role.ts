@@ -15,7 +15,6 @@ import { kemClientShare, kemGroupById, type KemClientKey, type KemGroup } from '
 import { DtlsError } from '../errors.ts';
 import { HandshakeType, type HandshakeMessage } from '../wire/types.ts';
 import { ExtensionType13, HandshakeType13 } from '../wire/types13.ts';
-import { equalBytes } from '../wire/codec.ts';
 import { findExtension } from '../wire/extensions/index.ts';
 import { decodeSignatureAlgorithms } from '../wire/extensions/signature-algorithms.ts';
 import { decodeServerHello, type ServerHello } from '../wire/messages/server-hello.ts';
@@ -24,17 +23,36 @@ import { checkServerHello13, downgradeSentinel, isHelloRetryRequest } from '../w
 import { decodeEncryptedExtensions } from '../wire/messages13/encrypted-extensions.ts';
 import { decodeCertificateRequest13 } from '../wire/messages13/certificate-request13.ts';
 import { decodeCertificate13, encodeCertificate13 } from '../wire/messages13/certificate13.ts';
-import { certificateVerifyContent, decodeCertificateVerify, encodeCertificateVerify } from '../wire/messages13/certificate-verify13.ts';
+import { decodeCertificateVerify, encodeCertificateVerify } from '../wire/messages13/certificate-verify13.ts';
 import { decodeKeyShareRetry, decodeKeyShareServer } from '../wire/extensions13/key-share.ts';
 import { decodeCookie } from '../wire/extensions13/cookie.ts';
 import type { FlightItem } from '../reliability/flight.ts';
 import { decodeAs } from './common.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
-import { buildClientHello13, checkExtensions13, offeredSignatureSchemes, offeredTypes, readEncryptedExtensions } from './client13-hello.ts';
-import { Transcript13, chooseScheme13, exporter13, finishedData, handshakeInfo13, keyLog13, trafficKeys13, verifyCertificateVerify13 } from './session13.ts';
+import { buildClientHello13, checkExtensions13, offeredTypes, readEncryptedExtensions } from './client13-hello.ts';
+import {
+  SIGNATURE_SCHEMES13,
+  Transcript13,
+  checkFinished,
+  chooseScheme13,
+  clientHelloHash,
+  exporter13,
+  finishedVerifyData,
+  handshakeInfo13,
+  keyLog13,
+  signCertificateVerify,
+  verifyCertificateVerify13,
+} from './common13.ts';
+import type { TrafficKeys13 } from '../record/traffic-keys.ts';
+
+function trafficKeys13(schedule: KeySchedule13, suite: CipherSuite13, secret: Uint8Array): TrafficKeys13 {
+  const k = schedule.trafficKeys(secret, suite.keyLength, suite.ivLength);
+  return { suite, key: k.key, iv: k.iv, sn: k.sn };
+}
 
 /** The handshake keys' state, from ServerHello on. */
 interface Keyed {
+  transcript: Transcript13;
   suite: CipherSuite13;
   group: KemGroup;
   schedule: KeySchedule13;
@@ -78,7 +96,8 @@ export class Client13Role {
   readonly random: Uint8Array;
   #shares: KemClientKey[] = [];
   #cookie: Uint8Array | undefined;
-  #transcript = new Transcript13();
+  /** The messages before the suite (and so the transcript hash) is known: ClientHello, or message_hash, HelloRetryRequest, ClientHello. */
+  #hellos: { msgType: number; body: Uint8Array }[] = [];
   /** The ClientHello as sent (for a 1.2 fallback) and the extension types a 1.2 ServerHello may answer. */
   clientHello: { message: HandshakeMessage; answerable12: Set<number> } | undefined;
 
@@ -122,7 +141,7 @@ export class Client13Role {
     const { body, answerable12 } = buildClientHello13(this.#o, { random: this.random, shares: this.#shares, cookie: this.#cookie });
     const msg = this.#message(HandshakeType.client_hello, body);
     this.clientHello = { message: msg, answerable12 };
-    this.#transcript.add(msg.msgType, msg.body);
+    this.#hellos.push({ msgType: msg.msgType, body: msg.body });
     this.#state = { name: 'wait_server_hello', retried: this.#state.name === 'wait_server_hello' ? this.#state.retried : undefined };
     // A HelloRetryRequest costs a stateless server no crypto: its answer is no fair round trip.
     this.#out.push({ kind: 'flight', items: [{ kind: 'handshake', epoch: 0, message: msg }], number, mode: 'retransmit', sampleRtt: number === 1 });
@@ -157,13 +176,16 @@ export class Client13Role {
     if (!checkServerHello13(sh, new Uint8Array(0))) {
       // No supported_versions: a DTLS 1.2 server (or older).
       if (s.retried) throw new DtlsError('illegal_parameter', 'a DTLS 1.2 ServerHello after a HelloRetryRequest');
-      if (!this.#o.versions.includes('1.2')) throw new DtlsError('protocol_version', `server chose version 0x${sh.version.toString(16)}; we offer DTLS 1.3 only`);
+      if (!this.#o.versions.includes('1.2'))
+        throw new DtlsError('protocol_version', `server chose version 0x${sh.version.toString(16)}; we offer DTLS 1.3 only`);
       // RFC 8446 4.1.3: a 1.3 server that chose 1.2 says so in its random; a 1.3-capable client that sees it was downgraded.
-      if (downgradeSentinel(sh.random) !== undefined) throw new DtlsError('illegal_parameter', 'ServerHello.random carries the downgrade sentinel: a forced downgrade from DTLS 1.3');
+      if (downgradeSentinel(sh.random) !== undefined)
+        throw new DtlsError('illegal_parameter', 'ServerHello.random carries the downgrade sentinel: a forced downgrade from DTLS 1.3');
       throw new FallbackTo12(msg);
     }
     const suite = suite13ById(sh.cipherSuite);
-    if (!suite || !this.#o.cipherSuites13.includes(sh.cipherSuite)) throw new DtlsError('illegal_parameter', `server chose cipher suite 0x${sh.cipherSuite.toString(16)}, which we did not offer`);
+    if (!suite || !this.#o.cipherSuites13.includes(sh.cipherSuite))
+      throw new DtlsError('illegal_parameter', `server chose cipher suite 0x${sh.cipherSuite.toString(16)}, which we did not offer`);
     if (isHelloRetryRequest(sh)) return this.#onHelloRetryRequest(s, sh, suite, msg);
     if (s.retried && s.retried.id !== suite.id) throw new DtlsError('illegal_parameter', 'ServerHello cipher suite differs from the HelloRetryRequest');
     checkExtensions13(sh.extensions, offeredTypes(this.#o, false), 'ServerHello');
@@ -175,14 +197,17 @@ export class Client13Role {
     const crypto = this.#o.crypto;
     const shared = share.decapsulate(crypto, entry.keyExchange);
     for (const k of this.#shares) k.dispose();
-    this.#transcript.add(msg.msgType, msg.body);
+    const transcript = new Transcript13(suite.hash);
+    for (const m of this.#hellos) transcript.add(m.msgType, m.body);
+    transcript.add(msg.msgType, msg.body);
     const schedule = new KeySchedule13(crypto, suite.hash);
     schedule.handshake(shared);
     shared.fill(0);
-    const hs = schedule.handshakeTrafficSecrets(this.#transcript.hash(crypto, suite.hash));
-    this.#out.push({ kind: 'read-keys', epoch: 2, keys: trafficKeys13(schedule, suite, hs.server) });
+    const hs = schedule.handshakeTrafficSecrets(transcript.digest(crypto));
+    // Write keys first: opening epoch 2 hands back the server's records that came early, and their answer goes out in it.
     this.#out.push({ kind: 'write-keys', epoch: 2, keys: trafficKeys13(schedule, suite, hs.client) });
-    this.#state = { name: 'wait_encrypted_extensions', k: { suite, group: share.group, schedule, clientHs: hs.client, serverHs: hs.server } };
+    this.#out.push({ kind: 'read-keys', epoch: 2, keys: trafficKeys13(schedule, suite, hs.server) });
+    this.#state = { name: 'wait_encrypted_extensions', k: { transcript, suite, group: share.group, schedule, clientHs: hs.client, serverHs: hs.server } };
   }
 
   /** RFC 8446 4.1.4: once, with a change that makes a second ClientHello different; transcript with message_hash. */
@@ -195,14 +220,20 @@ export class Client13Role {
     if (ks) {
       const id = decodeAs('key_share', () => decodeKeyShareRetry(ks.data));
       const group = kemGroupById(id);
-      if (!group || !this.#o.groups13.includes(group)) throw new DtlsError('illegal_parameter', `HelloRetryRequest selects group ${id}, which we did not offer`);
-      if (this.#shares.some((k) => k.group === group)) throw new DtlsError('illegal_parameter', `HelloRetryRequest selects group ${group}, which we already sent a share for`);
+      if (!group || !this.#o.groups13.includes(group))
+        throw new DtlsError('illegal_parameter', `HelloRetryRequest selects group ${id}, which we did not offer`);
+      if (this.#shares.some((k) => k.group === group))
+        throw new DtlsError('illegal_parameter', `HelloRetryRequest selects group ${group}, which we already sent a share for`);
       for (const k of this.#shares) k.dispose();
       this.#shares = [kemClientShare(this.#o.crypto, group)];
     }
     if (ck) this.#cookie = decodeAs('cookie', () => decodeCookie(ck.data)).slice();
-    this.#transcript.replaceWithMessageHash(this.#o.crypto, suite.hash);
-    this.#transcript.add(msg.msgType, msg.body);
+    // RFC 8446 4.4.1: ClientHello1 stands in the transcript as message_hash(Hash(ClientHello1)).
+    const ch1 = this.#hellos[0]!;
+    this.#hellos = [
+      { msgType: 254, body: clientHelloHash(this.#o.crypto, suite.hash, ch1.body) },
+      { msgType: msg.msgType, body: msg.body },
+    ];
     this.#state = { name: 'wait_server_hello', retried: suite };
     this.#sendClientHello(3);
   }
@@ -210,7 +241,7 @@ export class Client13Role {
   #onEncryptedExtensions(s: Extract<State, { name: 'wait_encrypted_extensions' }>, msg: HandshakeMessage): void {
     const ee = decodeAs('EncryptedExtensions', () => decodeEncryptedExtensions(msg.body));
     const { srtpProfile, alpn } = readEncryptedExtensions(this.#o, ee.extensions);
-    this.#transcript.add(msg.msgType, msg.body);
+    s.k.transcript.add(msg.msgType, msg.body);
     this.#state = { name: 'wait_certificate', k: { ...s.k, srtpProfile, alpn, certRequest: undefined } };
   }
 
@@ -219,7 +250,7 @@ export class Client13Role {
     const sa = findExtension(cr.extensions, 13);
     if (!sa) throw new DtlsError('missing_extension', 'CertificateRequest without signature_algorithms (RFC 8446 4.3.2)');
     const schemes = decodeAs('signature_algorithms', () => decodeSignatureAlgorithms(sa.data));
-    this.#transcript.add(msg.msgType, msg.body);
+    s.k.transcript.add(msg.msgType, msg.body);
     this.#state = { name: 'wait_certificate', k: { ...s.k, certRequest: { schemes, context: cr.context.slice() } } };
   }
 
@@ -229,16 +260,16 @@ export class Client13Role {
     const chain = c.entries.map((e) => e.data.slice());
     if (!chain.length) throw new DtlsError('decode_error', 'server Certificate is empty (RFC 8446 4.4.2.4)');
     const peer = verifyPeer(chain, this.#o, now, 'client');
-    this.#transcript.add(msg.msgType, msg.body);
+    s.k.transcript.add(msg.msgType, msg.body);
     this.#state = { name: 'wait_certificate_verify', k: { ...s.k, peer, chain } };
   }
 
   #onCertificateVerify(s: Extract<State, { name: 'wait_certificate_verify' }>, msg: HandshakeMessage): void {
     const cv = decodeAs('CertificateVerify', () => decodeCertificateVerify(msg.body));
     const crypto = this.#o.crypto;
-    const th = this.#transcript.hash(crypto, s.k.suite.hash);
-    verifyCertificateVerify13(crypto, s.k.peer.leaf, 'server', offeredSignatureSchemes(), cv.signatureScheme, cv.signature, th);
-    this.#transcript.add(msg.msgType, msg.body);
+    const th = s.k.transcript.digest(crypto);
+    verifyCertificateVerify13(crypto, s.k.peer.leaf, cv.signatureScheme, SIGNATURE_SCHEMES13, 'server', th, cv.signature);
+    s.k.transcript.add(msg.msgType, msg.body);
     this.#state = { name: 'wait_finished', k: s.k };
   }
 
@@ -246,12 +277,12 @@ export class Client13Role {
     const k = s.k;
     const crypto = this.#o.crypto;
     const h = k.suite.hash;
+    const t = k.transcript;
     const fin = decodeAs('Finished', () => decodeFinished(msg.body));
-    if (!equalBytes(fin.verifyData, finishedData(crypto, k.schedule, k.serverHs, this.#transcript.hash(crypto, h))))
-      throw new DtlsError('decrypt_error', 'server Finished does not verify');
-    this.#transcript.add(msg.msgType, msg.body);
+    checkFinished(crypto, k.schedule, k.serverHs, t.digest(crypto), fin.verifyData, 'server');
+    t.add(msg.msgType, msg.body);
     k.schedule.master();
-    const serverFinishedHash = this.#transcript.hash(crypto, h);
+    const serverFinishedHash = t.digest(crypto);
     const app = k.schedule.applicationTrafficSecrets(serverFinishedHash);
     const exporterMaster = k.schedule.derive('exp master', serverFinishedHash);
     const items: FlightItem[] = [];
@@ -259,19 +290,18 @@ export class Client13Role {
     if (k.certRequest) {
       const entries = cert ? cert.chain.map((data) => ({ data, extensions: [] })) : [];
       const m = this.#message(HandshakeType.certificate, encodeCertificate13({ context: k.certRequest.context, entries }));
-      this.#transcript.add(m.msgType, m.body);
+      t.add(m.msgType, m.body);
       items.push({ kind: 'handshake', epoch: 2, message: m });
       if (cert) {
-        const keyType = cert.keyType?.type === 'rsa' ? { type: 'rsa' as const } : { type: 'ecdsa' as const, curve: (cert as { curve: string }).curve };
-        const scheme = chooseScheme13(keyType, k.certRequest.schemes, crypto);
-        const sig = crypto.sign(scheme, cert.privateKey, certificateVerifyContent('client', this.#transcript.hash(crypto, h)));
+        const scheme = chooseScheme13(cert, k.certRequest.schemes, crypto);
+        const sig = signCertificateVerify(crypto, cert, scheme, 'client', t.digest(crypto));
         const cv = this.#message(HandshakeType.certificate_verify, encodeCertificateVerify({ signatureScheme: scheme, signature: sig }));
-        this.#transcript.add(cv.msgType, cv.body);
+        t.add(cv.msgType, cv.body);
         items.push({ kind: 'handshake', epoch: 2, message: cv });
       }
     }
-    const ours = this.#message(HandshakeType.finished, encodeFinished({ verifyData: finishedData(crypto, k.schedule, k.clientHs, this.#transcript.hash(crypto, h)) }));
-    this.#transcript.add(ours.msgType, ours.body);
+    const ours = this.#message(HandshakeType.finished, encodeFinished({ verifyData: finishedVerifyData(crypto, k.schedule, k.clientHs, t.digest(crypto)) }));
+    t.add(ours.msgType, ours.body);
     items.push({ kind: 'handshake', epoch: 2, message: ours });
     this.#state = { name: 'done' };
     // Our last flight is kept until the server shows it arrived (an ACK, its data; RFC 9147 5.8.3).
@@ -291,11 +321,11 @@ export class Client13Role {
         }),
         exportKeyingMaterial: exporter13(crypto, h, exporterMaster),
         keyLogLines: keyLog13(this.random, {
-          CLIENT_HANDSHAKE_TRAFFIC_SECRET: k.clientHs,
-          SERVER_HANDSHAKE_TRAFFIC_SECRET: k.serverHs,
-          CLIENT_TRAFFIC_SECRET_0: app.client,
-          SERVER_TRAFFIC_SECRET_0: app.server,
-          EXPORTER_SECRET: exporterMaster,
+          clientHandshake: k.clientHs,
+          serverHandshake: k.serverHs,
+          clientTraffic: app.client,
+          serverTraffic: app.server,
+          exporter: exporterMaster,
         }),
       },
     });
