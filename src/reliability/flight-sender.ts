@@ -171,6 +171,11 @@ export class FlightSender {
     return this.#flight?.carried ?? [];
   }
 
+  /** The current retransmission timeout, ms (a quarter of it is how long AckTracker lets a partial flight wait). */
+  get timeout(): number {
+    return this.#timer.current;
+  }
+
   /** When handleTimeout must run for this flight, or undefined. */
   get deadline(): number | undefined {
     return this.#flight && this.#flight.mode !== 'once' ? this.#timer.deadline : undefined;
