@@ -7,7 +7,7 @@
 //
 //   record of a new flight ──► list cleared of what no longer needs an ACK
 //   first record, flight partial ──► ACK due in timeout / 4 (7.1's suggestion)
-//   record out of order ──► ACK due now (after the datagram)
+//   record out of order ──► ACK due now (after the datagram; at most one per quarter timer)
 //   flight complete, none of ours answers it ──► ACK due now (the client's
 //     Finished at the server, KeyUpdate, NewSessionTicket: they MUST be ACKed)
 //   flight complete and answered by our next flight ──► no ACK (implicit)
@@ -47,6 +47,8 @@ export class AckTracker {
   /** Flights acknowledged by an explicit ACK (most recent last). */
   #explicit: number[] = [];
   #deadline: number | undefined;
+  /** When the last ACK went (for the pace of out-of-order ACKs). */
+  #lastSent: number | undefined;
   /** Records not held because of the bound (for tests and stats). */
   overflow = 0;
 
@@ -89,10 +91,12 @@ export class AckTracker {
     }
     const first = this.#flightRecords++ === 0;
     this.#add(epoch, seq, flight);
-    if (!inOrder) this.#due(now);
+    // Out of order: at once, but at most one such ACK per quarter of the timer,
+    // or every datagram after one lost would draw its own.
+    if (!inOrder) this.#due(this.#lastSent === undefined ? now : Math.max(now, this.#lastSent + quarter(timeout)));
     // Partial so far: if the rest does not follow soon, say what came (7.1's
     // quarter of the timer). Re-armed after an ACK went, so progress is reported.
-    else if (first || this.#deadline === undefined) this.#due(now + Math.max(1, Math.floor(timeout / 4)));
+    else if (first || this.#deadline === undefined) this.#due(now + quarter(timeout));
   }
 
   /**
@@ -121,6 +125,7 @@ export class AckTracker {
   poll(now: number): RecordNumber[] | undefined {
     if (this.#deadline === undefined || now < this.#deadline) return undefined;
     this.#deadline = undefined;
+    this.#lastSent = now;
     for (const e of this.#entries) e.acked = true;
     return this.#entries.map((e) => recordNumber(e.epoch, e.seq)).sort(compareRecordNumbers);
   }
@@ -171,6 +176,10 @@ export class AckTracker {
   #due(at: number): void {
     if (this.#deadline === undefined || at < this.#deadline) this.#deadline = at;
   }
+}
+
+function quarter(timeout: number): number {
+  return Math.max(1, Math.floor(timeout / 4));
 }
 
 function key(epoch: number, seq: number): string {

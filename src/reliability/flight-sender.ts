@@ -8,15 +8,18 @@
 //   send() ──► SENDING ──► WAITING ──timer──► resend what is unacknowledged (doubling), re-arm
 //                            │  ▲
 //                  peer copy │  │ at most one answer per timer period, 10 per flight
-//        partial ACK of the  │  │ (none once part of the flight was acknowledged)
-//        latest transmission ▼  │
+//                            │  │ (none once part of the flight was acknowledged)
+//     ACK of a later record  │  │ resend at once what earlier records carried, unacknowledged
+//                            ▼  │
 //                         answered() / confirmed() / ACK of the whole flight ──► idle
 //
 // DTLS 1.3 ACKs (RFC 9147 7.2) name records; every transmission seals under
 // fresh record numbers, so an ACK says exactly which transmission arrived:
-// its fragments leave the retransmit set, and a record of the first
-// transmission acknowledged before any resend is a round-trip sample (RFC
-// 9147 5.8.2, Karn's rule). Without ACKs (DTLS 1.2) nothing here changes what
+// its fragments leave the retransmit set; a record not acknowledged while one
+// sent after it was is taken as lost and its bytes are resent at once (RFC
+// 9147 5.8.1, WAITING exit 2; QUIC's packet threshold, RFC 9002 6.1.1, at 1);
+// and a record of the first transmission acknowledged before any resend is a
+// round-trip sample (RFC 9147 5.8.2, Karn's rule). Without ACKs (DTLS 1.2) nothing here changes what
 // goes on the wire.
 import type { RecordLayer } from '../record/record-layer.ts';
 import { RetransmitTimer } from './timer.ts';
@@ -81,6 +84,12 @@ export const MAX_PEER_ANSWERS = 10;
 export const ACK_FLIGHT_MAX_RESENDS = 16;
 /** Records remembered per flight across its transmissions (ACKs may name any of them, RFC 9147 7.2); the oldest go first. */
 export const MAX_REMEMBERED_RECORDS = 4096;
+/**
+ * Resends drawn by ACKs, per flight. Each needs an ACK that newly acknowledges
+ * a record sent after a live unacknowledged one, so a real peer draws a few;
+ * the cap bounds what ACKs forged in epoch 0 (unauthenticated) could draw.
+ */
+export const MAX_ACK_RESENDS = 32;
 
 /** What an ACK did to the flight held. */
 export interface AckOutcome {
@@ -89,9 +98,8 @@ export interface AckOutcome {
   /** Every fragment of the flight is now acknowledged: its retransmissions are cancelled (RFC 9147 7.2). */
   flightAcked: boolean;
   /**
-   * The unacknowledged rest of the flight, sent at once in new records: the ACK
-   * named a record of the latest transmission, so what it left out of that
-   * transmission was lost (RFC 9147 5.8.1, WAITING exit 2).
+   * What records sent before an acknowledged one carried and the ACK left out
+   * (lost, RFC 9147 5.8.1 WAITING exit 2), sent again at once in new records.
    */
   resend?: EncodedFlight;
 }
@@ -115,10 +123,11 @@ interface Flight {
   peerAnswers: number;
   /** Which record (epoch, sequence number) carried which fragment, in the latest transmission. */
   carried: SentFragment[];
-  /** Records of every transmission not yet acknowledged, by "epoch/seq": the fragment and the transmission (0 = first). */
-  sent: Map<string, { fragment: SentFragment; tx: number }>;
-  /** The latest transmission's index. */
-  tx: number;
+  /** Records of every transmission not yet acknowledged, by "epoch/seq" (the oldest first). */
+  sent: Map<string, SentRecord>;
+  /** Send order of the next record; the highest order acknowledged so far (-1: none). */
+  order: number;
+  largestAcked: number;
   unacked: Unacked;
   /** Every fragment acknowledged: nothing more to send. */
   acked: boolean;
@@ -128,6 +137,16 @@ interface Flight {
   ackResends: number;
   /** The flight gave its round-trip sample (once per flight). */
   sampled: boolean;
+}
+
+interface SentRecord {
+  fragment: SentFragment;
+  /** Send order across the flight's transmissions. */
+  order: number;
+  /** In the flight's first transmission. */
+  first: boolean;
+  /** Its bytes have not been sent again since: it is what is in flight for them. */
+  live: boolean;
 }
 
 function key(epoch: number, seq: number): string {
@@ -206,7 +225,8 @@ export class FlightSender {
       peerAnswers: 0,
       carried: out.carried,
       sent: new Map(),
-      tx: 0,
+      order: 0,
+      largestAcked: -1,
       unacked: new Unacked(items),
       acked: false,
       exhausted: false,
@@ -281,8 +301,7 @@ export class FlightSender {
     const f = this.#flight;
     if (!f || f.acked) return { newlyAcked: 0, flightAcked: false };
     let newlyAcked = 0,
-      first = false,
-      latest = false;
+      first = false;
     for (const rn of recordNumbers) {
       if (rn.epoch > BigInt(Number.MAX_SAFE_INTEGER) || rn.sequenceNumber > BigInt(Number.MAX_SAFE_INTEGER)) continue;
       const k = key(Number(rn.epoch), Number(rn.sequenceNumber));
@@ -290,8 +309,8 @@ export class FlightSender {
       if (!s) continue;
       f.sent.delete(k);
       newlyAcked++;
-      if (s.tx === 0) first = true;
-      if (s.tx === f.tx) latest = true;
+      if (s.first) first = true;
+      f.largestAcked = Math.max(f.largestAcked, s.order);
       f.unacked.ack(s.fragment.messageSeq, s.fragment.offset, s.fragment.length);
     }
     if (!newlyAcked) return { newlyAcked, flightAcked: false };
@@ -303,9 +322,15 @@ export class FlightSender {
       this.#timer.stop();
       return { newlyAcked, flightAcked: true };
     }
-    if (!latest || f.mode === 'once' || f.ackResends >= MAX_PEER_ANSWERS || this.#spent(f)) return { newlyAcked, flightAcked: false };
+    // Lost: what is in flight in records sent before one the peer acknowledged.
+    const lost: SentRecord[] = [];
+    for (const s of f.sent.values()) if (s.live && s.order < f.largestAcked) lost.push(s);
+    if (!lost.length || f.mode === 'once' || f.ackResends >= MAX_ACK_RESENDS || this.#spent(f)) return { newlyAcked, flightAcked: false };
+    for (const s of lost) s.live = false;
+    const pieces = f.unacked.within(lost.map((s) => s.fragment));
+    if (!pieces.length) return { newlyAcked, flightAcked: false };
     f.ackResends++;
-    const resend = this.#resend(now, f, 'timeout').out;
+    const resend = this.#transmit(now, f, encodePieces(f.items, pieces, this.#records, this.#o.mtu));
     // The peer is making progress: re-armed at the current value, not doubled.
     if (this.#timer.deadline !== undefined) this.#rearm(f, now);
     return { newlyAcked, flightAcked: false, resend };
@@ -343,9 +368,10 @@ export class FlightSender {
     this.#rttMeasured = true;
   }
 
-  /** Notes which record carried which fragment, for the ACKs to come; bounded, the oldest transmission's first out. */
+  /** Notes which record carried which fragment, for the ACKs to come; bounded, the oldest records first out. */
   #remember(f: Flight, carried: readonly SentFragment[]): void {
-    for (const c of carried) f.sent.set(key(c.epoch, c.sequenceNumber), { fragment: c, tx: f.tx });
+    const first = f.order === 0;
+    for (const c of carried) f.sent.set(key(c.epoch, c.sequenceNumber), { fragment: c, order: f.order++, first, live: true });
     // A Map iterates in insertion order: the first keys are the oldest records.
     for (const k of f.sent.keys()) {
       if (f.sent.size <= MAX_REMEMBERED_RECORDS) break;
@@ -353,17 +379,21 @@ export class FlightSender {
     }
   }
 
+  /** Resends the whole flight but what the peer acknowledged (RFC 9147 5.8.1); every record before is superseded. */
   #resend(now: number, f: Flight, reason: Resend['reason']): Resend {
+    for (const s of f.sent.values()) s.live = false;
+    // Every transmission re-fragments and seals under fresh sequence numbers.
+    const out = f.unacked.anyAcked ? encodePieces(f.items, f.unacked.pieces(), this.#records, this.#o.mtu) : encodeFlight(f.items, this.#records, this.#o.mtu);
+    return { flight: f.number, reason, out: this.#transmit(now, f, out) };
+  }
+
+  #transmit(now: number, f: Flight, out: EncodedFlight): EncodedFlight {
     f.lastSent = now;
     f.retransmitted = true;
     f.resends++;
-    // Every transmission re-fragments and seals under fresh sequence numbers;
-    // what the peer acknowledged is left out (RFC 9147 5.8.1).
-    const out = f.unacked.anyAcked ? encodePieces(f.items, f.unacked.pieces(), this.#records, this.#o.mtu) : encodeFlight(f.items, this.#records, this.#o.mtu);
     f.carried = out.carried;
-    f.tx++;
     this.#remember(f, out.carried);
-    return { flight: f.number, reason, out };
+    return out;
   }
 
   /** A final or 'ack' flight that has used its resends. */

@@ -61,6 +61,43 @@ export class Unacked {
     this.#missing[i] = out;
   }
 
+  /**
+   * What is left to send of these fragments only (those deemed lost): the
+   * missing bytes they cover, in flight order, overlaps merged.
+   */
+  within(fragments: ReadonlyArray<{ messageSeq: number; offset: number; length: number }>): Piece[] {
+    const out: Piece[] = [];
+    this.#missing.forEach((ranges, item) => {
+      const cover: Array<[number, number]> = [];
+      for (const f of fragments) if (this.#index.get(f.messageSeq) === item) cover.push([f.offset, f.offset + f.length]);
+      if (!cover.length) return;
+      const mine: Array<[number, number]> = [];
+      for (const [s, e] of ranges) {
+        for (const [a, b] of cover) {
+          if (s === e) {
+            if (a === s) mine.push([s, s]);
+            continue;
+          }
+          const lo = Math.max(s, a),
+            hi = Math.min(e, b);
+          if (lo < hi) mine.push([lo, hi]);
+        }
+      }
+      mine.sort((x, y) => x[0] - y[0]);
+      let last: Piece | undefined;
+      for (const [lo, hi] of mine) {
+        if (last && lo <= last.offset + last.length && hi > lo) {
+          last.length = Math.max(last.length, hi - last.offset);
+          continue;
+        }
+        if (last && lo === last.offset && hi === lo) continue;
+        last = { item, offset: lo, length: hi - lo };
+        out.push(last);
+      }
+    });
+    return out;
+  }
+
   /** What is left to send, in flight order. */
   pieces(): Piece[] {
     const out: Piece[] = [];

@@ -82,41 +82,51 @@ test('Unacked: ranges leave as fragments are acknowledged; an empty message by i
   assert.ok(u.done);
 });
 
-test('a timer resend after a partial ACK carries only the unacknowledged fragments, in new records', () => {
+/** The ranges `fragments` cover, per message_seq, merged. */
+function ranges(fragments: readonly SentFragment[]): Map<number, Array<[number, number]>> {
+  const out = new Map<number, Array<[number, number]>>();
+  for (const c of fragments) out.set(c.messageSeq, [...(out.get(c.messageSeq) ?? []), [c.offset, c.offset + c.length]]);
+  for (const [k, list] of out) {
+    list.sort((x, y) => x[0] - y[0]);
+    const merged: Array<[number, number]> = [];
+    for (const [x, y] of list) {
+      const last = merged.at(-1);
+      if (last && x <= last[1]) last[1] = Math.max(last[1], y);
+      else merged.push([x, y]);
+    }
+    out.set(k, merged);
+  }
+  return out;
+}
+
+test('an ACK of every other record resends at once what the records before the last acknowledged one carried; the timer then only the unacknowledged', () => {
   const s = sender();
   s.send(0, items, 4, 'retransmit', true);
   const first = [...s.carried];
-  // The peer got every other record of the first transmission.
-  const got = first.filter((_, i) => i % 2 === 0);
-  const r = s.onAck(50, got.slice(0, 1).map(rn), 0);
-  assert.equal(r.newlyAcked, 1);
+  assert.ok(first.length >= 6);
+  // The first record alone: nothing sent before it, nothing lost.
+  const r0 = s.onAck(40, [rn(first[0]!)], 0);
+  assert.equal(r0.newlyAcked, 1);
+  assert.equal(r0.resend, undefined);
+  // Every other record, and not the last one: the odd records before the highest acknowledged are lost.
+  const got = first.filter((_, i) => i % 2 === 0 && i < first.length - 1);
+  const r = s.onAck(50, got.map(rn), 0);
+  assert.equal(r.newlyAcked, got.length - 1);
   assert.equal(r.flightAcked, false);
-  assert.ok(r.resend, 'a record of the latest transmission was acknowledged: the rest is resent at once');
-  const resent = coverage(r.resend.datagrams);
-  assert.equal(resent.get(0)?.[0]?.[0], got[0]!.length, 'the acknowledged first fragment of message 0 is not resent');
-  // The rest of the acknowledgements name the first transmission, no longer the latest: no resend.
-  const r2 = s.onAck(60, got.slice(1).map(rn), 0);
-  assert.equal(r2.newlyAcked, got.length - 1);
-  assert.equal(r2.resend, undefined);
+  assert.ok(r.resend);
+  const highest = first.indexOf(got.at(-1)!);
+  const lost = first.filter((_, i) => i % 2 === 1 && i < highest);
+  assert.deepEqual(coverage(r.resend.datagrams), ranges(lost), 'exactly the lost fragments, not those sent after the acknowledged one');
+  assert.ok(
+    s.carried.every((c) => c.sequenceNumber > first.at(-1)!.sequenceNumber),
+    'in new records',
+  );
+  // The same ACK again acknowledges nothing new and draws nothing.
+  assert.equal(s.onAck(60, got.map(rn), 0).resend, undefined);
+  // The timer: everything not acknowledged, across both transmissions.
   const again = s.onTimeout(s.deadline!)!;
-  const cov = coverage(again.out.datagrams);
-  // Exactly the fragments of the first transmission not acknowledged.
-  const lost = first.filter((_, i) => i % 2 === 1);
-  const want = new Map<number, Array<[number, number]>>();
-  for (const c of lost) want.set(c.messageSeq, [...(want.get(c.messageSeq) ?? []), [c.offset, c.offset + c.length]]);
-  for (const [k, list] of want) {
-    list.sort((a, b) => a[0] - b[0]);
-    const merged: Array<[number, number]> = [];
-    for (const [a, b] of list) {
-      const last = merged.at(-1);
-      if (last && a <= last[1]) last[1] = b;
-      else merged.push([a, b]);
-    }
-    assert.deepEqual(cov.get(k), merged, `message ${k}`);
-  }
-  assert.deepEqual([...cov.keys()].sort(), [...want.keys()].sort());
-  // carried names the new records.
-  assert.ok(s.carried.every((c) => c.sequenceNumber > first.at(-1)!.sequenceNumber));
+  const unacked = first.filter((_, i) => !(i % 2 === 0 && i < first.length - 1));
+  assert.deepEqual(coverage(again.out.datagrams), ranges(unacked));
 });
 
 test('an ACK of the whole flight, over several transmissions, stops the timer; later copies and timeouts send nothing', () => {
@@ -137,19 +147,21 @@ test('an ACK of the whole flight, over several transmissions, stops the timer; l
   assert.equal(s.onAck(10_001, mix.map(rn), 0).newlyAcked, 0, 'a repeated ACK acknowledges nothing new');
 });
 
-test('a partial ACK resends the rest once per transmission: a repeated ACK does not draw it again', () => {
+test('what an ACK shows lost is resent once: repeated ACKs and ACKs of older records draw nothing more; the timer re-arms, not doubled', () => {
   const s = sender();
   s.send(0, items, 4, 'retransmit', true);
   const t0 = [...s.carried];
-  const r = s.onAck(30, [rn(t0[0]!)], 0);
+  const r = s.onAck(30, [rn(t0[2]!)], 0);
   assert.ok(r.resend);
   const t1 = [...s.carried];
-  assert.equal(t1.length, t0.length - 1);
-  assert.equal(s.onAck(31, [rn(t0[0]!)], 0).resend, undefined, 'nothing newly acknowledged');
-  assert.equal(s.onAck(32, [rn(t0[1]!)], 0).resend, undefined, 'only the older transmission');
-  const r3 = s.onAck(60, [rn(t1[2]!)], 0);
-  assert.ok(r3.resend, 'a record of the newest transmission: the rest again');
-  assert.ok(s.deadline! >= 60 + 100, 'the timer re-armed from the resend, not doubled below');
+  assert.deepEqual(ranges(t1), ranges(t0.slice(0, 2)), 'records 0 and 1 were lost; 3.. may still be in flight');
+  assert.equal(s.deadline, 30 + 100, 're-armed at the current timeout from the resend');
+  assert.equal(s.onAck(31, [rn(t0[2]!)], 0).resend, undefined, 'nothing newly acknowledged');
+  assert.equal(s.onAck(32, [rn(t0[0]!)], 0).resend, undefined, 'an older record arriving late: nothing lost');
+  // The last record of the first transmission acknowledged: t0[3..] before it is lost now; t1, sent after, is not.
+  const r3 = s.onAck(60, [rn(t0.at(-1)!)], 0);
+  assert.ok(r3.resend);
+  assert.deepEqual(ranges(s.carried), ranges(t0.slice(3, -1)));
 });
 
 test('a copy of the peer flight draws no resend once part of ours was acknowledged (RFC 9147 5.8.1)', () => {

@@ -46,12 +46,21 @@ test('a partial flight is ACKed a quarter of the timer after its first record; p
   assert.deepEqual(show(t.poll(400)), ['2/0', '2/1', '2/2'], 'the ACK repeats what it acknowledged before (as many as fit, 7.1)');
 });
 
-test('a record out of order makes an ACK due at once', () => {
+test('a record out of order makes an ACK due at once, at most once per quarter of the timer', () => {
   const t = new AckTracker();
   t.onRecord(0, 2, 0, 2, true, T);
   t.onRecord(3, 2, 2, 2, false, T);
   assert.equal(t.deadline, 3);
   assert.deepEqual(show(t.poll(3)), ['2/0', '2/2']);
+  // The next datagrams after the gap: paced, not one ACK each.
+  t.onRecord(10, 2, 3, 2, false, T);
+  assert.equal(t.deadline, 3 + T / 4);
+  t.onRecord(20, 2, 4, 2, false, T);
+  assert.equal(t.deadline, 3 + T / 4);
+  assert.equal(t.poll(20), undefined);
+  assert.deepEqual(show(t.poll(103)), ['2/0', '2/2', '2/3', '2/4']);
+  t.onRecord(500, 2, 5, 2, false, T);
+  assert.equal(t.deadline, 500, 'a quarter has passed since: at once again');
 });
 
 test('a copy of a flight we ACKed draws the ACK again, with the copy\u2019s record (the peer lost ours)', () => {
