@@ -1,98 +1,86 @@
-// The ACK machinery end to end on the simulated network (virtual clock, seeded
-// loss), in a scripted exchange shaped like a DTLS 1.3 handshake
-// (ack-endpoint.ts): what a lost datagram costs with ACKs and without, a lost
-// ACK, a lost final flight, and 30% loss over 1000 seeds.
+// AckExchange: the few calls a connection makes for DTLS 1.3 ACKs (RFC 9147
+// 7). Handshake records come in with what the machine made of them; ACK
+// records go to the flight sender; the ACK due comes out sealed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SimPair } from '../../src/testing/index.ts';
+import { AckExchange, type ActionLike } from '../../src/reliability/ack-exchange.ts';
+import { FlightSender } from '../../src/reliability/flight-sender.ts';
+import type { FlightItem } from '../../src/reliability/flight.ts';
+import { RecordLayer } from '../../src/record/record-layer.ts';
+import { nobleProvider } from '../../src/crypto/noble.ts';
 import { decodeRecords } from '../../src/wire/record.ts';
 import { ContentType } from '../../src/wire/types.ts';
-import { FLIGHTS, ScriptedEndpoint } from './ack-endpoint.ts';
+import { decodeAck, encodeAck } from '../../src/wire/ack.ts';
+import { recordNumber } from '../../src/wire/record-number.ts';
+import { DtlsError } from '../../src/errors.ts';
 
-const DELAY = 25;
-const B_BYTES = FLIGHTS.B.reduce((a, b) => a + b, 0);
+const options = { retransmit: { initial: 100, max: 60_000, min: 10, adaptive: true, rtt: undefined }, mtu: 1500 };
+const fin: FlightItem = { kind: 'handshake', epoch: 0, message: { msgType: 20, messageSeq: 1, body: new Uint8Array(32) } };
 
-function pair(acks: boolean, link: { aToB?: object; bToA?: object; seed?: number; loss?: number } = {}) {
-  const client = new ScriptedEndpoint('client', { acks });
-  const server = new ScriptedEndpoint('server', { acks });
-  const p = new SimPair(client, server, {
-    seed: link.seed ?? 1,
-    link: { delay: DELAY, loss: link.loss ?? 0 },
-    aToB: link.aToB ?? {},
-    bToA: link.bToA ?? {},
-  });
-  const connected = () => client.state === 'connected' && server.state === 'connected';
-  const done = () => connected() && client.settled && server.settled;
-  const c = p.run({ until: connected, maxDuration: 120_000 });
-  const r = p.run({ until: done, maxDuration: 120_000 });
-  return { client, server, r, connectedAt: c.now, done: done() };
+function setup() {
+  const records = new RecordLayer(nobleProvider, () => {});
+  const sender = new FlightSender(records, options);
+  return { records, sender, acks: new AckExchange(sender) };
 }
 
-const isAck = (d: Uint8Array) => decodeRecords(d).records.some((r) => r.contentType === ContentType.ack);
+const traceIn: ActionLike = { kind: 'trace', direction: 'in' };
+/** The record numbers in the ACK datagram. */
+function acked(d: Uint8Array | undefined): string[] {
+  assert.ok(d, 'an ACK');
+  const [r] = decodeRecords(d).records;
+  assert.equal(r!.contentType, ContentType.ack);
+  return decodeAck(r!.fragment).map((n) => `${n.epoch}/${n.sequenceNumber}`);
+}
 
-test('clean path: no resend; one ACK, from the server, for the final flight; the client learns the round trip', () => {
-  const { client, server, done, r } = pair(true);
-  assert.ok(done);
-  assert.equal(client.resentBytes + server.resentBytes, 0);
-  assert.equal(server.acksSent, 1);
-  assert.equal(client.acksSent, 0, 'flights answered by a flight are not ACKed');
-  assert.equal(r.now, 4 * DELAY, 'two round trips: the client is settled when the ACK of its Finished arrives');
+test('records our flight answers are not ACKed; the flight that completes unanswered is, at once', () => {
+  const { records, acks } = setup();
+  // The client's ClientHello at the server: answered by the server's flight.
+  acks.onHandshakeRecord(0, { epoch: 0, sequenceNumber: 0 }, [traceIn, { kind: 'flight' }], false);
+  assert.equal(acks.deadline, undefined);
+  // The client's second flight: buffered, then its Finished completes the handshake.
+  acks.onHandshakeRecord(50, { epoch: 2, sequenceNumber: 0 }, [], false);
+  assert.equal(acks.deadline, 50 + 25, 'partial: a quarter of the timer');
+  acks.onHandshakeRecord(51, { epoch: 2, sequenceNumber: 1 }, [traceIn, { kind: 'complete' }], false);
+  assert.equal(acks.deadline, 51);
+  assert.deepEqual(acked(acks.poll(51, records)), ['2/0', '2/1']);
+  assert.equal(acks.sent, 1);
+  // Its copy after the handshake (nothing new: no trace in) draws the ACK again.
+  acks.onHandshakeRecord(300, { epoch: 2, sequenceNumber: 2 }, [], true);
+  assert.deepEqual(acked(acks.poll(300, records)), ['2/0', '2/1', '2/2']);
 });
 
-test('one datagram of the server flight lost: with ACKs only its part is sent again; without, the whole flight', () => {
-  // The server's datagram 1 (second of flight B) is lost once.
-  const lose = { filter: (_: Uint8Array, i: number) => i !== 1 };
-  const withAcks = pair(true, { bToA: lose });
-  const without = pair(false, { bToA: lose });
-  assert.ok(withAcks.done && without.done);
-  assert.ok(withAcks.server.resentBytes > 0 && withAcks.server.resentBytes < 700, `resent ${withAcks.server.resentBytes} bytes (one datagram is at most 600)`);
-  assert.ok(without.server.resentBytes >= B_BYTES, `without ACKs the whole flight: ${without.server.resentBytes}`);
-  assert.ok(withAcks.client.acksSent >= 1 && withAcks.client.acksSent <= 2, `the client ACKed the partial flight, paced (${withAcks.client.acksSent} ACKs)`);
-  // The ACK came a quarter of the client's timer after the first record, sooner than the server's timer.
-  assert.ok(withAcks.connectedAt < without.connectedAt, `${withAcks.connectedAt} ms with ACKs, ${without.connectedAt} ms without`);
+test('dropped, failed and peer-copy records are never ACKed', () => {
+  const { acks } = setup();
+  for (const kind of ['drop', 'fail', 'peer-copy']) acks.onHandshakeRecord(0, { epoch: 2, sequenceNumber: 5 }, [{ kind }], false);
+  assert.equal(acks.deadline, undefined);
 });
 
-test('the server ACK lost: the client resends its Finished on its timer and the server ACKs again', () => {
-  let acks = 0;
-  const { client, server, done } = pair(true, { bToA: { filter: (d: Uint8Array) => !isAck(d) || ++acks > 1 } });
-  assert.ok(done);
-  assert.ok(client.resentBytes > 0);
-  assert.equal(server.acksSent, 2);
-  assert.equal(server.resentBytes, 0, 'the server resends no flight, only its ACK');
+test('post-handshake messages (KeyUpdate, NewSessionTicket) are each ACKed at once', () => {
+  const { records, acks } = setup();
+  acks.onHandshakeRecord(1000, { epoch: 3, sequenceNumber: 7 }, [traceIn], true);
+  acks.onHandshakeRecord(1000, { epoch: 3, sequenceNumber: 8 }, [traceIn], true);
+  assert.equal(acks.deadline, 1000);
+  assert.deepEqual(acked(acks.poll(1000, records)), ['3/7', '3/8']);
 });
 
-test('the client final flight lost: the client timer resends it until the ACK; the server is connected only then', () => {
-  const { client, server, done } = pair(true, {
-    // The client's second and third datagrams are its Finished and the first resend.
-    aToB: { filter: (_: Uint8Array, i: number) => i !== 1 && i !== 2 },
-  });
-  assert.ok(done);
-  assert.equal(client.stats.retransmits, 2);
-  assert.equal(server.acksSent, 1);
-});
-
-test('30% loss both ways, 1000 seeds: every exchange connects, with ACKs and without; ACKs resend fewer bytes', () => {
-  const sum = { acks: { connected: 0, settled: 0, resent: 0, time: 0 }, plain: { connected: 0, settled: 0, resent: 0, time: 0 } };
-  for (let seed = 1; seed <= 1000; seed++) {
-    for (const [k, acks] of [
-      ['acks', true],
-      ['plain', false],
-    ] as const) {
-      const { client, server, done, connectedAt } = pair(acks, { seed, loss: 0.3 });
-      if (client.state === 'connected' && server.state === 'connected') sum[k].connected++;
-      if (done) sum[k].settled++;
-      sum[k].resent += client.resentBytes + server.resentBytes;
-      sum[k].time += connectedAt;
-    }
-  }
-  const line = (k: 'acks' | 'plain') =>
-    `${sum[k].connected} connected, ${sum[k].settled} settled, ${Math.round(sum[k].resent / 1000)} B resent, ${Math.round(sum[k].time / 1000)} ms to connected (mean)`;
-  console.log(`30% loss, 1000 seeds, 120 s each: with ACKs ${line('acks')}; without ${line('plain')}`);
-  assert.equal(sum.acks.connected, 1000);
-  assert.equal(sum.plain.connected, 1000);
-  // Settled with ACKs: the client's Finished acknowledged. An ACK round needs
-  // both directions (0.7 x 0.7): a few seeds lose ten in a row and are still
-  // waiting at 120 s, connected all the same.
-  assert.ok(sum.acks.settled >= 995, `${sum.acks.settled}`);
-  assert.ok(sum.acks.resent < sum.plain.resent / 2, 'ACKs resend less than half the bytes');
+test('ACK records: ignored before 1.3; malformed dropped in epoch 0, decode_error under keys; a later epoch illegal_parameter; our final flight acknowledged', () => {
+  const { sender, acks } = setup();
+  sender.send(0, [fin], 5, 'ack', true);
+  const rec = (epoch: number, payload: Uint8Array) => ({ contentType: ContentType.ack, epoch, sequenceNumber: 0, payload });
+  const good = encodeAck(sender.carried.map((c) => recordNumber(c.epoch, c.sequenceNumber)));
+  assert.deepEqual(acks.onAckRecord(1, rec(0, good), false), { kind: 'drop', reason: 'unexpected' });
+  assert.deepEqual(acks.onAckRecord(1, rec(0, new Uint8Array([0, 3, 1, 2, 3])), true), { kind: 'drop', reason: 'malformed' });
+  assert.throws(
+    () => acks.onAckRecord(1, rec(2, new Uint8Array([0, 3, 1, 2, 3])), true),
+    (e: unknown) => e instanceof DtlsError && e.code === 'decode_error',
+  );
+  assert.throws(
+    () => acks.onAckRecord(1, rec(2, encodeAck([recordNumber(3, 0)])), true),
+    (e: unknown) => e instanceof DtlsError && e.code === 'illegal_parameter',
+  );
+  assert.ok(sender.deadline !== undefined);
+  const r = acks.onAckRecord(40, rec(0, good), true);
+  assert.deepEqual(r, { kind: 'acked', resend: undefined, flightAcked: true });
+  assert.equal(sender.deadline, undefined);
+  assert.equal(sender.rtt, 40);
 });
