@@ -18,9 +18,13 @@
 // its fragments leave the retransmit set; a record not acknowledged while one
 // sent after it was is taken as lost and its bytes are resent at once (RFC
 // 9147 5.8.1, WAITING exit 2; QUIC's packet threshold, RFC 9002 6.1.1, at 1);
-// and a record of the first transmission acknowledged before any resend is a
-// round-trip sample (RFC 9147 5.8.2, Karn's rule). Without ACKs (DTLS 1.2) nothing here changes what
-// goes on the wire.
+// and the first ACK of a flight is a round-trip sample, from the send time of
+// the newest record it acknowledges (RFC 9147 5.8.2). Karn's rule keeps a
+// resent message from measuring because its answer cannot say which copy it
+// answers; a record number is never reused, so an ACK can, and a 1.3 flight
+// resent early on a slow path still measures it. An implicit answer (the
+// peer's next flight) keeps Karn's rule. Without ACKs (DTLS 1.2) nothing here
+// changes what goes on the wire.
 import type { RecordLayer } from '../record/record-layer.ts';
 import { RetransmitTimer } from './timer.ts';
 import { encodeFlight, type EncodedFlight, type FlightItem, type SentFragment } from './flight.ts';
@@ -143,8 +147,8 @@ interface SentRecord {
   fragment: SentFragment;
   /** Send order across the flight's transmissions. */
   order: number;
-  /** In the flight's first transmission. */
-  first: boolean;
+  /** When it was sent. */
+  sentAt: number;
   /** Its bytes have not been sent again since: it is what is in flight for them. */
   live: boolean;
 }
@@ -301,7 +305,7 @@ export class FlightSender {
     const f = this.#flight;
     if (!f || f.acked) return { newlyAcked: 0, flightAcked: false };
     let newlyAcked = 0,
-      first = false;
+      sentAt = -Infinity;
     for (const rn of recordNumbers) {
       if (rn.epoch > BigInt(Number.MAX_SAFE_INTEGER) || rn.sequenceNumber > BigInt(Number.MAX_SAFE_INTEGER)) continue;
       const k = key(Number(rn.epoch), Number(rn.sequenceNumber));
@@ -309,13 +313,13 @@ export class FlightSender {
       if (!s) continue;
       f.sent.delete(k);
       newlyAcked++;
-      if (s.first) first = true;
+      sentAt = Math.max(sentAt, s.sentAt);
       f.largestAcked = Math.max(f.largestAcked, s.order);
       f.unacked.ack(s.fragment.messageSeq, s.fragment.offset, s.fragment.length);
     }
     if (!newlyAcked) return { newlyAcked, flightAcked: false };
-    // Karn (RFC 9147 5.8.2): only a flight acknowledged without having been resent measures a round trip.
-    if (first && !f.retransmitted && f.mode !== 'once') this.#sample(f, now);
+    // The acknowledged records name their transmission: no ambiguity for Karn's rule to avoid.
+    if (f.mode !== 'once') this.#sample(f, now - sentAt);
     if (f.unacked.done) {
       f.acked = true;
       f.sent.clear();
@@ -356,13 +360,12 @@ export class FlightSender {
   #sampleRtt(now: number): void {
     const f = this.#flight;
     if (!f || f.mode !== 'retransmit' || f.retransmitted) return;
-    this.#sample(f, now);
+    this.#sample(f, now - f.firstSent);
   }
 
-  #sample(f: Flight, now: number): void {
+  #sample(f: Flight, sample: number): void {
     if (f.sampled) return;
     f.sampled = true;
-    const sample = now - f.firstSent;
     // The first measurement replaces a given estimate (as RFC 6298 2.2 starts SRTT).
     this.#rtt = this.#rttMeasured && this.#rtt !== undefined ? (7 * this.#rtt + sample) / 8 : sample;
     this.#rttMeasured = true;
@@ -370,8 +373,7 @@ export class FlightSender {
 
   /** Notes which record carried which fragment, for the ACKs to come; bounded, the oldest records first out. */
   #remember(f: Flight, carried: readonly SentFragment[]): void {
-    const first = f.order === 0;
-    for (const c of carried) f.sent.set(key(c.epoch, c.sequenceNumber), { fragment: c, order: f.order++, first, live: true });
+    for (const c of carried) f.sent.set(key(c.epoch, c.sequenceNumber), { fragment: c, order: f.order++, sentAt: f.lastSent, live: true });
     // A Map iterates in insertion order: the first keys are the oldest records.
     for (const k of f.sent.keys()) {
       if (f.sent.size <= MAX_REMEMBERED_RECORDS) break;

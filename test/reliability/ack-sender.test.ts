@@ -173,7 +173,7 @@ test('a copy of the peer flight draws no resend once part of ours was acknowledg
   assert.equal(s.onPeerCopy(201, 'ahead'), undefined);
 });
 
-test('ACKs give round-trip samples: the next flight times out at 1.5 x RTT; no sample after a resend (Karn)', () => {
+test('ACKs give round-trip samples, from the transmission they name: the next flight times out at 1.5 x RTT', () => {
   const s = sender(1500);
   s.send(0, items, 4, 'retransmit', true);
   assert.equal(s.rtt, undefined);
@@ -184,13 +184,26 @@ test('ACKs give round-trip samples: the next flight times out at 1.5 x RTT; no s
   s.send(100, items, 5, 'ack', false);
   assert.equal(s.deadline, 100 + 60, '1.5 x 40');
 
-  // Resent before its ACK: the ACK of a first-transmission record is not a sample.
+  // Resent before its ACK (a slow path): the ACK names the transmission that
+  // arrived, so it measures from that one; an implicit answer would not (Karn).
   const k = sender(1500);
   k.send(0, items, 4, 'retransmit', true);
-  const t0 = [...k.carried];
   k.onTimeout(100);
-  k.onAck(130, t0.map(rn), 0);
-  assert.equal(k.rtt, undefined);
+  k.onTimeout(300);
+  const t2 = [...k.carried];
+  k.onAck(420, t2.map(rn), 0);
+  assert.equal(k.rtt, 120, 'from the second resend, the newest record acknowledged');
+  const j = sender(1500);
+  j.send(0, items, 4, 'retransmit', true);
+  const j0 = [...j.carried];
+  j.onTimeout(100);
+  j.onAck(500, j0.map(rn), 0);
+  assert.equal(j.rtt, 500, 'the first transmission acknowledged late: 500 ms, not 400');
+  const m = sender(1500);
+  m.send(0, items, 4, 'retransmit', true);
+  m.onTimeout(100);
+  m.answered(150);
+  assert.equal(m.rtt, undefined, 'an implicit answer to a resent flight: no sample');
   // An 'ack' flight (post-handshake) measures too.
   const p = sender(1500);
   p.send(0, items, 6, 'ack', false);
