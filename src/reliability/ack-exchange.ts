@@ -12,14 +12,20 @@ import { DecodeError } from '../wire/codec.ts';
 import { DtlsError } from '../errors.ts';
 import { AckTracker } from './ack-tracker.ts';
 import type { FlightSender } from './flight-sender.ts';
+import type { PostHandshakeAckOutcome, PostHandshakeSender } from './post-handshake.ts';
 import type { EncodedFlight } from './flight.ts';
 
 /** What an ACK record did. */
 export type AckRecordResult =
   /** Not DTLS 1.3 (yet), or unreadable in epoch 0: dropped, counted (RFC 9147 7: ignored before 1.3 is known). */
   | { kind: 'drop'; reason: 'unexpected' | 'malformed' }
-  /** Taken; `resend` is what it showed lost, to send now; `flightAcked` that our whole flight arrived. */
-  | { kind: 'acked'; resend: EncodedFlight | undefined; flightAcked: boolean };
+  /**
+   * Taken; `resend` is what it showed lost of our handshake flight, to send
+   * now; `flightAcked` that all of that flight arrived; `post` what it did to
+   * the post-handshake messages (their resends, and `switchTo`: the KeyUpdate
+   * acknowledged, write in that epoch now), when a PostHandshakeSender is given.
+   */
+  | { kind: 'acked'; resend: EncodedFlight | undefined; flightAcked: boolean; post?: PostHandshakeAckOutcome };
 
 /** What this needs of a handshake action (machine.ts HandshakeAction): its kind, and a trace's direction. */
 export interface ActionLike {
@@ -29,14 +35,16 @@ export interface ActionLike {
 
 export class AckExchange {
   readonly #sender: FlightSender;
+  readonly #post: PostHandshakeSender | undefined;
   readonly #tracker = new AckTracker();
   /** How many flights we sent in answer so far: the ordinal of the peer flight being received. */
   #ordinal = 0;
   /** ACKs sent (for tests and stats). */
   sent = 0;
 
-  constructor(sender: FlightSender) {
+  constructor(sender: FlightSender, post?: PostHandshakeSender) {
     this.#sender = sender;
+    this.#post = post;
   }
 
   /** When the ACK due must be polled, or undefined. */
@@ -93,7 +101,9 @@ export class AckExchange {
       throw new DtlsError('decode_error', `ACK: ${e.message}`);
     }
     const r = this.#sender.onAck(now, list, rec.epoch);
-    return { kind: 'acked', resend: r.resend, flightAcked: r.flightAcked };
+    if (!this.#post) return { kind: 'acked', resend: r.resend, flightAcked: r.flightAcked };
+    // After the handshake sender, so that its final flight counts as acknowledged for a waiting KeyUpdate.
+    return { kind: 'acked', resend: r.resend, flightAcked: r.flightAcked, post: this.#post.onAck(now, list, rec.epoch) };
   }
 
   /**

@@ -13,6 +13,7 @@ import { ContentType } from '../../src/wire/types.ts';
 import { decodeAck, encodeAck } from '../../src/wire/ack.ts';
 import { recordNumber } from '../../src/wire/record-number.ts';
 import { DtlsError } from '../../src/errors.ts';
+import { PostHandshakeSender } from '../../src/reliability/post-handshake.ts';
 
 const options = { retransmit: { initial: 100, max: 60_000, min: 10, adaptive: true, rtt: undefined }, mtu: 1500 };
 const fin: FlightItem = { kind: 'handshake', epoch: 0, message: { msgType: 20, messageSeq: 1, body: new Uint8Array(32) } };
@@ -83,4 +84,22 @@ test('ACK records: ignored before 1.3; malformed dropped in epoch 0, decode_erro
   assert.deepEqual(r, { kind: 'acked', resend: undefined, flightAcked: true });
   assert.equal(sender.deadline, undefined);
   assert.equal(sender.rtt, 40);
+});
+
+test('with a PostHandshakeSender: one ACK covering the client Finished and a KeyUpdate says to switch epochs', () => {
+  const records = new RecordLayer(nobleProvider, () => {});
+  const sender = new FlightSender(records, options);
+  const post = new PostHandshakeSender(records, options, sender);
+  const acks = new AckExchange(sender, post);
+  sender.send(0, [fin], 5, 'ack', true);
+  const finRecords = sender.carried.map((c) => recordNumber(c.epoch, c.sequenceNumber));
+  const ku: FlightItem = { kind: 'handshake', epoch: 0, message: { msgType: 24, messageSeq: 2, body: new Uint8Array([0]) } };
+  const { out } = post.send(10, ku, 4);
+  const kuRecords = decodeRecords(out.datagrams[0]!).records.map((r) => recordNumber(r.epoch, r.sequenceNumber));
+  const payload = encodeAck([...finRecords, ...kuRecords]);
+  const r = acks.onAckRecord(60, { contentType: ContentType.ack, epoch: 0, sequenceNumber: 9, payload }, true);
+  assert.equal(r.kind, 'acked');
+  assert.ok(r.kind === 'acked' && r.flightAcked);
+  assert.equal(r.kind === 'acked' ? r.post?.switchTo : undefined, 4);
+  assert.equal(post.blocked, false);
 });
