@@ -8,7 +8,7 @@
 //   send() ──► SENDING ──► WAITING ──timer──► resend what is unacknowledged (doubling), re-arm
 //                            │  ▲
 //                  peer copy │  │ at most one answer per timer period, 10 per flight
-//                            │  │ (none once part of the flight was acknowledged)
+//                            │  │ (only what is unacknowledged; nothing once all is)
 //     ACK of a later record  │  │ resend at once what earlier records carried, unacknowledged
 //                            ▼  │
 //                         answered() / confirmed() / ACK of the whole flight ──► idle
@@ -267,8 +267,11 @@ export class FlightSender {
    */
   onPeerCopy(now: number, why: 'old' | 'ahead'): Resend | undefined {
     const f = this.#flight;
-    // RFC 9147 5.8.1 (WAITING exit 3): a copy draws a resend only while none of ours was acknowledged.
-    if (!f || f.unacked.anyAcked) return undefined;
+    // RFC 9147 5.8.1 (WAITING exit 3) resends on a copy while none of ours was
+    // acknowledged. Once some was, a copy still shows the peer lacks the rest,
+    // which the ACKs cannot show when the lost records are the last ones (no
+    // later record acknowledged): the rest, not the whole flight, is resent.
+    if (!f || f.acked) return undefined;
     if (why === 'ahead') {
       if (f.resentAhead) return undefined;
       f.resentAhead = true;

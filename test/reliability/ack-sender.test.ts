@@ -164,13 +164,17 @@ test('what an ACK shows lost is resent once: repeated ACKs and ACKs of older rec
   assert.deepEqual(ranges(s.carried), ranges(t0.slice(3, -1)));
 });
 
-test('a copy of the peer flight draws no resend once part of ours was acknowledged (RFC 9147 5.8.1)', () => {
+test('a copy of the peer flight draws only the unacknowledged part once some was acknowledged, nothing once all was', () => {
   const s = sender();
   s.send(0, items, 4, 'retransmit', true);
-  assert.ok(s.onPeerCopy(1, 'old'), 'nothing acknowledged yet: answered');
-  s.onAck(5, [rn(s.carried[0]!)], 0);
-  assert.equal(s.onPeerCopy(200, 'old'), undefined);
-  assert.equal(s.onPeerCopy(201, 'ahead'), undefined);
+  const t0 = [...s.carried];
+  s.onAck(5, [rn(t0[0]!)], 0);
+  const r = s.onPeerCopy(200, 'old');
+  assert.ok(r);
+  assert.deepEqual(coverage(r.out.datagrams), ranges(t0.slice(1)), 'the tail only');
+  s.onAck(300, s.carried.map(rn), 0);
+  assert.equal(s.onPeerCopy(400, 'old'), undefined);
+  assert.equal(s.onPeerCopy(401, 'ahead'), undefined);
 });
 
 test('ACKs give round-trip samples, from the transmission they name: the next flight times out at 1.5 x RTT', () => {
