@@ -270,8 +270,15 @@ export class FlightSender {
     // RFC 9147 5.8.1 (WAITING exit 3) resends on a copy while none of ours was
     // acknowledged. Once some was, a copy still shows the peer lacks the rest,
     // which the ACKs cannot show when the lost records are the last ones (no
-    // later record acknowledged): the rest, not the whole flight, is resent.
+    // later record acknowledged): what is unacknowledged and not sent within
+    // the last round trip (still on its way) is resent, not the whole flight.
     if (!f || f.acked) return undefined;
+    let stale: SentRecord[] | undefined;
+    if (f.unacked.anyAcked) {
+      const fresh = this.#rtt ?? this.#timer.current;
+      stale = [...f.sent.values()].filter((s) => s.live && now - s.sentAt >= fresh);
+      if (!stale.length) return undefined;
+    }
     if (why === 'ahead') {
       if (f.resentAhead) return undefined;
       f.resentAhead = true;
@@ -287,7 +294,8 @@ export class FlightSender {
       f.peerAnswers++;
     }
     if ((f.mode === 'final' && f.resends >= FINAL_FLIGHT_MAX_RESENDS) || (f.mode === 'ack' && f.resends >= ACK_FLIGHT_MAX_RESENDS)) return undefined;
-    const out = this.#resend(now, f, 'peer-retransmit');
+    const out = stale ? this.#resendStale(now, f, stale) : this.#resend(now, f, 'peer-retransmit');
+    if (!out) return undefined;
     // Re-arm, so our own timer does not fire right after (RFC 9147 5.8.1).
     if (f.mode !== 'once' && this.#timer.deadline !== undefined) this.#rearm(f, now);
     return out;
@@ -390,6 +398,14 @@ export class FlightSender {
     // Every transmission re-fragments and seals under fresh sequence numbers.
     const out = f.unacked.anyAcked ? encodePieces(f.items, f.unacked.pieces(), this.#records, this.#o.mtu) : encodeFlight(f.items, this.#records, this.#o.mtu);
     return { flight: f.number, reason, out: this.#transmit(now, f, out) };
+  }
+
+  /** Resends the unacknowledged bytes of these records, which are superseded. */
+  #resendStale(now: number, f: Flight, stale: SentRecord[]): Resend | undefined {
+    for (const s of stale) s.live = false;
+    const pieces = f.unacked.within(stale.map((s) => s.fragment));
+    if (!pieces.length) return undefined;
+    return { flight: f.number, reason: 'peer-retransmit', out: this.#transmit(now, f, encodePieces(f.items, pieces, this.#records, this.#o.mtu)) };
   }
 
   #transmit(now: number, f: Flight, out: EncodedFlight): EncodedFlight {

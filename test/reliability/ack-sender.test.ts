@@ -168,11 +168,17 @@ test('a copy of the peer flight draws only the unacknowledged part once some was
   const s = sender();
   s.send(0, items, 4, 'retransmit', true);
   const t0 = [...s.carried];
-  s.onAck(5, [rn(t0[0]!)], 0);
+  s.onAck(40, [rn(t0[0]!)], 0);
+  assert.equal(s.rtt, 40);
   const r = s.onPeerCopy(200, 'old');
   assert.ok(r);
   assert.deepEqual(coverage(r.out.datagrams), ranges(t0.slice(1)), 'the tail only');
-  s.onAck(300, s.carried.map(rn), 0);
+  // A copy while what was resent is still on its way (sent less than a round trip ago): nothing.
+  const sentAt = s.deadline!;
+  s.onTimeout(sentAt);
+  assert.equal(s.onPeerCopy(sentAt + 20, 'old'), undefined, 'the tail just went');
+  assert.ok(s.onPeerCopy(sentAt + 40, 'old'), 'a round trip later it is stale: resent');
+  s.onAck(sentAt + 150, s.carried.map(rn), 0);
   assert.equal(s.onPeerCopy(400, 'old'), undefined);
   assert.equal(s.onPeerCopy(401, 'ahead'), undefined);
 });
