@@ -178,6 +178,14 @@ export function parseGroup13(name: string): KemGroup {
   return parseGroup(name);
 }
 
+/** The IANA name of a DTLS 1.2 or 1.3 suite given by IANA or OpenSSL name or numeric id, or undefined. */
+export function cipherSuiteName(name: string): string | undefined {
+  const s12 = suiteByName(name);
+  if (s12) return s12.name;
+  const id = suite13(name);
+  return id === undefined ? undefined : TLS13_CIPHER_SUITES.find((c) => c.id === id)!.name;
+}
+
 /** A DTLS 1.3 suite by IANA name or numeric id (RFC 8446 B.4). */
 function suite13(s: string | number): number | undefined {
   if (typeof s === 'number') return TLS13_CIPHER_SUITES.find((c) => c.id === s)?.id;
