@@ -80,11 +80,11 @@ type State =
   | { name: 'wait_finished'; k: Authenticated }
   | { name: 'done' };
 
-/** A 1.2 ServerHello came to a client that also offered 1.2: the 1.2 machine takes over from here. */
+/** A 1.2 ServerHello (or HelloVerifyRequest) came to a client that also offered 1.2: the 1.2 machine takes over from here. */
 export class FallbackTo12 {
-  readonly serverHello: HandshakeMessage;
-  constructor(serverHello: HandshakeMessage) {
-    this.serverHello = serverHello;
+  readonly message: HandshakeMessage;
+  constructor(message: HandshakeMessage) {
+    this.message = message;
   }
 }
 

@@ -15,11 +15,15 @@ import type { HandshakeAction, HandshakeMachine } from './machine.ts';
 import { handshakeName } from './dtls12.ts';
 import { Client13Role, FallbackTo12 } from './client13-role.ts';
 
-/** Builds the 1.2 machine that continues a handshake whose ClientHello offered 1.2 too, from the ServerHello on. */
-export type Fallback12 = (
-  options: ResolvedOptions,
-  sent: { clientHello: HandshakeMessage; random: Uint8Array; answerable: Set<number> },
-) => { machine: HandshakeMachine; onServerHello(now: number, rec: PlainRecord): HandshakeAction[] } | undefined;
+/**
+ * Builds the 1.2 machine that continues a handshake whose ClientHello offered
+ * 1.2 too: in state wait_server_hello, with that ClientHello (its random, its
+ * message_seq, the extensions a 1.2 ServerHello may answer) in its transcript.
+ */
+export type Fallback12 = (options: ResolvedOptions, sent: { clientHello: HandshakeMessage; random: Uint8Array; answerable: Set<number> }) => HandshakeMachine;
+
+/** Epoch-0 records kept until the version is known, so a 1.2 machine taking over sees the whole ServerHello (or HelloVerifyRequest). */
+const MAX_HELD_HELLO_RECORDS = 16;
 
 const names13: Record<number, string> = {
   [HandshakeType13.encrypted_extensions]: 'EncryptedExtensions',
@@ -36,6 +40,8 @@ export class Client13Handshake implements HandshakeMachine {
   #v12: HandshakeMachine | undefined;
   /** The reassembler's nextSeq when our current flight was sent: the peer flight it answers ends just below. */
   #answeredUpTo = 0;
+  /** Copies of the epoch-0 handshake records taken before the version was known (for a fallback to 1.2). */
+  #hello: { rec: PlainRecord; readEpoch: number }[] = [];
 
   constructor(o: ResolvedOptions, fallback?: Fallback12) {
     this.#o = o;
@@ -62,27 +68,43 @@ export class Client13Handshake implements HandshakeMachine {
 
   handleRecord(now: number, rec: PlainRecord, readEpoch: number): HandshakeAction[] {
     if (this.#v12) return this.#v12.handleRecord(now, rec, readEpoch);
+    if (
+      this.#fallback &&
+      this.version === undefined &&
+      rec.epoch === 0 &&
+      rec.contentType === ContentType.handshake &&
+      this.#hello.length < MAX_HELD_HELLO_RECORDS
+    )
+      this.#hello.push({ rec: { ...rec, payload: rec.payload.slice() }, readEpoch });
     const out: HandshakeAction[] = [];
     try {
       if (rec.contentType === ContentType.handshake) this.#handshake(now, rec, readEpoch, out);
       // ACKs (RFC 9147 7) are the flight sender's; a ChangeCipherSpec has no place in DTLS 1.3 (RFC 9147 5).
       else out.push({ kind: 'drop', reason: 'unexpected' });
     } catch (e) {
-      if (e instanceof FallbackTo12) return [...out, ...this.#toV12(now, rec, e)];
+      if (e instanceof FallbackTo12) return [...out.filter((a) => a.kind !== 'trace'), ...this.#toV12(now)];
       if (!(e instanceof DtlsError)) throw e;
       out.push({ kind: 'fail', error: e });
     }
     return out;
   }
 
-  #toV12(now: number, rec: PlainRecord, f: FallbackTo12): HandshakeAction[] {
+  /**
+   * The server chose DTLS 1.2: the 1.2 client continues from our ClientHello,
+   * and reads every epoch-0 record that came so far (the ServerHello or
+   * HelloVerifyRequest, in whatever fragments), in the 1.2 record format.
+   */
+  #toV12(now: number): HandshakeAction[] {
     const sent = this.#role.clientHello!;
-    const next = this.#fallback?.(this.#o, { clientHello: sent.message, random: this.#role.random, answerable: sent.answerable12 });
-    if (!next) return [{ kind: 'fail', error: new DtlsError('protocol_version', 'the server chose DTLS 1.2, and this build cannot fall back') }];
-    this.#v12 = next.machine;
-    // The ServerHello's own record, from its message on; anything after it in the record comes through the 1.2 message layer.
-    void f;
-    return [{ kind: 'record-version', version: '1.2' }, ...next.onServerHello(now, rec)];
+    if (!this.#fallback) return [{ kind: 'fail', error: new DtlsError('protocol_version', 'the server chose DTLS 1.2, and this client cannot fall back') }];
+    this.#v12 = this.#fallback(this.#o, { clientHello: sent.message, random: this.#role.random, answerable: sent.answerable12 });
+    const out: HandshakeAction[] = [{ kind: 'record-version', version: '1.2' }];
+    for (const h of this.#hello) {
+      out.push(...this.#v12.handleRecord(now, h.rec, h.readEpoch));
+      if (out.some((a) => a.kind === 'fail')) break;
+    }
+    this.#hello = [];
+    return out;
   }
 
   #handshake(now: number, rec: PlainRecord, readEpoch: number, out: HandshakeAction[]): void {
