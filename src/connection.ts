@@ -6,6 +6,7 @@ import type { ConnectionEvent, ConnectionLike, ConnectionState, ConnectionStats,
 import type { ResolvedOptions } from './options.ts';
 import { AlertDescription, DtlsError, alertName, peerAlertError } from './errors.ts';
 import { RecordLayer, type PlainRecord } from './record/record-layer.ts';
+import { isTrafficKeys13 } from './record/traffic-keys.ts';
 import { FlightSender, type Resend } from './reliability/flight-sender.ts';
 import { AckExchange } from './reliability/ack-exchange.ts';
 import type { EncodedFlight, FlightItem } from './reliability/flight.ts';
@@ -281,7 +282,9 @@ export class Connection implements ConnectionLike {
         const actions = this.#machine.handleRecord(now, rec, this.#records.readEpoch);
         // Noted before the actions apply: opening an epoch hands back held
         // records, which belong to the flight after this record's.
-        if (rec.contentType === ContentType.handshake && this.#is13()) this.#acks.onHandshakeRecord(now, rec, actions, wasDone);
+        // The ServerHello's record counts too: its actions open the 1.3 epochs.
+        const keys13 = actions.some((a) => (a.kind === 'write-keys' || a.kind === 'read-keys') && isTrafficKeys13(a.keys));
+        if (rec.contentType === ContentType.handshake && (this.#is13() || keys13)) this.#acks.onHandshakeRecord(now, rec, actions, wasDone);
         return this.#apply(now, actions);
       }
       case ContentType.ack:

@@ -4,7 +4,8 @@
 // the defaults completes every handshake.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPair, runPair, bothIn, SimPair } from '../../src/testing/index.ts';
+import { createPair, runPair, bothIn, shuttle, SimPair } from '../../src/testing/index.ts';
+import { decodeDatagram13 } from '../../src/wire/unified-header.ts';
 
 const v13 = { versions: ['1.3' as const] };
 
@@ -54,4 +55,35 @@ test('30% loss both ways, 60 seeds: every 1.3 handshake completes with the defau
     if (client.state === 'connected' && server.state === 'connected') ok++;
   }
   assert.equal(ok, 60);
+});
+
+test('a partly received server flight: the client ACKs what came, the ServerHello record (epoch 0) included, and the server resends only the rest', () => {
+  const { client, server } = createPair({ ...v13, mtu: 300 }, { ...v13, mtu: 300 }, { seed: 3 });
+  client.start(0);
+  server.start(0);
+  for (let d = client.pollTransmit(); d; d = client.pollTransmit()) server.handleDatagram(0, d);
+  const flight: Uint8Array[] = [];
+  for (let d = server.pollTransmit(); d; d = server.pollTransmit()) flight.push(d);
+  assert.ok(flight.length >= 3, `the server flight spans ${flight.length} datagrams at MTU 300`);
+  // Only the first two datagrams arrive (ServerHello and the start of the encrypted part).
+  client.handleDatagram(0, flight[0]!);
+  client.handleDatagram(0, flight[1]!);
+  const due = client.pollTimeout()!;
+  client.handleTimeout(due);
+  const acks: Uint8Array[] = [];
+  for (let d = client.pollTransmit(); d; d = client.pollTransmit()) acks.push(d);
+  assert.equal(acks.length, 1, 'one ACK for the partial flight');
+  for (const a of acks) server.handleDatagram(due, a);
+  // The server's next resend carries no plaintext (epoch-0) record: the ServerHello was acknowledged.
+  server.handleTimeout(server.pollTimeout()!);
+  const resent: Uint8Array[] = [];
+  for (let d = server.pollTransmit(); d; d = server.pollTransmit()) resent.push(d);
+  assert.ok(resent.length > 0, 'the server resends the rest');
+  assert.ok(
+    resent.every((d) => decodeDatagram13(d).records.every((r) => r.kind === 'ciphertext')),
+    'no ServerHello resent',
+  );
+  for (const d of resent) client.handleDatagram(due, d);
+  shuttle(client, server, due);
+  assert.equal(client.state, 'connected');
 });
