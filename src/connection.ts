@@ -9,6 +9,8 @@ import { RecordLayer, type PlainRecord } from './record/record-layer.ts';
 import { isTrafficKeys13 } from './record/traffic-keys.ts';
 import { FlightSender, type Resend } from './reliability/flight-sender.ts';
 import { AckExchange } from './reliability/ack-exchange.ts';
+import { PostHandshakeSender } from './reliability/post-handshake.ts';
+import type { TrafficKeys } from './record/traffic-keys.ts';
 import type { EncodedFlight, FlightItem } from './reliability/flight.ts';
 import { ContentType } from './wire/types.ts';
 import { AlertLevel, decodeAlert, encodeAlert } from './wire/alert.ts';
@@ -41,6 +43,10 @@ export class Connection implements ConnectionLike {
   readonly #sender: FlightSender;
   /** DTLS 1.3 ACKs both ways (RFC 9147 7); idle under 1.2. */
   readonly #acks: AckExchange;
+  /** DTLS 1.3 post-handshake messages we send (KeyUpdate), each resent until ACKed. */
+  readonly #post: PostHandshakeSender;
+  /** Write keys of a KeyUpdate of ours, used once it is ACKed (RFC 9147 8). */
+  #nextWrite: { epoch: number; keys: TrafficKeys } | undefined;
   readonly #machine: HandshakeMachine;
   #handshakeDeadline: number | undefined;
   #result: HandshakeResult | undefined;
@@ -61,7 +67,8 @@ export class Connection implements ConnectionLike {
     const l = options.limits;
     this.#records = new RecordLayer(options.crypto, (r) => this.#drop(r), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
     this.#sender = new FlightSender(this.#records, options);
-    this.#acks = new AckExchange(this.#sender);
+    this.#post = new PostHandshakeSender(this.#records, options, this.#sender);
+    this.#acks = new AckExchange(this.#sender, this.#post);
     this.#machine = createHandshake(options);
   }
 
@@ -123,6 +130,9 @@ export class Connection implements ConnectionLike {
     }
     this.#guard(() => {
       this.#resent(this.#sender.onTimeout(now));
+      const p = this.#post.onTimeout(now);
+      for (const r of p.resends) this.#resent(r);
+      if (p.exhausted.length) throw new DtlsError('handshake_timeout', 'a post-handshake message (KeyUpdate) was never acknowledged');
       this.#sendAckDue(now);
     });
   }
@@ -166,7 +176,7 @@ export class Connection implements ConnectionLike {
   }
   pollTimeout(): number | undefined {
     if (this.#state !== 'handshaking' && this.#state !== 'connected') return undefined;
-    const t = earliest(this.#sender.deadline, this.#acks.deadline);
+    const t = earliest(earliest(this.#sender.deadline, this.#acks.deadline), this.#post.deadline);
     const h = this.#state === 'handshaking' ? this.#handshakeDeadline : this.#idleDeadline();
     if (t === undefined) return h;
     if (h === undefined) return t;
@@ -202,6 +212,12 @@ export class Connection implements ConnectionLike {
           // Records of the new epoch that arrived before the CCS are handled now.
           for (const rec of this.#records.installRead(a.epoch, a.keys)) this.#handleRecord(now, rec);
           break;
+        case 'post-handshake': {
+          if (a.nextEpoch !== undefined && a.keys) this.#nextWrite = { epoch: a.nextEpoch, keys: a.keys };
+          this.#transmit(this.#post.send(now, a.item, a.nextEpoch).out);
+          this.#traceFlight([a.item]);
+          break;
+        }
         case 'record-version':
           this.#records.protocol = a.version;
           break;
@@ -309,6 +325,13 @@ export class Connection implements ConnectionLike {
     this.#trace('in', 'ACK', rec.epoch, rec.payload.length);
     // What the ACK showed lost goes again at once (RFC 9147 5.8.1, 7.2).
     if (r.resend) this.#resent({ flight: this.#sender.current?.number ?? 0, reason: 'peer-retransmit', out: r.resend });
+    for (const out of r.post?.resends ?? []) this.#resent({ flight: 7, reason: 'peer-retransmit', out });
+    // Our KeyUpdate (and all before it) acknowledged: write in the new epoch now (RFC 9147 8).
+    const next = this.#nextWrite;
+    if (r.post?.switchTo !== undefined && next && next.epoch === r.post.switchTo) {
+      this.#records.installWrite(next.epoch, next.keys);
+      this.#nextWrite = undefined;
+    }
   }
 
   /** An ACK that is due goes out now, in our highest write epoch. */

@@ -151,9 +151,10 @@ export class Client13Handshake implements HandshakeMachine {
     }
   }
 
-  /** After the handshake: NewSessionTicket is taken and not used (no resumption yet); KeyUpdate and others are not supported. */
+  /** After the handshake: NewSessionTicket is taken and not used (no resumption yet); KeyUpdate updates keys; nothing else is expected. */
   #postHandshake(m: HandshakeMessage): HandshakeAction[] {
     if (m.msgType === HandshakeType13.new_session_ticket) return [];
+    if (m.msgType === HandshakeType13.key_update) return this.#role.handleKeyUpdate(m);
     throw new DtlsError('unexpected_message', `post-handshake message ${m.msgType} is not supported`);
   }
 

@@ -37,6 +37,12 @@ export type HandshakeAction =
    */
   | { kind: 'record-version'; version: RecordVersion }
   | { kind: 'complete'; result: HandshakeResult }
+  /**
+   * A DTLS 1.3 post-handshake message to send, resent until ACKed (RFC 9147
+   * 5.8.4). With `nextEpoch` it is a KeyUpdate: write in that epoch with
+   * `keys` once it and all before it are ACKed (RFC 9147 8).
+   */
+  | { kind: 'post-handshake'; item: FlightItem; nextEpoch?: number; keys?: TrafficKeys }
   /** The peer sent a copy of the flight our current flight answers (the flight sender bounds the answers). */
   | { kind: 'peer-copy' }
   /** A warning alert to send (no_renegotiation); the connection goes on. */
