@@ -41,7 +41,7 @@ export interface DtlsOptions {
    * Protocol versions to offer (client) or accept (server), most preferred
    * first: '1.3' (RFC 9147) and '1.2' (RFC 6347). Default ['1.2'].
    */
-  versions?: ProtocolVersionName[];
+  versions?: ('1.2' | '1.3')[];
   /** IANA names, OpenSSL names or numeric ids, in preference order; DTLS 1.2 and 1.3 suites (TLS_AES_128_GCM_SHA256...) may be mixed. */
   cipherSuites?: (string | number)[];
   /** Key exchange groups, preferred first. X25519MLKEM768 (hybrid post-quantum) is DTLS 1.3 only. */
@@ -214,7 +214,7 @@ export const DEFAULTS = {
   handshakeTimeout: 30000,
   groups: ['x25519', 'secp256r1', 'secp384r1'] as GroupName[],
   /** Only DTLS 1.2 until the fallback from 1.3 to a 1.2-only server is in place. */
-  versions: ['1.2'] as ProtocolVersionName[],
+  versions: ['1.2'] as ('1.2' | '1.3')[],
   limits: {
     maxHandshakeMessage: 65536,
     maxReassemblyBytes: 262144,

@@ -40,7 +40,7 @@ before(async () => {
   const installed = join(project, 'node_modules/dtls-stream');
   mkdirSync(installed, { recursive: true });
   await run('tar', ['-xzf', join(dir, packed.filename), '-C', installed, '--strip-components=1'], { timeout: 30_000 });
-  for (const dep of ['@noble/curves', '@noble/hashes', '@noble/ciphers', '@types/node', 'undici-types']) {
+  for (const dep of ['@noble/curves', '@noble/hashes', '@noble/ciphers', '@noble/post-quantum', '@types/node', 'undici-types']) {
     mkdirSync(dirname(join(project, 'node_modules', dep)), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules', dep), join(project, 'node_modules', dep));
   }
