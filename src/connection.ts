@@ -6,11 +6,8 @@ import type { ConnectionEvent, ConnectionLike, ConnectionState, ConnectionStats,
 import type { ResolvedOptions } from './options.ts';
 import { AlertDescription, DtlsError, alertName, peerAlertError } from './errors.ts';
 import { RecordLayer, type PlainRecord } from './record/record-layer.ts';
-import { isTrafficKeys13 } from './record/traffic-keys.ts';
 import { FlightSender, type Resend } from './reliability/flight-sender.ts';
-import { AckExchange } from './reliability/ack-exchange.ts';
-import { PostHandshakeSender } from './reliability/post-handshake.ts';
-import type { TrafficKeys } from './record/traffic-keys.ts';
+import { Acks13 } from './connection-acks.ts';
 import type { EncodedFlight, FlightItem } from './reliability/flight.ts';
 import { ContentType } from './wire/types.ts';
 import { AlertLevel, decodeAlert, encodeAlert } from './wire/alert.ts';
@@ -41,12 +38,8 @@ export class Connection implements ConnectionLike {
   #error: DtlsError | undefined;
   readonly #records: RecordLayer;
   readonly #sender: FlightSender;
-  /** DTLS 1.3 ACKs both ways (RFC 9147 7); idle under 1.2. */
-  readonly #acks: AckExchange;
-  /** DTLS 1.3 post-handshake messages we send (KeyUpdate), each resent until ACKed. */
-  readonly #post: PostHandshakeSender;
-  /** Write keys of a KeyUpdate of ours, used once it is ACKed (RFC 9147 8). */
-  #nextWrite: { epoch: number; keys: TrafficKeys } | undefined;
+  /** DTLS 1.3 ACKs both ways and our post-handshake messages (RFC 9147 7, 8); idle under 1.2. */
+  readonly #acks: Acks13;
   readonly #machine: HandshakeMachine;
   #handshakeDeadline: number | undefined;
   #result: HandshakeResult | undefined;
@@ -67,8 +60,7 @@ export class Connection implements ConnectionLike {
     const l = options.limits;
     this.#records = new RecordLayer(options.crypto, (r) => this.#drop(r), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
     this.#sender = new FlightSender(this.#records, options);
-    this.#post = new PostHandshakeSender(this.#records, options, this.#sender);
-    this.#acks = new AckExchange(this.#sender, this.#post);
+    this.#acks = new Acks13(this.#records, options, this.#sender);
     this.#machine = createHandshake(options);
   }
 
@@ -130,9 +122,7 @@ export class Connection implements ConnectionLike {
     }
     this.#guard(() => {
       this.#resent(this.#sender.onTimeout(now));
-      const p = this.#post.onTimeout(now);
-      for (const r of p.resends) this.#resent(r);
-      if (p.exhausted.length) throw new DtlsError('handshake_timeout', 'a post-handshake message (KeyUpdate) was never acknowledged');
+      for (const r of this.#acks.onTimeout(now)) this.#resent(r);
       this.#sendAckDue(now);
     });
   }
@@ -176,7 +166,7 @@ export class Connection implements ConnectionLike {
   }
   pollTimeout(): number | undefined {
     if (this.#state !== 'handshaking' && this.#state !== 'connected') return undefined;
-    const t = earliest(earliest(this.#sender.deadline, this.#acks.deadline), this.#post.deadline);
+    const t = earliest(this.#sender.deadline, this.#acks.deadline);
     const h = this.#state === 'handshaking' ? this.#handshakeDeadline : this.#idleDeadline();
     if (t === undefined) return h;
     if (h === undefined) return t;
@@ -213,8 +203,7 @@ export class Connection implements ConnectionLike {
           for (const rec of this.#records.installRead(a.epoch, a.keys)) this.#handleRecord(now, rec);
           break;
         case 'post-handshake': {
-          if (a.nextEpoch !== undefined && a.keys) this.#nextWrite = { epoch: a.nextEpoch, keys: a.keys };
-          this.#transmit(this.#post.send(now, a.item, a.nextEpoch).out);
+          this.#transmit(this.#acks.send(now, a));
           this.#traceFlight([a.item]);
           break;
         }
@@ -296,11 +285,7 @@ export class Connection implements ConnectionLike {
       case ContentType.change_cipher_spec: {
         const wasDone = this.#machine.done;
         const actions = this.#machine.handleRecord(now, rec, this.#records.readEpoch);
-        // Noted before the actions apply: opening an epoch hands back held
-        // records, which belong to the flight after this record's.
-        // The ServerHello's record counts too: its actions open the 1.3 epochs.
-        const keys13 = actions.some((a) => (a.kind === 'write-keys' || a.kind === 'read-keys') && isTrafficKeys13(a.keys));
-        if (rec.contentType === ContentType.handshake && (this.#is13() || keys13)) this.#acks.onHandshakeRecord(now, rec, actions, wasDone);
+        if (rec.contentType === ContentType.handshake) this.#acks.onHandshakeRecord(now, rec, actions, wasDone);
         return this.#apply(now, actions);
       }
       case ContentType.ack:
@@ -314,30 +299,17 @@ export class Connection implements ConnectionLike {
     }
   }
 
-  /** DTLS 1.3 is in use: negotiated, and our keyed epochs opened (before that an ACK means nothing, RFC 9147 7). */
-  #is13(): boolean {
-    return this.#records.protocol === '1.3' && this.#records.writeEpoch >= 2;
-  }
-
   #handleAck(now: number, rec: PlainRecord): void {
-    const r = this.#acks.onAckRecord(now, rec, this.#is13());
-    if (r.kind === 'drop') return this.#drop(r.reason);
+    const r = this.#acks.onAck(now, rec);
+    if ('drop' in r) return this.#drop(r.drop);
     this.#trace('in', 'ACK', rec.epoch, rec.payload.length);
-    // What the ACK showed lost goes again at once (RFC 9147 5.8.1, 7.2).
-    if (r.resend) this.#resent({ flight: this.#sender.current?.number ?? 0, reason: 'peer-retransmit', out: r.resend });
-    for (const out of r.post?.resends ?? []) this.#resent({ flight: 7, reason: 'peer-retransmit', out });
-    // Our KeyUpdate (and all before it) acknowledged: write in the new epoch now (RFC 9147 8).
-    const next = this.#nextWrite;
-    if (r.post?.switchTo !== undefined && next && next.epoch === r.post.switchTo) {
-      this.#records.installWrite(next.epoch, next.keys);
-      this.#nextWrite = undefined;
-    }
+    for (const resend of r.resends) this.#resent(resend);
   }
 
   /** An ACK that is due goes out now, in our highest write epoch. */
   #sendAckDue(now: number): void {
     if (this.#state !== 'handshaking' && this.#state !== 'connected') return;
-    const ack = this.#acks.poll(now, this.#records);
+    const ack = this.#acks.poll(now);
     if (!ack) return;
     this.#trace('out', 'ACK', this.#records.writeEpoch, ack.length);
     this.#transmit(single(ack));
