@@ -39,7 +39,7 @@ describe('the built package by name in Deno (npm:) and Bun, no bundler', { concu
     );
     cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
     mkdirSync(join(dir, 'node_modules/@noble'));
-    for (const p of ['curves', 'hashes', 'ciphers']) symlinkSync(join(ROOT, 'node_modules/@noble', p), join(dir, 'node_modules/@noble', p));
+    for (const p of ['curves', 'hashes', 'ciphers', 'post-quantum']) symlinkSync(join(ROOT, 'node_modules/@noble', p), join(dir, 'node_modules/@noble', p));
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', dependencies: { 'dtls-stream': '*' } }));
     writeFileSync(join(dir, 'deno.json'), JSON.stringify({ nodeModulesDir: 'manual' }));
     writeFileSync(join(dir, 'deno-main.ts'), SCRIPT('npm:dtls-stream'));
