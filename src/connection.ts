@@ -7,6 +7,7 @@ import type { ResolvedOptions } from './options.ts';
 import { AlertDescription, DtlsError, alertName, peerAlertError } from './errors.ts';
 import { RecordLayer, type PlainRecord } from './record/record-layer.ts';
 import { FlightSender, type Resend } from './reliability/flight-sender.ts';
+import { Acks13 } from './connection-acks.ts';
 import type { EncodedFlight, FlightItem } from './reliability/flight.ts';
 import { ContentType } from './wire/types.ts';
 import { AlertLevel, decodeAlert, encodeAlert } from './wire/alert.ts';
@@ -23,6 +24,12 @@ function single(record: Uint8Array): EncodedFlight {
   return { datagrams: [record], records: 1, carried: [] };
 }
 
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
 export class Connection implements ConnectionLike {
   /** Private: the resolved options hold the private key. */
   readonly #options: ResolvedOptions;
@@ -31,6 +38,8 @@ export class Connection implements ConnectionLike {
   #error: DtlsError | undefined;
   readonly #records: RecordLayer;
   readonly #sender: FlightSender;
+  /** DTLS 1.3 ACKs both ways and our post-handshake messages (RFC 9147 7, 8); idle under 1.2. */
+  readonly #acks: Acks13;
   readonly #machine: HandshakeMachine;
   #handshakeDeadline: number | undefined;
   #result: HandshakeResult | undefined;
@@ -51,6 +60,7 @@ export class Connection implements ConnectionLike {
     const l = options.limits;
     this.#records = new RecordLayer(options.crypto, (r) => this.#drop(r), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
     this.#sender = new FlightSender(this.#records, options);
+    this.#acks = new Acks13(this.#records, options, this.#sender);
     this.#machine = createHandshake(options);
   }
 
@@ -92,6 +102,7 @@ export class Connection implements ConnectionLike {
       // on and its CCS was lost; resending our flight makes it resend (RFC 9147 5.8.1).
       if (this.#state === 'handshaking' && this.#records.pendingCount > early) this.#peerRetransmitted ||= 'ahead';
       if (this.#peerRetransmitted) this.#answerPeerRetransmit(now, this.#peerRetransmitted);
+      this.#sendAckDue(now);
     });
   }
 
@@ -109,7 +120,11 @@ export class Connection implements ConnectionLike {
       this.#sendAlert(AlertLevel.warning, AlertDescription.close_notify);
       return this.#fail(new DtlsError('idle_timeout', `nothing received for ${this.#options.idleTimeout} ms`), false);
     }
-    this.#guard(() => this.#resent(this.#sender.onTimeout(now)));
+    this.#guard(() => {
+      this.#resent(this.#sender.onTimeout(now));
+      for (const r of this.#acks.onTimeout(now)) this.#resent(r);
+      this.#sendAckDue(now);
+    });
   }
 
   send(now: number, plaintext: Uint8Array): void {
@@ -151,7 +166,7 @@ export class Connection implements ConnectionLike {
   }
   pollTimeout(): number | undefined {
     if (this.#state !== 'handshaking' && this.#state !== 'connected') return undefined;
-    const t = this.#sender.deadline;
+    const t = earliest(this.#sender.deadline, this.#acks.deadline);
     const h = this.#state === 'handshaking' ? this.#handshakeDeadline : this.#idleDeadline();
     if (t === undefined) return h;
     if (h === undefined) return t;
@@ -186,6 +201,14 @@ export class Connection implements ConnectionLike {
         case 'read-keys':
           // Records of the new epoch that arrived before the CCS are handled now.
           for (const rec of this.#records.installRead(a.epoch, a.keys)) this.#handleRecord(now, rec);
+          break;
+        case 'post-handshake': {
+          this.#transmit(this.#acks.send(now, a));
+          this.#traceFlight([a.item]);
+          break;
+        }
+        case 'record-version':
+          this.#records.protocol = a.version;
           break;
         case 'complete':
           this.#complete(a.result);
@@ -244,16 +267,29 @@ export class Connection implements ConnectionLike {
     // unauthenticated (RFC 6347 4.1.2.7). Once the handshake is done nothing
     // in it counts: a copy of the peer's last flight that draws our final
     // flight again is its Finished, under the new keys.
-    if (
-      rec.epoch < this.#records.readEpoch &&
-      (this.#machine.done || (rec.contentType !== ContentType.handshake && rec.contentType !== ContentType.change_cipher_spec))
-    ) {
+    // DTLS 1.3 differs: its handshake epoch (2) stays readable after the
+    // application epoch (3) opens, for the peer's copies of its last flight
+    // and ACKs (RFC 9147 6.1); those go to the machine, data and alerts do not.
+    const v13 = this.#records.protocol === '1.3';
+    // DTLS 1.3 data comes under the application keys (epoch 3 on); under the
+    // handshake keys it is authenticated and the peer's fault (RFC 8446 5.1, 2).
+    if (this.#records.protocol === '1.3' && rec.contentType === ContentType.application_data && rec.epoch > 0 && rec.epoch < 3)
+      throw new DtlsError('unexpected_message', `application data in epoch ${rec.epoch}, under the handshake keys`);
+    const handshakeLike =
+      rec.contentType === ContentType.handshake || rec.contentType === ContentType.change_cipher_spec || (v13 && rec.contentType === ContentType.ack);
+    if (rec.epoch < this.#records.readEpoch && ((this.#machine.done && !v13) || !handshakeLike)) {
       return this.#drop('stale_epoch');
     }
     switch (rec.contentType) {
       case ContentType.handshake:
-      case ContentType.change_cipher_spec:
-        return this.#apply(now, this.#machine.handleRecord(now, rec, this.#records.readEpoch));
+      case ContentType.change_cipher_spec: {
+        const wasDone = this.#machine.done;
+        const actions = this.#machine.handleRecord(now, rec, this.#records.readEpoch);
+        if (rec.contentType === ContentType.handshake) this.#acks.onHandshakeRecord(now, rec, actions, wasDone);
+        return this.#apply(now, actions);
+      }
+      case ContentType.ack:
+        return this.#handleAck(now, rec);
       case ContentType.alert:
         return this.#handleAlert(rec);
       case ContentType.application_data:
@@ -261,6 +297,22 @@ export class Connection implements ConnectionLike {
       default:
         return this.#drop('unexpected');
     }
+  }
+
+  #handleAck(now: number, rec: PlainRecord): void {
+    const r = this.#acks.onAck(now, rec);
+    if ('drop' in r) return this.#drop(r.drop);
+    this.#trace('in', 'ACK', rec.epoch, rec.payload.length);
+    for (const resend of r.resends) this.#resent(resend);
+  }
+
+  /** An ACK that is due goes out now, in our highest write epoch. */
+  #sendAckDue(now: number): void {
+    if (this.#state !== 'handshaking' && this.#state !== 'connected') return;
+    const ack = this.#acks.poll(now);
+    if (!ack) return;
+    this.#trace('out', 'ACK', this.#records.writeEpoch, ack.length);
+    this.#transmit(single(ack));
   }
 
   #handleAlert(rec: PlainRecord): void {
@@ -294,6 +346,7 @@ export class Connection implements ConnectionLike {
 
   #handleApplicationData(rec: PlainRecord): void {
     if (rec.epoch === 0) return this.#drop('unexpected');
+
     if (this.#state === 'connected') {
       // The peer's data in the new epoch proves our final flight arrived.
       this.#sender.confirmed();

@@ -1,8 +1,8 @@
 // Command-line parsing for `dtls-stream`: a small hand-written parser with no
 // dependency. Every value is checked here, so a mistake is a usage error
 // (exit 2) before any socket is opened.
-import { CIPHER_SUITES, suiteByName } from '../crypto/suites.ts';
-import { parseGroup, parseSrtpProfile } from '../options.ts';
+import { CIPHER_SUITES, TLS13_CIPHER_SUITES } from '../crypto/suites.ts';
+import { cipherSuiteName, parseGroup13, parseSrtpProfile, type ProtocolVersionName } from '../options.ts';
 import { parseFingerprint } from '../x509/fingerprint.ts';
 
 /** A mistake on the command line: reported in one line, exit status 2. */
@@ -26,6 +26,8 @@ export interface CliOptions {
   insecure: boolean;
   ciphers: string[] | undefined;
   groups: string[] | undefined;
+  /** --dtls1_2 / --dtls1_3 (both: both); undefined: the library's default. */
+  versions: ProtocolVersionName[] | undefined;
   mtu: number | undefined;
   srtp: string[] | undefined;
   alpn: string[] | undefined;
@@ -76,7 +78,7 @@ Options:
   --fingerprint FP        accept a peer certificate with this fingerprint, e.g. 'sha-256 AB:CD:..' (repeatable)
   --insecure              accept any peer certificate
   --cipher LIST           cipher suites, IANA or OpenSSL names, ':' or ',' separated
-  --groups LIST           key exchange groups: x25519, P-256, P-384
+  --groups LIST           key exchange groups: x25519, P-256, P-384, X25519MLKEM768 (DTLS 1.3)
   --mtu N                 largest datagram to send (default 1200)
   --srtp PROFILES         offer/accept DTLS-SRTP profiles, e.g. SRTP_AES128_CM_SHA1_80
   --alpn LIST             ALPN protocols, ':' or ',' separated
@@ -94,7 +96,8 @@ Options:
   --trace                 print the handshake messages and flights as they go, as a ladder
   --json                  print the summary, events and errors as JSON lines on stderr
   --quiet                 print only the records received and errors
-  --dtls1_2               use DTLS 1.2 (the only version yet; accepted as OpenSSL spells it)
+  --dtls1_2               use DTLS 1.2 only (OpenSSL's name)
+  --dtls1_3               use DTLS 1.3 only; with --dtls1_2, offer or accept both
   -h, --help              show this help
   --version               show the version
 
@@ -102,12 +105,13 @@ A client needs --ca, --fingerprint or --insecure.
 Exit status: 0 on a clean close, 1 on a failure, 2 on a usage error.`;
 
 type Flag = 'insecure' | 'verifyClient' | 'echo' | 'once' | 'trace' | 'json' | 'quiet';
-const FLAGS: Record<string, [Flag | 'cookie' | 'version', boolean]> = {
+const FLAGS: Record<string, [Flag | 'cookie' | '1.2' | '1.3', boolean]> = {
   '--insecure': ['insecure', true],
   '--trace': ['trace', true],
   '--json': ['json', true],
   '--quiet': ['quiet', true],
-  '--dtls1_2': ['version', true],
+  '--dtls1_2': ['1.2', true],
+  '--dtls1_3': ['1.3', true],
   '--verify-client': ['verifyClient', true],
   '--echo': ['echo', true],
   '--once': ['once', true],
@@ -190,6 +194,7 @@ function defaults(): CliOptions {
     insecure: false,
     ciphers: undefined,
     groups: undefined,
+    versions: undefined,
     mtu: undefined,
     srtp: undefined,
     alpn: undefined,
@@ -244,7 +249,8 @@ export function parseArgs(argv: readonly string[]): Command {
       if (eq >= 0) throw new UsageError(`${name} takes no value`);
       const [key, value] = flag;
       if (key === 'cookie') o.cookie = value;
-      else if (key !== 'version') o[key] = value;
+      else if (key === '1.2' || key === '1.3') o.versions = [...new Set([...(o.versions ?? []), key])].sort().reverse() as ProtocolVersionName[];
+      else o[key] = value;
       continue;
     }
     if (!VALUED.has(name)) throw new UsageError(`unknown option ${name}`);
@@ -275,16 +281,16 @@ export function parseArgs(argv: readonly string[]): Command {
         break;
       case '--cipher':
         o.ciphers = list(value, name).map((c) => {
-          const suite = suiteByName(c);
+          const suite = cipherSuiteName(c);
           if (!suite) {
-            const known = CIPHER_SUITES.map((x) => `${x.opensslName} (${x.name})`).join(', ');
+            const known = [...CIPHER_SUITES.map((x) => `${x.opensslName} (${x.name})`), ...TLS13_CIPHER_SUITES.map((x) => `${x.name} (DTLS 1.3)`)].join(', ');
             throw new UsageError(`${name}: unsupported cipher suite ${JSON.stringify(c)}; supported: ${known}`);
           }
-          return suite.name;
+          return suite;
         });
         break;
       case '--groups':
-        o.groups = list(value, name).map((g) => check(name, () => parseGroup(g)));
+        o.groups = list(value, name).map((g) => check(name, () => parseGroup13(g)));
         break;
       case '--mtu':
         o.mtu = integer(value, name, 128, 65507);

@@ -80,6 +80,7 @@ export function dtlsOptions(o: CliOptions, role: Role, certificate: CertificateK
   if (verify !== undefined) options.verify = verify;
   if (o.ciphers) options.cipherSuites = o.ciphers;
   if (o.groups) options.groups = o.groups as DtlsOptions['groups'];
+  if (o.versions) options.versions = o.versions;
   if (o.mtu !== undefined) options.mtu = o.mtu;
   if (o.srtp) options.srtpProfiles = o.srtp;
   if (o.alpn) options.alpn = o.alpn;

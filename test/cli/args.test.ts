@@ -113,10 +113,10 @@ describe('parseArgs: client', () => {
     usage(['client', 'h:1', '--mtu', '--insecure'], /--mtu needs a value/);
     usage(['client', 'h:1', '--insecure', '--mtu', '50'], /--mtu: expected an integer in 128\.\.65507/);
     usage(['client', 'h:1', '--insecure', '--mtu', '1e3'], /--mtu: expected an integer/);
-    // A bad --cipher names every supported suite, OpenSSL and IANA names.
+    // A bad --cipher names every supported suite, OpenSSL and IANA names, the DTLS 1.3 ones last.
     usage(
       ['client', 'h:1', '--insecure', '--cipher', 'RC4-MD5'],
-      /^--cipher: unsupported cipher suite "RC4-MD5"; supported: ECDHE-ECDSA-AES128-GCM-SHA256 \(TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\), ECDHE-ECDSA-AES256-GCM-SHA384 \(TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384\), ECDHE-ECDSA-CHACHA20-POLY1305 \(TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256\), ECDHE-RSA-AES128-GCM-SHA256 \(TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\), ECDHE-RSA-AES256-GCM-SHA384 \(TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\), ECDHE-RSA-CHACHA20-POLY1305 \(TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256\)$/,
+      /^--cipher: unsupported cipher suite "RC4-MD5"; supported: ECDHE-ECDSA-AES128-GCM-SHA256 \(TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\), ECDHE-ECDSA-AES256-GCM-SHA384 \(TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384\), ECDHE-ECDSA-CHACHA20-POLY1305 \(TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256\), ECDHE-RSA-AES128-GCM-SHA256 \(TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\), ECDHE-RSA-AES256-GCM-SHA384 \(TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\), ECDHE-RSA-CHACHA20-POLY1305 \(TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256\), TLS_AES_128_GCM_SHA256 \(DTLS 1\.3\), TLS_AES_256_GCM_SHA384 \(DTLS 1\.3\), TLS_CHACHA20_POLY1305_SHA256 \(DTLS 1\.3\), TLS_AES_128_CCM_SHA256 \(DTLS 1\.3\), TLS_AES_128_CCM_8_SHA256 \(DTLS 1\.3\)$/,
     );
     usage(['client', 'h:1', '--insecure', '--cipher', ':,'], /--cipher: empty list/);
     usage(['client', 'h:1', '--insecure', '--groups', 'ffdhe2048'], /--groups: unknown group "ffdhe2048"/);

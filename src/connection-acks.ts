@@ -1,0 +1,87 @@
+// DTLS 1.3's ACKs and post-handshake messages for one connection (RFC 9147
+// 7, 8), behind a few calls so connection.ts stays a short orchestrator: each
+// handshake record with the machine's actions, each ACK record, the ACK due,
+// our post-handshake messages (a KeyUpdate's write keys held until it is
+// ACKed), and their timers. Idle while DTLS 1.2 is in use.
+import type { ResolvedOptions } from './options.ts';
+import type { DropReason } from './connection-types.ts';
+import type { PlainRecord, RecordLayer } from './record/record-layer.ts';
+import { isTrafficKeys13, type TrafficKeys } from './record/traffic-keys.ts';
+import type { FlightSender, Resend } from './reliability/flight-sender.ts';
+import type { EncodedFlight } from './reliability/flight.ts';
+import { AckExchange } from './reliability/ack-exchange.ts';
+import { POST_HANDSHAKE_FLIGHT, PostHandshakeSender } from './reliability/post-handshake.ts';
+import type { HandshakeAction } from './handshake/machine.ts';
+import { DtlsError } from './errors.ts';
+
+export class Acks13 {
+  readonly #records: RecordLayer;
+  readonly #sender: FlightSender;
+  readonly #post: PostHandshakeSender;
+  readonly #acks: AckExchange;
+  /** Write keys of a KeyUpdate of ours, used once it is ACKed (RFC 9147 8). */
+  #nextWrite: { epoch: number; keys: TrafficKeys } | undefined;
+
+  constructor(records: RecordLayer, options: ResolvedOptions, sender: FlightSender) {
+    this.#records = records;
+    this.#sender = sender;
+    this.#post = new PostHandshakeSender(records, options, sender);
+    this.#acks = new AckExchange(sender, this.#post);
+  }
+
+  /** The earliest of the ACK due and our post-handshake messages' timers. */
+  get deadline(): number | undefined {
+    const a = this.#acks.deadline,
+      p = this.#post.deadline;
+    return a === undefined ? p : p === undefined ? a : Math.min(a, p);
+  }
+
+  /** DTLS 1.3 is in use: negotiated, and our keyed epochs opened (before that an ACK means nothing, RFC 9147 7). */
+  get active(): boolean {
+    return this.#records.protocol === '1.3' && this.#records.writeEpoch >= 2;
+  }
+
+  /**
+   * A handshake record and what the machine made of it, noted before the
+   * actions apply (opening an epoch hands back held records, which belong to
+   * the flight after this record's). The ServerHello counts too: its actions open the 1.3 epochs.
+   */
+  onHandshakeRecord(now: number, rec: PlainRecord, actions: readonly HandshakeAction[], wasDone: boolean): void {
+    const keys13 = actions.some((a) => (a.kind === 'write-keys' || a.kind === 'read-keys') && isTrafficKeys13(a.keys));
+    if (this.active || keys13) this.#acks.onHandshakeRecord(now, rec, actions, wasDone);
+  }
+
+  /** An ACK record: dropped (with the reason), or what it showed lost, to resend at once (RFC 9147 5.8.1, 7.2). */
+  onAck(now: number, rec: PlainRecord): { drop: DropReason } | { resends: Resend[] } {
+    const r = this.#acks.onAckRecord(now, rec, this.active);
+    if (r.kind === 'drop') return { drop: r.reason };
+    const resends: Resend[] = [];
+    if (r.resend) resends.push({ flight: this.#sender.current?.number ?? 0, reason: 'peer-retransmit', out: r.resend });
+    for (const out of r.post?.resends ?? []) resends.push({ flight: POST_HANDSHAKE_FLIGHT, reason: 'peer-retransmit', out });
+    // Our KeyUpdate (and all before it) acknowledged: write in the new epoch now (RFC 9147 8).
+    const next = this.#nextWrite;
+    if (r.post?.switchTo !== undefined && next && next.epoch === r.post.switchTo) {
+      this.#records.installWrite(next.epoch, next.keys);
+      this.#nextWrite = undefined;
+    }
+    return { resends };
+  }
+
+  /** A post-handshake message of ours goes out, resent until ACKed. */
+  send(now: number, a: Extract<HandshakeAction, { kind: 'post-handshake' }>): EncodedFlight {
+    if (a.nextEpoch !== undefined && a.keys) this.#nextWrite = { epoch: a.nextEpoch, keys: a.keys };
+    return this.#post.send(now, a.item, a.nextEpoch).out;
+  }
+
+  /** Timer: the post-handshake messages' resends; one never ACKed fails the connection. */
+  onTimeout(now: number): Resend[] {
+    const p = this.#post.onTimeout(now);
+    if (p.exhausted.length) throw new DtlsError('handshake_timeout', 'a post-handshake message (KeyUpdate) was never acknowledged');
+    return p.resends;
+  }
+
+  /** The ACK due now, sealed in our highest write epoch, or undefined. */
+  poll(now: number): Uint8Array | undefined {
+    return this.#acks.poll(now, this.#records);
+  }
+}
