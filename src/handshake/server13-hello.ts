@@ -41,15 +41,20 @@ export interface Hello13 {
 
 export type HelloDecision = { kind: 'retry'; hrrBody: Uint8Array } | { kind: 'proceed'; hello: Hello13 };
 
-/** The DTLS 1.3 suites this server takes, in preference order: those in options.cipherSuites, else the defaults. */
+/** The 1.3 fields options.ts resolves (cipherSuites13, groups13); read optionally so this file stands before and after they exist. */
+type Options13 = ResolvedOptions & { cipherSuites13?: readonly number[]; groups13?: readonly KemGroup[] };
+
+/** The DTLS 1.3 suites this server takes, in preference order (options' 1.3 suites, else the defaults). */
 export function serverSuites13(o: ResolvedOptions): CipherSuite13[] {
-  const listed = o.cipherSuites.map(suite13ById).filter((s): s is CipherSuite13 => s !== undefined);
+  const ids = (o as Options13).cipherSuites13 ?? o.cipherSuites;
+  const listed = ids.map(suite13ById).filter((s): s is CipherSuite13 => s !== undefined);
   return listed.length ? listed : DEFAULT_TLS13_CIPHER_SUITES.map((id) => suite13ById(id)!);
 }
 
-/** The key share groups this server takes, in preference order (options.groups; the hybrid when listed). */
+/** The key share groups this server takes, in preference order (the hybrid when listed). */
 export function serverGroups13(o: ResolvedOptions): KemGroup[] {
-  return (o.groups as readonly string[]).filter((g): g is KemGroup => Object.hasOwn(KEM_GROUP_IDS, g));
+  const groups: readonly string[] = (o as Options13).groups13 ?? o.groups;
+  return groups.filter((g): g is KemGroup => Object.hasOwn(KEM_GROUP_IDS, g));
 }
 
 /**

@@ -13,7 +13,7 @@
 // transcript has no message_seq (RFC 9147 5.2) and no ChangeCipherSpec exists.
 import type { ResolvedOptions } from '../options.ts';
 import type { PlainRecord } from '../record/record-layer.ts';
-import type { TrafficKeys } from '../record/traffic-keys.ts';
+import type { TrafficKeys13 } from '../record/traffic-keys.ts';
 import type { FlightItem } from '../reliability/flight.ts';
 import { Reassembler } from '../reliability/reassembly.ts';
 import { kemEncapsulate, KEM_GROUP_IDS } from '../crypto/hybrid-kem.ts';
@@ -57,9 +57,9 @@ const EPOCH_HANDSHAKE = 2;
 const EPOCH_APPLICATION = 3;
 
 /** The traffic keys of one 1.3 secret, in the shape the record layer takes (key, iv, sn_key: RFC 8446 7.3, RFC 9147 4.2.3). */
-function trafficKeys(ks: KeySchedule13, suite: CipherSuite13, secret: Uint8Array): TrafficKeys {
+function trafficKeys(ks: KeySchedule13, suite: CipherSuite13, secret: Uint8Array): TrafficKeys13 {
   const k = ks.trafficKeys(secret, suite.keyLength, suite.ivLength);
-  return { suite, key: k.key, iv: k.iv, sn: k.sn } as unknown as TrafficKeys;
+  return { suite, key: k.key, iv: k.iv, sn: k.sn };
 }
 
 /** The negotiated session once the handshake keys exist. */
@@ -111,6 +111,9 @@ export class Server13Handshake implements HandshakeMachine {
   }
   get stateName(): string {
     return this.#state.name;
+  }
+  get version(): '1.3' {
+    return '1.3';
   }
 
   start(_now: number): HandshakeAction[] {

@@ -20,7 +20,9 @@ import { ScriptedClient13, failure, feed, flightMessages, fragmentedRecords, kin
 
 function serverOptions(o: DtlsOptions = {}, extra: Partial<ResolvedOptions> & { versions?: string[] } = {}): ResolvedOptions {
   const r = resolveOptions({ role: 'server', certificate: certs().server, ...o });
-  return { ...r, versions: ['1.3', '1.2'], ...extra } as ResolvedOptions;
+  // The 1.3 lists too (options.ts resolves them as groups13 and cipherSuites13 once it knows 1.3).
+  const lists13 = { ...(extra.groups ? { groups13: extra.groups } : {}), ...(extra.cipherSuites ? { cipherSuites13: extra.cipherSuites } : {}) };
+  return { ...r, versions: ['1.3', '1.2'], ...extra, ...lists13 } as ResolvedOptions;
 }
 
 const crypto = nobleProvider;
@@ -36,7 +38,7 @@ test('a full DTLS 1.3 handshake: flights, keys per epoch and the result, checked
   const server = createHandshake(serverOptions());
   const client = new ScriptedClient13(crypto);
   const a1 = feed(server, [client.helloRecord()]);
-  assert.deepEqual(kinds(a1), ['advance-write-seq', 'write-keys 2', 'flight 4 retransmit', 'read-keys 2']);
+  assert.deepEqual(kinds(a1), ['record-version', 'advance-write-seq', 'write-keys 2', 'flight 4 retransmit', 'read-keys 2']);
   const types = flightMessages(a1).map((m) => m.message.msgType);
   assert.deepEqual(types, [HandshakeType.server_hello, 8, HandshakeType.certificate, HandshakeType.certificate_verify, HandshakeType.finished]);
   assert.deepEqual(
@@ -91,7 +93,7 @@ test('HelloRetryRequest for a key share: stateless, then the second ClientHello 
   const client = new ScriptedClient13(crypto);
   // The client supports x25519 and P-256 but sends no share: the server must ask.
   const a1 = feed(server, [client.helloRecord({ groups: ['x25519', 'secp256r1'], shares: [] })]);
-  assert.deepEqual(kinds(a1), ['advance-write-seq', 'flight 2 once'], 'the HRR is not retransmitted and no keys exist');
+  assert.deepEqual(kinds(a1), ['record-version', 'advance-write-seq', 'flight 2 once'], 'the HRR is not retransmitted and no keys exist');
   assert.equal(server.stateName, 'wait_client_hello');
   const hrr = client.readRetry(a1);
   assert.equal(hrr.group, 'x25519');
