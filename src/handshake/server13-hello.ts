@@ -22,7 +22,7 @@ import { decodeClientHello, type ClientHello } from '../wire/messages/client-hel
 import { checkClientHello13, encodeHelloRetryRequest, offeredVersions } from '../wire/messages13/hello13.ts';
 import { decodeAs } from './common.ts';
 import { chooseKeyShare, chooseScheme13, clientHelloHash } from './common13.ts';
-import { computeCookie, decodeHrrCookieState, encodeHrrCookieState, openCookie, type HrrCookieState } from './cookie.ts';
+import { decodeHrrCookieState, encodeHrrCookieState, type HrrCookieState, type HrrCookies } from './cookie.ts';
 
 /** Everything the server chose from a ClientHello it goes on with. */
 export interface Hello13 {
@@ -74,11 +74,11 @@ function missing(name: string): DtlsError {
 }
 
 /**
- * Reads a ClientHello that offers DTLS 1.3. `cookieSecret` authenticates our
+ * Reads a ClientHello that offers DTLS 1.3. `cookies` makes and opens our
  * HelloRetryRequest cookies; `requireCookie` makes every first ClientHello
  * draw one (RFC 9147 5.1). Throws DtlsError with the alert RFC 8446 names.
  */
-export function readClientHello13(o: ResolvedOptions, body: Uint8Array, cookieSecret: Uint8Array): HelloDecision {
+export function readClientHello13(o: ResolvedOptions, body: Uint8Array, cookies: HrrCookies): HelloDecision {
   const crypto = o.crypto;
   const ch = decodeAs('ClientHello', () => decodeClientHello(body));
   if (!offeredVersions(ch).includes(ProtocolVersion.DTLS1_3)) throw new DtlsError('protocol_version', 'ClientHello does not offer DTLS 1.3');
@@ -109,7 +109,7 @@ export function readClientHello13(o: ResolvedOptions, body: Uint8Array, cookieSe
   const cookie = ext(ExtensionType13.cookie, 'cookie', decodeCookie);
   if (cookie) {
     // RFC 9147 5.1: a ClientHello with a cookie we cannot verify ends the handshake.
-    const raw = openCookie(crypto, cookieSecret, '', ch.random, cookie);
+    const raw = cookies.open(ch.random, cookie);
     const state = raw && decodeHrrCookieState(raw);
     if (!state) throw new DtlsError('illegal_parameter', 'ClientHello cookie is not one we issued');
     if (state.suite !== suite.id) throw new DtlsError('illegal_parameter', 'second ClientHello leads to another cipher suite than the HelloRetryRequest');
@@ -122,7 +122,7 @@ export function readClientHello13(o: ResolvedOptions, body: Uint8Array, cookieSe
   } else if (choice.kind === 'retry' || o.requireCookie) {
     const group = choice.kind === 'retry' ? KEM_GROUP_IDS[choice.group] : 0;
     const state = encodeHrrCookieState({ suite: suite.id, group, clientHello1Hash: clientHelloHash(crypto, suite.hash, body) });
-    return { kind: 'retry', hrrBody: hrrBody(ch.sessionId, suite.id, group, computeCookie(crypto, cookieSecret, '', ch.random, state)) };
+    return { kind: 'retry', hrrBody: hrrBody(ch.sessionId, suite.id, group, cookies.issue(ch.random, state)) };
   }
   if (choice.kind !== 'share') throw new DtlsError('internal_error', 'no key share chosen');
 

@@ -50,6 +50,7 @@ import {
 } from './common13.ts';
 import { readClientHello13, type Hello13 } from './server13-hello.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
+import { secretCookies, type HrrCookies } from './cookie.ts';
 import { handshakeName } from './dtls12.ts';
 
 /** The epochs of DTLS 1.3 (RFC 9147 6.1). */
@@ -92,8 +93,8 @@ type In<N extends State['name']> = Extract<State, { name: N }>;
 export class Server13Handshake implements HandshakeMachine {
   readonly #o: ResolvedOptions;
   readonly #reassembler: Reassembler;
-  /** Authenticates our HelloRetryRequest cookies; the only thing kept before a cookie returns. */
-  readonly #cookieSecret: Uint8Array;
+  /** Makes and opens our HelloRetryRequest cookies (our own secret, or a gate's): the only thing kept before a cookie returns. */
+  readonly #cookies: HrrCookies;
   #state: State = { name: 'wait_client_hello' };
   #out: HandshakeAction[] = [];
   #sendSeq = 0;
@@ -102,7 +103,8 @@ export class Server13Handshake implements HandshakeMachine {
 
   constructor(o: ResolvedOptions) {
     this.#o = o;
-    this.#cookieSecret = o.crypto.random(32);
+    // A gate in front of the server (listen()) hands over its cookies, so the cookie it issued opens here.
+    this.#cookies = (o as ResolvedOptions & { hrrCookies?: HrrCookies }).hrrCookies ?? secretCookies(o.crypto, o.crypto.random(32));
     this.#reassembler = new Reassembler({ maxMessageLength: o.limits.maxHandshakeMessage, maxBufferedBytes: o.limits.maxReassemblyBytes });
   }
 
@@ -199,7 +201,7 @@ export class Server13Handshake implements HandshakeMachine {
   #onClientHello(msg: HandshakeMessage): void {
     const o = this.#o;
     const crypto = o.crypto;
-    const decision = readClientHello13(o, msg.body, this.#cookieSecret);
+    const decision = readClientHello13(o, msg.body, this.#cookies);
     // RFC 9147 5.2: our first message answers with the ClientHello's message_seq.
     this.#sendSeq = msg.messageSeq;
     if (decision.kind === 'retry') {

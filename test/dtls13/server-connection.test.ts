@@ -7,78 +7,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveOptions, type ResolvedOptions } from '../../src/options.ts';
 import { Connection } from '../../src/connection.ts';
-import { RecordLayer, type PlainRecord } from '../../src/record/record-layer.ts';
-import { Reassembler } from '../../src/reliability/reassembly.ts';
-import type { HandshakeAction } from '../../src/handshake/machine.ts';
-import { nobleProvider } from '../../src/crypto/noble.ts';
+import type { RecordLayer } from '../../src/record/record-layer.ts';
 import { ContentType } from '../../src/wire/types.ts';
-import { decodeHandshakeFragments, encodeHandshakeMessage } from '../../src/wire/handshake-header.ts';
+import { encodeHandshakeMessage } from '../../src/wire/handshake-header.ts';
 import { certs } from '../handshake/helpers.ts';
-import { ScriptedClient13, type HelloOptions } from './server-peer.ts';
-
-const crypto = nobleProvider;
+import { WireClient, drain } from './server-wire.ts';
 
 function server13(extra: object = {}): Connection {
   const r = resolveOptions({ role: 'server', certificate: certs().server, ...extra });
   const s = new Connection({ ...r, versions: ['1.3', '1.2'] } as ResolvedOptions);
   s.start(0);
   return s;
-}
-
-function drain(c: Connection): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let d = c.pollTransmit(); d; d = c.pollTransmit()) out.push(d);
-  return out;
-}
-
-/** The scripted client behind its own 1.3 record layer. */
-class WireClient {
-  readonly script = new ScriptedClient13(crypto);
-  readonly layer = new RecordLayer(crypto, () => {});
-  readonly reassembler = new Reassembler();
-  /** Handshake messages received, in order, with their epochs. */
-  messages: { epoch: number; message: { msgType: number; messageSeq: number; body: Uint8Array } }[] = [];
-
-  constructor() {
-    this.layer.protocol = '1.3';
-  }
-
-  hello(o: HelloOptions = {}): Uint8Array {
-    const rec = this.script.helloRecord(o);
-    return this.layer.seal(ContentType.handshake, rec.payload, 0);
-  }
-
-  receive(datagrams: Uint8Array[]): PlainRecord[] {
-    const out: PlainRecord[] = [];
-    for (const d of datagrams) out.push(...this.layer.open(d));
-    this.#take(out);
-    return out;
-  }
-
-  #take(recs: PlainRecord[]): void {
-    for (const r of recs) {
-      if (r.contentType !== ContentType.handshake) continue;
-      for (const f of decodeHandshakeFragments(r.payload)) this.reassembler.add(f);
-      for (let m = this.reassembler.poll(); m; m = this.reassembler.poll()) this.messages.push({ epoch: r.epoch, message: m });
-    }
-  }
-
-  /** The flight as the machine-level helpers take it. */
-  flight(): HandshakeAction[] {
-    return [{ kind: 'flight', items: this.messages.map((m) => ({ kind: 'handshake', ...m })), number: 4, mode: 'retransmit', sampleRtt: true }];
-  }
-
-  /** The handshake keys, from the ServerHello alone (the script's message_seq is left as it was). */
-  peekKeys() {
-    const seq = this.script.nextSeq;
-    const k = this.script.finish(this.flight(), certs().server);
-    this.script.nextSeq = seq;
-    return k;
-  }
-
-  openEpoch(epoch: number, keys: { key: Uint8Array; iv: Uint8Array; sn: Uint8Array }, suite: Parameters<RecordLayer['installRead']>[1]['suite']) {
-    this.#take(this.layer.installRead(epoch, { suite, ...keys } as Parameters<RecordLayer['installRead']>[1]));
-  }
 }
 
 test('the 1.3 server in a Connection completes over real 1.3 records and carries data both ways in epoch 3', () => {
