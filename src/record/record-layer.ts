@@ -222,6 +222,8 @@ export class RecordLayer {
    */
   installRead(epoch: number, keys: TrafficKeys): PlainRecord[] {
     const [protection, protection13] = this.#protections(keys);
+    // DTLS 1.3 keys mean the 1.3 format (a server learns its version from the ClientHello).
+    if (protection13) this.#protocol = '1.3';
     this.#read.set(epoch, { protection, protection13, replay: new ReplayWindow() });
     this.#readEpoch = epoch;
     // Keep the previous epoch readable: the peer may retransmit its flight
@@ -264,6 +266,7 @@ export class RecordLayer {
 
   installWrite(epoch: number, keys: TrafficKeys): void {
     const [protection, protection13] = this.#protections(keys);
+    if (protection13) this.#protocol = '1.3';
     this.#write.set(epoch, { protection, protection13, nextSeq: 0 });
     this.#writeEpoch = epoch;
   }
