@@ -5,7 +5,7 @@
 // cookie secret, so nothing about the client is kept until it comes back.
 import type { ResolvedOptions } from '../options.ts';
 import { DtlsError } from '../errors.ts';
-import { DEFAULT_TLS13_CIPHER_SUITES, suite13ById, type CipherSuite13 } from '../crypto/suites.ts';
+import { suite13ById, type CipherSuite13 } from '../crypto/suites.ts';
 import { KEM_GROUP_IDS, type KemGroup } from '../crypto/hybrid-kem.ts';
 import { ExtensionType, ProtocolVersion, type Extension } from '../wire/types.ts';
 import { ExtensionType13 } from '../wire/types13.ts';
@@ -41,20 +41,9 @@ export interface Hello13 {
 
 export type HelloDecision = { kind: 'retry'; hrrBody: Uint8Array } | { kind: 'proceed'; hello: Hello13 };
 
-/** The 1.3 fields options.ts resolves (cipherSuites13, groups13); read optionally so this file stands before and after they exist. */
-type Options13 = ResolvedOptions & { cipherSuites13?: readonly number[]; groups13?: readonly KemGroup[] };
-
-/** The DTLS 1.3 suites this server takes, in preference order (options' 1.3 suites, else the defaults). */
+/** The DTLS 1.3 suites this server takes, in preference order. */
 export function serverSuites13(o: ResolvedOptions): CipherSuite13[] {
-  const ids = (o as Options13).cipherSuites13 ?? o.cipherSuites;
-  const listed = ids.map(suite13ById).filter((s): s is CipherSuite13 => s !== undefined);
-  return listed.length ? listed : DEFAULT_TLS13_CIPHER_SUITES.map((id) => suite13ById(id)!);
-}
-
-/** The key share groups this server takes, in preference order (the hybrid when listed). */
-export function serverGroups13(o: ResolvedOptions): KemGroup[] {
-  const groups: readonly string[] = (o as Options13).groups13 ?? o.groups;
-  return groups.filter((g): g is KemGroup => Object.hasOwn(KEM_GROUP_IDS, g));
+  return o.cipherSuites13.map(suite13ById).filter((s): s is CipherSuite13 => s !== undefined);
 }
 
 /**
@@ -103,7 +92,7 @@ export function readClientHello13(o: ResolvedOptions, body: Uint8Array, cookies:
   const cert = o.certificate;
   if (!cert) throw new DtlsError('internal_error', 'server has no certificate');
   const scheme = chooseScheme13(cert, schemes, crypto);
-  const choice = chooseKeyShare(serverGroups13(o), groups, shares);
+  const choice = chooseKeyShare(o.groups13, groups, shares);
 
   let retry: Hello13['retry'];
   const cookie = ext(ExtensionType13.cookie, 'cookie', decodeCookie);

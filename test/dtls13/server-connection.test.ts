@@ -5,7 +5,7 @@
 // application data flows both ways in epoch 3.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveOptions, type ResolvedOptions } from '../../src/options.ts';
+import { resolveOptions } from '../../src/options.ts';
 import { Connection } from '../../src/connection.ts';
 import type { RecordLayer } from '../../src/record/record-layer.ts';
 import { ContentType } from '../../src/wire/types.ts';
@@ -14,8 +14,7 @@ import { certs } from '../handshake/helpers.ts';
 import { WireClient, drain } from './server-wire.ts';
 
 function server13(extra: object = {}): Connection {
-  const r = resolveOptions({ role: 'server', certificate: certs().server, ...extra });
-  const s = new Connection({ ...r, versions: ['1.3', '1.2'] } as ResolvedOptions);
+  const s = new Connection(resolveOptions({ role: 'server', certificate: certs().server, versions: ['1.3', '1.2'], ...extra }));
   s.start(0);
   return s;
 }

@@ -18,11 +18,8 @@ import { ExtensionType } from '../../src/wire/types.ts';
 import { certs } from '../handshake/helpers.ts';
 import { ScriptedClient13, failure, feed, flightMessages, fragmentedRecords, kinds } from './server-peer.ts';
 
-function serverOptions(o: DtlsOptions = {}, extra: Partial<ResolvedOptions> & { versions?: string[] } = {}): ResolvedOptions {
-  const r = resolveOptions({ role: 'server', certificate: certs().server, ...o });
-  // The 1.3 lists too (options.ts resolves them as groups13 and cipherSuites13 once it knows 1.3).
-  const lists13 = { ...(extra.groups ? { groups13: extra.groups } : {}), ...(extra.cipherSuites ? { cipherSuites13: extra.cipherSuites } : {}) };
-  return { ...r, versions: ['1.3', '1.2'], ...extra, ...lists13 } as ResolvedOptions;
+function serverOptions(o: DtlsOptions = {}): ResolvedOptions {
+  return resolveOptions({ role: 'server', certificate: certs().server, versions: ['1.3', '1.2'], ...o });
 }
 
 const crypto = nobleProvider;
@@ -68,7 +65,7 @@ test('a full DTLS 1.3 handshake: flights, keys per epoch and the result, checked
 
 for (const group of ['x25519', 'secp256r1', 'secp384r1', 'X25519MLKEM768'] as const) {
   test(`key share ${group}: the server answers it and both ends derive the same keys`, () => {
-    const server = createHandshake(serverOptions({}, { groups: [group, 'x25519'] as ResolvedOptions['groups'] }));
+    const server = createHandshake(serverOptions({ groups: [group, 'x25519'] }));
     const client = new ScriptedClient13(crypto);
     const a1 = feed(server, [client.helloRecord({ shares: [group] })]);
     const c = client.finish(a1, certs().server);
@@ -79,7 +76,7 @@ for (const group of ['x25519', 'secp256r1', 'secp384r1', 'X25519MLKEM768'] as co
 
 for (const suite of [0x1301, 0x1302, 0x1303, 0x1304, 0x1305]) {
   test(`suite 0x${suite.toString(16)} when the server lists it`, () => {
-    const server = createHandshake(serverOptions({}, { cipherSuites: [suite] }));
+    const server = createHandshake(serverOptions({ cipherSuites: [suite] }));
     const client = new ScriptedClient13(crypto);
     const c = client.finish(feed(server, [client.helloRecord({ suites: [0x1301, 0x1302, 0x1303, 0x1304, 0x1305] })]), certs().server);
     assert.equal(c.suite.id, suite);
@@ -152,7 +149,7 @@ test('refusals: missing signature_algorithms, supported_groups or key_share (mis
     ['no scheme for our P-256 key', { schemes: [0x0807] }, AlertDescription.handshake_failure],
   ];
   for (const [why, hello, alert] of cases) {
-    const server = createHandshake(serverOptions({}, why === 'no common group' ? { groups: ['x25519'] } : {}));
+    const server = createHandshake(serverOptions(why === 'no common group' ? { groups: ['x25519'] } : {}));
     const f = failure(feed(server, [new ScriptedClient13(crypto).helloRecord(hello)]));
     assert.equal(f?.alert, alert, why);
   }
@@ -219,7 +216,7 @@ test('use_srtp and ALPN are answered in EncryptedExtensions, and the summary nam
 });
 
 test('a ClientHello in fragments (a hybrid share of 1.2 KB) is held until whole, then answered once', () => {
-  const server = createHandshake(serverOptions({}, { groups: ['X25519MLKEM768', 'x25519'] as ResolvedOptions['groups'] }));
+  const server = createHandshake(serverOptions({ groups: ['X25519MLKEM768', 'x25519'] }));
   const client = new ScriptedClient13(crypto);
   const body = client.hello({ shares: ['X25519MLKEM768'] });
   client.nextSeq = 1;
