@@ -51,11 +51,12 @@ export function serverSuites13(o: ResolvedOptions): CipherSuite13[] {
  * sent and when the second ClientHello's cookie brings it back, so both
  * transcripts hold the same bytes.
  */
-export function hrrBody(sessionIdEcho: Uint8Array, suite: number, group: number, cookie: Uint8Array): Uint8Array {
+export function hrrBody(suite: number, group: number, cookie: Uint8Array): Uint8Array {
   const extensions: Extension[] = [{ type: ExtensionType13.supported_versions, data: encodeSupportedVersionsServer(ProtocolVersion.DTLS1_3) }];
   if (group !== 0) extensions.push({ type: ExtensionType13.key_share, data: encodeKeyShareRetry(group) });
   extensions.push({ type: ExtensionType13.cookie, data: encodeCookie(cookie) });
-  return encodeHelloRetryRequest({ sessionIdEcho, cipherSuite: suite, extensions });
+  // RFC 9147 5.3: legacy_session_id_echo is empty in DTLS 1.3, whatever the client sent.
+  return encodeHelloRetryRequest({ sessionIdEcho: new Uint8Array(0), cipherSuite: suite, extensions });
 }
 
 function missing(name: string): DtlsError {
@@ -107,11 +108,11 @@ export function readClientHello13(o: ResolvedOptions, body: Uint8Array, cookies:
       // RFC 8446 4.2.8: after an HRR the share must be exactly of the group asked for.
       throw new DtlsError('illegal_parameter', 'second ClientHello does not carry one share of the group the HelloRetryRequest asked for');
     }
-    retry = { state, hrrBody: hrrBody(ch.sessionId, state.suite, state.group, cookie) };
+    retry = { state, hrrBody: hrrBody(state.suite, state.group, cookie) };
   } else if (choice.kind === 'retry' || o.requireCookie) {
     const group = choice.kind === 'retry' ? KEM_GROUP_IDS[choice.group] : 0;
     const state = encodeHrrCookieState({ suite: suite.id, group, clientHello1Hash: clientHelloHash(crypto, suite.hash, body) });
-    return { kind: 'retry', hrrBody: hrrBody(ch.sessionId, suite.id, group, cookies.issue(ch.random, state)) };
+    return { kind: 'retry', hrrBody: hrrBody(suite.id, group, cookies.issue(ch.random, state)) };
   }
   if (choice.kind !== 'share') throw new DtlsError('internal_error', 'no key share chosen');
 

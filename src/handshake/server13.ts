@@ -225,7 +225,8 @@ export class Server13Handshake implements HandshakeMachine {
     const sh = encodeServerHello(
       serverHello13({
         random: crypto.random(32),
-        sessionIdEcho: hello.ch.sessionId,
+        // RFC 9147 5.3: never echoed in DTLS 1.3 (no middlebox compatibility mode).
+        sessionIdEcho: new Uint8Array(0),
         cipherSuite: suite.id,
         extensions: [
           { type: ExtensionType13.supported_versions, data: encodeSupportedVersionsServer(ProtocolVersion.DTLS1_3) },

@@ -235,3 +235,13 @@ test('a copy of the ClientHello after our flight is a peer copy (the flight is r
   feed(server, [rec]);
   assert.deepEqual(kinds(feed(server, [rec])), ['peer-copy']);
 });
+
+test('legacy_session_id is never echoed in DTLS 1.3 (RFC 9147 5.3), in the HelloRetryRequest nor the ServerHello', () => {
+  const server = createHandshake(serverOptions({ requireCookie: true }));
+  const client = new ScriptedClient13(crypto);
+  const sessionId = crypto.random(32);
+  // readRetry and finish check the echo is empty (checkServerHello13 against an empty session ID).
+  const hrr = client.readRetry(feed(server, [client.helloRecord({ sessionId })]));
+  const c = client.finish(feed(server, [client.helloRecord({ sessionId, cookie: hrr.cookie })]), certs().server);
+  assert.deepEqual(kinds(feed(server, c.records)), ['read-keys 3', 'write-keys 3', 'complete']);
+});
