@@ -288,6 +288,9 @@ export class Server13Handshake implements HandshakeMachine {
     this.#state = o.requestClientCertificate ? { name: 'wait_client_certificate', session } : { name: 'wait_finished', session, auth: undefined };
     // The client's second flight comes in epoch 2; records of it that came early are handed back now.
     this.#out.push({ kind: 'read-keys', epoch: EPOCH_HANDSHAKE, keys: trafficKeys(ks, suite, hs.client) });
+    // After our Finished we write in epoch 3 (RFC 8446 4.4.4, RFC 9147 6.1): the client reads it once our
+    // flight is in, so an alert of ours from now on is one it can open (data waits for the handshake).
+    this.#out.push({ kind: 'write-keys', epoch: EPOCH_APPLICATION, keys: trafficKeys(ks, suite, ap.server) });
   }
 
   #onCertificate(s: In<'wait_client_certificate'>, now: number, msg: HandshakeMessage): void {
@@ -322,7 +325,6 @@ export class Server13Handshake implements HandshakeMachine {
     transcript.add(msg.msgType, msg.body);
     const ses = s.session;
     this.#out.push({ kind: 'read-keys', epoch: EPOCH_APPLICATION, keys: trafficKeys(ks, hello.suite, ses.clientAp) });
-    this.#out.push({ kind: 'write-keys', epoch: EPOCH_APPLICATION, keys: trafficKeys(ks, hello.suite, ses.serverAp) });
     this.#state = { name: 'done' };
     const secrets = {
       clientHandshake: ses.clientHs,

@@ -89,4 +89,11 @@ test('a forged epoch-0 record after the ServerHello does not disturb the handsha
   for (const r of c.records) server.handleDatagram(0, client.layer.seal(ContentType.handshake, r.payload, 2));
   assert.equal(server.state, 'failed');
   assert.equal(server.error?.code, 'decrypt_error');
+  // After its Finished the server writes in epoch 3, so its alert opens under the client's application keys.
+  client.openEpoch(3, c.serverAp, c.suite);
+  const alerts = client.receive(drain(server)).filter((r) => r.contentType === ContentType.alert);
+  assert.deepEqual(
+    alerts.map((r) => [r.epoch, ...r.payload]),
+    [[3, 2, 51]],
+  );
 });
