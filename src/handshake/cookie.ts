@@ -54,11 +54,28 @@ export function secretCookies(crypto: CryptoProvider, secret: Uint8Array, peer =
   };
 }
 
-/** The HRR cookies of one peer under a gate's rotating secrets. */
-export function gateCookies(gate: CookieIssuer, peer: string, now?: () => number): HrrCookies {
+/**
+ * HRR cookies under a gate's rotating secrets. The peer they were issued to
+ * rides in the cookie's state, under the MAC: the gate (`peer` given) accepts
+ * only its own peer's; a connection the gate made (no `peer`: it cannot know
+ * the address) opens the one its first ClientHello brought, which the gate
+ * already checked against the address it came from.
+ */
+export function gateCookies(gate: CookieIssuer, peer?: string, now?: () => number): HrrCookies {
   return {
-    issue: (random, state) => gate.issue(peer, random, state, now?.()),
-    open: (random, cookie) => gate.open(peer, random, cookie, now?.()),
+    issue: (random, state) => {
+      const who = utf8(peer ?? '');
+      if (who.length > 255) throw new RangeError('peer key longer than 255 bytes');
+      return gate.issue(peer ?? '', random, concat(Uint8Array.of(who.length), who, state), now?.());
+    },
+    open: (random, cookie) => {
+      const n = cookie[0];
+      if (n === undefined || cookie.length < 1 + n) return undefined;
+      const who = new TextDecoder().decode(cookie.subarray(1, 1 + n));
+      if (peer !== undefined && who !== peer) return undefined;
+      const state = gate.open(who, random, cookie, now?.());
+      return state?.subarray(1 + n);
+    },
   };
 }
 
