@@ -245,3 +245,37 @@ test('legacy_session_id is never echoed in DTLS 1.3 (RFC 9147 5.3), in the Hello
   const c = client.finish(feed(server, [client.helloRecord({ sessionId, cookie: hrr.cookie })]), certs().server);
   assert.deepEqual(kinds(feed(server, c.records)), ['read-keys 3', 'complete']);
 });
+
+test('hostile second flights: 200 mutated client Certificate/CertificateVerify/Finished records end in a typed failure with an alert, never a throw', () => {
+  const { client: clientCert } = certs();
+  let seed = 99;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  const outcomes = new Map<string, number>();
+  for (let i = 0; i < 200; i++) {
+    const server = createHandshake(serverOptions({ requestClientCertificate: true, verify: { fingerprints: [clientCert.fingerprint] } }));
+    const client = new ScriptedClient13(crypto);
+    const c = client.finish(feed(server, [client.helloRecord()]), certs().server, { cert: clientCert });
+    const victim = c.records[rnd(c.records.length)]!;
+    const payload = victim.payload.slice();
+    // Past the 12-byte handshake header: the body, where the parsers and checks are.
+    for (let e = 0; e < 1 + rnd(3); e++) payload[12 + rnd(payload.length - 12)]! ^= 1 + rnd(255);
+    victim.payload = payload;
+    let actions: HandshakeAction[] = [];
+    try {
+      actions = feed(server, c.records);
+    } catch (e) {
+      assert.fail(`mutation ${i} threw ${(e as Error).message}`);
+    }
+    const f = actions.find((a) => a.kind === 'fail');
+    assert.ok(!actions.some((a) => a.kind === 'complete') || !f, 'never both');
+    if (f && f.kind === 'fail') assert.ok(f.error.alert !== undefined, `mutation ${i}: ${f.error.code} without an alert`);
+    const k = f && f.kind === 'fail' ? f.error.code : actions.some((a) => a.kind === 'complete') ? 'complete' : 'waiting';
+    outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
+  }
+  // A changed byte breaks a signature, a MAC or a certificate: nothing mutated may complete.
+  assert.equal(outcomes.get('complete'), undefined, JSON.stringify([...outcomes]));
+  assert.ok((outcomes.get('decrypt_error') ?? 0) > 0, JSON.stringify([...outcomes]));
+});
