@@ -10,7 +10,7 @@ import type { ResolvedOptions } from '../options.ts';
 import type { PlainRecord } from '../record/record-layer.ts';
 import { Reassembler } from '../reliability/reassembly.ts';
 import { decodeHandshakeFragments } from '../wire/handshake-header.ts';
-import { ContentType, HandshakeType, ProtocolVersion } from '../wire/types.ts';
+import { ContentType, HandshakeType, ProtocolVersion, type HandshakeFragment } from '../wire/types.ts';
 import { decodeClientHello } from '../wire/messages/client-hello.ts';
 import { offeredVersions } from '../wire/messages13/hello13.ts';
 import type { HandshakeAction, HandshakeMachine } from './machine.ts';
@@ -47,6 +47,7 @@ class ServerVersionDispatch implements HandshakeMachine {
   readonly #o: ResolvedOptions;
   #chosen: HandshakeMachine | undefined;
   #held: { rec: PlainRecord; readEpoch: number }[] = [];
+  #heldBytes = 0;
   readonly #reassembler: Reassembler;
 
   constructor(o: ResolvedOptions) {
@@ -70,16 +71,27 @@ class ServerVersionDispatch implements HandshakeMachine {
 
   handleRecord(now: number, rec: PlainRecord, readEpoch: number): HandshakeAction[] {
     if (this.#chosen) return this.#chosen.handleRecord(now, rec, readEpoch);
+    const fragments = this.#clientHelloFragments(rec);
+    // Before any machine exists only pieces of a ClientHello mean something: the rest is unauthenticated noise.
+    if (!fragments) return [{ kind: 'drop', reason: 'unexpected' }];
     // Held records are copies: the caller's datagram buffer may be reused.
     this.#held.push({ rec: { ...rec, payload: rec.payload.slice() }, readEpoch });
-    const body = this.#clientHello(rec);
+    this.#heldBytes += rec.payload.length;
+    const r = this.#reassembler;
+    for (const f of fragments) {
+      // After a (stateless) HelloVerifyRequest the ClientHello carries message_seq 1 (RFC 6347 4.2.2).
+      if (f.messageSeq > r.nextSeq && f.messageSeq < 8) r.nextSeq = f.messageSeq;
+      r.add(f);
+    }
+    const body = r.poll()?.body;
     if (body) return this.#choose(now, chooseServerVersion(this.#o, body));
-    if (this.#held.length >= MAX_HELD_RECORDS) return this.#choose(now, '1.2');
+    // Bounded like any reassembly: past it the 1.2 server takes what came, as it did before 1.3 existed.
+    if (this.#held.length >= MAX_HELD_RECORDS || this.#heldBytes > this.#o.limits.maxReassemblyBytes) return this.#choose(now, '1.2');
     return [];
   }
 
-  /** Feeds an epoch-0 handshake record to the side reassembler; the first whole message's body if it is a ClientHello. */
-  #clientHello(rec: PlainRecord): Uint8Array | undefined {
+  /** The ClientHello fragments of an epoch-0 handshake record, or undefined if it carries none. */
+  #clientHelloFragments(rec: PlainRecord): HandshakeFragment[] | undefined {
     if (rec.epoch !== 0 || rec.contentType !== ContentType.handshake) return undefined;
     let fragments;
     try {
@@ -87,14 +99,8 @@ class ServerVersionDispatch implements HandshakeMachine {
     } catch {
       return undefined;
     }
-    const r = this.#reassembler;
-    for (const f of fragments) {
-      if (f.msgType !== HandshakeType.client_hello) continue;
-      // After a (stateless) HelloVerifyRequest the ClientHello carries message_seq 1 (RFC 6347 4.2.2).
-      if (f.messageSeq > r.nextSeq && f.messageSeq < 8) r.nextSeq = f.messageSeq;
-      r.add(f);
-    }
-    return r.poll()?.body;
+    const hellos = fragments.filter((f) => f.msgType === HandshakeType.client_hello);
+    return hellos.length ? hellos : undefined;
   }
 
   #choose(now: number, version: '1.2' | '1.3'): HandshakeAction[] {
@@ -107,6 +113,7 @@ class ServerVersionDispatch implements HandshakeMachine {
       if (out.some((a) => a.kind === 'fail')) break;
     }
     this.#held = [];
+    this.#heldBytes = 0;
     return out;
   }
 }

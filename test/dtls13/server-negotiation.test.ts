@@ -14,7 +14,7 @@ import { seededCrypto } from '../../src/testing/crypto.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
 import { AlertDescription, DtlsError } from '../../src/errors.ts';
 import { ContentType, HandshakeType, ProtocolVersion } from '../../src/wire/types.ts';
-import { encodeHandshakeMessage } from '../../src/wire/handshake-header.ts';
+import { encodeHandshakeFragment, encodeHandshakeMessage } from '../../src/wire/handshake-header.ts';
 import { decodeServerHello } from '../../src/wire/messages/server-hello.ts';
 import { downgradeSentinel } from '../../src/wire/messages13/hello13.ts';
 import { certs } from '../handshake/helpers.ts';
@@ -118,4 +118,50 @@ test('hostile ClientHellos: 600 mutations end in a typed failure, a drop or a fl
     outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
   }
   assert.ok((outcomes.get('flight') ?? 0) > 0 && [...outcomes.keys()].some((k) => k.startsWith('fail')), JSON.stringify([...outcomes]));
+});
+
+test('before the first ClientHello: noise is dropped (not held), and ClientHello pieces are held only up to the reassembly bound', () => {
+  const m = createHandshake(server(['1.3', '1.2']));
+  const noise: HandshakeAction[] = [];
+  for (let i = 0; i < 100; i++) {
+    noise.push(
+      ...m.handleRecord(
+        0,
+        {
+          contentType: ContentType.handshake,
+          epoch: 0,
+          sequenceNumber: i,
+          payload: encodeHandshakeMessage({ msgType: 20, messageSeq: 1, body: new Uint8Array(12) }),
+        },
+        0,
+      ),
+    );
+    noise.push(...m.handleRecord(0, { contentType: ContentType.change_cipher_spec, epoch: 0, sequenceNumber: i, payload: Uint8Array.of(1) }, 0));
+  }
+  assert.ok(noise.every((a) => a.kind === 'drop'));
+  assert.equal(noise.length, 200);
+  // Noise did not decide anything: a 1.3 ClientHello still gets the 1.3 server.
+  const c = new ScriptedClient13(nobleProvider);
+  const a = feed(m, [c.helloRecord()]);
+  assert.equal(m.version, '1.3');
+  c.finish(a, certs().server);
+
+  // First fragments of ever new ClientHellos that never complete: held up to the bound, then handed to the 1.2 server.
+  const bounded = createHandshake(server(['1.3', '1.2']));
+  const piece = (seq: number) => ({
+    contentType: ContentType.handshake,
+    epoch: 0,
+    sequenceNumber: seq,
+    payload: encodeHandshakeFragment({
+      msgType: HandshakeType.client_hello,
+      length: 60000,
+      messageSeq: 0,
+      fragmentOffset: seq * 1000,
+      body: new Uint8Array(1000),
+    }),
+  });
+  let handed = -1;
+  for (let i = 0; i < 60 && handed < 0; i++) if (bounded.handleRecord(0, piece(i), 0).length) handed = i;
+  assert.ok(handed > 0 && handed < 40, `handed over after ${handed} records`);
+  assert.equal(bounded.version, undefined, 'the 1.2 machine took them (it reports no version)');
 });
