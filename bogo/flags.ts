@@ -28,6 +28,9 @@ export interface ShimFlags {
   minVersion?: number;
   maxVersion?: number;
   noDtls12: boolean;
+  noDtls13: boolean;
+  /** The versions the shim offers or accepts (parseFlags fills it from the range). */
+  versions: ('1.2' | '1.3')[];
   mtu?: number;
   resumeCount: number;
   shimWritesFirst: boolean;
@@ -111,10 +114,10 @@ const switches: Record<string, Switch> = {
   '-verify-fail': (f) => (f.verifyFail = true),
   '-use-custom-verify-callback': (f) => (f.customVerify = true),
   '-no-tls12': (f) => (f.noDtls12 = true),
-  // DTLS 1.0 and 1.3 are not offered anyway; TLS 1.1 has no DTLS version.
+  // DTLS 1.0 is not offered anyway; TLS 1.1 has no DTLS version.
   '-no-tls1': () => {},
   '-no-tls11': () => {},
-  '-no-tls13': () => {},
+  '-no-tls13': (f) => (f.noDtls13 = true),
   '-shim-writes-first': (f) => (f.shimWritesFirst = true),
   '-shim-shuts-down': (f) => (f.shimShutsDown = true),
   '-use-export-context': (f) => (f.useExportContext = true),
@@ -144,6 +147,8 @@ export function parseFlags(argv: string[]): ShimFlags {
     verifyFail: false,
     customVerify: false,
     noDtls12: false,
+    noDtls13: false,
+    versions: ['1.2'],
     resumeCount: 0,
     shimWritesFirst: false,
     shimShutsDown: false,
@@ -178,8 +183,16 @@ export function parseFlags(argv: string[]): ShimFlags {
   if (!f.dtls) throw new Unimplemented('TLS and QUIC are not implemented (no -dtls)');
   const max = f.maxVersion ?? DTLS13;
   const min = f.minVersion ?? DTLS10;
-  // DTLS version numbers count down (RFC 6347 4.1): 1.2 is in [min, max] when max <= 1.2 <= min.
-  if (f.noDtls12 || !(max <= DTLS12 && DTLS12 <= min)) throw new Unimplemented('only DTLS 1.2 is implemented');
+  // DTLS version numbers count down (RFC 6347 4.1): v is in [min, max] when max <= v <= min.
+  const inRange = (v: number): boolean => max <= v && v <= min;
+  const has12 = !f.noDtls12 && inRange(DTLS12);
+  const has13 = !f.noDtls13 && inRange(DTLS13);
+  if (!has12 && !has13) throw new Unimplemented('only DTLS 1.2 and 1.3 are implemented');
+  // Both in range (the runner's default): DTLS 1.2 alone until the client falls back from a
+  // 1.3 ClientHello to a 1.2 server; BOGO_DTLS13=1 offers 1.3 there too.
+  // BOGO_DTLS13=only offers 1.3 alone there (the runner's server then sends no HelloVerifyRequest).
+  const both: ('1.2' | '1.3')[] = process.env.BOGO_DTLS13 === '1' ? ['1.3', '1.2'] : process.env.BOGO_DTLS13 === 'only' ? ['1.3'] : ['1.2'];
+  f.versions = has12 && has13 ? both : has13 ? ['1.3'] : ['1.2'];
   return f;
 }
 

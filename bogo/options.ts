@@ -37,6 +37,7 @@ function parseCipherString(s: string): number[] {
 export function toOptions(f: ShimFlags, wallStart: number): DtlsOptions {
   const o: DtlsOptions = {
     role: f.server ? 'server' : 'client',
+    versions: f.versions,
     retransmit: { initial: f.initialTimeoutMs ?? BORINGSSL_INITIAL_TIMEOUT_MS, max: 60000, adaptive: false },
     handshakeTimeout: NO_HANDSHAKE_TIMEOUT_MS,
     // Certificate validity is checked against the real wall clock; the

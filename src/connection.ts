@@ -251,6 +251,10 @@ export class Connection implements ConnectionLike {
     // application epoch (3) opens, for the peer's copies of its last flight
     // and ACKs (RFC 9147 6.1); those go to the machine, data and alerts do not.
     const v13 = this.#machine.version === '1.3';
+    // DTLS 1.3 data comes under the application keys (epoch 3 on); under the
+    // handshake keys it is authenticated and the peer's fault (RFC 8446 5.1, 2).
+    if (this.#records.protocol === '1.3' && rec.contentType === ContentType.application_data && rec.epoch > 0 && rec.epoch < 3)
+      throw new DtlsError('unexpected_message', `application data in epoch ${rec.epoch}, under the handshake keys`);
     const handshakeLike =
       rec.contentType === ContentType.handshake || rec.contentType === ContentType.change_cipher_spec || (v13 && rec.contentType === ContentType.ack);
     if (rec.epoch < this.#records.readEpoch && ((this.#machine.done && !v13) || !handshakeLike)) {
@@ -300,6 +304,7 @@ export class Connection implements ConnectionLike {
 
   #handleApplicationData(rec: PlainRecord): void {
     if (rec.epoch === 0) return this.#drop('unexpected');
+
     if (this.#state === 'connected') {
       // The peer's data in the new epoch proves our final flight arrived.
       this.#sender.confirmed();

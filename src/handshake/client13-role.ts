@@ -153,6 +153,11 @@ export class Client13Role {
     switch (s.name) {
       case 'wait_server_hello':
         if (t === HandshakeType.server_hello) return this.#onServerHello(s, msg);
+        // Only a DTLS 1.2 server sends it (RFC 9147 5.1 replaces it with the HelloRetryRequest cookie).
+        if (t === HandshakeType.hello_verify_request && !s.retried) {
+          if (this.#o.versions.includes('1.2')) throw new FallbackTo12(msg);
+          throw new DtlsError('protocol_version', 'a HelloVerifyRequest: the server speaks DTLS 1.2, and we offer DTLS 1.3 only');
+        }
         break;
       case 'wait_encrypted_extensions':
         if (t === HandshakeType13.encrypted_extensions) return this.#onEncryptedExtensions(s, msg);

@@ -96,11 +96,16 @@ export class Client13Handshake implements HandshakeMachine {
     const r = this.#reassembler;
     for (const f of fragments) {
       // RFC 9147 4.1: only the hellos travel in the clear; anything else in epoch 0 is unauthenticated noise.
-      if (rec.epoch === 0 && f.msgType !== HandshakeType.server_hello) {
+      // A 1.2 server answers with a HelloVerifyRequest (RFC 6347 4.2.1): a fallback when 1.2 was offered, else protocol_version.
+      const clear = f.msgType === HandshakeType.server_hello || f.msgType === HandshakeType.hello_verify_request;
+      if (rec.epoch === 0 && !clear) {
         out.push({ kind: 'drop', reason: 'unexpected' });
         continue;
       }
       if (rec.epoch !== 0 && f.msgType === HandshakeType.server_hello) throw new DtlsError('unexpected_message', 'a ServerHello under encryption');
+      // RFC 8446 5.1: after its Finished the server sends nothing new under the handshake keys (authenticated: its fault).
+      if (this.#role.done && rec.epoch === 2 && f.messageSeq >= r.nextSeq)
+        throw new DtlsError('unexpected_message', 'a new handshake message after the server Finished, under the handshake keys');
       // Once the peer uses a newer epoch, new messages must come in it (the old one carries only copies).
       if (rec.epoch < readEpoch && f.messageSeq >= r.nextSeq) {
         out.push({ kind: 'drop', reason: 'stale_epoch' });
@@ -110,13 +115,17 @@ export class Client13Handshake implements HandshakeMachine {
       if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0) out.push({ kind: 'peer-copy' });
       else if (res === 'dropped') out.push({ kind: 'drop', reason: 'reassembly_limit' });
     }
+    let finishedNow = false;
     for (let m = r.poll(); m; m = r.poll()) {
       out.push({ kind: 'trace', direction: 'in', what: names13[m.msgType] ?? handshakeName(m.msgType), epoch: rec.epoch, bytes: m.body.length });
+      // RFC 8446 5.1: handshake messages must not span a key change; nothing follows the server's Finished in its keys.
+      if (finishedNow) throw new DtlsError('unexpected_message', `handshake message ${m.msgType} after the server Finished, under the handshake keys`);
       if (this.#role.done) {
         out.push(...this.#postHandshake(m));
         continue;
       }
       out.push(...this.#noteFlights(this.#role.handleMessage(now, m)));
+      finishedNow = this.#role.done;
     }
   }
 

@@ -5,22 +5,45 @@
 // (bounded), and the final flight's extra resends. Pure state: `now` comes in,
 // encoded datagrams go out; the connection queues them.
 //
-//   send() ──► SENDING ──► WAITING ──timer──► resend (doubling), re-arm
+//   send() ──► SENDING ──► WAITING ──timer──► resend what is unacknowledged (doubling), re-arm
 //                            │  ▲
 //                  peer copy │  │ at most one answer per timer period, 10 per flight
+//                            │  │ (only what is unacknowledged; nothing once all is)
+//     ACK of a later record  │  │ resend at once what earlier records carried, unacknowledged
 //                            ▼  │
-//                         answered() / confirmed() ──► idle
+//                         answered() / confirmed() / ACK of the whole flight ──► idle
+//
+// DTLS 1.3 ACKs (RFC 9147 7.2) name records; every transmission seals under
+// fresh record numbers, so an ACK says exactly which transmission arrived:
+// its fragments leave the retransmit set; a record not acknowledged while one
+// sent after it was is taken as lost and its bytes are resent at once (RFC
+// 9147 5.8.1, WAITING exit 2; QUIC's packet threshold, RFC 9002 6.1.1, at 1);
+// and the first ACK of a flight is a round-trip sample, from the send time of
+// the newest record it acknowledges (RFC 9147 5.8.2). Karn's rule keeps a
+// resent message from measuring because its answer cannot say which copy it
+// answers; a record number is never reused, so an ACK can, and a 1.3 flight
+// resent early on a slow path still measures it. An implicit answer (the
+// peer's next flight) keeps Karn's rule. Without ACKs (DTLS 1.2) nothing here
+// changes what goes on the wire.
 import type { RecordLayer } from '../record/record-layer.ts';
 import { RetransmitTimer } from './timer.ts';
 import { encodeFlight, type EncodedFlight, type FlightItem, type SentFragment } from './flight.ts';
+import { encodePieces } from './flight-pieces.ts';
+import { Unacked } from './unacked.ts';
+import type { RecordNumber } from '../wire/record-number.ts';
+import { DtlsError } from '../errors.ts';
 
 /**
  * How a flight is sent (RFC 6347 4.2.4): 'retransmit' arms the timer;
  * 'final' is the last flight, kept and resent when the peer resends its own
  * (and on a few timer expiries); 'once' (a stateful server's
  * HelloVerifyRequest) has no timer and is resent only to answer a resent ClientHello.
+ * 'ack' (DTLS 1.3: the client's final flight, post-handshake messages such as
+ * KeyUpdate and NewSessionTicket, RFC 9147 7.1) is resent on its timer until
+ * an ACK covers it (or the peer's data under the new keys, confirmed()); the
+ * handshake completing does not end it.
  */
-export type FlightMode = 'retransmit' | 'final' | 'once';
+export type FlightMode = 'retransmit' | 'final' | 'once' | 'ack';
 
 export interface FlightSenderOptions {
   retransmit: { initial: number; max: number; min: number; adaptive: boolean; rtt: number | undefined };
@@ -57,6 +80,33 @@ export const FINAL_FLIGHT_MAX_RESENDS = 16;
  * forger can draw.
  */
 export const MAX_PEER_ANSWERS = 10;
+/**
+ * Resends of an 'ack' flight (timer and answers), after which it is given up
+ * (`current.exhausted`): with the timer doubling to its cap that is minutes,
+ * and a peer that acknowledges nothing for so long is not there.
+ */
+export const ACK_FLIGHT_MAX_RESENDS = 16;
+/** Records remembered per flight across its transmissions (ACKs may name any of them, RFC 9147 7.2); the oldest go first. */
+export const MAX_REMEMBERED_RECORDS = 4096;
+/**
+ * Resends drawn by ACKs, per flight. Each needs an ACK that newly acknowledges
+ * a record sent after a live unacknowledged one, so a real peer draws a few;
+ * the cap bounds what ACKs forged in epoch 0 (unauthenticated) could draw.
+ */
+export const MAX_ACK_RESENDS = 32;
+
+/** What an ACK did to the flight held. */
+export interface AckOutcome {
+  /** Records of ours it acknowledged for the first time. */
+  newlyAcked: number;
+  /** Every fragment of the flight is now acknowledged: its retransmissions are cancelled (RFC 9147 7.2). */
+  flightAcked: boolean;
+  /**
+   * What records sent before an acknowledged one carried and the ACK left out
+   * (lost, RFC 9147 5.8.1 WAITING exit 2), sent again at once in new records.
+   */
+  resend?: EncodedFlight;
+}
 
 interface Flight {
   items: FlightItem[];
@@ -77,6 +127,34 @@ interface Flight {
   peerAnswers: number;
   /** Which record (epoch, sequence number) carried which fragment, in the latest transmission. */
   carried: SentFragment[];
+  /** Records of every transmission not yet acknowledged, by "epoch/seq" (the oldest first). */
+  sent: Map<string, SentRecord>;
+  /** Send order of the next record; the highest order acknowledged so far (-1: none). */
+  order: number;
+  largestAcked: number;
+  unacked: Unacked;
+  /** Every fragment acknowledged: nothing more to send. */
+  acked: boolean;
+  /** An 'ack' flight that used its resends without an ACK. */
+  exhausted: boolean;
+  /** Resends drawn by partial ACKs. */
+  ackResends: number;
+  /** The flight gave its round-trip sample (once per flight). */
+  sampled: boolean;
+}
+
+interface SentRecord {
+  fragment: SentFragment;
+  /** Send order across the flight's transmissions. */
+  order: number;
+  /** When it was sent. */
+  sentAt: number;
+  /** Its bytes have not been sent again since: it is what is in flight for them. */
+  live: boolean;
+}
+
+function key(epoch: number, seq: number): string {
+  return `${epoch}/${seq}`;
 }
 
 export class FlightSender {
@@ -97,9 +175,13 @@ export class FlightSender {
     this.#rtt = o.retransmit.rtt;
   }
 
-  /** Number (RFC 6347 4.2.4's 1-6) and mode of the flight held, if any. */
-  get current(): { number: number; mode: FlightMode } | undefined {
-    return this.#flight && { number: this.#flight.number, mode: this.#flight.mode };
+  /**
+   * Number (RFC 6347 4.2.4's 1-6) and mode of the flight held, if any; whether
+   * ACKs covered all of it; whether an 'ack' flight gave up unacknowledged.
+   */
+  get current(): { number: number; mode: FlightMode; acked: boolean; exhausted: boolean } | undefined {
+    const f = this.#flight;
+    return f && { number: f.number, mode: f.mode, acked: f.acked, exhausted: f.exhausted };
   }
 
   /** The smoothed round trip, once measured or given. */
@@ -110,6 +192,11 @@ export class FlightSender {
   /** Which record carried which fragment of the flight held (what ACKs refer to). */
   get carried(): readonly SentFragment[] {
     return this.#flight?.carried ?? [];
+  }
+
+  /** The current retransmission timeout, ms (a quarter of it is how long AckTracker lets a partial flight wait). */
+  get timeout(): number {
+    return this.#timer.current;
   }
 
   /** When handleTimeout must run for this flight, or undefined. */
@@ -141,7 +228,16 @@ export class FlightSender {
       timerResends: 0,
       peerAnswers: 0,
       carried: out.carried,
+      sent: new Map(),
+      order: 0,
+      largestAcked: -1,
+      unacked: new Unacked(items),
+      acked: false,
+      exhausted: false,
+      ackResends: 0,
+      sampled: false,
     };
+    this.#remember(this.#flight, out.carried);
     if (mode !== 'once') this.#timer.start(now);
     else this.#timer.stop();
     return out;
@@ -150,9 +246,10 @@ export class FlightSender {
   /** The timer fired (RFC 6347 4.2.4.1): double it and resend, unless a final flight used its resends. */
   onTimeout(now: number): Resend | undefined {
     const f = this.#flight;
-    if (!f || f.mode === 'once' || !this.#timer.expired(now)) return undefined;
-    if (f.mode === 'final' && this.#finalSpent(f)) {
+    if (!f || f.mode === 'once' || f.acked || !this.#timer.expired(now)) return undefined;
+    if (this.#spent(f)) {
       this.#timer.stop();
+      if (f.mode === 'ack') f.exhausted = true;
       return undefined;
     }
     this.#timer.backoff();
@@ -170,7 +267,18 @@ export class FlightSender {
    */
   onPeerCopy(now: number, why: 'old' | 'ahead'): Resend | undefined {
     const f = this.#flight;
-    if (!f) return undefined;
+    // RFC 9147 5.8.1 (WAITING exit 3) resends on a copy while none of ours was
+    // acknowledged. Once some was, a copy still shows the peer lacks the rest,
+    // which the ACKs cannot show when the lost records are the last ones (no
+    // later record acknowledged): what is unacknowledged and not sent within
+    // the last round trip (still on its way) is resent, not the whole flight.
+    if (!f || f.acked) return undefined;
+    let stale: SentRecord[] | undefined;
+    if (f.unacked.anyAcked) {
+      const fresh = this.#rtt ?? this.#timer.current;
+      stale = [...f.sent.values()].filter((s) => s.live && now - s.sentAt >= fresh);
+      if (!stale.length) return undefined;
+    }
     if (why === 'ahead') {
       if (f.resentAhead) return undefined;
       f.resentAhead = true;
@@ -185,14 +293,65 @@ export class FlightSender {
       f.answeredThisPeriod = true;
       f.peerAnswers++;
     }
-    if (f.mode === 'final' && f.resends >= FINAL_FLIGHT_MAX_RESENDS) return undefined;
-    const out = this.#resend(now, f, 'peer-retransmit');
+    if ((f.mode === 'final' && f.resends >= FINAL_FLIGHT_MAX_RESENDS) || (f.mode === 'ack' && f.resends >= ACK_FLIGHT_MAX_RESENDS)) return undefined;
+    const out = stale ? this.#resendStale(now, f, stale) : this.#resend(now, f, 'peer-retransmit');
+    if (!out) return undefined;
     // Re-arm, so our own timer does not fire right after (RFC 9147 5.8.1).
     if (f.mode !== 'once' && this.#timer.deadline !== undefined) this.#rearm(f, now);
     return out;
   }
 
-  /** The handshake completed: a flight waiting for an answer got it (RFC 6347 4.2.4); a final one stays. */
+  /**
+   * An ACK (RFC 9147 7.2) naming these records. Records not of the flight held
+   * (older flights, forged, beyond 2^53) are ignored; acknowledged fragments
+   * leave the retransmit set; the flight fully acknowledged stops its timer.
+   * `ackEpoch`: the epoch the ACK came in; naming a record of a higher one is
+   * illegal_parameter (RFC 9147 7.2), thrown as a DtlsError.
+   */
+  onAck(now: number, recordNumbers: readonly RecordNumber[], ackEpoch: number): AckOutcome {
+    for (const rn of recordNumbers) {
+      if (rn.epoch > BigInt(ackEpoch))
+        throw new DtlsError('illegal_parameter', `an ACK in epoch ${ackEpoch} names record ${rn.epoch}/${rn.sequenceNumber} of a later epoch`);
+    }
+    const f = this.#flight;
+    if (!f || f.acked) return { newlyAcked: 0, flightAcked: false };
+    let newlyAcked = 0,
+      sentAt = -Infinity;
+    for (const rn of recordNumbers) {
+      if (rn.epoch > BigInt(Number.MAX_SAFE_INTEGER) || rn.sequenceNumber > BigInt(Number.MAX_SAFE_INTEGER)) continue;
+      const k = key(Number(rn.epoch), Number(rn.sequenceNumber));
+      const s = f.sent.get(k);
+      if (!s) continue;
+      f.sent.delete(k);
+      newlyAcked++;
+      sentAt = Math.max(sentAt, s.sentAt);
+      f.largestAcked = Math.max(f.largestAcked, s.order);
+      f.unacked.ack(s.fragment.messageSeq, s.fragment.offset, s.fragment.length);
+    }
+    if (!newlyAcked) return { newlyAcked, flightAcked: false };
+    // The acknowledged records name their transmission: no ambiguity for Karn's rule to avoid.
+    if (f.mode !== 'once') this.#sample(f, now - sentAt);
+    if (f.unacked.done) {
+      f.acked = true;
+      f.sent.clear();
+      this.#timer.stop();
+      return { newlyAcked, flightAcked: true };
+    }
+    // Lost: what is in flight in records sent before one the peer acknowledged.
+    const lost: SentRecord[] = [];
+    for (const s of f.sent.values()) if (s.live && s.order < f.largestAcked) lost.push(s);
+    if (!lost.length || f.mode === 'once' || f.ackResends >= MAX_ACK_RESENDS || this.#spent(f)) return { newlyAcked, flightAcked: false };
+    for (const s of lost) s.live = false;
+    const pieces = f.unacked.within(lost.map((s) => s.fragment));
+    if (!pieces.length) return { newlyAcked, flightAcked: false };
+    f.ackResends++;
+    const resend = this.#transmit(now, f, encodePieces(f.items, pieces, this.#records, this.#o.mtu));
+    // The peer is making progress: re-armed at the current value, not doubled.
+    if (this.#timer.deadline !== undefined) this.#rearm(f, now);
+    return { newlyAcked, flightAcked: false, resend };
+  }
+
+  /** The handshake completed: a flight waiting for an answer got it (RFC 6347 4.2.4); a final or 'ack' one stays. */
   answered(now: number): void {
     this.#sampleRtt(now);
     if (this.#flight?.mode === 'retransmit') this.stop();
@@ -200,7 +359,7 @@ export class FlightSender {
 
   /** The peer's data under the new keys proves our final flight arrived: nothing more to resend. */
   confirmed(): void {
-    if (this.#flight?.mode === 'final') this.stop();
+    if (this.#flight?.mode === 'final' || this.#flight?.mode === 'ack') this.stop();
   }
 
   stop(): void {
@@ -212,29 +371,66 @@ export class FlightSender {
   #sampleRtt(now: number): void {
     const f = this.#flight;
     if (!f || f.mode !== 'retransmit' || f.retransmitted) return;
-    const sample = now - f.firstSent;
+    this.#sample(f, now - f.firstSent);
+  }
+
+  #sample(f: Flight, sample: number): void {
+    if (f.sampled) return;
+    f.sampled = true;
     // The first measurement replaces a given estimate (as RFC 6298 2.2 starts SRTT).
     this.#rtt = this.#rttMeasured && this.#rtt !== undefined ? (7 * this.#rtt + sample) / 8 : sample;
     this.#rttMeasured = true;
   }
 
+  /** Notes which record carried which fragment, for the ACKs to come; bounded, the oldest records first out. */
+  #remember(f: Flight, carried: readonly SentFragment[]): void {
+    for (const c of carried) f.sent.set(key(c.epoch, c.sequenceNumber), { fragment: c, order: f.order++, sentAt: f.lastSent, live: true });
+    // A Map iterates in insertion order: the first keys are the oldest records.
+    for (const k of f.sent.keys()) {
+      if (f.sent.size <= MAX_REMEMBERED_RECORDS) break;
+      f.sent.delete(k);
+    }
+  }
+
+  /** Resends the whole flight but what the peer acknowledged (RFC 9147 5.8.1); every record before is superseded. */
   #resend(now: number, f: Flight, reason: Resend['reason']): Resend {
+    for (const s of f.sent.values()) s.live = false;
+    // Every transmission re-fragments and seals under fresh sequence numbers.
+    const out = f.unacked.anyAcked ? encodePieces(f.items, f.unacked.pieces(), this.#records, this.#o.mtu) : encodeFlight(f.items, this.#records, this.#o.mtu);
+    return { flight: f.number, reason, out: this.#transmit(now, f, out) };
+  }
+
+  /** Resends the unacknowledged bytes of these records, which are superseded. */
+  #resendStale(now: number, f: Flight, stale: SentRecord[]): Resend | undefined {
+    for (const s of stale) s.live = false;
+    const pieces = f.unacked.within(stale.map((s) => s.fragment));
+    if (!pieces.length) return undefined;
+    return { flight: f.number, reason: 'peer-retransmit', out: this.#transmit(now, f, encodePieces(f.items, pieces, this.#records, this.#o.mtu)) };
+  }
+
+  #transmit(now: number, f: Flight, out: EncodedFlight): EncodedFlight {
     f.lastSent = now;
     f.retransmitted = true;
     f.resends++;
-    // Every transmission re-fragments and seals under fresh sequence numbers.
-    const out = encodeFlight(f.items, this.#records, this.#o.mtu);
     f.carried = out.carried;
-    return { flight: f.number, reason, out };
+    this.#remember(f, out.carried);
+    return out;
   }
 
-  #finalSpent(f: Flight): boolean {
-    return f.timerResends >= FINAL_FLIGHT_TIMER_RESENDS || f.resends >= FINAL_FLIGHT_MAX_RESENDS;
+  /** A final or 'ack' flight that has used its resends. */
+  #spent(f: Flight): boolean {
+    if (f.mode === 'final') return f.timerResends >= FINAL_FLIGHT_TIMER_RESENDS || f.resends >= FINAL_FLIGHT_MAX_RESENDS;
+    if (f.mode === 'ack') return f.resends >= ACK_FLIGHT_MAX_RESENDS;
+    return false;
   }
 
-  /** Arms the timer for the flight's next resend, unless a final flight has used its resends. */
+  /**
+   * Arms the timer for the flight's next resend, unless a final flight has used
+   * its resends. An 'ack' flight waits one more period for the ACK of its last
+   * resend: its timer firing then gives it up (onTimeout).
+   */
   #rearm(f: Flight, now: number): void {
-    if (f.mode === 'final' && this.#finalSpent(f)) this.#timer.stop();
+    if (f.mode === 'final' && this.#spent(f)) this.#timer.stop();
     else this.#timer.start(now);
   }
 }

@@ -107,11 +107,17 @@ describe('flags', () => {
 
   test('an unknown flag, or a feature we lack, is Unimplemented (exit 89)', () => {
     assert.throws(() => parseFlags([...base, '-enable-ocsp-stapling']), Unimplemented);
-    assert.throws(() => parseFlags([...base, '-max-version', String(0xfeff)]), /only DTLS 1.2/);
-    assert.throws(() => parseFlags([...base, '-min-version', String(0xfefc)]), /only DTLS 1.2/);
-    assert.throws(() => parseFlags([...base, '-no-tls12']), /only DTLS 1.2/);
+    assert.throws(() => parseFlags([...base, '-max-version', String(0xfeff)]), /only DTLS 1.2 and 1.3/);
+    assert.throws(() => parseFlags([...base, '-no-tls12', '-no-tls13']), /only DTLS 1.2 and 1.3/);
     assert.throws(() => parseFlags(['-port', '1', '-shim-id', '1']), /no -dtls/);
     assert.throws(() => parseFlags([...base, '-expect-selected-credential', '0']), /credential lists/);
+  });
+
+  test('the version range gives the versions offered: 1.3 alone where 1.2 is out of it, 1.2 where 1.3 is', () => {
+    assert.deepEqual(parseFlags([...base, '-min-version', String(0xfefc)]).versions, ['1.3']);
+    assert.deepEqual(parseFlags([...base, '-no-tls12']).versions, ['1.3']);
+    assert.deepEqual(parseFlags([...base, '-max-version', String(0xfefd)]).versions, ['1.2']);
+    assert.deepEqual(parseFlags([...base, '-no-tls13']).versions, ['1.2']);
   });
 
   test('-on-initial- flags apply, -on-resume- flags are read and ignored', () => {

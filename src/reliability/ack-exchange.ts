@@ -1,0 +1,119 @@
+// DTLS 1.3 ACKs both ways for one connection (RFC 9147 7), so that the
+// connection needs only a few calls: each handshake record with what the
+// machine made of it, each ACK record, and a poll for the ACK due. It tells
+// the peer's flights apart by our answers: records until we send a flight
+// belong to one peer flight, the flight we send answers it (an implicit
+// ACK); a flight that completes with no answer (the client's Finished at the
+// server) and every post-handshake message are ACKed explicitly.
+import type { PlainRecord, RecordLayer } from '../record/record-layer.ts';
+import { ContentType } from '../wire/types.ts';
+import { decodeAck, encodeAck } from '../wire/ack.ts';
+import { DecodeError } from '../wire/codec.ts';
+import { DtlsError } from '../errors.ts';
+import { AckTracker } from './ack-tracker.ts';
+import type { FlightSender } from './flight-sender.ts';
+import type { PostHandshakeAckOutcome, PostHandshakeSender } from './post-handshake.ts';
+import type { EncodedFlight } from './flight.ts';
+
+/** What an ACK record did. */
+export type AckRecordResult =
+  /** Not DTLS 1.3 (yet), or unreadable in epoch 0: dropped, counted (RFC 9147 7: ignored before 1.3 is known). */
+  | { kind: 'drop'; reason: 'unexpected' | 'malformed' }
+  /**
+   * Taken; `resend` is what it showed lost of our handshake flight, to send
+   * now; `flightAcked` that all of that flight arrived; `post` what it did to
+   * the post-handshake messages (their resends, and `switchTo`: the KeyUpdate
+   * acknowledged, write in that epoch now), when a PostHandshakeSender is given.
+   */
+  | { kind: 'acked'; resend: EncodedFlight | undefined; flightAcked: boolean; post?: PostHandshakeAckOutcome };
+
+/** What this needs of a handshake action (machine.ts HandshakeAction): its kind, and a trace's direction. */
+export interface ActionLike {
+  readonly kind: string;
+  readonly direction?: string;
+}
+
+export class AckExchange {
+  readonly #sender: FlightSender;
+  readonly #post: PostHandshakeSender | undefined;
+  readonly #tracker = new AckTracker();
+  /** How many flights we sent in answer so far: the ordinal of the peer flight being received. */
+  #ordinal = 0;
+  /** ACKs sent (for tests and stats). */
+  sent = 0;
+
+  constructor(sender: FlightSender, post?: PostHandshakeSender) {
+    this.#sender = sender;
+    this.#post = post;
+  }
+
+  /** When the ACK due must be polled, or undefined. */
+  get deadline(): number | undefined {
+    return this.#tracker.deadline;
+  }
+
+  /**
+   * A handshake record of a DTLS 1.3 peer (call only once 1.3 is negotiated,
+   * RFC 9147 7), after the machine handled it: `actions` is what it returned,
+   * `wasDone` whether the handshake was complete before this record.
+   * A record the machine dropped or failed on is not acknowledged (7: never
+   * one not processed or buffered).
+   */
+  onHandshakeRecord(now: number, rec: Pick<PlainRecord, 'epoch' | 'sequenceNumber'>, actions: readonly ActionLike[], wasDone: boolean): void {
+    if (actions.some((a) => a.kind === 'drop' || a.kind === 'fail')) return;
+    // The peer's copy of the flight our current flight answers: the flight sender resends ours; not ACKed.
+    if (actions.some((a) => a.kind === 'peer-copy')) return;
+    const timeout = this.#sender.timeout;
+    if (wasDone) {
+      // Post-handshake: every message is a flight of its own, ACKed (7.1). A
+      // copy of the client's Finished carries nothing new and comes under the
+      // same ordinal: the tracker ACKs it again.
+      const isNew = actions.some((a) => a.kind === 'trace' && a.direction === 'in');
+      if (isNew) this.#ordinal++;
+      this.#tracker.onRecord(now, rec.epoch, rec.sequenceNumber, this.#ordinal, true, timeout);
+      if (isNew) this.#tracker.onFlightComplete(now, false);
+      return;
+    }
+    this.#tracker.onRecord(now, rec.epoch, rec.sequenceNumber, this.#ordinal, true, timeout);
+    if (actions.some((a) => a.kind === 'flight')) {
+      // Our answer acknowledges the peer's flight implicitly (7.1).
+      this.#tracker.onFlightComplete(now, true);
+      this.#ordinal++;
+    } else if (actions.some((a) => a.kind === 'complete')) {
+      // The client's Finished at the server: nothing answers it, it MUST be ACKed.
+      this.#tracker.onFlightComplete(now, false);
+    }
+  }
+
+  /**
+   * An ACK record (content type 26). `v13`: DTLS 1.3 is negotiated; before
+   * that an ACK is ignored (7). A malformed one under the keys is the peer's
+   * decode_error; naming a record of a later epoch, illegal_parameter (7.2).
+   */
+  onAckRecord(now: number, rec: PlainRecord, v13: boolean): AckRecordResult {
+    if (!v13) return { kind: 'drop', reason: 'unexpected' };
+    let list;
+    try {
+      list = decodeAck(rec.payload);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      if (rec.epoch === 0) return { kind: 'drop', reason: 'malformed' };
+      throw new DtlsError('decode_error', `ACK: ${e.message}`);
+    }
+    const r = this.#sender.onAck(now, list, rec.epoch);
+    if (!this.#post) return { kind: 'acked', resend: r.resend, flightAcked: r.flightAcked };
+    // After the handshake sender, so that its final flight counts as acknowledged for a waiting KeyUpdate.
+    return { kind: 'acked', resend: r.resend, flightAcked: r.flightAcked, post: this.#post.onAck(now, list, rec.epoch) };
+  }
+
+  /**
+   * The ACK record due now, sealed in the highest write epoch (7: never epoch
+   * 1; we send no early data, so the write epoch is 0, 2 or above), or undefined.
+   */
+  poll(now: number, records: RecordLayer): Uint8Array | undefined {
+    const list = this.#tracker.poll(now);
+    if (!list) return undefined;
+    this.sent++;
+    return records.seal(ContentType.ack, encodeAck(list));
+  }
+}

@@ -1,0 +1,187 @@
+// Which of the peer's handshake records to acknowledge, and when (RFC 9147 7,
+// 7.1). Pure state: the connection reports each handshake record it processed
+// or buffered (never one it discarded as not the next expected message, 7:
+// "deadlock can ensue"), and each peer flight that completed; the tracker
+// answers with a deadline, folded into the connection's next one, and at that
+// deadline with the record numbers to put in an ACK.
+//
+//   record of a new flight ──► list cleared of what no longer needs an ACK
+//   first record, flight partial ──► ACK due in timeout / 4 (7.1's suggestion)
+//   record out of order ──► ACK due now (after the datagram; at most one per quarter timer)
+//   flight complete, none of ours answers it ──► ACK due now (the client's
+//     Finished at the server, KeyUpdate, NewSessionTicket: they MUST be ACKed)
+//   flight complete and answered by our next flight ──► no ACK (implicit)
+//   a record of a flight we ACKed, again ──► ACK due now (the peer lost ours)
+//
+// The ACK's epoch (the highest sending one, never 1: 7) and sending no ACK
+// before DTLS 1.3 is known to be negotiated are the connection's part.
+import { MAX_ACK_RECORDS } from '../wire/ack.ts';
+import { compareRecordNumbers, recordNumber, type RecordNumber } from '../wire/record-number.ts';
+
+/** Flights we acknowledged explicitly, remembered to answer their copies with an ACK again (RFC 9147 5.8.1, FINISHED). */
+const REMEMBERED_FLIGHTS = 16;
+
+interface Entry {
+  epoch: number;
+  seq: number;
+  flight: number;
+  /** Sent in an ACK already. */
+  acked: boolean;
+}
+
+export interface AckTrackerOptions {
+  /** Most record numbers held (and put in one ACK). Default MAX_ACK_RECORDS, what one ACK can carry. */
+  maxRecords?: number;
+}
+
+export class AckTracker {
+  readonly #max: number;
+  /** Records to acknowledge, in arrival order; keys in #keys. */
+  #entries: Entry[] = [];
+  readonly #keys = new Set<string>();
+  /** The peer's current flight (its ordinal, from the caller) and whether it is complete. */
+  #flight = -1;
+  #complete = false;
+  /** Records of the current flight seen so far. */
+  #flightRecords = 0;
+  /** Flights acknowledged by an explicit ACK (most recent last). */
+  #explicit: number[] = [];
+  #deadline: number | undefined;
+  /** When the last ACK went (for the pace of out-of-order ACKs). */
+  #lastSent: number | undefined;
+  /** Records not held because of the bound (for tests and stats). */
+  overflow = 0;
+
+  constructor(o: AckTrackerOptions = {}) {
+    const max = o.maxRecords ?? MAX_ACK_RECORDS;
+    if (!Number.isInteger(max) || max < 1 || max > MAX_ACK_RECORDS) throw new RangeError(`maxRecords must be an integer in 1..${MAX_ACK_RECORDS}, got ${max}`);
+    this.#max = max;
+  }
+
+  /** When an ACK is due (poll() then returns it), or undefined. */
+  get deadline(): number | undefined {
+    return this.#deadline;
+  }
+
+  /** Records held for the next ACK. */
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  /**
+   * A handshake record (epoch, sequence number) was processed or buffered.
+   * `flight`: the ordinal of the peer flight it belongs to (increasing; the
+   * caller's count of the peer's flights, post-handshake messages each their
+   * own). `inOrder`: it held the next expected message or fragment (RFC 9147
+   * 7.1). `timeout`: our current retransmission timeout (FlightSender.timeout),
+   * a quarter of which is how long a partial flight waits for its rest.
+   * Copies of an earlier flight are records too: pass that flight's ordinal.
+   */
+  onRecord(now: number, epoch: number, seq: number, flight: number, inOrder: boolean, timeout: number): void {
+    if (flight > this.#flight) this.#startFlight(flight);
+    else if (flight < this.#flight || this.#complete) {
+      // A copy of a flight already complete: the peer did not get our ACK
+      // (ACK again, with this record too: 7.1 lists records of discarded
+      // copies for post-handshake flights), or our answer, which the flight
+      // sender resends (not an ACK).
+      if (!this.#explicit.includes(flight)) return;
+      this.#add(epoch, seq, flight);
+      this.#due(now);
+      return;
+    }
+    const first = this.#flightRecords++ === 0;
+    this.#add(epoch, seq, flight);
+    // Out of order: at once, but at most one such ACK per quarter of the timer,
+    // or every datagram after one lost would draw its own.
+    if (!inOrder) this.#due(this.#lastSent === undefined ? now : Math.max(now, this.#lastSent + quarter(timeout)));
+    // Partial so far: if the rest does not follow soon, say what came (7.1's
+    // quarter of the timer). Re-armed after an ACK went, so progress is reported.
+    else if (first || this.#deadline === undefined) this.#due(now + quarter(timeout));
+  }
+
+  /**
+   * The peer's current flight is complete. `answered`: a flight of ours
+   * answers it now, an implicit ACK (RFC 9147 7.1), so no ACK is sent for it;
+   * otherwise it MUST be ACKed, at once.
+   */
+  onFlightComplete(now: number, answered: boolean): void {
+    this.#complete = true;
+    if (answered) {
+      // Nothing of this flight needs acknowledging; an ACK already due for an
+      // earlier post-handshake flight still goes.
+      const current = this.#flight;
+      this.#keep((e) => e.flight !== current);
+      return;
+    }
+    this.#remember(this.#flight);
+    this.#due(now);
+  }
+
+  /**
+   * The record numbers to send in an ACK now, if one is due (in increasing
+   * order, RFC 9147 7; at most maxRecords, those not yet acknowledged first).
+   * They count as acknowledged; the list is kept for the next ACK.
+   */
+  poll(now: number): RecordNumber[] | undefined {
+    if (this.#deadline === undefined || now < this.#deadline) return undefined;
+    this.#deadline = undefined;
+    this.#lastSent = now;
+    for (const e of this.#entries) e.acked = true;
+    return this.#entries.map((e) => recordNumber(e.epoch, e.seq)).sort(compareRecordNumbers);
+  }
+
+  #startFlight(flight: number): void {
+    // The peer moved on: what was acknowledged, and records of a flight it will
+    // not resend (one our flight answered, one it left for its next), go;
+    // records of a complete flight still owed an ACK stay until it is sent.
+    this.#keep((e) => !e.acked && this.#explicit.includes(e.flight));
+    this.#flight = flight;
+    this.#flightRecords = 0;
+    this.#complete = false;
+  }
+
+  /** Keeps the entries `pred` holds for; with none left to acknowledge, no ACK is due. */
+  #keep(pred: (e: Entry) => boolean): void {
+    const kept: Entry[] = [];
+    for (const e of this.#entries) {
+      if (pred(e)) kept.push(e);
+      else this.#keys.delete(key(e.epoch, e.seq));
+    }
+    this.#entries = kept;
+    if (!kept.some((e) => !e.acked)) this.#deadline = undefined;
+  }
+
+  #add(epoch: number, seq: number, flight: number): void {
+    const k = key(epoch, seq);
+    if (this.#keys.has(k)) return;
+    if (this.#entries.length >= this.#max) {
+      // Full: make room by the oldest record already acknowledged (7.1: favour
+      // those not yet acknowledged), else refuse the new one. poll() marks every
+      // entry and new ones go last, so the acknowledged ones are a prefix.
+      this.overflow++;
+      if (!this.#entries[0]!.acked) return;
+      const gone = this.#entries.shift()!;
+      this.#keys.delete(key(gone.epoch, gone.seq));
+    }
+    this.#keys.add(k);
+    this.#entries.push({ epoch, seq, flight, acked: false });
+  }
+
+  #remember(flight: number): void {
+    if (this.#explicit.includes(flight)) return;
+    this.#explicit.push(flight);
+    if (this.#explicit.length > REMEMBERED_FLIGHTS) this.#explicit.shift();
+  }
+
+  #due(at: number): void {
+    if (this.#deadline === undefined || at < this.#deadline) this.#deadline = at;
+  }
+}
+
+function quarter(timeout: number): number {
+  return Math.max(1, Math.floor(timeout / 4));
+}
+
+function key(epoch: number, seq: number): string {
+  return `${epoch}/${seq}`;
+}
