@@ -7,6 +7,7 @@ import type { ResolvedOptions } from './options.ts';
 import { AlertDescription, DtlsError, alertName, peerAlertError } from './errors.ts';
 import { RecordLayer, type PlainRecord } from './record/record-layer.ts';
 import { FlightSender, type Resend } from './reliability/flight-sender.ts';
+import { AckExchange } from './reliability/ack-exchange.ts';
 import type { EncodedFlight, FlightItem } from './reliability/flight.ts';
 import { ContentType } from './wire/types.ts';
 import { AlertLevel, decodeAlert, encodeAlert } from './wire/alert.ts';
@@ -23,6 +24,12 @@ function single(record: Uint8Array): EncodedFlight {
   return { datagrams: [record], records: 1, carried: [] };
 }
 
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
 export class Connection implements ConnectionLike {
   /** Private: the resolved options hold the private key. */
   readonly #options: ResolvedOptions;
@@ -31,6 +38,8 @@ export class Connection implements ConnectionLike {
   #error: DtlsError | undefined;
   readonly #records: RecordLayer;
   readonly #sender: FlightSender;
+  /** DTLS 1.3 ACKs both ways (RFC 9147 7); idle under 1.2. */
+  readonly #acks: AckExchange;
   readonly #machine: HandshakeMachine;
   #handshakeDeadline: number | undefined;
   #result: HandshakeResult | undefined;
@@ -51,6 +60,7 @@ export class Connection implements ConnectionLike {
     const l = options.limits;
     this.#records = new RecordLayer(options.crypto, (r) => this.#drop(r), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
     this.#sender = new FlightSender(this.#records, options);
+    this.#acks = new AckExchange(this.#sender);
     this.#machine = createHandshake(options);
   }
 
@@ -92,6 +102,7 @@ export class Connection implements ConnectionLike {
       // on and its CCS was lost; resending our flight makes it resend (RFC 9147 5.8.1).
       if (this.#state === 'handshaking' && this.#records.pendingCount > early) this.#peerRetransmitted ||= 'ahead';
       if (this.#peerRetransmitted) this.#answerPeerRetransmit(now, this.#peerRetransmitted);
+      this.#sendAckDue(now);
     });
   }
 
@@ -109,7 +120,10 @@ export class Connection implements ConnectionLike {
       this.#sendAlert(AlertLevel.warning, AlertDescription.close_notify);
       return this.#fail(new DtlsError('idle_timeout', `nothing received for ${this.#options.idleTimeout} ms`), false);
     }
-    this.#guard(() => this.#resent(this.#sender.onTimeout(now)));
+    this.#guard(() => {
+      this.#resent(this.#sender.onTimeout(now));
+      this.#sendAckDue(now);
+    });
   }
 
   send(now: number, plaintext: Uint8Array): void {
@@ -151,7 +165,7 @@ export class Connection implements ConnectionLike {
   }
   pollTimeout(): number | undefined {
     if (this.#state !== 'handshaking' && this.#state !== 'connected') return undefined;
-    const t = this.#sender.deadline;
+    const t = earliest(this.#sender.deadline, this.#acks.deadline);
     const h = this.#state === 'handshaking' ? this.#handshakeDeadline : this.#idleDeadline();
     if (t === undefined) return h;
     if (h === undefined) return t;
@@ -250,7 +264,7 @@ export class Connection implements ConnectionLike {
     // DTLS 1.3 differs: its handshake epoch (2) stays readable after the
     // application epoch (3) opens, for the peer's copies of its last flight
     // and ACKs (RFC 9147 6.1); those go to the machine, data and alerts do not.
-    const v13 = this.#machine.version === '1.3';
+    const v13 = this.#records.protocol === '1.3';
     // DTLS 1.3 data comes under the application keys (epoch 3 on); under the
     // handshake keys it is authenticated and the peer's fault (RFC 8446 5.1, 2).
     if (this.#records.protocol === '1.3' && rec.contentType === ContentType.application_data && rec.epoch > 0 && rec.epoch < 3)
@@ -262,8 +276,16 @@ export class Connection implements ConnectionLike {
     }
     switch (rec.contentType) {
       case ContentType.handshake:
-      case ContentType.change_cipher_spec:
-        return this.#apply(now, this.#machine.handleRecord(now, rec, this.#records.readEpoch));
+      case ContentType.change_cipher_spec: {
+        const wasDone = this.#machine.done;
+        const actions = this.#machine.handleRecord(now, rec, this.#records.readEpoch);
+        // Noted before the actions apply: opening an epoch hands back held
+        // records, which belong to the flight after this record's.
+        if (rec.contentType === ContentType.handshake && this.#is13()) this.#acks.onHandshakeRecord(now, rec, actions, wasDone);
+        return this.#apply(now, actions);
+      }
+      case ContentType.ack:
+        return this.#handleAck(now, rec);
       case ContentType.alert:
         return this.#handleAlert(rec);
       case ContentType.application_data:
@@ -271,6 +293,28 @@ export class Connection implements ConnectionLike {
       default:
         return this.#drop('unexpected');
     }
+  }
+
+  /** DTLS 1.3 is in use: negotiated, and our keyed epochs opened (before that an ACK means nothing, RFC 9147 7). */
+  #is13(): boolean {
+    return this.#records.protocol === '1.3' && this.#records.writeEpoch >= 2;
+  }
+
+  #handleAck(now: number, rec: PlainRecord): void {
+    const r = this.#acks.onAckRecord(now, rec, this.#is13());
+    if (r.kind === 'drop') return this.#drop(r.reason);
+    this.#trace('in', 'ACK', rec.epoch, rec.payload.length);
+    // What the ACK showed lost goes again at once (RFC 9147 5.8.1, 7.2).
+    if (r.resend) this.#resent({ flight: this.#sender.current?.number ?? 0, reason: 'peer-retransmit', out: r.resend });
+  }
+
+  /** An ACK that is due goes out now, in our highest write epoch. */
+  #sendAckDue(now: number): void {
+    if (this.#state !== 'handshaking' && this.#state !== 'connected') return;
+    const ack = this.#acks.poll(now, this.#records);
+    if (!ack) return;
+    this.#trace('out', 'ACK', this.#records.writeEpoch, ack.length);
+    this.#transmit(single(ack));
   }
 
   #handleAlert(rec: PlainRecord): void {

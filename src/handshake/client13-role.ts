@@ -309,8 +309,8 @@ export class Client13Role {
     t.add(ours.msgType, ours.body);
     items.push({ kind: 'handshake', epoch: 2, message: ours });
     this.#state = { name: 'done' };
-    // Our last flight is kept until the server shows it arrived (an ACK, its data; RFC 9147 5.8.3).
-    this.#out.push({ kind: 'flight', items, number: 5, mode: 'final', sampleRtt: true });
+    // Our last flight is kept until the server ACKs it (or its data shows it arrived; RFC 9147 5.8.3, 7).
+    this.#out.push({ kind: 'flight', items, number: 5, mode: 'ack', sampleRtt: true });
     this.#out.push({ kind: 'write-keys', epoch: 3, keys: trafficKeys13(k.schedule, k.suite, app.client) });
     this.#out.push({
       kind: 'complete',
