@@ -157,6 +157,12 @@ export class Server13Handshake implements HandshakeMachine {
         this.#out.push({ kind: 'advance-write-seq', epoch: 0, seq: rec.sequenceNumber });
       }
       const isNew = f.messageSeq >= r.nextSeq;
+      if (isNew && this.done && rec.epoch >= EPOCH_APPLICATION) {
+        // A post-handshake message under the application keys: KeyUpdate is not implemented here yet,
+        // and dropping it would leave the client writing in an epoch we cannot read (lost data), so it
+        // ends the connection; a client sends nothing else after its Finished (RFC 8446 4.6).
+        throw new DtlsError('unexpected_message', `post-handshake ${handshakeName(f.msgType)} is not supported by this server`);
+      }
       // Each new message must come in the epoch of its place in the handshake:
       // ClientHello in 0, the client's second flight in 2 (RFC 9147 6.1).
       if (isNew && (this.done || rec.epoch !== (s === 'wait_client_hello' ? 0 : EPOCH_HANDSHAKE))) {

@@ -97,3 +97,17 @@ test('a forged epoch-0 record after the ServerHello does not disturb the handsha
     [[3, 2, 51]],
   );
 });
+
+test('after the handshake a KeyUpdate from the client ends the connection with unexpected_message (never silently dropped)', () => {
+  const server = server13();
+  const client = new WireClient();
+  server.handleDatagram(0, client.hello());
+  const c = client.answer(drain(server));
+  for (const d of c.datagrams) server.handleDatagram(0, d);
+  assert.equal(server.state, 'connected');
+  client.sealEpoch(3, c.clientAp, c.suite);
+  const keyUpdate = encodeHandshakeMessage({ msgType: 24, messageSeq: client.script.nextSeq, body: Uint8Array.of(1) });
+  server.handleDatagram(0, client.layer.seal(ContentType.handshake, keyUpdate, 3));
+  assert.equal(server.state, 'failed');
+  assert.equal(server.error?.code, 'unexpected_message');
+});
