@@ -68,10 +68,17 @@ class ServerVersionDispatch implements HandshakeMachine {
 
   handleRecord(now: number, rec: PlainRecord, readEpoch: number): HandshakeAction[] {
     if (this.#chosen) return this.#chosen.handleRecord(now, rec, readEpoch);
-    const fragments = this.#clientHelloFragments(rec);
-    // Before any machine exists only pieces of a ClientHello mean something: the rest is unauthenticated noise.
-    if (!fragments) return [{ kind: 'drop', reason: 'unexpected' }];
+    const all = this.#fragments(rec);
     const r = this.#reassembler;
+    // Another message where the first one belongs: the 1.2 server judges it, as it always did
+    // (unexpected_message, BoGo's WrongMessageType-ClientHello); it cannot be a 1.3 handshake.
+    if (all?.some((f) => f.msgType !== HandshakeType.client_hello && f.messageSeq <= r.nextSeq)) {
+      this.#chosen = new Dtls12Handshake(this.#o);
+      return this.#chosen.handleRecord(now, rec, readEpoch);
+    }
+    const fragments = all?.filter((f) => f.msgType === HandshakeType.client_hello);
+    // Before any machine exists only pieces of a ClientHello mean something; later messages are unauthenticated noise.
+    if (!fragments?.length) return [{ kind: 'drop', reason: 'unexpected' }];
     for (const f of fragments) {
       // After a (stateless) HelloVerifyRequest the ClientHello carries message_seq 1 (RFC 6347 4.2.2).
       if (f.messageSeq > r.nextSeq && f.messageSeq < 8) r.nextSeq = f.messageSeq;
@@ -90,16 +97,13 @@ class ServerVersionDispatch implements HandshakeMachine {
     return [...out, ...m.handleRecord(now, whole, readEpoch)];
   }
 
-  /** The ClientHello fragments of an epoch-0 handshake record, or undefined if it carries none. */
-  #clientHelloFragments(rec: PlainRecord): HandshakeFragment[] | undefined {
+  /** The handshake fragments of an epoch-0 record, or undefined if it is not one. */
+  #fragments(rec: PlainRecord): HandshakeFragment[] | undefined {
     if (rec.epoch !== 0 || rec.contentType !== ContentType.handshake) return undefined;
-    let fragments;
     try {
-      fragments = decodeHandshakeFragments(rec.payload);
+      return decodeHandshakeFragments(rec.payload);
     } catch {
       return undefined;
     }
-    const hellos = fragments.filter((f) => f.msgType === HandshakeType.client_hello);
-    return hellos.length ? hellos : undefined;
   }
 }

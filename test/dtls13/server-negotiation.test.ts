@@ -178,3 +178,9 @@ test('before the first ClientHello: noise is dropped, a ClientHello in 1-byte fr
   assert.equal(never.version, undefined);
   assert.equal(never.stateName, 'wait_client_hello');
 });
+
+test('a first message that is not a ClientHello goes to the 1.2 server, which fails it with unexpected_message as before', () => {
+  const m = createHandshake(server(['1.3', '1.2']));
+  const a = m.handleRecord(0, handshakeRecord(HandshakeType.server_hello, 0, new Uint8Array(40)), 0);
+  assert.equal(failure(a)?.alert, AlertDescription.unexpected_message);
+});
