@@ -33,10 +33,54 @@ export interface CookieGate {
 export interface CookieIssuer {
   /** A cookie for `peer` binding its ClientHello random and carrying `state`; `check` hands the state back when it returns. */
   issue(peer: string, clientRandom: Uint8Array, state: Uint8Array, now?: number): Uint8Array;
+  /** The state a cookie made by `issue` carries, under the current or the previous secret; undefined if it is not one. */
+  open(peer: string, clientRandom: Uint8Array, cookie: Uint8Array, now?: number): Uint8Array | undefined;
+}
+
+/**
+ * The HelloRetryRequest cookies of one peer's handshake (RFC 9147 5.1): what
+ * the 1.3 server needs, whether the secret is its own or a gate's.
+ */
+export interface HrrCookies {
+  issue(clientRandom: Uint8Array, state: Uint8Array): Uint8Array;
+  open(clientRandom: Uint8Array, cookie: Uint8Array): Uint8Array | undefined;
+}
+
+/** HRR cookies under one fixed secret (a server machine's own, when no gate stands before it). */
+export function secretCookies(crypto: CryptoProvider, secret: Uint8Array, peer = ''): HrrCookies {
+  return {
+    issue: (random, state) => computeCookie(crypto, secret, peer, random, state),
+    open: (random, cookie) => openCookie(crypto, secret, peer, random, cookie),
+  };
+}
+
+/**
+ * HRR cookies under a gate's rotating secrets. The peer they were issued to
+ * rides in the cookie's state, under the MAC: the gate (`peer` given) accepts
+ * only its own peer's; a connection the gate made (no `peer`: it cannot know
+ * the address) opens the one its first ClientHello brought, which the gate
+ * already checked against the address it came from.
+ */
+export function gateCookies(gate: CookieIssuer, peer?: string, now?: () => number): HrrCookies {
+  return {
+    issue: (random, state) => {
+      const who = utf8(peer ?? '');
+      if (who.length > 255) throw new RangeError('peer key longer than 255 bytes');
+      return gate.issue(peer ?? '', random, concat(Uint8Array.of(who.length), who, state), now?.());
+    },
+    open: (random, cookie) => {
+      const n = cookie[0];
+      if (n === undefined || cookie.length < 1 + n) return undefined;
+      const who = new TextDecoder().decode(cookie.subarray(1, 1 + n));
+      if (peer !== undefined && who !== peer) return undefined;
+      const state = gate.open(who, random, cookie, now?.());
+      return state?.subarray(1 + n);
+    },
+  };
 }
 
 const TAG_LENGTH = 32;
-/** A DTLS 1.2 cookie is at most 255 bytes (RFC 6347 4.2.1): what is left after the MAC. */
+/** A DTLS 1.2 cookie is at most 255 bytes (RFC 6347 4.2.1): what is left after the MAC (a 1.3 one's state fits too). */
 export const MAX_COOKIE_STATE = 255 - TAG_LENGTH;
 const EMPTY = new Uint8Array(0);
 
@@ -109,6 +153,10 @@ export function createCookieGate(opts: { secret?: Uint8Array; crypto: CryptoProv
     issue(peer, clientRandom, state, now) {
       rotate(now);
       return computeCookie(crypto, secret, peer, clientRandom, state);
+    },
+    open(peer, clientRandom, cookie, now) {
+      rotate(now);
+      return openCookie(crypto, secret, peer, clientRandom, cookie) ?? (previous && openCookie(crypto, previous, peer, clientRandom, cookie));
     },
     check(datagram, peer, now) {
       rotate(now);

@@ -3,23 +3,20 @@
 // supported_versions, with an empty legacy_cookie, goes to the 1.3 server when
 // options.versions allows 1.3; anything else to the 1.2 server exactly as
 // before (HelloVerifyRequest, cookie). A ClientHello can come in fragments
-// (a hybrid key share is over 1 KB): the records are held, bounded, until it
-// is whole, then handed to the machine chosen, in order, so it sees what it
-// would have seen alone.
+// (a hybrid key share is over 1 KB, BoGo splits it to single bytes): they are
+// reassembled here, within the reassembly limits, and the machine chosen gets
+// the whole ClientHello as one record. Nothing else is kept before that.
 import type { ResolvedOptions } from '../options.ts';
 import type { PlainRecord } from '../record/record-layer.ts';
 import { Reassembler } from '../reliability/reassembly.ts';
-import { decodeHandshakeFragments } from '../wire/handshake-header.ts';
-import { ContentType, HandshakeType, ProtocolVersion } from '../wire/types.ts';
+import { decodeHandshakeFragments, encodeHandshakeMessage } from '../wire/handshake-header.ts';
+import { ContentType, HandshakeType, ProtocolVersion, type HandshakeFragment } from '../wire/types.ts';
 import { decodeClientHello } from '../wire/messages/client-hello.ts';
 import { offeredVersions } from '../wire/messages13/hello13.ts';
 import type { HandshakeAction, HandshakeMachine } from './machine.ts';
 import { Dtls12Handshake } from './dtls12.ts';
 import { Server13Handshake } from './server13.ts';
 import { versionsOf } from './common13.ts';
-
-/** Records held before the first ClientHello is whole; past this the 1.2 server takes them, as before. */
-const MAX_HELD_RECORDS = 32;
 
 /** Which server a ClientHello body leads to. */
 export function chooseServerVersion(o: ResolvedOptions, clientHelloBody: Uint8Array): '1.2' | '1.3' {
@@ -46,8 +43,9 @@ export function createServerHandshake(o: ResolvedOptions): HandshakeMachine {
 class ServerVersionDispatch implements HandshakeMachine {
   readonly #o: ResolvedOptions;
   #chosen: HandshakeMachine | undefined;
-  #held: { rec: PlainRecord; readEpoch: number }[] = [];
   readonly #reassembler: Reassembler;
+  /** The highest record number that carried a piece of the ClientHello (a stateless answer continues above it). */
+  #lastSeq = 0;
 
   constructor(o: ResolvedOptions) {
     this.#o = o;
@@ -60,6 +58,9 @@ class ServerVersionDispatch implements HandshakeMachine {
   get stateName(): string {
     return this.#chosen?.stateName ?? 'wait_client_hello';
   }
+  get version(): '1.2' | '1.3' | undefined {
+    return this.#chosen?.version;
+  }
 
   start(_now: number): HandshakeAction[] {
     return [];
@@ -67,42 +68,42 @@ class ServerVersionDispatch implements HandshakeMachine {
 
   handleRecord(now: number, rec: PlainRecord, readEpoch: number): HandshakeAction[] {
     if (this.#chosen) return this.#chosen.handleRecord(now, rec, readEpoch);
-    // Held records are copies: the caller's datagram buffer may be reused.
-    this.#held.push({ rec: { ...rec, payload: rec.payload.slice() }, readEpoch });
-    const body = this.#clientHello(rec);
-    if (body) return this.#choose(now, chooseServerVersion(this.#o, body));
-    if (this.#held.length >= MAX_HELD_RECORDS) return this.#choose(now, '1.2');
-    return [];
+    const all = this.#fragments(rec);
+    const r = this.#reassembler;
+    // Another message where the first one belongs: the 1.2 server judges it, as it always did
+    // (unexpected_message, BoGo's WrongMessageType-ClientHello); it cannot be a 1.3 handshake.
+    if (all?.some((f) => f.msgType !== HandshakeType.client_hello && f.messageSeq <= r.nextSeq)) {
+      this.#chosen = new Dtls12Handshake(this.#o);
+      return this.#chosen.handleRecord(now, rec, readEpoch);
+    }
+    const fragments = all?.filter((f) => f.msgType === HandshakeType.client_hello);
+    // Before any machine exists only pieces of a ClientHello mean something; later messages are unauthenticated noise.
+    if (!fragments?.length) return [{ kind: 'drop', reason: 'unexpected' }];
+    for (const f of fragments) {
+      // After a (stateless) HelloVerifyRequest the ClientHello carries message_seq 1 (RFC 6347 4.2.2).
+      if (f.messageSeq > r.nextSeq && f.messageSeq < 8) r.nextSeq = f.messageSeq;
+      if (r.add(f) === 'buffered') this.#lastSeq = Math.max(this.#lastSeq, rec.sequenceNumber);
+    }
+    // Pieces wait in the reassembler, bounded by its limits; a ClientHello that never completes decides nothing.
+    const hello = r.poll();
+    if (!hello) return [];
+    const version = chooseServerVersion(this.#o, hello.body);
+    const m = version === '1.3' ? new Server13Handshake(this.#o) : new Dtls12Handshake(this.#o);
+    this.#chosen = m;
+    // The machine chosen gets the whole ClientHello as one record, as if it had come so.
+    const whole: PlainRecord = { contentType: ContentType.handshake, epoch: 0, sequenceNumber: this.#lastSeq, payload: encodeHandshakeMessage(hello) };
+    // The record layer reads and writes 1.3 records (unified header from epoch 2) once 1.3 is chosen.
+    const out: HandshakeAction[] = version === '1.3' ? [{ kind: 'record-version', version: '1.3' }] : [];
+    return [...out, ...m.handleRecord(now, whole, readEpoch)];
   }
 
-  /** Feeds an epoch-0 handshake record to the side reassembler; the first whole message's body if it is a ClientHello. */
-  #clientHello(rec: PlainRecord): Uint8Array | undefined {
+  /** The handshake fragments of an epoch-0 record, or undefined if it is not one. */
+  #fragments(rec: PlainRecord): HandshakeFragment[] | undefined {
     if (rec.epoch !== 0 || rec.contentType !== ContentType.handshake) return undefined;
-    let fragments;
     try {
-      fragments = decodeHandshakeFragments(rec.payload);
+      return decodeHandshakeFragments(rec.payload);
     } catch {
       return undefined;
     }
-    const r = this.#reassembler;
-    for (const f of fragments) {
-      if (f.msgType !== HandshakeType.client_hello) continue;
-      // After a (stateless) HelloVerifyRequest the ClientHello carries message_seq 1 (RFC 6347 4.2.2).
-      if (f.messageSeq > r.nextSeq && f.messageSeq < 8) r.nextSeq = f.messageSeq;
-      r.add(f);
-    }
-    return r.poll()?.body;
-  }
-
-  #choose(now: number, version: '1.2' | '1.3'): HandshakeAction[] {
-    const m = version === '1.3' ? new Server13Handshake(this.#o) : new Dtls12Handshake(this.#o);
-    this.#chosen = m;
-    const out: HandshakeAction[] = [];
-    for (const { rec, readEpoch } of this.#held) {
-      out.push(...m.handleRecord(now, rec, readEpoch));
-      if (out.some((a) => a.kind === 'fail')) break;
-    }
-    this.#held = [];
-    return out;
   }
 }

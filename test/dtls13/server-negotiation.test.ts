@@ -14,15 +14,14 @@ import { seededCrypto } from '../../src/testing/crypto.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
 import { AlertDescription, DtlsError } from '../../src/errors.ts';
 import { ContentType, HandshakeType, ProtocolVersion } from '../../src/wire/types.ts';
-import { encodeHandshakeMessage } from '../../src/wire/handshake-header.ts';
+import { encodeHandshakeFragment, encodeHandshakeMessage } from '../../src/wire/handshake-header.ts';
 import { decodeServerHello } from '../../src/wire/messages/server-hello.ts';
 import { downgradeSentinel } from '../../src/wire/messages13/hello13.ts';
 import { certs } from '../handshake/helpers.ts';
-import { ScriptedClient13, failure, feed, flightMessages, handshakeRecord } from './server-peer.ts';
+import { ScriptedClient13, failure, feed, flightMessages, fragmentedRecords, handshakeRecord } from './server-peer.ts';
 
-function server(versions: string[] | undefined, extra: object = {}): ResolvedOptions {
-  const r = resolveOptions({ role: 'server', certificate: certs().server, ...extra });
-  return (versions ? { ...r, versions } : r) as ResolvedOptions;
+function server(versions: ('1.2' | '1.3')[] | undefined, extra: object = {}): ResolvedOptions {
+  return resolveOptions({ role: 'server', certificate: certs().server, ...(versions ? { versions } : {}), ...extra });
 }
 
 /** A DTLS 1.2 client's ClientHello, from our own 1.2 client machine. */
@@ -53,7 +52,7 @@ test('a 1.2-only ClientHello reaches a 1.3+1.2 server, which answers in 1.2 with
 });
 
 test('a server that speaks only 1.2 writes no sentinel', () => {
-  for (const versions of [undefined, ['1.2']]) {
+  for (const versions of [undefined, ['1.2' as const]]) {
     const a = feed(createHandshake(server(versions)), records(hello12()));
     assert.equal(downgradeSentinel(serverHelloRandom(a)), undefined);
   }
@@ -119,4 +118,69 @@ test('hostile ClientHellos: 600 mutations end in a typed failure, a drop or a fl
     outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
   }
   assert.ok((outcomes.get('flight') ?? 0) > 0 && [...outcomes.keys()].some((k) => k.startsWith('fail')), JSON.stringify([...outcomes]));
+});
+
+test('before the first ClientHello: noise is dropped, a ClientHello in 1-byte fragments still reaches the 1.3 server, and pieces that never complete decide nothing', () => {
+  const m = createHandshake(server(['1.3', '1.2']));
+  const noise: HandshakeAction[] = [];
+  for (let i = 0; i < 100; i++) {
+    noise.push(
+      ...m.handleRecord(
+        0,
+        {
+          contentType: ContentType.handshake,
+          epoch: 0,
+          sequenceNumber: i,
+          payload: encodeHandshakeMessage({ msgType: 20, messageSeq: 1, body: new Uint8Array(12) }),
+        },
+        0,
+      ),
+    );
+    noise.push(...m.handleRecord(0, { contentType: ContentType.change_cipher_spec, epoch: 0, sequenceNumber: i, payload: Uint8Array.of(1) }, 0));
+  }
+  assert.ok(noise.every((a) => a.kind === 'drop'));
+  assert.equal(noise.length, 200);
+  // Noise did not decide anything: a 1.3 ClientHello still gets the 1.3 server.
+  const c = new ScriptedClient13(nobleProvider);
+  const a = feed(m, [c.helloRecord()]);
+  assert.equal(m.version, '1.3');
+  c.finish(a, certs().server);
+
+  // A ClientHello in 1-byte fragments, one record each (as BoGo splits it): still the 1.3 server.
+  const split = createHandshake(server(['1.3', '1.2']));
+  const c2 = new ScriptedClient13(nobleProvider);
+  const body = c2.hello();
+  const pieces = fragmentedRecords(HandshakeType.client_hello, 0, body, body.length);
+  assert.ok(pieces.length > 100);
+  const a2 = feed(split, pieces);
+  assert.equal(split.version, '1.3');
+  assert.ok(
+    a2.some((x) => x.kind === 'advance-write-seq' && x.seq === pieces.length - 1),
+    'our answer continues above the last piece',
+  );
+  c2.finish(a2, certs().server);
+
+  // Pieces of a ClientHello that never completes decide nothing and only fill the reassembler, which is bounded.
+  const never = createHandshake(server(['1.3', '1.2']));
+  const piece = (seq: number) => ({
+    contentType: ContentType.handshake,
+    epoch: 0,
+    sequenceNumber: seq,
+    payload: encodeHandshakeFragment({
+      msgType: HandshakeType.client_hello,
+      length: 60000,
+      messageSeq: 0,
+      fragmentOffset: seq * 100,
+      body: new Uint8Array(100),
+    }),
+  });
+  for (let i = 0; i < 500; i++) assert.deepEqual(never.handleRecord(0, piece(i), 0), []);
+  assert.equal(never.version, undefined);
+  assert.equal(never.stateName, 'wait_client_hello');
+});
+
+test('a first message that is not a ClientHello goes to the 1.2 server, which fails it with unexpected_message as before', () => {
+  const m = createHandshake(server(['1.3', '1.2']));
+  const a = m.handleRecord(0, handshakeRecord(HandshakeType.server_hello, 0, new Uint8Array(40)), 0);
+  assert.equal(failure(a)?.alert, AlertDescription.unexpected_message);
 });

@@ -171,7 +171,7 @@ export class ScriptedClient13 {
    */
   finish(
     actions: HandshakeAction[],
-    serverCert: CertificateKeyPair,
+    serverCert: { chain: Uint8Array[] },
     opts: { cert?: CertificateKeyPair | 'none'; badFinished?: boolean; badSignature?: boolean } = {},
   ) {
     const msgs = flightMessages(actions);
