@@ -18,7 +18,7 @@
 import { MAX_ACK_RECORDS } from '../wire/ack.ts';
 import { compareRecordNumbers, recordNumber, type RecordNumber } from '../wire/record-number.ts';
 
-/** Flights we acknowledged explicitly, remembered to answer their copies with an ACK again (RFC 9147 5.8.1, FINISHED). */
+/** Flights we acknowledged (explicitly: to answer their copies with an ACK again, RFC 9147 5.8.1 FINISHED; or by our answer). */
 const REMEMBERED_FLIGHTS = 16;
 
 interface Entry {
@@ -44,8 +44,9 @@ export class AckTracker {
   #complete = false;
   /** Records of the current flight seen so far. */
   #flightRecords = 0;
-  /** Flights acknowledged by an explicit ACK (most recent last). */
+  /** Flights acknowledged by an explicit ACK, and by our answer (most recent last). */
   #explicit: number[] = [];
+  #implicit: number[] = [];
   #deadline: number | undefined;
   /** When the last ACK went (for the pace of out-of-order ACKs). */
   #lastSent: number | undefined;
@@ -84,9 +85,17 @@ export class AckTracker {
       // (ACK again, with this record too: 7.1 lists records of discarded
       // copies for post-handshake flights), or our answer, which the flight
       // sender resends (not an ACK).
-      if (!this.#explicit.includes(flight)) return;
+      if (this.#explicit.includes(flight)) {
+        this.#add(epoch, seq, flight);
+        this.#due(now);
+        return;
+      }
+      if (flight === this.#flight || this.#implicit.includes(flight)) return;
+      // An earlier flight not complete yet, overtaken by a later one (a
+      // post-handshake message before the client's lost Finished): its records
+      // are reported as a disruption, at the out-of-order pace.
       this.#add(epoch, seq, flight);
-      this.#due(now);
+      this.#due(this.#lastSent === undefined ? now : Math.max(now, this.#lastSent + quarter(timeout)));
       return;
     }
     const first = this.#flightRecords++ === 0;
@@ -100,20 +109,20 @@ export class AckTracker {
   }
 
   /**
-   * The peer's current flight is complete. `answered`: a flight of ours
-   * answers it now, an implicit ACK (RFC 9147 7.1), so no ACK is sent for it;
-   * otherwise it MUST be ACKed, at once.
+   * The peer's flight `flight` (by default the current one) is complete.
+   * `answered`: a flight of ours answers it now, an implicit ACK (RFC 9147
+   * 7.1), so no ACK is sent for it; otherwise it MUST be ACKed, at once.
    */
-  onFlightComplete(now: number, answered: boolean): void {
-    this.#complete = true;
+  onFlightComplete(now: number, answered: boolean, flight = this.#flight): void {
+    if (flight === this.#flight) this.#complete = true;
     if (answered) {
       // Nothing of this flight needs acknowledging; an ACK already due for an
       // earlier post-handshake flight still goes.
-      const current = this.#flight;
-      this.#keep((e) => e.flight !== current);
+      remember(this.#implicit, flight);
+      this.#keep((e) => e.flight !== flight);
       return;
     }
-    this.#remember(this.#flight);
+    remember(this.#explicit, flight);
     this.#due(now);
   }
 
@@ -167,15 +176,16 @@ export class AckTracker {
     this.#entries.push({ epoch, seq, flight, acked: false });
   }
 
-  #remember(flight: number): void {
-    if (this.#explicit.includes(flight)) return;
-    this.#explicit.push(flight);
-    if (this.#explicit.length > REMEMBERED_FLIGHTS) this.#explicit.shift();
-  }
-
   #due(at: number): void {
     if (this.#deadline === undefined || at < this.#deadline) this.#deadline = at;
   }
+}
+
+/** Adds `flight` to a short list of flights, the oldest forgotten past REMEMBERED_FLIGHTS. */
+function remember(list: number[], flight: number): void {
+  if (list.includes(flight)) return;
+  list.push(flight);
+  if (list.length > REMEMBERED_FLIGHTS) list.shift();
 }
 
 function quarter(timeout: number): number {

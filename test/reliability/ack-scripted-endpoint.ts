@@ -5,6 +5,8 @@
 //   server: flight B (ServerHello .. Finished, large) ◄──
 //   client: flight C (Finished), 'ack' mode          ──►   client connected
 //   server: ACK                                     ◄──   server connected
+//   client: KeyUpdate (startKeyUpdate), 'ack' mode  ──►
+//   server: ACK                                     ◄──   client writes in epoch 1
 // With `acks: false` the same exchange runs the DTLS 1.2 way: no ACK records,
 // the last flight is 'final' (resent on the peer's copies and a few timers).
 // It lets the ACK machinery be measured on loss before a 1.3 handshake is wired.
@@ -13,6 +15,7 @@ import { RecordLayer } from '../../src/record/record-layer.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
 import { FlightSender, type Resend } from '../../src/reliability/flight-sender.ts';
 import { AckTracker } from '../../src/reliability/ack-tracker.ts';
+import { PostHandshakeSender } from '../../src/reliability/post-handshake.ts';
 import { Reassembler } from '../../src/reliability/reassembly.ts';
 import type { EncodedFlight, FlightItem } from '../../src/reliability/flight.ts';
 import { decodeHandshakeFragments } from '../../src/wire/handshake-header.ts';
@@ -38,14 +41,22 @@ export class ScriptedEndpoint implements ConnectionLike {
   state: ConnectionState = 'idle';
   /** The client's flight C acknowledged (the exchange is over for it), or the server's ACK sent. */
   settled = false;
+  settledAt: number | undefined;
   /** Bytes sent: all, and those of resends. */
   bytes = 0;
   resentBytes = 0;
   acksSent = 0;
+  /** Client: the epoch it writes in (1 once its KeyUpdate is acknowledged) and when it switched. Server: when the KeyUpdate arrived. */
+  writeEpoch = 0;
+  switchedAt: number | undefined;
+  keyUpdateAt: number | undefined;
+  /** Client: when an ACK first covered its KeyUpdate. */
+  keyUpdateAckedAt: number | undefined;
   readonly #role: 'client' | 'server';
   readonly #acks: boolean;
   readonly #records = new RecordLayer(nobleProvider, () => {});
   readonly #sender: FlightSender;
+  readonly #post: PostHandshakeSender;
   readonly #tracker = new AckTracker();
   readonly #in = new Reassembler();
   /** The next byte expected in order: message_seq and offset (RFC 9147 7.1's "next piece"). */
@@ -57,12 +68,20 @@ export class ScriptedEndpoint implements ConnectionLike {
   constructor(role: 'client' | 'server', o: EndpointOptions) {
     this.#role = role;
     this.#acks = o.acks;
-    this.#sender = new FlightSender(this.#records, { retransmit: { initial: 100, max: 60_000, min: 100, adaptive: true, rtt: undefined }, mtu: o.mtu ?? 600 });
+    const opts = { retransmit: { initial: 100, max: 60_000, min: 100, adaptive: true, rtt: undefined }, mtu: o.mtu ?? 600 };
+    this.#sender = new FlightSender(this.#records, opts);
+    this.#post = new PostHandshakeSender(this.#records, opts, this.#sender);
+  }
+
+  /** Client, with ACKs, after the exchange: a KeyUpdate (RFC 9147 8), the next epoch used once it is acknowledged. */
+  startKeyUpdate(now: number): void {
+    const item: FlightItem = { kind: 'handshake', epoch: 0, message: { msgType: 24, messageSeq: 2, body: new Uint8Array([0]) } };
+    this.#queue(this.#post.send(now, item, this.writeEpoch + 1).out, false);
   }
 
   /** Which peer flight (1: A, 2: B, 3: C) a message of the peer belongs to. */
   #peerFlight(seq: number): number {
-    if (this.#role === 'server') return seq === 0 ? 1 : 3;
+    if (this.#role === 'server') return seq === 0 ? 1 : seq === 1 ? 3 : 4;
     return 2;
   }
 
@@ -76,9 +95,20 @@ export class ScriptedEndpoint implements ConnectionLike {
     for (const rec of this.#records.open(datagram)) {
       if (rec.contentType === ContentType.ack) {
         if (!this.#acks) continue;
-        const r = this.#sender.onAck(now, decodeAck(rec.payload), rec.epoch);
+        const list = decodeAck(rec.payload);
+        const r = this.#sender.onAck(now, list, rec.epoch);
         if (r.resend) this.#queue(r.resend, true);
-        if (r.flightAcked && this.#role === 'client' && this.state === 'connected') this.settled = true;
+        if (r.flightAcked && this.#role === 'client' && this.state === 'connected') {
+          this.settled = true;
+          this.settledAt = now;
+        }
+        const post = this.#post.onAck(now, list, rec.epoch);
+        if (post.acked.length) this.keyUpdateAckedAt ??= now;
+        for (const d of post.resends) this.#queue(d, true);
+        if (post.switchTo !== undefined) {
+          this.writeEpoch = post.switchTo;
+          this.switchedAt = now;
+        }
         continue;
       }
       if (rec.contentType !== ContentType.handshake) continue;
@@ -122,17 +152,21 @@ export class ScriptedEndpoint implements ConnectionLike {
 
   #message(now: number, messageSeq: number): void {
     if (this.#role === 'server' && messageSeq === 0) {
-      this.#tracker.onFlightComplete(now, true);
+      this.#tracker.onFlightComplete(now, true, 1);
       this.#sender.answered(now);
       this.#queue(this.#sender.send(now, items(FLIGHTS.B, 0, 2), 2, 'retransmit', true), false);
     } else if (this.#role === 'client' && messageSeq === FLIGHTS.B.length - 1) {
-      this.#tracker.onFlightComplete(now, true);
+      this.#tracker.onFlightComplete(now, true, 2);
       this.#queue(this.#sender.send(now, items(FLIGHTS.C, 1, 20), 3, this.#acks ? 'ack' : 'final', true), false);
       this.state = 'connected';
       // Without ACKs nothing tells the client its last flight arrived (1.2's final flight).
       if (!this.#acks) this.settled = true;
+    } else if (this.#role === 'server' && messageSeq === 2) {
+      // A post-handshake message: nothing answers it, it MUST be ACKed (RFC 9147 7.1).
+      this.#tracker.onFlightComplete(now, false, 4);
+      this.keyUpdateAt = now;
     } else if (this.#role === 'server' && messageSeq === 1) {
-      this.#tracker.onFlightComplete(now, false);
+      this.#tracker.onFlightComplete(now, false, 3);
       this.#sender.answered(now);
       this.state = 'connected';
       if (!this.#acks) this.settled = true;
@@ -152,6 +186,7 @@ export class ScriptedEndpoint implements ConnectionLike {
 
   handleTimeout(now: number): void {
     this.#resent(this.#sender.onTimeout(now));
+    for (const r of this.#post.onTimeout(now).resends) this.#resent(r);
     this.#sendAckIfDue(now);
   }
 
@@ -188,11 +223,8 @@ export class ScriptedEndpoint implements ConnectionLike {
   }
   pollTimeout(): number | undefined {
     if (this.state === 'closed') return undefined;
-    const a = this.#sender.deadline,
-      b = this.#acks ? this.#tracker.deadline : undefined;
-    if (a === undefined) return b;
-    if (b === undefined) return a;
-    return Math.min(a, b);
+    const all = [this.#sender.deadline, this.#post.deadline, this.#acks ? this.#tracker.deadline : undefined].filter((t) => t !== undefined);
+    return all.length ? Math.min(...all) : undefined;
   }
   exportKeyingMaterial(): Uint8Array {
     throw new TypeError('no keys in the scripted exchange');

@@ -120,3 +120,23 @@ test('bounded: a flood of distinct record numbers holds at most maxRecords; unac
   assert.throws(() => new AckTracker({ maxRecords: MAX_ACK_RECORDS + 1 }), RangeError);
   assert.throws(() => new AckTracker({ maxRecords: 0 }), RangeError);
 });
+
+test('an earlier flight overtaken by a later one (a KeyUpdate before the lost Finished) is still ACKed when it comes and completes', () => {
+  const t = new AckTracker();
+  // Flight 4 (KeyUpdate, buffered: its predecessor is missing) arrives first: out of order.
+  t.onRecord(0, 3, 0, 4, false, T);
+  assert.deepEqual(show(t.poll(0)), ['3/0']);
+  // Then flight 3 (the Finished): its record is taken and ACKed, and both complete.
+  t.onRecord(200, 2, 5, 3, false, T);
+  t.onFlightComplete(200, false, 3);
+  t.onFlightComplete(200, false, 4);
+  assert.equal(t.deadline, 200);
+  assert.deepEqual(show(t.poll(200)), ['2/5', '3/0']);
+  // A copy of either is ACKed again; a copy of a flight our answer acknowledged is not.
+  t.onRecord(400, 2, 6, 3, true, T);
+  assert.equal(t.deadline, 400);
+  t.poll(400);
+  t.onFlightComplete(400, true, 2);
+  t.onRecord(500, 0, 9, 2, true, T);
+  assert.equal(t.deadline, undefined);
+});
