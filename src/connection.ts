@@ -187,6 +187,9 @@ export class Connection implements ConnectionLike {
           // Records of the new epoch that arrived before the CCS are handled now.
           for (const rec of this.#records.installRead(a.epoch, a.keys)) this.#handleRecord(now, rec);
           break;
+        case 'record-version':
+          this.#records.protocol = a.version;
+          break;
         case 'complete':
           this.#complete(a.result);
           break;
@@ -244,10 +247,13 @@ export class Connection implements ConnectionLike {
     // unauthenticated (RFC 6347 4.1.2.7). Once the handshake is done nothing
     // in it counts: a copy of the peer's last flight that draws our final
     // flight again is its Finished, under the new keys.
-    if (
-      rec.epoch < this.#records.readEpoch &&
-      (this.#machine.done || (rec.contentType !== ContentType.handshake && rec.contentType !== ContentType.change_cipher_spec))
-    ) {
+    // DTLS 1.3 differs: its handshake epoch (2) stays readable after the
+    // application epoch (3) opens, for the peer's copies of its last flight
+    // and ACKs (RFC 9147 6.1); those go to the machine, data and alerts do not.
+    const v13 = this.#machine.version === '1.3';
+    const handshakeLike =
+      rec.contentType === ContentType.handshake || rec.contentType === ContentType.change_cipher_spec || (v13 && rec.contentType === ContentType.ack);
+    if (rec.epoch < this.#records.readEpoch && ((this.#machine.done && !v13) || !handshakeLike)) {
       return this.#drop('stale_epoch');
     }
     switch (rec.contentType) {

@@ -8,6 +8,9 @@ import type { Clock } from './clock.ts';
 /** Which end of the handshake: the client sends the first flight. */
 export type Role = 'client' | 'server';
 
+/** DTLS versions by name. */
+export type ProtocolVersionName = '1.2' | '1.3';
+
 /** What the verify callback is given. */
 export interface PeerCertificateInfo {
   /** DER certificates, leaf first, as the peer sent them. */
@@ -34,9 +37,15 @@ export interface DtlsOptions {
    */
   certificate?: CertificateKeyPair | RsaCertificateKeyPair | { cert: string; key: string };
   verify?: VerifyOption;
-  /** IANA names, OpenSSL names or numeric ids, in preference order. */
+  /**
+   * Protocol versions to offer (client) or accept (server), most preferred
+   * first: '1.3' (RFC 9147) and '1.2' (RFC 6347). Default ['1.2'].
+   */
+  versions?: ProtocolVersionName[];
+  /** IANA names, OpenSSL names or numeric ids, in preference order; DTLS 1.2 and 1.3 suites (TLS_AES_128_GCM_SHA256...) may be mixed. */
   cipherSuites?: (string | number)[];
-  groups?: (GroupName | 'X25519' | 'P-256' | 'P-384')[];
+  /** Key exchange groups, preferred first. X25519MLKEM768 (hybrid post-quantum) is DTLS 1.3 only. */
+  groups?: (GroupName | 'X25519' | 'P-256' | 'P-384' | 'X25519MLKEM768')[];
   /** Largest datagram (UDP payload) we send. Default 1200. */
   mtu?: number;
   /** Names: SRTP_AES128_CM_SHA1_80, SRTP_AES128_CM_SHA1_32, SRTP_AEAD_AES_128_GCM, SRTP_AEAD_AES_256_GCM. */
@@ -108,8 +117,16 @@ export interface ResolvedOptions {
   role: Role;
   certificate: CertificateKeyPair | RsaCertificateKeyPair | undefined;
   verify: VerifyOption | undefined;
+  /** Offered or accepted, most preferred first; never empty. */
+  versions: ProtocolVersionName[];
+  /** DTLS 1.2 suites (empty when only 1.3 suites were asked for). */
   cipherSuites: number[];
+  /** DTLS 1.3 suites (RFC 8446 B.4). */
+  cipherSuites13: number[];
+  /** DTLS 1.2 ECDHE groups (the hybrid is left out). */
   groups: GroupName[];
+  /** DTLS 1.3 key share groups, X25519MLKEM768 included when asked for. */
+  groups13: KemGroup[];
   mtu: number;
   srtpProfiles: number[];
   alpn: string[];
@@ -128,7 +145,8 @@ export interface ResolvedOptions {
 }
 
 import { defaultCryptoProvider } from './crypto/default.ts';
-import { DEFAULT_CIPHER_SUITES, suiteById, suiteByName } from './crypto/suites.ts';
+import { DEFAULT_CIPHER_SUITES, DEFAULT_TLS13_CIPHER_SUITES, TLS13_CIPHER_SUITES, suiteById, suiteByName } from './crypto/suites.ts';
+import type { KemGroup } from './crypto/hybrid-kem.ts';
 import { SrtpProfile } from './wire/types.ts';
 import { generateCertificate } from './x509/generate.ts';
 import { loadCertificateKey } from './x509/load.ts';
@@ -150,8 +168,22 @@ const groupAliases: Record<string, GroupName> = {
 
 export function parseGroup(name: string): GroupName {
   const g = groupAliases[name.trim().toLowerCase()];
-  if (!g) throw new TypeError(`unknown group "${name}" (supported: x25519, P-256, P-384)`);
+  if (!g) throw new TypeError(`unknown group "${name}" (supported: x25519, P-256, P-384, X25519MLKEM768)`);
   return g;
+}
+
+/** A group name for either version: the 1.2 ECDHE groups, or X25519MLKEM768 (1.3 only). */
+export function parseGroup13(name: string): KemGroup {
+  if (typeof name === 'string' && name.trim().toLowerCase() === 'x25519mlkem768') return 'X25519MLKEM768';
+  return parseGroup(name);
+}
+
+/** A DTLS 1.3 suite by IANA name or numeric id (RFC 8446 B.4). */
+function suite13(s: string | number): number | undefined {
+  if (typeof s === 'number') return TLS13_CIPHER_SUITES.find((c) => c.id === s)?.id;
+  const n = s.trim();
+  if (/^0x[0-9a-f]{1,4}$/i.test(n)) return suite13(parseInt(n, 16));
+  return TLS13_CIPHER_SUITES.find((c) => c.name === n.toUpperCase())?.id;
 }
 
 const srtpAliases: Record<string, number> = {
@@ -173,6 +205,8 @@ export const DEFAULTS = {
   retransmit: { initial: 100, max: 60000, min: 100, adaptive: true },
   handshakeTimeout: 30000,
   groups: ['x25519', 'secp256r1', 'secp384r1'] as GroupName[],
+  /** Only DTLS 1.2 until the fallback from 1.3 to a 1.2-only server is in place. */
+  versions: ['1.2'] as ProtocolVersionName[],
   limits: {
     maxHandshakeMessage: 65536,
     maxReassemblyBytes: 262144,
@@ -260,14 +294,39 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
   if (role !== 'client' && role !== 'server') throw new TypeError(`role must be 'client' or 'server', not ${String(role)}`);
   const crypto = o.crypto ?? defaultCryptoProvider();
 
-  const cipherSuites = (o.cipherSuites ?? DEFAULT_CIPHER_SUITES).map((s) => {
-    const suite = typeof s === 'number' ? suiteById(s) : suiteByName(s);
-    if (!suite) throw new TypeError(`unsupported cipher suite ${String(s)}`);
-    return suite.id;
-  });
-  if (!cipherSuites.length) throw new RangeError('cipherSuites is empty');
-  const groups = (o.groups ?? DEFAULTS.groups).map((g) => parseGroup(g));
-  if (!groups.length) throw new RangeError('groups is empty');
+  if (o.versions !== undefined && (!Array.isArray(o.versions) || !o.versions.length))
+    throw new TypeError("versions must be a non-empty array of '1.2' and '1.3'");
+  let versions = [...new Set(o.versions ?? DEFAULTS.versions)];
+  for (const v of versions) if (v !== '1.2' && v !== '1.3') throw new TypeError(`versions: unknown version ${JSON.stringify(v)} ('1.2' or '1.3')`);
+  const cipherSuites: number[] = [];
+  const cipherSuites13: number[] = [];
+  for (const s of o.cipherSuites ?? [...DEFAULT_CIPHER_SUITES, ...DEFAULT_TLS13_CIPHER_SUITES]) {
+    const suite = typeof s === 'number' ? suiteById(s) : typeof s === 'string' ? suiteByName(s) : undefined;
+    const id13 = suite ? undefined : typeof s === 'number' || typeof s === 'string' ? suite13(s) : undefined;
+    if (suite) cipherSuites.push(suite.id);
+    else if (id13 !== undefined) cipherSuites13.push(id13);
+    else throw new TypeError(`unsupported cipher suite ${String(s)}`);
+  }
+  if (!cipherSuites.length && !cipherSuites13.length) throw new RangeError('cipherSuites is empty');
+  // A list naming suites of one version only restricts to what it can negotiate.
+  if (o.cipherSuites !== undefined) {
+    const has = (v: ProtocolVersionName): boolean => (v === '1.2' ? cipherSuites.length : cipherSuites13.length) > 0;
+    let kept = versions.filter(has);
+    // Only 1.3 suites named, versions left at the default: the user means 1.3.
+    if (!kept.length && !o.versions) kept = (['1.3', '1.2'] as const).filter(has);
+    if (!kept.length) throw new RangeError('cipherSuites names no suite of the versions asked for');
+    versions = kept;
+  }
+  if (!cipherSuites.length) cipherSuites.push(...DEFAULT_CIPHER_SUITES);
+  if (!cipherSuites13.length) cipherSuites13.push(...DEFAULT_TLS13_CIPHER_SUITES);
+  const groups13 = (o.groups ?? DEFAULTS.groups).map((g) => parseGroup13(g));
+  if (!groups13.length) throw new RangeError('groups is empty');
+  const groups = groups13.filter((g): g is GroupName => g !== 'X25519MLKEM768');
+  if (!groups.length) {
+    if (!versions.includes('1.3')) throw new RangeError('groups: X25519MLKEM768 alone needs DTLS 1.3 (versions)');
+    versions = versions.filter((v) => v === '1.3');
+    groups.push(...DEFAULTS.groups);
+  }
 
   const mtu = o.mtu ?? DEFAULTS.mtu;
   if (!Number.isInteger(mtu) || mtu < 128 || mtu > 65507) throw new RangeError(`mtu must be an integer in 128..65507, not ${mtu}`);
@@ -334,8 +393,11 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
     role,
     certificate,
     verify,
+    versions,
     cipherSuites,
+    cipherSuites13,
     groups,
+    groups13,
     mtu,
     srtpProfiles,
     alpn,

@@ -137,3 +137,36 @@ export function createCookieGate(opts: { secret?: Uint8Array; crypto: CryptoProv
     },
   };
 }
+
+/**
+ * What a DTLS 1.3 HelloRetryRequest cookie carries (RFC 9147 5.1, RFC 8446
+ * 4.2.2), so the server keeps nothing until the second ClientHello: the suite
+ * chosen (its hash is the transcript's), the group the HRR asked a share for
+ * (0: none, the HRR was for the cookie alone), and Hash(ClientHello1). With
+ * the cookie that the second ClientHello echoes, that rebuilds the HRR and
+ * the transcript exactly.
+ */
+export interface HrrCookieState {
+  suite: number;
+  group: number;
+  clientHello1Hash: Uint8Array;
+}
+
+const HRR_STATE_VERSION = 1;
+
+export function encodeHrrCookieState(s: HrrCookieState): Uint8Array {
+  const out = new Uint8Array(5 + s.clientHello1Hash.length);
+  out[0] = HRR_STATE_VERSION;
+  out[1] = s.suite >>> 8;
+  out[2] = s.suite & 0xff;
+  out[3] = s.group >>> 8;
+  out[4] = s.group & 0xff;
+  out.set(s.clientHello1Hash, 5);
+  return out;
+}
+
+/** The state of an authenticated cookie; undefined if it is not ours (a 1.2 cookie, another layout). */
+export function decodeHrrCookieState(state: Uint8Array): HrrCookieState | undefined {
+  if (state.length < 5 + 32 || state[0] !== HRR_STATE_VERSION) return undefined;
+  return { suite: (state[1]! << 8) | state[2]!, group: (state[3]! << 8) | state[4]!, clientHello1Hash: state.slice(5) };
+}

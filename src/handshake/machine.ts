@@ -7,7 +7,7 @@
 import type { FlightItem } from '../reliability/flight.ts';
 import type { FlightMode } from '../reliability/flight-sender.ts';
 import type { TrafficKeys } from '../record/traffic-keys.ts';
-import type { PlainRecord } from '../record/record-layer.ts';
+import type { PlainRecord, RecordVersion } from '../record/record-layer.ts';
 import type { DropReason, HandshakeInfo } from '../connection-types.ts';
 import type { DtlsError } from '../errors.ts';
 
@@ -30,6 +30,12 @@ export type HandshakeAction =
   | { kind: 'write-keys'; epoch: number; keys: TrafficKeys }
   /** Open `epoch` for reading (records of it that came early are handed back to the machine). */
   | { kind: 'read-keys'; epoch: number; keys: TrafficKeys }
+  /**
+   * Read and write records in this version's format from now on: '1.3' when a
+   * client offers DTLS 1.3 (or a server chose it), '1.2' when a ServerHello
+   * falls back (record-layer.ts `protocol`).
+   */
+  | { kind: 'record-version'; version: RecordVersion }
   | { kind: 'complete'; result: HandshakeResult }
   /** The peer sent a copy of the flight our current flight answers (the flight sender bounds the answers). */
   | { kind: 'peer-copy' }
@@ -51,6 +57,12 @@ export type HandshakeAction =
 export interface HandshakeMachine {
   /** The handshake completed; what comes now is post-handshake. */
   readonly done: boolean;
+  /**
+   * The version negotiated, once known. DTLS 1.3 machines read post-handshake
+   * messages (and the peer's copies of its last flight) in an older epoch after
+   * the handshake; DTLS 1.2 ones take nothing there once done.
+   */
+  readonly version?: '1.2' | '1.3' | undefined;
   /** Name of the current state, for traces and errors. */
   readonly stateName: string;
   /** Client: the first flight. Server: nothing yet. */

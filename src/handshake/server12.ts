@@ -47,6 +47,8 @@ import {
   verifyPeerSignature,
 } from './common.ts';
 import { computeCookie } from './cookie.ts';
+import { versionsOf } from './common13.ts';
+import { withDowngradeSentinel } from '../wire/messages13/hello13.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 
 const TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
@@ -234,7 +236,8 @@ export class Server12 implements Role12 {
     }
     const serverName = decodeExt(ExtensionType.server_name, 'server_name', decodeServerName);
 
-    const serverRandom = crypto.random(32);
+    // RFC 8446 4.1.3: a server that speaks 1.3 but negotiates 1.2 says so in the last 8 bytes, so a downgrade shows.
+    const serverRandom = versionsOf(o).includes('1.3') ? withDowngradeSentinel(crypto.random(32), '1.2') : crypto.random(32);
     const neg: Negotiated = { suite, group, clientRandom: ch.random.slice(), serverRandom, ems, srtpProfile, alpn, serverName };
     this.#transcript = new Transcript();
     this.#transcript.add(msg);

@@ -3,13 +3,18 @@
 // built from the traffic keys the handshake hands over, and a bounded buffer
 // for records of the next epoch that arrive before the keys that open it
 // (reordering). How records look on the wire is the format's (format.ts),
-// chosen per version. Records that fail any check are dropped and counted,
-// never fatal (RFC 6347 4.1.2.7).
+// chosen per version; DTLS 1.3 (format13.ts) adds record number encryption,
+// epoch and sequence reconstruction, and several read epochs open at once
+// (handshake and application). Records that fail any check are dropped and
+// counted, never fatal (RFC 6347 4.1.2.7, RFC 9147 4.5.2).
 import { ContentType, ProtocolVersion, type DtlsRecord } from '../wire/types.ts';
 import { dtls12Format, type RecordFormat } from './format.ts';
 import { ReplayWindow } from './replay-window.ts';
 import { RecordProtection } from './protection.ts';
-import type { TrafficKeys } from './traffic-keys.ts';
+import { RecordProtection13 } from './protection13.ts';
+import { isTrafficKeys13, type TrafficKeys } from './traffic-keys.ts';
+import { epochOf13, overhead13, plaintext13, plaintextAllowed13, seal13, sequenceOf13, split13 } from './format13.ts';
+import type { CiphertextRecord13 } from '../wire/unified-header.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import type { DropReason } from '../connection-types.ts';
 import { DtlsError } from '../errors.ts';
@@ -23,21 +28,30 @@ export interface PlainRecord {
 
 interface ReadEpoch {
   protection: RecordProtection | null;
+  protection13: RecordProtection13 | null;
   replay: ReplayWindow;
 }
 interface WriteEpoch {
   protection: RecordProtection | null;
+  protection13: RecordProtection13 | null;
   nextSeq: number;
 }
+
+/** A record held until its epoch's keys exist: a 1.2 record, or a 1.3 ciphertext (copied out of the datagram). */
+type Held = { v: '1.2'; rec: DtlsRecord } | { v: '1.3'; rec: CiphertextRecord13 };
+
+/** The record formats by protocol version: DTLS 1.2's (with `format`), or DTLS 1.3's. */
+export type RecordVersion = '1.2' | '1.3';
 
 const MAX_SEQ = 2 ** 48 - 1;
 
 export class RecordLayer {
-  readonly #read = new Map<number, ReadEpoch>([[0, { protection: null, replay: new ReplayWindow() }]]);
-  readonly #write = new Map<number, WriteEpoch>([[0, { protection: null, nextSeq: 0 }]]);
+  readonly #read = new Map<number, ReadEpoch>([[0, { protection: null, protection13: null, replay: new ReplayWindow() }]]);
+  readonly #write = new Map<number, WriteEpoch>([[0, { protection: null, protection13: null, nextSeq: 0 }]]);
   #readEpoch = 0;
   #writeEpoch = 0;
-  #pending: DtlsRecord[] = [];
+  #pending: Held[] = [];
+  #protocol: RecordVersion = '1.2';
   #pendingBytes = 0;
   #version: number = ProtocolVersion.DTLS1_2;
   readonly #crypto: CryptoProvider;
@@ -77,6 +91,22 @@ export class RecordLayer {
     this.#format = f;
   }
 
+  /**
+   * Which version's records are read and written. A client offering DTLS 1.3
+   * starts in '1.3' (its split also reads a 1.2 server's epoch-0 records) and
+   * switches to '1.2' if the ServerHello says so; records held for a 1.3
+   * epoch are then dropped.
+   */
+  get protocol(): RecordVersion {
+    return this.#protocol;
+  }
+  set protocol(v: RecordVersion) {
+    if (v === this.#protocol) return;
+    this.#protocol = v;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+  }
+
   /** Record version for what we send (DTLS 1.0's value is allowed for the first ClientHello). */
   set version(v: number) {
     this.#version = v;
@@ -84,6 +114,7 @@ export class RecordLayer {
 
   /** Splits and opens a datagram: what authenticated, in order. */
   open(datagram: Uint8Array): PlainRecord[] {
+    if (this.#protocol === '1.3') return this.#open13(datagram);
     const { records, malformed } = this.#format.split(datagram);
     if (malformed) this.#drop('malformed');
     const out: PlainRecord[] = [];
@@ -94,21 +125,72 @@ export class RecordLayer {
     return out;
   }
 
+  #open13(datagram: Uint8Array): PlainRecord[] {
+    const { order, malformed } = split13(datagram);
+    // A set C bit (no CID negotiated), a bad length or an unknown first byte end the split.
+    if (malformed) this.#drop('malformed');
+    const out: PlainRecord[] = [];
+    for (const r of order) {
+      let p: PlainRecord | undefined;
+      if (r.kind === 'ciphertext') p = this.#openRecord13(r, true);
+      else if (r.epoch !== 0 || !plaintextAllowed13(r.contentType)) this.#drop('unexpected');
+      // legacy_record_version is ignored in DTLS 1.3 (RFC 9147 4); epoch 0 is in the clear.
+      else
+        p = this.#openRecord(
+          { contentType: r.contentType, version: ProtocolVersion.DTLS1_2, epoch: 0, sequenceNumber: r.sequenceNumber, fragment: r.fragment },
+          false,
+        );
+      if (p) out.push(p);
+    }
+    return out;
+  }
+
+  #hold(h: Held, bytes: number): void {
+    if (this.#pending.length >= this.#maxPendingRecords || this.#pendingBytes + bytes > this.#maxPendingBytes) return this.#drop('future_epoch_overflow');
+    this.#pending.push(h);
+    this.#pendingBytes += bytes;
+  }
+
+  #openRecord13(r: CiphertextRecord13, mayBuffer: boolean): PlainRecord | undefined {
+    const epoch = epochOf13(r.epochBits, this.#readEpoch);
+    const ep = epoch === undefined ? undefined : this.#read.get(epoch);
+    if (epoch === undefined || !ep?.protection13) {
+      // A later epoch than ours (the peer's next flight before the message that keys it): held, bounded.
+      if (mayBuffer && epoch !== undefined && epoch > this.#readEpoch) {
+        // Copy: the datagram buffer belongs to the caller.
+        const header = r.header.slice();
+        this.#hold({ v: '1.3', rec: { ...r, header, encryptedRecord: r.encryptedRecord.slice() } }, header.length + r.encryptedRecord.length);
+      } else this.#drop(epoch !== undefined && epoch < this.#readEpoch ? 'stale_epoch' : 'unexpected');
+      return undefined;
+    }
+    const seq = sequenceOf13(ep.protection13, r, ep.replay.top);
+    if (seq === undefined) {
+      this.#drop('malformed');
+      return undefined;
+    }
+    if (ep.replay.isReplay(seq)) {
+      this.#drop('replay');
+      return undefined;
+    }
+    const res = ep.protection13.open(r.header, seq, r.encryptedRecord);
+    if (!res.ok) {
+      this.#drop(res.reason === 'bad_record_mac' || res.reason === 'key_exhausted' ? 'auth_failed' : 'malformed');
+      return undefined;
+    }
+    ep.replay.mark(seq);
+    return { contentType: res.contentType, epoch, sequenceNumber: seq, payload: res.content };
+  }
+
   #openRecord(r: DtlsRecord, mayBuffer: boolean): PlainRecord | undefined {
-    if (!this.#format.acceptsVersion(r.version)) {
+    if (this.#protocol === '1.2' && !this.#format.acceptsVersion(r.version)) {
       this.#drop('bad_version');
       return undefined;
     }
     const ep = this.#read.get(r.epoch);
     if (!ep) {
       if (mayBuffer && r.epoch === this.#readEpoch + 1) {
-        if (this.#pending.length >= this.#maxPendingRecords || this.#pendingBytes + r.fragment.length > this.#maxPendingBytes) {
-          this.#drop('future_epoch_overflow');
-        } else {
-          // Copy: the datagram buffer belongs to the caller.
-          this.#pending.push({ ...r, fragment: r.fragment.slice() });
-          this.#pendingBytes += r.fragment.length;
-        }
+        // Copy: the datagram buffer belongs to the caller.
+        this.#hold({ v: '1.2', rec: { ...r, fragment: r.fragment.slice() } }, r.fragment.length);
       } else {
         this.#drop(r.epoch < this.#readEpoch ? 'stale_epoch' : 'future_epoch_overflow');
       }
@@ -139,21 +221,36 @@ export class RecordLayer {
    * records of that epoch that arrived early, now opened.
    */
   installRead(epoch: number, keys: TrafficKeys): PlainRecord[] {
-    const protection = new RecordProtection(this.#crypto, keys.suite, keys.key, keys.iv);
-    this.#read.set(epoch, { protection, replay: new ReplayWindow() });
+    const [protection, protection13] = this.#protections(keys);
+    // DTLS 1.3 keys mean the 1.3 format (a server learns its version from the ClientHello).
+    if (protection13) this.#protocol = '1.3';
+    this.#read.set(epoch, { protection, protection13, replay: new ReplayWindow() });
     this.#readEpoch = epoch;
     // Keep the previous epoch readable: the peer may retransmit its flight
     // in the old epoch after we have moved on (RFC 6347 4.2.4). Older go.
-    for (const e of this.#read.keys()) if (e < epoch - 1) this.#read.delete(e);
-    const early = this.#pending.filter((r) => r.epoch === epoch);
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    // DTLS 1.3 keeps two: epoch 0 (ServerHello copies) while 2 is current,
+    // and 2 (the handshake's copies, its ACKs) once 3 opens (RFC 9147 6.1).
+    const keep = this.#protocol === '1.3' ? 2 : 1;
+    for (const e of this.#read.keys()) if (e < epoch - keep) this.#read.delete(e);
+    const v13 = this.#protocol === '1.3';
+    const early = this.#pending.filter((h) => (v13 ? h.v === '1.3' && h.rec.epochBits === epoch % 4 : h.v === '1.2' && h.rec.epoch === epoch));
+    // 1.3: records of a later epoch (application data before the Finished) stay held.
+    this.#pending = v13 ? this.#pending.filter((h) => !early.includes(h)) : [];
+    this.#pendingBytes = this.#pending.reduce((n, h) => n + (h.v === '1.2' ? h.rec.fragment.length : h.rec.header.length + h.rec.encryptedRecord.length), 0);
     const out: PlainRecord[] = [];
-    for (const r of early) {
-      const p = this.#openRecord(r, false);
+    for (const h of early) {
+      const p = h.v === '1.2' ? this.#openRecord(h.rec, false) : this.#openRecord13(h.rec, false);
       if (p) out.push(p);
     }
     return out;
+  }
+
+  #protections(keys: TrafficKeys): [RecordProtection | null, RecordProtection13 | null] {
+    if (!isTrafficKeys13(keys)) return [new RecordProtection(this.#crypto, keys.suite, keys.key, keys.iv), null];
+    const crypto = this.#crypto;
+    const { aead } = keys.suite;
+    const sn = keys.sn.slice();
+    return [null, new RecordProtection13(crypto, keys.suite, keys.key, keys.iv, (sample) => crypto.recordNumberMask(aead, sn, sample))];
   }
 
   /** A stateless server's answer reused the ClientHello's sequence number (RFC 6347 4.2.1): continue above it. */
@@ -168,8 +265,9 @@ export class RecordLayer {
   }
 
   installWrite(epoch: number, keys: TrafficKeys): void {
-    const protection = new RecordProtection(this.#crypto, keys.suite, keys.key, keys.iv);
-    this.#write.set(epoch, { protection, nextSeq: 0 });
+    const [protection, protection13] = this.#protections(keys);
+    if (protection13) this.#protocol = '1.3';
+    this.#write.set(epoch, { protection, protection13, nextSeq: 0 });
     this.#writeEpoch = epoch;
   }
 
@@ -180,6 +278,7 @@ export class RecordLayer {
 
   /** Bytes a record adds around its payload in this epoch. */
   overhead(epoch: number): number {
+    if (this.#protocol === '1.3') return overhead13(epoch, this.#write.get(epoch)?.protection13 ?? null);
     return this.#format.headerLength(epoch) + (this.#write.get(epoch)?.protection?.overhead ?? 0);
   }
 
@@ -189,6 +288,9 @@ export class RecordLayer {
     if (!ep) throw new DtlsError('internal_error', `no write state for epoch ${epoch}`);
     if (ep.nextSeq > MAX_SEQ) throw new DtlsError('internal_error', 'sequence number space exhausted');
     const seq = ep.nextSeq++;
+    if (ep.protection13) return seal13(ep.protection13, epoch, seq, contentType, payload);
+    if (this.#protocol === '1.3' && epoch === 0)
+      return plaintext13(contentType, seq, payload, contentType === ContentType.handshake ? this.#version : undefined);
     const version = epoch === 0 && contentType === ContentType.handshake ? this.#version : ProtocolVersion.DTLS1_2;
     const fragment = ep.protection ? ep.protection.seal(epoch, seq, contentType, version, payload) : payload;
     return this.#format.frame({ contentType, version, epoch, sequenceNumber: seq, fragment });

@@ -1,0 +1,345 @@
+// The DTLS 1.3 server (RFC 9147 5; RFC 8446 2, 4).
+//
+//   wait_client_hello ──ClientHello, no usable share or cookie required──► HelloRetryRequest + cookie
+//        │                (nothing kept: the cookie holds Hash(ClientHello1), RFC 9147 5.1)
+//        │ ClientHello (with a share we take, and our cookie when one was asked for)
+//        ▼  ServerHello | EncryptedExtensions [CertificateRequest] Certificate CertificateVerify Finished
+//   [wait_client_certificate ► wait_certificate_verify] ► wait_finished ──Finished──► done
+//
+// Epoch 0 carries the hellos, epoch 2 the rest of the handshake (handshake
+// traffic keys), epoch 3 application data (RFC 9147 6.1). The message layer
+// here (reassembly, message_seq, which epoch each message must come in) is
+// what the 1.2 machine's dtls12.ts does for 1.2, under DTLS 1.3's rules: the
+// transcript has no message_seq (RFC 9147 5.2) and no ChangeCipherSpec exists.
+import type { ResolvedOptions } from '../options.ts';
+import type { PlainRecord } from '../record/record-layer.ts';
+import type { TrafficKeys } from '../record/traffic-keys.ts';
+import type { FlightItem } from '../reliability/flight.ts';
+import { Reassembler } from '../reliability/reassembly.ts';
+import { kemEncapsulate, KEM_GROUP_IDS } from '../crypto/hybrid-kem.ts';
+import { KeySchedule13 } from '../crypto/key-schedule13.ts';
+import type { CipherSuite13 } from '../crypto/suites.ts';
+import { DtlsError } from '../errors.ts';
+import { decodeHandshakeFragments } from '../wire/handshake-header.ts';
+import { ContentType, ExtensionType, HandshakeType, ProtocolVersion, type Extension, type HandshakeMessage } from '../wire/types.ts';
+import { ExtensionType13, HandshakeType13 } from '../wire/types13.ts';
+import { encodeUseSrtp } from '../wire/extensions/use-srtp.ts';
+import { encodeAlpn } from '../wire/extensions/alpn.ts';
+import { encodeSignatureAlgorithms } from '../wire/extensions/signature-algorithms.ts';
+import { encodeKeyShareServer } from '../wire/extensions13/key-share.ts';
+import { encodeSupportedVersionsServer } from '../wire/extensions13/supported-versions.ts';
+import { encodeServerHello } from '../wire/messages/server-hello.ts';
+import { decodeFinished, encodeFinished } from '../wire/messages/finished.ts';
+import { serverHello13 } from '../wire/messages13/hello13.ts';
+import { encodeEncryptedExtensions } from '../wire/messages13/encrypted-extensions.ts';
+import { encodeCertificateRequest13 } from '../wire/messages13/certificate-request13.ts';
+import { decodeCertificate13, encodeCertificate13 } from '../wire/messages13/certificate13.ts';
+import { decodeCertificateVerify, encodeCertificateVerify } from '../wire/messages13/certificate-verify13.ts';
+import type { HandshakeAction, HandshakeMachine } from './machine.ts';
+import { decodeAs } from './common.ts';
+import {
+  SIGNATURE_SCHEMES13,
+  Transcript13,
+  checkFinished,
+  exporter13,
+  finishedVerifyData,
+  handshakeInfo13,
+  keyLog13,
+  signCertificateVerify,
+  verifyCertificateVerify13,
+} from './common13.ts';
+import { readClientHello13, type Hello13 } from './server13-hello.ts';
+import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
+import { handshakeName } from './dtls12.ts';
+
+/** The epochs of DTLS 1.3 (RFC 9147 6.1). */
+const EPOCH_HANDSHAKE = 2;
+const EPOCH_APPLICATION = 3;
+
+/** The traffic keys of one 1.3 secret, in the shape the record layer takes (key, iv, sn_key: RFC 8446 7.3, RFC 9147 4.2.3). */
+function trafficKeys(ks: KeySchedule13, suite: CipherSuite13, secret: Uint8Array): TrafficKeys {
+  const k = ks.trafficKeys(secret, suite.keyLength, suite.ivLength);
+  return { suite, key: k.key, iv: k.iv, sn: k.sn } as unknown as TrafficKeys;
+}
+
+/** The negotiated session once the handshake keys exist. */
+interface Session {
+  hello: Hello13;
+  ks: KeySchedule13;
+  transcript: Transcript13;
+  clientHs: Uint8Array;
+  serverHs: Uint8Array;
+  clientAp: Uint8Array;
+  serverAp: Uint8Array;
+  exporterMaster: Uint8Array;
+}
+
+interface ClientAuth {
+  peer: VerifiedPeer;
+  chain: Uint8Array[];
+}
+
+/** One type per state, holding only what that state needs (STYLE.md). */
+type State =
+  | { name: 'wait_client_hello' }
+  | { name: 'wait_client_certificate'; session: Session }
+  | { name: 'wait_certificate_verify'; session: Session; auth: ClientAuth }
+  | { name: 'wait_finished'; session: Session; auth: ClientAuth | undefined }
+  | { name: 'done' };
+
+type In<N extends State['name']> = Extract<State, { name: N }>;
+
+export class Server13Handshake implements HandshakeMachine {
+  readonly #o: ResolvedOptions;
+  readonly #reassembler: Reassembler;
+  /** Authenticates our HelloRetryRequest cookies; the only thing kept before a cookie returns. */
+  readonly #cookieSecret: Uint8Array;
+  #state: State = { name: 'wait_client_hello' };
+  #out: HandshakeAction[] = [];
+  #sendSeq = 0;
+  /** The reassembler's nextSeq when our current flight was sent: the peer flight it answers ends just below. */
+  #answeredUpTo = 0;
+
+  constructor(o: ResolvedOptions) {
+    this.#o = o;
+    this.#cookieSecret = o.crypto.random(32);
+    this.#reassembler = new Reassembler({ maxMessageLength: o.limits.maxHandshakeMessage, maxBufferedBytes: o.limits.maxReassemblyBytes });
+  }
+
+  get done(): boolean {
+    return this.#state.name === 'done';
+  }
+  get stateName(): string {
+    return this.#state.name;
+  }
+
+  start(_now: number): HandshakeAction[] {
+    return [];
+  }
+
+  handleRecord(now: number, rec: PlainRecord, _readEpoch: number): HandshakeAction[] {
+    try {
+      if (rec.contentType === ContentType.handshake) this.#handshake(now, rec);
+      // DTLS 1.3 has no ChangeCipherSpec (RFC 9147 5): one is dropped, as anything else that is not a handshake record.
+      else this.#out.push({ kind: 'drop', reason: 'unexpected' });
+    } catch (e) {
+      if (!(e instanceof DtlsError)) throw e;
+      this.#out.push({ kind: 'fail', error: e });
+    }
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+
+  #handshake(now: number, rec: PlainRecord): void {
+    let fragments;
+    try {
+      fragments = decodeHandshakeFragments(rec.payload);
+    } catch (e) {
+      // Unauthenticated epoch-0 garbage is dropped; under the keys it is the peer's fault.
+      if (rec.epoch === 0) return void this.#out.push({ kind: 'drop', reason: 'malformed' });
+      throw e;
+    }
+    const r = this.#reassembler;
+    const s = this.#state.name;
+    for (const f of fragments) {
+      if (s === 'wait_client_hello' && rec.epoch === 0 && f.msgType === HandshakeType.client_hello && f.messageSeq > r.nextSeq && f.messageSeq < 8) {
+        // Stateless HRR: the second ClientHello (message_seq 1) may be the first we keep (RFC 9147 5.2).
+        r.nextSeq = f.messageSeq;
+      }
+      if (s === 'wait_client_hello' && rec.epoch === 0 && f.msgType === HandshakeType.client_hello && rec.sequenceNumber < 0x10000) {
+        // Our answer continues above the ClientHello's record number, as a stateless server's would.
+        this.#out.push({ kind: 'advance-write-seq', epoch: 0, seq: rec.sequenceNumber });
+      }
+      const isNew = f.messageSeq >= r.nextSeq;
+      // Each new message must come in the epoch of its place in the handshake:
+      // ClientHello in 0, the client's second flight in 2 (RFC 9147 6.1).
+      if (isNew && (this.done || rec.epoch !== (s === 'wait_client_hello' ? 0 : EPOCH_HANDSHAKE))) {
+        this.#out.push({ kind: 'drop', reason: rec.epoch < EPOCH_HANDSHAKE ? 'stale_epoch' : 'unexpected' });
+        continue;
+      }
+      const res = r.add(f);
+      if (res === 'old' && !this.done && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0) {
+        // A copy of the ClientHello our flight answers: the peer lost our flight.
+        this.#out.push({ kind: 'peer-copy' });
+      } else if (res === 'dropped') this.#out.push({ kind: 'drop', reason: 'reassembly_limit' });
+    }
+    for (let m = r.poll(); m; m = r.poll()) {
+      this.#out.push({ kind: 'trace', direction: 'in', what: handshakeName(m.msgType), epoch: rec.epoch, bytes: m.body.length });
+      const before = this.#out.length;
+      this.#dispatch(now, m);
+      if (this.#out.slice(before).some((a) => a.kind === 'flight')) this.#answeredUpTo = r.nextSeq;
+      if (this.done) break;
+    }
+  }
+
+  #dispatch(now: number, msg: HandshakeMessage): void {
+    const t = msg.msgType;
+    const s = this.#state;
+    switch (s.name) {
+      case 'wait_client_hello':
+        if (t === HandshakeType.client_hello) return this.#onClientHello(msg);
+        break;
+      case 'wait_client_certificate':
+        if (t === HandshakeType.certificate) return this.#onCertificate(s, now, msg);
+        break;
+      case 'wait_certificate_verify':
+        if (t === HandshakeType.certificate_verify) return this.#onCertificateVerify(s, msg);
+        break;
+      case 'wait_finished':
+        if (t === HandshakeType.finished) return this.#onFinished(s, msg);
+        break;
+    }
+    throw new DtlsError('unexpected_message', `handshake message ${handshakeName(t)} in state ${s.name}`);
+  }
+
+  #onClientHello(msg: HandshakeMessage): void {
+    const o = this.#o;
+    const crypto = o.crypto;
+    const decision = readClientHello13(o, msg.body, this.#cookieSecret);
+    // RFC 9147 5.2: our first message answers with the ClientHello's message_seq.
+    this.#sendSeq = msg.messageSeq;
+    if (decision.kind === 'retry') {
+      // Not retransmitted and nothing kept (RFC 9147 5.1): a lost HRR is drawn again by the client's ClientHello.
+      const hrr = { msgType: HandshakeType.server_hello, messageSeq: this.#sendSeq, body: decision.hrrBody };
+      this.#out.push({ kind: 'flight', items: [{ kind: 'handshake', epoch: 0, message: hrr }], number: 2, mode: 'once', sampleRtt: true });
+      return;
+    }
+    const hello = decision.hello;
+    const { suite } = hello;
+    const transcript = new Transcript13(suite.hash);
+    if (hello.retry) {
+      transcript.addMessageHash(hello.retry.state.clientHello1Hash);
+      transcript.add(HandshakeType.server_hello, hello.retry.hrrBody);
+      // The HelloRetryRequest was our message_seq 0; the ServerHello follows it.
+      this.#sendSeq = Math.max(this.#sendSeq, 1);
+    }
+    transcript.add(HandshakeType.client_hello, msg.body);
+
+    const { share, sharedSecret } = kemEncapsulate(crypto, hello.group, hello.clientShare);
+    const sh = encodeServerHello(
+      serverHello13({
+        random: crypto.random(32),
+        sessionIdEcho: hello.ch.sessionId,
+        cipherSuite: suite.id,
+        extensions: [
+          { type: ExtensionType13.supported_versions, data: encodeSupportedVersionsServer(ProtocolVersion.DTLS1_3) },
+          { type: ExtensionType13.key_share, data: encodeKeyShareServer({ group: KEM_GROUP_IDS[hello.group], keyExchange: share }) },
+        ],
+      }),
+    );
+    const items: FlightItem[] = [];
+    const add = (msgType: number, body: Uint8Array, epoch: number) => {
+      transcript.add(msgType, body);
+      items.push({ kind: 'handshake', epoch, message: { msgType, messageSeq: this.#sendSeq++, body } });
+    };
+    add(HandshakeType.server_hello, sh, 0);
+
+    const ks = new KeySchedule13(crypto, suite.hash);
+    ks.handshake(sharedSecret);
+    sharedSecret.fill(0);
+    const hs = ks.handshakeTrafficSecrets(transcript.digest(crypto));
+
+    const ee: Extension[] = [];
+    if (hello.srtpProfile !== undefined)
+      ee.push({ type: ExtensionType.use_srtp, data: encodeUseSrtp({ profiles: [hello.srtpProfile], mki: new Uint8Array(0) }) });
+    if (hello.alpn !== undefined) ee.push({ type: ExtensionType.alpn, data: encodeAlpn([hello.alpn]) });
+    // RFC 6066 3: an empty server_name acknowledges the client's name.
+    if (hello.serverName !== undefined) ee.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
+    add(HandshakeType13.encrypted_extensions, encodeEncryptedExtensions({ extensions: ee }), EPOCH_HANDSHAKE);
+    if (o.requestClientCertificate) {
+      const extensions = [{ type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms(SIGNATURE_SCHEMES13) }];
+      add(HandshakeType.certificate_request, encodeCertificateRequest13({ context: new Uint8Array(0), extensions }), EPOCH_HANDSHAKE);
+    }
+    const cert = o.certificate!;
+    add(
+      HandshakeType.certificate,
+      encodeCertificate13({ context: new Uint8Array(0), entries: cert.chain.map((data) => ({ data, extensions: [] })) }),
+      EPOCH_HANDSHAKE,
+    );
+    const signature = signCertificateVerify(crypto, cert, hello.scheme, 'server', transcript.digest(crypto));
+    add(HandshakeType.certificate_verify, encodeCertificateVerify({ signatureScheme: hello.scheme, signature }), EPOCH_HANDSHAKE);
+    add(HandshakeType.finished, encodeFinished({ verifyData: finishedVerifyData(crypto, ks, hs.server, transcript.digest(crypto)) }), EPOCH_HANDSHAKE);
+
+    // Application secrets and the exporter come from the transcript through our Finished (RFC 8446 7.1).
+    ks.master();
+    const serverFinishedHash = transcript.digest(crypto);
+    const ap = ks.applicationTrafficSecrets(serverFinishedHash);
+    const exporterMaster = ks.derive('exp master', serverFinishedHash);
+    const session: Session = {
+      hello,
+      ks,
+      transcript,
+      clientHs: hs.client,
+      serverHs: hs.server,
+      clientAp: ap.client,
+      serverAp: ap.server,
+      exporterMaster,
+    };
+
+    this.#out.push({ kind: 'write-keys', epoch: EPOCH_HANDSHAKE, keys: trafficKeys(ks, suite, hs.server) });
+    this.#out.push({ kind: 'flight', items, number: 4, mode: 'retransmit', sampleRtt: true });
+    this.#state = o.requestClientCertificate ? { name: 'wait_client_certificate', session } : { name: 'wait_finished', session, auth: undefined };
+    // The client's second flight comes in epoch 2; records of it that came early are handed back now.
+    this.#out.push({ kind: 'read-keys', epoch: EPOCH_HANDSHAKE, keys: trafficKeys(ks, suite, hs.client) });
+  }
+
+  #onCertificate(s: In<'wait_client_certificate'>, now: number, msg: HandshakeMessage): void {
+    const c = decodeAs('Certificate', () => decodeCertificate13(msg.body));
+    // RFC 8446 4.4.2: the client echoes our (empty) certificate_request_context.
+    if (c.context.length !== 0) throw new DtlsError('illegal_parameter', 'client Certificate has a certificate_request_context we did not send');
+    s.session.transcript.add(msg.msgType, msg.body);
+    if (c.entries.length === 0) {
+      // RFC 8446 4.4.2.4: no certificate; the handshake goes on unless one is required.
+      if (this.#o.requestClientCertificate === 'require') throw new DtlsError('handshake_failure', 'client sent no certificate, and one is required');
+      this.#state = { name: 'wait_finished', session: s.session, auth: undefined };
+      return;
+    }
+    const chain = c.entries.map((e) => e.data.slice());
+    this.#state = { name: 'wait_certificate_verify', session: s.session, auth: { peer: verifyPeer(chain, this.#o, now, 'server'), chain } };
+  }
+
+  #onCertificateVerify(s: In<'wait_certificate_verify'>, msg: HandshakeMessage): void {
+    const crypto = this.#o.crypto;
+    const cv = decodeAs('CertificateVerify', () => decodeCertificateVerify(msg.body));
+    const { transcript } = s.session;
+    verifyCertificateVerify13(crypto, s.auth.peer.leaf, cv.signatureScheme, SIGNATURE_SCHEMES13, 'client', transcript.digest(crypto), cv.signature);
+    transcript.add(msg.msgType, msg.body);
+    this.#state = { name: 'wait_finished', session: s.session, auth: s.auth };
+  }
+
+  #onFinished(s: In<'wait_finished'>, msg: HandshakeMessage): void {
+    const crypto = this.#o.crypto;
+    const { hello, ks, transcript } = s.session;
+    const fin = decodeAs('Finished', () => decodeFinished(msg.body));
+    checkFinished(crypto, ks, s.session.clientHs, transcript.digest(crypto), fin.verifyData, 'client');
+    transcript.add(msg.msgType, msg.body);
+    const ses = s.session;
+    this.#out.push({ kind: 'read-keys', epoch: EPOCH_APPLICATION, keys: trafficKeys(ks, hello.suite, ses.clientAp) });
+    this.#out.push({ kind: 'write-keys', epoch: EPOCH_APPLICATION, keys: trafficKeys(ks, hello.suite, ses.serverAp) });
+    this.#state = { name: 'done' };
+    const secrets = {
+      clientHandshake: ses.clientHs,
+      serverHandshake: ses.serverHs,
+      clientTraffic: ses.clientAp,
+      serverTraffic: ses.serverAp,
+      exporter: ses.exporterMaster,
+    };
+    this.#out.push({
+      kind: 'complete',
+      result: {
+        info: handshakeInfo13({
+          suite: hello.suite,
+          group: hello.group,
+          peerChain: s.auth?.chain ?? [],
+          peerFingerprint: s.auth?.peer.fingerprint,
+          srtpProfile: hello.srtpProfile,
+          alpn: hello.alpn,
+          serverName: hello.serverName,
+        }),
+        exportKeyingMaterial: exporter13(crypto, hello.suite.hash, ses.exporterMaster),
+        keyLogLines: keyLog13(hello.ch.random.slice(), secrets),
+      },
+    });
+  }
+}
