@@ -224,7 +224,7 @@ export function handshakeInfo13(n: {
   };
 }
 
-/** The versions this endpoint speaks (options.versions; DTLS 1.2 alone while the option is absent). */
+/** The versions this endpoint speaks (options.versions). */
 export function versionsOf(o: ResolvedOptions): readonly string[] {
-  return (o as ResolvedOptions & { versions?: readonly string[] }).versions ?? ['1.2'];
+  return o.versions;
 }

@@ -33,10 +33,37 @@ export interface CookieGate {
 export interface CookieIssuer {
   /** A cookie for `peer` binding its ClientHello random and carrying `state`; `check` hands the state back when it returns. */
   issue(peer: string, clientRandom: Uint8Array, state: Uint8Array, now?: number): Uint8Array;
+  /** The state a cookie made by `issue` carries, under the current or the previous secret; undefined if it is not one. */
+  open(peer: string, clientRandom: Uint8Array, cookie: Uint8Array, now?: number): Uint8Array | undefined;
+}
+
+/**
+ * The HelloRetryRequest cookies of one peer's handshake (RFC 9147 5.1): what
+ * the 1.3 server needs, whether the secret is its own or a gate's.
+ */
+export interface HrrCookies {
+  issue(clientRandom: Uint8Array, state: Uint8Array): Uint8Array;
+  open(clientRandom: Uint8Array, cookie: Uint8Array): Uint8Array | undefined;
+}
+
+/** HRR cookies under one fixed secret (a server machine's own, when no gate stands before it). */
+export function secretCookies(crypto: CryptoProvider, secret: Uint8Array, peer = ''): HrrCookies {
+  return {
+    issue: (random, state) => computeCookie(crypto, secret, peer, random, state),
+    open: (random, cookie) => openCookie(crypto, secret, peer, random, cookie),
+  };
+}
+
+/** The HRR cookies of one peer under a gate's rotating secrets. */
+export function gateCookies(gate: CookieIssuer, peer: string, now?: () => number): HrrCookies {
+  return {
+    issue: (random, state) => gate.issue(peer, random, state, now?.()),
+    open: (random, cookie) => gate.open(peer, random, cookie, now?.()),
+  };
 }
 
 const TAG_LENGTH = 32;
-/** A DTLS 1.2 cookie is at most 255 bytes (RFC 6347 4.2.1): what is left after the MAC. */
+/** A DTLS 1.2 cookie is at most 255 bytes (RFC 6347 4.2.1): what is left after the MAC (a 1.3 one's state fits too). */
 export const MAX_COOKIE_STATE = 255 - TAG_LENGTH;
 const EMPTY = new Uint8Array(0);
 
@@ -109,6 +136,10 @@ export function createCookieGate(opts: { secret?: Uint8Array; crypto: CryptoProv
     issue(peer, clientRandom, state, now) {
       rotate(now);
       return computeCookie(crypto, secret, peer, clientRandom, state);
+    },
+    open(peer, clientRandom, cookie, now) {
+      rotate(now);
+      return openCookie(crypto, secret, peer, clientRandom, cookie) ?? (previous && openCookie(crypto, previous, peer, clientRandom, cookie));
     },
     check(datagram, peer, now) {
       rotate(now);

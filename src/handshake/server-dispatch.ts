@@ -60,6 +60,9 @@ class ServerVersionDispatch implements HandshakeMachine {
   get stateName(): string {
     return this.#chosen?.stateName ?? 'wait_client_hello';
   }
+  get version(): '1.2' | '1.3' | undefined {
+    return this.#chosen?.version;
+  }
 
   start(_now: number): HandshakeAction[] {
     return [];
@@ -97,7 +100,8 @@ class ServerVersionDispatch implements HandshakeMachine {
   #choose(now: number, version: '1.2' | '1.3'): HandshakeAction[] {
     const m = version === '1.3' ? new Server13Handshake(this.#o) : new Dtls12Handshake(this.#o);
     this.#chosen = m;
-    const out: HandshakeAction[] = [];
+    // The record layer reads and writes 1.3 records (unified header from epoch 2) once 1.3 is chosen.
+    const out: HandshakeAction[] = version === '1.3' ? [{ kind: 'record-version', version: '1.3' }] : [];
     for (const { rec, readEpoch } of this.#held) {
       out.push(...m.handleRecord(now, rec, readEpoch));
       if (out.some((a) => a.kind === 'fail')) break;

@@ -5,7 +5,7 @@
 // cookie secret, so nothing about the client is kept until it comes back.
 import type { ResolvedOptions } from '../options.ts';
 import { DtlsError } from '../errors.ts';
-import { DEFAULT_TLS13_CIPHER_SUITES, suite13ById, type CipherSuite13 } from '../crypto/suites.ts';
+import { suite13ById, type CipherSuite13 } from '../crypto/suites.ts';
 import { KEM_GROUP_IDS, type KemGroup } from '../crypto/hybrid-kem.ts';
 import { ExtensionType, ProtocolVersion, type Extension } from '../wire/types.ts';
 import { ExtensionType13 } from '../wire/types13.ts';
@@ -22,7 +22,7 @@ import { decodeClientHello, type ClientHello } from '../wire/messages/client-hel
 import { checkClientHello13, encodeHelloRetryRequest, offeredVersions } from '../wire/messages13/hello13.ts';
 import { decodeAs } from './common.ts';
 import { chooseKeyShare, chooseScheme13, clientHelloHash } from './common13.ts';
-import { computeCookie, decodeHrrCookieState, encodeHrrCookieState, openCookie, type HrrCookieState } from './cookie.ts';
+import { decodeHrrCookieState, encodeHrrCookieState, type HrrCookieState, type HrrCookies } from './cookie.ts';
 
 /** Everything the server chose from a ClientHello it goes on with. */
 export interface Hello13 {
@@ -41,15 +41,9 @@ export interface Hello13 {
 
 export type HelloDecision = { kind: 'retry'; hrrBody: Uint8Array } | { kind: 'proceed'; hello: Hello13 };
 
-/** The DTLS 1.3 suites this server takes, in preference order: those in options.cipherSuites, else the defaults. */
+/** The DTLS 1.3 suites this server takes, in preference order. */
 export function serverSuites13(o: ResolvedOptions): CipherSuite13[] {
-  const listed = o.cipherSuites.map(suite13ById).filter((s): s is CipherSuite13 => s !== undefined);
-  return listed.length ? listed : DEFAULT_TLS13_CIPHER_SUITES.map((id) => suite13ById(id)!);
-}
-
-/** The key share groups this server takes, in preference order (options.groups; the hybrid when listed). */
-export function serverGroups13(o: ResolvedOptions): KemGroup[] {
-  return (o.groups as readonly string[]).filter((g): g is KemGroup => Object.hasOwn(KEM_GROUP_IDS, g));
+  return o.cipherSuites13.map(suite13ById).filter((s): s is CipherSuite13 => s !== undefined);
 }
 
 /**
@@ -57,11 +51,12 @@ export function serverGroups13(o: ResolvedOptions): KemGroup[] {
  * sent and when the second ClientHello's cookie brings it back, so both
  * transcripts hold the same bytes.
  */
-export function hrrBody(sessionIdEcho: Uint8Array, suite: number, group: number, cookie: Uint8Array): Uint8Array {
+export function hrrBody(suite: number, group: number, cookie: Uint8Array): Uint8Array {
   const extensions: Extension[] = [{ type: ExtensionType13.supported_versions, data: encodeSupportedVersionsServer(ProtocolVersion.DTLS1_3) }];
   if (group !== 0) extensions.push({ type: ExtensionType13.key_share, data: encodeKeyShareRetry(group) });
   extensions.push({ type: ExtensionType13.cookie, data: encodeCookie(cookie) });
-  return encodeHelloRetryRequest({ sessionIdEcho, cipherSuite: suite, extensions });
+  // RFC 9147 5.3: legacy_session_id_echo is empty in DTLS 1.3, whatever the client sent.
+  return encodeHelloRetryRequest({ sessionIdEcho: new Uint8Array(0), cipherSuite: suite, extensions });
 }
 
 function missing(name: string): DtlsError {
@@ -69,11 +64,11 @@ function missing(name: string): DtlsError {
 }
 
 /**
- * Reads a ClientHello that offers DTLS 1.3. `cookieSecret` authenticates our
+ * Reads a ClientHello that offers DTLS 1.3. `cookies` makes and opens our
  * HelloRetryRequest cookies; `requireCookie` makes every first ClientHello
  * draw one (RFC 9147 5.1). Throws DtlsError with the alert RFC 8446 names.
  */
-export function readClientHello13(o: ResolvedOptions, body: Uint8Array, cookieSecret: Uint8Array): HelloDecision {
+export function readClientHello13(o: ResolvedOptions, body: Uint8Array, cookies: HrrCookies): HelloDecision {
   const crypto = o.crypto;
   const ch = decodeAs('ClientHello', () => decodeClientHello(body));
   if (!offeredVersions(ch).includes(ProtocolVersion.DTLS1_3)) throw new DtlsError('protocol_version', 'ClientHello does not offer DTLS 1.3');
@@ -98,13 +93,13 @@ export function readClientHello13(o: ResolvedOptions, body: Uint8Array, cookieSe
   const cert = o.certificate;
   if (!cert) throw new DtlsError('internal_error', 'server has no certificate');
   const scheme = chooseScheme13(cert, schemes, crypto);
-  const choice = chooseKeyShare(serverGroups13(o), groups, shares);
+  const choice = chooseKeyShare(o.groups13, groups, shares);
 
   let retry: Hello13['retry'];
   const cookie = ext(ExtensionType13.cookie, 'cookie', decodeCookie);
   if (cookie) {
     // RFC 9147 5.1: a ClientHello with a cookie we cannot verify ends the handshake.
-    const raw = openCookie(crypto, cookieSecret, '', ch.random, cookie);
+    const raw = cookies.open(ch.random, cookie);
     const state = raw && decodeHrrCookieState(raw);
     if (!state) throw new DtlsError('illegal_parameter', 'ClientHello cookie is not one we issued');
     if (state.suite !== suite.id) throw new DtlsError('illegal_parameter', 'second ClientHello leads to another cipher suite than the HelloRetryRequest');
@@ -113,11 +108,11 @@ export function readClientHello13(o: ResolvedOptions, body: Uint8Array, cookieSe
       // RFC 8446 4.2.8: after an HRR the share must be exactly of the group asked for.
       throw new DtlsError('illegal_parameter', 'second ClientHello does not carry one share of the group the HelloRetryRequest asked for');
     }
-    retry = { state, hrrBody: hrrBody(ch.sessionId, state.suite, state.group, cookie) };
+    retry = { state, hrrBody: hrrBody(state.suite, state.group, cookie) };
   } else if (choice.kind === 'retry' || o.requireCookie) {
     const group = choice.kind === 'retry' ? KEM_GROUP_IDS[choice.group] : 0;
     const state = encodeHrrCookieState({ suite: suite.id, group, clientHello1Hash: clientHelloHash(crypto, suite.hash, body) });
-    return { kind: 'retry', hrrBody: hrrBody(ch.sessionId, suite.id, group, computeCookie(crypto, cookieSecret, '', ch.random, state)) };
+    return { kind: 'retry', hrrBody: hrrBody(suite.id, group, cookies.issue(ch.random, state)) };
   }
   if (choice.kind !== 'share') throw new DtlsError('internal_error', 'no key share chosen');
 

@@ -13,7 +13,7 @@
 // transcript has no message_seq (RFC 9147 5.2) and no ChangeCipherSpec exists.
 import type { ResolvedOptions } from '../options.ts';
 import type { PlainRecord } from '../record/record-layer.ts';
-import type { TrafficKeys } from '../record/traffic-keys.ts';
+import type { TrafficKeys13 } from '../record/traffic-keys.ts';
 import type { FlightItem } from '../reliability/flight.ts';
 import { Reassembler } from '../reliability/reassembly.ts';
 import { kemEncapsulate, KEM_GROUP_IDS } from '../crypto/hybrid-kem.ts';
@@ -50,6 +50,7 @@ import {
 } from './common13.ts';
 import { readClientHello13, type Hello13 } from './server13-hello.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
+import { secretCookies, type HrrCookies } from './cookie.ts';
 import { handshakeName } from './dtls12.ts';
 
 /** The epochs of DTLS 1.3 (RFC 9147 6.1). */
@@ -57,9 +58,9 @@ const EPOCH_HANDSHAKE = 2;
 const EPOCH_APPLICATION = 3;
 
 /** The traffic keys of one 1.3 secret, in the shape the record layer takes (key, iv, sn_key: RFC 8446 7.3, RFC 9147 4.2.3). */
-function trafficKeys(ks: KeySchedule13, suite: CipherSuite13, secret: Uint8Array): TrafficKeys {
+function trafficKeys(ks: KeySchedule13, suite: CipherSuite13, secret: Uint8Array): TrafficKeys13 {
   const k = ks.trafficKeys(secret, suite.keyLength, suite.ivLength);
-  return { suite, key: k.key, iv: k.iv, sn: k.sn } as unknown as TrafficKeys;
+  return { suite, key: k.key, iv: k.iv, sn: k.sn };
 }
 
 /** The negotiated session once the handshake keys exist. */
@@ -92,8 +93,8 @@ type In<N extends State['name']> = Extract<State, { name: N }>;
 export class Server13Handshake implements HandshakeMachine {
   readonly #o: ResolvedOptions;
   readonly #reassembler: Reassembler;
-  /** Authenticates our HelloRetryRequest cookies; the only thing kept before a cookie returns. */
-  readonly #cookieSecret: Uint8Array;
+  /** Makes and opens our HelloRetryRequest cookies (our own secret, or a gate's): the only thing kept before a cookie returns. */
+  readonly #cookies: HrrCookies;
   #state: State = { name: 'wait_client_hello' };
   #out: HandshakeAction[] = [];
   #sendSeq = 0;
@@ -102,7 +103,8 @@ export class Server13Handshake implements HandshakeMachine {
 
   constructor(o: ResolvedOptions) {
     this.#o = o;
-    this.#cookieSecret = o.crypto.random(32);
+    // A gate in front of the server (listen()) hands over its cookies, so the cookie it issued opens here.
+    this.#cookies = (o as ResolvedOptions & { hrrCookies?: HrrCookies }).hrrCookies ?? secretCookies(o.crypto, o.crypto.random(32));
     this.#reassembler = new Reassembler({ maxMessageLength: o.limits.maxHandshakeMessage, maxBufferedBytes: o.limits.maxReassemblyBytes });
   }
 
@@ -111,6 +113,9 @@ export class Server13Handshake implements HandshakeMachine {
   }
   get stateName(): string {
     return this.#state.name;
+  }
+  get version(): '1.3' {
+    return '1.3';
   }
 
   start(_now: number): HandshakeAction[] {
@@ -196,7 +201,7 @@ export class Server13Handshake implements HandshakeMachine {
   #onClientHello(msg: HandshakeMessage): void {
     const o = this.#o;
     const crypto = o.crypto;
-    const decision = readClientHello13(o, msg.body, this.#cookieSecret);
+    const decision = readClientHello13(o, msg.body, this.#cookies);
     // RFC 9147 5.2: our first message answers with the ClientHello's message_seq.
     this.#sendSeq = msg.messageSeq;
     if (decision.kind === 'retry') {
@@ -220,7 +225,8 @@ export class Server13Handshake implements HandshakeMachine {
     const sh = encodeServerHello(
       serverHello13({
         random: crypto.random(32),
-        sessionIdEcho: hello.ch.sessionId,
+        // RFC 9147 5.3: never echoed in DTLS 1.3 (no middlebox compatibility mode).
+        sessionIdEcho: new Uint8Array(0),
         cipherSuite: suite.id,
         extensions: [
           { type: ExtensionType13.supported_versions, data: encodeSupportedVersionsServer(ProtocolVersion.DTLS1_3) },

@@ -18,9 +18,8 @@ import { ExtensionType } from '../../src/wire/types.ts';
 import { certs } from '../handshake/helpers.ts';
 import { ScriptedClient13, failure, feed, flightMessages, fragmentedRecords, kinds } from './server-peer.ts';
 
-function serverOptions(o: DtlsOptions = {}, extra: Partial<ResolvedOptions> & { versions?: string[] } = {}): ResolvedOptions {
-  const r = resolveOptions({ role: 'server', certificate: certs().server, ...o });
-  return { ...r, versions: ['1.3', '1.2'], ...extra } as ResolvedOptions;
+function serverOptions(o: DtlsOptions = {}): ResolvedOptions {
+  return resolveOptions({ role: 'server', certificate: certs().server, versions: ['1.3', '1.2'], ...o });
 }
 
 const crypto = nobleProvider;
@@ -36,7 +35,7 @@ test('a full DTLS 1.3 handshake: flights, keys per epoch and the result, checked
   const server = createHandshake(serverOptions());
   const client = new ScriptedClient13(crypto);
   const a1 = feed(server, [client.helloRecord()]);
-  assert.deepEqual(kinds(a1), ['advance-write-seq', 'write-keys 2', 'flight 4 retransmit', 'read-keys 2']);
+  assert.deepEqual(kinds(a1), ['record-version', 'advance-write-seq', 'write-keys 2', 'flight 4 retransmit', 'read-keys 2']);
   const types = flightMessages(a1).map((m) => m.message.msgType);
   assert.deepEqual(types, [HandshakeType.server_hello, 8, HandshakeType.certificate, HandshakeType.certificate_verify, HandshakeType.finished]);
   assert.deepEqual(
@@ -66,7 +65,7 @@ test('a full DTLS 1.3 handshake: flights, keys per epoch and the result, checked
 
 for (const group of ['x25519', 'secp256r1', 'secp384r1', 'X25519MLKEM768'] as const) {
   test(`key share ${group}: the server answers it and both ends derive the same keys`, () => {
-    const server = createHandshake(serverOptions({}, { groups: [group, 'x25519'] as ResolvedOptions['groups'] }));
+    const server = createHandshake(serverOptions({ groups: [group, 'x25519'] }));
     const client = new ScriptedClient13(crypto);
     const a1 = feed(server, [client.helloRecord({ shares: [group] })]);
     const c = client.finish(a1, certs().server);
@@ -77,7 +76,7 @@ for (const group of ['x25519', 'secp256r1', 'secp384r1', 'X25519MLKEM768'] as co
 
 for (const suite of [0x1301, 0x1302, 0x1303, 0x1304, 0x1305]) {
   test(`suite 0x${suite.toString(16)} when the server lists it`, () => {
-    const server = createHandshake(serverOptions({}, { cipherSuites: [suite] }));
+    const server = createHandshake(serverOptions({ cipherSuites: [suite] }));
     const client = new ScriptedClient13(crypto);
     const c = client.finish(feed(server, [client.helloRecord({ suites: [0x1301, 0x1302, 0x1303, 0x1304, 0x1305] })]), certs().server);
     assert.equal(c.suite.id, suite);
@@ -91,7 +90,7 @@ test('HelloRetryRequest for a key share: stateless, then the second ClientHello 
   const client = new ScriptedClient13(crypto);
   // The client supports x25519 and P-256 but sends no share: the server must ask.
   const a1 = feed(server, [client.helloRecord({ groups: ['x25519', 'secp256r1'], shares: [] })]);
-  assert.deepEqual(kinds(a1), ['advance-write-seq', 'flight 2 once'], 'the HRR is not retransmitted and no keys exist');
+  assert.deepEqual(kinds(a1), ['record-version', 'advance-write-seq', 'flight 2 once'], 'the HRR is not retransmitted and no keys exist');
   assert.equal(server.stateName, 'wait_client_hello');
   const hrr = client.readRetry(a1);
   assert.equal(hrr.group, 'x25519');
@@ -150,7 +149,7 @@ test('refusals: missing signature_algorithms, supported_groups or key_share (mis
     ['no scheme for our P-256 key', { schemes: [0x0807] }, AlertDescription.handshake_failure],
   ];
   for (const [why, hello, alert] of cases) {
-    const server = createHandshake(serverOptions({}, why === 'no common group' ? { groups: ['x25519'] } : {}));
+    const server = createHandshake(serverOptions(why === 'no common group' ? { groups: ['x25519'] } : {}));
     const f = failure(feed(server, [new ScriptedClient13(crypto).helloRecord(hello)]));
     assert.equal(f?.alert, alert, why);
   }
@@ -217,7 +216,7 @@ test('use_srtp and ALPN are answered in EncryptedExtensions, and the summary nam
 });
 
 test('a ClientHello in fragments (a hybrid share of 1.2 KB) is held until whole, then answered once', () => {
-  const server = createHandshake(serverOptions({}, { groups: ['X25519MLKEM768', 'x25519'] as ResolvedOptions['groups'] }));
+  const server = createHandshake(serverOptions({ groups: ['X25519MLKEM768', 'x25519'] }));
   const client = new ScriptedClient13(crypto);
   const body = client.hello({ shares: ['X25519MLKEM768'] });
   client.nextSeq = 1;
@@ -235,4 +234,14 @@ test('a copy of the ClientHello after our flight is a peer copy (the flight is r
   const rec = client.helloRecord();
   feed(server, [rec]);
   assert.deepEqual(kinds(feed(server, [rec])), ['peer-copy']);
+});
+
+test('legacy_session_id is never echoed in DTLS 1.3 (RFC 9147 5.3), in the HelloRetryRequest nor the ServerHello', () => {
+  const server = createHandshake(serverOptions({ requireCookie: true }));
+  const client = new ScriptedClient13(crypto);
+  const sessionId = crypto.random(32);
+  // readRetry and finish check the echo is empty (checkServerHello13 against an empty session ID).
+  const hrr = client.readRetry(feed(server, [client.helloRecord({ sessionId })]));
+  const c = client.finish(feed(server, [client.helloRecord({ sessionId, cookie: hrr.cookie })]), certs().server);
+  assert.deepEqual(kinds(feed(server, c.records)), ['read-keys 3', 'write-keys 3', 'complete']);
 });

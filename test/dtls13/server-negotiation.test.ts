@@ -20,9 +20,8 @@ import { downgradeSentinel } from '../../src/wire/messages13/hello13.ts';
 import { certs } from '../handshake/helpers.ts';
 import { ScriptedClient13, failure, feed, flightMessages, handshakeRecord } from './server-peer.ts';
 
-function server(versions: string[] | undefined, extra: object = {}): ResolvedOptions {
-  const r = resolveOptions({ role: 'server', certificate: certs().server, ...extra });
-  return (versions ? { ...r, versions } : r) as ResolvedOptions;
+function server(versions: ('1.2' | '1.3')[] | undefined, extra: object = {}): ResolvedOptions {
+  return resolveOptions({ role: 'server', certificate: certs().server, ...(versions ? { versions } : {}), ...extra });
 }
 
 /** A DTLS 1.2 client's ClientHello, from our own 1.2 client machine. */
@@ -53,7 +52,7 @@ test('a 1.2-only ClientHello reaches a 1.3+1.2 server, which answers in 1.2 with
 });
 
 test('a server that speaks only 1.2 writes no sentinel', () => {
-  for (const versions of [undefined, ['1.2']]) {
+  for (const versions of [undefined, ['1.2' as const]]) {
     const a = feed(createHandshake(server(versions)), records(hello12()));
     assert.equal(downgradeSentinel(serverHelloRandom(a)), undefined);
   }
