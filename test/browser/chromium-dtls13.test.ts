@@ -7,6 +7,7 @@ import { test } from './runner.ts';
 import assert from 'node:assert/strict';
 import { pageStats, startSession } from './harness.ts';
 import { checkSrtp, TLS_VERSION_HEX } from './checks.ts';
+import { dropFirstEpoch2Flight } from './filters13.ts';
 import { attributeValues, parseSdp, srtpKeys } from '../../src/webrtc/index.ts';
 
 const LIMIT = { timeout: 30_000 };
@@ -49,3 +50,28 @@ for (const role of ['server', 'client'] as const) {
     assert.equal(tr.dtlsCipher, info.cipherSuite);
   });
 }
+
+// Loss of the client's final flight (RFC 9147 5.7: it ends only on the server's
+// ACK, so the client keeps it and sends it again until then).
+test("DTLS 1.3, Chromium's final flight (Certificate, CertificateVerify, Finished) lost once: it comes again and both sides connect", LIMIT, async (t) => {
+  const drop = dropFirstEpoch2Flight();
+  const s = await startSession(t, { role: 'server', versions: ['1.3'], inboundFilter: drop.stream });
+  const info = await s.connected;
+  assert.equal(info.version, 'DTLS 1.3');
+  assert.ok(drop.dropped.length >= 1, "Chromium's final flight was dropped");
+  assert.ok(drop.retransmissionPassedAt !== undefined && drop.retransmissionPassedAt <= s.timeline.handshakeAt!, 'its retransmission completed our handshake');
+  await s.until(() => s.plaintexts.length >= 1, 'application data');
+  assert.equal((await pageStats(s.page)).transport?.tlsVersion, 'FEFC');
+});
+
+test('DTLS 1.3, our final flight lost once: we send it again until it is acknowledged, and both sides connect', LIMIT, async (t) => {
+  const drop = dropFirstEpoch2Flight();
+  const s = await startSession(t, { role: 'client', versions: ['1.3'], outboundFilter: drop.stream });
+  const info = await s.connected;
+  assert.equal(info.version, 'DTLS 1.3');
+  assert.ok(drop.dropped.length >= 1, 'our final flight was dropped');
+  assert.ok(drop.retransmissionPassedAt !== undefined, 'we sent it again');
+  const stats = await pageStats(s.page);
+  assert.equal(stats.transport?.dtlsState, 'connected');
+  assert.equal(stats.transport?.tlsVersion, 'FEFC');
+});
