@@ -9,13 +9,16 @@
 // model of ideal RFC 6347 endpoints, and writes docs/RELIABILITY.md.
 //
 //   node --import tsx scripts/sim-matrix.ts [--seeds 1000] [--workers 2] [--out docs/RELIABILITY.md]
-//        [--fresh-crypto] [--cookie] [--only 'loss=0.3 mtu=256 timers=default']
+//        [--fresh-crypto] [--cookie] [--version 1.3] [--only 'loss=0.3 mtu=256 timers=default']
 //   node --import tsx scripts/sim-matrix.ts --only 'loss=0.3 reorder=0 dup=0 mtu=256 timers=default' --seed 49 --trace
 //
 // --only keeps the cells whose name has all the given words and prints the
 // report instead of writing it; --seed replays one seed of those cells (with
 // --trace, its event timeline); --cookie adds a HelloVerifyRequest round trip,
-// as listen() does by default. The default run took 1.5 to 4 minutes on 2 cores
+// as listen() does by default (with --version 1.3, a HelloRetryRequest with a
+// cookie); --version 1.3 runs both sides with versions ['1.3'] and writes
+// docs/RELIABILITY-DTLS13.md (no ideal-endpoint comparison: that model is of
+// 1.2's flights). The default run took 1.5 to 4 minutes on 2 cores
 // here, depending on what else was running.
 //
 // Speed: every handshake uses the same seeded randomness (so the same bytes on
@@ -90,7 +93,10 @@ interface Job {
   seeds: number;
   freshCrypto: boolean;
   cookie: boolean;
+  version: Version;
 }
+
+type Version = '1.2' | '1.3';
 
 type Outcome = 'ok' | 'handshake_timeout' | 'other_error' | 'stall' | 'bound';
 
@@ -169,12 +175,12 @@ function providers(seed: number, fresh: boolean): { client: CryptoProvider; serv
 }
 
 const resolved = new Map<string, { client: ResolvedOptions; server: ResolvedOptions }>();
-function optionsFor(cell: Cell, timers: string, cookie: boolean): { client: ResolvedOptions; server: ResolvedOptions } {
-  const key = `${cell.mtu} ${timers} ${cookie}`;
+function optionsFor(cell: Cell, timers: string, cookie: boolean, version: Version = '1.2'): { client: ResolvedOptions; server: ResolvedOptions } {
+  const key = `${cell.mtu} ${timers} ${cookie} ${version}`;
   let r = resolved.get(key);
   if (!r) {
     const certs = testCertificates();
-    const t = TIMER_SETS.find((s) => s.name === timers)!.options;
+    const t = { ...TIMER_SETS.find((s) => s.name === timers)!.options, versions: [version] };
     r = {
       client: resolveOptions({ ...t, role: 'client', mtu: cell.mtu, verify: { fingerprints: [certs.server.fingerprint] } }),
       server: resolveOptions({ ...t, role: 'server', mtu: cell.mtu, certificate: certs.server, requireCookie: cookie }),
@@ -193,8 +199,8 @@ interface Run {
   pair: SimPair;
 }
 
-function handshake(cell: Cell, timers: string, seed: number, freshCrypto: boolean, cookie: boolean): Run {
-  const o = optionsFor(cell, timers, cookie);
+function handshake(cell: Cell, timers: string, seed: number, freshCrypto: boolean, cookie: boolean, version: Version = '1.2'): Run {
+  const o = optionsFor(cell, timers, cookie, version);
   const p = providers(seed, freshCrypto);
   const client = new Connection({ ...o.client, crypto: p.client });
   const server = new Connection({ ...o.server, crypto: p.server });
@@ -222,7 +228,7 @@ function runJob(job: Job): JobResult {
   const phases: Record<string, number> = {};
   let retransmits = 0;
   for (let seed = job.firstSeed; seed < job.firstSeed + job.seeds; seed++) {
-    const r = handshake(job.cell, job.timers, seed, job.freshCrypto, job.cookie);
+    const r = handshake(job.cell, job.timers, seed, job.freshCrypto, job.cookie, job.version);
     outcomes[r.outcome]++;
     retransmits += r.retransmits;
     times.push(r.time);
@@ -232,7 +238,7 @@ function runJob(job: Job): JobResult {
     }
   }
   let ideal: number[] | undefined;
-  if (!job.cell.reorder && !job.cell.duplicate && !job.cookie) {
+  if (!job.cell.reorder && !job.cell.duplicate && !job.cookie && job.version === '1.2') {
     const sizes = flightSizes(job.cell.mtu);
     const t = optionsFor(job.cell, job.timers, false).client;
     ideal = [];
@@ -385,10 +391,22 @@ interface Args {
   only: string | undefined;
   seed: number | undefined;
   trace: boolean;
+  version: Version;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { seeds: 1000, workers: 2, out: 'docs/RELIABILITY.md', freshCrypto: false, cookie: false, only: undefined, seed: undefined, trace: false };
+  const a: Args = {
+    seeds: 1000,
+    workers: 2,
+    out: 'docs/RELIABILITY.md',
+    freshCrypto: false,
+    cookie: false,
+    only: undefined,
+    seed: undefined,
+    trace: false,
+    version: '1.2',
+  };
+  let out: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = (): string => {
@@ -398,15 +416,24 @@ function parseArgs(argv: string[]): Args {
     };
     if (k === '--seeds') a.seeds = positive(v(), k);
     else if (k === '--workers') a.workers = positive(v(), k);
-    else if (k === '--out') a.out = v();
-    else if (k === '--fresh-crypto') a.freshCrypto = true;
+    else if (k === '--out') out = v();
+    else if (k === '--version') {
+      const x = v();
+      if (x !== '1.2' && x !== '1.3') throw new RangeError(`--version must be 1.2 or 1.3, not ${x}`);
+      a.version = x;
+    } else if (k === '--fresh-crypto') a.freshCrypto = true;
     else if (k === '--cookie') a.cookie = true;
     else if (k === '--only') a.only = v();
     else if (k === '--seed') a.seed = positive(v(), k);
     else if (k === '--trace') a.trace = true;
     else throw new TypeError(`unknown argument ${k} (see the comment at the top of scripts/sim-matrix.ts)`);
   }
+  a.out = out ?? defaultOut(a.version);
   return a;
+}
+
+function defaultOut(version: Version): string {
+  return version === '1.2' ? 'docs/RELIABILITY.md' : 'docs/RELIABILITY-DTLS13.md';
 }
 
 function positive(s: string, name: string): number {
@@ -438,7 +465,16 @@ async function main(): Promise<void> {
   let jobs: Job[] = [];
   for (const cell of all) {
     for (const t of TIMER_SETS)
-      jobs.push({ id: jobs.length, cell, timers: t.name, firstSeed: 1, seeds: args.seeds, freshCrypto: args.freshCrypto, cookie: args.cookie });
+      jobs.push({
+        id: jobs.length,
+        cell,
+        timers: t.name,
+        firstSeed: 1,
+        seeds: args.seeds,
+        freshCrypto: args.freshCrypto,
+        cookie: args.cookie,
+        version: args.version,
+      });
   }
   if (args.only) {
     const want = args.only.split(/\s+/).filter(Boolean);
@@ -500,8 +536,9 @@ function commandLine(args: Args): string {
   if (args.workers !== 2) parts.push(`--workers ${args.workers}`);
   if (args.freshCrypto) parts.push('--fresh-crypto');
   if (args.cookie) parts.push('--cookie');
+  if (args.version !== '1.2') parts.push(`--version ${args.version}`);
   if (args.only) parts.push(`--only '${args.only}'`);
-  if (args.out !== 'docs/RELIABILITY.md') parts.push(`--out ${args.out}`);
+  if (args.out !== defaultOut(args.version)) parts.push(`--out ${args.out}`);
   return parts.join(' ');
 }
 
@@ -511,7 +548,7 @@ function report(jobs: Job[], results: Map<number, JobResult>, args: Args, second
   L.push('# Handshake reliability on simulated networks', '');
   L.push('Produced by:', '', '```sh', commandLine(args), '```', '');
   L.push(
-    `DTLS 1.2, real client and server \`Connection\`s over \`dtls-stream/testing\`'s simulated link on a virtual clock, ${n} seeds per cell ` +
+    `DTLS ${args.version}, real client and server \`Connection\`s over \`dtls-stream/testing\`'s simulated link on a virtual clock, ${n} seeds per cell ` +
       `(${jobs.length / TIMER_SETS.length} cells x ${TIMER_SETS.length} timer settings, ${(jobs.length * n).toLocaleString('en')} handshakes; ` +
       `${seconds.toFixed(0)} s of wall time on ${args.workers} workers).`,
     '',
@@ -610,7 +647,7 @@ function report(jobs: Job[], results: Map<number, JobResult>, args: Args, second
     L.push('');
   }
 
-  L.push(...longRoundTrips());
+  L.push(...longRoundTrips(args.version));
 
   const failing = jobs.map((j) => ({ j, r: results.get(j.id)! })).filter(({ r }) => r.outcomes.ok < r.times.length);
   L.push('## Failures', '');
@@ -696,7 +733,7 @@ function report(jobs: Job[], results: Map<number, JobResult>, args: Args, second
  * The price of a short first timer: on a clean link whose round trip is longer
  * than it, flights are resent before their answer can arrive.
  */
-function longRoundTrips(): string[] {
+function longRoundTrips(version: Version): string[] {
   const delays = [10, 50, 100, 150, 250];
   const columns = [
     ...TIMER_SETS.filter((t) => t.name !== 'capped').map((t) => ({ timers: t.name, cookie: true, label: t.name })),
@@ -719,7 +756,7 @@ function longRoundTrips(): string[] {
   for (const delay of delays) {
     const row = [`${2 * delay} ms`];
     for (const c of columns) {
-      const o = optionsFor({ loss: 0, reorder: false, duplicate: false, mtu: 1200 }, c.timers, c.cookie);
+      const o = optionsFor({ loss: 0, reorder: false, duplicate: false, mtu: 1200 }, c.timers, c.cookie, version);
       const p = providers(1, false);
       const client = new Connection({ ...o.client, crypto: p.client });
       const server = new Connection({ ...o.server, crypto: p.server });
@@ -736,7 +773,7 @@ function longRoundTrips(): string[] {
 /** --seed: one handshake of each selected cell, with its event timeline. */
 function reproduce(jobs: Job[], args: Args): void {
   for (const j of jobs) {
-    const r = handshake(j.cell, j.timers, args.seed!, args.freshCrypto, args.cookie);
+    const r = handshake(j.cell, j.timers, args.seed!, args.freshCrypto, args.cookie, args.version);
     process.stdout.write(`${cellName(j.cell, j.timers)} seed ${args.seed}: ${r.outcome} ${r.outcome === 'ok' ? `${r.time} ms` : r.detail}\n`);
     if (!args.trace) continue;
     const lines = [

@@ -15,6 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { bindUdp, nodeUdpSocket } from '../../src/adapters/node.ts';
 import type { Datagram } from '../../src/adapters/types.ts';
 import { DtlsStream } from '../../src/stream/dtls-stream.ts';
+import type { DtlsOptions } from '../../src/options.ts';
 import type { HandshakeInfo } from '../../src/connection-types.ts';
 import type { DtlsEventDetail } from '../../src/stream/events.ts';
 import { generateCertificate } from '../../src/x509/generate.ts';
@@ -51,6 +52,10 @@ export interface SessionOptions {
   retransmit?: { initial?: number };
   /** Bound on the handshake and on Chromium's "connected". Default 10000 ms. */
   timeout?: number;
+  /** The DTLS versions we offer or accept (DtlsOptions.versions); default the library's. */
+  versions?: DtlsOptions['versions'];
+  /** Our key-exchange groups (DtlsOptions.groups); default the library's. */
+  groups?: DtlsOptions['groups'];
 }
 
 export interface Session {
@@ -126,6 +131,8 @@ export async function startSession(t: TestContext, opts: SessionOptions): Promis
     srtpProfiles: opts.srtpProfiles ?? ['SRTP_AES128_CM_SHA1_80'],
     ...(role === 'server' ? { requestClientCertificate: 'require' as const } : {}),
     ...(opts.retransmit ? { retransmit: opts.retransmit } : {}),
+    ...(opts.versions ? { versions: opts.versions } : {}),
+    ...(opts.groups ? { groups: opts.groups } : {}),
   });
   cleanups.push(() => dtls.close());
   const timeline: Session['timeline'] = { handshakeAt: undefined, retransmits: [] };

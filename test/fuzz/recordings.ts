@@ -124,6 +124,37 @@ function scenarios(): Scenario[] {
       dropToServer: [2],
       appData: 1,
     },
+    // DTLS 1.3 (RFC 9147): unified headers, encrypted record numbers, epochs 2 and 3.
+    { name: 'dtls13-basic', client: { ...pinServer, versions: ['1.3'] }, server: { ...server, versions: ['1.3'] }, appData: 2, close: 'client' },
+    {
+      name: 'dtls13-hrr-client-cert-mtu200',
+      // A stateless HelloRetryRequest with a cookie (requireCookie), a client certificate, flights over several datagrams.
+      client: { ...pinServer, versions: ['1.3'], certificate: c.client!, mtu: 200 },
+      server: {
+        ...server,
+        versions: ['1.3'],
+        mtu: 200,
+        requireCookie: true,
+        requestClientCertificate: 'require',
+        verify: { fingerprints: [c.client!.fingerprint] },
+      },
+      appData: 1,
+      close: 'server',
+    },
+    {
+      name: 'dtls13-p384-chacha-srtp-lossy',
+      client: {
+        verify: { fingerprints: [c.server384!.fingerprint] },
+        versions: ['1.3'],
+        cipherSuites: ['TLS_CHACHA20_POLY1305_SHA256'],
+        groups: ['P-384'],
+        srtpProfiles: ['SRTP_AEAD_AES_128_GCM'],
+      },
+      server: { certificate: c.server384!, versions: ['1.3'], srtpProfiles: ['SRTP_AEAD_AES_128_GCM'] },
+      dropToClient: [1],
+      dropToServer: [1],
+      appData: 1,
+    },
   ];
 }
 
