@@ -51,6 +51,13 @@ import {
 } from './common.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 
+/** A ClientHello sent by the DTLS 1.3 client that offered 1.2 too (client13.ts Fallback12). */
+export interface SentClientHello {
+  clientHello: HandshakeMessage;
+  random: Uint8Array;
+  answerable: Set<number>;
+}
+
 /** What the server chose, learned from ServerHello. */
 interface Negotiated {
   suite: CipherSuite;
@@ -105,9 +112,16 @@ export class Client12 implements Role12 {
   #answerable = new Set<number>();
   #transcript = new Transcript();
 
-  constructor(options: ResolvedOptions) {
+  /** `sent`: a ClientHello the DTLS 1.3 client already sent, offering 1.2 too; this client continues from it. */
+  constructor(options: ResolvedOptions, sent?: SentClientHello) {
     this.#o = options;
-    this.#random = this.#o.crypto.random(32);
+    this.#random = sent ? sent.random : this.#o.crypto.random(32);
+    if (sent) {
+      this.#answerable = new Set(sent.answerable);
+      this.#transcript.add(sent.clientHello);
+      this.#sendSeq = sent.clientHello.messageSeq + 1;
+      this.#state = { name: 'wait_server_hello' };
+    }
   }
 
   get done(): boolean {

@@ -16,5 +16,6 @@ export function createHandshake(options: ResolvedOptions): HandshakeMachine {
 
 function createClientHandshake(o: ResolvedOptions): HandshakeMachine {
   if (!o.versions.includes('1.3')) return new Dtls12Handshake(o);
-  return new Client13Handshake(o);
+  // A 1.2 ServerHello (or HelloVerifyRequest) hands over to the 1.2 client, which continues from our ClientHello.
+  return new Client13Handshake(o, o.versions.includes('1.2') ? (opts, sent) => new Dtls12Handshake(opts, sent) : undefined);
 }

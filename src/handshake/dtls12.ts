@@ -10,7 +10,7 @@ import { decodeHandshakeFragments } from '../wire/handshake-header.ts';
 import { ContentType, HandshakeType, type HandshakeMessage } from '../wire/types.ts';
 import { AlertDescription, DtlsError } from '../errors.ts';
 import type { HandshakeAction, HandshakeMachine } from './machine.ts';
-import { Client12 } from './client12.ts';
+import { Client12, type SentClientHello } from './client12.ts';
 import { Server12 } from './server12.ts';
 
 /** One role's state machine: whole messages in, actions out. */
@@ -53,9 +53,9 @@ export class Dtls12Handshake implements HandshakeMachine {
   /** Messages with a fragment that came under the keys (epoch > 0): the peer's own, not an epoch-0 injection. */
   readonly #keyedSeqs = new Set<number>();
 
-  constructor(o: ResolvedOptions) {
+  constructor(o: ResolvedOptions, sent?: SentClientHello) {
     this.#server = o.role === 'server';
-    this.#role = this.#server ? new Server12(o) : new Client12(o);
+    this.#role = this.#server ? new Server12(o) : new Client12(o, sent);
     this.#reassembler = new Reassembler({ maxMessageLength: o.limits.maxHandshakeMessage, maxBufferedBytes: o.limits.maxReassemblyBytes });
   }
 

@@ -147,6 +147,26 @@ describe('our client ↔ openssl s_server: features', { concurrency: 3 }, () => 
     });
   }
 
+  test('a client offering DTLS 1.3 and 1.2 falls back to 1.2 with s_server (no DTLS 1.3 here): keys agree, data both ways', async (t) => {
+    const srv = await startServer(
+      [...certArgs(certs.p256), '-use_srtp', 'SRTP_AES128_CM_SHA1_80', '-keymatexport', 'EXTRACTOR-dtls_srtp', '-keymatexportlen', '60'],
+      {
+        t,
+      },
+    );
+    const { dtls, reader } = await dial(t, srv, { verify: { ca: [certs.p256.cert] }, versions: ['1.3', '1.2'], srtpProfiles: ['SRTP_AES128_CM_SHA1_80'] });
+    const info = await dtls.handshake;
+    assert.equal(info.version, 'DTLS 1.2');
+    await srv.waitFor(/Keying material: [0-9A-F]+/);
+    assert.equal(hex(dtls.exportKeyingMaterial('EXTRACTOR-dtls_srtp', undefined, 60)), keyingMaterial(srv.stdout));
+    const writer = dtls.outbound.writable.getWriter();
+    await writer.write(enc.encode('fell back to 1.2\n'));
+    await srv.waitFor('fell back to 1.2');
+    srv.writeLine('and back');
+    assert.match(await readUntil(reader, 'and back'), /^and back\n$/);
+    writer.releaseLock();
+  });
+
   test('MTU 500: the certificate chain arrives fragmented, every datagram fits', async (t) => {
     const srv = await startServer(['-mtu', '500', ...certArgs(certs.leaf), '-cert_chain', certs.ca.certPath], { t });
     const log = { in: [] as Uint8Array[], out: [] as Uint8Array[] };
