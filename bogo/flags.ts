@@ -188,10 +188,9 @@ export function parseFlags(argv: string[]): ShimFlags {
   const has12 = !f.noDtls12 && inRange(DTLS12);
   const has13 = !f.noDtls13 && inRange(DTLS13);
   if (!has12 && !has13) throw new Unimplemented('only DTLS 1.2 and 1.3 are implemented');
-  // Both in range (the runner's default): DTLS 1.2 alone until the client falls back from a
-  // 1.3 ClientHello to a 1.2 server; BOGO_DTLS13=1 offers 1.3 there too.
-  // BOGO_DTLS13=only offers 1.3 alone there (the runner's server then sends no HelloVerifyRequest).
-  const both: ('1.2' | '1.3')[] = process.env.BOGO_DTLS13 === '1' ? ['1.3', '1.2'] : process.env.BOGO_DTLS13 === 'only' ? ['1.3'] : ['1.2'];
+  // Both in range (the runner's default): offer both, 1.3 first, as a 1.3+1.2 endpoint does; a
+  // client falls back from its 1.3 ClientHello to a 1.2 server. BOGO_DTLS12=1 keeps 1.2 alone there.
+  const both: ('1.2' | '1.3')[] = process.env.BOGO_DTLS12 === '1' ? ['1.2'] : ['1.3', '1.2'];
   f.versions = has12 && has13 ? both : has13 ? ['1.3'] : ['1.2'];
   return f;
 }

@@ -115,6 +115,12 @@ export interface Limits {
 
 export interface ResolvedOptions {
   role: Role;
+  /**
+   * @internal A DTLS 1.3 server behind listen(): the stateless gate's cookies
+   * (handshake/hrr-gate.ts), so the connection opens the HelloRetryRequest
+   * cookie the gate sent. Absent: the connection keeps its own secret.
+   */
+  hrrCookies?: HrrCookies;
   certificate: CertificateKeyPair | RsaCertificateKeyPair | undefined;
   verify: VerifyOption | undefined;
   /** Offered or accepted, most preferred first; never empty. */
@@ -145,6 +151,7 @@ export interface ResolvedOptions {
 }
 
 import { defaultCryptoProvider } from './crypto/default.ts';
+import type { HrrCookies } from './handshake/cookie.ts';
 import { DEFAULT_CIPHER_SUITES, DEFAULT_TLS13_CIPHER_SUITES, TLS13_CIPHER_SUITES, suiteById, suiteByName } from './crypto/suites.ts';
 import type { KemGroup } from './crypto/hybrid-kem.ts';
 import { SrtpProfile } from './wire/types.ts';

@@ -104,7 +104,7 @@ export class Server13Handshake implements HandshakeMachine {
   constructor(o: ResolvedOptions) {
     this.#o = o;
     // A gate in front of the server (listen()) hands over its cookies, so the cookie it issued opens here.
-    this.#cookies = (o as ResolvedOptions & { hrrCookies?: HrrCookies }).hrrCookies ?? secretCookies(o.crypto, o.crypto.random(32));
+    this.#cookies = o.hrrCookies ?? secretCookies(o.crypto, o.crypto.random(32));
     this.#reassembler = new Reassembler({ maxMessageLength: o.limits.maxHandshakeMessage, maxBufferedBytes: o.limits.maxReassemblyBytes });
   }
 

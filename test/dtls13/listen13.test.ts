@@ -1,0 +1,54 @@
+// listen() with DTLS 1.3 (RFC 9147 5.1): the stateless gate answers a 1.3
+// ClientHello with a HelloRetryRequest whose cookie the server keeps no state
+// for, and the connection that the returning ClientHello opens completes 1.3;
+// a 1.2-only client still gets a HelloVerifyRequest and DTLS 1.2, the
+// ServerHello marked with the downgrade sentinel. Real UDP on loopback.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, generateCertificate, listen, type DtlsStream } from '../../src/index.ts';
+import { bindUdp, nodeUdpConnected, nodeUdpSocket } from '../../src/adapters/node.ts';
+
+async function echoOnce(dtls: DtlsStream, text: string): Promise<string> {
+  const w = dtls.outbound.writable.getWriter();
+  const r = dtls.inbound.readable.getReader();
+  await w.write(new TextEncoder().encode(text));
+  const { value } = await r.read();
+  w.releaseLock();
+  r.releaseLock();
+  return new TextDecoder().decode(value);
+}
+
+test(
+  'listen() with versions 1.3 and 1.2: a 1.3 client through the HelloRetryRequest cookie, a 1.2 client through HelloVerifyRequest',
+  { timeout: 30_000 },
+  async () => {
+    const certificate = generateCertificate();
+    const serverSocket = await bindUdp({ address: '127.0.0.1', port: 0 });
+    const server = listen(nodeUdpSocket(serverSocket), { certificate, versions: ['1.3', '1.2'] });
+    const serving = (async () => {
+      for await (const conn of server) conn.inbound.readable.pipeTo(conn.outbound.writable).catch(() => {});
+    })();
+    const port = serverSocket.address().port;
+    const dial = async (versions: ('1.2' | '1.3')[]) => {
+      const socket = await bindUdp({ address: '127.0.0.1' });
+      return connect(nodeUdpConnected(socket, '127.0.0.1', port), { verify: { fingerprints: [certificate.fingerprint] }, versions });
+    };
+    try {
+      for (const versions of [['1.3'], ['1.3', '1.2']] as ('1.2' | '1.3')[][]) {
+        const before = server.stats.cookieReplies;
+        const c = await dial(versions);
+        assert.equal((await c.handshake).version, 'DTLS 1.3', `client ${versions}`);
+        assert.equal(server.stats.cookieReplies, before + 1, 'one stateless HelloRetryRequest');
+        assert.equal(await echoOnce(c, `echo ${versions}`), `echo ${versions}`);
+        await c.close();
+      }
+      const c12 = await dial(['1.2']);
+      assert.equal((await c12.handshake).version, 'DTLS 1.2');
+      assert.equal(await echoOnce(c12, 'echo 1.2'), 'echo 1.2');
+      await c12.close();
+    } finally {
+      await server.close();
+      await serving;
+    }
+  },
+);
