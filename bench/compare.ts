@@ -80,10 +80,10 @@ async function timedAsync(fn: () => Promise<number>, seconds = SECONDS): Promise
   return units / ((performance.now() - start) / 1000);
 }
 
-const coreHandshakes = (crypto: CryptoProvider, group: GroupName) => timed(() => (corePair(crypto, cert, group), 1));
+const coreHandshakes = (crypto: CryptoProvider, group: GroupName, version: '1.2' | '1.3' = '1.2') => timed(() => (corePair(crypto, cert, group, version), 1));
 
-function coreBulk(crypto: CryptoProvider): number {
-  const { client, server } = corePair(crypto, cert, 'x25519');
+function coreBulk(crypto: CryptoProvider, version: '1.2' | '1.3' = '1.2'): number {
+  const { client, server } = corePair(crypto, cert, 'x25519', version);
   const payload = new Uint8Array(SIZE).fill(7);
   return (
     timed(() => {
@@ -236,6 +236,10 @@ for (let round = 0; round < ROUNDS; round++) {
     put(`hs ${g} werift`, werift('handshake', wg));
     if (typeof openssl !== 'string') put(`hs ${g} openssl`, openssl.run('handshake', og, SECONDS));
   }
+  put('hs13 native', coreHandshakes(native, 'x25519', '1.3'));
+  put('hs13 noble', coreHandshakes(nobleProvider, 'x25519', '1.3'));
+  put('bulk13 native', coreBulk(native, '1.3'));
+  put('bulk13 noble', coreBulk(nobleProvider, '1.3'));
   put('bulk native', coreBulk(native));
   put('bulk noble', coreBulk(nobleProvider));
   put('bulk noble-old', coreBulk(noblePerRecord));
@@ -292,10 +296,17 @@ for (const [g, , og] of groups) {
   out.push(`| handshakes/s, ECDHE ${og}, ECDSA P-256 | ${f(n)} | ${f(b)} | ${f(w)} | ${f(o)} | werift ${x(n, w)}, OpenSSL ${x(n, o)}, noble ${x(n, b)} |`);
 }
 {
+  // DTLS 1.3 beside 1.2 (werift-dtls and OpenSSL 3.0 have no DTLS 1.3).
+  const [n, b] = ['native', 'noble'].map((k) => median(`hs13 ${k}`)) as [number, number];
+  out.push(`| handshakes/s, DTLS 1.3, x25519, ECDSA P-256 | ${f(n)} | ${f(b)} | | | vs DTLS 1.2 ${x(n, median('hs x25519 native'))} |`);
+}
+{
   const [n, b, w, o, old] = ['native', 'noble', 'werift', 'openssl', 'noble-old'].map((k) => median(`bulk ${k}`)) as [number, number, number, number, number];
   out.push(
     `| bulk MB/s, AES-128-GCM, ${SIZE}-byte records (raw core) | ${f(n, 1)} | ${f(b, 1)} | ${f(w, 1)} | ${f(o, 1)} | werift ${x(n, w)}, OpenSSL ${x(n, o)}; noble keyed vs per-record gcm() (${f(old, 1)}) ${x(b, old)} |`,
   );
+  const [n13, b13] = ['native', 'noble'].map((k) => median(`bulk13 ${k}`)) as [number, number];
+  out.push(`| bulk MB/s, DTLS 1.3 TLS_AES_128_GCM_SHA256, ${SIZE}-byte records (raw core) | ${f(n13, 1)} | ${f(b13, 1)} | | | vs DTLS 1.2 ${x(n13, n)} |`);
   const bare = median('bare aead');
   out.push(`| bare node:crypto AES-128-GCM seal+open loop, MB/s | ${f(bare, 1)} | | | | record path (native bulk) = ${pct(n, bare)} of it |`);
   const sn = median('stream native'),

@@ -37,6 +37,11 @@ test('npm run bench prints one table with every row filled', { timeout: 170_000 
       assert.ok(Number(v) > 0, `${prefix} column ${i + 1}: ${v}`);
     }
   }
+  for (const prefix of ['handshakes/s, DTLS 1.3', 'bulk MB/s, DTLS 1.3']) {
+    const c = cells(prefix);
+    assert.ok(c, `row ${prefix} in\n${out}`);
+    assert.ok(Number(c[1]) > 0 && Number(c[2]) > 0, `${prefix}: native ${c[1]}, noble ${c[2]}`);
+  }
   assert.ok(Number(cells('bare node:crypto')?.[1]) > 0);
   assert.ok(Number(cells('bulk MB/s through DtlsStream')?.[1]) > 0);
   assert.match(cells('memory held by one established server connection')?.[1] ?? '', /^core \d+\.\d KiB, DtlsStream \d+\.\d KiB$/);
