@@ -43,13 +43,8 @@ import {
   keyLog13,
   signCertificateVerify,
   verifyCertificateVerify13,
+  trafficKeys13,
 } from './common13.ts';
-import type { TrafficKeys13 } from '../record/traffic-keys.ts';
-
-function trafficKeys13(schedule: KeySchedule13, suite: CipherSuite13, secret: Uint8Array): TrafficKeys13 {
-  const k = schedule.trafficKeys(secret, suite.keyLength, suite.ivLength);
-  return { suite, key: k.key, iv: k.iv, sn: k.sn };
-}
 
 /** The handshake keys' state, from ServerHello on. */
 interface Keyed {

@@ -16,6 +16,7 @@ import { certificateVerifyContent } from '../wire/messages13/certificate-verify1
 import { encodeMessageHash, encodeTranscriptMessage } from '../wire/messages13/transcript.ts';
 import type { KeyShareEntry } from '../wire/extensions13/key-share.ts';
 import type { ParsedCertificate } from '../x509/types.ts';
+import type { TrafficKeys13 } from '../record/traffic-keys.ts';
 import { certificateAuth, srtpProfileName, type OwnCertificate } from './common.ts';
 
 /**
@@ -227,4 +228,10 @@ export function handshakeInfo13(n: {
 /** The versions this endpoint speaks (options.versions). */
 export function versionsOf(o: ResolvedOptions): readonly string[] {
   return o.versions;
+}
+
+/** The traffic keys of one 1.3 secret, in the shape the record layer takes (key, iv, sn_key: RFC 8446 7.3, RFC 9147 4.2.3). */
+export function trafficKeys13(schedule: KeySchedule13, suite: CipherSuite13, secret: Uint8Array): TrafficKeys13 {
+  const k = schedule.trafficKeys(secret, suite.keyLength, suite.ivLength);
+  return { suite, key: k.key, iv: k.iv, sn: k.sn };
 }

@@ -13,12 +13,10 @@
 // transcript has no message_seq (RFC 9147 5.2) and no ChangeCipherSpec exists.
 import type { ResolvedOptions } from '../options.ts';
 import type { PlainRecord } from '../record/record-layer.ts';
-import type { TrafficKeys13 } from '../record/traffic-keys.ts';
 import type { FlightItem } from '../reliability/flight.ts';
 import { Reassembler } from '../reliability/reassembly.ts';
 import { kemEncapsulate, KEM_GROUP_IDS } from '../crypto/hybrid-kem.ts';
 import { KeySchedule13 } from '../crypto/key-schedule13.ts';
-import type { CipherSuite13 } from '../crypto/suites.ts';
 import { DtlsError } from '../errors.ts';
 import { decodeHandshakeFragments } from '../wire/handshake-header.ts';
 import { ContentType, ExtensionType, HandshakeType, ProtocolVersion, type Extension, type HandshakeMessage } from '../wire/types.ts';
@@ -47,6 +45,7 @@ import {
   keyLog13,
   signCertificateVerify,
   verifyCertificateVerify13,
+  trafficKeys13,
 } from './common13.ts';
 import { readClientHello13, type Hello13 } from './server13-hello.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
@@ -56,12 +55,6 @@ import { handshakeName } from './dtls12.ts';
 /** The epochs of DTLS 1.3 (RFC 9147 6.1). */
 const EPOCH_HANDSHAKE = 2;
 const EPOCH_APPLICATION = 3;
-
-/** The traffic keys of one 1.3 secret, in the shape the record layer takes (key, iv, sn_key: RFC 8446 7.3, RFC 9147 4.2.3). */
-function trafficKeys(ks: KeySchedule13, suite: CipherSuite13, secret: Uint8Array): TrafficKeys13 {
-  const k = ks.trafficKeys(secret, suite.keyLength, suite.ivLength);
-  return { suite, key: k.key, iv: k.iv, sn: k.sn };
-}
 
 /** The negotiated session once the handshake keys exist. */
 interface Session {
@@ -289,14 +282,14 @@ export class Server13Handshake implements HandshakeMachine {
       exporterMaster,
     };
 
-    this.#out.push({ kind: 'write-keys', epoch: EPOCH_HANDSHAKE, keys: trafficKeys(ks, suite, hs.server) });
+    this.#out.push({ kind: 'write-keys', epoch: EPOCH_HANDSHAKE, keys: trafficKeys13(ks, suite, hs.server) });
     this.#out.push({ kind: 'flight', items, number: 4, mode: 'retransmit', sampleRtt: true });
     this.#state = o.requestClientCertificate ? { name: 'wait_client_certificate', session } : { name: 'wait_finished', session, auth: undefined };
     // The client's second flight comes in epoch 2; records of it that came early are handed back now.
-    this.#out.push({ kind: 'read-keys', epoch: EPOCH_HANDSHAKE, keys: trafficKeys(ks, suite, hs.client) });
+    this.#out.push({ kind: 'read-keys', epoch: EPOCH_HANDSHAKE, keys: trafficKeys13(ks, suite, hs.client) });
     // After our Finished we write in epoch 3 (RFC 8446 4.4.4, RFC 9147 6.1): the client reads it once our
     // flight is in, so an alert of ours from now on is one it can open (data waits for the handshake).
-    this.#out.push({ kind: 'write-keys', epoch: EPOCH_APPLICATION, keys: trafficKeys(ks, suite, ap.server) });
+    this.#out.push({ kind: 'write-keys', epoch: EPOCH_APPLICATION, keys: trafficKeys13(ks, suite, ap.server) });
   }
 
   #onCertificate(s: In<'wait_client_certificate'>, now: number, msg: HandshakeMessage): void {
@@ -330,7 +323,7 @@ export class Server13Handshake implements HandshakeMachine {
     checkFinished(crypto, ks, s.session.clientHs, transcript.digest(crypto), fin.verifyData, 'client');
     transcript.add(msg.msgType, msg.body);
     const ses = s.session;
-    this.#out.push({ kind: 'read-keys', epoch: EPOCH_APPLICATION, keys: trafficKeys(ks, hello.suite, ses.clientAp) });
+    this.#out.push({ kind: 'read-keys', epoch: EPOCH_APPLICATION, keys: trafficKeys13(ks, hello.suite, ses.clientAp) });
     this.#state = { name: 'done' };
     const secrets = {
       clientHandshake: ses.clientHs,

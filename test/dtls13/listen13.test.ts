@@ -29,16 +29,20 @@ test(
       for await (const conn of server) conn.inbound.readable.pipeTo(conn.outbound.writable).catch(() => {});
     })();
     const port = serverSocket.address().port;
+    const clients: DtlsStream[] = [];
     const dial = async (versions: ('1.2' | '1.3')[]) => {
       const socket = await bindUdp({ address: '127.0.0.1' });
-      return connect(nodeUdpConnected(socket, '127.0.0.1', port), { verify: { fingerprints: [certificate.fingerprint] }, versions });
+      const c = await connect(nodeUdpConnected(socket, '127.0.0.1', port), { verify: { fingerprints: [certificate.fingerprint] }, versions });
+      clients.push(c);
+      return c;
     };
     try {
       for (const versions of [['1.3'], ['1.3', '1.2']] as ('1.2' | '1.3')[][]) {
         const before = server.stats.cookieReplies;
         const c = await dial(versions);
         assert.equal((await c.handshake).version, 'DTLS 1.3', `client ${versions}`);
-        assert.equal(server.stats.cookieReplies, before + 1, 'one stateless HelloRetryRequest');
+        // One HelloRetryRequest per ClientHello1 (a retransmitted ClientHello1 on a busy machine draws another).
+        assert.ok(server.stats.cookieReplies > before, 'a stateless HelloRetryRequest');
         assert.equal(await echoOnce(c, `echo ${versions}`), `echo ${versions}`);
         await c.close();
       }
@@ -47,6 +51,7 @@ test(
       assert.equal(await echoOnce(c12, 'echo 1.2'), 'echo 1.2');
       await c12.close();
     } finally {
+      await Promise.allSettled(clients.map((c) => c.close()));
       await server.close();
       await serving;
     }
