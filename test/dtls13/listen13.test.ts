@@ -30,8 +30,10 @@ test(
     })();
     const port = serverSocket.address().port;
     const clients: DtlsStream[] = [];
+    const sockets = [serverSocket];
     const dial = async (versions: ('1.2' | '1.3')[]) => {
       const socket = await bindUdp({ address: '127.0.0.1' });
+      sockets.push(socket);
       const c = await connect(nodeUdpConnected(socket, '127.0.0.1', port), { verify: { fingerprints: [certificate.fingerprint] }, versions });
       clients.push(c);
       return c;
@@ -54,6 +56,8 @@ test(
       await Promise.allSettled(clients.map((c) => c.close()));
       await server.close();
       await serving;
+      // The sockets are ours to close (the streams do not own them): otherwise they hold the process open.
+      for (const so of sockets) so.close();
     }
   },
 );
