@@ -7,20 +7,22 @@
 // ratios hold far better than wall-clock MB/s. Ratios are per round, then the
 // median; the spread of the rounds is printed.
 //
-//   node --expose-gc --import tsx bench/record-path.ts [--rounds 5] [--seconds 2] [--streams]
+//   node --expose-gc --import tsx bench/record-path.ts [--rounds 5] [--seconds 2] [--streams] [--v13]
+//
+// --v13 measures the core with DTLS 1.3 (TLS_AES_128_GCM_SHA256) instead of 1.2.
 import * as nc from 'node:crypto';
 import { createNativeProvider } from '../src/crypto/native.ts';
 import { generateCertificate } from '../src/x509/generate.ts';
 import { DtlsStream } from '../src/stream/dtls-stream.ts';
-import { BENCH_SUITE, corePair } from './core-pair.ts';
+import { BENCH_SUITE } from './core-pair.ts';
+import { BATCH, RECORD_SIZE as SIZE, bareAeadStep, coreBulkStep } from './bulk-steps.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : def);
 const ROUNDS = opt('--rounds', 5);
 const SECONDS = opt('--seconds', 2);
 const STREAMS = argv.includes('--streams');
-const SIZE = 1200;
-const BATCH = 64;
+const VERSION = argv.includes('--v13') ? '1.3' : '1.2';
 
 const native = createNativeProvider(nc);
 const cert = generateCertificate();
@@ -46,42 +48,6 @@ async function slice(step: () => number | Promise<number>, m: Meter): Promise<vo
   m.wall += (performance.now() - t0) / 1000;
   m.cpu += (c.user + c.system) / 1e6;
   m.bytes += n;
-}
-
-/** Seal then open of one record with a reused KeyObject: a cipher object each, nothing else. */
-function bareStep(): () => number {
-  const key = nc.createSecretKey(nc.randomBytes(16));
-  const nonce = nc.randomBytes(12);
-  const aad = nc.randomBytes(13);
-  const pt = nc.randomBytes(SIZE);
-  return () => {
-    for (let i = 0; i < BATCH; i++) {
-      const c = nc.createCipheriv('aes-128-gcm', key, nonce);
-      c.setAAD(aad);
-      const ct = c.update(pt);
-      c.final();
-      const d = nc.createDecipheriv('aes-128-gcm', key, nonce);
-      d.setAAD(aad);
-      d.setAuthTag(c.getAuthTag());
-      d.update(ct);
-      d.final();
-    }
-    return BATCH * SIZE;
-  };
-}
-
-/** The sans-IO core: the client seals BATCH records, the server opens them. */
-function coreStep(): () => number {
-  const { client, server } = corePair(native, cert);
-  const payload = new Uint8Array(SIZE).fill(7);
-  return () => {
-    for (let i = 0; i < BATCH; i++) client.send(0, payload);
-    for (let d = client.pollTransmit(); d; d = client.pollTransmit()) server.handleDatagram(0, d);
-    let n = 0;
-    for (let r = server.pollReceived(); r; r = server.pollReceived()) n += r.length;
-    if (n !== BATCH * SIZE) throw new Error('lost data');
-    return n;
-  };
 }
 
 /** Two DtlsStreams piped to each other: the client's writer to the server's reader. */
@@ -117,8 +83,8 @@ async function streamStep(): Promise<{ step: () => Promise<number>; done: () => 
 
 async function round(seconds: number): Promise<{ bare: Meter; core: Meter; streams: Meter }> {
   const m = { bare: meter(), core: meter(), streams: meter() };
-  const b = bareStep();
-  const c = coreStep();
+  const b = bareAeadStep();
+  const c = coreBulkStep(native, cert, VERSION);
   const s = STREAMS ? await streamStep() : undefined;
   const slices = Math.max(1, Math.round((seconds * 1000) / SLICE_MS));
   for (let i = 0; i < slices; i++) {
