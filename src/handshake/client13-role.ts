@@ -159,7 +159,8 @@ export class Client13Role {
     const hash = suite13ById(s.suite)?.hash;
     if (!hash || !this.#o.cipherSuites13.some((id) => suite13ById(id)?.hash === hash)) return undefined;
     const age = this.#o.wallTime(now) - s.receivedAt;
-    if (age < 0 || age > s.lifetime * 1000) return undefined;
+    // A clock that went back makes no session older: only the lifetime counts.
+    if (age > s.lifetime * 1000) return undefined;
     if (s.serverName !== this.#o.serverName || !s.peerChain.length) return undefined;
     try {
       verifyPeer(s.peerChain, this.#o, now, 'client');
@@ -176,7 +177,7 @@ export class Client13Role {
     // RFC 8446 4.2.11.1: the age in ms as the client sees it, plus ticket_age_add, mod 2^32.
     const psk = offer && {
       identity: offer.ticket,
-      obfuscatedTicketAge: (this.#o.wallTime(now) - offer.receivedAt + offer.ageAdd) >>> 0,
+      obfuscatedTicketAge: (Math.max(0, Math.floor(this.#o.wallTime(now) - offer.receivedAt)) + offer.ageAdd) >>> 0,
       binderLength: hashLength[hash!],
     };
     const built = buildClientHello13(this.#o, {
