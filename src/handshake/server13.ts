@@ -259,8 +259,8 @@ export class Server13Handshake implements HandshakeMachine {
     if (hello.srtpProfile !== undefined)
       ee.push({ type: ExtensionType.use_srtp, data: encodeUseSrtp({ profiles: [hello.srtpProfile], mki: new Uint8Array(0) }) });
     if (hello.alpn !== undefined) ee.push({ type: ExtensionType.alpn, data: encodeAlpn([hello.alpn]) });
-    // RFC 6066 3: an empty server_name acknowledges the client's name.
-    if (hello.serverName !== undefined) ee.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
+    // RFC 6066 3: an empty server_name acknowledges the client's name; not when resuming (the name was settled then).
+    if (hello.serverName !== undefined && !resume) ee.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
     add(HandshakeType13.encrypted_extensions, encodeEncryptedExtensions({ extensions: ee }), EPOCH_HANDSHAKE);
     // RFC 8446 4.3.2, 4.4.2: a PSK handshake has no CertificateRequest, Certificate or CertificateVerify.
     if (o.requestClientCertificate && !resume) {

@@ -40,6 +40,13 @@ function sent(c: Connection): string[] {
   return out;
 }
 
+/** The body sizes of the EncryptedExtensions a server sent. */
+function eeSizes(c: Connection): number[] {
+  const out: number[] = [];
+  for (let e = c.pollEvent(); e; e = c.pollEvent()) if (e.type === 'trace' && e.direction === 'out' && e.what === 'EncryptedExtensions') out.push(e.bytes);
+  return out;
+}
+
 function exchange(a: Connection, b: Connection): void {
   a.send(0, Uint8Array.of(1, 2, 3));
   b.send(0, Uint8Array.of(4, 5));
@@ -132,9 +139,13 @@ test('suite hash: a SHA-384 session is not offered with SHA-256 suites only, and
 });
 
 test('server name: a session is offered only for the name it was made for; a ticket for another name is passed over', () => {
-  const { session } = firstSession({ serverName: 'a.example' });
+  const { session, full } = firstSession({ serverName: 'a.example' });
+  assert.deepEqual(eeSizes(full.server), [6], 'a full handshake acknowledges the name');
   const same = handshake({ session, serverName: 'a.example' });
   assert.equal(same.client.handshakeInfo?.resumed, true, errors(same.client) || errors(same.server));
+  assert.equal(same.server.handshakeInfo?.serverName, 'a.example');
+  // RFC 6066 3: the name is not acknowledged when resuming (EncryptedExtensions stays empty: 2 bytes); BoGo's runner checks it.
+  assert.deepEqual(eeSizes(same.server), [2]);
   const other = handshake({ session, serverName: 'b.example' });
   assert.equal(other.client.state, 'connected');
   assert.equal(other.client.handshakeInfo?.resumed, false);
