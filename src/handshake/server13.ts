@@ -48,6 +48,11 @@ import {
   trafficKeys13,
 } from './common13.ts';
 import { readClientHello13, type Hello13 } from './server13-hello.ts';
+import { choosePsk, wantsTickets } from './server13-psk.ts';
+import { sealTicket } from './ticket13.ts';
+import { encodePreSharedKeyServer } from '../wire/extensions13/pre-shared-key.ts';
+import { encodeNewSessionTicket13 } from '../wire/messages13/new-session-ticket.ts';
+import { fingerprint } from '../x509/fingerprint.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 import { secretCookies, type HrrCookies } from './cookie.ts';
 import { handshakeName } from './dtls12.ts';
@@ -66,6 +71,8 @@ interface Session {
   clientAp: Uint8Array;
   serverAp: Uint8Array;
   exporterMaster: Uint8Array;
+  /** Resumed from a ticket (RFC 8446 2.2): no certificates were exchanged. */
+  resumed: boolean;
 }
 
 interface ClientAuth {
@@ -182,7 +189,7 @@ export class Server13Handshake implements HandshakeMachine {
     const s = this.#state;
     switch (s.name) {
       case 'wait_client_hello':
-        if (t === HandshakeType.client_hello) return this.#onClientHello(msg);
+        if (t === HandshakeType.client_hello) return this.#onClientHello(now, msg);
         break;
       case 'wait_client_certificate':
         if (t === HandshakeType.certificate) return this.#onCertificate(s, now, msg);
@@ -191,13 +198,13 @@ export class Server13Handshake implements HandshakeMachine {
         if (t === HandshakeType.certificate_verify) return this.#onCertificateVerify(s, msg);
         break;
       case 'wait_finished':
-        if (t === HandshakeType.finished) return this.#onFinished(s, msg);
+        if (t === HandshakeType.finished) return this.#onFinished(s, now, msg);
         break;
     }
     throw new DtlsError('unexpected_message', `handshake message ${handshakeName(t)} in state ${s.name}`);
   }
 
-  #onClientHello(msg: HandshakeMessage): void {
+  #onClientHello(now: number, msg: HandshakeMessage): void {
     const o = this.#o;
     const crypto = o.crypto;
     const decision = readClientHello13(o, msg.body, this.#cookies);
@@ -219,6 +226,8 @@ export class Server13Handshake implements HandshakeMachine {
       this.#sendSeq = Math.max(this.#sendSeq, 1);
     }
     transcript.add(HandshakeType.client_hello, msg.body);
+    // PSK with (EC)DHE (RFC 8446 2.2): a ticket of ours with a good binder skips the certificates.
+    const resume = choosePsk(o, hello, msg.body, o.wallTime(now));
 
     const { share, sharedSecret } = kemEncapsulate(crypto, hello.group, hello.clientShare);
     const sh = encodeServerHello(
@@ -230,6 +239,7 @@ export class Server13Handshake implements HandshakeMachine {
         extensions: [
           { type: ExtensionType13.supported_versions, data: encodeSupportedVersionsServer(ProtocolVersion.DTLS1_3) },
           { type: ExtensionType13.key_share, data: encodeKeyShareServer({ group: KEM_GROUP_IDS[hello.group], keyExchange: share }) },
+          ...(resume ? [{ type: ExtensionType13.pre_shared_key, data: encodePreSharedKeyServer(resume.index) }] : []),
         ],
       }),
     );
@@ -240,7 +250,7 @@ export class Server13Handshake implements HandshakeMachine {
     };
     add(HandshakeType.server_hello, sh, 0);
 
-    const ks = new KeySchedule13(crypto, suite.hash);
+    const ks = new KeySchedule13(crypto, suite.hash, resume?.ticket.psk);
     ks.handshake(sharedSecret);
     sharedSecret.fill(0);
     const hs = ks.handshakeTrafficSecrets(transcript.digest(crypto));
@@ -249,21 +259,24 @@ export class Server13Handshake implements HandshakeMachine {
     if (hello.srtpProfile !== undefined)
       ee.push({ type: ExtensionType.use_srtp, data: encodeUseSrtp({ profiles: [hello.srtpProfile], mki: new Uint8Array(0) }) });
     if (hello.alpn !== undefined) ee.push({ type: ExtensionType.alpn, data: encodeAlpn([hello.alpn]) });
-    // RFC 6066 3: an empty server_name acknowledges the client's name.
-    if (hello.serverName !== undefined) ee.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
+    // RFC 6066 3: an empty server_name acknowledges the client's name; not when resuming (the name was settled then).
+    if (hello.serverName !== undefined && !resume) ee.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
     add(HandshakeType13.encrypted_extensions, encodeEncryptedExtensions({ extensions: ee }), EPOCH_HANDSHAKE);
-    if (o.requestClientCertificate) {
+    // RFC 8446 4.3.2, 4.4.2: a PSK handshake has no CertificateRequest, Certificate or CertificateVerify.
+    if (o.requestClientCertificate && !resume) {
       const extensions = [{ type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms(SIGNATURE_SCHEMES13) }];
       add(HandshakeType.certificate_request, encodeCertificateRequest13({ context: new Uint8Array(0), extensions }), EPOCH_HANDSHAKE);
     }
     const cert = o.certificate!;
-    add(
-      HandshakeType.certificate,
-      encodeCertificate13({ context: new Uint8Array(0), entries: cert.chain.map((data) => ({ data, extensions: [] })) }),
-      EPOCH_HANDSHAKE,
-    );
-    const signature = signCertificateVerify(crypto, cert, hello.scheme, 'server', transcript.digest(crypto));
-    add(HandshakeType.certificate_verify, encodeCertificateVerify({ signatureScheme: hello.scheme, signature }), EPOCH_HANDSHAKE);
+    if (!resume) {
+      add(
+        HandshakeType.certificate,
+        encodeCertificate13({ context: new Uint8Array(0), entries: cert.chain.map((data) => ({ data, extensions: [] })) }),
+        EPOCH_HANDSHAKE,
+      );
+      const signature = signCertificateVerify(crypto, cert, hello.scheme, 'server', transcript.digest(crypto));
+      add(HandshakeType.certificate_verify, encodeCertificateVerify({ signatureScheme: hello.scheme, signature }), EPOCH_HANDSHAKE);
+    }
     add(HandshakeType.finished, encodeFinished({ verifyData: finishedVerifyData(crypto, ks, hs.server, transcript.digest(crypto)) }), EPOCH_HANDSHAKE);
 
     // Application secrets and the exporter come from the transcript through our Finished (RFC 8446 7.1).
@@ -280,11 +293,17 @@ export class Server13Handshake implements HandshakeMachine {
       clientAp: ap.client,
       serverAp: ap.server,
       exporterMaster,
+      resumed: resume !== undefined,
     };
 
     this.#out.push({ kind: 'write-keys', epoch: EPOCH_HANDSHAKE, keys: trafficKeys13(ks, suite, hs.server) });
     this.#out.push({ kind: 'flight', items, number: 4, mode: 'retransmit', sampleRtt: true });
-    this.#state = o.requestClientCertificate ? { name: 'wait_client_certificate', session } : { name: 'wait_finished', session, auth: undefined };
+    // Resumed: the client's identity is the one its ticket carries from the connection that issued it.
+    const chain = resume?.ticket.peerChain ?? [];
+    const ticketAuth: ClientAuth | undefined = chain.length
+      ? { peer: { leaf: undefined, fingerprint: fingerprint(chain[0]!, 'sha-256', crypto) }, chain }
+      : undefined;
+    this.#state = o.requestClientCertificate && !resume ? { name: 'wait_client_certificate', session } : { name: 'wait_finished', session, auth: ticketAuth };
     // The client's second flight comes in epoch 2; records of it that came early are handed back now.
     this.#out.push({ kind: 'read-keys', epoch: EPOCH_HANDSHAKE, keys: trafficKeys13(ks, suite, hs.client) });
     // After our Finished we write in epoch 3 (RFC 8446 4.4.4, RFC 9147 6.1): the client reads it once our
@@ -316,7 +335,7 @@ export class Server13Handshake implements HandshakeMachine {
     this.#state = { name: 'wait_finished', session: s.session, auth: s.auth };
   }
 
-  #onFinished(s: In<'wait_finished'>, msg: HandshakeMessage): void {
+  #onFinished(s: In<'wait_finished'>, now: number, msg: HandshakeMessage): void {
     const crypto = this.#o.crypto;
     const { hello, ks, transcript } = s.session;
     const fin = decodeAs('Finished', () => decodeFinished(msg.body));
@@ -335,18 +354,57 @@ export class Server13Handshake implements HandshakeMachine {
     this.#out.push({
       kind: 'complete',
       result: {
-        info: handshakeInfo13({
-          suite: hello.suite,
-          group: hello.group,
-          peerChain: s.auth?.chain ?? [],
-          peerFingerprint: s.auth?.peer.fingerprint,
-          srtpProfile: hello.srtpProfile,
-          alpn: hello.alpn,
-          serverName: hello.serverName,
-        }),
+        info: {
+          ...handshakeInfo13({
+            suite: hello.suite,
+            group: hello.group,
+            peerChain: s.auth?.chain ?? [],
+            peerFingerprint: s.auth?.peer.fingerprint,
+            srtpProfile: hello.srtpProfile,
+            alpn: hello.alpn,
+            serverName: hello.serverName,
+          }),
+          resumed: ses.resumed,
+        },
         exportKeyingMaterial: exporter13(crypto, hello.suite.hash, ses.exporterMaster),
         keyLogLines: keyLog13(hello.ch.random.slice(), secrets),
       },
     });
+    this.#sendTickets(now, ses, s.auth?.chain ?? []);
+  }
+
+  /**
+   * NewSessionTickets after the handshake (RFC 8446 4.6.1), each resent until
+   * ACKed (RFC 9147 5.8.4), when the client can use them (RFC 8446 4.2.9).
+   * The ticket seals the PSK of its nonce and what the summary of a resumed
+   * connection needs; the server keeps nothing.
+   */
+  #sendTickets(now: number, ses: Session, peerChain: Uint8Array[]): void {
+    const o = this.#o;
+    if (o.sessionTickets === 0 || !wantsTickets(ses.hello.ch)) return;
+    const crypto = o.crypto;
+    const { hello, ks, transcript } = ses;
+    const resumptionMaster = ks.resumptionMaster(transcript.digest(crypto));
+    for (let i = 0; i < o.sessionTickets; i++) {
+      const nonce = Uint8Array.of(i);
+      const r = crypto.random(4);
+      const ageAdd = ((r[0]! << 24) | (r[1]! << 16) | (r[2]! << 8) | r[3]!) >>> 0;
+      const psk = ks.ticketPsk(resumptionMaster, nonce);
+      const ticket = sealTicket(crypto, o.ticketKeys()[0]!, {
+        suite: hello.suite.id,
+        psk,
+        lifetime: o.ticketLifetime,
+        ageAdd,
+        alpn: hello.alpn,
+        serverName: hello.serverName,
+        peerChain,
+        issuedAt: o.wallTime(now),
+      });
+      psk.fill(0);
+      const body = encodeNewSessionTicket13({ lifetime: o.ticketLifetime, ageAdd, nonce, ticket, extensions: [] });
+      const message = { msgType: HandshakeType13.new_session_ticket, messageSeq: this.#sendSeq++, body };
+      this.#out.push({ kind: 'post-handshake', item: { kind: 'handshake', epoch: EPOCH_APPLICATION, message } });
+    }
+    resumptionMaster.fill(0);
   }
 }
