@@ -4,7 +4,7 @@
 // hands it the peer's KeyUpdate messages; the connection asks it for ours.
 //
 //   peer's KeyUpdate (epoch e) ─► read keys of e+1 (the old epochs stay readable, record-layer.ts)
-//                                 └─ update_requested ─► our KeyUpdate (or the one already waiting)
+//                                 └─ update_requested ─► our KeyUpdate, unless one already waits for its ACK
 //   start() ─► KeyUpdate in epoch w, new keys for w+1 written once it is ACKed (RFC 9147 8)
 //          └─ while one waits for its ACK: queued (one slot), sent when the new epoch is in use
 //
@@ -78,8 +78,10 @@ export class KeyUpdate13 {
   /**
    * The peer's KeyUpdate, taken in order by the machine: opens the next read
    * epoch (RFC 8446 4.6.3: update the receiving keys), and answers
-   * update_requested with our own KeyUpdate, or with the one already waiting
-   * for its ACK, which takes effect after this request came.
+   * update_requested with our own KeyUpdate. A KeyUpdate of ours already
+   * waiting for its ACK is the answer: its keys come into use only after this
+   * request arrived, and several requests meanwhile get one update (RFC 8446
+   * 4.6.3, "respond with a single update"; BoringSSL does the same).
    */
   receive(msg: HandshakeMessage): HandshakeAction[] {
     const ku = decodeAs('KeyUpdate', () => decodeKeyUpdate(msg.body));
@@ -88,7 +90,7 @@ export class KeyUpdate13 {
     this.#asked = false;
     const out: HandshakeAction[] = [{ kind: 'read-keys', epoch: this.#readEpoch, keys: trafficKeys13(this.#schedule, this.#suite, this.#peers) }];
     // RFC 9147 8: no answer that would take our epoch past 2^48 - 1; the request is ignored then.
-    if (ku.updateRequested && this.#writeEpoch < MAX_EPOCH13) out.push(...this.start(false));
+    if (ku.updateRequested && !this.#pending && this.#writeEpoch < MAX_EPOCH13) out.push(...this.start(false));
     return out;
   }
 
