@@ -25,7 +25,6 @@ import { decodeCertificateRequest13 } from '../wire/messages13/certificate-reque
 import { decodeCertificate13, encodeCertificate13 } from '../wire/messages13/certificate13.ts';
 import { decodeCertificateVerify, encodeCertificateVerify } from '../wire/messages13/certificate-verify13.ts';
 import { decodeKeyShareRetry, decodeKeyShareServer } from '../wire/extensions13/key-share.ts';
-import { decodeKeyUpdate, encodeKeyUpdate } from '../wire/messages13/key-update.ts';
 import { decodeCookie } from '../wire/extensions13/cookie.ts';
 import type { FlightItem } from '../reliability/flight.ts';
 import { hashLength } from '../crypto/hkdf.ts';
@@ -37,6 +36,7 @@ import { encodeClientSession, pskBinder, type ClientSession } from './ticket13.t
 import { decodeAs } from './common.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 import { buildClientHello13, checkExtensions13, offeredTypes, readEncryptedExtensions } from './client13-hello.ts';
+import { KeyUpdate13 } from './key-update13.ts';
 import {
   SIGNATURE_SCHEMES13,
   Transcript13,
@@ -102,8 +102,8 @@ export class Client13Role {
   #cookie: Uint8Array | undefined;
   /** The messages before the suite (and so the transcript hash) is known: ClientHello, or message_hash, HelloRetryRequest, ClientHello. */
   #hellos: { msgType: number; body: Uint8Array }[] = [];
-  /** The application traffic secrets and epochs once connected, for KeyUpdate (RFC 8446 4.6.3, RFC 9147 8). */
-  #app: { schedule: KeySchedule13; suite: CipherSuite13; server: Uint8Array; client: Uint8Array; readEpoch: number; writeEpoch: number } | undefined;
+  /** KeyUpdate both ways once connected (RFC 8446 4.6.3, RFC 9147 8): the application secrets and their epochs. */
+  #keyUpdate: KeyUpdate13 | undefined;
   /** The ClientHello as sent (for a 1.2 fallback) and the extension types a 1.2 ServerHello may answer. */
   clientHello: { message: HandshakeMessage; answerable12: Set<number> } | undefined;
   /** The session offered in the current ClientHello (options.session, when still usable). */
@@ -314,31 +314,10 @@ export class Client13Role {
     this.#sendClientHello(now, 3);
   }
 
-  /**
-   * The server's KeyUpdate (RFC 8446 4.6.3, RFC 9147 8): its next secret opens
-   * the next read epoch (the old one stays readable for reordered records);
-   * update_requested is answered with our own KeyUpdate, whose new write epoch
-   * is used once it is ACKed. A second request while ours waits is covered by it.
-   */
+  /** The server's KeyUpdate (RFC 8446 4.6.3, RFC 9147 8): key-update13.ts, the same for both roles. */
   handleKeyUpdate(msg: HandshakeMessage): HandshakeAction[] {
-    const a = this.#app;
-    if (!a) throw new DtlsError('unexpected_message', 'KeyUpdate before the handshake completed');
-    const ku = decodeAs('KeyUpdate', () => decodeKeyUpdate(msg.body));
-    a.server = a.schedule.nextTrafficSecret(a.server);
-    a.readEpoch++;
-    this.#out.push({ kind: 'read-keys', epoch: a.readEpoch, keys: trafficKeys13(a.schedule, a.suite, a.server) });
-    if (ku.updateRequested && a.writeEpoch < a.readEpoch) {
-      a.client = a.schedule.nextTrafficSecret(a.client);
-      const m = this.#message(HandshakeType13.key_update, encodeKeyUpdate({ updateRequested: false }));
-      this.#out.push({
-        kind: 'post-handshake',
-        item: { kind: 'handshake', epoch: a.writeEpoch, message: m },
-        nextEpoch: a.writeEpoch + 1,
-        keys: trafficKeys13(a.schedule, a.suite, a.client),
-      });
-      a.writeEpoch++;
-    }
-    return this.#take();
+    if (!this.#keyUpdate) throw new DtlsError('unexpected_message', 'KeyUpdate before the handshake completed');
+    return this.#keyUpdate.receive(msg);
   }
 
   /**
@@ -453,7 +432,7 @@ export class Client13Role {
         peerChain: k.chain,
       };
     this.#state = { name: 'done' };
-    this.#app = { schedule: k.schedule, suite: k.suite, server: app.server, client: app.client, readEpoch: 3, writeEpoch: 3 };
+    this.#keyUpdate = new KeyUpdate13({ schedule: k.schedule, suite: k.suite, ours: app.client, peers: app.server }, () => this.#sendSeq++);
     // Our last flight is kept until the server ACKs it (or its data shows it arrived; RFC 9147 5.8.3, 7).
     this.#out.push({ kind: 'flight', items, number: 5, mode: 'ack', sampleRtt: true });
     this.#out.push({ kind: 'write-keys', epoch: 3, keys: trafficKeys13(k.schedule, k.suite, app.client) });
@@ -480,6 +459,7 @@ export class Client13Role {
           serverTraffic: app.server,
           exporter: exporterMaster,
         }),
+        keyUpdate: this.#keyUpdate,
       },
     });
     // After 'complete', so the server's early application data lands as data, not as a sign of loss.

@@ -56,6 +56,7 @@ import { fingerprint } from '../x509/fingerprint.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 import { secretCookies, type HrrCookies } from './cookie.ts';
 import { handshakeName } from './dtls12.ts';
+import { KeyUpdate13, postHandshakeEpoch } from './key-update13.ts';
 
 /** The epochs of DTLS 1.3 (RFC 9147 6.1). */
 const EPOCH_HANDSHAKE = 2;
@@ -100,6 +101,8 @@ export class Server13Handshake implements HandshakeMachine {
   #sendSeq = 0;
   /** The reassembler's nextSeq when our current flight was sent: the peer flight it answers ends just below. */
   #answeredUpTo = 0;
+  /** KeyUpdate both ways once connected (RFC 8446 4.6.3, RFC 9147 8). */
+  #keyUpdate: KeyUpdate13 | undefined;
 
   constructor(o: ResolvedOptions) {
     this.#o = o;
@@ -122,9 +125,9 @@ export class Server13Handshake implements HandshakeMachine {
     return [];
   }
 
-  handleRecord(now: number, rec: PlainRecord, _readEpoch: number): HandshakeAction[] {
+  handleRecord(now: number, rec: PlainRecord, readEpoch: number): HandshakeAction[] {
     try {
-      if (rec.contentType === ContentType.handshake) this.#handshake(now, rec);
+      if (rec.contentType === ContentType.handshake) this.#handshake(now, rec, readEpoch);
       // DTLS 1.3 has no ChangeCipherSpec (RFC 9147 5): one is dropped, as anything else that is not a handshake record.
       else this.#out.push({ kind: 'drop', reason: 'unexpected' });
     } catch (e) {
@@ -136,7 +139,7 @@ export class Server13Handshake implements HandshakeMachine {
     return out;
   }
 
-  #handshake(now: number, rec: PlainRecord): void {
+  #handshake(now: number, rec: PlainRecord, readEpoch: number): void {
     let fragments;
     try {
       fragments = decodeHandshakeFragments(rec.payload);
@@ -157,15 +160,13 @@ export class Server13Handshake implements HandshakeMachine {
         this.#out.push({ kind: 'advance-write-seq', epoch: 0, seq: rec.sequenceNumber });
       }
       const isNew = f.messageSeq >= r.nextSeq;
+      // After the Finished: post-handshake messages, under the application keys of the peer's current epoch.
       if (isNew && this.done && rec.epoch >= EPOCH_APPLICATION) {
-        // A post-handshake message under the application keys: KeyUpdate is not implemented here yet,
-        // and dropping it would leave the client writing in an epoch we cannot read (lost data), so it
-        // ends the connection; a client sends nothing else after its Finished (RFC 8446 4.6).
-        throw new DtlsError('unexpected_message', `post-handshake ${handshakeName(f.msgType)} is not supported by this server`);
+        postHandshakeEpoch(rec.epoch, readEpoch);
       }
       // Each new message must come in the epoch of its place in the handshake:
       // ClientHello in 0, the client's second flight in 2 (RFC 9147 6.1).
-      if (isNew && (this.done || rec.epoch !== (s === 'wait_client_hello' ? 0 : EPOCH_HANDSHAKE))) {
+      else if (isNew && (this.done || rec.epoch !== (s === 'wait_client_hello' ? 0 : EPOCH_HANDSHAKE))) {
         this.#out.push({ kind: 'drop', reason: rec.epoch < EPOCH_HANDSHAKE ? 'stale_epoch' : 'unexpected' });
         continue;
       }
@@ -175,13 +176,25 @@ export class Server13Handshake implements HandshakeMachine {
         this.#out.push({ kind: 'peer-copy' });
       } else if (res === 'dropped') this.#out.push({ kind: 'drop', reason: 'reassembly_limit' });
     }
+    const wasDone = this.done;
     for (let m = r.poll(); m; m = r.poll()) {
       this.#out.push({ kind: 'trace', direction: 'in', what: handshakeName(m.msgType), epoch: rec.epoch, bytes: m.body.length });
+      // RFC 8446 5.1: nothing follows the client's Finished under the handshake keys.
+      if (this.done && !wasDone) throw new DtlsError('unexpected_message', `${handshakeName(m.msgType)} after the client Finished, under the handshake keys`);
+      if (this.done) {
+        this.#postHandshake(m);
+        continue;
+      }
       const before = this.#out.length;
       this.#dispatch(now, m);
       if (this.#out.slice(before).some((a) => a.kind === 'flight')) this.#answeredUpTo = r.nextSeq;
-      if (this.done) break;
     }
+  }
+
+  /** The client's messages after its Finished: KeyUpdate (key-update13.ts, the same for both roles); a client sends nothing else (RFC 8446 4.6). */
+  #postHandshake(msg: HandshakeMessage): void {
+    if (msg.msgType === HandshakeType13.key_update && this.#keyUpdate) return void this.#out.push(...this.#keyUpdate.receive(msg));
+    throw new DtlsError('unexpected_message', `post-handshake ${handshakeName(msg.msgType)} from a client`);
   }
 
   #dispatch(now: number, msg: HandshakeMessage): void {
@@ -344,6 +357,7 @@ export class Server13Handshake implements HandshakeMachine {
     const ses = s.session;
     this.#out.push({ kind: 'read-keys', epoch: EPOCH_APPLICATION, keys: trafficKeys13(ks, hello.suite, ses.clientAp) });
     this.#state = { name: 'done' };
+    this.#keyUpdate = new KeyUpdate13({ schedule: ks, suite: hello.suite, ours: ses.serverAp, peers: ses.clientAp }, () => this.#sendSeq++);
     const secrets = {
       clientHandshake: ses.clientHs,
       serverHandshake: ses.serverHs,
@@ -368,6 +382,7 @@ export class Server13Handshake implements HandshakeMachine {
         },
         exportKeyingMaterial: exporter13(crypto, hello.suite.hash, ses.exporterMaster),
         keyLogLines: keyLog13(hello.ch.random.slice(), secrets),
+        keyUpdate: this.#keyUpdate,
       },
     });
     this.#sendTickets(now, ses, s.auth?.chain ?? []);

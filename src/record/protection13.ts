@@ -95,6 +95,27 @@ export const AEAD_LIMITS_13: Readonly<Record<AeadName, AeadLimits13>> = {
   'aes-256-ccm8': { seal: 2 ** 23, failedOpens: 2 ** 7 },
 };
 
+/**
+ * The share of a limit at which a KeyUpdate starts: early enough that the
+ * KeyUpdate's ACK (RFC 9147 8) comes back long before the limit itself.
+ */
+export const KEY_UPDATE_AT = 0.75;
+
+/** An AEAD's limits, with any of them overridden (tests shrink them; CCM_8 deployments set their own). */
+export function aeadLimits13(aead: AeadName, override?: Partial<AeadLimits13>): AeadLimits13 {
+  return { ...AEAD_LIMITS_13[aead], ...override };
+}
+
+/** Time for a KeyUpdate of ours: `sealed` records under our write key reached KEY_UPDATE_AT of its limit. */
+export function sealUpdateDue(limits: AeadLimits13, sealed: number): boolean {
+  return sealed >= limits.seal * KEY_UPDATE_AT;
+}
+
+/** Time to ask for the peer's KeyUpdate (update_requested): `failed` opens under its key reached KEY_UPDATE_AT of the integrity limit. */
+export function openUpdateDue(limits: AeadLimits13, failed: number): boolean {
+  return failed >= limits.failedOpens * KEY_UPDATE_AT;
+}
+
 /** The suite fields record protection reads (TLS 1.3 suites, RFC 8446 B.4). */
 export interface RecordSuite13 {
   readonly aead: AeadName;
@@ -187,7 +208,7 @@ export class RecordProtection13 {
     this.tagLength = this.#aead.tagLength;
     this.#iv = iv.slice();
     this.#mask = mask;
-    this.limits = { ...AEAD_LIMITS_13[suite.aead], ...opts.limits };
+    this.limits = aeadLimits13(suite.aead, opts.limits);
   }
 
   /** Records sealed with this key so far. */
@@ -205,7 +226,7 @@ export class RecordProtection13 {
    * update_requested when it is the failed opens, since those are the peer's key).
    */
   get keyUpdateDue(): boolean {
-    return this.#sealed >= this.limits.seal * 0.75 || this.#failedOpens >= this.limits.failedOpens * 0.75;
+    return sealUpdateDue(this.limits, this.#sealed) || openUpdateDue(this.limits, this.#failedOpens);
   }
 
   /** The integrity limit was reached: RFC 9147 4.5.3 says close, or drop this key if a KeyUpdate is under way. */
