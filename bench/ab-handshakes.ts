@@ -48,4 +48,6 @@ for (let r = -1; r < ROUNDS; r++)
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)]!;
 for (const [k, v] of Object.entries(runs)) console.log(`${k}: ${median(v).toFixed(0)} handshakes per CPU-second`);
 const ratio = (a: string, b: string) => median(runs[a]!.map((x, i) => x / runs[b]![i]!)).toFixed(2);
-console.log(`this/other: 1.2 ${ratio('this 1.2', 'other 1.2')}x, 1.3 ${ratio('this 1.3', 'other 1.3')}x; 1.3/1.2: this ${ratio('this 1.3', 'this 1.2')}, other ${ratio('other 1.3', 'other 1.2')}`);
+console.log(
+  `this/other: 1.2 ${ratio('this 1.2', 'other 1.2')}x, 1.3 ${ratio('this 1.3', 'other 1.3')}x; 1.3/1.2: this ${ratio('this 1.3', 'this 1.2')}, other ${ratio('other 1.3', 'other 1.2')}`,
+);
