@@ -77,7 +77,7 @@ if (argv.includes('--child')) {
 }
 
 interface Profile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
   samples: number[];
   timeDeltas: number[];
 }
@@ -87,11 +87,20 @@ function summarize(prof: Profile, title: string, ops?: number): void {
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
   const byFile = new Map<string, number>();
+  // Each sample also goes to the nearest file of ours (src/) on its stack: what
+  // that file costs with the runtime and library code it calls.
+  const parent = new Map<number, number>();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const ours = new Map<string, number>();
   let total = 0;
   prof.samples.forEach((id, i) => {
     const n = byId.get(id)!;
     const dt = prof.timeDeltas[i] ?? 0;
     total += dt;
+    let up: number | undefined = id;
+    while (up !== undefined && !byId.get(up)!.callFrame.url.includes('/src/')) up = parent.get(up);
+    const mine = up === undefined ? '(no src/ frame: GC, idle, loading, event loop)' : byId.get(up)!.callFrame.url.replace(/^.*\/src\//, 'src/');
+    ours.set(mine, (ours.get(mine) ?? 0) + dt);
     const url = n.callFrame.url.replace(/^.*\/(node_modules\/(@[^/]+\/)?[^/]+|src|bench)\//, '$1/').replace(/^file:\/\//, '');
     const where = url || '(native/V8)';
     const key = `${n.callFrame.functionName || '(anonymous)'} ${where}`;
@@ -114,6 +123,8 @@ function summarize(prof: Profile, title: string, ops?: number): void {
   );
   console.log('\nself time by file:');
   for (const [k, v] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${pct(v).padStart(6)}  ${k}`);
+  console.log('\nby the nearest src/ file on the stack (its own time and what it calls):');
+  for (const [k, v] of [...ours].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${pct(v).padStart(6)}  ${k}`);
   console.log('\nself time by function:');
   for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.PROFILE_TOP ?? 15))) console.log(`  ${pct(v).padStart(6)}  ${k}`);
 }
