@@ -1,6 +1,7 @@
 // Where the time goes: runs one workload under `node --cpu-prof` in a child
 // and prints the functions with the most self time, grouped by source file.
 //   node --import tsx bench/profile.ts handshake|bulk [--noble] [--v13] [--seconds 4]
+//   node --import tsx bench/profile.ts --summarize FILE.cpuprofile   (e.g. from bench/load.ts --server-profile)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +40,9 @@ if (argv.includes('--child')) {
     }
   }
   console.log(JSON.stringify({ ops }));
+} else if (argv.includes('--summarize')) {
+  const file = argv[argv.indexOf('--summarize') + 1]!;
+  summarize(JSON.parse(readFileSync(file, 'utf8')) as Profile, `${file}:`);
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'dtls-prof-'));
   const script = fileURLToPath(import.meta.url);
@@ -63,20 +67,40 @@ if (argv.includes('--child')) {
   if (r.status !== 0) throw new Error(r.stderr);
   const ops = (JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { ops: number }).ops;
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
-  const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
-    nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
-    samples: number[];
-    timeDeltas: number[];
-  };
+  const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
   rmSync(dir, { recursive: true, force: true });
+  summarize(
+    prof,
+    `${mode} (${noble ? 'noble' : 'native'}, DTLS ${v13 ? '1.3' : '1.2'}): ${ops} ${mode === 'handshake' ? 'handshakes' : 'records'} in ${seconds} s;`,
+    ops,
+  );
+}
+
+interface Profile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self time by file and by function; with `ops`, the profiled time per operation. */
+function summarize(prof: Profile, title: string, ops?: number): void {
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
   const byFile = new Map<string, number>();
+  // Each sample also goes to the nearest file of ours (src/) on its stack: what
+  // that file costs with the runtime and library code it calls.
+  const parent = new Map<number, number>();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const ours = new Map<string, number>();
   let total = 0;
   prof.samples.forEach((id, i) => {
     const n = byId.get(id)!;
     const dt = prof.timeDeltas[i] ?? 0;
     total += dt;
+    let up: number | undefined = id;
+    while (up !== undefined && !byId.get(up)!.callFrame.url.includes('/src/')) up = parent.get(up);
+    const mine = up === undefined ? '(no src/ frame: GC, idle, loading, event loop)' : byId.get(up)!.callFrame.url.replace(/^.*\/src\//, 'src/');
+    ours.set(mine, (ours.get(mine) ?? 0) + dt);
     const url = n.callFrame.url.replace(/^.*\/(node_modules\/(@[^/]+\/)?[^/]+|src|bench)\//, '$1/').replace(/^file:\/\//, '');
     const where = url || '(native/V8)';
     const key = `${n.callFrame.functionName || '(anonymous)'} ${where}`;
@@ -93,10 +117,14 @@ if (argv.includes('--child')) {
   });
   const pct = (v: number) => `${((100 * v) / total).toFixed(1)}%`;
   console.log(
-    `${mode} (${noble ? 'noble' : 'native'}, DTLS ${v13 ? '1.3' : '1.2'}): ${ops} ${mode === 'handshake' ? 'handshakes' : 'records'} in ${seconds} s; ${(total / 1000 / Math.max(ops, 1)).toFixed(mode === 'handshake' ? 2 : 4)} ms of profiled time each`,
+    ops === undefined
+      ? `${title} ${(total / 1e6).toFixed(2)} s profiled`
+      : `${title} ${(total / 1000 / Math.max(ops, 1)).toFixed(mode === 'handshake' ? 2 : 4)} ms of profiled time each`,
   );
   console.log('\nself time by file:');
   for (const [k, v] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${pct(v).padStart(6)}  ${k}`);
+  console.log('\nby the nearest src/ file on the stack (its own time and what it calls):');
+  for (const [k, v] of [...ours].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${pct(v).padStart(6)}  ${k}`);
   console.log('\nself time by function:');
   for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.PROFILE_TOP ?? 15))) console.log(`  ${pct(v).padStart(6)}  ${k}`);
 }

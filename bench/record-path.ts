@@ -10,7 +10,9 @@
 //   node --expose-gc --import tsx bench/record-path.ts [--rounds 5] [--seconds 2] [--streams]
 //
 // The core runs twice per slice pair: DTLS 1.2 (ECDHE-ECDSA-AES128-GCM-SHA256)
-// and DTLS 1.3 (TLS_AES_128_GCM_SHA256), both against the same bare loop.
+// and DTLS 1.3 (TLS_AES_128_GCM_SHA256), both against the same bare loop; 1.3
+// also against that loop plus its record number mask (one AES block each way),
+// the ceiling of a 1.3 record path.
 import * as nc from 'node:crypto';
 import { createNativeProvider } from '../src/crypto/native.ts';
 import { generateCertificate } from '../src/x509/generate.ts';
@@ -81,9 +83,10 @@ async function streamStep(): Promise<{ step: () => Promise<number>; done: () => 
   return { step, done };
 }
 
-async function round(seconds: number): Promise<{ bare: Meter; core: Meter; core13: Meter; streams: Meter }> {
-  const m = { bare: meter(), core: meter(), core13: meter(), streams: meter() };
+async function round(seconds: number): Promise<{ bare: Meter; bare13: Meter; core: Meter; core13: Meter; streams: Meter }> {
+  const m = { bare: meter(), bare13: meter(), core: meter(), core13: meter(), streams: meter() };
   const b = bareAeadStep();
+  const b13 = bareAeadStep(SIZE, true);
   const c = coreBulkStep(native, cert, '1.2');
   const c13 = coreBulkStep(native, cert, '1.3');
   const s = STREAMS ? await streamStep() : undefined;
@@ -92,6 +95,7 @@ async function round(seconds: number): Promise<{ bare: Meter; core: Meter; core1
     await slice(b, m.bare);
     await slice(c, m.core);
     await slice(c13, m.core13);
+    await slice(b13, m.bare13);
     if (s) await slice(s.step, m.streams);
   }
   await s?.done();
@@ -118,6 +122,7 @@ for (let i = 0; i < ROUNDS; i++) {
 }
 const coreBare = rounds.map((r) => cpuRate(r.core) / cpuRate(r.bare));
 const core13Bare = rounds.map((r) => cpuRate(r.core13) / cpuRate(r.bare));
+const core13Bare13 = rounds.map((r) => cpuRate(r.core13) / cpuRate(r.bare13));
 const core13Core = rounds.map((r) => cpuRate(r.core13) / cpuRate(r.core));
 const coreBareWall = rounds.map((r) => wallRate(r.core) / wallRate(r.bare));
 const streamsCore = rounds.map((r) => cpuRate(r.streams) / cpuRate(r.core));
@@ -126,6 +131,6 @@ console.log(
     (STREAMS ? `, streams ${median(rounds.map((r) => cpuRate(r.streams))).toFixed(1)}` : ''),
 );
 console.log(
-  `core / bare: ${pct(median(coreBare))} by CPU time (rounds ${spread(coreBare)}), ${pct(median(coreBareWall))} by wall time (rounds ${spread(coreBareWall)}); core 1.3 / bare: ${pct(median(core13Bare))} by CPU time (rounds ${spread(core13Bare)}), core 1.3 / core 1.2: ${pct(median(core13Core))}` +
+  `core / bare: ${pct(median(coreBare))} by CPU time (rounds ${spread(coreBare)}), ${pct(median(coreBareWall))} by wall time (rounds ${spread(coreBareWall)}); core 1.3 / bare: ${pct(median(core13Bare))} by CPU time (rounds ${spread(core13Bare)}), core 1.3 / core 1.2: ${pct(median(core13Core))}; core 1.3 / bare loop with the record number mask: ${pct(median(core13Bare13))}` +
     (STREAMS ? `; streams / core: ${pct(median(streamsCore))} by CPU time (rounds ${spread(streamsCore)})` : ''),
 );

@@ -31,16 +31,36 @@ export function hkdfExpand(p: CryptoProvider, hash: HashName, prk: Uint8Array, i
  * = prefix + label, opaque context<0..255>.
  */
 export function hkdfLabel(length: number, label: string, context: Uint8Array, prefix: LabelPrefix): Uint8Array {
-  const full = utf8.encode(prefix + label);
-  if (full.length > 255 || context.length > 255) throw new RangeError('HKDF label or context longer than 255 bytes');
-  const out = new Uint8Array(2 + 1 + full.length + 1 + context.length);
+  const full = encodedLabel(prefix, label);
+  if (context.length > 255) throw new RangeError('HKDF label or context longer than 255 bytes');
+  const out = new Uint8Array(2 + full.length + 1 + context.length);
   out[0] = length >>> 8;
   out[1] = length & 0xff;
-  out[2] = full.length;
-  out.set(full, 3);
-  out[3 + full.length] = context.length;
-  out.set(context, 4 + full.length);
+  out.set(full, 2);
+  out[2 + full.length] = context.length;
+  out.set(context, 3 + full.length);
   return out;
+}
+
+// The protocol uses a dozen labels: each is encoded once (length byte and
+// prefix + label), not on every derivation. Bounded, since a caller (the
+// exporter) may pass labels of its own.
+const LABELS = new Map<string, Uint8Array>();
+const MAX_CACHED_LABELS = 64;
+
+/** opaque label<7..255> = prefix + label, with its length byte. */
+function encodedLabel(prefix: LabelPrefix, label: string): Uint8Array {
+  const k = prefix + label;
+  let b = LABELS.get(k);
+  if (!b) {
+    const full = utf8.encode(k);
+    if (full.length > 255) throw new RangeError('HKDF label or context longer than 255 bytes');
+    b = new Uint8Array(1 + full.length);
+    b[0] = full.length;
+    b.set(full, 1);
+    if (LABELS.size < MAX_CACHED_LABELS) LABELS.set(k, b);
+  }
+  return b;
 }
 
 /** HKDF-Expand-Label(Secret, Label, Context, Length) (RFC 8446 7.1), with the prefix of the protocol. */
@@ -87,13 +107,16 @@ export class KeySchedule13 {
   readonly prefix: LabelPrefix;
   #secret: Uint8Array;
   #stage: 'early' | 'handshake' | 'master';
+  /** The early secret is the constant one (no PSK). */
+  #withoutPsk = false;
 
   /** The early secret from a PSK, or from zeros without one. */
   constructor(p: CryptoProvider, hash: HashName, psk?: Uint8Array, prefix: LabelPrefix = DTLS13_LABEL_PREFIX) {
     this.#p = p;
     this.hash = hash;
     this.prefix = prefix;
-    this.#secret = hkdfExtract(p, hash, undefined, psk ?? new Uint8Array(hashLength[hash]));
+    this.#secret = psk ? hkdfExtract(p, hash, undefined, psk) : noPsk(p, hash, prefix).early.slice();
+    this.#withoutPsk = !psk;
     this.#stage = 'early';
   }
 
@@ -183,11 +206,39 @@ export class KeySchedule13 {
 
   /** Extract with the derived secret of the current stage as salt (RFC 8446 7.1). */
   #advance(ikm: Uint8Array): void {
-    const empty = this.#p.hash(this.hash, new Uint8Array(0));
-    const salt = this.derive('derived', empty);
+    const c = noPsk(this.#p, this.hash, this.prefix);
+    // Without a PSK the early secret, and so its "derived" salt, is a constant.
+    const salt = this.#stage === 'early' && this.#withoutPsk ? c.derived.slice() : this.derive('derived', c.emptyHash);
     const next = hkdfExtract(this.#p, this.hash, salt, ikm);
     this.#secret.fill(0);
     salt.fill(0);
     this.#secret = next;
   }
+}
+
+/**
+ * What every schedule without a PSK starts from, the same for all connections
+ * (RFC 8446 7.1: the early secret is HKDF-Extract(0, 0), public values only):
+ * computed once per provider, hash and label prefix, and copied out, since a
+ * schedule zeroes the secrets it moves past.
+ */
+interface NoPsk {
+  early: Uint8Array;
+  derived: Uint8Array;
+  emptyHash: Uint8Array;
+}
+const NO_PSK = new WeakMap<CryptoProvider, Map<string, NoPsk>>();
+
+function noPsk(p: CryptoProvider, hash: HashName, prefix: LabelPrefix): NoPsk {
+  let byHash = NO_PSK.get(p);
+  if (!byHash) NO_PSK.set(p, (byHash = new Map()));
+  const k = hash + prefix;
+  let c = byHash.get(k);
+  if (!c) {
+    const emptyHash = p.hash(hash, new Uint8Array(0));
+    const early = hkdfExtract(p, hash, undefined, new Uint8Array(hashLength[hash]));
+    c = { early, derived: deriveSecret(p, hash, early, 'derived', emptyHash, prefix), emptyHash };
+    byHash.set(k, c);
+  }
+  return c;
 }

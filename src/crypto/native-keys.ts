@@ -79,8 +79,38 @@ export class KeyCache {
   readonly #public = new WeakMap<Uint8Array, [Uint8Array, KeyObject]>();
   readonly #secret = new WeakMap<Uint8Array, [Uint8Array, KeyObject]>();
 
+  // Signature public keys also by their bytes: a certificate is parsed afresh
+  // each handshake, so a client reconnecting to a server (or a server seeing a
+  // client's certificate again) would import the same key each time, and
+  // OpenSSL 3's EC public key import is about 0.3 ms, most of a verify. Public
+  // values only, bounded, oldest out first.
+  readonly #publicByBytes = new Map<string, KeyObject>();
+  static readonly MAX_PUBLIC_BY_BYTES = 64;
+
   constructor(nc: NC) {
     this.#nc = nc;
+  }
+
+  /** Public keys held by their bytes (at most MAX_PUBLIC_BY_BYTES). */
+  get publicKeysByBytes(): number {
+    return this.#publicByBytes.size;
+  }
+
+  #byBytes(kind: string, raw: Uint8Array, make: () => KeyObject): KeyObject {
+    return this.#get(this.#public, raw, () => {
+      const k = kind + b64url(raw);
+      const hit = this.#publicByBytes.get(k);
+      if (hit) {
+        // Most recently used last: the first key is the one to evict.
+        this.#publicByBytes.delete(k);
+        this.#publicByBytes.set(k, hit);
+        return hit;
+      }
+      const key = make();
+      if (this.#publicByBytes.size >= KeyCache.MAX_PUBLIC_BY_BYTES) this.#publicByBytes.delete(this.#publicByBytes.keys().next().value!);
+      this.#publicByBytes.set(k, key);
+      return key;
+    });
   }
 
   #get(map: WeakMap<Uint8Array, [Uint8Array, KeyObject]>, raw: Uint8Array, make: () => KeyObject): KeyObject {
@@ -105,7 +135,7 @@ export class KeyCache {
 
   /** An EC public key from its uncompressed SEC1 point. */
   ecPublic(curve: EcCurve, point: Uint8Array): KeyObject {
-    return this.#get(this.#public, point, () => {
+    return this.#byBytes(curve, point, () => {
       const n = FIELD_LENGTH[curve];
       if (point.length !== 1 + 2 * n || point[0] !== 4)
         return this.#nc.createPublicKey({ key: der(concat(SPKI_PREFIX[curve], point)), format: 'der', type: 'spki' });
@@ -128,9 +158,9 @@ export class KeyCache {
   }
 
   okpPublic(kind: 'x25519' | 'ed25519', raw: Uint8Array): KeyObject {
-    return this.#get(this.#public, raw, () =>
-      this.#nc.createPublicKey({ key: { kty: 'OKP', crv: kind === 'x25519' ? 'X25519' : 'Ed25519', x: b64url(raw) }, format: 'jwk' }),
-    );
+    const make = () => this.#nc.createPublicKey({ key: { kty: 'OKP', crv: kind === 'x25519' ? 'X25519' : 'Ed25519', x: b64url(raw) }, format: 'jwk' });
+    // X25519 peer keys are ephemeral, each seen once: not worth a place by bytes.
+    return kind === 'ed25519' ? this.#byBytes(kind, raw, make) : this.#get(this.#public, raw, make);
   }
 
   rsaPrivate(pkcs8: Uint8Array): KeyObject {
@@ -138,7 +168,7 @@ export class KeyCache {
   }
 
   rsaPublic(spki: Uint8Array): KeyObject {
-    return this.#get(this.#public, spki, () => this.#nc.createPublicKey({ key: der(spki), format: 'der', type: 'spki' }));
+    return this.#byBytes('rsa', spki, () => this.#nc.createPublicKey({ key: der(spki), format: 'der', type: 'spki' }));
   }
 
   /** A secret key object (AES), imported once per key. */

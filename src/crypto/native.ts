@@ -24,6 +24,9 @@ import {
 
 type NC = typeof NodeCrypto;
 
+const ONE = Uint8Array.of(1);
+const view = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
 const GROUP_CURVE: Partial<Record<GroupName, EcCurve>> = { secp256r1: 'P-256', secp384r1: 'P-384' };
 
 /** RSA schemes: hash and padding (RFC 8446 4.2.3: PSS salt length = hash length). */
@@ -139,9 +142,20 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
   }
 
   // --- hashing ---
-  const hash = (name: HashName, data: Uint8Array) => (native('hash') ? bytes(nc.createHash(name).update(data).digest()) : fallback.hash(name, data));
+  // digest() returns a Buffer of its own (not the pool's): handed on as a plain view, no copy.
+  const hash = (name: HashName, data: Uint8Array) => (native('hash') ? view(nc.createHash(name).update(data).digest()) : fallback.hash(name, data));
   const hmac = (name: HashName, key: Uint8Array, data: Uint8Array) =>
-    native('hmac') ? bytes(nc.createHmac(name, key).update(data).digest()) : fallback.hmac(name, key, data);
+    native('hmac') ? view(nc.createHmac(name, key).update(data).digest()) : fallback.hmac(name, key, data);
+
+  // HKDF-Expand of at most one hash block (every TLS 1.3 derivation: secrets,
+  // keys, IVs, sn_keys, finished keys) is one HMAC over info || 0x01 (RFC 5869 2.3).
+  function hkdfExpand(h: HashName, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+    const len = hashLength[h];
+    if (!native('hmac') || !(Number.isInteger(length) && length > 0 && length <= len)) return hkdfExpandWith(hmac, h, prk, info, length);
+    const t = nc.createHmac(h, prk).update(info).update(ONE).digest();
+    // A shorter output is copied out, so the rest of the block is not kept behind it.
+    return length === len ? view(t) : new Uint8Array(t.buffer, t.byteOffset, length).slice();
+  }
 
   // --- AEADs ---
   function aead(name: AeadName, key: Uint8Array): Aead {
@@ -362,7 +376,7 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
     sign,
     verify,
     hkdfExtract: (h, salt, ikm) => hkdfExtractWith(hmac, h, salt, ikm),
-    hkdfExpand: (h, prk, info, length) => hkdfExpandWith(hmac, h, prk, info, length),
+    hkdfExpand,
     recordNumberMask,
   };
 }
