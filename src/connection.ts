@@ -164,9 +164,10 @@ export class Connection implements ConnectionLike {
   /**
    * Replaces our sending keys (DTLS 1.3 KeyUpdate, RFC 8446 4.6.3, RFC 9147
    * 8). The KeyUpdate goes out now, resent until the peer ACKs it; records
-   * use the new keys from that ACK on. While one waits for its ACK, another
-   * call is queued (one at most, coalesced) and goes once the first is in use.
-   * `requestPeerUpdate` asks the peer to replace its keys too. A KeyUpdate
+   * use the new keys from that ACK on. While one waits for its ACK, a call
+   * is covered by it (RFC 9147 8 allows no second one before the ACK), except
+   * that a `requestPeerUpdate` it did not carry goes in a KeyUpdate right
+   * after. `requestPeerUpdate` asks the peer to replace its keys too. A KeyUpdate
    * also starts by itself before the AEAD usage limits (RFC 9147 4.5.3).
    * Throws a TypeError before the handshake completed or under DTLS 1.2 (no
    * KeyUpdate there), the connection's error once it is closed.
