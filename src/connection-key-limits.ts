@@ -14,10 +14,13 @@
 import type { RecordLayer } from './record/record-layer.ts';
 import { aeadLimits13, openUpdateDue, sealUpdateDue, type AeadLimits13 } from './record/protection13.ts';
 import type { KeyUpdate13 } from './handshake/key-update13.ts';
+import type { HandshakeAction } from './handshake/machine.ts';
 import { DtlsError } from './errors.ts';
 
-/** What the usage asks for now. */
-export type KeyLimitVerdict = { kind: 'none' } | { kind: 'update'; requestPeer: boolean } | { kind: 'close'; error: DtlsError };
+/** @internal Settings of a Connection for tests, not options: smaller AEAD limits, so the automatic KeyUpdate can be seen. */
+export interface ConnectionInternals {
+  aeadLimits?: Partial<AeadLimits13>;
+}
 
 export class KeyLimits13 {
   readonly #records: RecordLayer;
@@ -45,22 +48,23 @@ export class KeyLimits13 {
     return this.#failed;
   }
 
-  /** What the limits ask for, given the KeyUpdate state of a DTLS 1.3 connection. */
-  check(ku: KeyUpdate13): KeyLimitVerdict {
+  /**
+   * What the limits ask for now, given the KeyUpdate state of a DTLS 1.3
+   * connection: nothing, or a KeyUpdate of ours (its actions); throws the
+   * DtlsError that closes the connection once the integrity limit is reached.
+   */
+  poll(ku: KeyUpdate13): HandshakeAction[] {
     // Once per connection: this runs after every record sent.
     const limits = (this.#limits ??= aeadLimits13(ku.aead, this.#override));
     const failed = this.failedOpens;
     if (failed >= limits.failedOpens)
-      return {
-        kind: 'close',
-        error: new DtlsError('bad_record_mac', `${failed} records failed authentication under the peer's key: its integrity limit (RFC 9147 4.5.3)`),
-      };
-    // A request already made (or queued behind our pending KeyUpdate) is not made again.
-    if (openUpdateDue(limits, failed) && !ku.askedPeer) return { kind: 'update', requestPeer: true };
-    const sealed = this.#records.nextWriteSeq(this.#records.writeEpoch);
+      throw new DtlsError('bad_record_mac', `${failed} records failed authentication under the peer's key: its integrity limit (RFC 9147 4.5.3)`);
+    // A request already made (or kept behind our pending KeyUpdate) is not made again.
+    if (openUpdateDue(limits, failed) && !ku.askedPeer) return ku.start(true);
     // A KeyUpdate of ours already waiting for its ACK brings the fresh key.
-    if (sealUpdateDue(limits, sealed) && !ku.pending) return { kind: 'update', requestPeer: false };
-    return { kind: 'none' };
+    const sealed = this.#records.nextWriteSeq(this.#records.writeEpoch);
+    if (sealUpdateDue(limits, sealed) && !ku.pending) return ku.start(false);
+    return [];
   }
 
   #sync(): void {

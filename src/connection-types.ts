@@ -87,4 +87,6 @@ export interface ConnectionLike {
   pollTimeout(): number | undefined;
   /** RFC 5705 exporter; throws before the handshake completes. */
   exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array;
+  /** DTLS 1.3 KeyUpdate (Connection.updateKeys); a TypeError before the handshake completes and under DTLS 1.2. */
+  updateKeys?(now: number, options?: { requestPeerUpdate?: boolean }): void;
 }

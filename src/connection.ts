@@ -8,8 +8,7 @@ import { AlertDescription, DtlsError, alertName, peerAlertError } from './errors
 import { RecordLayer, type PlainRecord } from './record/record-layer.ts';
 import { FlightSender, type Resend } from './reliability/flight-sender.ts';
 import { Acks13 } from './connection-acks.ts';
-import { KeyLimits13 } from './connection-key-limits.ts';
-import type { AeadLimits13 } from './record/protection13.ts';
+import { KeyLimits13, type ConnectionInternals } from './connection-key-limits.ts';
 import type { EncodedFlight, FlightItem } from './reliability/flight.ts';
 import { ContentType } from './wire/types.ts';
 import { AlertLevel, decodeAlert, encodeAlert } from './wire/alert.ts';
@@ -38,10 +37,7 @@ export interface KeyUpdateOptions {
   requestPeerUpdate?: boolean;
 }
 
-/** @internal Settings for tests, not options: smaller AEAD limits (RFC 9147 4.5.3) so the automatic KeyUpdate can be seen. */
-export interface ConnectionInternals {
-  aeadLimits?: Partial<AeadLimits13>;
-}
+export type { ConnectionInternals } from './connection-key-limits.ts';
 
 export class Connection implements ConnectionLike {
   /** Private: the resolved options hold the private key. */
@@ -164,9 +160,10 @@ export class Connection implements ConnectionLike {
   /**
    * Replaces our sending keys (DTLS 1.3 KeyUpdate, RFC 8446 4.6.3, RFC 9147
    * 8). The KeyUpdate goes out now, resent until the peer ACKs it; records
-   * use the new keys from that ACK on. While one waits for its ACK, another
-   * call is queued (one at most, coalesced) and goes once the first is in use.
-   * `requestPeerUpdate` asks the peer to replace its keys too. A KeyUpdate
+   * use the new keys from that ACK on. While one waits for its ACK, a call
+   * is covered by it (RFC 9147 8 allows no second one before the ACK), except
+   * that a `requestPeerUpdate` it did not carry goes in a KeyUpdate right
+   * after. `requestPeerUpdate` asks the peer to replace its keys too. A KeyUpdate
    * also starts by itself before the AEAD usage limits (RFC 9147 4.5.3).
    * Throws a TypeError before the handshake completed or under DTLS 1.2 (no
    * KeyUpdate there), the connection's error once it is closed.
@@ -352,10 +349,7 @@ export class Connection implements ConnectionLike {
   /** DTLS 1.3: a KeyUpdate of ours when a key nears its AEAD limit; past the integrity limit, the end (RFC 9147 4.5.3). */
   #checkKeyLimits(now: number): void {
     const ku = this.#acks.keyUpdate;
-    if (!ku || this.#state !== 'connected') return;
-    const v = this.#keyLimits.check(ku);
-    if (v.kind === 'close') return this.#fail(v.error, true);
-    if (v.kind === 'update') this.#guard(() => this.#apply(now, ku.start(v.requestPeer)));
+    if (ku && this.#state === 'connected') this.#guard(() => this.#apply(now, this.#keyLimits.poll(ku)));
   }
 
   /** An ACK that is due goes out now, in our highest write epoch. */

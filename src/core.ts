@@ -64,5 +64,6 @@ export function createConnection(options: DtlsOptions): ConnectionLike {
     pollEvent: () => c.pollEvent(),
     pollTimeout: () => c.pollTimeout(),
     exportKeyingMaterial: (label: string, context: Uint8Array | undefined, length: number) => c.exportKeyingMaterial(label, context, length),
+    updateKeys: (now: number, options?: { requestPeerUpdate?: boolean }) => c.updateKeys(now, options),
   });
 }

@@ -359,16 +359,16 @@ export class DtlsStream extends EventTarget {
    * DTLS 1.3: replaces our sending keys with a KeyUpdate (RFC 8446 4.6.3,
    * RFC 9147 8), resent until the peer ACKs it; records use the new keys from
    * that ACK on. `requestPeerUpdate` asks the peer to replace its keys too.
-   * A call while one waits for its ACK is queued (one at most). KeyUpdates
+   * A call while one waits for its ACK is covered by it (a request for the
+   * peer's update it lacked follows right after). KeyUpdates
    * also start by themselves before the AEAD usage limits (RFC 9147 4.5.3).
    * Throws a TypeError before the handshake completed or under DTLS 1.2, the
    * connection's error once it is closed.
    */
   updateKeys(options: KeyUpdateOptions = {}): void {
     if (this.#finished) throw this.#error ?? closedError();
-    const conn = this.#conn as ConnectionLike & { updateKeys?: (now: number, options: KeyUpdateOptions) => void };
-    if (!conn.updateKeys) throw new TypeError('updateKeys(): this connection cannot update its keys');
-    conn.updateKeys(this.#clock.now(), options);
+    if (!this.#conn.updateKeys) throw new TypeError('updateKeys(): this connection cannot update its keys');
+    this.#conn.updateKeys(this.#clock.now(), options);
     this.#drain();
   }
 

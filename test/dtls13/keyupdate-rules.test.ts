@@ -14,18 +14,32 @@ import { nobleProvider } from '../../src/crypto/noble.ts';
 import { decodeKeyUpdate } from '../../src/wire/messages13/key-update.ts';
 import type { HandshakeAction } from '../../src/handshake/machine.ts';
 
-test('a second KeyUpdate while the first waits for its ACK is queued, and goes once the first epoch is in use (RFC 9147 8)', () => {
+test('updateKeys() while a KeyUpdate waits for its ACK is covered by it: no second KeyUpdate before the ACK (RFC 9147 8)', () => {
   const { client, p } = connected(21);
+  client.updateKeys(p.now);
+  client.updateKeys(p.now);
+  client.updateKeys(p.now);
+  settle(p);
+  assert.deepEqual(keyUpdates(p.log.b, 'in'), [3], 'one KeyUpdate');
+  sendNumbered(p, client, 0, 3);
+  settle(p);
+  assert.deepEqual(numbers(p.log.b), range(0, 3));
+});
+
+test('a request for the peer update made while our KeyUpdate waits goes in a KeyUpdate once the first is in use', () => {
+  const { client, p } = connected(28);
   const t0 = p.now;
   client.updateKeys(p.now);
-  client.updateKeys(p.now);
-  client.updateKeys(p.now); // coalesced with the second
+  client.updateKeys(p.now, { requestPeerUpdate: true });
   settle(p);
   assert.deepEqual(keyUpdates(p.log.b, 'in'), [3, 4], 'two KeyUpdates, in epochs 3 and 4');
+  assert.deepEqual(keyUpdates(p.log.a, 'in'), [3], 'the second asked for the server update');
   const sent = p.log.a.timeline.filter((e) => e.event.type === 'trace' && e.event.what === 'KeyUpdate' && e.event.direction === 'out');
-  assert.equal(sent.length, 2);
-  assert.equal(sent[0]!.time, t0);
-  assert.equal(sent[1]!.time, t0 + 2 * DELAY, 'the second only when the ACK of the first came back');
+  assert.deepEqual(
+    sent.map((e) => e.time),
+    [t0, t0 + 2 * DELAY],
+    'the second only when the ACK of the first came back',
+  );
   sendNumbered(p, client, 0, 3);
   settle(p);
   assert.deepEqual(numbers(p.log.b), range(0, 3));
@@ -57,8 +71,9 @@ test('KeyUpdate13: update_requested is not repeated before the peer updates; a r
   };
   assert.equal(requestOf(ku.start(true)), true);
   assert.ok(ku.pending && ku.askedPeer);
-  assert.deepEqual(ku.start(true), [], 'queued while the first waits');
-  assert.equal(requestOf(ku.switched()), false, 'the queued one: the request is still outstanding, not made twice');
+  assert.deepEqual(ku.start(true), [], 'covered by the one waiting, which made the request');
+  assert.deepEqual(ku.switched(), []);
+  assert.equal(requestOf(ku.start(true)), false, 'the request is still outstanding: not made twice');
   // The peer's KeyUpdates (with requests) while ours waits: read keys now, ours is the answer.
   for (let i = 0; i < 3; i++) {
     const got = ku.receive({ msgType: 24, messageSeq: 5 + i, body: Uint8Array.of(1) });

@@ -1,0 +1,63 @@
+// The server's post-handshake rules over the wire, against a scripted client
+// (server-wire.ts) that can break them: a new message in the epoch its own
+// KeyUpdate ended is unexpected_message (RFC 9147 8); a KeyUpdate copy in the
+// old epoch is ACKed again, not taken twice; anything but KeyUpdate from a
+// client after its Finished is unexpected_message (RFC 8446 4.6).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolveOptions } from '../../src/options.ts';
+import { Connection } from '../../src/connection.ts';
+import { ContentType } from '../../src/wire/types.ts';
+import { encodeHandshakeMessage } from '../../src/wire/handshake-header.ts';
+import { certs } from '../handshake/helpers.ts';
+import { WireClient, drain } from './server-wire.ts';
+
+function connectedServer() {
+  const server = new Connection(resolveOptions({ role: 'server', certificate: certs().server, versions: ['1.3'] }));
+  server.start(0);
+  const client = new WireClient();
+  server.handleDatagram(0, client.hello());
+  const c = client.answer(drain(server));
+  for (const d of c.datagrams) server.handleDatagram(0, d);
+  assert.equal(server.state, 'connected');
+  client.sealEpoch(3, c.clientAp, c.suite);
+  client.openEpoch(3, c.serverAp, c.suite);
+  drain(server);
+  const seq = client.script.nextSeq;
+  const message = (msgType: number, messageSeq: number, body: Uint8Array) =>
+    client.layer.seal(ContentType.handshake, encodeHandshakeMessage({ msgType, messageSeq, body }), 3);
+  return { server, client, seq, message };
+}
+
+test('a new message in the epoch the client KeyUpdate ended is unexpected_message (RFC 9147 8)', () => {
+  const { server, seq, message } = connectedServer();
+  server.handleDatagram(0, message(24, seq, Uint8Array.of(0)));
+  assert.equal(server.state, 'connected');
+  server.handleDatagram(0, message(24, seq + 1, Uint8Array.of(0)));
+  assert.equal(server.state, 'failed');
+  assert.equal(server.error?.code, 'unexpected_message');
+  assert.match(server.error!.message, /epoch 3, after the KeyUpdate/);
+});
+
+test('a copy of the client KeyUpdate in the old epoch is ACKed again and not taken twice', () => {
+  const { server, client, seq, message } = connectedServer();
+  const ku = message(24, seq, Uint8Array.of(0));
+  server.handleDatagram(0, ku);
+  const acks = () => client.receive(drain(server)).filter((r) => r.contentType === ContentType.ack).length;
+  assert.equal(acks(), 1);
+  // The same KeyUpdate again (its ACK lost): a new record number, the same message.
+  server.handleDatagram(0, message(24, seq, Uint8Array.of(0)));
+  assert.equal(server.state, 'connected');
+  assert.equal(acks(), 1, 'ACKed again');
+  let traces = 0;
+  for (let e = server.pollEvent(); e; e = server.pollEvent()) if (e.type === 'trace' && e.what === 'KeyUpdate' && e.direction === 'in') traces++;
+  assert.equal(traces, 1, 'taken once');
+});
+
+test('a post-handshake message other than KeyUpdate from a client is unexpected_message', () => {
+  const { server, seq, message } = connectedServer();
+  // NewSessionTicket is the server's to send (RFC 8446 4.6.1).
+  server.handleDatagram(0, message(4, seq, new Uint8Array(13)));
+  assert.equal(server.state, 'failed');
+  assert.equal(server.error?.code, 'unexpected_message');
+});
