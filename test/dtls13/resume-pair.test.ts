@@ -242,3 +242,14 @@ test('options: a session that is not one onSession gave is a TypeError; bad tick
   assert.throws(() => createPair({}, { ticketLifetime: 604801 }), RangeError);
   assert.throws(() => createPair({}, { sessionTickets: 5 }), RangeError);
 });
+
+test('a session offered to a server that answers in DTLS 1.2: the fallback completes a full 1.2 handshake', () => {
+  const { session } = firstSession();
+  const pair = createPair({ versions: ['1.3', '1.2'], session }, { versions: ['1.2'] });
+  pair.client.start(0);
+  pair.server.start(0);
+  shuttle(pair.client, pair.server);
+  assert.equal(pair.client.state, 'connected', errors(pair.client) || errors(pair.server));
+  assert.equal(pair.client.handshakeInfo?.version, 'DTLS 1.2');
+  assert.equal(pair.client.handshakeInfo?.resumed, false);
+});
