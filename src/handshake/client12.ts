@@ -24,7 +24,7 @@ import { encodeAlpn, decodeAlpn } from '../wire/extensions/alpn.ts';
 import { encodeServerName } from '../wire/extensions/server-name.ts';
 import { encodeRenegotiationInfo, decodeRenegotiationInfo } from '../wire/extensions/renegotiation-info.ts';
 import { decodeExtendedMasterSecret } from '../wire/extensions/extended-master-secret.ts';
-import { encodeClientHello } from '../wire/messages/client-hello.ts';
+import { decodeClientHello, encodeClientHello } from '../wire/messages/client-hello.ts';
 import { decodeServerHello } from '../wire/messages/server-hello.ts';
 import { decodeHelloVerifyRequest } from '../wire/messages/hello-verify-request.ts';
 import { decodeCertificate, encodeCertificate } from '../wire/messages/certificate.ts';
@@ -111,6 +111,11 @@ export class Client12 implements Role12 {
   /** Extension types our ClientHello offered that a ServerHello may carry. */
   #answerable = new Set<number>();
   #transcript = new Transcript();
+  /**
+   * The ClientHello the DTLS 1.3 client sent: a HelloVerifyRequest is answered
+   * with it again, cookie added (RFC 6347 4.2.1), not with a 1.2-only one.
+   */
+  readonly #offered: HandshakeMessage | undefined;
 
   /** `sent`: a ClientHello the DTLS 1.3 client already sent, offering 1.2 too; this client continues from it. */
   constructor(options: ResolvedOptions, sent?: SentClientHello) {
@@ -119,6 +124,7 @@ export class Client12 implements Role12 {
     if (sent) {
       this.#answerable = new Set(sent.answerable);
       this.#transcript.add(sent.clientHello);
+      this.#offered = sent.clientHello;
       this.#sendSeq = sent.clientHello.messageSeq + 1;
       this.#state = { name: 'wait_server_hello' };
     }
@@ -147,6 +153,7 @@ export class Client12 implements Role12 {
   }
 
   #sendClientHello(): void {
+    if (this.#offered) return this.#sendOfferedAgain(this.#offered);
     const o = this.#o;
     const exts: Extension[] = [];
     // RFC 5246 7.4.1.4: the ServerHello may answer only these (server_name and
@@ -176,6 +183,20 @@ export class Client12 implements Role12 {
       compressionMethods: [0],
       extensions: exts,
     });
+    this.#sendHello(body);
+  }
+
+  /**
+   * RFC 6347 4.2.1: the ClientHello after a HelloVerifyRequest is the first one
+   * with the cookie: the same versions, suites and extensions (a server may
+   * check, and a 1.3 offer dropped here would be a downgrade).
+   */
+  #sendOfferedAgain(offered: HandshakeMessage): void {
+    const hello = decodeClientHello(offered.body);
+    this.#sendHello(encodeClientHello({ ...hello, cookie: this.#cookie }));
+  }
+
+  #sendHello(body: Uint8Array): void {
     const msg = this.#message(HandshakeType.client_hello, body);
     this.#transcript = new Transcript();
     this.#transcript.add(msg);

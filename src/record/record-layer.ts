@@ -11,7 +11,7 @@ import { ContentType, ProtocolVersion, type DtlsRecord } from '../wire/types.ts'
 import { dtls12Format, type RecordFormat } from './format.ts';
 import { ReplayWindow } from './replay-window.ts';
 import { RecordProtection } from './protection.ts';
-import { RecordProtection13 } from './protection13.ts';
+import { MAX_ENCRYPTED_RECORD, RecordProtection13 } from './protection13.ts';
 import { isTrafficKeys13, type TrafficKeys } from './traffic-keys.ts';
 import { epochOf13, overhead13, plaintext13, plaintextAllowed13, seal13, sequenceOf13, split13 } from './format13.ts';
 import type { CiphertextRecord13 } from '../wire/unified-header.ts';
@@ -173,6 +173,10 @@ export class RecordLayer {
       return undefined;
     }
     const res = ep.protection13.open(r.header, seq, r.encryptedRecord);
+    // Too long after it authenticated: the peer's own record, fatal (RFC 8446 5.4), as in 1.2 below.
+    if (!res.ok && res.reason === 'record_overflow' && r.encryptedRecord.length <= MAX_ENCRYPTED_RECORD) {
+      throw new DtlsError('record_overflow', `a record of ${r.encryptedRecord.length - ep.protection13.tagLength} inner plaintext bytes, over 2^14 + 1`);
+    }
     if (!res.ok) {
       this.#drop(res.reason === 'bad_record_mac' || res.reason === 'key_exhausted' ? 'auth_failed' : 'malformed');
       return undefined;
