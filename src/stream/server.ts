@@ -360,7 +360,9 @@ export class DtlsServer extends EventTarget {
     }
     if (verdict.action === 'reply') return this.#reply(verdict.datagram, address, port);
     if (verdict.action === 'hold') {
+      // A piece of a new ClientHello, kept by the gate; the old connection sees it as it always did.
       this.#stats.heldFragments++;
+      deliverDatagram(old.dtls, data);
       return;
     }
     if (verdict.action === 'drop') {
