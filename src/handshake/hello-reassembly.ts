@@ -114,11 +114,12 @@ export class HelloReassembly {
       if (!restart) return { kind: 'drop' };
     }
     const copy = datagram.slice();
-    // Views of the pieces in our copy (each fragment's body is a view into `datagram`).
-    const mine = pieces.map(({ fragment: f }) => ({
-      offset: f.fragmentOffset,
-      body: copy.subarray(f.body.byteOffset - datagram.byteOffset, f.body.byteOffset - datagram.byteOffset + f.body.length),
-    }));
+    // Views of the pieces in our copy (the decoders hand out views into `datagram`; a body from elsewhere is copied).
+    const mine = pieces.map(({ fragment: f }) => {
+      const at = f.body.byteOffset - datagram.byteOffset;
+      const inside = f.body.buffer === datagram.buffer && at >= 0 && at + f.body.length <= datagram.length;
+      return { offset: f.fragmentOffset, body: inside ? copy.subarray(at, at + f.body.length) : f.body.slice() };
+    });
     if (e) {
       for (const p of mine) if (!agrees(e.pieces, p)) return (this.forget(peer), { kind: 'drop' });
       if (mine.every((p) => covered(e!.pieces, p.offset, p.offset + p.body.length))) return { kind: 'held' }; // a copy: nothing new
