@@ -1,6 +1,7 @@
-// npm run demo: a DTLS 1.2 server and client on 127.0.0.1 over real UDP
-// sockets, a handshake, messages both ways, what was negotiated, and a clean
-// close. Everything here is the public API a user would write.
+// npm run demo: a DTLS server and client on 127.0.0.1 over real UDP sockets,
+// with the defaults (DTLS 1.3; a 1.2-only peer would get 1.2): a handshake,
+// messages both ways, what was negotiated, and a clean close. Everything here
+// is the public API a user would write.
 import { DtlsStream, listen, generateCertificate, type HandshakeInfo } from '../src/index.ts';
 import { bindUdp, nodeUdpConnected, nodeUdpSocket } from '../src/adapters/node.ts';
 
@@ -83,8 +84,9 @@ function printInfo(info: HandshakeInfo) {
     ['server certificate', info.peerFingerprint ?? '-'],
     ['SRTP profile', info.srtpProfile ?? '-'],
     ['ALPN', info.alpn ?? '-'],
-    ['extended master secret', info.extendedMasterSecret ? 'yes (RFC 7627)' : 'no'],
   ];
+  // RFC 7627 is a DTLS 1.2 matter (the TLS 1.3 key schedule always binds the transcript).
+  if (info.version === 'DTLS 1.2') rows.push(['extended master secret', info.extendedMasterSecret ? 'yes (RFC 7627)' : 'no']);
   for (const [k, v] of rows) console.log(`       │   ${k.padEnd(23)}${v}`);
 }
 

@@ -39,7 +39,7 @@ export interface DtlsOptions {
   verify?: VerifyOption;
   /**
    * Protocol versions to offer (client) or accept (server), most preferred
-   * first: '1.3' (RFC 9147) and '1.2' (RFC 6347). Default ['1.2'].
+   * first: '1.3' (RFC 9147) and '1.2' (RFC 6347). Default ['1.3', '1.2'].
    */
   versions?: ('1.2' | '1.3')[];
   /** IANA names, OpenSSL names or numeric ids, in preference order; DTLS 1.2 and 1.3 suites (TLS_AES_128_GCM_SHA256...) may be mixed. */
@@ -261,8 +261,8 @@ export const DEFAULTS = {
   retransmit: { initial: 100, max: 60000, min: 100, adaptive: true },
   handshakeTimeout: 30000,
   groups: ['x25519', 'secp256r1', 'secp384r1'] as GroupName[],
-  /** Only DTLS 1.2 until the fallback from 1.3 to a 1.2-only server is in place. */
-  versions: ['1.2'] as ('1.2' | '1.3')[],
+  /** DTLS 1.3 first; a 1.2-only peer still connects (the downgrade sentinel guards the fallback, RFC 8446 4.1.3). */
+  versions: ['1.3', '1.2'] as ('1.2' | '1.3')[],
   sessionTickets: 1,
   ticketLifetime: 7200,
   limits: {

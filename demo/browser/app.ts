@@ -156,6 +156,8 @@ async function connectDemo(): Promise<void> {
   const verified = config.fingerprint !== undefined;
   const dtls = new DtlsStream({
     role: 'client',
+    // The page draws DTLS 1.2's ladder (HelloVerifyRequest, flights 1 to 6), so it asks for 1.2 (the library's default offers 1.3 first).
+    versions: ['1.2'],
     verify: verified ? { fingerprints: [config.fingerprint!] } : 'insecure',
     retransmit: { initial: 500 },
     ...(opened.mtu ? { mtu: opened.mtu } : {}),

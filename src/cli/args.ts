@@ -96,7 +96,7 @@ Options:
   --trace                 print the handshake messages and flights as they go, as a ladder
   --json                  print the summary, events and errors as JSON lines on stderr
   --quiet                 print only the records received and errors
-  --dtls1_2               use DTLS 1.2 only (OpenSSL's name)
+  --dtls1_2               use DTLS 1.2 only (OpenSSL's name); default: DTLS 1.3, falling back to 1.2
   --dtls1_3               use DTLS 1.3 only; with --dtls1_2, offer or accept both
   -h, --help              show this help
   --version               show the version

@@ -12,7 +12,8 @@ export function summaryLines(info: HandshakeInfo): string[] {
   if (info.srtpProfile !== undefined) lines.push(`SRTP profile: ${info.srtpProfile}`);
   if (info.alpn !== undefined) lines.push(`ALPN: ${info.alpn}`);
   if (info.serverName !== undefined) lines.push(`Server name: ${info.serverName}`);
-  lines.push(`Extended master secret: ${info.extendedMasterSecret ? 'yes' : 'no'}`);
+  // RFC 7627 is a DTLS 1.2 matter: the TLS 1.3 key schedule always binds the transcript.
+  if (info.version === 'DTLS 1.2') lines.push(`Extended master secret: ${info.extendedMasterSecret ? 'yes' : 'no'}`);
   if (info.resumed) lines.push('Resumed: yes');
   return lines;
 }

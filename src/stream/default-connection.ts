@@ -1,9 +1,9 @@
 // The real core behind `new DtlsStream(options)`, connect() and listen().
 import { Connection } from '../connection.ts';
-import { createCookieGate, gateCookies, type CookieGate } from '../handshake/cookie.ts';
+import { createCookieGate, gateCookies } from '../handshake/cookie.ts';
 import { createCookieGate13 } from '../handshake/hrr-gate.ts';
 import { resolveOptions } from '../options.ts';
-import type { StreamDefaults } from './defaults.ts';
+import type { CookieGateLike, StreamDefaults } from './defaults.ts';
 import { systemClock } from './clock.ts';
 
 export const defaultConnection: StreamDefaults = {
@@ -16,14 +16,15 @@ export const defaultConnection: StreamDefaults = {
         createCookieGate: () => createCookieGate({ crypto: resolved.crypto }),
       };
     }
-    // A server that speaks 1.3: one stateless gate answers 1.3 ClientHellos with a
-    // HelloRetryRequest (RFC 9147 5.1) and 1.2 ones with a HelloVerifyRequest; its
-    // connections open the HRR cookie it sent. Made on first use.
+    // A server that speaks 1.3: one gate answers 1.3 ClientHellos with a
+    // HelloRetryRequest (RFC 9147 5.1) and 1.2 ones with a HelloVerifyRequest,
+    // holding a fragmented one (bounded) until it is whole; its connections open
+    // the HRR cookie it sent. Made on first use.
     let gate: ReturnType<typeof createCookieGate13> | undefined;
     const theGate = (): ReturnType<typeof createCookieGate13> => (gate ??= createCookieGate13({ options: resolved }));
     return {
       createConnection: () => new Connection({ ...resolved, hrrCookies: gateCookies(theGate()) }),
-      createCookieGate: (): CookieGate => theGate(),
+      createCookieGate: (): CookieGateLike => theGate(),
     };
   },
 };

@@ -2,10 +2,17 @@
 // gates (./default-connection.ts gives the real ones; tests inject fakes).
 import type { ConnectionLike } from '../connection-types.ts';
 import type { DtlsOptions } from '../options.ts';
-import type { CookieGate } from '../handshake/cookie.ts';
+import type { GateVerdict } from '../handshake/hrr-gate.ts';
 
-/** The stateless HelloVerifyRequest exchange (handshake/cookie.ts); tests pass their own. */
-export type CookieGateLike = CookieGate;
+/**
+ * The cookie exchange in front of listen()'s connections (handshake/cookie.ts,
+ * handshake/hrr-gate.ts); tests pass their own. `holds(peer)`: a partial
+ * ClientHello from that peer is held, so its next pieces go to the gate.
+ */
+export interface CookieGateLike {
+  check(datagram: Uint8Array, peer: string, now?: number): GateVerdict;
+  holds?(peer: string): boolean;
+}
 
 /** Options validated and resolved once (TypeError/RangeError on misuse); cheap to call repeatedly. */
 export interface PreparedOptions {

@@ -12,12 +12,15 @@
 //     ├─ cookie gate: not a ClientHello ................. droppedUnknown
 //     ├─ cookie gate: no or wrong cookie ................ HelloVerifyRequest (cookieReplies),
 //     │                                                   or droppedBackpressure if the socket is full
-//     └─ cookie gate: valid cookie ...................... new peer (the only place state is made)
+//     ├─ cookie gate: a piece of a ClientHello (1.3) .... held by the gate, bounded (heldFragments)
+//     └─ cookie gate: valid cookie ...................... new peer (the only place state is made);
+//                                                         it reads every datagram the ClientHello came in
 //
 //   datagram from a known peer: to its connection, except an epoch-0 ClientHello
 //   with another random (the client restarted, RFC 6347 4.2.8): that goes through
 //   the cookie gate like a new peer's, and with a valid cookie replaces the old
-//   connection (restarts).
+//   connection (restarts); so do the next datagrams while the gate holds a piece
+//   of that new ClientHello.
 //
 //   a peer: limits (reassembly, future-epoch records, pending sends) in the core;
 //   removed at handshakeTimeout (handshakeTimeouts) or after idleTimeout without
@@ -82,6 +85,8 @@ export interface DtlsServerStats {
   droppedHandshakeLimit: number;
   /** HelloVerifyRequests not sent because the socket's queue was full (stateless: the client retries). */
   droppedBackpressure: number;
+  /** Datagrams with a piece of a ClientHello that the cookie gate held until the message was whole (a DTLS 1.3 server's gate). */
+  heldFragments: number;
   /** Peers that passed the cookie check and got a connection. */
   accepted: number;
   /**
@@ -194,6 +199,7 @@ export class DtlsServer extends EventTarget {
     droppedOverCapacity: 0,
     droppedHandshakeLimit: 0,
     droppedBackpressure: 0,
+    heldFragments: 0,
     accepted: 0,
     restarts: 0,
     handshakes: 0,
@@ -300,6 +306,7 @@ export class DtlsServer extends EventTarget {
     if (peer) {
       const random = this.#gate && clientHelloRandom(data);
       if (random && !equalBytes(random, peer.random)) return this.#restart(peer, data, address, port, key);
+      if (this.#gate?.holds?.(key)) return this.#restart(peer, data, address, port, key);
       deliverDatagram(peer.dtls, data);
       return;
     }
@@ -321,16 +328,21 @@ export class DtlsServer extends EventTarget {
         verdict = { action: 'drop' };
       }
       if (verdict.action === 'reply') return this.#reply(verdict.datagram, address, port);
+      if (verdict.action === 'hold') {
+        this.#stats.heldFragments++;
+        return;
+      }
       if (verdict.action === 'drop') {
         this.#stats.droppedUnknown++;
         return;
       }
+      return this.#accept(verdict.datagrams ?? [data], address, port, key);
     } else if (data[0] !== ContentType.handshake) {
       // Without cookies, only a handshake record may allocate state.
       this.#stats.droppedUnknown++;
       return;
     }
-    this.#accept(data, address, port, key);
+    this.#accept([data], address, port, key);
   }
 
   /**
@@ -347,6 +359,12 @@ export class DtlsServer extends EventTarget {
       verdict = { action: 'drop' };
     }
     if (verdict.action === 'reply') return this.#reply(verdict.datagram, address, port);
+    if (verdict.action === 'hold') {
+      // A piece of a new ClientHello, kept by the gate; the old connection sees it as it always did.
+      this.#stats.heldFragments++;
+      deliverDatagram(old.dtls, data);
+      return;
+    }
     if (verdict.action === 'drop') {
       deliverDatagram(old.dtls, data); // not a ClientHello after all: the connection drops it
       return;
@@ -358,7 +376,7 @@ export class DtlsServer extends EventTarget {
     this.#stats.restarts++;
     this.#remove(key, old);
     void old.dtls.close();
-    this.#accept(data, address, port, key);
+    this.#accept(verdict.datagrams ?? [data], address, port, key);
   }
 
   #reply(data: Uint8Array, address: string, port: number): void {
@@ -374,7 +392,8 @@ export class DtlsServer extends EventTarget {
     this.#writer.write({ data, address, port }).catch(noop);
   }
 
-  #accept(first: Uint8Array, address: string, port: number, key: string): void {
+  /** A new peer; `first`: the datagrams that brought its ClientHello, read in order. */
+  #accept(first: Uint8Array[], address: string, port: number, key: string): void {
     let dtls: DtlsStream;
     try {
       dtls = DtlsStream.fromConnection(this.#createConnection(), { clock: this.#clock, remote: { address, port } });
@@ -386,7 +405,11 @@ export class DtlsServer extends EventTarget {
     // and inbound.writable per peer: memory and two promise hops per datagram).
     // A socket that fails to send ends the connection.
     attachTransport(dtls, (data) => this.#writer.write({ data, address, port }));
-    const random = clientHelloRandom(first)?.slice() ?? new Uint8Array(0);
+    const random =
+      first
+        .map(clientHelloRandom)
+        .find((r) => r !== undefined)
+        ?.slice() ?? new Uint8Array(0);
     const peer: Peer = { address, port, dtls, random, handshaking: true };
     this.#peers.set(key, peer);
     this.#stats.accepted++;
@@ -414,7 +437,7 @@ export class DtlsServer extends EventTarget {
         this.dispatchEvent(new CustomEvent<HandshakeErrorDetail>('handshakeerror', { detail: { address, port, error } }));
       },
     );
-    deliverDatagram(dtls, first);
+    for (const d of first) deliverDatagram(dtls, d);
   }
 
   #remove(key: string, peer: Peer): void {

@@ -1,6 +1,7 @@
 // dtls-stream as the DTLS client and Chromium as the DTLS server (our answer
 // says a=setup:active): we send the ClientHello once Chromium's ICE check
 // told us where it is, and check Chromium's certificate against the offer.
+// DTLS 1.2 here (versions: ['1.2']); ./chromium-dtls13.test.ts has 1.3.
 import { test } from './runner.ts';
 import assert from 'node:assert/strict';
 import { pageStats, startSession } from './harness.ts';
@@ -10,7 +11,7 @@ import { attributeValues, parseSdp, sdpFingerprints, sdpSetup, srtpKeys, srtpPro
 const LIMIT = { timeout: 30_000 };
 
 test('dtls-stream client → Chromium server: a=setup:active, fingerprint checked, getStats() agrees with HandshakeInfo', LIMIT, async (t) => {
-  const s = await startSession(t, { role: 'client', srtpProfiles: ['SRTP_AES128_CM_SHA1_80', 'SRTP_AEAD_AES_128_GCM'] });
+  const s = await startSession(t, { versions: ['1.2'], role: 'client', srtpProfiles: ['SRTP_AES128_CM_SHA1_80', 'SRTP_AEAD_AES_128_GCM'] });
   assert.equal(sdpSetup(s.answer), 'active');
   const info = await s.connected;
   assert.equal(s.role, 'client');
@@ -36,7 +37,7 @@ test('dtls-stream client → Chromium server: a=setup:active, fingerprint checke
 });
 
 test("dtls-stream client → Chromium server: SRTP_AEAD_AES_256_GCM: Chromium's SRTP and SRTCP authenticate (GCM tag) and decrypt to Opus", LIMIT, async (t) => {
-  const s = await startSession(t, { role: 'client', srtpProfiles: ['SRTP_AEAD_AES_256_GCM'] });
+  const s = await startSession(t, { versions: ['1.2'], role: 'client', srtpProfiles: ['SRTP_AEAD_AES_256_GCM'] });
   const info = await s.connected;
   assert.equal(info.srtpProfile, 'SRTP_AEAD_AES_256_GCM');
   assert.equal((await pageStats(s.page)).transport!.srtpCipher, 'SRTP_AEAD_AES_256_GCM');

@@ -1,7 +1,8 @@
 // Chromium as the DTLS client, dtls-stream as the DTLS server (our answer says
 // a=setup:passive), over ICE-lite on one Node UDP socket shared by STUN, DTLS
-// and SRTP. Chromium offers DTLS 1.3 and 1.2; dtls-stream speaks 1.2, so
-// Chromium falls back. See ./harness.ts for the plumbing.
+// and SRTP. Chromium offers DTLS 1.3 and 1.2; these tests hold us to 1.2
+// (versions: ['1.2']), so Chromium falls back (./chromium-dtls13.test.ts has
+// 1.3). See ./harness.ts for the plumbing.
 import { test } from './runner.ts';
 import assert from 'node:assert/strict';
 import { pageStats, startSession, withTimeout } from './harness.ts';
@@ -13,7 +14,7 @@ import { generateCertificate } from '../../src/x509/generate.ts';
 const LIMIT = { timeout: 30_000 };
 
 test('Chromium → dtls-stream server: ICE-lite check, mutual fingerprint check, getStats() agrees with HandshakeInfo', LIMIT, async (t) => {
-  const s = await startSession(t, { role: 'server', srtpProfiles: ['SRTP_AEAD_AES_128_GCM', 'SRTP_AES128_CM_SHA1_80'] });
+  const s = await startSession(t, { versions: ['1.2'], role: 'server', srtpProfiles: ['SRTP_AEAD_AES_128_GCM', 'SRTP_AES128_CM_SHA1_80'] });
   const info = await s.connected;
 
   // ICE: Chromium's checks were answered and it nominated the pair.
@@ -46,7 +47,7 @@ test('Chromium → dtls-stream server: ICE-lite check, mutual fingerprint check,
 
 test('Chromium → dtls-stream server: a certificate that does not match the fingerprint fails the handshake on both sides', LIMIT, async (t) => {
   const other = generateCertificate();
-  const s = await startSession(t, { role: 'server', verifyFingerprints: [other.fingerprint], timeout: 8000 });
+  const s = await startSession(t, { versions: ['1.2'], role: 'server', verifyFingerprints: [other.fingerprint], timeout: 8000 });
   await assert.rejects(s.dtls.handshake, (e: unknown) => e instanceof DtlsError && e.code === 'verification_failed');
   await assert.rejects(s.connected);
   await s.until(() => s.dtls.state === 'failed', 'our stream to fail');
@@ -62,7 +63,7 @@ test('Chromium → dtls-stream server: a certificate that does not match the fin
 });
 
 test("Chromium → dtls-stream server: Chromium's first application data decrypts to an SCTP INIT with a valid CRC-32C", LIMIT, async (t) => {
-  const s = await startSession(t, { role: 'server', audio: false });
+  const s = await startSession(t, { versions: ['1.2'], role: 'server', audio: false });
   await s.connected;
   await s.until(() => s.plaintexts.length >= 1, 'the first plaintext');
   const sctp = parseSctpPacket(s.plaintexts[0]!);
@@ -86,7 +87,7 @@ test(
   "Chromium → dtls-stream server: Chromium's SRTP and SRTCP for the audio track authenticate with our exporter's keys (AES_CM_128_HMAC_SHA1_80) and decrypt to Opus",
   LIMIT,
   async (t) => {
-    const s = await startSession(t, { role: 'server', srtpProfiles: ['SRTP_AES128_CM_SHA1_80'] });
+    const s = await startSession(t, { versions: ['1.2'], role: 'server', srtpProfiles: ['SRTP_AES128_CM_SHA1_80'] });
     const info = await s.connected;
     assert.equal(info.srtpProfile, 'SRTP_AES128_CM_SHA1_80');
     // Chromium sends 50 packets a second and a sender report every second or so.

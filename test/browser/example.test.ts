@@ -23,7 +23,7 @@ test('examples/webrtc-ice-lite runs against Chromium and both sides agree', { ti
   });
   assert.equal(code, 0, out);
   assert.match(out, /ICE: the browser checked in from 127\.0\.0\.1:\d+/);
-  assert.match(out, /DTLS: DTLS 1\.2 TLS_ECDHE_ECDSA_WITH_/);
+  assert.match(out, /DTLS: DTLS 1\.3 TLS_AES_/, 'both sides offer 1.3 by default');
   assert.match(out, /CRC-32C valid/);
   assert.match(out, /SRTP: first packet authenticated/);
   assert.match(out, /both sides agree: done/);

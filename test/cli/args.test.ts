@@ -235,6 +235,9 @@ describe('summary', () => {
     assert.ok(lines.includes('ALPN: h2'));
     assert.ok(lines.includes('Peer fingerprint: none (no certificate)'));
     assert.ok(lines.includes('Extended master secret: no'));
+    const l13 = summaryLines({ ...info, version: 'DTLS 1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', cipherSuiteId: 0x1301 });
+    assert.equal(l13[0], 'Protocol: DTLS 1.3');
+    assert.ok(!l13.some((l) => l.startsWith('Extended master secret')), 'RFC 7627 is for DTLS 1.2 only');
   });
 
   test('hexUpper', () => {

@@ -23,10 +23,10 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('keyLog: one NSS line per side, the same on both, when the handshake completes', async () => {
+test('keyLog (DTLS 1.2): one NSS line per side, the same on both, when the handshake completes', async () => {
   const cert = generateCertificate();
   const lines: Record<'client' | 'server', string[]> = { client: [], server: [] };
-  const client = new DtlsStream({ role: 'client', verify: { fingerprints: [cert.fingerprint] }, keyLog: (l) => lines.client.push(l) });
+  const client = new DtlsStream({ role: 'client', versions: ['1.2'], verify: { fingerprints: [cert.fingerprint] }, keyLog: (l) => lines.client.push(l) });
   const server = new DtlsStream({ role: 'server', certificate: cert, keyLog: (l) => lines.server.push(l) });
   client.outbound.readable.pipeTo(server.inbound.writable).catch(() => {});
   server.outbound.readable.pipeTo(client.inbound.writable).catch(() => {});
@@ -39,7 +39,26 @@ test('keyLog: one NSS line per side, the same on both, when the handshake comple
   assert.throws(() => new DtlsStream({ role: 'client', verify: 'insecure', keyLog: 'keys.log' as never }), /keyLog must be a function/);
 });
 
-test('tshark decrypts a captured session with the key log from --keylog and SSLKEYLOGFILE', async () => {
+test('keyLog (DTLS 1.3, the default): the five TLS 1.3 secrets per side, the same on both', async () => {
+  const cert = generateCertificate();
+  const lines: Record<'client' | 'server', string[]> = { client: [], server: [] };
+  const client = new DtlsStream({ role: 'client', verify: { fingerprints: [cert.fingerprint] }, keyLog: (l) => lines.client.push(l) });
+  const server = new DtlsStream({ role: 'server', certificate: cert, keyLog: (l) => lines.server.push(l) });
+  client.outbound.readable.pipeTo(server.inbound.writable).catch(() => {});
+  server.outbound.readable.pipeTo(client.inbound.writable).catch(() => {});
+  await Promise.all([client.handshake, server.handshake]);
+  assert.equal(client.info?.version, 'DTLS 1.3');
+  assert.deepEqual(
+    lines.client.map((l) => l.split(' ')[0]),
+    ['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', 'SERVER_TRAFFIC_SECRET_0', 'EXPORTER_SECRET'],
+  );
+  for (const l of lines.client) assert.match(l, /^[A-Z_0]+ [0-9a-f]{64} [0-9a-f]{64}$/);
+  assert.deepEqual([...lines.server].sort(), [...lines.client].sort());
+  await client.close();
+  await server.close();
+});
+
+test('tshark decrypts a captured DTLS 1.2 session (client --dtls1_2, server default) with the key log from --keylog and SSLKEYLOGFILE', async () => {
   const port = await freePort();
   const capture = join(dir, 'cap.pcapng');
   const tshark = new Proc('tshark', 'tshark', ['-i', 'lo', '-f', `udp port ${port}`, '-w', capture, '-q'], dir);
@@ -49,7 +68,7 @@ test('tshark decrypts a captured session with the key log from --keylog and SSLK
   const s = cli(dir, 'server', ['server', '--listen', `127.0.0.1:${port}`, '--once', '--echo', '--keylog', 'server-keys.log']);
   await s.waitFor('stderr', /^Listening on 127\.0\.0\.1:\d+$/m);
   const [, fingerprint] = await s.waitFor('stderr', /^Fingerprint: (sha-256 [0-9A-F:]+)$/m);
-  const c = cli(dir, 'client', ['client', `127.0.0.1:${port}`, '--fingerprint', fingerprint!, '--linger', '1000'], {
+  const c = cli(dir, 'client', ['client', `127.0.0.1:${port}`, '--dtls1_2', '--fingerprint', fingerprint!, '--linger', '1000'], {
     ...process.env,
     SSLKEYLOGFILE: join(dir, 'client-keys.log'),
   });

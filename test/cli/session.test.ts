@@ -73,9 +73,9 @@ describe('records', () => {
 });
 
 describe('--trace and --json', () => {
-  test('--trace draws the ladder of the handshake', async () => {
+  test('--trace draws the ladder of the handshake (DTLS 1.2: --dtls1_2)', async () => {
     const server = await cliServer(dir, ['--once']);
-    const c = cli(dir, 'client', ['client', `127.0.0.1:${server.port}`, '--fingerprint', server.fingerprint, '--trace', '--linger', '0']);
+    const c = cli(dir, 'client', ['client', `127.0.0.1:${server.port}`, '--dtls1_2', '--fingerprint', server.fingerprint, '--trace', '--linger', '0']);
     c.child.stdin.end();
     assert.equal(await c.exit(), 0, c.stderr);
     const ladder = c.stderr
@@ -100,9 +100,34 @@ describe('--trace and --json', () => {
     assert.equal(await server.proc.exit(), 0, server.proc.stderr);
   });
 
-  test("the server's --trace shows its handshake from the first ClientHello after the cookie", async () => {
+  test('--trace draws the ladder of the default handshake (DTLS 1.3: the HelloRetryRequest, a ServerHello in form, then the encrypted flight)', async () => {
+    const server = await cliServer(dir, ['--once']);
+    const c = cli(dir, 'client', ['client', `127.0.0.1:${server.port}`, '--fingerprint', server.fingerprint, '--trace', '--linger', '0']);
+    c.child.stdin.end();
+    assert.equal(await c.exit(), 0, c.stderr);
+    const ladder = c.stderr
+      .split('\n')
+      .filter((l) => /──►|◄──/.test(l))
+      .map((l) => l.trim());
+    const firsts = ladder.filter((l, i) => ladder.indexOf(l) === i);
+    assert.deepEqual(firsts.slice(0, 2), ['ClientHello ──►', '◄── ServerHello']);
+    for (const m of [
+      '◄── EncryptedExtensions  (encrypted)',
+      '◄── Certificate  (encrypted)',
+      '◄── CertificateVerify  (encrypted)',
+      '◄── Finished  (encrypted)',
+      'Finished ──►  (encrypted)',
+    ]) {
+      assert.ok(ladder.includes(m), `${m} in\n${c.stderr}`);
+    }
+    assert.ok(!ladder.some((l) => /HelloVerifyRequest|ChangeCipherSpec|ClientKeyExchange/.test(l)), c.stderr);
+    assert.match(c.stderr, /^Protocol: DTLS 1\.3$/m);
+    assert.equal(await server.proc.exit(), 0, server.proc.stderr);
+  });
+
+  test("the server's --trace shows its handshake from the first ClientHello after the cookie (DTLS 1.2)", async () => {
     const server = await cliServer(dir, ['--once', '--trace']);
-    const c = cli(dir, 'client', ['client', `127.0.0.1:${server.port}`, '--fingerprint', server.fingerprint, '--linger', '0']);
+    const c = cli(dir, 'client', ['client', `127.0.0.1:${server.port}`, '--dtls1_2', '--fingerprint', server.fingerprint, '--linger', '0']);
     c.child.stdin.end();
     assert.equal(await c.exit(), 0, c.stderr);
     assert.equal(await server.proc.exit(), 0, server.proc.stderr);
@@ -150,8 +175,8 @@ describe('--trace and --json', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     const handshake = events.find((e) => e.event === 'handshake')!;
-    assert.equal(handshake.version, 'DTLS 1.2');
-    assert.equal(handshake.cipherSuite, 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256');
+    assert.equal(handshake.version, 'DTLS 1.3');
+    assert.equal(handshake.cipherSuite, 'TLS_AES_128_GCM_SHA256');
     assert.equal(handshake.peerFingerprint, listening.fingerprint);
     assert.equal(handshake.peer, `127.0.0.1:${listening.port}`);
     assert.equal((handshake.peerCertificates as string[]).length, 1);

@@ -28,6 +28,7 @@ test('--dtls1_3 offers 1.3 alone, --dtls1_2 1.2 alone, both offer both (1.3 firs
   assert.deepEqual(versionsOf('--dtls1_2'), ['1.2']);
   assert.deepEqual(versionsOf('--dtls1_2', '--dtls1_3'), ['1.3', '1.2']);
   assert.deepEqual(versionsOf(), resolveOptions({ verify: 'insecure' }).versions);
+  assert.deepEqual(versionsOf(), ['1.3', '1.2'], 'by default both, 1.3 first');
 });
 
 test('--cipher takes DTLS 1.3 suites and --groups X25519MLKEM768', () => {

@@ -61,3 +61,49 @@ test(
     }
   },
 );
+
+test(
+  'listen(): a 1.3 ClientHello in fragments (X25519MLKEM768 share; MTU 256) is reassembled by the gate and completes DTLS 1.3, not 1.2',
+  { timeout: 30_000 },
+  async () => {
+    const certificate = generateCertificate();
+    const serverSocket = await bindUdp({ address: '127.0.0.1', port: 0 });
+    const server = listen(nodeUdpSocket(serverSocket), { certificate, versions: ['1.3', '1.2'], groups: ['X25519MLKEM768', 'x25519', 'secp256r1'] });
+    const serving = (async () => {
+      for await (const conn of server) conn.inbound.readable.pipeTo(conn.outbound.writable).catch(() => {});
+    })();
+    const port = serverSocket.address().port;
+    const clients: DtlsStream[] = [];
+    const sockets = [serverSocket];
+    try {
+      const cases: { name: string; groups?: string[]; mtu?: number }[] = [
+        { name: 'X25519MLKEM768', groups: ['X25519MLKEM768'] },
+        { name: 'mtu 256', mtu: 256 },
+        { name: 'X25519MLKEM768 at mtu 256', groups: ['X25519MLKEM768'], mtu: 256 },
+      ];
+      for (const k of cases) {
+        const socket = await bindUdp({ address: '127.0.0.1' });
+        sockets.push(socket);
+        const held = server.stats.heldFragments;
+        const c = await connect(nodeUdpConnected(socket, '127.0.0.1', port), {
+          verify: { fingerprints: [certificate.fingerprint] },
+          versions: ['1.3', '1.2'],
+          ...(k.groups ? { groups: k.groups as never } : {}),
+          ...(k.mtu ? { mtu: k.mtu } : {}),
+        });
+        clients.push(c);
+        const info = await c.handshake;
+        assert.equal(info.version, 'DTLS 1.3', k.name);
+        if (k.groups) assert.equal(info.group, 'X25519MLKEM768', k.name);
+        assert.ok(server.stats.heldFragments > held, `${k.name}: the gate held pieces of the ClientHello`);
+        assert.equal(await echoOnce(c, `echo ${k.name}`), `echo ${k.name}`);
+        await c.close();
+      }
+    } finally {
+      await Promise.allSettled(clients.map((c) => c.close()));
+      await server.close();
+      await serving;
+      for (const so of sockets) so.close();
+    }
+  },
+);

@@ -26,7 +26,7 @@ function server(versions: ('1.2' | '1.3')[] | undefined, extra: object = {}): Re
 
 /** A DTLS 1.2 client's ClientHello, from our own 1.2 client machine. */
 function hello12(): HandshakeAction[] {
-  return createHandshake(resolveOptions({ role: 'client', verify: 'insecure' })).start(0);
+  return createHandshake(resolveOptions({ role: 'client', verify: 'insecure', versions: ['1.2'] })).start(0);
 }
 
 function records(actions: HandshakeAction[]) {
@@ -51,15 +51,18 @@ test('a 1.2-only ClientHello reaches a 1.3+1.2 server, which answers in 1.2 with
   assert.equal(m.stateName, 'wait_client_key_exchange', 'the 1.2 server took it');
 });
 
-test('a server that speaks only 1.2 writes no sentinel', () => {
-  for (const versions of [undefined, ['1.2' as const]]) {
+test('a server that speaks only 1.2 writes no sentinel; one with the default versions does', () => {
+  assert.equal(downgradeSentinel(serverHelloRandom(feed(createHandshake(server(undefined)), records(hello12())))), '1.2');
+  for (const versions of [['1.2' as const]]) {
     const a = feed(createHandshake(server(versions)), records(hello12()));
     assert.equal(downgradeSentinel(serverHelloRandom(a)), undefined);
   }
 });
 
 test('a 1.2 client and a 1.3+1.2 server complete a DTLS 1.2 handshake through connections', () => {
-  const c = new Connection(resolveOptions({ role: 'client', verify: { fingerprints: [certs().server.fingerprint] }, crypto: seededCrypto(1) }));
+  const c = new Connection(
+    resolveOptions({ role: 'client', versions: ['1.2'], verify: { fingerprints: [certs().server.fingerprint] }, crypto: seededCrypto(1) }),
+  );
   const s = new Connection({ ...server(['1.3', '1.2']), crypto: seededCrypto(2) } as ResolvedOptions);
   c.start(0);
   s.start(0);
@@ -78,7 +81,7 @@ test('the first ClientHello decides: 1.3 offered -> 1.3; a legacy_cookie (a Hell
   const c = new ScriptedClient13(nobleProvider);
   assert.equal(chooseServerVersion(server(['1.3', '1.2']), c.hello()), '1.3');
   assert.equal(chooseServerVersion(server(['1.2']), c.hello()), '1.2');
-  assert.equal(chooseServerVersion(server(undefined), c.hello()), '1.2');
+  assert.equal(chooseServerVersion(server(undefined), c.hello()), '1.3', 'the default speaks both');
   assert.equal(chooseServerVersion(server(['1.3', '1.2']), c.hello({ versions: [ProtocolVersion.DTLS1_2] })), '1.2');
   assert.equal(chooseServerVersion(server(['1.3', '1.2']), c.hello({ legacyCookie: new Uint8Array(32) })), '1.2');
   assert.equal(chooseServerVersion(server(['1.3', '1.2']), new Uint8Array([1, 2, 3])), '1.2');

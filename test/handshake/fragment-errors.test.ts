@@ -53,7 +53,7 @@ test('under the keys, a record that ends inside a fragment (one split across rec
 });
 
 test('at epoch 0, mismatched fragments stay counted drops: a forger cannot end the handshake with one', () => {
-  const client = new Connection(resolveOptions({ role: 'client', verify: { fingerprints: [certs().server.fingerprint] } }));
+  const client = new Connection(resolveOptions({ role: 'client', versions: ['1.2'], verify: { fingerprints: [certs().server.fingerprint] } }));
   client.start(0);
   while (client.pollTransmit()) {
     // only what comes next matters

@@ -26,8 +26,9 @@ function helloDatagram(opts: { version?: number; suites?: number[]; extensions?:
   return encodeRecord({ contentType: ContentType.handshake, version: ProtocolVersion.DTLS1_2, epoch: 0, sequenceNumber: 0, fragment: hs });
 }
 
-function serve(datagram: Uint8Array) {
-  const server = new Connection(resolveOptions({ role: 'server', certificate: certs().server }));
+/** A DTLS 1.2 server (these ClientHellos are 1.2 ones), or one with the given versions. */
+function serve(datagram: Uint8Array, versions: ('1.2' | '1.3')[] = ['1.2']) {
+  const server = new Connection(resolveOptions({ role: 'server', versions, certificate: certs().server }));
   server.start(0);
   server.handleDatagram(0, datagram);
   const out: { type: number; payload: Uint8Array }[] = [];
@@ -82,4 +83,8 @@ test('garbage before the handshake is dropped, not fatal', () => {
   const { server } = serve(new Uint8Array([22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1, 0, 0, 99]));
   assert.equal(server.state, 'handshaking');
   assert.ok((server.stats.dropped.malformed ?? 0) >= 1);
+  // The default server (1.3 and 1.2) drops it as well, before it knows the version.
+  const dflt = serve(new Uint8Array([22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1, 0, 0, 99]), ['1.3', '1.2']).server;
+  assert.equal(dflt.state, 'handshaking');
+  assert.ok(Object.values(dflt.stats.dropped).reduce((a, b) => a + (b ?? 0), 0) >= 1);
 });

@@ -38,8 +38,8 @@ export function deliver(m: HandshakeMachine, f: Flight, readEpoch: number, only?
 /** A client machine that read the server's ChangeCipherSpec and waits for its Finished (epoch 1), and that Finished. */
 export function clientAwaitingFinished(): { client: HandshakeMachine; finished: HandshakeMessage } {
   const c = certs();
-  const client = createHandshake(resolveOptions({ role: 'client', verify: { fingerprints: [c.server.fingerprint] } }));
-  const server = createHandshake(resolveOptions({ role: 'server', certificate: c.server }));
+  const client = createHandshake(resolveOptions({ role: 'client', versions: ['1.2'], verify: { fingerprints: [c.server.fingerprint] } }));
+  const server = createHandshake(resolveOptions({ role: 'server', versions: ['1.2'], certificate: c.server }));
   const f1 = flightOf(client.start(0));
   const f4 = flightOf(deliver(server, f1, 0));
   const f5 = flightOf(deliver(client, f4, 0));

@@ -45,8 +45,8 @@ function feed(m: HandshakeMachine, recs: PlainRecord[], state: { readEpoch: numb
 
 test('two DTLS 1.2 machines complete a handshake through plain records, returning flights, keys and the result in order', () => {
   const c = certs();
-  const client = createHandshake(resolveOptions({ role: 'client', verify: { fingerprints: [c.server.fingerprint] } }));
-  const server = createHandshake(resolveOptions({ role: 'server', certificate: c.server, requireCookie: true }));
+  const client = createHandshake(resolveOptions({ role: 'client', versions: ['1.2'], verify: { fingerprints: [c.server.fingerprint] } }));
+  const server = createHandshake(resolveOptions({ role: 'server', versions: ['1.2'], certificate: c.server, requireCookie: true }));
   const cs = { readEpoch: 0 };
   const ss = { readEpoch: 0 };
 

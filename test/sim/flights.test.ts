@@ -20,13 +20,17 @@
 // drop the server's copies).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SimPair, createPair, bothIn, type RunResult } from '../../src/testing/index.ts';
+import { SimPair, createPair as createPairAnyVersion, bothIn, type RunResult } from '../../src/testing/index.ts';
 import type { DtlsOptions } from '../../src/options.ts';
 import type { Connection } from '../../src/connection.ts';
 import { dropFlight, flightOf, plainFragments, type Sender } from './wire-tools.ts';
 import { decodeRecords } from '../../src/wire/record.ts';
 import { HandshakeType } from '../../src/wire/types.ts';
 import { utf8, fromUtf8 } from '../../src/wire/codec.ts';
+
+/** The flights and timer schedules here are DTLS 1.2's (RFC 6347 4.2.4): both sides speak 1.2 alone (the library's default is ['1.3', '1.2']). */
+const createPair: typeof createPairAnyVersion = (client = {}, server = {}, opts) =>
+  createPairAnyVersion({ versions: ['1.2'], ...client }, { versions: ['1.2'], ...server }, opts);
 
 const DELAY = 25;
 const RTT = 2 * DELAY;

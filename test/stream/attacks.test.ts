@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:dgram';
 import { Connection } from '../../src/connection.ts';
-import { DEFAULTS } from '../../src/options.ts';
+import { DEFAULTS, resolveOptions } from '../../src/options.ts';
 import type { DtlsError } from '../../src/errors.ts';
 import { Reassembler } from '../../src/reliability/reassembly.ts';
 import { encodeRecord } from '../../src/wire/record.ts';
@@ -117,14 +117,17 @@ test('ClientHello flood without cookies from 2,000 source ports: no per-client s
     net.send(d, '203.0.113.7', port);
     if (i % 100 === 0) assert.equal(server.size, 0);
   }
-  await until(() => server.stats.cookieReplies + server.stats.droppedUnknown === 2000, 'every ClientHello answered or dropped');
+  await until(() => server.stats.cookieReplies + server.stats.droppedUnknown + server.stats.heldFragments === 2000, 'every ClientHello answered or dropped');
   const s = server.stats;
-  assert.equal(s.cookieReplies, 2000, 'each got a HelloVerifyRequest');
+  // The first fragments (one shape in six) are held by the 1.3-capable gate, bounded, until whole; every other one got a HelloVerifyRequest.
+  const fragments = Math.floor((2000 - 6) / 6) + 1;
+  assert.equal(s.heldFragments, fragments);
+  assert.equal(s.cookieReplies, 2000 - fragments, 'each whole one got a HelloVerifyRequest');
   assert.equal(s.accepted, 0);
   assert.equal(server.size, 0);
   assert.equal(server.handshaking, 0);
   assert.equal(s.droppedBackpressure, 0);
-  assert.equal(net.sent.length, 2000);
+  assert.equal(net.sent.length, 2000 - fragments);
   assertNoAmplification(net, triggers);
   assert.equal(Math.max(...net.sent.map((d) => d.data.length)), 60, 'a HelloVerifyRequest with a 32-byte cookie');
   assert.equal(Math.min(...[...triggers.values()].map((d) => d.length)), 61);
@@ -132,12 +135,12 @@ test('ClientHello flood without cookies from 2,000 source ports: no per-client s
   // Cookies are bound to the address|port and the ClientHello's random.
   const random = r.bytes(32);
   net.send(helloDatagram({ random }), '203.0.113.8', 1);
-  await until(() => net.sent.length === 2001, 'a cookie');
-  const cookie = cookieOf(net.sent[2000]!.data);
+  await until(() => net.sent.length === 2001 - fragments, 'a cookie');
+  const cookie = cookieOf(net.sent.at(-1)!.data);
   net.send(helloDatagram({ random, cookie }), '203.0.113.8', 2); // another port
   net.send(helloDatagram({ random, cookie }), '203.0.113.9', 1); // another address
   net.send(helloDatagram({ random: r.bytes(32), cookie }), '203.0.113.8', 1); // another random
-  await until(() => net.sent.length === 2004, 'three more HelloVerifyRequests');
+  await until(() => net.sent.length === 2004 - fragments, 'three more HelloVerifyRequests');
   assert.equal(server.stats.accepted, 0);
   net.send(helloDatagram({ random, cookie }), '203.0.113.8', 1);
   await until(() => server.stats.accepted === 1, 'the returned cookie is accepted');
@@ -229,7 +232,7 @@ test('a flood of 3,000 garbage datagrams makes no state; at an established peer 
     triggers.set(10_000 + i, d);
     net.send(d, '192.0.2.66', 10_000 + i);
   }
-  await until(() => server.stats.cookieReplies + server.stats.droppedUnknown === 3000, 'every datagram handled');
+  await until(() => server.stats.cookieReplies + server.stats.droppedUnknown + server.stats.heldFragments === 3000, 'every datagram handled');
   assert.equal(server.stats.accepted, 0);
   assert.equal(server.size, 0);
   assertNoAmplification(net, triggers);
@@ -336,13 +339,14 @@ test('fragment floods (never-completing, overlapping, huge claimed lengths, inco
     const cap = DEFAULTS.limits.maxReassemblyBytes;
     const max = DEFAULTS.limits.maxHandshakeMessage;
 
-    // Without a cookie, fragments make no state at all.
+    // Without a cookie, fragments make no connection: the gate holds them, within its own bounds.
     for (let i = 0; i < 200; i++) {
       const f = { msgType: HandshakeType.client_hello, length: max, messageSeq: 0, fragmentOffset: 1 + i, body: new Uint8Array(100) };
       net.send(handshakeRecord(i, [f]), '192.0.2.99', 5000 + i);
     }
-    await until(() => server.stats.droppedUnknown === 200, 'cookieless fragments dropped');
+    await until(() => server.stats.heldFragments === 200, 'cookieless fragments held by the gate');
     assert.equal(server.stats.accepted, 0);
+    assert.equal(server.size, 0);
 
     const hostile = rawClient(net, clock, '192.0.2.10', 666, { silentAfterCookie: true });
     await until(() => conns.length === 1, 'hostile peer accepted');
@@ -445,6 +449,61 @@ test('one silent client, one slow client and one slow reader never stall other h
   );
   assert.equal(server.stats.handshakes, 1 + 8 + 1);
   await Promise.all([hog, ...others].map((o) => o.close()));
+  await server.close();
+  await serving;
+});
+
+test('a flood of partial ClientHellos from 3,000 addresses: the gate holds at most its caps (oldest out first), no connection is made, and a client whose DTLS 1.3 ClientHello spans datagrams still connects', async () => {
+  const clock = new ManualClock();
+  const net = memoryNet();
+  const { server, serving, gate13 } = realServer(net, clock);
+  assert.ok(gate13, 'the default server speaks 1.3');
+  const r = rng(5);
+  let most = { peers: 0, bytes: 0 };
+  for (let i = 0; i < 3000; i++) {
+    // The first 1,000 bytes of a claimed 60,000-byte ClientHello, each from its own address|port.
+    const f = { msgType: HandshakeType.client_hello, length: 60_000, messageSeq: 0, fragmentOffset: 0, body: r.bytes(1000) };
+    net.send(handshakeRecord(i, [f]), `198.18.${i >> 8}.${i & 255}`, 7000);
+    if (i % 100 === 99) {
+      await until(() => server.stats.heldFragments + server.stats.droppedUnknown === i + 1, 'the flood handled');
+      const h = gate13.held;
+      most = { peers: Math.max(most.peers, h.peers), bytes: Math.max(most.bytes, h.bytes) };
+    }
+  }
+  assert.equal(server.size, 0);
+  assert.equal(net.sent.length, 0, 'nothing sent to a partial ClientHello');
+  assert.ok(most.peers <= 256 && most.bytes <= 1 << 20, JSON.stringify(most));
+  assert.equal(most.peers, 256, 'the peer cap binds (256 x 1 KB is under the byte cap)');
+  assert.equal(gate13.holds('198.18.0.0|7000'), false, 'the oldest went first');
+
+  // A 1.3 client at MTU 256: its ClientHello in pieces, reassembled by the gate, answered with a HelloRetryRequest.
+  const o = resolveOptions({ role: 'client', mtu: 256, verify: { fingerprints: [cert.fingerprint] } });
+  const dtls = streamClient(net, clock, '192.0.2.13', 1300, o);
+  const info = await dtls.handshake;
+  assert.equal(info.version, 'DTLS 1.3');
+  assert.equal(await echoOnce(dtls, 'through the flood'), 'through the flood');
+  await dtls.close();
+  await server.close();
+  await serving;
+});
+
+test('RFC 6347 4.2.8 with a DTLS 1.3 ClientHello in pieces at an established peer address|port: the gate gathers the pieces, the returned cookie replaces the connection', async () => {
+  const clock = new ManualClock();
+  const net = memoryNet();
+  const { server, serving, gate13 } = realServer(net, clock);
+  const o = resolveOptions({ role: 'client', mtu: 256, verify: { fingerprints: [cert.fingerprint] } });
+  const first = streamClient(net, clock, '192.0.2.48', 4848, o);
+  assert.equal((await first.handshake).version, 'DTLS 1.3');
+  const held = server.stats.heldFragments;
+  // The client restarts on the same address|port (a new random): its ClientHello spans datagrams again.
+  const second = streamClient(net, clock, '192.0.2.48', 4848, o);
+  assert.equal((await second.handshake).version, 'DTLS 1.3');
+  assert.equal(server.stats.restarts, 1);
+  assert.ok(server.stats.heldFragments > held, 'the new pieces went to the gate, not only to the old connection');
+  assert.equal(gate13!.holds('192.0.2.48|4848'), false);
+  assert.equal(server.size, 1);
+  assert.equal(await echoOnce(second, 'restarted'), 'restarted');
+  await second.close();
   await server.close();
   await serving;
 });

@@ -3,7 +3,9 @@
 // attacks.test.ts and limits.test.ts. Time is the caller's ManualClock.
 import assert from 'node:assert/strict';
 import { Connection } from '../../src/connection.ts';
-import { resolveOptions } from '../../src/options.ts';
+import { resolveOptions, type ResolvedOptions } from '../../src/options.ts';
+import { createCookieGate, gateCookies } from '../../src/handshake/cookie.ts';
+import { createCookieGate13 } from '../../src/handshake/hrr-gate.ts';
 import type { ManualClock } from '../../src/stream/clock.ts';
 import { DtlsStream } from '../../src/stream/dtls-stream.ts';
 import { listen, type HandshakeErrorDetail, type ListenOptions } from '../../src/stream/server.ts';
@@ -15,7 +17,8 @@ import { concat } from '../../src/wire/codec.ts';
 import { certs } from '../handshake/helpers.ts';
 
 export const cert = certs().server;
-export const clientOptions = resolveOptions({ role: 'client', verify: { fingerprints: [cert.fingerprint] } });
+// A DTLS 1.2 client: these tests count HelloVerifyRequests and 1.2 flights; the server keeps the default (1.3 and 1.2).
+export const clientOptions = resolveOptions({ role: 'client', versions: ['1.2'], verify: { fingerprints: [cert.fingerprint] } });
 export const noop = (): void => {};
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -50,17 +53,25 @@ export function memoryNet() {
 export type Net = ReturnType<typeof memoryNet>;
 
 /**
- * listen() with the real core and the real cookie gate, echoing; keeps each
- * peer's Connection for assertions. `skip(port)`: accepted but never read.
+ * listen() with the real core and the real cookie gate (as listen() makes
+ * them: the 1.3 gate when the server speaks 1.3, its connections opening its
+ * HelloRetryRequest cookies), echoing; keeps each peer's Connection and the
+ * gate for assertions. `skip(port)`: accepted but never read.
  */
 export function realServer(net: Net, clock: ManualClock, options: ListenOptions = {}, skip: (port: number) => boolean = () => false) {
   const conns: Connection[] = [];
+  const { maxConnections: _c, maxHandshakes: _h, idleTimeout: _i, ...dtlsOptions } = options;
+  const resolved = resolveOptions({ role: 'server', clock, certificate: cert, ...dtlsOptions });
+  const gate13 = resolved.versions.includes('1.3') ? createCookieGate13({ options: resolved }) : undefined;
+  const cookieGate = gate13 ?? createCookieGate({ crypto: resolved.crypto });
   const server = listen(
     net.socket,
     { clock, certificate: cert, ...options },
     {
+      cookieGate: options.requireCookie === false ? null : cookieGate,
       createConnection: (o) => {
-        const c = new Connection(resolveOptions(o));
+        const r = resolveOptions(o);
+        const c = new Connection(gate13 ? ({ ...r, hrrCookies: gateCookies(gate13) } as ResolvedOptions) : r);
         conns.push(c);
         return c;
       },
@@ -75,7 +86,7 @@ export function realServer(net: Net, clock: ManualClock, options: ListenOptions 
       if (!skip(c.remote!.port)) void c.inbound.readable.pipeTo(c.outbound.writable).catch(noop);
     }
   })();
-  return { server, conns, errors, accepted, serving };
+  return { server, conns, errors, accepted, serving, gate13 };
 }
 
 /**
@@ -123,9 +134,9 @@ export function rawClient(net: Net, clock: ManualClock, address: string, port: n
   };
 }
 
-/** A client DtlsStream (real core) wired to the memory net. */
-export function streamClient(net: Net, clock: ManualClock, address: string, port: number): DtlsStream {
-  const dtls = DtlsStream.fromConnection(new Connection(clientOptions), { clock });
+/** A client DtlsStream (real core) wired to the memory net; `options`: other than clientOptions' (a 1.2 client). */
+export function streamClient(net: Net, clock: ManualClock, address: string, port: number, options: ResolvedOptions = clientOptions): DtlsStream {
+  const dtls = DtlsStream.fromConnection(new Connection(options), { clock });
   const w = dtls.inbound.writable.getWriter();
   net.routes.set(`${address}|${port}`, (d) => void w.write(d).catch(noop));
   void dtls.outbound.readable.pipeTo(new WritableStream({ write: (data) => net.send(data, address, port) })).catch(noop);

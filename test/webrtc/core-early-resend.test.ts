@@ -45,8 +45,14 @@ function dropFirstCcs(): TransformStream<Uint8Array, Uint8Array> {
 test("core: the server's epoch-1 data right after its lost final flight makes the client resend flight 5 at once", async () => {
   const clock = new ManualClock(1_000_000);
   const cert = generateCertificate();
-  const client = new DtlsStream({ role: 'client', clock, verify: { fingerprints: [cert.fingerprint] }, srtpProfiles: ['SRTP_AES128_CM_SHA1_80'] });
-  const server = new DtlsStream({ role: 'server', clock, certificate: cert, srtpProfiles: ['SRTP_AES128_CM_SHA1_80'] });
+  const client = new DtlsStream({
+    role: 'client',
+    versions: ['1.2'],
+    clock,
+    verify: { fingerprints: [cert.fingerprint] },
+    srtpProfiles: ['SRTP_AES128_CM_SHA1_80'],
+  });
+  const server = new DtlsStream({ role: 'server', versions: ['1.2'], clock, certificate: cert, srtpProfiles: ['SRTP_AES128_CM_SHA1_80'] });
   const reasons: string[] = [];
   client.addEventListener('retransmit', (e) => reasons.push(e.detail.reason));
   client.outbound.readable.pipeTo(server.inbound.writable).catch(() => {});
