@@ -47,6 +47,8 @@ export type DropReason =
   | 'unexpected'
   | 'after_close'
   | 'reassembly_limit'
+  /** DTLS 1.3: a record whose connection ID is not ours, or none where one is due (RFC 9147 9). */
+  | 'unknown_cid'
   | 'outbound_overflow';
 
 /** Counters of one connection: datagrams and records each way, retransmissions, silent drops by reason. */

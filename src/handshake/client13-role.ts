@@ -29,6 +29,7 @@ import { decodeKeyUpdate, encodeKeyUpdate } from '../wire/messages13/key-update.
 import { decodeCookie } from '../wire/extensions13/cookie.ts';
 import type { FlightItem } from '../reliability/flight.ts';
 import { decodeAs } from './common.ts';
+import { ConnectionIds13 } from './cid13.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 import { buildClientHello13, checkExtensions13, offeredTypes, readEncryptedExtensions } from './client13-hello.ts';
 import {
@@ -98,10 +99,17 @@ export class Client13Role {
   #app: { schedule: KeySchedule13; suite: CipherSuite13; server: Uint8Array; client: Uint8Array; readEpoch: number; writeEpoch: number } | undefined;
   /** The ClientHello as sent (for a 1.2 fallback) and the extension types a 1.2 ServerHello may answer. */
   clientHello: { message: HandshakeMessage; answerable12: Set<number> } | undefined;
+  /** Connection IDs (RFC 9147 9): offered in the ClientHello, settled by the ServerHello. */
+  readonly cids: ConnectionIds13;
 
   constructor(o: ResolvedOptions) {
     this.#o = o;
     this.random = o.crypto.random(32);
+    this.cids = new ConnectionIds13(
+      o,
+      (t, b) => this.#message(t, b),
+      () => this.#app?.writeEpoch ?? 3,
+    );
   }
 
   get done(): boolean {
@@ -116,6 +124,7 @@ export class Client13Role {
     // One share for the preferred group; a hybrid one comes with x25519 beside it, as browsers send.
     const groups: KemGroup[] = g[0] === 'X25519MLKEM768' && g.includes('x25519') ? ['X25519MLKEM768', 'x25519'] : [g[0]!];
     this.#shares = groups.map((grp) => kemClientShare(this.#o.crypto, grp));
+    this.#out.push(...this.cids.expect());
     this.#sendClientHello(1);
     return this.#take();
   }
@@ -136,7 +145,7 @@ export class Client13Role {
   }
 
   #sendClientHello(number: number): void {
-    const { body, answerable12 } = buildClientHello13(this.#o, { random: this.random, shares: this.#shares, cookie: this.#cookie });
+    const { body, answerable12 } = buildClientHello13(this.#o, { random: this.random, shares: this.#shares, cookie: this.#cookie, cid: this.cids.offer() });
     const msg = this.#message(HandshakeType.client_hello, body);
     this.clientHello = { message: msg, answerable12 };
     this.#hellos.push({ msgType: msg.msgType, body: msg.body });
@@ -207,6 +216,8 @@ export class Client13Role {
     schedule.handshake(shared);
     shared.fill(0);
     const hs = schedule.handshakeTrafficSecrets(transcript.digest(crypto));
+    // CIDs before the keys: our epoch-2 records carry the server's.
+    this.#out.push(...this.cids.onServerHello(sh.extensions));
     // Write keys first: opening epoch 2 hands back the server's records that came early, and their answer goes out in it.
     this.#out.push({ kind: 'write-keys', epoch: 2, keys: trafficKeys13(schedule, suite, hs.client) });
     this.#out.push({ kind: 'read-keys', epoch: 2, keys: trafficKeys13(schedule, suite, hs.server) });

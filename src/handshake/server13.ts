@@ -51,6 +51,7 @@ import { readClientHello13, type Hello13 } from './server13-hello.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 import { secretCookies, type HrrCookies } from './cookie.ts';
 import { handshakeName } from './dtls12.ts';
+import { ConnectionIds13, isConnectionIdMessage } from './cid13.ts';
 
 /** The epochs of DTLS 1.3 (RFC 9147 6.1). */
 const EPOCH_HANDSHAKE = 2;
@@ -93,9 +94,17 @@ export class Server13Handshake implements HandshakeMachine {
   #sendSeq = 0;
   /** The reassembler's nextSeq when our current flight was sent: the peer flight it answers ends just below. */
   #answeredUpTo = 0;
+  /** Connection IDs (RFC 9147 9): settled by the ClientHello, then NewConnectionId/RequestConnectionId. */
+  readonly cids: ConnectionIds13;
 
   constructor(o: ResolvedOptions) {
     this.#o = o;
+    // Post-handshake messages go in the application epoch (a KeyUpdate of ours would move it).
+    this.cids = new ConnectionIds13(
+      o,
+      (msgType, body) => ({ msgType, messageSeq: this.#sendSeq++, body }),
+      () => EPOCH_APPLICATION,
+    );
     // A gate in front of the server (listen()) hands over its cookies, so the cookie it issued opens here.
     this.#cookies = o.hrrCookies ?? secretCookies(o.crypto, o.crypto.random(32));
     this.#reassembler = new Reassembler({ maxMessageLength: o.limits.maxHandshakeMessage, maxBufferedBytes: o.limits.maxReassemblyBytes });
@@ -150,7 +159,8 @@ export class Server13Handshake implements HandshakeMachine {
         this.#out.push({ kind: 'advance-write-seq', epoch: 0, seq: rec.sequenceNumber });
       }
       const isNew = f.messageSeq >= r.nextSeq;
-      if (isNew && this.done && rec.epoch >= EPOCH_APPLICATION) {
+      const cidMessage = isNew && this.done && rec.epoch >= EPOCH_APPLICATION && isConnectionIdMessage(f.msgType);
+      if (isNew && this.done && rec.epoch >= EPOCH_APPLICATION && !cidMessage) {
         // A post-handshake message under the application keys: KeyUpdate is not implemented here yet,
         // and dropping it would leave the client writing in an epoch we cannot read (lost data), so it
         // ends the connection; a client sends nothing else after its Finished (RFC 8446 4.6).
@@ -158,7 +168,7 @@ export class Server13Handshake implements HandshakeMachine {
       }
       // Each new message must come in the epoch of its place in the handshake:
       // ClientHello in 0, the client's second flight in 2 (RFC 9147 6.1).
-      if (isNew && (this.done || rec.epoch !== (s === 'wait_client_hello' ? 0 : EPOCH_HANDSHAKE))) {
+      if (isNew && !cidMessage && (this.done || rec.epoch !== (s === 'wait_client_hello' ? 0 : EPOCH_HANDSHAKE))) {
         this.#out.push({ kind: 'drop', reason: rec.epoch < EPOCH_HANDSHAKE ? 'stale_epoch' : 'unexpected' });
         continue;
       }
@@ -170,6 +180,10 @@ export class Server13Handshake implements HandshakeMachine {
     }
     for (let m = r.poll(); m; m = r.poll()) {
       this.#out.push({ kind: 'trace', direction: 'in', what: handshakeName(m.msgType), epoch: rec.epoch, bytes: m.body.length });
+      if (this.done) {
+        this.#out.push(...this.cids.onMessage(m));
+        continue;
+      }
       const before = this.#out.length;
       this.#dispatch(now, m);
       if (this.#out.slice(before).some((a) => a.kind === 'flight')) this.#answeredUpTo = r.nextSeq;
@@ -221,6 +235,9 @@ export class Server13Handshake implements HandshakeMachine {
     transcript.add(HandshakeType.client_hello, msg.body);
 
     const { share, sharedSecret } = kemEncapsulate(crypto, hello.group, hello.clientShare);
+    const cid = this.cids.onClientHello(hello.clientCid);
+    // CIDs before the flight: its epoch-2 records carry the client's.
+    if (cid) this.#out.push(...cid.actions);
     const sh = encodeServerHello(
       serverHello13({
         random: crypto.random(32),
@@ -230,6 +247,7 @@ export class Server13Handshake implements HandshakeMachine {
         extensions: [
           { type: ExtensionType13.supported_versions, data: encodeSupportedVersionsServer(ProtocolVersion.DTLS1_3) },
           { type: ExtensionType13.key_share, data: encodeKeyShareServer({ group: KEM_GROUP_IDS[hello.group], keyExchange: share }) },
+          ...(cid ? [cid.extension] : []),
         ],
       }),
     );
