@@ -24,7 +24,7 @@ import { Connection } from './connection.ts';
 import type { ConnectionLike } from './connection-types.ts';
 import { resolveOptions, type DtlsOptions } from './options.ts';
 
-export type { ConnectionLike, ConnectionEvent, ConnectionState, ConnectionStats, HandshakeInfo, DropReason } from './connection-types.ts';
+export type { ConnectionIdInfo, ConnectionLike, ConnectionEvent, ConnectionState, ConnectionStats, HandshakeInfo, DropReason } from './connection-types.ts';
 export { createCookieGate, type CookieGate, type CookieIssuer, type CookieVerdict } from './handshake/cookie.ts';
 export { wrapConnection, type DtlsStreamSetup } from './stream/dtls-stream.ts';
 
@@ -64,5 +64,14 @@ export function createConnection(options: DtlsOptions): ConnectionLike {
     pollEvent: () => c.pollEvent(),
     pollTimeout: () => c.pollTimeout(),
     exportKeyingMaterial: (label: string, context: Uint8Array | undefined, length: number) => c.exportKeyingMaterial(label, context, length),
+    get connectionIds() {
+      return c.connectionIds;
+    },
+    get newestDatagrams() {
+      return c.newestDatagrams;
+    },
+    issueConnectionIds: (now: number, count?: number, usage?: 'immediate' | 'spare') => c.issueConnectionIds(now, count, usage),
+    requestConnectionIds: (now: number, count?: number) => c.requestConnectionIds(now, count),
+    switchConnectionId: (now: number) => c.switchConnectionId(now),
   });
 }

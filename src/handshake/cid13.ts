@@ -11,6 +11,7 @@
 //   both sent it: negotiated; either side may then send NewConnectionId
 //   (if its own CID is non-empty) and RequestConnectionId (if the peer's is).
 import type { ResolvedOptions } from '../options.ts';
+import type { ConnectionIdInfo } from '../connection-types.ts';
 import type { HandshakeAction } from './machine.ts';
 import { DtlsError } from '../errors.ts';
 import { ExtensionType13, HandshakeType13 } from '../wire/types13.ts';
@@ -36,15 +37,7 @@ export function isConnectionIdMessage(msgType: number): boolean {
   return msgType === HandshakeType13.new_connection_id || msgType === HandshakeType13.request_connection_id;
 }
 
-/** Public view of the CIDs in use (Connection.connectionIds). */
-export interface ConnectionIdInfo {
-  /** Ours, oldest first: records to us carry one of them (empty: none). */
-  local: Uint8Array[];
-  /** The peer's current CID, on every record we send (undefined: none). */
-  peer: Uint8Array | undefined;
-  /** Spare CIDs of the peer (NewConnectionId cid_spare), for switchConnectionId(). */
-  spares: number;
-}
+export type { ConnectionIdInfo };
 
 export class ConnectionIds13 {
   readonly #o: ResolvedOptions;

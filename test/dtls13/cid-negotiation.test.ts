@@ -158,3 +158,23 @@ test('connectionId is checked at construction', () => {
   assert.throws(() => createPair({ versions: ['1.2'], connectionId: 4 }), RangeError);
   assert.throws(() => createPair({ versions: ['1.3'], connectionId: 'abc' as unknown as number }), TypeError);
 });
+
+test('newestDatagrams counts only datagrams that raise the highest authenticated record number (RFC 9146 6)', () => {
+  const { client, server } = handshake({ connectionId: ours }, { connectionId: theirs });
+  client.send(0, Uint8Array.of(1));
+  const d1 = client.pollTransmit()!;
+  client.send(0, Uint8Array.of(2));
+  const d2 = client.pollTransmit()!;
+  const n = server.newestDatagrams;
+  server.handleDatagram(0, d2);
+  assert.equal(server.newestDatagrams, n + 1, 'newer');
+  server.handleDatagram(0, d1);
+  assert.equal(server.newestDatagrams, n + 1, 'reordered: older than the newest');
+  server.handleDatagram(0, d2);
+  assert.equal(server.newestDatagrams, n + 1, 'replayed');
+  const forged = d2.slice();
+  forged[forged.length - 1] ^= 1;
+  server.handleDatagram(0, forged);
+  assert.equal(server.newestDatagrams, n + 1, 'forged');
+  assert.deepEqual([server.pollReceived()?.[0], server.pollReceived()?.[0]], [2, 1]);
+});
