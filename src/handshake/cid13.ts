@@ -140,7 +140,8 @@ export class ConnectionIds13 {
     const m = decodeAs('NewConnectionId', () => decodeNewConnectionId(body));
     if (m.usage !== ConnectionIdUsage.cid_immediate && m.usage !== ConnectionIdUsage.cid_spare)
       throw new DtlsError('illegal_parameter', `NewConnectionId usage ${m.usage}`);
-    const fresh = m.cids.filter((c) => c.length > 0 && !this.#known(c)).map((c) => c.slice());
+    const fresh: Uint8Array[] = [];
+    for (const c of m.cids) if (c.length > 0 && !this.#known(c) && !fresh.some((f) => equalBytes(f, c))) fresh.push(c.slice());
     this.#requested = false;
     if (m.usage === ConnectionIdUsage.cid_immediate) {
       // One of them from now on, for every record (RFC 9147 9); the first, in the order given.
