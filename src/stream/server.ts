@@ -438,6 +438,13 @@ export class DtlsServer extends EventTarget {
     // remote is the stream's snapshot of where its peer is: it follows.
     Object.assign(peer.dtls.remote as { address: string; port: number }, { address, port });
     this.#stats.migrations++;
+    // A new path, a new CID where the peer gave us a spare (from the next record sealed; the
+    // answer held above went out with the old one): the paths are not linked by it (RFC 9147 9, 11).
+    try {
+      peer.dtls.switchConnectionId();
+    } catch {
+      // No CIDs to switch (the connection just closed): nothing to do.
+    }
   }
 
   #reply(data: Uint8Array, address: string, port: number): void {

@@ -17,6 +17,8 @@ class Driver {
   readonly conn: ConnectionLike;
   readonly sent: Uint8Array[] = [];
   readonly received: string[] = [];
+  /** Every datagram that came in. */
+  readonly inbound: Uint8Array[] = [];
   #socket: Socket | undefined;
   readonly #port: number;
   readonly #timer: ReturnType<typeof setInterval>;
@@ -35,6 +37,7 @@ class Driver {
     this.#socket = socket;
     socket.on('message', (msg) => {
       if (this.#socket !== socket) return;
+      this.inbound.push(new Uint8Array(msg));
       this.conn.handleDatagram(Date.now(), new Uint8Array(msg));
       this.flush();
     });
@@ -97,6 +100,15 @@ test(
       client.send('one');
       await until('the first echo', () => client.received.includes('one'));
       assert.deepEqual(server.addresses, [{ address: '127.0.0.1', port: a.address().port }]);
+      // The client gives the server a spare CID; it stays on the first until the path changes.
+      conn.issueConnectionIds!(Date.now(), 1, 'spare');
+      client.flush();
+      const [firstCid, spareCid] = conn.connectionIds!.local;
+      await until('the spare acknowledged', () => conn.pollTimeout() === undefined);
+      client.send('one more');
+      await until('an echo on the first path', () => client.received.includes('one more'));
+      const echoed = () => client.inbound[client.inbound.length - 1]!;
+      assert.deepEqual(echoed().subarray(1, 5), firstCid, 'the server still uses the first CID on the first path');
 
       // The client's address changes: its first socket is gone, the next datagrams come from another port.
       a.close();
@@ -126,7 +138,9 @@ test(
       assert.deepEqual(server.addresses, [{ address: '127.0.0.1', port: b.address().port }]);
       client.send('three');
       await until('the echo still at the second address', () => client.received.includes('three'));
-      assert.deepEqual(client.received, ['one', 'two', 'three']);
+      assert.deepEqual(client.received, ['one', 'one more', 'two', 'three']);
+      // Sealed after the move: on the new path the server uses the spare CID (RFC 9147 9).
+      assert.deepEqual(echoed().subarray(1, 5), spareCid);
 
       // The server's stream gives the client a new CID to use at once; the table follows it.
       const served = accepted[0]!;
