@@ -47,6 +47,8 @@ export type DropReason =
   | 'unexpected'
   | 'after_close'
   | 'reassembly_limit'
+  /** DTLS 1.3: a record whose connection ID is not ours, or none where one is due (RFC 9147 9). */
+  | 'unknown_cid'
   | 'outbound_overflow';
 
 /** Counters of one connection: datagrams and records each way, retransmissions, silent drops by reason. */
@@ -57,6 +59,16 @@ export interface ConnectionStats {
   recordsOut: number;
   retransmits: number;
   dropped: Partial<Record<DropReason, number>>;
+}
+
+/** DTLS 1.3 connection IDs in use (RFC 9147 9). */
+export interface ConnectionIdInfo {
+  /** Ours, oldest first: records to us carry one of them (empty: none). */
+  local: Uint8Array[];
+  /** The peer's current CID, on every record we send (undefined: none). */
+  peer: Uint8Array | undefined;
+  /** Spare CIDs of the peer (NewConnectionId cid_spare), for switchConnectionId(). */
+  spares: number;
 }
 
 /** What the stream layer needs of a connection (implemented by Connection in connection.ts). */
@@ -89,4 +101,17 @@ export interface ConnectionLike {
   exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array;
   /** DTLS 1.3 KeyUpdate (Connection.updateKeys); a TypeError before the handshake completes and under DTLS 1.2. */
   updateKeys?(now: number, options?: { requestPeerUpdate?: boolean }): void;
+  /** DTLS 1.3 connection IDs once negotiated (the same object until they change); undefined without them. */
+  readonly connectionIds?: ConnectionIdInfo | undefined;
+  /**
+   * Datagrams that carried a record that authenticated and was newer than every
+   * record before it: RFC 9146 6 lets a peer's new address be believed only from such a datagram.
+   */
+  readonly newestDatagrams?: number;
+  /** Sends `count` new CIDs of ours (NewConnectionId); 'immediate' (default) makes the peer use one from now on. TypeError without CIDs. */
+  issueConnectionIds?(now: number, count?: number, usage?: 'immediate' | 'spare'): void;
+  /** Asks the peer for `count` spare CIDs (RequestConnectionId); one request at a time. TypeError without CIDs. */
+  requestConnectionIds?(now: number, count?: number): void;
+  /** Puts the peer's next spare CID on what we send from now on; false when none is left. TypeError without CIDs. */
+  switchConnectionId?(now: number): boolean;
 }

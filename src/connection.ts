@@ -15,6 +15,7 @@ import { AlertLevel, decodeAlert, encodeAlert } from './wire/alert.ts';
 import type { HandshakeAction, HandshakeMachine, HandshakeResult } from './handshake/machine.ts';
 import { createHandshake } from './handshake/dispatch.ts';
 import { handshakeName } from './handshake/dtls12.ts';
+import type { ConnectionIdInfo, ConnectionIds13 } from './handshake/cid13.ts';
 
 /** Early epoch-1 data held until the handshake completes, and datagrams queued out (bounded). */
 const MAX_EARLY_DATA = 16;
@@ -65,6 +66,8 @@ export class Connection implements ConnectionLike {
   #out: Uint8Array[] = [];
   #received: Uint8Array[] = [];
   #events: ConnectionEvent[] = [];
+  /** The CIDs in use as last reported, rebuilt only when they change (listen() compares it to route). */
+  #cidInfo: ConnectionIdInfo | undefined;
 
   constructor(options: ResolvedOptions, internals: ConnectionInternals = {}) {
     this.#options = options;
@@ -214,6 +217,39 @@ export class Connection implements ConnectionLike {
     return idle !== undefined && this.#state === 'connected' ? this.#lastHeard + idle : undefined;
   }
 
+  // ---- DTLS 1.3 connection IDs (RFC 9147 9) ----
+
+  /** The CIDs in use, once negotiated (the same object until they change); undefined without them. */
+  get connectionIds(): ConnectionIdInfo | undefined {
+    return this.#cidInfo;
+  }
+  /** Datagrams that carried a record newer than any before, authenticated (RFC 9146 6: only such a datagram may move the peer). */
+  get newestDatagrams(): number {
+    return this.#records.newestDatagrams;
+  }
+  /** Sends `count` new CIDs of ours (NewConnectionId); 'immediate' (default) makes the peer use one from now on. */
+  issueConnectionIds(now: number, count = 1, usage: 'immediate' | 'spare' = 'immediate'): void {
+    this.#cids(now, (c) => c.issue(count, usage));
+  }
+  /** Asks the peer for `count` spare CIDs (RequestConnectionId); one request at a time. */
+  requestConnectionIds(now: number, count = 1): void {
+    this.#cids(now, (c) => c.request(count));
+  }
+  /** Puts the peer's next spare CID on what we send from now on (e.g. after our address changed); false if none is left. */
+  switchConnectionId(now: number): boolean {
+    const before = this.#cidInfo;
+    this.#cids(now, (c) => c.switchPeer());
+    return this.#cidInfo !== before;
+  }
+
+  #cids(now: number, f: (c: ConnectionIds13) => HandshakeAction[]): void {
+    const c = this.#machine.cids;
+    if (this.#state !== 'connected' || !c?.negotiated) throw new TypeError('connection IDs need a connected DTLS 1.3 connection that negotiated them');
+    this.#now = now;
+    const actions = f(c);
+    this.#guard(() => this.#apply(now, actions));
+  }
+
   exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array {
     const r = this.#result;
     if (!r) throw new TypeError('keying material can be exported only after the handshake completed');
@@ -245,6 +281,11 @@ export class Connection implements ConnectionLike {
         }
         case 'record-version':
           this.#records.protocol = a.version;
+          break;
+        case 'connection-ids':
+          this.#records.cids.setLocal(a.local, a.tentative);
+          this.#records.cids.peer = a.peer;
+          this.#cidInfo = this.#machine.cids?.negotiated ? this.#machine.cids.info : undefined;
           break;
         case 'complete':
           this.#complete(a.result);

@@ -24,7 +24,7 @@ import { Connection } from './connection.ts';
 import type { ConnectionLike } from './connection-types.ts';
 import { resolveOptions, type DtlsOptions } from './options.ts';
 
-export type { ConnectionLike, ConnectionEvent, ConnectionState, ConnectionStats, HandshakeInfo, DropReason } from './connection-types.ts';
+export type { ConnectionIdInfo, ConnectionLike, ConnectionEvent, ConnectionState, ConnectionStats, HandshakeInfo, DropReason } from './connection-types.ts';
 export { createCookieGate, type CookieGate, type CookieIssuer, type CookieVerdict } from './handshake/cookie.ts';
 export { wrapConnection, type DtlsStreamSetup } from './stream/dtls-stream.ts';
 
@@ -65,5 +65,14 @@ export function createConnection(options: DtlsOptions): ConnectionLike {
     pollTimeout: () => c.pollTimeout(),
     exportKeyingMaterial: (label: string, context: Uint8Array | undefined, length: number) => c.exportKeyingMaterial(label, context, length),
     updateKeys: (now: number, options?: { requestPeerUpdate?: boolean }) => c.updateKeys(now, options),
+    get connectionIds() {
+      return c.connectionIds;
+    },
+    get newestDatagrams() {
+      return c.newestDatagrams;
+    },
+    issueConnectionIds: (now: number, count?: number, usage?: 'immediate' | 'spare') => c.issueConnectionIds(now, count, usage),
+    requestConnectionIds: (now: number, count?: number) => c.requestConnectionIds(now, count),
+    switchConnectionId: (now: number) => c.switchConnectionId(now),
   });
 }

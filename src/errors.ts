@@ -19,6 +19,7 @@ export const AlertDescription = {
   access_denied: 49,
   decode_error: 50,
   decrypt_error: 51,
+  too_many_cids_requested: 52,
   protocol_version: 70,
   insufficient_security: 71,
   internal_error: 80,

@@ -129,6 +129,17 @@ export interface DtlsOptions {
    * declines it) the handshake is a full one. `handshakeInfo.resumed` tells.
    */
   session?: Uint8Array;
+  /**
+   * DTLS 1.3 connection IDs (RFC 9147 9): the CID we ask the peer to put on
+   * the records it sends us, so the connection survives a change of address
+   * (NAT rebinding). A number draws a random CID of that many bytes (1..32;
+   * listen() draws one per connection and routes datagrams by it); bytes give
+   * the CID itself; an empty array (or 0) sends the peer's CID but asks for
+   * none. Off by default. Needs versions to include '1.3' (DTLS 1.2's CIDs,
+   * RFC 9146, are not implemented: a 1.2 server that takes the offer fails
+   * the handshake).
+   */
+  connectionId?: Uint8Array | number;
 }
 
 /** Bounds on what a peer can make one connection hold (STYLE: bound everything a peer can grow). */
@@ -188,6 +199,8 @@ export interface ResolvedOptions {
   onSession: ((session: Uint8Array) => void) | undefined;
   /** Client: the session to offer, decoded. */
   session: ClientSession | undefined;
+  /** The CID we want to receive (bytes), a length to draw one per connection, or undefined: no connection_id extension. */
+  connectionId: Uint8Array | number | undefined;
 }
 
 import { defaultCryptoProvider } from './crypto/default.ts';
@@ -202,6 +215,7 @@ import { SignatureSchemes } from './crypto/provider.ts';
 import { parseFingerprint } from './x509/fingerprint.ts';
 import { decodePem } from './x509/pem.ts';
 import { parseCertificate } from './x509/parse.ts';
+import { MAX_OWN_CID_LENGTH } from './record/cid.ts';
 
 const groupAliases: Record<string, GroupName> = {
   x25519: 'x25519',
@@ -463,6 +477,15 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
       throw new TypeError(`session is not one onSession gave: ${(e as Error).message}`, { cause: e });
     }
   }
+  const connectionId = o.connectionId;
+  if (connectionId !== undefined) {
+    if (typeof connectionId === 'number') {
+      if (!Number.isInteger(connectionId) || connectionId < 0 || connectionId > MAX_OWN_CID_LENGTH)
+        throw new RangeError(`connectionId: a length must be an integer in 0..${MAX_OWN_CID_LENGTH}`);
+    } else if (!(connectionId instanceof Uint8Array) || connectionId.length > 255)
+      throw new TypeError('connectionId must be a Uint8Array of at most 255 bytes or a length');
+    if (!versions.includes('1.3')) throw new RangeError("connectionId needs DTLS 1.3 in versions (DTLS 1.2's RFC 9146 CIDs are not implemented)");
+  }
 
   const alpn = o.alpn ?? [];
   for (const p of alpn) if (typeof p !== 'string' || !p.length || p.length > 255) throw new TypeError(`bad ALPN protocol name ${String(p)}`);
@@ -495,5 +518,6 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
     ticketLifetime,
     onSession: o.onSession,
     session,
+    connectionId: connectionId instanceof Uint8Array ? connectionId.slice() : connectionId,
   };
 }

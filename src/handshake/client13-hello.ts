@@ -40,6 +40,8 @@ export interface ClientHello13Parts {
   wantTickets: boolean;
   /** A ticket to resume with: pre_shared_key goes last, its binder zeros to be replaced (RFC 8446 4.2.11). */
   psk: { identity: Uint8Array; obfuscatedTicketAge: number; binderLength: number } | undefined;
+  /** connection_id (RFC 9147 9), when we offer CIDs. */
+  cid?: Extension | undefined;
 }
 
 /** The ClientHello body, and the extension types a 1.2 ServerHello may answer (RFC 5246 7.4.1.4). */
@@ -65,6 +67,7 @@ export function buildClientHello13(o: ResolvedOptions, p: ClientHello13Parts): {
     answerable12.add(ExtensionType.alpn);
   }
   if (p.cookie) exts.push({ type: ExtensionType13.cookie, data: encodeCookie(p.cookie) });
+  if (p.cid) exts.push(p.cid);
   if (with12) {
     exts.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([0]) });
     if (o.extendedMasterSecret !== false) {
@@ -89,7 +92,13 @@ export function buildClientHello13(o: ResolvedOptions, p: ClientHello13Parts): {
 }
 
 /** Extensions a ServerHello may carry in 1.3, and a HelloRetryRequest (RFC 8446 4.2's table). */
-const SERVER_HELLO_13 = new Set<number>([ExtensionType13.supported_versions, ExtensionType13.key_share, ExtensionType13.pre_shared_key]);
+// connection_id: ClientHello and ServerHello in 1.3 too (RFC 9147 9's example, RFC 9146).
+const SERVER_HELLO_13 = new Set<number>([
+  ExtensionType13.supported_versions,
+  ExtensionType13.key_share,
+  ExtensionType13.pre_shared_key,
+  ExtensionType13.connection_id,
+]);
 const HRR_13 = new Set<number>([ExtensionType13.supported_versions, ExtensionType13.key_share, ExtensionType13.cookie]);
 /** Extensions EncryptedExtensions may carry that we ever offer. */
 const ENCRYPTED_13 = new Set<number>([ExtensionType.server_name, ExtensionType.supported_groups, ExtensionType.use_srtp, ExtensionType.alpn]);
@@ -120,6 +129,7 @@ export function offeredTypes(o: ResolvedOptions, withCookie: boolean, withPsk = 
   if (o.serverName !== undefined) t.add(ExtensionType.server_name);
   if (o.srtpProfiles.length) t.add(ExtensionType.use_srtp);
   if (o.alpn.length) t.add(ExtensionType.alpn);
+  if (o.connectionId !== undefined) t.add(ExtensionType13.connection_id);
   // A HelloRetryRequest may carry a cookie unasked; the second ClientHello echoes it.
   t.add(ExtensionType13.cookie);
   if (withCookie) t.add(ExtensionType13.cookie);

@@ -34,6 +34,7 @@ import { encodeTranscriptMessage } from '../wire/messages13/transcript.ts';
 import { fingerprint } from '../x509/fingerprint.ts';
 import { encodeClientSession, pskBinder, type ClientSession } from './ticket13.ts';
 import { decodeAs } from './common.ts';
+import { ConnectionIds13 } from './cid13.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 import { buildClientHello13, checkExtensions13, offeredTypes, readEncryptedExtensions } from './client13-hello.ts';
 import { KeyUpdate13 } from './key-update13.ts';
@@ -110,10 +111,17 @@ export class Client13Role {
   #offer: ClientSession | undefined;
   /** What a NewSessionTicket makes a session of (RFC 8446 4.6.1), once connected and when the application takes sessions. */
   #tickets: { schedule: KeySchedule13; suite: CipherSuite13; resumptionMaster: Uint8Array; alpn: string | undefined; peerChain: Uint8Array[] } | undefined;
+  /** Connection IDs (RFC 9147 9): offered in the ClientHello, settled by the ServerHello. */
+  readonly cids: ConnectionIds13;
 
   constructor(o: ResolvedOptions) {
     this.#o = o;
     this.random = o.crypto.random(32);
+    this.cids = new ConnectionIds13(
+      o,
+      (t, b) => this.#message(t, b),
+      () => this.#keyUpdate?.sendEpoch ?? 3,
+    );
   }
 
   get done(): boolean {
@@ -129,6 +137,7 @@ export class Client13Role {
     // One share for the preferred group; a hybrid one comes with x25519 beside it, as browsers send.
     const groups: KemGroup[] = g[0] === 'X25519MLKEM768' && g.includes('x25519') ? ['X25519MLKEM768', 'x25519'] : [g[0]!];
     this.#shares = groups.map((grp) => kemClientShare(this.#o.crypto, grp));
+    this.#out.push(...this.cids.expect());
     this.#sendClientHello(now, 1);
     return this.#take();
   }
@@ -186,6 +195,7 @@ export class Client13Role {
       cookie: this.#cookie,
       wantTickets: this.#o.onSession !== undefined,
       psk,
+      cid: this.cids.offer(),
     });
     const answerable12 = built.answerable12;
     let body = built.body;
@@ -275,6 +285,8 @@ export class Client13Role {
     schedule.handshake(shared);
     shared.fill(0);
     const hs = schedule.handshakeTrafficSecrets(transcript.digest(crypto));
+    // CIDs before the keys: our epoch-2 records carry the server's.
+    this.#out.push(...this.cids.onServerHello(sh.extensions));
     // Write keys first: opening epoch 2 hands back the server's records that came early, and their answer goes out in it.
     this.#out.push({ kind: 'write-keys', epoch: 2, keys: trafficKeys13(schedule, suite, hs.client) });
     this.#out.push({ kind: 'read-keys', epoch: 2, keys: trafficKeys13(schedule, suite, hs.server) });

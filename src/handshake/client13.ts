@@ -14,6 +14,7 @@ import { DtlsError } from '../errors.ts';
 import type { HandshakeAction, HandshakeMachine } from './machine.ts';
 import { handshakeName } from './dtls12.ts';
 import { Client13Role, FallbackTo12 } from './client13-role.ts';
+import { isConnectionIdMessage, type ConnectionIds13 } from './cid13.ts';
 
 /**
  * Builds the 1.2 machine that continues a handshake whose ClientHello offered
@@ -55,6 +56,9 @@ export class Client13Handshake implements HandshakeMachine {
   }
   get stateName(): string {
     return this.#v12 ? this.#v12.stateName : this.#role.stateName;
+  }
+  get cids(): ConnectionIds13 | undefined {
+    return this.#v12 ? undefined : this.#role.cids;
   }
   get version(): '1.2' | '1.3' | undefined {
     if (this.#v12) return '1.2';
@@ -155,6 +159,7 @@ export class Client13Handshake implements HandshakeMachine {
   #postHandshake(now: number, m: HandshakeMessage): HandshakeAction[] {
     if (m.msgType === HandshakeType13.new_session_ticket) return this.#role.handleNewSessionTicket(now, m);
     if (m.msgType === HandshakeType13.key_update) return this.#role.handleKeyUpdate(m);
+    if (isConnectionIdMessage(m.msgType)) return this.#role.cids.onMessage(m);
     throw new DtlsError('unexpected_message', `post-handshake message ${m.msgType} is not supported`);
   }
 

@@ -65,6 +65,10 @@ export class KeyUpdate13 {
   get readEpoch(): number {
     return this.#readEpoch;
   }
+  /** The epoch our records go in now (a pending KeyUpdate's epoch is not in use until its ACK). */
+  get sendEpoch(): number {
+    return this.#pending ? this.#writeEpoch - 1 : this.#writeEpoch;
+  }
   /** A KeyUpdate of ours waits for its ACK. */
   get pending(): boolean {
     return this.#pending;

@@ -11,6 +11,7 @@ import type { PlainRecord, RecordVersion } from '../record/record-layer.ts';
 import type { DropReason, HandshakeInfo } from '../connection-types.ts';
 import type { DtlsError } from '../errors.ts';
 import type { KeyUpdate13 } from './key-update13.ts';
+import type { ConnectionIds13 } from './cid13.ts';
 
 /**
  * What a completed handshake leaves behind: the public summary, and the keying
@@ -39,6 +40,12 @@ export type HandshakeAction =
    * falls back (record-layer.ts `protocol`).
    */
   | { kind: 'record-version'; version: RecordVersion }
+  /**
+   * DTLS 1.3 connection IDs (RFC 9147 9): records to us carry one of `local`
+   * (empty: none), records we send carry `peer` (undefined: none). `tentative`:
+   * offered and not settled, records without a CID are read too.
+   */
+  | { kind: 'connection-ids'; local: readonly Uint8Array[]; peer: Uint8Array | undefined; tentative?: boolean }
   | { kind: 'complete'; result: HandshakeResult }
   /**
    * A DTLS 1.3 post-handshake message to send, resent until ACKed (RFC 9147
@@ -72,6 +79,8 @@ export interface HandshakeMachine {
    * the handshake; DTLS 1.2 ones take nothing there once done.
    */
   readonly version?: '1.2' | '1.3' | undefined;
+  /** DTLS 1.3 connection IDs, where this machine's version has them (the public methods go here). */
+  readonly cids?: ConnectionIds13 | undefined;
   /** Name of the current state, for traces and errors. */
   readonly stateName: string;
   /** Client: the first flight. Server: nothing yet. */

@@ -13,6 +13,7 @@ import { decodeHandshakeFragments, encodeHandshakeMessage } from '../wire/handsh
 import { ContentType, HandshakeType, ProtocolVersion, type HandshakeFragment } from '../wire/types.ts';
 import { decodeClientHello } from '../wire/messages/client-hello.ts';
 import { offeredVersions } from '../wire/messages13/hello13.ts';
+import type { ConnectionIds13 } from './cid13.ts';
 import type { HandshakeAction, HandshakeMachine } from './machine.ts';
 import { Dtls12Handshake } from './dtls12.ts';
 import { Server13Handshake } from './server13.ts';
@@ -60,6 +61,9 @@ class ServerVersionDispatch implements HandshakeMachine {
   }
   get version(): '1.2' | '1.3' | undefined {
     return this.#chosen?.version;
+  }
+  get cids(): ConnectionIds13 | undefined {
+    return this.#chosen?.cids;
   }
 
   start(_now: number): HandshakeAction[] {

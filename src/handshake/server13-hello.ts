@@ -17,6 +17,7 @@ import { decodeAlpn } from '../wire/extensions/alpn.ts';
 import { decodeServerName } from '../wire/extensions/server-name.ts';
 import { decodeKeyShareClient, encodeKeyShareRetry } from '../wire/extensions13/key-share.ts';
 import { decodeCookie, encodeCookie } from '../wire/extensions13/cookie.ts';
+import { decodeConnectionIdExtension } from '../wire/extensions13/connection-id.ts';
 import { encodeSupportedVersionsServer } from '../wire/extensions13/supported-versions.ts';
 import { decodeClientHello, type ClientHello } from '../wire/messages/client-hello.ts';
 import { checkClientHello13, encodeHelloRetryRequest, offeredVersions } from '../wire/messages13/hello13.ts';
@@ -35,6 +36,8 @@ export interface Hello13 {
   srtpProfile: number | undefined;
   alpn: string | undefined;
   serverName: string | undefined;
+  /** The client's connection_id: the CID it wants on our records (RFC 9147 9); undefined if it offered none. */
+  clientCid: Uint8Array | undefined;
   /** Set when this is the second ClientHello: the HRR we sent (rebuilt) and Hash(ClientHello1). */
   retry: { state: HrrCookieState; hrrBody: Uint8Array } | undefined;
 }
@@ -125,8 +128,9 @@ export function readClientHello13(o: ResolvedOptions, body: Uint8Array, cookies:
     if (alpn === undefined) throw new DtlsError('no_application_protocol', 'no ALPN protocol in common (RFC 7301 3.2)');
   }
   const serverName = ext(ExtensionType.server_name, 'server_name', decodeServerName);
+  const clientCid = ext(ExtensionType13.connection_id, 'connection_id', decodeConnectionIdExtension)?.slice();
   return {
     kind: 'proceed',
-    hello: { ch, suite, group: choice.group, clientShare: choice.entry.keyExchange, scheme, srtpProfile, alpn, serverName, retry },
+    hello: { ch, suite, group: choice.group, clientShare: choice.entry.keyExchange, scheme, srtpProfile, alpn, serverName, clientCid, retry },
   };
 }

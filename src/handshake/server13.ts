@@ -57,6 +57,7 @@ import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 import { secretCookies, type HrrCookies } from './cookie.ts';
 import { handshakeName } from './dtls12.ts';
 import { KeyUpdate13, postHandshakeEpoch } from './key-update13.ts';
+import { ConnectionIds13, isConnectionIdMessage } from './cid13.ts';
 
 /** The epochs of DTLS 1.3 (RFC 9147 6.1). */
 const EPOCH_HANDSHAKE = 2;
@@ -103,9 +104,17 @@ export class Server13Handshake implements HandshakeMachine {
   #answeredUpTo = 0;
   /** KeyUpdate both ways once connected (RFC 8446 4.6.3, RFC 9147 8). */
   #keyUpdate: KeyUpdate13 | undefined;
+  /** Connection IDs (RFC 9147 9): settled by the ClientHello, then NewConnectionId/RequestConnectionId. */
+  readonly cids: ConnectionIds13;
 
   constructor(o: ResolvedOptions) {
     this.#o = o;
+    // Post-handshake messages go in the application epoch (a KeyUpdate of ours would move it).
+    this.cids = new ConnectionIds13(
+      o,
+      (msgType, body) => ({ msgType, messageSeq: this.#sendSeq++, body }),
+      () => this.#keyUpdate?.sendEpoch ?? EPOCH_APPLICATION,
+    );
     // A gate in front of the server (listen()) hands over its cookies, so the cookie it issued opens here.
     this.#cookies = o.hrrCookies ?? secretCookies(o.crypto, o.crypto.random(32));
     this.#reassembler = new Reassembler({ maxMessageLength: o.limits.maxHandshakeMessage, maxBufferedBytes: o.limits.maxReassemblyBytes });
@@ -191,9 +200,10 @@ export class Server13Handshake implements HandshakeMachine {
     }
   }
 
-  /** The client's messages after its Finished: KeyUpdate (key-update13.ts, the same for both roles); a client sends nothing else (RFC 8446 4.6). */
+  /** The client's messages after its Finished: KeyUpdate (key-update13.ts, the same for both roles) and the connection ID messages (cid13.ts); a client sends nothing else (RFC 8446 4.6). */
   #postHandshake(msg: HandshakeMessage): void {
     if (msg.msgType === HandshakeType13.key_update && this.#keyUpdate) return void this.#out.push(...this.#keyUpdate.receive(msg));
+    if (isConnectionIdMessage(msg.msgType)) return void this.#out.push(...this.cids.onMessage(msg));
     throw new DtlsError('unexpected_message', `post-handshake ${handshakeName(msg.msgType)} from a client`);
   }
 
@@ -243,6 +253,9 @@ export class Server13Handshake implements HandshakeMachine {
     const resume = choosePsk(o, hello, msg.body, o.wallTime(now));
 
     const { share, sharedSecret } = kemEncapsulate(crypto, hello.group, hello.clientShare);
+    const cid = this.cids.onClientHello(hello.clientCid);
+    // CIDs before the flight: its epoch-2 records carry the client's.
+    if (cid) this.#out.push(...cid.actions);
     const sh = encodeServerHello(
       serverHello13({
         random: crypto.random(32),
@@ -253,6 +266,7 @@ export class Server13Handshake implements HandshakeMachine {
           { type: ExtensionType13.supported_versions, data: encodeSupportedVersionsServer(ProtocolVersion.DTLS1_3) },
           { type: ExtensionType13.key_share, data: encodeKeyShareServer({ group: KEM_GROUP_IDS[hello.group], keyExchange: share }) },
           ...(resume ? [{ type: ExtensionType13.pre_shared_key, data: encodePreSharedKeyServer(resume.index) }] : []),
+          ...(cid ? [cid.extension] : []),
         ],
       }),
     );

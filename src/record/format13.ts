@@ -3,7 +3,8 @@
 // alert, handshake and ack); every keyed epoch uses the unified header, written
 // here with a 16-bit sequence number and a length (so records pack into one
 // datagram), read in every form the peer may choose (8 or 16 bits, with or
-// without length). A set C bit is dropped: no connection ID is negotiated.
+// without length). Records carry a connection ID (the C bit) once one is
+// negotiated (RFC 9147 9): its length is ours to know (cid.ts), not the header's.
 import { ContentType, ProtocolVersion } from '../wire/types.ts';
 import { encodeRecord } from '../wire/record.ts';
 import { PLAINTEXT_HEADER_LENGTH, decodeDatagram13, encodeUnifiedHeader, type CiphertextRecord13, type PlaintextRecord13 } from '../wire/unified-header.ts';
@@ -19,9 +20,13 @@ export interface Split13 {
   malformed: boolean;
 }
 
-/** The records of a datagram in both forms; the split stops at the first that cannot be framed (RFC 9147 4.5.2). */
-export function split13(datagram: Uint8Array): Split13 {
-  const d = decodeDatagram13(datagram);
+/**
+ * The records of a datagram in both forms; the split stops at the first that
+ * cannot be framed (RFC 9147 4.5.2). `cidLength`: bytes of CID in a record with
+ * the C bit (the length of ours; 0: such a record ends the split).
+ */
+export function split13(datagram: Uint8Array, cidLength = 0): Split13 {
+  const d = decodeDatagram13(datagram, { cidLength });
   return { order: d.records, malformed: d.dropped !== undefined };
 }
 
@@ -48,9 +53,9 @@ export function sequenceOf13(p: RecordProtection13, r: CiphertextRecord13, top: 
   return reconstructSequenceNumber(low, r.sequenceBits, top === undefined ? 0 : top + 1);
 }
 
-/** A keyed record: unified header (16-bit sequence number, length) and the protected inner plaintext. */
-export function seal13(p: RecordProtection13, epoch: number, seq: number, contentType: number, payload: Uint8Array): Uint8Array {
-  const header = encodeUnifiedHeader({ epoch, sequenceNumber: seq, sequenceBits: 16 }, p.sealedLength(payload.length));
+/** A keyed record: unified header (the peer's CID if any, 16-bit sequence number, length) and the protected inner plaintext. */
+export function seal13(p: RecordProtection13, epoch: number, seq: number, contentType: number, payload: Uint8Array, cid?: Uint8Array): Uint8Array {
+  const header = encodeUnifiedHeader({ epoch, sequenceNumber: seq, sequenceBits: 16, cid }, p.sealedLength(payload.length));
   return p.seal(header, seq, contentType, payload);
 }
 
@@ -59,10 +64,10 @@ export function plaintext13(contentType: number, seq: number, payload: Uint8Arra
   return encodeRecord({ contentType, version, epoch: 0, sequenceNumber: seq, fragment: payload });
 }
 
-/** Bytes a 1.3 record adds around its payload: the header, the inner content type and the tag. */
-export function overhead13(epoch: number, p: RecordProtection13 | null): number {
+/** Bytes a 1.3 record adds around its payload: the header (with `cidLength` bytes of CID), the inner content type and the tag. */
+export function overhead13(epoch: number, p: RecordProtection13 | null, cidLength = 0): number {
   if (epoch === 0 || !p) return PLAINTEXT_HEADER_LENGTH;
-  return UNIFIED_HEADER_WRITTEN + 1 + p.tagLength;
+  return UNIFIED_HEADER_WRITTEN + cidLength + 1 + p.tagLength;
 }
 
 /** Content types a DTLS 1.3 epoch-0 record may carry (RFC 9147 4.1). */

@@ -5,7 +5,8 @@
 // (reordering). How records look on the wire is the format's (format.ts),
 // chosen per version; DTLS 1.3 (format13.ts) adds record number encryption,
 // epoch and sequence reconstruction, and several read epochs open at once
-// (handshake and application). Records that fail any check are dropped and
+// (handshake and application), and connection IDs (cid.ts: the peer's on what
+// we send, ours checked on what comes). Records that fail any check are dropped and
 // counted, never fatal (RFC 6347 4.1.2.7, RFC 9147 4.5.2).
 import { ContentType, ProtocolVersion, type DtlsRecord } from '../wire/types.ts';
 import { dtls12Format, type RecordFormat } from './format.ts';
@@ -13,6 +14,7 @@ import { ReplayWindow } from './replay-window.ts';
 import { RecordProtection } from './protection.ts';
 import { MAX_ENCRYPTED_RECORD, RecordProtection13 } from './protection13.ts';
 import { isTrafficKeys13, type TrafficKeys } from './traffic-keys.ts';
+import { ConnectionIdState } from './cid.ts';
 import { epochOf13, overhead13, plaintext13, plaintextAllowed13, seal13, sequenceOf13, split13 } from './format13.ts';
 import type { CiphertextRecord13 } from '../wire/unified-header.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
@@ -59,6 +61,12 @@ export class RecordLayer {
   readonly #drop: (reason: DropReason) => void;
   readonly #maxPendingRecords: number;
   readonly #maxPendingBytes: number;
+  /** DTLS 1.3 connection IDs (RFC 9147 9): ours on records in, the peer's on records out. */
+  readonly #cids = new ConnectionIdState();
+  /** The highest record number opened under the keys so far, and how many datagrams raised it (RFC 9146 6). */
+  #newest: { epoch: number; seq: number } | undefined;
+  #newestDatagrams = 0;
+  #raised = false;
 
   /** `limits`: records of the next epoch held before its keys exist (bounded; RFC 6347 4.1). */
   constructor(
@@ -70,6 +78,20 @@ export class RecordLayer {
     this.#drop = drop;
     this.#maxPendingRecords = limits.maxRecords;
     this.#maxPendingBytes = limits.maxBytes;
+  }
+
+  /** The connection IDs in use (DTLS 1.3): set by the handshake, changed by NewConnectionId. */
+  get cids(): ConnectionIdState {
+    return this.#cids;
+  }
+
+  /**
+   * How many datagrams carried a record that authenticated and was newer (by
+   * epoch, then sequence number) than every record opened before it: RFC 9146 6
+   * lets a peer's new address be believed only from such a datagram.
+   */
+  get newestDatagrams(): number {
+    return this.#newestDatagrams;
   }
 
   /** Records of the next epoch held until its ChangeCipherSpec. */
@@ -126,12 +148,18 @@ export class RecordLayer {
   }
 
   #open13(datagram: Uint8Array): PlainRecord[] {
-    const { order, malformed } = split13(datagram);
-    // A set C bit (no CID negotiated), a bad length or an unknown first byte end the split.
+    const { order, malformed } = split13(datagram, this.#cids.receiveLength);
+    // A set C bit (no CID of ours), a bad length or an unknown first byte end the split.
     if (malformed) this.#drop('malformed');
     const out: PlainRecord[] = [];
+    this.#raised = false;
     for (const r of order) {
       let p: PlainRecord | undefined;
+      if (r.kind === 'ciphertext' && !this.#cids.accepts(r.cid)) {
+        // Not addressed to us (or no CID where one is due): the rest of the datagram goes too (RFC 9147 4).
+        this.#drop('unknown_cid');
+        break;
+      }
       if (r.kind === 'ciphertext') p = this.#openRecord13(r, true);
       else if (r.epoch !== 0 || !plaintextAllowed13(r.contentType)) this.#drop('unexpected');
       // legacy_record_version is ignored in DTLS 1.3 (RFC 9147 4); epoch 0 is in the clear.
@@ -142,6 +170,7 @@ export class RecordLayer {
         );
       if (p) out.push(p);
     }
+    if (this.#raised) this.#newestDatagrams++;
     return out;
   }
 
@@ -152,6 +181,11 @@ export class RecordLayer {
   }
 
   #openRecord13(r: CiphertextRecord13, mayBuffer: boolean): PlainRecord | undefined {
+    // A held record is checked again: the CID it was split with may not have been negotiated.
+    if (!mayBuffer && !this.#cids.accepts(r.cid)) {
+      this.#drop('unknown_cid');
+      return undefined;
+    }
     const epoch = epochOf13(r.epochBits, this.#readEpoch);
     const ep = epoch === undefined ? undefined : this.#read.get(epoch);
     if (epoch === undefined || !ep?.protection13) {
@@ -182,6 +216,11 @@ export class RecordLayer {
       return undefined;
     }
     ep.replay.mark(seq);
+    const n = this.#newest;
+    if (!n || epoch > n.epoch || (epoch === n.epoch && seq > n.seq)) {
+      this.#newest = { epoch, seq };
+      this.#raised = true;
+    }
     return { contentType: res.contentType, epoch, sequenceNumber: seq, payload: res.content };
   }
 
@@ -284,7 +323,7 @@ export class RecordLayer {
 
   /** Bytes a record adds around its payload in this epoch. */
   overhead(epoch: number): number {
-    if (this.#protocol === '1.3') return overhead13(epoch, this.#write.get(epoch)?.protection13 ?? null);
+    if (this.#protocol === '1.3') return overhead13(epoch, this.#write.get(epoch)?.protection13 ?? null, this.#cids.peer?.length ?? 0);
     return this.#format.headerLength(epoch) + (this.#write.get(epoch)?.protection?.overhead ?? 0);
   }
 
@@ -294,7 +333,7 @@ export class RecordLayer {
     if (!ep) throw new DtlsError('internal_error', `no write state for epoch ${epoch}`);
     if (ep.nextSeq > MAX_SEQ) throw new DtlsError('internal_error', 'sequence number space exhausted');
     const seq = ep.nextSeq++;
-    if (ep.protection13) return seal13(ep.protection13, epoch, seq, contentType, payload);
+    if (ep.protection13) return seal13(ep.protection13, epoch, seq, contentType, payload, this.#cids.peer);
     if (this.#protocol === '1.3' && epoch === 0)
       return plaintext13(contentType, seq, payload, contentType === ContentType.handshake ? this.#version : undefined);
     const version = epoch === 0 && contentType === ContentType.handshake ? this.#version : ProtocolVersion.DTLS1_2;

@@ -19,7 +19,7 @@
 //   network ──► inbound.writable ──┐              ┌──► inbound.readable ──► app
 //                                  │  Connection  │
 //   network ◄── outbound.readable ◄┘              └─── outbound.writable ◄── app
-import type { ConnectionLike, ConnectionState, ConnectionStats, HandshakeInfo } from '../connection-types.ts';
+import type { ConnectionIdInfo, ConnectionLike, ConnectionState, ConnectionStats, HandshakeInfo } from '../connection-types.ts';
 import { DtlsError } from '../errors.ts';
 import type { DtlsOptions } from '../options.ts';
 import type { KeyUpdateOptions } from '../connection.ts';
@@ -406,6 +406,36 @@ export class DtlsStream extends EventTarget {
   override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
   override removeEventListener(type: string, listener: DtlsEventListener<never>, options?: boolean | EventListenerOptions): void {
     super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  }
+
+  // ---- DTLS 1.3 connection IDs (RFC 9147 9; options.connectionId on both sides) ----
+
+  /** The CIDs in use once negotiated: ours (records to us carry one), the peer's, its spares; undefined without them. */
+  get connectionIds(): ConnectionIdInfo | undefined {
+    return this.#conn.connectionIds;
+  }
+
+  /** Sends the peer `count` new CIDs of ours (NewConnectionId); 'immediate' (default) makes it use one from now on. TypeError without CIDs. */
+  issueConnectionIds(count = 1, usage: 'immediate' | 'spare' = 'immediate'): void {
+    this.#cidCall((c, now) => c.issueConnectionIds?.(now, count, usage));
+  }
+
+  /** Asks the peer for `count` spare CIDs (RequestConnectionId), one request at a time. TypeError without CIDs. */
+  requestConnectionIds(count = 1): void {
+    this.#cidCall((c, now) => c.requestConnectionIds?.(now, count));
+  }
+
+  /** Puts the peer's next spare CID on what we send from now on (after our address changed); false when none is left. */
+  switchConnectionId(): boolean {
+    return this.#cidCall((c, now) => c.switchConnectionId?.(now)) ?? false;
+  }
+
+  /** Misuse throws here (TypeError, RangeError); what the call sends goes out. */
+  #cidCall<T>(f: (c: ConnectionLike, now: number) => T): T {
+    if (this.#finished || !this.#conn.issueConnectionIds) throw new TypeError('connection IDs need a connected DTLS 1.3 connection that negotiated them');
+    const r = f(this.#conn, this.#clock.now());
+    this.#drain();
+    return r;
   }
 
   // ---- inputs ----

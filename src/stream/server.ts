@@ -22,6 +22,14 @@
 //   connection (restarts); so do the next datagrams while the gate holds a piece
 //   of that new ClientHello.
 //
+//   with connectionId (DTLS 1.3, RFC 9147 9): a datagram whose first record is
+//   a unified header with the C bit goes by its CID first, to the peer that
+//   issued it, whatever its address (NAT rebinding). From a new address it is
+//   handed over unauthenticated; the peer moves there only if its connection
+//   reports a record of it authenticated and newer than any before (RFC 9146 6):
+//   a forged or replayed datagram moves nothing. Each connection holds at most
+//   MAX_LOCAL_CIDS CIDs, so the CID table is bounded by maxConnections.
+//
 //   a peer: limits (reassembly, future-epoch records, pending sends) in the core;
 //   removed at handshakeTimeout (handshakeTimeouts) or after idleTimeout without
 //   input once connected (idleTimeouts); record-level drops add up in droppedRecords.
@@ -35,6 +43,7 @@ import { systemClock, type Clock } from './clock.ts';
 import type { CookieGateLike } from './defaults.ts';
 import { defaultConnection } from './default-connection.ts';
 import { DtlsStream, attachTransport, deliverDatagram } from './dtls-stream.ts';
+import { cidKey, datagramCid } from '../record/cid.ts';
 
 /** listen()'s defaults where they differ from DtlsOptions' or are its own. */
 export const LISTEN_DEFAULTS = {
@@ -103,6 +112,8 @@ export interface DtlsServerStats {
   handshakeFailures: number;
   /** Connected peers closed because they sent nothing for idleTimeout ms. */
   idleTimeouts: number;
+  /** Peers that moved to a new address|port, proven by an authenticated record under their CID (DTLS 1.3 connectionId). */
+  migrations: number;
   /** Records dropped silently by the peers' connections (RFC 6347 4.1.2.7), by reason, over the server's life. */
   droppedRecords: Partial<Record<DropReason, number>>;
 }
@@ -110,9 +121,16 @@ export interface DtlsServerStats {
 type Counters = Omit<DtlsServerStats, 'droppedRecords'>;
 
 interface Peer {
-  readonly address: string;
-  readonly port: number;
+  /** Where its datagrams go; changes when it moves (connectionId). */
+  address: string;
+  port: number;
   readonly dtls: DtlsStream;
+  readonly conn: ConnectionLike;
+  /** The CIDs it is routed by (keys of #byCid), and the connection's report they came from. */
+  cids: string[];
+  cidInfo: ConnectionLike['connectionIds'];
+  /** Datagrams it sent while a datagram from a new address was being judged (#deliverByCid). */
+  held: { data: Uint8Array; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] | undefined;
   /** The random of the ClientHello that made this peer (empty if it had none). */
   readonly random: Uint8Array;
   /** True until its handshake settles (counted against maxHandshakes). */
@@ -206,7 +224,11 @@ export class DtlsServer extends EventTarget {
     handshakeTimeouts: 0,
     handshakeFailures: 0,
     idleTimeouts: 0,
+    migrations: 0,
   };
+  /** Length of the CIDs our connections draw (0: none), and the peers by CID. */
+  readonly #cidLength: number;
+  readonly #byCid = new Map<string, Peer>();
   /** Record drops of peers already removed. */
   readonly #pastDrops: Partial<Record<DropReason, number>> = {};
 
@@ -216,6 +238,10 @@ export class DtlsServer extends EventTarget {
     const hooks = nextHooks;
     nextHooks = {};
     const { maxConnections = LISTEN_DEFAULTS.maxConnections, maxHandshakes = LISTEN_DEFAULTS.maxHandshakes, idleTimeout, ...rest } = options;
+    // One CID per connection, drawn by each: a fixed one could not tell peers apart.
+    if (rest.connectionId instanceof Uint8Array && rest.connectionId.length)
+      throw new RangeError('listen(): connectionId is a length (each connection draws its own CID), not bytes');
+    this.#cidLength = typeof rest.connectionId === 'number' ? rest.connectionId : 0;
     this.#maxConnections = positiveInt(maxConnections, 'maxConnections');
     this.#maxHandshakes = positiveInt(maxHandshakes, 'maxHandshakes');
     // Each peer's Connection: a server whose cookie exchange was already done here.
@@ -301,13 +327,18 @@ export class DtlsServer extends EventTarget {
   }
 
   #onDatagram({ data, address, port }: Datagram): void {
+    if (this.#cidLength) {
+      const cid = datagramCid(data, this.#cidLength);
+      const owner = cid && this.#byCid.get(cidKey(cid));
+      if (owner) return this.#deliverByCid(owner, data, address, port);
+    }
     const key = peerKey(address, port);
     const peer = this.#peers.get(key);
     if (peer) {
       const random = this.#gate && clientHelloRandom(data);
       if (random && !equalBytes(random, peer.random)) return this.#restart(peer, data, address, port, key);
       if (this.#gate?.holds?.(key)) return this.#restart(peer, data, address, port, key);
-      deliverDatagram(peer.dtls, data);
+      this.#deliver(peer, data);
       return;
     }
     if (this.#closing || !this.#acceptOpen) return;
@@ -379,6 +410,61 @@ export class DtlsServer extends EventTarget {
     this.#accept(verdict.datagrams ?? [data], address, port, key);
   }
 
+  /** To its connection; then the CIDs it is routed by follow what the connection now uses. */
+  #deliver(peer: Peer, data: Uint8Array): void {
+    deliverDatagram(peer.dtls, data);
+    if (this.#cidLength && peer.conn.connectionIds !== peer.cidInfo) this.#routeCids(peer);
+  }
+
+  #routeCids(peer: Peer): void {
+    for (const k of peer.cids) if (this.#byCid.get(k) === peer) this.#byCid.delete(k);
+    peer.cidInfo = peer.conn.connectionIds;
+    // Only this server's own connections may claim a CID, and never one another peer holds.
+    peer.cids = (peer.cidInfo?.local ?? []).map(cidKey).filter((k) => !this.#byCid.has(k));
+    if (!this.#peers.has(peerKey(peer.address, peer.port))) peer.cids = [];
+    for (const k of peer.cids) this.#byCid.set(k, peer);
+  }
+
+  /**
+   * A datagram under a peer's CID. From another address it is the peer's only
+   * if a record of it authenticates and is the newest yet (RFC 9146 6); only
+   * then do its datagrams go there. What the connection sends while the
+   * datagram is handled (an echo, an ACK) waits for the verdict.
+   */
+  #deliverByCid(peer: Peer, data: Uint8Array, address: string, port: number): void {
+    if (peer.address === address && peer.port === port) return this.#deliver(peer, data);
+    const before = peer.conn.newestDatagrams ?? 0;
+    const held: NonNullable<Peer['held']> = (peer.held = []);
+    try {
+      this.#deliver(peer, data);
+      if ((peer.conn.newestDatagrams ?? 0) > before) this.#move(peer, address, port);
+    } finally {
+      peer.held = undefined;
+      for (const h of held) this.#writer.write({ data: h.data, address: peer.address, port: peer.port }).then(h.resolve, h.reject);
+    }
+  }
+
+  #move(peer: Peer, address: string, port: number): void {
+    const oldKey = peerKey(peer.address, peer.port);
+    const key = peerKey(address, port);
+    // Another live peer at that address|port keeps it (the move is not believed over it).
+    if (this.#peers.get(oldKey) !== peer || this.#peers.has(key)) return;
+    this.#peers.delete(oldKey);
+    this.#peers.set(key, peer);
+    peer.address = address;
+    peer.port = port;
+    // remote is the stream's snapshot of where its peer is: it follows.
+    Object.assign(peer.dtls.remote as { address: string; port: number }, { address, port });
+    this.#stats.migrations++;
+    // A new path, a new CID where the peer gave us a spare (from the next record sealed; the
+    // answer held above went out with the old one): the paths are not linked by it (RFC 9147 9, 11).
+    try {
+      peer.dtls.switchConnectionId();
+    } catch {
+      // No CIDs to switch (the connection just closed): nothing to do.
+    }
+  }
+
   #reply(data: Uint8Array, address: string, port: number): void {
     // Stateless: if the socket is backed up, drop rather than queue (the client
     // retries). A little slack beyond the socket's own high-water mark (often 1:
@@ -395,31 +481,37 @@ export class DtlsServer extends EventTarget {
   /** A new peer; `first`: the datagrams that brought its ClientHello, read in order. */
   #accept(first: Uint8Array[], address: string, port: number, key: string): void {
     let dtls: DtlsStream;
+    let conn: ConnectionLike;
     try {
-      dtls = DtlsStream.fromConnection(this.#createConnection(), { clock: this.#clock, remote: { address, port } });
+      conn = this.#createConnection();
+      dtls = DtlsStream.fromConnection(conn, { clock: this.#clock, remote: { address, port } });
     } catch {
       this.#stats.droppedUnknown++;
       return;
     }
-    // Its datagrams go straight to the socket, addressed to it (no outbound.readable
-    // and inbound.writable per peer: memory and two promise hops per datagram).
-    // A socket that fails to send ends the connection.
-    attachTransport(dtls, (data) => this.#writer.write({ data, address, port }));
     const random =
       first
         .map(clientHelloRandom)
         .find((r) => r !== undefined)
         ?.slice() ?? new Uint8Array(0);
-    const peer: Peer = { address, port, dtls, random, handshaking: true };
+    const peer: Peer = { address, port, dtls, conn, cids: [], cidInfo: undefined, held: undefined, random, handshaking: true };
+    // Its datagrams go straight to the socket, addressed to it, wherever it moved (no outbound.readable
+    // and inbound.writable per peer: memory and two promise hops per datagram).
+    // A socket that fails to send ends the connection.
+    attachTransport(dtls, (data) => {
+      // While a datagram from a new address is judged, what the peer says waits: it goes where the peer then is.
+      if (peer.held) return new Promise((resolve, reject) => peer.held!.push({ data, resolve, reject }));
+      return this.#writer.write({ data, address: peer.address, port: peer.port });
+    });
     this.#peers.set(key, peer);
     this.#stats.accepted++;
     this.#handshaking++;
     this.dispatchEvent(new CustomEvent<ConnectionStartDetail>('connection', { detail: { dtls, address, port } }));
     dtls.closed.then(
-      () => this.#remove(key, peer),
+      () => this.#remove(peerKey(peer.address, peer.port), peer),
       (error: unknown) => {
         if (error instanceof DtlsError && error.code === 'idle_timeout') this.#stats.idleTimeouts++;
-        this.#remove(key, peer);
+        this.#remove(peerKey(peer.address, peer.port), peer);
       },
     );
     dtls.handshake.then(
@@ -437,12 +529,14 @@ export class DtlsServer extends EventTarget {
         this.dispatchEvent(new CustomEvent<HandshakeErrorDetail>('handshakeerror', { detail: { address, port, error } }));
       },
     );
-    for (const d of first) deliverDatagram(dtls, d);
+    for (const d of first) this.#deliver(peer, d);
   }
 
   #remove(key: string, peer: Peer): void {
     if (this.#peers.get(key) !== peer) return;
     this.#peers.delete(key);
+    for (const k of peer.cids) if (this.#byCid.get(k) === peer) this.#byCid.delete(k);
+    peer.cids = [];
     addDrops(this.#pastDrops, peer.dtls.stats.dropped);
   }
 

@@ -52,19 +52,24 @@ test('dtls-stream/core: two sans-IO connections complete a handshake and carry d
   // Only the contract is reachable: no resolved options (they hold the private key), no internal entry points.
   assert.deepEqual(Object.keys(server).sort(), [
     'close',
+    'connectionIds',
     'error',
     'exportKeyingMaterial',
     'handleDatagram',
     'handleTimeout',
     'handshakeInfo',
+    'issueConnectionIds',
+    'newestDatagrams',
     'pollEvent',
     'pollReceived',
     'pollTimeout',
     'pollTransmit',
+    'requestConnectionIds',
     'send',
     'start',
     'state',
     'stats',
+    'switchConnectionId',
   ]);
   assert.equal((server as unknown as { options?: unknown }).options, undefined);
 });

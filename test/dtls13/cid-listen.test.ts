@@ -1,0 +1,172 @@
+// listen() with DTLS 1.3 connection IDs over real UDP on loopback: a client
+// (the sans-IO core, driven here over raw sockets) completes the handshake
+// from one socket, then closes it and goes on from another, as a NAT
+// rebinding would make it: the server finds the connection by its CID, moves
+// the peer once a record authenticates, and data flows both ways. A forged
+// datagram under the same CID and a replayed genuine one, from a third
+// address, move nothing (RFC 9146 6, RFC 9147 9).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:dgram';
+import { generateCertificate, listen, type DtlsStream } from '../../src/index.ts';
+import { createConnection, type ConnectionLike } from '../../src/core.ts';
+import { bindUdp, nodeUdpSocket } from '../../src/adapters/node.ts';
+
+/** Drives a sans-IO client over whichever socket is attached; every datagram it sends is kept. */
+class Driver {
+  readonly conn: ConnectionLike;
+  readonly sent: Uint8Array[] = [];
+  readonly received: string[] = [];
+  /** Every datagram that came in. */
+  readonly inbound: Uint8Array[] = [];
+  #socket: Socket | undefined;
+  readonly #port: number;
+  readonly #timer: ReturnType<typeof setInterval>;
+
+  constructor(conn: ConnectionLike, port: number) {
+    this.conn = conn;
+    this.#port = port;
+    this.#timer = setInterval(() => {
+      const t = conn.pollTimeout();
+      if (t !== undefined && Date.now() >= t) conn.handleTimeout(Date.now());
+      this.flush();
+    }, 5);
+  }
+
+  attach(socket: Socket): void {
+    this.#socket = socket;
+    socket.on('message', (msg) => {
+      if (this.#socket !== socket) return;
+      this.inbound.push(new Uint8Array(msg));
+      this.conn.handleDatagram(Date.now(), new Uint8Array(msg));
+      this.flush();
+    });
+  }
+
+  flush(): void {
+    for (let d = this.conn.pollTransmit(); d; d = this.conn.pollTransmit()) {
+      this.sent.push(d);
+      this.#socket?.send(d, this.#port, '127.0.0.1');
+    }
+    for (let p = this.conn.pollReceived(); p; p = this.conn.pollReceived()) this.received.push(new TextDecoder().decode(p));
+  }
+
+  send(text: string): void {
+    this.conn.send(Date.now(), new TextEncoder().encode(text));
+    this.flush();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test(
+  'listen() with connectionId keeps a client whose address changes; forged and replayed datagrams from elsewhere move nothing',
+  { timeout: 30_000 },
+  async () => {
+    const certificate = generateCertificate();
+    const serverSocket = await bindUdp({ address: '127.0.0.1', port: 0 });
+    const server = listen(nodeUdpSocket(serverSocket), { certificate, versions: ['1.3'], connectionId: 8 });
+    const remotes: { address: string; port: number }[] = [];
+    const accepted: DtlsStream[] = [];
+    const serving = (async () => {
+      for await (const conn of server) {
+        accepted.push(conn);
+        remotes.push(conn.remote!);
+        conn.inbound.readable.pipeTo(conn.outbound.writable).catch(() => {});
+      }
+    })();
+    const sockets: Socket[] = [serverSocket];
+    const conn = createConnection({ role: 'client', versions: ['1.3'], verify: { fingerprints: [certificate.fingerprint] }, connectionId: 4 });
+    const client = new Driver(conn, serverSocket.address().port);
+    try {
+      const a = await bindUdp({ address: '127.0.0.1' });
+      sockets.push(a);
+      client.attach(a);
+      conn.start(Date.now());
+      client.flush();
+      await until('the handshake', () => conn.state === 'connected');
+      assert.equal(conn.handshakeInfo?.version, 'DTLS 1.3');
+      assert.equal(conn.connectionIds?.peer?.length, 8, 'the server drew an 8-byte CID');
+      client.send('one');
+      await until('the first echo', () => client.received.includes('one'));
+      assert.deepEqual(server.addresses, [{ address: '127.0.0.1', port: a.address().port }]);
+      // The client gives the server a spare CID; it stays on the first until the path changes.
+      conn.issueConnectionIds!(Date.now(), 1, 'spare');
+      client.flush();
+      const [firstCid, spareCid] = conn.connectionIds!.local;
+      await until('the spare acknowledged', () => conn.pollTimeout() === undefined);
+      client.send('one more');
+      await until('an echo on the first path', () => client.received.includes('one more'));
+      const echoed = () => client.inbound[client.inbound.length - 1]!;
+      assert.deepEqual(echoed().subarray(1, 5), firstCid, 'the server still uses the first CID on the first path');
+
+      // The client's address changes: its first socket is gone, the next datagrams come from another port.
+      a.close();
+      sockets.splice(sockets.indexOf(a), 1);
+      const b = await bindUdp({ address: '127.0.0.1' });
+      sockets.push(b);
+      client.attach(b);
+      client.send('two');
+      await until('the echo at the new address', () => client.received.includes('two'));
+      assert.equal(server.stats.migrations, 1);
+      assert.deepEqual(server.addresses, [{ address: '127.0.0.1', port: b.address().port }]);
+      assert.equal(remotes[0]?.port, b.address().port, "the server's DtlsStream.remote follows");
+      assert.equal(server.size, 1, 'the same connection, not a new one');
+
+      // From a third address: a forged record under the live CID, and a replay of a genuine datagram.
+      const c = await bindUdp({ address: '127.0.0.1' });
+      sockets.push(c);
+      const genuine = client.sent[client.sent.length - 1]!;
+      const forged = genuine.slice();
+      forged[forged.length - 1] ^= 1;
+      const port = serverSocket.address().port;
+      const dropsBefore = (server.stats.droppedRecords.auth_failed ?? 0) + (server.stats.droppedRecords.replay ?? 0);
+      c.send(forged, port, '127.0.0.1');
+      c.send(genuine, port, '127.0.0.1');
+      await until('both dropped', () => (server.stats.droppedRecords.auth_failed ?? 0) + (server.stats.droppedRecords.replay ?? 0) >= dropsBefore + 2);
+      assert.equal(server.stats.migrations, 1, 'not moved');
+      assert.deepEqual(server.addresses, [{ address: '127.0.0.1', port: b.address().port }]);
+      client.send('three');
+      await until('the echo still at the second address', () => client.received.includes('three'));
+      assert.deepEqual(client.received, ['one', 'one more', 'two', 'three']);
+      // Sealed after the move: on the new path the server uses the spare CID (RFC 9147 9).
+      assert.deepEqual(echoed().subarray(1, 5), spareCid);
+
+      // The server's stream gives the client a new CID to use at once; the table follows it.
+      const served = accepted[0]!;
+      assert.equal(served.connectionIds?.local.length, 1);
+      const old = conn.connectionIds!.peer!;
+      served.issueConnectionIds(1, 'immediate');
+      await until('the new CID in use', () => !conn.connectionIds!.peer!.every((x, i) => x === old[i]));
+      assert.deepEqual(conn.connectionIds!.peer, served.connectionIds!.local[1]);
+      client.send('four');
+      await until('the echo under the new CID', () => client.received.includes('four'));
+    } finally {
+      client.stop();
+      conn.close(Date.now());
+      client.flush();
+      await server.close();
+      await serving;
+      for (const so of sockets) so.close();
+    }
+  },
+);
+
+test('listen(): connectionId is a length, not bytes', async () => {
+  const socket = await bindUdp({ address: '127.0.0.1', port: 0 });
+  try {
+    assert.throws(() => listen(nodeUdpSocket(socket), { versions: ['1.3'], connectionId: Uint8Array.of(1, 2, 3) }), RangeError);
+  } finally {
+    socket.close();
+  }
+});
