@@ -275,6 +275,8 @@ export class Connection implements ConnectionLike {
           for (const rec of this.#records.installRead(a.epoch, a.keys)) this.#handleRecord(now, rec);
           break;
         case 'post-handshake': {
+          // An ACK due now (the client Finished's) goes before: a peer may refuse it after our new message.
+          this.#sendAckDue(now);
           this.#transmit(this.#acks.send(now, a));
           this.#traceFlight([a.item]);
           break;
