@@ -15,7 +15,7 @@
 import type { ResolvedOptions } from '../options.ts';
 import { ContentType, HandshakeType, type HandshakeFragment } from '../wire/types.ts';
 import { decodeRecords, encodeRecord } from '../wire/record.ts';
-import { decodeHandshakeFragments, encodeHandshakeMessage } from '../wire/handshake-header.ts';
+import { decodeHandshakeFragments, encodeHandshakeFragment, encodeHandshakeMessage } from '../wire/handshake-header.ts';
 import { decodeClientHello } from '../wire/messages/client-hello.ts';
 import { findExtension } from '../wire/extensions/index.ts';
 import { decodeCookie } from '../wire/extensions13/cookie.ts';
@@ -110,14 +110,24 @@ export function createCookieGate13(opts: {
     return { action: 'reply', datagram: reply };
   };
 
-  /** A reassembled 1.2 ClientHello: the 1.2 gate reads it as the one datagram it would have been. */
+  /**
+   * A reassembled 1.2 ClientHello: the 1.2 gate reads its first fragment (what
+   * precedes the suites is all it needs), here one of at most 1 KB, so a record
+   * holds it whatever the message's length.
+   */
   const judge12 = (hello: WholeHello & { datagrams: Uint8Array[] }, peer: string, now: number | undefined): GateVerdict => {
     const whole = encodeRecord({
       contentType: ContentType.handshake,
       version: hello.version,
       epoch: 0,
       sequenceNumber: hello.recordSeq,
-      fragment: encodeHandshakeMessage({ msgType: HandshakeType.client_hello, messageSeq: hello.messageSeq, body: hello.body }),
+      fragment: encodeHandshakeFragment({
+        msgType: HandshakeType.client_hello,
+        length: hello.body.length,
+        messageSeq: hello.messageSeq,
+        fragmentOffset: 0,
+        body: hello.body.subarray(0, 1024),
+      }),
     });
     const v = base.check(whole, peer, now);
     return v.action === 'accept' ? { ...v, datagrams: hello.datagrams } : v;

@@ -337,7 +337,8 @@ export class DtlsServer extends EventTarget {
     if (peer) {
       const random = this.#gate && clientHelloRandom(data);
       if (random && !equalBytes(random, peer.random)) return this.#restart(peer, data, address, port, key);
-      if (this.#gate?.holds?.(key)) return this.#restart(peer, data, address, port, key);
+      // Pieces of a restarting client's ClientHello (1.3, in fragments) go on to the gate (which hands on what is not one).
+      if (this.#gate?.holds?.(key) && !this.#closing && this.#acceptOpen) return this.#restart(peer, data, address, port, key);
       this.#deliver(peer, data);
       return;
     }

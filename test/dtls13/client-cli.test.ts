@@ -42,7 +42,7 @@ test('--cipher takes DTLS 1.3 suites and --groups X25519MLKEM768', () => {
 });
 
 test('client --dtls1_3 with server --dtls1_3: lines echoed, the summary says DTLS 1.3', async () => {
-  // The listen() cookie gate answers with a DTLS 1.2 HelloVerifyRequest; the 1.3 HelloRetryRequest cookie there is the server's part.
+  // --no-cookie: the connection's own 1.3 path without the gate (session.test.ts runs the default, the gate's HelloRetryRequest).
   const server = await cliServer(dir, ['--dtls1_3', '--no-cookie', '--echo', '--once']);
   const c = cli(dir, 'client', ['client', `127.0.0.1:${server.port}`, '--dtls1_3', '--fingerprint', server.fingerprint, '--linger', '1000']);
   c.child.stdin.end('hello\nDTLS 1.3\n');

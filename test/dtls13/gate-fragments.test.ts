@@ -154,3 +154,39 @@ test('gate: a flood of partial ClientHellos from many addresses never holds more
   gate.check(first, PEER, 2000);
   assert.equal(gate.held.peers, 1, 'only the one just held is left');
 });
+
+test('gate: one peer cannot hold more than its share: at most 64 datagrams and maxHandshakeMessage bytes; a whole ClientHello from it forgets its pieces', () => {
+  const gate = createCookieGate13({ options: options() });
+  const piece = (offset: number, size: number, length = 60_000) =>
+    encodeRecord({
+      contentType: ContentType.handshake,
+      version: 0xfefd,
+      epoch: 0,
+      sequenceNumber: offset,
+      fragment: encodeHandshakeFragment({
+        msgType: HandshakeType.client_hello,
+        length,
+        messageSeq: 0,
+        fragmentOffset: offset,
+        body: new Uint8Array(size).fill(1),
+      }),
+    });
+  const verdicts = Array.from({ length: 100 }, (_, i) => gate.check(piece(i * 100, 100), PEER, 0).action);
+  assert.deepEqual(verdicts.slice(0, 64), new Array(64).fill('hold'));
+  assert.deepEqual(verdicts.slice(64), new Array(36).fill('drop'), 'the 65th datagram and later are not kept');
+  assert.equal(gate.held.bytes, 64 * piece(0, 100).length);
+  // Bytes: 1,000-byte pieces (never the first byte: never whole) reach 65,536 bytes before 64 datagrams.
+  const other = '192.0.2.2|4444';
+  let kept = 0;
+  for (let i = 0; i < 64; i++) if (gate.check(piece(1 + i * 900, 1000), other, 0).action === 'hold') kept++;
+  assert.equal(kept, Math.floor(65536 / piece(0, 1000).length));
+  // A 60,000-byte ClientHello that does complete: judged (not 1.3: the 1.2 gate's verdict) without a throw.
+  const big = '192.0.2.3|4444';
+  const last = Array.from({ length: 60 }, (_, i) => gate.check(piece(i * 1000, 1000), big, 0).action).at(-1);
+  assert.ok(last === 'reply' || last === 'drop', last);
+  assert.equal(gate.holds(big), false);
+  // A whole ClientHello from the first peer: judged at once, its pieces forgotten.
+  assert.equal(gate.check(new WireClient().hello(), PEER, 0).action, 'reply');
+  assert.equal(gate.holds(PEER), false);
+  assert.equal(gate.held.peers, 1);
+});

@@ -124,6 +124,10 @@ function scenarios(): Scenario[] {
       dropToServer: [2],
       appData: 1,
     },
+    // The library's default versions (1.3 and 1.2) meeting a 1.2-only peer: the client falls back; the server
+    // answers in 1.2 with the downgrade sentinel in its random (RFC 8446 4.1.3).
+    { name: 'default-client-12-server', client: { ...pinServer, versions: ['1.3', '1.2'] }, server, appData: 1 },
+    { name: '12-client-default-server', client: pinServer, server: { ...server, versions: ['1.3', '1.2'] }, appData: 1, close: 'server' },
     // DTLS 1.3 (RFC 9147): unified headers, encrypted record numbers, epochs 2 and 3.
     { name: 'dtls13-basic', client: { ...pinServer, versions: ['1.3'] }, server: { ...server, versions: ['1.3'] }, appData: 2, close: 'client' },
     {

@@ -113,7 +113,7 @@ test('every subpath imports by name on plain Node, and a handshake completes in 
   `;
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: project, timeout: 30_000 });
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as { counts: Record<string, number>; version: string };
-  assert.equal(r.version, 'DTLS 1.2');
+  assert.equal(r.version, 'DTLS 1.3');
   for (const n of SUBPATHS) assert.ok(r.counts[n]! > 0, `${n} exports something`);
 });
 

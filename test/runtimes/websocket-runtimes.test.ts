@@ -27,7 +27,7 @@ describe('webSocketDuplex over the runtime’s global WebSocket', { concurrency:
 
       const child = new Child(runtime, 'ws-client.ts', [relay.url, certificate.fingerprint], t);
       assert.equal(await child.exit(25_000), 0, child.dump());
-      assert.equal(child.step('handshake')?.version, 'DTLS 1.2');
+      assert.equal(child.step('handshake')?.version, 'DTLS 1.3');
       assert.equal(child.step('echo')?.text, `hello over ${runtime}'s WebSocket`);
       assert.equal(child.step('open-after-close')?.readyState, 1, 'closing DTLS left the WebSocket open');
       assert.ok(child.step('done'));

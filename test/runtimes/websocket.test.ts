@@ -42,7 +42,7 @@ test('DTLS over a WebSocket (ws client) relayed to our UDP server: handshake, ec
   t.after(() => ws.terminate());
   const duplex = webSocketDuplex(ws); // still connecting: writes wait for 'open'
   const dtls = await connect(duplex, { verify: { fingerprints: [certificate.fingerprint] } });
-  assert.equal(dtls.info?.version, 'DTLS 1.2');
+  assert.equal(dtls.info?.version, 'DTLS 1.3');
   assert.equal(dtls.info?.peerFingerprint, certificate.fingerprint);
 
   const w = dtls.outbound.writable.getWriter();
