@@ -25,7 +25,13 @@ import {
 type NC = typeof NodeCrypto;
 
 const ONE = Uint8Array.of(1);
-const view = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+/**
+ * A Buffer that node:crypto made for this result alone (Node's digests and
+ * cipher output are), handed on as a plain Uint8Array without a copy; anything
+ * else (a runtime that slices results from a shared pool) is copied, so a small
+ * result never holds a larger buffer alive.
+ */
+const view = (b: Uint8Array) => (b.byteOffset === 0 && b.buffer.byteLength === b.byteLength ? new Uint8Array(b.buffer, 0, b.byteLength) : new Uint8Array(b));
 
 const GROUP_CURVE: Partial<Record<GroupName, EcCurve>> = { secp256r1: 'P-256', secp384r1: 'P-384' };
 
@@ -142,7 +148,6 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
   }
 
   // --- hashing ---
-  // digest() returns a Buffer of its own (not the pool's): handed on as a plain view, no copy.
   const hash = (name: HashName, data: Uint8Array) => (native('hash') ? view(nc.createHash(name).update(data).digest()) : fallback.hash(name, data));
   const hmac = (name: HashName, key: Uint8Array, data: Uint8Array) =>
     native('hmac') ? view(nc.createHmac(name, key).update(data).digest()) : fallback.hmac(name, key, data);
@@ -315,9 +320,7 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
       c.setAutoPadding(false);
       ecbByKey.set(key, c);
     }
-    // update() returns a Buffer of its own (not the pool's): a plain view of it, no copy.
-    const b = c.update(sample.length === 16 ? sample : sample.subarray(0, 16));
-    return new Uint8Array(b.buffer, b.byteOffset, 16);
+    return view(c.update(sample.length === 16 ? sample : sample.subarray(0, 16)));
   }
 
   function chachaMask(key: Uint8Array, sample: Uint8Array): Uint8Array {
