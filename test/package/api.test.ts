@@ -65,6 +65,7 @@ test('dtls-stream/core: two sans-IO connections complete a handshake and carry d
     'start',
     'state',
     'stats',
+    'updateKeys',
   ]);
   assert.equal((server as unknown as { options?: unknown }).options, undefined);
 });
