@@ -17,7 +17,7 @@ import type { KeyUpdate13 } from './handshake/key-update13.ts';
 import type { HandshakeAction } from './handshake/machine.ts';
 import { DtlsError } from './errors.ts';
 
-/** @internal Settings of a Connection for tests, not options: smaller AEAD limits, so the automatic KeyUpdate can be seen. */
+/** Settings of a Connection for tests, not options (no public entry point has them): smaller AEAD limits, so the automatic KeyUpdate can be seen. */
 export interface ConnectionInternals {
   aeadLimits?: Partial<AeadLimits13>;
 }

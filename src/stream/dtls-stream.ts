@@ -22,7 +22,6 @@
 import type { ConnectionIdInfo, ConnectionLike, ConnectionState, ConnectionStats, HandshakeInfo } from '../connection-types.ts';
 import { DtlsError } from '../errors.ts';
 import type { DtlsOptions } from '../options.ts';
-import type { KeyUpdateOptions } from '../connection.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { defaultConnection } from './default-connection.ts';
 import { DtlsEvent, toDtlsEvent, type DtlsEventMap } from './events.ts';
@@ -365,7 +364,7 @@ export class DtlsStream extends EventTarget {
    * Throws a TypeError before the handshake completed or under DTLS 1.2, the
    * connection's error once it is closed.
    */
-  updateKeys(options: KeyUpdateOptions = {}): void {
+  updateKeys(options: { requestPeerUpdate?: boolean } = {}): void {
     if (this.#finished) throw this.#error ?? closedError();
     if (!this.#conn.updateKeys) throw new TypeError('updateKeys(): this connection cannot update its keys');
     this.#conn.updateKeys(this.#clock.now(), options);

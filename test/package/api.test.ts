@@ -70,6 +70,7 @@ test('dtls-stream/core: two sans-IO connections complete a handshake and carry d
     'state',
     'stats',
     'switchConnectionId',
+    'updateKeys',
   ]);
   assert.equal((server as unknown as { options?: unknown }).options, undefined);
 });
