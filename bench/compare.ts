@@ -13,6 +13,7 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { corePair } from './core-pair.ts';
+import { bareAeadStep, coreBulkStep, RECORD_SIZE } from './bulk-steps.ts';
 import { generateCertificate } from '../src/x509/generate.ts';
 import { encodePem } from '../src/x509/pem.ts';
 import { nobleProvider } from '../src/crypto/noble.ts';
@@ -26,7 +27,7 @@ const argv = process.argv.slice(2);
 const opt = (name: string, def: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : def);
 const ROUNDS = opt('--rounds', 3);
 const SECONDS = opt('--seconds', 1.5);
-const SIZE = 1200;
+const SIZE = RECORD_SIZE;
 const MEM_CONNECTIONS = opt('--memory-connections', 100);
 const SUITE = 'ECDHE-ECDSA-AES128-GCM-SHA256';
 
@@ -83,43 +84,11 @@ async function timedAsync(fn: () => Promise<number>, seconds = SECONDS): Promise
 const coreHandshakes = (crypto: CryptoProvider, group: GroupName, version: '1.2' | '1.3' = '1.2') => timed(() => (corePair(crypto, cert, group, version), 1));
 
 function coreBulk(crypto: CryptoProvider, version: '1.2' | '1.3' = '1.2'): number {
-  const { client, server } = corePair(crypto, cert, 'x25519', version);
-  const payload = new Uint8Array(SIZE).fill(7);
-  return (
-    timed(() => {
-      for (let i = 0; i < 64; i++) client.send(0, payload);
-      for (let d = client.pollTransmit(); d; d = client.pollTransmit()) server.handleDatagram(0, d);
-      let n = 0;
-      for (let r = server.pollReceived(); r; r = server.pollReceived()) n += r.length;
-      if (n !== 64 * SIZE) throw new Error('lost data');
-      return n;
-    }) / 1e6
-  );
+  return timed(coreBulkStep(crypto, cert, version, SIZE)) / 1e6;
 }
 
 /** The ceiling for a JS record path: node:crypto AES-128-GCM seal then open of 1200 bytes, key object reused. */
-function bareAead(): number {
-  const key = nc.createSecretKey(nc.randomBytes(16));
-  const nonce = nc.randomBytes(12);
-  const aad = nc.randomBytes(13);
-  const pt = nc.randomBytes(SIZE);
-  return (
-    timed(() => {
-      for (let i = 0; i < 64; i++) {
-        const c = nc.createCipheriv('aes-128-gcm', key, nonce);
-        c.setAAD(aad);
-        const ct = c.update(pt);
-        c.final();
-        const d = nc.createDecipheriv('aes-128-gcm', key, nonce);
-        d.setAAD(aad);
-        d.setAuthTag(c.getAuthTag());
-        d.update(ct);
-        d.final();
-      }
-      return 64 * SIZE;
-    }) / 1e6
-  );
-}
+const bareAead = (): number => timed(bareAeadStep(SIZE)) / 1e6;
 
 /** Bulk through a DtlsStream pair (Web Streams both ways), client writes, server reads. */
 async function streamBulk(crypto: CryptoProvider): Promise<number> {

@@ -1,6 +1,6 @@
 // Where the time goes: runs one workload under `node --cpu-prof` in a child
 // and prints the functions with the most self time, grouped by source file.
-//   node --import tsx bench/profile.ts handshake|bulk [--noble] [--seconds 4]
+//   node --import tsx bench/profile.ts handshake|bulk [--noble] [--v13] [--seconds 4]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 const argv = process.argv.slice(2);
 const mode = argv[0] === 'bulk' ? 'bulk' : 'handshake';
 const noble = argv.includes('--noble');
+const v13 = argv.includes('--v13');
 const seconds = argv.includes('--seconds') ? Number(argv[argv.indexOf('--seconds') + 1]) : 4;
 
 if (argv.includes('--child')) {
@@ -20,7 +21,7 @@ if (argv.includes('--child')) {
   const { corePair } = await import('./core-pair.ts');
   const crypto = noble ? nobleProvider : createNativeProvider(nc);
   const cert = generateCertificate();
-  const pair = () => corePair(crypto, cert);
+  const pair = () => corePair(crypto, cert, 'x25519', v13 ? '1.3' : '1.2');
   const end = performance.now() + seconds * 1000;
   let ops = 0;
   if (mode === 'handshake')
@@ -43,7 +44,20 @@ if (argv.includes('--child')) {
   const script = fileURLToPath(import.meta.url);
   const r = spawnSync(
     process.execPath,
-    ['--cpu-prof', '--cpu-prof-dir', dir, '--import', 'tsx', script, mode, '--child', '--seconds', String(seconds), ...(noble ? ['--noble'] : [])],
+    [
+      '--cpu-prof',
+      '--cpu-prof-dir',
+      dir,
+      '--import',
+      'tsx',
+      script,
+      mode,
+      '--child',
+      '--seconds',
+      String(seconds),
+      ...(noble ? ['--noble'] : []),
+      ...(v13 ? ['--v13'] : []),
+    ],
     { encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(r.stderr);
@@ -79,10 +93,10 @@ if (argv.includes('--child')) {
   });
   const pct = (v: number) => `${((100 * v) / total).toFixed(1)}%`;
   console.log(
-    `${mode} (${noble ? 'noble' : 'native'}): ${ops} ${mode === 'handshake' ? 'handshakes' : 'records'} in ${seconds} s; ${(total / 1000 / Math.max(ops, 1)).toFixed(mode === 'handshake' ? 2 : 4)} ms of profiled time each`,
+    `${mode} (${noble ? 'noble' : 'native'}, DTLS ${v13 ? '1.3' : '1.2'}): ${ops} ${mode === 'handshake' ? 'handshakes' : 'records'} in ${seconds} s; ${(total / 1000 / Math.max(ops, 1)).toFixed(mode === 'handshake' ? 2 : 4)} ms of profiled time each`,
   );
   console.log('\nself time by file:');
   for (const [k, v] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${pct(v).padStart(6)}  ${k}`);
   console.log('\nself time by function:');
-  for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${pct(v).padStart(6)}  ${k}`);
+  for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.PROFILE_TOP ?? 15))) console.log(`  ${pct(v).padStart(6)}  ${k}`);
 }

@@ -8,19 +8,21 @@
 // median; the spread of the rounds is printed.
 //
 //   node --expose-gc --import tsx bench/record-path.ts [--rounds 5] [--seconds 2] [--streams]
+//
+// The core runs twice per slice pair: DTLS 1.2 (ECDHE-ECDSA-AES128-GCM-SHA256)
+// and DTLS 1.3 (TLS_AES_128_GCM_SHA256), both against the same bare loop.
 import * as nc from 'node:crypto';
 import { createNativeProvider } from '../src/crypto/native.ts';
 import { generateCertificate } from '../src/x509/generate.ts';
 import { DtlsStream } from '../src/stream/dtls-stream.ts';
-import { BENCH_SUITE, corePair } from './core-pair.ts';
+import { BENCH_SUITE } from './core-pair.ts';
+import { BATCH, RECORD_SIZE as SIZE, bareAeadStep, coreBulkStep } from './bulk-steps.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : def);
 const ROUNDS = opt('--rounds', 5);
 const SECONDS = opt('--seconds', 2);
 const STREAMS = argv.includes('--streams');
-const SIZE = 1200;
-const BATCH = 64;
 
 const native = createNativeProvider(nc);
 const cert = generateCertificate();
@@ -46,42 +48,6 @@ async function slice(step: () => number | Promise<number>, m: Meter): Promise<vo
   m.wall += (performance.now() - t0) / 1000;
   m.cpu += (c.user + c.system) / 1e6;
   m.bytes += n;
-}
-
-/** Seal then open of one record with a reused KeyObject: a cipher object each, nothing else. */
-function bareStep(): () => number {
-  const key = nc.createSecretKey(nc.randomBytes(16));
-  const nonce = nc.randomBytes(12);
-  const aad = nc.randomBytes(13);
-  const pt = nc.randomBytes(SIZE);
-  return () => {
-    for (let i = 0; i < BATCH; i++) {
-      const c = nc.createCipheriv('aes-128-gcm', key, nonce);
-      c.setAAD(aad);
-      const ct = c.update(pt);
-      c.final();
-      const d = nc.createDecipheriv('aes-128-gcm', key, nonce);
-      d.setAAD(aad);
-      d.setAuthTag(c.getAuthTag());
-      d.update(ct);
-      d.final();
-    }
-    return BATCH * SIZE;
-  };
-}
-
-/** The sans-IO core: the client seals BATCH records, the server opens them. */
-function coreStep(): () => number {
-  const { client, server } = corePair(native, cert);
-  const payload = new Uint8Array(SIZE).fill(7);
-  return () => {
-    for (let i = 0; i < BATCH; i++) client.send(0, payload);
-    for (let d = client.pollTransmit(); d; d = client.pollTransmit()) server.handleDatagram(0, d);
-    let n = 0;
-    for (let r = server.pollReceived(); r; r = server.pollReceived()) n += r.length;
-    if (n !== BATCH * SIZE) throw new Error('lost data');
-    return n;
-  };
 }
 
 /** Two DtlsStreams piped to each other: the client's writer to the server's reader. */
@@ -115,15 +81,17 @@ async function streamStep(): Promise<{ step: () => Promise<number>; done: () => 
   return { step, done };
 }
 
-async function round(seconds: number): Promise<{ bare: Meter; core: Meter; streams: Meter }> {
-  const m = { bare: meter(), core: meter(), streams: meter() };
-  const b = bareStep();
-  const c = coreStep();
+async function round(seconds: number): Promise<{ bare: Meter; core: Meter; core13: Meter; streams: Meter }> {
+  const m = { bare: meter(), core: meter(), core13: meter(), streams: meter() };
+  const b = bareAeadStep();
+  const c = coreBulkStep(native, cert, '1.2');
+  const c13 = coreBulkStep(native, cert, '1.3');
   const s = STREAMS ? await streamStep() : undefined;
   const slices = Math.max(1, Math.round((seconds * 1000) / SLICE_MS));
   for (let i = 0; i < slices; i++) {
     await slice(b, m.bare);
     await slice(c, m.core);
+    await slice(c13, m.core13);
     if (s) await slice(s.step, m.streams);
   }
   await s?.done();
@@ -143,19 +111,21 @@ for (let i = 0; i < ROUNDS; i++) {
   const r = await round(SECONDS);
   rounds.push(r);
   console.log(
-    `round ${i + 1}: MB per CPU-second: bare ${cpuRate(r.bare).toFixed(1)}, core ${cpuRate(r.core).toFixed(1)} (${pct(cpuRate(r.core) / cpuRate(r.bare))})` +
+    `round ${i + 1}: MB per CPU-second: bare ${cpuRate(r.bare).toFixed(1)}, core ${cpuRate(r.core).toFixed(1)} (${pct(cpuRate(r.core) / cpuRate(r.bare))}), core 1.3 ${cpuRate(r.core13).toFixed(1)} (${pct(cpuRate(r.core13) / cpuRate(r.bare))})` +
       (STREAMS ? `, streams ${cpuRate(r.streams).toFixed(1)} (${pct(cpuRate(r.streams) / cpuRate(r.core))} of core)` : '') +
       `; wall MB/s: bare ${wallRate(r.bare).toFixed(1)}, core ${wallRate(r.core).toFixed(1)}`,
   );
 }
 const coreBare = rounds.map((r) => cpuRate(r.core) / cpuRate(r.bare));
+const core13Bare = rounds.map((r) => cpuRate(r.core13) / cpuRate(r.bare));
+const core13Core = rounds.map((r) => cpuRate(r.core13) / cpuRate(r.core));
 const coreBareWall = rounds.map((r) => wallRate(r.core) / wallRate(r.bare));
 const streamsCore = rounds.map((r) => cpuRate(r.streams) / cpuRate(r.core));
 console.log(
-  `median of ${ROUNDS} rounds (MB per CPU-second): bare ${median(rounds.map((r) => cpuRate(r.bare))).toFixed(1)}, core ${median(rounds.map((r) => cpuRate(r.core))).toFixed(1)}` +
+  `median of ${ROUNDS} rounds (MB per CPU-second): bare ${median(rounds.map((r) => cpuRate(r.bare))).toFixed(1)}, core ${median(rounds.map((r) => cpuRate(r.core))).toFixed(1)}, core 1.3 ${median(rounds.map((r) => cpuRate(r.core13))).toFixed(1)}` +
     (STREAMS ? `, streams ${median(rounds.map((r) => cpuRate(r.streams))).toFixed(1)}` : ''),
 );
 console.log(
-  `core / bare: ${pct(median(coreBare))} by CPU time (rounds ${spread(coreBare)}), ${pct(median(coreBareWall))} by wall time (rounds ${spread(coreBareWall)})` +
+  `core / bare: ${pct(median(coreBare))} by CPU time (rounds ${spread(coreBare)}), ${pct(median(coreBareWall))} by wall time (rounds ${spread(coreBareWall)}); core 1.3 / bare: ${pct(median(core13Bare))} by CPU time (rounds ${spread(core13Bare)}), core 1.3 / core 1.2: ${pct(median(core13Core))}` +
     (STREAMS ? `; streams / core: ${pct(median(streamsCore))} by CPU time (rounds ${spread(streamsCore)})` : ''),
 );

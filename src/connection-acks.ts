@@ -12,6 +12,7 @@ import type { EncodedFlight } from './reliability/flight.ts';
 import { AckExchange } from './reliability/ack-exchange.ts';
 import { POST_HANDSHAKE_FLIGHT, PostHandshakeSender } from './reliability/post-handshake.ts';
 import type { HandshakeAction } from './handshake/machine.ts';
+import type { KeyUpdate13 } from './handshake/key-update13.ts';
 import { DtlsError } from './errors.ts';
 
 export class Acks13 {
@@ -21,6 +22,8 @@ export class Acks13 {
   readonly #acks: AckExchange;
   /** Write keys of a KeyUpdate of ours, used once it is ACKed (RFC 9147 8). */
   #nextWrite: { epoch: number; keys: TrafficKeys } | undefined;
+  /** KeyUpdate both ways, once a DTLS 1.3 handshake completed: told when our pending one takes effect. */
+  keyUpdate: KeyUpdate13 | undefined;
 
   constructor(records: RecordLayer, options: ResolvedOptions, sender: FlightSender) {
     this.#records = records;
@@ -51,20 +54,39 @@ export class Acks13 {
     if (this.active || keys13) this.#acks.onHandshakeRecord(now, rec, actions, wasDone);
   }
 
-  /** An ACK record: dropped (with the reason), or what it showed lost, to resend at once (RFC 9147 5.8.1, 7.2). */
-  onAck(now: number, rec: PlainRecord): { drop: DropReason } | { resends: Resend[] } {
-    const r = this.#acks.onAckRecord(now, rec, this.active);
+  /**
+   * An ACK record: dropped (with the reason), or what it showed lost, to
+   * resend at once (RFC 9147 5.8.1, 7.2), and the actions of a KeyUpdate of
+   * ours that it let take effect (a queued one going out).
+   */
+  onAck(now: number, rec: PlainRecord): { drop: DropReason } | { resends: Resend[]; actions: HandshakeAction[] } {
+    // RFC 9147 7: ACKs come in an epoch at least that of what they name "during the handshake" only;
+    // after it each direction's KeyUpdates move its epoch alone, so an ACK in epoch 3 may name our epoch 7.
+    const r = this.#acks.onAckRecord(now, rec.epoch >= 3 ? { ...rec, epoch: Number.MAX_SAFE_INTEGER } : rec, this.active);
     if (r.kind === 'drop') return { drop: r.reason };
     const resends: Resend[] = [];
     if (r.resend) resends.push({ flight: this.#sender.current?.number ?? 0, reason: 'peer-retransmit', out: r.resend });
     for (const out of r.post?.resends ?? []) resends.push({ flight: POST_HANDSHAKE_FLIGHT, reason: 'peer-retransmit', out });
-    // Our KeyUpdate (and all before it) acknowledged: write in the new epoch now (RFC 9147 8).
+    return { resends, actions: this.#switch(r.post?.switchTo) };
+  }
+
+  /**
+   * The peer's data under the new keys proves our final flight arrived
+   * (flight-sender.ts confirmed()): a KeyUpdate of ours that waited only for
+   * that flight's ACK takes effect too.
+   */
+  confirmed(): HandshakeAction[] {
+    this.#sender.confirmed();
+    return this.#switch(this.#post.onHandshakeAcked());
+  }
+
+  /** Our KeyUpdate (and all before it) acknowledged: write in the new epoch now (RFC 9147 8); a queued KeyUpdate follows. */
+  #switch(epoch: number | undefined): HandshakeAction[] {
     const next = this.#nextWrite;
-    if (r.post?.switchTo !== undefined && next && next.epoch === r.post.switchTo) {
-      this.#records.installWrite(next.epoch, next.keys);
-      this.#nextWrite = undefined;
-    }
-    return { resends };
+    if (epoch === undefined || !next || next.epoch !== epoch) return [];
+    this.#records.installWrite(next.epoch, next.keys);
+    this.#nextWrite = undefined;
+    return this.keyUpdate?.switched() ?? [];
   }
 
   /** A post-handshake message of ours goes out, resent until ACKed. */

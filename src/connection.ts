@@ -8,6 +8,8 @@ import { AlertDescription, DtlsError, alertName, peerAlertError } from './errors
 import { RecordLayer, type PlainRecord } from './record/record-layer.ts';
 import { FlightSender, type Resend } from './reliability/flight-sender.ts';
 import { Acks13 } from './connection-acks.ts';
+import { KeyLimits13 } from './connection-key-limits.ts';
+import type { AeadLimits13 } from './record/protection13.ts';
 import type { EncodedFlight, FlightItem } from './reliability/flight.ts';
 import { ContentType } from './wire/types.ts';
 import { AlertLevel, decodeAlert, encodeAlert } from './wire/alert.ts';
@@ -31,6 +33,17 @@ function earliest(a: number | undefined, b: number | undefined): number | undefi
   return Math.min(a, b);
 }
 
+/** Options of updateKeys(). */
+export interface KeyUpdateOptions {
+  /** Ask the peer to replace its sending keys too (update_requested, RFC 8446 4.6.3). Default false. */
+  requestPeerUpdate?: boolean;
+}
+
+/** @internal Settings for tests, not options: smaller AEAD limits (RFC 9147 4.5.3) so the automatic KeyUpdate can be seen. */
+export interface ConnectionInternals {
+  aeadLimits?: Partial<AeadLimits13>;
+}
+
 export class Connection implements ConnectionLike {
   /** Private: the resolved options hold the private key. */
   readonly #options: ResolvedOptions;
@@ -41,6 +54,8 @@ export class Connection implements ConnectionLike {
   readonly #sender: FlightSender;
   /** DTLS 1.3 ACKs both ways and our post-handshake messages (RFC 9147 7, 8); idle under 1.2. */
   readonly #acks: Acks13;
+  /** DTLS 1.3 AEAD usage: starts our KeyUpdate before a limit (RFC 9147 4.5.3). */
+  readonly #keyLimits: KeyLimits13;
   readonly #machine: HandshakeMachine;
   #handshakeDeadline: number | undefined;
   #result: HandshakeResult | undefined;
@@ -58,12 +73,13 @@ export class Connection implements ConnectionLike {
   /** The CIDs in use as last reported, rebuilt only when they change (listen() compares it to route). */
   #cidInfo: ConnectionIdInfo | undefined;
 
-  constructor(options: ResolvedOptions) {
+  constructor(options: ResolvedOptions, internals: ConnectionInternals = {}) {
     this.#options = options;
     const l = options.limits;
     this.#records = new RecordLayer(options.crypto, (r) => this.#drop(r), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
     this.#sender = new FlightSender(this.#records, options);
     this.#acks = new Acks13(this.#records, options, this.#sender);
+    this.#keyLimits = new KeyLimits13(this.#records, internals.aeadLimits);
     this.#machine = createHandshake(options);
   }
 
@@ -106,6 +122,7 @@ export class Connection implements ConnectionLike {
       if (this.#state === 'handshaking' && this.#records.pendingCount > early) this.#peerRetransmitted ||= 'ahead';
       if (this.#peerRetransmitted) this.#answerPeerRetransmit(now, this.#peerRetransmitted);
       this.#sendAckDue(now);
+      this.#checkKeyLimits(now);
     });
   }
 
@@ -134,7 +151,10 @@ export class Connection implements ConnectionLike {
     this.#now = now;
     if (!(plaintext instanceof Uint8Array)) throw new TypeError('send() takes a Uint8Array');
     if (plaintext.length > MAX_RECORD_PLAINTEXT) throw new RangeError(`a record carries at most ${MAX_RECORD_PLAINTEXT} bytes, not ${plaintext.length}`);
-    if (this.#state === 'connected') return this.#sendApplicationData(plaintext);
+    if (this.#state === 'connected') {
+      this.#sendApplicationData(plaintext);
+      return this.#checkKeyLimits(now);
+    }
     if ((this.#state === 'idle' || this.#state === 'handshaking') && !this.#closeAfterHandshake) {
       if (this.#pendingSends.length >= this.#options.limits.maxPendingSends)
         throw new DtlsError('internal_error', 'too much data queued before the handshake completed');
@@ -142,6 +162,25 @@ export class Connection implements ConnectionLike {
       return;
     }
     throw this.#error ?? new DtlsError('closed', 'the connection is closed');
+  }
+
+  /**
+   * Replaces our sending keys (DTLS 1.3 KeyUpdate, RFC 8446 4.6.3, RFC 9147
+   * 8). The KeyUpdate goes out now, resent until the peer ACKs it; records
+   * use the new keys from that ACK on. While one waits for its ACK, another
+   * call is queued (one at most, coalesced) and goes once the first is in use.
+   * `requestPeerUpdate` asks the peer to replace its keys too. A KeyUpdate
+   * also starts by itself before the AEAD usage limits (RFC 9147 4.5.3).
+   * Throws a TypeError before the handshake completed or under DTLS 1.2 (no
+   * KeyUpdate there), the connection's error once it is closed.
+   */
+  updateKeys(now: number, options: KeyUpdateOptions = {}): void {
+    this.#now = now;
+    if (this.#state === 'closed' || this.#state === 'failed') throw this.#error ?? new DtlsError('closed', 'the connection is closed');
+    if (this.#state !== 'connected') throw new TypeError('updateKeys(): the handshake has not completed');
+    const ku = this.#acks.keyUpdate;
+    if (!ku) throw new TypeError('updateKeys(): KeyUpdate is DTLS 1.3 only, and this connection uses DTLS 1.2');
+    this.#guard(() => this.#apply(now, ku.start(options.requestPeerUpdate === true)));
   }
 
   close(now: number): void {
@@ -280,6 +319,7 @@ export class Connection implements ConnectionLike {
 
   #complete(result: HandshakeResult): void {
     this.#result = result;
+    this.#acks.keyUpdate = result.keyUpdate;
     this.#sender.answered(this.#now);
     this.#lastHeard = this.#now;
     this.#setState('connected');
@@ -318,7 +358,9 @@ export class Connection implements ConnectionLike {
       throw new DtlsError('unexpected_message', `application data in epoch ${rec.epoch}, under the handshake keys`);
     const handshakeLike =
       rec.contentType === ContentType.handshake || rec.contentType === ContentType.change_cipher_spec || (v13 && rec.contentType === ContentType.ack);
-    if (rec.epoch < this.#records.readEpoch && ((this.#machine.done && !v13) || !handshakeLike)) {
+    // After a KeyUpdate the older application epochs still readable carry the peer's records sent before it, reordered (RFC 9147 8).
+    const olderApplication = v13 && rec.epoch >= 3;
+    if (rec.epoch < this.#records.readEpoch && !olderApplication && ((this.#machine.done && !v13) || !handshakeLike)) {
       return this.#drop('stale_epoch');
     }
     switch (rec.contentType) {
@@ -345,6 +387,16 @@ export class Connection implements ConnectionLike {
     if ('drop' in r) return this.#drop(r.drop);
     this.#trace('in', 'ACK', rec.epoch, rec.payload.length);
     for (const resend of r.resends) this.#resent(resend);
+    this.#apply(now, r.actions);
+  }
+
+  /** DTLS 1.3: a KeyUpdate of ours when a key nears its AEAD limit; past the integrity limit, the end (RFC 9147 4.5.3). */
+  #checkKeyLimits(now: number): void {
+    const ku = this.#acks.keyUpdate;
+    if (!ku || this.#state !== 'connected') return;
+    const v = this.#keyLimits.check(ku);
+    if (v.kind === 'close') return this.#fail(v.error, true);
+    if (v.kind === 'update') this.#guard(() => this.#apply(now, ku.start(v.requestPeer)));
   }
 
   /** An ACK that is due goes out now, in our highest write epoch. */
@@ -390,7 +442,7 @@ export class Connection implements ConnectionLike {
 
     if (this.#state === 'connected') {
       // The peer's data in the new epoch proves our final flight arrived.
-      this.#sender.confirmed();
+      this.#apply(this.#now, this.#acks.confirmed());
       this.#received.push(rec.payload);
       return;
     }
@@ -486,6 +538,7 @@ export class Connection implements ConnectionLike {
   }
 
   #drop(reason: DropReason): void {
+    if (reason === 'auth_failed') this.#keyLimits.onAuthFailed();
     this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
   }
 }

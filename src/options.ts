@@ -109,6 +109,37 @@ export interface DtlsOptions {
    * the handshake).
    */
   connectionId?: Uint8Array | number;
+  /**
+   * Server, DTLS 1.3: NewSessionTickets sent once the handshake completes
+   * (RFC 8446 4.6.1), to a client that asks for them (psk_key_exchange_modes
+   * with psk_dhe_ke). Default 1; 0 sends none. At most 4.
+   */
+  sessionTickets?: number;
+  /**
+   * Server, DTLS 1.3: 32-byte keys that seal our tickets (AES-256-GCM). The
+   * first seals new tickets, all open them: rotate by putting a new key first
+   * and dropping the oldest. Default: one random key per listen() or
+   * DtlsStream, so tickets resume only on the server that issued them.
+   */
+  ticketKeys?: Uint8Array[];
+  /** Server, DTLS 1.3: ticket lifetime in seconds (at most 604800, RFC 8446 4.6.1). Default 7200. */
+  ticketLifetime?: number;
+  /**
+   * Client, DTLS 1.3: called with each session the server issues (a
+   * NewSessionTicket), as opaque bytes to store and pass back as `session`
+   * to resume (PSK with (EC)DHE, RFC 8446 2.2). Setting it asks the server
+   * for tickets. Called synchronously from the connection: it must not call
+   * into the connection. The bytes hold the resumption secret: keep them as
+   * private as a key. Single use is advised (RFC 8446 C.4).
+   */
+  onSession?: (session: Uint8Array) => void;
+  /**
+   * Client, DTLS 1.3: a session from `onSession` to resume. It is offered
+   * only while unexpired, for the same serverName, and when its peer
+   * certificate still passes `verify`; otherwise (and when the server
+   * declines it) the handshake is a full one. `handshakeInfo.resumed` tells.
+   */
+  session?: Uint8Array;
 }
 
 /** Bounds on what a peer can make one connection hold (STYLE: bound everything a peer can grow). */
@@ -161,10 +192,20 @@ export interface ResolvedOptions {
   keyLog: ((line: string) => void) | undefined;
   /** The CID we want to receive (bytes), a length to draw one per connection, or undefined: no connection_id extension. */
   connectionId: Uint8Array | number | undefined;
+  /** Server: NewSessionTickets per connection (DTLS 1.3). */
+  sessionTickets: number;
+  /** Server: ticket keys, the first sealing; never empty. A random default is made on first use and shared by every connection of these options. */
+  ticketKeys: () => readonly Uint8Array[];
+  /** Server: seconds. */
+  ticketLifetime: number;
+  onSession: ((session: Uint8Array) => void) | undefined;
+  /** Client: the session to offer, decoded. */
+  session: ClientSession | undefined;
 }
 
 import { defaultCryptoProvider } from './crypto/default.ts';
 import type { HrrCookies } from './handshake/cookie.ts';
+import { decodeClientSession, type ClientSession } from './handshake/ticket13.ts';
 import { DEFAULT_CIPHER_SUITES, DEFAULT_TLS13_CIPHER_SUITES, TLS13_CIPHER_SUITES, suiteById, suiteByName } from './crypto/suites.ts';
 import type { KemGroup } from './crypto/hybrid-kem.ts';
 import { SrtpProfile } from './wire/types.ts';
@@ -236,6 +277,8 @@ export const DEFAULTS = {
   groups: ['x25519', 'secp256r1', 'secp384r1'] as GroupName[],
   /** Only DTLS 1.2 until the fallback from 1.3 to a 1.2-only server is in place. */
   versions: ['1.2'] as ('1.2' | '1.3')[],
+  sessionTickets: 1,
+  ticketLifetime: 7200,
   limits: {
     maxHandshakeMessage: 65536,
     maxReassemblyBytes: 262144,
@@ -424,6 +467,25 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
       throw new TypeError('connectionId must be a Uint8Array of at most 255 bytes or a length');
     if (!versions.includes('1.3')) throw new RangeError("connectionId needs DTLS 1.3 in versions (DTLS 1.2's RFC 9146 CIDs are not implemented)");
   }
+  const sessionTickets = o.sessionTickets ?? DEFAULTS.sessionTickets;
+  if (!Number.isInteger(sessionTickets) || sessionTickets < 0 || sessionTickets > 4) throw new RangeError('sessionTickets must be an integer in 0..4');
+  const ticketLifetime = o.ticketLifetime ?? DEFAULTS.ticketLifetime;
+  if (!Number.isInteger(ticketLifetime) || ticketLifetime < 1 || ticketLifetime > 604800)
+    throw new RangeError('ticketLifetime must be an integer number of seconds in 1..604800 (RFC 8446 4.6.1)');
+  if (o.ticketKeys !== undefined && (!Array.isArray(o.ticketKeys) || !o.ticketKeys.length)) throw new TypeError('ticketKeys must be a non-empty array');
+  for (const k of o.ticketKeys ?? []) if (!(k instanceof Uint8Array) || k.length !== 32) throw new TypeError('ticketKeys holds 32-byte Uint8Arrays');
+  let keys: Uint8Array[] | undefined = o.ticketKeys?.map((k) => k.slice());
+  const ticketKeys = (): readonly Uint8Array[] => (keys ??= [crypto.random(32)]);
+  if (o.onSession !== undefined && typeof o.onSession !== 'function') throw new TypeError('onSession must be a function');
+  let session: ClientSession | undefined;
+  if (o.session !== undefined) {
+    if (!(o.session instanceof Uint8Array)) throw new TypeError('session must be the Uint8Array onSession gave');
+    try {
+      session = decodeClientSession(o.session);
+    } catch (e) {
+      throw new TypeError(`session is not one onSession gave: ${(e as Error).message}`, { cause: e });
+    }
+  }
 
   const alpn = o.alpn ?? [];
   for (const p of alpn) if (typeof p !== 'string' || !p.length || p.length > 255) throw new TypeError(`bad ALPN protocol name ${String(p)}`);
@@ -452,5 +514,10 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
     crypto,
     keyLog: o.keyLog,
     connectionId: connectionId instanceof Uint8Array ? connectionId.slice() : connectionId,
+    sessionTickets,
+    ticketKeys,
+    ticketLifetime,
+    onSession: o.onSession,
+    session,
   };
 }

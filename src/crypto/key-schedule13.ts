@@ -137,6 +137,30 @@ export class KeySchedule13 {
     return { client: this.derive('c ap traffic', serverFinishedHash), server: this.derive('s ap traffic', serverFinishedHash) };
   }
 
+  /**
+   * The PSK binder's finished key (RFC 8446 4.2.11.2, 7.1): binder_key =
+   * Derive-Secret(early secret, "res binder", "") for a resumption PSK, then
+   * its finished_key. Only from the early secret of a schedule made with the PSK.
+   */
+  binderFinishedKey(): Uint8Array {
+    if (this.#stage !== 'early') throw new TypeError('the binder key comes from the early secret');
+    const binderKey = this.derive('res binder', this.#p.hash(this.hash, new Uint8Array(0)));
+    const key = this.finishedKey(binderKey);
+    binderKey.fill(0);
+    return key;
+  }
+
+  /** resumption_master_secret over ClientHello..client Finished (RFC 8446 7.1). */
+  resumptionMaster(clientFinishedHash: Uint8Array): Uint8Array {
+    if (this.#stage !== 'master') throw new TypeError('the resumption master secret comes from the master secret');
+    return this.derive('res master', clientFinishedHash);
+  }
+
+  /** RFC 8446 4.6.1: the PSK of one ticket, HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length). */
+  ticketPsk(resumptionMaster: Uint8Array, nonce: Uint8Array): Uint8Array {
+    return hkdfExpandLabel(this.#p, this.hash, resumptionMaster, 'resumption', nonce, hashLength[this.hash], this.prefix);
+  }
+
   /** RFC 8446 7.2: the next generation of an application traffic secret (KeyUpdate). */
   nextTrafficSecret(secret: Uint8Array): Uint8Array {
     return hkdfExpandLabel(this.#p, this.hash, secret, 'traffic upd', new Uint8Array(0), hashLength[this.hash], this.prefix);

@@ -288,10 +288,22 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
   }
 
   // --- DTLS 1.3 record number mask (RFC 9147 4.2.3) ---
+  // One AES-ECB cipher object per sn_key, kept for the key's life: ECB has no
+  // chaining, so each 16-byte update() is one block encrypted on its own, and a
+  // record costs one call instead of a new cipher object (RFC 9147 4.2.3 asks
+  // for one block per record). Keyed by the key buffer, as the record layer
+  // holds one per epoch; final() is never called, the object just goes with it.
+  const ecbByKey = new WeakMap<Uint8Array, NodeCrypto.Cipher>();
   function ecbMask(key: Uint8Array, sample: Uint8Array): Uint8Array {
-    const c = nc.createCipheriv(key.length === 16 ? 'aes-128-ecb' : 'aes-256-ecb', keys.secret(key), null);
-    c.setAutoPadding(false);
-    return bytes(c.update(sample.subarray(0, 16)));
+    let c = ecbByKey.get(key);
+    if (!c) {
+      c = nc.createCipheriv(key.length === 16 ? 'aes-128-ecb' : 'aes-256-ecb', keys.secret(key), null);
+      c.setAutoPadding(false);
+      ecbByKey.set(key, c);
+    }
+    // update() returns a Buffer of its own (not the pool's): a plain view of it, no copy.
+    const b = c.update(sample.length === 16 ? sample : sample.subarray(0, 16));
+    return new Uint8Array(b.buffer, b.byteOffset, 16);
   }
 
   function chachaMask(key: Uint8Array, sample: Uint8Array): Uint8Array {

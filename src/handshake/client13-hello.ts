@@ -21,6 +21,8 @@ import { encodeRenegotiationInfo } from '../wire/extensions/renegotiation-info.t
 import { encodeSupportedVersionsClient } from '../wire/extensions13/supported-versions.ts';
 import { encodeKeyShareClient } from '../wire/extensions13/key-share.ts';
 import { encodeCookie } from '../wire/extensions13/cookie.ts';
+import { encodePreSharedKeyClient } from '../wire/extensions13/pre-shared-key.ts';
+import { PskKeyExchangeMode, encodePskKeyExchangeModes } from '../wire/extensions13/psk-key-exchange-modes.ts';
 import { SUPPORTED_SIGNATURE_SCHEMES, decodeAs } from './common.ts';
 import { SIGNATURE_SCHEMES13 } from './common13.ts';
 
@@ -36,6 +38,10 @@ export interface ClientHello13Parts {
   cookie: Uint8Array | undefined;
   /** connection_id (RFC 9147 9), when we offer CIDs. */
   cid?: Extension | undefined;
+  /** Ask for tickets: psk_key_exchange_modes with psk_dhe_ke (RFC 8446 4.2.9). */
+  wantTickets: boolean;
+  /** A ticket to resume with: pre_shared_key goes last, its binder zeros to be replaced (RFC 8446 4.2.11). */
+  psk: { identity: Uint8Array; obfuscatedTicketAge: number; binderLength: number } | undefined;
 }
 
 /** The ClientHello body, and the extension types a 1.2 ServerHello may answer (RFC 5246 7.4.1.4). */
@@ -70,6 +76,16 @@ export function buildClientHello13(o: ResolvedOptions, p: ClientHello13Parts): {
     }
     exts.push({ type: ExtensionType.renegotiation_info, data: encodeRenegotiationInfo(new Uint8Array(0)) });
   }
+  if (p.wantTickets || p.psk) exts.push({ type: ExtensionType13.psk_key_exchange_modes, data: encodePskKeyExchangeModes([PskKeyExchangeMode.psk_dhe_ke]) });
+  // RFC 8446 4.2.11: pre_shared_key is the last extension; the binders are computed over what comes before them.
+  if (p.psk)
+    exts.push({
+      type: ExtensionType13.pre_shared_key,
+      data: encodePreSharedKeyClient({
+        identities: [{ identity: p.psk.identity, obfuscatedTicketAge: p.psk.obfuscatedTicketAge }],
+        binders: [new Uint8Array(p.psk.binderLength)],
+      }),
+    });
   const suites = [...o.cipherSuites13, ...(with12 ? o.cipherSuites : [])];
   const body = encodeClientHello(clientHello13({ random: p.random, cipherSuites: suites, extensions: exts }));
   return { body, answerable12 };
@@ -103,7 +119,7 @@ export function checkExtensions13(
 }
 
 /** The extension types our ClientHello carried. */
-export function offeredTypes(o: ResolvedOptions, withCookie: boolean): Set<number> {
+export function offeredTypes(o: ResolvedOptions, withCookie: boolean, withPsk = false): Set<number> {
   const t = new Set<number>([
     ExtensionType13.supported_versions,
     ExtensionType.supported_groups,
@@ -117,6 +133,7 @@ export function offeredTypes(o: ResolvedOptions, withCookie: boolean): Set<numbe
   // A HelloRetryRequest may carry a cookie unasked; the second ClientHello echoes it.
   t.add(ExtensionType13.cookie);
   if (withCookie) t.add(ExtensionType13.cookie);
+  if (withPsk) t.add(ExtensionType13.pre_shared_key);
   return t;
 }
 

@@ -25,13 +25,19 @@ import { decodeCertificateRequest13 } from '../wire/messages13/certificate-reque
 import { decodeCertificate13, encodeCertificate13 } from '../wire/messages13/certificate13.ts';
 import { decodeCertificateVerify, encodeCertificateVerify } from '../wire/messages13/certificate-verify13.ts';
 import { decodeKeyShareRetry, decodeKeyShareServer } from '../wire/extensions13/key-share.ts';
-import { decodeKeyUpdate, encodeKeyUpdate } from '../wire/messages13/key-update.ts';
 import { decodeCookie } from '../wire/extensions13/cookie.ts';
 import type { FlightItem } from '../reliability/flight.ts';
+import { hashLength } from '../crypto/hkdf.ts';
+import { decodePreSharedKeyServer, clientHelloBinderCut, replacePskBinders } from '../wire/extensions13/pre-shared-key.ts';
+import { decodeNewSessionTicket13 } from '../wire/messages13/new-session-ticket.ts';
+import { encodeTranscriptMessage } from '../wire/messages13/transcript.ts';
+import { fingerprint } from '../x509/fingerprint.ts';
+import { encodeClientSession, pskBinder, type ClientSession } from './ticket13.ts';
 import { decodeAs } from './common.ts';
 import { ConnectionIds13 } from './cid13.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 import { buildClientHello13, checkExtensions13, offeredTypes, readEncryptedExtensions } from './client13-hello.ts';
+import { KeyUpdate13 } from './key-update13.ts';
 import {
   SIGNATURE_SCHEMES13,
   Transcript13,
@@ -55,6 +61,8 @@ interface Keyed {
   schedule: KeySchedule13;
   clientHs: Uint8Array;
   serverHs: Uint8Array;
+  /** The session the server resumed (RFC 8446 2.2): no certificates follow; the peer is the one it holds. */
+  resumed: ClientSession | undefined;
 }
 interface Settled extends Keyed {
   srtpProfile: number | undefined;
@@ -95,12 +103,16 @@ export class Client13Role {
   #cookie: Uint8Array | undefined;
   /** The messages before the suite (and so the transcript hash) is known: ClientHello, or message_hash, HelloRetryRequest, ClientHello. */
   #hellos: { msgType: number; body: Uint8Array }[] = [];
-  /** The application traffic secrets and epochs once connected, for KeyUpdate (RFC 8446 4.6.3, RFC 9147 8). */
-  #app: { schedule: KeySchedule13; suite: CipherSuite13; server: Uint8Array; client: Uint8Array; readEpoch: number; writeEpoch: number } | undefined;
+  /** KeyUpdate both ways once connected (RFC 8446 4.6.3, RFC 9147 8): the application secrets and their epochs. */
+  #keyUpdate: KeyUpdate13 | undefined;
   /** The ClientHello as sent (for a 1.2 fallback) and the extension types a 1.2 ServerHello may answer. */
   clientHello: { message: HandshakeMessage; answerable12: Set<number> } | undefined;
   /** Connection IDs (RFC 9147 9): offered in the ClientHello, settled by the ServerHello. */
   readonly cids: ConnectionIds13;
+  /** The session offered in the current ClientHello (options.session, when still usable). */
+  #offer: ClientSession | undefined;
+  /** What a NewSessionTicket makes a session of (RFC 8446 4.6.1), once connected and when the application takes sessions. */
+  #tickets: { schedule: KeySchedule13; suite: CipherSuite13; resumptionMaster: Uint8Array; alpn: string | undefined; peerChain: Uint8Array[] } | undefined;
 
   constructor(o: ResolvedOptions) {
     this.#o = o;
@@ -108,7 +120,8 @@ export class Client13Role {
     this.cids = new ConnectionIds13(
       o,
       (t, b) => this.#message(t, b),
-      () => this.#app?.writeEpoch ?? 3,
+      () => this.#keyUpdate?.writeEpoch ?? 3,
+      () => this.#keyUpdate?.pending ?? false,
     );
   }
 
@@ -119,13 +132,14 @@ export class Client13Role {
     return this.#state.name;
   }
 
-  start(): HandshakeAction[] {
+  start(now: number): HandshakeAction[] {
+    this.#offer = this.#usableSession(now);
     const g = this.#o.groups13;
     // One share for the preferred group; a hybrid one comes with x25519 beside it, as browsers send.
     const groups: KemGroup[] = g[0] === 'X25519MLKEM768' && g.includes('x25519') ? ['X25519MLKEM768', 'x25519'] : [g[0]!];
     this.#shares = groups.map((grp) => kemClientShare(this.#o.crypto, grp));
     this.#out.push(...this.cids.expect());
-    this.#sendClientHello(1);
+    this.#sendClientHello(now, 1);
     return this.#take();
   }
 
@@ -144,8 +158,53 @@ export class Client13Role {
     return { msgType, messageSeq: this.#sendSeq++, body };
   }
 
-  #sendClientHello(number: number): void {
-    const { body, answerable12 } = buildClientHello13(this.#o, { random: this.random, shares: this.#shares, cookie: this.#cookie, cid: this.cids.offer() });
+  /**
+   * options.session, if it may be offered now: unexpired (RFC 8446 4.6.1),
+   * for the server name we ask for, of a suite hash we offer, and with a peer
+   * certificate our verify option still accepts (a resumed handshake shows none).
+   */
+  #usableSession(now: number): ClientSession | undefined {
+    const s = this.#o.session;
+    if (!s) return undefined;
+    const hash = suite13ById(s.suite)?.hash;
+    if (!hash || !this.#o.cipherSuites13.some((id) => suite13ById(id)?.hash === hash)) return undefined;
+    const age = this.#o.wallTime(now) - s.receivedAt;
+    // A clock that went back makes no session older: only the lifetime counts.
+    if (age > s.lifetime * 1000) return undefined;
+    if (s.serverName !== this.#o.serverName || !s.peerChain.length) return undefined;
+    try {
+      verifyPeer(s.peerChain, this.#o, now, 'client');
+    } catch (e) {
+      if (e instanceof DtlsError) return undefined;
+      throw e;
+    }
+    return s;
+  }
+
+  #sendClientHello(now: number, number: number): void {
+    const offer = this.#offer;
+    const hash = offer && suite13ById(offer.suite)!.hash;
+    // RFC 8446 4.2.11.1: the age in ms as the client sees it, plus ticket_age_add, mod 2^32.
+    const psk = offer && {
+      identity: offer.ticket,
+      obfuscatedTicketAge: (Math.max(0, Math.floor(this.#o.wallTime(now) - offer.receivedAt)) + offer.ageAdd) >>> 0,
+      binderLength: hashLength[hash!],
+    };
+    const built = buildClientHello13(this.#o, {
+      random: this.random,
+      shares: this.#shares,
+      cookie: this.#cookie,
+      wantTickets: this.#o.onSession !== undefined,
+      psk,
+      cid: this.cids.offer(),
+    });
+    const answerable12 = built.answerable12;
+    let body = built.body;
+    if (offer) {
+      // RFC 8446 4.2.11.2: the binder covers the transcript up to this ClientHello cut before the binders.
+      const before = this.#hellos.map((m) => encodeTranscriptMessage(m.msgType, m.body));
+      body = replacePskBinders(body, [pskBinder(this.#o.crypto, hash!, offer.psk, before, body, clientHelloBinderCut(body))]);
+    }
     const msg = this.#message(HandshakeType.client_hello, body);
     this.clientHello = { message: msg, answerable12 };
     this.#hellos.push({ msgType: msg.msgType, body: msg.body });
@@ -159,7 +218,7 @@ export class Client13Role {
     const s = this.#state;
     switch (s.name) {
       case 'wait_server_hello':
-        if (t === HandshakeType.server_hello) return this.#onServerHello(s, msg);
+        if (t === HandshakeType.server_hello) return this.#onServerHello(s, now, msg);
         // Only a DTLS 1.2 server sends it (RFC 9147 5.1 replaces it with the HelloRetryRequest cookie).
         if (t === HandshakeType.hello_verify_request && !s.retried) {
           if (this.#o.versions.includes('1.2')) throw new FallbackTo12(msg);
@@ -183,7 +242,7 @@ export class Client13Role {
     throw new DtlsError('unexpected_message', `handshake message ${t} in state ${s.name}`);
   }
 
-  #onServerHello(s: Extract<State, { name: 'wait_server_hello' }>, msg: HandshakeMessage): void {
+  #onServerHello(s: Extract<State, { name: 'wait_server_hello' }>, now: number, msg: HandshakeMessage): void {
     const sh = decodeAs('ServerHello', () => decodeServerHello(msg.body));
     if (!checkServerHello13(sh, new Uint8Array(0))) {
       // No supported_versions: a DTLS 1.2 server (or older).
@@ -198,11 +257,22 @@ export class Client13Role {
     const suite = suite13ById(sh.cipherSuite);
     if (!suite || !this.#o.cipherSuites13.includes(sh.cipherSuite))
       throw new DtlsError('illegal_parameter', `server chose cipher suite 0x${sh.cipherSuite.toString(16)}, which we did not offer`);
-    if (isHelloRetryRequest(sh)) return this.#onHelloRetryRequest(s, sh, suite, msg);
+    if (isHelloRetryRequest(sh)) return this.#onHelloRetryRequest(s, now, sh, suite, msg);
     if (s.retried && s.retried.id !== suite.id) throw new DtlsError('illegal_parameter', 'ServerHello cipher suite differs from the HelloRetryRequest');
-    checkExtensions13(sh.extensions, offeredTypes(this.#o, false), 'ServerHello');
+    checkExtensions13(sh.extensions, offeredTypes(this.#o, false, this.#offer !== undefined), 'ServerHello');
     const ks = findExtension(sh.extensions, ExtensionType13.key_share);
-    if (!ks) throw new DtlsError('missing_extension', 'ServerHello without key_share (we offer no PSK)');
+    // We offer psk_dhe_ke only (RFC 8446 4.2.9): a key share comes with or without a PSK.
+    if (!ks) throw new DtlsError('missing_extension', 'ServerHello without key_share (we offer no psk_ke)');
+    const pskExt = findExtension(sh.extensions, ExtensionType13.pre_shared_key);
+    let resumed: ClientSession | undefined;
+    if (pskExt) {
+      const selected = decodeAs('pre_shared_key', () => decodePreSharedKeyServer(pskExt.data));
+      // RFC 8446 4.2.11: an identity we did not offer, or a suite of another hash than the PSK's, is illegal_parameter.
+      if (selected !== 0) throw new DtlsError('illegal_parameter', `ServerHello selects PSK identity ${selected}, we offered one`);
+      if (suite13ById(this.#offer!.suite)!.hash !== suite.hash)
+        throw new DtlsError('illegal_parameter', "ServerHello resumes with a suite of another hash than the PSK's");
+      resumed = this.#offer;
+    }
     const entry = decodeAs('key_share', () => decodeKeyShareServer(ks.data));
     const share = this.#shares.find((k) => kemGroupById(entry.group) === k.group);
     if (!share) throw new DtlsError('illegal_parameter', `ServerHello key share of group ${entry.group}, which we sent no share for`);
@@ -212,7 +282,7 @@ export class Client13Role {
     const transcript = new Transcript13(suite.hash);
     for (const m of this.#hellos) transcript.add(m.msgType, m.body);
     transcript.add(msg.msgType, msg.body);
-    const schedule = new KeySchedule13(crypto, suite.hash);
+    const schedule = new KeySchedule13(crypto, suite.hash, resumed?.psk);
     schedule.handshake(shared);
     shared.fill(0);
     const hs = schedule.handshakeTrafficSecrets(transcript.digest(crypto));
@@ -221,11 +291,14 @@ export class Client13Role {
     // Write keys first: opening epoch 2 hands back the server's records that came early, and their answer goes out in it.
     this.#out.push({ kind: 'write-keys', epoch: 2, keys: trafficKeys13(schedule, suite, hs.client) });
     this.#out.push({ kind: 'read-keys', epoch: 2, keys: trafficKeys13(schedule, suite, hs.server) });
-    this.#state = { name: 'wait_encrypted_extensions', k: { transcript, suite, group: share.group, schedule, clientHs: hs.client, serverHs: hs.server } };
+    this.#state = {
+      name: 'wait_encrypted_extensions',
+      k: { transcript, suite, group: share.group, schedule, clientHs: hs.client, serverHs: hs.server, resumed },
+    };
   }
 
   /** RFC 8446 4.1.4: once, with a change that makes a second ClientHello different; transcript with message_hash. */
-  #onHelloRetryRequest(s: Extract<State, { name: 'wait_server_hello' }>, hrr: ServerHello, suite: CipherSuite13, msg: HandshakeMessage): void {
+  #onHelloRetryRequest(s: Extract<State, { name: 'wait_server_hello' }>, now: number, hrr: ServerHello, suite: CipherSuite13, msg: HandshakeMessage): void {
     if (s.retried) throw new DtlsError('unexpected_message', 'a second HelloRetryRequest');
     checkExtensions13(hrr.extensions, offeredTypes(this.#o, false), 'HelloRetryRequest');
     const ks = findExtension(hrr.extensions, ExtensionType13.key_share);
@@ -249,40 +322,59 @@ export class Client13Role {
       { msgType: msg.msgType, body: msg.body },
     ];
     this.#state = { name: 'wait_server_hello', retried: suite };
-    this.#sendClientHello(3);
+    // RFC 8446 4.1.4: a PSK whose hash is not the chosen suite's is not offered again.
+    if (this.#offer && suite13ById(this.#offer.suite)!.hash !== suite.hash) this.#offer = undefined;
+    this.#sendClientHello(now, 3);
+  }
+
+  /** The server's KeyUpdate (RFC 8446 4.6.3, RFC 9147 8): key-update13.ts, the same for both roles. */
+  handleKeyUpdate(msg: HandshakeMessage): HandshakeAction[] {
+    if (!this.#keyUpdate) throw new DtlsError('unexpected_message', 'KeyUpdate before the handshake completed');
+    return this.#keyUpdate.receive(msg);
   }
 
   /**
-   * The server's KeyUpdate (RFC 8446 4.6.3, RFC 9147 8): its next secret opens
-   * the next read epoch (the old one stays readable for reordered records);
-   * update_requested is answered with our own KeyUpdate, whose new write epoch
-   * is used once it is ACKed. A second request while ours waits is covered by it.
+   * A NewSessionTicket (RFC 8446 4.6.1): a session for the application, made
+   * of the ticket and the PSK of its nonce, when it takes sessions; the
+   * message is ACKed in any case (RFC 9147 5.8.4). A lifetime of zero means
+   * the ticket is not to be used.
    */
-  handleKeyUpdate(msg: HandshakeMessage): HandshakeAction[] {
-    const a = this.#app;
-    if (!a) throw new DtlsError('unexpected_message', 'KeyUpdate before the handshake completed');
-    const ku = decodeAs('KeyUpdate', () => decodeKeyUpdate(msg.body));
-    a.server = a.schedule.nextTrafficSecret(a.server);
-    a.readEpoch++;
-    this.#out.push({ kind: 'read-keys', epoch: a.readEpoch, keys: trafficKeys13(a.schedule, a.suite, a.server) });
-    if (ku.updateRequested && a.writeEpoch < a.readEpoch) {
-      a.client = a.schedule.nextTrafficSecret(a.client);
-      const m = this.#message(HandshakeType13.key_update, encodeKeyUpdate({ updateRequested: false }));
-      this.#out.push({
-        kind: 'post-handshake',
-        item: { kind: 'handshake', epoch: a.writeEpoch, message: m },
-        nextEpoch: a.writeEpoch + 1,
-        keys: trafficKeys13(a.schedule, a.suite, a.client),
-      });
-      a.writeEpoch++;
+  handleNewSessionTicket(now: number, msg: HandshakeMessage): HandshakeAction[] {
+    if (!this.done) throw new DtlsError('unexpected_message', 'NewSessionTicket before the handshake completed');
+    const nst = decodeAs('NewSessionTicket', () => decodeNewSessionTicket13(msg.body));
+    const t = this.#tickets;
+    const onSession = this.#o.onSession;
+    if (!t || !onSession || nst.lifetime === 0) return [];
+    const session = encodeClientSession({
+      suite: t.suite.id,
+      psk: t.schedule.ticketPsk(t.resumptionMaster, nst.nonce),
+      lifetime: nst.lifetime,
+      ageAdd: nst.ageAdd,
+      alpn: t.alpn,
+      serverName: this.#o.serverName,
+      peerChain: t.peerChain,
+      ticket: nst.ticket.slice(),
+      receivedAt: this.#o.wallTime(now),
+    });
+    try {
+      onSession(session);
+    } catch {
+      // The application's callback failing is not the peer's fault: the connection goes on.
     }
-    return this.#take();
+    return [];
   }
 
   #onEncryptedExtensions(s: Extract<State, { name: 'wait_encrypted_extensions' }>, msg: HandshakeMessage): void {
     const ee = decodeAs('EncryptedExtensions', () => decodeEncryptedExtensions(msg.body));
     const { srtpProfile, alpn } = readEncryptedExtensions(this.#o, ee.extensions);
     s.k.transcript.add(msg.msgType, msg.body);
+    const r = s.k.resumed;
+    if (r) {
+      // Resumed (RFC 8446 2.2): the server proves itself by its Finished under the PSK; its certificate is the session's.
+      const peer = { leaf: undefined, fingerprint: fingerprint(r.peerChain[0]!, 'sha-256', this.#o.crypto) };
+      this.#state = { name: 'wait_finished', k: { ...s.k, srtpProfile, alpn, certRequest: undefined, peer, chain: r.peerChain } };
+      return;
+    }
     this.#state = { name: 'wait_certificate', k: { ...s.k, srtpProfile, alpn, certRequest: undefined } };
   }
 
@@ -344,23 +436,38 @@ export class Client13Role {
     const ours = this.#message(HandshakeType.finished, encodeFinished({ verifyData: finishedVerifyData(crypto, k.schedule, k.clientHs, t.digest(crypto)) }));
     t.add(ours.msgType, ours.body);
     items.push({ kind: 'handshake', epoch: 2, message: ours });
+    if (this.#o.onSession)
+      this.#tickets = {
+        schedule: k.schedule,
+        suite: k.suite,
+        resumptionMaster: k.schedule.resumptionMaster(t.digest(crypto)),
+        alpn: k.alpn,
+        peerChain: k.chain,
+      };
     this.#state = { name: 'done' };
-    this.#app = { schedule: k.schedule, suite: k.suite, server: app.server, client: app.client, readEpoch: 3, writeEpoch: 3 };
+    this.#keyUpdate = new KeyUpdate13(
+      { schedule: k.schedule, suite: k.suite, ours: app.client, peers: app.server },
+      () => this.#sendSeq++,
+      () => this.cids.flush(),
+    );
     // Our last flight is kept until the server ACKs it (or its data shows it arrived; RFC 9147 5.8.3, 7).
     this.#out.push({ kind: 'flight', items, number: 5, mode: 'ack', sampleRtt: true });
     this.#out.push({ kind: 'write-keys', epoch: 3, keys: trafficKeys13(k.schedule, k.suite, app.client) });
     this.#out.push({
       kind: 'complete',
       result: {
-        info: handshakeInfo13({
-          suite: k.suite,
-          group: k.group,
-          peerChain: k.chain,
-          peerFingerprint: k.peer.fingerprint,
-          srtpProfile: k.srtpProfile,
-          alpn: k.alpn,
-          serverName: this.#o.serverName,
-        }),
+        info: {
+          ...handshakeInfo13({
+            suite: k.suite,
+            group: k.group,
+            peerChain: k.chain,
+            peerFingerprint: k.peer.fingerprint,
+            srtpProfile: k.srtpProfile,
+            alpn: k.alpn,
+            serverName: this.#o.serverName,
+          }),
+          resumed: k.resumed !== undefined,
+        },
         exportKeyingMaterial: exporter13(crypto, h, exporterMaster),
         keyLogLines: keyLog13(this.random, {
           clientHandshake: k.clientHs,
@@ -369,6 +476,7 @@ export class Client13Role {
           serverTraffic: app.server,
           exporter: exporterMaster,
         }),
+        keyUpdate: this.#keyUpdate,
       },
     });
     // After 'complete', so the server's early application data lands as data, not as a sign of loss.

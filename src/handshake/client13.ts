@@ -65,9 +65,9 @@ export class Client13Handshake implements HandshakeMachine {
     return this.#role.stateName === 'wait_server_hello' || this.#role.stateName === 'start' ? undefined : '1.3';
   }
 
-  start(_now: number): HandshakeAction[] {
+  start(now: number): HandshakeAction[] {
     // A 1.3 ClientHello is read back in the 1.3 format, which also reads a 1.2 server's epoch-0 records.
-    return [{ kind: 'record-version', version: '1.3' }, ...this.#noteFlights(this.#role.start())];
+    return [{ kind: 'record-version', version: '1.3' }, ...this.#noteFlights(this.#role.start(now))];
   }
 
   handleRecord(now: number, rec: PlainRecord, readEpoch: number): HandshakeAction[] {
@@ -147,7 +147,7 @@ export class Client13Handshake implements HandshakeMachine {
       // RFC 8446 5.1: handshake messages must not span a key change; nothing follows the server's Finished in its keys.
       if (finishedNow) throw new DtlsError('unexpected_message', `handshake message ${m.msgType} after the server Finished, under the handshake keys`);
       if (this.#role.done) {
-        out.push(...this.#postHandshake(m));
+        out.push(...this.#postHandshake(now, m));
         continue;
       }
       out.push(...this.#noteFlights(this.#role.handleMessage(now, m)));
@@ -155,9 +155,9 @@ export class Client13Handshake implements HandshakeMachine {
     }
   }
 
-  /** After the handshake: NewSessionTicket is taken and not used (no resumption yet); KeyUpdate updates keys; nothing else is expected. */
-  #postHandshake(m: HandshakeMessage): HandshakeAction[] {
-    if (m.msgType === HandshakeType13.new_session_ticket) return [];
+  /** After the handshake: NewSessionTicket makes a session (resumption); KeyUpdate updates keys; nothing else is expected. */
+  #postHandshake(now: number, m: HandshakeMessage): HandshakeAction[] {
+    if (m.msgType === HandshakeType13.new_session_ticket) return this.#role.handleNewSessionTicket(now, m);
     if (m.msgType === HandshakeType13.key_update) return this.#role.handleKeyUpdate(m);
     if (isConnectionIdMessage(m.msgType)) return this.#role.cids.onMessage(m);
     throw new DtlsError('unexpected_message', `post-handshake message ${m.msgType} is not supported`);

@@ -11,6 +11,7 @@ import type { PlainRecord, RecordVersion } from '../record/record-layer.ts';
 import type { DropReason, HandshakeInfo } from '../connection-types.ts';
 import type { DtlsError } from '../errors.ts';
 import type { ConnectionIds13 } from './cid13.ts';
+import type { KeyUpdate13 } from './key-update13.ts';
 
 /**
  * What a completed handshake leaves behind: the public summary, and the keying
@@ -22,6 +23,8 @@ export interface HandshakeResult {
   exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array;
   /** The NSS key log lines of this version's secrets (options.keyLog), made only when asked for. */
   keyLogLines(): string[];
+  /** DTLS 1.3: KeyUpdate both ways (RFC 9147 8), for the connection to start ours. */
+  keyUpdate?: KeyUpdate13 | undefined;
 }
 
 export type HandshakeAction =

@@ -48,10 +48,16 @@ import {
   trafficKeys13,
 } from './common13.ts';
 import { readClientHello13, type Hello13 } from './server13-hello.ts';
+import { choosePsk, wantsTickets } from './server13-psk.ts';
+import { sealTicket } from './ticket13.ts';
+import { encodePreSharedKeyServer } from '../wire/extensions13/pre-shared-key.ts';
+import { encodeNewSessionTicket13 } from '../wire/messages13/new-session-ticket.ts';
+import { fingerprint } from '../x509/fingerprint.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 import { secretCookies, type HrrCookies } from './cookie.ts';
 import { handshakeName } from './dtls12.ts';
 import { ConnectionIds13, isConnectionIdMessage } from './cid13.ts';
+import { KeyUpdate13, postHandshakeEpoch } from './key-update13.ts';
 
 /** The epochs of DTLS 1.3 (RFC 9147 6.1). */
 const EPOCH_HANDSHAKE = 2;
@@ -67,6 +73,8 @@ interface Session {
   clientAp: Uint8Array;
   serverAp: Uint8Array;
   exporterMaster: Uint8Array;
+  /** Resumed from a ticket (RFC 8446 2.2): no certificates were exchanged. */
+  resumed: boolean;
 }
 
 interface ClientAuth {
@@ -96,14 +104,17 @@ export class Server13Handshake implements HandshakeMachine {
   #answeredUpTo = 0;
   /** Connection IDs (RFC 9147 9): settled by the ClientHello, then NewConnectionId/RequestConnectionId. */
   readonly cids: ConnectionIds13;
+  /** KeyUpdate both ways once connected (RFC 8446 4.6.3, RFC 9147 8). */
+  #keyUpdate: KeyUpdate13 | undefined;
 
   constructor(o: ResolvedOptions) {
     this.#o = o;
-    // Post-handshake messages go in the application epoch (a KeyUpdate of ours would move it).
+    // Post-handshake messages go in the write epoch in use (KeyUpdates move it).
     this.cids = new ConnectionIds13(
       o,
       (msgType, body) => ({ msgType, messageSeq: this.#sendSeq++, body }),
-      () => EPOCH_APPLICATION,
+      () => this.#keyUpdate?.writeEpoch ?? EPOCH_APPLICATION,
+      () => this.#keyUpdate?.pending ?? false,
     );
     // A gate in front of the server (listen()) hands over its cookies, so the cookie it issued opens here.
     this.#cookies = o.hrrCookies ?? secretCookies(o.crypto, o.crypto.random(32));
@@ -124,9 +135,9 @@ export class Server13Handshake implements HandshakeMachine {
     return [];
   }
 
-  handleRecord(now: number, rec: PlainRecord, _readEpoch: number): HandshakeAction[] {
+  handleRecord(now: number, rec: PlainRecord, readEpoch: number): HandshakeAction[] {
     try {
-      if (rec.contentType === ContentType.handshake) this.#handshake(now, rec);
+      if (rec.contentType === ContentType.handshake) this.#handshake(now, rec, readEpoch);
       // DTLS 1.3 has no ChangeCipherSpec (RFC 9147 5): one is dropped, as anything else that is not a handshake record.
       else this.#out.push({ kind: 'drop', reason: 'unexpected' });
     } catch (e) {
@@ -138,7 +149,7 @@ export class Server13Handshake implements HandshakeMachine {
     return out;
   }
 
-  #handshake(now: number, rec: PlainRecord): void {
+  #handshake(now: number, rec: PlainRecord, readEpoch: number): void {
     let fragments;
     try {
       fragments = decodeHandshakeFragments(rec.payload);
@@ -159,16 +170,13 @@ export class Server13Handshake implements HandshakeMachine {
         this.#out.push({ kind: 'advance-write-seq', epoch: 0, seq: rec.sequenceNumber });
       }
       const isNew = f.messageSeq >= r.nextSeq;
-      const cidMessage = isNew && this.done && rec.epoch >= EPOCH_APPLICATION && isConnectionIdMessage(f.msgType);
-      if (isNew && this.done && rec.epoch >= EPOCH_APPLICATION && !cidMessage) {
-        // A post-handshake message under the application keys: KeyUpdate is not implemented here yet,
-        // and dropping it would leave the client writing in an epoch we cannot read (lost data), so it
-        // ends the connection; a client sends nothing else after its Finished (RFC 8446 4.6).
-        throw new DtlsError('unexpected_message', `post-handshake ${handshakeName(f.msgType)} is not supported by this server`);
+      // After the Finished: post-handshake messages, under the application keys of the peer's current epoch.
+      if (isNew && this.done && rec.epoch >= EPOCH_APPLICATION) {
+        postHandshakeEpoch(rec.epoch, readEpoch);
       }
       // Each new message must come in the epoch of its place in the handshake:
       // ClientHello in 0, the client's second flight in 2 (RFC 9147 6.1).
-      if (isNew && !cidMessage && (this.done || rec.epoch !== (s === 'wait_client_hello' ? 0 : EPOCH_HANDSHAKE))) {
+      else if (isNew && (this.done || rec.epoch !== (s === 'wait_client_hello' ? 0 : EPOCH_HANDSHAKE))) {
         this.#out.push({ kind: 'drop', reason: rec.epoch < EPOCH_HANDSHAKE ? 'stale_epoch' : 'unexpected' });
         continue;
       }
@@ -178,17 +186,26 @@ export class Server13Handshake implements HandshakeMachine {
         this.#out.push({ kind: 'peer-copy' });
       } else if (res === 'dropped') this.#out.push({ kind: 'drop', reason: 'reassembly_limit' });
     }
+    const wasDone = this.done;
     for (let m = r.poll(); m; m = r.poll()) {
       this.#out.push({ kind: 'trace', direction: 'in', what: handshakeName(m.msgType), epoch: rec.epoch, bytes: m.body.length });
+      // RFC 8446 5.1: nothing follows the client's Finished under the handshake keys.
+      if (this.done && !wasDone) throw new DtlsError('unexpected_message', `${handshakeName(m.msgType)} after the client Finished, under the handshake keys`);
       if (this.done) {
-        this.#out.push(...this.cids.onMessage(m));
+        this.#postHandshake(m);
         continue;
       }
       const before = this.#out.length;
       this.#dispatch(now, m);
       if (this.#out.slice(before).some((a) => a.kind === 'flight')) this.#answeredUpTo = r.nextSeq;
-      if (this.done) break;
     }
+  }
+
+  /** The client's messages after its Finished: KeyUpdate (key-update13.ts, the same for both roles), NewConnectionId and RequestConnectionId (cid13.ts); a client sends nothing else (RFC 8446 4.6). */
+  #postHandshake(msg: HandshakeMessage): void {
+    if (msg.msgType === HandshakeType13.key_update && this.#keyUpdate) return void this.#out.push(...this.#keyUpdate.receive(msg));
+    if (isConnectionIdMessage(msg.msgType)) return void this.#out.push(...this.cids.onMessage(msg));
+    throw new DtlsError('unexpected_message', `post-handshake ${handshakeName(msg.msgType)} from a client`);
   }
 
   #dispatch(now: number, msg: HandshakeMessage): void {
@@ -196,7 +213,7 @@ export class Server13Handshake implements HandshakeMachine {
     const s = this.#state;
     switch (s.name) {
       case 'wait_client_hello':
-        if (t === HandshakeType.client_hello) return this.#onClientHello(msg);
+        if (t === HandshakeType.client_hello) return this.#onClientHello(now, msg);
         break;
       case 'wait_client_certificate':
         if (t === HandshakeType.certificate) return this.#onCertificate(s, now, msg);
@@ -205,13 +222,13 @@ export class Server13Handshake implements HandshakeMachine {
         if (t === HandshakeType.certificate_verify) return this.#onCertificateVerify(s, msg);
         break;
       case 'wait_finished':
-        if (t === HandshakeType.finished) return this.#onFinished(s, msg);
+        if (t === HandshakeType.finished) return this.#onFinished(s, now, msg);
         break;
     }
     throw new DtlsError('unexpected_message', `handshake message ${handshakeName(t)} in state ${s.name}`);
   }
 
-  #onClientHello(msg: HandshakeMessage): void {
+  #onClientHello(now: number, msg: HandshakeMessage): void {
     const o = this.#o;
     const crypto = o.crypto;
     const decision = readClientHello13(o, msg.body, this.#cookies);
@@ -233,6 +250,8 @@ export class Server13Handshake implements HandshakeMachine {
       this.#sendSeq = Math.max(this.#sendSeq, 1);
     }
     transcript.add(HandshakeType.client_hello, msg.body);
+    // PSK with (EC)DHE (RFC 8446 2.2): a ticket of ours with a good binder skips the certificates.
+    const resume = choosePsk(o, hello, msg.body, o.wallTime(now));
 
     const { share, sharedSecret } = kemEncapsulate(crypto, hello.group, hello.clientShare);
     const cid = this.cids.onClientHello(hello.clientCid);
@@ -248,6 +267,7 @@ export class Server13Handshake implements HandshakeMachine {
           { type: ExtensionType13.supported_versions, data: encodeSupportedVersionsServer(ProtocolVersion.DTLS1_3) },
           { type: ExtensionType13.key_share, data: encodeKeyShareServer({ group: KEM_GROUP_IDS[hello.group], keyExchange: share }) },
           ...(cid ? [cid.extension] : []),
+          ...(resume ? [{ type: ExtensionType13.pre_shared_key, data: encodePreSharedKeyServer(resume.index) }] : []),
         ],
       }),
     );
@@ -258,7 +278,7 @@ export class Server13Handshake implements HandshakeMachine {
     };
     add(HandshakeType.server_hello, sh, 0);
 
-    const ks = new KeySchedule13(crypto, suite.hash);
+    const ks = new KeySchedule13(crypto, suite.hash, resume?.ticket.psk);
     ks.handshake(sharedSecret);
     sharedSecret.fill(0);
     const hs = ks.handshakeTrafficSecrets(transcript.digest(crypto));
@@ -267,21 +287,24 @@ export class Server13Handshake implements HandshakeMachine {
     if (hello.srtpProfile !== undefined)
       ee.push({ type: ExtensionType.use_srtp, data: encodeUseSrtp({ profiles: [hello.srtpProfile], mki: new Uint8Array(0) }) });
     if (hello.alpn !== undefined) ee.push({ type: ExtensionType.alpn, data: encodeAlpn([hello.alpn]) });
-    // RFC 6066 3: an empty server_name acknowledges the client's name.
-    if (hello.serverName !== undefined) ee.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
+    // RFC 6066 3: an empty server_name acknowledges the client's name; not when resuming (the name was settled then).
+    if (hello.serverName !== undefined && !resume) ee.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
     add(HandshakeType13.encrypted_extensions, encodeEncryptedExtensions({ extensions: ee }), EPOCH_HANDSHAKE);
-    if (o.requestClientCertificate) {
+    // RFC 8446 4.3.2, 4.4.2: a PSK handshake has no CertificateRequest, Certificate or CertificateVerify.
+    if (o.requestClientCertificate && !resume) {
       const extensions = [{ type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms(SIGNATURE_SCHEMES13) }];
       add(HandshakeType.certificate_request, encodeCertificateRequest13({ context: new Uint8Array(0), extensions }), EPOCH_HANDSHAKE);
     }
     const cert = o.certificate!;
-    add(
-      HandshakeType.certificate,
-      encodeCertificate13({ context: new Uint8Array(0), entries: cert.chain.map((data) => ({ data, extensions: [] })) }),
-      EPOCH_HANDSHAKE,
-    );
-    const signature = signCertificateVerify(crypto, cert, hello.scheme, 'server', transcript.digest(crypto));
-    add(HandshakeType.certificate_verify, encodeCertificateVerify({ signatureScheme: hello.scheme, signature }), EPOCH_HANDSHAKE);
+    if (!resume) {
+      add(
+        HandshakeType.certificate,
+        encodeCertificate13({ context: new Uint8Array(0), entries: cert.chain.map((data) => ({ data, extensions: [] })) }),
+        EPOCH_HANDSHAKE,
+      );
+      const signature = signCertificateVerify(crypto, cert, hello.scheme, 'server', transcript.digest(crypto));
+      add(HandshakeType.certificate_verify, encodeCertificateVerify({ signatureScheme: hello.scheme, signature }), EPOCH_HANDSHAKE);
+    }
     add(HandshakeType.finished, encodeFinished({ verifyData: finishedVerifyData(crypto, ks, hs.server, transcript.digest(crypto)) }), EPOCH_HANDSHAKE);
 
     // Application secrets and the exporter come from the transcript through our Finished (RFC 8446 7.1).
@@ -298,11 +321,17 @@ export class Server13Handshake implements HandshakeMachine {
       clientAp: ap.client,
       serverAp: ap.server,
       exporterMaster,
+      resumed: resume !== undefined,
     };
 
     this.#out.push({ kind: 'write-keys', epoch: EPOCH_HANDSHAKE, keys: trafficKeys13(ks, suite, hs.server) });
     this.#out.push({ kind: 'flight', items, number: 4, mode: 'retransmit', sampleRtt: true });
-    this.#state = o.requestClientCertificate ? { name: 'wait_client_certificate', session } : { name: 'wait_finished', session, auth: undefined };
+    // Resumed: the client's identity is the one its ticket carries from the connection that issued it.
+    const chain = resume?.ticket.peerChain ?? [];
+    const ticketAuth: ClientAuth | undefined = chain.length
+      ? { peer: { leaf: undefined, fingerprint: fingerprint(chain[0]!, 'sha-256', crypto) }, chain }
+      : undefined;
+    this.#state = o.requestClientCertificate && !resume ? { name: 'wait_client_certificate', session } : { name: 'wait_finished', session, auth: ticketAuth };
     // The client's second flight comes in epoch 2; records of it that came early are handed back now.
     this.#out.push({ kind: 'read-keys', epoch: EPOCH_HANDSHAKE, keys: trafficKeys13(ks, suite, hs.client) });
     // After our Finished we write in epoch 3 (RFC 8446 4.4.4, RFC 9147 6.1): the client reads it once our
@@ -334,7 +363,7 @@ export class Server13Handshake implements HandshakeMachine {
     this.#state = { name: 'wait_finished', session: s.session, auth: s.auth };
   }
 
-  #onFinished(s: In<'wait_finished'>, msg: HandshakeMessage): void {
+  #onFinished(s: In<'wait_finished'>, now: number, msg: HandshakeMessage): void {
     const crypto = this.#o.crypto;
     const { hello, ks, transcript } = s.session;
     const fin = decodeAs('Finished', () => decodeFinished(msg.body));
@@ -343,6 +372,11 @@ export class Server13Handshake implements HandshakeMachine {
     const ses = s.session;
     this.#out.push({ kind: 'read-keys', epoch: EPOCH_APPLICATION, keys: trafficKeys13(ks, hello.suite, ses.clientAp) });
     this.#state = { name: 'done' };
+    this.#keyUpdate = new KeyUpdate13(
+      { schedule: ks, suite: hello.suite, ours: ses.serverAp, peers: ses.clientAp },
+      () => this.#sendSeq++,
+      () => this.cids.flush(),
+    );
     const secrets = {
       clientHandshake: ses.clientHs,
       serverHandshake: ses.serverHs,
@@ -353,18 +387,58 @@ export class Server13Handshake implements HandshakeMachine {
     this.#out.push({
       kind: 'complete',
       result: {
-        info: handshakeInfo13({
-          suite: hello.suite,
-          group: hello.group,
-          peerChain: s.auth?.chain ?? [],
-          peerFingerprint: s.auth?.peer.fingerprint,
-          srtpProfile: hello.srtpProfile,
-          alpn: hello.alpn,
-          serverName: hello.serverName,
-        }),
+        info: {
+          ...handshakeInfo13({
+            suite: hello.suite,
+            group: hello.group,
+            peerChain: s.auth?.chain ?? [],
+            peerFingerprint: s.auth?.peer.fingerprint,
+            srtpProfile: hello.srtpProfile,
+            alpn: hello.alpn,
+            serverName: hello.serverName,
+          }),
+          resumed: ses.resumed,
+        },
         exportKeyingMaterial: exporter13(crypto, hello.suite.hash, ses.exporterMaster),
         keyLogLines: keyLog13(hello.ch.random.slice(), secrets),
+        keyUpdate: this.#keyUpdate,
       },
     });
+    this.#sendTickets(now, ses, s.auth?.chain ?? []);
+  }
+
+  /**
+   * NewSessionTickets after the handshake (RFC 8446 4.6.1), each resent until
+   * ACKed (RFC 9147 5.8.4), when the client can use them (RFC 8446 4.2.9).
+   * The ticket seals the PSK of its nonce and what the summary of a resumed
+   * connection needs; the server keeps nothing.
+   */
+  #sendTickets(now: number, ses: Session, peerChain: Uint8Array[]): void {
+    const o = this.#o;
+    if (o.sessionTickets === 0 || !wantsTickets(ses.hello.ch)) return;
+    const crypto = o.crypto;
+    const { hello, ks, transcript } = ses;
+    const resumptionMaster = ks.resumptionMaster(transcript.digest(crypto));
+    for (let i = 0; i < o.sessionTickets; i++) {
+      const nonce = Uint8Array.of(i);
+      const r = crypto.random(4);
+      const ageAdd = ((r[0]! << 24) | (r[1]! << 16) | (r[2]! << 8) | r[3]!) >>> 0;
+      const psk = ks.ticketPsk(resumptionMaster, nonce);
+      const ticket = sealTicket(crypto, o.ticketKeys()[0]!, {
+        suite: hello.suite.id,
+        psk,
+        lifetime: o.ticketLifetime,
+        ageAdd,
+        alpn: hello.alpn,
+        serverName: hello.serverName,
+        peerChain,
+        issuedAt: o.wallTime(now),
+      });
+      psk.fill(0);
+      const body = encodeNewSessionTicket13({ lifetime: o.ticketLifetime, ageAdd, nonce, ticket, extensions: [] });
+      const message = { msgType: HandshakeType13.new_session_ticket, messageSeq: this.#sendSeq++, body };
+      this.#out.push({ kind: 'post-handshake', item: { kind: 'handshake', epoch: EPOCH_APPLICATION, message } });
+    }
+    resumptionMaster.fill(0);
   }
 }

@@ -13,7 +13,8 @@
 // the sequence number and length sit, counted from the header's end, so the CID
 // length never has to be known here. Record failures are drop reasons, never
 // exceptions (RFC 9147 4.5.2); misuse by the caller is a RangeError.
-import { MAX_INNER_PLAINTEXT, encodeInnerPlaintext, innerContentTypeIndex } from '../wire/inner-plaintext.ts';
+import { MAX_INNER_PLAINTEXT, innerContentTypeIndex } from '../wire/inner-plaintext.ts';
+import { uint } from '../wire/vectors.ts';
 import type { Aead, AeadName, CryptoProvider } from '../crypto/provider.ts';
 
 /** RFC 9147 4.2.3: the mask is computed over the first 16 bytes of encrypted_record. */
@@ -94,6 +95,27 @@ export const AEAD_LIMITS_13: Readonly<Record<AeadName, AeadLimits13>> = {
   'aes-256-ccm8': { seal: 2 ** 23, failedOpens: 2 ** 7 },
 };
 
+/**
+ * The share of a limit at which a KeyUpdate starts: early enough that the
+ * KeyUpdate's ACK (RFC 9147 8) comes back long before the limit itself.
+ */
+export const KEY_UPDATE_AT = 0.75;
+
+/** An AEAD's limits, with any of them overridden (tests shrink them; CCM_8 deployments set their own). */
+export function aeadLimits13(aead: AeadName, override?: Partial<AeadLimits13>): AeadLimits13 {
+  return { ...AEAD_LIMITS_13[aead], ...override };
+}
+
+/** Time for a KeyUpdate of ours: `sealed` records under our write key reached KEY_UPDATE_AT of its limit. */
+export function sealUpdateDue(limits: AeadLimits13, sealed: number): boolean {
+  return sealed >= limits.seal * KEY_UPDATE_AT;
+}
+
+/** Time to ask for the peer's KeyUpdate (update_requested): `failed` opens under its key reached KEY_UPDATE_AT of the integrity limit. */
+export function openUpdateDue(limits: AeadLimits13, failed: number): boolean {
+  return failed >= limits.failedOpens * KEY_UPDATE_AT;
+}
+
 /** The suite fields record protection reads (TLS 1.3 suites, RFC 8446 B.4). */
 export interface RecordSuite13 {
   readonly aead: AeadName;
@@ -144,6 +166,19 @@ function sequenceField(header: Uint8Array): { offset: number; bytes: 1 | 2 } | u
   return { offset, bytes };
 }
 
+// AAD scratch by header length, shared by every RecordProtection13: filled and
+// read within one synchronous open (the AEADs keep nothing), so opening a
+// record allocates no copy of its header. Headers are 2 to 260 bytes (RFC 9147 4).
+const AAD_BY_LENGTH: Uint8Array[] = [];
+
+function aadScratch(header: Uint8Array): Uint8Array {
+  const n = header.length;
+  let a = AAD_BY_LENGTH[n];
+  if (!a) AAD_BY_LENGTH[n] = a = new Uint8Array(n);
+  a.set(header);
+  return a;
+}
+
 export interface Protection13Options {
   /** Override the per-key limits (tests; CCM_8 deployments with their own forgery protection). */
   limits?: Partial<AeadLimits13>;
@@ -173,7 +208,7 @@ export class RecordProtection13 {
     this.tagLength = this.#aead.tagLength;
     this.#iv = iv.slice();
     this.#mask = mask;
-    this.limits = { ...AEAD_LIMITS_13[suite.aead], ...opts.limits };
+    this.limits = aeadLimits13(suite.aead, opts.limits);
   }
 
   /** Records sealed with this key so far. */
@@ -191,7 +226,7 @@ export class RecordProtection13 {
    * update_requested when it is the failed opens, since those are the peer's key).
    */
   get keyUpdateDue(): boolean {
-    return this.#sealed >= this.limits.seal * 0.75 || this.#failedOpens >= this.limits.failedOpens * 0.75;
+    return sealUpdateDue(this.limits, this.#sealed) || openUpdateDue(this.limits, this.#failedOpens);
   }
 
   /** The integrity limit was reached: RFC 9147 4.5.3 says close, or drop this key if a KeyUpdate is under way. */
@@ -223,19 +258,32 @@ export class RecordProtection13 {
     if (!sn) throw new RangeError('not a unified header (001CSLEE) with room for its sequence number');
     const low = sn.bytes === 2 ? (header[sn.offset]! << 8) | header[sn.offset + 1]! : header[sn.offset]!;
     if (low !== sequenceNumber % (sn.bytes === 2 ? 0x10000 : 0x100)) throw new RangeError(`header sequence bits ${low} are not those of ${sequenceNumber}`);
-    const inner = encodeInnerPlaintext(contentType, content, Math.max(padding, this.minimumPadding(content.length)));
-    const length = inner.length + this.tagLength;
+    const pad = Math.max(padding, this.minimumPadding(content.length));
+    uint(contentType, 0xff, 'content type');
+    if (contentType === 0) throw new RangeError('content type 0 cannot end an inner plaintext');
+    uint(pad, MAX_INNER_PLAINTEXT, 'padding');
+    const innerLength = content.length + 1 + pad;
+    if (innerLength > MAX_INNER_PLAINTEXT) throw new RangeError(`inner plaintext of ${innerLength} bytes exceeds 2^14 + 1`);
+    const length = innerLength + this.tagLength;
     if (header[0]! & L_BIT) {
       const stated = (header[header.length - 2]! << 8) | header[header.length - 1]!;
       if (stated !== length) throw new RangeError(`header length ${stated}, encrypted_record is ${length}`);
     }
-    const encrypted = this.#aead.seal(recordNonce13(this.#iv, sequenceNumber, this.#nonce), inner, header);
-    this.#sealed++;
-    const out = new Uint8Array(header.length + encrypted.length);
+    const h = header.length;
+    const nonce = recordNonce13(this.#iv, sequenceNumber, this.#nonce);
+    // One buffer, the record as sent: header || DTLSInnerPlaintext, sealed in
+    // place behind the header (the zero padding is the fresh buffer's).
+    const out = new Uint8Array(h + length);
     out.set(header, 0);
-    out.set(encrypted, header.length);
-    const mask = this.#mask(encrypted.subarray(0, SN_SAMPLE_LENGTH));
-    for (let i = 0; i < sn.bytes; i++) out[sn.offset + i]! ^= mask[i]!;
+    out.set(content, h);
+    out[h + content.length] = contentType;
+    const aead = this.#aead;
+    if (aead.sealInto) aead.sealInto(nonce, out.subarray(h, h + innerLength), header, out, h);
+    else out.set(aead.seal(nonce, out.subarray(h, h + innerLength), header), h);
+    this.#sealed++;
+    const mask = this.#mask(out.subarray(h, h + SN_SAMPLE_LENGTH));
+    out[sn.offset]! ^= mask[0]!;
+    if (sn.bytes === 2) out[sn.offset + 1]! ^= mask[1]!;
     return out;
   }
 
@@ -264,7 +312,7 @@ export class RecordProtection13 {
     if (encryptedRecord.length < SN_SAMPLE_LENGTH || encryptedRecord.length < this.tagLength + 1) return { ok: false, reason: 'short_record' };
     if (encryptedRecord.length > MAX_ENCRYPTED_RECORD) return { ok: false, reason: 'record_overflow' };
     if (this.integrityExhausted) return { ok: false, reason: 'key_exhausted' };
-    const aad = header.slice();
+    const aad = aadScratch(header);
     if (sn.bytes === 2) {
       aad[sn.offset] = (sequenceNumber >>> 8) & 0xff;
       aad[sn.offset + 1] = sequenceNumber & 0xff;

@@ -22,6 +22,7 @@
 import type { ConnectionIdInfo, ConnectionLike, ConnectionState, ConnectionStats, HandshakeInfo } from '../connection-types.ts';
 import { DtlsError } from '../errors.ts';
 import type { DtlsOptions } from '../options.ts';
+import type { KeyUpdateOptions } from '../connection.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { defaultConnection } from './default-connection.ts';
 import { DtlsEvent, toDtlsEvent, type DtlsEventMap } from './events.ts';
@@ -352,6 +353,23 @@ export class DtlsStream extends EventTarget {
   /** RFC 5705 keying material exporter (e.g. label "EXTRACTOR-dtls_srtp"); throws before the handshake completes. */
   exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array {
     return this.#conn.exportKeyingMaterial(label, context, length);
+  }
+
+  /**
+   * DTLS 1.3: replaces our sending keys with a KeyUpdate (RFC 8446 4.6.3,
+   * RFC 9147 8), resent until the peer ACKs it; records use the new keys from
+   * that ACK on. `requestPeerUpdate` asks the peer to replace its keys too.
+   * A call while one waits for its ACK is queued (one at most). KeyUpdates
+   * also start by themselves before the AEAD usage limits (RFC 9147 4.5.3).
+   * Throws a TypeError before the handshake completed or under DTLS 1.2, the
+   * connection's error once it is closed.
+   */
+  updateKeys(options: KeyUpdateOptions = {}): void {
+    if (this.#finished) throw this.#error ?? closedError();
+    const conn = this.#conn as ConnectionLike & { updateKeys?: (now: number, options: KeyUpdateOptions) => void };
+    if (!conn.updateKeys) throw new TypeError('updateKeys(): this connection cannot update its keys');
+    conn.updateKeys(this.#clock.now(), options);
+    this.#drain();
   }
 
   /**

@@ -98,7 +98,7 @@ test('a forged epoch-0 record after the ServerHello does not disturb the handsha
   );
 });
 
-test('after the handshake a KeyUpdate from the client ends the connection with unexpected_message (never silently dropped)', () => {
+test("after the handshake a KeyUpdate from the client is taken: ACKed, and update_requested answered with the server's own in epoch 3", () => {
   const server = server13();
   const client = new WireClient();
   server.handleDatagram(0, client.hello());
@@ -106,8 +106,17 @@ test('after the handshake a KeyUpdate from the client ends the connection with u
   for (const d of c.datagrams) server.handleDatagram(0, d);
   assert.equal(server.state, 'connected');
   client.sealEpoch(3, c.clientAp, c.suite);
+  client.openEpoch(3, c.serverAp, c.suite);
   const keyUpdate = encodeHandshakeMessage({ msgType: 24, messageSeq: client.script.nextSeq, body: Uint8Array.of(1) });
   server.handleDatagram(0, client.layer.seal(ContentType.handshake, keyUpdate, 3));
-  assert.equal(server.state, 'failed');
-  assert.equal(server.error?.code, 'unexpected_message');
+  assert.equal(server.state, 'connected', server.error?.message);
+  const out = client.receive(drain(server));
+  assert.ok(
+    out.some((r) => r.contentType === ContentType.ack && r.epoch === 3),
+    'the KeyUpdate ACKed',
+  );
+  assert.ok(
+    out.some((r) => r.contentType === ContentType.handshake && r.epoch === 3 && r.payload[0] === 24 && r.payload.at(-1) === 0),
+    'its own KeyUpdate',
+  );
 });

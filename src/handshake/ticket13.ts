@@ -1,0 +1,156 @@
+// DTLS 1.3 resumption state (RFC 8446 2.2, 4.6.1): what a server seals into
+// the tickets it issues, what a client keeps of one (the session the
+// application stores), and the PSK binder both sides compute (RFC 8446
+// 4.2.11.2). The server keeps nothing per ticket: the ticket itself holds
+// the resumption PSK and what the resumed connection's summary needs (suite,
+// ALPN, SNI, the peer's certificates), AEAD-sealed under a ticket key of
+// ours, so only we can read it and a tampered one simply fails to open.
+import type { CryptoProvider, HashName } from '../crypto/provider.ts';
+import { KeySchedule13 } from '../crypto/key-schedule13.ts';
+import { DecodeError, Reader, Writer, concat, equalBytes, fromUtf8, utf8 } from '../wire/codec.ts';
+import { encodeTranscriptMessage } from '../wire/messages13/transcript.ts';
+import { HandshakeType } from '../wire/types.ts';
+
+/** What a ticket and a session both carry about the connection that issued it. */
+export interface ResumptionState {
+  /** The DTLS 1.3 suite of that connection: a resumption must use one of the same hash (RFC 8446 4.2.11). */
+  suite: number;
+  /** The resumption PSK (RFC 8446 4.6.1). */
+  psk: Uint8Array;
+  /** Seconds, at most seven days (RFC 8446 4.6.1). */
+  lifetime: number;
+  ageAdd: number;
+  alpn: string | undefined;
+  serverName: string | undefined;
+  /** The peer's certificates on that connection (DER, leaf first; empty: it sent none). */
+  peerChain: Uint8Array[];
+}
+
+/** Server side: the ticket's contents. `issuedAt` is our wall clock (ms). */
+export interface TicketContents extends ResumptionState {
+  issuedAt: number;
+}
+
+/** Client side: a session the application stores and hands back (`options.session`). `receivedAt`: wall clock (ms). */
+export interface ClientSession extends ResumptionState {
+  ticket: Uint8Array;
+  receivedAt: number;
+}
+
+/** At most this many peer certificates are carried (a chain longer than that is not kept for resumption). */
+const MAX_CHAIN = 10;
+const TICKET_FORMAT = 1;
+const SESSION_MAGIC = utf8('dtls-stream session 1.3');
+/** AES-256-GCM: the ticket AEAD every provider has. */
+const TICKET_AEAD = 'aes-256-gcm';
+const KEY_NAME_LENGTH = 4;
+const NONCE_LENGTH = 12;
+
+function writeState(w: Writer, s: ResumptionState): void {
+  w.u16(s.suite).vec(1, s.psk).u32(s.lifetime).u32(s.ageAdd);
+  w.vec(1, utf8(s.alpn ?? '')).vec(2, utf8(s.serverName ?? ''));
+  const chain = s.peerChain.length <= MAX_CHAIN ? s.peerChain : [];
+  w.u8(chain.length);
+  for (const c of chain) w.vec(3, c);
+}
+
+function readState(r: Reader): ResumptionState {
+  const suite = r.u16('suite');
+  const psk = r.vec(1, 'psk', 32, 64).slice();
+  const lifetime = r.u32('lifetime');
+  const ageAdd = r.u32('age_add');
+  const alpn = fromUtf8(r.vec(1, 'alpn'));
+  const serverName = fromUtf8(r.vec(2, 'server_name'));
+  const n = r.u8('chain length');
+  if (n > MAX_CHAIN) throw new DecodeError(`resumption state: ${n} certificates`);
+  const peerChain: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) peerChain.push(r.vec(3, 'certificate', 1).slice());
+  return { suite, psk, lifetime, ageAdd, alpn: alpn || undefined, serverName: serverName || undefined, peerChain };
+}
+
+/** The first bytes of SHA-256(key): which of our ticket keys sealed a ticket, without trying them all. */
+function keyName(crypto: CryptoProvider, key: Uint8Array): Uint8Array {
+  return crypto.hash('sha256', key).subarray(0, KEY_NAME_LENGTH);
+}
+
+/**
+ * Seals a ticket under `key` (32 bytes): format byte, key name, nonce,
+ * AES-256-GCM of the contents with the first three as associated data.
+ */
+export function sealTicket(crypto: CryptoProvider, key: Uint8Array, t: TicketContents): Uint8Array {
+  const w = new Writer();
+  writeState(w, t);
+  w.u48(t.issuedAt);
+  const plain = w.finish();
+  const header = concat(Uint8Array.of(TICKET_FORMAT), keyName(crypto, key), crypto.random(NONCE_LENGTH));
+  const sealed = crypto.aead(TICKET_AEAD, key).seal(header.subarray(1 + KEY_NAME_LENGTH), plain, header);
+  plain.fill(0);
+  return concat(header, sealed);
+}
+
+/**
+ * Opens a ticket with whichever of `keys` sealed it; undefined when none did
+ * or it does not authenticate (forged, tampered, or from a retired key):
+ * the client then gets a full handshake (RFC 8446 4.2.11).
+ */
+export function openTicket(crypto: CryptoProvider, keys: readonly Uint8Array[], ticket: Uint8Array): TicketContents | undefined {
+  const headerLength = 1 + KEY_NAME_LENGTH + NONCE_LENGTH;
+  if (ticket.length < headerLength + 16 || ticket[0] !== TICKET_FORMAT) return undefined;
+  const name = ticket.subarray(1, 1 + KEY_NAME_LENGTH);
+  for (const key of keys) {
+    if (!equalBytes(keyName(crypto, key), name)) continue;
+    const plain = crypto
+      .aead(TICKET_AEAD, key)
+      .open(ticket.subarray(1 + KEY_NAME_LENGTH, headerLength), ticket.subarray(headerLength), ticket.subarray(0, headerLength));
+    if (!plain) return undefined;
+    try {
+      const r = new Reader(plain);
+      const state = readState(r);
+      const issuedAt = r.u48('issued_at');
+      r.end('ticket');
+      return { ...state, issuedAt };
+    } catch {
+      // Authenticated yet unreadable: a ticket of another format version of ours.
+      return undefined;
+    } finally {
+      plain.fill(0);
+    }
+  }
+  return undefined;
+}
+
+/** The opaque, serialisable form of a client session (what `onSession` hands out). */
+export function encodeClientSession(s: ClientSession): Uint8Array {
+  const w = new Writer();
+  w.vec(1, SESSION_MAGIC);
+  writeState(w, s);
+  w.vec(2, s.ticket).u48(s.receivedAt);
+  return w.finish();
+}
+
+/** Throws DecodeError on bytes that are not encodeClientSession's. */
+export function decodeClientSession(bytes: Uint8Array): ClientSession {
+  const r = new Reader(bytes);
+  if (!equalBytes(r.vec(1, 'magic'), SESSION_MAGIC)) throw new DecodeError('not a dtls-stream DTLS 1.3 session');
+  const state = readState(r);
+  const ticket = r.vec(2, 'ticket', 1).slice();
+  const receivedAt = r.u48('received_at');
+  r.end('session');
+  return { ...state, ticket, receivedAt };
+}
+
+/**
+ * A PSK binder (RFC 8446 4.2.11.2): HMAC(finished_key of binder_key, Transcript-Hash(
+ * what came before this ClientHello, then the ClientHello cut before its binders list)).
+ * `before` holds the transcript messages before it (after a HelloRetryRequest:
+ * message_hash and the HRR); `body` is the whole ClientHello, `cut` where its binders start.
+ * In DTLS 1.3 the transcript frames messages as TLS does (RFC 9147 5.2).
+ */
+export function pskBinder(crypto: CryptoProvider, hash: HashName, psk: Uint8Array, before: readonly Uint8Array[], body: Uint8Array, cut: number): Uint8Array {
+  const truncated = encodeTranscriptMessage(HandshakeType.client_hello, body).subarray(0, 4 + cut);
+  const ks = new KeySchedule13(crypto, hash, psk);
+  const key = ks.binderFinishedKey();
+  const mac = crypto.hmac(hash, key, crypto.hash(hash, concat(...before, truncated)));
+  key.fill(0);
+  return mac;
+}
