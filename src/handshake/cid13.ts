@@ -45,6 +45,10 @@ export class ConnectionIds13 {
   readonly #message: (msgType: number, body: Uint8Array) => HandshakeMessage;
   /** The role's current write epoch (post-handshake messages go in it). */
   readonly #writeEpoch: () => number;
+  /** A KeyUpdate of ours waits for its ACK: no post-handshake message may go until then (RFC 9147 8). */
+  readonly #blocked: () => boolean;
+  /** CIDs a RequestConnectionId asked for while we were blocked: sent by flush(). */
+  #owed = 0;
   /** The CID we offered or chose (undefined: the extension is not ours to send). */
   readonly #own: Uint8Array | undefined;
   #negotiated = false;
@@ -55,10 +59,16 @@ export class ConnectionIds13 {
   #requested = false;
   #requestsSeen = 0;
 
-  constructor(o: ResolvedOptions, message: (msgType: number, body: Uint8Array) => HandshakeMessage, writeEpoch: () => number) {
+  constructor(
+    o: ResolvedOptions,
+    message: (msgType: number, body: Uint8Array) => HandshakeMessage,
+    writeEpoch: () => number,
+    blocked: () => boolean = () => false,
+  ) {
     this.#o = o;
     this.#message = message;
     this.#writeEpoch = writeEpoch;
+    this.#blocked = blocked;
     const c = o.connectionId;
     this.#own = c === undefined ? undefined : typeof c === 'number' ? this.#draw(c) : c.slice();
   }
@@ -163,8 +173,18 @@ export class ConnectionIds13 {
     // We receive no CID: the peer sends an empty one and must not ask (RFC 9147 9).
     if (!this.#local.length) throw new DtlsError('unexpected_message', 'RequestConnectionId to a peer that receives no connection ID (RFC 9147 9)');
     if (++this.#requestsSeen > MAX_CID_REQUESTS) throw new DtlsError('too_many_cids_requested', `more than ${MAX_CID_REQUESTS} RequestConnectionId messages`);
-    // Answered with spares, fewer than asked when it is more than we keep (RFC 9147 9 allows it).
-    return this.#issue(Math.min(m.numCids, MAX_LOCAL_CIDS - 1), ConnectionIdUsage.cid_spare);
+    // Answered with spares, fewer than asked when it is more than we keep (RFC 9147 9 allows it);
+    // while our KeyUpdate waits for its ACK, once it is acknowledged (flush()).
+    this.#owed = Math.min(m.numCids, MAX_LOCAL_CIDS - 1);
+    return this.flush();
+  }
+
+  /** The answer to a RequestConnectionId that came while we could not send, now that we can. */
+  flush(): HandshakeAction[] {
+    if (!this.#owed || this.#blocked()) return [];
+    const n = this.#owed;
+    this.#owed = 0;
+    return this.#issue(n, ConnectionIdUsage.cid_spare);
   }
 
   /** Sends `count` new CIDs of ours (NewConnectionId); the oldest of ours retire past MAX_LOCAL_CIDS. */
@@ -202,14 +222,15 @@ export class ConnectionIds13 {
 
   /** Public: the next spare CID of the peer from now on (after our address changed, RFC 9147 9); none left: nothing. */
   switchPeer(): HandshakeAction[] {
-    this.#usable('switch connection IDs');
+    this.#usable('switch connection IDs', false);
     const next = this.#spares.shift();
     if (!next) return [];
     this.#peer = next;
     return [this.#state()];
   }
 
-  #usable(what: string): void {
+  #usable(what: string, sends = true): void {
     if (!this.#negotiated) throw new TypeError(`cannot ${what}: no DTLS 1.3 connection IDs were negotiated`);
+    if (sends && this.#blocked()) throw new TypeError(`cannot ${what} now: a KeyUpdate waits for its ACK (RFC 9147 8); try again once it is acknowledged`);
   }
 }

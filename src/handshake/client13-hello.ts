@@ -36,12 +36,12 @@ export interface ClientHello13Parts {
   shares: KemClientKey[];
   /** From a HelloRetryRequest (RFC 8446 4.2.2). */
   cookie: Uint8Array | undefined;
+  /** connection_id (RFC 9147 9), when we offer CIDs. */
+  cid?: Extension | undefined;
   /** Ask for tickets: psk_key_exchange_modes with psk_dhe_ke (RFC 8446 4.2.9). */
   wantTickets: boolean;
   /** A ticket to resume with: pre_shared_key goes last, its binder zeros to be replaced (RFC 8446 4.2.11). */
   psk: { identity: Uint8Array; obfuscatedTicketAge: number; binderLength: number } | undefined;
-  /** connection_id (RFC 9147 9), when we offer CIDs. */
-  cid?: Extension | undefined;
 }
 
 /** The ClientHello body, and the extension types a 1.2 ServerHello may answer (RFC 5246 7.4.1.4). */

@@ -107,12 +107,12 @@ export class Client13Role {
   #keyUpdate: KeyUpdate13 | undefined;
   /** The ClientHello as sent (for a 1.2 fallback) and the extension types a 1.2 ServerHello may answer. */
   clientHello: { message: HandshakeMessage; answerable12: Set<number> } | undefined;
+  /** Connection IDs (RFC 9147 9): offered in the ClientHello, settled by the ServerHello. */
+  readonly cids: ConnectionIds13;
   /** The session offered in the current ClientHello (options.session, when still usable). */
   #offer: ClientSession | undefined;
   /** What a NewSessionTicket makes a session of (RFC 8446 4.6.1), once connected and when the application takes sessions. */
   #tickets: { schedule: KeySchedule13; suite: CipherSuite13; resumptionMaster: Uint8Array; alpn: string | undefined; peerChain: Uint8Array[] } | undefined;
-  /** Connection IDs (RFC 9147 9): offered in the ClientHello, settled by the ServerHello. */
-  readonly cids: ConnectionIds13;
 
   constructor(o: ResolvedOptions) {
     this.#o = o;
@@ -120,7 +120,8 @@ export class Client13Role {
     this.cids = new ConnectionIds13(
       o,
       (t, b) => this.#message(t, b),
-      () => this.#keyUpdate?.sendEpoch ?? 3,
+      () => this.#keyUpdate?.writeEpoch ?? 3,
+      () => this.#keyUpdate?.pending ?? false,
     );
   }
 
@@ -444,7 +445,11 @@ export class Client13Role {
         peerChain: k.chain,
       };
     this.#state = { name: 'done' };
-    this.#keyUpdate = new KeyUpdate13({ schedule: k.schedule, suite: k.suite, ours: app.client, peers: app.server }, () => this.#sendSeq++);
+    this.#keyUpdate = new KeyUpdate13(
+      { schedule: k.schedule, suite: k.suite, ours: app.client, peers: app.server },
+      () => this.#sendSeq++,
+      () => this.cids.flush(),
+    );
     // Our last flight is kept until the server ACKs it (or its data shows it arrived; RFC 9147 5.8.3, 7).
     this.#out.push({ kind: 'flight', items, number: 5, mode: 'ack', sampleRtt: true });
     this.#out.push({ kind: 'write-keys', epoch: 3, keys: trafficKeys13(k.schedule, k.suite, app.client) });

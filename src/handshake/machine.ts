@@ -10,8 +10,8 @@ import type { TrafficKeys } from '../record/traffic-keys.ts';
 import type { PlainRecord, RecordVersion } from '../record/record-layer.ts';
 import type { DropReason, HandshakeInfo } from '../connection-types.ts';
 import type { DtlsError } from '../errors.ts';
-import type { KeyUpdate13 } from './key-update13.ts';
 import type { ConnectionIds13 } from './cid13.ts';
+import type { KeyUpdate13 } from './key-update13.ts';
 
 /**
  * What a completed handshake leaves behind: the public summary, and the keying

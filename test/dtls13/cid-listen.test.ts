@@ -8,9 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:dgram';
-import { generateCertificate, listen, type DtlsStream } from '../../src/index.ts';
+import { connect, generateCertificate, listen, type DtlsStream } from '../../src/index.ts';
 import { createConnection, type ConnectionLike } from '../../src/core.ts';
-import { bindUdp, nodeUdpSocket } from '../../src/adapters/node.ts';
+import { bindUdp, nodeUdpConnected, nodeUdpSocket } from '../../src/adapters/node.ts';
 
 /** Drives a sans-IO client over whichever socket is attached; every datagram it sends is kept. */
 class Driver {
@@ -168,5 +168,43 @@ test('listen(): connectionId is a length, not bytes', async () => {
     assert.throws(() => listen(nodeUdpSocket(socket), { versions: ['1.3'], connectionId: Uint8Array.of(1, 2, 3) }), RangeError);
   } finally {
     socket.close();
+  }
+});
+
+test('connect() and listen() with connectionId: CIDs both ways through the streams, spares asked for and switched to', { timeout: 30_000 }, async () => {
+  const certificate = generateCertificate();
+  const serverSocket = await bindUdp({ address: '127.0.0.1', port: 0 });
+  const server = listen(nodeUdpSocket(serverSocket), { certificate, versions: ['1.3'], connectionId: 6 });
+  const serving = (async () => {
+    for await (const conn of server) conn.inbound.readable.pipeTo(conn.outbound.writable).catch(() => {});
+  })();
+  const socket = await bindUdp({ address: '127.0.0.1' });
+  const c = await connect(nodeUdpConnected(socket, '127.0.0.1', serverSocket.address().port), {
+    verify: { fingerprints: [certificate.fingerprint] },
+    versions: ['1.3'],
+    connectionId: 3,
+  });
+  try {
+    assert.equal(c.connectionIds?.local[0]?.length, 3);
+    assert.equal(c.connectionIds?.peer?.length, 6);
+    const w = c.outbound.writable.getWriter();
+    const r = c.inbound.readable.getReader();
+    await w.write(new TextEncoder().encode('a'));
+    assert.equal(new TextDecoder().decode((await r.read()).value), 'a');
+    c.requestConnectionIds(2);
+    assert.throws(() => c.requestConnectionIds(1), TypeError, 'one request at a time');
+    await until('the spares', () => c.connectionIds?.spares === 2);
+    assert.equal(c.switchConnectionId(), true);
+    await w.write(new TextEncoder().encode('b'));
+    assert.equal(new TextDecoder().decode((await r.read()).value), 'b');
+    assert.equal(c.connectionIds?.spares, 1);
+    w.releaseLock();
+    r.releaseLock();
+  } finally {
+    await c.close();
+    await server.close();
+    await serving;
+    socket.close();
+    serverSocket.close();
   }
 });

@@ -150,3 +150,28 @@ test('connection ID methods refuse misuse: before the handshake, without CIDs, w
   // No spare yet: nothing to switch to.
   assert.equal(empty.client.switchConnectionId(0), false);
 });
+
+test('a RequestConnectionId while our KeyUpdate waits for its ACK: answered once the new epoch is in use, in it; our own CID calls wait too', () => {
+  const { client, server } = connected();
+  let now = 100;
+  server.updateKeys(now);
+  const ku = drain(server); // the KeyUpdate, not delivered yet
+  assert.throws(() => server.issueConnectionIds(now, 1), TypeError, 'no post-handshake message before the KeyUpdate is ACKed (RFC 9147 8)');
+  client.requestConnectionIds(now, 2);
+  shuttle(client, server, now); // the request arrives; the answer waits
+  assert.equal(server.state, 'connected', server.error?.message);
+  assert.equal(server.connectionIds!.local.length, 1, 'not answered yet');
+  for (const d of ku) client.handleDatagram(now, d);
+  // The client ACKs the KeyUpdate (at once or on its timer); then the NewConnectionId goes.
+  for (let i = 0; i < 10 && client.connectionIds!.spares < 2; i++) {
+    now = Math.min(client.pollTimeout() ?? Infinity, server.pollTimeout() ?? Infinity, now + 50);
+    client.handleTimeout(now);
+    server.handleTimeout(now);
+    shuttle(client, server, now);
+  }
+  assert.equal(client.connectionIds!.spares, 2);
+  assert.equal(server.connectionIds!.local.length, 3);
+  assert.equal(server.state, 'connected');
+  roundTrip(server, client, 3, now);
+  roundTrip(client, server, 4, now);
+});
