@@ -10,12 +10,11 @@ import { isTrafficKeys13, type TrafficKeys } from './record/traffic-keys.ts';
 import type { FlightSender, Resend } from './reliability/flight-sender.ts';
 import type { EncodedFlight } from './reliability/flight.ts';
 import { AckExchange } from './reliability/ack-exchange.ts';
-import { MAX_POST_HANDSHAKE_IN_FLIGHT, POST_HANDSHAKE_FLIGHT, PostHandshakeSender } from './reliability/post-handshake.ts';
+import { POST_HANDSHAKE_FLIGHT, PostHandshakeSender } from './reliability/post-handshake.ts';
 import type { HandshakeAction } from './handshake/machine.ts';
 import type { KeyUpdate13 } from './handshake/key-update13.ts';
 import { DtlsError } from './errors.ts';
 
-type PostHandshakeAction = Extract<HandshakeAction, { kind: 'post-handshake' }>;
 export class Acks13 {
   readonly #records: RecordLayer;
   readonly #sender: FlightSender;
@@ -23,8 +22,6 @@ export class Acks13 {
   readonly #acks: AckExchange;
   /** Write keys of a KeyUpdate of ours, used once it is ACKed (RFC 9147 8). */
   #nextWrite: { epoch: number; keys: TrafficKeys } | undefined;
-  /** Post-handshake messages made while our KeyUpdate waits for its ACK: sent once its epoch is in use. */
-  readonly #held: PostHandshakeAction[] = [];
   /** KeyUpdate both ways, once a DTLS 1.3 handshake completed: told when our pending one takes effect. */
   keyUpdate: KeyUpdate13 | undefined;
 
@@ -89,24 +86,11 @@ export class Acks13 {
     if (epoch === undefined || !next || next.epoch !== epoch) return [];
     this.#records.installWrite(next.epoch, next.keys);
     this.#nextWrite = undefined;
-    // Messages held while the KeyUpdate waited go first, in the new epoch; then a KeyUpdate kept meanwhile.
-    const held = this.#held.splice(0).map((h): HandshakeAction => ({ ...h, item: { ...h.item, epoch: next.epoch } }));
-    return [...held, ...(this.keyUpdate?.switched() ?? [])];
+    return this.keyUpdate?.switched() ?? [];
   }
 
-  /**
-   * A post-handshake message of ours goes out, resent until ACKed. While our
-   * KeyUpdate waits for its ACK nothing new may go in the old epoch (RFC 9147
-   * 8), so a message then (a NewConnectionId answering the peer's request) is
-   * held and sent in the new epoch once it is in use.
-   */
-  send(now: number, a: PostHandshakeAction): EncodedFlight {
-    if (this.#post.blocked && a.nextEpoch === undefined) {
-      if (this.#post.outstanding + this.#held.length >= MAX_POST_HANDSHAKE_IN_FLIGHT)
-        throw new TypeError(`${MAX_POST_HANDSHAKE_IN_FLIGHT} post-handshake messages already wait for their ACK`);
-      this.#held.push(a);
-      return { datagrams: [], records: 0, carried: [] };
-    }
+  /** A post-handshake message of ours goes out, resent until ACKed. */
+  send(now: number, a: Extract<HandshakeAction, { kind: 'post-handshake' }>): EncodedFlight {
     if (a.nextEpoch !== undefined && a.keys) this.#nextWrite = { epoch: a.nextEpoch, keys: a.keys };
     return this.#post.send(now, a.item, a.nextEpoch).out;
   }

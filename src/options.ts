@@ -39,7 +39,7 @@ export interface DtlsOptions {
   verify?: VerifyOption;
   /**
    * Protocol versions to offer (client) or accept (server), most preferred
-   * first: '1.3' (RFC 9147) and '1.2' (RFC 6347). Default ['1.2'].
+   * first: '1.3' (RFC 9147) and '1.2' (RFC 6347). Default ['1.3', '1.2'].
    */
   versions?: ('1.2' | '1.3')[];
   /** IANA names, OpenSSL names or numeric ids, in preference order; DTLS 1.2 and 1.3 suites (TLS_AES_128_GCM_SHA256...) may be mixed. */
@@ -99,17 +99,6 @@ export interface DtlsOptions {
    */
   keyLog?: (line: string) => void;
   /**
-   * DTLS 1.3 connection IDs (RFC 9147 9): the CID we ask the peer to put on
-   * the records it sends us, so the connection survives a change of address
-   * (NAT rebinding). A number draws a random CID of that many bytes (1..32;
-   * listen() draws one per connection and routes datagrams by it); bytes give
-   * the CID itself; an empty array (or 0) sends the peer's CID but asks for
-   * none. Off by default. Needs versions to include '1.3' (DTLS 1.2's CIDs,
-   * RFC 9146, are not implemented: a 1.2 server that takes the offer fails
-   * the handshake).
-   */
-  connectionId?: Uint8Array | number;
-  /**
    * Server, DTLS 1.3: NewSessionTickets sent once the handshake completes
    * (RFC 8446 4.6.1), to a client that asks for them (psk_key_exchange_modes
    * with psk_dhe_ke). Default 1; 0 sends none. At most 4.
@@ -140,6 +129,17 @@ export interface DtlsOptions {
    * declines it) the handshake is a full one. `handshakeInfo.resumed` tells.
    */
   session?: Uint8Array;
+  /**
+   * DTLS 1.3 connection IDs (RFC 9147 9): the CID we ask the peer to put on
+   * the records it sends us, so the connection survives a change of address
+   * (NAT rebinding). A number draws a random CID of that many bytes (1..32;
+   * listen() draws one per connection and routes datagrams by it); bytes give
+   * the CID itself; an empty array (or 0) sends the peer's CID but asks for
+   * none. Off by default. Needs versions to include '1.3' (DTLS 1.2's CIDs,
+   * RFC 9146, are not implemented: a 1.2 server that takes the offer fails
+   * the handshake).
+   */
+  connectionId?: Uint8Array | number;
 }
 
 /** Bounds on what a peer can make one connection hold (STYLE: bound everything a peer can grow). */
@@ -190,8 +190,6 @@ export interface ResolvedOptions {
   limits: Limits;
   crypto: CryptoProvider;
   keyLog: ((line: string) => void) | undefined;
-  /** The CID we want to receive (bytes), a length to draw one per connection, or undefined: no connection_id extension. */
-  connectionId: Uint8Array | number | undefined;
   /** Server: NewSessionTickets per connection (DTLS 1.3). */
   sessionTickets: number;
   /** Server: ticket keys, the first sealing; never empty. A random default is made on first use and shared by every connection of these options. */
@@ -201,6 +199,8 @@ export interface ResolvedOptions {
   onSession: ((session: Uint8Array) => void) | undefined;
   /** Client: the session to offer, decoded. */
   session: ClientSession | undefined;
+  /** The CID we want to receive (bytes), a length to draw one per connection, or undefined: no connection_id extension. */
+  connectionId: Uint8Array | number | undefined;
 }
 
 import { defaultCryptoProvider } from './crypto/default.ts';
@@ -275,8 +275,8 @@ export const DEFAULTS = {
   retransmit: { initial: 100, max: 60000, min: 100, adaptive: true },
   handshakeTimeout: 30000,
   groups: ['x25519', 'secp256r1', 'secp384r1'] as GroupName[],
-  /** Only DTLS 1.2 until the fallback from 1.3 to a 1.2-only server is in place. */
-  versions: ['1.2'] as ('1.2' | '1.3')[],
+  /** DTLS 1.3 first; a 1.2-only peer still connects (the downgrade sentinel guards the fallback, RFC 8446 4.1.3). */
+  versions: ['1.3', '1.2'] as ('1.2' | '1.3')[],
   sessionTickets: 1,
   ticketLifetime: 7200,
   limits: {
@@ -458,15 +458,6 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
 
   if (o.keyLog !== undefined && typeof o.keyLog !== 'function') throw new TypeError('keyLog must be a function');
 
-  const connectionId = o.connectionId;
-  if (connectionId !== undefined) {
-    if (typeof connectionId === 'number') {
-      if (!Number.isInteger(connectionId) || connectionId < 0 || connectionId > MAX_OWN_CID_LENGTH)
-        throw new RangeError(`connectionId: a length must be an integer in 0..${MAX_OWN_CID_LENGTH}`);
-    } else if (!(connectionId instanceof Uint8Array) || connectionId.length > 255)
-      throw new TypeError('connectionId must be a Uint8Array of at most 255 bytes or a length');
-    if (!versions.includes('1.3')) throw new RangeError("connectionId needs DTLS 1.3 in versions (DTLS 1.2's RFC 9146 CIDs are not implemented)");
-  }
   const sessionTickets = o.sessionTickets ?? DEFAULTS.sessionTickets;
   if (!Number.isInteger(sessionTickets) || sessionTickets < 0 || sessionTickets > 4) throw new RangeError('sessionTickets must be an integer in 0..4');
   const ticketLifetime = o.ticketLifetime ?? DEFAULTS.ticketLifetime;
@@ -485,6 +476,15 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
     } catch (e) {
       throw new TypeError(`session is not one onSession gave: ${(e as Error).message}`, { cause: e });
     }
+  }
+  const connectionId = o.connectionId;
+  if (connectionId !== undefined) {
+    if (typeof connectionId === 'number') {
+      if (!Number.isInteger(connectionId) || connectionId < 0 || connectionId > MAX_OWN_CID_LENGTH)
+        throw new RangeError(`connectionId: a length must be an integer in 0..${MAX_OWN_CID_LENGTH}`);
+    } else if (!(connectionId instanceof Uint8Array) || connectionId.length > 255)
+      throw new TypeError('connectionId must be a Uint8Array of at most 255 bytes or a length');
+    if (!versions.includes('1.3')) throw new RangeError("connectionId needs DTLS 1.3 in versions (DTLS 1.2's RFC 9146 CIDs are not implemented)");
   }
 
   const alpn = o.alpn ?? [];
@@ -513,11 +513,11 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
     wallTime: o.clock?.wallTime ? (now: number) => o.clock!.wallTime!(now) : (now: number) => now,
     crypto,
     keyLog: o.keyLog,
-    connectionId: connectionId instanceof Uint8Array ? connectionId.slice() : connectionId,
     sessionTickets,
     ticketKeys,
     ticketLifetime,
     onSession: o.onSession,
     session,
+    connectionId: connectionId instanceof Uint8Array ? connectionId.slice() : connectionId,
   };
 }

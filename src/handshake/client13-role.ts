@@ -107,12 +107,12 @@ export class Client13Role {
   #keyUpdate: KeyUpdate13 | undefined;
   /** The ClientHello as sent (for a 1.2 fallback) and the extension types a 1.2 ServerHello may answer. */
   clientHello: { message: HandshakeMessage; answerable12: Set<number> } | undefined;
-  /** Connection IDs (RFC 9147 9): offered in the ClientHello, settled by the ServerHello. */
-  readonly cids: ConnectionIds13;
   /** The session offered in the current ClientHello (options.session, when still usable). */
   #offer: ClientSession | undefined;
   /** What a NewSessionTicket makes a session of (RFC 8446 4.6.1), once connected and when the application takes sessions. */
   #tickets: { schedule: KeySchedule13; suite: CipherSuite13; resumptionMaster: Uint8Array; alpn: string | undefined; peerChain: Uint8Array[] } | undefined;
+  /** Connection IDs (RFC 9147 9): offered in the ClientHello, settled by the ServerHello. */
+  readonly cids: ConnectionIds13;
 
   constructor(o: ResolvedOptions) {
     this.#o = o;
@@ -120,7 +120,7 @@ export class Client13Role {
     this.cids = new ConnectionIds13(
       o,
       (t, b) => this.#message(t, b),
-      () => this.#keyUpdate?.writeEpoch ?? 3,
+      () => this.#keyUpdate?.sendEpoch ?? 3,
       () => this.#keyUpdate?.pending ?? false,
     );
   }

@@ -6,7 +6,8 @@
 //   peer's KeyUpdate (epoch e) ─► read keys of e+1 (the old epochs stay readable, record-layer.ts)
 //                                 └─ update_requested ─► our KeyUpdate, unless one already waits for its ACK
 //   start() ─► KeyUpdate in epoch w, new keys for w+1 written once it is ACKed (RFC 9147 8)
-//          └─ while one waits for its ACK: queued (one slot), sent when the new epoch is in use
+//          └─ while one waits for its ACK: covered by it; only a request for the peer's update
+//             it did not make is kept, and sent in a KeyUpdate once the new epoch is in use
 //
 // It returns actions (machine.ts) and never calls into the connection.
 import type { HandshakeAction } from './machine.ts';
@@ -21,6 +22,8 @@ import { trafficKeys13 } from './common13.ts';
 
 /** RFC 9147 8: a sender MUST NOT let its epoch exceed 2^48 - 1. */
 export const MAX_EPOCH13 = 2 ** 48 - 1;
+/** message_seq is 16 bits (RFC 9147 5.2) and never wraps. */
+const MAX_MESSAGE_SEQ = 0xffff;
 /** The first application epoch (RFC 9147 6.1). */
 const EPOCH_APPLICATION = 3;
 
@@ -44,8 +47,8 @@ export class KeyUpdate13 {
   #writeEpoch = EPOCH_APPLICATION;
   /** A KeyUpdate of ours waits for its ACK: its epoch is not in use yet, nothing else may be sent (RFC 9147 8). */
   #pending = false;
-  /** The next KeyUpdate, held while one is pending; `true` if it asks for the peer's. */
-  #queued: boolean | undefined;
+  /** A request for the peer's update made while ours was pending, to send once it is in use. */
+  #queued = false;
   /** We sent update_requested and no KeyUpdate of the peer came since (RFC 8446 4.6.3: no second request meanwhile). */
   #asked = false;
 
@@ -66,8 +69,8 @@ export class KeyUpdate13 {
   get readEpoch(): number {
     return this.#readEpoch;
   }
-  /** The epoch our records go in now: a pending KeyUpdate's new epoch is not in use until it is ACKed. */
-  get writeEpoch(): number {
+  /** The epoch our records go in now (a pending KeyUpdate's epoch is not in use until its ACK). */
+  get sendEpoch(): number {
     return this.#pending ? this.#writeEpoch - 1 : this.#writeEpoch;
   }
   /** A KeyUpdate of ours waits for its ACK. */
@@ -104,21 +107,25 @@ export class KeyUpdate13 {
 
   /**
    * Our KeyUpdate (RFC 8446 4.6.3), `requestPeer` for update_requested. While
-   * one waits for its ACK, this one is queued (RFC 9147 8: no post-handshake
-   * message in an epoch after its KeyUpdate) and coalesced with any other.
+   * one waits for its ACK, no other may be sent (RFC 9147 8): that one brings
+   * fresh keys anyway, so the call is covered by it, except for a request for
+   * the peer's update it did not make, which goes in a KeyUpdate right after.
    */
   start(requestPeer: boolean): HandshakeAction[] {
     if (this.#pending) {
-      this.#queued = (this.#queued ?? false) || requestPeer;
+      if (requestPeer && !this.#asked) this.#queued = true;
       return [];
     }
     if (this.#writeEpoch >= MAX_EPOCH13)
       throw new DtlsError('internal_error', `epoch ${this.#writeEpoch}: no KeyUpdate may take it past 2^48 - 1 (RFC 9147 8)`);
+    const messageSeq = this.#nextSeq();
+    if (messageSeq > MAX_MESSAGE_SEQ)
+      throw new DtlsError('internal_error', 'message_seq overflow: 65536 handshake messages sent, no KeyUpdate can follow (RFC 9147 5.2)');
     // A request already outstanding is not repeated (RFC 8446 4.6.3); the peer's answer is still due.
     const request = requestPeer && !this.#asked;
     if (request) this.#asked = true;
     this.#ours = this.#schedule.nextTrafficSecret(this.#ours);
-    const message: HandshakeMessage = { msgType: HandshakeType13.key_update, messageSeq: this.#nextSeq(), body: encodeKeyUpdate({ updateRequested: request }) };
+    const message: HandshakeMessage = { msgType: HandshakeType13.key_update, messageSeq, body: encodeKeyUpdate({ updateRequested: request }) };
     const epoch = this.#writeEpoch++;
     this.#pending = true;
     return [
@@ -131,12 +138,13 @@ export class KeyUpdate13 {
     ];
   }
 
-  /** Our pending KeyUpdate was ACKed and its epoch is in use: the queued one, if any, goes now. */
+  /** Our pending KeyUpdate was ACKed and its epoch is in use: messages held meanwhile go now, then a request kept meanwhile. */
   switched(): HandshakeAction[] {
     this.#pending = false;
     const q = this.#queued;
-    this.#queued = undefined;
-    return q === undefined ? (this.#afterSwitch?.() ?? []) : this.start(q);
+    this.#queued = false;
+    // What waited goes first, in the new epoch; then the KeyUpdate kept meanwhile.
+    return [...(this.#afterSwitch?.() ?? []), ...(q ? this.start(true) : [])];
   }
 }
 

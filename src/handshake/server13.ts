@@ -56,8 +56,8 @@ import { fingerprint } from '../x509/fingerprint.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 import { secretCookies, type HrrCookies } from './cookie.ts';
 import { handshakeName } from './dtls12.ts';
-import { ConnectionIds13, isConnectionIdMessage } from './cid13.ts';
 import { KeyUpdate13, postHandshakeEpoch } from './key-update13.ts';
+import { ConnectionIds13, isConnectionIdMessage } from './cid13.ts';
 
 /** The epochs of DTLS 1.3 (RFC 9147 6.1). */
 const EPOCH_HANDSHAKE = 2;
@@ -102,18 +102,18 @@ export class Server13Handshake implements HandshakeMachine {
   #sendSeq = 0;
   /** The reassembler's nextSeq when our current flight was sent: the peer flight it answers ends just below. */
   #answeredUpTo = 0;
-  /** Connection IDs (RFC 9147 9): settled by the ClientHello, then NewConnectionId/RequestConnectionId. */
-  readonly cids: ConnectionIds13;
   /** KeyUpdate both ways once connected (RFC 8446 4.6.3, RFC 9147 8). */
   #keyUpdate: KeyUpdate13 | undefined;
+  /** Connection IDs (RFC 9147 9): settled by the ClientHello, then NewConnectionId/RequestConnectionId. */
+  readonly cids: ConnectionIds13;
 
   constructor(o: ResolvedOptions) {
     this.#o = o;
-    // Post-handshake messages go in the write epoch in use (KeyUpdates move it).
+    // Post-handshake messages go in the application epoch (a KeyUpdate of ours would move it).
     this.cids = new ConnectionIds13(
       o,
       (msgType, body) => ({ msgType, messageSeq: this.#sendSeq++, body }),
-      () => this.#keyUpdate?.writeEpoch ?? EPOCH_APPLICATION,
+      () => this.#keyUpdate?.sendEpoch ?? EPOCH_APPLICATION,
       () => this.#keyUpdate?.pending ?? false,
     );
     // A gate in front of the server (listen()) hands over its cookies, so the cookie it issued opens here.
@@ -201,7 +201,7 @@ export class Server13Handshake implements HandshakeMachine {
     }
   }
 
-  /** The client's messages after its Finished: KeyUpdate (key-update13.ts, the same for both roles), NewConnectionId and RequestConnectionId (cid13.ts); a client sends nothing else (RFC 8446 4.6). */
+  /** The client's messages after its Finished: KeyUpdate (key-update13.ts, the same for both roles) and the connection ID messages (cid13.ts); a client sends nothing else (RFC 8446 4.6). */
   #postHandshake(msg: HandshakeMessage): void {
     if (msg.msgType === HandshakeType13.key_update && this.#keyUpdate) return void this.#out.push(...this.#keyUpdate.receive(msg));
     if (isConnectionIdMessage(msg.msgType)) return void this.#out.push(...this.cids.onMessage(msg));
@@ -266,8 +266,8 @@ export class Server13Handshake implements HandshakeMachine {
         extensions: [
           { type: ExtensionType13.supported_versions, data: encodeSupportedVersionsServer(ProtocolVersion.DTLS1_3) },
           { type: ExtensionType13.key_share, data: encodeKeyShareServer({ group: KEM_GROUP_IDS[hello.group], keyExchange: share }) },
-          ...(cid ? [cid.extension] : []),
           ...(resume ? [{ type: ExtensionType13.pre_shared_key, data: encodePreSharedKeyServer(resume.index) }] : []),
+          ...(cid ? [cid.extension] : []),
         ],
       }),
     );
