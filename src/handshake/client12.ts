@@ -15,6 +15,7 @@ import { suiteById } from '../crypto/suites.ts';
 import type { GroupName, KeyShare } from '../crypto/provider.ts';
 import { DtlsError } from '../errors.ts';
 import { ExtensionType, HandshakeType, ProtocolVersion, type Extension, type HandshakeMessage } from '../wire/types.ts';
+import { ExtensionType13 } from '../wire/types13.ts';
 import { findExtension } from '../wire/extensions/index.ts';
 import { encodeSupportedGroups } from '../wire/extensions/supported-groups.ts';
 import { encodeEcPointFormats } from '../wire/extensions/ec-point-formats.ts';
@@ -260,6 +261,10 @@ export class Client12 implements Role12 {
     const o = this.#o;
     if (sh.version !== ProtocolVersion.DTLS1_2) {
       throw new DtlsError('protocol_version', `server chose version 0x${sh.version.toString(16)}`);
+    }
+    // RFC 9147 5.1: a DTLS 1.3 server asks for a cookie with a HelloRetryRequest, never a HelloVerifyRequest.
+    if (this.#offered && this.#verified && findExtension(sh.extensions, ExtensionType13.supported_versions)) {
+      throw new DtlsError('illegal_parameter', 'a DTLS 1.3 ServerHello after a HelloVerifyRequest (RFC 9147 5.1)');
     }
     if (!o.cipherSuites.includes(sh.cipherSuite)) throw new DtlsError('illegal_parameter', 'server chose a cipher suite we did not offer');
     const suite = suiteById(sh.cipherSuite)!;
