@@ -84,3 +84,27 @@ test('a DTLS 1.3 ServerHello after a HelloVerifyRequest is refused as such (RFC 
   assert.equal(client.error?.code, 'illegal_parameter');
   assert.match(client.error?.message ?? '', /DTLS 1\.3 ServerHello after a HelloVerifyRequest/);
 });
+
+test('the downgrade sentinel is refused after a HelloVerifyRequest too (RFC 8446 4.1.3): the 1.2 client that took over checks it', () => {
+  const { client } = createPair({ versions: ['1.3', '1.2'], groups: ['x25519', 'secp256r1'] });
+  client.start(0);
+  while (client.pollTransmit());
+  const hvr = encodeHelloVerifyRequest({ version: ProtocolVersion.DTLS1_2, cookie: new Uint8Array(8).fill(1) });
+  client.handleDatagram(0, record(HandshakeType.hello_verify_request, 0, hvr, 0));
+  while (client.pollTransmit());
+  // A 1.3-capable server that negotiates 1.2 ends its random with "DOWNGRD" 01 (RFC 8446 4.1.3).
+  const random = new Uint8Array(32).fill(9);
+  random.set([0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01], 24);
+  const sh = encodeServerHello({
+    version: ProtocolVersion.DTLS1_2,
+    random,
+    sessionId: new Uint8Array(0),
+    cipherSuite: 0xc02b,
+    compressionMethod: 0,
+    extensions: [],
+  });
+  client.handleDatagram(0, record(HandshakeType.server_hello, 1, sh, 1));
+  assert.equal(client.state, 'failed');
+  assert.equal(client.error?.code, 'illegal_parameter');
+  assert.match(client.error?.message ?? '', /downgrade/);
+});
