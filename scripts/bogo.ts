@@ -35,7 +35,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bogoDir = resolve(process.env.BOGO_DIR ?? resolve(root, '../shared/bogo'));
 const configPath = join(root, 'bogo/config.json');
 const expectationsPath = join(root, 'bogo/expectations.txt');
-/** Bound on the whole runner run: it must never hold CI (the full run took 10 minutes on 2 heavily loaded cores). */
+/** Bound on the whole runner run: it must never hold CI (the full run took 5 to 10 minutes on 2 heavily loaded cores). */
 const RUN_LIMIT_MS = 30 * 60_000;
 
 interface Args {
