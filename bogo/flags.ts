@@ -54,6 +54,9 @@ export interface ShimFlags {
     curveId?: number;
     version?: number;
     noAlpn?: boolean;
+    noServerName?: boolean;
+    /** -expect-hrr: true; -expect-no-hrr: false. */
+    hrr?: boolean;
     srtpProfile?: string;
     peerCertFile?: string;
   };
@@ -96,6 +99,10 @@ const withValue: Record<string, Arg> = {
   '-expect-curve-id': (f, v) => (f.expect.curveId = int('-expect-curve-id', v)),
   '-expect-version': (f, v) => (f.expect.version = int('-expect-version', v)),
   '-expect-srtp-profile': (f, v) => (f.expect.srtpProfile = v),
+  // No early data is ever offered or accepted (0-RTT is not implemented), so its reason is "disabled".
+  '-expect-early-data-reason': (_f, v) => {
+    if (v !== 'disabled') throw new Unimplemented(`early data (-expect-early-data-reason ${v}) is not implemented`);
+  },
   '-expect-peer-cert-file': (f, v) => (f.expect.peerCertFile = v),
   // Only the default credential exists here (-new-*-credential is unimplemented):
   // -1 names it, any other index needs a credential list.
@@ -123,10 +130,23 @@ const switches: Record<string, Switch> = {
   '-use-export-context': (f) => (f.useExportContext = true),
   '-decline-alpn': (f) => (f.declineAlpn = true),
   '-expect-no-alpn': (f) => (f.expect.noAlpn = true),
+  '-expect-no-server-name': (f) => (f.expect.noServerName = true),
+  '-expect-hrr': (f) => (f.expect.hrr = true),
+  '-expect-no-hrr': (f) => (f.expect.hrr = false),
+  // Sessions have no ID here: the library keeps no session cache (its DTLS 1.2
+  // ServerHello carries an empty session_id) and resumes nothing by ID.
+  '-expect-no-session-id': () => {},
+  '-expect-session-id': () => {
+    throw new Unimplemented('session IDs (a stateful session cache) are not implemented');
+  },
   // No meaning for a sans-IO core driven to completion on every input: there
   // is no blocking call to make asynchronous, and no explicit handshake call.
   '-async': () => {},
   '-implicit-handshake': () => {},
+  // BoringSSL's client hands over -cert-file/-key-file from a callback when a
+  // CertificateRequest comes; here they are in the options from the start, and
+  // the peer sees the same Certificate (or an empty one without them).
+  '-use-old-client-cert-callback': () => {},
   // A handshake that completed verified the peer; a failed check fails it.
   '-expect-verify-result': () => {},
 };
@@ -188,11 +208,10 @@ export function parseFlags(argv: string[]): ShimFlags {
   const has12 = !f.noDtls12 && inRange(DTLS12);
   const has13 = !f.noDtls13 && inRange(DTLS13);
   if (!has12 && !has13) throw new Unimplemented('only DTLS 1.2 and 1.3 are implemented');
-  // Both in range (the runner's default): DTLS 1.2 alone, as the library's default
-  // (versions: ['1.2']) is today; the 1.3 tests name their version. BOGO_DTLS13=1
-  // offers both there (1.3 first), BOGO_DTLS13=only 1.3 alone.
-  const both: ('1.2' | '1.3')[] = process.env.BOGO_DTLS13 === '1' ? ['1.3', '1.2'] : process.env.BOGO_DTLS13 === 'only' ? ['1.3'] : ['1.2'];
-  f.versions = has12 && has13 ? both : has13 ? ['1.3'] : ['1.2'];
+  // Both in range (the runner's default, and BoringSSL's): both, 1.3 preferred,
+  // as the library's default. The runner's tests assume a shim without version
+  // flags speaks 1.3 (a hook expecting 1.3 epochs panics on a 1.2 handshake).
+  f.versions = has12 && has13 ? ['1.3', '1.2'] : has13 ? ['1.3'] : ['1.2'];
   return f;
 }
 

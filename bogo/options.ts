@@ -18,8 +18,13 @@ export const BORINGSSL_INITIAL_TIMEOUT_MS = 400;
  */
 export const NO_HANDSHAKE_TIMEOUT_MS = 1e12;
 
-/** TLS group ids (RFC 8446 4.2.7) of the groups the library has. */
-const groupById: Record<number, 'x25519' | 'secp256r1' | 'secp384r1'> = { 29: 'x25519', 23: 'secp256r1', 24: 'secp384r1' };
+/** TLS group ids (RFC 8446 4.2.7) of the groups the library has; X25519MLKEM768 (0x11ec) is DTLS 1.3 only. */
+const groupById: Record<number, 'x25519' | 'secp256r1' | 'secp384r1' | 'X25519MLKEM768'> = {
+  29: 'x25519',
+  23: 'secp256r1',
+  24: 'secp384r1',
+  0x11ec: 'X25519MLKEM768',
+};
 
 /** BoringSSL cipher strings: `:`-separated names, `[a|b]` groups. Any suite we lack is unimplemented. */
 function parseCipherString(s: string): number[] {

@@ -64,7 +64,7 @@ export function disabledReason(config: ShimConfig, name: string): string | undef
  * The version a test is about, from its name: the runner names versioned
  * tests with TLS1 / TLS12 / TLS13 (in DTLS: 1.0, 1.2, 1.3). A name with TLS1
  * involves DTLS 1.0 even when it names another version too. "default": no
- * version in the name, so both sides offer their defaults (1.2 with us).
+ * version in the name, so both sides offer their defaults (1.3 and 1.2).
  */
 export function versionOf(name: string): Version {
   if (/TLS1(?![0-9])|DTLS10/.test(name)) return 'DTLS 1.0';

@@ -26,6 +26,9 @@ function finish(code: number, message?: string): never {
   // reasons from this log instead (BOGO_SHIM_LOG, one "name<TAB>reason" line).
   const log = process.env.BOGO_SHIM_LOG;
   if (log && code === EXIT_UNIMPLEMENTED) appendFileSync(log, `${testName ?? '?'}\t${(message ?? '').replace(/\s+/g, ' ')}\n`);
+  // BOGO_SHIM_TIMES=<file>: "name<TAB>ms<TAB>exit code" per test, to find the tests that make a run slow.
+  const times = process.env.BOGO_SHIM_TIMES;
+  if (times) appendFileSync(times, `${testName ?? '?'}\t${Math.round(performance.now())}\t${code}\n`);
   if (message) process.stderr.write(message + '\n');
   process.exit(code);
 }

@@ -8,6 +8,9 @@
 //   npm run bogo -- --only-expected   only the tests listed as passing (fast)
 //   npm run bogo -- --test 'Alert-*'  a subset (runner globs, ';'-separated)
 //   npm run bogo -- --update          rewrite bogo/expectations.txt from this run
+//   npm run bogo -- --update --previous run1.json
+//                                     ... keeping only tests that also passed in an
+//                                     earlier run's --json output (two runs agree)
 //   npm run bogo -- --workers 2 --json out.json --verbose
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,13 +35,15 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bogoDir = resolve(process.env.BOGO_DIR ?? resolve(root, '../shared/bogo'));
 const configPath = join(root, 'bogo/config.json');
 const expectationsPath = join(root, 'bogo/expectations.txt');
-/** Bound on the whole runner run: it must never hold CI (the full run takes about 2 minutes on 2 cores). */
-const RUN_LIMIT_MS = 15 * 60_000;
+/** Bound on the whole runner run: it must never hold CI (the full run took 5 to 10 minutes on 2 heavily loaded cores). */
+const RUN_LIMIT_MS = 30 * 60_000;
 
 interface Args {
   test?: string;
   onlyExpected: boolean;
   update: boolean;
+  /** An earlier run's --json output: --update keeps only tests that passed there too. */
+  previous?: string;
   workers: number;
   json?: string;
   verbose: boolean;
@@ -56,6 +61,7 @@ function parseArgs(argv: string[]): Args {
     if (k === '--test') a.test = value();
     else if (k === '--only-expected') a.onlyExpected = true;
     else if (k === '--update') a.update = true;
+    else if (k === '--previous') a.previous = value();
     else if (k === '--workers') a.workers = Number(value());
     else if (k === '--json') a.json = value();
     else if (k === '--verbose') a.verbose = true;
@@ -64,6 +70,7 @@ function parseArgs(argv: string[]): Args {
   if (!(Number.isInteger(a.workers) && a.workers > 0)) throw new RangeError('--workers must be a positive integer');
   if (a.update && process.env.BOGO_PREVIEW_ECDSA === '1') throw new TypeError('--update with BOGO_PREVIEW_ECDSA=1: preview results are not expectations');
   if (a.update && (a.test || a.onlyExpected)) throw new TypeError('--update needs the whole suite (no --test, no --only-expected)');
+  if (a.previous && !a.update) throw new TypeError('--previous goes with --update');
   return a;
 }
 
@@ -140,7 +147,7 @@ function printSummary(outcomes: TestOutcome[], ms: number, verbose: boolean): vo
   for (const v of versions) {
     const of = outcomes.filter((o) => o.version === v);
     const n = (s: TestOutcome['status']) => of.filter((o) => o.status === s).length;
-    const label = v === 'default' ? 'no version in the name (1.2 with us)' : v;
+    const label = v === 'default' ? 'no version in the name' : v;
     console.log(`${label.padEnd(34)} ${pad(n('passed'), 7)} ${pad(n('skipped'), 8)} ${pad(n('unimplemented'), 7)} ${pad(n('failed'), 7)} ${pad(of.length, 6)}`);
   }
   const count = (status: TestOutcome['status']) => {
@@ -202,10 +209,18 @@ async function main(): Promise<number> {
       for (const n of cmp.newlyPassing) console.log(`  ${n}`);
     }
     if (args.update) {
+      // A test passing in one run only (the runner shuffles some fragments at random) is not an expectation.
+      const before = args.previous
+        ? new Set((JSON.parse(readFileSync(args.previous, 'utf8')) as TestOutcome[]).filter((o) => o.status === 'passed').map((o) => o.name))
+        : undefined;
       const passing = outcomes
-        .filter((o) => o.status === 'passed')
+        .filter((o) => o.status === 'passed' && (!before || before.has(o.name)))
         .map((o) => o.name)
         .sort();
+      if (before)
+        console.log(
+          `\n${outcomes.filter((o) => o.status === 'passed').length - passing.length} tests passed in this run but not in ${args.previous}: left out`,
+        );
       const header = '# BoGo DTLS tests that pass (npm run bogo compares; npm run bogo -- --update rewrites)\n';
       writeFileSync(expectationsPath, header + passing.join('\n') + '\n');
       console.log(`\nwrote ${passing.length} names to bogo/expectations.txt`);

@@ -15,6 +15,8 @@ import { suiteById } from '../crypto/suites.ts';
 import type { GroupName, KeyShare } from '../crypto/provider.ts';
 import { DtlsError } from '../errors.ts';
 import { ExtensionType, HandshakeType, ProtocolVersion, type Extension, type HandshakeMessage } from '../wire/types.ts';
+import { ExtensionType13 } from '../wire/types13.ts';
+import { downgradeSentinel } from '../wire/messages13/hello13.ts';
 import { findExtension } from '../wire/extensions/index.ts';
 import { encodeSupportedGroups } from '../wire/extensions/supported-groups.ts';
 import { encodeEcPointFormats } from '../wire/extensions/ec-point-formats.ts';
@@ -260,6 +262,15 @@ export class Client12 implements Role12 {
     const o = this.#o;
     if (sh.version !== ProtocolVersion.DTLS1_2) {
       throw new DtlsError('protocol_version', `server chose version 0x${sh.version.toString(16)}`);
+    }
+    // RFC 9147 5.1: a DTLS 1.3 server asks for a cookie with a HelloRetryRequest, never a HelloVerifyRequest.
+    if (this.#offered && this.#verified && findExtension(sh.extensions, ExtensionType13.supported_versions)) {
+      throw new DtlsError('illegal_parameter', 'a DTLS 1.3 ServerHello after a HelloVerifyRequest (RFC 9147 5.1)');
+    }
+    // RFC 8446 4.1.3: we offered 1.3, so a 1.2 ServerHello marked by a 1.3-capable server is a forced downgrade
+    // (client13-role.ts checks it when no HelloVerifyRequest came first).
+    if (this.#offered && downgradeSentinel(sh.random) !== undefined) {
+      throw new DtlsError('illegal_parameter', 'ServerHello.random carries the downgrade sentinel: a forced downgrade from DTLS 1.3');
     }
     if (!o.cipherSuites.includes(sh.cipherSuite)) throw new DtlsError('illegal_parameter', 'server chose a cipher suite we did not offer');
     const suite = suiteById(sh.cipherSuite)!;

@@ -23,8 +23,14 @@ import { isConnectionIdMessage, type ConnectionIds13 } from './cid13.ts';
  */
 export type Fallback12 = (options: ResolvedOptions, sent: { clientHello: HandshakeMessage; random: Uint8Array; answerable: Set<number> }) => HandshakeMachine;
 
-/** Epoch-0 records kept until the version is known, so a 1.2 machine taking over sees the whole ServerHello (or HelloVerifyRequest). */
-const MAX_HELD_HELLO_RECORDS = 16;
+/**
+ * Epoch-0 records kept until the version is known, so a 1.2 machine taking over
+ * sees the whole ServerHello (or HelloVerifyRequest). Bounded by their bytes: a
+ * server may send a hello one byte per record (a cap of 16 records lost the rest).
+ */
+const MAX_HELD_HELLO_BYTES = 32768;
+/** Per held record: what it costs beyond its payload, counted against the bound above. */
+const HELD_RECORD_COST = 64;
 
 const names13: Record<number, string> = {
   [HandshakeType13.encrypted_extensions]: 'EncryptedExtensions',
@@ -43,6 +49,7 @@ export class Client13Handshake implements HandshakeMachine {
   #answeredUpTo = 0;
   /** Copies of the epoch-0 handshake records taken before the version was known (for a fallback to 1.2). */
   #hello: { rec: PlainRecord; readEpoch: number }[] = [];
+  #helloBytes = 0;
 
   constructor(o: ResolvedOptions, fallback?: Fallback12) {
     this.#o = o;
@@ -77,9 +84,11 @@ export class Client13Handshake implements HandshakeMachine {
       this.version === undefined &&
       rec.epoch === 0 &&
       rec.contentType === ContentType.handshake &&
-      this.#hello.length < MAX_HELD_HELLO_RECORDS
-    )
+      this.#helloBytes + rec.payload.length + HELD_RECORD_COST <= MAX_HELD_HELLO_BYTES
+    ) {
       this.#hello.push({ rec: { ...rec, payload: rec.payload.slice() }, readEpoch });
+      this.#helloBytes += rec.payload.length + HELD_RECORD_COST;
+    }
     const out: HandshakeAction[] = [];
     try {
       if (rec.contentType === ContentType.handshake) this.#handshake(now, rec, readEpoch, out);
@@ -108,6 +117,7 @@ export class Client13Handshake implements HandshakeMachine {
       if (out.some((a) => a.kind === 'fail')) break;
     }
     this.#hello = [];
+    this.#helloBytes = 0;
     return out;
   }
 

@@ -18,6 +18,9 @@ import type { HandshakeAction, HandshakeMachine } from './machine.ts';
 import { Dtls12Handshake } from './dtls12.ts';
 import { Server13Handshake } from './server13.ts';
 import { versionsOf } from './common13.ts';
+import { DtlsError } from '../errors.ts';
+import { ExtensionType13 } from '../wire/types13.ts';
+import { findExtension } from '../wire/extensions/index.ts';
 
 /** Which server a ClientHello body leads to. */
 export function chooseServerVersion(o: ResolvedOptions, clientHelloBody: Uint8Array): '1.2' | '1.3' {
@@ -33,6 +36,28 @@ export function chooseServerVersion(o: ResolvedOptions, clientHelloBody: Uint8Ar
     // The 1.2 server fails it as it always did (or the 1.3 one, when 1.2 is off).
   }
   return versions.includes('1.2') ? '1.2' : '1.3';
+}
+
+/**
+ * RFC 8446 4.2.1: when the ClientHello has supported_versions, it alone decides,
+ * and a list with no version we accept is protocol_version (legacy_version is
+ * not a fallback). Undefined when the extension is absent or names one we accept.
+ */
+export function unsupportedVersions(o: ResolvedOptions, clientHelloBody: Uint8Array): DtlsError | undefined {
+  let offered: number[];
+  try {
+    const ch = decodeClientHello(clientHelloBody);
+    if (!findExtension(ch.extensions, ExtensionType13.supported_versions)) return undefined;
+    offered = offeredVersions(ch);
+  } catch {
+    return undefined; // the machine chosen judges a malformed ClientHello, as before
+  }
+  const ours: number[] = versionsOf(o).map((v) => (v === '1.3' ? ProtocolVersion.DTLS1_3 : ProtocolVersion.DTLS1_2));
+  if (offered.some((v) => ours.includes(v))) return undefined;
+  return new DtlsError(
+    'protocol_version',
+    `supported_versions offers ${offered.map((v) => '0x' + v.toString(16)).join(', ') || 'nothing'}: no version we accept`,
+  );
 }
 
 /** The server's handshake: the 1.2 machine at once when 1.3 is off, else the first ClientHello picks. */
@@ -91,6 +116,8 @@ class ServerVersionDispatch implements HandshakeMachine {
     // Pieces wait in the reassembler, bounded by its limits; a ClientHello that never completes decides nothing.
     const hello = r.poll();
     if (!hello) return [];
+    const refused = unsupportedVersions(this.#o, hello.body);
+    if (refused) return [{ kind: 'fail', error: refused }];
     const version = chooseServerVersion(this.#o, hello.body);
     const m = version === '1.3' ? new Server13Handshake(this.#o) : new Dtls12Handshake(this.#o);
     this.#chosen = m;

@@ -118,6 +118,17 @@ describe('flags', () => {
     assert.deepEqual(parseFlags([...base, '-no-tls12']).versions, ['1.3']);
     assert.deepEqual(parseFlags([...base, '-max-version', String(0xfefd)]).versions, ['1.2']);
     assert.deepEqual(parseFlags([...base, '-no-tls13']).versions, ['1.2']);
+    // No version flag: both, 1.3 first, as BoringSSL (the runner's 1.3 hooks assume it).
+    assert.deepEqual(parseFlags(base).versions, ['1.3', '1.2']);
+  });
+
+  test('expectations the library can answer are read; those it cannot are Unimplemented', () => {
+    assert.equal(parseFlags([...base, '-expect-hrr']).expect.hrr, true);
+    assert.equal(parseFlags([...base, '-expect-no-hrr']).expect.hrr, false);
+    assert.equal(parseFlags([...base, '-expect-no-server-name']).expect.noServerName, true);
+    parseFlags([...base, '-expect-no-session-id', '-expect-early-data-reason', 'disabled']);
+    assert.throws(() => parseFlags([...base, '-expect-session-id']), Unimplemented);
+    assert.throws(() => parseFlags([...base, '-expect-early-data-reason', 'accept']), Unimplemented);
   });
 
   test('-on-initial- flags apply, -on-resume- flags are read and ignored', () => {

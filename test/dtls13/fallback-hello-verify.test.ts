@@ -5,10 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPair } from '../../src/testing/index.ts';
-import { decodeRecords } from '../../src/wire/record.ts';
-import { decodeHandshakeFragments } from '../../src/wire/handshake-header.ts';
+import { decodeRecords, encodeRecord } from '../../src/wire/record.ts';
+import { decodeHandshakeFragments, encodeHandshakeFragment } from '../../src/wire/handshake-header.ts';
 import { decodeClientHello, type ClientHello } from '../../src/wire/messages/client-hello.ts';
-import { ContentType, HandshakeType } from '../../src/wire/types.ts';
+import { encodeHelloVerifyRequest } from '../../src/wire/messages/hello-verify-request.ts';
+import { encodeServerHello } from '../../src/wire/messages/server-hello.ts';
+import { ContentType, HandshakeType, ProtocolVersion } from '../../src/wire/types.ts';
+import { ExtensionType13 } from '../../src/wire/types13.ts';
 
 /** The whole ClientHellos in one datagram (no hybrid share: each fits one fragment). */
 function clientHellos(d: Uint8Array): ClientHello[] {
@@ -53,4 +56,55 @@ test('the ClientHello after a HelloVerifyRequest is the first one with the cooki
     second.cipherSuites.some((s) => s >> 8 === 0x13),
     'still offers the DTLS 1.3 suites',
   );
+});
+
+/** One epoch-0 record holding the whole handshake message. */
+function record(msgType: number, messageSeq: number, body: Uint8Array, seq: number): Uint8Array {
+  const fragment = encodeHandshakeFragment({ msgType, length: body.length, messageSeq, fragmentOffset: 0, body });
+  return encodeRecord({ contentType: ContentType.handshake, version: ProtocolVersion.DTLS1_2, epoch: 0, sequenceNumber: seq, fragment });
+}
+
+test('a DTLS 1.3 ServerHello after a HelloVerifyRequest is refused as such (RFC 9147 5.1: a 1.3 server asks for its cookie with a HelloRetryRequest)', () => {
+  const { client } = createPair({ versions: ['1.3', '1.2'], groups: ['x25519', 'secp256r1'] });
+  client.start(0);
+  while (client.pollTransmit());
+  const hvr = encodeHelloVerifyRequest({ version: ProtocolVersion.DTLS1_2, cookie: new Uint8Array(8).fill(1) });
+  client.handleDatagram(0, record(HandshakeType.hello_verify_request, 0, hvr, 0));
+  while (client.pollTransmit());
+  const sh = encodeServerHello({
+    version: ProtocolVersion.DTLS1_2,
+    random: new Uint8Array(32).fill(9),
+    sessionId: new Uint8Array(0),
+    cipherSuite: 0x1301,
+    compressionMethod: 0,
+    extensions: [{ type: ExtensionType13.supported_versions, data: Uint8Array.of(0xfe, 0xfc) }],
+  });
+  client.handleDatagram(0, record(HandshakeType.server_hello, 1, sh, 1));
+  assert.equal(client.state, 'failed');
+  assert.equal(client.error?.code, 'illegal_parameter');
+  assert.match(client.error?.message ?? '', /DTLS 1\.3 ServerHello after a HelloVerifyRequest/);
+});
+
+test('the downgrade sentinel is refused after a HelloVerifyRequest too (RFC 8446 4.1.3): the 1.2 client that took over checks it', () => {
+  const { client } = createPair({ versions: ['1.3', '1.2'], groups: ['x25519', 'secp256r1'] });
+  client.start(0);
+  while (client.pollTransmit());
+  const hvr = encodeHelloVerifyRequest({ version: ProtocolVersion.DTLS1_2, cookie: new Uint8Array(8).fill(1) });
+  client.handleDatagram(0, record(HandshakeType.hello_verify_request, 0, hvr, 0));
+  while (client.pollTransmit());
+  // A 1.3-capable server that negotiates 1.2 ends its random with "DOWNGRD" 01 (RFC 8446 4.1.3).
+  const random = new Uint8Array(32).fill(9);
+  random.set([0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01], 24);
+  const sh = encodeServerHello({
+    version: ProtocolVersion.DTLS1_2,
+    random,
+    sessionId: new Uint8Array(0),
+    cipherSuite: 0xc02b,
+    compressionMethod: 0,
+    extensions: [],
+  });
+  client.handleDatagram(0, record(HandshakeType.server_hello, 1, sh, 1));
+  assert.equal(client.state, 'failed');
+  assert.equal(client.error?.code, 'illegal_parameter');
+  assert.match(client.error?.message ?? '', /downgrade/);
 });
