@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createPair, shuttle } from '../../src/testing/index.ts';
 import type { Connection } from '../../src/connection.ts';
 import { POST_HANDSHAKE_ACK_DELAY_MAX } from '../../src/reliability/ack-exchange.ts';
+import { AckTracker } from '../../src/reliability/ack-tracker.ts';
 
 const ticketKey = new Uint8Array(32).fill(9);
 
@@ -94,4 +95,23 @@ test('a KeyUpdate is still ACKed at once, and the update completes', () => {
   shuttle(client, server, 6);
   assert.deepEqual([...(client.pollReceived() ?? [])], [1]);
   assert.equal(server.pollTimeout(), undefined, 'nothing left to resend');
+});
+
+test('AckTracker: a delayed flight ACK goes at its time, or with an ACK due earlier', () => {
+  const t = new AckTracker();
+  t.onRecord(0, 3, 1, 1, true, 400);
+  t.onFlightComplete(0, false, 1, 50);
+  assert.equal(t.deadline, 50);
+  assert.equal(t.poll(49), undefined);
+  assert.equal(t.poll(50)?.length, 1);
+  // A flight that must be ACKed at once pulls a pending delayed one along (the one ACKed before is done with).
+  t.onRecord(100, 3, 2, 2, true, 400);
+  t.onFlightComplete(100, false, 2, 50);
+  t.onRecord(110, 3, 3, 3, true, 400);
+  t.onFlightComplete(110, false, 3);
+  assert.equal(t.deadline, 110);
+  assert.deepEqual(
+    t.poll(110)?.map((n) => n.sequenceNumber),
+    [2, 3].map(BigInt),
+  );
 });
