@@ -5,7 +5,7 @@
 // belong to one peer flight, the flight we send answers it (an implicit
 // ACK); a flight that completes with no answer (the client's Finished at the
 // server) and every post-handshake message are ACKed explicitly, the latter
-// (but a KeyUpdate) after a short delay that lets several share one ACK (RFC 9147 7.1).
+// after a short delay that lets several share one ACK (RFC 9147 7.1).
 import type { PlainRecord, RecordLayer } from '../record/record-layer.ts';
 import { ContentType } from '../wire/types.ts';
 import { decodeAck, encodeAck } from '../wire/ack.ts';
@@ -32,8 +32,6 @@ export type AckRecordResult =
 export interface ActionLike {
   readonly kind: string;
   readonly direction?: string;
-  /** A trace's message name (a KeyUpdate is ACKed without delay). */
-  readonly what?: string;
 }
 
 /**
@@ -84,11 +82,11 @@ export class AckExchange {
       // Post-handshake: every message is a flight of its own, ACKed (7.1). A
       // copy of the client's Finished carries nothing new and comes under the
       // same ordinal: the tracker ACKs it again.
-      const isNew = actions.find((a) => a.kind === 'trace' && a.direction === 'in');
+      const isNew = actions.some((a) => a.kind === 'trace' && a.direction === 'in');
       if (isNew) this.#ordinal++;
       this.#tracker.onRecord(now, rec.epoch, rec.sequenceNumber, this.#ordinal, true, timeout);
-      // The peer writes in its old epoch until its KeyUpdate is ACKed (RFC 9147 8): that ACK goes at once.
-      if (isNew) this.#tracker.onFlightComplete(now, false, undefined, isNew.what === 'KeyUpdate' ? 0 : postHandshakeAckDelay(timeout));
+      // A KeyUpdate too: its sender goes on writing in its old epoch meanwhile (RFC 9147 8).
+      if (isNew) this.#tracker.onFlightComplete(now, false, undefined, postHandshakeAckDelay(timeout));
       return;
     }
     this.#tracker.onRecord(now, rec.epoch, rec.sequenceNumber, this.#ordinal, true, timeout);
