@@ -33,6 +33,14 @@ export type ConnectionEvent =
   | { type: 'retransmit'; flight: number; attempt: number; reason: 'timeout' | 'peer-retransmit' }
   | { type: 'alert'; level: 'warning' | 'fatal'; description: number; name: string; fromPeer: boolean }
   | { type: 'close'; error: DtlsError | undefined }
+  /**
+   * Client, DTLS 1.3: a NewSessionTicket made a session (RFC 8446 4.6.1), the
+   * opaque bytes to pass back as `options.session` to resume. Emitted only
+   * when the client asked for tickets, which setting `options.onSession` does
+   * (it gets the same session; `onSession: () => {}` asks with no callback).
+   * The bytes hold the resumption secret: keep them as private as a key.
+   */
+  | { type: 'session'; session: Uint8Array }
   /** A trace line: every message and flight sent and received, for ladder diagrams. */
   | { type: 'trace'; direction: 'in' | 'out'; what: string; epoch: number; bytes: number };
 

@@ -69,7 +69,18 @@ export class Connection implements ConnectionLike {
   /** The CIDs in use as last reported, rebuilt only when they change (listen() compares it to route). */
   #cidInfo: ConnectionIdInfo | undefined;
 
-  constructor(options: ResolvedOptions, internals: ConnectionInternals = {}) {
+  constructor(resolved: ResolvedOptions, internals: ConnectionInternals = {}) {
+    // Each session the handshake makes is an event too (for streams), then the application's callback.
+    const onSession = resolved.onSession;
+    const options: ResolvedOptions = onSession
+      ? {
+          ...resolved,
+          onSession: (session) => {
+            this.#events.push({ type: 'session', session: session.slice() });
+            onSession(session);
+          },
+        }
+      : resolved;
     this.#options = options;
     const l = options.limits;
     this.#records = new RecordLayer(options.crypto, (r) => this.#drop(r), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });

@@ -42,6 +42,10 @@ export interface CliOptions {
   linger: number;
   echo: boolean;
   once: boolean;
+  /** Client, DTLS 1.3: write each session the server issues to this file, replacing it (--sess_out). */
+  sessOut: string | undefined;
+  /** Client, DTLS 1.3: resume the session in this file, written by --sess_out (--sess_in). */
+  sessIn: string | undefined;
   /** NSS key log file (--keylog, else $SSLKEYLOGFILE when the command runs). */
   keylog: string | undefined;
   /** Print the ladder of handshake messages and flights. */
@@ -91,6 +95,10 @@ Options:
   --linger MS             client: wait for replies after EOF on stdin (default 500)
   --echo                  server: send each record back
   --once                  server: exit after the first connection closes
+  --sess_out FILE         client, DTLS 1.3: write each session the server issues to FILE (replaced each time;
+                          it holds a secret, like a key)
+  --sess_in FILE          client, DTLS 1.3: resume the session in FILE (from --sess_out); a full handshake
+                          when the server declines it. The summary says "Resumed: yes" or "Resumed: no"
   --keylog FILE           append the session keys to FILE in the NSS key log format (for Wireshark);
                           without it, $SSLKEYLOGFILE is used when set
   --trace                 print the handshake messages and flights as they go, as a ladder
@@ -135,8 +143,10 @@ const VALUED = new Set([
   '--retransmit',
   '--linger',
   '--keylog',
+  '--sess_out',
+  '--sess_in',
 ]);
-const CLIENT_ONLY = new Set(['--servername', '--linger']);
+const CLIENT_ONLY = new Set(['--servername', '--linger', '--sess_out', '--sess_in']);
 const SERVER_ONLY = new Set(['--listen', '--echo', '--once', '--cookie', '--no-cookie', '--verify-client']);
 
 /**
@@ -208,6 +218,8 @@ function defaults(): CliOptions {
     echo: false,
     once: false,
     keylog: undefined,
+    sessOut: undefined,
+    sessIn: undefined,
     trace: false,
     json: false,
     quiet: false,
@@ -325,6 +337,12 @@ export function parseArgs(argv: readonly string[]): Command {
       case '--keylog':
         if (!value) throw new UsageError(`${name} needs a value`);
         o.keylog = value;
+        break;
+      case '--sess_out':
+      case '--sess_in':
+        if (!value) throw new UsageError(`${name} needs a value`);
+        if (name === '--sess_out') o.sessOut = value;
+        else o.sessIn = value;
         break;
     }
   }

@@ -1,11 +1,12 @@
 // From parsed command-line options to DtlsOptions: reads the PEM files and
 // picks the verification rule.
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { DtlsOptions, Role, VerifyOption } from '../options.ts';
 import type { AnyCertificateKeyPair, CertificateKeyPair } from '../x509/types.ts';
 import { generateCertificate } from '../x509/generate.ts';
 import { loadCertificateKey } from '../x509/load.ts';
+import { decodeClientSession } from '../handshake/ticket13.ts';
 import type { CliOptions } from './args.ts';
 
 /** A failure before any network activity (unreadable file, bad PEM): exit 1. */
@@ -66,6 +67,40 @@ export function keyLogFrom(o: CliOptions, env: NodeJS.ProcessEnv = process.env):
 }
 
 /**
+ * --sess_in FILE: the session bytes to offer (the library checks them when
+ * the connection is made); --sess_out FILE: each session issued, written
+ * over FILE, readable by its owner only (it holds the resumption secret).
+ * Both files are checked now, so a typo fails before any network activity.
+ */
+export function sessionOptions(o: Pick<CliOptions, 'sessIn' | 'sessOut'>): Pick<DtlsOptions, 'session' | 'onSession'> {
+  const out: Pick<DtlsOptions, 'session' | 'onSession'> = {};
+  if (o.sessIn !== undefined) {
+    try {
+      out.session = new Uint8Array(readFileSync(o.sessIn));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ConfigError(`cannot read --sess_in ${o.sessIn}: ${code ?? (e as Error).message}`);
+    }
+    try {
+      decodeClientSession(out.session);
+    } catch (e) {
+      throw new ConfigError(`--sess_in ${o.sessIn}: not a session written by --sess_out (${(e as Error).message})`);
+    }
+  }
+  const file = o.sessOut;
+  if (file !== undefined) {
+    try {
+      appendFileSync(file, '', { mode: 0o600 });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ConfigError(`cannot write --sess_out ${file}: ${code ?? (e as Error).message}`);
+    }
+    out.onSession = (session) => writeFileSync(file, session, { mode: 0o600 });
+  }
+  return out;
+}
+
+/**
  * DtlsOptions for one role. `host` (client) supplies the default SNI when it
  * is a name; with --ca the certificate is checked against it, name or IP
  * address (an IP literal is matched to the certificate's IP subjectAltNames).
@@ -87,6 +122,7 @@ export function dtlsOptions(o: CliOptions, role: Role, certificate: CertificateK
   if (serverName !== undefined) options.serverName = serverName;
   if (o.timeout !== undefined) options.handshakeTimeout = o.timeout;
   if (o.retransmit !== undefined) options.retransmit = { initial: o.retransmit };
+  if (role === 'client') Object.assign(options, sessionOptions(o));
   if (role === 'server') {
     if (o.cookie !== undefined) options.requireCookie = o.cookie;
     if (o.verifyClient) options.requestClientCertificate = 'require';

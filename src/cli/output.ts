@@ -19,9 +19,9 @@ function infoFields(info: HandshakeInfo): Fields {
 
 export class Output {
   readonly #stderr: Writable;
-  readonly #o: Pick<CliOptions, 'json' | 'quiet' | 'trace'>;
+  readonly #o: Pick<CliOptions, 'json' | 'quiet' | 'trace'> & Partial<Pick<CliOptions, 'sessIn'>>;
 
-  constructor(stderr: Writable, o: Pick<CliOptions, 'json' | 'quiet' | 'trace'>) {
+  constructor(stderr: Writable, o: Pick<CliOptions, 'json' | 'quiet' | 'trace'> & Partial<Pick<CliOptions, 'sessIn'>>) {
     this.#stderr = stderr;
     this.#o = o;
   }
@@ -45,7 +45,7 @@ export class Output {
   /** The summary of a completed handshake, and keying material when asked. */
   handshake(dtls: DtlsStream, peer: string, exported: CliOptions['export']): void {
     const info = dtls.info;
-    if (info) this.say('handshake', { peer, ...infoFields(info) }, summaryLines(info));
+    if (info) this.say('handshake', { peer, ...infoFields(info) }, summaryLines(info, this.#o.sessIn !== undefined));
     if (exported) {
       const hex = hexUpper(dtls.exportKeyingMaterial(exported.label, undefined, exported.length));
       this.say('keying_material', { peer, label: exported.label, length: exported.length, hex }, [`Keying material: ${hex}`]);

@@ -4,8 +4,11 @@ import type { HandshakeInfo } from '../connection-types.ts';
 import { alertName, DtlsError } from '../errors.ts';
 import type { DtlsStream } from '../stream/index.ts';
 
-/** One line per negotiated item, e.g. "Cipher: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256". */
-export function summaryLines(info: HandshakeInfo): string[] {
+/**
+ * One line per negotiated item, e.g. "Cipher: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256".
+ * `offered`: the client offered a session (--sess_in), so "Resumed: no" is news too.
+ */
+export function summaryLines(info: HandshakeInfo, offered = false): string[] {
   const lines = [`Protocol: ${info.version}`, `Cipher: ${info.cipherSuite}`];
   if (info.group !== undefined) lines.push(`Group: ${info.group}`);
   lines.push(`Peer fingerprint: ${info.peerFingerprint ?? 'none (no certificate)'}`);
@@ -14,7 +17,7 @@ export function summaryLines(info: HandshakeInfo): string[] {
   if (info.serverName !== undefined) lines.push(`Server name: ${info.serverName}`);
   // RFC 7627 is a DTLS 1.2 matter: the TLS 1.3 key schedule always binds the transcript.
   if (info.version === 'DTLS 1.2') lines.push(`Extended master secret: ${info.extendedMasterSecret ? 'yes' : 'no'}`);
-  if (info.resumed) lines.push('Resumed: yes');
+  if (info.resumed || offered) lines.push(`Resumed: ${info.resumed ? 'yes' : 'no'}`);
   return lines;
 }
 

@@ -4,7 +4,8 @@
 // the peer's flights apart by our answers: records until we send a flight
 // belong to one peer flight, the flight we send answers it (an implicit
 // ACK); a flight that completes with no answer (the client's Finished at the
-// server) and every post-handshake message are ACKed explicitly.
+// server) and every post-handshake message are ACKed explicitly, the latter
+// after a short delay that lets several share one ACK (RFC 9147 7.1).
 import type { PlainRecord, RecordLayer } from '../record/record-layer.ts';
 import { ContentType } from '../wire/types.ts';
 import { decodeAck, encodeAck } from '../wire/ack.ts';
@@ -31,6 +32,19 @@ export type AckRecordResult =
 export interface ActionLike {
   readonly kind: string;
   readonly direction?: string;
+}
+
+/**
+ * Longest wait before ACKing a post-handshake message (RFC 9147 7.1 allows
+ * "some delay"; BoringSSL delays too, and a peer reading data right after its
+ * NewSessionTicket may refuse an ACK at once). Well under the peer's shortest
+ * retransmission timer (RFC 9147 5.8.2 suggests 1 s initially), so no resend is drawn.
+ */
+export const POST_HANDSHAKE_ACK_DELAY_MAX = 100;
+
+/** The delay of a post-handshake message's ACK: a quarter of our retransmission timeout (7.1's suggestion), at most POST_HANDSHAKE_ACK_DELAY_MAX. */
+export function postHandshakeAckDelay(timeout: number): number {
+  return Math.min(POST_HANDSHAKE_ACK_DELAY_MAX, Math.max(1, Math.floor(timeout / 4)));
 }
 
 export class AckExchange {
@@ -71,7 +85,8 @@ export class AckExchange {
       const isNew = actions.some((a) => a.kind === 'trace' && a.direction === 'in');
       if (isNew) this.#ordinal++;
       this.#tracker.onRecord(now, rec.epoch, rec.sequenceNumber, this.#ordinal, true, timeout);
-      if (isNew) this.#tracker.onFlightComplete(now, false);
+      // A KeyUpdate too: its sender goes on writing in its old epoch meanwhile (RFC 9147 8).
+      if (isNew) this.#tracker.onFlightComplete(now, false, undefined, postHandshakeAckDelay(timeout));
       return;
     }
     this.#tracker.onRecord(now, rec.epoch, rec.sequenceNumber, this.#ordinal, true, timeout);

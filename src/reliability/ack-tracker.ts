@@ -9,7 +9,9 @@
 //   first record, flight partial ──► ACK due in timeout / 4 (7.1's suggestion)
 //   record out of order ──► ACK due now (after the datagram; at most one per quarter timer)
 //   flight complete, none of ours answers it ──► ACK due now (the client's
-//     Finished at the server, KeyUpdate, NewSessionTicket: they MUST be ACKed)
+//     Finished at the server: it MUST be ACKed)
+//   post-handshake message (KeyUpdate, NewSessionTicket, ...) ──► ACK due after
+//     a short delay (7.1 "subject to some delay"), several coalesced in one
 //   flight complete and answered by our next flight ──► no ACK (implicit)
 //   a record of a flight we ACKed, again ──► ACK due now (the peer lost ours)
 //
@@ -111,9 +113,11 @@ export class AckTracker {
   /**
    * The peer's flight `flight` (by default the current one) is complete.
    * `answered`: a flight of ours answers it now, an implicit ACK (RFC 9147
-   * 7.1), so no ACK is sent for it; otherwise it MUST be ACKed, at once.
+   * 7.1), so no ACK is sent for it; otherwise it MUST be ACKed: at once, or
+   * `delay` ms later (post-handshake messages, RFC 9147 7.1: an ACK due
+   * earlier still goes at its time, carrying this flight too).
    */
-  onFlightComplete(now: number, answered: boolean, flight = this.#flight): void {
+  onFlightComplete(now: number, answered: boolean, flight = this.#flight, delay = 0): void {
     if (flight === this.#flight) this.#complete = true;
     if (answered) {
       // Nothing of this flight needs acknowledging; an ACK already due for an
@@ -123,7 +127,7 @@ export class AckTracker {
       return;
     }
     remember(this.#explicit, flight);
-    this.#due(now);
+    this.#due(now + delay);
   }
 
   /**

@@ -3,6 +3,7 @@
 // seeded pair): the next read epoch opens, the KeyUpdate is ACKed, and
 // update_requested is answered with the client's own KeyUpdate, whose new
 // write epoch is used only once it is ACKed.
+import { POST_HANDSHAKE_ACK_DELAY_MAX } from '../../src/reliability/ack-exchange.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPair, shuttle } from '../../src/testing/index.ts';
@@ -52,6 +53,8 @@ test('KeyUpdate (not requested): the client reads the next epoch and ACKs the Ke
   writer.installWrite(4, keysOf(ks.nextTrafficSecret(serverAp)));
   client.handleDatagram(0, writer.seal(ContentType.application_data, Uint8Array.of(4, 4)));
   assert.deepEqual([...(client.pollReceived() ?? [])], [4, 4], 'data in epoch 4 read');
+  // The ACK of a post-handshake message goes after a short delay (RFC 9147 7.1).
+  client.handleTimeout(POST_HANDSHAKE_ACK_DELAY_MAX);
   const out: number[] = [];
   for (let d = client.pollTransmit(); d; d = client.pollTransmit()) for (const r of reader.open(d)) out.push(r.contentType);
   assert.ok(out.includes(ContentType.ack), 'the KeyUpdate was ACKed');

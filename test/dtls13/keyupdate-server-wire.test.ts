@@ -3,6 +3,7 @@
 // KeyUpdate ended is unexpected_message (RFC 9147 8); a KeyUpdate copy in the
 // old epoch is ACKed again, not taken twice; anything but KeyUpdate from a
 // client after its Finished is unexpected_message (RFC 8446 4.6).
+import { POST_HANDSHAKE_ACK_DELAY_MAX } from '../../src/reliability/ack-exchange.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveOptions } from '../../src/options.ts';
@@ -43,6 +44,8 @@ test('a copy of the client KeyUpdate in the old epoch is ACKed again and not tak
   const { server, client, seq, message } = connectedServer();
   const ku = message(24, seq, Uint8Array.of(0));
   server.handleDatagram(0, ku);
+  // Its ACK goes after a short delay (RFC 9147 7.1); that of a copy, at once.
+  server.handleTimeout(POST_HANDSHAKE_ACK_DELAY_MAX);
   const acks = () => client.receive(drain(server)).filter((r) => r.contentType === ContentType.ack).length;
   assert.equal(acks(), 1);
   // The same KeyUpdate again (its ACK lost): a new record number, the same message.

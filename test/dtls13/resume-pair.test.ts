@@ -232,6 +232,10 @@ test('a lost NewSessionTicket is resent until the client ACKs it (RFC 9147 5.8.4
   assert.ok(server.stats.retransmits >= 1);
   shuttle(client, server, t);
   assert.equal(sessions.length, 1);
+  // The client ACKs the ticket after a short delay (RFC 9147 7.1).
+  const ta = t + 100;
+  client.handleTimeout(ta);
+  shuttle(client, server, ta);
   assert.equal(server.pollTimeout(), undefined, 'the ticket is acknowledged: nothing left to resend');
   assert.equal(handshake({ session: sessions[0]! }).client.handshakeInfo?.resumed, true);
 });

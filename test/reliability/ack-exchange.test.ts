@@ -56,12 +56,16 @@ test('dropped, failed and peer-copy records are never ACKed', () => {
   assert.equal(acks.deadline, undefined);
 });
 
-test('post-handshake messages (KeyUpdate, NewSessionTicket) are each ACKed at once', () => {
+test('post-handshake messages (NewSessionTicket, KeyUpdate) are ACKed after a quarter of the timer, together (RFC 9147 7.1)', () => {
   const { records, acks } = setup();
   acks.onHandshakeRecord(1000, { epoch: 3, sequenceNumber: 7 }, [traceIn], true);
-  acks.onHandshakeRecord(1000, { epoch: 3, sequenceNumber: 8 }, [traceIn], true);
-  assert.equal(acks.deadline, 1000);
-  assert.deepEqual(acked(acks.poll(1000, records)), ['3/7', '3/8']);
+  acks.onHandshakeRecord(1010, { epoch: 3, sequenceNumber: 8 }, [traceIn], true);
+  assert.equal(acks.deadline, 1025, 'the first one sets when the shared ACK goes');
+  assert.equal(acks.poll(1024, records), undefined);
+  assert.deepEqual(acked(acks.poll(1025, records)), ['3/7', '3/8']);
+  acks.onHandshakeRecord(2000, { epoch: 3, sequenceNumber: 9 }, [traceIn], true);
+  assert.equal(acks.deadline, 2025);
+  assert.deepEqual(acked(acks.poll(2025, records)), ['3/9']);
 });
 
 test('ACK records: ignored before 1.3; malformed dropped in epoch 0, decode_error under keys; a later epoch illegal_parameter; our final flight acknowledged', () => {
