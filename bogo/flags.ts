@@ -49,6 +49,7 @@ export interface ShimFlags {
   declineAlpn: boolean;
   hostName?: string;
   expect: {
+    sessionMiss?: boolean;
     alpn?: string;
     serverName?: string;
     curveId?: number;
@@ -114,6 +115,7 @@ const withValue: Record<string, Arg> = {
 /** Flags without a value. */
 const switches: Record<string, Switch> = {
   '-ipv6': (f) => (f.ipv6 = true),
+  '-expect-session-miss': (f) => (f.expect.sessionMiss = true),
   '-server': (f) => (f.server = true),
   '-dtls': (f) => (f.dtls = true),
   '-verify-peer': (f) => (f.verifyPeer = true),
