@@ -7,16 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, generateCertificate, listen, type DtlsStream } from '../../src/index.ts';
 import { bindUdp, nodeUdpConnected, nodeUdpSocket } from '../../src/adapters/node.ts';
-
-async function echoOnce(dtls: DtlsStream, text: string): Promise<string> {
-  const w = dtls.outbound.writable.getWriter();
-  const r = dtls.inbound.readable.getReader();
-  await w.write(new TextEncoder().encode(text));
-  const { value } = await r.read();
-  w.releaseLock();
-  r.releaseLock();
-  return new TextDecoder().decode(value);
-}
+import { echoOnce } from '../stream/echo-once.ts';
 
 test(
   'listen() with versions 1.3 and 1.2: a 1.3 client through the HelloRetryRequest cookie, a 1.2 client through HelloVerifyRequest',

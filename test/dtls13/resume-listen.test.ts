@@ -7,16 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, generateCertificate, listen, type DtlsStream } from '../../src/index.ts';
 import { bindUdp, nodeUdpConnected, nodeUdpSocket } from '../../src/adapters/node.ts';
-
-async function echoOnce(dtls: DtlsStream, text: string): Promise<string> {
-  const w = dtls.outbound.writable.getWriter();
-  const r = dtls.inbound.readable.getReader();
-  await w.write(new TextEncoder().encode(text));
-  const { value } = await r.read();
-  w.releaseLock();
-  r.releaseLock();
-  return new TextDecoder().decode(value);
-}
+import { echoOnce } from '../stream/echo-once.ts';
 
 test('listen() with DTLS 1.3: a session from the first connection resumes the second through the HelloRetryRequest cookie', { timeout: 30_000 }, async () => {
   const certificate = generateCertificate();

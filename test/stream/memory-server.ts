@@ -144,15 +144,7 @@ export function streamClient(net: Net, clock: ManualClock, address: string, port
 }
 
 /** Sends `message` and reads one record back. */
-export async function echoOnce(dtls: DtlsStream, message: string): Promise<string> {
-  const w = dtls.outbound.writable.getWriter();
-  await w.write(enc(message));
-  w.releaseLock();
-  const r = dtls.inbound.readable.getReader();
-  const { value } = await r.read();
-  r.releaseLock();
-  return dec(value!);
-}
+export { echoOnce } from './echo-once.ts';
 
 /** An epoch-0 handshake record carrying these fragments. */
 export function handshakeRecord(seq: number, fragments: HandshakeFragment[]): Uint8Array {
