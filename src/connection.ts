@@ -14,7 +14,7 @@ import { ContentType } from './wire/types.ts';
 import { AlertLevel, decodeAlert, encodeAlert } from './wire/alert.ts';
 import type { HandshakeAction, HandshakeMachine, HandshakeResult } from './handshake/machine.ts';
 import { createHandshake } from './handshake/dispatch.ts';
-import { handshakeName } from './handshake/dtls12.ts';
+import { messageName } from './handshake/dtls12.ts';
 import type { ConnectionIdInfo, ConnectionIds13 } from './handshake/cid13.ts';
 
 /** Early epoch-1 data held until the handshake completes, and datagrams queued out (bounded). */
@@ -477,7 +477,7 @@ export class Connection implements ConnectionLike {
   #traceFlight(items: FlightItem[]): void {
     for (const it of items) {
       if (it.kind === 'ccs') this.#trace('out', 'ChangeCipherSpec', it.epoch, 1);
-      else this.#trace('out', handshakeName(it.message.msgType), it.epoch, it.message.body.length);
+      else this.#trace('out', messageName(it.message.msgType, it.message.body), it.epoch, it.message.body.length);
     }
   }
 

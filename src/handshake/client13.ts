@@ -12,7 +12,8 @@ import { ContentType, HandshakeType, type HandshakeMessage } from '../wire/types
 import { HandshakeType13 } from '../wire/types13.ts';
 import { DtlsError } from '../errors.ts';
 import type { HandshakeAction, HandshakeMachine } from './machine.ts';
-import { handshakeName } from './dtls12.ts';
+import { messageName } from './dtls12.ts';
+import { postHandshakeEpoch } from './key-update13.ts';
 import { Client13Role, FallbackTo12 } from './client13-role.ts';
 import { isConnectionIdMessage, type ConnectionIds13 } from './cid13.ts';
 
@@ -31,12 +32,6 @@ export type Fallback12 = (options: ResolvedOptions, sent: { clientHello: Handsha
 const MAX_HELD_HELLO_BYTES = 32768;
 /** Per held record: what it costs beyond its payload, counted against the bound above. */
 const HELD_RECORD_COST = 64;
-
-const names13: Record<number, string> = {
-  [HandshakeType13.encrypted_extensions]: 'EncryptedExtensions',
-  [HandshakeType13.new_session_ticket]: 'NewSessionTicket',
-  [HandshakeType13.key_update]: 'KeyUpdate',
-};
 
 export class Client13Handshake implements HandshakeMachine {
   readonly #o: ResolvedOptions;
@@ -142,6 +137,8 @@ export class Client13Handshake implements HandshakeMachine {
       // RFC 8446 5.1: after its Finished the server sends nothing new under the handshake keys (authenticated: its fault).
       if (this.#role.done && rec.epoch === 2 && f.messageSeq >= r.nextSeq)
         throw new DtlsError('unexpected_message', 'a new handshake message after the server Finished, under the handshake keys');
+      // After the handshake a new message in an epoch the server's KeyUpdate ended is its fault (RFC 9147 8), as at the server.
+      if (this.#role.done && rec.epoch >= 3 && f.messageSeq >= r.nextSeq) postHandshakeEpoch(rec.epoch, readEpoch);
       // Once the peer uses a newer epoch, new messages must come in it (the old one carries only copies).
       if (rec.epoch < readEpoch && f.messageSeq >= r.nextSeq) {
         out.push({ kind: 'drop', reason: 'stale_epoch' });
@@ -153,7 +150,7 @@ export class Client13Handshake implements HandshakeMachine {
     }
     let finishedNow = false;
     for (let m = r.poll(); m; m = r.poll()) {
-      out.push({ kind: 'trace', direction: 'in', what: names13[m.msgType] ?? handshakeName(m.msgType), epoch: rec.epoch, bytes: m.body.length });
+      out.push({ kind: 'trace', direction: 'in', what: messageName(m.msgType, m.body), epoch: rec.epoch, bytes: m.body.length });
       // RFC 8446 5.1: handshake messages must not span a key change; nothing follows the server's Finished in its keys.
       if (finishedNow) throw new DtlsError('unexpected_message', `handshake message ${m.msgType} after the server Finished, under the handshake keys`);
       if (this.#role.done) {

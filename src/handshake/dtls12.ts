@@ -8,6 +8,8 @@ import type { PlainRecord } from '../record/record-layer.ts';
 import { Reassembler } from '../reliability/reassembly.ts';
 import { decodeHandshakeFragments } from '../wire/handshake-header.ts';
 import { ContentType, HandshakeType, type HandshakeMessage } from '../wire/types.ts';
+import { HandshakeType13 } from '../wire/types13.ts';
+import { isHelloRetryRequest } from '../wire/messages13/hello13.ts';
 import { AlertDescription, DtlsError } from '../errors.ts';
 import type { HandshakeAction, HandshakeMachine } from './machine.ts';
 import { Client12, type SentClientHello } from './client12.ts';
@@ -22,12 +24,19 @@ export interface Role12 {
   handleChangeCipherSpec(now: number): HandshakeAction[];
 }
 
+/** Message names for traces and errors, DTLS 1.2's and 1.3's (NewSessionTicket, KeyUpdate, NewConnectionId ...). */
 const handshakeNames: Record<number, string> = Object.fromEntries(
-  Object.entries(HandshakeType).map(([k, v]) => [v, k.replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase())]),
+  Object.entries({ ...HandshakeType, ...HandshakeType13 }).map(([k, v]) => [v, k.replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase())]),
 );
 
 export function handshakeName(msgType: number): string {
   return handshakeNames[msgType] ?? `handshake(${msgType})`;
+}
+
+/** handshakeName, and a ServerHello that is a HelloRetryRequest (its special random, RFC 8446 4.1.3) by that name. */
+export function messageName(msgType: number, body: Uint8Array): string {
+  if (msgType === HandshakeType.server_hello && body.length >= 34 && isHelloRetryRequest({ random: body.subarray(2, 34) })) return 'HelloRetryRequest';
+  return handshakeName(msgType);
 }
 
 export class Dtls12Handshake implements HandshakeMachine {

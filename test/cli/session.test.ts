@@ -100,7 +100,7 @@ describe('--trace and --json', () => {
     assert.equal(await server.proc.exit(), 0, server.proc.stderr);
   });
 
-  test('--trace draws the ladder of the default handshake (DTLS 1.3: the HelloRetryRequest, a ServerHello in form, then the encrypted flight)', async () => {
+  test('--trace draws the ladder of the default handshake (DTLS 1.3: the HelloRetryRequest by its name, the ServerHello, then the encrypted flight)', async () => {
     const server = await cliServer(dir, ['--once']);
     const c = cli(dir, 'client', ['client', `127.0.0.1:${server.port}`, '--fingerprint', server.fingerprint, '--trace', '--linger', '0']);
     c.child.stdin.end();
@@ -110,7 +110,7 @@ describe('--trace and --json', () => {
       .filter((l) => /──►|◄──/.test(l))
       .map((l) => l.trim());
     const firsts = ladder.filter((l, i) => ladder.indexOf(l) === i);
-    assert.deepEqual(firsts.slice(0, 2), ['ClientHello ──►', '◄── ServerHello']);
+    assert.deepEqual(firsts.slice(0, 3), ['ClientHello ──►', '◄── HelloRetryRequest', '◄── ServerHello']);
     for (const m of [
       '◄── EncryptedExtensions  (encrypted)',
       '◄── Certificate  (encrypted)',

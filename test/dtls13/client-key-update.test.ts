@@ -94,3 +94,13 @@ test('a KeyUpdate with a bad request value is illegal_parameter', () => {
   assert.equal(client.state, 'failed');
   assert.equal(client.error?.code, 'illegal_parameter');
 });
+
+test('after the server KeyUpdate, a new message from it in the old epoch is unexpected_message (RFC 9147 8)', () => {
+  const { client, writer } = connected();
+  client.handleDatagram(0, writer.seal(ContentType.handshake, keyUpdate(false, 5)));
+  assert.equal(client.state, 'connected', client.error?.message);
+  // Message 6 still under epoch 3, whose KeyUpdate (message 5) ended it.
+  client.handleDatagram(0, writer.seal(ContentType.handshake, keyUpdate(false, 6)));
+  assert.equal(client.state, 'failed');
+  assert.equal(client.error?.code, 'unexpected_message');
+});
