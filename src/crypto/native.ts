@@ -18,6 +18,7 @@ import {
   type CryptoProvider,
   type EcCurve,
   type GroupName,
+  type HashContext,
   type HashName,
   type KeyShare,
 } from './provider.ts';
@@ -149,6 +150,16 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
 
   // --- hashing ---
   const hash = (name: HashName, data: Uint8Array) => (native('hash') ? view(nc.createHash(name).update(data).digest()) : fallback.hash(name, data));
+  function hashContext(name: HashName): HashContext {
+    if (!native('hash')) return fallback.hashContext!(name);
+    const h = nc.createHash(name);
+    // Hash#copy (Node 13+) forks the state, so each digest leaves the running one intact.
+    if (typeof h.copy !== 'function') return fallback.hashContext!(name);
+    return {
+      update: (data) => void h.update(data),
+      digest: () => view(h.copy().digest()),
+    };
+  }
   const hmac = (name: HashName, key: Uint8Array, data: Uint8Array) =>
     native('hmac') ? view(nc.createHmac(name, key).update(data).digest()) : fallback.hmac(name, key, data);
 
@@ -355,6 +366,7 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
       return out;
     },
     hash,
+    hashContext,
     hmac,
     aead,
     generateKeyShare: (group) => (native(groupFeature(group)) ? nativeShare(group) : fallback.generateKeyShare(group)),

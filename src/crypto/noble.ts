@@ -19,6 +19,7 @@ import {
   type CryptoProvider,
   type EcCurve,
   type GroupName,
+  type HashContext,
   type HashName,
   type KeyShare,
 } from './provider.ts';
@@ -29,6 +30,14 @@ function hashFn(name: HashName) {
   const h = hashes[name];
   if (!h) throw new RangeError(`unknown hash ${String(name)}`);
   return h;
+}
+
+function nobleHashContext(name: HashName): HashContext {
+  const h = hashFn(name).create();
+  return {
+    update: (data) => void h.update(data),
+    digest: () => h.clone().digest(),
+  };
 }
 
 const curves = { 'P-256': p256, 'P-384': p384 } as const;
@@ -242,6 +251,7 @@ export const nobleProvider: CryptoProvider = {
   name: 'noble',
   random,
   hash: (name, data) => hashFn(name)(data),
+  hashContext: nobleHashContext,
   hmac: nobleHmac,
   aead,
   generateKeyShare,

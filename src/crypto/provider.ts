@@ -62,6 +62,17 @@ export interface KeyShare {
   readonly publicKey: Uint8Array;
 }
 
+/**
+ * A running hash: data fed in pieces, and a digest of everything so far that
+ * leaves the state in place for more (the TLS 1.3 transcript hash, taken at
+ * each step of the handshake, RFC 8446 4.4.1).
+ */
+export interface HashContext {
+  update(data: Uint8Array): void;
+  /** The hash of all data so far; the context stays usable (it digests a copy of its state). */
+  digest(): Uint8Array;
+}
+
 /** The cryptography dtls-stream needs, behind one interface so a runtime's native crypto can stand in for noble. */
 export interface CryptoProvider {
   readonly name: string;
@@ -69,6 +80,8 @@ export interface CryptoProvider {
   random(length: number): Uint8Array;
   /** The digest of `data`. */
   hash(name: HashName, data: Uint8Array): Uint8Array;
+  /** A running hash; optional: without it, a transcript hashes itself whole at each digest. */
+  hashContext?(name: HashName): HashContext;
   /** HMAC of `data` under `key`. */
   hmac(name: HashName, key: Uint8Array, data: Uint8Array): Uint8Array;
   /** An AEAD instance for `key`. */

@@ -3,7 +3,7 @@
 // checking by scheme, the key share choice, the exporter, the key log lines
 // and the negotiated summary. The state machines (client13.ts, server13.ts)
 // decide when; this file knows how.
-import { SignatureSchemes, type CryptoProvider, type HashName } from '../crypto/provider.ts';
+import { SignatureSchemes, type CryptoProvider, type HashContext, type HashName } from '../crypto/provider.ts';
 import { hashLength } from '../crypto/hkdf.ts';
 import { KEM_GROUP_IDS, type KemGroup } from '../crypto/hybrid-kem.ts';
 import { deriveSecret, hkdfExpandLabel, type KeySchedule13 } from '../crypto/key-schedule13.ts';
@@ -26,7 +26,10 @@ import { certificateAuth, srtpProfileName, type OwnCertificate } from './common.
  * synthetic message_hash standing for ClientHello1 (RFC 8446 4.4.1).
  */
 export class Transcript13 {
+  // Messages not yet fed to the running hash (all of them while no digest was
+  // taken, or for a provider without hashContext).
   #parts: Uint8Array[] = [];
+  #running: HashContext | undefined;
   readonly hash: HashName;
 
   constructor(hash: HashName) {
@@ -42,8 +45,19 @@ export class Transcript13 {
     this.#parts.push(encodeMessageHash(clientHello1Hash));
   }
 
+  /**
+   * Hash of the transcript so far. With the provider's running hash each
+   * message is hashed once, not once per digest (a handshake takes about nine);
+   * a transcript keeps to the provider of its first digest.
+   */
   digest(crypto: CryptoProvider): Uint8Array {
-    return crypto.hash(this.hash, concat(...this.#parts));
+    if (!this.#running) {
+      if (!crypto.hashContext) return crypto.hash(this.hash, concat(...this.#parts));
+      this.#running = crypto.hashContext(this.hash);
+    }
+    for (const part of this.#parts) this.#running.update(part);
+    this.#parts = [];
+    return this.#running.digest();
   }
 }
 

@@ -7,7 +7,7 @@
 // negotiated (RFC 9147 9): its length is ours to know (cid.ts), not the header's.
 import { ContentType, ProtocolVersion } from '../wire/types.ts';
 import { encodeRecord } from '../wire/record.ts';
-import { PLAINTEXT_HEADER_LENGTH, decodeDatagram13, encodeUnifiedHeader, type CiphertextRecord13, type PlaintextRecord13 } from '../wire/unified-header.ts';
+import { PLAINTEXT_HEADER_LENGTH, decodeDatagram13, type CiphertextRecord13, type PlaintextRecord13 } from '../wire/unified-header.ts';
 import { reconstructEpoch, reconstructSequenceNumber } from '../wire/record-number.ts';
 import type { RecordProtection13 } from './protection13.ts';
 
@@ -55,8 +55,8 @@ export function sequenceOf13(p: RecordProtection13, r: CiphertextRecord13, top: 
 
 /** A keyed record: unified header (the peer's CID if any, 16-bit sequence number, length) and the protected inner plaintext. */
 export function seal13(p: RecordProtection13, epoch: number, seq: number, contentType: number, payload: Uint8Array, cid?: Uint8Array): Uint8Array {
-  const header = encodeUnifiedHeader({ epoch, sequenceNumber: seq, sequenceBits: 16, cid }, p.sealedLength(payload.length));
-  return p.seal(header, seq, contentType, payload);
+  // The header goes straight into the record's buffer (no header or Writer per record).
+  return p.sealRecord(epoch, seq, contentType, payload, cid !== undefined && cid.length > 0 ? cid : undefined);
 }
 
 /** An epoch-0 record: DTLSPlaintext, legacy_record_version 0xfefd (RFC 9147 4). */

@@ -25,6 +25,7 @@ export const MAX_ENCRYPTED_RECORD = 2 ** 14 + 256;
 
 const FIXED_MASK = 0xe0;
 const FIXED_BITS = 0x20; // 001xxxxx
+const C_BIT = 0x10;
 const S_BIT = 0x08;
 const L_BIT = 0x04;
 
@@ -251,39 +252,107 @@ export class RecordProtection13 {
    * L bit, its length must be sealedLength(content.length, padding).
    */
   seal(header: Uint8Array, sequenceNumber: number, contentType: number, content: Uint8Array, padding = 0): Uint8Array {
-    checkSequence(sequenceNumber);
-    if (this.#sealed >= this.limits.seal)
-      throw new RangeError(`${this.aead}: ${this.#sealed} records sealed, the limit of this key: update keys first (RFC 9147 4.5.3)`);
+    this.#checkSeal(sequenceNumber);
     const sn = sequenceField(header);
     if (!sn) throw new RangeError('not a unified header (001CSLEE) with room for its sequence number');
     const low = sn.bytes === 2 ? (header[sn.offset]! << 8) | header[sn.offset + 1]! : header[sn.offset]!;
     if (low !== sequenceNumber % (sn.bytes === 2 ? 0x10000 : 0x100)) throw new RangeError(`header sequence bits ${low} are not those of ${sequenceNumber}`);
-    const pad = Math.max(padding, this.minimumPadding(content.length));
-    uint(contentType, 0xff, 'content type');
-    if (contentType === 0) throw new RangeError('content type 0 cannot end an inner plaintext');
-    uint(pad, MAX_INNER_PLAINTEXT, 'padding');
-    const innerLength = content.length + 1 + pad;
-    if (innerLength > MAX_INNER_PLAINTEXT) throw new RangeError(`inner plaintext of ${innerLength} bytes exceeds 2^14 + 1`);
+    const innerLength = this.#innerLength(contentType, content.length, padding);
     const length = innerLength + this.tagLength;
     if (header[0]! & L_BIT) {
       const stated = (header[header.length - 2]! << 8) | header[header.length - 1]!;
       if (stated !== length) throw new RangeError(`header length ${stated}, encrypted_record is ${length}`);
     }
-    const h = header.length;
-    const nonce = recordNonce13(this.#iv, sequenceNumber, this.#nonce);
-    // One buffer, the record as sent: header || DTLSInnerPlaintext, sealed in
-    // place behind the header (the zero padding is the fresh buffer's).
-    const out = new Uint8Array(h + length);
+    const out = new Uint8Array(header.length + length);
     out.set(header, 0);
+    return this.#protect(out, header.length, sn.offset, sn.bytes, sequenceNumber, contentType, content, innerLength);
+  }
+
+  /**
+   * The record as sent, its unified header (RFC 9147 4) written straight into
+   * the record's buffer: the same bytes as seal(encodeUnifiedHeader(...)) without
+   * allocating the header. `cid`: the peer's connection ID (the C bit, RFC 9147 9);
+   * 16-bit sequence number and a length unless told otherwise.
+   */
+  sealRecord(
+    epoch: number,
+    sequenceNumber: number,
+    contentType: number,
+    content: Uint8Array,
+    cid?: Uint8Array,
+    sequenceBits: 8 | 16 = 16,
+    omitLength = false,
+    padding = 0,
+  ): Uint8Array {
+    this.#checkSeal(sequenceNumber);
+    if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError(`epoch ${epoch} is not a non-negative integer`);
+    if (sequenceBits !== 8 && sequenceBits !== 16) throw new RangeError(`sequenceBits ${String(sequenceBits)}: 8 or 16`);
+    const cidLength = cid === undefined ? 0 : cid.length;
+    if (cidLength > 255) throw new RangeError(`CID of ${cidLength} bytes: at most 255`);
+    const innerLength = this.#innerLength(contentType, content.length, padding);
+    const length = innerLength + this.tagLength;
+    const seqBytes = sequenceBits === 16 ? 2 : 1;
+    const snOffset = 1 + cidLength;
+    const h = snOffset + seqBytes + (omitLength ? 0 : 2);
+    const out = new Uint8Array(h + length);
+    // 001CSLEE (RFC 9147 4), then the CID, the low sequence bits (clear for the AAD, masked below) and the length.
+    out[0] = FIXED_BITS | (cidLength ? C_BIT : 0) | (seqBytes === 2 ? S_BIT : 0) | (omitLength ? 0 : L_BIT) | (epoch % 4);
+    if (cidLength) out.set(cid!, 1);
+    if (seqBytes === 2) {
+      out[snOffset] = (sequenceNumber >>> 8) & 0xff;
+      out[snOffset + 1] = sequenceNumber & 0xff;
+    } else out[snOffset] = sequenceNumber & 0xff;
+    if (!omitLength) {
+      out[h - 2] = length >>> 8;
+      out[h - 1] = length & 0xff;
+    }
+    return this.#protect(out, h, snOffset, seqBytes, sequenceNumber, contentType, content, innerLength);
+  }
+
+  #checkSeal(sequenceNumber: number): void {
+    checkSequence(sequenceNumber);
+    if (this.#sealed >= this.limits.seal)
+      throw new RangeError(`${this.aead}: ${this.#sealed} records sealed, the limit of this key: update keys first (RFC 9147 4.5.3)`);
+  }
+
+  /** DTLSInnerPlaintext length: content, type and zero padding (at least the sample's minimum). */
+  #innerLength(contentType: number, contentLength: number, padding: number): number {
+    const pad = Math.max(padding, this.minimumPadding(contentLength));
+    uint(contentType, 0xff, 'content type');
+    if (contentType === 0) throw new RangeError('content type 0 cannot end an inner plaintext');
+    uint(pad, MAX_INNER_PLAINTEXT, 'padding');
+    const innerLength = contentLength + 1 + pad;
+    if (innerLength > MAX_INNER_PLAINTEXT) throw new RangeError(`inner plaintext of ${innerLength} bytes exceeds 2^14 + 1`);
+    return innerLength;
+  }
+
+  /**
+   * Seals in place: `out` holds the header (sequence bits in the clear) in its
+   * first `h` bytes and is zero after it, so the padding is the fresh buffer's;
+   * the inner plaintext goes behind the header, is encrypted with the header as
+   * AAD, and the sequence bits are masked last (RFC 9147 4.2.3).
+   */
+  #protect(
+    out: Uint8Array,
+    h: number,
+    snOffset: number,
+    snBytes: 1 | 2,
+    sequenceNumber: number,
+    contentType: number,
+    content: Uint8Array,
+    innerLength: number,
+  ): Uint8Array {
+    const nonce = recordNonce13(this.#iv, sequenceNumber, this.#nonce);
     out.set(content, h);
     out[h + content.length] = contentType;
     const aead = this.#aead;
+    const header = out.subarray(0, h);
     if (aead.sealInto) aead.sealInto(nonce, out.subarray(h, h + innerLength), header, out, h);
     else out.set(aead.seal(nonce, out.subarray(h, h + innerLength), header), h);
     this.#sealed++;
     const mask = this.#mask(out.subarray(h, h + SN_SAMPLE_LENGTH));
-    out[sn.offset]! ^= mask[0]!;
-    if (sn.bytes === 2) out[sn.offset + 1]! ^= mask[1]!;
+    out[snOffset]! ^= mask[0]!;
+    if (snBytes === 2) out[snOffset + 1]! ^= mask[1]!;
     return out;
   }
 
