@@ -137,6 +137,8 @@ function werift(mode: 'handshake' | 'bulk', group: 'x25519' | 'secp256r1'): numb
     {
       encoding: 'utf8',
       timeout: (seconds + 20) * 1000,
+      // A stalled werift may outlive SIGTERM, and spawnSync would wait for it: SIGKILL.
+      killSignal: 'SIGKILL',
     },
   );
   const line = r.stdout?.split('\n').find((l) => l.startsWith('{'));
