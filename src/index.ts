@@ -34,7 +34,7 @@ export { fingerprint, parseFingerprint } from './x509/fingerprint.ts';
 export type { CertificateKeyPair, AnyCertificateKeyPair, RsaCertificateKeyPair, CertificateKeyType } from './x509/types.ts';
 
 export { CIPHER_SUITES, type CipherSuite } from './crypto/suites.ts';
-export type { CryptoProvider, Aead, KeyShare, AeadName, GroupName, HashName, EcCurve } from './crypto/provider.ts';
+export type { CryptoProvider, Aead, KeyShare, AeadName, GroupName, HashName, HashContext, EcCurve } from './crypto/provider.ts';
 export { nobleProvider } from './crypto/noble.ts';
 export { defaultCryptoProvider } from './crypto/default.ts';
 export { createNativeProvider, type NativeProvider, type NativeFeature } from './crypto/native.ts';

@@ -68,6 +68,7 @@ export interface KeyShare {
  * each step of the handshake, RFC 8446 4.4.1).
  */
 export interface HashContext {
+  /** Feeds more data into the running hash. */
   update(data: Uint8Array): void;
   /** The hash of all data so far; the context stays usable (it digests a copy of its state). */
   digest(): Uint8Array;
