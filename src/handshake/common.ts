@@ -57,19 +57,22 @@ export function keyLog12(clientRandom: Uint8Array, master: Uint8Array): () => st
   return () => [`CLIENT_RANDOM ${hex(clientRandom)} ${hex(master)}`];
 }
 
-/** What a completed DTLS 1.2 handshake negotiated, in the public shape. */
-export function handshakeInfo12(n: {
-  suite: CipherSuite;
-  group: GroupName | undefined;
-  peerChain: Uint8Array[];
-  peerFingerprint: string | undefined;
-  srtpProfile: number | undefined;
-  alpn: string | undefined;
-  serverName: string | undefined;
-  ems: boolean;
-}): HandshakeInfo {
+/** What a completed handshake negotiated, in the public shape (both versions; common13.ts passes 1.3's). */
+export function handshakeInfo(
+  version: HandshakeInfo['version'],
+  n: {
+    suite: { name: string; id: number };
+    group: HandshakeInfo['group'];
+    peerChain: Uint8Array[];
+    peerFingerprint: string | undefined;
+    srtpProfile: number | undefined;
+    alpn: string | undefined;
+    serverName: string | undefined;
+    ems: boolean;
+  },
+): HandshakeInfo {
   return {
-    version: 'DTLS 1.2',
+    version,
     cipherSuite: n.suite.name,
     cipherSuiteId: n.suite.id,
     group: n.group,
@@ -82,6 +85,11 @@ export function handshakeInfo12(n: {
     extendedMasterSecret: n.ems,
     resumed: false,
   };
+}
+
+/** What a completed DTLS 1.2 handshake negotiated, in the public shape. */
+export function handshakeInfo12(n: Parameters<typeof handshakeInfo>[1]): HandshakeInfo {
+  return handshakeInfo('DTLS 1.2', n);
 }
 
 export function srtpProfileName(id: number): string | undefined {

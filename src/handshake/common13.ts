@@ -17,7 +17,7 @@ import { encodeMessageHash, encodeTranscriptMessage } from '../wire/messages13/t
 import type { KeyShareEntry } from '../wire/extensions13/key-share.ts';
 import type { ParsedCertificate } from '../x509/types.ts';
 import type { TrafficKeys13 } from '../record/traffic-keys.ts';
-import { certificateAuth, srtpProfileName, type OwnCertificate } from './common.ts';
+import { certificateAuth, handshakeInfo, type OwnCertificate } from './common.ts';
 
 /**
  * The handshake transcript of DTLS 1.3: messages as TLS 1.3 frames them
@@ -222,21 +222,8 @@ export function handshakeInfo13(n: {
   alpn: string | undefined;
   serverName: string | undefined;
 }): HandshakeInfo {
-  return {
-    version: 'DTLS 1.3',
-    cipherSuite: n.suite.name,
-    cipherSuiteId: n.suite.id,
-    group: n.group,
-    peerCertificates: n.peerChain,
-    peerFingerprint: n.peerFingerprint,
-    srtpProfile: n.srtpProfile === undefined ? undefined : srtpProfileName(n.srtpProfile),
-    srtpProfileId: n.srtpProfile,
-    alpn: n.alpn,
-    serverName: n.serverName,
-    // The 1.3 key schedule binds the whole transcript, which is what RFC 7627 added to 1.2.
-    extendedMasterSecret: true,
-    resumed: false,
-  };
+  // The 1.3 key schedule binds the whole transcript, which is what RFC 7627 added to 1.2.
+  return handshakeInfo('DTLS 1.3', { ...n, ems: true });
 }
 
 /** The versions this endpoint speaks (options.versions). */
