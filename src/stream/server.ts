@@ -45,81 +45,14 @@ import { defaultConnection } from './default-connection.ts';
 import { DtlsStream } from './dtls-stream.ts';
 import { attachTransport, deliverDatagram } from './transport.ts';
 import { cidKey, datagramCid } from '../record/cid.ts';
+import { LISTEN_DEFAULTS, idleOption, positiveInt, type ListenOptions } from './server-options.ts';
+import { addDrops, newServerCounters, type ConnectionStartDetail, type DtlsServerStats, type HandshakeErrorDetail } from './server-stats.ts';
 
-/** listen()'s defaults where they differ from DtlsOptions' or are its own. */
-export const LISTEN_DEFAULTS = {
-  maxConnections: 1000,
-  maxHandshakes: 200,
-  /** 5 minutes: a connected peer that sends nothing for this long is closed. */
-  idleTimeout: 300_000,
-} as const;
+export { LISTEN_DEFAULTS, type ListenOptions } from './server-options.ts';
+export type { ConnectionStartDetail, DtlsServerStats, HandshakeErrorDetail } from './server-stats.ts';
 
 /** HelloVerifyRequests that may wait beyond the socket writer's high-water mark before more are dropped. */
 const MAX_QUEUED_REPLIES = 64;
-
-/** Largest delay a JavaScript timer takes (2^31 - 1 ms, about 24.8 days). */
-const MAX_TIMER_MS = 0x7fffffff;
-
-/** listen()'s options: every DtlsOptions field (for each peer's connection) plus the server's bounds. */
-export interface ListenOptions extends DtlsOptions {
-  /** Peers (handshaking or connected) kept at once; datagrams from further new peers are dropped. Default 1000. */
-  maxConnections?: number;
-  /**
-   * Handshakes in progress at once. While this many peers are handshaking,
-   * datagrams from new peers are dropped before the cookie check (no state, no
-   * reply); their clients retransmit. Default 200.
-   */
-  maxHandshakes?: number;
-  /**
-   * Close a connected peer that has sent nothing for this many ms (close_notify,
-   * then it is removed). listen()'s default is 300000 (5 minutes); Infinity turns it off.
-   */
-  idleTimeout?: number;
-}
-
-/** @internal Test hooks, never part of the public API. `cookieGate: null` turns cookies off like requireCookie: false. */
-export interface ListenHooks {
-  createConnection?: (options: DtlsOptions) => ConnectionLike;
-  cookieGate?: CookieGateLike | null;
-}
-
-/** Counters of a DtlsServer (server.stats). */
-export interface DtlsServerStats {
-  /** HelloVerifyRequests sent. */
-  cookieReplies: number;
-  /** Datagrams from unknown peers that were not an acceptable ClientHello (garbage, fragments, other records). */
-  droppedUnknown: number;
-  /** Datagrams from new peers dropped because maxConnections peers were held. */
-  droppedOverCapacity: number;
-  /** Datagrams from new peers dropped because maxHandshakes handshakes were in progress. */
-  droppedHandshakeLimit: number;
-  /** HelloVerifyRequests not sent because the socket's queue was full (stateless: the client retries). */
-  droppedBackpressure: number;
-  /** Datagrams with a piece of a ClientHello that the cookie gate held until the message was whole (a DTLS 1.3 server's gate). */
-  heldFragments: number;
-  /** Peers that passed the cookie check and got a connection. */
-  accepted: number;
-  /**
-   * Known peers replaced by a new handshake from the same address and port: an
-   * epoch-0 ClientHello with a new random and a valid cookie (RFC 6347 4.2.8, a
-   * client that lost its state). Also counted in accepted.
-   */
-  restarts: number;
-  /** Handshakes completed. */
-  handshakes: number;
-  /** Peers removed because their handshake did not complete within handshakeTimeout. */
-  handshakeTimeouts: number;
-  /** Peers whose handshake failed otherwise (a fatal alert either way, a close before it completed). */
-  handshakeFailures: number;
-  /** Connected peers closed because they sent nothing for idleTimeout ms. */
-  idleTimeouts: number;
-  /** Peers that moved to a new address|port, proven by an authenticated record under their CID (DTLS 1.3 connectionId). */
-  migrations: number;
-  /** Records dropped silently by the peers' connections (RFC 6347 4.1.2.7), by reason, over the server's life. */
-  droppedRecords: Partial<Record<DropReason, number>>;
-}
-
-type Counters = Omit<DtlsServerStats, 'droppedRecords'>;
 
 interface Peer {
   /** Where its datagrams go; changes when it moves (connectionId). */
@@ -138,24 +71,17 @@ interface Peer {
   handshaking: boolean;
 }
 
+/** @internal Test hooks, never part of the public API. `cookieGate: null` turns cookies off like requireCookie: false. */
+export interface ListenHooks {
+  createConnection?: (options: DtlsOptions) => ConnectionLike;
+  cookieGate?: CookieGateLike | null;
+}
+
 const noop = (): void => {};
 
 /** `address|port`: unambiguous for IPv6 too. */
 function peerKey(address: string, port: number): string {
   return `${address}|${port}`;
-}
-
-function positiveInt(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer >= 1`);
-  return value;
-}
-
-/** listen()'s idleTimeout: a default of 5 minutes, Infinity for none, and no longer than a timer can wait. */
-function idleOption(value: number | undefined): number | undefined {
-  if (value === undefined) return LISTEN_DEFAULTS.idleTimeout;
-  if (value === Infinity) return undefined;
-  if (!(value > 0) || value > MAX_TIMER_MS) throw new RangeError(`idleTimeout must be in 1..${MAX_TIMER_MS} ms, or Infinity for none`);
-  return value;
 }
 
 /**
@@ -168,24 +94,6 @@ function clientHelloRandom(d: Uint8Array): Uint8Array | undefined {
   if (d.length < 59 || d[0] !== ContentType.handshake || d[3] !== 0 || d[4] !== 0) return undefined;
   if (d[13] !== HandshakeType.client_hello || d[19] !== 0 || d[20] !== 0 || d[21] !== 0) return undefined;
   return d.subarray(27, 59);
-}
-
-function addDrops(into: Partial<Record<DropReason, number>>, from: Partial<Record<DropReason, number>>): void {
-  for (const [k, v] of Object.entries(from) as [DropReason, number][]) into[k] = (into[k] ?? 0) + v;
-}
-
-/** Detail of the server's 'handshakeerror' event: a peer whose handshake failed. */
-export interface HandshakeErrorDetail {
-  address: string;
-  port: number;
-  error: unknown;
-}
-
-/** Detail of the server's 'connection' event: a peer passed the cookie exchange and its handshake starts. */
-export interface ConnectionStartDetail {
-  dtls: DtlsStream;
-  address: string;
-  port: number;
 }
 
 /**
@@ -212,21 +120,7 @@ export class DtlsServer extends EventTarget {
   #acceptOpen = true;
   #closing: Promise<void> | undefined;
   #handshaking = 0;
-  readonly #stats: Counters = {
-    cookieReplies: 0,
-    droppedUnknown: 0,
-    droppedOverCapacity: 0,
-    droppedHandshakeLimit: 0,
-    droppedBackpressure: 0,
-    heldFragments: 0,
-    accepted: 0,
-    restarts: 0,
-    handshakes: 0,
-    handshakeTimeouts: 0,
-    handshakeFailures: 0,
-    idleTimeouts: 0,
-    migrations: 0,
-  };
+  readonly #stats = newServerCounters();
   /** Length of the CIDs our connections draw (0: none), and the peers by CID. */
   readonly #cidLength: number;
   readonly #byCid = new Map<string, Peer>();
