@@ -11,7 +11,8 @@ import { Acks13 } from './connection-acks.ts';
 import { KeyLimits13, type ConnectionInternals } from './connection-key-limits.ts';
 import type { EncodedFlight, FlightItem } from './reliability/flight.ts';
 import { ContentType } from './wire/types.ts';
-import { AlertLevel, decodeAlert, encodeAlert } from './wire/alert.ts';
+import { AlertLevel } from './wire/alert.ts';
+import { alertEvent, peerAlertEffect, readPeerAlert, sealAlert } from './connection-alerts.ts';
 import type { HandshakeAction, HandshakeMachine, HandshakeResult } from './handshake/machine.ts';
 import { createHandshake } from './handshake/dispatch.ts';
 import { messageName } from './handshake/dtls12.ts';
@@ -415,33 +416,16 @@ export class Connection implements ConnectionLike {
     this.#transmit(single(ack));
   }
 
+  /** A peer's alert (connection-alerts.ts reads it and says what it does). */
   #handleAlert(rec: PlainRecord): void {
-    let alert;
-    try {
-      alert = decodeAlert(rec.payload);
-    } catch {
-      // Anyone can inject an epoch-0 record: dropped. Under the keys it is the
-      // peer's own malformed Alert (split or coalesced, RFC 5246 7.2, RFC 8446
-      // 5.1): decode_error, not a drop that would ignore its fatal alert.
-      if (rec.epoch === 0) return this.#drop('malformed');
-      throw new DtlsError('decode_error', `an alert record of ${rec.payload.length} bytes, not one 2-byte Alert`);
-    }
-    const fatal = alert.level === AlertLevel.fatal;
+    const alert = readPeerAlert(rec);
+    if (!alert) return this.#drop('malformed');
     this.#trace('in', `Alert(${alertName(alert.description)})`, rec.epoch, 2);
-    this.#events.push({
-      type: 'alert',
-      level: fatal ? 'fatal' : 'warning',
-      description: alert.description,
-      name: alertName(alert.description),
-      fromPeer: true,
-    });
-    if (alert.description === AlertDescription.close_notify) {
-      // RFC 5246 7.2.1: answer close_notify with our own, then close.
-      if (this.#state === 'connected') this.#sendAlert(AlertLevel.warning, AlertDescription.close_notify);
-      if (this.#state === 'handshaking') return this.#fail(peerAlertError(alert.description), false);
-      return this.#finish(undefined);
-    }
-    if (fatal) return this.#fail(peerAlertError(alert.description), false);
+    this.#events.push(alertEvent(alert.level, alert.description, true));
+    const effect = peerAlertEffect(alert, this.#state);
+    if (effect === 'answer-and-close') this.#sendAlert(AlertLevel.warning, AlertDescription.close_notify);
+    if (effect === 'fail') return this.#fail(peerAlertError(alert.description), false);
+    if (effect !== 'none') this.#finish(undefined);
   }
 
   #handleApplicationData(rec: PlainRecord): void {
@@ -487,12 +471,10 @@ export class Connection implements ConnectionLike {
 
   #sendAlert(level: number, description: number): void {
     this.#trace('out', `Alert(${alertName(description)})`, this.#records.writeEpoch, 2);
-    this.#events.push({ type: 'alert', level: level === AlertLevel.fatal ? 'fatal' : 'warning', description, name: alertName(description), fromPeer: false });
-    try {
-      this.#transmit(single(this.#records.seal(ContentType.alert, encodeAlert({ level, description }))));
-    } catch {
-      // Nothing more can be sent (sequence space exhausted): closing anyway.
-    }
+    this.#events.push(alertEvent(level, description, false));
+    const record = sealAlert(this.#records, level, description);
+    // Nothing more can be sent (sequence space exhausted): closing anyway.
+    if (record) this.#transmit(single(record));
   }
 
   /** Queues datagrams out; `records` is how many records they carry (one each unless a flight packed more). */
