@@ -62,6 +62,7 @@ import { encodeSessionTicket } from '../wire/extensions/session-ticket.ts';
 import { decodeNewSessionTicket12 } from '../wire/messages/new-session-ticket.ts';
 import { fingerprint } from '../x509/fingerprint.ts';
 import { encodeClientSession12, type ClientSession12 } from './ticket12.ts';
+import { usableSession12 } from './client12-session.ts';
 
 /** A ClientHello sent by the DTLS 1.3 client that offered 1.2 too (client13.ts Fallback12). */
 export interface SentClientHello {
@@ -529,27 +530,6 @@ export class Client12 implements Role12 {
 /** Seconds a session lives when the server gives no hint, and the most we keep one. */
 const DEFAULT_LIFETIME_12 = 7200;
 const MAX_LIFETIME_12 = 604800;
-
-/**
- * options.session12, if it may be offered now: unexpired, for the server name
- * we ask for, of a suite we offer, with the extended master secret on offer
- * (RFC 7627 5.3), and with a peer certificate our verify option still accepts
- * (a resumed handshake shows none).
- */
-export function usableSession12(o: ResolvedOptions, now: number): ClientSession12 | undefined {
-  const s = o.session12;
-  if (!s || !o.versions.includes('1.2') || o.extendedMasterSecret === false || !o.cipherSuites.includes(s.suite)) return undefined;
-  // A clock that went back makes no session older: only the lifetime counts.
-  if (o.wallTime(now) - s.receivedAt > s.lifetime * 1000) return undefined;
-  if (s.serverName !== o.serverName || !s.peerChain.length) return undefined;
-  try {
-    verifyPeer(s.peerChain, o, now, 'client');
-  } catch (e) {
-    if (e instanceof DtlsError) return undefined;
-    throw e;
-  }
-  return s;
-}
 
 function isIpLiteral(name: string): boolean {
   return /^[0-9.]+$/.test(name) || name.includes(':');
