@@ -197,8 +197,10 @@ export interface ResolvedOptions {
   /** Server: seconds. */
   ticketLifetime: number;
   onSession: ((session: Uint8Array) => void) | undefined;
-  /** Client: the session to offer, decoded. */
+  /** Client: the DTLS 1.3 session to offer, decoded. */
   session: ClientSession | undefined;
+  /** Client: the DTLS 1.2 session to offer, decoded (ticket12.ts). */
+  session12: ClientSession12 | undefined;
   /** The CID we want to receive (bytes), a length to draw one per connection, or undefined: no connection_id extension. */
   connectionId: Uint8Array | number | undefined;
 }
@@ -206,6 +208,7 @@ export interface ResolvedOptions {
 import { defaultCryptoProvider } from './crypto/default.ts';
 import type { HrrCookies } from './handshake/cookie.ts';
 import { decodeClientSession, type ClientSession } from './handshake/ticket13.ts';
+import { decodeClientSession12, sessionVersion, type ClientSession12 } from './handshake/ticket12.ts';
 import { DEFAULT_CIPHER_SUITES, DEFAULT_TLS13_CIPHER_SUITES, TLS13_CIPHER_SUITES, suiteById, suiteByName } from './crypto/suites.ts';
 import type { KemGroup } from './crypto/hybrid-kem.ts';
 import { SrtpProfile } from './wire/types.ts';
@@ -469,10 +472,12 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
   const ticketKeys = (): readonly Uint8Array[] => (keys ??= [crypto.random(32)]);
   if (o.onSession !== undefined && typeof o.onSession !== 'function') throw new TypeError('onSession must be a function');
   let session: ClientSession | undefined;
+  let session12: ClientSession12 | undefined;
   if (o.session !== undefined) {
     if (!(o.session instanceof Uint8Array)) throw new TypeError('session must be the Uint8Array onSession gave');
     try {
-      session = decodeClientSession(o.session);
+      if (sessionVersion(o.session) === '1.2') session12 = decodeClientSession12(o.session);
+      else session = decodeClientSession(o.session);
     } catch (e) {
       throw new TypeError(`session is not one onSession gave: ${(e as Error).message}`, { cause: e });
     }
@@ -518,6 +523,7 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
     ticketLifetime,
     onSession: o.onSession,
     session,
+    session12,
     connectionId: connectionId instanceof Uint8Array ? connectionId.slice() : connectionId,
   };
 }

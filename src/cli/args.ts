@@ -42,9 +42,9 @@ export interface CliOptions {
   linger: number;
   echo: boolean;
   once: boolean;
-  /** Client, DTLS 1.3: write each session the server issues to this file, replacing it (--sess_out). */
+  /** Client: write each session the server issues (DTLS 1.3 or 1.2) to this file, replacing it (--sess_out). */
   sessOut: string | undefined;
-  /** Client, DTLS 1.3: resume the session in this file, written by --sess_out (--sess_in). */
+  /** Client: resume the session in this file, written by --sess_out (--sess_in). */
   sessIn: string | undefined;
   /** NSS key log file (--keylog, else $SSLKEYLOGFILE when the command runs). */
   keylog: string | undefined;
@@ -95,9 +95,9 @@ Options:
   --linger MS             client: wait for replies after EOF on stdin (default 500)
   --echo                  server: send each record back
   --once                  server: exit after the first connection closes
-  --sess_out FILE         client, DTLS 1.3: write each session the server issues to FILE (replaced each time;
+  --sess_out FILE         client: write each session the server issues to FILE (replaced each time;
                           it holds a secret, like a key)
-  --sess_in FILE          client, DTLS 1.3: resume the session in FILE (from --sess_out); a full handshake
+  --sess_in FILE          client: resume the session in FILE (from --sess_out); a full handshake
                           when the server declines it. The summary says "Resumed: yes" or "Resumed: no"
   --keylog FILE           append the session keys to FILE in the NSS key log format (for Wireshark);
                           without it, $SSLKEYLOGFILE is used when set

@@ -7,6 +7,7 @@ import type { AnyCertificateKeyPair, CertificateKeyPair } from '../x509/types.ts
 import { generateCertificate } from '../x509/generate.ts';
 import { loadCertificateKey } from '../x509/load.ts';
 import { decodeClientSession } from '../handshake/ticket13.ts';
+import { decodeClientSession12, sessionVersion } from '../handshake/ticket12.ts';
 import type { CliOptions } from './args.ts';
 
 /** A failure before any network activity (unreadable file, bad PEM): exit 1. */
@@ -82,7 +83,8 @@ export function sessionOptions(o: Pick<CliOptions, 'sessIn' | 'sessOut'>): Pick<
       throw new ConfigError(`cannot read --sess_in ${o.sessIn}: ${code ?? (e as Error).message}`);
     }
     try {
-      decodeClientSession(out.session);
+      if (sessionVersion(out.session) === '1.2') decodeClientSession12(out.session);
+      else decodeClientSession(out.session);
     } catch (e) {
       throw new ConfigError(`--sess_in ${o.sessIn}: not a session written by --sess_out (${(e as Error).message})`);
     }

@@ -6,7 +6,13 @@
 //   wait_certificate ► wait_server_key_exchange ► wait_hello_done (CertificateRequest?)
 //                               │ ServerHelloDone
 //                               ▼   [Certificate] ClientKeyExchange [CertificateVerify] CCS Finished
-//                           wait_ccs ──CCS──► wait_finished ──Finished──► done
+//           [wait_new_session_ticket] ► wait_ccs ──CCS──► wait_finished ──Finished──► done
+//
+// Offering a session (ticket12.ts) and answered with our session ID echoed,
+// the abbreviated handshake (RFC 5246 7.3, RFC 5077 3.4): no certificates, no
+// key exchange, the server's Finished first and ours last (a final flight):
+//   wait_server_hello ──ServerHello──► [wait_new_session_ticket] ► wait_ccs ──CCS──►
+//   wait_finished ──Finished──► CCS Finished ► done
 import type { HandshakeAction } from './machine.ts';
 import type { Role12 } from './dtls12.ts';
 import type { ResolvedOptions } from '../options.ts';
@@ -52,6 +58,11 @@ import {
   keyLog12,
 } from './common.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
+import { encodeSessionTicket } from '../wire/extensions/session-ticket.ts';
+import { decodeNewSessionTicket12 } from '../wire/messages/new-session-ticket.ts';
+import { fingerprint } from '../x509/fingerprint.ts';
+import { encodeClientSession12, type ClientSession12 } from './ticket12.ts';
+import { usableSession12 } from './client12-session.ts';
 
 /** A ClientHello sent by the DTLS 1.3 client that offered 1.2 too (client13.ts Fallback12). */
 export interface SentClientHello {
@@ -67,6 +78,8 @@ interface Negotiated {
   ems: boolean;
   srtpProfile: number | undefined;
   alpn: string | undefined;
+  /** The ServerHello carried session_ticket: a NewSessionTicket comes before its CCS (RFC 5077 3.3). */
+  ticketPromised: boolean;
 }
 
 /** The negotiated session once the keys exist: what Finished and the summary need. */
@@ -74,8 +87,13 @@ interface Session {
   neg: Negotiated;
   peer: VerifiedPeer;
   chain: Uint8Array[];
-  group: GroupName;
+  /** Undefined in a resumption, which runs no key exchange. */
+  group: GroupName | undefined;
   master: Uint8Array;
+  /** Resumed: our keys for the final flight, which follows the server's Finished. */
+  abbreviated: { writeKeys: TrafficKeys } | undefined;
+  /** A NewSessionTicket's ticket and lifetime hint, once one came. */
+  ticket: { ticket: Uint8Array; lifetimeHint: number } | undefined;
 }
 
 /** One type per state, holding only what that state needs (STYLE.md). */
@@ -94,6 +112,7 @@ type State =
       /** Signature schemes of a CertificateRequest, once one came. */
       certRequest: number[] | undefined;
     }
+  | { name: 'wait_new_session_ticket'; session: Session; readKeys: TrafficKeys }
   | { name: 'wait_ccs'; session: Session; readKeys: TrafficKeys }
   | { name: 'wait_finished'; session: Session }
   | { name: 'done' };
@@ -118,6 +137,8 @@ export class Client12 implements Role12 {
    * with it again, cookie added (RFC 6347 4.2.1), not with a 1.2-only one.
    */
   readonly #offered: HandshakeMessage | undefined;
+  /** The DTLS 1.2 session our ClientHello offers, and the session ID that marks its acceptance (RFC 5077 3.4). */
+  #resumable: { session: ClientSession12; sessionId: Uint8Array } | undefined;
 
   /** `sent`: a ClientHello the DTLS 1.3 client already sent, offering 1.2 too; this client continues from it. */
   constructor(options: ResolvedOptions, sent?: SentClientHello) {
@@ -129,6 +150,11 @@ export class Client12 implements Role12 {
       this.#offered = sent.clientHello;
       this.#sendSeq = sent.clientHello.messageSeq + 1;
       this.#state = { name: 'wait_server_hello' };
+      // The 1.3 client's hello may have offered our 1.2 session (client13-hello.ts): a 1.2 ServerHello may take it.
+      const s = options.session12;
+      const ch = decodeClientHello(sent.clientHello.body);
+      const t = findExtension(ch.extensions, ExtensionType.session_ticket);
+      if (s && t && ch.sessionId.length && equalBytes(t.data, s.ticket)) this.#resumable = { session: s, sessionId: ch.sessionId.slice() };
     }
   }
 
@@ -139,7 +165,10 @@ export class Client12 implements Role12 {
     return this.#state.name;
   }
 
-  start(_now: number): HandshakeAction[] {
+  start(now: number): HandshakeAction[] {
+    const session = usableSession12(this.#o, now);
+    // RFC 5077 3.4: a fresh session ID beside the ticket; the server echoes it when it resumes.
+    if (session) this.#resumable = { session, sessionId: this.#o.crypto.random(32) };
     this.#sendClientHello();
     return this.#take();
   }
@@ -173,13 +202,23 @@ export class Client12 implements Role12 {
     }
     if (o.alpn.length) exts.push({ type: ExtensionType.alpn, data: encodeAlpn(o.alpn) });
     if (o.extendedMasterSecret !== false) exts.push({ type: ExtensionType.extended_master_secret, data: new Uint8Array(0) });
+    // RFC 5077 3.2: the ticket to resume with, or empty to ask for one (sessions need the extended master secret).
+    const resumable = this.#resumable;
+    if (resumable || (o.onSession !== undefined && o.extendedMasterSecret !== false))
+      exts.push({ type: ExtensionType.session_ticket, data: encodeSessionTicket(resumable ? resumable.session.ticket : new Uint8Array(0)) });
     for (const e of exts)
-      if (e.type === ExtensionType.use_srtp || e.type === ExtensionType.alpn || e.type === ExtensionType.extended_master_secret) this.#answerable.add(e.type);
+      if (
+        e.type === ExtensionType.use_srtp ||
+        e.type === ExtensionType.alpn ||
+        e.type === ExtensionType.extended_master_secret ||
+        e.type === ExtensionType.session_ticket
+      )
+        this.#answerable.add(e.type);
     exts.push({ type: ExtensionType.renegotiation_info, data: encodeRenegotiationInfo(new Uint8Array(0)) });
     const body = encodeClientHello({
       version: ProtocolVersion.DTLS1_2,
       random: this.#random,
-      sessionId: new Uint8Array(0),
+      sessionId: resumable ? resumable.sessionId : new Uint8Array(0),
       cookie: this.#cookie,
       cipherSuites: o.cipherSuites,
       compressionMethods: [0],
@@ -241,8 +280,11 @@ export class Client12 implements Role12 {
         if (t === HandshakeType.certificate_request && !s.certRequest) return this.#onCertificateRequest(s, msg);
         if (t === HandshakeType.server_hello_done) return this.#onHelloDone(s, msg);
         break;
+      case 'wait_new_session_ticket':
+        if (t === HandshakeType.new_session_ticket) return this.#onNewSessionTicket(s, msg);
+        break;
       case 'wait_finished':
-        if (t === HandshakeType.finished) return this.#onFinished(s, msg);
+        if (t === HandshakeType.finished) return this.#onFinished(s, now, msg);
         break;
     }
     throw new DtlsError('unexpected_message', `handshake message ${t} in state ${s.name}`);
@@ -311,8 +353,37 @@ export class Client12 implements Role12 {
       if (v.length !== 1 || !o.alpn.includes(v[0]!)) throw new DtlsError('illegal_parameter', 'server chose an ALPN protocol we did not offer');
       alpn = v[0];
     }
+    const ticketExt = findExtension(sh.extensions, ExtensionType.session_ticket);
+    if (ticketExt && ticketExt.data.length) throw new DtlsError('decode_error', 'ServerHello session_ticket extension is not empty (RFC 5077 3.2)');
     this.#transcript.add(msg);
-    this.#state = { name: 'wait_certificate', neg: { suite, serverRandom: sh.random.slice(), ems, srtpProfile, alpn } };
+    const neg: Negotiated = { suite, serverRandom: sh.random.slice(), ems, srtpProfile, alpn, ticketPromised: ticketExt !== undefined };
+    const r = this.#resumable;
+    if (r && sh.sessionId.length && equalBytes(sh.sessionId, r.sessionId)) return this.#resumed(neg, r.session);
+    this.#state = { name: 'wait_certificate', neg };
+  }
+
+  /** The server took our session (RFC 5077 3.4): the abbreviated handshake, on the session's master secret. */
+  #resumed(neg: Negotiated, session: ClientSession12): void {
+    // RFC 5246 7.4.1.3: a resumption keeps the session's suite.
+    if (neg.suite.id !== session.suite) throw new DtlsError('illegal_parameter', 'server resumed our session with another cipher suite');
+    // RFC 7627 5.3: the session had the extended master secret (all ours do), so the resumption must have it.
+    if (!neg.ems) throw new DtlsError('handshake_failure', 'server resumed a session without extended_master_secret (RFC 7627 5.3)');
+    const crypto = this.#o.crypto;
+    const master = session.master.slice();
+    const keys = deriveKeys(crypto, neg.suite, master, this.#random, neg.serverRandom);
+    const readKeys = { suite: neg.suite, key: keys.serverWriteKey, iv: keys.serverWriteIv };
+    const writeKeys = { suite: neg.suite, key: keys.clientWriteKey, iv: keys.clientWriteIv };
+    const peer = { leaf: undefined, fingerprint: fingerprint(session.peerChain[0]!, 'sha-256', crypto) };
+    const s: Session = { neg, peer, chain: session.peerChain, group: undefined, master, abbreviated: { writeKeys }, ticket: undefined };
+    this.#state = neg.ticketPromised ? { name: 'wait_new_session_ticket', session: s, readKeys } : { name: 'wait_ccs', session: s, readKeys };
+  }
+
+  #onNewSessionTicket(s: In<'wait_new_session_ticket'>, msg: HandshakeMessage): void {
+    const nst = decodeAs('NewSessionTicket', () => decodeNewSessionTicket12(msg.body));
+    this.#transcript.add(msg);
+    // An empty ticket: the server issues none after all (RFC 5077 3.3).
+    const ticket = nst.ticket.length ? { ticket: nst.ticket.slice(), lifetimeHint: nst.lifetimeHint } : undefined;
+    this.#state = { name: 'wait_ccs', session: { ...s.session, ticket }, readKeys: s.readKeys };
   }
 
   #onCertificate(s: In<'wait_certificate'>, now: number, msg: HandshakeMessage): void {
@@ -383,17 +454,30 @@ export class Client12 implements Role12 {
     const fin = this.#message(HandshakeType.finished, encodeFinished({ verifyData }));
     this.#transcript.add(fin);
     items.push({ kind: 'ccs', epoch: 0 }, { kind: 'handshake', epoch: 1, message: fin });
-    this.#state = { name: 'wait_ccs', session: { neg, peer: s.peer, chain: s.chain, group: s.group, master }, readKeys };
+    const session: Session = { neg, peer: s.peer, chain: s.chain, group: s.group, master, abbreviated: undefined, ticket: undefined };
+    this.#state = neg.ticketPromised ? { name: 'wait_new_session_ticket', session, readKeys } : { name: 'wait_ccs', session, readKeys };
     this.#out.push({ kind: 'flight', items, number: 5, mode: 'retransmit', sampleRtt: true });
   }
 
-  #onFinished(s: In<'wait_finished'>, msg: HandshakeMessage): void {
-    const { neg, master } = s.session;
+  #onFinished(s: In<'wait_finished'>, now: number, msg: HandshakeMessage): void {
+    const { neg, master, abbreviated } = s.session;
     const crypto = this.#o.crypto;
     const fin = decodeAs('Finished', () => decodeFinished(msg.body));
     if (fin.verifyData.length !== 12) throw new DtlsError('decode_error', `Finished of ${fin.verifyData.length} bytes, not 12`);
     const expected = computeVerifyData(crypto, neg.suite.prfHash, master, 'server finished', this.#transcript.hash(crypto, neg.suite.prfHash));
     if (!equalBytes(expected, fin.verifyData)) throw new DtlsError('decrypt_error', 'server Finished does not verify');
+    if (abbreviated) {
+      // Ours is the last flight (RFC 6347 4.2.4): kept and resent when the server resends its own.
+      this.#transcript.add(msg);
+      const verifyData = computeVerifyData(crypto, neg.suite.prfHash, master, 'client finished', this.#transcript.hash(crypto, neg.suite.prfHash));
+      const ours = this.#message(HandshakeType.finished, encodeFinished({ verifyData }));
+      this.#out.push({ kind: 'write-keys', epoch: 1, keys: abbreviated.writeKeys });
+      const items: FlightItem[] = [
+        { kind: 'ccs', epoch: 0 },
+        { kind: 'handshake', epoch: 1, message: ours },
+      ];
+      this.#out.push({ kind: 'flight', items, number: this.#verified ? 5 : 3, mode: 'final', sampleRtt: false });
+    }
     this.#state = { name: 'done' };
     // Nothing reads the transcript after the Finished messages: release it (it holds every message, certificates too).
     this.#transcript.clear();
@@ -402,20 +486,50 @@ export class Client12 implements Role12 {
       result: {
         keyLogLines: keyLog12(this.#random, master),
         exportKeyingMaterial: exporter12(crypto, neg.suite, master, this.#random, neg.serverRandom),
-        info: handshakeInfo12({
-          suite: neg.suite,
-          group: s.session.group,
-          peerChain: s.session.chain,
-          peerFingerprint: s.session.peer.fingerprint,
-          srtpProfile: neg.srtpProfile,
-          alpn: neg.alpn,
-          serverName: this.#o.serverName,
-          ems: neg.ems,
-        }),
+        info: {
+          ...handshakeInfo12({
+            suite: neg.suite,
+            group: s.session.group,
+            peerChain: s.session.chain,
+            peerFingerprint: s.session.peer.fingerprint,
+            srtpProfile: neg.srtpProfile,
+            alpn: neg.alpn,
+            serverName: this.#o.serverName,
+            ems: neg.ems,
+          }),
+          resumed: abbreviated !== undefined,
+        },
       },
     });
+    this.#issueSession(now, s.session);
+  }
+
+  /** A NewSessionTicket came in this handshake: a session for the application (only with the extended master secret, RFC 7627 5.3). */
+  #issueSession(now: number, s: Session): void {
+    const onSession = this.#o.onSession;
+    if (!onSession || !s.ticket || !s.neg.ems || !s.chain.length) return;
+    const session = encodeClientSession12({
+      suite: s.neg.suite.id,
+      master: s.master,
+      // RFC 5077 3.3: a hint of 0 leaves the lifetime unspecified; at most seven days are kept.
+      lifetime: Math.min(s.ticket.lifetimeHint || DEFAULT_LIFETIME_12, MAX_LIFETIME_12),
+      alpn: s.neg.alpn,
+      serverName: this.#o.serverName,
+      peerChain: s.chain,
+      ticket: s.ticket.ticket,
+      receivedAt: this.#o.wallTime(now),
+    });
+    try {
+      onSession(session);
+    } catch {
+      // The application's callback failing is not the peer's fault: the connection goes on.
+    }
   }
 }
+
+/** Seconds a session lives when the server gives no hint, and the most we keep one. */
+const DEFAULT_LIFETIME_12 = 7200;
+const MAX_LIFETIME_12 = 604800;
 
 function isIpLiteral(name: string): boolean {
   return /^[0-9.]+$/.test(name) || name.includes(':');

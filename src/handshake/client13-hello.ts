@@ -42,6 +42,8 @@ export interface ClientHello13Parts {
   wantTickets: boolean;
   /** A ticket to resume with: pre_shared_key goes last, its binder zeros to be replaced (RFC 8446 4.2.11). */
   psk: { identity: Uint8Array; obfuscatedTicketAge: number; binderLength: number } | undefined;
+  /** A DTLS 1.2 session for a 1.2 server to resume: session_ticket and legacy_session_id (RFC 9147 5.3, RFC 5077 3.4). */
+  session12?: { ticket: Uint8Array; sessionId: Uint8Array } | undefined;
 }
 
 /** The ClientHello body, and the extension types a 1.2 ServerHello may answer (RFC 5246 7.4.1.4). */
@@ -75,6 +77,11 @@ export function buildClientHello13(o: ResolvedOptions, p: ClientHello13Parts): {
       answerable12.add(ExtensionType.extended_master_secret);
     }
     exts.push({ type: ExtensionType.renegotiation_info, data: encodeRenegotiationInfo(new Uint8Array(0)) });
+    // RFC 5077 3.2: a 1.2 ticket to resume with, or empty to ask a 1.2 server for one (sessions need the extended master secret).
+    if (p.session12 || (p.wantTickets && o.extendedMasterSecret !== false)) {
+      exts.push({ type: ExtensionType.session_ticket, data: p.session12?.ticket ?? new Uint8Array(0) });
+      answerable12.add(ExtensionType.session_ticket);
+    }
   }
   if (p.wantTickets || p.psk) exts.push({ type: ExtensionType13.psk_key_exchange_modes, data: encodePskKeyExchangeModes([PskKeyExchangeMode.psk_dhe_ke]) });
   // RFC 8446 4.2.11: pre_shared_key is the last extension; the binders are computed over what comes before them.
@@ -87,7 +94,8 @@ export function buildClientHello13(o: ResolvedOptions, p: ClientHello13Parts): {
       }),
     });
   const suites = [...o.cipherSuites13, ...(with12 ? o.cipherSuites : [])];
-  const body = encodeClientHello(clientHello13({ random: p.random, cipherSuites: suites, extensions: exts }));
+  const hello = clientHello13({ random: p.random, cipherSuites: suites, extensions: exts });
+  const body = encodeClientHello(with12 && p.session12 ? { ...hello, sessionId: p.session12.sessionId } : hello);
   return { body, answerable12 };
 }
 

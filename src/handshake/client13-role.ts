@@ -38,6 +38,7 @@ import { ConnectionIds13 } from './cid13.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 import { buildClientHello13, checkExtensions13, offeredTypes, readEncryptedExtensions } from './client13-hello.ts';
 import { KeyUpdate13 } from './key-update13.ts';
+import { usableSession12 } from './client12-session.ts';
 import {
   SIGNATURE_SCHEMES13,
   Transcript13,
@@ -109,6 +110,8 @@ export class Client13Role {
   clientHello: { message: HandshakeMessage; answerable12: Set<number> } | undefined;
   /** The session offered in the current ClientHello (options.session, when still usable). */
   #offer: ClientSession | undefined;
+  /** A DTLS 1.2 session (options.session12) offered beside 1.3, for a 1.2 server to resume (client12.ts takes it up). */
+  #offer12: { ticket: Uint8Array; sessionId: Uint8Array } | undefined;
   /** What a NewSessionTicket makes a session of (RFC 8446 4.6.1), once connected and when the application takes sessions. */
   #tickets: { schedule: KeySchedule13; suite: CipherSuite13; resumptionMaster: Uint8Array; alpn: string | undefined; peerChain: Uint8Array[] } | undefined;
   /** Connection IDs (RFC 9147 9): offered in the ClientHello, settled by the ServerHello. */
@@ -134,6 +137,8 @@ export class Client13Role {
 
   start(now: number): HandshakeAction[] {
     this.#offer = this.#usableSession(now);
+    const s12 = usableSession12(this.#o, now);
+    if (s12) this.#offer12 = { ticket: s12.ticket, sessionId: this.#o.crypto.random(32) };
     const g = this.#o.groups13;
     // One share for the preferred group; a hybrid one comes with x25519 beside it, as browsers send.
     const groups: KemGroup[] = g[0] === 'X25519MLKEM768' && g.includes('x25519') ? ['X25519MLKEM768', 'x25519'] : [g[0]!];
@@ -197,6 +202,7 @@ export class Client13Role {
       wantTickets: this.#o.onSession !== undefined,
       psk,
       cid: this.cids.offer(),
+      session12: this.#offer12,
     });
     const answerable12 = built.answerable12;
     let body = built.body;

@@ -4,7 +4,13 @@
 //        │ ClientHello (cookie ok, or none required)
 //        ▼  ServerHello Certificate ServerKeyExchange [CertificateRequest] ServerHelloDone
 //   [wait_client_certificate] ► wait_client_key_exchange ► [wait_certificate_verify]
-//        ► wait_ccs ──CCS──► wait_finished ──Finished──► CCS Finished (final flight) ► done
+//        ► wait_ccs ──CCS──► wait_finished ──Finished──► [NewSessionTicket] CCS Finished (final flight) ► done
+//
+// Resumed with a ticket of ours (RFC 5077 3.1, RFC 5246 7.3), the abbreviated
+// handshake, where our flight comes first and the client's is the last:
+//   wait_client_hello ──ClientHello + ticket──► ServerHello [NewSessionTicket] CCS Finished
+//        ► wait_ccs ──CCS──► wait_finished ──Finished──► done
+// That flight is resent until the client's Finished comes (RFC 6347 4.2.4).
 import type { HandshakeAction } from './machine.ts';
 import type { Role12 } from './dtls12.ts';
 import type { ResolvedOptions } from '../options.ts';
@@ -50,6 +56,11 @@ import { computeCookie } from './cookie.ts';
 import { versionsOf } from './common13.ts';
 import { withDowngradeSentinel } from '../wire/messages13/hello13.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
+import { decodeSessionTicket, encodeSessionTicket } from '../wire/extensions/session-ticket.ts';
+import { encodeNewSessionTicket12 } from '../wire/messages/new-session-ticket.ts';
+import { fingerprint } from '../x509/fingerprint.ts';
+import { chooseTicket12, issueTicket12 } from './server12-resume.ts';
+import type { Ticket12 } from './ticket12.ts';
 
 const TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
 // ClientCertificateType (RFC 4492 5.5, RFC 5246 7.4.4).
@@ -65,6 +76,8 @@ interface Negotiated {
   srtpProfile: number | undefined;
   alpn: string | undefined;
   serverName: string | undefined;
+  /** The client asked for a ticket, and we issue them: a NewSessionTicket goes before our CCS (RFC 5077 3.3). */
+  issueTicket: boolean;
 }
 
 /** The client's certificate, when it sent one (verified). */
@@ -78,6 +91,8 @@ interface Session {
   neg: Negotiated;
   master: Uint8Array;
   auth: ClientAuth | undefined;
+  /** An abbreviated handshake: our Finished went first, the client's ends it. */
+  resumed: boolean;
 }
 
 /** One type per state, holding only what that state needs (STYLE.md). */
@@ -143,7 +158,7 @@ export class Server12 implements Role12 {
     const s = this.#state;
     switch (s.name) {
       case 'wait_client_hello':
-        if (t === HandshakeType.client_hello) return this.#onClientHello(msg);
+        if (t === HandshakeType.client_hello) return this.#onClientHello(now, msg);
         break;
       case 'wait_client_certificate':
         if (t === HandshakeType.certificate) return this.#onCertificate(s, now, msg);
@@ -155,13 +170,13 @@ export class Server12 implements Role12 {
         if (t === HandshakeType.certificate_verify) return this.#onCertificateVerify(s, msg);
         break;
       case 'wait_finished':
-        if (t === HandshakeType.finished) return this.#onFinished(s, msg);
+        if (t === HandshakeType.finished) return this.#onFinished(s, now, msg);
         break;
     }
     throw new DtlsError('unexpected_message', `handshake message ${t} in state ${s.name}`);
   }
 
-  #onClientHello(msg: HandshakeMessage): void {
+  #onClientHello(now: number, msg: HandshakeMessage): void {
     const ch = decodeAs('ClientHello', () => decodeClientHello(msg.body));
     const o = this.#o;
     const crypto = o.crypto;
@@ -235,10 +250,16 @@ export class Server12 implements Role12 {
       if (alpn === undefined) throw new DtlsError('no_application_protocol', 'no ALPN protocol in common (RFC 7301 3.2)');
     }
     const serverName = decodeExt(ExtensionType.server_name, 'server_name', decodeServerName);
+    const ticketExt = ext(ExtensionType.session_ticket);
+    const resume = ticketExt
+      ? chooseTicket12(o, { ch, ticket: decodeSessionTicket(ticketExt.data), ems, serverName, auth, wallNow: o.wallTime(now) })
+      : undefined;
+    // RFC 5077 3.2: tickets go to a client that sent the extension; only sessions with the extended master secret can resume (RFC 7627 5.3).
+    const issueTicket = ticketExt !== undefined && ems && o.sessionTickets > 0;
 
     // RFC 8446 4.1.3: a server that speaks 1.3 but negotiates 1.2 says so in the last 8 bytes, so a downgrade shows.
     const serverRandom = versionsOf(o).includes('1.3') ? withDowngradeSentinel(crypto.random(32), '1.2') : crypto.random(32);
-    const neg: Negotiated = { suite, group, clientRandom: ch.random.slice(), serverRandom, ems, srtpProfile, alpn, serverName };
+    const neg: Negotiated = { suite, group, clientRandom: ch.random.slice(), serverRandom, ems, srtpProfile, alpn, serverName, issueTicket };
     this.#transcript = new Transcript();
     this.#transcript.add(msg);
 
@@ -248,6 +269,8 @@ export class Server12 implements Role12 {
     if (formats) exts.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([0]) });
     if (srtpProfile !== undefined) exts.push({ type: ExtensionType.use_srtp, data: encodeUseSrtp({ profiles: [srtpProfile], mki: new Uint8Array(0) }) });
     if (alpn !== undefined) exts.push({ type: ExtensionType.alpn, data: encodeAlpn([alpn]) });
+    if (issueTicket) exts.push({ type: ExtensionType.session_ticket, data: encodeSessionTicket(new Uint8Array(0)) });
+    if (resume) return this.#resume(now, msg, { ...neg, suite: suiteById(resume.suite)! }, resume, ch.sessionId, exts);
 
     const items: FlightItem[] = [];
     const add = (msgType: number, body: Uint8Array) => {
@@ -288,6 +311,57 @@ export class Server12 implements Role12 {
     this.#out.push({ kind: 'flight', items, number: 4, mode: 'retransmit', sampleRtt: true });
   }
 
+  /**
+   * The abbreviated handshake (RFC 5246 7.3, RFC 5077 3.1): the ticket's
+   * master secret with fresh randoms, our session ID echoed (RFC 5077 3.4),
+   * and our Finished first. A fresh ticket renews the session when asked.
+   */
+  #resume(now: number, msg: HandshakeMessage, neg: Negotiated, t: Ticket12, sessionId: Uint8Array, exts: Extension[]): void {
+    const crypto = this.#o.crypto;
+    const items: FlightItem[] = [];
+    const add = (msgType: number, body: Uint8Array, epoch: number) => {
+      const m = { msgType, messageSeq: this.#sendSeq++, body };
+      this.#transcript.add(m);
+      items.push({ kind: 'handshake', epoch, message: m });
+    };
+    const master = t.master;
+    add(
+      HandshakeType.server_hello,
+      encodeServerHello({
+        version: ProtocolVersion.DTLS1_2,
+        random: neg.serverRandom,
+        sessionId,
+        cipherSuite: neg.suite.id,
+        compressionMethod: 0,
+        extensions: exts,
+      }),
+      0,
+    );
+    const chain = t.peerChain;
+    const auth: ClientAuth | undefined = chain.length
+      ? { peer: { leaf: undefined, fingerprint: fingerprint(chain[0]!, 'sha-256', crypto) }, chain }
+      : undefined;
+    if (neg.issueTicket) add(HandshakeType.new_session_ticket, this.#newTicket(now, neg, master, chain), 0);
+    const keys = deriveKeys(crypto, neg.suite, master, neg.clientRandom, neg.serverRandom);
+    const read = { suite: neg.suite, key: keys.clientWriteKey, iv: keys.clientWriteIv };
+    const write = { suite: neg.suite, key: keys.serverWriteKey, iv: keys.serverWriteIv };
+    const h = neg.suite.prfHash;
+    const verifyData = computeVerifyData(crypto, h, master, 'server finished', this.#transcript.hash(crypto, h));
+    items.push({ kind: 'ccs', epoch: 0 });
+    add(HandshakeType.finished, encodeFinished({ verifyData }), 1);
+    this.#out.push({ kind: 'write-keys', epoch: 1, keys: write });
+    // Flights 2 (4 after a cookie exchange) and 3 of RFC 6347 4.2.4's resumed handshake; ours waits for the client's.
+    this.#out.push({ kind: 'flight', items, number: msg.messageSeq > 0 ? 4 : 2, mode: 'retransmit', sampleRtt: true });
+    this.#state = { name: 'wait_ccs', session: { neg, master, auth, resumed: true }, read, write };
+  }
+
+  /** A NewSessionTicket body (RFC 5077 3.3) for this session. */
+  #newTicket(now: number, neg: Negotiated, master: Uint8Array, peerChain: Uint8Array[]): Uint8Array {
+    const o = this.#o;
+    const ticket = issueTicket12(o, { suite: neg.suite.id, master, alpn: neg.alpn, serverName: neg.serverName, peerChain }, o.wallTime(now));
+    return encodeNewSessionTicket12({ lifetimeHint: o.ticketLifetime, ticket });
+  }
+
   #onCertificate(s: In<'wait_client_certificate'>, now: number, msg: HandshakeMessage): void {
     const chain = decodeAs('Certificate', () => decodeCertificate(msg.body).certificates.map((c) => c.slice()));
     let auth: ClientAuth | undefined;
@@ -315,7 +389,7 @@ export class Server12 implements Role12 {
     const keys = deriveKeys(crypto, neg.suite, master, neg.clientRandom, neg.serverRandom);
     const read = { suite: neg.suite, key: keys.clientWriteKey, iv: keys.clientWriteIv };
     const write = { suite: neg.suite, key: keys.serverWriteKey, iv: keys.serverWriteIv };
-    const session: Session = { neg, master, auth: s.auth };
+    const session: Session = { neg, master, auth: s.auth, resumed: false };
     this.#state = s.auth ? { name: 'wait_certificate_verify', session, auth: s.auth, read, write } : { name: 'wait_ccs', session, read, write };
   }
 
@@ -326,8 +400,8 @@ export class Server12 implements Role12 {
     this.#state = { name: 'wait_ccs', session: s.session, read: s.read, write: s.write };
   }
 
-  #onFinished(s: In<'wait_finished'>, msg: HandshakeMessage): void {
-    const { neg, master, auth } = s.session;
+  #onFinished(s: In<'wait_finished'>, now: number, msg: HandshakeMessage): void {
+    const { neg, master, auth, resumed } = s.session;
     const crypto = this.#o.crypto;
     const h = neg.suite.prfHash;
     const fin = decodeAs('Finished', () => decodeFinished(msg.body));
@@ -335,19 +409,7 @@ export class Server12 implements Role12 {
     const expected = computeVerifyData(crypto, h, master, 'client finished', this.#transcript.hash(crypto, h));
     if (!equalBytes(expected, fin.verifyData)) throw new DtlsError('decrypt_error', 'client Finished does not verify');
     this.#transcript.add(msg);
-    const verifyData = computeVerifyData(crypto, h, master, 'server finished', this.#transcript.hash(crypto, h));
-    const ours = { msgType: HandshakeType.finished, messageSeq: this.#sendSeq++, body: encodeFinished({ verifyData }) };
-    this.#out.push({ kind: 'write-keys', epoch: 1, keys: s.write });
-    this.#out.push({
-      kind: 'flight',
-      items: [
-        { kind: 'ccs', epoch: 0 },
-        { kind: 'handshake', epoch: 1, message: ours },
-      ],
-      number: 6,
-      mode: 'final',
-      sampleRtt: true,
-    });
+    if (!resumed) this.#sendFinalFlight(now, s);
     this.#state = { name: 'done' };
     // Nothing reads the transcript after the Finished messages: release it (it holds every message, certificates too).
     this.#transcript.clear();
@@ -356,17 +418,39 @@ export class Server12 implements Role12 {
       result: {
         keyLogLines: keyLog12(neg.clientRandom, master),
         exportKeyingMaterial: exporter12(crypto, neg.suite, master, neg.clientRandom, neg.serverRandom),
-        info: handshakeInfo12({
-          suite: neg.suite,
-          group: neg.group,
-          peerChain: auth?.chain ?? [],
-          peerFingerprint: auth?.peer.fingerprint,
-          srtpProfile: neg.srtpProfile,
-          alpn: neg.alpn,
-          serverName: neg.serverName,
-          ems: neg.ems,
-        }),
+        info: {
+          ...handshakeInfo12({
+            suite: neg.suite,
+            // A resumption runs no key exchange.
+            group: resumed ? undefined : neg.group,
+            peerChain: auth?.chain ?? [],
+            peerFingerprint: auth?.peer.fingerprint,
+            srtpProfile: neg.srtpProfile,
+            alpn: neg.alpn,
+            serverName: neg.serverName,
+            ems: neg.ems,
+          }),
+          resumed,
+        },
       },
     });
+  }
+
+  /** Flight 6: [NewSessionTicket] CCS Finished, the last of a full handshake (RFC 5077 3.3 puts the ticket before the CCS). */
+  #sendFinalFlight(now: number, s: In<'wait_finished'>): void {
+    const { neg, master, auth } = s.session;
+    const crypto = this.#o.crypto;
+    const h = neg.suite.prfHash;
+    const items: FlightItem[] = [];
+    if (neg.issueTicket) {
+      const nst = { msgType: HandshakeType.new_session_ticket, messageSeq: this.#sendSeq++, body: this.#newTicket(now, neg, master, auth?.chain ?? []) };
+      this.#transcript.add(nst);
+      items.push({ kind: 'handshake', epoch: 0, message: nst });
+    }
+    const verifyData = computeVerifyData(crypto, h, master, 'server finished', this.#transcript.hash(crypto, h));
+    const ours = { msgType: HandshakeType.finished, messageSeq: this.#sendSeq++, body: encodeFinished({ verifyData }) };
+    items.push({ kind: 'ccs', epoch: 0 }, { kind: 'handshake', epoch: 1, message: ours });
+    this.#out.push({ kind: 'write-keys', epoch: 1, keys: s.write });
+    this.#out.push({ kind: 'flight', items, number: 6, mode: 'final', sampleRtt: true });
   }
 }

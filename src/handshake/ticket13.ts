@@ -10,6 +10,7 @@ import { KeySchedule13 } from '../crypto/key-schedule13.ts';
 import { DecodeError, Reader, Writer, concat, equalBytes, fromUtf8, utf8 } from '../wire/codec.ts';
 import { encodeTranscriptMessage } from '../wire/messages13/transcript.ts';
 import { HandshakeType } from '../wire/types.ts';
+import { TicketFormat, openTicketBytes, sealTicketBytes } from './ticket-seal.ts';
 
 /** What a ticket and a session both carry about the connection that issued it. */
 export interface ResumptionState {
@@ -39,12 +40,7 @@ export interface ClientSession extends ResumptionState {
 
 /** At most this many peer certificates are carried (a chain longer than that is not kept for resumption). */
 const MAX_CHAIN = 10;
-const TICKET_FORMAT = 1;
 const SESSION_MAGIC = utf8('dtls-stream session 1.3');
-/** AES-256-GCM: the ticket AEAD every provider has. */
-const TICKET_AEAD = 'aes-256-gcm';
-const KEY_NAME_LENGTH = 4;
-const NONCE_LENGTH = 12;
 
 function writeState(w: Writer, s: ResumptionState): void {
   w.u16(s.suite).vec(1, s.psk).u32(s.lifetime).u32(s.ageAdd);
@@ -68,55 +64,40 @@ function readState(r: Reader): ResumptionState {
   return { suite, psk, lifetime, ageAdd, alpn: alpn || undefined, serverName: serverName || undefined, peerChain };
 }
 
-/** The first bytes of SHA-256(key): which of our ticket keys sealed a ticket, without trying them all. */
-function keyName(crypto: CryptoProvider, key: Uint8Array): Uint8Array {
-  return crypto.hash('sha256', key).subarray(0, KEY_NAME_LENGTH);
-}
-
 /**
- * Seals a ticket under `key` (32 bytes): format byte, key name, nonce,
- * AES-256-GCM of the contents with the first three as associated data.
+ * Seals a ticket under `key` (32 bytes) in the 1.3 format (ticket-seal.ts):
+ * a 1.2 ticket of ours never opens here, nor this one there.
  */
 export function sealTicket(crypto: CryptoProvider, key: Uint8Array, t: TicketContents): Uint8Array {
   const w = new Writer();
   writeState(w, t);
   w.u48(t.issuedAt);
   const plain = w.finish();
-  const header = concat(Uint8Array.of(TICKET_FORMAT), keyName(crypto, key), crypto.random(NONCE_LENGTH));
-  const sealed = crypto.aead(TICKET_AEAD, key).seal(header.subarray(1 + KEY_NAME_LENGTH), plain, header);
+  const ticket = sealTicketBytes(crypto, key, TicketFormat.dtls13, plain);
   plain.fill(0);
-  return concat(header, sealed);
+  return ticket;
 }
 
 /**
  * Opens a ticket with whichever of `keys` sealed it; undefined when none did
- * or it does not authenticate (forged, tampered, or from a retired key):
- * the client then gets a full handshake (RFC 8446 4.2.11).
+ * or it does not authenticate (forged, tampered, from a retired key, or a
+ * DTLS 1.2 ticket): the client then gets a full handshake (RFC 8446 4.2.11).
  */
 export function openTicket(crypto: CryptoProvider, keys: readonly Uint8Array[], ticket: Uint8Array): TicketContents | undefined {
-  const headerLength = 1 + KEY_NAME_LENGTH + NONCE_LENGTH;
-  if (ticket.length < headerLength + 16 || ticket[0] !== TICKET_FORMAT) return undefined;
-  const name = ticket.subarray(1, 1 + KEY_NAME_LENGTH);
-  for (const key of keys) {
-    if (!equalBytes(keyName(crypto, key), name)) continue;
-    const plain = crypto
-      .aead(TICKET_AEAD, key)
-      .open(ticket.subarray(1 + KEY_NAME_LENGTH, headerLength), ticket.subarray(headerLength), ticket.subarray(0, headerLength));
-    if (!plain) return undefined;
-    try {
-      const r = new Reader(plain);
-      const state = readState(r);
-      const issuedAt = r.u48('issued_at');
-      r.end('ticket');
-      return { ...state, issuedAt };
-    } catch {
-      // Authenticated yet unreadable: a ticket of another format version of ours.
-      return undefined;
-    } finally {
-      plain.fill(0);
-    }
+  const plain = openTicketBytes(crypto, keys, TicketFormat.dtls13, ticket);
+  if (!plain) return undefined;
+  try {
+    const r = new Reader(plain);
+    const state = readState(r);
+    const issuedAt = r.u48('issued_at');
+    r.end('ticket');
+    return { ...state, issuedAt };
+  } catch {
+    // Authenticated yet unreadable: a ticket of another format version of ours.
+    return undefined;
+  } finally {
+    plain.fill(0);
   }
-  return undefined;
 }
 
 /** The opaque, serialisable form of a client session (what `onSession` hands out). */

@@ -9,3 +9,4 @@ export * from './server-hello-done.ts';
 export * from './client-key-exchange.ts';
 export * from './certificate-verify.ts';
 export * from './finished.ts';
+export * from './new-session-ticket.ts';

@@ -1,0 +1,47 @@
+// Sealing a ticket's contents under one of the server's ticket keys, shared by
+// DTLS 1.2 (RFC 5077 4's recommended construction, with AES-256-GCM) and 1.3
+// tickets. The first byte names the version whose contents follow, and it is
+// authenticated, so a 1.2 ticket never opens as a 1.3 PSK identity, nor back.
+import type { CryptoProvider } from '../crypto/provider.ts';
+import { concat, equalBytes } from '../wire/codec.ts';
+
+/** What a sealed ticket holds; the values are its first byte. */
+export const TicketFormat = { dtls13: 1, dtls12: 2 } as const;
+export type TicketFormat = (typeof TicketFormat)[keyof typeof TicketFormat];
+
+/** AES-256-GCM: the ticket AEAD every provider has. */
+const TICKET_AEAD = 'aes-256-gcm';
+const KEY_NAME_LENGTH = 4;
+const NONCE_LENGTH = 12;
+const HEADER_LENGTH = 1 + KEY_NAME_LENGTH + NONCE_LENGTH;
+
+/** The first bytes of SHA-256(key): which of our ticket keys sealed a ticket, without trying them all. */
+function keyName(crypto: CryptoProvider, key: Uint8Array): Uint8Array {
+  return crypto.hash('sha256', key).subarray(0, KEY_NAME_LENGTH);
+}
+
+/** Format byte, key name, nonce, then AES-256-GCM of `plain` with those three as associated data. */
+export function sealTicketBytes(crypto: CryptoProvider, key: Uint8Array, format: TicketFormat, plain: Uint8Array): Uint8Array {
+  const header = concat(Uint8Array.of(format), keyName(crypto, key), crypto.random(NONCE_LENGTH));
+  const sealed = crypto.aead(TICKET_AEAD, key).seal(header.subarray(1 + KEY_NAME_LENGTH), plain, header);
+  return concat(header, sealed);
+}
+
+/**
+ * The contents of a ticket of `format` sealed by one of `keys` (the caller
+ * zeroes them after reading), or undefined: another format, a key we no longer
+ * hold, forged or tampered.
+ */
+export function openTicketBytes(crypto: CryptoProvider, keys: readonly Uint8Array[], format: TicketFormat, ticket: Uint8Array): Uint8Array | undefined {
+  if (ticket.length < HEADER_LENGTH + 16 || ticket[0] !== format) return undefined;
+  const name = ticket.subarray(1, 1 + KEY_NAME_LENGTH);
+  for (const key of keys) {
+    if (!equalBytes(keyName(crypto, key), name)) continue;
+    return (
+      crypto
+        .aead(TICKET_AEAD, key)
+        .open(ticket.subarray(1 + KEY_NAME_LENGTH, HEADER_LENGTH), ticket.subarray(HEADER_LENGTH), ticket.subarray(0, HEADER_LENGTH)) ?? undefined
+    );
+  }
+  return undefined;
+}

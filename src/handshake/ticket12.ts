@@ -1,0 +1,121 @@
+// DTLS 1.2 resumption state (RFC 5077 tickets; RFC 5246 7.3 abbreviated
+// handshake): what the server seals into a ticket, and the session a client
+// keeps (the bytes `onSession` hands out and `session` takes back). A 1.2
+// session is its master secret and what the resumed connection's summary
+// needs: the server keeps nothing per session. Sessions exist only with the
+// extended master secret (RFC 7627 5.3): one without it is never made, so
+// never resumed.
+import type { CryptoProvider } from '../crypto/provider.ts';
+import { DecodeError, Reader, Writer, equalBytes, fromUtf8, utf8 } from '../wire/codec.ts';
+import { TicketFormat, openTicketBytes, sealTicketBytes } from './ticket-seal.ts';
+
+/** What a ticket and a client session both carry about the connection that made them. */
+export interface Session12State {
+  /** The DTLS 1.2 cipher suite: a resumption keeps it (RFC 5246 7.4.1.3). */
+  suite: number;
+  /** The 48-byte master secret, made with the extended master secret (RFC 7627). */
+  master: Uint8Array;
+  /** Seconds. */
+  lifetime: number;
+  alpn: string | undefined;
+  serverName: string | undefined;
+  /** The peer's certificates on that connection (DER, leaf first; empty: none). */
+  peerChain: Uint8Array[];
+}
+
+/** Server side: a ticket's contents. `issuedAt`: our wall clock (ms). */
+export interface Ticket12 extends Session12State {
+  issuedAt: number;
+}
+
+/** Client side: a session to offer again. `receivedAt`: wall clock (ms). */
+export interface ClientSession12 extends Session12State {
+  version: '1.2';
+  ticket: Uint8Array;
+  receivedAt: number;
+}
+
+const MASTER_LENGTH = 48;
+/** At most this many peer certificates are carried (a longer chain is not kept for resumption). */
+const MAX_CHAIN = 10;
+const SESSION_MAGIC_12 = utf8('dtls-stream session 1.2');
+const SESSION_MAGIC_13 = utf8('dtls-stream session 1.3');
+
+function writeState(w: Writer, s: Session12State): void {
+  w.u16(s.suite).vec(1, s.master).u32(s.lifetime);
+  w.vec(1, utf8(s.alpn ?? '')).vec(2, utf8(s.serverName ?? ''));
+  const chain = s.peerChain.length <= MAX_CHAIN ? s.peerChain : [];
+  w.u8(chain.length);
+  for (const c of chain) w.vec(3, c);
+}
+
+function readState(r: Reader): Session12State {
+  const suite = r.u16('suite');
+  const master = r.vec(1, 'master_secret', MASTER_LENGTH, MASTER_LENGTH).slice();
+  const lifetime = r.u32('lifetime');
+  const alpn = fromUtf8(r.vec(1, 'alpn'));
+  const serverName = fromUtf8(r.vec(2, 'server_name'));
+  const n = r.u8('chain length');
+  if (n > MAX_CHAIN) throw new DecodeError(`resumption state: ${n} certificates`);
+  const peerChain: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) peerChain.push(r.vec(3, 'certificate', 1).slice());
+  return { suite, master, lifetime, alpn: alpn || undefined, serverName: serverName || undefined, peerChain };
+}
+
+/** Seals a DTLS 1.2 ticket under `key` (32 bytes), the first of options.ticketKeys. */
+export function sealTicket12(crypto: CryptoProvider, key: Uint8Array, t: Ticket12): Uint8Array {
+  const w = new Writer();
+  writeState(w, t);
+  w.u48(t.issuedAt);
+  const plain = w.finish();
+  const ticket = sealTicketBytes(crypto, key, TicketFormat.dtls12, plain);
+  plain.fill(0);
+  return ticket;
+}
+
+/** A DTLS 1.2 ticket of ours, or undefined (forged, tampered, a retired key, a 1.3 ticket): a full handshake follows (RFC 5077 3.4). */
+export function openTicket12(crypto: CryptoProvider, keys: readonly Uint8Array[], ticket: Uint8Array): Ticket12 | undefined {
+  const plain = openTicketBytes(crypto, keys, TicketFormat.dtls12, ticket);
+  if (!plain) return undefined;
+  try {
+    const r = new Reader(plain);
+    const state = readState(r);
+    const issuedAt = r.u48('issued_at');
+    r.end('ticket');
+    return { ...state, issuedAt };
+  } catch {
+    return undefined;
+  } finally {
+    plain.fill(0);
+  }
+}
+
+/** The opaque, serialisable form of a client's DTLS 1.2 session. */
+export function encodeClientSession12(s: Omit<ClientSession12, 'version'>): Uint8Array {
+  const w = new Writer();
+  w.vec(1, SESSION_MAGIC_12);
+  writeState(w, s);
+  w.vec(2, s.ticket).u48(s.receivedAt);
+  return w.finish();
+}
+
+/** Throws DecodeError on bytes that are not encodeClientSession12's. */
+export function decodeClientSession12(bytes: Uint8Array): ClientSession12 {
+  const r = new Reader(bytes);
+  if (!equalBytes(r.vec(1, 'magic'), SESSION_MAGIC_12)) throw new DecodeError('not a dtls-stream DTLS 1.2 session');
+  const state = readState(r);
+  const ticket = r.vec(2, 'ticket', 1).slice();
+  const receivedAt = r.u48('received_at');
+  r.end('session');
+  return { version: '1.2', ...state, ticket, receivedAt };
+}
+
+/** The protocol version a session from `onSession` resumes, read from its first bytes; undefined for anything else. */
+export function sessionVersion(bytes: Uint8Array): '1.2' | '1.3' | undefined {
+  const n = bytes[0];
+  if (n === undefined || bytes.length < 1 + n) return undefined;
+  const magic = bytes.subarray(1, 1 + n);
+  if (equalBytes(magic, SESSION_MAGIC_12)) return '1.2';
+  if (equalBytes(magic, SESSION_MAGIC_13)) return '1.3';
+  return undefined;
+}

@@ -1,0 +1,89 @@
+// DTLS 1.2 resumption with OpenSSL 3.0, both directions, over loopback UDP:
+// our client resumes with `openssl s_server -dtls1_2` (RFC 5077 tickets, the
+// abbreviated handshake of RFC 5246 7.3), and `openssl s_client -dtls1_2
+// -sess_out/-sess_in` resumes with our listen() server (it prints "Reused, ").
+import { after, before, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from '../../src/stream/index.ts';
+import { bindUdp, nodeUdpConnected } from '../../src/adapters/node.ts';
+import type { DtlsOptions } from '../../src/options.ts';
+import { sessionVersion } from '../../src/handshake/ticket12.ts';
+import { closeSocket } from './datagrams.ts';
+import { echo, serve } from './our-server.ts';
+import { makeCertificates, makeTempDir, runClient, startServer, within, type InteropCerts, type OpenSslServer, type TempDir } from './openssl.ts';
+
+let dir: TempDir;
+let certs: InteropCerts;
+
+before(async () => {
+  dir = await makeTempDir();
+  certs = await makeCertificates(dir);
+});
+after(() => dir?.cleanup());
+
+async function dial(t: TestContext, srv: OpenSslServer, options: DtlsOptions) {
+  const socket = await bindUdp({ address: '127.0.0.1', port: 0 });
+  t.after(() => closeSocket(socket));
+  const dtls = await within(
+    8000,
+    () => `handshake with ${srv.describe()}\n${srv.dump()}`,
+    connect(nodeUdpConnected(socket, '127.0.0.1', srv.port), { serverName: 'localhost', verify: { ca: [certs.p256.cert] }, versions: ['1.2'], ...options }),
+  );
+  const info = await dtls.handshake;
+  await dtls.outbound.writable.getWriter().write(new TextEncoder().encode(`resumed=${info.resumed}\n`));
+  await within(3000, 'dtls.close()', dtls.close());
+  return info;
+}
+
+test('our client resumes with openssl s_server -dtls1_2 (its ticket), and a session it cannot resume is a full handshake', { timeout: 40_000 }, async (t) => {
+  const srv = await startServer(['-cert', certs.p256.certPath, '-key', certs.p256.keyPath], { t });
+  const sessions: Uint8Array[] = [];
+  const first = await dial(t, srv, { onSession: (s) => sessions.push(s) });
+  assert.equal(first.resumed, false);
+  assert.equal(first.extendedMasterSecret, true);
+  assert.equal(sessions.length, 1, 'OpenSSL issued a ticket');
+  assert.equal(sessionVersion(sessions[0]!), '1.2');
+  await srv.waitFor(/resumed=false/, 3000);
+
+  const again = await dial(t, srv, { session: sessions[0]!, onSession: (s) => sessions.push(s) });
+  assert.equal(again.resumed, true, srv.dump());
+  assert.equal(again.cipherSuite, first.cipherSuite);
+  assert.deepEqual(again.peerCertificates, first.peerCertificates);
+  assert.equal(again.group, undefined);
+  await srv.waitFor(/resumed=true/, 3000);
+
+  // A fresh s_server has another ticket key: it declines our session, and the handshake is a full one.
+  const other = await startServer(['-cert', certs.p256.certPath, '-key', certs.p256.keyPath], { t });
+  const declined = await dial(t, other, { session: sessions[0]! });
+  assert.equal(declined.resumed, false);
+  await other.waitFor(/resumed=false/, 3000);
+});
+
+test(
+  'openssl s_client -dtls1_2 -sess_out, then -sess_in: it resumes with our server ("Reused, "), through the cookie exchange',
+  { timeout: 40_000 },
+  async (t) => {
+    const srv = await serve(t, { requireCookie: true, ticketKeys: [new Uint8Array(32).fill(3)] }, certs.p256);
+    const sess = dir.path(`sess-${process.pid}.pem`);
+    const args = ['-CAfile', certs.p256.certPath, '-verify_return_error'];
+    const firstRun = runClient(srv.port, [...args, '-sess_out', sess], ['one', { waitFor: 'one' }], { t });
+    const a = await srv.next();
+    const infoA = await a.handshake;
+    void echo(a).catch(() => {});
+    const r1 = await firstRun;
+    assert.equal(r1.code, 0, r1.stderr);
+    assert.match(r1.stdout, /^New, TLSv1\.2/m, r1.stdout);
+    assert.equal(infoA.resumed, false);
+
+    const secondRun = runClient(srv.port, [...args, '-sess_in', sess], ['two', { waitFor: 'two' }], { t });
+    const b = await srv.next();
+    const infoB = await b.handshake;
+    void echo(b).catch(() => {});
+    const r2 = await secondRun;
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.match(r2.stdout, /^Reused, TLSv1\.2/m, r2.stdout);
+    assert.equal(infoB.resumed, true);
+    assert.equal(infoB.cipherSuite, infoA.cipherSuite);
+    assert.equal(infoB.extendedMasterSecret, true);
+  },
+);
