@@ -26,6 +26,7 @@ import { encodeAlpn, decodeAlpn } from '../wire/extensions/alpn.ts';
 import { encodeServerName } from '../wire/extensions/server-name.ts';
 import { encodeRenegotiationInfo, decodeRenegotiationInfo } from '../wire/extensions/renegotiation-info.ts';
 import { decodeExtendedMasterSecret } from '../wire/extensions/extended-master-secret.ts';
+import { connectionIds12, type ConnectionIds12 } from './cid12.ts';
 import { decodeClientHello, encodeClientHello } from '../wire/messages/client-hello.ts';
 import { decodeServerHello } from '../wire/messages/server-hello.ts';
 import { decodeHelloVerifyRequest } from '../wire/messages/hello-verify-request.ts';
@@ -118,6 +119,8 @@ export class Client12 implements Role12 {
    * with it again, cookie added (RFC 6347 4.2.1), not with a 1.2-only one.
    */
   readonly #offered: HandshakeMessage | undefined;
+  /** RFC 9146 connection IDs, when offered (cid12.ts). */
+  readonly cids: ConnectionIds12 | undefined;
 
   /** `sent`: a ClientHello the DTLS 1.3 client already sent, offering 1.2 too; this client continues from it. */
   constructor(options: ResolvedOptions, sent?: SentClientHello) {
@@ -130,6 +133,8 @@ export class Client12 implements Role12 {
       this.#sendSeq = sent.clientHello.messageSeq + 1;
       this.#state = { name: 'wait_server_hello' };
     }
+    this.cids = connectionIds12(options, sent?.clientHello);
+    if (sent && this.cids) this.#answerable.add(ExtensionType13.connection_id);
   }
 
   get done(): boolean {
@@ -173,8 +178,11 @@ export class Client12 implements Role12 {
     }
     if (o.alpn.length) exts.push({ type: ExtensionType.alpn, data: encodeAlpn(o.alpn) });
     if (o.extendedMasterSecret !== false) exts.push({ type: ExtensionType.extended_master_secret, data: new Uint8Array(0) });
+    const cid = this.cids?.offer();
+    if (cid) exts.push(cid);
     for (const e of exts)
-      if (e.type === ExtensionType.use_srtp || e.type === ExtensionType.alpn || e.type === ExtensionType.extended_master_secret) this.#answerable.add(e.type);
+      if (e.type === ExtensionType.use_srtp || e.type === ExtensionType.alpn || e.type === ExtensionType.extended_master_secret || e === cid)
+        this.#answerable.add(e.type);
     exts.push({ type: ExtensionType.renegotiation_info, data: encodeRenegotiationInfo(new Uint8Array(0)) });
     const body = encodeClientHello({
       version: ProtocolVersion.DTLS1_2,
@@ -311,6 +319,8 @@ export class Client12 implements Role12 {
       if (v.length !== 1 || !o.alpn.includes(v[0]!)) throw new DtlsError('illegal_parameter', 'server chose an ALPN protocol we did not offer');
       alpn = v[0];
     }
+    // RFC 9146 3: negotiated when the server answered; the record layer learns which CIDs go where.
+    if (this.cids) this.#out.push(...this.cids.onServerHello(sh.extensions));
     this.#transcript.add(msg);
     this.#state = { name: 'wait_certificate', neg: { suite, serverRandom: sh.random.slice(), ems, srtpProfile, alpn } };
   }

@@ -50,6 +50,9 @@ import { computeCookie } from './cookie.ts';
 import { versionsOf } from './common13.ts';
 import { withDowngradeSentinel } from '../wire/messages13/hello13.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
+import { connectionIds12, type ConnectionIds12 } from './cid12.ts';
+import { decodeConnectionIdExtension } from '../wire/extensions13/connection-id.ts';
+import { ExtensionType13 } from '../wire/types13.ts';
 
 const TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
 // ClientCertificateType (RFC 4492 5.5, RFC 5246 7.4.4).
@@ -100,10 +103,13 @@ export class Server12 implements Role12 {
   #sendSeq = 0;
   readonly #cookieSecret: Uint8Array;
   #transcript = new Transcript();
+  /** RFC 9146 connection IDs, when we accept them (cid12.ts). */
+  readonly cids: ConnectionIds12 | undefined;
 
   constructor(options: ResolvedOptions) {
     this.#o = options;
     this.#cookieSecret = this.#o.crypto.random(32);
+    this.cids = connectionIds12(options);
   }
 
   get done(): boolean {
@@ -248,6 +254,13 @@ export class Server12 implements Role12 {
     if (formats) exts.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([0]) });
     if (srtpProfile !== undefined) exts.push({ type: ExtensionType.use_srtp, data: encodeUseSrtp({ profiles: [srtpProfile], mki: new Uint8Array(0) }) });
     if (alpn !== undefined) exts.push({ type: ExtensionType.alpn, data: encodeAlpn([alpn]) });
+    // RFC 9146 3: answered only when the client offered and we take CIDs; the record layer learns them now.
+    const clientCid = this.cids && decodeExt(ExtensionType13.connection_id, 'connection_id', decodeConnectionIdExtension);
+    const cid = this.cids?.onClientHello(clientCid?.slice());
+    if (cid) {
+      exts.push(cid.extension);
+      this.#out.push(...cid.actions);
+    }
 
     const items: FlightItem[] = [];
     const add = (msgType: number, body: Uint8Array) => {
