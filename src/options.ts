@@ -130,14 +130,15 @@ export interface DtlsOptions {
    */
   session?: Uint8Array;
   /**
-   * DTLS 1.3 connection IDs (RFC 9147 9): the CID we ask the peer to put on
-   * the records it sends us, so the connection survives a change of address
-   * (NAT rebinding). A number draws a random CID of that many bytes (1..32;
-   * listen() draws one per connection and routes datagrams by it); bytes give
-   * the CID itself; an empty array (or 0) sends the peer's CID but asks for
-   * none. Off by default. Needs versions to include '1.3' (DTLS 1.2's CIDs,
-   * RFC 9146, are not implemented: a 1.2 server that takes the offer fails
-   * the handshake).
+   * Connection IDs (DTLS 1.3: RFC 9147 9; DTLS 1.2: RFC 9146): the CID we
+   * ask the peer to put on the records it sends us, so the connection
+   * survives a change of address (NAT rebinding). A number draws a random CID
+   * of that many bytes (1..32; listen() draws one per connection and routes
+   * datagrams by it); bytes give the CID itself; an empty array (or 0) sends
+   * the peer's CID but asks for none. Used only when both sides send the
+   * extension. In DTLS 1.2 the CIDs stay as the hellos set them (tls12_cid
+   * records from epoch 1 on); changing them after the handshake
+   * (issueConnectionIds and the rest) is DTLS 1.3 only. Off by default.
    */
   connectionId?: Uint8Array | number;
 }
@@ -489,7 +490,6 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
         throw new RangeError(`connectionId: a length must be an integer in 0..${MAX_OWN_CID_LENGTH}`);
     } else if (!(connectionId instanceof Uint8Array) || connectionId.length > 255)
       throw new TypeError('connectionId must be a Uint8Array of at most 255 bytes or a length');
-    if (!versions.includes('1.3')) throw new RangeError("connectionId needs DTLS 1.3 in versions (DTLS 1.2's RFC 9146 CIDs are not implemented)");
   }
 
   const alpn = o.alpn ?? [];

@@ -32,6 +32,7 @@ import { encodeAlpn, decodeAlpn } from '../wire/extensions/alpn.ts';
 import { encodeServerName } from '../wire/extensions/server-name.ts';
 import { encodeRenegotiationInfo, decodeRenegotiationInfo } from '../wire/extensions/renegotiation-info.ts';
 import { decodeExtendedMasterSecret } from '../wire/extensions/extended-master-secret.ts';
+import { connectionIds12, type ConnectionIds12 } from './cid12.ts';
 import { decodeClientHello, encodeClientHello } from '../wire/messages/client-hello.ts';
 import { decodeServerHello } from '../wire/messages/server-hello.ts';
 import { decodeHelloVerifyRequest } from '../wire/messages/hello-verify-request.ts';
@@ -139,6 +140,8 @@ export class Client12 implements Role12 {
   readonly #offered: HandshakeMessage | undefined;
   /** The DTLS 1.2 session our ClientHello offers, and the session ID that marks its acceptance (RFC 5077 3.4). */
   #resumable: { session: ClientSession12; sessionId: Uint8Array } | undefined;
+  /** RFC 9146 connection IDs, when offered (cid12.ts). */
+  readonly cids: ConnectionIds12 | undefined;
 
   /** `sent`: a ClientHello the DTLS 1.3 client already sent, offering 1.2 too; this client continues from it. */
   constructor(options: ResolvedOptions, sent?: SentClientHello) {
@@ -156,6 +159,8 @@ export class Client12 implements Role12 {
       const t = findExtension(ch.extensions, ExtensionType.session_ticket);
       if (s && t && ch.sessionId.length && equalBytes(t.data, s.ticket)) this.#resumable = { session: s, sessionId: ch.sessionId.slice() };
     }
+    this.cids = connectionIds12(options, sent?.clientHello);
+    if (sent && this.cids) this.#answerable.add(ExtensionType13.connection_id);
   }
 
   get done(): boolean {
@@ -206,12 +211,15 @@ export class Client12 implements Role12 {
     const resumable = this.#resumable;
     if (resumable || (o.onSession !== undefined && o.extendedMasterSecret !== false))
       exts.push({ type: ExtensionType.session_ticket, data: encodeSessionTicket(resumable ? resumable.session.ticket : new Uint8Array(0)) });
+    const cid = this.cids?.offer();
+    if (cid) exts.push(cid);
     for (const e of exts)
       if (
         e.type === ExtensionType.use_srtp ||
         e.type === ExtensionType.alpn ||
         e.type === ExtensionType.extended_master_secret ||
-        e.type === ExtensionType.session_ticket
+        e.type === ExtensionType.session_ticket ||
+        e === cid
       )
         this.#answerable.add(e.type);
     exts.push({ type: ExtensionType.renegotiation_info, data: encodeRenegotiationInfo(new Uint8Array(0)) });
@@ -355,6 +363,8 @@ export class Client12 implements Role12 {
     }
     const ticketExt = findExtension(sh.extensions, ExtensionType.session_ticket);
     if (ticketExt && ticketExt.data.length) throw new DtlsError('decode_error', 'ServerHello session_ticket extension is not empty (RFC 5077 3.2)');
+    // RFC 9146 3: negotiated when the server answered; the record layer learns which CIDs go where.
+    if (this.cids) this.#out.push(...this.cids.onServerHello(sh.extensions));
     this.#transcript.add(msg);
     const neg: Negotiated = { suite, serverRandom: sh.random.slice(), ems, srtpProfile, alpn, ticketPromised: ticketExt !== undefined };
     const r = this.#resumable;

@@ -60,7 +60,8 @@ export class Client13Handshake implements HandshakeMachine {
     return this.#v12 ? this.#v12.stateName : this.#role.stateName;
   }
   get cids(): ConnectionIds13 | undefined {
-    return this.#v12 ? undefined : this.#role.cids;
+    // After a fallback, the 1.2 machine's (RFC 9146), if it negotiated any.
+    return this.#v12 ? this.#v12.cids : this.#role.cids;
   }
   get version(): '1.2' | '1.3' | undefined {
     if (this.#v12) return '1.2';

@@ -14,6 +14,7 @@ import { AlertDescription, DtlsError } from '../errors.ts';
 import type { HandshakeAction, HandshakeMachine } from './machine.ts';
 import { Client12, type SentClientHello } from './client12.ts';
 import { Server12 } from './server12.ts';
+import type { ConnectionIds13 } from './cid13.ts';
 
 /** One role's state machine: whole messages in, actions out. */
 export interface Role12 {
@@ -22,6 +23,8 @@ export interface Role12 {
   start(now: number): HandshakeAction[];
   handleMessage(now: number, msg: HandshakeMessage, epoch: number): HandshakeAction[];
   handleChangeCipherSpec(now: number): HandshakeAction[];
+  /** RFC 9146 connection IDs, when this role offers or accepts them (cid12.ts). */
+  readonly cids?: ConnectionIds13 | undefined;
 }
 
 /** Message names for traces and errors, DTLS 1.2's and 1.3's (NewSessionTicket, KeyUpdate, NewConnectionId ...). */
@@ -73,6 +76,9 @@ export class Dtls12Handshake implements HandshakeMachine {
   }
   get stateName(): string {
     return this.#role.stateName;
+  }
+  get cids(): ConnectionIds13 | undefined {
+    return this.#role.cids;
   }
 
   start(now: number): HandshakeAction[] {

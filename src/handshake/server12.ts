@@ -61,6 +61,9 @@ import { encodeNewSessionTicket12 } from '../wire/messages/new-session-ticket.ts
 import { fingerprint } from '../x509/fingerprint.ts';
 import { chooseTicket12, issueTicket12 } from './server12-resume.ts';
 import type { Ticket12 } from './ticket12.ts';
+import { connectionIds12, type ConnectionIds12 } from './cid12.ts';
+import { decodeConnectionIdExtension } from '../wire/extensions13/connection-id.ts';
+import { ExtensionType13 } from '../wire/types13.ts';
 
 const TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
 // ClientCertificateType (RFC 4492 5.5, RFC 5246 7.4.4).
@@ -115,10 +118,13 @@ export class Server12 implements Role12 {
   #sendSeq = 0;
   readonly #cookieSecret: Uint8Array;
   #transcript = new Transcript();
+  /** RFC 9146 connection IDs, when we accept them (cid12.ts). */
+  readonly cids: ConnectionIds12 | undefined;
 
   constructor(options: ResolvedOptions) {
     this.#o = options;
     this.#cookieSecret = this.#o.crypto.random(32);
+    this.cids = connectionIds12(options);
   }
 
   get done(): boolean {
@@ -270,6 +276,13 @@ export class Server12 implements Role12 {
     if (srtpProfile !== undefined) exts.push({ type: ExtensionType.use_srtp, data: encodeUseSrtp({ profiles: [srtpProfile], mki: new Uint8Array(0) }) });
     if (alpn !== undefined) exts.push({ type: ExtensionType.alpn, data: encodeAlpn([alpn]) });
     if (issueTicket) exts.push({ type: ExtensionType.session_ticket, data: encodeSessionTicket(new Uint8Array(0)) });
+    // RFC 9146 3: answered only when the client offered and we take CIDs; the record layer learns them now.
+    const clientCid = this.cids && decodeExt(ExtensionType13.connection_id, 'connection_id', decodeConnectionIdExtension);
+    const cid = this.cids?.onClientHello(clientCid?.slice());
+    if (cid) {
+      exts.push(cid.extension);
+      this.#out.push(...cid.actions);
+    }
     if (resume) return this.#resume(now, msg, { ...neg, suite: suiteById(resume.suite)! }, resume, ch.sessionId, exts);
 
     const items: FlightItem[] = [];

@@ -1,12 +1,15 @@
-// Connection IDs in the DTLS 1.3 record layer (RFC 9147 4, 9; RFC 9146): the
+// Connection IDs in the record layer (RFC 9147 4, 9; RFC 9146): the
 // CIDs records addressed to us may carry (ours, all of one length, since the
 // unified header does not say how long a CID is), the one we put on what we
 // send (the peer's), and the check of each received record against ours.
 // Epoch-0 records (DTLSPlaintext) never carry one; every DTLSCiphertext does
 // once a non-empty CID is negotiated (RFC 9147 4: "MUST be contained in all
-// datagrams").
+// datagrams"). DTLS 1.2 (RFC 9146) uses the same state: a tls12_cid record
+// carries ours from epoch 1 on, and what we send carries the peer's.
 import { equalBytes } from '../wire/codec.ts';
 import { UNIFIED_C, isUnifiedHeader } from '../wire/unified-header.ts';
+import { ContentType } from '../wire/types.ts';
+import { CID12_OFFSET } from '../wire/cid12-record.ts';
 
 /** Our CIDs the peer may use at once; issuing more retires the oldest (bounds a server's CID table). */
 export const MAX_LOCAL_CIDS = 8;
@@ -73,14 +76,17 @@ export class ConnectionIdState {
 }
 
 /**
- * The CID of a datagram whose first record is a DTLSCiphertext with the C bit,
- * read with the length the receiver chose for its CIDs; undefined otherwise.
+ * The CID of a datagram whose first record is a DTLS 1.3 DTLSCiphertext with
+ * the C bit, or a DTLS 1.2 tls12_cid record (RFC 9146 4: the CID after the
+ * sequence number), read with the length the receiver chose for its CIDs;
+ * undefined otherwise.
  * A view into the datagram. For a server that routes datagrams by CID before
  * any record is opened (RFC 9146 6: nothing here is authenticated yet).
  */
 export function datagramCid(datagram: Uint8Array, length: number): Uint8Array | undefined {
   if (length <= 0 || datagram.length < 1 + length) return undefined;
   const first = datagram[0]!;
+  if (first === ContentType.tls12_cid) return datagram.length < CID12_OFFSET + length ? undefined : datagram.subarray(CID12_OFFSET, CID12_OFFSET + length);
   if (!isUnifiedHeader(first) || (first & UNIFIED_C) === 0) return undefined;
   return datagram.subarray(1, 1 + length);
 }

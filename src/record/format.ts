@@ -5,7 +5,9 @@
 //     with the full 16-bit epoch and 48-bit sequence number. This file's dtls12Format.
 //   - DTLS 1.2 with a connection ID (RFC 9146): the tls12_cid content type, the
 //     CID in the header and the real type inside the protected payload; its AAD
-//     differs, so it comes with its own protection.
+//     differs, so it comes with its own protection (protection.ts sealCid,
+//     openCid). splitCid12 reads it beside ordinary records, with the length
+//     of our CIDs (the header does not carry it).
 //   - DTLS 1.3 (RFC 9147 4): the unified header, with the low bits of the epoch
 //     and an 8- or 16-bit encrypted sequence number that the reader
 //     reconstructs (4.2.2), beside DTLSPlaintext for epoch 0.
@@ -16,6 +18,7 @@
 import type { DtlsRecord } from '../wire/types.ts';
 import { ProtocolVersion } from '../wire/types.ts';
 import { RECORD_HEADER_LENGTH, decodeRecords, encodeRecord } from '../wire/record.ts';
+import { decodeRecordsCid12, type CidRecord12 } from '../wire/cid12-record.ts';
 
 export interface RecordFormat {
   readonly name: string;
@@ -38,3 +41,8 @@ export const dtls12Format: RecordFormat = {
   headerLength: () => RECORD_HEADER_LENGTH,
   frame: encodeRecord,
 };
+
+/** The records of a DTLS 1.2 datagram once we receive CIDs of `cidLength` bytes (> 0): tls12_cid records beside ordinary ones (RFC 9146 4). */
+export function splitCid12(datagram: Uint8Array, cidLength: number): { records: CidRecord12[]; malformed: boolean } {
+  return decodeRecordsCid12(datagram, cidLength);
+}

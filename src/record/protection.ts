@@ -3,9 +3,13 @@
 // part sent in front of the ciphertext; we use epoch||seq as the explicit part,
 // which is unique per key. ChaCha20-Poly1305 (RFC 7905 2): nonce = iv(12) XOR
 // (0^4 || epoch||seq), nothing explicit. AAD = epoch||seq || type || version || length.
+// A tls12_cid record (RFC 9146 5) has the same nonce, its own AAD (below) and
+// the real content type inside (DTLSInnerPlaintext).
 import type { Aead, CryptoProvider } from '../crypto/provider.ts';
 import type { CipherSuite } from '../crypto/suites.ts';
 import { MAX_RECORD_FRAGMENT, RECORD_HEADER_LENGTH } from '../wire/record.ts';
+import { CID12_OFFSET, cid12HeaderLength } from '../wire/cid12-record.ts';
+import { ContentType } from '../wire/types.ts';
 
 const MAX_SEQ = 2 ** 48 - 1;
 
@@ -15,6 +19,12 @@ const MAX_SEQ = 2 ** 48 - 1;
 // instead of two small buffers held by each epoch of each connection.
 const NONCE = new Uint8Array(12);
 const AAD = new Uint8Array(13);
+// RFC 9146 5.3: seq_num_placeholder (8 x 0xff) || tls12_cid || cid_length ||
+// tls12_cid || version || epoch||seq || cid || length_of_DTLSInnerPlaintext.
+const CID_AAD_FIXED = 23;
+const CID_AAD = new Uint8Array(CID_AAD_FIXED + 255);
+/** RFC 9146 4: the serialized DTLSInnerPlaintext MUST NOT exceed 2^14 bytes. */
+export const MAX_CID_INNER_PLAINTEXT = 2 ** 14;
 
 export class RecordProtection {
   readonly #aead: Aead;
@@ -107,14 +117,75 @@ export class RecordProtection {
   // Seals into a new buffer with `at` bytes free in front.
   #sealAt(at: number, epoch: number, seq: number, type: number, version: number, plaintext: Uint8Array): Uint8Array {
     this.#prepare(epoch, seq, type, version, plaintext.length);
+    return this.#sealPrepared(at, plaintext, AAD);
+  }
+
+  // Seals under the nonce #prepare left, with `aad`.
+  #sealPrepared(at: number, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
     const aead = this.#aead;
     // Without sealInto, the AEAD's own output decides the length (a provider may wrap seal()).
-    const sealed = aead.sealInto ? undefined : aead.seal(NONCE, plaintext, AAD);
+    const sealed = aead.sealInto ? undefined : aead.seal(NONCE, plaintext, aad);
     const out = new Uint8Array(at + this.#explicit + (sealed ? sealed.length : plaintext.length + aead.tagLength));
     if (this.#explicit) out.set(NONCE.subarray(4), at);
     if (sealed) out.set(sealed, at + this.#explicit);
-    else aead.sealInto!(NONCE, plaintext, AAD, out, at + this.#explicit);
+    else aead.sealInto!(NONCE, plaintext, aad, out, at + this.#explicit);
     return out;
+  }
+
+  // The nonce (as for any record) and the RFC 9146 5.3 AAD of a tls12_cid record; AAD[0..8] keeps epoch||seq.
+  #prepareCid(epoch: number, seq: number, version: number, cid: Uint8Array, innerLength: number): Uint8Array {
+    this.#prepare(epoch, seq, ContentType.tls12_cid, version, innerLength);
+    const a = CID_AAD;
+    a.fill(0xff, 0, 8);
+    a[8] = ContentType.tls12_cid;
+    a[9] = cid.length;
+    a[10] = ContentType.tls12_cid;
+    a[11] = version >>> 8;
+    a[12] = version & 0xff;
+    a.set(AAD.subarray(0, 8), 13);
+    a.set(cid, 21);
+    const end = 21 + cid.length;
+    a[end] = innerLength >>> 8;
+    a[end + 1] = innerLength & 0xff;
+    return a.subarray(0, end + 2);
+  }
+
+  /**
+   * A whole tls12_cid record (RFC 9146 4, 5): header with the peer's `cid`,
+   * and DTLSInnerPlaintext (content, real type, `padding` zeros) sealed behind it.
+   */
+  sealCid(epoch: number, seq: number, type: number, version: number, content: Uint8Array, cid: Uint8Array, padding = 0): Uint8Array {
+    const innerLength = content.length + 1 + padding;
+    if (innerLength > MAX_CID_INNER_PLAINTEXT)
+      throw new RangeError(
+        `a record with a DTLS 1.2 connection ID carries at most ${MAX_CID_INNER_PLAINTEXT - 1 - padding} bytes, not ${content.length} (RFC 9146 4)`,
+      );
+    if (!(epoch >= 0 && epoch <= 0xffff) || !(seq >= 0 && seq <= MAX_SEQ) || cid.length < 1 || cid.length > 255 || !(type > 0 && type <= 0xff))
+      throw new RangeError('record epoch, sequence number, content type or connection ID out of range');
+    const inner = new Uint8Array(innerLength);
+    inner.set(content);
+    inner[content.length] = type;
+    const aad = this.#prepareCid(epoch, seq, version, cid, innerLength);
+    const h = cid12HeaderLength(cid.length);
+    const out = this.#sealPrepared(h, inner, aad);
+    const length = out.length - h;
+    out[0] = ContentType.tls12_cid;
+    out[1] = version >>> 8;
+    out[2] = version & 0xff;
+    out.set(AAD.subarray(0, 8), 3);
+    out.set(cid, CID12_OFFSET);
+    out[h - 2] = length >>> 8;
+    out[h - 1] = length & 0xff;
+    return out;
+  }
+
+  /** The DTLSInnerPlaintext of a tls12_cid record (padding and type still on), or null when it does not authenticate. */
+  openCid(epoch: number, seq: number, version: number, cid: Uint8Array, fragment: Uint8Array): Uint8Array | null {
+    const innerLength = fragment.length - this.overhead;
+    if (innerLength < 1) return null;
+    const aad = this.#prepareCid(epoch, seq, version, cid, innerLength);
+    if (this.#explicit) NONCE.set(fragment.subarray(0, this.#explicit), 4);
+    return this.#aead.open(NONCE, fragment.subarray(this.#explicit), aad);
   }
 
   /** The plaintext, or null when the record does not authenticate. */

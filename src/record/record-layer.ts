@@ -6,10 +6,13 @@
 // chosen per version; DTLS 1.3 (format13.ts) adds record number encryption,
 // epoch and sequence reconstruction, and several read epochs open at once
 // (handshake and application), and connection IDs (cid.ts: the peer's on what
-// we send, ours checked on what comes). Records that fail any check are dropped and
+// we send, ours checked on what comes; in DTLS 1.2 the tls12_cid records of
+// RFC 9146 from epoch 1 on). Records that fail any check are dropped and
 // counted, never fatal (RFC 6347 4.1.2.7, RFC 9147 4.5.2).
-import { ContentType, ProtocolVersion, type DtlsRecord } from '../wire/types.ts';
-import { dtls12Format, type RecordFormat } from './format.ts';
+import { ContentType, ProtocolVersion } from '../wire/types.ts';
+import { dtls12Format, splitCid12, type RecordFormat } from './format.ts';
+import type { CidRecord12 } from '../wire/cid12-record.ts';
+import { innerContentTypeIndex } from '../wire/inner-plaintext.ts';
 import { ReplayWindow } from './replay-window.ts';
 import { RecordProtection } from './protection.ts';
 import { MAX_ENCRYPTED_RECORD, RecordProtection13 } from './protection13.ts';
@@ -40,7 +43,7 @@ interface WriteEpoch {
 }
 
 /** A record held until its epoch's keys exist: a 1.2 record, or a 1.3 ciphertext (copied out of the datagram). */
-type Held = { v: '1.2'; rec: DtlsRecord } | { v: '1.3'; rec: CiphertextRecord13 };
+type Held = { v: '1.2'; rec: CidRecord12 } | { v: '1.3'; rec: CiphertextRecord13 };
 
 /** The record formats by protocol version: DTLS 1.2's (with `format`), or DTLS 1.3's. */
 export type RecordVersion = '1.2' | '1.3';
@@ -61,7 +64,7 @@ export class RecordLayer {
   readonly #drop: (reason: DropReason) => void;
   readonly #maxPendingRecords: number;
   readonly #maxPendingBytes: number;
-  /** DTLS 1.3 connection IDs (RFC 9147 9): ours on records in, the peer's on records out. */
+  /** Connection IDs (RFC 9147 9, RFC 9146): ours on records in, the peer's on records out. */
   readonly #cids = new ConnectionIdState();
   /** The highest record number opened under the keys so far, and how many datagrams raised it (RFC 9146 6). */
   #newest: { epoch: number; seq: number } | undefined;
@@ -80,7 +83,7 @@ export class RecordLayer {
     this.#maxPendingBytes = limits.maxBytes;
   }
 
-  /** The connection IDs in use (DTLS 1.3): set by the handshake, changed by NewConnectionId. */
+  /** The connection IDs in use: set by the handshake, changed by NewConnectionId (DTLS 1.3). */
   get cids(): ConnectionIdState {
     return this.#cids;
   }
@@ -137,13 +140,17 @@ export class RecordLayer {
   /** Splits and opens a datagram: what authenticated, in order. */
   open(datagram: Uint8Array): PlainRecord[] {
     if (this.#protocol === '1.3') return this.#open13(datagram);
-    const { records, malformed } = this.#format.split(datagram);
+    // Once we receive CIDs, tls12_cid headers carry ours (RFC 9146 4): the split needs their length.
+    const cidLength = this.#cids.receiveLength;
+    const { records, malformed } = cidLength ? splitCid12(datagram, cidLength) : this.#format.split(datagram);
     if (malformed) this.#drop('malformed');
     const out: PlainRecord[] = [];
+    this.#raised = false;
     for (const r of records) {
       const p = this.#openRecord(r, true);
       if (p) out.push(p);
     }
+    if (this.#raised) this.#newestDatagrams++;
     return out;
   }
 
@@ -224,16 +231,21 @@ export class RecordLayer {
     return { contentType: res.contentType, epoch, sequenceNumber: seq, payload: res.content };
   }
 
-  #openRecord(r: DtlsRecord, mayBuffer: boolean): PlainRecord | undefined {
+  #openRecord(r: CidRecord12, mayBuffer: boolean): PlainRecord | undefined {
     if (this.#protocol === '1.2' && !this.#format.acceptsVersion(r.version)) {
       this.#drop('bad_version');
+      return undefined;
+    }
+    // RFC 9146: from epoch 1 on, a tls12_cid record with our CID when we receive one, an ordinary record when we do not.
+    if ((r.contentType === ContentType.tls12_cid || this.#cids.receiveLength > 0) && this.#protocol === '1.2' && !this.#cid12Addressed(r)) {
+      this.#drop('unknown_cid');
       return undefined;
     }
     const ep = this.#read.get(r.epoch);
     if (!ep) {
       if (mayBuffer && r.epoch === this.#readEpoch + 1) {
         // Copy: the datagram buffer belongs to the caller.
-        this.#hold({ v: '1.2', rec: { ...r, fragment: r.fragment.slice() } }, r.fragment.length);
+        this.#hold({ v: '1.2', rec: { ...r, fragment: r.fragment.slice(), ...(r.cid && { cid: r.cid.slice() }) } }, r.fragment.length);
       } else {
         this.#drop(r.epoch < this.#readEpoch ? 'stale_epoch' : 'future_epoch_overflow');
       }
@@ -244,7 +256,19 @@ export class RecordLayer {
       return undefined;
     }
     let payload: Uint8Array | null = r.fragment;
-    if (ep.protection) {
+    let contentType = r.contentType;
+    if (ep.protection && r.cid) {
+      const inner = ep.protection.openCid(r.epoch, r.sequenceNumber, r.version, r.cid, r.fragment);
+      if (!inner) {
+        this.#drop('auth_failed');
+        return undefined;
+      }
+      // DTLSInnerPlaintext: the real type is the last non-zero byte; all zeros is the peer's error (RFC 9146 4, RFC 8446 5.4).
+      const at = innerContentTypeIndex(inner);
+      if (at < 0) throw new DtlsError('unexpected_message', 'a tls12_cid record with no content type (all padding)');
+      contentType = inner[at]!;
+      payload = inner.subarray(0, at);
+    } else if (ep.protection) {
       payload = ep.protection.open(r.epoch, r.sequenceNumber, r.contentType, r.version, r.fragment);
       if (!payload) {
         this.#drop('auth_failed');
@@ -258,7 +282,20 @@ export class RecordLayer {
       return undefined;
     }
     ep.replay.mark(r.sequenceNumber);
-    return { contentType: r.contentType, epoch: r.epoch, sequenceNumber: r.sequenceNumber, payload };
+    if (ep.protection) {
+      const n = this.#newest;
+      if (!n || r.epoch > n.epoch || (r.epoch === n.epoch && r.sequenceNumber > n.seq)) {
+        this.#newest = { epoch: r.epoch, seq: r.sequenceNumber };
+        this.#raised = true;
+      }
+    }
+    return { contentType, epoch: r.epoch, sequenceNumber: r.sequenceNumber, payload };
+  }
+
+  /** DTLS 1.2: whether a record is framed as RFC 9146 says records to us are (epoch 0: never tls12_cid). */
+  #cid12Addressed(r: CidRecord12): boolean {
+    if (r.contentType === ContentType.tls12_cid) return r.epoch > 0 && r.cid !== undefined && this.#cids.accepts(r.cid);
+    return r.epoch === 0 || this.#cids.accepts(undefined);
   }
 
   /**
@@ -324,7 +361,10 @@ export class RecordLayer {
   /** Bytes a record adds around its payload in this epoch. */
   overhead(epoch: number): number {
     if (this.#protocol === '1.3') return overhead13(epoch, this.#write.get(epoch)?.protection13 ?? null, this.#cids.peer?.length ?? 0);
-    return this.#format.headerLength(epoch) + (this.#write.get(epoch)?.protection?.overhead ?? 0);
+    const p = this.#write.get(epoch)?.protection;
+    // tls12_cid (RFC 9146 4): the peer's CID in the header and the real content type inside.
+    const cid = p ? this.#cids.peer : undefined;
+    return this.#format.headerLength(epoch) + (p?.overhead ?? 0) + (cid ? cid.length + 1 : 0);
   }
 
   /** One protected record, ready to pack into a datagram. */
@@ -337,6 +377,9 @@ export class RecordLayer {
     if (this.#protocol === '1.3' && epoch === 0)
       return plaintext13(contentType, seq, payload, contentType === ContentType.handshake ? this.#version : undefined);
     const version = epoch === 0 && contentType === ContentType.handshake ? this.#version : ProtocolVersion.DTLS1_2;
+    // The peer asked for a CID (RFC 9146): every protected record carries it, as tls12_cid.
+    const cid = ep.protection ? this.#cids.peer : undefined;
+    if (cid) return ep.protection!.sealCid(epoch, seq, contentType, version, payload, cid);
     // DTLS 1.2's header is written by the protection itself, the record sealed straight behind it (no copy).
     if (ep.protection && this.#format === dtls12Format) return ep.protection.sealRecord(epoch, seq, contentType, version, payload);
     const fragment = ep.protection ? ep.protection.seal(epoch, seq, contentType, version, payload) : payload;

@@ -32,7 +32,7 @@ export interface DtlsServerStats {
   handshakeFailures: number;
   /** Connected peers closed because they sent nothing for idleTimeout ms. */
   idleTimeouts: number;
-  /** Peers that moved to a new address|port, proven by an authenticated record under their CID (DTLS 1.3 connectionId). */
+  /** Peers that moved to a new address|port, proven by an authenticated record under their CID (connectionId, DTLS 1.3 or 1.2). */
   migrations: number;
   /** Records dropped silently by the peers' connections (RFC 6347 4.1.2.7), by reason, over the server's life. */
   droppedRecords: Partial<Record<DropReason, number>>;

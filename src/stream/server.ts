@@ -22,8 +22,9 @@
 //   connection (restarts); so do the next datagrams while the gate holds a piece
 //   of that new ClientHello.
 //
-//   with connectionId (DTLS 1.3, RFC 9147 9): a datagram whose first record is
-//   a unified header with the C bit goes by its CID first, to the peer that
+//   with connectionId (DTLS 1.3, RFC 9147 9; DTLS 1.2, RFC 9146): a datagram
+//   whose first record is a unified header with the C bit, or a tls12_cid
+//   record, goes by its CID first (cid.ts datagramCid), to the peer that
 //   issued it, whatever its address (NAT rebinding). From a new address it is
 //   handed over unauthenticated; the peer moves there only if its connection
 //   reports a record of it authenticated and newer than any before (RFC 9146 6):

@@ -59,6 +59,7 @@ export const DROP_REASONS: ReadonlySet<string> = new Set<DropReason>([
   'unexpected',
   'after_close',
   'reassembly_limit',
+  'unknown_cid',
   'outbound_overflow',
 ]);
 

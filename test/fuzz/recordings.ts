@@ -159,6 +159,17 @@ function scenarios(): Scenario[] {
       dropToServer: [1],
       appData: 1,
     },
+    // DTLS 1.2 connection IDs (RFC 9146): tls12_cid records with the receiver's CID from epoch 1 on.
+    { name: 'dtls12-cid', client: { ...pinServer, connectionId: 4 }, server: { ...server, connectionId: 8 }, appData: 2, close: 'client' },
+    {
+      name: 'dtls12-cid-one-way-fallback-lossy',
+      // A 1.3+1.2 client asking for no CID meets a 1.2 server that takes one: tls12_cid one way only, after a fallback.
+      client: { ...pinServer, versions: ['1.3', '1.2'], connectionId: 0 },
+      server: { ...server, connectionId: 6, requireCookie: true },
+      dropToClient: [1],
+      dropToServer: [2],
+      appData: 1,
+    },
   ];
 }
 
