@@ -212,7 +212,11 @@ export class Client12 implements Role12 {
     if (resumable || (o.onSession !== undefined && o.extendedMasterSecret !== false))
       exts.push({ type: ExtensionType.session_ticket, data: encodeSessionTicket(resumable ? resumable.session.ticket : new Uint8Array(0)) });
     const cid = this.cids?.offer();
-    if (cid) exts.push(cid);
+    // An abbreviated handshake's Finished (a tls12_cid record) shares a datagram with the ServerHello: split with our CID's length from now on.
+    if (cid) {
+      exts.push(cid);
+      this.#out.push(...this.cids!.expect());
+    }
     for (const e of exts)
       if (
         e.type === ExtensionType.use_srtp ||

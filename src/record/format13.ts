@@ -18,6 +18,8 @@ export interface Split13 {
   /** In datagram order, so records are handled in the order they came. */
   order: (PlaintextRecord13 | CiphertextRecord13)[];
   malformed: boolean;
+  /** The bytes the split stopped at (empty when it read them all). */
+  rest: Uint8Array;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface Split13 {
  */
 export function split13(datagram: Uint8Array, cidLength = 0): Split13 {
   const d = decodeDatagram13(datagram, { cidLength });
-  return { order: d.records, malformed: d.dropped !== undefined };
+  return { order: d.records, malformed: d.dropped !== undefined, rest: datagram.subarray(datagram.length - d.droppedBytes) };
 }
 
 /**

@@ -128,8 +128,8 @@ export class RecordLayer {
   set protocol(v: RecordVersion) {
     if (v === this.#protocol) return;
     this.#protocol = v;
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    // Records held for the other version's epochs go (a fallback keeps the 1.2 ones #open13 held).
+    this.#keepHeld(v);
   }
 
   /** Record version for what we send (DTLS 1.0's value is allowed for the first ClientHello). */
@@ -155,9 +155,13 @@ export class RecordLayer {
   }
 
   #open13(datagram: Uint8Array): PlainRecord[] {
-    const { order, malformed } = split13(datagram, this.#cids.receiveLength);
+    const { order, malformed, rest } = split13(datagram, this.#cids.receiveLength);
+    // Before any DTLS 1.3 key, a 1.3+1.2 client may yet fall back: a 1.2 server's
+    // abbreviated handshake puts ChangeCipherSpec and its epoch-1 Finished in the
+    // ServerHello's datagram, which the 1.3 split stops at. They are read as 1.2.
+    const fallback = this.#readEpoch === 0 && malformed ? this.#fallback12(rest) : undefined;
     // A set C bit (no CID of ours), a bad length or an unknown first byte end the split.
-    if (malformed) this.#drop('malformed');
+    if (malformed && !fallback) this.#drop('malformed');
     const out: PlainRecord[] = [];
     this.#raised = false;
     for (const r of order) {
@@ -168,6 +172,7 @@ export class RecordLayer {
         break;
       }
       if (r.kind === 'ciphertext') p = this.#openRecord13(r, true);
+      else if (r.epoch === 1 && this.#readEpoch === 0) this.#holdFor12({ ...r, fragment: r.fragment });
       else if (r.epoch !== 0 || !plaintextAllowed13(r.contentType)) this.#drop('unexpected');
       // legacy_record_version is ignored in DTLS 1.3 (RFC 9147 4); epoch 0 is in the clear.
       else
@@ -177,8 +182,37 @@ export class RecordLayer {
         );
       if (p) out.push(p);
     }
+    if (fallback) for (const r of fallback) out.push(...this.#openOne(r));
     if (this.#raised) this.#newestDatagrams++;
     return out;
+  }
+
+  /**
+   * What the 1.3 split could not read, split as DTLS 1.2 (tls12_cid with our
+   * CID's length): epoch-1 records are held for a fallback, a ChangeCipherSpec
+   * is read (the 1.2 machine takes it after the ServerHello), nothing else.
+   */
+  #fallback12(rest: Uint8Array): CidRecord12[] | undefined {
+    const cidLength = this.#cids.receiveLength;
+    const { records, malformed } = cidLength ? splitCid12(rest, cidLength) : this.#format.split(rest);
+    if (!records.length) return undefined;
+    if (malformed) this.#drop('malformed');
+    const ccs: CidRecord12[] = [];
+    for (const r of records)
+      if (r.epoch === 0 && r.contentType === ContentType.change_cipher_spec) ccs.push(r);
+      else if (r.epoch === 1) this.#holdFor12(r);
+      else this.#drop('unexpected');
+    return ccs;
+  }
+
+  #holdFor12(r: CidRecord12): void {
+    // Copy: the datagram buffer belongs to the caller.
+    this.#hold({ v: '1.2', rec: { ...r, fragment: r.fragment.slice(), ...(r.cid && { cid: r.cid.slice() }) } }, r.fragment.length);
+  }
+
+  #openOne(r: CidRecord12): PlainRecord[] {
+    const p = this.#openRecord(r, false);
+    return p ? [p] : [];
   }
 
   #hold(h: Held, bytes: number): void {
@@ -315,16 +349,22 @@ export class RecordLayer {
     const keep = this.#protocol === '1.3' ? 2 : 1;
     for (const e of this.#read.keys()) if (e < epoch - keep) this.#read.delete(e);
     const v13 = this.#protocol === '1.3';
+    this.#keepHeld(this.#protocol);
     const early = this.#pending.filter((h) => (v13 ? h.v === '1.3' && h.rec.epochBits === epoch % 4 : h.v === '1.2' && h.rec.epoch === epoch));
     // 1.3: records of a later epoch (application data before the Finished) stay held.
     this.#pending = v13 ? this.#pending.filter((h) => !early.includes(h)) : [];
-    this.#pendingBytes = this.#pending.reduce((n, h) => n + (h.v === '1.2' ? h.rec.fragment.length : h.rec.header.length + h.rec.encryptedRecord.length), 0);
+    this.#keepHeld(this.#protocol);
     const out: PlainRecord[] = [];
     for (const h of early) {
       const p = h.v === '1.2' ? this.#openRecord(h.rec, false) : this.#openRecord13(h.rec, false);
       if (p) out.push(p);
     }
     return out;
+  }
+
+  #keepHeld(v: RecordVersion): void {
+    this.#pending = this.#pending.filter((h) => h.v === v);
+    this.#pendingBytes = this.#pending.reduce((n, h) => n + (h.v === '1.2' ? h.rec.fragment.length : h.rec.header.length + h.rec.encryptedRecord.length), 0);
   }
 
   #protections(keys: TrafficKeys): [RecordProtection | null, RecordProtection13 | null] {
