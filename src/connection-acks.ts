@@ -62,6 +62,9 @@ export class Acks13 {
   onAck(now: number, rec: PlainRecord): { drop: DropReason } | { resends: Resend[]; actions: HandshakeAction[] } {
     // RFC 9147 7: ACKs come in an epoch at least that of what they name "during the handshake" only;
     // after it each direction's KeyUpdates move its epoch alone, so an ACK in epoch 3 may name our epoch 7.
+    // FlightSender.onAck (handshake and post-handshake senders alike) applies the rule to every ACK, as
+    // it cannot tell when the handshake ended: ACKs in the application epochs (3 on) are lifted past it
+    // here. Without this, keyupdate-rules.test.ts and keyupdate-sim.test.ts fail with illegal_parameter.
     const r = this.#acks.onAckRecord(now, rec.epoch >= 3 ? { ...rec, epoch: Number.MAX_SAFE_INTEGER } : rec, this.active);
     if (r.kind === 'drop') return { drop: r.reason };
     const resends: Resend[] = [];

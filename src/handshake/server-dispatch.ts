@@ -98,6 +98,8 @@ class ServerVersionDispatch implements HandshakeMachine {
   handleRecord(now: number, rec: PlainRecord, readEpoch: number): HandshakeAction[] {
     if (this.#chosen) return this.#chosen.handleRecord(now, rec, readEpoch);
     const all = this.#fragments(rec);
+    // Undecodable fragments: counted as the 1.2 server counts them (anyone can inject epoch 0, so a drop).
+    if (all === 'malformed') return [{ kind: 'drop', reason: 'malformed' }];
     const r = this.#reassembler;
     // Another message where the first one belongs: the 1.2 server judges it, as it always did
     // (unexpected_message, BoGo's WrongMessageType-ClientHello); it cannot be a 1.3 handshake.
@@ -128,13 +130,13 @@ class ServerVersionDispatch implements HandshakeMachine {
     return [...out, ...m.handleRecord(now, whole, readEpoch)];
   }
 
-  /** The handshake fragments of an epoch-0 record, or undefined if it is not one. */
-  #fragments(rec: PlainRecord): HandshakeFragment[] | undefined {
+  /** The handshake fragments of an epoch-0 record, undefined if it is not one, 'malformed' if they do not decode. */
+  #fragments(rec: PlainRecord): HandshakeFragment[] | 'malformed' | undefined {
     if (rec.epoch !== 0 || rec.contentType !== ContentType.handshake) return undefined;
     try {
       return decodeHandshakeFragments(rec.payload);
     } catch {
-      return undefined;
+      return 'malformed';
     }
   }
 }

@@ -5,15 +5,18 @@ import type { Clock } from './clock.ts';
 /** setTimeout takes at most 2^31-1 ms (larger fires at once): a far deadline is re-armed on firing. */
 const MAX_DELAY = 0x7fffffff;
 
-export class DeadlineTimer {
+export class DeadlineTimer<T> {
   readonly #clock: Clock;
-  readonly #fire: () => void;
+  readonly #owner: T;
+  /** Shared by every owner (a closure per owner would cost memory per connection). */
+  readonly #fire: (owner: T) => void;
   #handle: unknown;
   #at: number | undefined;
 
-  /** `fire` runs once the clock reaches the deadline last set. */
-  constructor(clock: Clock, fire: () => void) {
+  /** `fire(owner)` runs once the clock reaches the deadline last set. */
+  constructor(clock: Clock, owner: T, fire: (owner: T) => void) {
     this.#clock = clock;
+    this.#owner = owner;
     this.#fire = fire;
   }
 
@@ -35,6 +38,6 @@ export class DeadlineTimer {
   #onFire(): void {
     this.#handle = undefined;
     this.#at = undefined;
-    this.#fire();
+    this.#fire(this.#owner);
   }
 }

@@ -37,6 +37,8 @@ export type { DtlsEventListener, DtlsEventListenerObject } from './events.ts';
 
 const kFromConnection = Symbol('DtlsStream.fromConnection');
 type ListenerOptions = boolean | AddEventListenerOptions;
+/** The timer's callback, one for every stream (set by the class's static block, which reaches its private state). */
+let onDeadline: (stream: DtlsStream) => void;
 const noop = (): void => {};
 
 function closedError(message = 'the DTLS connection is closed'): DtlsError {
@@ -82,7 +84,7 @@ export class DtlsStream extends EventTarget {
   readonly #conn: ConnectionLike;
   readonly #clock: Clock;
   /** One real timer, at the core's pollTimeout(). */
-  readonly #timer: DeadlineTimer;
+  readonly #timer: DeadlineTimer<DtlsStream>;
   // The four streams are made when first asked for (or, for the readables, when
   // something is to be queued): a Web Stream costs 2-4.5 KiB in Node, and a
   // server's connections need only two of them (attachTransport).
@@ -140,7 +142,7 @@ export class DtlsStream extends EventTarget {
       setup = { clock: options.clock };
     }
     this.#clock = setup.clock ?? systemClock;
-    this.#timer = new DeadlineTimer(this.#clock, () => this.#run((now) => this.#conn.handleTimeout(now)));
+    this.#timer = new DeadlineTimer<DtlsStream>(this.#clock, this, onDeadline);
     this.remote = setup.remote ? { ...setup.remote } : undefined;
     this.#inHwm = highWaterMark(setup.inboundHighWaterMark, 64, 'inboundHighWaterMark');
     this.#outHwm = highWaterMark(setup.outboundHighWaterMark, 16, 'outboundHighWaterMark');
@@ -162,15 +164,13 @@ export class DtlsStream extends EventTarget {
   }
 
   static {
+    onDeadline = (stream) => stream.#run((now) => stream.#conn.handleTimeout(now));
     registerTransportHooks({
+      sent: (stream) => stream.#wake(),
+      failed: (stream) => stream.#transportFailed(),
       attach: (stream, send, start) => {
         if (stream.#started || stream.#outReadable || stream.#inWritable) throw new TypeError('attachTransport: the stream is already in use');
-        stream.#transport = new AttachedTransport(
-          send,
-          stream.#outHwm,
-          () => stream.#wake(),
-          () => stream.#transportFailed(),
-        );
+        stream.#transport = new AttachedTransport(stream, send, stream.#outHwm);
         // `start`: begin now (a client), as a pipe reading outbound.readable would; after this
         // turn, so that listeners added right after attaching see the first events.
         if (start) queueMicrotask(() => stream.#ensureStarted());

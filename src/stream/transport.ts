@@ -15,6 +15,10 @@ export interface TransportHooks {
   attach(stream: DtlsStream, send: TransportSend, start: boolean): void;
   deliver(stream: DtlsStream, datagram: Uint8Array): void;
   end(stream: DtlsStream, reason: unknown): Promise<void>;
+  /** A datagram went out: room for one more (a waiting writer wakes). */
+  sent(stream: DtlsStream): void;
+  /** The transport could not send: the connection closes. */
+  failed(stream: DtlsStream): void;
 }
 
 let hooks!: TransportHooks;
@@ -71,20 +75,19 @@ export function flushed(stream: DtlsStream): Promise<unknown> {
  * wait (the role outbound.readable's queue plays otherwise).
  */
 export class AttachedTransport {
+  // No closures of its own: a server holds one per peer, so each field counts.
+  readonly #owner: DtlsStream;
   readonly #send: TransportSend;
   readonly #limit: number;
-  readonly #onSent: () => void;
-  readonly #onFailed: () => void;
   #inFlight = 0;
   /** The last datagram handed over: close() waits for it. */
   last: Promise<unknown> | undefined;
 
-  /** `onSent`: a datagram went out (room for one more); `onFailed`: the transport could not send. */
-  constructor(send: TransportSend, limit: number, onSent: () => void, onFailed: () => void) {
+  /** `limit`: datagrams not yet sent before plaintext writers wait (the outbound high-water mark). */
+  constructor(owner: DtlsStream, send: TransportSend, limit: number) {
+    this.#owner = owner;
     this.#send = send;
     this.#limit = limit;
-    this.#onSent = onSent;
-    this.#onFailed = onFailed;
   }
 
   /** Datagrams it takes before plaintext writers wait. */
@@ -97,11 +100,11 @@ export class AttachedTransport {
     this.last = this.#send(datagram).then(
       () => {
         this.#inFlight--;
-        this.#onSent();
+        hooks.sent(this.#owner);
       },
       () => {
         this.#inFlight--;
-        this.#onFailed();
+        hooks.failed(this.#owner);
       },
     );
   }
