@@ -67,7 +67,9 @@ export class RecordLayer {
   /** Connection IDs (RFC 9147 9, RFC 9146): ours on records in, the peer's on records out. */
   readonly #cids = new ConnectionIdState();
   /** The highest record number opened under the keys so far, and how many datagrams raised it (RFC 9146 6). */
-  #newest: { epoch: number; seq: number } | undefined;
+  // Two numbers, not an object: set on every newer record, so on the bulk path.
+  #newestEpoch = -1;
+  #newestSeq = -1;
   #newestDatagrams = 0;
   #raised = false;
 
@@ -257,11 +259,7 @@ export class RecordLayer {
       return undefined;
     }
     ep.replay.mark(seq);
-    const n = this.#newest;
-    if (!n || epoch > n.epoch || (epoch === n.epoch && seq > n.seq)) {
-      this.#newest = { epoch, seq };
-      this.#raised = true;
-    }
+    this.#noteNewest(epoch, seq);
     return { contentType: res.contentType, epoch, sequenceNumber: seq, payload: res.content };
   }
 
@@ -316,14 +314,17 @@ export class RecordLayer {
       return undefined;
     }
     ep.replay.mark(r.sequenceNumber);
-    if (ep.protection) {
-      const n = this.#newest;
-      if (!n || r.epoch > n.epoch || (r.epoch === n.epoch && r.sequenceNumber > n.seq)) {
-        this.#newest = { epoch: r.epoch, seq: r.sequenceNumber };
-        this.#raised = true;
-      }
-    }
+    if (ep.protection) this.#noteNewest(r.epoch, r.sequenceNumber);
     return { contentType, epoch: r.epoch, sequenceNumber: r.sequenceNumber, payload };
+  }
+
+  /** An authenticated record: the newest yet (by epoch, then sequence number) raises this datagram (RFC 9146 6). */
+  #noteNewest(epoch: number, seq: number): void {
+    if (epoch > this.#newestEpoch || (epoch === this.#newestEpoch && seq > this.#newestSeq)) {
+      this.#newestEpoch = epoch;
+      this.#newestSeq = seq;
+      this.#raised = true;
+    }
   }
 
   /** DTLS 1.2: whether a record is framed as RFC 9146 says records to us are (epoch 0: never tls12_cid). */

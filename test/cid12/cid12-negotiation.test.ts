@@ -150,3 +150,15 @@ test('DTLS 1.2 CIDs are fixed: issue and request are TypeErrors, switch finds no
   assert.equal(client.switchConnectionId(0), false);
   exchange(client, server, 5);
 });
+
+test('a 1.2-only client with a CID and a 1.3+1.2 server with one: DTLS 1.2 with CIDs both ways', () => {
+  const { client, server, sent, pump } = handshake12({ connectionId: ours }, { connectionId: 5, versions: ['1.3', '1.2'] });
+  assert.equal(server.state, 'connected', errors(server) || errors(client));
+  exchange(client, server, 6, pump);
+  assert.equal(server.handshakeInfo?.version, 'DTLS 1.2');
+  assert.deepEqual(server.connectionIds?.peer, ours);
+  assert.equal(client.connectionIds?.peer?.length, 5);
+  const fromClient = records(sent.client, 5).filter((r) => r.epoch > 0);
+  assert.ok(fromClient.length >= 2);
+  for (const r of fromClient) assert.deepEqual(r.cid, client.connectionIds?.peer);
+});

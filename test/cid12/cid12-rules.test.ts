@@ -14,6 +14,7 @@ import { RecordLayer } from '../../src/record/record-layer.ts';
 import { CIPHER_SUITES } from '../../src/crypto/suites.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
 import { DtlsError } from '../../src/errors.ts';
+import { decodeRecordsCid12, type CidRecord12 } from '../../src/wire/cid12-record.ts';
 
 const ours = Uint8Array.of(0xc1, 0xc2, 0xc3, 0xc4);
 const theirs = Uint8Array.of(0x51, 0x52, 0x53, 0x54, 0x55, 0x56);
@@ -147,4 +148,58 @@ test('an authenticated tls12_cid record whose inner plaintext is all padding: un
   const [p] = layer.open(record2);
   assert.equal(p?.contentType, 23);
   assert.deepEqual([...p!.payload], [0x61]);
+});
+
+test('a tls12_cid Finished that comes before its ChangeCipherSpec is held, then opened with its CID checked again', () => {
+  const pair = createPair({ versions: ['1.2'], connectionId: ours }, { versions: ['1.2'], connectionId: theirs });
+  const { client, server } = pair;
+  client.start(0);
+  server.start(0);
+  // Flights 1-4 as they come; then the client's flight 5 with its records reordered: epoch 1 first.
+  let reordered = 0;
+  for (let round = 0; round < 20 && client.state !== 'connected'; round++) {
+    for (let d = client.pollTransmit(); d; d = client.pollTransmit()) {
+      const split = decodeRecordsCid12(d, theirs.length);
+      const keyed = split.records.filter((r) => r.epoch > 0);
+      if (keyed.length && !reordered) {
+        reordered++;
+        const frame = (r: CidRecord12) =>
+          Uint8Array.of(
+            r.contentType,
+            r.version >> 8,
+            r.version & 0xff,
+            ...seqBytes(r),
+            ...(r.cid ?? []),
+            r.fragment.length >> 8,
+            r.fragment.length & 0xff,
+            ...r.fragment,
+          );
+        for (const r of keyed) server.handleDatagram(0, frame(r));
+        assert.equal(server.state, 'handshaking');
+        for (const r of split.records.filter((r) => r.epoch === 0)) server.handleDatagram(0, frame(r));
+      } else server.handleDatagram(0, d);
+    }
+    for (let d = server.pollTransmit(); d; d = server.pollTransmit()) client.handleDatagram(0, d);
+  }
+  assert.equal(reordered, 1);
+  assert.equal(server.state, 'connected', server.error?.message);
+  assert.equal(client.state, 'connected', client.error?.message);
+  client.send(0, Uint8Array.of(5));
+  shuttle(client, server);
+  assert.deepEqual([...(server.pollReceived() ?? [])], [5]);
+});
+
+function seqBytes(r: CidRecord12): number[] {
+  const hi = Math.floor(r.sequenceNumber / 2 ** 32);
+  const lo = r.sequenceNumber >>> 0;
+  return [r.epoch >> 8, r.epoch & 0xff, hi >> 8, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff];
+}
+
+test('with CIDs a record carries at most 2^14 - 1 bytes (RFC 9146 4: the inner plaintext with its type stays within 2^14)', () => {
+  const { client, server } = connected({ connectionId: ours }, { connectionId: theirs });
+  assert.throws(() => client.send(0, new Uint8Array(16384)), RangeError);
+  assert.equal(client.state, 'connected');
+  client.send(0, new Uint8Array(16383).fill(7));
+  shuttle(client, server);
+  assert.equal(server.pollReceived()?.length, 16383);
 });
