@@ -26,8 +26,8 @@ export interface ResumeOffer12 {
 
 /** The ticket to resume with, or undefined for a full handshake. */
 export function chooseTicket12(o: ResolvedOptions, offer: ResumeOffer12): Ticket12 | undefined {
-  // RFC 5077 3.4: the client tells a resumption from its echoed session ID; without one it would be guessing.
-  if (!offer.ticket.length || !offer.ch.sessionId.length || !offer.ems) return undefined;
+  // RFC 5077 3.4: a client that sent no session ID tells a resumption by what follows our ServerHello (a ticket or our CCS).
+  if (!offer.ticket.length || !offer.ems) return undefined;
   const t = openTicket12(o.crypto, o.ticketKeys(), offer.ticket);
   if (!t) return undefined;
   const age = offer.wallNow - t.issuedAt;

@@ -179,3 +179,31 @@ test('a client certificate travels in the ticket: the resumed server still knows
   assert.equal(again.server.handshakeInfo?.resumed, true, errors(again.client) || errors(again.server));
   assert.deepEqual(again.server.handshakeInfo?.peerCertificates, full.server.handshakeInfo?.peerCertificates);
 });
+
+test('a ticket offered with an empty session ID still resumes (RFC 5077 3.4: the client tells by what follows the ServerHello)', () => {
+  const { session } = firstSession();
+  const p = createPair({ versions: ['1.2'], session }, { ticketKeys: [ticketKey] });
+  const server = p.server;
+  p.client.start(0);
+  server.start(0);
+  // The client's ClientHello with its session_id emptied (the length byte after version and random).
+  const hello = p.client.pollTransmit()!;
+  const body = 13 + 12;
+  assert.equal(hello[body + 34], 32, 'a 32-byte session ID');
+  const edited = new Uint8Array([...hello.subarray(0, body + 34), 0, ...hello.subarray(body + 35 + 32)]);
+  const fix16 = (at: number, delta: number) => {
+    const v = ((edited[at]! << 8) | edited[at + 1]!) - delta;
+    edited[at] = v >> 8;
+    edited[at + 1] = v & 0xff;
+  };
+  const fix24 = (at: number, delta: number) => {
+    const v = ((edited[at]! << 16) | (edited[at + 1]! << 8) | edited[at + 2]!) - delta;
+    edited.set([v >> 16, (v >> 8) & 0xff, v & 0xff], at);
+  };
+  fix16(11, 32);
+  fix24(13 + 1, 32);
+  fix24(13 + 9, 32);
+  server.handleDatagram(0, edited);
+  const sentBack = sent(server);
+  assert.ok(sentBack.includes('NewSessionTicket') && !sentBack.includes('Certificate'), `${sentBack.join()} ${errors(server)}`);
+});
