@@ -101,32 +101,44 @@ export interface DtlsOptions {
   /**
    * Server, DTLS 1.3: NewSessionTickets sent once the handshake completes
    * (RFC 8446 4.6.1), to a client that asks for them (psk_key_exchange_modes
-   * with psk_dhe_ke). Default 1; 0 sends none. At most 4.
+   * with psk_dhe_ke). Default 1; 0 sends none. At most 4. DTLS 1.2: any
+   * value above 0 sends one ticket (RFC 5077) in each handshake, full or
+   * resumed, to a client that sent the session_ticket extension, when the
+   * extended master secret (RFC 7627) was negotiated; 0 sends none, and
+   * names each such 1.2 session by a session ID instead, kept in a bounded
+   * cache of the server (256 sessions, each ticketLifetime; one cache for
+   * all connections of a listen() server) for clients to resume by ID.
    */
   sessionTickets?: number;
   /**
-   * Server, DTLS 1.3: 32-byte keys that seal our tickets (AES-256-GCM). The
+   * Server, DTLS 1.3 and 1.2: 32-byte keys that seal our tickets (AES-256-GCM;
+   * a ticket names its version, so one never resumes the other). The
    * first seals new tickets, all open them: rotate by putting a new key first
    * and dropping the oldest. Default: one random key per listen() or
    * DtlsStream, so tickets resume only on the server that issued them.
    */
   ticketKeys?: Uint8Array[];
-  /** Server, DTLS 1.3: ticket lifetime in seconds (at most 604800, RFC 8446 4.6.1). Default 7200. */
+  /** Server, DTLS 1.3 and 1.2: ticket lifetime in seconds (at most 604800, RFC 8446 4.6.1). Default 7200. */
   ticketLifetime?: number;
   /**
-   * Client, DTLS 1.3: called with each session the server issues (a
-   * NewSessionTicket), as opaque bytes to store and pass back as `session`
-   * to resume (PSK with (EC)DHE, RFC 8446 2.2). Setting it asks the server
+   * Client: called with each session the server issues (a NewSessionTicket),
+   * as opaque bytes to store and pass back as `session` to resume: DTLS 1.3
+   * PSK with (EC)DHE (RFC 8446 2.2), or a DTLS 1.2 abbreviated handshake
+   * (RFC 5077, RFC 5246 7.3; only sessions with the extended master secret,
+   * RFC 7627 5.3). The bytes name their version. Setting it asks the server
    * for tickets. Called synchronously from the connection: it must not call
    * into the connection. The bytes hold the resumption secret: keep them as
    * private as a key. Single use is advised (RFC 8446 C.4).
    */
   onSession?: (session: Uint8Array) => void;
   /**
-   * Client, DTLS 1.3: a session from `onSession` to resume. It is offered
-   * only while unexpired, for the same serverName, and when its peer
-   * certificate still passes `verify`; otherwise (and when the server
-   * declines it) the handshake is a full one. `handshakeInfo.resumed` tells.
+   * Client: a session from `onSession` to resume. It is offered only while
+   * unexpired, for the same serverName, and when its peer certificate still
+   * passes `verify` (a 1.2 session also needs its cipher suite offered and
+   * the extended master secret); otherwise (and when the server declines it)
+   * the handshake is a full one. `handshakeInfo.resumed` tells. A 1.2
+   * session offered by a client that also offers 1.3 is simply unused when
+   * the server chooses 1.3.
    */
   session?: Uint8Array;
   /**

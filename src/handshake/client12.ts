@@ -81,6 +81,8 @@ interface Negotiated {
   alpn: string | undefined;
   /** The ServerHello carried session_ticket: a NewSessionTicket comes before its CCS (RFC 5077 3.3). */
   ticketPromised: boolean;
+  /** The server's session ID: names the session when no ticket comes (RFC 5246 7.4.1.3). */
+  sessionId: Uint8Array;
 }
 
 /** The negotiated session once the keys exist: what Finished and the summary need. */
@@ -157,7 +159,8 @@ export class Client12 implements Role12 {
       const s = options.session12;
       const ch = decodeClientHello(sent.clientHello.body);
       const t = findExtension(ch.extensions, ExtensionType.session_ticket);
-      if (s && t && ch.sessionId.length && equalBytes(t.data, s.ticket)) this.#resumable = { session: s, sessionId: ch.sessionId.slice() };
+      const offered = s && ch.sessionId.length && (s.ticket.length ? t && equalBytes(t.data, s.ticket) : equalBytes(ch.sessionId, s.sessionId));
+      if (offered) this.#resumable = { session: s, sessionId: ch.sessionId.slice() };
     }
     this.cids = connectionIds12(options, sent?.clientHello);
     if (sent && this.cids) this.#answerable.add(ExtensionType13.connection_id);
@@ -173,7 +176,8 @@ export class Client12 implements Role12 {
   start(now: number): HandshakeAction[] {
     const session = usableSession12(this.#o, now);
     // RFC 5077 3.4: a fresh session ID beside the ticket; the server echoes it when it resumes.
-    if (session) this.#resumable = { session, sessionId: this.#o.crypto.random(32) };
+    // A session without a ticket is named by the server's own session ID.
+    if (session) this.#resumable = { session, sessionId: session.ticket.length ? this.#o.crypto.random(32) : session.sessionId };
     this.#sendClientHello();
     return this.#take();
   }
@@ -370,7 +374,15 @@ export class Client12 implements Role12 {
     // RFC 9146 3: negotiated when the server answered; the record layer learns which CIDs go where.
     if (this.cids) this.#out.push(...this.cids.onServerHello(sh.extensions));
     this.#transcript.add(msg);
-    const neg: Negotiated = { suite, serverRandom: sh.random.slice(), ems, srtpProfile, alpn, ticketPromised: ticketExt !== undefined };
+    const neg: Negotiated = {
+      suite,
+      serverRandom: sh.random.slice(),
+      sessionId: sh.sessionId.slice(),
+      ems,
+      srtpProfile,
+      alpn,
+      ticketPromised: ticketExt !== undefined,
+    };
     const r = this.#resumable;
     if (r && sh.sessionId.length && equalBytes(sh.sessionId, r.sessionId)) return this.#resumed(neg, r.session);
     this.#state = { name: 'wait_certificate', neg };
@@ -521,16 +533,18 @@ export class Client12 implements Role12 {
   /** A NewSessionTicket came in this handshake: a session for the application (only with the extended master secret, RFC 7627 5.3). */
   #issueSession(now: number, s: Session): void {
     const onSession = this.#o.onSession;
-    if (!onSession || !s.ticket || !s.neg.ems || !s.chain.length) return;
+    // Resumed without a new ticket: the session offered stays the one to keep.
+    if (!onSession || !s.neg.ems || !s.chain.length || (!s.ticket && (s.abbreviated || !s.neg.sessionId.length))) return;
     const session = encodeClientSession12({
       suite: s.neg.suite.id,
       master: s.master,
       // RFC 5077 3.3: a hint of 0 leaves the lifetime unspecified; at most seven days are kept.
-      lifetime: Math.min(s.ticket.lifetimeHint || DEFAULT_LIFETIME_12, MAX_LIFETIME_12),
+      lifetime: Math.min(s.ticket?.lifetimeHint || DEFAULT_LIFETIME_12, MAX_LIFETIME_12),
       alpn: s.neg.alpn,
       serverName: this.#o.serverName,
       peerChain: s.chain,
-      ticket: s.ticket.ticket,
+      ticket: s.ticket?.ticket ?? new Uint8Array(0),
+      sessionId: s.neg.sessionId,
       receivedAt: this.#o.wallTime(now),
     });
     try {

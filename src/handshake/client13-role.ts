@@ -138,7 +138,7 @@ export class Client13Role {
   start(now: number): HandshakeAction[] {
     this.#offer = this.#usableSession(now);
     const s12 = usableSession12(this.#o, now);
-    if (s12) this.#offer12 = { ticket: s12.ticket, sessionId: this.#o.crypto.random(32) };
+    if (s12) this.#offer12 = { ticket: s12.ticket, sessionId: s12.ticket.length ? this.#o.crypto.random(32) : s12.sessionId };
     const g = this.#o.groups13;
     // One share for the preferred group; a hybrid one comes with x25519 beside it, as browsers send.
     const groups: KemGroup[] = g[0] === 'X25519MLKEM768' && g.includes('x25519') ? ['X25519MLKEM768', 'x25519'] : [g[0]!];

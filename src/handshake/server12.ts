@@ -59,7 +59,7 @@ import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 import { decodeSessionTicket, encodeSessionTicket } from '../wire/extensions/session-ticket.ts';
 import { encodeNewSessionTicket12 } from '../wire/messages/new-session-ticket.ts';
 import { fingerprint } from '../x509/fingerprint.ts';
-import { chooseTicket12, issueTicket12 } from './server12-resume.ts';
+import { cacheSession12, chooseSession12, issueTicket12 } from './server12-resume.ts';
 import type { Ticket12 } from './ticket12.ts';
 import { connectionIds12, type ConnectionIds12 } from './cid12.ts';
 import { decodeConnectionIdExtension } from '../wire/extensions13/connection-id.ts';
@@ -81,6 +81,8 @@ interface Negotiated {
   serverName: string | undefined;
   /** The client asked for a ticket, and we issue them: a NewSessionTicket goes before our CCS (RFC 5077 3.3). */
   issueTicket: boolean;
+  /** Full handshake: the session ID our ServerHello gives, the session cached under it once complete (empty: none). */
+  sessionId: Uint8Array;
 }
 
 /** The client's certificate, when it sent one (verified). */
@@ -257,15 +259,17 @@ export class Server12 implements Role12 {
     }
     const serverName = decodeExt(ExtensionType.server_name, 'server_name', decodeServerName);
     const ticketExt = ext(ExtensionType.session_ticket);
-    const resume = ticketExt
-      ? chooseTicket12(o, { ch, ticket: decodeSessionTicket(ticketExt.data), ems, serverName, auth, wallNow: o.wallTime(now) })
-      : undefined;
+    const ticket = ticketExt ? decodeSessionTicket(ticketExt.data) : new Uint8Array(0);
+    const resume = chooseSession12(o, { ch, ticket, ems, serverName, auth, wallNow: o.wallTime(now) });
     // RFC 5077 3.2: tickets go to a client that sent the extension; only sessions with the extended master secret can resume (RFC 7627 5.3).
     const issueTicket = ticketExt !== undefined && ems && o.sessionTickets > 0;
 
     // RFC 8446 4.1.3: a server that speaks 1.3 but negotiates 1.2 says so in the last 8 bytes, so a downgrade shows.
     const serverRandom = versionsOf(o).includes('1.3') ? withDowngradeSentinel(crypto.random(32), '1.2') : crypto.random(32);
-    const neg: Negotiated = { suite, group, clientRandom: ch.random.slice(), serverRandom, ems, srtpProfile, alpn, serverName, issueTicket };
+    // Without tickets (sessionTickets: 0) a session is named by its ID and cached (server12-cache.ts); only
+    // sessions with the extended master secret are kept (RFC 7627 5.3). With tickets the server keeps nothing.
+    const sessionId = ems && o.sessionTickets === 0 ? crypto.random(32) : new Uint8Array(0);
+    const neg: Negotiated = { suite, group, clientRandom: ch.random.slice(), serverRandom, ems, srtpProfile, alpn, serverName, issueTicket, sessionId };
     this.#transcript = new Transcript();
     this.#transcript.add(msg);
 
@@ -283,7 +287,7 @@ export class Server12 implements Role12 {
       exts.push(cid.extension);
       this.#out.push(...cid.actions);
     }
-    if (resume) return this.#resume(now, msg, { ...neg, suite: suiteById(resume.suite)! }, resume, ch.sessionId, exts);
+    if (resume) return this.#resume(now, msg, { ...neg, suite: suiteById(resume.t.suite)! }, resume.t, ch.sessionId, exts);
 
     const items: FlightItem[] = [];
     const add = (msgType: number, body: Uint8Array) => {
@@ -296,7 +300,7 @@ export class Server12 implements Role12 {
       encodeServerHello({
         version: ProtocolVersion.DTLS1_2,
         random: serverRandom,
-        sessionId: new Uint8Array(0),
+        sessionId: neg.sessionId,
         cipherSuite: suiteId,
         compressionMethod: 0,
         extensions: exts,
@@ -422,7 +426,13 @@ export class Server12 implements Role12 {
     const expected = computeVerifyData(crypto, h, master, 'client finished', this.#transcript.hash(crypto, h));
     if (!equalBytes(expected, fin.verifyData)) throw new DtlsError('decrypt_error', 'client Finished does not verify');
     this.#transcript.add(msg);
-    if (!resumed) this.#sendFinalFlight(now, s);
+    if (!resumed) {
+      this.#sendFinalFlight(now, s);
+      if (neg.sessionId.length) {
+        const peerChain = auth?.chain ?? [];
+        cacheSession12(this.#o, neg.sessionId, { suite: neg.suite.id, master, alpn: neg.alpn, serverName: neg.serverName, peerChain }, this.#o.wallTime(now));
+      }
+    }
     this.#state = { name: 'done' };
     // Nothing reads the transcript after the Finished messages: release it (it holds every message, certificates too).
     this.#transcript.clear();

@@ -28,10 +28,16 @@ export interface Ticket12 extends Session12State {
   issuedAt: number;
 }
 
-/** Client side: a session to offer again. `receivedAt`: wall clock (ms). */
+/**
+ * Client side: a session to offer again, by its ticket (RFC 5077) or, from a
+ * server that issued none, by the session ID it gave (RFC 5246 7.4.1.2).
+ * `receivedAt`: wall clock (ms).
+ */
 export interface ClientSession12 extends Session12State {
   version: '1.2';
+  /** Empty: the server issued no ticket; the session ID names the session. */
   ticket: Uint8Array;
+  sessionId: Uint8Array;
   receivedAt: number;
 }
 
@@ -95,7 +101,7 @@ export function encodeClientSession12(s: Omit<ClientSession12, 'version'>): Uint
   const w = new Writer();
   w.vec(1, SESSION_MAGIC_12);
   writeState(w, s);
-  w.vec(2, s.ticket).u48(s.receivedAt);
+  w.vec(2, s.ticket).vec(1, s.sessionId).u48(s.receivedAt);
   return w.finish();
 }
 
@@ -104,10 +110,12 @@ export function decodeClientSession12(bytes: Uint8Array): ClientSession12 {
   const r = new Reader(bytes);
   if (!equalBytes(r.vec(1, 'magic'), SESSION_MAGIC_12)) throw new DecodeError('not a dtls-stream DTLS 1.2 session');
   const state = readState(r);
-  const ticket = r.vec(2, 'ticket', 1).slice();
+  const ticket = r.vec(2, 'ticket').slice();
+  const sessionId = r.vec(1, 'session_id', 0, 32).slice();
+  if (!ticket.length && !sessionId.length) throw new DecodeError('a DTLS 1.2 session with neither a ticket nor a session ID');
   const receivedAt = r.u48('received_at');
   r.end('session');
-  return { version: '1.2', ...state, ticket, receivedAt };
+  return { version: '1.2', ...state, ticket, sessionId, receivedAt };
 }
 
 /** The protocol version a session from `onSession` resumes, read from its first bytes; undefined for anything else. */

@@ -87,3 +87,37 @@ test(
     assert.equal(infoB.extendedMasterSecret, true);
   },
 );
+
+test(
+  'without tickets, by session ID: our client with s_server -no_ticket, and s_client -no_ticket with our server (sessionTickets: 0)',
+  { timeout: 40_000 },
+  async (t) => {
+    const srv = await startServer(['-cert', certs.p256.certPath, '-key', certs.p256.keyPath, '-no_ticket'], { t });
+    const sessions: Uint8Array[] = [];
+    const first = await dial(t, srv, { onSession: (s) => sessions.push(s) });
+    assert.equal(first.resumed, false);
+    assert.equal(sessions.length, 1, 'a session named by its ID');
+    await srv.waitFor(/resumed=false/, 3000);
+    const again = await dial(t, srv, { session: sessions[0]! });
+    assert.equal(again.resumed, true, srv.dump());
+    await srv.waitFor(/resumed=true/, 3000);
+
+    const ours = await serve(t, { sessionTickets: 0 }, certs.p256);
+    const sess = dir.path(`sess-id-${process.pid}.pem`);
+    const args = ['-CAfile', certs.p256.certPath, '-verify_return_error', '-no_ticket'];
+    const firstRun = runClient(ours.port, [...args, '-sess_out', sess], ['one', { waitFor: 'one' }], { t });
+    const a = await ours.next();
+    void echo(a).catch(() => {});
+    const r1 = await firstRun;
+    assert.equal(r1.code, 0, r1.stderr);
+    assert.match(r1.stdout, /^New, TLSv1\.2/m);
+    const secondRun = runClient(ours.port, [...args, '-sess_in', sess], ['two', { waitFor: 'two' }], { t });
+    const b = await ours.next();
+    const infoB = await b.handshake;
+    void echo(b).catch(() => {});
+    const r2 = await secondRun;
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.match(r2.stdout, /^Reused, TLSv1\.2/m, r2.stdout);
+    assert.equal(infoB.resumed, true);
+  },
+);

@@ -5,8 +5,10 @@
 // each ends in a full handshake, never a failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPair, runPair, shuttle } from '../../src/testing/index.ts';
-import type { Connection } from '../../src/connection.ts';
+import { createPair, runPair, shuttle, testCertificates } from '../../src/testing/index.ts';
+import { Connection } from '../../src/connection.ts';
+import { resolveOptions, type ResolvedOptions } from '../../src/options.ts';
+import { sessionCache12 } from '../../src/handshake/server12-cache.ts';
 import type { DtlsOptions } from '../../src/options.ts';
 import { decodeClientSession } from '../../src/handshake/ticket13.ts';
 import { decodeClientSession12, encodeClientSession12, sessionVersion, type ClientSession12 } from '../../src/handshake/ticket12.ts';
@@ -163,14 +165,56 @@ test('no session without the extended master secret: no ticket is asked for or i
   assert.equal(sessions.length, 0);
 });
 
-test('sessionTickets: 0 issues none; a client without onSession asks for none', () => {
+test('sessionTickets: 0 issues no ticket (the session is named by its ID instead); a client without onSession asks for none', () => {
   const sessions: Uint8Array[] = [];
   const none = handshake({ onSession: (s) => sessions.push(s) }, { sessionTickets: 0 });
   assert.equal(none.client.state, 'connected', errors(none.client));
   assert.ok(!sent(none.server).includes('NewSessionTicket'));
-  assert.equal(sessions.length, 0);
+  assert.equal(sessions.length, 1);
+  const s = decodeClientSession12(sessions[0]!);
+  assert.equal(s.ticket.length, 0);
+  assert.equal(s.sessionId.length, 32);
   const quiet = handshake({});
   assert.ok(!sent(quiet.server).includes('NewSessionTicket'));
+});
+
+test("session IDs (RFC 5246 7.4.1.2): one server's cache resumes a ticketless session; another server, a forged ID or an expired entry: full handshakes", () => {
+  const certs = testCertificates();
+  const serverOptions = resolveOptions({ role: 'server', certificate: certs.server, sessionTickets: 0 });
+  const otherServer = resolveOptions({ role: 'server', certificate: certs.server, sessionTickets: 0 });
+  const connectOnce = (server: ResolvedOptions, o: DtlsOptions, now = 0) => {
+    const client = new Connection(resolveOptions({ role: 'client', versions: ['1.2'], verify: { fingerprints: [certs.server.fingerprint] }, ...o }));
+    const srv = new Connection(server);
+    client.start(now);
+    srv.start(now);
+    shuttle(client, srv, now);
+    assert.equal(client.state, 'connected', errors(client) || errors(srv));
+    return { client, server: srv };
+  };
+  const sessions: Uint8Array[] = [];
+  connectOnce(serverOptions, { onSession: (x) => sessions.push(x) });
+  const session = sessions[0]!;
+  const again = connectOnce(serverOptions, { session });
+  assert.equal(again.client.handshakeInfo?.resumed, true);
+  assert.equal(again.server.handshakeInfo?.resumed, true);
+  assert.equal(connectOnce(otherServer, { session }).client.handshakeInfo?.resumed, false);
+  const forged = altered(session, (x) => (x.sessionId[0]! ^= 1));
+  assert.equal(connectOnce(serverOptions, { session: forged }).client.handshakeInfo?.resumed, false);
+  // The entry lives ticketLifetime (7200 s by default): the client still believes in it, the server has let it go.
+  const late = altered(session, (x) => (x.lifetime = 86400));
+  assert.equal(connectOnce(serverOptions, { session: late }, 7_201_000).client.handshakeInfo?.resumed, false);
+});
+
+test('the session-ID cache is bounded: 256 sessions, the oldest leave first', () => {
+  const o = resolveOptions({ role: 'server', certificate: testCertificates().server });
+  const cache = sessionCache12(o);
+  const id = (i: number) => Uint8Array.of(i >> 8, i & 0xff);
+  const t = { suite: 0xc02b, master: new Uint8Array(48), lifetime: 10, alpn: undefined, serverName: undefined, peerChain: [], issuedAt: 0 };
+  for (let i = 0; i < 300; i++) cache.set(id(i), t);
+  assert.equal(cache.size, 256);
+  assert.equal(cache.get(id(0), 0), undefined);
+  assert.ok(cache.get(id(299), 0));
+  assert.equal(cache.get(id(299), 10_001), undefined, 'expired');
 });
 
 test('a client certificate travels in the ticket: the resumed server still knows it, and a required one is satisfied', () => {
@@ -178,4 +222,32 @@ test('a client certificate travels in the ticket: the resumed server still knows
   const again = handshake({ session }, { requestClientCertificate: 'require' });
   assert.equal(again.server.handshakeInfo?.resumed, true, errors(again.client) || errors(again.server));
   assert.deepEqual(again.server.handshakeInfo?.peerCertificates, full.server.handshakeInfo?.peerCertificates);
+});
+
+test('a ticket offered with an empty session ID still resumes (RFC 5077 3.4: the client tells by what follows the ServerHello)', () => {
+  const { session } = firstSession();
+  const p = createPair({ versions: ['1.2'], session }, { ticketKeys: [ticketKey] });
+  const server = p.server;
+  p.client.start(0);
+  server.start(0);
+  // The client's ClientHello with its session_id emptied (the length byte after version and random).
+  const hello = p.client.pollTransmit()!;
+  const body = 13 + 12;
+  assert.equal(hello[body + 34], 32, 'a 32-byte session ID');
+  const edited = new Uint8Array([...hello.subarray(0, body + 34), 0, ...hello.subarray(body + 35 + 32)]);
+  const fix16 = (at: number, delta: number) => {
+    const v = ((edited[at]! << 8) | edited[at + 1]!) - delta;
+    edited[at] = v >> 8;
+    edited[at + 1] = v & 0xff;
+  };
+  const fix24 = (at: number, delta: number) => {
+    const v = ((edited[at]! << 16) | (edited[at + 1]! << 8) | edited[at + 2]!) - delta;
+    edited.set([v >> 16, (v >> 8) & 0xff, v & 0xff], at);
+  };
+  fix16(11, 32);
+  fix24(13 + 1, 32);
+  fix24(13 + 9, 32);
+  server.handleDatagram(0, edited);
+  const sentBack = sent(server);
+  assert.ok(sentBack.includes('NewSessionTicket') && !sentBack.includes('Certificate'), `${sentBack.join()} ${errors(server)}`);
 });
