@@ -4,7 +4,8 @@ import type { DatagramDuplex } from '../adapters/types.ts';
 import { DtlsError } from '../errors.ts';
 import type { DtlsOptions } from '../options.ts';
 import { defaultConnection } from './default-connection.ts';
-import { DtlsStream, attachTransport, deliverDatagram, endTransport, trackFlush } from './dtls-stream.ts';
+import { DtlsStream } from './dtls-stream.ts';
+import { attachTransport, deliverDatagram, endTransport, trackFlush } from './transport.ts';
 
 /** @internal Test hooks, never part of the public API. */
 export interface ConnectHooks {

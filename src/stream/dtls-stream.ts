@@ -19,92 +19,25 @@
 //   network ──► inbound.writable ──┐              ┌──► inbound.readable ──► app
 //                                  │  Connection  │
 //   network ◄── outbound.readable ◄┘              └─── outbound.writable ◄── app
-import type { ConnectionIdInfo, ConnectionLike, ConnectionState, ConnectionStats, HandshakeInfo } from '../connection-types.ts';
+import type { ConnectionIdInfo, ConnectionLike, ConnectionState, HandshakeInfo } from '../connection-types.ts';
 import { DtlsError } from '../errors.ts';
 import type { DtlsOptions } from '../options.ts';
 import { systemClock, type Clock } from './clock.ts';
+import { DeadlineTimer } from './deadline-timer.ts';
 import { defaultConnection } from './default-connection.ts';
-import { DtlsEvent, toDtlsEvent, type DtlsEventMap } from './events.ts';
+import { DtlsEvent, toDtlsEvent, type DtlsEventListener, type DtlsEventMap } from './events.ts';
+import { highWaterMark, type DtlsStreamSetup } from './setup.ts';
+import { kStream, Side } from './side.ts';
+import { streamStats, type DtlsStreamStats } from './stats.ts';
+import { AttachedTransport, flushed, registerTransportHooks } from './transport.ts';
 
-/** How a DtlsStream wraps a connection (wrapConnection in dtls-stream/core): clock and queue sizes. */
-export interface DtlsStreamSetup {
-  clock?: Clock;
-  /** Plaintext messages inbound.readable queues before further ones are dropped. Default 64. */
-  inboundHighWaterMark?: number;
-  /** Datagrams outbound.readable queues before plaintext writers wait. Default 16. */
-  outboundHighWaterMark?: number;
-  /** The peer's address, when the transport has one (set by listen()). */
-  remote?: { address: string; port: number };
-}
-
-export interface DtlsStreamStats extends ConnectionStats {
-  /** Plaintext messages dropped because inbound.readable was full (the app was not reading). */
-  inboundOverflow: number;
-  /** Plaintext messages written after the peer's close_notify, discarded (the peer would ignore them). */
-  discardedAfterClose: number;
-}
-
-/** An object listener: handleEvent is called with each event. */
-export interface DtlsEventListenerObject<E> {
-  /** Called with each event. */
-  handleEvent(event: E): unknown;
-}
-
-/** A listener for one event type of a DtlsStream: a function or an object with handleEvent. */
-export type DtlsEventListener<E> = ((this: DtlsStream, event: E) => unknown) | DtlsEventListenerObject<E> | null;
-type ListenerOptions = boolean | AddEventListenerOptions;
+export type { DtlsStreamSetup } from './setup.ts';
+export type { DtlsStreamStats } from './stats.ts';
+export type { DtlsEventListener, DtlsEventListenerObject } from './events.ts';
 
 const kFromConnection = Symbol('DtlsStream.fromConnection');
-const kStream = Symbol('DtlsStream.stream');
-
-/** `inbound` or `outbound`: its two streams, made by the DtlsStream when first asked for. */
-class Side {
-  readonly #owner: DtlsStream;
-  readonly #inbound: boolean;
-  constructor(owner: DtlsStream, inbound: boolean) {
-    this.#owner = owner;
-    this.#inbound = inbound;
-  }
-  get writable(): WritableStream<Uint8Array> {
-    return this.#owner[kStream](this.#inbound, false) as WritableStream<Uint8Array>;
-  }
-  get readable(): ReadableStream<Uint8Array> {
-    return this.#owner[kStream](this.#inbound, true) as ReadableStream<Uint8Array>;
-  }
-}
+type ListenerOptions = boolean | AddEventListenerOptions;
 const noop = (): void => {};
-const flushes = new WeakMap<DtlsStream, Promise<unknown>[]>();
-
-/** Internal: close() also waits for `done` (a pipe carrying outbound.readable to the socket). */
-export function trackFlush(stream: DtlsStream, done: Promise<unknown>): void {
-  const list = flushes.get(stream) ?? [];
-  list.push(done.then(noop, noop));
-  flushes.set(stream, list);
-}
-
-/**
- * Internal (listen()): the stream's datagrams go to `send` instead of
- * outbound.readable, and the owner hands datagrams in with deliverDatagram()
- * instead of writing inbound.writable. Those two streams are then never made
- * (about 7 KiB a connection, and two promise hops per datagram); if asked for,
- * they come locked, as they would be to the owner's pipes. A rejected send is a
- * broken transport: the connection closes. Call before the stream is used.
- * `start`: the connection starts (a client sends its ClientHello) without waiting for a datagram.
- */
-export let attachTransport: (stream: DtlsStream, send: (datagram: Uint8Array) => Promise<unknown>, start?: boolean) => void;
-/** Internal: a datagram from the transport attached with attachTransport (errors of a finished stream are ignored). */
-export let deliverDatagram: (stream: DtlsStream, datagram: Uint8Array) => void;
-/**
- * Internal: the attached transport stopped delivering (as inbound.writable
- * closed, or aborted with `reason`, which a handshake failure then carries as its cause).
- */
-export let endTransport: (stream: DtlsStream, reason?: unknown) => Promise<void>;
-
-function highWaterMark(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer >= 1`);
-  return value;
-}
 
 function closedError(message = 'the DTLS connection is closed'): DtlsError {
   return new DtlsError('closed', message);
@@ -148,8 +81,8 @@ export class DtlsStream extends EventTarget {
 
   readonly #conn: ConnectionLike;
   readonly #clock: Clock;
-  #timer: unknown;
-  #timerAt: number | undefined;
+  /** One real timer, at the core's pollTimeout(). */
+  readonly #timer: DeadlineTimer;
   // The four streams are made when first asked for (or, for the readables, when
   // something is to be queued): a Web Stream costs 2-4.5 KiB in Node, and a
   // server's connections need only two of them (attachTransport).
@@ -163,10 +96,8 @@ export class DtlsStream extends EventTarget {
   #outRead: ReadableStreamDefaultController<Uint8Array> | undefined;
   #inWrite: WritableStreamDefaultController | undefined;
   #outWrite: WritableStreamDefaultController | undefined;
-  /** attachTransport's send, the datagrams it has not finished, and the last one (close() waits for it). */
-  #transport: ((datagram: Uint8Array) => Promise<unknown>) | undefined;
-  #inFlight = 0;
-  #lastSend: Promise<unknown> | undefined;
+  /** Set by attachTransport (./transport.ts): datagrams go there instead of outbound.readable. */
+  #transport: AttachedTransport | undefined;
   #inOpen = true; // inbound.readable still takes messages
   #outOpen = true; // outbound.readable still takes datagrams
   #inWriteClosing = false;
@@ -209,6 +140,7 @@ export class DtlsStream extends EventTarget {
       setup = { clock: options.clock };
     }
     this.#clock = setup.clock ?? systemClock;
+    this.#timer = new DeadlineTimer(this.#clock, () => this.#run((now) => this.#conn.handleTimeout(now)));
     this.remote = setup.remote ? { ...setup.remote } : undefined;
     this.#inHwm = highWaterMark(setup.inboundHighWaterMark, 64, 'inboundHighWaterMark');
     this.#outHwm = highWaterMark(setup.outboundHighWaterMark, 16, 'outboundHighWaterMark');
@@ -230,24 +162,31 @@ export class DtlsStream extends EventTarget {
   }
 
   static {
-    attachTransport = (stream, send, start = false) => {
-      if (stream.#started || stream.#outReadable || stream.#inWritable) throw new TypeError('attachTransport: the stream is already in use');
-      stream.#transport = send;
-      // `start`: begin now (a client), as a pipe reading outbound.readable would; after this
-      // turn, so that listeners added right after attaching see the first events.
-      if (start) queueMicrotask(() => stream.#ensureStarted());
-    };
-    endTransport = (stream, reason) => {
-      if (reason !== undefined) stream.#transportError ??= reason;
-      return stream.#endWritable('in');
-    };
-    deliverDatagram = (stream, datagram) => {
-      try {
-        stream.#receive(datagram);
-      } catch {
-        // A finished stream refuses datagrams; the transport has nowhere to report it.
-      }
-    };
+    registerTransportHooks({
+      attach: (stream, send, start) => {
+        if (stream.#started || stream.#outReadable || stream.#inWritable) throw new TypeError('attachTransport: the stream is already in use');
+        stream.#transport = new AttachedTransport(
+          send,
+          stream.#outHwm,
+          () => stream.#wake(),
+          () => stream.#transportFailed(),
+        );
+        // `start`: begin now (a client), as a pipe reading outbound.readable would; after this
+        // turn, so that listeners added right after attaching see the first events.
+        if (start) queueMicrotask(() => stream.#ensureStarted());
+      },
+      end: (stream, reason) => {
+        if (reason !== undefined) stream.#transportError ??= reason;
+        return stream.#endWritable('in');
+      },
+      deliver: (stream, datagram) => {
+        try {
+          stream.#receive(datagram);
+        } catch {
+          // A finished stream refuses datagrams; the transport has nowhere to report it.
+        }
+      },
+    });
   }
 
   /** @internal The streams behind `inbound` and `outbound`, made on first use. */
@@ -340,8 +279,7 @@ export class DtlsStream extends EventTarget {
   }
 
   get stats(): DtlsStreamStats {
-    const s = this.#conn.stats;
-    return { ...s, dropped: { ...s.dropped }, inboundOverflow: this.#inboundOverflow, discardedAfterClose: this.#discardedAfterClose };
+    return streamStats(this.#conn.stats, this.#inboundOverflow, this.#discardedAfterClose);
   }
 
   /** What the handshake negotiated, once it completed. */
@@ -379,8 +317,8 @@ export class DtlsStream extends EventTarget {
   async close(): Promise<void> {
     this.#requestClose();
     await this.closed.then(noop, noop);
-    await Promise.all(flushes.get(this) ?? []);
-    await this.#lastSend;
+    await flushed(this);
+    await this.#transport?.last;
   }
 
   /** Listens for 'statechange', 'handshake', 'retransmit', 'alert', 'close', 'session' (a client's DTLS 1.3 session to resume with, when it asked with onSession) or 'trace' (typed details: DtlsEventMap). */
@@ -497,12 +435,6 @@ export class DtlsStream extends EventTarget {
     }
   }
 
-  #onTimer(): void {
-    this.#timer = undefined;
-    this.#timerAt = undefined;
-    this.#run((now) => this.#conn.handleTimeout(now));
-  }
-
   /** Feeds one input to the core, then drains. A throw from the core is a bug: fail the stream. */
   #run(input: (now: number) => void): void {
     if (this.#finished) return;
@@ -541,28 +473,15 @@ export class DtlsStream extends EventTarget {
 
   /** Datagrams the outbound side takes before plaintext writers wait (pull() or a finished send wakes them). */
   #outRoom(): number {
-    if (this.#transport) return this.#outHwm - this.#inFlight;
+    if (this.#transport) return this.#transport.room;
     this.#outReadableStream();
     return this.#outRead!.desiredSize ?? 0;
   }
 
   #emit(datagram: Uint8Array): void {
-    if (!this.#transport) {
-      this.#outReadableStream();
-      this.#outRead!.enqueue(datagram);
-      return;
-    }
-    this.#inFlight++;
-    this.#lastSend = this.#transport(datagram).then(
-      () => {
-        this.#inFlight--;
-        this.#wake();
-      },
-      () => {
-        this.#inFlight--;
-        this.#transportFailed();
-      },
-    );
+    if (this.#transport) return this.#transport.send(datagram);
+    this.#outReadableStream();
+    this.#outRead!.enqueue(datagram);
   }
 
   /** The attached transport could not send: as when a pipe cancels outbound.readable, then the connection closes. */
@@ -611,23 +530,7 @@ export class DtlsStream extends EventTarget {
       this.#inOpen = false;
       this.#inRead?.close();
     }
-    this.#arm();
-  }
-
-  #arm(): void {
-    const at = this.#conn.pollTimeout();
-    if (at === this.#timerAt && (at === undefined || this.#timer !== undefined)) return;
-    this.#disarm();
-    if (at === undefined) return;
-    this.#timerAt = at;
-    // setTimeout takes at most 2^31-1 ms (larger fires at once): a far deadline is re-armed on firing.
-    this.#timer = this.#clock.setTimeout(() => this.#onTimer(), Math.min(0x7fffffff, Math.max(0, at - this.#clock.now())));
-  }
-
-  #disarm(): void {
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = undefined;
+    this.#timer.set(this.#conn.pollTimeout());
   }
 
   #wake(): void {
@@ -649,7 +552,7 @@ export class DtlsStream extends EventTarget {
     if (this.#finished) return;
     this.#finished = true;
     this.#error = error;
-    this.#disarm();
+    this.#timer.cancel();
     // Streams not made yet end the same way when they are (see their makers).
     if (this.#inOpen && this.#inRead) {
       this.#inOpen = false;

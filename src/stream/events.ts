@@ -1,6 +1,7 @@
 // Typed events of a DtlsStream: one Event subclass whose `detail` is the
 // core's ConnectionEvent payload (without its `type`, which is the event name).
 import type { ConnectionEvent } from '../connection-types.ts';
+import type { DtlsStream } from './dtls-stream.ts';
 
 /** The event types a DtlsStream dispatches. */
 export type DtlsEventType = ConnectionEvent['type'];
@@ -25,3 +26,12 @@ export function toDtlsEvent(event: ConnectionEvent): DtlsEvent {
   const { type, ...detail } = event;
   return new DtlsEvent(type, detail as DtlsEventDetail<typeof type>);
 }
+
+/** An object listener: handleEvent is called with each event. */
+export interface DtlsEventListenerObject<E> {
+  /** Called with each event. */
+  handleEvent(event: E): unknown;
+}
+
+/** A listener for one event type of a DtlsStream: a function or an object with handleEvent. */
+export type DtlsEventListener<E> = ((this: DtlsStream, event: E) => unknown) | DtlsEventListenerObject<E> | null;

@@ -42,7 +42,8 @@ import { equalBytes } from '../wire/codec.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { CookieGateLike } from './defaults.ts';
 import { defaultConnection } from './default-connection.ts';
-import { DtlsStream, attachTransport, deliverDatagram } from './dtls-stream.ts';
+import { DtlsStream } from './dtls-stream.ts';
+import { attachTransport, deliverDatagram } from './transport.ts';
 import { cidKey, datagramCid } from '../record/cid.ts';
 
 /** listen()'s defaults where they differ from DtlsOptions' or are its own. */
