@@ -12,7 +12,6 @@ const MAX_DELAY = 0x7fffffff;
 export class DeadlineTimer {
   readonly #clock: Clock;
   readonly #fire: () => void;
-  readonly #onFire = () => this.#fired();
   #handle: unknown;
   /** The deadline last set. */
   #at: number | undefined;
@@ -47,7 +46,8 @@ export class DeadlineTimer {
   #arm(at: number): void {
     this.#at = this.#armedAt = at;
     this.#armedDelay = Math.min(MAX_DELAY, Math.max(0, at - this.#clock.now()));
-    this.#handle = this.#clock.setTimeout(this.#onFire, this.#armedDelay);
+    // A closure per arming (rare now), not one held per connection.
+    this.#handle = this.#clock.setTimeout(() => this.#fired(), this.#armedDelay);
   }
 
   #fired(): void {
