@@ -153,7 +153,7 @@ function werift(mode: 'handshake' | 'bulk', group: 'x25519' | 'secp256r1'): numb
 }
 
 /** Bytes an established server connection holds alone (bench/memory.ts: a heap snapshot of 100 of them by default). */
-function memoryPerConnection(mode: 'core' | 'streams' | 'listen'): { bytesPerConnection: number; marginalBytesPerConnection?: number } {
+function memoryPerConnection(mode: 'core' | 'streams' | 'listen', v13 = false): { bytesPerConnection: number; marginalBytesPerConnection?: number } {
   const r = spawnSync(
     process.execPath,
     [
@@ -165,6 +165,7 @@ function memoryPerConnection(mode: 'core' | 'streams' | 'listen'): { bytesPerCon
       String(MEM_CONNECTIONS),
       '--json',
       ...(mode === 'core' ? [] : [`--${mode}`]),
+      ...(v13 ? ['--v13'] : []),
     ],
     {
       encoding: 'utf8',
@@ -225,6 +226,8 @@ process.stderr.write('memory: heap snapshots\n');
 const memCore = memoryPerConnection('core').bytesPerConnection;
 const memStreams = memoryPerConnection('streams').bytesPerConnection;
 const memListen = memoryPerConnection('listen');
+const memCore13 = memoryPerConnection('core', true).bytesPerConnection;
+const memListen13 = memoryPerConnection('listen', true);
 
 let load: { p50: string; p99: string; line: string } | string = 'not run (--no-load)';
 if (!argv.includes('--no-load')) {
@@ -289,6 +292,9 @@ out.push(
 );
 out.push(
   `| memory held by one connection accepted by listen(), with an echo pipe (bench/memory.ts --listen) | ${f(memListen.bytesPerConnection / 1024, 1)} KiB (marginal heap + buffers ${f((memListen.marginalBytesPerConnection ?? NaN) / 1024, 1)} KiB) | | | | what a server holds per peer: the core, the two streams the app uses, its pipe |`,
+);
+out.push(
+  `| the same for DTLS 1.3 (TLS_AES_128_GCM_SHA256; bench/memory.ts --v13 [--listen]) | core ${f(memCore13 / 1024, 1)} KiB; listen() ${f(memListen13.bytesPerConnection / 1024, 1)} KiB (marginal ${f((memListen13.marginalBytesPerConnection ?? NaN) / 1024, 1)} KiB) | | | | vs DTLS 1.2: core ${x(memCore13, memCore)}, listen() ${x(memListen13.bytesPerConnection, memListen.bytesPerConnection)} |`,
 );
 out.push(
   typeof load === 'string'

@@ -10,6 +10,9 @@
 // clients stay raw cores, driven here and dropped), to see what the streams
 // layer adds.
 //
+// --v13: DTLS 1.3 connections (TLS_AES_128_GCM_SHA256) instead of DTLS 1.2's
+// ECDHE-ECDSA-AES128-GCM-SHA256, in every mode.
+//
 // --listen: the servers are the connections a listen() server accepted over an
 // in-memory datagram socket (cookie exchange, real timers, an echoing app
 // piping inbound.readable to outbound.writable, as bench/load.ts's server
@@ -18,14 +21,14 @@
 // peers minus with N/2, per peer), which also counts what points at a
 // connection from outside it (the server's peer table, the app's pipe).
 //
-//   node --expose-gc --import tsx bench/memory.ts [--connections 50] [--depth 2] [--noble] [--streams | --listen]
+//   node --expose-gc --import tsx bench/memory.ts [--connections 50] [--depth 2] [--noble] [--v13] [--streams | --listen]
 import * as nc from 'node:crypto';
 import { writeHeapSnapshot } from 'node:v8';
 import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '../src/connection.ts';
-import { corePair, shuttle } from './core-pair.ts';
+import { BENCH_SUITE, BENCH_SUITE13, corePair, shuttle } from './core-pair.ts';
 import { resolveOptions } from '../src/options.ts';
 import { generateCertificate } from '../src/x509/generate.ts';
 import { createNativeProvider } from '../src/crypto/native.ts';
@@ -42,6 +45,9 @@ const crypto = argv.includes('--noble') ? nobleProvider : createNativeProvider(n
 const cert = generateCertificate();
 
 const STREAMS = argv.includes('--streams');
+const V13 = argv.includes('--v13');
+// The version and suite every connection here is pinned to.
+const PIN = { versions: [V13 ? '1.3' : '1.2'] as ('1.2' | '1.3')[], cipherSuites: [V13 ? BENCH_SUITE13 : BENCH_SUITE] };
 const LISTEN = argv.includes('--listen');
 const ROOT_CLASS = STREAMS || LISTEN ? 'DtlsStream' : 'Connection';
 const servers: unknown[] = [];
@@ -63,7 +69,7 @@ if (LISTEN) {
   const server = listen(socket, {
     crypto,
     certificate: cert,
-    cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'],
+    ...PIN,
     groups: ['x25519'],
     maxConnections: N + 16,
     idleTimeout: Infinity,
@@ -85,7 +91,7 @@ if (LISTEN) {
         role: 'client',
         crypto,
         verify: { fingerprints: [cert.fingerprint] },
-        cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'],
+        ...PIN,
         groups: ['x25519', 'secp256r1'],
       }),
     );
@@ -118,11 +124,11 @@ for (let i = 0; i < N && STREAMS; i++) {
       role: 'client',
       crypto,
       verify: { fingerprints: [cert.fingerprint] },
-      cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'],
+      ...PIN,
       groups: ['x25519', 'secp256r1'],
     }),
   );
-  const server = new DtlsStream({ role: 'server', crypto, certificate: cert, cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], groups: ['x25519'] });
+  const server = new DtlsStream({ role: 'server', crypto, certificate: cert, ...PIN, groups: ['x25519'] });
   const w = server.inbound.writable.getWriter();
   const out = server.outbound.readable.getReader();
   // All four streams, as an app that also writes has them (they are made when first asked for).
@@ -151,7 +157,7 @@ for (let i = 0; i < N && STREAMS; i++) {
   servers.push(server);
 }
 for (let i = 0; i < N && !STREAMS; i++) {
-  const { client, server } = corePair(crypto, cert);
+  const { client, server } = corePair(crypto, cert, 'x25519', V13 ? '1.3' : '1.2');
   // One application record each way, as an established connection has seen.
   client.send(0, new Uint8Array(100));
   shuttle(client, server);
@@ -263,7 +269,7 @@ if (argv.includes('--json')) {
   process.exit(0);
 }
 console.log(
-  `${conns.length} server ${ROOT_CLASS}s${LISTEN ? ' accepted by listen()' : ''} (${crypto.name}); exclusive bytes per connection: ${(total / conns.length / 1024).toFixed(1)} KiB` +
+  `${conns.length} server ${ROOT_CLASS}s${LISTEN ? ' accepted by listen()' : ''} (${crypto.name}, DTLS ${V13 ? '1.3' : '1.2'}); exclusive bytes per connection: ${(total / conns.length / 1024).toFixed(1)} KiB` +
     (LISTEN ? `; marginal heap + array buffers per connection: ${(marginal / 1024).toFixed(1)} KiB` : ''),
 );
 console.log('| field | bytes per connection |\n|---|---|');

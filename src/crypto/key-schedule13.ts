@@ -44,21 +44,23 @@ export function hkdfLabel(length: number, label: string, context: Uint8Array, pr
 
 // The protocol uses a dozen labels: each is encoded once (length byte and
 // prefix + label), not on every derivation. Bounded, since a caller (the
-// exporter) may pass labels of its own.
-const LABELS = new Map<string, Uint8Array>();
+// exporter) may pass labels of its own. Keyed by prefix, then label: the
+// labels are literals, so the lookup hashes no new string.
+const LABELS = new Map<LabelPrefix, Map<string, Uint8Array>>();
 const MAX_CACHED_LABELS = 64;
 
 /** opaque label<7..255> = prefix + label, with its length byte. */
 function encodedLabel(prefix: LabelPrefix, label: string): Uint8Array {
-  const k = prefix + label;
-  let b = LABELS.get(k);
+  let byLabel = LABELS.get(prefix);
+  if (!byLabel) LABELS.set(prefix, (byLabel = new Map()));
+  let b = byLabel.get(label);
   if (!b) {
-    const full = utf8.encode(k);
+    const full = utf8.encode(prefix + label);
     if (full.length > 255) throw new RangeError('HKDF label or context longer than 255 bytes');
     b = new Uint8Array(1 + full.length);
     b[0] = full.length;
     b.set(full, 1);
-    if (LABELS.size < MAX_CACHED_LABELS) LABELS.set(k, b);
+    if (byLabel.size < MAX_CACHED_LABELS) byLabel.set(label, b);
   }
   return b;
 }

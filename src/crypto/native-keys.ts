@@ -68,7 +68,32 @@ const b64url = (b: Uint8Array) => {
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 };
 
-export const fromB64url = (s: string): Uint8Array => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+// base64url digit values by char code (-1: not a digit).
+const B64URL = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) B64URL['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.charCodeAt(i)] = i;
+
+/** Unpadded base64url (RFC 4648 5) to bytes, in one pass: JWK fields decoded on every X25519 key generation. */
+export function fromB64url(s: string): Uint8Array {
+  let n = s.length;
+  while (n > 0 && s.charCodeAt(n - 1) === 61) n--; // '=' padding, if any
+  if (n % 4 === 1) throw new TypeError('not base64url');
+  const out = new Uint8Array((n * 3) >>> 2);
+  let acc = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    const v = c < 128 ? B64URL[c]! : -1;
+    if (v < 0) throw new TypeError('not base64url');
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >>> bits) & 0xff;
+    }
+  }
+  return out;
+}
 
 /** Per-provider caches of imported keys, keyed by the caller's key bytes. */
 export class KeyCache {
@@ -98,7 +123,8 @@ export class KeyCache {
 
   #byBytes(kind: string, raw: Uint8Array, make: () => KeyObject): KeyObject {
     return this.#get(this.#public, raw, () => {
-      const k = kind + b64url(raw);
+      // One char per byte: a key for the map, built without base64's passes.
+      const k = kind + String.fromCharCode.apply(null, raw as unknown as number[]);
       const hit = this.#publicByBytes.get(k);
       if (hit) {
         // Most recently used last: the first key is the one to evict.

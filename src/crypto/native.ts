@@ -32,6 +32,17 @@ const ONE = Uint8Array.of(1);
  * else (a runtime that slices results from a shared pool) is copied, so a small
  * result never holds a larger buffer alive.
  */
+function oneShotHashWorks(nc: NC): boolean {
+  try {
+    const probe = Uint8Array.of(1, 2, 3);
+    const a = nc.hash('sha256', probe, 'buffer') as unknown;
+    const b = nc.createHash('sha256').update(probe).digest();
+    return a instanceof Uint8Array && a.length === b.length && a.every((x, i) => x === b[i]);
+  } catch {
+    return false;
+  }
+}
+
 const view = (b: Uint8Array) => (b.byteOffset === 0 && b.buffer.byteLength === b.byteLength ? new Uint8Array(b.buffer, 0, b.byteLength) : new Uint8Array(b));
 
 const GROUP_CURVE: Partial<Record<GroupName, EcCurve>> = { secp256r1: 'P-256', secp384r1: 'P-384' };
@@ -149,7 +160,11 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
   }
 
   // --- hashing ---
-  const hash = (name: HashName, data: Uint8Array) => (native('hash') ? view(nc.createHash(name).update(data).digest()) : fallback.hash(name, data));
+  // crypto.hash (Node 20.12+) digests in one call, without a Hash object: a third of createHash's cost.
+  // Used only where it gives the bytes createHash gives (a runtime's node:crypto may differ).
+  const oneShot = typeof nc.hash === 'function' && oneShotHashWorks(nc) ? nc.hash : undefined;
+  const hash = (name: HashName, data: Uint8Array) =>
+    native('hash') ? view(oneShot ? oneShot(name, data, 'buffer') : nc.createHash(name).update(data).digest()) : fallback.hash(name, data);
   function hashContext(name: HashName): HashContext {
     if (!native('hash')) return fallback.hashContext!(name);
     const h = nc.createHash(name);

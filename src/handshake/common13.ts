@@ -202,14 +202,17 @@ export interface Secrets13 {
 }
 
 export function keyLog13(clientRandom: Uint8Array, s: Secrets13): () => string[] {
-  const r = toHex(clientRandom);
-  return () => [
-    `CLIENT_HANDSHAKE_TRAFFIC_SECRET ${r} ${toHex(s.clientHandshake)}`,
-    `SERVER_HANDSHAKE_TRAFFIC_SECRET ${r} ${toHex(s.serverHandshake)}`,
-    `CLIENT_TRAFFIC_SECRET_0 ${r} ${toHex(s.clientTraffic)}`,
-    `SERVER_TRAFFIC_SECRET_0 ${r} ${toHex(s.serverTraffic)}`,
-    `EXPORTER_SECRET ${r} ${toHex(s.exporter)}`,
-  ];
+  // Hex only when asked: a string built ahead would stay with every connection (1.3 KiB of string pieces).
+  return () => {
+    const r = toHex(clientRandom);
+    return [
+      `CLIENT_HANDSHAKE_TRAFFIC_SECRET ${r} ${toHex(s.clientHandshake)}`,
+      `SERVER_HANDSHAKE_TRAFFIC_SECRET ${r} ${toHex(s.serverHandshake)}`,
+      `CLIENT_TRAFFIC_SECRET_0 ${r} ${toHex(s.clientTraffic)}`,
+      `SERVER_TRAFFIC_SECRET_0 ${r} ${toHex(s.serverTraffic)}`,
+      `EXPORTER_SECRET ${r} ${toHex(s.exporter)}`,
+    ];
+  };
 }
 
 /** What a completed DTLS 1.3 handshake negotiated, in the public shape. */

@@ -56,7 +56,7 @@ import { fingerprint } from '../x509/fingerprint.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 import { secretCookies, type HrrCookies } from './cookie.ts';
 import { handshakeName } from './dtls12.ts';
-import { KeyUpdate13, postHandshakeEpoch } from './key-update13.ts';
+import { KeyUpdate13, postHandshakeEpoch, type AppSecrets13 } from './key-update13.ts';
 import { ConnectionIds13, isConnectionIdMessage } from './cid13.ts';
 
 /** The epochs of DTLS 1.3 (RFC 9147 6.1). */
@@ -372,11 +372,7 @@ export class Server13Handshake implements HandshakeMachine {
     const ses = s.session;
     this.#out.push({ kind: 'read-keys', epoch: EPOCH_APPLICATION, keys: trafficKeys13(ks, hello.suite, ses.clientAp) });
     this.#state = { name: 'done' };
-    this.#keyUpdate = new KeyUpdate13(
-      { schedule: ks, suite: hello.suite, ours: ses.serverAp, peers: ses.clientAp },
-      () => this.#sendSeq++,
-      () => this.cids.flush(),
-    );
+    this.#keyUpdate = this.#newKeyUpdate({ schedule: ks, suite: hello.suite, ours: ses.serverAp, peers: ses.clientAp });
     const secrets = {
       clientHandshake: ses.clientHs,
       serverHandshake: ses.serverHs,
@@ -405,6 +401,16 @@ export class Server13Handshake implements HandshakeMachine {
       },
     });
     this.#sendTickets(now, ses, s.auth?.chain ?? []);
+  }
+
+  // Its callbacks are made here, not in #onFinished: a closure there would share
+  // that method's scope and keep the Finished message for the connection's life.
+  #newKeyUpdate(secrets: AppSecrets13): KeyUpdate13 {
+    return new KeyUpdate13(
+      secrets,
+      () => this.#sendSeq++,
+      () => this.cids.flush(),
+    );
   }
 
   /**

@@ -172,6 +172,17 @@ function sequenceField(header: Uint8Array): { offset: number; bytes: 1 | 2 } | u
 // record allocates no copy of its header. Headers are 2 to 260 bytes (RFC 9147 4).
 const AAD_BY_LENGTH: Uint8Array[] = [];
 
+// Nonce scratch shared the same way (1.2's protection.ts does the same).
+const NONCE = new Uint8Array(NONCE_LENGTH);
+
+const word = (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+function writeWord(b: Uint8Array, at: number, w: number): void {
+  b[at] = w >>> 24;
+  b[at + 1] = (w >>> 16) & 0xff;
+  b[at + 2] = (w >>> 8) & 0xff;
+  b[at + 3] = w & 0xff;
+}
+
 function aadScratch(header: Uint8Array): Uint8Array {
   const n = header.length;
   let a = AAD_BY_LENGTH[n];
@@ -195,9 +206,12 @@ export class RecordProtection13 {
   readonly tagLength: number;
   readonly limits: AeadLimits13;
   readonly #aead: Aead;
-  readonly #iv: Uint8Array;
+  // The IV as three 32-bit words: numbers on the object cost less than a
+  // buffer of its own (a server holds four of these per connection).
+  #iv0: number;
+  #iv1: number;
+  #iv2: number;
   readonly #mask: RecordNumberMask;
-  readonly #nonce = new Uint8Array(NONCE_LENGTH);
   #sealed = 0;
   #failedOpens = 0;
 
@@ -207,7 +221,9 @@ export class RecordProtection13 {
     this.aead = suite.aead;
     this.#aead = crypto.aead(suite.aead, key);
     this.tagLength = this.#aead.tagLength;
-    this.#iv = iv.slice();
+    this.#iv0 = word(iv, 0);
+    this.#iv1 = word(iv, 4);
+    this.#iv2 = word(iv, 8);
     this.#mask = mask;
     this.limits = aeadLimits13(suite.aead, opts.limits);
   }
@@ -342,7 +358,7 @@ export class RecordProtection13 {
     content: Uint8Array,
     innerLength: number,
   ): Uint8Array {
-    const nonce = recordNonce13(this.#iv, sequenceNumber, this.#nonce);
+    const nonce = this.#nonce(sequenceNumber);
     out.set(content, h);
     out[h + content.length] = contentType;
     const aead = this.#aead;
@@ -386,7 +402,7 @@ export class RecordProtection13 {
       aad[sn.offset] = (sequenceNumber >>> 8) & 0xff;
       aad[sn.offset + 1] = sequenceNumber & 0xff;
     } else aad[sn.offset] = sequenceNumber & 0xff;
-    const inner = this.#aead.open(recordNonce13(this.#iv, sequenceNumber, this.#nonce), encryptedRecord, aad);
+    const inner = this.#aead.open(this.#nonce(sequenceNumber), encryptedRecord, aad);
     if (inner === null) {
       this.#failedOpens++;
       return { ok: false, reason: 'bad_record_mac' };
@@ -397,9 +413,19 @@ export class RecordProtection13 {
     return { ok: true, contentType: inner[i]!, content: inner.subarray(0, i) };
   }
 
-  /** Zeroes the IV copy held here (the AEAD's key lives in the provider's object). */
+  /** The per-record nonce (RFC 8446 5.3) in the shared scratch, valid until the next seal or open. */
+  #nonce(sequenceNumber: number): Uint8Array {
+    const n = NONCE;
+    const hi = Math.floor(sequenceNumber / 0x1_0000_0000);
+    writeWord(n, 0, this.#iv0);
+    writeWord(n, 4, this.#iv1 ^ hi);
+    writeWord(n, 8, this.#iv2 ^ sequenceNumber);
+    return n;
+  }
+
+  /** Zeroes the IV held here (the AEAD's key lives in the provider's object). */
   dispose(): void {
-    this.#iv.fill(0);
+    this.#iv0 = this.#iv1 = this.#iv2 = 0;
   }
 }
 

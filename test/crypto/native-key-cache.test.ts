@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nc from 'node:crypto';
 import { createNativeProvider } from '../../src/crypto/native.ts';
-import { KeyCache } from '../../src/crypto/native-keys.ts';
+import { KeyCache, fromB64url } from '../../src/crypto/native-keys.ts';
 import { SignatureSchemes as S } from '../../src/crypto/provider.ts';
 
 test('native verify: keys kept by their bytes verify only their own signatures, over more keys than the bound', () => {
@@ -52,4 +52,14 @@ test('KeyCache: the by-bytes table stays within its bound and a buffer rewritten
   );
   // Same bytes on another curve name never share an entry.
   assert.throws(() => kc.ecPublic('P-384', last.slice()));
+});
+
+test('fromB64url decodes what Buffer encodes as base64url (with or without padding) and rejects other characters', () => {
+  for (let len = 0; len <= 66; len++) {
+    const b = nc.randomBytes(len);
+    assert.deepEqual(fromB64url(b.toString('base64url')), new Uint8Array(b), `${len} bytes`);
+    const padded = b.toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+    assert.deepEqual(fromB64url(padded), new Uint8Array(b), `${len} bytes, padded`);
+  }
+  for (const bad of ['a', 'ab$c', 'ab+c', 'é0']) assert.throws(() => fromB64url(bad), TypeError, bad);
 });
