@@ -185,6 +185,11 @@ export class FlightSender {
     return f && { number: f.number, mode: f.mode, acked: f.acked, exhausted: f.exhausted };
   }
 
+  /** The largest datagram this connection sends (ACKs are sized to it too). */
+  get mtu(): number {
+    return this.#o.mtu;
+  }
+
   /** The smoothed round trip, once measured or given. */
   get rtt(): number | undefined {
     return this.#rtt;
