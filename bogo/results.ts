@@ -9,6 +9,13 @@ export interface ShimConfig {
   DisabledTests: Record<string, string>;
   /** BoringSSL's error string -> substrings of our stderr that mean the same. */
   ErrorMap: Record<string, string[]>;
+  /**
+   * How many records the shim's ACK names at most (BoringSSL keeps 32). Ours
+   * names as many as fit one datagram, the newest first (RFC 9147 7.1): 73
+   * at the default MTU of 1200 (src/options.ts). The runner expects the
+   * newest this many, fewer when a test sets a smaller MTU.
+   */
+  MaxACKBuffer?: number;
 }
 
 export type Version = 'DTLS 1.0' | 'DTLS 1.2' | 'DTLS 1.3' | 'default';

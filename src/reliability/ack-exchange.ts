@@ -10,6 +10,7 @@ import type { PlainRecord, RecordLayer } from '../record/record-layer.ts';
 import { ContentType } from '../wire/types.ts';
 import { decodeAck, encodeAck } from '../wire/ack.ts';
 import { DecodeError } from '../wire/codec.ts';
+import { decodeHandshakeFragments } from '../wire/handshake-header.ts';
 import { DtlsError } from '../errors.ts';
 import { AckTracker } from './ack-tracker.ts';
 import type { FlightSender } from './flight-sender.ts';
@@ -47,12 +48,31 @@ export function postHandshakeAckDelay(timeout: number): number {
   return Math.min(POST_HANDSHAKE_ACK_DELAY_MAX, Math.max(1, Math.floor(timeout / 4)));
 }
 
+/** An ACK is a 2-byte length, then 16 bytes (epoch, sequence number) per record (RFC 9147 7). */
+const ACK_LENGTH_PREFIX = 2;
+const RECORD_NUMBER_LENGTH = 16;
+
+/** The message_seq of each fragment in a handshake record (none if it does not decode: the machine judged it). */
+function messageSeqs(payload: Uint8Array | undefined): number[] {
+  if (!payload) return [];
+  try {
+    return decodeHandshakeFragments(payload).map((f) => f.messageSeq);
+  } catch (e) {
+    if (e instanceof DecodeError) return [];
+    throw e;
+  }
+}
+
 export class AckExchange {
   readonly #sender: FlightSender;
   readonly #post: PostHandshakeSender | undefined;
   readonly #tracker = new AckTracker();
   /** How many flights we sent in answer so far: the ordinal of the peer flight being received. */
   #ordinal = 0;
+  /** The peer's next new message_seq (after the handshake: past every message it completed). */
+  #peerNextSeq = 0;
+  /** A post-handshake message of the peer is partly received: its later records join its flight. */
+  #postOpen = false;
   /** ACKs sent (for tests and stats). */
   sent = 0;
 
@@ -73,20 +93,35 @@ export class AckExchange {
    * A record the machine dropped or failed on is not acknowledged (7: never
    * one not processed or buffered).
    */
-  onHandshakeRecord(now: number, rec: Pick<PlainRecord, 'epoch' | 'sequenceNumber'>, actions: readonly ActionLike[], wasDone: boolean): void {
+  onHandshakeRecord(
+    now: number,
+    rec: Pick<PlainRecord, 'epoch' | 'sequenceNumber'> & { payload?: Uint8Array },
+    actions: readonly ActionLike[],
+    wasDone: boolean,
+  ): void {
     if (actions.some((a) => a.kind === 'drop' || a.kind === 'fail')) return;
     // The peer's copy of the flight our current flight answers: the flight sender resends ours; not ACKed.
     if (actions.some((a) => a.kind === 'peer-copy')) return;
     const timeout = this.#sender.timeout;
+    const seqs = messageSeqs(rec.payload);
+    const completed = actions.filter((a) => a.kind === 'trace' && a.direction === 'in').length;
+    // Messages complete in order: below this message_seq the peer sent nothing new.
+    const before = this.#peerNextSeq;
+    if (wasDone) this.#peerNextSeq += completed;
+    else if (seqs.length) this.#peerNextSeq = Math.max(before, ...seqs.map((q) => q + 1));
     if (wasDone) {
-      // Post-handshake: every message is a flight of its own, ACKed (7.1). A
-      // copy of the client's Finished carries nothing new and comes under the
-      // same ordinal: the tracker ACKs it again.
-      const isNew = actions.some((a) => a.kind === 'trace' && a.direction === 'in');
-      if (isNew) this.#ordinal++;
+      // Post-handshake: every message is a flight of its own, ACKed (7.1),
+      // after a short delay (a KeyUpdate too: its sender goes on writing in
+      // its old epoch meanwhile, RFC 9147 8). A copy of a message we had (the
+      // client's Finished at the server, a NewSessionTicket) comes under that
+      // message's ordinal: the tracker ACKs it again at once. The first
+      // fragments of a new message open its flight: ACKed when it completes,
+      // or after a quarter of the timer if it stays partial.
+      const copy = completed === 0 && seqs.every((q) => q < before);
+      if (!copy && !this.#postOpen) this.#ordinal++;
+      this.#postOpen = !copy && completed === 0;
       this.#tracker.onRecord(now, rec.epoch, rec.sequenceNumber, this.#ordinal, true, timeout);
-      // A KeyUpdate too: its sender goes on writing in its old epoch meanwhile (RFC 9147 8).
-      if (isNew) this.#tracker.onFlightComplete(now, false, undefined, postHandshakeAckDelay(timeout));
+      if (completed) this.#tracker.onFlightComplete(now, false, undefined, postHandshakeAckDelay(timeout));
       return;
     }
     this.#tracker.onRecord(now, rec.epoch, rec.sequenceNumber, this.#ordinal, true, timeout);
@@ -126,7 +161,10 @@ export class AckExchange {
    * 1; we send no early data, so the write epoch is 0, 2 or above), or undefined.
    */
   poll(now: number, records: RecordLayer): Uint8Array | undefined {
-    const list = this.#tracker.poll(now);
+    // As many record numbers as one datagram of the MTU holds (RFC 9147 7.1:
+    // "as many ... as can fit"): an ACK over the MTU may never arrive.
+    const room = this.#sender.mtu - records.overhead(records.writeEpoch) - ACK_LENGTH_PREFIX;
+    const list = this.#tracker.poll(now, Math.max(1, Math.floor(room / RECORD_NUMBER_LENGTH)));
     if (!list) return undefined;
     this.sent++;
     return records.seal(ContentType.ack, encodeAck(list));

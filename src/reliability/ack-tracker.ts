@@ -132,15 +132,23 @@ export class AckTracker {
 
   /**
    * The record numbers to send in an ACK now, if one is due (in increasing
-   * order, RFC 9147 7; at most maxRecords, those not yet acknowledged first).
-   * They count as acknowledged; the list is kept for the next ACK.
+   * order, RFC 9147 7). `limit`: how many fit the ACK record (the MTU's
+   * share); beyond it, those not yet acknowledged go first (7.1), the newest
+   * of them (the peer's latest transmission says most about what it lacks).
+   * All held count as acknowledged; the list is kept for the next ACK.
    */
-  poll(now: number): RecordNumber[] | undefined {
+  poll(now: number, limit = this.#max): RecordNumber[] | undefined {
     if (this.#deadline === undefined || now < this.#deadline) return undefined;
     this.#deadline = undefined;
     this.#lastSent = now;
+    let chosen = this.#entries;
+    if (chosen.length > limit) {
+      const fresh = chosen.filter((e) => !e.acked).slice(-limit);
+      const room = limit - fresh.length;
+      chosen = room > 0 ? [...chosen.filter((e) => e.acked).slice(-room), ...fresh] : fresh;
+    }
     for (const e of this.#entries) e.acked = true;
-    return this.#entries.map((e) => recordNumber(e.epoch, e.seq)).sort(compareRecordNumbers);
+    return chosen.map((e) => recordNumber(e.epoch, e.seq)).sort(compareRecordNumbers);
   }
 
   #startFlight(flight: number): void {

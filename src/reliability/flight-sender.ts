@@ -144,7 +144,8 @@ interface Flight {
 }
 
 interface SentRecord {
-  fragment: SentFragment;
+  /** What it carried: one fragment, or in DTLS 1.3 several packed (all acknowledged together). */
+  fragments: SentFragment[];
   /** Send order across the flight's transmissions. */
   order: number;
   /** When it was sent. */
@@ -182,6 +183,11 @@ export class FlightSender {
   get current(): { number: number; mode: FlightMode; acked: boolean; exhausted: boolean } | undefined {
     const f = this.#flight;
     return f && { number: f.number, mode: f.mode, acked: f.acked, exhausted: f.exhausted };
+  }
+
+  /** The largest datagram this connection sends (ACKs are sized to it too). */
+  get mtu(): number {
+    return this.#o.mtu;
   }
 
   /** The smoothed round trip, once measured or given. */
@@ -326,7 +332,7 @@ export class FlightSender {
       newlyAcked++;
       sentAt = Math.max(sentAt, s.sentAt);
       f.largestAcked = Math.max(f.largestAcked, s.order);
-      f.unacked.ack(s.fragment.messageSeq, s.fragment.offset, s.fragment.length);
+      for (const c of s.fragments) f.unacked.ack(c.messageSeq, c.offset, c.length);
     }
     if (!newlyAcked) return { newlyAcked, flightAcked: false };
     // The acknowledged records name their transmission: no ambiguity for Karn's rule to avoid.
@@ -342,7 +348,7 @@ export class FlightSender {
     for (const s of f.sent.values()) if (s.live && s.order < f.largestAcked) lost.push(s);
     if (!lost.length || f.mode === 'once' || f.ackResends >= MAX_ACK_RESENDS || this.#spent(f)) return { newlyAcked, flightAcked: false };
     for (const s of lost) s.live = false;
-    const pieces = f.unacked.within(lost.map((s) => s.fragment));
+    const pieces = f.unacked.within(lost.flatMap((s) => s.fragments));
     if (!pieces.length) return { newlyAcked, flightAcked: false };
     f.ackResends++;
     const resend = this.#transmit(now, f, encodePieces(f.items, pieces, this.#records, this.#o.mtu));
@@ -384,7 +390,13 @@ export class FlightSender {
 
   /** Notes which record carried which fragment, for the ACKs to come; bounded, the oldest records first out. */
   #remember(f: Flight, carried: readonly SentFragment[]): void {
-    for (const c of carried) f.sent.set(key(c.epoch, c.sequenceNumber), { fragment: c, order: f.order++, sentAt: f.lastSent, live: true });
+    for (const c of carried) {
+      const k = key(c.epoch, c.sequenceNumber);
+      const s = f.sent.get(k);
+      // Fragments packed in one record (DTLS 1.3) share its number: one entry, one send order.
+      if (s) s.fragments.push(c);
+      else f.sent.set(k, { fragments: [c], order: f.order++, sentAt: f.lastSent, live: true });
+    }
     // A Map iterates in insertion order: the first keys are the oldest records.
     for (const k of f.sent.keys()) {
       if (f.sent.size <= MAX_REMEMBERED_RECORDS) break;
@@ -403,7 +415,7 @@ export class FlightSender {
   /** Resends the unacknowledged bytes of these records, which are superseded. */
   #resendStale(now: number, f: Flight, stale: SentRecord[]): Resend | undefined {
     for (const s of stale) s.live = false;
-    const pieces = f.unacked.within(stale.map((s) => s.fragment));
+    const pieces = f.unacked.within(stale.flatMap((s) => s.fragments));
     if (!pieces.length) return undefined;
     return { flight: f.number, reason: 'peer-retransmit', out: this.#transmit(now, f, encodePieces(f.items, pieces, this.#records, this.#o.mtu)) };
   }

@@ -1,7 +1,7 @@
 // What of a flight the peer has not acknowledged yet (RFC 9147 7.2): per item
 // (a handshake message, by message_seq, or a ChangeCipherSpec, -1), the byte
-// ranges of its body still missing. An ACK names records; each record carried
-// one fragment, so acknowledging a record removes that fragment's bytes. A
+// ranges of its body still missing. An ACK names records; acknowledging a record
+// removes the bytes of every fragment it carried (flight-sender.ts). A
 // message of empty body is one empty fragment, removed when a record carrying
 // it is acknowledged.
 import type { FlightItem } from './flight.ts';
