@@ -653,6 +653,8 @@ function report(jobs: Job[], results: Map<number, JobResult>, args: Args, second
   L.push('## Failures', '');
   if (!failing.length) L.push('None.', '');
   else {
+    // With --only, every selected cell's failures are shown (the 50% rows included).
+    const maxLoss = args.only ? 1 : 0.3;
     const total: Record<Outcome, number> = { ok: 0, handshake_timeout: 0, other_error: 0, stall: 0, bound: 0 };
     for (const { r } of failing) for (const k of Object.keys(total) as Outcome[]) if (k !== 'ok') total[k] += r.outcomes[k];
     L.push(
@@ -667,7 +669,7 @@ function report(jobs: Job[], results: Map<number, JobResult>, args: Args, second
     for (const t of TIMER_SETS) {
       const phases: Record<string, number> = {};
       for (const { j, r } of failing) {
-        if (j.timers !== t.name || j.cell.loss > 0.3) continue;
+        if (j.timers !== t.name || j.cell.loss > maxLoss) continue;
         for (const [k, v] of Object.entries(r.phases)) phases[k] = (phases[k] ?? 0) + v;
       }
       const list = Object.entries(phases).sort((a, b) => b[1] - a[1]);
@@ -677,10 +679,10 @@ function report(jobs: Job[], results: Map<number, JobResult>, args: Args, second
     const shown = new Set<string>();
     for (const { j, r } of failing) {
       const k = `${j.timers} ${j.cell.loss}`;
-      if (j.cell.loss > 0.3 || shown.has(k)) continue;
+      if (j.cell.loss > maxLoss || (shown.has(k) && !args.only)) continue;
       shown.add(k);
-      const f = r.failures[0]!;
-      L.push(`- \`${cellName(j.cell, j.timers)}\` seed ${f.seed}: ${f.detail}`);
+      // With --only, the first few of every selected cell.
+      for (const f of args.only ? r.failures : r.failures.slice(0, 1)) L.push(`- \`${cellName(j.cell, j.timers)}\` seed ${f.seed}: ${f.detail}`);
     }
     L.push('');
   }
