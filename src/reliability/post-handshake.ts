@@ -41,6 +41,15 @@ export class PostHandshakeSender {
   readonly #handshake: FlightSender;
   readonly #out: Outstanding[] = [];
   #order = 0;
+  /**
+   * The round trip the latest ACK of a post-handshake message measured. Each
+   * message has a sender of its own; without this a new one started from the
+   * handshake's estimate, which a server whose flight was resent (Karn) never
+   * has: on a 500 ms path every KeyUpdate of a server went out three times
+   * before its ACK, not only the first (RFC 9147 5.8.2: the timer follows the
+   * round trip measured once a message is acknowledged).
+   */
+  #rtt: number | undefined;
   /** The KeyUpdate waiting for its ACK (and for those before it). */
   #keyUpdate: Outstanding | undefined;
 
@@ -79,7 +88,10 @@ export class PostHandshakeSender {
     if (this.#keyUpdate) throw new TypeError('a KeyUpdate is waiting for its ACK: no post-handshake message until the new epoch is in use (RFC 9147 8)');
     if (this.#out.length >= MAX_POST_HANDSHAKE_IN_FLIGHT)
       throw new TypeError(`${MAX_POST_HANDSHAKE_IN_FLIGHT} post-handshake messages already wait for their ACK`);
-    const sender = new FlightSender(this.#records, { ...this.#o, retransmit: { ...this.#o.retransmit, rtt: this.#handshake.rtt ?? this.#o.retransmit.rtt } });
+    const sender = new FlightSender(this.#records, {
+      ...this.#o,
+      retransmit: { ...this.#o.retransmit, rtt: this.#rtt ?? this.#handshake.rtt ?? this.#o.retransmit.rtt },
+    });
     const o: Outstanding = { order: this.#order++, sender, nextEpoch };
     this.#out.push(o);
     if (nextEpoch !== undefined) this.#keyUpdate = o;
@@ -96,6 +108,7 @@ export class PostHandshakeSender {
     const acked: number[] = [];
     for (const o of [...this.#out]) {
       const r = o.sender.onAck(now, recordNumbers, ackEpoch);
+      if (r.newlyAcked) this.#rtt = o.sender.rtt ?? this.#rtt;
       if (r.resend) resends.push(r.resend);
       if (r.flightAcked) {
         acked.push(o.order);
