@@ -360,8 +360,10 @@ describe('our client ↔ gnutls-serv: features', { concurrency: 4 }, () => {
     await d.dtls.handshake;
     await echoRoundTrip(srv, d, 'no cookie hello');
     assert.doesNotMatch(srv.stdout, /Sending hello verify request/);
-    // Our one ClientHello was message_seq 0 (after a HelloVerifyRequest it would be 1).
-    assert.equal([...srv.stderr.matchAll(/CLIENT HELLO \(1\) was received\.[^\n]*sequence: (\d+)/g)].map((m) => m[1]).join(), '0');
+    // Our ClientHello was message_seq 0 (after a HelloVerifyRequest it would be 1); a busy
+    // machine may see our timer resend it, as the same message 0.
+    const seqs = [...srv.stderr.matchAll(/CLIENT HELLO \(1\) was received\.[^\n]*sequence: (\d+)/g)].map((m) => m[1]);
+    assert.ok(seqs.length >= 1 && seqs.every((s) => s === '0'), `ClientHello message_seq: ${seqs.join()}`);
     await closeAndCheck(srv, d);
   });
 
