@@ -34,13 +34,14 @@ export type ConnectionEvent =
   | { type: 'alert'; level: 'warning' | 'fatal'; description: number; name: string; fromPeer: boolean }
   | { type: 'close'; error: DtlsError | undefined }
   /**
-   * Client, DTLS 1.3: a NewSessionTicket made a session (RFC 8446 4.6.1), the
-   * opaque bytes to pass back as `options.session` to resume. Emitted only
+   * Client: a NewSessionTicket made a session (DTLS 1.3: RFC 8446 4.6.1; DTLS
+   * 1.2: RFC 5077, or a session ID), the opaque bytes to pass back as
+   * `options.session` to resume, and the version they resume. Emitted only
    * when the client asked for tickets, which setting `options.onSession` does
    * (it gets the same session; `onSession: () => {}` asks with no callback).
-   * The bytes hold the resumption secret: keep them as private as a key.
+   * The bytes hold the session's secret: keep them as private as a key.
    */
-  | { type: 'session'; session: Uint8Array }
+  | { type: 'session'; session: Uint8Array; version: '1.2' | '1.3' }
   /** A trace line: every message and flight sent and received, for ladder diagrams. */
   | { type: 'trace'; direction: 'in' | 'out'; what: string; epoch: number; bytes: number };
 

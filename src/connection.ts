@@ -2,6 +2,7 @@
 // record layer, the flight sender and the handshake machine the dispatcher
 // picks. The machine returns what is to be done; this file applies it. Inputs
 // carry `now`; outputs are polled. No clock, no timer, no I/O.
+import { sessionVersion } from './handshake/ticket12.ts';
 import type { ConnectionEvent, ConnectionLike, ConnectionState, ConnectionStats, DropReason, HandshakeInfo } from './connection-types.ts';
 import type { ResolvedOptions } from './options.ts';
 import { AlertDescription, DtlsError, alertName, peerAlertError } from './errors.ts';
@@ -77,7 +78,7 @@ export class Connection implements ConnectionLike {
       ? {
           ...resolved,
           onSession: (session) => {
-            this.#events.push({ type: 'session', session: session.slice() });
+            this.#events.push({ type: 'session', session: session.slice(), version: sessionVersion(session) ?? '1.3' });
             onSession(session);
           },
         }

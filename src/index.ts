@@ -25,6 +25,7 @@ export { systemClock, ManualClock, type Clock } from './stream/clock.ts';
 export type { Datagram, DatagramSocket, DatagramDuplex } from './adapters/types.ts';
 
 export type { ConnectionIdInfo, ConnectionState, ConnectionStats, ConnectionEvent, HandshakeInfo, DropReason } from './connection-types.ts';
+export { sessionVersion } from './handshake/ticket12.ts';
 export { DEFAULTS, type DtlsOptions, type VerifyOption, type PeerCertificateInfo, type Role, type Limits } from './options.ts';
 export { DtlsError, AlertDescription, alertName, type DtlsErrorCode, type AlertName } from './errors.ts';
 

@@ -321,7 +321,7 @@ export class DtlsStream extends EventTarget {
     await this.#transport?.last;
   }
 
-  /** Listens for 'statechange', 'handshake', 'retransmit', 'alert', 'close', 'session' (a client's DTLS 1.3 session to resume with, when it asked with onSession) or 'trace' (typed details: DtlsEventMap). */
+  /** Listens for 'statechange', 'handshake', 'retransmit', 'alert', 'close', 'session' (a client's session to resume with, and its version, when it asked with onSession) or 'trace' (typed details: DtlsEventMap). */
   override addEventListener<K extends keyof DtlsEventMap>(
     type: K,
     listener: DtlsEventListener<DtlsEventMap[K]>,

@@ -7,6 +7,7 @@ import { DtlsStream, connect, type DtlsEvent } from '../../src/stream/index.ts';
 import { createConnection } from '../../src/core.ts';
 import type { ConnectionEvent, ConnectionLike } from '../../src/connection-types.ts';
 import { shuttle } from '../../src/testing/index.ts';
+import { sessionVersion } from '../../src/index.ts';
 import { certs } from '../handshake/helpers.ts';
 import type { DtlsOptions } from '../../src/options.ts';
 
@@ -90,4 +91,24 @@ test("connect(): the stream it resolves to gets the 'session' event after the ha
   const s = await nextSession(dtls);
   assert.ok(s.length > 0);
   await Promise.all([dtls.close(), server.close()]);
+});
+
+test("core: the 'session' event names the version it resumes, as sessionVersion() reads it from the bytes (DTLS 1.3 and 1.2)", () => {
+  const { server: cert } = certs();
+  for (const version of ['1.3', '1.2'] as const) {
+    const c = createConnection({ role: 'client', versions: [version], verify: { fingerprints: [cert.fingerprint] }, onSession: () => {} });
+    const s = createConnection({ role: 'server', versions: ['1.3', '1.2'], certificate: cert, ticketKeys });
+    c.start(0);
+    s.start(0);
+    shuttle(c, s);
+    assert.equal(c.state, 'connected', version);
+    const events: Extract<ConnectionEvent, { type: 'session' }>[] = [];
+    for (let e: ConnectionEvent | undefined; (e = c.pollEvent());) if (e.type === 'session') events.push(e);
+    assert.ok(events.length >= 1, `a ${version} session`);
+    for (const e of events) {
+      assert.equal(e.version, version);
+      assert.equal(sessionVersion(e.session), version);
+    }
+  }
+  assert.equal(sessionVersion(Uint8Array.of(3, 1, 2, 3)), undefined, 'not a session');
 });
