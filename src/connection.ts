@@ -156,10 +156,25 @@ export class Connection implements ConnectionLike {
     });
   }
 
+  /**
+   * The largest send(): 2^14 bytes, one less where DTLS 1.2 connection IDs may
+   * be negotiated (RFC 9146 4: the inner plaintext, content type included, is
+   * at most 2^14). Fixed from the options, so data queued before the handshake
+   * never meets a smaller bound after it.
+   */
+  get #maxSend(): number {
+    const o = this.#options;
+    return o.connectionId !== undefined && o.versions.includes('1.2') ? MAX_RECORD_PLAINTEXT - 1 : MAX_RECORD_PLAINTEXT;
+  }
+
   send(now: number, plaintext: Uint8Array): void {
     this.#now = now;
     if (!(plaintext instanceof Uint8Array)) throw new TypeError('send() takes a Uint8Array');
-    if (plaintext.length > MAX_RECORD_PLAINTEXT) throw new RangeError(`a record carries at most ${MAX_RECORD_PLAINTEXT} bytes, not ${plaintext.length}`);
+    const max = this.#maxSend;
+    if (plaintext.length > max)
+      throw new RangeError(
+        `a record carries at most ${max} bytes, not ${plaintext.length}${max < MAX_RECORD_PLAINTEXT ? ' (with DTLS 1.2 connection IDs: RFC 9146 4)' : ''}`,
+      );
     if (this.#state === 'connected') {
       this.#sendApplicationData(plaintext);
       return this.#checkKeyLimits(now);

@@ -150,7 +150,8 @@ export interface DtlsOptions {
    * the peer's CID but asks for none. Used only when both sides send the
    * extension. In DTLS 1.2 the CIDs stay as the hellos set them (tls12_cid
    * records from epoch 1 on); changing them after the handshake
-   * (issueConnectionIds and the rest) is DTLS 1.3 only. Off by default.
+   * (issueConnectionIds and the rest) is DTLS 1.3 only. Where DTLS 1.2 may be
+   * negotiated, send() then takes at most 16383 bytes (RFC 9146 4). Off by default.
    */
   connectionId?: Uint8Array | number;
 }

@@ -203,3 +203,22 @@ test('with CIDs a record carries at most 2^14 - 1 bytes (RFC 9146 4: the inner p
   shuttle(client, server);
   assert.equal(server.pollReceived()?.length, 16383);
 });
+
+test('send() with DTLS 1.2 connection IDs possible takes at most 16383 bytes, before and after the handshake; the largest arrives whole', () => {
+  const pair = createPair({ versions: ['1.3', '1.2'], connectionId: ours }, { versions: ['1.2'], connectionId: theirs });
+  pair.client.start(0);
+  pair.server.start(0);
+  // Queued before the handshake: refused at once, not when the handshake completes.
+  assert.throws(() => pair.client.send(0, new Uint8Array(16384)), /at most 16383 bytes.*RFC 9146/);
+  const largest = new Uint8Array(16383).fill(7);
+  pair.client.send(0, largest);
+  shuttle(pair.client, pair.server);
+  assert.equal(pair.client.state, 'connected', pair.client.error?.message ?? pair.server.error?.message);
+  assert.deepEqual(pair.server.pollReceived(), largest);
+  assert.throws(() => pair.server.send(0, new Uint8Array(16384)), RangeError);
+  // Without connection IDs a record still carries 2^14 bytes.
+  const plain = connected({}, {});
+  plain.client.send(0, new Uint8Array(16384));
+  shuttle(plain.client, plain.server);
+  assert.equal(plain.server.pollReceived()?.length, 16384);
+});
