@@ -56,11 +56,6 @@ export function toOptions(f: ShimFlags, wallStart: number): DtlsOptions {
   // keys.ts checkCredentials() already refused keys the library cannot use.
   if (f.certFile && f.keyFile) o.certificate = { cert: pem(f.certFile), key: pem(f.keyFile) };
 
-  // BoringSSL's shim client accepts session tickets in every test, and the
-  // runner's hooks assume a NewSessionTicket follows a 1.3 handshake (some
-  // panic without one). shim.ts keeps the session where a test resumes.
-  if (!f.server) o.onSession = () => {};
-
   const verifyCallback = (_peer: PeerCertificateInfo): boolean => !f.verifyFail;
   if (!f.server) {
     if (f.verifyFail || f.customVerify) o.verify = verifyCallback;
