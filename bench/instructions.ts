@@ -1,11 +1,14 @@
 // Instructions per operation, counted by valgrind's callgrind: bench/count-work.ts
 // runs twice, with N operations and with none (the same start-up and warm-up),
-// and the difference over N is what one operation costs. Deterministic to
-// about 1% whatever else runs on the machine, where wall-clock and CPU-time
-// figures on a shared machine move by 30%: the way to compare a change before
-// and after. With a second tree (e.g. `git worktree add /tmp/old HEAD~1`, its
-// node_modules linked), both trees are counted and the ratio printed. Slow: the
-// work runs 50-100 times slower under valgrind.
+// and the difference over N is what one operation costs. Instruction counts
+// do not depend on what else runs on the machine, where wall-clock and
+// CPU-time figures on a shared machine move by 30% (the JIT's background
+// threads still add some variation): a way to compare a change before and
+// after. With a second tree (e.g. `git archive HEAD~1 src bench | tar -x -C DIR`,
+// its node_modules linked), both trees are counted and the ratio printed.
+// Slow: the work runs 50-100 times slower under valgrind, and start-up alone
+// takes about a minute of CPU (seen: a DTLS 1.3 handshake pair, client and
+// server, 3.53 M instructions with --count 10).
 //
 //   node --import tsx bench/instructions.ts handshake13|handshake12|bulk13|bulk12 [--count 100] [--other DIR]
 import { spawn } from 'node:child_process';

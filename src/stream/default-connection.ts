@@ -22,8 +22,11 @@ export const defaultConnection: StreamDefaults = {
     // the HRR cookie it sent. Made on first use.
     let gate: ReturnType<typeof createCookieGate13> | undefined;
     const theGate = (): ReturnType<typeof createCookieGate13> => (gate ??= createCookieGate13({ options: resolved }));
+    // One options object for every connection, as for 1.2 (the cookies hold no
+    // per-peer state): a copy each was 1.6 KiB per connection.
+    let withCookies: typeof resolved | undefined;
     return {
-      createConnection: () => new Connection({ ...resolved, hrrCookies: gateCookies(theGate()) }),
+      createConnection: () => new Connection((withCookies ??= { ...resolved, hrrCookies: gateCookies(theGate()) })),
       createCookieGate: (): CookieGateLike => theGate(),
     };
   },
