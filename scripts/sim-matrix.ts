@@ -564,7 +564,9 @@ function report(jobs: Job[], results: Map<number, JobResult>, args: Args, second
     '- Success: both sides connected within the handshake timeout. Times are virtual ms from the first ClientHello until both sides are connected; ' +
       'the median and p95 rank failures above every success ("fail" when they land on one).',
     `- Timer settings: ${TIMER_SETS.map((t) => `**${t.name}** = ${t.label}`).join('; ')}.`,
-    `- Under every setting a flight of at most ${TIMEOUT_COPY_MAX_DATAGRAMS} datagrams resent on its timer goes out twice, back to back, from the ` +
+    `- Under every adaptive setting (not ${TIMER_SETS.filter((t) => t.options.retransmit?.adaptive === false)
+      .map((t) => t.name)
+      .join(', ')}) a flight of at most ${TIMEOUT_COPY_MAX_DATAGRAMS} datagrams resent on its timer goes out twice, back to back, from the ` +
       `${TIMEOUT_COPY_AFTER_SILENT === 2 ? 'second' : `${TIMEOUT_COPY_AFTER_SILENT}th`} expiry in a row that brought nothing from the peer (no ACK, no copy of its flight); the timer doubles as before (src/reliability/flight-sender.ts).`,
     '',
   );
@@ -728,16 +730,16 @@ function report(jobs: Job[], results: Map<number, JobResult>, args: Args, second
     }
     return n;
   };
-  /** Copies per try: the first sending and the first expiry one each, later silent expiries two (flight-sender.ts). */
-  const copies = (k: number) => (k >= TIMEOUT_COPY_AFTER_SILENT ? 2 : 1);
-  /** Probability that every one of n tries fails, a try with c copies failing with probability fail(c). */
-  const allFail = (n: number, fail: (c: number) => number) => {
-    let p = 1;
-    for (let k = 0; k < n; k++) p *= fail(copies(k));
-    return p;
-  };
   for (const t of TIMER_SETS) {
     const o = resolveOptions({ ...t.options, role: 'client', verify: 'insecure' });
+    /** Copies per try: the first sending and the first expiry one each, later silent expiries two when adaptive (flight-sender.ts). */
+    const copies = (k: number) => (o.retransmit.adaptive && k >= TIMEOUT_COPY_AFTER_SILENT ? 2 : 1);
+    /** Probability that every one of n tries fails, a try with c copies failing with probability fail(c). */
+    const allFail = (n: number, fail: (c: number) => number) => {
+      let p = 1;
+      for (let k = 0; k < n; k++) p *= fail(copies(k));
+      return p;
+    };
     const first = tries(o, 0);
     const last = tries(o, 2 * DELAY); // flight 5 goes out one round trip in, at the earliest
     L.push(
