@@ -86,6 +86,12 @@ test('anything from the peer in between (a copy of its flight, an ACK) keeps the
   assert.equal(s.onTimeout(s.deadline!)!.out.datagrams.length, 1, 'an ACK was heard');
 });
 
+test('retransmit.adaptive false (the plain RFC schedule): one transmission per expiry, as BoringSSL’s runner expects', () => {
+  const s = new FlightSender(new RecordLayer(nobleProvider, () => {}), { retransmit: { ...retransmit, adaptive: false }, mtu: 1500 });
+  s.send(0, small, 1, 'retransmit', false);
+  for (let i = 0; i < 6; i++) assert.equal(s.onTimeout(s.deadline!)!.out.datagrams.length, 1);
+});
+
 test(`a flight of more than ${TIMEOUT_COPY_MAX_DATAGRAMS} datagrams is never copied`, () => {
   const big: FlightItem[] = [{ kind: 'handshake', epoch: 0, message: { msgType: 11, messageSeq: 0, body: new Uint8Array(3000).fill(2) } }];
   const s = sender(1200);
