@@ -7,8 +7,11 @@
 // after. With a second tree (e.g. `git archive HEAD~1 src bench | tar -x -C DIR`,
 // its node_modules linked), both trees are counted and the ratio printed.
 // Slow: the work runs 50-100 times slower under valgrind, and start-up alone
-// takes about a minute of CPU (seen: a DTLS 1.3 handshake pair, client and
-// server, 3.53 M instructions with --count 10).
+// takes about a minute of CPU. Count enough: with --count 10 on a busy machine
+// a 1.3 handshake pair came out at 3.5 M instructions and a 1.2 one at 8.4 M,
+// the opposite of their speeds, so a garbage collection or a JIT compilation
+// in one run of the pair outweighed ten handshakes; not yet validated with
+// larger counts.
 //
 //   node --import tsx bench/instructions.ts handshake13|handshake12|bulk13|bulk12 [--count 100] [--other DIR]
 import { spawn } from 'node:child_process';
