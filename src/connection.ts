@@ -56,7 +56,7 @@ export class Connection implements ConnectionLike {
   readonly #keyLimits: KeyLimits13;
   readonly #machine: HandshakeMachine;
   #handshakeDeadline: number | undefined;
-  #result: HandshakeResult | undefined;
+  #result: Omit<HandshakeResult, 'keyLogLines'> | undefined;
   #now = 0;
   /** When an authenticated record last arrived (for idleTimeout). */
   #lastHeard = 0;
@@ -345,7 +345,8 @@ export class Connection implements ConnectionLike {
   }
 
   #complete(result: HandshakeResult): void {
-    this.#result = result;
+    // Kept for the connection's life: the summary, the exporter and KeyUpdate; the key log is used here only.
+    this.#result = { info: result.info, exportKeyingMaterial: result.exportKeyingMaterial, keyUpdate: result.keyUpdate };
     this.#acks.keyUpdate = result.keyUpdate;
     this.#sender.answered(this.#now);
     this.#lastHeard = this.#now;

@@ -53,8 +53,11 @@ export function exporter12(
 
 /** The NSS key log line of a DTLS 1.2 session: `CLIENT_RANDOM <client_random> <master_secret>`, hex. */
 export function keyLog12(clientRandom: Uint8Array, master: Uint8Array): () => string[] {
-  const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   return () => [`CLIENT_RANDOM ${hex(clientRandom)} ${hex(master)}`];
+}
+
+function hex(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
 /** What a completed handshake negotiated, in the public shape (both versions; common13.ts passes 1.3's). */
