@@ -63,8 +63,11 @@ export interface DtlsOptions {
    * Retransmission timer in ms (RFC 6347 4.2.4.1, RFC 9147 5.8.2), doubling
    * on each timeout up to `max`. Defaults: initial 100, max 60000, min 100.
    * `adaptive`: once a flight is answered without a retransmission, later
-   * flights start at 1.5 x the measured round trip, never below `min`. On by
-   * default.
+   * flights start at 1.5 x the measured round trip, never below `min`, so
+   * `initial` holds only until a round trip is measured (to keep it, pass
+   * `adaptive: false` or `min`). Adaptive timers also send a small flight (at
+   * most 2 datagrams) twice on an expiry once two expiries in a row heard
+   * nothing from the peer; the timer still doubles. On by default.
    *
    * The 100 ms start is the real-time profile RFC 9147 5.8.2 allows (WebRTC
    * starts at 50 ms), not its 1000 ms general default: at 30% loss a 1 s start

@@ -49,7 +49,7 @@ export interface SessionOptions {
   /** What we check Chromium's certificate against. Default: the offer's a=fingerprint lines. */
   verifyFingerprints?: string[];
   /** Our retransmission timer (DtlsOptions.retransmit); default the library's. */
-  retransmit?: { initial?: number };
+  retransmit?: DtlsOptions['retransmit'];
   /** Bound on the handshake and on Chromium's "connected". Default 10000 ms. */
   timeout?: number;
   /** The DTLS versions we offer or accept (DtlsOptions.versions); default the library's. */
