@@ -12,9 +12,8 @@
 // send NewConnectionId or RequestConnectionId are refused here.
 import type { ResolvedOptions } from '../options.ts';
 import type { HandshakeAction } from './machine.ts';
-import type { HandshakeMessage } from '../wire/types.ts';
+import { ExtensionType, type HandshakeMessage } from '../wire/types.ts';
 import { DtlsError } from '../errors.ts';
-import { ExtensionType13 } from '../wire/types13.ts';
 import { findExtension } from '../wire/extensions/index.ts';
 import { decodeClientHello } from '../wire/messages/client-hello.ts';
 import { decodeConnectionIdExtension } from '../wire/extensions13/connection-id.ts';
@@ -54,6 +53,6 @@ export class ConnectionIds12 extends ConnectionIds13 {
 export function connectionIds12(o: ResolvedOptions, offered?: HandshakeMessage): ConnectionIds12 | undefined {
   if (o.connectionId === undefined) return undefined;
   if (!offered) return new ConnectionIds12(o);
-  const e = findExtension(decodeClientHello(offered.body).extensions, ExtensionType13.connection_id);
+  const e = findExtension(decodeClientHello(offered.body).extensions, ExtensionType.connection_id);
   return e ? new ConnectionIds12(o, decodeConnectionIdExtension(e.data).slice()) : undefined;
 }

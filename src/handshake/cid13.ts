@@ -14,8 +14,7 @@ import type { ResolvedOptions } from '../options.ts';
 import type { ConnectionIdInfo } from '../connection-types.ts';
 import type { HandshakeAction } from './machine.ts';
 import { DtlsError } from '../errors.ts';
-import { ExtensionType13, HandshakeType13 } from '../wire/types13.ts';
-import type { Extension, HandshakeMessage } from '../wire/types.ts';
+import { ExtensionType, HandshakeType, type Extension, type HandshakeMessage } from '../wire/types.ts';
 import { findExtension } from '../wire/extensions/index.ts';
 import { decodeConnectionIdExtension, encodeConnectionIdExtension } from '../wire/extensions13/connection-id.ts';
 import {
@@ -34,7 +33,7 @@ export const MAX_CID_REQUESTS = 16;
 
 /** Whether a post-handshake message is one of RFC 9147 9's. */
 export function isConnectionIdMessage(msgType: number): boolean {
-  return msgType === HandshakeType13.new_connection_id || msgType === HandshakeType13.request_connection_id;
+  return msgType === HandshakeType.new_connection_id || msgType === HandshakeType.request_connection_id;
 }
 
 export type { ConnectionIdInfo };
@@ -94,7 +93,7 @@ export class ConnectionIds13 {
 
   /** Client: the extension for its ClientHello (the same CID in both after a HelloRetryRequest). */
   offer(): Extension | undefined {
-    return this.#own && { type: ExtensionType13.connection_id, data: encodeConnectionIdExtension(this.#own) };
+    return this.#own && { type: ExtensionType.connection_id, data: encodeConnectionIdExtension(this.#own) };
   }
 
   /**
@@ -109,7 +108,7 @@ export class ConnectionIds13 {
 
   /** Client: the ServerHello's extensions settle it (RFC 9146 3: a server that does not answer turns CIDs off). */
   onServerHello(exts: readonly Extension[]): HandshakeAction[] {
-    const e = findExtension(exts, ExtensionType13.connection_id);
+    const e = findExtension(exts, ExtensionType.connection_id);
     if (!e || !this.#own) {
       this.#local = [];
       this.#peer = undefined;
@@ -125,7 +124,7 @@ export class ConnectionIds13 {
    */
   onClientHello(clientCid: Uint8Array | undefined): { extension: Extension; actions: HandshakeAction[] } | undefined {
     if (clientCid === undefined || !this.#own) return undefined;
-    return { extension: { type: ExtensionType13.connection_id, data: encodeConnectionIdExtension(this.#own) }, actions: this.#settle(clientCid) };
+    return { extension: { type: ExtensionType.connection_id, data: encodeConnectionIdExtension(this.#own) }, actions: this.#settle(clientCid) };
   }
 
   #settle(peer: Uint8Array): HandshakeAction[] {
@@ -140,7 +139,7 @@ export class ConnectionIds13 {
   /** A NewConnectionId or RequestConnectionId from the peer. */
   onMessage(m: HandshakeMessage): HandshakeAction[] {
     if (!this.#negotiated) throw new DtlsError('unexpected_message', 'a connection ID message, and no connection IDs were negotiated (RFC 9147 9)');
-    if (m.msgType === HandshakeType13.new_connection_id) return this.#onNew(m.body);
+    if (m.msgType === HandshakeType.new_connection_id) return this.#onNew(m.body);
     return this.#onRequest(m.body);
   }
 
@@ -197,7 +196,7 @@ export class ConnectionIds13 {
     }
     // Records with the new CIDs may come as soon as the message arrives: readable before it goes.
     this.#local = [...this.#local, ...cids].slice(-MAX_LOCAL_CIDS);
-    const msg = this.#message(HandshakeType13.new_connection_id, encodeNewConnectionId({ cids, usage }));
+    const msg = this.#message(HandshakeType.new_connection_id, encodeNewConnectionId({ cids, usage }));
     return [this.#state(), { kind: 'post-handshake', item: { kind: 'handshake', epoch: this.#writeEpoch(), message: msg } }];
   }
 
@@ -216,7 +215,7 @@ export class ConnectionIds13 {
     if (!this.#peer) throw new TypeError('the peer receives no connection ID: it cannot be asked for more (RFC 9147 9)');
     if (this.#requested) throw new TypeError('a RequestConnectionId is still unanswered (RFC 9147 9: one at a time)');
     this.#requested = true;
-    const msg = this.#message(HandshakeType13.request_connection_id, encodeRequestConnectionId({ numCids: count }));
+    const msg = this.#message(HandshakeType.request_connection_id, encodeRequestConnectionId({ numCids: count }));
     return [{ kind: 'post-handshake', item: { kind: 'handshake', epoch: this.#writeEpoch(), message: msg } }];
   }
 

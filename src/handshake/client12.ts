@@ -21,7 +21,6 @@ import { suiteById } from '../crypto/suites.ts';
 import type { GroupName, KeyShare } from '../crypto/provider.ts';
 import { DtlsError } from '../errors.ts';
 import { ExtensionType, HandshakeType, ProtocolVersion, type Extension, type HandshakeMessage } from '../wire/types.ts';
-import { ExtensionType13 } from '../wire/types13.ts';
 import { downgradeSentinel } from '../wire/messages13/hello13.ts';
 import { findExtension } from '../wire/extensions/index.ts';
 import { encodeSupportedGroups } from '../wire/extensions/supported-groups.ts';
@@ -163,7 +162,7 @@ export class Client12 implements Role12 {
       if (offered) this.#resumable = { session: s, sessionId: ch.sessionId.slice() };
     }
     this.cids = connectionIds12(options, sent?.clientHello);
-    if (sent && this.cids) this.#answerable.add(ExtensionType13.connection_id);
+    if (sent && this.cids) this.#answerable.add(ExtensionType.connection_id);
   }
 
   get done(): boolean {
@@ -322,7 +321,7 @@ export class Client12 implements Role12 {
       throw new DtlsError('protocol_version', `server chose version 0x${sh.version.toString(16)}`);
     }
     // RFC 9147 5.1: a DTLS 1.3 server asks for a cookie with a HelloRetryRequest, never a HelloVerifyRequest.
-    if (this.#offered && this.#verified && findExtension(sh.extensions, ExtensionType13.supported_versions)) {
+    if (this.#offered && this.#verified && findExtension(sh.extensions, ExtensionType.supported_versions)) {
       throw new DtlsError('illegal_parameter', 'a DTLS 1.3 ServerHello after a HelloVerifyRequest (RFC 9147 5.1)');
     }
     // RFC 8446 4.1.3: we offered 1.3, so a 1.2 ServerHello marked by a 1.3-capable server is a forced downgrade

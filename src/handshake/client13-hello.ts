@@ -7,7 +7,6 @@ import type { ResolvedOptions } from '../options.ts';
 import { KEM_GROUP_IDS, type KemClientKey } from '../crypto/hybrid-kem.ts';
 import { DtlsError } from '../errors.ts';
 import { ExtensionType, ProtocolVersion, type Extension } from '../wire/types.ts';
-import { ExtensionType13 } from '../wire/types13.ts';
 import { encodeClientHello } from '../wire/messages/client-hello.ts';
 import { clientHello13 } from '../wire/messages13/hello13.ts';
 import { findExtension } from '../wire/extensions/index.ts';
@@ -56,9 +55,9 @@ export function buildClientHello13(o: ResolvedOptions, p: ClientHello13Parts): {
     answerable12.add(ExtensionType.server_name);
   }
   const versions = o.versions.map((v) => (v === '1.3' ? ProtocolVersion.DTLS1_3 : ProtocolVersion.DTLS1_2));
-  exts.push({ type: ExtensionType13.supported_versions, data: encodeSupportedVersionsClient(versions) });
+  exts.push({ type: ExtensionType.supported_versions, data: encodeSupportedVersionsClient(versions) });
   exts.push({ type: ExtensionType.supported_groups, data: encodeSupportedGroups(o.groups13.map((g) => KEM_GROUP_IDS[g])) });
-  exts.push({ type: ExtensionType13.key_share, data: encodeKeyShareClient(p.shares.map((s) => ({ group: KEM_GROUP_IDS[s.group], keyExchange: s.share }))) });
+  exts.push({ type: ExtensionType.key_share, data: encodeKeyShareClient(p.shares.map((s) => ({ group: KEM_GROUP_IDS[s.group], keyExchange: s.share }))) });
   exts.push({ type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms(offeredSignatureSchemes()) });
   if (o.srtpProfiles.length) {
     exts.push({ type: ExtensionType.use_srtp, data: encodeUseSrtp({ profiles: o.srtpProfiles, mki: new Uint8Array(0) }) });
@@ -68,7 +67,7 @@ export function buildClientHello13(o: ResolvedOptions, p: ClientHello13Parts): {
     exts.push({ type: ExtensionType.alpn, data: encodeAlpn(o.alpn) });
     answerable12.add(ExtensionType.alpn);
   }
-  if (p.cookie) exts.push({ type: ExtensionType13.cookie, data: encodeCookie(p.cookie) });
+  if (p.cookie) exts.push({ type: ExtensionType.cookie, data: encodeCookie(p.cookie) });
   if (p.cid) exts.push(p.cid);
   if (with12) {
     exts.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([0]) });
@@ -83,11 +82,11 @@ export function buildClientHello13(o: ResolvedOptions, p: ClientHello13Parts): {
       answerable12.add(ExtensionType.session_ticket);
     }
   }
-  if (p.wantTickets || p.psk) exts.push({ type: ExtensionType13.psk_key_exchange_modes, data: encodePskKeyExchangeModes([PskKeyExchangeMode.psk_dhe_ke]) });
+  if (p.wantTickets || p.psk) exts.push({ type: ExtensionType.psk_key_exchange_modes, data: encodePskKeyExchangeModes([PskKeyExchangeMode.psk_dhe_ke]) });
   // RFC 8446 4.2.11: pre_shared_key is the last extension; the binders are computed over what comes before them.
   if (p.psk)
     exts.push({
-      type: ExtensionType13.pre_shared_key,
+      type: ExtensionType.pre_shared_key,
       data: encodePreSharedKeyClient({
         identities: [{ identity: p.psk.identity, obfuscatedTicketAge: p.psk.obfuscatedTicketAge }],
         binders: [new Uint8Array(p.psk.binderLength)],
@@ -101,13 +100,8 @@ export function buildClientHello13(o: ResolvedOptions, p: ClientHello13Parts): {
 
 /** Extensions a ServerHello may carry in 1.3, and a HelloRetryRequest (RFC 8446 4.2's table). */
 // connection_id: ClientHello and ServerHello in 1.3 too (RFC 9147 9's example, RFC 9146).
-const SERVER_HELLO_13 = new Set<number>([
-  ExtensionType13.supported_versions,
-  ExtensionType13.key_share,
-  ExtensionType13.pre_shared_key,
-  ExtensionType13.connection_id,
-]);
-const HRR_13 = new Set<number>([ExtensionType13.supported_versions, ExtensionType13.key_share, ExtensionType13.cookie]);
+const SERVER_HELLO_13 = new Set<number>([ExtensionType.supported_versions, ExtensionType.key_share, ExtensionType.pre_shared_key, ExtensionType.connection_id]);
+const HRR_13 = new Set<number>([ExtensionType.supported_versions, ExtensionType.key_share, ExtensionType.cookie]);
 /** Extensions EncryptedExtensions may carry that we ever offer. */
 const ENCRYPTED_13 = new Set<number>([ExtensionType.server_name, ExtensionType.supported_groups, ExtensionType.use_srtp, ExtensionType.alpn]);
 
@@ -128,20 +122,15 @@ export function checkExtensions13(
 
 /** The extension types our ClientHello carried. */
 export function offeredTypes(o: ResolvedOptions, withCookie: boolean, withPsk = false): Set<number> {
-  const t = new Set<number>([
-    ExtensionType13.supported_versions,
-    ExtensionType.supported_groups,
-    ExtensionType13.key_share,
-    ExtensionType.signature_algorithms,
-  ]);
+  const t = new Set<number>([ExtensionType.supported_versions, ExtensionType.supported_groups, ExtensionType.key_share, ExtensionType.signature_algorithms]);
   if (o.serverName !== undefined) t.add(ExtensionType.server_name);
   if (o.srtpProfiles.length) t.add(ExtensionType.use_srtp);
   if (o.alpn.length) t.add(ExtensionType.alpn);
-  if (o.connectionId !== undefined) t.add(ExtensionType13.connection_id);
+  if (o.connectionId !== undefined) t.add(ExtensionType.connection_id);
   // A HelloRetryRequest may carry a cookie unasked; the second ClientHello echoes it.
-  t.add(ExtensionType13.cookie);
-  if (withCookie) t.add(ExtensionType13.cookie);
-  if (withPsk) t.add(ExtensionType13.pre_shared_key);
+  t.add(ExtensionType.cookie);
+  if (withCookie) t.add(ExtensionType.cookie);
+  if (withPsk) t.add(ExtensionType.pre_shared_key);
   return t;
 }
 

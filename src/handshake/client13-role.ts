@@ -13,8 +13,7 @@ import { suite13ById, type CipherSuite13 } from '../crypto/suites.ts';
 import { KeySchedule13 } from '../crypto/key-schedule13.ts';
 import { kemClientShare, kemGroupById, type KemClientKey, type KemGroup } from '../crypto/hybrid-kem.ts';
 import { DtlsError } from '../errors.ts';
-import { HandshakeType, type HandshakeMessage } from '../wire/types.ts';
-import { ExtensionType13, HandshakeType13 } from '../wire/types13.ts';
+import { HandshakeType, type HandshakeMessage, ExtensionType } from '../wire/types.ts';
 import { findExtension } from '../wire/extensions/index.ts';
 import { decodeSignatureAlgorithms } from '../wire/extensions/signature-algorithms.ts';
 import { decodeServerHello, type ServerHello } from '../wire/messages/server-hello.ts';
@@ -232,7 +231,7 @@ export class Client13Role {
         }
         break;
       case 'wait_encrypted_extensions':
-        if (t === HandshakeType13.encrypted_extensions) return this.#onEncryptedExtensions(s, msg);
+        if (t === HandshakeType.encrypted_extensions) return this.#onEncryptedExtensions(s, msg);
         break;
       case 'wait_certificate':
         if (t === HandshakeType.certificate_request && !s.k.certRequest) return this.#onCertificateRequest(s, msg);
@@ -266,10 +265,10 @@ export class Client13Role {
     if (isHelloRetryRequest(sh)) return this.#onHelloRetryRequest(s, now, sh, suite, msg);
     if (s.retried && s.retried.id !== suite.id) throw new DtlsError('illegal_parameter', 'ServerHello cipher suite differs from the HelloRetryRequest');
     checkExtensions13(sh.extensions, offeredTypes(this.#o, false, this.#offer !== undefined), 'ServerHello');
-    const ks = findExtension(sh.extensions, ExtensionType13.key_share);
+    const ks = findExtension(sh.extensions, ExtensionType.key_share);
     // We offer psk_dhe_ke only (RFC 8446 4.2.9): a key share comes with or without a PSK.
     if (!ks) throw new DtlsError('missing_extension', 'ServerHello without key_share (we offer no psk_ke)');
-    const pskExt = findExtension(sh.extensions, ExtensionType13.pre_shared_key);
+    const pskExt = findExtension(sh.extensions, ExtensionType.pre_shared_key);
     let resumed: ClientSession | undefined;
     if (pskExt) {
       const selected = decodeAs('pre_shared_key', () => decodePreSharedKeyServer(pskExt.data));
@@ -307,8 +306,8 @@ export class Client13Role {
   #onHelloRetryRequest(s: Extract<State, { name: 'wait_server_hello' }>, now: number, hrr: ServerHello, suite: CipherSuite13, msg: HandshakeMessage): void {
     if (s.retried) throw new DtlsError('unexpected_message', 'a second HelloRetryRequest');
     checkExtensions13(hrr.extensions, offeredTypes(this.#o, false), 'HelloRetryRequest');
-    const ks = findExtension(hrr.extensions, ExtensionType13.key_share);
-    const ck = findExtension(hrr.extensions, ExtensionType13.cookie);
+    const ks = findExtension(hrr.extensions, ExtensionType.key_share);
+    const ck = findExtension(hrr.extensions, ExtensionType.cookie);
     if (!ks && !ck) throw new DtlsError('illegal_parameter', 'HelloRetryRequest asks for no change');
     if (ks) {
       const id = decodeAs('key_share', () => decodeKeyShareRetry(ks.data));

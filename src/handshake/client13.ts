@@ -9,7 +9,6 @@ import type { PlainRecord } from '../record/record-layer.ts';
 import { Reassembler } from '../reliability/reassembly.ts';
 import { decodeHandshakeFragments } from '../wire/handshake-header.ts';
 import { ContentType, HandshakeType, type HandshakeMessage } from '../wire/types.ts';
-import { HandshakeType13 } from '../wire/types13.ts';
 import { DtlsError } from '../errors.ts';
 import type { HandshakeAction, HandshakeMachine } from './machine.ts';
 import { messageName } from './dtls12.ts';
@@ -165,8 +164,8 @@ export class Client13Handshake implements HandshakeMachine {
 
   /** After the handshake: NewSessionTicket makes a session (resumption); KeyUpdate updates keys; nothing else is expected. */
   #postHandshake(now: number, m: HandshakeMessage): HandshakeAction[] {
-    if (m.msgType === HandshakeType13.new_session_ticket) return this.#role.handleNewSessionTicket(now, m);
-    if (m.msgType === HandshakeType13.key_update) return this.#role.handleKeyUpdate(m);
+    if (m.msgType === HandshakeType.new_session_ticket) return this.#role.handleNewSessionTicket(now, m);
+    if (m.msgType === HandshakeType.key_update) return this.#role.handleKeyUpdate(m);
     if (isConnectionIdMessage(m.msgType)) return this.#role.cids.onMessage(m);
     throw new DtlsError('unexpected_message', `post-handshake message ${m.msgType} is not supported`);
   }

@@ -8,7 +8,6 @@ import type { PlainRecord } from '../record/record-layer.ts';
 import { Reassembler } from '../reliability/reassembly.ts';
 import { decodeHandshakeFragments } from '../wire/handshake-header.ts';
 import { ContentType, HandshakeType, type HandshakeMessage } from '../wire/types.ts';
-import { HandshakeType13 } from '../wire/types13.ts';
 import { isHelloRetryRequest } from '../wire/messages13/hello13.ts';
 import { AlertDescription, DtlsError } from '../errors.ts';
 import type { HandshakeAction, HandshakeMachine } from './machine.ts';
@@ -29,7 +28,7 @@ export interface Role12 {
 
 /** Message names for traces and errors, DTLS 1.2's and 1.3's (NewSessionTicket, KeyUpdate, NewConnectionId ...). */
 const handshakeNames: Record<number, string> = Object.fromEntries(
-  Object.entries({ ...HandshakeType, ...HandshakeType13 }).map(([k, v]) => [v, k.replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase())]),
+  Object.entries(HandshakeType).map(([k, v]) => [v, k.replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase())]),
 );
 
 export function handshakeName(msgType: number): string {

@@ -13,13 +13,12 @@
 // that accepts, the verdict hands back every datagram that carried it, for the
 // new connection to read.
 import type { ResolvedOptions } from '../options.ts';
-import { ContentType, HandshakeType, type HandshakeFragment } from '../wire/types.ts';
+import { ContentType, HandshakeType, type HandshakeFragment, ExtensionType } from '../wire/types.ts';
 import { decodeRecords, encodeRecord } from '../wire/record.ts';
 import { decodeHandshakeFragments, encodeHandshakeFragment, encodeHandshakeMessage } from '../wire/handshake-header.ts';
 import { decodeClientHello } from '../wire/messages/client-hello.ts';
 import { findExtension } from '../wire/extensions/index.ts';
 import { decodeCookie } from '../wire/extensions13/cookie.ts';
-import { ExtensionType13 } from '../wire/types13.ts';
 import { LEGACY_VERSION_13 } from '../wire/messages13/hello13.ts';
 import { createCookieGate, gateCookies, type CookieIssuer } from './cookie.ts';
 import { chooseServerVersion } from './server-dispatch.ts';
@@ -81,7 +80,7 @@ export function createCookieGate13(opts: {
       return { action: 'drop' };
     }
     const cookies = gateCookies(base, peer, now === undefined ? undefined : () => now);
-    const ext = findExtension(ch.extensions, ExtensionType13.cookie);
+    const ext = findExtension(ch.extensions, ExtensionType.cookie);
     if (ext) {
       let cookie;
       try {

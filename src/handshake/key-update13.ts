@@ -13,8 +13,7 @@
 import type { HandshakeAction } from './machine.ts';
 import type { KeySchedule13 } from '../crypto/key-schedule13.ts';
 import type { CipherSuite13 } from '../crypto/suites.ts';
-import type { HandshakeMessage } from '../wire/types.ts';
-import { HandshakeType13 } from '../wire/types13.ts';
+import { HandshakeType, type HandshakeMessage } from '../wire/types.ts';
 import { decodeKeyUpdate, encodeKeyUpdate } from '../wire/messages13/key-update.ts';
 import { DtlsError } from '../errors.ts';
 import { decodeAs } from './common.ts';
@@ -125,7 +124,7 @@ export class KeyUpdate13 {
     const request = requestPeer && !this.#asked;
     if (request) this.#asked = true;
     this.#ours = this.#schedule.nextTrafficSecret(this.#ours);
-    const message: HandshakeMessage = { msgType: HandshakeType13.key_update, messageSeq, body: encodeKeyUpdate({ updateRequested: request }) };
+    const message: HandshakeMessage = { msgType: HandshakeType.key_update, messageSeq, body: encodeKeyUpdate({ updateRequested: request }) };
     const epoch = this.#writeEpoch++;
     this.#pending = true;
     return [

@@ -10,7 +10,7 @@ import type { ResolvedOptions } from '../options.ts';
 import type { PlainRecord } from '../record/record-layer.ts';
 import { Reassembler } from '../reliability/reassembly.ts';
 import { decodeHandshakeFragments, encodeHandshakeMessage } from '../wire/handshake-header.ts';
-import { ContentType, HandshakeType, ProtocolVersion, type HandshakeFragment } from '../wire/types.ts';
+import { ContentType, HandshakeType, ProtocolVersion, type HandshakeFragment, ExtensionType } from '../wire/types.ts';
 import { decodeClientHello } from '../wire/messages/client-hello.ts';
 import { offeredVersions } from '../wire/messages13/hello13.ts';
 import type { ConnectionIds13 } from './cid13.ts';
@@ -19,7 +19,6 @@ import { Dtls12Handshake } from './dtls12.ts';
 import { Server13Handshake } from './server13.ts';
 import { versionsOf } from './common13.ts';
 import { DtlsError } from '../errors.ts';
-import { ExtensionType13 } from '../wire/types13.ts';
 import { findExtension } from '../wire/extensions/index.ts';
 
 /** Which server a ClientHello body leads to. */
@@ -47,7 +46,7 @@ export function unsupportedVersions(o: ResolvedOptions, clientHelloBody: Uint8Ar
   let offered: number[];
   try {
     const ch = decodeClientHello(clientHelloBody);
-    if (!findExtension(ch.extensions, ExtensionType13.supported_versions)) return undefined;
+    if (!findExtension(ch.extensions, ExtensionType.supported_versions)) return undefined;
     offered = offeredVersions(ch);
   } catch {
     return undefined; // the machine chosen judges a malformed ClientHello, as before

@@ -63,7 +63,6 @@ import { cacheSession12, chooseSession12, issueTicket12 } from './server12-resum
 import type { Ticket12 } from './ticket12.ts';
 import { connectionIds12, type ConnectionIds12 } from './cid12.ts';
 import { decodeConnectionIdExtension } from '../wire/extensions13/connection-id.ts';
-import { ExtensionType13 } from '../wire/types13.ts';
 
 const TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
 // ClientCertificateType (RFC 4492 5.5, RFC 5246 7.4.4).
@@ -281,7 +280,7 @@ export class Server12 implements Role12 {
     if (alpn !== undefined) exts.push({ type: ExtensionType.alpn, data: encodeAlpn([alpn]) });
     if (issueTicket) exts.push({ type: ExtensionType.session_ticket, data: encodeSessionTicket(new Uint8Array(0)) });
     // RFC 9146 3: answered only when the client offered and we take CIDs; the record layer learns them now.
-    const clientCid = this.cids && decodeExt(ExtensionType13.connection_id, 'connection_id', decodeConnectionIdExtension);
+    const clientCid = this.cids && decodeExt(ExtensionType.connection_id, 'connection_id', decodeConnectionIdExtension);
     const cid = this.cids?.onClientHello(clientCid?.slice());
     if (cid) {
       exts.push(cid.extension);

@@ -8,7 +8,6 @@ import { DtlsError } from '../errors.ts';
 import { suite13ById, type CipherSuite13 } from '../crypto/suites.ts';
 import { KEM_GROUP_IDS, type KemGroup } from '../crypto/hybrid-kem.ts';
 import { ExtensionType, ProtocolVersion, type Extension } from '../wire/types.ts';
-import { ExtensionType13 } from '../wire/types13.ts';
 import { findExtension } from '../wire/extensions/index.ts';
 import { decodeSupportedGroups } from '../wire/extensions/supported-groups.ts';
 import { decodeSignatureAlgorithms } from '../wire/extensions/signature-algorithms.ts';
@@ -55,9 +54,9 @@ export function serverSuites13(o: ResolvedOptions): CipherSuite13[] {
  * transcripts hold the same bytes.
  */
 export function hrrBody(suite: number, group: number, cookie: Uint8Array): Uint8Array {
-  const extensions: Extension[] = [{ type: ExtensionType13.supported_versions, data: encodeSupportedVersionsServer(ProtocolVersion.DTLS1_3) }];
-  if (group !== 0) extensions.push({ type: ExtensionType13.key_share, data: encodeKeyShareRetry(group) });
-  extensions.push({ type: ExtensionType13.cookie, data: encodeCookie(cookie) });
+  const extensions: Extension[] = [{ type: ExtensionType.supported_versions, data: encodeSupportedVersionsServer(ProtocolVersion.DTLS1_3) }];
+  if (group !== 0) extensions.push({ type: ExtensionType.key_share, data: encodeKeyShareRetry(group) });
+  extensions.push({ type: ExtensionType.cookie, data: encodeCookie(cookie) });
   // RFC 9147 5.3: legacy_session_id_echo is empty in DTLS 1.3, whatever the client sent.
   return encodeHelloRetryRequest({ sessionIdEcho: new Uint8Array(0), cipherSuite: suite, extensions });
 }
@@ -86,7 +85,7 @@ export function readClientHello13(o: ResolvedOptions, body: Uint8Array, cookies:
   const schemes = ext(ExtensionType.signature_algorithms, 'signature_algorithms', decodeSignatureAlgorithms);
   if (!schemes) throw missing('signature_algorithms');
   const groups = ext(ExtensionType.supported_groups, 'supported_groups', decodeSupportedGroups);
-  const shares = ext(ExtensionType13.key_share, 'key_share', decodeKeyShareClient);
+  const shares = ext(ExtensionType.key_share, 'key_share', decodeKeyShareClient);
   if (!groups) throw missing('supported_groups');
   if (!shares) throw missing('key_share');
   // RFC 8446 4.2.8: each share must be of a group the client lists in supported_groups.
@@ -99,7 +98,7 @@ export function readClientHello13(o: ResolvedOptions, body: Uint8Array, cookies:
   const choice = chooseKeyShare(o.groups13, groups, shares);
 
   let retry: Hello13['retry'];
-  const cookie = ext(ExtensionType13.cookie, 'cookie', decodeCookie);
+  const cookie = ext(ExtensionType.cookie, 'cookie', decodeCookie);
   if (cookie) {
     // RFC 9147 5.1: a ClientHello with a cookie we cannot verify ends the handshake.
     const raw = cookies.open(ch.random, cookie);
@@ -128,7 +127,7 @@ export function readClientHello13(o: ResolvedOptions, body: Uint8Array, cookies:
     if (alpn === undefined) throw new DtlsError('no_application_protocol', 'no ALPN protocol in common (RFC 7301 3.2)');
   }
   const serverName = ext(ExtensionType.server_name, 'server_name', decodeServerName);
-  const clientCid = ext(ExtensionType13.connection_id, 'connection_id', decodeConnectionIdExtension)?.slice();
+  const clientCid = ext(ExtensionType.connection_id, 'connection_id', decodeConnectionIdExtension)?.slice();
   return {
     kind: 'proceed',
     hello: { ch, suite, group: choice.group, clientShare: choice.entry.keyExchange, scheme, srtpProfile, alpn, serverName, clientCid, retry },

@@ -10,8 +10,7 @@ import { DtlsError } from '../errors.ts';
 import { suite13ById } from '../crypto/suites.ts';
 import { equalBytes } from '../wire/codec.ts';
 import { findExtension } from '../wire/extensions/index.ts';
-import { HandshakeType } from '../wire/types.ts';
-import { ExtensionType13 } from '../wire/types13.ts';
+import { HandshakeType, ExtensionType } from '../wire/types.ts';
 import { clientHelloBinderCut, decodePreSharedKeyClient } from '../wire/extensions13/pre-shared-key.ts';
 import { PskKeyExchangeMode, decodePskKeyExchangeModes } from '../wire/extensions13/psk-key-exchange-modes.ts';
 import { encodeMessageHash, encodeTranscriptMessage } from '../wire/messages13/transcript.ts';
@@ -33,7 +32,7 @@ export interface AcceptedPsk {
 
 /** RFC 8446 4.2.9: psk_dhe_ke offered; a server sends tickets only for modes the client can use. */
 export function wantsTickets(ch: Pick<ClientHello, 'extensions'>): boolean {
-  const e = findExtension(ch.extensions, ExtensionType13.psk_key_exchange_modes);
+  const e = findExtension(ch.extensions, ExtensionType.psk_key_exchange_modes);
   return !!e && decodeAs('psk_key_exchange_modes', () => decodePskKeyExchangeModes(e.data)).includes(PskKeyExchangeMode.psk_dhe_ke);
 }
 
@@ -42,10 +41,10 @@ export function wantsTickets(ch: Pick<ClientHello, 'extensions'>): boolean {
  * ClientHello as received (the binder covers its bytes); `wallNow` our wall clock (ms).
  */
 export function choosePsk(o: ResolvedOptions, hello: Hello13, body: Uint8Array, wallNow: number): AcceptedPsk | undefined {
-  const ext = findExtension(hello.ch.extensions, ExtensionType13.pre_shared_key);
+  const ext = findExtension(hello.ch.extensions, ExtensionType.pre_shared_key);
   if (!ext) return undefined;
   // RFC 8446 4.2.9: a PSK offered without the modes it may be used in ends the handshake.
-  if (!findExtension(hello.ch.extensions, ExtensionType13.psk_key_exchange_modes))
+  if (!findExtension(hello.ch.extensions, ExtensionType.psk_key_exchange_modes))
     throw new DtlsError('missing_extension', 'ClientHello offers pre_shared_key without psk_key_exchange_modes (RFC 8446 4.2.9)');
   // Must be the last extension (illegal_parameter), RFC 8446 4.2.11.
   const cut = clientHelloBinderCut(body);

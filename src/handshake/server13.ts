@@ -20,7 +20,6 @@ import { KeySchedule13 } from '../crypto/key-schedule13.ts';
 import { DtlsError } from '../errors.ts';
 import { decodeHandshakeFragments } from '../wire/handshake-header.ts';
 import { ContentType, ExtensionType, HandshakeType, ProtocolVersion, type Extension, type HandshakeMessage } from '../wire/types.ts';
-import { ExtensionType13, HandshakeType13 } from '../wire/types13.ts';
 import { encodeUseSrtp } from '../wire/extensions/use-srtp.ts';
 import { encodeAlpn } from '../wire/extensions/alpn.ts';
 import { encodeSignatureAlgorithms } from '../wire/extensions/signature-algorithms.ts';
@@ -203,7 +202,7 @@ export class Server13Handshake implements HandshakeMachine {
 
   /** The client's messages after its Finished: KeyUpdate (key-update13.ts, the same for both roles) and the connection ID messages (cid13.ts); a client sends nothing else (RFC 8446 4.6). */
   #postHandshake(msg: HandshakeMessage): void {
-    if (msg.msgType === HandshakeType13.key_update && this.#keyUpdate) return void this.#out.push(...this.#keyUpdate.receive(msg));
+    if (msg.msgType === HandshakeType.key_update && this.#keyUpdate) return void this.#out.push(...this.#keyUpdate.receive(msg));
     if (isConnectionIdMessage(msg.msgType)) return void this.#out.push(...this.cids.onMessage(msg));
     throw new DtlsError('unexpected_message', `post-handshake ${handshakeName(msg.msgType)} from a client`);
   }
@@ -264,9 +263,9 @@ export class Server13Handshake implements HandshakeMachine {
         sessionIdEcho: new Uint8Array(0),
         cipherSuite: suite.id,
         extensions: [
-          { type: ExtensionType13.supported_versions, data: encodeSupportedVersionsServer(ProtocolVersion.DTLS1_3) },
-          { type: ExtensionType13.key_share, data: encodeKeyShareServer({ group: KEM_GROUP_IDS[hello.group], keyExchange: share }) },
-          ...(resume ? [{ type: ExtensionType13.pre_shared_key, data: encodePreSharedKeyServer(resume.index) }] : []),
+          { type: ExtensionType.supported_versions, data: encodeSupportedVersionsServer(ProtocolVersion.DTLS1_3) },
+          { type: ExtensionType.key_share, data: encodeKeyShareServer({ group: KEM_GROUP_IDS[hello.group], keyExchange: share }) },
+          ...(resume ? [{ type: ExtensionType.pre_shared_key, data: encodePreSharedKeyServer(resume.index) }] : []),
           ...(cid ? [cid.extension] : []),
         ],
       }),
@@ -289,7 +288,7 @@ export class Server13Handshake implements HandshakeMachine {
     if (hello.alpn !== undefined) ee.push({ type: ExtensionType.alpn, data: encodeAlpn([hello.alpn]) });
     // RFC 6066 3: an empty server_name acknowledges the client's name; not when resuming (the name was settled then).
     if (hello.serverName !== undefined && !resume) ee.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
-    add(HandshakeType13.encrypted_extensions, encodeEncryptedExtensions({ extensions: ee }), EPOCH_HANDSHAKE);
+    add(HandshakeType.encrypted_extensions, encodeEncryptedExtensions({ extensions: ee }), EPOCH_HANDSHAKE);
     // RFC 8446 4.3.2, 4.4.2: a PSK handshake has no CertificateRequest, Certificate or CertificateVerify.
     if (o.requestClientCertificate && !resume) {
       const extensions = [{ type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms(SIGNATURE_SCHEMES13) }];
@@ -442,7 +441,7 @@ export class Server13Handshake implements HandshakeMachine {
       });
       psk.fill(0);
       const body = encodeNewSessionTicket13({ lifetime: o.ticketLifetime, ageAdd, nonce, ticket, extensions: [] });
-      const message = { msgType: HandshakeType13.new_session_ticket, messageSeq: this.#sendSeq++, body };
+      const message = { msgType: HandshakeType.new_session_ticket, messageSeq: this.#sendSeq++, body };
       this.#out.push({ kind: 'post-handshake', item: { kind: 'handshake', epoch: EPOCH_APPLICATION, message } });
     }
     resumptionMaster.fill(0);

@@ -6,9 +6,12 @@
 // 2^53; sequence numbers stop far below that at the AEAD limits of RFC 9147
 // 4.5.3, epochs grow by one per KeyUpdate), so reconstruction is on numbers.
 // The RecordNumber of the ACK is bigint: it is what the wire says, uint64.
-import type { RecordNumber } from './types13.ts';
 
-export type { RecordNumber } from './types13.ts';
+/** RFC 9147 4: the record number of the ACK and of the AEAD nonce; both 64-bit. */
+export interface RecordNumber {
+  epoch: bigint;
+  sequenceNumber: bigint;
+}
 
 export const MAX_UINT64 = (1n << 64n) - 1n;
 

@@ -8,7 +8,7 @@ import { resolveOptions } from '../../src/options.ts';
 import { ConnectionIds13, MAX_CID_REQUESTS } from '../../src/handshake/cid13.ts';
 import { MAX_LOCAL_CIDS, MAX_PEER_CIDS } from '../../src/record/cid.ts';
 import { DtlsError } from '../../src/errors.ts';
-import { HandshakeType13 } from '../../src/wire/types13.ts';
+import { HandshakeType } from '../../src/wire/types.ts';
 import { encodeNewConnectionId, encodeRequestConnectionId } from '../../src/wire/messages13/connection-id.ts';
 import type { HandshakeAction } from '../../src/handshake/machine.ts';
 
@@ -25,11 +25,11 @@ function server(own: Uint8Array | number, peer: Uint8Array): ConnectionIds13 {
 }
 
 const nci = (cids: Uint8Array[], usage: number) => ({
-  msgType: HandshakeType13.new_connection_id,
+  msgType: HandshakeType.new_connection_id,
   messageSeq: 9,
   body: encodeNewConnectionId({ cids, usage }),
 });
-const rci = (n: number) => ({ msgType: HandshakeType13.request_connection_id, messageSeq: 9, body: encodeRequestConnectionId({ numCids: n }) });
+const rci = (n: number) => ({ msgType: HandshakeType.request_connection_id, messageSeq: 9, body: encodeRequestConnectionId({ numCids: n }) });
 
 function code(f: () => unknown): string | undefined {
   try {
@@ -100,7 +100,7 @@ test('RequestConnectionId: answered with at most MAX_LOCAL_CIDS - 1 spares, ours
   const actions: HandshakeAction[] = c.onMessage(rci(200));
   const post = actions.find((a) => a.kind === 'post-handshake');
   assert.ok(post && post.kind === 'post-handshake');
-  assert.equal(post.item.kind === 'handshake' && post.item.message.msgType, HandshakeType13.new_connection_id);
+  assert.equal(post.item.kind === 'handshake' && post.item.message.msgType, HandshakeType.new_connection_id);
   assert.equal(c.info.local.length, MAX_LOCAL_CIDS);
   for (let i = 1; i < MAX_CID_REQUESTS; i++) c.onMessage(rci(3));
   assert.equal(c.info.local.length, MAX_LOCAL_CIDS, 'the oldest retire');
@@ -114,7 +114,7 @@ test('RequestConnectionId: answered with at most MAX_LOCAL_CIDS - 1 spares, ours
 test('a NewConnectionId that cannot be decoded is decode_error', () => {
   const c = server(4, Uint8Array.of(1));
   assert.equal(
-    code(() => c.onMessage({ msgType: HandshakeType13.new_connection_id, messageSeq: 1, body: Uint8Array.of(0, 5, 1) })),
+    code(() => c.onMessage({ msgType: HandshakeType.new_connection_id, messageSeq: 1, body: Uint8Array.of(0, 5, 1) })),
     'decode_error',
   );
 });

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPair, shuttle } from '../../src/testing/index.ts';
-import { ExtensionType13 } from '../../src/wire/types13.ts';
+import { ExtensionType } from '../../src/wire/types.ts';
 
 const both = { versions: ['1.3', '1.2'] as ('1.3' | '1.2')[] };
 
@@ -51,7 +51,7 @@ test('supported_versions stripped on the way (a forced downgrade): the 1.3-capab
   const strip = (d: Uint8Array): Uint8Array => {
     const out = d.slice();
     for (let i = 13 + 12; i + 3 < out.length; i++) {
-      if (out[i] === 0 && out[i + 1] === ExtensionType13.supported_versions && out[i + 2] === 0 && out[i + 3] === 5 && out[i + 4] === 4) {
+      if (out[i] === 0 && out[i + 1] === ExtensionType.supported_versions && out[i + 2] === 0 && out[i + 3] === 5 && out[i + 4] === 4) {
         out[i + 1] = 0x7e;
         break;
       }

@@ -10,8 +10,7 @@ import { decodeHandshakeFragments, encodeHandshakeFragment } from '../../src/wir
 import { decodeClientHello, type ClientHello } from '../../src/wire/messages/client-hello.ts';
 import { encodeHelloVerifyRequest } from '../../src/wire/messages/hello-verify-request.ts';
 import { encodeServerHello } from '../../src/wire/messages/server-hello.ts';
-import { ContentType, HandshakeType, ProtocolVersion } from '../../src/wire/types.ts';
-import { ExtensionType13 } from '../../src/wire/types13.ts';
+import { ContentType, HandshakeType, ProtocolVersion, ExtensionType } from '../../src/wire/types.ts';
 
 /** The whole ClientHellos in one datagram (no hybrid share: each fits one fragment). */
 function clientHellos(d: Uint8Array): ClientHello[] {
@@ -77,7 +76,7 @@ test('a DTLS 1.3 ServerHello after a HelloVerifyRequest is refused as such (RFC 
     sessionId: new Uint8Array(0),
     cipherSuite: 0x1301,
     compressionMethod: 0,
-    extensions: [{ type: ExtensionType13.supported_versions, data: Uint8Array.of(0xfe, 0xfc) }],
+    extensions: [{ type: ExtensionType.supported_versions, data: Uint8Array.of(0xfe, 0xfc) }],
   });
   client.handleDatagram(0, record(HandshakeType.server_hello, 1, sh, 1));
   assert.equal(client.state, 'failed');

@@ -8,7 +8,7 @@ import { connect } from '../../src/stream/index.ts';
 import { bindUdp, nodeUdpConnected } from '../../src/adapters/node.ts';
 import { createPair, shuttle } from '../../src/testing/index.ts';
 import { decodeClientHello } from '../../src/wire/messages/client-hello.ts';
-import { ExtensionType13 } from '../../src/wire/types13.ts';
+import { ExtensionType } from '../../src/wire/types.ts';
 import { closeSocket, tap } from '../interop/datagrams.ts';
 import { makeCertificates, makeTempDir, startServer, within, type InteropCerts, type TempDir } from '../interop/openssl.ts';
 
@@ -60,8 +60,8 @@ test(
     assert.equal(info.version, 'DTLS 1.2');
     assert.equal(info.resumed, false);
     const types = clientHello(log.out[0]!).extensions.map((e) => e.type);
-    assert.ok(types.includes(ExtensionType13.psk_key_exchange_modes));
-    assert.equal(types.at(-1), ExtensionType13.pre_shared_key, 'the session was offered, pre_shared_key last');
+    assert.ok(types.includes(ExtensionType.psk_key_exchange_modes));
+    assert.equal(types.at(-1), ExtensionType.pre_shared_key, 'the session was offered, pre_shared_key last');
     const writer = dtls.outbound.writable.getWriter();
     await writer.write(new TextEncoder().encode('after the fallback\n'));
     await srv.waitFor('after the fallback');

@@ -9,7 +9,7 @@ import type { Connection } from '../../src/connection.ts';
 import { decodeRecords, encodeRecord } from '../../src/wire/record.ts';
 import { decodeHandshakeFragments, encodeHandshakeMessage } from '../../src/wire/handshake-header.ts';
 import { decodeClientHello, encodeClientHello, type ClientHello } from '../../src/wire/messages/client-hello.ts';
-import { ExtensionType13 } from '../../src/wire/types13.ts';
+import { ExtensionType } from '../../src/wire/types.ts';
 import { encodePskKeyExchangeModes } from '../../src/wire/extensions13/psk-key-exchange-modes.ts';
 import { encodePreSharedKeyServer } from '../../src/wire/extensions13/pre-shared-key.ts';
 import { decodeServerHello, encodeServerHello, type ServerHello } from '../../src/wire/messages/server-hello.ts';
@@ -38,7 +38,7 @@ function withEditedHello(edit: (ch: ClientHello) => void): { client: Connection;
   const [frag] = decodeHandshakeFragments(rec.fragment);
   assert.equal(frag!.body.length, frag!.length, 'the ClientHello fits one record');
   const ch = decodeClientHello(frag!.body);
-  assert.equal(ch.extensions.at(-1)!.type, ExtensionType13.pre_shared_key, 'our client puts pre_shared_key last');
+  assert.equal(ch.extensions.at(-1)!.type, ExtensionType.pre_shared_key, 'our client puts pre_shared_key last');
   edit(ch);
   const body = encodeClientHello(ch);
   pair.server.handleDatagram(0, encodeRecord({ ...rec, fragment: encodeHandshakeMessage({ msgType: frag!.msgType, messageSeq: frag!.messageSeq, body }) }));
@@ -48,7 +48,7 @@ function withEditedHello(edit: (ch: ClientHello) => void): { client: Connection;
 
 test('pre_shared_key without psk_key_exchange_modes is a missing_extension (RFC 8446 4.2.9)', () => {
   const { server } = withEditedHello((ch) => {
-    ch.extensions = ch.extensions.filter((e) => e.type !== ExtensionType13.psk_key_exchange_modes);
+    ch.extensions = ch.extensions.filter((e) => e.type !== ExtensionType.psk_key_exchange_modes);
   });
   assert.equal(server.state, 'failed');
   assert.equal(server.error?.code, 'missing_extension', server.error?.message);
@@ -65,7 +65,7 @@ test('pre_shared_key not the last extension is an illegal_parameter (RFC 8446 4.
 
 test('psk_ke alone (no key exchange) is not accepted: a full handshake', () => {
   const { client, server } = withEditedHello((ch) => {
-    const modes = ch.extensions.find((e) => e.type === ExtensionType13.psk_key_exchange_modes)!;
+    const modes = ch.extensions.find((e) => e.type === ExtensionType.psk_key_exchange_modes)!;
     modes.data = encodePskKeyExchangeModes([0]);
   });
   // The edited ClientHello is not the one in the client's transcript: the keys differ and nothing completes,
@@ -101,12 +101,12 @@ function withEditedServerHello(clientOptions: DtlsOptions, edit: (sh: ServerHell
 test('client: a ServerHello that selects a PSK identity we did not offer, or a PSK when we offered none, ends the handshake', () => {
   const s = session();
   const other = withEditedServerHello({ session: s }, (sh) => {
-    sh.extensions.find((e) => e.type === ExtensionType13.pre_shared_key)!.data = encodePreSharedKeyServer(1);
+    sh.extensions.find((e) => e.type === ExtensionType.pre_shared_key)!.data = encodePreSharedKeyServer(1);
   });
   assert.equal(other.state, 'failed');
   assert.equal(other.error?.code, 'illegal_parameter', other.error?.message);
   const unasked = withEditedServerHello({}, (sh) => {
-    sh.extensions.push({ type: ExtensionType13.pre_shared_key, data: encodePreSharedKeyServer(0) });
+    sh.extensions.push({ type: ExtensionType.pre_shared_key, data: encodePreSharedKeyServer(0) });
   });
   assert.equal(unasked.state, 'failed');
   assert.equal(unasked.error?.code, 'unsupported_extension', unasked.error?.message);

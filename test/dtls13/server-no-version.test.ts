@@ -9,8 +9,7 @@ import assert from 'node:assert/strict';
 import { resolveOptions } from '../../src/options.ts';
 import { createHandshake } from '../../src/handshake/dispatch.ts';
 import type { HandshakeAction } from '../../src/handshake/machine.ts';
-import { ContentType, ProtocolVersion } from '../../src/wire/types.ts';
-import { ExtensionType13 } from '../../src/wire/types13.ts';
+import { ContentType, ProtocolVersion, ExtensionType } from '../../src/wire/types.ts';
 import { encodeHandshakeMessage } from '../../src/wire/handshake-header.ts';
 import { decodeClientHello, encodeClientHello } from '../../src/wire/messages/client-hello.ts';
 import { encodeSupportedVersionsClient } from '../../src/wire/extensions13/supported-versions.ts';
@@ -25,7 +24,7 @@ function helloOffering(versions: number[]) {
   const ch = decodeClientHello(msg.body);
   const body = encodeClientHello({
     ...ch,
-    extensions: [...ch.extensions, { type: ExtensionType13.supported_versions, data: encodeSupportedVersionsClient(versions) }],
+    extensions: [...ch.extensions, { type: ExtensionType.supported_versions, data: encodeSupportedVersionsClient(versions) }],
   });
   return { contentType: ContentType.handshake, epoch: 0, sequenceNumber: 0, payload: encodeHandshakeMessage({ ...msg, body }) };
 }

@@ -13,7 +13,6 @@ import { KeySchedule13 } from '../../src/crypto/key-schedule13.ts';
 import { suite13ById } from '../../src/crypto/suites.ts';
 import { encodeHandshakeMessage, encodeHandshakeFragment } from '../../src/wire/handshake-header.ts';
 import { ContentType, ExtensionType, HandshakeType, ProtocolVersion, type Extension, type HandshakeMessage } from '../../src/wire/types.ts';
-import { ExtensionType13 } from '../../src/wire/types13.ts';
 import { findExtension } from '../../src/wire/extensions/index.ts';
 import { encodeSupportedGroups } from '../../src/wire/extensions/supported-groups.ts';
 import { encodeSignatureAlgorithms } from '../../src/wire/extensions/signature-algorithms.ts';
@@ -121,12 +120,12 @@ export class ScriptedClient13 {
     });
     const groups = o.groups ?? shares;
     const exts: Extension[] = [
-      { type: ExtensionType13.supported_versions, data: encodeSupportedVersionsClient(o.versions ?? [ProtocolVersion.DTLS1_3, ProtocolVersion.DTLS1_2]) },
+      { type: ExtensionType.supported_versions, data: encodeSupportedVersionsClient(o.versions ?? [ProtocolVersion.DTLS1_3, ProtocolVersion.DTLS1_2]) },
       { type: ExtensionType.supported_groups, data: encodeSupportedGroups(groups.map((g) => KEM_GROUP_IDS[g])) },
-      { type: ExtensionType13.key_share, data: encodeKeyShareClient(entries) },
+      { type: ExtensionType.key_share, data: encodeKeyShareClient(entries) },
     ];
     if (o.schemes !== null) exts.push({ type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms(o.schemes ?? ALL_SCHEMES) });
-    if (o.cookie) exts.push({ type: ExtensionType13.cookie, data: encodeCookie(o.cookie) });
+    if (o.cookie) exts.push({ type: ExtensionType.cookie, data: encodeCookie(o.cookie) });
     exts.push(...(o.extra ?? []));
     const ch = clientHello13({
       random: o.random ?? this.random,
@@ -152,8 +151,8 @@ export class ScriptedClient13 {
     const sh = decodeServerHello(m!.message.body);
     assert.ok(isHelloRetryRequest(sh), 'a HelloRetryRequest');
     assert.ok(checkServerHello13(sh, new Uint8Array(0)));
-    const ks = findExtension(sh.extensions, ExtensionType13.key_share);
-    const cookie = decodeCookie(findExtension(sh.extensions, ExtensionType13.cookie)!.data).slice();
+    const ks = findExtension(sh.extensions, ExtensionType.key_share);
+    const cookie = decodeCookie(findExtension(sh.extensions, ExtensionType.cookie)!.data).slice();
     const group = ks ? decodeKeyShareRetry(ks.data) : undefined;
     this.hrr = { group, cookie, suite: sh.cipherSuite };
     // RFC 8446 4.4.1: ClientHello1 becomes message_hash once the hash is known.
@@ -184,7 +183,7 @@ export class ScriptedClient13 {
     if (this.#ch1Hashed) t.addMessageHash(this.crypto.hash(suite.hash, encodeTranscript(HandshakeType.client_hello, this.#ch1Hashed)));
     for (const p of this.#parts) t.add(p.type, p.body);
     t.add(HandshakeType.server_hello, msgs[0]!.message.body);
-    const share = decodeKeyShareServer(findExtension(sh.extensions, ExtensionType13.key_share)!.data);
+    const share = decodeKeyShareServer(findExtension(sh.extensions, ExtensionType.key_share)!.data);
     const group = kemGroupById(share.group)!;
     const shared = this.keys.get(group)!.decapsulate(this.crypto, share.keyExchange);
     const ks = new KeySchedule13(this.crypto, suite.hash);

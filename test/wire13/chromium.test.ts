@@ -12,7 +12,7 @@ import { decodeHandshakeFragments } from '../../src/wire/handshake-header.ts';
 import { decodeClientHello, encodeClientHello } from '../../src/wire/messages/client-hello.ts';
 import { decodeServerHello, encodeServerHello } from '../../src/wire/messages/server-hello.ts';
 import { checkClientHello13, checkServerHello13, downgradeSentinel, isHelloRetryRequest, offeredVersions } from '../../src/wire/messages13/index.ts';
-import { ExtensionType13 } from '../../src/wire/types13.ts';
+import { ExtensionType } from '../../src/wire/types.ts';
 import { decodeDatagram13, encodeUnifiedHeader, type CiphertextRecord13, type PlaintextRecord13 } from '../../src/wire/unified-header.ts';
 import { chromiumDtls13 } from './chromium-capture.ts';
 
@@ -60,7 +60,7 @@ test('Chromium: its DTLS 1.3 ClientHello decodes, keeps the 1.3 rules and re-enc
   );
   assert.deepEqual(offeredVersions(ch), [0xfefc, 0xfefd]);
   assert.deepEqual(decodeSupportedGroups(findExtension(ch.extensions, 10)!.data), [0x11ec, 0x1d, 0x17, 0x18]);
-  const shares = decodeKeyShareClient(findExtension(ch.extensions, ExtensionType13.key_share)!.data);
+  const shares = decodeKeyShareClient(findExtension(ch.extensions, ExtensionType.key_share)!.data);
   assert.deepEqual(
     shares.map((s) => [s.group, s.keyExchange.length]),
     [
@@ -70,7 +70,7 @@ test('Chromium: its DTLS 1.3 ClientHello decodes, keeps the 1.3 rules and re-enc
   );
   assert.deepEqual(decodeSignatureAlgorithms(findExtension(ch.extensions, 13)!.data), [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601, 0x0201]);
   assert.deepEqual(decodeUseSrtp(findExtension(ch.extensions, 14)!.data).profiles, [1, 8, 7]);
-  assert.deepEqual(decodePskKeyExchangeModes(findExtension(ch.extensions, ExtensionType13.psk_key_exchange_modes)!.data), [1]);
+  assert.deepEqual(decodePskKeyExchangeModes(findExtension(ch.extensions, ExtensionType.psk_key_exchange_modes)!.data), [1]);
   assert.ok(ch.cipherSuites.includes(0x1301));
   assert.equal(toHex(encodeClientHello(ch)), toHex(body));
 });

@@ -41,7 +41,7 @@ import {
 } from '../../src/wire/extensions13/index.ts';
 import { encodeClientHello } from '../../src/wire/messages/client-hello.ts';
 import { clientHello13 } from '../../src/wire/messages13/hello13.ts';
-import { ExtensionType13 } from '../../src/wire/types13.ts';
+import { ExtensionType } from '../../src/wire/types.ts';
 import { bytes, codecProperties13, refuses, u16, u8 } from './props13.ts';
 
 const h = fromHex;
@@ -191,8 +191,8 @@ test('pre_shared_key: the binder cut is the end of the ClientHello less the bind
     random: binder(32, 0x11),
     cipherSuites: [0x1301],
     extensions: [
-      { type: ExtensionType13.supported_versions, data: encodeSupportedVersionsClient([0xfefc]) },
-      { type: ExtensionType13.pre_shared_key, data: psk },
+      { type: ExtensionType.supported_versions, data: encodeSupportedVersionsClient([0xfefc]) },
+      { type: ExtensionType.pre_shared_key, data: psk },
     ],
   });
   const body = encodeClientHello(ch);
@@ -256,6 +256,6 @@ codecProperties13(
 );
 
 test('the 1.3 extensions sit in the shared extension block unchanged', () => {
-  const block = encodeExtensions([{ type: ExtensionType13.cookie, data: encodeCookie(h('01')) }]);
+  const block = encodeExtensions([{ type: ExtensionType.cookie, data: encodeCookie(h('01')) }]);
   assert.equal(toHex(block), '0007002c0003000101');
 });

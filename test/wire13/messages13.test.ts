@@ -52,7 +52,7 @@ import {
   ConnectionIdUsage,
   decodeMessage13,
 } from '../../src/wire/messages13/index.ts';
-import { ExtensionType13, HandshakeType13 } from '../../src/wire/types13.ts';
+import { ExtensionType, HandshakeType } from '../../src/wire/types.ts';
 import { bytes, codecProperties13, extensionsArb, refuses, u8 } from './props13.ts';
 import { rfc8448 } from './rfc8448.ts';
 
@@ -74,7 +74,7 @@ test('RFC 8448 3: EncryptedExtensions, and the transcript form with its 4-byte h
   ); // supported_groups, record_size_limit, server_name
   assert.equal(toHex(findExtension(ee.extensions, 28)!.data), '4001');
   assert.equal(toHex(encodeEncryptedExtensions(ee)), toHex(b));
-  assert.equal(toHex(encodeTranscriptMessage(HandshakeType13.encrypted_extensions, b)), rfc8448.encryptedExtensions);
+  assert.equal(toHex(encodeTranscriptMessage(HandshakeType.encrypted_extensions, b)), rfc8448.encryptedExtensions);
   assert.deepEqual(decodeEncryptedExtensions(h('0000')), { extensions: [] });
   refuses(decodeEncryptedExtensions, [
     ['', /truncated extensions/],
@@ -132,7 +132,7 @@ test('RFC 8448 3: NewSessionTicket of TLS 1.3, with early_data', () => {
   assert.equal(t.ticket.length, 0xb2);
   assert.deepEqual(
     t.extensions.map((e) => e.type),
-    [ExtensionType13.early_data],
+    [ExtensionType.early_data],
   );
   assert.equal(decodeEarlyDataTicket(t.extensions[0]!.data), 0x400);
   assert.equal(toHex(encodeNewSessionTicket13(t)), toHex(b));
@@ -152,18 +152,18 @@ test('RFC 8448 3: the hellos in the DTLS layout: supported_versions, key_share, 
   assert.equal(ch.cookie.length, 0);
   assert.deepEqual(ch.cipherSuites, [0x1301, 0x1303, 0x1302]);
   assert.deepEqual(offeredVersions(ch), [0x0304]);
-  const shares = decodeKeyShareClient(findExtension(ch.extensions, ExtensionType13.key_share)!.data);
+  const shares = decodeKeyShareClient(findExtension(ch.extensions, ExtensionType.key_share)!.data);
   assert.deepEqual(
     shares.map((s) => [s.group, s.keyExchange.length]),
     [[29, 32]],
   );
   assert.equal(toHex(shares[0]!.keyExchange.subarray(0, 4)), '99381de5');
-  assert.deepEqual(decodePskKeyExchangeModes(findExtension(ch.extensions, ExtensionType13.psk_key_exchange_modes)!.data), [1]);
+  assert.deepEqual(decodePskKeyExchangeModes(findExtension(ch.extensions, ExtensionType.psk_key_exchange_modes)!.data), [1]);
   checkClientHello13(ch);
   const sh = decodeServerHello(body(rfc8448.serverHello));
   assert.equal(sh.cipherSuite, 0x1301);
-  assert.equal(decodeSupportedVersionsServer(findExtension(sh.extensions, ExtensionType13.supported_versions)!.data), 0x0304);
-  const share = decodeKeyShareServer(findExtension(sh.extensions, ExtensionType13.key_share)!.data);
+  assert.equal(decodeSupportedVersionsServer(findExtension(sh.extensions, ExtensionType.supported_versions)!.data), 0x0304);
+  const share = decodeKeyShareServer(findExtension(sh.extensions, ExtensionType.key_share)!.data);
   assert.equal(share.group, 29);
   assert.equal(toHex(share.keyExchange.subarray(0, 4)), 'c9828876');
   assert.equal(isHelloRetryRequest(sh), false);
@@ -174,7 +174,7 @@ test('RFC 8448 4: the resumed ClientHello: identity, binder and the cut before t
   const dtls = asDtlsClientHello(body(rfc8448.resumedClientHello));
   const ch = decodeClientHello(dtls);
   const last = ch.extensions[ch.extensions.length - 1]!;
-  assert.equal(last.type, ExtensionType13.pre_shared_key);
+  assert.equal(last.type, ExtensionType.pre_shared_key);
   const psk = decodePreSharedKeyClient(last.data);
   assert.equal(psk.identities.length, 1);
   assert.equal(psk.identities[0]!.identity.length, 0xb2);
@@ -193,7 +193,7 @@ test('the DTLS 1.3 hello rules (RFC 9147 5.3, 5.4; RFC 8446 4.1.2-4.1.4)', () =>
   const ch = clientHello13({
     random,
     cipherSuites: [0x1301],
-    extensions: [{ type: ExtensionType13.supported_versions, data: encodeSupportedVersionsClient([0xfefc, 0xfefd]) }],
+    extensions: [{ type: ExtensionType.supported_versions, data: encodeSupportedVersionsClient([0xfefc, 0xfefd]) }],
   });
   assert.deepEqual([ch.version, ch.cookie.length, ch.sessionId.length, ch.compressionMethods], [0xfefd, 0, 0, [0]]);
   assert.deepEqual(offeredVersions(ch), [0xfefc, 0xfefd]);
@@ -207,26 +207,26 @@ test('the DTLS 1.3 hello rules (RFC 9147 5.3, 5.4; RFC 8446 4.1.2-4.1.4)', () =>
   assert.throws(() => checkClientHello13({ ...ch, compressionMethods: [0, 1] }), illegal);
   assert.throws(() => checkClientHello13({ ...ch, compressionMethods: [1] }), illegal);
 
-  const sv = { type: ExtensionType13.supported_versions, data: encodeSupportedVersionsServer(0xfefc) };
+  const sv = { type: ExtensionType.supported_versions, data: encodeSupportedVersionsServer(0xfefc) };
   const sid = h('aabb');
   const sh = serverHello13({ random, sessionIdEcho: sid, cipherSuite: 0x1301, extensions: [sv] });
   assert.equal(checkServerHello13(sh, sid), true);
   assert.equal(checkServerHello13({ ...sh, extensions: [] }, sid), false); // a 1.2 ServerHello
   for (const bad of [
-    { ...sh, extensions: [{ type: ExtensionType13.supported_versions, data: encodeSupportedVersionsServer(0xfefd) }] },
+    { ...sh, extensions: [{ type: ExtensionType.supported_versions, data: encodeSupportedVersionsServer(0xfefd) }] },
     { ...sh, version: 0xfefc },
     { ...sh, sessionId: h('aabc') },
     { ...sh, compressionMethod: 1 },
   ])
     assert.throws(() => checkServerHello13(bad, sid), illegal);
-  assert.throws(() => checkServerHello13({ ...sh, extensions: [{ type: ExtensionType13.supported_versions, data: h('fe') }] }, sid), DtlsError);
+  assert.throws(() => checkServerHello13({ ...sh, extensions: [{ type: ExtensionType.supported_versions, data: h('fe') }] }, sid), DtlsError);
 
   // HelloRetryRequest: a ServerHello with SHA-256("HelloRetryRequest") as its random.
   assert.equal(toHex(HELLO_RETRY_REQUEST_RANDOM), 'cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c');
   const hrr = encodeHelloRetryRequest({
     sessionIdEcho: new Uint8Array(0),
     cipherSuite: 0x1301,
-    extensions: [sv, { type: ExtensionType13.key_share, data: encodeKeyShareRetry(0x11ec) }, { type: ExtensionType13.cookie, data: encodeCookie(h('c0')) }],
+    extensions: [sv, { type: ExtensionType.key_share, data: encodeKeyShareRetry(0x11ec) }, { type: ExtensionType.cookie, data: encodeCookie(h('c0')) }],
   });
   assert.equal(toHex(hrr.subarray(0, 34)), 'fefd' + toHex(HELLO_RETRY_REQUEST_RANDOM));
   const back = decodeServerHello(hrr);

@@ -9,7 +9,7 @@
 import { DtlsError } from '../../errors.ts';
 import { DecodeError, Reader, Writer } from '../codec.ts';
 import { decodeExtensions } from '../extensions/index.ts';
-import { ExtensionType13 } from '../types13.ts';
+import { ExtensionType } from '../types.ts';
 import { decodeAll, lengthIn, uint } from '../vectors.ts';
 
 export interface PskIdentity {
@@ -100,8 +100,8 @@ export function clientHelloBinderCut(body: Uint8Array): number {
   const exts = decodeExtensions(r);
   r.end('ClientHello');
   const last = exts[exts.length - 1];
-  if (last === undefined || last.type !== ExtensionType13.pre_shared_key) {
-    if (exts.some((e) => e.type === ExtensionType13.pre_shared_key))
+  if (last === undefined || last.type !== ExtensionType.pre_shared_key) {
+    if (exts.some((e) => e.type === ExtensionType.pre_shared_key))
       throw new DtlsError('illegal_parameter', 'pre_shared_key is not the last ClientHello extension');
     throw new DecodeError('ClientHello: no pre_shared_key extension');
   }

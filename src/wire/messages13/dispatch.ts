@@ -7,7 +7,6 @@ import { decodeClientHello, type ClientHello } from '../messages/client-hello.ts
 import { decodeFinished, type Finished } from '../messages/finished.ts';
 import { decodeServerHello, type ServerHello } from '../messages/server-hello.ts';
 import { HandshakeType } from '../types.ts';
-import { HandshakeType13 } from '../types13.ts';
 import { decodeCertificate13, type Certificate13 } from './certificate13.ts';
 import { decodeCertificateRequest13, type CertificateRequest13 } from './certificate-request13.ts';
 import { decodeCertificateVerify, type CertificateVerify } from './certificate-verify13.ts';
@@ -44,7 +43,7 @@ export function decodeMessage13(msgType: number, body: Uint8Array): Message13 {
       const sh = decodeServerHello(body);
       return isHelloRetryRequest(sh) ? { type: 'hello_retry_request', message: sh } : { type: 'server_hello', message: sh };
     }
-    case HandshakeType13.encrypted_extensions:
+    case HandshakeType.encrypted_extensions:
       return { type: 'encrypted_extensions', message: decodeEncryptedExtensions(body) };
     case HandshakeType.certificate_request:
       return { type: 'certificate_request', message: decodeCertificateRequest13(body) };
@@ -54,13 +53,13 @@ export function decodeMessage13(msgType: number, body: Uint8Array): Message13 {
       return { type: 'certificate_verify', message: decodeCertificateVerify(body) };
     case HandshakeType.finished:
       return { type: 'finished', message: decodeFinished(body) };
-    case HandshakeType13.new_session_ticket:
+    case HandshakeType.new_session_ticket:
       return { type: 'new_session_ticket', message: decodeNewSessionTicket13(body) };
-    case HandshakeType13.key_update:
+    case HandshakeType.key_update:
       return { type: 'key_update', message: decodeKeyUpdate(body) };
-    case HandshakeType13.request_connection_id:
+    case HandshakeType.request_connection_id:
       return { type: 'request_connection_id', message: decodeRequestConnectionId(body) };
-    case HandshakeType13.new_connection_id:
+    case HandshakeType.new_connection_id:
       return { type: 'new_connection_id', message: decodeNewConnectionId(body) };
     default:
       throw new DtlsError('unexpected_message', `handshake message type ${msgType} does not exist in DTLS 1.3`);

@@ -9,8 +9,7 @@ import { findExtension } from '../extensions/index.ts';
 import { decodeSupportedVersionsClient, decodeSupportedVersionsServer } from '../extensions13/supported-versions.ts';
 import { encodeServerHello, type ServerHello } from '../messages/server-hello.ts';
 import type { ClientHello } from '../messages/client-hello.ts';
-import { ProtocolVersion, type Extension } from '../types.ts';
-import { ExtensionType13 } from '../types13.ts';
+import { ProtocolVersion, type Extension, ExtensionType } from '../types.ts';
 import { lengthIn } from '../vectors.ts';
 
 /** legacy_version of every DTLS 1.3 hello: DTLS 1.2's number (RFC 9147 5.3, 5.4). */
@@ -42,7 +41,7 @@ export function clientHello13(m: { random: Uint8Array; sessionId?: Uint8Array; c
 
 /** The versions a ClientHello offers in supported_versions (empty: none, a pre-1.3 client). */
 export function offeredVersions(ch: Pick<ClientHello, 'extensions'>): number[] {
-  const ext = findExtension(ch.extensions, ExtensionType13.supported_versions);
+  const ext = findExtension(ch.extensions, ExtensionType.supported_versions);
   return ext ? decodeSupportedVersionsClient(ext.data) : [];
 }
 
@@ -93,7 +92,7 @@ export function encodeHelloRetryRequest(m: { sessionIdEcho: Uint8Array; cipherSu
  * when supported_versions is absent (a DTLS 1.2 ServerHello).
  */
 export function checkServerHello13(sh: ServerHello, sentSessionId: Uint8Array): boolean {
-  const ext = findExtension(sh.extensions, ExtensionType13.supported_versions);
+  const ext = findExtension(sh.extensions, ExtensionType.supported_versions);
   if (ext === undefined) return false;
   const selected = decodeSupportedVersionsServer(ext.data);
   if (selected !== ProtocolVersion.DTLS1_3) throw illegal(`ServerHello: supported_versions selects 0x${selected.toString(16)}, not DTLS 1.3`);

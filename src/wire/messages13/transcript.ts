@@ -2,7 +2,7 @@
 // uint24 length, body, without message_seq and the fragment fields
 // (RFC 9147 5.2). After a HelloRetryRequest the first ClientHello is replaced
 // by a synthetic message_hash message (RFC 8446 4.4.1).
-import { HandshakeType13 } from '../types13.ts';
+import { HandshakeType } from '../types.ts';
 import { uint } from '../vectors.ts';
 
 export const TRANSCRIPT_HEADER_LENGTH = 4;
@@ -22,5 +22,5 @@ export function encodeTranscriptMessage(msgType: number, body: Uint8Array): Uint
 
 /** message_hash(254) carrying Hash(ClientHello1), which stands for ClientHello1 after an HRR. */
 export function encodeMessageHash(clientHello1Hash: Uint8Array): Uint8Array {
-  return encodeTranscriptMessage(HandshakeType13.message_hash, clientHello1Hash);
+  return encodeTranscriptMessage(HandshakeType.message_hash, clientHello1Hash);
 }
