@@ -3,7 +3,7 @@
 // tickets. The first byte names the version whose contents follow, and it is
 // authenticated, so a 1.2 ticket never opens as a 1.3 PSK identity, nor back.
 import type { CryptoProvider } from '../crypto/provider.ts';
-import { concat, equalBytes } from '../wire/codec.ts';
+import { Reader, Writer, concat, equalBytes } from '../wire/codec.ts';
 
 /** What a sealed ticket holds; the values are its first byte. */
 export const TicketFormat = { dtls13: 1, dtls12: 2 } as const;
@@ -21,7 +21,7 @@ function keyName(crypto: CryptoProvider, key: Uint8Array): Uint8Array {
 }
 
 /** Format byte, key name, nonce, then AES-256-GCM of `plain` with those three as associated data. */
-export function sealTicketBytes(crypto: CryptoProvider, key: Uint8Array, format: TicketFormat, plain: Uint8Array): Uint8Array {
+function sealTicketBytes(crypto: CryptoProvider, key: Uint8Array, format: TicketFormat, plain: Uint8Array): Uint8Array {
   const header = concat(Uint8Array.of(format), keyName(crypto, key), crypto.random(NONCE_LENGTH));
   const sealed = crypto.aead(TICKET_AEAD, key).seal(header.subarray(1 + KEY_NAME_LENGTH), plain, header);
   return concat(header, sealed);
@@ -32,7 +32,7 @@ export function sealTicketBytes(crypto: CryptoProvider, key: Uint8Array, format:
  * zeroes them after reading), or undefined: another format, a key we no longer
  * hold, forged or tampered.
  */
-export function openTicketBytes(crypto: CryptoProvider, keys: readonly Uint8Array[], format: TicketFormat, ticket: Uint8Array): Uint8Array | undefined {
+function openTicketBytes(crypto: CryptoProvider, keys: readonly Uint8Array[], format: TicketFormat, ticket: Uint8Array): Uint8Array | undefined {
   if (ticket.length < HEADER_LENGTH + 16 || ticket[0] !== format) return undefined;
   const name = ticket.subarray(1, 1 + KEY_NAME_LENGTH);
   for (const key of keys) {
@@ -44,4 +44,46 @@ export function openTicketBytes(crypto: CryptoProvider, keys: readonly Uint8Arra
     );
   }
   return undefined;
+}
+
+/**
+ * Seals what `write` writes, then the issue time: the contents of a ticket of
+ * `format`, under `key` (32 bytes, the first of options.ticketKeys).
+ */
+export function sealTicketState(crypto: CryptoProvider, key: Uint8Array, format: TicketFormat, write: (w: Writer) => void, issuedAt: number): Uint8Array {
+  const w = new Writer();
+  write(w);
+  w.u48(issuedAt);
+  const plain = w.finish();
+  const ticket = sealTicketBytes(crypto, key, format, plain);
+  plain.fill(0);
+  return ticket;
+}
+
+/**
+ * What `read` reads from a ticket of `format` that one of `keys` sealed, with
+ * its issue time; undefined when none did, it does not authenticate (forged,
+ * tampered, a retired key, the other version's), or it is authenticated yet
+ * unreadable (another format version of ours): a full handshake follows.
+ */
+export function openTicketState<T extends object>(
+  crypto: CryptoProvider,
+  keys: readonly Uint8Array[],
+  format: TicketFormat,
+  ticket: Uint8Array,
+  read: (r: Reader) => T,
+): (T & { issuedAt: number }) | undefined {
+  const plain = openTicketBytes(crypto, keys, format, ticket);
+  if (!plain) return undefined;
+  try {
+    const r = new Reader(plain);
+    const state = read(r);
+    const issuedAt = r.u48('issued_at');
+    r.end('ticket');
+    return { ...state, issuedAt };
+  } catch {
+    return undefined;
+  } finally {
+    plain.fill(0);
+  }
 }

@@ -7,7 +7,7 @@
 // never resumed.
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { DecodeError, Reader, Writer, equalBytes, fromUtf8, utf8 } from '../wire/codec.ts';
-import { TicketFormat, openTicketBytes, sealTicketBytes } from './ticket-seal.ts';
+import { TicketFormat, openTicketState, sealTicketState } from './ticket-seal.ts';
 
 /** What a ticket and a client session both carry about the connection that made them. */
 export interface Session12State {
@@ -70,30 +70,12 @@ function readState(r: Reader): Session12State {
 
 /** Seals a DTLS 1.2 ticket under `key` (32 bytes), the first of options.ticketKeys. */
 export function sealTicket12(crypto: CryptoProvider, key: Uint8Array, t: Ticket12): Uint8Array {
-  const w = new Writer();
-  writeState(w, t);
-  w.u48(t.issuedAt);
-  const plain = w.finish();
-  const ticket = sealTicketBytes(crypto, key, TicketFormat.dtls12, plain);
-  plain.fill(0);
-  return ticket;
+  return sealTicketState(crypto, key, TicketFormat.dtls12, (w) => writeState(w, t), t.issuedAt);
 }
 
 /** A DTLS 1.2 ticket of ours, or undefined (forged, tampered, a retired key, a 1.3 ticket): a full handshake follows (RFC 5077 3.4). */
 export function openTicket12(crypto: CryptoProvider, keys: readonly Uint8Array[], ticket: Uint8Array): Ticket12 | undefined {
-  const plain = openTicketBytes(crypto, keys, TicketFormat.dtls12, ticket);
-  if (!plain) return undefined;
-  try {
-    const r = new Reader(plain);
-    const state = readState(r);
-    const issuedAt = r.u48('issued_at');
-    r.end('ticket');
-    return { ...state, issuedAt };
-  } catch {
-    return undefined;
-  } finally {
-    plain.fill(0);
-  }
+  return openTicketState(crypto, keys, TicketFormat.dtls12, ticket, readState);
 }
 
 /** The opaque, serialisable form of a client's DTLS 1.2 session. */
