@@ -3,7 +3,7 @@
 // tickets. The first byte names the version whose contents follow, and it is
 // authenticated, so a 1.2 ticket never opens as a 1.3 PSK identity, nor back.
 import type { CryptoProvider } from '../crypto/provider.ts';
-import { Reader, Writer, concat, equalBytes } from '../wire/codec.ts';
+import { DecodeError, Reader, Writer, concat, equalBytes, fromUtf8, utf8 } from '../wire/codec.ts';
 
 /** What a sealed ticket holds; the values are its first byte. */
 export const TicketFormat = { dtls13: 1, dtls12: 2 } as const;
@@ -86,4 +86,32 @@ export function openTicketState<T extends object>(
   } finally {
     plain.fill(0);
   }
+}
+
+/** At most this many peer certificates are carried (a longer chain is not kept for resumption). */
+const MAX_CHAIN = 10;
+
+/** What a session of either version remembers of the connection beside its secret. */
+export interface SessionPeer {
+  alpn: string | undefined;
+  serverName: string | undefined;
+  /** The peer's certificates on that connection (DER, leaf first; empty: it sent none). */
+  peerChain: Uint8Array[];
+}
+
+export function writeSessionPeer(w: Writer, s: SessionPeer): void {
+  w.vec(1, utf8(s.alpn ?? '')).vec(2, utf8(s.serverName ?? ''));
+  const chain = s.peerChain.length <= MAX_CHAIN ? s.peerChain : [];
+  w.u8(chain.length);
+  for (const c of chain) w.vec(3, c);
+}
+
+export function readSessionPeer(r: Reader): SessionPeer {
+  const alpn = fromUtf8(r.vec(1, 'alpn'));
+  const serverName = fromUtf8(r.vec(2, 'server_name'));
+  const n = r.u8('chain length');
+  if (n > MAX_CHAIN) throw new DecodeError(`resumption state: ${n} certificates`);
+  const peerChain: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) peerChain.push(r.vec(3, 'certificate', 1).slice());
+  return { alpn: alpn || undefined, serverName: serverName || undefined, peerChain };
 }

@@ -6,21 +6,17 @@
 // extended master secret (RFC 7627 5.3): one without it is never made, so
 // never resumed.
 import type { CryptoProvider } from '../crypto/provider.ts';
-import { DecodeError, Reader, Writer, equalBytes, fromUtf8, utf8 } from '../wire/codec.ts';
-import { TicketFormat, openTicketState, sealTicketState } from './ticket-seal.ts';
+import { DecodeError, Reader, Writer, equalBytes, utf8 } from '../wire/codec.ts';
+import { TicketFormat, openTicketState, readSessionPeer, sealTicketState, writeSessionPeer, type SessionPeer } from './ticket-seal.ts';
 
 /** What a ticket and a client session both carry about the connection that made them. */
-export interface Session12State {
+export interface Session12State extends SessionPeer {
   /** The DTLS 1.2 cipher suite: a resumption keeps it (RFC 5246 7.4.1.3). */
   suite: number;
   /** The 48-byte master secret, made with the extended master secret (RFC 7627). */
   master: Uint8Array;
   /** Seconds. */
   lifetime: number;
-  alpn: string | undefined;
-  serverName: string | undefined;
-  /** The peer's certificates on that connection (DER, leaf first; empty: none). */
-  peerChain: Uint8Array[];
 }
 
 /** Server side: a ticket's contents. `issuedAt`: our wall clock (ms). */
@@ -42,30 +38,19 @@ export interface ClientSession12 extends Session12State {
 }
 
 const MASTER_LENGTH = 48;
-/** At most this many peer certificates are carried (a longer chain is not kept for resumption). */
-const MAX_CHAIN = 10;
 const SESSION_MAGIC_12 = utf8('dtls-stream session 1.2');
 const SESSION_MAGIC_13 = utf8('dtls-stream session 1.3');
 
 function writeState(w: Writer, s: Session12State): void {
   w.u16(s.suite).vec(1, s.master).u32(s.lifetime);
-  w.vec(1, utf8(s.alpn ?? '')).vec(2, utf8(s.serverName ?? ''));
-  const chain = s.peerChain.length <= MAX_CHAIN ? s.peerChain : [];
-  w.u8(chain.length);
-  for (const c of chain) w.vec(3, c);
+  writeSessionPeer(w, s);
 }
 
 function readState(r: Reader): Session12State {
   const suite = r.u16('suite');
   const master = r.vec(1, 'master_secret', MASTER_LENGTH, MASTER_LENGTH).slice();
   const lifetime = r.u32('lifetime');
-  const alpn = fromUtf8(r.vec(1, 'alpn'));
-  const serverName = fromUtf8(r.vec(2, 'server_name'));
-  const n = r.u8('chain length');
-  if (n > MAX_CHAIN) throw new DecodeError(`resumption state: ${n} certificates`);
-  const peerChain: Uint8Array[] = [];
-  for (let i = 0; i < n; i++) peerChain.push(r.vec(3, 'certificate', 1).slice());
-  return { suite, master, lifetime, alpn: alpn || undefined, serverName: serverName || undefined, peerChain };
+  return { suite, master, lifetime, ...readSessionPeer(r) };
 }
 
 /** Seals a DTLS 1.2 ticket under `key` (32 bytes), the first of options.ticketKeys. */

@@ -7,13 +7,13 @@
 // ours, so only we can read it and a tampered one simply fails to open.
 import type { CryptoProvider, HashName } from '../crypto/provider.ts';
 import { KeySchedule13 } from '../crypto/key-schedule13.ts';
-import { DecodeError, Reader, Writer, concat, equalBytes, fromUtf8, utf8 } from '../wire/codec.ts';
+import { DecodeError, Reader, Writer, concat, equalBytes, utf8 } from '../wire/codec.ts';
 import { encodeTranscriptMessage } from '../wire/messages13/transcript.ts';
 import { HandshakeType } from '../wire/types.ts';
-import { TicketFormat, openTicketState, sealTicketState } from './ticket-seal.ts';
+import { TicketFormat, openTicketState, readSessionPeer, sealTicketState, writeSessionPeer, type SessionPeer } from './ticket-seal.ts';
 
 /** What a ticket and a session both carry about the connection that issued it. */
-export interface ResumptionState {
+export interface ResumptionState extends SessionPeer {
   /** The DTLS 1.3 suite of that connection: a resumption must use one of the same hash (RFC 8446 4.2.11). */
   suite: number;
   /** The resumption PSK (RFC 8446 4.6.1). */
@@ -21,10 +21,6 @@ export interface ResumptionState {
   /** Seconds, at most seven days (RFC 8446 4.6.1). */
   lifetime: number;
   ageAdd: number;
-  alpn: string | undefined;
-  serverName: string | undefined;
-  /** The peer's certificates on that connection (DER, leaf first; empty: it sent none). */
-  peerChain: Uint8Array[];
 }
 
 /** Server side: the ticket's contents. `issuedAt` is our wall clock (ms). */
@@ -38,16 +34,11 @@ export interface ClientSession extends ResumptionState {
   receivedAt: number;
 }
 
-/** At most this many peer certificates are carried (a chain longer than that is not kept for resumption). */
-const MAX_CHAIN = 10;
 const SESSION_MAGIC = utf8('dtls-stream session 1.3');
 
 function writeState(w: Writer, s: ResumptionState): void {
   w.u16(s.suite).vec(1, s.psk).u32(s.lifetime).u32(s.ageAdd);
-  w.vec(1, utf8(s.alpn ?? '')).vec(2, utf8(s.serverName ?? ''));
-  const chain = s.peerChain.length <= MAX_CHAIN ? s.peerChain : [];
-  w.u8(chain.length);
-  for (const c of chain) w.vec(3, c);
+  writeSessionPeer(w, s);
 }
 
 function readState(r: Reader): ResumptionState {
@@ -55,13 +46,7 @@ function readState(r: Reader): ResumptionState {
   const psk = r.vec(1, 'psk', 32, 64).slice();
   const lifetime = r.u32('lifetime');
   const ageAdd = r.u32('age_add');
-  const alpn = fromUtf8(r.vec(1, 'alpn'));
-  const serverName = fromUtf8(r.vec(2, 'server_name'));
-  const n = r.u8('chain length');
-  if (n > MAX_CHAIN) throw new DecodeError(`resumption state: ${n} certificates`);
-  const peerChain: Uint8Array[] = [];
-  for (let i = 0; i < n; i++) peerChain.push(r.vec(3, 'certificate', 1).slice());
-  return { suite, psk, lifetime, ageAdd, alpn: alpn || undefined, serverName: serverName || undefined, peerChain };
+  return { suite, psk, lifetime, ageAdd, ...readSessionPeer(r) };
 }
 
 /**
