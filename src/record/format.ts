@@ -18,7 +18,7 @@
 import type { DtlsRecord } from '../wire/types.ts';
 import { ProtocolVersion } from '../wire/types.ts';
 import { RECORD_HEADER_LENGTH, decodeRecords, encodeRecord } from '../wire/record.ts';
-import { decodeRecordsCid12, type CidRecord12 } from '../wire/cid12-record.ts';
+import type { CidRecord12 } from '../wire/cid12-record.ts';
 
 export interface RecordFormat {
   readonly name: string;
@@ -35,7 +35,7 @@ export interface RecordFormat {
 /** DTLSPlaintext and DTLSCiphertext of DTLS 1.2 (RFC 6347 4.1). */
 export const dtls12Format: RecordFormat = {
   name: 'DTLS 1.2',
-  split: decodeRecords,
+  split: (datagram) => decodeRecords(datagram),
   // DTLS 1.0's value is allowed too: a first ClientHello and a HelloVerifyRequest may carry it (RFC 6347 4.1).
   acceptsVersion: (v) => v === ProtocolVersion.DTLS1_2 || v === ProtocolVersion.DTLS1_0,
   headerLength: () => RECORD_HEADER_LENGTH,
@@ -44,5 +44,5 @@ export const dtls12Format: RecordFormat = {
 
 /** The records of a DTLS 1.2 datagram once we receive CIDs of `cidLength` bytes (> 0): tls12_cid records beside ordinary ones (RFC 9146 4). */
 export function splitCid12(datagram: Uint8Array, cidLength: number): { records: CidRecord12[]; malformed: boolean } {
-  return decodeRecordsCid12(datagram, cidLength);
+  return decodeRecords(datagram, cidLength);
 }

@@ -2,7 +2,7 @@
 //   struct { ContentType type; ProtocolVersion version; uint16 epoch;
 //            uint48 sequence_number; uint16 length; opaque fragment[length]; } DTLSPlaintext;
 import { Reader, Writer } from './codec.ts';
-import type { DtlsRecord } from './types.ts';
+import { ContentType, type DtlsRecord } from './types.ts';
 import { uint } from './vectors.ts';
 
 export const RECORD_HEADER_LENGTH = 13;
@@ -36,14 +36,21 @@ export function encodeRecord(r: DtlsRecord): Uint8Array {
   return w.finish();
 }
 
+/** A record of a datagram; `cid` is set on a tls12_cid record (RFC 9146 4, a view into the datagram). */
+export interface SplitRecord extends DtlsRecord {
+  cid?: Uint8Array;
+}
+
 /**
  * Splits a datagram into records (RFC 6347 4.1: several per datagram). A
  * truncated header, a length past the end or over MAX_RECORD_FRAGMENT stops
  * the split with malformed=true; earlier records are kept (RFC 6347 4.1.2.7).
- * Fragments are views into `datagram`.
+ * `cidLength` > 0: tls12_cid records (RFC 9146 4) carry a CID of that many
+ * bytes after the sequence number (the header does not say how long: it is
+ * the receiver's own). Fragments and CIDs are views into `datagram`.
  */
-export function decodeRecords(datagram: Uint8Array): { records: DtlsRecord[]; malformed: boolean } {
-  const records: DtlsRecord[] = [];
+export function decodeRecords(datagram: Uint8Array, cidLength = 0): { records: SplitRecord[]; malformed: boolean } {
+  const records: SplitRecord[] = [];
   const r = new Reader(datagram);
   while (!r.done) {
     if (r.remaining < RECORD_HEADER_LENGTH) return { records, malformed: true };
@@ -51,9 +58,15 @@ export function decodeRecords(datagram: Uint8Array): { records: DtlsRecord[]; ma
     const version = r.u16();
     const epoch = r.u16();
     const sequenceNumber = r.u48();
+    let cid: Uint8Array | undefined;
+    if (cidLength > 0 && contentType === ContentType.tls12_cid) {
+      if (r.remaining < cidLength + 2) return { records, malformed: true };
+      cid = r.bytes(cidLength);
+    }
     const length = r.u16();
     if (length > MAX_RECORD_FRAGMENT || length > r.remaining) return { records, malformed: true };
-    records.push({ contentType, version, epoch, sequenceNumber, fragment: r.bytes(length) });
+    const fragment = r.bytes(length);
+    records.push(cid ? { contentType, version, epoch, sequenceNumber, cid, fragment } : { contentType, version, epoch, sequenceNumber, fragment });
   }
   return { records, malformed: false };
 }

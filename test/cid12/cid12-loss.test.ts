@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bothIn, createPair, runPair, SimPair } from '../../src/testing/index.ts';
 import type { ConnectionLike } from '../../src/connection-types.ts';
-import { decodeRecordsCid12 } from '../../src/wire/cid12-record.ts';
+import { decodeRecords } from '../../src/wire/record.ts';
 
 /** The connection, with every datagram it sends noted. */
 function noted(c: ConnectionLike, sent: Uint8Array[]): ConnectionLike {
@@ -43,7 +43,7 @@ test('30% loss both ways, 40 seeds, MTU 256, CIDs of 20 and 16 bytes: every DTLS
     [fromServer, 20],
   ] as const) {
     const records = sent.flatMap((d) => {
-      const r = decodeRecordsCid12(d, cidLength);
+      const r = decodeRecords(d, cidLength);
       assert.equal(r.malformed, false);
       return r.records;
     });

@@ -10,7 +10,7 @@ import type { Connection } from '../../src/connection.ts';
 import type { DtlsOptions } from '../../src/options.ts';
 import { ContentType } from '../../src/wire/types.ts';
 import { decodeRecords } from '../../src/wire/record.ts';
-import { decodeRecordsCid12, type CidRecord12 } from '../../src/wire/cid12-record.ts';
+import type { CidRecord12 } from '../../src/wire/cid12-record.ts';
 
 const ours = Uint8Array.of(0xc1, 0xc2, 0xc3, 0xc4);
 const theirs = Uint8Array.of(0x51, 0x52, 0x53, 0x54, 0x55, 0x56);
@@ -50,7 +50,7 @@ export function handshake12(client: DtlsOptions, server: DtlsOptions, clientVers
 function records(datagrams: Uint8Array[], cidLength: number): CidRecord12[] {
   const out: CidRecord12[] = [];
   for (const d of datagrams) {
-    const r = cidLength ? decodeRecordsCid12(d, cidLength) : decodeRecords(d);
+    const r = cidLength ? decodeRecords(d, cidLength) : decodeRecords(d);
     assert.equal(r.malformed, false, 'every datagram splits with the CID length');
     out.push(...r.records);
   }

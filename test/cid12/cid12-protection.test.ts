@@ -13,7 +13,7 @@ import { RecordProtection } from '../../src/record/protection.ts';
 import { CIPHER_SUITES } from '../../src/crypto/suites.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
 import { createNativeProvider } from '../../src/crypto/native.ts';
-import { decodeRecordsCid12 } from '../../src/wire/cid12-record.ts';
+import { decodeRecords } from '../../src/wire/record.ts';
 import { datagramCid } from '../../src/record/cid.ts';
 import { classifyPacket } from '../../src/demux/index.ts';
 
@@ -94,7 +94,7 @@ for (const crypto of [nobleProvider, createNativeProvider(nc)]) {
 
         // The split finds it with the receiver's CID length, beside an ordinary record.
         const plain = Uint8Array.of(22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 9, 0, 2, 0xaa, 0xbb);
-        const split = decodeRecordsCid12(Uint8Array.of(...plain, ...record), cid.length);
+        const split = decodeRecords(Uint8Array.of(...plain, ...record), cid.length);
         assert.equal(split.malformed, false);
         assert.equal(split.records.length, 2);
         assert.equal(split.records[0]!.cid, undefined);
@@ -116,10 +116,10 @@ test('sealCid refuses what RFC 9146 does not allow: an inner plaintext over 2^14
 
 test('the split stops at a truncated tls12_cid header or length; datagramCid never reads past the datagram', () => {
   const rec = Uint8Array.of(25, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 3, 0xc1, 0xc2, 0xc3, 0xc4, 0, 1, 0x55);
-  assert.equal(decodeRecordsCid12(rec, 4).records.length, 1);
-  for (let n = 1; n < rec.length; n++) assert.equal(decodeRecordsCid12(rec.subarray(0, n), 4).malformed, true, `${n} bytes`);
+  assert.equal(decodeRecords(rec, 4).records.length, 1);
+  for (let n = 1; n < rec.length; n++) assert.equal(decodeRecords(rec.subarray(0, n), 4).malformed, true, `${n} bytes`);
   // With a longer CID length the same bytes are not a record.
-  assert.equal(decodeRecordsCid12(rec, 6).malformed, true);
+  assert.equal(decodeRecords(rec, 6).malformed, true);
   for (let n = 0; n < 15; n++) assert.equal(datagramCid(rec.subarray(0, n), 4), undefined);
   assert.equal(hex(datagramCid(rec.subarray(0, 15), 4)!), 'c1c2c3c4');
   // An ordinary DTLS 1.2 record carries no CID to route by.
