@@ -174,7 +174,8 @@ export class RecordLayer {
         break;
       }
       if (r.kind === 'ciphertext') p = this.#openRecord13(r, true);
-      else if (r.epoch === 1 && this.#readEpoch === 0) this.#holdFor12({ ...r, fragment: r.fragment });
+      else if (r.epoch === 1 && this.#readEpoch === 0)
+        this.#holdFor12({ contentType: r.contentType, version: r.version, epoch: 1, sequenceNumber: r.sequenceNumber, fragment: r.fragment });
       else if (r.epoch !== 0 || !plaintextAllowed13(r.contentType)) this.#drop('unexpected');
       // legacy_record_version is ignored in DTLS 1.3 (RFC 9147 4); epoch 0 is in the clear.
       else
