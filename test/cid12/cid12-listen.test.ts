@@ -13,8 +13,9 @@ import { resolveOptions } from '../../src/options.ts';
 import { ManualClock } from '../../src/stream/clock.ts';
 import { cert, dec, enc, memoryNet, realServer, until } from '../stream/memory-server.ts';
 import { generateCertificate, listen } from '../../src/index.ts';
-import { createConnection, type ConnectionLike } from '../../src/core.ts';
+import { createConnection } from '../../src/core.ts';
 import { bindUdp, nodeUdpSocket } from '../../src/adapters/node.ts';
+import { Driver, waitFor } from '../dtls13/udp-driver.ts';
 
 test('in memory: a 1.2 client with a CID moves to another address and keeps its connection; forged and replayed datagrams move nothing', async () => {
   const net = memoryNet();
@@ -77,60 +78,6 @@ test('in memory: a 1.2 client with a CID moves to another address and keeps its 
     await serving;
   }
 });
-
-/** Drives a sans-IO client over whichever socket is attached. */
-class Driver {
-  readonly conn: ConnectionLike;
-  readonly sent: Uint8Array[] = [];
-  readonly received: string[] = [];
-  #socket: Socket | undefined;
-  readonly #port: number;
-  readonly #timer: ReturnType<typeof setInterval>;
-
-  constructor(conn: ConnectionLike, port: number) {
-    this.conn = conn;
-    this.#port = port;
-    this.#timer = setInterval(() => {
-      const t = conn.pollTimeout();
-      if (t !== undefined && Date.now() >= t) conn.handleTimeout(Date.now());
-      this.flush();
-    }, 5);
-  }
-
-  attach(socket: Socket): void {
-    this.#socket = socket;
-    socket.on('message', (msg) => {
-      if (this.#socket !== socket) return;
-      this.conn.handleDatagram(Date.now(), new Uint8Array(msg));
-      this.flush();
-    });
-  }
-
-  flush(): void {
-    for (let d = this.conn.pollTransmit(); d; d = this.conn.pollTransmit()) {
-      this.sent.push(d);
-      this.#socket?.send(d, this.#port, '127.0.0.1');
-    }
-    for (let p = this.conn.pollReceived(); p; p = this.conn.pollReceived()) this.received.push(dec(p));
-  }
-
-  send(text: string): void {
-    this.conn.send(Date.now(), enc(text));
-    this.flush();
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-  }
-}
-
-async function waitFor(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 test(
   'real UDP on loopback: listen() keeps a DTLS 1.2 client whose port changes, by its CID; a forged and a replayed datagram move nothing',

@@ -8,66 +8,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:dgram';
+import { Driver, waitFor } from './udp-driver.ts';
 import { connect, generateCertificate, listen, type DtlsStream } from '../../src/index.ts';
-import { createConnection, type ConnectionLike } from '../../src/core.ts';
+import { createConnection } from '../../src/core.ts';
 import { bindUdp, nodeUdpConnected, nodeUdpSocket } from '../../src/adapters/node.ts';
-
-/** Drives a sans-IO client over whichever socket is attached; every datagram it sends is kept. */
-class Driver {
-  readonly conn: ConnectionLike;
-  readonly sent: Uint8Array[] = [];
-  readonly received: string[] = [];
-  /** Every datagram that came in. */
-  readonly inbound: Uint8Array[] = [];
-  #socket: Socket | undefined;
-  readonly #port: number;
-  readonly #timer: ReturnType<typeof setInterval>;
-
-  constructor(conn: ConnectionLike, port: number) {
-    this.conn = conn;
-    this.#port = port;
-    this.#timer = setInterval(() => {
-      const t = conn.pollTimeout();
-      if (t !== undefined && Date.now() >= t) conn.handleTimeout(Date.now());
-      this.flush();
-    }, 5);
-  }
-
-  attach(socket: Socket): void {
-    this.#socket = socket;
-    socket.on('message', (msg) => {
-      if (this.#socket !== socket) return;
-      this.inbound.push(new Uint8Array(msg));
-      this.conn.handleDatagram(Date.now(), new Uint8Array(msg));
-      this.flush();
-    });
-  }
-
-  flush(): void {
-    for (let d = this.conn.pollTransmit(); d; d = this.conn.pollTransmit()) {
-      this.sent.push(d);
-      this.#socket?.send(d, this.#port, '127.0.0.1');
-    }
-    for (let p = this.conn.pollReceived(); p; p = this.conn.pollReceived()) this.received.push(new TextDecoder().decode(p));
-  }
-
-  send(text: string): void {
-    this.conn.send(Date.now(), new TextEncoder().encode(text));
-    this.flush();
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-  }
-}
-
-async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 test(
   'listen() with connectionId keeps a client whose address changes; forged and replayed datagrams from elsewhere move nothing',
@@ -94,19 +38,19 @@ test(
       client.attach(a);
       conn.start(Date.now());
       client.flush();
-      await until('the handshake', () => conn.state === 'connected');
+      await waitFor('the handshake', () => conn.state === 'connected');
       assert.equal(conn.handshakeInfo?.version, 'DTLS 1.3');
       assert.equal(conn.connectionIds?.peer?.length, 8, 'the server drew an 8-byte CID');
       client.send('one');
-      await until('the first echo', () => client.received.includes('one'));
+      await waitFor('the first echo', () => client.received.includes('one'));
       assert.deepEqual(server.addresses, [{ address: '127.0.0.1', port: a.address().port }]);
       // The client gives the server a spare CID; it stays on the first until the path changes.
       conn.issueConnectionIds!(Date.now(), 1, 'spare');
       client.flush();
       const [firstCid, spareCid] = conn.connectionIds!.local;
-      await until('the spare acknowledged', () => conn.pollTimeout() === undefined);
+      await waitFor('the spare acknowledged', () => conn.pollTimeout() === undefined);
       client.send('one more');
-      await until('an echo on the first path', () => client.received.includes('one more'));
+      await waitFor('an echo on the first path', () => client.received.includes('one more'));
       const echoed = () => client.inbound[client.inbound.length - 1]!;
       assert.deepEqual(echoed().subarray(1, 5), firstCid, 'the server still uses the first CID on the first path');
 
@@ -117,7 +61,7 @@ test(
       sockets.push(b);
       client.attach(b);
       client.send('two');
-      await until('the echo at the new address', () => client.received.includes('two'));
+      await waitFor('the echo at the new address', () => client.received.includes('two'));
       assert.equal(server.stats.migrations, 1);
       assert.deepEqual(server.addresses, [{ address: '127.0.0.1', port: b.address().port }]);
       assert.equal(remotes[0]?.port, b.address().port, "the server's DtlsStream.remote follows");
@@ -133,11 +77,11 @@ test(
       const dropsBefore = (server.stats.droppedRecords.auth_failed ?? 0) + (server.stats.droppedRecords.replay ?? 0);
       c.send(forged, port, '127.0.0.1');
       c.send(genuine, port, '127.0.0.1');
-      await until('both dropped', () => (server.stats.droppedRecords.auth_failed ?? 0) + (server.stats.droppedRecords.replay ?? 0) >= dropsBefore + 2);
+      await waitFor('both dropped', () => (server.stats.droppedRecords.auth_failed ?? 0) + (server.stats.droppedRecords.replay ?? 0) >= dropsBefore + 2);
       assert.equal(server.stats.migrations, 1, 'not moved');
       assert.deepEqual(server.addresses, [{ address: '127.0.0.1', port: b.address().port }]);
       client.send('three');
-      await until('the echo still at the second address', () => client.received.includes('three'));
+      await waitFor('the echo still at the second address', () => client.received.includes('three'));
       assert.deepEqual(client.received, ['one', 'one more', 'two', 'three']);
       // Sealed after the move: on the new path the server uses the spare CID (RFC 9147 9).
       assert.deepEqual(echoed().subarray(1, 5), spareCid);
@@ -147,10 +91,10 @@ test(
       assert.equal(served.connectionIds?.local.length, 1);
       const old = conn.connectionIds!.peer!;
       served.issueConnectionIds(1, 'immediate');
-      await until('the new CID in use', () => !conn.connectionIds!.peer!.every((x, i) => x === old[i]));
+      await waitFor('the new CID in use', () => !conn.connectionIds!.peer!.every((x, i) => x === old[i]));
       assert.deepEqual(conn.connectionIds!.peer, served.connectionIds!.local[1]);
       client.send('four');
-      await until('the echo under the new CID', () => client.received.includes('four'));
+      await waitFor('the echo under the new CID', () => client.received.includes('four'));
     } finally {
       client.stop();
       conn.close(Date.now());
@@ -193,7 +137,7 @@ test('connect() and listen() with connectionId: CIDs both ways through the strea
     assert.equal(new TextDecoder().decode((await r.read()).value), 'a');
     c.requestConnectionIds(2);
     assert.throws(() => c.requestConnectionIds(1), TypeError, 'one request at a time');
-    await until('the spares', () => c.connectionIds?.spares === 2);
+    await waitFor('the spares', () => c.connectionIds?.spares === 2);
     assert.equal(c.switchConnectionId(), true);
     await w.write(new TextEncoder().encode('b'));
     assert.equal(new TextDecoder().decode((await r.read()).value), 'b');
