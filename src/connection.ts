@@ -57,6 +57,7 @@ export class Connection implements ConnectionLike {
   readonly #machine: HandshakeMachine;
   #handshakeDeadline: number | undefined;
   #result: Omit<HandshakeResult, 'keyLogLines'> | undefined;
+  readonly #maxSend: number;
   #now = 0;
   /** When an authenticated record last arrived (for idleTimeout). */
   #lastHeard = 0;
@@ -84,6 +85,10 @@ export class Connection implements ConnectionLike {
         }
       : resolved;
     this.#options = options;
+    // The largest send(): one byte less where DTLS 1.2 connection IDs may be negotiated (RFC 9146 4:
+    // the inner plaintext, content type included, is at most 2^14). Fixed from the options, so data
+    // queued before the handshake never meets a smaller bound after it.
+    this.#maxSend = options.connectionId !== undefined && options.versions.includes('1.2') ? MAX_RECORD_PLAINTEXT - 1 : MAX_RECORD_PLAINTEXT;
     const l = options.limits;
     this.#records = new RecordLayer(options.crypto, (r) => this.#drop(r), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
     this.#sender = new FlightSender(this.#records, options);
@@ -154,17 +159,6 @@ export class Connection implements ConnectionLike {
       for (const r of this.#acks.onTimeout(now)) this.#resent(r);
       this.#sendAckDue(now);
     });
-  }
-
-  /**
-   * The largest send(): 2^14 bytes, one less where DTLS 1.2 connection IDs may
-   * be negotiated (RFC 9146 4: the inner plaintext, content type included, is
-   * at most 2^14). Fixed from the options, so data queued before the handshake
-   * never meets a smaller bound after it.
-   */
-  get #maxSend(): number {
-    const o = this.#options;
-    return o.connectionId !== undefined && o.versions.includes('1.2') ? MAX_RECORD_PLAINTEXT - 1 : MAX_RECORD_PLAINTEXT;
   }
 
   send(now: number, plaintext: Uint8Array): void {
