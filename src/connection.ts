@@ -4,10 +4,10 @@
 // carry `now`; outputs are polled. No clock, no timer, no I/O.
 import { sessionVersion } from './handshake/ticket12.ts';
 import type { ConnectionEvent, ConnectionLike, ConnectionState, ConnectionStats, DropReason, HandshakeInfo } from './connection-types.ts';
-import type { ResolvedOptions } from './options.ts';
+import { checkMtu, type ResolvedOptions } from './options.ts';
 import { AlertDescription, DtlsError, alertName, peerAlertError } from './errors.ts';
 import { RecordLayer, type PlainRecord } from './record/record-layer.ts';
-import { FlightSender, type Resend } from './reliability/flight-sender.ts';
+import { FlightSender, type FlightSenderOptions, type Resend } from './reliability/flight-sender.ts';
 import { Acks13 } from './connection-acks.ts';
 import { KeyLimits13, type ConnectionInternals } from './connection-key-limits.ts';
 import type { EncodedFlight, FlightItem } from './reliability/flight.ts';
@@ -50,6 +50,12 @@ export class Connection implements ConnectionLike {
   #error: DtlsError | undefined;
   readonly #records: RecordLayer;
   readonly #sender: FlightSender;
+  /**
+   * The MTU and timer settings the flight sender reads at each use, this
+   * connection's own (listen() shares one options object among connections):
+   * what setMtu() and setRetransmitTimeout() change.
+   */
+  readonly #live: FlightSenderOptions;
   /** DTLS 1.3 ACKs both ways and our post-handshake messages (RFC 9147 7, 8); idle under 1.2. */
   readonly #acks: Acks13;
   /** DTLS 1.3 AEAD usage: starts our KeyUpdate before a limit (RFC 9147 4.5.3). */
@@ -91,7 +97,8 @@ export class Connection implements ConnectionLike {
     this.#maxSend = options.connectionId !== undefined && options.versions.includes('1.2') ? MAX_RECORD_PLAINTEXT - 1 : MAX_RECORD_PLAINTEXT;
     const l = options.limits;
     this.#records = new RecordLayer(options.crypto, (r) => this.#drop(r), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
-    this.#sender = new FlightSender(this.#records, options);
+    this.#live = { mtu: options.mtu, retransmit: { ...options.retransmit } };
+    this.#sender = new FlightSender(this.#records, this.#live);
     this.#acks = new Acks13(this.#records, options, this.#sender);
     this.#keyLimits = new KeyLimits13(this.#records, internals.aeadLimits);
     this.#machine = createHandshake(options);
@@ -200,6 +207,45 @@ export class Connection implements ConnectionLike {
     const ku = this.#acks.keyUpdate;
     if (!ku) throw new TypeError('updateKeys(): KeyUpdate is DTLS 1.3 only, and this connection uses DTLS 1.2');
     this.#guard(() => this.#apply(now, ku.start(options.requestPeerUpdate === true)));
+  }
+
+  /**
+   * Changes the largest datagram we send, as BoringSSL's SSL_set_mtu: after
+   * path MTU discovery, an ICMP "too big" or an ICE switch to a relay with a
+   * smaller MTU. It applies to what is sent next: a new flight, a resend of the
+   * flight in progress (fragmented anew, RFC 9147 4.4: "retransmit handshake
+   * messages with smaller fragment sizes if the PMTU estimate changes"; RFC
+   * 6347 4.1.1.1), ACKs. Nothing is sent now. An application record is never
+   * split: send()'s bound stays the record limit (2^14 bytes), which a
+   * datagram over the MTU leaves to IP fragmentation. RangeError outside
+   * 128..65507, as options.mtu.
+   */
+  setMtu(mtu: number): void {
+    this.#live.mtu = checkMtu(mtu, 'setMtu(): mtu');
+  }
+
+  /** The largest datagram we send (options.mtu, or the last setMtu()). */
+  get mtu(): number {
+    return this.#live.mtu;
+  }
+
+  /**
+   * Sets the retransmission timeout flights start with, ms (`retransmit.initial`,
+   * and its floor `retransmit.min`), as BoringSSL's
+   * DTLSv1_set_initial_timeout_duration: e.g. once the application knows the
+   * path's round trip. The next flight's timer starts at it (with `adaptive`,
+   * at 1.5 x a measured round trip when that is longer), and a running timer
+   * is rescaled from when it started, its doublings kept: `pollTimeout()` may
+   * move, even to now, so ask it again. A DTLS 1.3 ACK already scheduled or a
+   * post-handshake message already waiting for its ACK keeps its timer.
+   * RangeError unless 0 < ms <= retransmit.max.
+   */
+  setRetransmitTimeout(ms: number): void {
+    const r = this.#live.retransmit;
+    if (!(typeof ms === 'number' && ms > 0 && ms <= r.max))
+      throw new RangeError(`setRetransmitTimeout(): ms must be in (0, ${r.max}] (retransmit.max), not ${ms}`);
+    r.initial = ms;
+    r.min = ms;
   }
 
   close(now: number): void {
