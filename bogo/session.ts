@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { DtlsError, alertName } from '../src/index.ts';
 import { createConnection, type ConnectionLike } from '../src/core.ts';
 import { FrameReader, TIMEOUT_ACK, encodePacket, encodeShimId, type Frame } from './framing.ts';
-import { DTLS12, DTLS13, Unimplemented, type ShimFlags } from './flags.ts';
+import { DTLS12, DTLS13, type ShimFlags } from './flags.ts';
 import { KEM_GROUP_IDS, type KemGroup } from '../src/crypto/hybrid-kem.ts';
 import { NO_HANDSHAKE_TIMEOUT_MS, toOptions } from './options.ts';
 
@@ -129,11 +129,16 @@ export class Session {
         return;
       }
       case 'M':
-        // The public Connection has no way to change the MTU once created.
-        throw new Unimplemented('changing the MTU of a live connection is not implemented');
+        // SSL_set_mtu: what is sent next (a resend of the flight in progress too) fits it.
+        trace(this.#now, `mtu ${f.mtu}`);
+        this.#conn.setMtu!(f.mtu);
+        return;
       case 'U':
-        // Nor the retransmission timeout.
-        throw new Unimplemented('changing the retransmission timeout of a live connection is not implemented');
+        // DTLSv1_set_initial_timeout_duration: a running timer is rescaled, not fired;
+        // one now due fires on the next T frame, as the runner expects (E reports 0).
+        trace(this.#now, `timeout ${f.ms} ms`);
+        this.#conn.setRetransmitTimeout!(f.ms);
+        return;
     }
   }
 
@@ -204,7 +209,7 @@ export class Session {
   }
 }
 
-/** The connection for these flags; Unimplemented (or the library's TypeError/RangeError) when it cannot express them. */
+/** The connection for these flags; the library's TypeError/RangeError (or flags.ts's Unimplemented) when it cannot express them. */
 export function sessionConnection(flags: ShimFlags): ConnectionLike {
   return createConnection(toOptions(flags, Date.now()));
 }
