@@ -215,7 +215,9 @@ export class Connection implements ConnectionLike {
    * smaller MTU. It applies to what is sent next: a new flight, a resend of the
    * flight in progress (fragmented anew, RFC 9147 4.4: "retransmit handshake
    * messages with smaller fragment sizes if the PMTU estimate changes"; RFC
-   * 6347 4.1.1.1), ACKs. Nothing is sent now. An application record is never
+   * 6347 4.1.1.1), ACKs. Nothing is sent now. DTLS 1.3 post-handshake
+   * messages (KeyUpdate, NewSessionTicket, connection IDs: small) are still cut
+   * to the MTU the connection was made with. An application record is never
    * split: send()'s bound stays the record limit (2^14 bytes), which a
    * datagram over the MTU leaves to IP fragmentation. RangeError outside
    * 128..65507, as options.mtu.
@@ -236,8 +238,9 @@ export class Connection implements ConnectionLike {
    * path's round trip. The next flight's timer starts at it (with `adaptive`,
    * at 1.5 x a measured round trip when that is longer), and a running timer
    * is rescaled from when it started, its doublings kept: `pollTimeout()` may
-   * move, even to now, so ask it again. A DTLS 1.3 ACK already scheduled or a
-   * post-handshake message already waiting for its ACK keeps its timer.
+   * move, even to now, so ask it again. A DTLS 1.3 ACK already scheduled keeps
+   * its delay, and post-handshake messages (KeyUpdate, NewSessionTicket) keep
+   * the timer of the options.
    * RangeError unless 0 < ms <= retransmit.max.
    */
   setRetransmitTimeout(ms: number): void {
