@@ -124,6 +124,11 @@ const withValue: Record<string, Arg> = {
     if (v !== 'disabled') throw new Unimplemented(`early data (-expect-early-data-reason ${v}) is not implemented`);
   },
   '-expect-peer-cert-file': (f, v) => (f.expect.peerCertFile = v),
+  // SSL_set_verify_algorithm_prefs: the signature algorithms accepted from the
+  // peer. The library accepts every scheme it implements; no option narrows them.
+  '-verify-prefs': () => {
+    throw new Unimplemented('signature algorithm preferences (-verify-prefs): the library has no option to narrow the schemes it accepts');
+  },
   // Only the default credential exists here (-new-*-credential is unimplemented):
   // -1 names it, any other index needs a credential list.
   '-expect-selected-credential': (_f, v) => {
@@ -175,6 +180,11 @@ const switches: Record<string, Switch> = {
   // CertificateRequest comes; here they are in the options from the start, and
   // the peer sees the same Certificate (or an empty one without them).
   '-use-old-client-cert-callback': () => {},
+  // Likewise BoringSSL's server installs -cert-file/-key-file from its early
+  // (ClientHello) callback with this flag, from its config without it; the
+  // certificate here is in the options from the start, and the client sees the
+  // same handshake either way.
+  '-use-early-callback': () => {},
   // A handshake that completed verified the peer; a failed check fails it.
   '-expect-verify-result': () => {},
 };

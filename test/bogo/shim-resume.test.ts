@@ -43,6 +43,9 @@ describe('-on-initial- and -on-resume- flags', () => {
     assert.throws(() => parseConfigs([...base, '-on-initial-no-such-flag']), Unimplemented);
     assert.throws(() => parseConfigs([...base, '-on-resume-expect-early-data-reason', 'accept']), Unimplemented);
     assert.throws(() => parseConfigs([...base, '-send-alert']), /no such call/);
+    assert.throws(() => parseConfigs([...base, '-verify-prefs', '2055']), /signature algorithm preferences/);
+    // A BoringSSL API path with no counterpart: the certificate is in the options from the start.
+    parseConfigs([...base, '-server', '-use-early-callback']);
   });
 
   test('session flags: -expect-(no-)session-id on a server, -expect-no-session and -expect-ticket-renewal on a client, -no-ticket', () => {
