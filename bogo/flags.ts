@@ -79,6 +79,8 @@ export interface ShimFlags {
     noSession?: boolean;
     /** -expect-ticket-renewal: a resumed client got a new session (a fresh ticket). */
     ticketRenewal?: boolean;
+    /** -expect-verify-result: the verify callback's verdict was !verifyFail (options.ts softVerify). */
+    verifyResult?: boolean;
   };
 }
 
@@ -185,8 +187,9 @@ const switches: Record<string, Switch> = {
   // certificate here is in the options from the start, and the client sees the
   // same handshake either way.
   '-use-early-callback': () => {},
-  // A handshake that completed verified the peer; a failed check fails it.
-  '-expect-verify-result': () => {},
+  // With -verify-peer a handshake that completed verified the peer (a failed
+  // check fails it); without, the shim compares the verdict it noted (options.ts softVerify).
+  '-expect-verify-result': (f) => (f.expect.verifyResult = true),
 };
 
 /** The flags of the first connection, and of the resumptions (-resume-count). */

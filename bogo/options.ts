@@ -51,6 +51,18 @@ function parseCipherString(s: string): number[] {
 export interface VerifyPhase {
   checkingSession: boolean;
   sessionVerdict: boolean;
+  /** The callback's last verdict in this connection (undefined: not asked), for -expect-verify-result. */
+  lastVerdict?: boolean;
+}
+
+/**
+ * BoringSSL's client without -verify-peer (SSL_VERIFY_NONE) still runs its
+ * verify callback, records the result (SSL_get_verify_result) and goes on
+ * whatever it is: a soft failure. The library's equivalent is a callback that
+ * notes its verdict and accepts, which is what the shim gives such a client.
+ */
+export function softVerify(f: ShimFlags): boolean {
+  return !f.server && !f.verifyPeer && (f.verifyFail || f.customVerify);
 }
 
 /** conn.start(now), with `phase` telling the verify callback that a stored session is being checked. */
@@ -80,7 +92,12 @@ export function toOptions(f: ShimFlags, wallStart: number, phase?: VerifyPhase):
   // keys.ts checkCredentials() already refused keys the library cannot use.
   if (f.certFile && f.keyFile) o.certificate = { cert: pem(f.certFile), key: pem(f.keyFile) };
 
-  const verifyCallback = (_peer: PeerCertificateInfo): boolean => (phase?.checkingSession && !f.reverifyOnResume ? phase.sessionVerdict : !f.verifyFail);
+  const soft = softVerify(f);
+  const verifyCallback = (_peer: PeerCertificateInfo): boolean => {
+    const ok = phase?.checkingSession && !f.reverifyOnResume ? phase.sessionVerdict : !f.verifyFail;
+    if (phase) phase.lastVerdict = ok;
+    return soft || ok;
+  };
   if (!f.server) {
     if (f.verifyFail || f.customVerify) o.verify = verifyCallback;
     else if (f.verifyPeer) {

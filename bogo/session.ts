@@ -10,7 +10,7 @@ import { resolveOptions, type DtlsOptions, type ResolvedOptions } from '../src/o
 import { FrameReader, TIMEOUT_ACK, encodePacket, encodeShimId, type Frame } from './framing.ts';
 import { DTLS12, DTLS13, Unimplemented, type ShimFlags } from './flags.ts';
 import { KEM_GROUP_IDS, type KemGroup } from '../src/crypto/hybrid-kem.ts';
-import { NO_HANDSHAKE_TIMEOUT_MS, startChecked, type VerifyPhase } from './options.ts';
+import { NO_HANDSHAKE_TIMEOUT_MS, softVerify, startChecked, type VerifyPhase } from './options.ts';
 import { serverHelloSessionId } from './server-hello.ts';
 
 /** BOGO_SHIM_TRACE=<file>: one line per packet and event, to see what a failing test exchanged. */
@@ -89,6 +89,7 @@ export class Session {
       this.#sock.write(encodeShimId(this.#flags.shimId));
       this.#guard(() => {
         // A client checks the session it offers in start() (options.ts VerifyPhase).
+        if (this.#phase) this.#phase.lastVerdict = undefined;
         startChecked(this.#conn, this.#now, this.#phase);
         this.#flush();
       });
@@ -213,6 +214,7 @@ export class Session {
     // BoringSSL: a server caches a session it names by ID; checked on the first connection only (a
     // resumption echoes the client's ID).
     if (f.expect.sessionId !== undefined && !f.resumption) check('a session ID (the session cached)', this.#gaveSessionId ?? false, f.expect.sessionId);
+    if (f.expect.verifyResult && softVerify(f)) check('verify result (ok)', this.#phase?.lastVerdict, !f.verifyFail);
     if (f.expect.peerCertFile !== undefined) {
       const want = readFileSync(f.expect.peerCertFile, 'latin1');
       const der = new X509Certificate(want).raw;

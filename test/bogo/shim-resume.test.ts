@@ -162,3 +162,36 @@ test('the connections of one shim server share its session-ID cache, as those of
   assert.equal(first.resumed, false);
   assert.equal(connectOnce(first.made).resumed, true);
 });
+
+test('a client without -verify-peer fails softly (BoringSSL SSL_VERIFY_NONE): -verify-fail is noted, the handshake and its resumption go on', () => {
+  const certs = testCertificates();
+  const configs = parseConfigs([...base, '-verify-fail', '-expect-verify-result', '-resume-count', '1']);
+  const phase: VerifyPhase = { checkingSession: false, sessionVerdict: !configs.initial.verifyFail };
+  const server: ServerState = {};
+  let session: Uint8Array | undefined;
+  const connect = (i: number) => {
+    const o = toOptions(i === 0 ? configs.initial : configs.resume, 0, phase);
+    o.onSession = (s) => (session = s);
+    if (session) o.session = session;
+    const client = shimConnection(o, {});
+    const srv = shimConnection({ role: 'server', certificate: certs.server, ticketKeys: [new Uint8Array(32).fill(2)] }, server);
+    phase.lastVerdict = undefined;
+    startChecked(client, 0, phase);
+    srv.start(0);
+    shuttle(client, srv);
+    assert.equal(client.state, 'connected', client.error?.message);
+    return client;
+  };
+  assert.equal(connect(0).handshakeInfo?.resumed, false);
+  assert.equal(phase.lastVerdict, false, 'the failure was noted');
+  assert.equal(connect(1).handshakeInfo?.resumed, true);
+  assert.equal(phase.lastVerdict, false, "the session's check answers as its first connection did");
+  // With -verify-peer the same flag fails the handshake.
+  const hard = toOptions(parseConfigs([...base, '-verify-fail', '-verify-peer']).initial, 0);
+  const c = shimConnection(hard, {});
+  const s = shimConnection({ role: 'server', certificate: certs.server }, {});
+  c.start(0);
+  s.start(0);
+  shuttle(c, s);
+  assert.equal(c.error?.code, 'verification_failed');
+});
