@@ -12,7 +12,7 @@ import { ContentType, HandshakeType, type HandshakeMessage } from '../wire/types
 import { DtlsError } from '../errors.ts';
 import type { HandshakeAction, HandshakeMachine } from './machine.ts';
 import { messageName } from './dtls12.ts';
-import { postHandshakeEpoch } from './key-update13.ts';
+import { endOfEpoch, postHandshakeEpoch } from './key-update13.ts';
 import { Client13Role, FallbackTo12 } from './client13-role.ts';
 import { isConnectionIdMessage, type ConnectionIds13 } from './cid13.ts';
 
@@ -148,17 +148,18 @@ export class Client13Handshake implements HandshakeMachine {
       if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0) out.push({ kind: 'peer-copy' });
       else if (res === 'dropped') out.push({ kind: 'drop', reason: 'reassembly_limit' });
     }
-    let finishedNow = false;
     for (let m = r.poll(); m; m = r.poll()) {
       out.push({ kind: 'trace', direction: 'in', what: messageName(m.msgType, m.body), epoch: rec.epoch, bytes: m.body.length });
-      // RFC 8446 5.1: handshake messages must not span a key change; nothing follows the server's Finished in its keys.
-      if (finishedNow) throw new DtlsError('unexpected_message', `handshake message ${m.msgType} after the server Finished, under the handshake keys`);
       if (this.#role.done) {
         out.push(...this.#postHandshake(now, m));
+        if (m.msgType === HandshakeType.key_update) endOfEpoch(r, 'KeyUpdate');
         continue;
       }
+      const state = this.#role.stateName;
       out.push(...this.#noteFlights(this.#role.handleMessage(now, m)));
-      finishedNow = this.#role.done;
+      // The ServerHello (not a HelloRetryRequest) and the server Finished each end an epoch of the server's.
+      if (state === 'wait_server_hello' && this.#role.stateName !== 'wait_server_hello') endOfEpoch(r, 'ServerHello');
+      else if (this.#role.done) endOfEpoch(r, 'server Finished');
     }
   }
 
