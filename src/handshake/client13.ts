@@ -41,6 +41,8 @@ export class Client13Handshake implements HandshakeMachine {
   #v12: HandshakeMachine | undefined;
   /** The reassembler's nextSeq when our current flight was sent: the peer flight it answers ends just below. */
   #answeredUpTo = 0;
+  /** When that flight was sent. */
+  #answeredAt = -Infinity;
   /** Copies of the epoch-0 handshake records taken before the version was known (for a fallback to 1.2). */
   #hello: { rec: PlainRecord; readEpoch: number }[] = [];
   #helloBytes = 0;
@@ -69,7 +71,7 @@ export class Client13Handshake implements HandshakeMachine {
 
   start(now: number): HandshakeAction[] {
     // A 1.3 ClientHello is read back in the 1.3 format, which also reads a 1.2 server's epoch-0 records.
-    return [{ kind: 'record-version', version: '1.3' }, ...this.#noteFlights(this.#role.start(now))];
+    return [{ kind: 'record-version', version: '1.3' }, ...this.#noteFlights(this.#role.start(now), now)];
   }
 
   handleRecord(now: number, rec: PlainRecord, readEpoch: number): HandshakeAction[] {
@@ -145,7 +147,10 @@ export class Client13Handshake implements HandshakeMachine {
         continue;
       }
       const res = r.add(f);
-      if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0) out.push({ kind: 'peer-copy' });
+      // A copy of the last message of the flight ours answers: the server lost ours, unless it comes at the
+      // instant ours left (no round trip: the server sent that message twice in one flight, as BoGo's
+      // MixCompleteMessageWithFragments does; resending ours would only put a duplicate in its way).
+      if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0 && now > this.#answeredAt) out.push({ kind: 'peer-copy' });
       else if (res === 'dropped') out.push({ kind: 'drop', reason: 'reassembly_limit' });
     }
     for (let m = r.poll(); m; m = r.poll()) {
@@ -156,7 +161,7 @@ export class Client13Handshake implements HandshakeMachine {
         continue;
       }
       const state = this.#role.stateName;
-      out.push(...this.#noteFlights(this.#role.handleMessage(now, m)));
+      out.push(...this.#noteFlights(this.#role.handleMessage(now, m), now));
       // The ServerHello (not a HelloRetryRequest) and the server Finished each end an epoch of the server's.
       if (state === 'wait_server_hello' && this.#role.stateName !== 'wait_server_hello') endOfEpoch(r, 'ServerHello');
       else if (this.#role.done) endOfEpoch(r, 'server Finished');
@@ -171,8 +176,11 @@ export class Client13Handshake implements HandshakeMachine {
     throw new DtlsError('unexpected_message', `post-handshake message ${m.msgType} is not supported`);
   }
 
-  #noteFlights(actions: HandshakeAction[]): HandshakeAction[] {
-    if (actions.some((a) => a.kind === 'flight')) this.#answeredUpTo = this.#reassembler.nextSeq;
+  #noteFlights(actions: HandshakeAction[], now: number): HandshakeAction[] {
+    if (actions.some((a) => a.kind === 'flight')) {
+      this.#answeredUpTo = this.#reassembler.nextSeq;
+      this.#answeredAt = now;
+    }
     return actions;
   }
 }
