@@ -163,6 +163,8 @@ export class Connection implements ConnectionLike {
     }
     this.#guard(() => {
       this.#resent(this.#sender.onTimeout(now));
+      // The 1.3 client's final flight never ACKed nor confirmed by the peer's data: given up, as a post-handshake message is.
+      if (this.#sender.current?.exhausted) throw new DtlsError('handshake_timeout', 'the final flight of the handshake was never acknowledged');
       for (const r of this.#acks.onTimeout(now)) this.#resent(r);
       this.#sendAckDue(now);
     });

@@ -82,10 +82,11 @@ export const FINAL_FLIGHT_MAX_RESENDS = 16;
 export const MAX_PEER_ANSWERS = 10;
 /**
  * Resends of an 'ack' flight (timer and answers), after which it is given up
- * (`current.exhausted`): with the timer doubling to its cap that is minutes,
- * and a peer that acknowledges nothing for so long is not there.
+ * (`current.exhausted`; the connection fails): with the timer doubling to its
+ * cap that is minutes, and a peer that acknowledges nothing for so long is not
+ * there. 12, as BoringSSL, whose runner checks the count to the packet.
  */
-export const ACK_FLIGHT_MAX_RESENDS = 16;
+export const ACK_FLIGHT_MAX_RESENDS = 12;
 /**
  * A timer resend goes out twice, back to back, from the second expiry in a
  * row that drew nothing from the peer (no ACK, no copy of its flight), when
