@@ -371,10 +371,8 @@ export class RecordLayer {
 
   #protections(keys: TrafficKeys): [RecordProtection | null, RecordProtection13 | null] {
     if (!isTrafficKeys13(keys)) return [new RecordProtection(this.#crypto, keys.suite, keys.key, keys.iv), null];
-    const crypto = this.#crypto;
-    const { aead } = keys.suite;
-    const sn = keys.sn.slice();
-    return [null, new RecordProtection13(crypto, keys.suite, keys.key, keys.iv, (sample) => crypto.recordNumberMask(aead, sn, sample))];
+    // sn_key copied: the protection keeps it (the provider may key a cipher cache by it), not the buffer it came in.
+    return [null, new RecordProtection13(this.#crypto, keys.suite, keys.key, keys.iv, keys.sn.slice())];
   }
 
   /** A stateless server's answer reused the ClientHello's sequence number (RFC 6347 4.2.1): continue above it. */
