@@ -23,6 +23,15 @@ import type { ConnectionIdInfo, ConnectionIds13 } from './handshake/cid13.ts';
 const MAX_EARLY_DATA = 16;
 const MAX_QUEUED_OUT = 1024;
 const MAX_RECORD_PLAINTEXT = 16384;
+/** DTLS 1.3's handshake epoch (RFC 9147 6.1). */
+const EPOCH_HANDSHAKE13 = 2;
+/**
+ * How long a DTLS 1.3 server keeps reading the handshake epoch after its
+ * handshake completed: RFC 9147 5.8.1 has it answer copies of the client's
+ * final flight with an ACK for at least twice the default MSL of RFC 793
+ * (2 minutes). The client needs the epoch only until that flight is ACKed.
+ */
+export const HANDSHAKE_EPOCH_RETENTION13 = 240_000;
 
 function single(record: Uint8Array): EncodedFlight {
   return { datagrams: [record], records: 1, carried: [] };
@@ -71,6 +80,8 @@ export class Connection implements ConnectionLike {
   #events: ConnectionEvent[] = [];
   /** The CIDs in use as last reported, rebuilt only when they change (listen() compares it to route). */
   #cidInfo: ConnectionIdInfo | undefined;
+  /** DTLS 1.3: when the handshake completed, until its epoch's keys are gone (then undefined; see #retireHandshakeEpoch). */
+  #handshakeEpochSince: number | undefined;
 
   constructor(resolved: ResolvedOptions, internals: ConnectionInternals = {}) {
     // Each session the handshake makes is an event too (for streams), then the application's callback.
@@ -124,6 +135,8 @@ export class Connection implements ConnectionLike {
     this.stats.datagramsIn++;
     this.#peerRetransmitted = false;
     this.#guard(() => {
+      // Past the retention, the handshake epoch goes before this datagram is read.
+      this.#retireHandshakeEpoch(now);
       const early = this.#records.pendingCount;
       for (const rec of this.#records.open(datagram)) {
         // Once connected, only records under the keys prove the peer is alive.
@@ -137,6 +150,7 @@ export class Connection implements ConnectionLike {
       if (this.#peerRetransmitted) this.#answerPeerRetransmit(now, this.#peerRetransmitted);
       this.#sendAckDue(now);
       this.#checkKeyLimits(now);
+      this.#retireHandshakeEpoch(now);
     });
   }
 
@@ -158,6 +172,7 @@ export class Connection implements ConnectionLike {
       this.#resent(this.#sender.onTimeout(now));
       for (const r of this.#acks.onTimeout(now)) this.#resent(r);
       this.#sendAckDue(now);
+      this.#retireHandshakeEpoch(now);
     });
   }
 
@@ -171,6 +186,7 @@ export class Connection implements ConnectionLike {
       );
     if (this.#state === 'connected') {
       this.#sendApplicationData(plaintext);
+      if (this.#handshakeEpochSince !== undefined) this.#retireHandshakeEpoch(now);
       return this.#checkKeyLimits(now);
     }
     if ((this.#state === 'idle' || this.#state === 'handshaking') && !this.#closeAfterHandshake) {
@@ -232,6 +248,31 @@ export class Connection implements ConnectionLike {
     if (t === undefined) return h;
     if (h === undefined) return t;
     return Math.min(t, h);
+  }
+
+  /**
+   * DTLS 1.3: the handshake epoch's keys go once the peer can need nothing
+   * more of them (RFC 9147 5.8.1, 6.1): both directions once the handshake
+   * flight we keep resending is gone (a client's final flight ACKed, or
+   * given up); a server's read keys, for copies of the client's final flight
+   * that its ACK answers, HANDSHAKE_EPOCH_RETENTION13 after the handshake,
+   * at the first input after that (no timer of its own: an idle connection
+   * is not woken for it). Its records are then dropped, counted as 'stale_epoch'.
+   */
+  #retireHandshakeEpoch(now: number): void {
+    const since = this.#handshakeEpochSince;
+    if (since === undefined || this.#state !== 'connected') return;
+    const f = this.#sender.current;
+    if (f && !f.acked && !f.exhausted) return;
+    const records = this.#records;
+    if (this.#options.role === 'server' && now < since + HANDSHAKE_EPOCH_RETENTION13) {
+      // Nothing of ours is sent in it any more (our flight was answered; ACKs go in the newest epoch).
+      if (records.canWrite(EPOCH_HANDSHAKE13)) records.discardEpoch(EPOCH_HANDSHAKE13, 'write');
+      return;
+    }
+    records.discardEpoch(EPOCH_HANDSHAKE13);
+    records.discardEpoch(0);
+    this.#handshakeEpochSince = undefined;
   }
 
   #idleDeadline(): number | undefined {
@@ -342,6 +383,7 @@ export class Connection implements ConnectionLike {
     // Kept for the connection's life: the summary, the exporter and KeyUpdate; the key log is used here only.
     this.#result = { info: result.info, exportKeyingMaterial: result.exportKeyingMaterial, keyUpdate: result.keyUpdate };
     this.#acks.keyUpdate = result.keyUpdate;
+    if (this.#records.protocol === '1.3') this.#handshakeEpochSince = this.#now;
     this.#sender.answered(this.#now);
     this.#lastHeard = this.#now;
     this.#setState('connected');
