@@ -7,6 +7,7 @@ import type { ConnectionEvent, ConnectionLike, ConnectionState, ConnectionStats,
 import type { ResolvedOptions } from './options.ts';
 import { AlertDescription, DtlsError, alertName, peerAlertError } from './errors.ts';
 import { RecordLayer, type PlainRecord } from './record/record-layer.ts';
+import { isTrafficKeys13 } from './record/traffic-keys.ts';
 import { FlightSender, type Resend } from './reliability/flight-sender.ts';
 import { Acks13 } from './connection-acks.ts';
 import { KeyLimits13, type ConnectionInternals } from './connection-key-limits.ts';
@@ -37,6 +38,11 @@ function single(record: Uint8Array): EncodedFlight {
   return { datagrams: [record], records: 1, carried: [] };
 }
 
+/** Actions that open a DTLS 1.3 epoch. */
+function opens13(a: HandshakeAction): boolean {
+  return (a.kind === 'write-keys' || a.kind === 'read-keys') && isTrafficKeys13(a.keys);
+}
+
 function earliest(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
@@ -59,10 +65,15 @@ export class Connection implements ConnectionLike {
   #error: DtlsError | undefined;
   readonly #records: RecordLayer;
   readonly #sender: FlightSender;
-  /** DTLS 1.3 ACKs both ways and our post-handshake messages (RFC 9147 7, 8); idle under 1.2. */
-  readonly #acks: Acks13;
-  /** DTLS 1.3 AEAD usage: starts our KeyUpdate before a limit (RFC 9147 4.5.3). */
-  readonly #keyLimits: KeyLimits13;
+  /**
+   * DTLS 1.3 ACKs both ways and our post-handshake messages (RFC 9147 7, 8),
+   * made when DTLS 1.3 keys first come (#acks()): a DTLS 1.2 connection never
+   * has one (it was about 650 bytes of idle state per 1.2 connection).
+   */
+  #acks13: Acks13 | undefined;
+  /** DTLS 1.3 AEAD usage: starts our KeyUpdate before a limit (RFC 9147 4.5.3); made as #acks13 is. */
+  #keyLimits13: KeyLimits13 | undefined;
+  readonly #aeadLimits: ConnectionInternals['aeadLimits'];
   readonly #machine: HandshakeMachine;
   #handshakeDeadline: number | undefined;
   #result: Omit<HandshakeResult, 'keyLogLines'> | undefined;
@@ -103,8 +114,7 @@ export class Connection implements ConnectionLike {
     const l = options.limits;
     this.#records = new RecordLayer(options.crypto, (r) => this.#drop(r), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
     this.#sender = new FlightSender(this.#records, options);
-    this.#acks = new Acks13(this.#records, options, this.#sender);
-    this.#keyLimits = new KeyLimits13(this.#records, internals.aeadLimits);
+    this.#aeadLimits = internals.aeadLimits;
     this.#machine = createHandshake(options);
   }
 
@@ -170,7 +180,7 @@ export class Connection implements ConnectionLike {
     }
     this.#guard(() => {
       this.#resent(this.#sender.onTimeout(now));
-      for (const r of this.#acks.onTimeout(now)) this.#resent(r);
+      if (this.#acks13) for (const r of this.#acks13.onTimeout(now)) this.#resent(r);
       this.#sendAckDue(now);
       this.#retireHandshakeEpoch(now);
     });
@@ -213,7 +223,7 @@ export class Connection implements ConnectionLike {
     this.#now = now;
     if (this.#state === 'closed' || this.#state === 'failed') throw this.#error ?? new DtlsError('closed', 'the connection is closed');
     if (this.#state !== 'connected') throw new TypeError('updateKeys(): the handshake has not completed');
-    const ku = this.#acks.keyUpdate;
+    const ku = this.#acks13?.keyUpdate;
     if (!ku) throw new TypeError('updateKeys(): KeyUpdate is DTLS 1.3 only, and this connection uses DTLS 1.2');
     this.#guard(() => this.#apply(now, ku.start(options.requestPeerUpdate === true)));
   }
@@ -243,7 +253,7 @@ export class Connection implements ConnectionLike {
   }
   pollTimeout(): number | undefined {
     if (this.#state !== 'handshaking' && this.#state !== 'connected') return undefined;
-    const t = earliest(this.#sender.deadline, this.#acks.deadline);
+    const t = earliest(this.#sender.deadline, this.#acks13?.deadline);
     const h = this.#state === 'handshaking' ? this.#handshakeDeadline : this.#idleDeadline();
     if (t === undefined) return h;
     if (h === undefined) return t;
@@ -273,6 +283,14 @@ export class Connection implements ConnectionLike {
     records.discardEpoch(EPOCH_HANDSHAKE13);
     records.discardEpoch(0);
     this.#handshakeEpochSince = undefined;
+  }
+
+  #acks(): Acks13 {
+    return (this.#acks13 ??= new Acks13(this.#records, this.#options, this.#sender));
+  }
+
+  #limits13(): KeyLimits13 {
+    return (this.#keyLimits13 ??= new KeyLimits13(this.#records, this.#aeadLimits));
   }
 
   #idleDeadline(): number | undefined {
@@ -340,7 +358,7 @@ export class Connection implements ConnectionLike {
         case 'post-handshake': {
           // An ACK due now (the client Finished's) goes before: a peer may refuse it after our new message.
           this.#sendAckDue(now);
-          this.#transmit(this.#acks.send(now, a));
+          this.#transmit(this.#acks().send(now, a));
           this.#traceFlight([a.item]);
           break;
         }
@@ -382,7 +400,7 @@ export class Connection implements ConnectionLike {
   #complete(result: HandshakeResult): void {
     // Kept for the connection's life: the summary, the exporter and KeyUpdate; the key log is used here only.
     this.#result = { info: result.info, exportKeyingMaterial: result.exportKeyingMaterial, keyUpdate: result.keyUpdate };
-    this.#acks.keyUpdate = result.keyUpdate;
+    if (result.keyUpdate) this.#acks().keyUpdate = result.keyUpdate;
     if (this.#records.protocol === '1.3') this.#handshakeEpochSince = this.#now;
     this.#sender.answered(this.#now);
     this.#lastHeard = this.#now;
@@ -432,7 +450,9 @@ export class Connection implements ConnectionLike {
       case ContentType.change_cipher_spec: {
         const wasDone = this.#machine.done;
         const actions = this.#machine.handleRecord(now, rec, this.#records.readEpoch);
-        if (rec.contentType === ContentType.handshake) this.#acks.onHandshakeRecord(now, rec, actions, wasDone);
+        // Acks13 notes handshake records from the first DTLS 1.3 keys on (a server's come with the ClientHello's actions).
+        if (rec.contentType === ContentType.handshake && (this.#acks13 || this.#records.protocol === '1.3' || actions.some(opens13)))
+          this.#acks().onHandshakeRecord(now, rec, actions, wasDone);
         return this.#apply(now, actions);
       }
       case ContentType.ack:
@@ -447,7 +467,7 @@ export class Connection implements ConnectionLike {
   }
 
   #handleAck(now: number, rec: PlainRecord): void {
-    const r = this.#acks.onAck(now, rec);
+    const r = this.#acks().onAck(now, rec);
     if ('drop' in r) return this.#drop(r.drop);
     this.#trace('in', 'ACK', rec.epoch, rec.payload.length);
     for (const resend of r.resends) this.#resent(resend);
@@ -456,14 +476,14 @@ export class Connection implements ConnectionLike {
 
   /** DTLS 1.3: a KeyUpdate of ours when a key nears its AEAD limit; past the integrity limit, the end (RFC 9147 4.5.3). */
   #checkKeyLimits(now: number): void {
-    const ku = this.#acks.keyUpdate;
-    if (ku && this.#state === 'connected') this.#guard(() => this.#apply(now, this.#keyLimits.poll(ku)));
+    const ku = this.#acks13?.keyUpdate;
+    if (ku && this.#state === 'connected') this.#guard(() => this.#apply(now, this.#limits13().poll(ku)));
   }
 
   /** An ACK that is due goes out now, in our highest write epoch. */
   #sendAckDue(now: number): void {
     if (this.#state !== 'handshaking' && this.#state !== 'connected') return;
-    const ack = this.#acks.poll(now);
+    const ack = this.#acks13?.poll(now);
     if (!ack) return;
     this.#trace('out', 'ACK', this.#records.writeEpoch, ack.length);
     this.#transmit(single(ack));
@@ -486,7 +506,8 @@ export class Connection implements ConnectionLike {
 
     if (this.#state === 'connected') {
       // The peer's data in the new epoch proves our final flight arrived.
-      this.#apply(this.#now, this.#acks.confirmed());
+      if (this.#acks13) this.#apply(this.#now, this.#acks13.confirmed());
+      else this.#sender.confirmed();
       this.#received.push(rec.payload);
       return;
     }
@@ -580,7 +601,8 @@ export class Connection implements ConnectionLike {
   }
 
   #drop(reason: DropReason): void {
-    if (reason === 'auth_failed') this.#keyLimits.onAuthFailed();
+    // Only DTLS 1.3 has limits on failed opens (RFC 9147 4.5.3).
+    if (reason === 'auth_failed' && this.#records.protocol === '1.3') this.#limits13().onAuthFailed();
     this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
   }
 }
