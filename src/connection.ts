@@ -7,6 +7,7 @@ import type { ConnectionEvent, ConnectionLike, ConnectionState, ConnectionStats,
 import { checkMtu, type ResolvedOptions } from './options.ts';
 import { AlertDescription, DtlsError, alertName, peerAlertError } from './errors.ts';
 import { RecordLayer, type PlainRecord } from './record/record-layer.ts';
+import { isTrafficKeys13 } from './record/traffic-keys.ts';
 import { FlightSender, type FlightSenderOptions, type Resend } from './reliability/flight-sender.ts';
 import { Acks13 } from './connection-acks.ts';
 import { KeyLimits13, type ConnectionInternals } from './connection-key-limits.ts';
@@ -23,9 +24,23 @@ import type { ConnectionIdInfo, ConnectionIds13 } from './handshake/cid13.ts';
 const MAX_EARLY_DATA = 16;
 const MAX_QUEUED_OUT = 1024;
 const MAX_RECORD_PLAINTEXT = 16384;
+/** DTLS 1.3's handshake epoch (RFC 9147 6.1). */
+const EPOCH_HANDSHAKE13 = 2;
+/**
+ * How long a DTLS 1.3 server keeps reading the handshake epoch after its
+ * handshake completed: RFC 9147 5.8.1 has it answer copies of the client's
+ * final flight with an ACK for at least twice the default MSL of RFC 793
+ * (2 minutes). The client needs the epoch only until that flight is ACKed.
+ */
+export const HANDSHAKE_EPOCH_RETENTION13 = 240_000;
 
 function single(record: Uint8Array): EncodedFlight {
   return { datagrams: [record], records: 1, carried: [] };
+}
+
+/** Actions that open a DTLS 1.3 epoch. */
+function opens13(a: HandshakeAction): boolean {
+  return (a.kind === 'write-keys' || a.kind === 'read-keys') && isTrafficKeys13(a.keys);
 }
 
 function earliest(a: number | undefined, b: number | undefined): number | undefined {
@@ -56,10 +71,15 @@ export class Connection implements ConnectionLike {
    * what setMtu() and setRetransmitTimeout() change.
    */
   readonly #live: FlightSenderOptions;
-  /** DTLS 1.3 ACKs both ways and our post-handshake messages (RFC 9147 7, 8); idle under 1.2. */
-  readonly #acks: Acks13;
-  /** DTLS 1.3 AEAD usage: starts our KeyUpdate before a limit (RFC 9147 4.5.3). */
-  readonly #keyLimits: KeyLimits13;
+  /**
+   * DTLS 1.3 ACKs both ways and our post-handshake messages (RFC 9147 7, 8),
+   * made when DTLS 1.3 keys first come (#acks()): a DTLS 1.2 connection never
+   * has one (it was about 650 bytes of idle state per 1.2 connection).
+   */
+  #acks13: Acks13 | undefined;
+  /** DTLS 1.3 AEAD usage: starts our KeyUpdate before a limit (RFC 9147 4.5.3); made as #acks13 is. */
+  #keyLimits13: KeyLimits13 | undefined;
+  readonly #aeadLimits: ConnectionInternals['aeadLimits'];
   readonly #machine: HandshakeMachine;
   #handshakeDeadline: number | undefined;
   #result: Omit<HandshakeResult, 'keyLogLines'> | undefined;
@@ -77,6 +97,8 @@ export class Connection implements ConnectionLike {
   #events: ConnectionEvent[] = [];
   /** The CIDs in use as last reported, rebuilt only when they change (listen() compares it to route). */
   #cidInfo: ConnectionIdInfo | undefined;
+  /** DTLS 1.3: when the handshake completed, until its epoch's keys are gone (then undefined; see #retireHandshakeEpoch). */
+  #handshakeEpochSince: number | undefined;
 
   constructor(resolved: ResolvedOptions, internals: ConnectionInternals = {}) {
     // Each session the handshake makes is an event too (for streams), then the application's callback.
@@ -99,8 +121,7 @@ export class Connection implements ConnectionLike {
     this.#records = new RecordLayer(options.crypto, (r) => this.#drop(r), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
     this.#live = { mtu: options.mtu, retransmit: { ...options.retransmit } };
     this.#sender = new FlightSender(this.#records, this.#live);
-    this.#acks = new Acks13(this.#records, options, this.#sender);
-    this.#keyLimits = new KeyLimits13(this.#records, internals.aeadLimits);
+    this.#aeadLimits = internals.aeadLimits;
     this.#machine = createHandshake(options);
   }
 
@@ -131,6 +152,8 @@ export class Connection implements ConnectionLike {
     this.stats.datagramsIn++;
     this.#peerRetransmitted = false;
     this.#guard(() => {
+      // Past the retention, the handshake epoch goes before this datagram is read.
+      this.#retireHandshakeEpoch(now);
       const early = this.#records.pendingCount;
       for (const rec of this.#records.open(datagram)) {
         // Once connected, only records under the keys prove the peer is alive.
@@ -144,6 +167,7 @@ export class Connection implements ConnectionLike {
       if (this.#peerRetransmitted) this.#answerPeerRetransmit(now, this.#peerRetransmitted);
       this.#sendAckDue(now);
       this.#checkKeyLimits(now);
+      this.#retireHandshakeEpoch(now);
     });
   }
 
@@ -165,8 +189,9 @@ export class Connection implements ConnectionLike {
       this.#resent(this.#sender.onTimeout(now));
       // The 1.3 client's final flight never ACKed nor confirmed by the peer's data: given up, as a post-handshake message is.
       if (this.#sender.current?.exhausted) throw new DtlsError('handshake_timeout', 'the final flight of the handshake was never acknowledged');
-      for (const r of this.#acks.onTimeout(now)) this.#resent(r);
+      if (this.#acks13) for (const r of this.#acks13.onTimeout(now)) this.#resent(r);
       this.#sendAckDue(now);
+      this.#retireHandshakeEpoch(now);
     });
   }
 
@@ -180,6 +205,7 @@ export class Connection implements ConnectionLike {
       );
     if (this.#state === 'connected') {
       this.#sendApplicationData(plaintext);
+      if (this.#handshakeEpochSince !== undefined) this.#retireHandshakeEpoch(now);
       return this.#checkKeyLimits(now);
     }
     if ((this.#state === 'idle' || this.#state === 'handshaking') && !this.#closeAfterHandshake) {
@@ -206,7 +232,7 @@ export class Connection implements ConnectionLike {
     this.#now = now;
     if (this.#state === 'closed' || this.#state === 'failed') throw this.#error ?? new DtlsError('closed', 'the connection is closed');
     if (this.#state !== 'connected') throw new TypeError('updateKeys(): the handshake has not completed');
-    const ku = this.#acks.keyUpdate;
+    const ku = this.#acks13?.keyUpdate;
     if (!ku) throw new TypeError('updateKeys(): KeyUpdate is DTLS 1.3 only, and this connection uses DTLS 1.2');
     this.#guard(() => this.#apply(now, ku.start(options.requestPeerUpdate === true)));
   }
@@ -278,11 +304,44 @@ export class Connection implements ConnectionLike {
   }
   pollTimeout(): number | undefined {
     if (this.#state !== 'handshaking' && this.#state !== 'connected') return undefined;
-    const t = earliest(this.#sender.deadline, this.#acks.deadline);
+    const t = earliest(this.#sender.deadline, this.#acks13?.deadline);
     const h = this.#state === 'handshaking' ? this.#handshakeDeadline : this.#idleDeadline();
     if (t === undefined) return h;
     if (h === undefined) return t;
     return Math.min(t, h);
+  }
+
+  /**
+   * DTLS 1.3: the handshake epoch's keys go once the peer can need nothing
+   * more of them (RFC 9147 5.8.1, 6.1): both directions once the handshake
+   * flight we keep resending is gone (a client's final flight ACKed, or
+   * given up); a server's read keys, for copies of the client's final flight
+   * that its ACK answers, HANDSHAKE_EPOCH_RETENTION13 after the handshake,
+   * at the first input after that (no timer of its own: an idle connection
+   * is not woken for it). Its records are then dropped, counted as 'stale_epoch'.
+   */
+  #retireHandshakeEpoch(now: number): void {
+    const since = this.#handshakeEpochSince;
+    if (since === undefined || this.#state !== 'connected') return;
+    const f = this.#sender.current;
+    if (f && !f.acked && !f.exhausted) return;
+    const records = this.#records;
+    if (this.#options.role === 'server' && now < since + HANDSHAKE_EPOCH_RETENTION13) {
+      // Nothing of ours is sent in it any more (our flight was answered; ACKs go in the newest epoch).
+      if (records.canWrite(EPOCH_HANDSHAKE13)) records.discardEpoch(EPOCH_HANDSHAKE13, 'write');
+      return;
+    }
+    records.discardEpoch(EPOCH_HANDSHAKE13);
+    records.discardEpoch(0);
+    this.#handshakeEpochSince = undefined;
+  }
+
+  #acks(): Acks13 {
+    return (this.#acks13 ??= new Acks13(this.#records, this.#options, this.#sender));
+  }
+
+  #limits13(): KeyLimits13 {
+    return (this.#keyLimits13 ??= new KeyLimits13(this.#records, this.#aeadLimits));
   }
 
   #idleDeadline(): number | undefined {
@@ -350,7 +409,7 @@ export class Connection implements ConnectionLike {
         case 'post-handshake': {
           // An ACK due now (the client Finished's) goes before: a peer may refuse it after our new message.
           this.#sendAckDue(now);
-          this.#transmit(this.#acks.send(now, a));
+          this.#transmit(this.#acks().send(now, a));
           this.#traceFlight([a.item]);
           break;
         }
@@ -392,7 +451,8 @@ export class Connection implements ConnectionLike {
   #complete(result: HandshakeResult): void {
     // Kept for the connection's life: the summary, the exporter and KeyUpdate; the key log is used here only.
     this.#result = { info: result.info, exportKeyingMaterial: result.exportKeyingMaterial, keyUpdate: result.keyUpdate };
-    this.#acks.keyUpdate = result.keyUpdate;
+    if (result.keyUpdate) this.#acks().keyUpdate = result.keyUpdate;
+    if (this.#records.protocol === '1.3') this.#handshakeEpochSince = this.#now;
     this.#sender.answered(this.#now);
     this.#lastHeard = this.#now;
     this.#setState('connected');
@@ -441,7 +501,9 @@ export class Connection implements ConnectionLike {
       case ContentType.change_cipher_spec: {
         const wasDone = this.#machine.done;
         const actions = this.#machine.handleRecord(now, rec, this.#records.readEpoch);
-        if (rec.contentType === ContentType.handshake) this.#acks.onHandshakeRecord(now, rec, actions, wasDone);
+        // Acks13 notes handshake records from the first DTLS 1.3 keys on (a server's come with the ClientHello's actions).
+        if (rec.contentType === ContentType.handshake && (this.#acks13 || this.#records.protocol === '1.3' || actions.some(opens13)))
+          this.#acks().onHandshakeRecord(now, rec, actions, wasDone);
         return this.#apply(now, actions);
       }
       case ContentType.ack:
@@ -456,7 +518,7 @@ export class Connection implements ConnectionLike {
   }
 
   #handleAck(now: number, rec: PlainRecord): void {
-    const r = this.#acks.onAck(now, rec);
+    const r = this.#acks().onAck(now, rec);
     if ('drop' in r) return this.#drop(r.drop);
     this.#trace('in', 'ACK', rec.epoch, rec.payload.length);
     for (const resend of r.resends) this.#resent(resend);
@@ -465,14 +527,14 @@ export class Connection implements ConnectionLike {
 
   /** DTLS 1.3: a KeyUpdate of ours when a key nears its AEAD limit; past the integrity limit, the end (RFC 9147 4.5.3). */
   #checkKeyLimits(now: number): void {
-    const ku = this.#acks.keyUpdate;
-    if (ku && this.#state === 'connected') this.#guard(() => this.#apply(now, this.#keyLimits.poll(ku)));
+    const ku = this.#acks13?.keyUpdate;
+    if (ku && this.#state === 'connected') this.#guard(() => this.#apply(now, this.#limits13().poll(ku)));
   }
 
   /** An ACK that is due goes out now, in our highest write epoch. */
   #sendAckDue(now: number): void {
     if (this.#state !== 'handshaking' && this.#state !== 'connected') return;
-    const ack = this.#acks.poll(now);
+    const ack = this.#acks13?.poll(now);
     if (!ack) return;
     this.#trace('out', 'ACK', this.#records.writeEpoch, ack.length);
     this.#transmit(single(ack));
@@ -495,7 +557,8 @@ export class Connection implements ConnectionLike {
 
     if (this.#state === 'connected') {
       // The peer's data in the new epoch proves our final flight arrived.
-      this.#apply(this.#now, this.#acks.confirmed());
+      if (this.#acks13) this.#apply(this.#now, this.#acks13.confirmed());
+      else this.#sender.confirmed();
       this.#received.push(rec.payload);
       return;
     }
@@ -589,7 +652,8 @@ export class Connection implements ConnectionLike {
   }
 
   #drop(reason: DropReason): void {
-    if (reason === 'auth_failed') this.#keyLimits.onAuthFailed();
+    // Only DTLS 1.3 has limits on failed opens (RFC 9147 4.5.3).
+    if (reason === 'auth_failed' && this.#records.protocol === '1.3') this.#limits13().onAuthFailed();
     this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
   }
 }

@@ -86,7 +86,7 @@ export interface AeadLimits13 {
  * for general use: a forger can exhaust it cheaply, so it suits only deployments
  * with other forgery protection, which may set their own limits.
  */
-export const AEAD_LIMITS_13: Readonly<Record<AeadName, AeadLimits13>> = {
+export const AEAD_LIMITS_13: Readonly<Record<AeadName, AeadLimits13>> = deepFreeze({
   'aes-128-gcm': { seal: Math.floor(2 ** 24.5), failedOpens: 2 ** 36 },
   'aes-256-gcm': { seal: Math.floor(2 ** 24.5), failedOpens: 2 ** 36 },
   'chacha20-poly1305': { seal: Number.MAX_SAFE_INTEGER, failedOpens: 2 ** 36 },
@@ -94,7 +94,12 @@ export const AEAD_LIMITS_13: Readonly<Record<AeadName, AeadLimits13>> = {
   'aes-256-ccm': { seal: 2 ** 23, failedOpens: Math.floor(2 ** 23.5) },
   'aes-128-ccm8': { seal: 2 ** 23, failedOpens: 2 ** 7 },
   'aes-256-ccm8': { seal: 2 ** 23, failedOpens: 2 ** 7 },
-};
+});
+
+function deepFreeze<T extends Record<string, object>>(table: T): Readonly<T> {
+  for (const v of Object.values(table)) Object.freeze(v);
+  return Object.freeze(table);
+}
 
 /**
  * The share of a limit at which a KeyUpdate starts: early enough that the
@@ -104,7 +109,8 @@ export const KEY_UPDATE_AT = 0.75;
 
 /** An AEAD's limits, with any of them overridden (tests shrink them; CCM_8 deployments set their own). */
 export function aeadLimits13(aead: AeadName, override?: Partial<AeadLimits13>): AeadLimits13 {
-  return { ...AEAD_LIMITS_13[aead], ...override };
+  // Without an override every protection shares the table's entry (frozen): no object per epoch.
+  return override ? { ...AEAD_LIMITS_13[aead], ...override } : AEAD_LIMITS_13[aead];
 }
 
 /** Time for a KeyUpdate of ours: `sealed` records under our write key reached KEY_UPDATE_AT of its limit. */
@@ -211,11 +217,25 @@ export class RecordProtection13 {
   #iv0: number;
   #iv1: number;
   #iv2: number;
-  readonly #mask: RecordNumberMask;
+  /** The mask function, or sn_key itself for the provider's recordNumberMask (no closure per epoch). */
+  readonly #mask: RecordNumberMask | Uint8Array;
+  readonly #crypto: CryptoProvider;
   #sealed = 0;
   #failedOpens = 0;
 
-  constructor(crypto: CryptoProvider, suite: RecordSuite13, key: Uint8Array, iv: Uint8Array, mask: RecordNumberMask, opts: Protection13Options = {}) {
+  /**
+   * `mask`: the record number mask bound to sn_key, or sn_key itself, which
+   * `crypto.recordNumberMask` is then called with (kept, not copied: a provider
+   * may cache per-key state by the buffer).
+   */
+  constructor(
+    crypto: CryptoProvider,
+    suite: RecordSuite13,
+    key: Uint8Array,
+    iv: Uint8Array,
+    mask: RecordNumberMask | Uint8Array,
+    opts: Protection13Options = {},
+  ) {
     if (key.length !== suite.keyLength) throw new RangeError(`${suite.aead} key must be ${suite.keyLength} bytes, got ${key.length}`);
     if (iv.length !== NONCE_LENGTH) throw new RangeError(`iv must be ${NONCE_LENGTH} bytes, got ${iv.length}`);
     this.aead = suite.aead;
@@ -225,6 +245,7 @@ export class RecordProtection13 {
     this.#iv1 = word(iv, 4);
     this.#iv2 = word(iv, 8);
     this.#mask = mask;
+    this.#crypto = crypto;
     this.limits = aeadLimits13(suite.aead, opts.limits);
   }
 
@@ -366,7 +387,7 @@ export class RecordProtection13 {
     if (aead.sealInto) aead.sealInto(nonce, out.subarray(h, h + innerLength), header, out, h);
     else out.set(aead.seal(nonce, out.subarray(h, h + innerLength), header), h);
     this.#sealed++;
-    const mask = this.#mask(out.subarray(h, h + SN_SAMPLE_LENGTH));
+    const mask = this.#maskOf(out.subarray(h, h + SN_SAMPLE_LENGTH));
     out[snOffset]! ^= mask[0]!;
     if (snBytes === 2) out[snOffset + 1]! ^= mask[1]!;
     return out;
@@ -381,7 +402,7 @@ export class RecordProtection13 {
   unmaskSequence(header: Uint8Array, encryptedRecord: Uint8Array): number | undefined {
     const sn = sequenceField(header);
     if (!sn || encryptedRecord.length < SN_SAMPLE_LENGTH) return undefined;
-    const mask = this.#mask(encryptedRecord.subarray(0, SN_SAMPLE_LENGTH));
+    const mask = this.#maskOf(encryptedRecord.subarray(0, SN_SAMPLE_LENGTH));
     return sn.bytes === 2 ? ((header[sn.offset]! ^ mask[0]!) << 8) | (header[sn.offset + 1]! ^ mask[1]!) : header[sn.offset]! ^ mask[0]!;
   }
 
@@ -411,6 +432,11 @@ export class RecordProtection13 {
     const i = innerContentTypeIndex(inner);
     if (i < 0) return { ok: false, reason: 'no_content_type' };
     return { ok: true, contentType: inner[i]!, content: inner.subarray(0, i) };
+  }
+
+  #maskOf(sample: Uint8Array): Uint8Array {
+    const m = this.#mask;
+    return typeof m === 'function' ? m(sample) : this.#crypto.recordNumberMask(this.aead, m, sample);
   }
 
   /** The per-record nonce (RFC 8446 5.3) in the shared scratch, valid until the next seal or open. */

@@ -18,6 +18,7 @@ import { RecordProtection } from './protection.ts';
 import { MAX_ENCRYPTED_RECORD, RecordProtection13 } from './protection13.ts';
 import { isTrafficKeys13, type TrafficKeys } from './traffic-keys.ts';
 import { ConnectionIdState } from './cid.ts';
+import { EpochTable } from './epoch-table.ts';
 import { epochOf13, overhead13, plaintext13, plaintextAllowed13, seal13, sequenceOf13, split13 } from './format13.ts';
 import type { CiphertextRecord13 } from '../wire/unified-header.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
@@ -51,8 +52,8 @@ export type RecordVersion = '1.2' | '1.3';
 const MAX_SEQ = 2 ** 48 - 1;
 
 export class RecordLayer {
-  readonly #read = new Map<number, ReadEpoch>([[0, { protection: null, protection13: null, replay: new ReplayWindow() }]]);
-  readonly #write = new Map<number, WriteEpoch>([[0, { protection: null, protection13: null, nextSeq: 0 }]]);
+  readonly #read = new EpochTable<ReadEpoch>();
+  readonly #write = new EpochTable<WriteEpoch>();
   #readEpoch = 0;
   #writeEpoch = 0;
   #pending: Held[] = [];
@@ -79,6 +80,8 @@ export class RecordLayer {
     drop: (reason: DropReason) => void,
     limits: { maxRecords: number; maxBytes: number } = { maxRecords: 32, maxBytes: 65536 },
   ) {
+    this.#read.set(0, { protection: null, protection13: null, replay: new ReplayWindow() });
+    this.#write.set(0, { protection: null, protection13: null, nextSeq: 0 });
     this.#crypto = crypto;
     this.#drop = drop;
     this.#maxPendingRecords = limits.maxRecords;
@@ -371,10 +374,37 @@ export class RecordLayer {
 
   #protections(keys: TrafficKeys): [RecordProtection | null, RecordProtection13 | null] {
     if (!isTrafficKeys13(keys)) return [new RecordProtection(this.#crypto, keys.suite, keys.key, keys.iv), null];
-    const crypto = this.#crypto;
-    const { aead } = keys.suite;
-    const sn = keys.sn.slice();
-    return [null, new RecordProtection13(crypto, keys.suite, keys.key, keys.iv, (sample) => crypto.recordNumberMask(aead, sn, sample))];
+    // sn_key copied: the protection keeps it (the provider may key a cipher cache by it), not the buffer it came in.
+    return [null, new RecordProtection13(this.#crypto, keys.suite, keys.key, keys.iv, keys.sn.slice())];
+  }
+
+  /**
+   * Forgets an epoch's keys in both directions (DTLS 1.3: the handshake epoch
+   * once the peer can need nothing more of it, RFC 9147 5.8.1, 6.1), or one
+   * direction of them. The epochs in use stay. Its records are dropped as 'stale_epoch' from then on; the IVs
+   * held are zeroed.
+   */
+  discardEpoch(epoch: number, direction: 'read' | 'write' | 'both' = 'both'): void {
+    const r = direction === 'write' ? undefined : this.#read.get(epoch);
+    if (r && epoch !== this.#readEpoch) {
+      r.protection13?.dispose();
+      this.#read.delete(epoch);
+    }
+    const w = direction === 'read' ? undefined : this.#write.get(epoch);
+    if (w && epoch !== this.#writeEpoch) {
+      w.protection13?.dispose();
+      this.#write.delete(epoch);
+    }
+  }
+
+  /** Whether records of `epoch` can still be opened. */
+  canRead(epoch: number): boolean {
+    return this.#read.has(epoch);
+  }
+
+  /** Whether records can still be sealed in `epoch`. */
+  canWrite(epoch: number): boolean {
+    return this.#write.has(epoch);
   }
 
   /** A stateless server's answer reused the ClientHello's sequence number (RFC 6347 4.2.1): continue above it. */

@@ -1,6 +1,9 @@
 // Anti-replay window over 48-bit record sequence numbers (RFC 6347 4.1.2.6,
 // with the sliding window of RFC 4303 3.4.3). The bitmap is circular: the bit
 // of sequence number s is s mod size, valid for s in (top - size, top].
+// The words are plain numbers in an array, not a Uint32Array: a typed array
+// and its ArrayBuffer cost about 200 bytes of heap, the array about 50, and a
+// server holds one window per open read epoch per connection.
 
 export interface ReplayWindowOptions {
   /** Window size in records: a multiple of 32, at least 32. Default 64. */
@@ -11,7 +14,8 @@ const MAX_SEQ = 2 ** 48 - 1;
 
 export class ReplayWindow {
   readonly size: number;
-  readonly #bits: Uint32Array;
+  /** size / 32 words of 32 bits (as signed int32 values, from the bitwise operators). */
+  readonly #bits: number[];
   /** Highest marked sequence number, -1 before the first. */
   #top = -1;
 
@@ -21,7 +25,7 @@ export class ReplayWindow {
       throw new RangeError(`window size must be a multiple of 32 and at least 32, got ${size}`);
     }
     this.size = size;
-    this.#bits = new Uint32Array(size / 32);
+    this.#bits = new Array<number>(size / 32).fill(0);
   }
 
   /** Highest sequence number marked so far, or undefined. */
@@ -66,7 +70,8 @@ export class ReplayWindow {
   #set(seq: number, on: boolean): void {
     const i = seq % this.size;
     const mask = 1 << (i & 31);
-    this.#bits[i >>> 5] = on ? this.#bits[i >>> 5]! | mask : this.#bits[i >>> 5]! & ~mask;
+    const w = i >>> 5;
+    this.#bits[w] = on ? this.#bits[w]! | mask : this.#bits[w]! & ~mask;
   }
 }
 

@@ -63,14 +63,26 @@ test('application data under the handshake keys (epoch 2) fails the client with 
   assert.equal(client.error?.code, 'unexpected_message');
 });
 
-test('the same after the handshake completed: epoch-2 data is not dropped as stale, it fails', () => {
+test('the same after the handshake completed, while the client keeps epoch 2 (its Finished not yet ACKed): epoch-2 data is not dropped as stale, it fails', () => {
   const { client, server, lines } = started();
   const w = serverHandshakeWriter(lines);
-  shuttle(server, client);
+  deliverAll(server, client);
   assert.equal(client.state, 'connected');
   client.handleDatagram(0, w.seal(ContentType.application_data, Uint8Array.of(1)));
   assert.equal(client.state, 'failed');
   assert.equal(client.error?.code, 'unexpected_message');
+});
+
+test('once the server ACKed the client Finished, the client has dropped epoch 2: epoch-2 data is a counted stale_epoch drop, not an error', () => {
+  const { client, server, lines } = started();
+  const w = serverHandshakeWriter(lines);
+  shuttle(server, client);
+  assert.equal(client.state, 'connected');
+  const before = client.stats.dropped.stale_epoch ?? 0;
+  client.handleDatagram(0, w.seal(ContentType.application_data, Uint8Array.of(1)));
+  assert.equal(client.state, 'connected');
+  assert.equal(client.stats.dropped.stale_epoch, before + 1);
+  assert.equal(client.pollTransmit(), undefined);
 });
 
 test('a new handshake message after the server Finished, under the handshake keys, fails the client (RFC 8446 5.1)', () => {

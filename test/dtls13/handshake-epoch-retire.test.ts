@@ -1,0 +1,99 @@
+// DTLS 1.3 drops the handshake epoch's keys (epoch 2) once the peer can need
+// nothing more of them (RFC 9147 5.8.1, 6.1): the client when the server ACKed
+// its final flight, the server HANDSHAKE_EPOCH_RETENTION13 after its handshake
+// (until then it ACKs copies of the client's Finished). A record of the
+// dropped epoch is a counted 'stale_epoch' drop, never an error. Driven by
+// hand, datagram by datagram, to lose exactly the server's ACK.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createPair } from '../../src/testing/index.ts';
+import { HANDSHAKE_EPOCH_RETENTION13, type Connection } from '../../src/connection.ts';
+
+function drain(c: Connection): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let d = c.pollTransmit(); d; d = c.pollTransmit()) out.push(d);
+  return out;
+}
+
+/** Both sides connected at time 0, the server's ACK of the client Finished lost; also the server's flight as sent. */
+function ackLost(seed: number) {
+  const { client, server } = createPair({ versions: ['1.3'] }, { versions: ['1.3'] }, { seed });
+  client.start(0);
+  server.start(0);
+  for (const d of drain(client)) server.handleDatagram(0, d);
+  const serverFlight = drain(server);
+  for (const d of serverFlight) client.handleDatagram(0, d);
+  assert.equal(client.state, 'connected');
+  for (const d of drain(client)) server.handleDatagram(0, d);
+  assert.equal(server.state, 'connected');
+  assert.ok(drain(server).length >= 1, 'the server ACKed the Finished (lost here)');
+  return { client, server, serverFlight };
+}
+
+/** The client's timer fires: what it resends (its Finished, epoch 2, fresh record numbers). */
+function clientResend(client: Connection): { at: number; datagrams: Uint8Array[] } {
+  const at = client.pollTimeout();
+  assert.ok(at !== undefined, 'the client waits for the ACK of its Finished');
+  client.handleTimeout(at);
+  const datagrams = drain(client);
+  assert.ok(datagrams.length >= 1, 'the client resent its Finished');
+  return { at, datagrams };
+}
+
+test('the server ACK lost: the server still reads epoch 2 and ACKs the Finished copy; the ACK ends the client flight, and the client drops epoch 2', () => {
+  const { client, server, serverFlight } = ackLost(1);
+  const { at, datagrams } = clientResend(client);
+  for (const d of datagrams) server.handleDatagram(at, d);
+  const ack = drain(server);
+  assert.ok(ack.length >= 1, 'the copy drew an ACK');
+  assert.equal(server.stats.dropped.stale_epoch ?? 0, 0);
+  for (const d of ack) client.handleDatagram(at, d);
+  assert.equal(client.pollTimeout(), undefined, 'nothing left to resend');
+  // The server's flight again: its epoch-2 records no longer open (stale, not replays of an epoch still read).
+  const stale = client.stats.dropped.stale_epoch ?? 0;
+  for (const d of serverFlight) client.handleDatagram(at + 1, d);
+  assert.equal(client.stats.dropped.replay ?? 0, 0);
+  assert.ok((client.stats.dropped.stale_epoch ?? 0) > stale);
+  assert.deepEqual(drain(client), [], 'nothing answered');
+  assert.equal(client.state, 'connected');
+  // Data still flows both ways.
+  client.send(at + 2, Uint8Array.of(1));
+  for (const d of drain(client)) server.handleDatagram(at + 2, d);
+  assert.deepEqual(server.pollReceived(), Uint8Array.of(1));
+  server.send(at + 3, Uint8Array.of(2));
+  for (const d of drain(server)) client.handleDatagram(at + 3, d);
+  assert.deepEqual(client.pollReceived(), Uint8Array.of(2));
+});
+
+test(`the server drops epoch 2 ${HANDSHAKE_EPOCH_RETENTION13} ms after its handshake: a Finished copy then is a counted drop, not answered, and the connection goes on`, () => {
+  const { client, server } = ackLost(2);
+  const first = clientResend(client);
+  // Within the retention: answered with an ACK (lost again here).
+  for (const d of first.datagrams) server.handleDatagram(first.at, d);
+  assert.ok(drain(server).length >= 1);
+  const second = clientResend(client);
+  const late = HANDSHAKE_EPOCH_RETENTION13 + 1;
+  assert.ok(second.at < late);
+  for (const d of second.datagrams) server.handleDatagram(late, d);
+  assert.deepEqual(drain(server), [], 'no ACK: the epoch is gone');
+  assert.ok((server.stats.dropped.stale_epoch ?? 0) >= 1);
+  assert.equal(server.state, 'connected');
+  assert.equal(server.error, undefined);
+  // The application epoch is untouched: the server's data reaches the client, which takes it as proof its Finished arrived.
+  server.send(late, Uint8Array.of(7));
+  for (const d of drain(server)) client.handleDatagram(late, d);
+  assert.deepEqual(client.pollReceived(), Uint8Array.of(7));
+  assert.equal(client.pollTimeout(), undefined);
+});
+
+test('a server that keeps getting data keeps its application epoch: epoch 2 goes at the first datagram past the retention, data read before and after', () => {
+  const { client, server } = ackLost(3);
+  let t = 1000;
+  for (const at of [t, HANDSHAKE_EPOCH_RETENTION13 - 1, HANDSHAKE_EPOCH_RETENTION13 + 1, HANDSHAKE_EPOCH_RETENTION13 + 5000]) {
+    t = at;
+    client.send(t, Uint8Array.of(at & 0xff));
+    for (const d of drain(client)) server.handleDatagram(t, d);
+    assert.deepEqual(server.pollReceived(), Uint8Array.of(at & 0xff));
+  }
+  assert.equal(server.state, 'connected');
+});
