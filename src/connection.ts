@@ -133,7 +133,9 @@ export class Connection implements ConnectionLike {
       }
       // A record of the next epoch before its ChangeCipherSpec: the peer moved
       // on and its CCS was lost; resending our flight makes it resend (RFC 9147 5.8.1).
-      if (this.#state === 'handshaking' && this.#records.pendingCount > early) this.#peerRetransmitted ||= 'ahead';
+      // Not in DTLS 1.3: the peer's last flight is resent on its own timer until
+      // we ACK it, and its next-epoch record may be an ACK or half-RTT data.
+      if (this.#state === 'handshaking' && this.#records.protocol !== '1.3' && this.#records.pendingCount > early) this.#peerRetransmitted ||= 'ahead';
       if (this.#peerRetransmitted) this.#answerPeerRetransmit(now, this.#peerRetransmitted);
       this.#sendAckDue(now);
       this.#checkKeyLimits(now);

@@ -44,3 +44,17 @@ test('server: the first record of the client flight (the rest lost) ends the res
   assert.deepEqual(resends(pair.log.b, 4), [], 'no server flight resent after part of the client flight came');
   assert.ok(resends(pair.log.a, 5).length > 0, 'the client resent what was lost');
 });
+
+test('server: a client record of epoch 3 before its lost Finished draws no resend of the server flight; the client timer resends the Finished', () => {
+  const { client, server } = createPair({ versions: ['1.3'] }, { versions: ['1.3'], sessionTickets: 0 }, { seed: 7 });
+  // Client datagrams: 0 the ClientHello, 1 its Finished (lost), then its data.
+  const pair = new SimPair(client, server, { link: { delay: 25 }, aToB: { filter: (_d, i) => i !== 1 } });
+  assert.equal(pair.run({ until: () => client.state === 'connected', maxDuration: 30_000 }).reason, 'until');
+  client.send(pair.now, new TextEncoder().encode('early'));
+  assert.equal(pair.run({ until: bothIn('connected'), maxDuration: 30_000 }).reason, 'until');
+  pair.run({ maxDuration: 1_000 });
+  const early = pair.log.b.timeline.filter((e) => e.event.type === 'retransmit' && e.event.reason === 'peer-retransmit');
+  assert.deepEqual(early, [], 'the server did not resend its flight at once (only its own timer may)');
+  assert.ok(resends(pair.log.a, 5).length > 0, 'the client resent its Finished on its timer');
+  assert.equal(pair.log.b.received.length, 1, 'and the data, held meanwhile, was delivered');
+});
