@@ -163,7 +163,9 @@ export class Connection implements ConnectionLike {
       }
       // A record of the next epoch before its ChangeCipherSpec: the peer moved
       // on and its CCS was lost; resending our flight makes it resend (RFC 9147 5.8.1).
-      if (this.#state === 'handshaking' && this.#records.pendingCount > early) this.#peerRetransmitted ||= 'ahead';
+      // Not in DTLS 1.3: the peer's last flight is resent on its own timer until
+      // we ACK it, and its next-epoch record may be an ACK or half-RTT data.
+      if (this.#state === 'handshaking' && this.#records.protocol !== '1.3' && this.#records.pendingCount > early) this.#peerRetransmitted ||= 'ahead';
       if (this.#peerRetransmitted) this.#answerPeerRetransmit(now, this.#peerRetransmitted);
       this.#sendAckDue(now);
       this.#checkKeyLimits(now);
@@ -187,8 +189,6 @@ export class Connection implements ConnectionLike {
     }
     this.#guard(() => {
       this.#resent(this.#sender.onTimeout(now));
-      // The 1.3 client's final flight never ACKed nor confirmed by the peer's data: given up, as a post-handshake message is.
-      if (this.#sender.current?.exhausted) throw new DtlsError('handshake_timeout', 'the final flight of the handshake was never acknowledged');
       if (this.#acks13) for (const r of this.#acks13.onTimeout(now)) this.#resent(r);
       this.#sendAckDue(now);
       this.#retireHandshakeEpoch(now);
