@@ -3,11 +3,10 @@
 // handshake record with the machine's actions, each ACK record, the ACK due,
 // our post-handshake messages (a KeyUpdate's write keys held until it is
 // ACKed), and their timers. Idle while DTLS 1.2 is in use.
-import type { ResolvedOptions } from './options.ts';
 import type { DropReason } from './connection-types.ts';
 import type { PlainRecord, RecordLayer } from './record/record-layer.ts';
 import { isTrafficKeys13, type TrafficKeys } from './record/traffic-keys.ts';
-import type { FlightSender, Resend } from './reliability/flight-sender.ts';
+import type { FlightSender, FlightSenderOptions, Resend } from './reliability/flight-sender.ts';
 import type { EncodedFlight } from './reliability/flight.ts';
 import { AckExchange } from './reliability/ack-exchange.ts';
 import { POST_HANDSHAKE_FLIGHT, PostHandshakeSender } from './reliability/post-handshake.ts';
@@ -26,7 +25,7 @@ export class Acks13 {
   /** KeyUpdate both ways, once a DTLS 1.3 handshake completed: told when our pending one takes effect. */
   keyUpdate: KeyUpdate13 | undefined;
 
-  constructor(records: RecordLayer, options: ResolvedOptions, sender: FlightSender) {
+  constructor(records: RecordLayer, options: FlightSenderOptions & { readonly role: 'client' | 'server' }, sender: FlightSender) {
     this.#records = records;
     this.#sender = sender;
     this.#server = options.role === 'server';

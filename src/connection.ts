@@ -70,7 +70,7 @@ export class Connection implements ConnectionLike {
    * connection's own (listen() shares one options object among connections):
    * what setMtu() and setRetransmitTimeout() change.
    */
-  readonly #live: FlightSenderOptions;
+  readonly #live: FlightSenderOptions & { readonly role: ResolvedOptions['role'] };
   /**
    * DTLS 1.3 ACKs both ways and our post-handshake messages (RFC 9147 7, 8),
    * made when DTLS 1.3 keys first come (#acks()): a DTLS 1.2 connection never
@@ -119,7 +119,7 @@ export class Connection implements ConnectionLike {
     this.#maxSend = options.connectionId !== undefined && options.versions.includes('1.2') ? MAX_RECORD_PLAINTEXT - 1 : MAX_RECORD_PLAINTEXT;
     const l = options.limits;
     this.#records = new RecordLayer(options.crypto, (r) => this.#drop(r), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
-    this.#live = { mtu: options.mtu, retransmit: { ...options.retransmit } };
+    this.#live = { mtu: options.mtu, retransmit: { ...options.retransmit }, role: options.role };
     this.#sender = new FlightSender(this.#records, this.#live);
     this.#aeadLimits = internals.aeadLimits;
     this.#machine = createHandshake(options);
@@ -243,9 +243,8 @@ export class Connection implements ConnectionLike {
    * smaller MTU. It applies to what is sent next: a new flight, a resend of the
    * flight in progress (fragmented anew, RFC 9147 4.4: "retransmit handshake
    * messages with smaller fragment sizes if the PMTU estimate changes"; RFC
-   * 6347 4.1.1.1), ACKs. Nothing is sent now. DTLS 1.3 post-handshake
-   * messages (KeyUpdate, NewSessionTicket, connection IDs: small) are still cut
-   * to the MTU the connection was made with. An application record is never
+   * 6347 4.1.1.1), ACKs, DTLS 1.3 post-handshake messages and their resends.
+   * Nothing is sent now. An application record is never
    * split: send()'s bound stays the record limit (2^14 bytes), which a
    * datagram over the MTU leaves to IP fragmentation. RangeError outside
    * 128..65507, as options.mtu.
@@ -266,9 +265,8 @@ export class Connection implements ConnectionLike {
    * path's round trip. The next flight's timer starts at it (with `adaptive`,
    * at 1.5 x a measured round trip when that is longer), and a running timer
    * is rescaled from when it started, its doublings kept: `pollTimeout()` may
-   * move, even to now, so ask it again. A DTLS 1.3 ACK already scheduled keeps
-   * its delay, and post-handshake messages (KeyUpdate, NewSessionTicket) keep
-   * the timer of the options.
+   * move, even to now, so ask it again (DTLS 1.3 post-handshake messages'
+   * timers too). A DTLS 1.3 ACK already scheduled keeps its delay.
    * RangeError unless 0 < ms <= retransmit.max.
    */
   setRetransmitTimeout(ms: number): void {
@@ -337,7 +335,7 @@ export class Connection implements ConnectionLike {
   }
 
   #acks(): Acks13 {
-    return (this.#acks13 ??= new Acks13(this.#records, this.#options, this.#sender));
+    return (this.#acks13 ??= new Acks13(this.#records, this.#live, this.#sender));
   }
 
   #limits13(): KeyLimits13 {
