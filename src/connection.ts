@@ -445,8 +445,10 @@ export class Connection implements ConnectionLike {
     if (rec.epoch === 0) return this.#drop('unexpected');
 
     if (this.#state === 'connected') {
-      // The peer's data in the new epoch proves our final flight arrived.
-      this.#apply(this.#now, this.#acks.confirmed());
+      // DTLS 1.2: the peer's data in the new epoch proves our final flight arrived.
+      // Not in 1.3: a server may send data before the client's Finished arrives (half-RTT
+      // data), so the client's final flight ends only with its ACK (RFC 9147 7.1).
+      if (this.#records.protocol !== '1.3') this.#apply(this.#now, this.#acks.confirmed());
       this.#received.push(rec.payload);
       return;
     }
