@@ -554,7 +554,7 @@ export class Connection implements ConnectionLike {
     if (rec.epoch === 0) return this.#drop('unexpected');
 
     if (this.#state === 'connected') {
-      // The peer's data in the new epoch proves our final flight arrived.
+      // DTLS 1.2: the peer's data in the new epoch proves our final flight arrived (not in 1.3: Acks13.confirmed()).
       if (this.#acks13) this.#apply(this.#now, this.#acks13.confirmed());
       else this.#sender.confirmed();
       this.#received.push(rec.payload);
