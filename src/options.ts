@@ -107,8 +107,9 @@ export interface DtlsOptions {
    * with psk_dhe_ke). Default 1; 0 sends none. At most 4. DTLS 1.2: any
    * value above 0 sends one ticket (RFC 5077) in each handshake, full or
    * resumed, to a client that sent the session_ticket extension, when the
-   * extended master secret (RFC 7627) was negotiated; 0 sends none, and
-   * names each such 1.2 session by a session ID instead, kept in a bounded
+   * extended master secret (RFC 7627) was negotiated; 0 sends none. A 1.2
+   * session issued no ticket (sessionTickets 0, or a client that sent no
+   * session_ticket extension) is named by a session ID instead, kept in a bounded
    * cache of the server (256 sessions, each ticketLifetime; one cache for
    * all connections of a listen() server) for clients to resume by ID.
    */
