@@ -398,10 +398,14 @@ export class FlightSender {
    * the rest of that flight is still to come, so our flight is not resent
    * again. Only a flight waiting for an answer: a final flight ('ack') needs
    * its ACK, as the peer's next messages may precede its arrival (half-RTT).
+   * The first record of the answer is the round-trip sample (when the flight
+   * went once): the answer completing later, after the peer's own resends,
+   * would count those too.
    */
-  implicitlyAcked(): void {
+  implicitlyAcked(now: number): void {
     const f = this.#flight;
     if (!f || f.mode !== 'retransmit' || f.acked) return;
+    this.#sampleRtt(now);
     f.acked = true;
     f.sent.clear();
     this.#timer.stop();
