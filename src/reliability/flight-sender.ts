@@ -81,11 +81,14 @@ export const FINAL_FLIGHT_MAX_RESENDS = 16;
  */
 export const MAX_PEER_ANSWERS = 10;
 /**
- * Resends of an 'ack' flight (timer and answers), after which it is given up
+ * Timer resends of an 'ack' flight, after which it is given up
  * (`current.exhausted`, which fails the connection): with the timer doubling
  * to its cap that is minutes, and a peer that acknowledges nothing for so long
  * is not there. 12, so the 13th expiry gives up, as BoringSSL does (its
- * conformance runner checks it); RFC 9147 sets no number.
+ * conformance runner checks it); RFC 9147 sets no number. Resends that answer
+ * the peer's copies or ACKs do not count (they are bounded on their own,
+ * MAX_PEER_ANSWERS, MAX_ACK_RESENDS): on a lossy path they would use up the
+ * flight's tries before its timer did.
  */
 export const ACK_FLIGHT_MAX_RESENDS = 12;
 /**
@@ -330,7 +333,7 @@ export class FlightSender {
       f.answeredThisPeriod = true;
       f.peerAnswers++;
     }
-    if ((f.mode === 'final' && f.resends >= FINAL_FLIGHT_MAX_RESENDS) || (f.mode === 'ack' && f.resends >= ACK_FLIGHT_MAX_RESENDS)) return undefined;
+    if ((f.mode === 'final' && f.resends >= FINAL_FLIGHT_MAX_RESENDS) || (f.mode === 'ack' && f.timerResends >= ACK_FLIGHT_MAX_RESENDS)) return undefined;
     const out = stale ? this.#resendStale(now, f, stale) : this.#resend(now, f, 'peer-retransmit');
     if (!out) return undefined;
     // Re-arm, so our own timer does not fire right after (RFC 9147 5.8.1).
@@ -395,10 +398,14 @@ export class FlightSender {
    * the rest of that flight is still to come, so our flight is not resent
    * again. Only a flight waiting for an answer: a final flight ('ack') needs
    * its ACK, as the peer's next messages may precede its arrival (half-RTT).
+   * The first record of the answer is the round-trip sample (when the flight
+   * went once): the answer completing later, after the peer's own resends,
+   * would count those too.
    */
-  implicitlyAcked(): void {
+  implicitlyAcked(now: number): void {
     const f = this.#flight;
     if (!f || f.mode !== 'retransmit' || f.acked) return;
+    this.#sampleRtt(now);
     f.acked = true;
     f.sent.clear();
     this.#timer.stop();
@@ -494,7 +501,7 @@ export class FlightSender {
   /** A final or 'ack' flight that has used its resends. */
   #spent(f: Flight): boolean {
     if (f.mode === 'final') return f.timerResends >= FINAL_FLIGHT_TIMER_RESENDS || f.resends >= FINAL_FLIGHT_MAX_RESENDS;
-    if (f.mode === 'ack') return f.resends >= ACK_FLIGHT_MAX_RESENDS;
+    if (f.mode === 'ack') return f.timerResends >= ACK_FLIGHT_MAX_RESENDS;
     return false;
   }
 
