@@ -467,6 +467,8 @@ export class Connection implements ConnectionLike {
   }
 
   #handleAck(now: number, rec: PlainRecord): void {
+    // Under DTLS 1.2 an ACK means nothing (AckExchange drops it the same way): no 1.3 state is made for it.
+    if (!this.#acks13 && this.#records.protocol !== '1.3') return this.#drop('unexpected');
     const r = this.#acks().onAck(now, rec);
     if ('drop' in r) return this.#drop(r.drop);
     this.#trace('in', 'ACK', rec.epoch, rec.payload.length);
