@@ -24,6 +24,8 @@ import type { ConnectionIdInfo, ConnectionIds13 } from './handshake/cid13.ts';
 const MAX_EARLY_DATA = 16;
 const MAX_QUEUED_OUT = 1024;
 const MAX_RECORD_PLAINTEXT = 16384;
+/** What #pendingSends and #earlyData become once the handshake completed (frozen: nothing is added after it). */
+const NOTHING_HELD = Object.freeze([]) as unknown as Uint8Array[];
 /** DTLS 1.3's handshake epoch (RFC 9147 6.1). */
 const EPOCH_HANDSHAKE13 = 2;
 /**
@@ -112,7 +114,8 @@ export class Connection implements ConnectionLike {
     // queued before the handshake never meets a smaller bound after it.
     this.#maxSend = options.connectionId !== undefined && options.versions.includes('1.2') ? MAX_RECORD_PLAINTEXT - 1 : MAX_RECORD_PLAINTEXT;
     const l = options.limits;
-    this.#records = new RecordLayer(options.crypto, (r) => this.#drop(r), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
+    // A bound method, not an arrow: an arrow here would keep the constructor's scope for the connection's life.
+    this.#records = new RecordLayer(options.crypto, this.#drop.bind(this), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
     this.#sender = new FlightSender(this.#records, options);
     this.#aeadLimits = internals.aeadLimits;
     this.#machine = createHandshake(options);
@@ -410,9 +413,10 @@ export class Connection implements ConnectionLike {
     const keyLog = this.#options.keyLog;
     if (keyLog) for (const line of result.keyLogLines()) keyLog(line);
     for (const p of this.#pendingSends) this.#sendApplicationData(p);
-    this.#pendingSends = [];
+    // Both fill only before the handshake completes: the shared empty array from now on.
+    this.#pendingSends = NOTHING_HELD;
     for (const d of this.#earlyData) this.#received.push(d);
-    this.#earlyData = [];
+    this.#earlyData = NOTHING_HELD;
     if (this.#closeAfterHandshake) this.close(this.#now);
   }
 
