@@ -5,7 +5,10 @@
 // Bounded in count (--clients at most 1000) and time (--timeout): it always
 // stops by itself, exiting 1 if anything failed and 2 on the deadline.
 //
-//   npx tsx bench/load.ts [--clients 200] [--messages 3] [--max-handshakes N] [--timeout 120] [--fixed-timer] [--server-profile DIR]
+//   npx tsx bench/load.ts [--clients 200] [--messages 3] [--max-handshakes N] [--timeout 120] [--fixed-timer] [--version 1.2|1.3] [--server-profile DIR]
+//
+// --version pins both sides to one DTLS version (default: the library's
+// defaults, which negotiate DTLS 1.3).
 //
 // --server-profile DIR writes the server's CPU profile (node --cpu-prof) there.
 //
@@ -30,6 +33,7 @@ interface Args {
   maxHandshakes: number;
   timeout: number;
   fixedTimer: boolean;
+  version?: '1.2' | '1.3';
   serverProfile?: string;
 }
 
@@ -53,7 +57,7 @@ const MAX_CLIENTS = 1000;
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { clients: 200, messages: 3, maxHandshakes: LISTEN_DEFAULTS.maxHandshakes, timeout: 120, fixedTimer: false };
-  const names: Record<string, Exclude<keyof Args, 'fixedTimer' | 'serverProfile'>> = {
+  const names: Record<string, Exclude<keyof Args, 'fixedTimer' | 'serverProfile' | 'version'>> = {
     '--clients': 'clients',
     '--messages': 'messages',
     '--max-handshakes': 'maxHandshakes',
@@ -64,13 +68,19 @@ function parseArgs(argv: string[]): Args {
       args.fixedTimer = true;
       continue;
     }
+    if (argv[i] === '--version') {
+      const v = argv[++i];
+      if (v !== '1.2' && v !== '1.3') throw new TypeError('--version is 1.2 or 1.3');
+      args.version = v;
+      continue;
+    }
     if (argv[i] === '--server-profile') {
       args.serverProfile = argv[++i];
       if (!args.serverProfile) throw new TypeError('--server-profile needs a directory');
       continue;
     }
     const key = names[argv[i]!];
-    if (!key) throw new TypeError(`unknown argument ${argv[i]} (known: ${Object.keys(names).join(' ')}, --fixed-timer, --server-profile)`);
+    if (!key) throw new TypeError(`unknown argument ${argv[i]} (known: ${Object.keys(names).join(' ')}, --fixed-timer, --version, --server-profile)`);
     const v = Number(argv[++i]);
     if (!Number.isInteger(v) || v < (key === 'messages' ? 0 : 1)) throw new RangeError(`${argv[i - 1]} needs a whole number`);
     args[key] = v;
@@ -87,8 +97,9 @@ function memory(): Memory {
   return { heapUsed, arrayBuffers, external, rss };
 }
 
-function timerOptions(args: Args): { retransmit?: { adaptive: boolean } } {
-  return args.fixedTimer ? { retransmit: { adaptive: false } } : {};
+/** Options both sides take from the arguments: the retransmission timer and the DTLS version. */
+function sideOptions(args: Args): { retransmit?: { adaptive: boolean }; versions?: ('1.2' | '1.3')[] } {
+  return { ...(args.fixedTimer ? { retransmit: { adaptive: false } } : {}), ...(args.version ? { versions: [args.version] } : {}) };
 }
 
 // ---- the server (child process) ----
@@ -104,7 +115,7 @@ async function serve(args: Args): Promise<void> {
     // Capped by the OS: the defaults will do, with more retransmissions.
   }
   const udp = nodeUdpSocket(sock, { highWaterMark: 4096 });
-  const server = listen(udp, { certificate, maxConnections: args.clients + 16, maxHandshakes: args.maxHandshakes, ...timerOptions(args) });
+  const server = listen(udp, { certificate, maxConnections: args.clients + 16, maxHandshakes: args.maxHandshakes, ...sideOptions(args) });
   const serving = (async () => {
     for await (const conn of server) void conn.inbound.readable.pipeTo(conn.outbound.writable).catch(() => {});
   })();
@@ -160,7 +171,7 @@ async function runClient(sock: Socket, port: number, fingerprint: string, args: 
   const result: ClientResult = { echoed: 0 };
   const messages = args.messages;
   try {
-    const dtls = await connect(nodeUdpConnected(sock, '127.0.0.1', port), { verify: { fingerprints: [fingerprint] }, ...timerOptions(args) });
+    const dtls = await connect(nodeUdpConnected(sock, '127.0.0.1', port), { verify: { fingerprints: [fingerprint] }, ...sideOptions(args) });
     result.latency = performance.now() - t0;
     result.dtls = dtls;
     const w = dtls.outbound.writable.getWriter();
@@ -235,7 +246,7 @@ async function main(args: Args): Promise<number> {
 
     console.log(
       `dtls-stream load test, ${process.version} ${process.platform}/${process.arch}: ${args.clients} clients, ${args.messages} echoes each, ` +
-        `maxHandshakes ${args.maxHandshakes}, ${args.fixedTimer ? 'fixed' : 'adaptive'} retransmission timer`,
+        `maxHandshakes ${args.maxHandshakes}, ${args.fixedTimer ? 'fixed' : 'adaptive'} retransmission timer, DTLS ${args.version ?? '1.3 (defaults)'}`,
     );
     console.log('');
     console.log(

@@ -1,7 +1,15 @@
 // Where the time goes: runs one workload under `node --cpu-prof` in a child
 // and prints the functions with the most self time, grouped by source file.
 //   node --import tsx bench/profile.ts handshake|bulk [--noble] [--v13] [--seconds 4]
-//   node --import tsx bench/profile.ts --summarize FILE.cpuprofile   (e.g. from bench/load.ts --server-profile)
+//   node --import tsx bench/profile.ts --summarize FILE.cpuprofile [--cpu-ms MS --ops N]   (e.g. from bench/load.ts --server-profile)
+//
+// With --summarize, a table of what the busy samples were doing (idle and
+// module loading left out), by the innermost of our functions on the stack
+// that names a kind of work; given the process's measured CPU time and the
+// number of operations (bench/load.ts prints both), each share is also
+// shown as CPU milliseconds per operation. Sampled wall time on a loaded
+// machine counts descheduled time too, so the shares hold better than the
+// profile's own totals.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +22,24 @@ const mode = argv[0] === 'bulk' ? 'bulk' : 'handshake';
 const noble = argv.includes('--noble');
 const v13 = argv.includes('--v13');
 const seconds = argv.includes('--seconds') ? Number(argv[argv.indexOf('--seconds') + 1]) : 4;
+
+// Kinds of work, matched against the names of our functions (src/) from the
+// sampled frame outwards; the first match names the sample. Order matters
+// only where one kind's functions call another's.
+const KINDS: [string, RegExp][] = [
+  ['certificate generation (start-up)', /^generateCertificate$/],
+  ['ECDSA sign', /^nativeEcdsaSign$/],
+  ['ECDSA verify', /^nativeEcdsaVerify$/],
+  ['key share generation', /^x25519Generate$|^nativeShare$/],
+  ['ECDH', /^nativeEcdh$/],
+  ['record number mask (1.3)', /^recordNumberMask$/],
+  ['AEAD key setup', /^nativeAead$|^NativeAead$/],
+  ['AEAD seal / open', /^sealInto$|^open$/],
+  ['HKDF / HMAC / PRF', /^hkdfExpand$|^hkdfExtract$|^hmac$|^hkdfExtractWith$|^finishedVerifyData$|^prf$|^pHash$/],
+  ['transcript hash', /^digest$|^hashContext$|^hash$/],
+  ['cookie', /[cC]ookie/],
+  ['certificate parsing, fingerprints', /^parseCertificate$|^parseFingerprint$|^fingerprint$/],
+];
 
 if (argv.includes('--child')) {
   const { generateCertificate } = await import('../src/x509/generate.ts');
@@ -42,7 +68,10 @@ if (argv.includes('--child')) {
   console.log(JSON.stringify({ ops }));
 } else if (argv.includes('--summarize')) {
   const file = argv[argv.indexOf('--summarize') + 1]!;
-  summarize(JSON.parse(readFileSync(file, 'utf8')) as Profile, `${file}:`);
+  const prof = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  summarize(prof, `${file}:`);
+  const num = (name: string) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : undefined);
+  kinds(prof, num('--cpu-ms'), num('--ops'));
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'dtls-prof-'));
   const script = fileURLToPath(import.meta.url);
@@ -77,7 +106,7 @@ if (argv.includes('--child')) {
 }
 
 interface Profile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number }; children?: number[] }[];
   samples: number[];
   timeDeltas: number[];
 }
@@ -127,4 +156,36 @@ function summarize(prof: Profile, title: string, ops?: number): void {
   for (const [k, v] of [...ours].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${pct(v).padStart(6)}  ${k}`);
   console.log('\nself time by function:');
   for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.PROFILE_TOP ?? 15))) console.log(`  ${pct(v).padStart(6)}  ${k}`);
+}
+
+/** Busy samples by kind of work (see KINDS); the rest by the folder of the nearest src/ frame. */
+function kinds(prof: Profile, cpuMs?: number, ops?: number): void {
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const acc = new Map<string, number>();
+  let busy = 0;
+  prof.samples.forEach((id, i) => {
+    const dt = prof.timeDeltas[i] ?? 0;
+    const leaf = byId.get(id)!.callFrame.functionName;
+    if (leaf === '(idle)') return;
+    let kind: string | undefined = leaf === '(garbage collector)' ? 'garbage collection' : leaf === '(program)' ? 'V8 (program)' : undefined;
+    let nearest: string | undefined;
+    for (let up: number | undefined = id; up !== undefined && !kind; up = parent.get(up)) {
+      const cf = byId.get(up)!.callFrame;
+      if (/esm\/hooks|bootstrap|modules\/(esm|cjs)/.test(cf.url)) kind = 'module loading (start-up)';
+      else if (cf.url.includes('/src/')) {
+        nearest ??= `other: src/${cf.url.replace(/^.*\/src\//, '').replace(/\/.*$/, '/')}`;
+        kind = KINDS.find(([, re]) => re.test(cf.functionName))?.[0];
+      }
+    }
+    kind ??= nearest ?? 'other: no src/ frame (event loop, sockets, streams internals)';
+    if (kind.includes('start-up')) return;
+    busy += dt;
+    acc.set(kind, (acc.get(kind) ?? 0) + dt);
+  });
+  const scale = cpuMs !== undefined && ops ? cpuMs / ops : undefined;
+  console.log(`\nbusy samples by kind of work (idle and start-up left out)${scale ? `, as CPU ms per operation of ${scale.toFixed(2)} ms measured` : ''}:`);
+  for (const [k, v] of [...acc].sort((a, b) => b[1] - a[1]).slice(0, 20))
+    console.log(`  ${((100 * v) / busy).toFixed(1).padStart(5)}%${scale ? `  ${((scale * v) / busy).toFixed(3).padStart(6)} ms` : ''}  ${k}`);
 }

@@ -33,6 +33,16 @@ export interface ShimFlags {
   versions: ('1.2' | '1.3')[];
   mtu?: number;
   resumeCount: number;
+  /** These flags are a resumption's (-on-resume- flags applied, -on-initial- ones not). */
+  resumption: boolean;
+  /**
+   * -reverify-on-resume: the client checks a session's certificate again, with
+   * this connection's verify settings, before it resumes it. Without it
+   * BoringSSL takes the verdict of the connection that made the session.
+   */
+  reverifyOnResume: boolean;
+  /** -no-ticket: a server issues no tickets (DTLS 1.2 sessions get IDs), a client asks for none. */
+  noTicket: boolean;
   shimWritesFirst: boolean;
   shimShutsDown: boolean;
   exportLength?: number;
@@ -60,6 +70,17 @@ export interface ShimFlags {
     hrr?: boolean;
     srtpProfile?: string;
     peerCertFile?: string;
+    /**
+     * The first connection's session was cached on the server (-expect-session-id: true), or
+     * not (-expect-no-session-id: false). BoringSSL checks it on the first connection only.
+     */
+    sessionId?: boolean;
+    /** -expect-no-session: the client made no session in this connection. */
+    noSession?: boolean;
+    /** -expect-ticket-renewal: a resumed client got a new session (a fresh ticket). */
+    ticketRenewal?: boolean;
+    /** -expect-verify-result: the verify callback's verdict was !verifyFail (options.ts softVerify). */
+    verifyResult?: boolean;
   };
 }
 
@@ -105,6 +126,11 @@ const withValue: Record<string, Arg> = {
     if (v !== 'disabled') throw new Unimplemented(`early data (-expect-early-data-reason ${v}) is not implemented`);
   },
   '-expect-peer-cert-file': (f, v) => (f.expect.peerCertFile = v),
+  // SSL_set_verify_algorithm_prefs: the signature algorithms accepted from the
+  // peer. The library accepts every scheme it implements; no option narrows them.
+  '-verify-prefs': () => {
+    throw new Unimplemented('signature algorithm preferences (-verify-prefs): the library has no option to narrow the schemes it accepts');
+  },
   // Only the default credential exists here (-new-*-credential is unimplemented):
   // -1 names it, any other index needs a credential list.
   '-expect-selected-credential': (_f, v) => {
@@ -135,11 +161,18 @@ const switches: Record<string, Switch> = {
   '-expect-no-server-name': (f) => (f.expect.noServerName = true),
   '-expect-hrr': (f) => (f.expect.hrr = true),
   '-expect-no-hrr': (f) => (f.expect.hrr = false),
-  // Sessions have no ID here: the library keeps no session cache (its DTLS 1.2
-  // ServerHello carries an empty session_id) and resumes nothing by ID.
-  '-expect-no-session-id': () => {},
-  '-expect-session-id': () => {
-    throw new Unimplemented('session IDs (a stateful session cache) are not implemented');
+  // Read from our ServerHello's session_id (session.ts): a DTLS 1.2 server caches
+  // a session under the ID it gives; a 1.3 server gives none (RFC 9147 5.3).
+  '-expect-session-id': (f) => (f.expect.sessionId = true),
+  '-expect-no-session-id': (f) => (f.expect.sessionId = false),
+  '-expect-no-session': (f) => (f.expect.noSession = true),
+  '-expect-ticket-renewal': (f) => (f.expect.ticketRenewal = true),
+  '-reverify-on-resume': (f) => (f.reverifyOnResume = true),
+  '-no-ticket': (f) => (f.noTicket = true),
+  // BoringSSL's SSL_send_fatal_alert: the Connection can close (close_notify) or
+  // fail on its own errors, but has no call to send an alert of the caller's choice.
+  '-send-alert': () => {
+    throw new Unimplemented('sending an alert of our choice (SSL_send_fatal_alert): the Connection has no such call');
   },
   // No meaning for a sans-IO core driven to completion on every input: there
   // is no blocking call to make asynchronous, and no explicit handshake call.
@@ -149,15 +182,39 @@ const switches: Record<string, Switch> = {
   // CertificateRequest comes; here they are in the options from the start, and
   // the peer sees the same Certificate (or an empty one without them).
   '-use-old-client-cert-callback': () => {},
-  // A handshake that completed verified the peer; a failed check fails it.
-  '-expect-verify-result': () => {},
+  // Likewise BoringSSL's server installs -cert-file/-key-file from its early
+  // (ClientHello) callback with this flag, from its config without it; the
+  // certificate here is in the options from the start, and the client sees the
+  // same handshake either way.
+  '-use-early-callback': () => {},
+  // With -verify-peer a handshake that completed verified the peer (a failed
+  // check fails it); without, the shim compares the verdict it noted (options.ts softVerify).
+  '-expect-verify-result': (f) => (f.expect.verifyResult = true),
 };
 
-/**
- * Parses argv. Throws Unimplemented for an unknown flag or a feature we do not
- * have, TypeError for a malformed value.
- */
+/** The flags of the first connection, and of the resumptions (-resume-count). */
+export interface ShimConfigs {
+  initial: ShimFlags;
+  resume: ShimFlags;
+}
+
+/** The first connection's flags (parseConfigs(argv).initial). */
 export function parseFlags(argv: string[]): ShimFlags {
+  return parseConfigs(argv).initial;
+}
+
+/**
+ * Parses argv into the first connection's flags and the resumptions'. As
+ * BoringSSL's test_config.cc: a plain flag applies to every connection,
+ * -on-initial-X only to the first, -on-resume-X only to the resumptions.
+ * Throws Unimplemented for an unknown flag (with any prefix) or a feature we
+ * do not have, TypeError for a malformed value.
+ */
+export function parseConfigs(argv: string[]): ShimConfigs {
+  return { initial: parseFor(argv, false), resume: parseFor(argv, true) };
+}
+
+function parseFor(argv: string[], resumption: boolean): ShimFlags {
   const f: ShimFlags = {
     port: 0,
     shimId: 0n,
@@ -172,6 +229,9 @@ export function parseFlags(argv: string[]): ShimFlags {
     noDtls13: false,
     versions: ['1.2'],
     resumeCount: 0,
+    resumption,
+    reverifyOnResume: false,
+    noTicket: false,
     shimWritesFirst: false,
     shimShutsDown: false,
     useExportContext: false,
@@ -181,14 +241,14 @@ export function parseFlags(argv: string[]): ShimFlags {
   };
   for (let i = 0; i < argv.length; i++) {
     let name = argv[i]!;
-    // -on-initial-X applies X to the first connection; -on-resume-X applies
-    // to the resumptions, which the shim never makes (it exits 89 once the
-    // first connection is done), so they are read and ignored.
+    // -on-initial-X is X for the first connection only, -on-resume-X for the resumptions only.
     let ignore = false;
-    if (name.startsWith('-on-initial-')) name = '-' + name.slice('-on-initial-'.length);
-    else if (name.startsWith('-on-resume-')) {
+    if (name.startsWith('-on-initial-')) {
+      name = '-' + name.slice('-on-initial-'.length);
+      ignore = resumption;
+    } else if (name.startsWith('-on-resume-')) {
       name = '-' + name.slice('-on-resume-'.length);
-      ignore = true;
+      ignore = !resumption;
     }
     const sw = switches[name];
     const arg = withValue[name];

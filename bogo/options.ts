@@ -39,7 +39,43 @@ function parseCipherString(s: string): number[] {
   return ids;
 }
 
-export function toOptions(f: ShimFlags, wallStart: number): DtlsOptions {
+/**
+ * What a client's verify callback is asked about. The library checks a stored
+ * session's certificate again (with the verify option) when it starts, before
+ * it offers the session; BoringSSL verifies a certificate once, in the
+ * connection that made the session, unless -reverify-on-resume. So inside
+ * start() (`checkingSession`) the shim's callback answers as the connection
+ * that made the session did (`sessionVerdict`), and as this connection's
+ * flags say with -reverify-on-resume and for every certificate received.
+ */
+export interface VerifyPhase {
+  checkingSession: boolean;
+  sessionVerdict: boolean;
+  /** The callback's last verdict in this connection (undefined: not asked), for -expect-verify-result. */
+  lastVerdict?: boolean;
+}
+
+/**
+ * BoringSSL's client without -verify-peer (SSL_VERIFY_NONE) still runs its
+ * verify callback, records the result (SSL_get_verify_result) and goes on
+ * whatever it is: a soft failure. The library's equivalent is a callback that
+ * notes its verdict and accepts, which is what the shim gives such a client.
+ */
+export function softVerify(f: ShimFlags): boolean {
+  return !f.server && !f.verifyPeer && (f.verifyFail || f.customVerify);
+}
+
+/** conn.start(now), with `phase` telling the verify callback that a stored session is being checked. */
+export function startChecked(conn: { start(now: number): void }, now: number, phase: VerifyPhase | undefined): void {
+  if (phase) phase.checkingSession = true;
+  try {
+    conn.start(now);
+  } finally {
+    if (phase) phase.checkingSession = false;
+  }
+}
+
+export function toOptions(f: ShimFlags, wallStart: number, phase?: VerifyPhase): DtlsOptions {
   const o: DtlsOptions = {
     role: f.server ? 'server' : 'client',
     versions: f.versions,
@@ -56,7 +92,12 @@ export function toOptions(f: ShimFlags, wallStart: number): DtlsOptions {
   // keys.ts checkCredentials() already refused keys the library cannot use.
   if (f.certFile && f.keyFile) o.certificate = { cert: pem(f.certFile), key: pem(f.keyFile) };
 
-  const verifyCallback = (_peer: PeerCertificateInfo): boolean => !f.verifyFail;
+  const soft = softVerify(f);
+  const verifyCallback = (_peer: PeerCertificateInfo): boolean => {
+    const ok = phase?.checkingSession && !f.reverifyOnResume ? phase.sessionVerdict : !f.verifyFail;
+    if (phase) phase.lastVerdict = ok;
+    return soft || ok;
+  };
   if (!f.server) {
     if (f.verifyFail || f.customVerify) o.verify = verifyCallback;
     else if (f.verifyPeer) {
@@ -90,6 +131,14 @@ export function toOptions(f: ShimFlags, wallStart: number): DtlsOptions {
   if (f.hostName !== undefined) {
     if (f.server) throw new Unimplemented('-host-name on a server');
     o.serverName = f.hostName;
+  }
+  // Session expectations of one role (the runner gives them to no other).
+  if (!f.server && f.expect.sessionId !== undefined) throw new Unimplemented('-expect-(no-)session-id on a client');
+  if (f.server && (f.expect.noSession || f.expect.ticketRenewal)) throw new Unimplemented('-expect-no-session / -expect-ticket-renewal on a server');
+  if (f.noTicket) {
+    // A client keeps sessions only through onSession, which asks for tickets.
+    if (!f.server && f.resumeCount > 0) throw new Unimplemented('a client that resumes without asking for tickets (-no-ticket)');
+    if (f.server) o.sessionTickets = 0;
   }
   if (f.exportLength !== undefined && f.exportLabel === undefined) throw new TypeError('-export-keying-material without -export-label');
   return o;

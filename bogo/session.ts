@@ -4,11 +4,14 @@ import type { Socket } from 'node:net';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { DtlsError, alertName } from '../src/index.ts';
-import { createConnection, type ConnectionLike } from '../src/core.ts';
+import type { ConnectionLike } from '../src/core.ts';
+import { Connection } from '../src/connection.ts';
+import { resolveOptions, type DtlsOptions, type ResolvedOptions } from '../src/options.ts';
 import { FrameReader, TIMEOUT_ACK, encodePacket, encodeShimId, type Frame } from './framing.ts';
-import { DTLS12, DTLS13, Unimplemented, type ShimFlags } from './flags.ts';
+import { DTLS12, DTLS13, type ShimFlags } from './flags.ts';
 import { KEM_GROUP_IDS, type KemGroup } from '../src/crypto/hybrid-kem.ts';
-import { NO_HANDSHAKE_TIMEOUT_MS, toOptions } from './options.ts';
+import { NO_HANDSHAKE_TIMEOUT_MS, softVerify, startChecked, type VerifyPhase } from './options.ts';
+import { serverHelloSessionId } from './server-hello.ts';
 
 /** BOGO_SHIM_TRACE=<file>: one line per packet and event, to see what a failing test exchanged. */
 const traceFile = process.env.BOGO_SHIM_TRACE;
@@ -51,13 +54,25 @@ export class Session {
   #connected = false;
   /** A HelloRetryRequest was received (client) or sent (server), from the connection's trace. */
   #hrr = false;
+  /** Server: whether our last ServerHello named the session by an ID (the session is cached under it), from the datagrams we sent. */
+  #gaveSessionId: boolean | undefined;
+  /** Sessions the connection made (its 'session' events). */
+  #sessions = 0;
+  readonly #phase: VerifyPhase | undefined;
   #ended = false;
   #done: (err?: unknown) => void = () => {};
 
-  constructor(flags: ShimFlags, conn: ConnectionLike, sock: Socket) {
+  /** `phase`: the verify callback's (options.ts), told when start() checks a stored session. */
+  constructor(flags: ShimFlags, conn: ConnectionLike, sock: Socket, phase?: VerifyPhase) {
     this.#flags = flags;
     this.#conn = conn;
     this.#sock = sock;
+    this.#phase = phase;
+  }
+
+  /** How many sessions (tickets, or 1.2 sessions named by ID) the connection made. */
+  get sessions(): number {
+    return this.#sessions;
   }
 
   run(): Promise<void> {
@@ -73,7 +88,9 @@ export class Session {
       );
       this.#sock.write(encodeShimId(this.#flags.shimId));
       this.#guard(() => {
-        this.#conn.start(this.#now);
+        // A client checks the session it offers in start() (options.ts VerifyPhase).
+        if (this.#phase) this.#phase.lastVerdict = undefined;
+        startChecked(this.#conn, this.#now, this.#phase);
         this.#flush();
       });
     });
@@ -129,11 +146,16 @@ export class Session {
         return;
       }
       case 'M':
-        // The public Connection has no way to change the MTU once created.
-        throw new Unimplemented('changing the MTU of a live connection is not implemented');
+        // SSL_set_mtu: what is sent next (a resend of the flight in progress too) fits it.
+        trace(this.#now, `mtu ${f.mtu}`);
+        this.#conn.setMtu!(f.mtu);
+        return;
       case 'U':
-        // Nor the retransmission timeout.
-        throw new Unimplemented('changing the retransmission timeout of a live connection is not implemented');
+        // DTLSv1_set_initial_timeout_duration: a running timer is rescaled, not fired;
+        // one now due fires on the next T frame, as the runner expects (E reports 0).
+        trace(this.#now, `timeout ${f.ms} ms`);
+        this.#conn.setRetransmitTimeout!(f.ms);
+        return;
     }
   }
 
@@ -153,6 +175,7 @@ export class Session {
         if (traceFile)
           trace(this.#now, `event ${JSON.stringify(e, (_k, v: unknown) => (v instanceof Uint8Array ? v.length : v instanceof Error ? v.message : v))}`);
         if (e.type === 'trace' && e.what === 'HelloRetryRequest' && e.epoch === 0 && e.direction === (this.#flags.server ? 'out' : 'in')) this.#hrr = true;
+        if (e.type === 'session') this.#sessions++;
         if (e.type === 'handshake') this.#onHandshake();
       }
       for (let d = c.pollReceived(); d; d = c.pollReceived()) {
@@ -165,6 +188,10 @@ export class Session {
       for (let d = c.pollTransmit(); d; d = c.pollTransmit()) {
         progress = true;
         trace(this.#now, `out ${d.length} bytes`);
+        if (this.#flags.server) {
+          const id = serverHelloSessionId(d);
+          if (id) this.#gaveSessionId = id.length > 0;
+        }
         this.#sock.write(encodePacket(d));
       }
       if (!progress) break;
@@ -189,6 +216,10 @@ export class Session {
     if (f.expect.curveId !== undefined) {
       check('group', info.group === undefined ? undefined : KEM_GROUP_IDS[info.group as KemGroup], f.expect.curveId);
     }
+    // BoringSSL: a server caches a session it names by ID; checked on the first connection only (a
+    // resumption echoes the client's ID).
+    if (f.expect.sessionId !== undefined && !f.resumption) check('a session ID (the session cached)', this.#gaveSessionId ?? false, f.expect.sessionId);
+    if (f.expect.verifyResult && softVerify(f)) check('verify result (ok)', this.#phase?.lastVerdict, !f.verifyFail);
     if (f.expect.peerCertFile !== undefined) {
       const want = readFileSync(f.expect.peerCertFile, 'latin1');
       const der = new X509Certificate(want).raw;
@@ -204,7 +235,24 @@ export class Session {
   }
 }
 
-/** The connection for these flags; Unimplemented (or the library's TypeError/RangeError) when it cannot express them. */
-export function sessionConnection(flags: ShimFlags): ConnectionLike {
-  return createConnection(toOptions(flags, Date.now()));
+/** What the connections of one shim server share across -resume-count, as the connections of one listen() do. */
+export interface ServerState {
+  /** The first connection's ticket key source, which also keys the DTLS 1.2 session-ID cache (src/handshake/server12-cache.ts). */
+  ticketKeys?: ResolvedOptions['ticketKeys'];
+}
+
+/**
+ * A connection for these options (the library's TypeError/RangeError when it
+ * cannot express them). A server's connections resolve their options one by
+ * one (the flags may differ: -on-resume-) but keep the first one's ticket key
+ * source, so a session cached by ID in one is found by the next, as in the
+ * connections of one listen() server, which share one set of options.
+ */
+export function shimConnection(options: DtlsOptions, server: ServerState): ConnectionLike {
+  const o = resolveOptions(options);
+  if (o.role === 'server') {
+    if (server.ticketKeys) o.ticketKeys = server.ticketKeys;
+    else server.ticketKeys = o.ticketKeys;
+  }
+  return new Connection(o);
 }

@@ -10,7 +10,7 @@
 // node built-ins only, and the library is loaded only for a test that runs.
 import { connect, type Socket } from 'node:net';
 import { appendFileSync } from 'node:fs';
-import { Unimplemented, parseFlags, type ShimFlags } from './flags.ts';
+import { Unimplemented, parseConfigs, type ShimConfigs } from './flags.ts';
 import { checkCredentials } from './keys.ts';
 
 const EXIT_UNIMPLEMENTED = 89;
@@ -47,44 +47,53 @@ async function main(argv: string[]): Promise<void> {
   // With -transcript-dir the runner passes "-write-settings <dir>/<test name>-".
   const i = argv.indexOf('-write-settings');
   if (i >= 0) testName = argv[i + 1]?.replace(/^.*[\\/]/, '').replace(/-$/, '');
-  let flags: ShimFlags;
+  let configs: ShimConfigs;
   try {
-    flags = parseFlags(argv);
-    checkCredentials(flags);
+    configs = parseConfigs(argv);
+    checkCredentials(configs.initial);
+    if (configs.initial.resumeCount > 0) checkCredentials(configs.resume);
   } catch (e) {
     // A malformed value or an unreadable file is the shim's problem, not a missing feature.
     return finish(e instanceof Unimplemented ? EXIT_UNIMPLEMENTED : 1, text(e));
   }
-  const { Session, ShimFailure, describe } = await import('./session.ts');
-  const { createConnection } = await import('../src/core.ts');
+  const { Session, ShimFailure, describe, shimConnection } = await import('./session.ts');
   const { toOptions } = await import('./options.ts');
+  const resumeCount = configs.initial.resumeCount;
   const ticketKeys = [globalThis.crypto.getRandomValues(new Uint8Array(32))];
+  const server = {};
+  // The client's verify callback answers a stored session's check as the connection that made it did (options.ts).
+  const phase = { checkingSession: false, sessionVerdict: !configs.initial.verifyFail };
   let session: Uint8Array | undefined;
-  for (let i = 0; i <= flags.resumeCount; i++) {
+  for (let i = 0; i <= resumeCount; i++) {
+    // -on-initial- flags hold for the first connection, -on-resume- ones for the others.
+    const flags = i === 0 ? configs.initial : configs.resume;
     let conn;
     try {
-      const o = toOptions(flags, Date.now());
+      const o = toOptions(flags, Date.now(), phase);
       if (flags.server) o.ticketKeys = ticketKeys;
-      else if (flags.resumeCount > 0) {
+      else if (resumeCount > 0) {
         // Tickets only where the test resumes: every other test sees the ClientHello it always did.
         o.onSession = (s) => (session = s);
         if (i > 0 && session) o.session = session;
       }
-      conn = createConnection(o);
+      conn = shimConnection(o, server);
     } catch (e) {
       return finish(EXIT_UNIMPLEMENTED, describe(e));
     }
     const sock = connect({ host: flags.ipv6 ? '::1' : '127.0.0.1', port: flags.port, noDelay: true });
     try {
-      await new Session(flags, conn, sock).run();
+      const run = new Session(flags, conn, sock, flags.server ? undefined : phase);
+      await run.run();
       if (i > 0 && !flags.expect.sessionMiss && !conn.handshakeInfo?.resumed) throw new ShimFailure('session was not reused');
       if (i > 0 && flags.expect.sessionMiss && conn.handshakeInfo?.resumed) throw new ShimFailure('session was unexpectedly reused');
+      if (flags.expect.noSession && run.sessions > 0) throw new ShimFailure('a session was made, none expected');
+      if (flags.expect.ticketRenewal && run.sessions === 0) throw new ShimFailure('the resumed session was not renewed (no new ticket)');
     } catch (e) {
       const code = e instanceof Unimplemented ? EXIT_UNIMPLEMENTED : 1;
       const message = e instanceof ShimFailure || e instanceof Unimplemented ? text(e) : describe(e);
       return endThen(sock, () => finish(code, message));
     }
-    if (i === flags.resumeCount) return endThen(sock, () => finish(0));
+    if (i === resumeCount) return endThen(sock, () => finish(0));
     await new Promise<void>((r) => endThen(sock, r));
   }
 }

@@ -3,11 +3,10 @@
 // handshake record with the machine's actions, each ACK record, the ACK due,
 // our post-handshake messages (a KeyUpdate's write keys held until it is
 // ACKed), and their timers. Idle while DTLS 1.2 is in use.
-import type { ResolvedOptions } from './options.ts';
 import type { DropReason } from './connection-types.ts';
 import type { PlainRecord, RecordLayer } from './record/record-layer.ts';
 import { isTrafficKeys13, type TrafficKeys } from './record/traffic-keys.ts';
-import type { FlightSender, Resend } from './reliability/flight-sender.ts';
+import type { FlightSender, FlightSenderOptions, Resend } from './reliability/flight-sender.ts';
 import type { EncodedFlight } from './reliability/flight.ts';
 import { AckExchange } from './reliability/ack-exchange.ts';
 import { POST_HANDSHAKE_FLIGHT, PostHandshakeSender } from './reliability/post-handshake.ts';
@@ -20,14 +19,16 @@ export class Acks13 {
   readonly #sender: FlightSender;
   readonly #post: PostHandshakeSender;
   readonly #acks: AckExchange;
+  readonly #server: boolean;
   /** Write keys of a KeyUpdate of ours, used once it is ACKed (RFC 9147 8). */
   #nextWrite: { epoch: number; keys: TrafficKeys } | undefined;
   /** KeyUpdate both ways, once a DTLS 1.3 handshake completed: told when our pending one takes effect. */
   keyUpdate: KeyUpdate13 | undefined;
 
-  constructor(records: RecordLayer, options: ResolvedOptions, sender: FlightSender) {
+  constructor(records: RecordLayer, options: FlightSenderOptions & { readonly role: 'client' | 'server' }, sender: FlightSender) {
     this.#records = records;
     this.#sender = sender;
+    this.#server = options.role === 'server';
     this.#post = new PostHandshakeSender(records, options, sender);
     this.#acks = new AckExchange(sender, this.#post);
   }
@@ -39,9 +40,24 @@ export class Acks13 {
     return a === undefined ? p : p === undefined ? a : Math.min(a, p);
   }
 
-  /** DTLS 1.3 is in use: negotiated, and our keyed epochs opened (before that an ACK means nothing, RFC 9147 7). */
+  /**
+   * We know DTLS 1.3 is in use, so we may acknowledge (RFC 9147 7: never before): a client once
+   * its keyed epochs opened (the ServerHello), a server once it chose 1.3 (an ACK of the second
+   * ClientHello's fragments, after a HelloRetryRequest, goes in epoch 0).
+   */
   get active(): boolean {
-    return this.#records.protocol === '1.3' && this.#records.writeEpoch >= 2;
+    return this.#records.protocol === '1.3' && (this.#records.writeEpoch >= 2 || this.#server);
+  }
+
+  /**
+   * An ACK means something to us: a server once it chose 1.3, a client once the server answered
+   * in 1.3 (a HelloRetryRequest, whose answer is our flight 3, or the ServerHello). A client
+   * offering 1.3 tolerates and drops one in answer to its first ClientHello (RFC 9147 7: an
+   * ACK before the version is known is ignored), as a 1.2 record layer drops any.
+   */
+  get #acceptsAcks(): boolean {
+    if (this.#records.protocol !== '1.3') return false;
+    return this.#server || this.#records.writeEpoch >= 2 || (this.#sender.current?.number ?? 1) > 1;
   }
 
   /**
@@ -65,7 +81,7 @@ export class Acks13 {
     // FlightSender.onAck (handshake and post-handshake senders alike) applies the rule to every ACK, as
     // it cannot tell when the handshake ended: ACKs in the application epochs (3 on) are lifted past it
     // here. Without this, keyupdate-rules.test.ts and keyupdate-sim.test.ts fail with illegal_parameter.
-    const r = this.#acks.onAckRecord(now, rec.epoch >= 3 ? { ...rec, epoch: Number.MAX_SAFE_INTEGER } : rec, this.active);
+    const r = this.#acks.onAckRecord(now, rec.epoch >= 3 ? { ...rec, epoch: Number.MAX_SAFE_INTEGER } : rec, this.#acceptsAcks);
     if (r.kind === 'drop') return { drop: r.reason };
     const resends: Resend[] = [];
     if (r.resend) resends.push({ flight: this.#sender.current?.number ?? 0, reason: 'peer-retransmit', out: r.resend });
@@ -79,6 +95,9 @@ export class Acks13 {
    * that flight's ACK takes effect too.
    */
   confirmed(): HandshakeAction[] {
+    // Not in DTLS 1.3: a server may send data before our Finished arrived (half-RTT data,
+    // RFC 8446 2), so only an ACK ends our final flight (RFC 9147 7.1, 5.8.3).
+    if (this.#records.protocol === '1.3') return [];
     this.#sender.confirmed();
     return this.#switch(this.#post.onHandshakeAcked());
   }
@@ -100,6 +119,9 @@ export class Acks13 {
 
   /** Timer: the post-handshake messages' resends; one never ACKed fails the connection. */
   onTimeout(now: number): Resend[] {
+    // Our final handshake flight (the client's Finished) resent ACK_FLIGHT_MAX_RESENDS times, never ACKed.
+    const f = this.#sender.current;
+    if (f?.mode === 'ack' && f.exhausted) throw new DtlsError('handshake_timeout', 'our final flight (Finished) was never acknowledged');
     const p = this.#post.onTimeout(now);
     if (p.exhausted.length) throw new DtlsError('handshake_timeout', 'a post-handshake message (KeyUpdate) was never acknowledged');
     return p.resends;

@@ -110,6 +110,10 @@ export interface ConnectionLike {
   exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array;
   /** DTLS 1.3 KeyUpdate (Connection.updateKeys); a TypeError before the handshake completes and under DTLS 1.2. */
   updateKeys?(now: number, options?: { requestPeerUpdate?: boolean }): void;
+  /** Changes the largest datagram sent from now on (Connection.setMtu); RangeError outside 128..65507. */
+  setMtu?(mtu: number): void;
+  /** Sets the timeout flights start with, ms; a running timer is rescaled (Connection.setRetransmitTimeout). RangeError unless 0 < ms <= retransmit.max. */
+  setRetransmitTimeout?(ms: number): void;
   /** DTLS 1.3 connection IDs once negotiated (the same object until they change); undefined without them. */
   readonly connectionIds?: ConnectionIdInfo | undefined;
   /**

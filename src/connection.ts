@@ -4,11 +4,11 @@
 // carry `now`; outputs are polled. No clock, no timer, no I/O.
 import { sessionVersion } from './handshake/ticket12.ts';
 import type { ConnectionEvent, ConnectionLike, ConnectionState, ConnectionStats, DropReason, HandshakeInfo } from './connection-types.ts';
-import type { ResolvedOptions } from './options.ts';
+import { checkMtu, type ResolvedOptions } from './options.ts';
 import { AlertDescription, DtlsError, alertName, peerAlertError } from './errors.ts';
 import { RecordLayer, type PlainRecord } from './record/record-layer.ts';
 import { isTrafficKeys13 } from './record/traffic-keys.ts';
-import { FlightSender, type Resend } from './reliability/flight-sender.ts';
+import { FlightSender, type FlightSenderOptions, type Resend } from './reliability/flight-sender.ts';
 import { Acks13 } from './connection-acks.ts';
 import { KeyLimits13, type ConnectionInternals } from './connection-key-limits.ts';
 import type { EncodedFlight, FlightItem } from './reliability/flight.ts';
@@ -68,6 +68,12 @@ export class Connection implements ConnectionLike {
   readonly #records: RecordLayer;
   readonly #sender: FlightSender;
   /**
+   * The MTU and timer settings the flight sender reads at each use, this
+   * connection's own (listen() shares one options object among connections):
+   * what setMtu() and setRetransmitTimeout() change.
+   */
+  readonly #live: FlightSenderOptions & { readonly role: ResolvedOptions['role'] };
+  /**
    * DTLS 1.3 ACKs both ways and our post-handshake messages (RFC 9147 7, 8),
    * made when DTLS 1.3 keys first come (#acks()): a DTLS 1.2 connection never
    * has one (it was about 650 bytes of idle state per 1.2 connection).
@@ -116,7 +122,8 @@ export class Connection implements ConnectionLike {
     const l = options.limits;
     // A bound method, not an arrow: an arrow here would keep the constructor's scope for the connection's life.
     this.#records = new RecordLayer(options.crypto, this.#drop.bind(this), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
-    this.#sender = new FlightSender(this.#records, options);
+    this.#live = { mtu: options.mtu, retransmit: { ...options.retransmit }, role: options.role };
+    this.#sender = new FlightSender(this.#records, this.#live);
     this.#aeadLimits = internals.aeadLimits;
     this.#machine = createHandshake(options);
   }
@@ -159,7 +166,9 @@ export class Connection implements ConnectionLike {
       }
       // A record of the next epoch before its ChangeCipherSpec: the peer moved
       // on and its CCS was lost; resending our flight makes it resend (RFC 9147 5.8.1).
-      if (this.#state === 'handshaking' && this.#records.pendingCount > early) this.#peerRetransmitted ||= 'ahead';
+      // Not in DTLS 1.3: the peer's last flight is resent on its own timer until
+      // we ACK it, and its next-epoch record may be an ACK or half-RTT data.
+      if (this.#state === 'handshaking' && this.#records.protocol !== '1.3' && this.#records.pendingCount > early) this.#peerRetransmitted ||= 'ahead';
       if (this.#peerRetransmitted) this.#answerPeerRetransmit(now, this.#peerRetransmitted);
       this.#sendAckDue(now);
       this.#checkKeyLimits(now);
@@ -231,6 +240,46 @@ export class Connection implements ConnectionLike {
     this.#guard(() => this.#apply(now, ku.start(options.requestPeerUpdate === true)));
   }
 
+  /**
+   * Changes the largest datagram we send, as BoringSSL's SSL_set_mtu: after
+   * path MTU discovery, an ICMP "too big" or an ICE switch to a relay with a
+   * smaller MTU. It applies to what is sent next: a new flight, a resend of the
+   * flight in progress (fragmented anew, RFC 9147 4.4: "retransmit handshake
+   * messages with smaller fragment sizes if the PMTU estimate changes"; RFC
+   * 6347 4.1.1.1), ACKs, DTLS 1.3 post-handshake messages and their resends.
+   * Nothing is sent now. An application record is never
+   * split: send()'s bound stays the record limit (2^14 bytes), which a
+   * datagram over the MTU leaves to IP fragmentation. RangeError outside
+   * 128..65507, as options.mtu.
+   */
+  setMtu(mtu: number): void {
+    this.#live.mtu = checkMtu(mtu, 'setMtu(): mtu');
+  }
+
+  /** The largest datagram we send (options.mtu, or the last setMtu()). */
+  get mtu(): number {
+    return this.#live.mtu;
+  }
+
+  /**
+   * Sets the retransmission timeout flights start with, ms (`retransmit.initial`,
+   * and its floor `retransmit.min`), as BoringSSL's
+   * DTLSv1_set_initial_timeout_duration: e.g. once the application knows the
+   * path's round trip. The next flight's timer starts at it (with `adaptive`,
+   * at 1.5 x a measured round trip when that is longer), and a running timer
+   * is rescaled from when it started, its doublings kept: `pollTimeout()` may
+   * move, even to now, so ask it again (DTLS 1.3 post-handshake messages'
+   * timers too). A DTLS 1.3 ACK already scheduled keeps its delay.
+   * RangeError unless 0 < ms <= retransmit.max.
+   */
+  setRetransmitTimeout(ms: number): void {
+    const r = this.#live.retransmit;
+    if (!(typeof ms === 'number' && ms > 0 && ms <= r.max))
+      throw new RangeError(`setRetransmitTimeout(): ms must be in (0, ${r.max}] (retransmit.max), not ${ms}`);
+    r.initial = ms;
+    r.min = ms;
+  }
+
   close(now: number): void {
     this.#now = now;
     if (this.#state === 'closed' || this.#state === 'failed') return;
@@ -289,7 +338,7 @@ export class Connection implements ConnectionLike {
   }
 
   #acks(): Acks13 {
-    return (this.#acks13 ??= new Acks13(this.#records, this.#options, this.#sender));
+    return (this.#acks13 ??= new Acks13(this.#records, this.#live, this.#sender));
   }
 
   #limits13(): KeyLimits13 {
@@ -511,7 +560,7 @@ export class Connection implements ConnectionLike {
     if (rec.epoch === 0) return this.#drop('unexpected');
 
     if (this.#state === 'connected') {
-      // The peer's data in the new epoch proves our final flight arrived.
+      // DTLS 1.2: the peer's data in the new epoch proves our final flight arrived (not in 1.3: Acks13.confirmed()).
       if (this.#acks13) this.#apply(this.#now, this.#acks13.confirmed());
       else this.#sender.confirmed();
       this.#received.push(rec.payload);

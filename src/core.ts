@@ -65,6 +65,8 @@ export function createConnection(options: DtlsOptions): ConnectionLike {
     pollTimeout: () => c.pollTimeout(),
     exportKeyingMaterial: (label: string, context: Uint8Array | undefined, length: number) => c.exportKeyingMaterial(label, context, length),
     updateKeys: (now: number, options?: { requestPeerUpdate?: boolean }) => c.updateKeys(now, options),
+    setMtu: (mtu: number) => c.setMtu(mtu),
+    setRetransmitTimeout: (ms: number) => c.setRetransmitTimeout(ms),
     get connectionIds() {
       return c.connectionIds;
     },

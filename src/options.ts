@@ -107,8 +107,9 @@ export interface DtlsOptions {
    * with psk_dhe_ke). Default 1; 0 sends none. At most 4. DTLS 1.2: any
    * value above 0 sends one ticket (RFC 5077) in each handshake, full or
    * resumed, to a client that sent the session_ticket extension, when the
-   * extended master secret (RFC 7627) was negotiated; 0 sends none, and
-   * names each such 1.2 session by a session ID instead, kept in a bounded
+   * extended master secret (RFC 7627) was negotiated; 0 sends none. A 1.2
+   * session issued no ticket (sessionTickets 0, or a client that sent no
+   * session_ticket extension) is named by a session ID instead, kept in a bounded
    * cache of the server (256 sessions, each ticketLifetime; one cache for
    * all connections of a listen() server) for clients to resume by ID.
    */
@@ -368,6 +369,20 @@ function checkVerify(verify: unknown): void {
   });
 }
 
+/**
+ * The MTUs the library takes (options.mtu, setMtu()): from 128, room for a
+ * record header, a fragment header and an AEAD tag with a few bytes of
+ * handshake message, to the largest UDP payload over IPv4.
+ */
+export const MIN_MTU = 128;
+export const MAX_MTU = 65507;
+
+/** `mtu`, or a RangeError naming `what` when it is not an integer in MIN_MTU..MAX_MTU. */
+export function checkMtu(mtu: number, what: string): number {
+  if (!Number.isInteger(mtu) || mtu < MIN_MTU || mtu > MAX_MTU) throw new RangeError(`${what} must be an integer in ${MIN_MTU}..${MAX_MTU}, not ${mtu}`);
+  return mtu;
+}
+
 /** Validates user options (TypeError/RangeError on misuse) and fills defaults. */
 export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
   if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
@@ -420,8 +435,7 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
     groups.push(...DEFAULTS.groups);
   }
 
-  const mtu = o.mtu ?? DEFAULTS.mtu;
-  if (!Number.isInteger(mtu) || mtu < 128 || mtu > 65507) throw new RangeError(`mtu must be an integer in 128..65507, not ${mtu}`);
+  const mtu = checkMtu(o.mtu ?? DEFAULTS.mtu, 'mtu');
 
   let certificate: CertificateKeyPair | RsaCertificateKeyPair | undefined;
   if (o.certificate !== undefined) {

@@ -185,8 +185,9 @@ export class KeyCache {
 
   okpPublic(kind: 'x25519' | 'ed25519', raw: Uint8Array): KeyObject {
     const make = () => this.#nc.createPublicKey({ key: { kty: 'OKP', crv: kind === 'x25519' ? 'X25519' : 'Ed25519', x: b64url(raw) }, format: 'jwk' });
-    // X25519 peer keys are ephemeral, each seen once: not worth a place by bytes.
-    return kind === 'ed25519' ? this.#byBytes(kind, raw, make) : this.#get(this.#public, raw, make);
+    // X25519 peer keys are ephemeral, each used once (one ECDH per handshake):
+    // imported directly, without a cache entry and its copy of the bytes.
+    return kind === 'ed25519' ? this.#byBytes(kind, raw, make) : make();
   }
 
   rsaPrivate(pkcs8: Uint8Array): KeyObject {

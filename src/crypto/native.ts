@@ -21,6 +21,7 @@ import {
   type HashContext,
   type HashName,
   type KeyShare,
+  type SignatureSchemeCode,
 } from './provider.ts';
 
 type NC = typeof NodeCrypto;
@@ -338,11 +339,14 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
   // record costs one call instead of a new cipher object (RFC 9147 4.2.3 asks
   // for one block per record). Keyed by the key buffer, as the record layer
   // holds one per epoch; final() is never called, the object just goes with it.
+  // The cipher takes the raw key, not a KeyObject: it is keyed once either way,
+  // and a handshake epoch's sn_key masks only a record or two, where a KeyObject
+  // and its cache entry cost as much as the cipher itself.
   const ecbByKey = new WeakMap<Uint8Array, NodeCrypto.Cipher>();
   function ecbMask(key: Uint8Array, sample: Uint8Array): Uint8Array {
     let c = ecbByKey.get(key);
     if (!c) {
-      c = nc.createCipheriv(key.length === 16 ? 'aes-128-ecb' : 'aes-256-ecb', keys.secret(key), null);
+      c = nc.createCipheriv(key.length === 16 ? 'aes-128-ecb' : 'aes-256-ecb', key, null);
       c.setAutoPadding(false);
       ecbByKey.set(key, c);
     }
@@ -367,6 +371,8 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
   }
 
   const signatureSchemes = [S.ecdsa_secp256r1_sha256, S.ecdsa_secp384r1_sha384, S.ed25519];
+  // Read on every signature choice and chain verification: built once, after the RSA probe.
+  let allSchemes: readonly SignatureSchemeCode[] | undefined;
   return {
     name: 'node:crypto',
     fallbacks: () =>
@@ -401,7 +407,7 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
       return pad(ecdh.getPrivateKey(), FIELD_LENGTH[curve]);
     },
     get signatureSchemes() {
-      return native('rsa') ? [...signatureSchemes, ...Object.keys(RSA).map(Number)] : signatureSchemes;
+      return (allSchemes ??= Object.freeze(native('rsa') ? [...signatureSchemes, ...Object.keys(RSA).map(Number)] : signatureSchemes));
     },
     sign,
     verify,

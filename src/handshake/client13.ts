@@ -12,7 +12,7 @@ import { ContentType, HandshakeType, type HandshakeMessage } from '../wire/types
 import { DtlsError } from '../errors.ts';
 import type { HandshakeAction, HandshakeMachine } from './machine.ts';
 import { messageName } from './dtls12.ts';
-import { postHandshakeEpoch } from './key-update13.ts';
+import { endOfEpoch, postHandshakeEpoch } from './key-update13.ts';
 import { Client13Role, FallbackTo12 } from './client13-role.ts';
 import { isConnectionIdMessage, type ConnectionIds13 } from './cid13.ts';
 
@@ -41,6 +41,8 @@ export class Client13Handshake implements HandshakeMachine {
   #v12: HandshakeMachine | undefined;
   /** The reassembler's nextSeq when our current flight was sent: the peer flight it answers ends just below. */
   #answeredUpTo = 0;
+  /** When that flight was sent. */
+  #answeredAt = -Infinity;
   /** Copies of the epoch-0 handshake records taken before the version was known (for a fallback to 1.2). */
   #hello: { rec: PlainRecord; readEpoch: number }[] = [];
   #helloBytes = 0;
@@ -69,7 +71,7 @@ export class Client13Handshake implements HandshakeMachine {
 
   start(now: number): HandshakeAction[] {
     // A 1.3 ClientHello is read back in the 1.3 format, which also reads a 1.2 server's epoch-0 records.
-    return [{ kind: 'record-version', version: '1.3' }, ...this.#noteFlights(this.#role.start(now))];
+    return [{ kind: 'record-version', version: '1.3' }, ...this.#noteFlights(this.#role.start(now), now)];
   }
 
   handleRecord(now: number, rec: PlainRecord, readEpoch: number): HandshakeAction[] {
@@ -145,20 +147,24 @@ export class Client13Handshake implements HandshakeMachine {
         continue;
       }
       const res = r.add(f);
-      if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0) out.push({ kind: 'peer-copy' });
+      // A copy of the last message of the flight ours answers: the server lost ours, unless it comes at the
+      // instant ours left (no round trip: the server sent that message twice in one flight, as BoGo's
+      // MixCompleteMessageWithFragments does; resending ours would only put a duplicate in its way).
+      if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0 && now > this.#answeredAt) out.push({ kind: 'peer-copy' });
       else if (res === 'dropped') out.push({ kind: 'drop', reason: 'reassembly_limit' });
     }
-    let finishedNow = false;
     for (let m = r.poll(); m; m = r.poll()) {
       out.push({ kind: 'trace', direction: 'in', what: messageName(m.msgType, m.body), epoch: rec.epoch, bytes: m.body.length });
-      // RFC 8446 5.1: handshake messages must not span a key change; nothing follows the server's Finished in its keys.
-      if (finishedNow) throw new DtlsError('unexpected_message', `handshake message ${m.msgType} after the server Finished, under the handshake keys`);
       if (this.#role.done) {
         out.push(...this.#postHandshake(now, m));
+        if (m.msgType === HandshakeType.key_update) endOfEpoch(r, 'KeyUpdate');
         continue;
       }
-      out.push(...this.#noteFlights(this.#role.handleMessage(now, m)));
-      finishedNow = this.#role.done;
+      const state = this.#role.stateName;
+      out.push(...this.#noteFlights(this.#role.handleMessage(now, m), now));
+      // The ServerHello (not a HelloRetryRequest) and the server Finished each end an epoch of the server's.
+      if (state === 'wait_server_hello' && this.#role.stateName !== 'wait_server_hello') endOfEpoch(r, 'ServerHello');
+      else if (this.#role.done) endOfEpoch(r, 'server Finished');
     }
   }
 
@@ -170,8 +176,11 @@ export class Client13Handshake implements HandshakeMachine {
     throw new DtlsError('unexpected_message', `post-handshake message ${m.msgType} is not supported`);
   }
 
-  #noteFlights(actions: HandshakeAction[]): HandshakeAction[] {
-    if (actions.some((a) => a.kind === 'flight')) this.#answeredUpTo = this.#reassembler.nextSeq;
+  #noteFlights(actions: HandshakeAction[], now: number): HandshakeAction[] {
+    if (actions.some((a) => a.kind === 'flight')) {
+      this.#answeredUpTo = this.#reassembler.nextSeq;
+      this.#answeredAt = now;
+    }
     return actions;
   }
 }

@@ -16,6 +16,7 @@ import type { CipherSuite13 } from '../crypto/suites.ts';
 import { HandshakeType, type HandshakeMessage } from '../wire/types.ts';
 import { decodeKeyUpdate, encodeKeyUpdate } from '../wire/messages13/key-update.ts';
 import { DtlsError } from '../errors.ts';
+import type { Reassembler } from '../reliability/reassembly.ts';
 import { decodeAs } from './common.ts';
 import { trafficKeys13 } from './common13.ts';
 
@@ -154,4 +155,16 @@ export class KeyUpdate13 {
  */
 export function postHandshakeEpoch(epoch: number, readEpoch: number): void {
   if (epoch < readEpoch) throw new DtlsError('unexpected_message', `a new post-handshake message in epoch ${epoch}, after the KeyUpdate that ended it`);
+}
+
+/**
+ * RFC 8446 5.1: handshake messages must not span a key change, so the message
+ * that ends the peer's epoch (ServerHello, Finished, KeyUpdate; RFC 9147 6.1, 8)
+ * is its last one in that epoch. Whatever the reassembler already holds after it
+ * came in that epoch too (the next epoch's records cannot be opened before this
+ * message is taken), and is the peer's fault: unexpected_message, as BoringSSL's
+ * EXCESS_HANDSHAKE_DATA. Called right after the message was taken.
+ */
+export function endOfEpoch(r: Reassembler, after: string): void {
+  if (r.bufferedMessages > 0) throw new DtlsError('unexpected_message', `handshake data after the ${after}, in the epoch it ends (RFC 8446 5.1)`);
 }

@@ -1,5 +1,7 @@
 // The DTLS 1.2 server's session-ID cache (RFC 5246 7.4.1.2, 7.4.1.3): for
-// clients that resume by session ID alone (no tickets). One cache per set of
+// clients that resume by session ID alone, because we issue no tickets
+// (sessionTickets: 0) or they do not ask for one (no session_ticket extension,
+// RFC 5077 3.2). One cache per set of
 // server options (so one per listen() server), bounded in count and in time:
 // at most MAX_SESSIONS entries, the oldest leaving first, each kept
 // ticketLifetime seconds; a chain too large to keep is not cached.

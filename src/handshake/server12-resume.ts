@@ -1,6 +1,6 @@
 // The DTLS 1.2 server's side of resumption (RFC 5077 3.1-3.4, RFC 5246 7.3):
 // which ticket a ClientHello offers that we take, and the tickets we issue.
-// A client without a ticket may name a session by its ID (server12-cache.ts).
+// A session issued without a ticket is named by its ID (server12-cache.ts).
 // Every reason to decline ends in a full handshake, never a failure: a ticket
 // that does not open (forged, tampered, a retired key, a 1.3 ticket), one
 // expired, for another server name, for a suite the client no longer offers,

@@ -265,9 +265,11 @@ export class Server12 implements Role12 {
 
     // RFC 8446 4.1.3: a server that speaks 1.3 but negotiates 1.2 says so in the last 8 bytes, so a downgrade shows.
     const serverRandom = versionsOf(o).includes('1.3') ? withDowngradeSentinel(crypto.random(32), '1.2') : crypto.random(32);
-    // Without tickets (sessionTickets: 0) a session is named by its ID and cached (server12-cache.ts); only
-    // sessions with the extended master secret are kept (RFC 7627 5.3). With tickets the server keeps nothing.
-    const sessionId = ems && o.sessionTickets === 0 ? crypto.random(32) : new Uint8Array(0);
+    // A session we issue no ticket for (sessionTickets: 0, or a client without the session_ticket extension,
+    // RFC 5077 3.2) is named by its ID and cached (server12-cache.ts, bounded), so such a client can still
+    // resume (RFC 5246 7.4.1.3); only sessions with the extended master secret are kept (RFC 7627 5.3).
+    // A ticket's session leaves nothing on the server.
+    const sessionId = ems && !issueTicket ? crypto.random(32) : new Uint8Array(0);
     const neg: Negotiated = { suite, group, clientRandom: ch.random.slice(), serverRandom, ems, srtpProfile, alpn, serverName, issueTicket, sessionId };
     this.#transcript = new Transcript();
     this.#transcript.add(msg);

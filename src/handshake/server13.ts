@@ -55,7 +55,7 @@ import { fingerprint } from '../x509/fingerprint.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 import { secretCookies, type HrrCookies } from './cookie.ts';
 import { handshakeName } from './dtls12.ts';
-import { KeyUpdate13, postHandshakeEpoch, type AppSecrets13 } from './key-update13.ts';
+import { KeyUpdate13, endOfEpoch, postHandshakeEpoch, type AppSecrets13 } from './key-update13.ts';
 import { ConnectionIds13, isConnectionIdMessage } from './cid13.ts';
 
 /** The epochs of DTLS 1.3 (RFC 9147 6.1). */
@@ -185,18 +185,18 @@ export class Server13Handshake implements HandshakeMachine {
         this.#out.push({ kind: 'peer-copy' });
       } else if (res === 'dropped') this.#out.push({ kind: 'drop', reason: 'reassembly_limit' });
     }
-    const wasDone = this.done;
     for (let m = r.poll(); m; m = r.poll()) {
       this.#out.push({ kind: 'trace', direction: 'in', what: handshakeName(m.msgType), epoch: rec.epoch, bytes: m.body.length });
-      // RFC 8446 5.1: nothing follows the client's Finished under the handshake keys.
-      if (this.done && !wasDone) throw new DtlsError('unexpected_message', `${handshakeName(m.msgType)} after the client Finished, under the handshake keys`);
       if (this.done) {
         this.#postHandshake(m);
+        if (m.msgType === HandshakeType.key_update) endOfEpoch(r, 'KeyUpdate');
         continue;
       }
       const before = this.#out.length;
       this.#dispatch(now, m);
       if (this.#out.slice(before).some((a) => a.kind === 'flight')) this.#answeredUpTo = r.nextSeq;
+      // RFC 8446 5.1: nothing follows the client's Finished under the handshake keys.
+      if (this.done) endOfEpoch(r, 'client Finished');
     }
   }
 

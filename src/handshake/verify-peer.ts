@@ -48,7 +48,11 @@ export function verifyPeer(chain: Uint8Array[], options: ResolvedOptions, now: n
     return { leaf, fingerprint: fp };
   }
   if ('fingerprints' in v) {
-    if (!v.fingerprints.some((f) => fingerprintMatches(chain[0]!, f, crypto))) {
+    // A pin written as fingerprint() writes it (any case, outer spaces) is the
+    // same fingerprint: compared as text, without parsing it and hashing the
+    // certificate again; any other form goes through the full check.
+    const ours = fp.toLowerCase();
+    if (!v.fingerprints.some((f) => f.trim().toLowerCase() === ours || fingerprintMatches(chain[0]!, f, crypto))) {
       throw new DtlsError('verification_failed', `peer certificate ${fp} matches no pinned fingerprint`);
     }
     return { leaf, fingerprint: fp };

@@ -124,6 +124,8 @@ export class AckExchange {
       if (completed) this.#tracker.onFlightComplete(now, false, undefined, postHandshakeAckDelay(timeout));
       return;
     }
+    // Any record of the peer's next flight answers ours: an implicit ACK of all of it (7.2).
+    this.#sender.implicitlyAcked();
     this.#tracker.onRecord(now, rec.epoch, rec.sequenceNumber, this.#ordinal, true, timeout);
     if (actions.some((a) => a.kind === 'flight')) {
       // Our answer acknowledges the peer's flight implicitly (7.1).

@@ -82,10 +82,12 @@ export const FINAL_FLIGHT_MAX_RESENDS = 16;
 export const MAX_PEER_ANSWERS = 10;
 /**
  * Resends of an 'ack' flight (timer and answers), after which it is given up
- * (`current.exhausted`): with the timer doubling to its cap that is minutes,
- * and a peer that acknowledges nothing for so long is not there.
+ * (`current.exhausted`, which fails the connection): with the timer doubling
+ * to its cap that is minutes, and a peer that acknowledges nothing for so long
+ * is not there. 12, so the 13th expiry gives up, as BoringSSL does (its
+ * conformance runner checks it); RFC 9147 sets no number.
  */
-export const ACK_FLIGHT_MAX_RESENDS = 16;
+export const ACK_FLIGHT_MAX_RESENDS = 12;
 /**
  * A timer resend goes out twice, back to back, from the second expiry in a
  * row that drew nothing from the peer (no ACK, no copy of its flight), when
@@ -385,6 +387,21 @@ export class FlightSender {
     // The peer is making progress: re-armed at the current value, not doubled.
     if (this.#timer.deadline !== undefined) this.#rearm(f, now);
     return { newlyAcked, flightAcked: false, resend };
+  }
+
+  /**
+   * A record of the peer's next flight arrived (DTLS 1.3): it is an implicit
+   * acknowledgement of the whole flight it answers (RFC 9147 7.2), even when
+   * the rest of that flight is still to come, so our flight is not resent
+   * again. Only a flight waiting for an answer: a final flight ('ack') needs
+   * its ACK, as the peer's next messages may precede its arrival (half-RTT).
+   */
+  implicitlyAcked(): void {
+    const f = this.#flight;
+    if (!f || f.mode !== 'retransmit' || f.acked) return;
+    f.acked = true;
+    f.sent.clear();
+    this.#timer.stop();
   }
 
   /** The handshake completed: a flight waiting for an answer got it (RFC 6347 4.2.4); a final or 'ack' one stays. */

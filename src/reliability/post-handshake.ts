@@ -88,9 +88,25 @@ export class PostHandshakeSender {
     if (this.#keyUpdate) throw new TypeError('a KeyUpdate is waiting for its ACK: no post-handshake message until the new epoch is in use (RFC 9147 8)');
     if (this.#out.length >= MAX_POST_HANDSHAKE_IN_FLIGHT)
       throw new TypeError(`${MAX_POST_HANDSHAKE_IN_FLIGHT} post-handshake messages already wait for their ACK`);
+    // The connection's MTU and timer read at each use (setMtu, setRetransmitTimeout reach this
+    // message and its resends), with the round trip known now beside them.
+    const live = this.#o;
+    const r = live.retransmit;
     const sender = new FlightSender(this.#records, {
-      ...this.#o,
-      retransmit: { ...this.#o.retransmit, rtt: this.#rtt ?? this.#handshake.rtt ?? this.#o.retransmit.rtt },
+      get mtu() {
+        return live.mtu;
+      },
+      retransmit: {
+        get initial() {
+          return r.initial;
+        },
+        get min() {
+          return r.min;
+        },
+        max: r.max,
+        adaptive: r.adaptive,
+        rtt: this.#rtt ?? this.#handshake.rtt ?? r.rtt,
+      },
     });
     const o: Outstanding = { order: this.#order++, sender, nextEpoch };
     this.#out.push(o);

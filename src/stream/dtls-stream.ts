@@ -310,6 +310,32 @@ export class DtlsStream extends EventTarget {
   }
 
   /**
+   * Changes the largest datagram this connection sends, from the next one on
+   * (a new flight, a resend of the flight in progress fragmented anew, ACKs):
+   * after path MTU discovery or an ICE switch to a relay with a smaller MTU.
+   * Nothing is sent now; records of application data are not split (send's
+   * bound stays 2^14 bytes). RangeError outside 128..65507, as options.mtu.
+   */
+  setMtu(mtu: number): void {
+    if (!this.#conn.setMtu) throw new TypeError('setMtu(): this connection cannot change its MTU');
+    this.#conn.setMtu(mtu);
+  }
+
+  /**
+   * Sets the retransmission timeout flights start with, ms (retransmit.initial
+   * and its floor min), e.g. once the path's round trip is known: the next
+   * flight's timer starts at it, and a running one is rescaled from when it
+   * started (its doublings kept), which may fire it at once. RangeError unless
+   * 0 < ms <= retransmit.max.
+   */
+  setRetransmitTimeout(ms: number): void {
+    if (!this.#conn.setRetransmitTimeout) throw new TypeError('setRetransmitTimeout(): this connection cannot change its timer');
+    this.#conn.setRetransmitTimeout(ms);
+    // The deadline may have moved: the real timer follows (a deadline now or past fires at once).
+    if (this.#started) this.#drain();
+  }
+
+  /**
    * Sends close_notify, then ends outbound.readable (after the alert) and
    * inbound.readable. Resolves once the connection is closed and any attached
    * pipe has carried the alert out. Never rejects.

@@ -173,13 +173,14 @@ describe('ECDHE-RSA with RSA 2048 certificates from openssl', () => {
 
 test('a ServerHello rewritten to an RSA suite over an ECDSA certificate is refused at the Certificate (unsupported_certificate)', () => {
   const pair = makePair({}, {});
-  // record header 13 + handshake header 12 + version 2 + random 32 + empty session_id 1 = 60: the chosen suite.
+  // record header 13 + handshake header 12 + version 2 + random 32 = 59: the session_id, then the chosen suite.
   const rewrite = (d: Uint8Array, i: number) => {
     if (i !== 0) return [d];
-    assert.equal((d[60]! << 8) | d[61]!, 0xc02b, 'the server chose ECDHE-ECDSA-AES128-GCM-SHA256');
+    const at = 60 + d[59]!;
+    assert.equal((d[at]! << 8) | d[at + 1]!, 0xc02b, 'the server chose ECDHE-ECDSA-AES128-GCM-SHA256');
     const out = d.slice();
-    out[60] = 0xc0;
-    out[61] = 0x2f;
+    out[at] = 0xc0;
+    out[at + 1] = 0x2f;
     return [out];
   };
   const r = runPair(pair.client, pair.server, { seed: 3, bToA: { rewrite }, until: (p) => p.a.state === 'failed', maxDuration: 5000 });

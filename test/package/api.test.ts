@@ -66,6 +66,8 @@ test('dtls-stream/core: two sans-IO connections complete a handshake and carry d
     'pollTransmit',
     'requestConnectionIds',
     'send',
+    'setMtu',
+    'setRetransmitTimeout',
     'start',
     'state',
     'stats',

@@ -4,7 +4,7 @@
 // meanwhile. Virtual clock: `now` is chosen by the test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FlightSender } from '../../src/reliability/flight-sender.ts';
+import { ACK_FLIGHT_MAX_RESENDS, FlightSender } from '../../src/reliability/flight-sender.ts';
 import { MAX_POST_HANDSHAKE_IN_FLIGHT, POST_HANDSHAKE_FLIGHT, PostHandshakeSender } from '../../src/reliability/post-handshake.ts';
 import type { FlightItem, SentFragment } from '../../src/reliability/flight.ts';
 import { RecordLayer } from '../../src/record/record-layer.ts';
@@ -113,7 +113,7 @@ test('bounded: at most MAX_POST_HANDSHAKE_IN_FLIGHT messages wait; a message nev
     gaveUp.push(...r.exhausted);
   }
   assert.deepEqual(gaveUp, [0]);
-  assert.equal(resends, 16);
+  assert.equal(resends, ACK_FLIGHT_MAX_RESENDS);
   assert.equal(p.outstanding, 0);
   assert.equal(p.blocked, false);
 });
