@@ -8,7 +8,7 @@ import { checkMtu, type ResolvedOptions } from './options.ts';
 import { AlertDescription, DtlsError, alertName, peerAlertError } from './errors.ts';
 import { RecordLayer, type PlainRecord } from './record/record-layer.ts';
 import { isTrafficKeys13 } from './record/traffic-keys.ts';
-import { FlightSender, type FlightSenderOptions, type Resend } from './reliability/flight-sender.ts';
+import { ACK_FLIGHT_MAX_RESENDS, FlightSender, type FlightSenderOptions, type Resend } from './reliability/flight-sender.ts';
 import { Acks13 } from './connection-acks.ts';
 import { KeyLimits13, type ConnectionInternals } from './connection-key-limits.ts';
 import type { EncodedFlight, FlightItem } from './reliability/flight.ts';
@@ -24,15 +24,25 @@ import type { ConnectionIdInfo, ConnectionIds13 } from './handshake/cid13.ts';
 const MAX_EARLY_DATA = 16;
 const MAX_QUEUED_OUT = 1024;
 const MAX_RECORD_PLAINTEXT = 16384;
+/** What #pendingSends and #earlyData become once the handshake completed (frozen: nothing is added after it). */
+const NOTHING_HELD = Object.freeze([]) as unknown as Uint8Array[];
 /** DTLS 1.3's handshake epoch (RFC 9147 6.1). */
 const EPOCH_HANDSHAKE13 = 2;
+/** Twice the default MSL of RFC 793 (2 minutes): RFC 9147 5.8.1's least time to answer copies of the client's final flight. */
+const TWO_MSL = 240_000;
+
 /**
  * How long a DTLS 1.3 server keeps reading the handshake epoch after its
- * handshake completed: RFC 9147 5.8.1 has it answer copies of the client's
- * final flight with an ACK for at least twice the default MSL of RFC 793
- * (2 minutes). The client needs the epoch only until that flight is ACKed.
+ * handshake completed, to answer copies of the client's final flight with an
+ * ACK (RFC 9147 5.8.1: at least 2 MSL), and longer than a client resends that
+ * flight while its ACKs are lost: ACK_FLIGHT_MAX_RESENDS resends and the wait
+ * after the last, each at most the retransmission timer's cap (`retransmitMax`,
+ * ours standing for the client's). 13 minutes with the defaults. The client
+ * needs the epoch only until that flight is ACKed.
  */
-export const HANDSHAKE_EPOCH_RETENTION13 = 240_000;
+export function handshakeEpochRetention13(retransmitMax: number): number {
+  return Math.max(TWO_MSL, (ACK_FLIGHT_MAX_RESENDS + 1) * retransmitMax);
+}
 
 function single(record: Uint8Array): EncodedFlight {
   return { datagrams: [record], records: 1, carried: [] };
@@ -118,7 +128,8 @@ export class Connection implements ConnectionLike {
     // queued before the handshake never meets a smaller bound after it.
     this.#maxSend = options.connectionId !== undefined && options.versions.includes('1.2') ? MAX_RECORD_PLAINTEXT - 1 : MAX_RECORD_PLAINTEXT;
     const l = options.limits;
-    this.#records = new RecordLayer(options.crypto, (r) => this.#drop(r), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
+    // A bound method, not an arrow: an arrow here would keep the constructor's scope for the connection's life.
+    this.#records = new RecordLayer(options.crypto, this.#drop.bind(this), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
     this.#live = { mtu: options.mtu, retransmit: { ...options.retransmit }, role: options.role };
     this.#sender = new FlightSender(this.#records, this.#live);
     this.#aeadLimits = internals.aeadLimits;
@@ -314,7 +325,7 @@ export class Connection implements ConnectionLike {
    * more of them (RFC 9147 5.8.1, 6.1): both directions once the handshake
    * flight we keep resending is gone (a client's final flight ACKed, or
    * given up); a server's read keys, for copies of the client's final flight
-   * that its ACK answers, HANDSHAKE_EPOCH_RETENTION13 after the handshake,
+   * that its ACK answers, handshakeEpochRetention13() after the handshake,
    * at the first input after that (no timer of its own: an idle connection
    * is not woken for it). Its records are then dropped, counted as 'stale_epoch'.
    */
@@ -324,7 +335,7 @@ export class Connection implements ConnectionLike {
     const f = this.#sender.current;
     if (f && !f.acked && !f.exhausted) return;
     const records = this.#records;
-    if (this.#options.role === 'server' && now < since + HANDSHAKE_EPOCH_RETENTION13) {
+    if (this.#options.role === 'server' && now < since + handshakeEpochRetention13(this.#live.retransmit.max)) {
       // Nothing of ours is sent in it any more (our flight was answered; ACKs go in the newest epoch).
       if (records.canWrite(EPOCH_HANDSHAKE13)) records.discardEpoch(EPOCH_HANDSHAKE13, 'write');
       return;
@@ -459,9 +470,10 @@ export class Connection implements ConnectionLike {
     const keyLog = this.#options.keyLog;
     if (keyLog) for (const line of result.keyLogLines()) keyLog(line);
     for (const p of this.#pendingSends) this.#sendApplicationData(p);
-    this.#pendingSends = [];
+    // Both fill only before the handshake completes: the shared empty array from now on.
+    this.#pendingSends = NOTHING_HELD;
     for (const d of this.#earlyData) this.#received.push(d);
-    this.#earlyData = [];
+    this.#earlyData = NOTHING_HELD;
     if (this.#closeAfterHandshake) this.close(this.#now);
   }
 
@@ -516,6 +528,8 @@ export class Connection implements ConnectionLike {
   }
 
   #handleAck(now: number, rec: PlainRecord): void {
+    // Under DTLS 1.2 an ACK means nothing (AckExchange drops it the same way): no 1.3 state is made for it.
+    if (!this.#acks13 && this.#records.protocol !== '1.3') return this.#drop('unexpected');
     const r = this.#acks().onAck(now, rec);
     if ('drop' in r) return this.#drop(r.drop);
     this.#trace('in', 'ACK', rec.epoch, rec.payload.length);

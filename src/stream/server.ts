@@ -61,7 +61,7 @@ interface Peer {
   readonly dtls: DtlsStream;
   readonly conn: ConnectionLike;
   /** The CIDs it is routed by (keys of #byCid), and the connection's report they came from. */
-  cids: string[];
+  cids: readonly string[];
   cidInfo: ConnectionLike['connectionIds'];
   /** Datagrams it sent while a datagram from a new address was being judged (#deliverByCid). */
   held: { data: Uint8Array; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] | undefined;
@@ -78,6 +78,8 @@ export interface ListenHooks {
 }
 
 const noop = (): void => {};
+/** A peer's CIDs when it has none: one shared empty list (the lists are replaced, never changed). */
+const NO_CIDS: readonly string[] = Object.freeze([]);
 
 /** `address|port`: unambiguous for IPv6 too. */
 function peerKey(address: string, port: number): string {
@@ -322,7 +324,7 @@ export class DtlsServer extends EventTarget {
     peer.cidInfo = peer.conn.connectionIds;
     // Only this server's own connections may claim a CID, and never one another peer holds.
     peer.cids = (peer.cidInfo?.local ?? []).map(cidKey).filter((k) => !this.#byCid.has(k));
-    if (!this.#peers.has(peerKey(peer.address, peer.port))) peer.cids = [];
+    if (!this.#peers.has(peerKey(peer.address, peer.port))) peer.cids = NO_CIDS;
     for (const k of peer.cids) this.#byCid.set(k, peer);
   }
 
@@ -392,7 +394,7 @@ export class DtlsServer extends EventTarget {
     }
     const hello = first.map(clientHelloRandom).find((r) => r !== undefined);
     const random = hello ? randomKey(hello) : '';
-    const peer: Peer = { address, port, dtls, conn, cids: [], cidInfo: undefined, held: undefined, random, handshaking: true };
+    const peer: Peer = { address, port, dtls, conn, cids: NO_CIDS, cidInfo: undefined, held: undefined, random, handshaking: true };
     // Its datagrams go straight to the socket, addressed to it, wherever it moved (no outbound.readable
     // and inbound.writable per peer: memory and two promise hops per datagram).
     // A socket that fails to send ends the connection.
@@ -434,7 +436,7 @@ export class DtlsServer extends EventTarget {
     if (this.#peers.get(key) !== peer) return;
     this.#peers.delete(key);
     for (const k of peer.cids) if (this.#byCid.get(k) === peer) this.#byCid.delete(k);
-    peer.cids = [];
+    peer.cids = NO_CIDS;
     addDrops(this.#pastDrops, peer.dtls.stats.dropped);
   }
 
