@@ -182,10 +182,10 @@ export function exporter13(
   hash: HashName,
   exporterMaster: Uint8Array,
 ): (label: string, context: Uint8Array | undefined, length: number) => Uint8Array {
-  const emptyHash = crypto.hash(hash, new Uint8Array(0));
+  // The empty hash is made per call, not kept: exporters are rare, and every connection would hold it.
   return (label, context, length) => {
     if (!Number.isInteger(length) || length < 0 || length > 255 * hashLength[hash]) throw new RangeError(`exporter length ${length} out of range`);
-    const derived = deriveSecret(crypto, hash, exporterMaster, label, emptyHash);
+    const derived = deriveSecret(crypto, hash, exporterMaster, label, crypto.hash(hash, new Uint8Array(0)));
     const out = hkdfExpandLabel(crypto, hash, derived, 'exporter', crypto.hash(hash, context ?? new Uint8Array(0)), length);
     derived.fill(0);
     return out;

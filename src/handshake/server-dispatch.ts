@@ -68,13 +68,13 @@ export function createServerHandshake(o: ResolvedOptions): HandshakeMachine {
 class ServerVersionDispatch implements HandshakeMachine {
   readonly #o: ResolvedOptions;
   #chosen: HandshakeMachine | undefined;
-  readonly #reassembler: Reassembler;
+  /** The ClientHello's pieces until a machine is chosen; then gone (about 380 bytes a connection would keep). */
+  #reassembler: Reassembler | undefined;
   /** The highest record number that carried a piece of the ClientHello (a stateless answer continues above it). */
   #lastSeq = 0;
 
   constructor(o: ResolvedOptions) {
     this.#o = o;
-    this.#reassembler = new Reassembler({ maxMessageLength: o.limits.maxHandshakeMessage, maxBufferedBytes: o.limits.maxReassemblyBytes });
   }
 
   get done(): boolean {
@@ -94,16 +94,22 @@ class ServerVersionDispatch implements HandshakeMachine {
     return [];
   }
 
+  #newReassembler(): Reassembler {
+    const l = this.#o.limits;
+    return new Reassembler({ maxMessageLength: l.maxHandshakeMessage, maxBufferedBytes: l.maxReassemblyBytes });
+  }
+
   handleRecord(now: number, rec: PlainRecord, readEpoch: number): HandshakeAction[] {
     if (this.#chosen) return this.#chosen.handleRecord(now, rec, readEpoch);
     const all = this.#fragments(rec);
     // Undecodable fragments: counted as the 1.2 server counts them (anyone can inject epoch 0, so a drop).
     if (all === 'malformed') return [{ kind: 'drop', reason: 'malformed' }];
-    const r = this.#reassembler;
+    const r = (this.#reassembler ??= this.#newReassembler());
     // Another message where the first one belongs: the 1.2 server judges it, as it always did
     // (unexpected_message, BoGo's WrongMessageType-ClientHello); it cannot be a 1.3 handshake.
     if (all?.some((f) => f.msgType !== HandshakeType.client_hello && f.messageSeq <= r.nextSeq)) {
       this.#chosen = new Dtls12Handshake(this.#o);
+      this.#reassembler = undefined;
       return this.#chosen.handleRecord(now, rec, readEpoch);
     }
     const fragments = all?.filter((f) => f.msgType === HandshakeType.client_hello);
@@ -122,6 +128,7 @@ class ServerVersionDispatch implements HandshakeMachine {
     const version = chooseServerVersion(this.#o, hello.body);
     const m = version === '1.3' ? new Server13Handshake(this.#o) : new Dtls12Handshake(this.#o);
     this.#chosen = m;
+    this.#reassembler = undefined;
     // The machine chosen gets the whole ClientHello as one record, as if it had come so.
     const whole: PlainRecord = { contentType: ContentType.handshake, epoch: 0, sequenceNumber: this.#lastSeq, payload: encodeHandshakeMessage(hello) };
     // The record layer reads and writes 1.3 records (unified header from epoch 2) once 1.3 is chosen.

@@ -148,7 +148,12 @@ export class AckTracker {
       chosen = room > 0 ? [...chosen.filter((e) => e.acked).slice(-room), ...fresh] : fresh;
     }
     for (const e of this.#entries) e.acked = true;
-    return chosen.map((e) => recordNumber(e.epoch, e.seq)).sort(compareRecordNumbers);
+    const out = chosen.map((e) => recordNumber(e.epoch, e.seq)).sort(compareRecordNumbers);
+    // Kept for the connection's life: exact-size copies, without the spare room push() left (memory per connection).
+    this.#entries = this.#entries.slice();
+    this.#explicit = this.#explicit.slice();
+    this.#implicit = this.#implicit.slice();
+    return out;
   }
 
   #startFlight(flight: number): void {
