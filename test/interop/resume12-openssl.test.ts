@@ -35,6 +35,32 @@ async function dial(t: TestContext, srv: OpenSslServer, options: DtlsOptions) {
   return info;
 }
 
+/**
+ * `openssl s_client -dtls1_2` twice against our server `srv`: `-sess_out`, then `-sess_in`
+ * with the session it saved. Returns our side's two handshakes and s_client's first output.
+ */
+async function sClientTwice(t: TestContext, srv: Awaited<ReturnType<typeof serve>>, extra: string[], name: string) {
+  const sess = dir.path(`${name}-${process.pid}.pem`);
+  const args = ['-CAfile', certs.p256.certPath, '-verify_return_error', ...extra];
+  const firstRun = runClient(srv.port, [...args, '-sess_out', sess], ['one', { waitFor: 'one' }], { t });
+  const a = await srv.next();
+  const first = await a.handshake;
+  void echo(a).catch(() => {});
+  const r1 = await firstRun;
+  assert.equal(r1.code, 0, r1.stderr);
+  assert.match(r1.stdout, /^New, TLSv1\.2/m, r1.stdout);
+  assert.equal(first.resumed, false);
+  const secondRun = runClient(srv.port, [...args, '-sess_in', sess], ['two', { waitFor: 'two' }], { t });
+  const b = await srv.next();
+  const second = await b.handshake;
+  void echo(b).catch(() => {});
+  const r2 = await secondRun;
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.match(r2.stdout, /^Reused, TLSv1\.2/m, r2.stdout);
+  assert.equal(second.resumed, true);
+  return { first, second, firstOutput: r1.stdout };
+}
+
 test('our client resumes with openssl s_server -dtls1_2 (its ticket), and a session it cannot resume is a full handshake', { timeout: 40_000 }, async (t) => {
   const srv = await startServer(['-cert', certs.p256.certPath, '-key', certs.p256.keyPath], { t });
   const sessions: Uint8Array[] = [];
@@ -64,27 +90,9 @@ test(
   { timeout: 40_000 },
   async (t) => {
     const srv = await serve(t, { requireCookie: true, ticketKeys: [new Uint8Array(32).fill(3)] }, certs.p256);
-    const sess = dir.path(`sess-${process.pid}.pem`);
-    const args = ['-CAfile', certs.p256.certPath, '-verify_return_error'];
-    const firstRun = runClient(srv.port, [...args, '-sess_out', sess], ['one', { waitFor: 'one' }], { t });
-    const a = await srv.next();
-    const infoA = await a.handshake;
-    void echo(a).catch(() => {});
-    const r1 = await firstRun;
-    assert.equal(r1.code, 0, r1.stderr);
-    assert.match(r1.stdout, /^New, TLSv1\.2/m, r1.stdout);
-    assert.equal(infoA.resumed, false);
-
-    const secondRun = runClient(srv.port, [...args, '-sess_in', sess], ['two', { waitFor: 'two' }], { t });
-    const b = await srv.next();
-    const infoB = await b.handshake;
-    void echo(b).catch(() => {});
-    const r2 = await secondRun;
-    assert.equal(r2.code, 0, r2.stderr);
-    assert.match(r2.stdout, /^Reused, TLSv1\.2/m, r2.stdout);
-    assert.equal(infoB.resumed, true);
-    assert.equal(infoB.cipherSuite, infoA.cipherSuite);
-    assert.equal(infoB.extendedMasterSecret, true);
+    const { first, second } = await sClientTwice(t, srv, [], 'sess');
+    assert.equal(second.cipherSuite, first.cipherSuite);
+    assert.equal(second.extendedMasterSecret, true);
   },
 );
 
@@ -103,21 +111,17 @@ test(
     await srv.waitFor(/resumed=true/, 3000);
 
     const ours = await serve(t, { sessionTickets: 0 }, certs.p256);
-    const sess = dir.path(`sess-id-${process.pid}.pem`);
-    const args = ['-CAfile', certs.p256.certPath, '-verify_return_error', '-no_ticket'];
-    const firstRun = runClient(ours.port, [...args, '-sess_out', sess], ['one', { waitFor: 'one' }], { t });
-    const a = await ours.next();
-    void echo(a).catch(() => {});
-    const r1 = await firstRun;
-    assert.equal(r1.code, 0, r1.stderr);
-    assert.match(r1.stdout, /^New, TLSv1\.2/m);
-    const secondRun = runClient(ours.port, [...args, '-sess_in', sess], ['two', { waitFor: 'two' }], { t });
-    const b = await ours.next();
-    const infoB = await b.handshake;
-    void echo(b).catch(() => {});
-    const r2 = await secondRun;
-    assert.equal(r2.code, 0, r2.stderr);
-    assert.match(r2.stdout, /^Reused, TLSv1\.2/m, r2.stdout);
-    assert.equal(infoB.resumed, true);
+    await sClientTwice(t, ours, ['-no_ticket'], 'sess-id');
   },
 );
+
+// RFC 5077 3.2 sends no ticket to a client without the session_ticket extension, so a server
+// that issues tickets (sessionTickets at its default) names that session by an ID and caches it
+// (RFC 5246 7.4.1.3): `s_client -no_ticket` resumes by it.
+test('s_client -no_ticket -sess_out, then -sess_in: it resumes by session ID with our server, tickets on', { timeout: 40_000 }, async (t) => {
+  const srv = await serve(t, { ticketKeys: [new Uint8Array(32).fill(5)] }, certs.p256);
+  const { first, second, firstOutput } = await sClientTwice(t, srv, ['-no_ticket'], 'sess-noticket');
+  // The session has an ID (s_client prints it), so it can be named again.
+  assert.match(firstOutput, /Session-ID: [0-9A-F]{64}\s/, firstOutput);
+  assert.equal(second.cipherSuite, first.cipherSuite);
+});
