@@ -107,8 +107,12 @@ export class Connection implements ConnectionLike {
   #events: ConnectionEvent[] = [];
   /** The CIDs in use as last reported, rebuilt only when they change (listen() compares it to route). */
   #cidInfo: ConnectionIdInfo | undefined;
-  /** DTLS 1.3: when the handshake completed, until its epoch's keys are gone (then undefined; see #retireHandshakeEpoch). */
-  #handshakeEpochSince: number | undefined;
+  /**
+   * DTLS 1.3, until the handshake epoch's keys are gone (then undefined; see
+   * #retireHandshakeEpoch): a server's time to drop its read keys, a client's
+   * Infinity (it drops them once its final flight is ACKed).
+   */
+  #handshakeEpochUntil: number | undefined;
 
   constructor(resolved: ResolvedOptions, internals: ConnectionInternals = {}) {
     // Each session the handshake makes is an event too (for streams), then the application's callback.
@@ -216,7 +220,7 @@ export class Connection implements ConnectionLike {
       );
     if (this.#state === 'connected') {
       this.#sendApplicationData(plaintext);
-      if (this.#handshakeEpochSince !== undefined) this.#retireHandshakeEpoch(now);
+      if (this.#handshakeEpochUntil !== undefined) this.#retireHandshakeEpoch(now);
       return this.#checkKeyLimits(now);
     }
     if ((this.#state === 'idle' || this.#state === 'handshaking') && !this.#closeAfterHandshake) {
@@ -330,19 +334,21 @@ export class Connection implements ConnectionLike {
    * is not woken for it). Its records are then dropped, counted as 'stale_epoch'.
    */
   #retireHandshakeEpoch(now: number): void {
-    const since = this.#handshakeEpochSince;
-    if (since === undefined || this.#state !== 'connected') return;
-    const f = this.#sender.current;
-    if (f && !f.acked && !f.exhausted) return;
+    const until = this.#handshakeEpochUntil;
+    if (until === undefined || this.#state !== 'connected') return;
     const records = this.#records;
-    if (this.#options.role === 'server' && now < since + handshakeEpochRetention13(this.#live.retransmit.max)) {
-      // Nothing of ours is sent in it any more (our flight was answered; ACKs go in the newest epoch).
+    if (until === Infinity) {
+      // A client: until its final flight is ACKed or given up.
+      const f = this.#sender.current;
+      if (f && !f.acked && !f.exhausted) return;
+    } else if (now < until) {
+      // A server: nothing of ours is sent in it any more (our flight was answered; ACKs go in the newest epoch).
       if (records.canWrite(EPOCH_HANDSHAKE13)) records.discardEpoch(EPOCH_HANDSHAKE13, 'write');
       return;
     }
     records.discardEpoch(EPOCH_HANDSHAKE13);
     records.discardEpoch(0);
-    this.#handshakeEpochSince = undefined;
+    this.#handshakeEpochUntil = undefined;
   }
 
   #acks(): Acks13 {
@@ -461,7 +467,9 @@ export class Connection implements ConnectionLike {
     // Kept for the connection's life: the summary, the exporter and KeyUpdate; the key log is used here only.
     this.#result = { info: result.info, exportKeyingMaterial: result.exportKeyingMaterial, keyUpdate: result.keyUpdate };
     if (result.keyUpdate) this.#acks().keyUpdate = result.keyUpdate;
-    if (this.#records.protocol === '1.3') this.#handshakeEpochSince = this.#now;
+    // The retention is fixed here: setRetransmitTimeout() changes the timer's start, not its cap.
+    if (this.#records.protocol === '1.3')
+      this.#handshakeEpochUntil = this.#options.role === 'server' ? this.#now + handshakeEpochRetention13(this.#live.retransmit.max) : Infinity;
     this.#sender.answered(this.#now);
     this.#lastHeard = this.#now;
     this.#setState('connected');
