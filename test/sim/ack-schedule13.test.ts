@@ -5,24 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimPair, createPair, bothIn } from '../../src/testing/index.ts';
-import type { SideLog } from '../../src/testing/index.ts';
 import { ACK_FLIGHT_MAX_RESENDS } from '../../src/reliability/flight-sender.ts';
 import { AckTracker } from '../../src/reliability/ack-tracker.ts';
 import { encodeRecord } from '../../src/wire/record.ts';
 import { encodeAck } from '../../src/wire/ack.ts';
 import { ContentType, ProtocolVersion } from '../../src/wire/types.ts';
 import { recordNumber } from '../../src/wire/record-number.ts';
-
-function resends(log: SideLog, flight: number): number[] {
-  return log.timeline.filter((e) => e.event.type === 'retransmit' && e.event.flight === flight).map((e) => e.time);
-}
-
-function traces(log: SideLog, direction: 'in' | 'out', what: string): { time: number; epoch: number }[] {
-  const out: { time: number; epoch: number }[] = [];
-  for (const e of log.timeline)
-    if (e.event.type === 'trace' && e.event.direction === direction && e.event.what === what) out.push({ time: e.time, epoch: e.event.epoch });
-  return out;
-}
+import { resends, traces } from './timeline.ts';
 
 test('after a HelloRetryRequest the server ACKs a partial second ClientHello in epoch 0; the client takes it and resends only the rest', () => {
   const mtu = 200;

@@ -5,21 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimPair, createPair, bothIn } from '../../src/testing/index.ts';
-import type { SideLog } from '../../src/testing/index.ts';
+import { resends, traces } from './timeline.ts';
 
 const MTU = 256;
-
-/** Retransmissions of our flight `flight` a side made. */
-function resends(log: SideLog, flight: number): number[] {
-  return log.timeline.filter((e) => e.event.type === 'retransmit' && e.event.flight === flight).map((e) => e.time);
-}
-
-function traces(log: SideLog, direction: 'in' | 'out', what: string): { time: number; epoch: number }[] {
-  const out: { time: number; epoch: number }[] = [];
-  for (const e of log.timeline)
-    if (e.event.type === 'trace' && e.event.direction === direction && e.event.what === what) out.push({ time: e.time, epoch: e.event.epoch });
-  return out;
-}
 
 test('client: the ServerHello alone (the rest of the server flight lost) ends the ClientHello resends; the server resends the rest', () => {
   const { client, server } = createPair({ versions: ['1.3'], mtu: MTU }, { versions: ['1.3'], mtu: MTU, sessionTickets: 0 }, { seed: 1 });
