@@ -59,8 +59,12 @@ export class KeyUpdate13 {
   readonly #crypto: CryptoProvider;
   readonly #suite: CipherSuite13;
   readonly #host: KeyUpdateHost13;
-  #ours: Uint8Array;
-  #peers: Uint8Array;
+  /**
+   * Our current application traffic secret, then the peer's, in one buffer
+   * (one array and buffer less per connection); each update overwrites its
+   * half, so the secret it replaces is gone (RFC 8446 7.2).
+   */
+  readonly #secrets: Uint8Array;
   #readEpoch = EPOCH_APPLICATION;
   /** The epoch of our newest write keys (in use, or waiting for the ACK of their KeyUpdate). */
   #writeEpoch = EPOCH_APPLICATION;
@@ -74,8 +78,10 @@ export class KeyUpdate13 {
   constructor(secrets: AppSecrets13, host: KeyUpdateHost13) {
     this.#crypto = secrets.crypto;
     this.#suite = secrets.suite;
-    this.#ours = secrets.ours;
-    this.#peers = secrets.peers;
+    const n = secrets.ours.length;
+    this.#secrets = new Uint8Array(2 * n);
+    this.#secrets.set(secrets.ours);
+    this.#secrets.set(secrets.peers, n);
     this.#host = host;
   }
 
@@ -110,10 +116,10 @@ export class KeyUpdate13 {
    */
   receive(msg: HandshakeMessage): HandshakeAction[] {
     const ku = decodeAs('KeyUpdate', () => decodeKeyUpdate(msg.body));
-    this.#peers = this.#next(this.#peers);
+    const peers = this.#update(false);
     this.#readEpoch++;
     this.#asked = false;
-    const out: HandshakeAction[] = [{ kind: 'read-keys', epoch: this.#readEpoch, keys: this.#keys(this.#peers) }];
+    const out: HandshakeAction[] = [{ kind: 'read-keys', epoch: this.#readEpoch, keys: this.#keys(peers) }];
     // RFC 9147 8: no answer that would take our epoch past 2^48 - 1; the request is ignored then.
     if (ku.updateRequested && !this.#pending && this.#writeEpoch < MAX_EPOCH13) out.push(...this.start(false));
     return out;
@@ -138,7 +144,7 @@ export class KeyUpdate13 {
     // A request already outstanding is not repeated (RFC 8446 4.6.3); the peer's answer is still due.
     const request = requestPeer && !this.#asked;
     if (request) this.#asked = true;
-    this.#ours = this.#next(this.#ours);
+    const ours = this.#update(true);
     const message: HandshakeMessage = { msgType: HandshakeType.key_update, messageSeq, body: encodeKeyUpdate({ updateRequested: request }) };
     const epoch = this.#writeEpoch++;
     this.#pending = true;
@@ -147,7 +153,7 @@ export class KeyUpdate13 {
         kind: 'post-handshake',
         item: { kind: 'handshake', epoch, message },
         nextEpoch: this.#writeEpoch,
-        keys: this.#keys(this.#ours),
+        keys: this.#keys(ours),
       },
     ];
   }
@@ -161,10 +167,18 @@ export class KeyUpdate13 {
     return [...(this.#host.afterKeyUpdate?.() ?? []), ...(q ? this.start(true) : [])];
   }
 
-  /** RFC 8446 7.2: application_traffic_secret_N+1 = HKDF-Expand-Label(application_traffic_secret_N, "traffic upd", "", Hash.length). */
-  #next(secret: Uint8Array): Uint8Array {
+  /**
+   * RFC 8446 7.2: application_traffic_secret_N+1 = HKDF-Expand-Label(application_traffic_secret_N,
+   * "traffic upd", "", Hash.length), ours or the peer's, in place; returns a view of it.
+   */
+  #update(ours: boolean): Uint8Array {
     const h = this.#suite.hash;
-    return hkdfExpandLabel(this.#crypto, h, secret, 'traffic upd', EMPTY, hashLength[h]);
+    const n = hashLength[h];
+    const secret = this.#secrets.subarray(ours ? 0 : n, ours ? n : 2 * n);
+    const next = hkdfExpandLabel(this.#crypto, h, secret, 'traffic upd', EMPTY, n);
+    secret.set(next);
+    next.fill(0);
+    return secret;
   }
 
   /** RFC 8446 7.3, RFC 9147 4.2.3: an epoch's key, iv and sn_key, as KeySchedule13.trafficKeys derives them. */
