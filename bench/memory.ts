@@ -27,7 +27,7 @@
 // go of its handshake epoch (connection.ts); --fresh measures right after the
 // exchange instead (--streams is always fresh).
 //
-//   node --expose-gc --import tsx bench/memory.ts [--connections 50] [--depth 2] [--noble] [--v13] [--fresh] [--streams | --listen]
+//   node --expose-gc --import tsx bench/memory.ts [--connections 50] [--depth 2] [--min 64] [--noble] [--v13] [--fresh] [--streams | --listen]
 import * as nc from 'node:crypto';
 import { writeHeapSnapshot } from 'node:v8';
 import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
@@ -48,6 +48,8 @@ const argv = process.argv.slice(2);
 const opt = (name: string, def: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : def);
 const N = opt('--connections', 50);
 const DEPTH = opt('--depth', 2);
+/** Rows below this many bytes per connection are left out. */
+const MIN = opt('--min', 64);
 const crypto = argv.includes('--noble') ? nobleProvider : createNativeProvider(nc);
 const cert = generateCertificate();
 
@@ -302,4 +304,4 @@ console.log(
 );
 console.log('| field | bytes per connection |\n|---|---|');
 for (const [path, bytes] of [...byPath].sort((a, b) => b[1] - a[1]))
-  if (bytes / conns.length >= 64) console.log(`| ${path} | ${Math.round(bytes / conns.length)} |`);
+  if (bytes / conns.length >= MIN) console.log(`| ${path} | ${Math.round(bytes / conns.length)} |`);

@@ -107,6 +107,9 @@ export class Acks13 {
     const next = this.#nextWrite;
     if (epoch === undefined || !next || next.epoch !== epoch) return [];
     this.#records.installWrite(next.epoch, next.keys);
+    // The old epoch carried the KeyUpdate and what came before it, all ACKed now: nothing is sent in it again
+    // (ACKs and alerts go in the newest), so its keys go, or each KeyUpdate would keep an epoch for good.
+    this.#records.discardEpoch(next.epoch - 1, 'write');
     this.#nextWrite = undefined;
     return this.keyUpdate?.switched() ?? [];
   }

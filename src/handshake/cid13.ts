@@ -38,6 +38,11 @@ export function isConnectionIdMessage(msgType: number): boolean {
 
 export type { ConnectionIdInfo };
 
+/** A NewConnectionId or RequestConnectionId on a connection that did not negotiate connection IDs. */
+export function noConnectionIds(): DtlsError {
+  return new DtlsError('unexpected_message', 'a connection ID message, and no connection IDs were negotiated (RFC 9147 9)');
+}
+
 export class ConnectionIds13 {
   readonly #o: ResolvedOptions;
   /** Builds a handshake message with the role's next message_seq. */
@@ -138,7 +143,7 @@ export class ConnectionIds13 {
 
   /** A NewConnectionId or RequestConnectionId from the peer. */
   onMessage(m: HandshakeMessage): HandshakeAction[] {
-    if (!this.#negotiated) throw new DtlsError('unexpected_message', 'a connection ID message, and no connection IDs were negotiated (RFC 9147 9)');
+    if (!this.#negotiated) throw noConnectionIds();
     if (m.msgType === HandshakeType.new_connection_id) return this.#onNew(m.body);
     return this.#onRequest(m.body);
   }

@@ -36,7 +36,7 @@ import { decodeAs } from './common.ts';
 import { ConnectionIds13 } from './cid13.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 import { buildClientHello13, checkExtensions13, offeredTypes, readEncryptedExtensions } from './client13-hello.ts';
-import { KeyUpdate13 } from './key-update13.ts';
+import { KeyUpdate13, type KeyUpdateHost13 } from './key-update13.ts';
 import { usableSession12 } from './client12-session.ts';
 import {
   SIGNATURE_SCHEMES13,
@@ -93,7 +93,7 @@ export class FallbackTo12 {
   }
 }
 
-export class Client13Role {
+export class Client13Role implements KeyUpdateHost13 {
   readonly #o: ResolvedOptions;
   #out: HandshakeAction[] = [];
   #state: State = { name: 'start' };
@@ -113,18 +113,21 @@ export class Client13Role {
   #offer12: { ticket: Uint8Array; sessionId: Uint8Array } | undefined;
   /** What a NewSessionTicket makes a session of (RFC 8446 4.6.1), once connected and when the application takes sessions. */
   #tickets: { schedule: KeySchedule13; suite: CipherSuite13; resumptionMaster: Uint8Array; alpn: string | undefined; peerChain: Uint8Array[] } | undefined;
-  /** Connection IDs (RFC 9147 9): offered in the ClientHello, settled by the ServerHello. */
-  readonly cids: ConnectionIds13;
+  /** Connection IDs (RFC 9147 9): offered in the ClientHello, settled by the ServerHello; undefined when we offer none (options.connectionId). */
+  readonly cids: ConnectionIds13 | undefined;
 
   constructor(o: ResolvedOptions) {
     this.#o = o;
     this.random = o.crypto.random(32);
-    this.cids = new ConnectionIds13(
-      o,
-      (t, b) => this.#message(t, b),
-      () => this.#keyUpdate?.sendEpoch ?? 3,
-      () => this.#keyUpdate?.pending ?? false,
-    );
+    this.cids =
+      o.connectionId === undefined
+        ? undefined
+        : new ConnectionIds13(
+            o,
+            (t, b) => this.#message(t, b),
+            () => this.#keyUpdate?.sendEpoch ?? 3,
+            () => this.#keyUpdate?.pending ?? false,
+          );
   }
 
   get done(): boolean {
@@ -142,7 +145,7 @@ export class Client13Role {
     // One share for the preferred group; a hybrid one comes with x25519 beside it, as browsers send.
     const groups: KemGroup[] = g[0] === 'X25519MLKEM768' && g.includes('x25519') ? ['X25519MLKEM768', 'x25519'] : [g[0]!];
     this.#shares = groups.map((grp) => kemClientShare(this.#o.crypto, grp));
-    this.#out.push(...this.cids.expect());
+    if (this.cids) this.#out.push(...this.cids.expect());
     this.#sendClientHello(now, 1);
     return this.#take();
   }
@@ -156,6 +159,16 @@ export class Client13Role {
     const out = this.#out;
     this.#out = [];
     return out;
+  }
+
+  /** KeyUpdateHost13: our post-handshake messages share the handshake's message_seq (RFC 9147 5.2). */
+  takeMessageSeq(): number {
+    return this.#sendSeq++;
+  }
+
+  /** KeyUpdateHost13: connection IDs a RequestConnectionId asked for while our KeyUpdate waited. */
+  afterKeyUpdate(): HandshakeAction[] {
+    return this.cids?.flush() ?? [];
   }
 
   #message(msgType: number, body: Uint8Array): HandshakeMessage {
@@ -200,7 +213,7 @@ export class Client13Role {
       cookie: this.#cookie,
       wantTickets: this.#o.onSession !== undefined,
       psk,
-      cid: this.cids.offer(),
+      cid: this.cids?.offer(),
       session12: this.#offer12,
     });
     const answerable12 = built.answerable12;
@@ -292,7 +305,7 @@ export class Client13Role {
     shared.fill(0);
     const hs = schedule.handshakeTrafficSecrets(transcript.digest(crypto));
     // CIDs before the keys: our epoch-2 records carry the server's.
-    this.#out.push(...this.cids.onServerHello(sh.extensions));
+    if (this.cids) this.#out.push(...this.cids.onServerHello(sh.extensions));
     // Write keys first: opening epoch 2 hands back the server's records that came early, and their answer goes out in it.
     this.#out.push({ kind: 'write-keys', epoch: 2, keys: trafficKeys13(schedule, suite, hs.client) });
     this.#out.push({ kind: 'read-keys', epoch: 2, keys: trafficKeys13(schedule, suite, hs.server) });
@@ -450,11 +463,7 @@ export class Client13Role {
         peerChain: k.chain,
       };
     this.#state = { name: 'done' };
-    this.#keyUpdate = new KeyUpdate13(
-      { schedule: k.schedule, suite: k.suite, ours: app.client, peers: app.server },
-      () => this.#sendSeq++,
-      () => this.cids.flush(),
-    );
+    this.#keyUpdate = new KeyUpdate13({ crypto, suite: k.suite, ours: app.client, peers: app.server }, this);
     // Our last flight is kept until the server ACKs it (or its data shows it arrived; RFC 9147 5.8.3, 7).
     this.#out.push({ kind: 'flight', items, number: 5, mode: 'ack', sampleRtt: true });
     this.#out.push({ kind: 'write-keys', epoch: 3, keys: trafficKeys13(k.schedule, k.suite, app.client) });

@@ -14,7 +14,7 @@ import type { HandshakeAction, HandshakeMachine } from './machine.ts';
 import { messageName } from './dtls12.ts';
 import { endOfEpoch, postHandshakeEpoch } from './key-update13.ts';
 import { Client13Role, FallbackTo12 } from './client13-role.ts';
-import { isConnectionIdMessage, type ConnectionIds13 } from './cid13.ts';
+import { isConnectionIdMessage, noConnectionIds, type ConnectionIds13 } from './cid13.ts';
 
 /**
  * Builds the 1.2 machine that continues a handshake whose ClientHello offered
@@ -172,7 +172,10 @@ export class Client13Handshake implements HandshakeMachine {
   #postHandshake(now: number, m: HandshakeMessage): HandshakeAction[] {
     if (m.msgType === HandshakeType.new_session_ticket) return this.#role.handleNewSessionTicket(now, m);
     if (m.msgType === HandshakeType.key_update) return this.#role.handleKeyUpdate(m);
-    if (isConnectionIdMessage(m.msgType)) return this.#role.cids.onMessage(m);
+    if (isConnectionIdMessage(m.msgType)) {
+      if (!this.#role.cids) throw noConnectionIds();
+      return this.#role.cids.onMessage(m);
+    }
     throw new DtlsError('unexpected_message', `post-handshake message ${m.msgType} is not supported`);
   }
 

@@ -11,14 +11,16 @@
 //
 // It returns actions (machine.ts) and never calls into the connection.
 import type { HandshakeAction } from './machine.ts';
-import type { KeySchedule13 } from '../crypto/key-schedule13.ts';
+import type { CryptoProvider } from '../crypto/provider.ts';
+import { hkdfExpandLabel } from '../crypto/key-schedule13.ts';
+import { hashLength } from '../crypto/hkdf.ts';
 import type { CipherSuite13 } from '../crypto/suites.ts';
+import type { TrafficKeys13 } from '../record/traffic-keys.ts';
 import { HandshakeType, type HandshakeMessage } from '../wire/types.ts';
 import { decodeKeyUpdate, encodeKeyUpdate } from '../wire/messages13/key-update.ts';
 import { DtlsError } from '../errors.ts';
 import type { Reassembler } from '../reliability/reassembly.ts';
 import { decodeAs } from './common.ts';
-import { trafficKeys13 } from './common13.ts';
 
 /** RFC 9147 8: a sender MUST NOT let its epoch exceed 2^48 - 1. */
 export const MAX_EPOCH13 = 2 ** 48 - 1;
@@ -26,9 +28,15 @@ export const MAX_EPOCH13 = 2 ** 48 - 1;
 const MAX_MESSAGE_SEQ = 0xffff;
 /** The first application epoch (RFC 9147 6.1). */
 const EPOCH_APPLICATION = 3;
+const EMPTY = new Uint8Array(0);
 
+/**
+ * What a KeyUpdate derives from: the application traffic secrets and the
+ * suite's hash (RFC 8446 7.2, 7.3), not the key schedule, whose master secret
+ * nothing needs once the handshake is over.
+ */
 export interface AppSecrets13 {
-  schedule: KeySchedule13;
+  crypto: CryptoProvider;
   suite: CipherSuite13;
   /** Our [sender]_application_traffic_secret_0. */
   ours: Uint8Array;
@@ -36,12 +44,27 @@ export interface AppSecrets13 {
   peers: Uint8Array;
 }
 
+/**
+ * The machine a KeyUpdate13 belongs to (the machine itself, which the
+ * connection holds anyway: no closures to keep per connection).
+ */
+export interface KeyUpdateHost13 {
+  /** The machine's next message_seq (shared with its other post-handshake messages). */
+  takeMessageSeq(): number;
+  /** Post-handshake messages held while our KeyUpdate waited (connection IDs: cid13.ts), sent once its epoch is in use. */
+  afterKeyUpdate?(): HandshakeAction[];
+}
+
 export class KeyUpdate13 {
-  readonly #schedule: KeySchedule13;
+  readonly #crypto: CryptoProvider;
   readonly #suite: CipherSuite13;
-  readonly #nextSeq: () => number;
-  #ours: Uint8Array;
-  #peers: Uint8Array;
+  readonly #host: KeyUpdateHost13;
+  /**
+   * Our current application traffic secret, then the peer's, in one buffer
+   * (one array and buffer less per connection); each update overwrites its
+   * half, so the secret it replaces is gone (RFC 8446 7.2).
+   */
+  readonly #secrets: Uint8Array;
   #readEpoch = EPOCH_APPLICATION;
   /** The epoch of our newest write keys (in use, or waiting for the ACK of their KeyUpdate). */
   #writeEpoch = EPOCH_APPLICATION;
@@ -52,17 +75,14 @@ export class KeyUpdate13 {
   /** We sent update_requested and no KeyUpdate of the peer came since (RFC 8446 4.6.3: no second request meanwhile). */
   #asked = false;
 
-  /** Post-handshake messages held while our KeyUpdate waited (connection IDs: cid13.ts), sent once its epoch is in use. */
-  readonly #afterSwitch: (() => HandshakeAction[]) | undefined;
-
-  /** `nextSeq`: the machine's next message_seq (shared with its other post-handshake messages). */
-  constructor(secrets: AppSecrets13, nextSeq: () => number, afterSwitch?: () => HandshakeAction[]) {
-    this.#afterSwitch = afterSwitch;
-    this.#schedule = secrets.schedule;
+  constructor(secrets: AppSecrets13, host: KeyUpdateHost13) {
+    this.#crypto = secrets.crypto;
     this.#suite = secrets.suite;
-    this.#ours = secrets.ours;
-    this.#peers = secrets.peers;
-    this.#nextSeq = nextSeq;
+    const n = secrets.ours.length;
+    this.#secrets = new Uint8Array(2 * n);
+    this.#secrets.set(secrets.ours);
+    this.#secrets.set(secrets.peers, n);
+    this.#host = host;
   }
 
   /** The epoch the peer writes in (as far as its KeyUpdates told us). */
@@ -96,10 +116,10 @@ export class KeyUpdate13 {
    */
   receive(msg: HandshakeMessage): HandshakeAction[] {
     const ku = decodeAs('KeyUpdate', () => decodeKeyUpdate(msg.body));
-    this.#peers = this.#schedule.nextTrafficSecret(this.#peers);
+    const peers = this.#update(false);
     this.#readEpoch++;
     this.#asked = false;
-    const out: HandshakeAction[] = [{ kind: 'read-keys', epoch: this.#readEpoch, keys: trafficKeys13(this.#schedule, this.#suite, this.#peers) }];
+    const out: HandshakeAction[] = [{ kind: 'read-keys', epoch: this.#readEpoch, keys: this.#keys(peers) }];
     // RFC 9147 8: no answer that would take our epoch past 2^48 - 1; the request is ignored then.
     if (ku.updateRequested && !this.#pending && this.#writeEpoch < MAX_EPOCH13) out.push(...this.start(false));
     return out;
@@ -118,13 +138,13 @@ export class KeyUpdate13 {
     }
     if (this.#writeEpoch >= MAX_EPOCH13)
       throw new DtlsError('internal_error', `epoch ${this.#writeEpoch}: no KeyUpdate may take it past 2^48 - 1 (RFC 9147 8)`);
-    const messageSeq = this.#nextSeq();
+    const messageSeq = this.#host.takeMessageSeq();
     if (messageSeq > MAX_MESSAGE_SEQ)
       throw new DtlsError('internal_error', 'message_seq overflow: 65536 handshake messages sent, no KeyUpdate can follow (RFC 9147 5.2)');
     // A request already outstanding is not repeated (RFC 8446 4.6.3); the peer's answer is still due.
     const request = requestPeer && !this.#asked;
     if (request) this.#asked = true;
-    this.#ours = this.#schedule.nextTrafficSecret(this.#ours);
+    const ours = this.#update(true);
     const message: HandshakeMessage = { msgType: HandshakeType.key_update, messageSeq, body: encodeKeyUpdate({ updateRequested: request }) };
     const epoch = this.#writeEpoch++;
     this.#pending = true;
@@ -133,7 +153,7 @@ export class KeyUpdate13 {
         kind: 'post-handshake',
         item: { kind: 'handshake', epoch, message },
         nextEpoch: this.#writeEpoch,
-        keys: trafficKeys13(this.#schedule, this.#suite, this.#ours),
+        keys: this.#keys(ours),
       },
     ];
   }
@@ -144,7 +164,33 @@ export class KeyUpdate13 {
     const q = this.#queued;
     this.#queued = false;
     // What waited goes first, in the new epoch; then the KeyUpdate kept meanwhile.
-    return [...(this.#afterSwitch?.() ?? []), ...(q ? this.start(true) : [])];
+    return [...(this.#host.afterKeyUpdate?.() ?? []), ...(q ? this.start(true) : [])];
+  }
+
+  /**
+   * RFC 8446 7.2: application_traffic_secret_N+1 = HKDF-Expand-Label(application_traffic_secret_N,
+   * "traffic upd", "", Hash.length), ours or the peer's, in place; returns a view of it.
+   */
+  #update(ours: boolean): Uint8Array {
+    const h = this.#suite.hash;
+    const n = hashLength[h];
+    const secret = this.#secrets.subarray(ours ? 0 : n, ours ? n : 2 * n);
+    const next = hkdfExpandLabel(this.#crypto, h, secret, 'traffic upd', EMPTY, n);
+    secret.set(next);
+    next.fill(0);
+    return secret;
+  }
+
+  /** RFC 8446 7.3, RFC 9147 4.2.3: an epoch's key, iv and sn_key, as KeySchedule13.trafficKeys derives them. */
+  #keys(secret: Uint8Array): TrafficKeys13 {
+    const { hash, keyLength, ivLength } = this.#suite;
+    const p = this.#crypto;
+    return {
+      suite: this.#suite,
+      key: hkdfExpandLabel(p, hash, secret, 'key', EMPTY, keyLength),
+      iv: hkdfExpandLabel(p, hash, secret, 'iv', EMPTY, ivLength),
+      sn: hkdfExpandLabel(p, hash, secret, 'sn', EMPTY, keyLength),
+    };
   }
 }
 

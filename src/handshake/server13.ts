@@ -55,8 +55,8 @@ import { fingerprint } from '../x509/fingerprint.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 import { secretCookies, type HrrCookies } from './cookie.ts';
 import { handshakeName } from './dtls12.ts';
-import { KeyUpdate13, endOfEpoch, postHandshakeEpoch, type AppSecrets13 } from './key-update13.ts';
-import { ConnectionIds13, isConnectionIdMessage } from './cid13.ts';
+import { KeyUpdate13, endOfEpoch, postHandshakeEpoch, type KeyUpdateHost13 } from './key-update13.ts';
+import { ConnectionIds13, isConnectionIdMessage, noConnectionIds } from './cid13.ts';
 
 /** The epochs of DTLS 1.3 (RFC 9147 6.1). */
 const EPOCH_HANDSHAKE = 2;
@@ -83,7 +83,8 @@ interface ClientAuth {
 
 /** One type per state, holding only what that state needs (STYLE.md). */
 type State =
-  | { name: 'wait_client_hello' }
+  /** Our HelloRetryRequest cookies (our own secret, or a gate's): the only thing kept before a cookie returns. */
+  | { name: 'wait_client_hello'; cookies: HrrCookies }
   | { name: 'wait_client_certificate'; session: Session }
   | { name: 'wait_certificate_verify'; session: Session; auth: ClientAuth }
   | { name: 'wait_finished'; session: Session; auth: ClientAuth | undefined }
@@ -91,33 +92,62 @@ type State =
 
 type In<N extends State['name']> = Extract<State, { name: N }>;
 
-export class Server13Handshake implements HandshakeMachine {
+/** Every connection that completed its handshake shares this state object. */
+const DONE: State = { name: 'done' };
+
+export class Server13Handshake implements HandshakeMachine, KeyUpdateHost13 {
   readonly #o: ResolvedOptions;
-  readonly #reassembler: Reassembler;
-  /** Makes and opens our HelloRetryRequest cookies (our own secret, or a gate's): the only thing kept before a cookie returns. */
-  readonly #cookies: HrrCookies;
-  #state: State = { name: 'wait_client_hello' };
+  /**
+   * The client's messages, in order. Once connected it is made only while a
+   * post-handshake message is in pieces (about 380 bytes a connection would
+   * otherwise keep); `#peerSeq` is its nextSeq meanwhile.
+   */
+  #reassembler: Reassembler | undefined;
+  #peerSeq = 0;
+  #state: State;
   #out: HandshakeAction[] = [];
   #sendSeq = 0;
   /** The reassembler's nextSeq when our current flight was sent: the peer flight it answers ends just below. */
   #answeredUpTo = 0;
   /** KeyUpdate both ways once connected (RFC 8446 4.6.3, RFC 9147 8). */
   #keyUpdate: KeyUpdate13 | undefined;
-  /** Connection IDs (RFC 9147 9): settled by the ClientHello, then NewConnectionId/RequestConnectionId. */
-  readonly cids: ConnectionIds13;
+  /**
+   * Connection IDs (RFC 9147 9): settled by the ClientHello, then
+   * NewConnectionId/RequestConnectionId. Undefined when we are not configured
+   * for them (options.connectionId): they can never be negotiated then.
+   */
+  readonly cids: ConnectionIds13 | undefined;
 
   constructor(o: ResolvedOptions) {
     this.#o = o;
     // Post-handshake messages go in the application epoch (a KeyUpdate of ours would move it).
-    this.cids = new ConnectionIds13(
-      o,
-      (msgType, body) => ({ msgType, messageSeq: this.#sendSeq++, body }),
-      () => this.#keyUpdate?.sendEpoch ?? EPOCH_APPLICATION,
-      () => this.#keyUpdate?.pending ?? false,
-    );
+    this.cids =
+      o.connectionId === undefined
+        ? undefined
+        : new ConnectionIds13(
+            o,
+            (msgType, body) => ({ msgType, messageSeq: this.#sendSeq++, body }),
+            () => this.#keyUpdate?.sendEpoch ?? EPOCH_APPLICATION,
+            () => this.#keyUpdate?.pending ?? false,
+          );
     // A gate in front of the server (listen()) hands over its cookies, so the cookie it issued opens here.
-    this.#cookies = o.hrrCookies ?? secretCookies(o.crypto, o.crypto.random(32));
-    this.#reassembler = new Reassembler({ maxMessageLength: o.limits.maxHandshakeMessage, maxBufferedBytes: o.limits.maxReassemblyBytes });
+    this.#state = { name: 'wait_client_hello', cookies: o.hrrCookies ?? secretCookies(o.crypto, o.crypto.random(32)) };
+    this.#reassembler = this.#newReassembler();
+  }
+
+  #newReassembler(): Reassembler {
+    const l = this.#o.limits;
+    return new Reassembler({ maxMessageLength: l.maxHandshakeMessage, maxBufferedBytes: l.maxReassemblyBytes });
+  }
+
+  /** KeyUpdateHost13: our post-handshake messages share the handshake's message_seq (RFC 9147 5.2). */
+  takeMessageSeq(): number {
+    return this.#sendSeq++;
+  }
+
+  /** KeyUpdateHost13: connection IDs a RequestConnectionId asked for while our KeyUpdate waited. */
+  afterKeyUpdate(): HandshakeAction[] {
+    return this.cids?.flush() ?? [];
   }
 
   get done(): boolean {
@@ -157,7 +187,13 @@ export class Server13Handshake implements HandshakeMachine {
       if (rec.epoch === 0) return void this.#out.push({ kind: 'drop', reason: 'malformed' });
       throw e;
     }
-    const r = this.#reassembler;
+    let r = this.#reassembler;
+    if (!r) {
+      // Connected, with no message of the client's in pieces: copies of what was taken need none.
+      if (!fragments.some((f) => f.messageSeq >= this.#peerSeq)) return;
+      r = this.#reassembler = this.#newReassembler();
+      r.nextSeq = this.#peerSeq;
+    }
     const s = this.#state.name;
     for (const f of fragments) {
       if (s === 'wait_client_hello' && rec.epoch === 0 && f.msgType === HandshakeType.client_hello && f.messageSeq > r.nextSeq && f.messageSeq < 8) {
@@ -198,12 +234,19 @@ export class Server13Handshake implements HandshakeMachine {
       // RFC 8446 5.1: nothing follows the client's Finished under the handshake keys.
       if (this.done) endOfEpoch(r, 'client Finished');
     }
+    if (this.done && r.bufferedMessages === 0) {
+      this.#peerSeq = r.nextSeq;
+      this.#reassembler = undefined;
+    }
   }
 
   /** The client's messages after its Finished: KeyUpdate (key-update13.ts, the same for both roles) and the connection ID messages (cid13.ts); a client sends nothing else (RFC 8446 4.6). */
   #postHandshake(msg: HandshakeMessage): void {
     if (msg.msgType === HandshakeType.key_update && this.#keyUpdate) return void this.#out.push(...this.#keyUpdate.receive(msg));
-    if (isConnectionIdMessage(msg.msgType)) return void this.#out.push(...this.cids.onMessage(msg));
+    if (isConnectionIdMessage(msg.msgType)) {
+      if (!this.cids) throw noConnectionIds();
+      return void this.#out.push(...this.cids.onMessage(msg));
+    }
     throw new DtlsError('unexpected_message', `post-handshake ${handshakeName(msg.msgType)} from a client`);
   }
 
@@ -212,7 +255,7 @@ export class Server13Handshake implements HandshakeMachine {
     const s = this.#state;
     switch (s.name) {
       case 'wait_client_hello':
-        if (t === HandshakeType.client_hello) return this.#onClientHello(now, msg);
+        if (t === HandshakeType.client_hello) return this.#onClientHello(s, now, msg);
         break;
       case 'wait_client_certificate':
         if (t === HandshakeType.certificate) return this.#onCertificate(s, now, msg);
@@ -227,10 +270,10 @@ export class Server13Handshake implements HandshakeMachine {
     throw new DtlsError('unexpected_message', `handshake message ${handshakeName(t)} in state ${s.name}`);
   }
 
-  #onClientHello(now: number, msg: HandshakeMessage): void {
+  #onClientHello(s: In<'wait_client_hello'>, now: number, msg: HandshakeMessage): void {
     const o = this.#o;
     const crypto = o.crypto;
-    const decision = readClientHello13(o, msg.body, this.#cookies);
+    const decision = readClientHello13(o, msg.body, s.cookies);
     // RFC 9147 5.2: our first message answers with the ClientHello's message_seq.
     this.#sendSeq = msg.messageSeq;
     if (decision.kind === 'retry') {
@@ -253,7 +296,7 @@ export class Server13Handshake implements HandshakeMachine {
     const resume = choosePsk(o, hello, msg.body, o.wallTime(now));
 
     const { share, sharedSecret } = kemEncapsulate(crypto, hello.group, hello.clientShare);
-    const cid = this.cids.onClientHello(hello.clientCid);
+    const cid = this.cids?.onClientHello(hello.clientCid);
     // CIDs before the flight: its epoch-2 records carry the client's.
     if (cid) this.#out.push(...cid.actions);
     const sh = encodeServerHello(
@@ -370,8 +413,8 @@ export class Server13Handshake implements HandshakeMachine {
     transcript.add(msg.msgType, msg.body);
     const ses = s.session;
     this.#out.push({ kind: 'read-keys', epoch: EPOCH_APPLICATION, keys: trafficKeys13(ks, hello.suite, ses.clientAp) });
-    this.#state = { name: 'done' };
-    this.#keyUpdate = this.#newKeyUpdate({ schedule: ks, suite: hello.suite, ours: ses.serverAp, peers: ses.clientAp });
+    this.#state = DONE;
+    this.#keyUpdate = new KeyUpdate13({ crypto, suite: hello.suite, ours: ses.serverAp, peers: ses.clientAp }, this);
     const secrets = {
       clientHandshake: ses.clientHs,
       serverHandshake: ses.serverHs,
@@ -400,16 +443,6 @@ export class Server13Handshake implements HandshakeMachine {
       },
     });
     this.#sendTickets(now, ses, s.auth?.chain ?? []);
-  }
-
-  // Its callbacks are made here, not in #onFinished: a closure there would share
-  // that method's scope and keep the Finished message for the connection's life.
-  #newKeyUpdate(secrets: AppSecrets13): KeyUpdate13 {
-    return new KeyUpdate13(
-      secrets,
-      () => this.#sendSeq++,
-      () => this.cids.flush(),
-    );
   }
 
   /**

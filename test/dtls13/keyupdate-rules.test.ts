@@ -8,7 +8,6 @@ import { DELAY, connected, keyUpdates, numbers, range, sendNumbered, settle } fr
 import { createPair, shuttle } from '../../src/testing/index.ts';
 import { DtlsError } from '../../src/errors.ts';
 import { KeyUpdate13 } from '../../src/handshake/key-update13.ts';
-import { KeySchedule13 } from '../../src/crypto/key-schedule13.ts';
 import { suite13ById } from '../../src/crypto/suites.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
 import { decodeKeyUpdate } from '../../src/wire/messages13/key-update.ts';
@@ -63,9 +62,11 @@ test('crossing KeyUpdates with update_requested: each side own KeyUpdate, waitin
 
 test('KeyUpdate13: update_requested is not repeated before the peer updates; a request while ours waits is answered by it', () => {
   const suite = suite13ById(0x1301)!;
-  const schedule = new KeySchedule13(nobleProvider, 'sha256');
   let seq = 10;
-  const ku = new KeyUpdate13({ schedule, suite, ours: new Uint8Array(32).fill(1), peers: new Uint8Array(32).fill(2) }, () => seq++);
+  const ku = new KeyUpdate13(
+    { crypto: nobleProvider, suite, ours: new Uint8Array(32).fill(1), peers: new Uint8Array(32).fill(2) },
+    { takeMessageSeq: () => seq++ },
+  );
   const requestOf = (a: HandshakeAction[]) => {
     const m = a.find((x) => x.kind === 'post-handshake');
     return m && m.kind === 'post-handshake' && m.item.kind === 'handshake' ? decodeKeyUpdate(m.item.message.body).updateRequested : undefined;
