@@ -152,15 +152,20 @@ export function parseExpectations(text: string): Set<string> {
  * or that the config now skips. Newly passing: passed but not listed.
  */
 export function compareWithExpectations(outcomes: TestOutcome[], expected: Set<string>, config: ShimConfig) {
-  const problems: string[] = [];
+  const problems: { name: string; detail: string }[] = [];
+  /** Expected tests that ran and did not pass (a skipped one is a problem no second run changes). */
+  const failed: string[] = [];
   const newlyPassing: string[] = [];
   let checked = 0;
   for (const o of outcomes) {
     if (expected.has(o.name)) {
       checked++;
-      if (disabledReason(config, o.name) !== undefined) problems.push(`${o.name}: expected to pass but bogo/config.json skips it`);
-      else if (o.status !== 'passed') problems.push(`${o.name}: ${o.status}: ${o.reason.split('\n')[0]}`);
+      if (disabledReason(config, o.name) !== undefined) problems.push({ name: o.name, detail: 'expected to pass but bogo/config.json skips it' });
+      else if (o.status !== 'passed') {
+        problems.push({ name: o.name, detail: `${o.status}: ${o.reason}` });
+        failed.push(o.name);
+      }
     } else if (o.status === 'passed') newlyPassing.push(o.name);
   }
-  return { problems, newlyPassing, checked };
+  return { problems, failed, newlyPassing, checked };
 }

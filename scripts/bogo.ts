@@ -12,8 +12,15 @@
 //                                     ... keeping only tests that also passed in an
 //                                     earlier run's --json output (two runs agree)
 //   npm run bogo -- --workers 2 --json out.json --verbose
+//   npm run bogo -- --only-expected --strict
+//                                     no second run for expected tests that failed
+//
+// An expected test that fails is run once more, alone. Passing there, it is
+// reported as FLAKY with the first run's whole reason and does not fail the
+// run: the runner itself reorders and drops at random in some tests, and a
+// loaded 2-core CI host has timed out a shim. Failing twice, it is a regression.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,10 +59,12 @@ interface Args {
   workers: number;
   json?: string;
   verbose: boolean;
+  /** No second run of expected tests that failed. */
+  strict: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { onlyExpected: false, update: false, workers: 2, verbose: false };
+  const a: Args = { onlyExpected: false, update: false, workers: 2, verbose: false, strict: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const value = () => {
@@ -70,6 +79,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--workers') a.workers = Number(value());
     else if (k === '--json') a.json = value();
     else if (k === '--verbose') a.verbose = true;
+    else if (k === '--strict') a.strict = true;
     else throw new TypeError(`unknown argument ${k}`);
   }
   if (!(Number.isInteger(a.workers) && a.workers > 0)) throw new RangeError('--workers must be a positive integer');
@@ -169,6 +179,22 @@ function printSummary(outcomes: TestOutcome[], ms: number, verbose: boolean): vo
   for (const o of failed) console.log(`  ${o.name}: ${verbose ? o.reason : o.reason.split('\n')[0]}`);
 }
 
+/** One runner run over `toRun` (of `selected`) in its own folder: each test's outcome. */
+async function runTests(shim: string, selected: string[], toRun: string[], config: ShimConfig, dir: string, workers: number) {
+  mkdirSync(dir, { recursive: true });
+  if (!toRun.length) return { outcomes: classify(selected, config, {}, new Map(), ''), ms: 0 };
+  const { stdout, ms } = await runRunner(shim, toRun, dir, workers);
+  const results = parseRunnerOutput(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
+  const log = existsSync(join(dir, 'shim.log')) ? readFileSync(join(dir, 'shim.log'), 'utf8') : '';
+  const reasons = new Map(
+    log
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t', 2) as [string, string]),
+  );
+  return { outcomes: classify(selected, config, results, reasons, stdout), ms };
+}
+
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   if (!existsSync(join(bogoDir, 'runner.test'))) {
@@ -189,22 +215,7 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'dtls-stream-bogo-'));
   try {
     const shim = await buildShim(dir);
-    let stdout = '';
-    let ms = 0;
-    let results: Record<string, string> = {};
-    let reasons = new Map<string, string>();
-    if (toRun.length) {
-      ({ stdout, ms } = await runRunner(shim, toRun, dir, args.workers));
-      results = parseRunnerOutput(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
-      const log = existsSync(join(dir, 'shim.log')) ? readFileSync(join(dir, 'shim.log'), 'utf8') : '';
-      reasons = new Map(
-        log
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => l.split('\t', 2) as [string, string]),
-      );
-    }
-    const outcomes = classify(selected, config, results, reasons, stdout);
+    const { outcomes, ms } = await runTests(shim, selected, toRun, config, join(dir, 'run1'), args.workers);
     printSummary(outcomes, ms, args.verbose);
     if (args.json) writeFileSync(args.json, JSON.stringify(outcomes, null, 1));
 
@@ -230,12 +241,26 @@ async function main(): Promise<number> {
       writeFileSync(expectationsPath, header + passing.join('\n') + '\n');
       console.log(`\nwrote ${passing.length} names to bogo/expectations.txt`);
     }
-    if (cmp.problems.length) {
-      console.log(`\nREGRESSIONS (listed in bogo/expectations.txt, not passing now): ${cmp.problems.length}`);
-      for (const p of cmp.problems) console.log(`  ${p}`);
+    let problems = cmp.problems;
+    let flaky: TestOutcome[] = [];
+    if (cmp.failed.length && !args.strict && !args.update) {
+      console.log(`\n${cmp.failed.length} expected test(s) did not pass: running them again, alone`);
+      const again = await runTests(shim, cmp.failed, cmp.failed, config, join(dir, 'run2'), 1);
+      const passedAgain = new Set(again.outcomes.filter((o) => o.status === 'passed').map((o) => o.name));
+      flaky = outcomes.filter((o) => passedAgain.has(o.name));
+      problems = problems.filter((p) => !passedAgain.has(p.name));
+      for (const o of again.outcomes) if (!passedAgain.has(o.name)) console.log(`\n--- ${o.name}, second run: ${o.status}\n${o.reason}`);
+    }
+    if (flaky.length) {
+      console.log(`\nFLAKY (failed in the run, passed when run again alone; bogo/FINDINGS.md): ${flaky.length}`);
+      for (const o of flaky) console.log(`\n--- ${o.name}, first run: ${o.status}\n${o.reason}`);
+    }
+    if (problems.length) {
+      console.log(`\nREGRESSIONS (listed in bogo/expectations.txt, not passing now): ${problems.length}`);
+      for (const p of problems) console.log(`  ${p.name}: ${p.detail}`);
       return 1;
     }
-    console.log(`\nOK: all ${cmp.checked} expected tests in this run pass`);
+    console.log(`\nOK: all ${cmp.checked} expected tests in this run pass${flaky.length ? ` (${flaky.length} of them on a second run)` : ''}`);
     return 0;
   } finally {
     rmSync(dir, { recursive: true, force: true });

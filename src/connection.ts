@@ -2,51 +2,26 @@
 // record layer, the flight sender and the handshake machine the dispatcher
 // picks. The machine returns what is to be done; this file applies it. Inputs
 // carry `now`; outputs are polled. No clock, no timer, no I/O.
-import { sessionVersion } from './handshake/ticket12.ts';
 import type { ConnectionEvent, ConnectionLike, ConnectionState, ConnectionStats, DropReason, HandshakeInfo } from './connection-types.ts';
-import { checkMtu, type ResolvedOptions } from './options.ts';
-import { AlertDescription, DtlsError, alertName, peerAlertError } from './errors.ts';
+import type { ResolvedOptions } from './options.ts';
+import { AlertDescription, DtlsError, alertName, peerAlertError, type AlertName } from './errors.ts';
 import { RecordLayer, type PlainRecord } from './record/record-layer.ts';
 import { isTrafficKeys13 } from './record/traffic-keys.ts';
-import { ACK_FLIGHT_MAX_RESENDS, FlightSender, type FlightSenderOptions, type Resend } from './reliability/flight-sender.ts';
+import { FlightSender, type Resend } from './reliability/flight-sender.ts';
 import { Acks13 } from './connection-acks.ts';
 import { KeyLimits13, type ConnectionInternals } from './connection-key-limits.ts';
-import type { EncodedFlight, FlightItem } from './reliability/flight.ts';
+import type { EncodedFlight } from './reliability/flight.ts';
 import { ContentType } from './wire/types.ts';
 import { AlertLevel } from './wire/alert.ts';
 import { alertEvent, peerAlertEffect, readPeerAlert, sealAlert } from './connection-alerts.ts';
 import type { HandshakeAction, HandshakeMachine, HandshakeResult } from './handshake/machine.ts';
 import { createHandshake } from './handshake/dispatch.ts';
-import { messageName } from './handshake/dtls12.ts';
 import type { ConnectionIdInfo, ConnectionIds13 } from './handshake/cid13.ts';
-
-/** Early epoch-1 data held until the handshake completes, and datagrams queued out (bounded). */
-const MAX_EARLY_DATA = 16;
-const MAX_QUEUED_OUT = 1024;
-const MAX_RECORD_PLAINTEXT = 16384;
-/** What #pendingSends and #earlyData become once the handshake completed (frozen: nothing is added after it). */
-const NOTHING_HELD = Object.freeze([]) as unknown as Uint8Array[];
-/** DTLS 1.3's handshake epoch (RFC 9147 6.1). */
-const EPOCH_HANDSHAKE13 = 2;
-/** Twice the default MSL of RFC 793 (2 minutes): RFC 9147 5.8.1's least time to answer copies of the client's final flight. */
-const TWO_MSL = 240_000;
-
-/**
- * How long a DTLS 1.3 server keeps reading the handshake epoch after its
- * handshake completed, to answer copies of the client's final flight with an
- * ACK (RFC 9147 5.8.1: at least 2 MSL), and longer than a client resends that
- * flight while its ACKs are lost: ACK_FLIGHT_MAX_RESENDS resends and the wait
- * after the last, each at most the retransmission timer's cap (`retransmitMax`,
- * ours standing for the client's). 13 minutes with the defaults. The client
- * needs the epoch only until that flight is ACKed.
- */
-export function handshakeEpochRetention13(retransmitMax: number): number {
-  return Math.max(TWO_MSL, (ACK_FLIGHT_MAX_RESENDS + 1) * retransmitMax);
-}
-
-function single(record: Uint8Array): EncodedFlight {
-  return { datagrams: [record], records: 1, carried: [] };
-}
+import { handshakeEpochUntil13, retireHandshakeEpoch13 } from './connection-epoch13.ts';
+import { LiveSettings } from './connection-live.ts';
+import { isStaleRecord } from './connection-records.ts';
+import { HeldData, checkSend, maxSendFor } from './connection-data.ts';
+import { queueOut, single, traceFlight, withSessionEvents } from './connection-output.ts';
 
 /** Actions that open a DTLS 1.3 epoch. */
 function opens13(a: HandshakeAction): boolean {
@@ -66,6 +41,7 @@ export interface KeyUpdateOptions {
 }
 
 export type { ConnectionInternals } from './connection-key-limits.ts';
+export { handshakeEpochRetention13 } from './connection-epoch13.ts';
 
 export class Connection implements ConnectionLike {
   /** Private: the resolved options hold the private key. */
@@ -75,12 +51,8 @@ export class Connection implements ConnectionLike {
   #error: DtlsError | undefined;
   readonly #records: RecordLayer;
   readonly #sender: FlightSender;
-  /**
-   * The MTU and timer settings the flight sender reads at each use, this
-   * connection's own (listen() shares one options object among connections):
-   * what setMtu() and setRetransmitTimeout() change.
-   */
-  readonly #live: FlightSenderOptions & { readonly role: ResolvedOptions['role'] };
+  /** The MTU and timer settings the flight sender reads at each use: what setMtu() and setRetransmitTimeout() change. */
+  readonly #live: LiveSettings;
   /**
    * DTLS 1.3 ACKs both ways and our post-handshake messages (RFC 9147 7, 8),
    * made when DTLS 1.3 keys first come (#acks()): a DTLS 1.2 connection never
@@ -99,42 +71,23 @@ export class Connection implements ConnectionLike {
   #lastHeard = 0;
   /** Set while handling a datagram: the peer resent a flight ('old'), or showed it finished ours ('ahead'). */
   #peerRetransmitted: false | 'old' | 'ahead' = false;
-  #pendingSends: Uint8Array[] = [];
-  #closeAfterHandshake = false;
-  #earlyData: Uint8Array[] = [];
+  /** Data that waits on the handshake (connection-data.ts); undefined once it completed. */
+  #held: HeldData | undefined = new HeldData();
   #out: Uint8Array[] = [];
   #received: Uint8Array[] = [];
   #events: ConnectionEvent[] = [];
   /** The CIDs in use as last reported, rebuilt only when they change (listen() compares it to route). */
   #cidInfo: ConnectionIdInfo | undefined;
-  /**
-   * DTLS 1.3, until the handshake epoch's keys are gone (then undefined; see
-   * #retireHandshakeEpoch): a server's time to drop its read keys, a client's
-   * Infinity (it drops them once its final flight is ACKed).
-   */
+  /** DTLS 1.3, until the handshake epoch's keys are gone: handshakeEpochUntil13() (connection-epoch13.ts). */
   #handshakeEpochUntil: number | undefined;
 
   constructor(resolved: ResolvedOptions, internals: ConnectionInternals = {}) {
-    // Each session the handshake makes is an event too (for streams), then the application's callback.
-    const onSession = resolved.onSession;
-    const options: ResolvedOptions = onSession
-      ? {
-          ...resolved,
-          onSession: (session) => {
-            this.#events.push({ type: 'session', session: session.slice(), version: sessionVersion(session) ?? '1.3' });
-            onSession(session);
-          },
-        }
-      : resolved;
-    this.#options = options;
-    // The largest send(): one byte less where DTLS 1.2 connection IDs may be negotiated (RFC 9146 4:
-    // the inner plaintext, content type included, is at most 2^14). Fixed from the options, so data
-    // queued before the handshake never meets a smaller bound after it.
-    this.#maxSend = options.connectionId !== undefined && options.versions.includes('1.2') ? MAX_RECORD_PLAINTEXT - 1 : MAX_RECORD_PLAINTEXT;
+    const options = (this.#options = withSessionEvents(resolved, this.#events));
+    this.#maxSend = maxSendFor(options);
     const l = options.limits;
     // A bound method, not an arrow: an arrow here would keep the constructor's scope for the connection's life.
     this.#records = new RecordLayer(options.crypto, this.#drop.bind(this), { maxRecords: l.maxFutureEpochRecords, maxBytes: l.maxFutureEpochBytes });
-    this.#live = { mtu: options.mtu, retransmit: { ...options.retransmit }, role: options.role };
+    this.#live = new LiveSettings(options);
     this.#sender = new FlightSender(this.#records, this.#live);
     this.#aeadLimits = internals.aeadLimits;
     this.#machine = createHandshake(options);
@@ -212,23 +165,15 @@ export class Connection implements ConnectionLike {
 
   send(now: number, plaintext: Uint8Array): void {
     this.#now = now;
-    if (!(plaintext instanceof Uint8Array)) throw new TypeError('send() takes a Uint8Array');
-    const max = this.#maxSend;
-    if (plaintext.length > max)
-      throw new RangeError(
-        `a record carries at most ${max} bytes, not ${plaintext.length}${max < MAX_RECORD_PLAINTEXT ? ' (with DTLS 1.2 connection IDs: RFC 9146 4)' : ''}`,
-      );
+    checkSend(plaintext, this.#maxSend);
     if (this.#state === 'connected') {
       this.#sendApplicationData(plaintext);
       if (this.#handshakeEpochUntil !== undefined) this.#retireHandshakeEpoch(now);
       return this.#checkKeyLimits(now);
     }
-    if ((this.#state === 'idle' || this.#state === 'handshaking') && !this.#closeAfterHandshake) {
-      if (this.#pendingSends.length >= this.#options.limits.maxPendingSends)
-        throw new DtlsError('internal_error', 'too much data queued before the handshake completed');
-      this.#pendingSends.push(plaintext.slice());
-      return;
-    }
+    const held = this.#held;
+    if ((this.#state === 'idle' || this.#state === 'handshaking') && held && !held.closeAfter)
+      return held.send(plaintext, this.#options.limits.maxPendingSends);
     throw this.#error ?? new DtlsError('closed', 'the connection is closed');
   }
 
@@ -253,19 +198,13 @@ export class Connection implements ConnectionLike {
   }
 
   /**
-   * Changes the largest datagram we send, as BoringSSL's SSL_set_mtu: after
-   * path MTU discovery, an ICMP "too big" or an ICE switch to a relay with a
-   * smaller MTU. It applies to what is sent next: a new flight, a resend of the
-   * flight in progress (fragmented anew, RFC 9147 4.4: "retransmit handshake
-   * messages with smaller fragment sizes if the PMTU estimate changes"; RFC
-   * 6347 4.1.1.1), ACKs, DTLS 1.3 post-handshake messages and their resends.
-   * Nothing is sent now. An application record is never
-   * split: send()'s bound stays the record limit (2^14 bytes), which a
-   * datagram over the MTU leaves to IP fragmentation. RangeError outside
-   * 128..65507, as options.mtu.
+   * Changes the largest datagram we send from the next one on: flights, their
+   * resends (fragmented anew, RFC 9147 4.4), ACKs and post-handshake messages;
+   * never an application record (LiveSettings.setMtu, connection-live.ts).
+   * Nothing is sent now. RangeError outside 128..65507, as options.mtu.
    */
   setMtu(mtu: number): void {
-    this.#live.mtu = checkMtu(mtu, 'setMtu(): mtu');
+    this.#live.setMtu(mtu);
   }
 
   /** The largest datagram we send (options.mtu, or the last setMtu()). */
@@ -274,30 +213,38 @@ export class Connection implements ConnectionLike {
   }
 
   /**
-   * Sets the retransmission timeout flights start with, ms (`retransmit.initial`,
-   * and its floor `retransmit.min`), as BoringSSL's
-   * DTLSv1_set_initial_timeout_duration: e.g. once the application knows the
-   * path's round trip. The next flight's timer starts at it (with `adaptive`,
-   * at 1.5 x a measured round trip when that is longer), and a running timer
-   * is rescaled from when it started, its doublings kept: `pollTimeout()` may
-   * move, even to now, so ask it again (DTLS 1.3 post-handshake messages'
-   * timers too). A DTLS 1.3 ACK already scheduled keeps its delay.
-   * RangeError unless 0 < ms <= retransmit.max.
+   * Sets the retransmission timeout flights start with, ms, e.g. once the
+   * application knows the path's round trip (LiveSettings.setRetransmitTimeout,
+   * connection-live.ts). A running timer is rescaled, its doublings kept:
+   * `pollTimeout()` may move, even to now, so ask it again. RangeError unless
+   * 0 < ms <= retransmit.max.
    */
   setRetransmitTimeout(ms: number): void {
-    const r = this.#live.retransmit;
-    if (!(typeof ms === 'number' && ms > 0 && ms <= r.max))
-      throw new RangeError(`setRetransmitTimeout(): ms must be in (0, ${r.max}] (retransmit.max), not ${ms}`);
-    r.initial = ms;
-    r.min = ms;
+    this.#live.setRetransmitTimeout(ms);
+  }
+
+  /**
+   * Ends the connection now with a fatal alert of the application's choice
+   * (RFC 8446 6.2, RFC 5246 7.2.2), e.g. 'access_denied' for a peer it refuses
+   * after the handshake. The connection fails with code 'aborted', its `alert`
+   * the one sent; nothing is sent before start(), or after the end (then this
+   * does nothing). An alert is a name or a number, not close_notify (close()).
+   */
+  abort(now: number, alert: AlertName | number): void {
+    const description = typeof alert === 'number' ? alert : AlertDescription[alert];
+    if (!Number.isInteger(description) || description <= 0 || description > 255)
+      throw new RangeError(`abort(): alert must be an alert name or 1..255 (close_notify is close()), not ${String(alert)}`);
+    this.#now = now;
+    if (this.#state === 'closed' || this.#state === 'failed') return;
+    this.#fail(new DtlsError('aborted', `aborted by the application: ${alertName(description)} sent`, { alert: description }), this.#state !== 'idle');
   }
 
   close(now: number): void {
     this.#now = now;
     if (this.#state === 'closed' || this.#state === 'failed') return;
-    if (this.#state === 'handshaking' && this.#pendingSends.length) {
+    if (this.#state === 'handshaking' && this.#held?.sends.length) {
       // Data accepted by send() is delivered first: close once the handshake completes.
-      this.#closeAfterHandshake = true;
+      this.#held.closeAfter = true;
       return;
     }
     if (this.#state !== 'idle') this.#sendAlert(AlertLevel.warning, AlertDescription.close_notify);
@@ -317,38 +264,14 @@ export class Connection implements ConnectionLike {
   }
   pollTimeout(): number | undefined {
     if (this.#state !== 'handshaking' && this.#state !== 'connected') return undefined;
-    const t = earliest(this.#sender.deadline, this.#acks13?.deadline);
     const h = this.#state === 'handshaking' ? this.#handshakeDeadline : this.#idleDeadline();
-    if (t === undefined) return h;
-    if (h === undefined) return t;
-    return Math.min(t, h);
+    return earliest(earliest(this.#sender.deadline, this.#acks13?.deadline), h);
   }
 
-  /**
-   * DTLS 1.3: the handshake epoch's keys go once the peer can need nothing
-   * more of them (RFC 9147 5.8.1, 6.1): both directions once the handshake
-   * flight we keep resending is gone (a client's final flight ACKed, or
-   * given up); a server's read keys, for copies of the client's final flight
-   * that its ACK answers, handshakeEpochRetention13() after the handshake,
-   * at the first input after that (no timer of its own: an idle connection
-   * is not woken for it). Its records are then dropped, counted as 'stale_epoch'.
-   */
+  /** DTLS 1.3: the handshake epoch's keys go once the peer can need nothing more of them (connection-epoch13.ts). */
   #retireHandshakeEpoch(now: number): void {
     const until = this.#handshakeEpochUntil;
-    if (until === undefined || this.#state !== 'connected') return;
-    const records = this.#records;
-    if (until === Infinity) {
-      // A client: until its final flight is ACKed or given up.
-      const f = this.#sender.current;
-      if (f && !f.acked && !f.exhausted) return;
-    } else if (now < until) {
-      // A server: nothing of ours is sent in it any more (our flight was answered; ACKs go in the newest epoch).
-      if (records.canWrite(EPOCH_HANDSHAKE13)) records.discardEpoch(EPOCH_HANDSHAKE13, 'write');
-      return;
-    }
-    records.discardEpoch(EPOCH_HANDSHAKE13);
-    records.discardEpoch(0);
-    this.#handshakeEpochUntil = undefined;
+    if (until !== undefined && this.#state === 'connected') this.#handshakeEpochUntil = retireHandshakeEpoch13(this.#records, this.#sender, until, now);
   }
 
   #acks(): Acks13 {
@@ -412,7 +335,7 @@ export class Connection implements ConnectionLike {
       switch (a.kind) {
         case 'flight':
           this.#transmit(this.#sender.send(now, a.items, a.number, a.mode, a.sampleRtt));
-          this.#traceFlight(a.items);
+          traceFlight(this.#events, a.items);
           break;
         case 'write-keys':
           this.#records.installWrite(a.epoch, a.keys);
@@ -425,7 +348,7 @@ export class Connection implements ConnectionLike {
           // An ACK due now (the client Finished's) goes before: a peer may refuse it after our new message.
           this.#sendAckDue(now);
           this.#transmit(this.#acks().send(now, a));
-          this.#traceFlight([a.item]);
+          traceFlight(this.#events, [a.item]);
           break;
         }
         case 'record-version':
@@ -467,9 +390,7 @@ export class Connection implements ConnectionLike {
     // Kept for the connection's life: the summary, the exporter and KeyUpdate; the key log is used here only.
     this.#result = { info: result.info, exportKeyingMaterial: result.exportKeyingMaterial, keyUpdate: result.keyUpdate };
     if (result.keyUpdate) this.#acks().keyUpdate = result.keyUpdate;
-    // The retention is fixed here: setRetransmitTimeout() changes the timer's start, not its cap.
-    if (this.#records.protocol === '1.3')
-      this.#handshakeEpochUntil = this.#options.role === 'server' ? this.#now + handshakeEpochRetention13(this.#live.retransmit.max) : Infinity;
+    if (this.#records.protocol === '1.3') this.#handshakeEpochUntil = handshakeEpochUntil13(this.#options.role, this.#now, this.#live.retransmit.max);
     this.#sender.answered(this.#now);
     this.#lastHeard = this.#now;
     this.#setState('connected');
@@ -477,12 +398,12 @@ export class Connection implements ConnectionLike {
     // NSS key log lines for capture decryption (options.keyLog), in the version's own form.
     const keyLog = this.#options.keyLog;
     if (keyLog) for (const line of result.keyLogLines()) keyLog(line);
-    for (const p of this.#pendingSends) this.#sendApplicationData(p);
-    // Both fill only before the handshake completes: the shared empty array from now on.
-    this.#pendingSends = NOTHING_HELD;
-    for (const d of this.#earlyData) this.#received.push(d);
-    this.#earlyData = NOTHING_HELD;
-    if (this.#closeAfterHandshake) this.close(this.#now);
+    const held = this.#held;
+    this.#held = undefined;
+    if (!held) return;
+    for (const p of held.sends) this.#sendApplicationData(p);
+    for (const d of held.early) this.#received.push(d);
+    if (held.closeAfter) this.close(this.#now);
   }
 
   #trace(direction: 'in' | 'out', what: string, epoch: number, bytes: number): void {
@@ -494,26 +415,8 @@ export class Connection implements ConnectionLike {
     // the connection, the rest are not acted on.
     if (this.#state === 'failed' || this.#state === 'closed') return this.#drop('after_close');
     this.stats.recordsIn++;
-    // The previous epoch stays readable only for the peer's handshake
-    // retransmissions while we negotiate; an alert or data there is
-    // unauthenticated (RFC 6347 4.1.2.7). Once the handshake is done nothing
-    // in it counts: a copy of the peer's last flight that draws our final
-    // flight again is its Finished, under the new keys.
-    // DTLS 1.3 differs: its handshake epoch (2) stays readable after the
-    // application epoch (3) opens, for the peer's copies of its last flight
-    // and ACKs (RFC 9147 6.1); those go to the machine, data and alerts do not.
-    const v13 = this.#records.protocol === '1.3';
-    // DTLS 1.3 data comes under the application keys (epoch 3 on); under the
-    // handshake keys it is authenticated and the peer's fault (RFC 8446 5.1, 2).
-    if (this.#records.protocol === '1.3' && rec.contentType === ContentType.application_data && rec.epoch > 0 && rec.epoch < 3)
-      throw new DtlsError('unexpected_message', `application data in epoch ${rec.epoch}, under the handshake keys`);
-    const handshakeLike =
-      rec.contentType === ContentType.handshake || rec.contentType === ContentType.change_cipher_spec || (v13 && rec.contentType === ContentType.ack);
-    // After a KeyUpdate the older application epochs still readable carry the peer's records sent before it, reordered (RFC 9147 8).
-    const olderApplication = v13 && rec.epoch >= 3;
-    if (rec.epoch < this.#records.readEpoch && !olderApplication && ((this.#machine.done && !v13) || !handshakeLike)) {
-      return this.#drop('stale_epoch');
-    }
+    // Older epochs than the newest stay readable for some records only (connection-records.ts).
+    if (isStaleRecord(rec, this.#records.protocol, this.#records.readEpoch, this.#machine.done)) return this.#drop('stale_epoch');
     switch (rec.contentType) {
       case ContentType.handshake:
       case ContentType.change_cipher_spec: {
@@ -582,13 +485,8 @@ export class Connection implements ConnectionLike {
       this.#received.push(rec.payload);
       return;
     }
-    if (this.#state === 'handshaking' && this.#earlyData.length < MAX_EARLY_DATA) {
-      // Held until the peer's Finished. Its ChangeCipherSpec came (the keys
-      // are open), so the Finished is just behind, reordered; our timer covers
-      // its loss. A resend now would reach a peer past our flight.
-      this.#earlyData.push(rec.payload);
-      return;
-    }
+    // Held until the peer's Finished (connection-data.ts), if there is room.
+    if (this.#state === 'handshaking' && this.#held?.holdEarly(rec.payload)) return;
     this.#drop('unexpected');
   }
 
@@ -603,13 +501,6 @@ export class Connection implements ConnectionLike {
     this.#transmit(r.out);
   }
 
-  #traceFlight(items: FlightItem[]): void {
-    for (const it of items) {
-      if (it.kind === 'ccs') this.#trace('out', 'ChangeCipherSpec', it.epoch, 1);
-      else this.#trace('out', messageName(it.message.msgType, it.message.body), it.epoch, it.message.body.length);
-    }
-  }
-
   #sendApplicationData(plaintext: Uint8Array): void {
     this.#transmit(single(this.#records.seal(ContentType.application_data, plaintext)));
   }
@@ -622,20 +513,9 @@ export class Connection implements ConnectionLike {
     if (record) this.#transmit(single(record));
   }
 
-  /** Queues datagrams out; `records` is how many records they carry (one each unless a flight packed more). */
-  #transmit({ datagrams, records }: EncodedFlight): void {
-    let queued = 0;
-    for (const d of datagrams) {
-      if (this.#out.length >= MAX_QUEUED_OUT) {
-        this.#drop('outbound_overflow');
-        continue;
-      }
-      this.#out.push(d);
-      queued++;
-    }
-    this.stats.datagramsOut += queued;
-    // Only a flight packs several records per datagram; a partly dropped one counts what went.
-    this.stats.recordsOut += queued === datagrams.length ? records : queued;
+  /** Queues datagrams out (bounded: connection-output.ts). */
+  #transmit(flight: EncodedFlight): void {
+    for (let lost = queueOut(this.#out, flight, this.stats); lost > 0; lost--) this.#drop('outbound_overflow');
   }
 
   /** Runs handshake logic; a DtlsError fails the connection with its alert. */

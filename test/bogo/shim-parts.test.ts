@@ -184,8 +184,13 @@ describe('reading a run', () => {
     assert.equal(cmp.checked, 3);
     assert.deepEqual(cmp.newlyPassing, []);
     assert.equal(cmp.problems.length, 2);
-    assert.match(cmp.problems[0]!, /^C: failed/);
-    assert.match(cmp.problems[1]!, /config.json skips it/);
+    assert.deepEqual(
+      cmp.problems.map((p) => p.name),
+      ['C', 'X-TLS1-Y'],
+    );
+    assert.match(cmp.problems[0]!.detail, /^failed/);
+    assert.match(cmp.problems[1]!.detail, /config.json skips it/);
+    assert.deepEqual(cmp.failed, ['C'], 'a test the config skips is not run again');
   });
 });
 

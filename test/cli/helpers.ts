@@ -38,7 +38,7 @@ export class Proc {
   }
 
   /** Resolves with the first match of `re` in stdout or stderr. */
-  waitFor(which: 'stdout' | 'stderr', re: RegExp, ms = 10_000): Promise<RegExpMatchArray> {
+  waitFor(which: 'stdout' | 'stderr', re: RegExp, ms = 20_000): Promise<RegExpMatchArray> {
     return new Promise((resolve, reject) => {
       const check = (): void => {
         const m = re.exec(this[which]);
@@ -60,7 +60,7 @@ export class Proc {
   }
 
   /** The exit code, within `ms`. */
-  async exit(ms = 10_000): Promise<number | null> {
+  async exit(ms = 20_000): Promise<number | null> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`${this.name} did not exit within ${ms} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`)), ms);

@@ -233,7 +233,7 @@ export function startClient(port: number, args: string[], opts: { t?: TestContex
  */
 export async function runClient(port: number, args: string[], input: ClientStep[] = [], opts: ClientOptions = {}): Promise<ClientResult> {
   const proc = startClient(port, args, opts);
-  const limit = opts.timeoutMs ?? 10000;
+  const limit = opts.timeoutMs ?? 20_000;
   let timedOut = false;
   const killer = setTimeout(() => {
     timedOut = true;

@@ -302,7 +302,7 @@ export const CLIENT_READY = /^\s*(Verify return code|Protocol\s*:).*$/m;
  */
 export async function runClient(port: number, args: string[], input: ClientStep[] = [], opts: ClientOptions = {}): Promise<ClientResult> {
   const proc = startClient(port, args, opts.t);
-  const limit = opts.timeoutMs ?? 10000;
+  const limit = opts.timeoutMs ?? 20_000;
   let timedOut = false;
   const killer = setTimeout(() => {
     timedOut = true;

@@ -2,7 +2,7 @@
 // test: its output collected (capped), bounded waits on it, and a stop by PID.
 import { spawn, type ChildProcess } from 'node:child_process';
 
-const DEFAULT_WAIT = 5000;
+const DEFAULT_WAIT = 10_000;
 
 /**
  * Output kept per stream. After a failed DTLS handshake gnutls-serv can spin
