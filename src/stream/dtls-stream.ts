@@ -20,7 +20,7 @@
 //                                  │  Connection  │
 //   network ◄── outbound.readable ◄┘              └─── outbound.writable ◄── app
 import type { ConnectionIdInfo, ConnectionLike, ConnectionState, HandshakeInfo } from '../connection-types.ts';
-import { DtlsError } from '../errors.ts';
+import { DtlsError, type AlertName } from '../errors.ts';
 import type { DtlsOptions } from '../options.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { DeadlineTimer } from './deadline-timer.ts';
@@ -325,6 +325,28 @@ export class DtlsStream extends DtlsEventTarget {
    */
   async close(): Promise<void> {
     this.#requestClose();
+    await this.closed.then(noop, noop);
+    await flushed(this);
+    await this.#transport?.last;
+  }
+
+  /**
+   * Ends the connection now with a fatal alert of your choice (RFC 8446 6.2,
+   * RFC 5246 7.2.2), e.g. 'access_denied' for a peer the application refuses
+   * after its handshake. The streams error with a DtlsError of code 'aborted'
+   * whose `alert` is the one sent. Resolves once the connection ended and any
+   * attached pipe carried the alert out; rejects with a RangeError for
+   * close_notify (that is close()) or a number outside 1..255, and does nothing
+   * once the connection ended.
+   */
+  async abort(alert: AlertName | number): Promise<void> {
+    if (!this.#conn.abort) throw new TypeError('abort(): this connection cannot send an alert of your choice');
+    if (!this.#finished) {
+      // Misuse throws here, before anything changes; a stream never started sends nothing.
+      this.#conn.abort(this.#clock.now(), alert);
+      if (this.#started) this.#drain();
+      else this.#finalize(this.#conn.error);
+    }
     await this.closed.then(noop, noop);
     await flushed(this);
     await this.#transport?.last;
