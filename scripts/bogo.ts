@@ -41,11 +41,6 @@ import {
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bogoDir = resolve(process.env.BOGO_DIR ?? resolve(root, '../shared/bogo'));
 const configPath = join(root, 'bogo/config.json');
-/**
- * Tests that pass or fail from run to run (bogo/FINDINGS.md says why): never
- * written as expectations by --update, even after passing twice.
- */
-const UNSTABLE = new Set<string>(['TolerateServerNameAck-DTLS-TLS12']);
 const expectationsPath = join(root, 'bogo/expectations.txt');
 /** Bound on the whole runner run: it must never hold CI (the full run took 5 to 10 minutes on 2 heavily loaded cores). */
 const RUN_LIMIT_MS = 30 * 60_000;
@@ -230,7 +225,7 @@ async function main(): Promise<number> {
         ? new Set((JSON.parse(readFileSync(args.previous, 'utf8')) as TestOutcome[]).filter((o) => o.status === 'passed').map((o) => o.name))
         : undefined;
       const passing = outcomes
-        .filter((o) => o.status === 'passed' && (!before || before.has(o.name)) && !UNSTABLE.has(o.name))
+        .filter((o) => o.status === 'passed' && (!before || before.has(o.name)))
         .map((o) => o.name)
         .sort();
       if (before)
