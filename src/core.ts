@@ -21,7 +21,8 @@
  * @module
  */
 import { Connection } from './connection.ts';
-import type { ConnectionLike } from './connection-types.ts';
+import type { ConnectionIdInfo, ConnectionLike } from './connection-types.ts';
+import type { AlertName } from './errors.ts';
 import { resolveOptions, type DtlsOptions } from './options.ts';
 
 export type { ConnectionIdInfo, ConnectionLike, ConnectionEvent, ConnectionState, ConnectionStats, HandshakeInfo, DropReason } from './connection-types.ts';
@@ -37,7 +38,16 @@ export { wrapConnection, type DtlsStreamSetup } from './stream/dtls-stream.ts';
  * a server that demultiplexes many peers answer ClientHellos statelessly
  * before creating a connection.
  */
-export function createConnection(options: DtlsOptions): ConnectionLike {
+/** What createConnection() returns: the whole contract, the optional calls of ConnectionLike included. */
+export type CoreConnection = ConnectionLike &
+  Required<
+    Pick<ConnectionLike, 'abort' | 'updateKeys' | 'setMtu' | 'setRetransmitTimeout' | 'issueConnectionIds' | 'requestConnectionIds' | 'switchConnectionId'>
+  > & {
+    readonly connectionIds: ConnectionIdInfo | undefined;
+    readonly newestDatagrams: number;
+  };
+
+export function createConnection(options: DtlsOptions): CoreConnection {
   const c = new Connection(resolveOptions(options));
   // Only the sans-IO contract is handed out: the resolved options (which hold
   // the private key) and the handshake's internal entry points stay inside.
@@ -59,6 +69,7 @@ export function createConnection(options: DtlsOptions): ConnectionLike {
     handleTimeout: (now: number) => c.handleTimeout(now),
     send: (now: number, plaintext: Uint8Array) => c.send(now, plaintext),
     close: (now: number) => c.close(now),
+    abort: (now: number, alert: AlertName | number) => c.abort(now, alert),
     pollTransmit: () => c.pollTransmit(),
     pollReceived: () => c.pollReceived(),
     pollEvent: () => c.pollEvent(),

@@ -51,6 +51,7 @@ test('dtls-stream/core: two sans-IO connections complete a handshake and carry d
   assert.throws(() => core.createConnection({ role: 'client' }), TypeError);
   // Only the contract is reachable: no resolved options (they hold the private key), no internal entry points.
   assert.deepEqual(Object.keys(server).sort(), [
+    'abort',
     'close',
     'connectionIds',
     'error',
@@ -75,6 +76,11 @@ test('dtls-stream/core: two sans-IO connections complete a handshake and carry d
     'updateKeys',
   ]);
   assert.equal((server as unknown as { options?: unknown }).options, undefined);
+  // abort() is typed on what createConnection returns (no optional call): the peer fails with the alert.
+  client.abort(now, 'access_denied');
+  pump(client, server);
+  assert.equal(server.error?.code, 'peer_alert');
+  assert.equal(server.error?.alert, 49);
 });
 
 test('dtls-stream/core: wrapConnection puts streams around a connection', async () => {
