@@ -29,15 +29,6 @@ export type { ConnectionIdInfo, ConnectionLike, ConnectionEvent, ConnectionState
 export { createCookieGate, type CookieGate, type CookieIssuer, type CookieVerdict } from './handshake/cookie.ts';
 export { wrapConnection, type DtlsStreamSetup } from './stream/dtls-stream.ts';
 
-/**
- * A new sans-IO DTLS connection. The options are those of `DtlsStream`
- * (validated now: TypeError/RangeError on misuse). `now` values passed to
- * the connection are ms; certificate validity reads them as wall-clock time
- * unless `options.clock.wallTime` maps them. A server made here does no
- * cookie exchange unless `requireCookie` is true; `createCookieGate()` lets
- * a server that demultiplexes many peers answer ClientHellos statelessly
- * before creating a connection.
- */
 /** What createConnection() returns: the whole contract, the optional calls of ConnectionLike included. */
 export type CoreConnection = ConnectionLike &
   Required<
@@ -47,6 +38,15 @@ export type CoreConnection = ConnectionLike &
     readonly newestDatagrams: number;
   };
 
+/**
+ * A new sans-IO DTLS connection. The options are those of `DtlsStream`
+ * (validated now: TypeError/RangeError on misuse). `now` values passed to
+ * the connection are ms; certificate validity reads them as wall-clock time
+ * unless `options.clock.wallTime` maps them. A server made here does no
+ * cookie exchange unless `requireCookie` is true; `createCookieGate()` lets
+ * a server that demultiplexes many peers answer ClientHellos statelessly
+ * before creating a connection.
+ */
 export function createConnection(options: DtlsOptions): CoreConnection {
   const c = new Connection(resolveOptions(options));
   // Only the sans-IO contract is handed out: the resolved options (which hold
