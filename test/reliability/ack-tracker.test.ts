@@ -79,10 +79,15 @@ test('a copy of a flight we ACKed draws the ACK again a quarter of the timer lat
   // Even after a later flight started (a post-handshake message): still answered (FINISHED state, 5.8.1).
   t.onRecord(2000, 3, 0, 4, true, T);
   t.onFlightComplete(2000, false);
-  assert.deepEqual(show(t.poll(2000)), ['3/0'], 'what was ACKed before the new flight is dropped');
+  assert.deepEqual(show(t.poll(2000)), ['2/7', '2/9', '2/10', '3/0'], 'what was ACKed before is named again (ours may be lost)');
   t.onRecord(3000, 2, 11, 3, true, T);
   assert.equal(t.poll(3000), undefined);
-  assert.deepEqual(show(t.poll(3000 + T / 4)), ['2/11', '3/0']);
+  assert.deepEqual(show(t.poll(3000 + T / 4)), ['2/7', '2/9', '2/10', '2/11', '3/0']);
+  // A flight of ours: the peer knows what we had; those are not named again.
+  t.forgetAcknowledged();
+  t.onRecord(4000, 3, 1, 5, true, T);
+  t.onFlightComplete(4000, false);
+  assert.deepEqual(show(t.poll(4000)), ['3/1']);
 });
 
 test('post-handshake flights in one datagram (KeyUpdate, NewSessionTicket) are ACKed together', () => {
@@ -170,4 +175,16 @@ test('with a timeout getter, every wait measured in the timer follows it from it
   t.onFlightComplete(3000, false, 4, (x) => x / 8);
   timeout = 400;
   assert.equal(t.deadline, 3050);
+});
+
+test('records ACKed before are named again across the peer flights, the most recent 73 (what one ACK holds at MTU 1200)', () => {
+  const t = new AckTracker();
+  for (let f = 0; f < 100; f++) {
+    t.onRecord(f, 3, f, 10 + f, true, T);
+    t.onFlightComplete(f, false);
+    const l = t.poll(f)!;
+    assert.equal(l.length, Math.min(f + 1, 74), `flight ${f}: the newest record and up to 73 ACKed before`);
+    assert.equal(l.at(-1)!.sequenceNumber, BigInt(f));
+  }
+  assert.ok(t.size <= 74);
 });
