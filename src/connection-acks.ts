@@ -141,7 +141,7 @@ export class Acks13 {
     const f = this.#sender.current;
     if (f?.mode === 'ack' && f.exhausted) throw new DtlsError('handshake_timeout', 'our final flight (Finished) was never acknowledged');
     const p = this.#post.onTimeout(now);
-    if (p.exhausted.length) throw new DtlsError('handshake_timeout', 'a post-handshake message (KeyUpdate) was never acknowledged');
+    if (p.exhausted.length) throw new DtlsError('handshake_timeout', 'a post-handshake message (NewSessionTicket, KeyUpdate) was never acknowledged');
     return p.resends;
   }
 
