@@ -40,6 +40,8 @@ interface Entry {
   flight: number;
   /** Sent in an ACK already. */
   acked: boolean;
+  /** Of a flight complete and owed an explicit ACK (kept until sent, even once that flight is no longer remembered). */
+  owed?: true;
 }
 
 export interface AckTrackerOptions {
@@ -164,6 +166,7 @@ export class AckTracker {
       return;
     }
     remember(this.#explicit, flight);
+    for (const e of this.#entries) if (e.flight === flight) e.owed = true;
     if (typeof delay === 'number') this.#due(now + delay);
     else this.#wait(delay, now);
   }
@@ -205,7 +208,7 @@ export class AckTracker {
     // answered, one it left for its next) go; records of a complete flight still
     // owed an ACK stay until it is sent, and those ACKed already are named again
     // in later ACKs (the most recent REPEATED_RECORDS), in case ours was lost.
-    this.#keep((e) => (e.acked ? !this.#implicit.includes(e.flight) : this.#explicit.includes(e.flight)));
+    this.#keep((e) => (e.acked ? !this.#implicit.includes(e.flight) : e.owed === true || this.#explicit.includes(e.flight)));
     // poll() marks every entry and new ones go last: the acknowledged ones are a prefix.
     let extra = this.#entries.filter((e) => e.acked).length - REPEATED_RECORDS;
     if (extra > 0) this.#keep((e) => !(e.acked && extra-- > 0));
@@ -229,11 +232,11 @@ export class AckTracker {
     const k = key(epoch, seq);
     if (this.#keys.has(k)) return;
     if (this.#entries.length >= this.#max) {
-      // Full: make room by the oldest record already acknowledged (7.1: favour
-      // those not yet acknowledged), else refuse the new one. poll() marks every
-      // entry and new ones go last, so the acknowledged ones are a prefix.
+      // Full: make room by the oldest record (7.1: favour those not yet
+      // acknowledged; poll() marks every entry and new ones go last, so the
+      // acknowledged ones are a prefix and go first). The newest stay: the
+      // peer's latest transmission says most about what it lacks.
       this.overflow++;
-      if (!this.#entries[0]!.acked) return;
       const gone = this.#entries.shift()!;
       this.#keys.delete(key(gone.epoch, gone.seq));
     }

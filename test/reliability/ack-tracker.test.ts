@@ -109,21 +109,21 @@ test('the start of the next flight drops the records of a partial one (the peer 
   assert.deepEqual(show(t.poll(1e9)), ['2/0']);
 });
 
-test('bounded: a flood of distinct record numbers holds at most maxRecords; unacknowledged ones are favoured; the ACK encodes', () => {
+test('bounded: a flood of distinct record numbers holds at most maxRecords, the newest; unacknowledged ones are favoured; the ACK encodes', () => {
   const t = new AckTracker();
   for (let i = 0; i < 100_000; i++) t.onRecord(i, 2, i, 2, i % 2 === 0, T);
   assert.equal(t.size, MAX_ACK_RECORDS);
   assert.equal(t.overflow, 100_000 - MAX_ACK_RECORDS);
   const l = t.poll(1e9)!;
   assert.equal(l.length, MAX_ACK_RECORDS);
-  assert.equal(l[0]!.sequenceNumber, 0n, 'none acknowledged yet: the newest are refused, not the oldest');
+  assert.equal(l[0]!.sequenceNumber, BigInt(100_000 - MAX_ACK_RECORDS), 'none acknowledged yet: the oldest go, the newest stay');
   assert.equal(decodeAck(encodeAck(l)).length, MAX_ACK_RECORDS, 'fits one ACK');
   // Now all are acknowledged: new records replace the oldest.
   t.onRecord(2e9, 2, 200_000, 2, false, T);
   const l2 = t.poll(2e9)!;
   assert.equal(l2.length, MAX_ACK_RECORDS);
   assert.equal(l2.at(-1)!.sequenceNumber, 200_000n);
-  assert.equal(l2[0]!.sequenceNumber, 1n);
+  assert.equal(l2[0]!.sequenceNumber, BigInt(100_000 - MAX_ACK_RECORDS + 1));
 
   const small = new AckTracker({ maxRecords: 4 });
   for (let i = 0; i < 10; i++) small.onRecord(0, 2, i, 2, true, T);
@@ -187,4 +187,20 @@ test('records ACKed before are named again across the peer flights, the most rec
     assert.equal(l.at(-1)!.sequenceNumber, BigInt(f));
   }
   assert.ok(t.size <= 74);
+});
+
+test('many post-handshake messages, none ACKed yet (no time passed): all owed stay past the flights remembered, and the ACK names the newest', () => {
+  const t = new AckTracker();
+  for (let f = 0; f < 5000; f++) {
+    t.onRecord(0, 3 + f, 1, 10 + f, true, T);
+    t.onFlightComplete(0, false, 10 + f, 25);
+  }
+  assert.equal(t.size, MAX_ACK_RECORDS, 'bounded');
+  const l = t.poll(25, 73)!;
+  assert.equal(l.length, 73);
+  assert.deepEqual(
+    l.map((n) => n.epoch),
+    Array.from({ length: 73 }, (_, i) => BigInt(3 + 5000 - 73 + i)),
+    'the 73 newest (the last 16 flights alone before: the rest were forgotten unsent)',
+  );
 });
