@@ -14,6 +14,13 @@ import type { HandshakeAction } from './handshake/machine.ts';
 import type { KeyUpdate13 } from './handshake/key-update13.ts';
 import { DtlsError } from './errors.ts';
 
+/**
+ * How long the peer's previous application epoch stays readable after its KeyUpdate: the default
+ * MSL of TCP, 2 minutes (RFC 9147 4.2.1: keys of previous epochs MAY be kept "for up to the default
+ * MSL" for reordered records; BoringSSL keeps them 4 minutes).
+ */
+export const PREVIOUS_EPOCH_RETENTION = 120_000;
+
 export class Acks13 {
   readonly #records: RecordLayer;
   readonly #sender: FlightSender;
@@ -24,6 +31,12 @@ export class Acks13 {
   #nextWrite: { epoch: number; keys: TrafficKeys } | undefined;
   /** KeyUpdate both ways, once a DTLS 1.3 handshake completed: told when our pending one takes effect. */
   keyUpdate: KeyUpdate13 | undefined;
+  /**
+   * The peer's application epoch before its latest KeyUpdate: read until `until`, and past that
+   * until a record of a later epoch opened (`proven`): RFC 9147 8, the keys MUST stay until a
+   * message under the new ones arrives (our ACK of the KeyUpdate may have been lost).
+   */
+  #previousRead: { epoch: number; until: number; proven: boolean } | undefined;
 
   constructor(records: RecordLayer, options: FlightSenderOptions & { readonly role: 'client' | 'server' }, sender: FlightSender) {
     this.#records = records;
@@ -66,6 +79,10 @@ export class Acks13 {
    * the flight after this record's). The ServerHello counts too: its actions open the 1.3 epochs.
    */
   onHandshakeRecord(now: number, rec: PlainRecord, actions: readonly HandshakeAction[], wasDone: boolean): void {
+    // The peer's KeyUpdate (epochs 4 on; 3 is the first application epoch): its old epoch's time starts.
+    if (wasDone)
+      for (const a of actions)
+        if (a.kind === 'read-keys' && a.epoch >= 4) this.#previousRead = { epoch: a.epoch - 1, until: now + PREVIOUS_EPOCH_RETENTION, proven: false };
     const keys13 = actions.some((a) => (a.kind === 'write-keys' || a.kind === 'read-keys') && isTrafficKeys13(a.keys));
     if (this.active || keys13) this.#acks.onHandshakeRecord(now, rec, actions, wasDone);
   }
@@ -117,6 +134,7 @@ export class Acks13 {
   /** A post-handshake message of ours goes out, resent until ACKed. */
   send(now: number, a: Extract<HandshakeAction, { kind: 'post-handshake' }>): EncodedFlight {
     if (a.nextEpoch !== undefined && a.keys) this.#nextWrite = { epoch: a.nextEpoch, keys: a.keys };
+    this.#acks.onOurMessage();
     return this.#post.send(now, a.item, a.nextEpoch).out;
   }
 
@@ -126,8 +144,26 @@ export class Acks13 {
     const f = this.#sender.current;
     if (f?.mode === 'ack' && f.exhausted) throw new DtlsError('handshake_timeout', 'our final flight (Finished) was never acknowledged');
     const p = this.#post.onTimeout(now);
-    if (p.exhausted.length) throw new DtlsError('handshake_timeout', 'a post-handshake message (KeyUpdate) was never acknowledged');
+    if (p.exhausted.length) throw new DtlsError('handshake_timeout', 'a post-handshake message (NewSessionTicket, KeyUpdate) was never acknowledged');
     return p.resends;
+  }
+
+  /**
+   * Before a datagram is read: the peer's previous application epoch goes once its retention passed
+   * and a later epoch was read (no timer of its own: an idle connection is not woken for it). Its
+   * records are then 'stale_epoch' drops, a copy of the KeyUpdate among them (the peer has our ACK).
+   */
+  retirePreviousEpoch(now: number): void {
+    const p = this.#previousRead;
+    if (!p?.proven || now < p.until) return;
+    this.#records.discardEpoch(p.epoch, 'read');
+    this.#previousRead = undefined;
+  }
+
+  /** A record of the peer opened in `epoch`: one past the previous epoch proves the peer writes with its new keys. */
+  opened(epoch: number): void {
+    const p = this.#previousRead;
+    if (p && epoch > p.epoch) p.proven = true;
   }
 
   /** The ACK due now, sealed in our highest write epoch, or undefined. */

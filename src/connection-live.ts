@@ -36,7 +36,7 @@ export class LiveSettings implements FlightSenderOptions {
    * use: the next flight's timer starts at it (with `adaptive`, at 1.5 x a
    * measured round trip when that is longer), and a running timer is rescaled
    * from when it started, its doublings kept (DTLS 1.3 post-handshake
-   * messages' timers too). A DTLS 1.3 ACK already scheduled keeps its delay.
+   * messages' timers too), and a DTLS 1.3 ACK already scheduled with them.
    * RangeError unless 0 < ms <= retransmit.max.
    */
   setRetransmitTimeout(ms: number): void {

@@ -120,12 +120,14 @@ export class Connection implements ConnectionLike {
     this.stats.datagramsIn++;
     this.#peerRetransmitted = false;
     this.#guard(() => {
-      // Past the retention, the handshake epoch goes before this datagram is read.
+      // Past the retention, the handshake epoch (and the peer's epoch before its KeyUpdate) goes before this datagram is read.
       this.#retireHandshakeEpoch(now);
+      this.#acks13?.retirePreviousEpoch(now);
       const early = this.#records.pendingCount;
       for (const rec of this.#records.open(datagram)) {
         // Once connected, only records under the keys prove the peer is alive.
         if (rec.epoch > 0 || this.#state !== 'connected') this.#lastHeard = now;
+        this.#acks13?.opened(rec.epoch);
         this.#handleRecord(now, rec);
         if (this.#state === 'failed' || this.#state === 'closed') return;
       }

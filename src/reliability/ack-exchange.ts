@@ -142,6 +142,11 @@ export class AckExchange {
     }
   }
 
+  /** A post-handshake message of ours went: the records ACKed before it are not named again (a flight of ours, as BoringSSL counts). */
+  onOurMessage(): void {
+    this.#tracker.forgetAcknowledged();
+  }
+
   /**
    * An ACK record (content type 26). `v13`: DTLS 1.3 is negotiated; before
    * that an ACK is ignored (7). A malformed one under the keys is the peer's

@@ -27,6 +27,12 @@ import { compareRecordNumbers, recordNumber, type RecordNumber } from '../wire/r
 
 /** Flights we acknowledged (explicitly: to answer their copies with an ACK again, RFC 9147 5.8.1 FINISHED; or by our answer). */
 const REMEMBERED_FLIGHTS = 16;
+/**
+ * Records already ACKed that later ACKs name again, across the peer's flights, until a flight of
+ * ours goes (RFC 9147 7.1: an ACK lost is made good by the next; BoringSSL does the same, and its
+ * runner checks the list): what one ACK holds at an MTU of 1200. Older ones are not repeated.
+ */
+const REPEATED_RECORDS = 73;
 
 interface Entry {
   epoch: number;
@@ -34,6 +40,8 @@ interface Entry {
   flight: number;
   /** Sent in an ACK already. */
   acked: boolean;
+  /** Of a flight complete and owed an explicit ACK (kept until sent, even once that flight is no longer remembered). */
+  owed?: true;
 }
 
 export interface AckTrackerOptions {
@@ -158,6 +166,7 @@ export class AckTracker {
       return;
     }
     remember(this.#explicit, flight);
+    for (const e of this.#entries) if (e.flight === flight) e.owed = true;
     if (typeof delay === 'number') this.#due(now + delay);
     else this.#wait(delay, now);
   }
@@ -189,11 +198,20 @@ export class AckTracker {
     return out;
   }
 
+  /** A flight of ours went (a post-handshake message): what was acknowledged is not named again. */
+  forgetAcknowledged(): void {
+    this.#keep((e) => !e.acked);
+  }
+
   #startFlight(flight: number): void {
-    // The peer moved on: what was acknowledged, and records of a flight it will
-    // not resend (one our flight answered, one it left for its next), go;
-    // records of a complete flight still owed an ACK stay until it is sent.
-    this.#keep((e) => !e.acked && this.#explicit.includes(e.flight));
+    // The peer moved on: records of a flight it will not resend (one our flight
+    // answered, one it left for its next) go; records of a complete flight still
+    // owed an ACK stay until it is sent, and those ACKed already are named again
+    // in later ACKs (the most recent REPEATED_RECORDS), in case ours was lost.
+    this.#keep((e) => (e.acked ? !this.#implicit.includes(e.flight) : e.owed === true || this.#explicit.includes(e.flight)));
+    // poll() marks every entry and new ones go last: the acknowledged ones are a prefix.
+    let extra = this.#entries.filter((e) => e.acked).length - REPEATED_RECORDS;
+    if (extra > 0) this.#keep((e) => !(e.acked && extra-- > 0));
     this.#flight = flight;
     this.#flightRecords = 0;
     this.#complete = false;
@@ -214,11 +232,11 @@ export class AckTracker {
     const k = key(epoch, seq);
     if (this.#keys.has(k)) return;
     if (this.#entries.length >= this.#max) {
-      // Full: make room by the oldest record already acknowledged (7.1: favour
-      // those not yet acknowledged), else refuse the new one. poll() marks every
-      // entry and new ones go last, so the acknowledged ones are a prefix.
+      // Full: make room by the oldest record (7.1: favour those not yet
+      // acknowledged; poll() marks every entry and new ones go last, so the
+      // acknowledged ones are a prefix and go first). The newest stay: the
+      // peer's latest transmission says most about what it lacks.
       this.overflow++;
-      if (!this.#entries[0]!.acked) return;
       const gone = this.#entries.shift()!;
       this.#keys.delete(key(gone.epoch, gone.seq));
     }

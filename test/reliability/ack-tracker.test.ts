@@ -79,10 +79,15 @@ test('a copy of a flight we ACKed draws the ACK again a quarter of the timer lat
   // Even after a later flight started (a post-handshake message): still answered (FINISHED state, 5.8.1).
   t.onRecord(2000, 3, 0, 4, true, T);
   t.onFlightComplete(2000, false);
-  assert.deepEqual(show(t.poll(2000)), ['3/0'], 'what was ACKed before the new flight is dropped');
+  assert.deepEqual(show(t.poll(2000)), ['2/7', '2/9', '2/10', '3/0'], 'what was ACKed before is named again (ours may be lost)');
   t.onRecord(3000, 2, 11, 3, true, T);
   assert.equal(t.poll(3000), undefined);
-  assert.deepEqual(show(t.poll(3000 + T / 4)), ['2/11', '3/0']);
+  assert.deepEqual(show(t.poll(3000 + T / 4)), ['2/7', '2/9', '2/10', '2/11', '3/0']);
+  // A flight of ours: the peer knows what we had; those are not named again.
+  t.forgetAcknowledged();
+  t.onRecord(4000, 3, 1, 5, true, T);
+  t.onFlightComplete(4000, false);
+  assert.deepEqual(show(t.poll(4000)), ['3/1']);
 });
 
 test('post-handshake flights in one datagram (KeyUpdate, NewSessionTicket) are ACKed together', () => {
@@ -104,21 +109,21 @@ test('the start of the next flight drops the records of a partial one (the peer 
   assert.deepEqual(show(t.poll(1e9)), ['2/0']);
 });
 
-test('bounded: a flood of distinct record numbers holds at most maxRecords; unacknowledged ones are favoured; the ACK encodes', () => {
+test('bounded: a flood of distinct record numbers holds at most maxRecords, the newest; unacknowledged ones are favoured; the ACK encodes', () => {
   const t = new AckTracker();
   for (let i = 0; i < 100_000; i++) t.onRecord(i, 2, i, 2, i % 2 === 0, T);
   assert.equal(t.size, MAX_ACK_RECORDS);
   assert.equal(t.overflow, 100_000 - MAX_ACK_RECORDS);
   const l = t.poll(1e9)!;
   assert.equal(l.length, MAX_ACK_RECORDS);
-  assert.equal(l[0]!.sequenceNumber, 0n, 'none acknowledged yet: the newest are refused, not the oldest');
+  assert.equal(l[0]!.sequenceNumber, BigInt(100_000 - MAX_ACK_RECORDS), 'none acknowledged yet: the oldest go, the newest stay');
   assert.equal(decodeAck(encodeAck(l)).length, MAX_ACK_RECORDS, 'fits one ACK');
   // Now all are acknowledged: new records replace the oldest.
   t.onRecord(2e9, 2, 200_000, 2, false, T);
   const l2 = t.poll(2e9)!;
   assert.equal(l2.length, MAX_ACK_RECORDS);
   assert.equal(l2.at(-1)!.sequenceNumber, 200_000n);
-  assert.equal(l2[0]!.sequenceNumber, 1n);
+  assert.equal(l2[0]!.sequenceNumber, BigInt(100_000 - MAX_ACK_RECORDS + 1));
 
   const small = new AckTracker({ maxRecords: 4 });
   for (let i = 0; i < 10; i++) small.onRecord(0, 2, i, 2, true, T);
@@ -170,4 +175,32 @@ test('with a timeout getter, every wait measured in the timer follows it from it
   t.onFlightComplete(3000, false, 4, (x) => x / 8);
   timeout = 400;
   assert.equal(t.deadline, 3050);
+});
+
+test('records ACKed before are named again across the peer flights, the most recent 73 (what one ACK holds at MTU 1200)', () => {
+  const t = new AckTracker();
+  for (let f = 0; f < 100; f++) {
+    t.onRecord(f, 3, f, 10 + f, true, T);
+    t.onFlightComplete(f, false);
+    const l = t.poll(f)!;
+    assert.equal(l.length, Math.min(f + 1, 74), `flight ${f}: the newest record and up to 73 ACKed before`);
+    assert.equal(l.at(-1)!.sequenceNumber, BigInt(f));
+  }
+  assert.ok(t.size <= 74);
+});
+
+test('many post-handshake messages, none ACKed yet (no time passed): all owed stay past the flights remembered, and the ACK names the newest', () => {
+  const t = new AckTracker();
+  for (let f = 0; f < 5000; f++) {
+    t.onRecord(0, 3 + f, 1, 10 + f, true, T);
+    t.onFlightComplete(0, false, 10 + f, 25);
+  }
+  assert.equal(t.size, MAX_ACK_RECORDS, 'bounded');
+  const l = t.poll(25, 73)!;
+  assert.equal(l.length, 73);
+  assert.deepEqual(
+    l.map((n) => n.epoch),
+    Array.from({ length: 73 }, (_, i) => BigInt(3 + 5000 - 73 + i)),
+    'the 73 newest (the last 16 flights alone before: the rest were forgotten unsent)',
+  );
 });
