@@ -15,6 +15,9 @@ import { Client12, type SentClientHello } from './client12.ts';
 import { Server12 } from './server12.ts';
 import type { ConnectionIds13 } from './cid13.ts';
 
+/** States in which the peer's ChangeCipherSpec may come early, from the flight still arriving (RFC 6347 4.1.2.7: records reorder). */
+const HOLD_CCS_IN = new Set(['wait_new_session_ticket', 'wait_client_key_exchange', 'wait_certificate_verify']);
+
 /** One role's state machine: whole messages in, actions out. */
 export interface Role12 {
   readonly done: boolean;
@@ -63,6 +66,8 @@ export class Dtls12Handshake implements HandshakeMachine {
   #flightSentAt = -Infinity;
   /** Messages with a fragment that came under the keys (epoch > 0): the peer's own, not an epoch-0 injection. */
   readonly #keyedSeqs = new Set<number>();
+  /** A ChangeCipherSpec that came before the messages of its flight that precede it (see #changeCipherSpec). */
+  #heldCcs = false;
 
   constructor(o: ResolvedOptions, sent?: SentClientHello) {
     this.#server = o.role === 'server';
@@ -104,9 +109,17 @@ export class Dtls12Handshake implements HandshakeMachine {
       throw new DtlsError('decode_error', 'malformed ChangeCipherSpec');
     }
     out.push({ kind: 'trace', direction: 'in', what: 'ChangeCipherSpec', epoch: rec.epoch, bytes: 1 });
-    // A CCS before the messages that give us its keys (lost or reordered),
-    // or a retransmitted one, is dropped; the peer's flight will come again.
-    if (this.#role.stateName !== 'wait_ccs') return void out.push({ kind: 'drop', reason: 'unexpected' });
+    const state = this.#role.stateName;
+    if (state !== 'wait_ccs') {
+      // Reordered within the peer's flight, ahead of the messages that come before
+      // it there (the client's NewSessionTicket, RFC 5077 3.3; the server's
+      // ClientKeyExchange or CertificateVerify): held, and taken once they are in,
+      // as if in order (it never acts before its keys exist). Dropped elsewhere:
+      // a retransmitted one, or one ahead of a flight we have not answered yet.
+      if (HOLD_CCS_IN.has(state)) this.#heldCcs = true;
+      return void out.push({ kind: 'drop', reason: 'unexpected' });
+    }
+    this.#heldCcs = false;
     out.push(...this.#role.handleChangeCipherSpec(now));
   }
 
@@ -195,6 +208,10 @@ export class Dtls12Handshake implements HandshakeMachine {
       }
       if (m.msgType === HandshakeType.hello_verify_request) out.push({ kind: 'reset-replay', epoch: 0 });
       out.push(...this.#noteFlights(now, this.#role.handleMessage(now, m, rec.epoch)));
+      if (this.#heldCcs && this.#role.stateName === 'wait_ccs') {
+        this.#heldCcs = false;
+        out.push(...this.#role.handleChangeCipherSpec(now));
+      }
     }
   }
 
