@@ -100,9 +100,9 @@ async function main(argv: string[]): Promise<void> {
         o.ticketKeys = ticketKeys;
         // Two tickets after a 1.3 handshake, as BoringSSL's server sends: the runner's post-handshake hooks wait for both.
         if (!flags.noTicket) o.sessionTickets = 2;
-      } else if (resumeCount > 0) {
-        // Tickets only where the test resumes: with them in every test (as BoringSSL's client), the
-        // DTLS 1.2 client fails ReorderHandshakeFragments-*-TLS12 (bogo/FINDINGS.md, Open).
+      } else if (resumeCount > 0 || !flags.noTicket) {
+        // The client takes tickets in every test, as BoringSSL's does: the runner's
+        // post-handshake hooks (KeyUpdate-*, NewSessionTicket-*) expect one.
         o.onSession = (s) => (session = s);
         if (i > 0 && session) o.session = session;
       }

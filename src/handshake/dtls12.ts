@@ -210,7 +210,10 @@ export class Dtls12Handshake implements HandshakeMachine {
       out.push(...this.#noteFlights(now, this.#role.handleMessage(now, m, rec.epoch)));
       if (this.#heldCcs && this.#role.stateName === 'wait_ccs') {
         this.#heldCcs = false;
-        out.push(...this.#role.handleChangeCipherSpec(now));
+        // Not with a message of the old epoch already buffered behind it: that one came
+        // before the key change, so it cannot be what follows it (it is polled next,
+        // in wait_ccs, and refused: BoGo KeyChangeWithBufferedMessages).
+        if (this.#reassembler.bufferedMessages === 0) out.push(...this.#role.handleChangeCipherSpec(now));
       }
     }
   }
