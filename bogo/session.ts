@@ -60,6 +60,8 @@ export class Session {
   #sessions = 0;
   readonly #phase: VerifyPhase | undefined;
   #ended = false;
+  /** The test failed: what the runner still sends (the rest of its flight) is read and dropped until it closes (shim.ts endThen). */
+  #failed = false;
   #done: (err?: unknown) => void = () => {};
 
   /** `phase`: the verify callback's (options.ts), told when start() checks a stored session. */
@@ -97,9 +99,11 @@ export class Session {
   }
 
   #guard(fn: () => void): void {
+    if (this.#failed) return;
     try {
       fn();
     } catch (e) {
+      this.#failed = true;
       this.#done(e);
     }
   }

@@ -33,10 +33,36 @@ function finish(code: number, message?: string): never {
   process.exit(code);
 }
 
-/** Ends our side of the TCP stream once what was written is out, then runs `fn` (bounded: a peer that never reads cannot hold us). */
+/**
+ * The runner closes its side once it has read our FIN or alert, and kills a
+ * shim that outlives its wait (15 s); this bound only keeps a shim run by hand
+ * from waiting forever.
+ */
+const RUNNER_CLOSE_WAIT_MS = 30_000;
+
+/**
+ * Ends our side of the TCP stream, then runs `fn` once the runner has closed
+ * its side. A test we fail ends while the runner may still be writing its
+ * flight (we refuse a Certificate before its CertificateVerify and Finished
+ * arrive): exiting then closes the socket under those writes, and the runner
+ * reports "write: broken pipe" instead of reading our alert. So we keep reading
+ * (and discard) until its FIN, as a half-closed peer. Bounded: a runner that
+ * never closes cannot hold us.
+ */
 function endThen(sock: Socket, fn: () => void): void {
-  setTimeout(fn, 2000).unref();
-  sock.end(fn);
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+  setTimeout(once, RUNNER_CLOSE_WAIT_MS).unref();
+  if (sock.destroyed) return void setImmediate(once);
+  sock.once('close', once).once('error', once);
+  if (sock.readableEnded) return void sock.end(once);
+  sock.once('end', once);
+  sock.resume();
+  sock.end();
 }
 
 async function main(argv: string[]): Promise<void> {

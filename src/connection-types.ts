@@ -1,7 +1,7 @@
 // The sans-IO contract of one DTLS connection (quinn-proto's shape): inputs are
 // handle*/send/close, each with `now` in ms; outputs are poll*. The core never
 // reads a clock, sets a timer or touches a socket.
-import type { DtlsError } from './errors.ts';
+import type { AlertName, DtlsError } from './errors.ts';
 
 /** Where a connection is in its life: idle until started, then handshaking, connected, and closed or failed. */
 export type ConnectionState = 'idle' | 'handshaking' | 'connected' | 'closing' | 'closed' | 'failed';
@@ -98,6 +98,8 @@ export interface ConnectionLike {
   send(now: number, plaintext: Uint8Array): void;
   /** Sends close_notify (once) and closes. */
   close(now: number): void;
+  /** Sends a fatal alert of the application's choice and fails with code 'aborted' (Connection.abort). */
+  abort?(now: number, alert: AlertName | number): void;
   /** The next datagram to send to the peer, or undefined. */
   pollTransmit(): Uint8Array | undefined;
   /** The next plaintext message from the peer, or undefined. */

@@ -4,7 +4,7 @@
 // carry `now`; outputs are polled. No clock, no timer, no I/O.
 import type { ConnectionEvent, ConnectionLike, ConnectionState, ConnectionStats, DropReason, HandshakeInfo } from './connection-types.ts';
 import type { ResolvedOptions } from './options.ts';
-import { AlertDescription, DtlsError, alertName, peerAlertError } from './errors.ts';
+import { AlertDescription, DtlsError, alertName, peerAlertError, type AlertName } from './errors.ts';
 import { RecordLayer, type PlainRecord } from './record/record-layer.ts';
 import { isTrafficKeys13 } from './record/traffic-keys.ts';
 import { FlightSender, type Resend } from './reliability/flight-sender.ts';
@@ -221,6 +221,22 @@ export class Connection implements ConnectionLike {
    */
   setRetransmitTimeout(ms: number): void {
     this.#live.setRetransmitTimeout(ms);
+  }
+
+  /**
+   * Ends the connection now with a fatal alert of the application's choice
+   * (RFC 8446 6.2, RFC 5246 7.2.2), e.g. 'access_denied' for a peer it refuses
+   * after the handshake. The connection fails with code 'aborted', its `alert`
+   * the one sent; nothing is sent before start(), or after the end (then this
+   * does nothing). An alert is a name or a number, not close_notify (close()).
+   */
+  abort(now: number, alert: AlertName | number): void {
+    const description = typeof alert === 'number' ? alert : AlertDescription[alert];
+    if (!Number.isInteger(description) || description <= 0 || description > 255)
+      throw new RangeError(`abort(): alert must be an alert name or 1..255 (close_notify is close()), not ${String(alert)}`);
+    this.#now = now;
+    if (this.#state === 'closed' || this.#state === 'failed') return;
+    this.#fail(new DtlsError('aborted', `aborted by the application: ${alertName(description)} sent`, { alert: description }), this.#state !== 'idle');
   }
 
   close(now: number): void {

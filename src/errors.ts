@@ -8,6 +8,7 @@ export const AlertDescription = {
   unexpected_message: 10,
   bad_record_mac: 20,
   record_overflow: 22,
+  decompression_failure: 30,
   handshake_failure: 40,
   bad_certificate: 42,
   unsupported_certificate: 43,
@@ -30,6 +31,7 @@ export const AlertDescription = {
   unsupported_extension: 110,
   unrecognized_name: 112,
   unknown_psk_identity: 115,
+  certificate_required: 116,
   no_application_protocol: 120,
 } as const;
 /** The name of a TLS alert (RFC 5246 7.2), e.g. 'handshake_failure'. */
@@ -51,6 +53,7 @@ export type DtlsErrorCode =
   | 'idle_timeout' // nothing received for options.idleTimeout ms
   | 'peer_alert' // the peer sent a fatal alert (see `alert`)
   | 'closed' // the connection was closed before the operation finished
+  | 'aborted' // the application ended the connection with abort() (see `alert` for what was sent)
   | 'verification_failed'; // certificate or fingerprint check failed
 
 /** Which alert a local failure sends to the peer. */
@@ -59,6 +62,7 @@ const codeToAlert: Partial<Record<DtlsErrorCode, number>> = {
   idle_timeout: undefined,
   peer_alert: undefined,
   closed: undefined,
+  aborted: undefined,
   verification_failed: AlertDescription.bad_certificate,
 };
 

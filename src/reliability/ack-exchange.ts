@@ -43,9 +43,12 @@ export interface ActionLike {
  */
 export const POST_HANDSHAKE_ACK_DELAY_MAX = 100;
 
-/** The delay of a post-handshake message's ACK: a quarter of our retransmission timeout (7.1's suggestion), at most POST_HANDSHAKE_ACK_DELAY_MAX. */
+/**
+ * The delay of a post-handshake message's ACK: a quarter of our retransmission timeout (7.1's suggestion),
+ * not rounded (a partial message waits exactly that: one rule for both), at most POST_HANDSHAKE_ACK_DELAY_MAX.
+ */
 export function postHandshakeAckDelay(timeout: number): number {
-  return Math.min(POST_HANDSHAKE_ACK_DELAY_MAX, Math.max(1, Math.floor(timeout / 4)));
+  return Math.min(POST_HANDSHAKE_ACK_DELAY_MAX, Math.max(1, timeout / 4));
 }
 
 /** An ACK is a 2-byte length, then 16 bytes (epoch, sequence number) per record (RFC 9147 7). */
@@ -66,7 +69,7 @@ function messageSeqs(payload: Uint8Array | undefined): number[] {
 export class AckExchange {
   readonly #sender: FlightSender;
   readonly #post: PostHandshakeSender | undefined;
-  readonly #tracker = new AckTracker();
+  readonly #tracker: AckTracker;
   /** How many flights we sent in answer so far: the ordinal of the peer flight being received. */
   #ordinal = 0;
   /** The peer's next new message_seq (after the handshake: past every message it completed). */
@@ -79,6 +82,8 @@ export class AckExchange {
   constructor(sender: FlightSender, post?: PostHandshakeSender) {
     this.#sender = sender;
     this.#post = post;
+    // The timer read live: an ACK scheduled follows setRetransmitTimeout(), as the retransmissions do.
+    this.#tracker = new AckTracker({ timeout: () => sender.timeout });
   }
 
   /** When the ACK due must be polled, or undefined. */
@@ -114,14 +119,14 @@ export class AckExchange {
       // after a short delay (a KeyUpdate too: its sender goes on writing in
       // its old epoch meanwhile, RFC 9147 8). A copy of a message we had (the
       // client's Finished at the server, a NewSessionTicket) comes under that
-      // message's ordinal: the tracker ACKs it again at once. The first
+      // message's ordinal: the tracker ACKs it again, a quarter of the timer later. The first
       // fragments of a new message open its flight: ACKed when it completes,
       // or after a quarter of the timer if it stays partial.
       const copy = completed === 0 && seqs.every((q) => q < before);
       if (!copy && !this.#postOpen) this.#ordinal++;
       this.#postOpen = !copy && completed === 0;
       this.#tracker.onRecord(now, rec.epoch, rec.sequenceNumber, this.#ordinal, true, timeout);
-      if (completed) this.#tracker.onFlightComplete(now, false, undefined, postHandshakeAckDelay(timeout));
+      if (completed) this.#tracker.onFlightComplete(now, false, undefined, postHandshakeAckDelay);
       return;
     }
     // Any record of the peer's next flight answers ours: an implicit ACK of all of it (7.2).

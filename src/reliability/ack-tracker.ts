@@ -13,7 +13,12 @@
 //   post-handshake message (KeyUpdate, NewSessionTicket, ...) ──► ACK due after
 //     a short delay (7.1 "subject to some delay"), several coalesced in one
 //   flight complete and answered by our next flight ──► no ACK (implicit)
-//   a record of a flight we ACKed, again ──► ACK due now (the peer lost ours)
+//   a record of a flight we ACKed, again ──► ACK due in timeout / 4 (the peer
+//     lost ours; 7.1 lets ACKs wait, and every copy of that window shares one)
+//
+// Waits measured in the timer (a quarter of it) count from when they started
+// and follow the timer when it changes (setRetransmitTimeout()), as the
+// retransmission timer does (timer.ts) and BoringSSL's ACK timer does.
 //
 // The ACK's epoch (the highest sending one, never 1: 7) and sending no ACK
 // before DTLS 1.3 is known to be negotiated are the connection's part.
@@ -34,7 +39,15 @@ interface Entry {
 export interface AckTrackerOptions {
   /** Most record numbers held (and put in one ACK). Default MAX_ACK_RECORDS, what one ACK can carry. */
   maxRecords?: number;
+  /**
+   * Our current retransmission timeout, ms, read whenever a deadline is asked for, so that a wait
+   * already scheduled follows a change of the timer. Without it, the `timeout` onRecord() was last given.
+   */
+  timeout?: () => number;
 }
+
+/** A wait measured in the timer: its length for a given retransmission timeout. */
+export type AckDelay = (timeout: number) => number;
 
 export class AckTracker {
   readonly #max: number;
@@ -49,7 +62,13 @@ export class AckTracker {
   /** Flights acknowledged by an explicit ACK, and by our answer (most recent last). */
   #explicit: number[] = [];
   #implicit: number[] = [];
-  #deadline: number | undefined;
+  /** An ACK due at a fixed time (at once, or a delay in ms). */
+  #at: number | undefined;
+  /** ACKs due a timer-measured delay after a start: the earliest start per delay (two delays at most; made at first use). */
+  #waits: Map<AckDelay, number> | undefined;
+  readonly #timeoutOf: (() => number) | undefined;
+  /** The timeout onRecord() was last given (used without a `timeout` option). */
+  #timeout = 1000;
   /** When the last ACK went (for the pace of out-of-order ACKs). */
   #lastSent: number | undefined;
   /** Records not held because of the bound (for tests and stats). */
@@ -59,11 +78,19 @@ export class AckTracker {
     const max = o.maxRecords ?? MAX_ACK_RECORDS;
     if (!Number.isInteger(max) || max < 1 || max > MAX_ACK_RECORDS) throw new RangeError(`maxRecords must be an integer in 1..${MAX_ACK_RECORDS}, got ${max}`);
     this.#max = max;
+    this.#timeoutOf = o.timeout;
   }
 
-  /** When an ACK is due (poll() then returns it), or undefined. */
+  /** When an ACK is due (poll() then returns it), or undefined. Waits measured in the timer follow its current value. */
   get deadline(): number | undefined {
-    return this.#deadline;
+    let d = this.#at;
+    if (!this.#waits?.size) return d;
+    const timeout = this.#timeoutOf?.() ?? this.#timeout;
+    for (const [delay, from] of this.#waits) {
+      const t = from + delay(timeout);
+      if (d === undefined || t < d) d = t;
+    }
+    return d;
   }
 
   /** Records held for the next ACK. */
@@ -81,15 +108,18 @@ export class AckTracker {
    * Copies of an earlier flight are records too: pass that flight's ordinal.
    */
   onRecord(now: number, epoch: number, seq: number, flight: number, inOrder: boolean, timeout: number): void {
+    this.#timeout = timeout;
     if (flight > this.#flight) this.#startFlight(flight);
     else if (flight < this.#flight || this.#complete) {
       // A copy of a flight already complete: the peer did not get our ACK
       // (ACK again, with this record too: 7.1 lists records of discarded
       // copies for post-handshake flights), or our answer, which the flight
-      // sender resends (not an ACK).
+      // sender resends (not an ACK). The ACK waits a quarter of the timer
+      // (7.1 allows the delay): the rest of a resent flight arrives meanwhile
+      // and one ACK names it all, where an ACK per copy doubled the traffic.
       if (this.#explicit.includes(flight)) {
         this.#add(epoch, seq, flight);
-        this.#due(now);
+        this.#wait(quarter, now);
         return;
       }
       if (flight === this.#flight || this.#implicit.includes(flight)) return;
@@ -97,27 +127,28 @@ export class AckTracker {
       // post-handshake message before the client's lost Finished): its records
       // are reported as a disruption, at the out-of-order pace.
       this.#add(epoch, seq, flight);
-      this.#due(this.#lastSent === undefined ? now : Math.max(now, this.#lastSent + quarter(timeout)));
+      this.#paced(now);
       return;
     }
     const first = this.#flightRecords++ === 0;
     this.#add(epoch, seq, flight);
     // Out of order: at once, but at most one such ACK per quarter of the timer,
     // or every datagram after one lost would draw its own.
-    if (!inOrder) this.#due(this.#lastSent === undefined ? now : Math.max(now, this.#lastSent + quarter(timeout)));
+    if (!inOrder) this.#paced(now);
     // Partial so far: if the rest does not follow soon, say what came (7.1's
     // quarter of the timer). Re-armed after an ACK went, so progress is reported.
-    else if (first || this.#deadline === undefined) this.#due(now + quarter(timeout));
+    else if (first || this.deadline === undefined) this.#wait(quarter, now);
   }
 
   /**
    * The peer's flight `flight` (by default the current one) is complete.
    * `answered`: a flight of ours answers it now, an implicit ACK (RFC 9147
    * 7.1), so no ACK is sent for it; otherwise it MUST be ACKed: at once, or
-   * `delay` ms later (post-handshake messages, RFC 9147 7.1: an ACK due
-   * earlier still goes at its time, carrying this flight too).
+   * `delay` later (post-handshake messages, RFC 9147 7.1: an ACK due
+   * earlier still goes at its time, carrying this flight too): ms, or a
+   * length measured in the timer (it follows a change of the timer).
    */
-  onFlightComplete(now: number, answered: boolean, flight = this.#flight, delay = 0): void {
+  onFlightComplete(now: number, answered: boolean, flight = this.#flight, delay: number | AckDelay = 0): void {
     if (flight === this.#flight) this.#complete = true;
     if (answered) {
       // Nothing of this flight needs acknowledging; an ACK already due for an
@@ -127,7 +158,8 @@ export class AckTracker {
       return;
     }
     remember(this.#explicit, flight);
-    this.#due(now + delay);
+    if (typeof delay === 'number') this.#due(now + delay);
+    else this.#wait(delay, now);
   }
 
   /**
@@ -138,8 +170,9 @@ export class AckTracker {
    * All held count as acknowledged; the list is kept for the next ACK.
    */
   poll(now: number, limit = this.#max): RecordNumber[] | undefined {
-    if (this.#deadline === undefined || now < this.#deadline) return undefined;
-    this.#deadline = undefined;
+    const due = this.deadline;
+    if (due === undefined || now < due) return undefined;
+    this.#clearDue();
     this.#lastSent = now;
     let chosen = this.#entries;
     if (chosen.length > limit) {
@@ -174,7 +207,7 @@ export class AckTracker {
       else this.#keys.delete(key(e.epoch, e.seq));
     }
     this.#entries = kept;
-    if (!kept.some((e) => !e.acked)) this.#deadline = undefined;
+    if (!kept.some((e) => !e.acked)) this.#clearDue();
   }
 
   #add(epoch: number, seq: number, flight: number): void {
@@ -194,7 +227,26 @@ export class AckTracker {
   }
 
   #due(at: number): void {
-    if (this.#deadline === undefined || at < this.#deadline) this.#deadline = at;
+    if (this.#at === undefined || at < this.#at) this.#at = at;
+  }
+
+  /** An ACK due `delay` (of the timer) after `from`; the earliest start of each delay is kept. */
+  #wait(delay: AckDelay, from: number): void {
+    const waits = (this.#waits ??= new Map());
+    const was = waits.get(delay);
+    if (was === undefined || from < was) waits.set(delay, from);
+  }
+
+  /** At once, unless an ACK went less than a quarter of the timer ago: then a quarter after it. */
+  #paced(now: number): void {
+    const last = this.#lastSent;
+    if (last === undefined || now >= last + quarter(this.#timeoutOf?.() ?? this.#timeout)) this.#due(now);
+    else this.#wait(quarter, last);
+  }
+
+  #clearDue(): void {
+    this.#at = undefined;
+    this.#waits?.clear();
   }
 }
 

@@ -20,13 +20,14 @@
 //                                  │  Connection  │
 //   network ◄── outbound.readable ◄┘              └─── outbound.writable ◄── app
 import type { ConnectionIdInfo, ConnectionLike, ConnectionState, HandshakeInfo } from '../connection-types.ts';
-import { DtlsError } from '../errors.ts';
+import { DtlsError, type AlertName } from '../errors.ts';
 import type { DtlsOptions } from '../options.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { DeadlineTimer } from './deadline-timer.ts';
 import { defaultConnection } from './default-connection.ts';
-import { DtlsEvent, toDtlsEvent, type DtlsEventListener, type DtlsEventMap } from './events.ts';
+import { DtlsEvent, DtlsEventTarget, toDtlsEvent } from './events.ts';
 import { highWaterMark, type DtlsStreamSetup } from './setup.ts';
+import { Outcome, closedError } from './outcome.ts';
 import { kStream, Side } from './side.ts';
 import { streamStats, type DtlsStreamStats } from './stats.ts';
 import { AttachedTransport, flushed, registerTransportHooks } from './transport.ts';
@@ -36,14 +37,9 @@ export type { DtlsStreamStats } from './stats.ts';
 export type { DtlsEventListener, DtlsEventListenerObject } from './events.ts';
 
 const kFromConnection = Symbol('DtlsStream.fromConnection');
-type ListenerOptions = boolean | AddEventListenerOptions;
 /** The timer's callback, one for every stream (set by the class's static block, which reaches its private state). */
 let onDeadline: (stream: DtlsStream) => void;
 const noop = (): void => {};
-
-function closedError(message = 'the DTLS connection is closed'): DtlsError {
-  return new DtlsError('closed', message);
-}
 
 /**
  * Streams around any {@link ConnectionLike} (the sans-IO core of
@@ -69,7 +65,7 @@ export function wrapConnection(conn: ConnectionLike, setup: DtlsStreamSetup = {}
  * app.readable.pipeThrough(dtls.outbound).pipeTo(socket.writable);
  * ```
  */
-export class DtlsStream extends EventTarget {
+export class DtlsStream extends DtlsEventTarget {
   /** Ciphertext datagrams in (writable), plaintext messages out (readable). */
   readonly inbound: { readonly writable: WritableStream<Uint8Array>; readonly readable: ReadableStream<Uint8Array> };
   /** Plaintext in (writable), ciphertext datagrams out (readable). */
@@ -82,6 +78,8 @@ export class DtlsStream extends EventTarget {
   readonly remote: { readonly address: string; readonly port: number } | undefined;
 
   readonly #conn: ConnectionLike;
+  /** Settles `handshake` and `closed`. */
+  readonly #outcome = new Outcome();
   readonly #clock: Clock;
   /** One real timer, at the core's pollTimeout(). */
   readonly #timer: DeadlineTimer<DtlsStream>;
@@ -110,7 +108,6 @@ export class DtlsStream extends EventTarget {
   #error: DtlsError | undefined;
   #draining = false;
   #dirty = false;
-  #handshakeSettled = false;
   #closeDispatched = false;
   #inboundOverflow = 0;
   #discardedAfterClose = 0;
@@ -118,10 +115,6 @@ export class DtlsStream extends EventTarget {
   #closedByPeer = false;
   #transportError: unknown;
   #wakeWriter: (() => void) | undefined;
-  #resolveHandshake!: (info: HandshakeInfo) => void;
-  #rejectHandshake!: (error: DtlsError) => void;
-  #resolveClosed!: () => void;
-  #rejectClosed!: (error: DtlsError) => void;
 
   /** @internal Wraps a connection (listen(), connect(), tests); the public form is `wrapConnection` in dtls-stream/core. */
   static fromConnection(conn: ConnectionLike, setup: DtlsStreamSetup = {}): DtlsStream {
@@ -147,18 +140,8 @@ export class DtlsStream extends EventTarget {
     this.#inHwm = highWaterMark(setup.inboundHighWaterMark, 64, 'inboundHighWaterMark');
     this.#outHwm = highWaterMark(setup.outboundHighWaterMark, 16, 'outboundHighWaterMark');
 
-    this.handshake = new Promise<HandshakeInfo>((resolve, reject) => {
-      this.#resolveHandshake = resolve;
-      this.#rejectHandshake = reject;
-    });
-    this.closed = new Promise<void>((resolve, reject) => {
-      this.#resolveClosed = resolve;
-      this.#rejectClosed = reject;
-    });
-    // Unobserved failures must never crash the process.
-    this.handshake.catch(noop);
-    this.closed.catch(noop);
-
+    this.handshake = this.#outcome.handshake;
+    this.closed = this.#outcome.closed;
     this.inbound = new Side(this, true);
     this.outbound = new Side(this, false);
   }
@@ -347,28 +330,26 @@ export class DtlsStream extends EventTarget {
     await this.#transport?.last;
   }
 
-  /** Listens for 'statechange', 'handshake', 'retransmit', 'alert', 'close', 'session' (a client's session to resume with, and its version, when it asked with onSession) or 'trace' (typed details: DtlsEventMap). */
-  override addEventListener<K extends keyof DtlsEventMap>(
-    type: K,
-    listener: DtlsEventListener<DtlsEventMap[K]>,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  /** Listens for any event type. */
-  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
-  override addEventListener(type: string, listener: DtlsEventListener<never>, options?: ListenerOptions): void {
-    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
-  }
-
-  /** Removes a listener added with addEventListener. */
-  override removeEventListener<K extends keyof DtlsEventMap>(
-    type: K,
-    listener: DtlsEventListener<DtlsEventMap[K]>,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  /** Removes a listener of any event type. */
-  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
-  override removeEventListener(type: string, listener: DtlsEventListener<never>, options?: boolean | EventListenerOptions): void {
-    super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  /**
+   * Ends the connection now with a fatal alert of your choice (RFC 8446 6.2,
+   * RFC 5246 7.2.2), e.g. 'access_denied' for a peer the application refuses
+   * after its handshake. The streams error with a DtlsError of code 'aborted'
+   * whose `alert` is the one sent. Resolves once the connection ended and any
+   * attached pipe carried the alert out; rejects with a RangeError for
+   * close_notify (that is close()) or a number outside 1..255, and does nothing
+   * once the connection ended.
+   */
+  async abort(alert: AlertName | number): Promise<void> {
+    if (!this.#conn.abort) throw new TypeError('abort(): this connection cannot send an alert of your choice');
+    if (!this.#finished) {
+      // Misuse throws here, before anything changes; a stream never started sends nothing.
+      this.#conn.abort(this.#clock.now(), alert);
+      if (this.#started) this.#drain();
+      else this.#finalize(this.#conn.error);
+    }
+    await this.closed.then(noop, noop);
+    await flushed(this);
+    await this.#transport?.last;
   }
 
   // ---- DTLS 1.3 connection IDs (RFC 9147 9; options.connectionId on both sides) ----
@@ -541,10 +522,7 @@ export class DtlsStream extends EventTarget {
     if (this.#finished) return;
     const conn = this.#conn;
     const info = conn.handshakeInfo;
-    if (info && !this.#handshakeSettled) {
-      this.#handshakeSettled = true;
-      this.#resolveHandshake(info);
-    }
+    if (info) this.#outcome.completed(info);
     const state = conn.state;
     if (state === 'failed') return this.#finalize(conn.error ?? new DtlsError('internal_error', 'the connection failed'));
     // A close requested mid-handshake with data held waits for the handshake (the core flushes, then closes).
@@ -594,18 +572,7 @@ export class DtlsStream extends EventTarget {
       if (!this.#inWriteClosing) this.#inWrite?.error(error);
       if (!this.#outWriteClosing) this.#outWrite?.error(error);
     }
-    if (!this.#handshakeSettled) {
-      this.#handshakeSettled = true;
-      const cause = this.#transportError;
-      this.#rejectHandshake(
-        error ??
-          (cause === undefined
-            ? closedError('closed before the handshake completed')
-            : new DtlsError('closed', `the transport failed before the handshake completed: ${(cause as Error)?.message ?? String(cause)}`, { cause })),
-      );
-    }
-    if (error) this.#rejectClosed(error);
-    else this.#resolveClosed();
+    this.#outcome.end(error, this.#transportError);
     this.#wake();
     if (!this.#closeDispatched) {
       this.#closeDispatched = true;

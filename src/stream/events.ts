@@ -35,3 +35,30 @@ export interface DtlsEventListenerObject<E> {
 
 /** A listener for one event type of a DtlsStream: a function or an object with handleEvent. */
 export type DtlsEventListener<E> = ((this: DtlsStream, event: E) => unknown) | DtlsEventListenerObject<E> | null;
+
+/** An EventTarget whose listener methods know the event types of a DtlsStream (DtlsEventMap), and any other type as EventTarget does. */
+export class DtlsEventTarget extends EventTarget {
+  /** Listens for 'statechange', 'handshake', 'retransmit', 'alert', 'close', 'session' (a client's session to resume with, and its version, when it asked with onSession) or 'trace' (typed details: DtlsEventMap). */
+  override addEventListener<K extends keyof DtlsEventMap>(
+    type: K,
+    listener: DtlsEventListener<DtlsEventMap[K]>,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  /** Listens for any event type. */
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: DtlsEventListener<never>, options?: boolean | AddEventListenerOptions): void {
+    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  }
+
+  /** Removes a listener added with addEventListener. */
+  override removeEventListener<K extends keyof DtlsEventMap>(
+    type: K,
+    listener: DtlsEventListener<DtlsEventMap[K]>,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  /** Removes a listener of any event type. */
+  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+  override removeEventListener(type: string, listener: DtlsEventListener<never>, options?: boolean | EventListenerOptions): void {
+    super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  }
+}

@@ -63,20 +63,26 @@ test('a record out of order makes an ACK due at once, at most once per quarter o
   assert.equal(t.deadline, 500, 'a quarter has passed since: at once again');
 });
 
-test('a copy of a flight we ACKed draws the ACK again, with the copy\u2019s record (the peer lost ours)', () => {
+test('a copy of a flight we ACKed draws the ACK again a quarter of the timer later, with the copy\u2019s records (the peer lost ours)', () => {
   const t = new AckTracker();
   t.onRecord(0, 2, 7, 3, true, T);
   t.onFlightComplete(0, false);
   t.poll(0);
   t.onRecord(1000, 2, 9, 3, true, T);
-  assert.equal(t.deadline, 1000);
-  assert.deepEqual(show(t.poll(1000)), ['2/7', '2/9']);
+  assert.equal(t.deadline, 1000 + T / 4, 'RFC 9147 7.1 lets the ACK wait: the rest of the copy comes meanwhile');
+  // Every copy within the wait joins the same ACK; none moves it.
+  t.onRecord(1050, 2, 10, 3, true, T);
+  assert.equal(t.deadline, 1000 + T / 4);
+  assert.equal(t.poll(1099), undefined);
+  assert.deepEqual(show(t.poll(1100)), ['2/7', '2/9', '2/10']);
+  assert.equal(t.deadline, undefined, 'one ACK for the copies of that window');
   // Even after a later flight started (a post-handshake message): still answered (FINISHED state, 5.8.1).
   t.onRecord(2000, 3, 0, 4, true, T);
   t.onFlightComplete(2000, false);
   assert.deepEqual(show(t.poll(2000)), ['3/0'], 'what was ACKed before the new flight is dropped');
   t.onRecord(3000, 2, 11, 3, true, T);
-  assert.deepEqual(show(t.poll(3000)), ['2/11', '3/0']);
+  assert.equal(t.poll(3000), undefined);
+  assert.deepEqual(show(t.poll(3000 + T / 4)), ['2/11', '3/0']);
 });
 
 test('post-handshake flights in one datagram (KeyUpdate, NewSessionTicket) are ACKed together', () => {
@@ -134,9 +140,34 @@ test('an earlier flight overtaken by a later one (a KeyUpdate before the lost Fi
   assert.deepEqual(show(t.poll(200)), ['2/5', '3/0']);
   // A copy of either is ACKed again; a copy of a flight our answer acknowledged is not.
   t.onRecord(400, 2, 6, 3, true, T);
-  assert.equal(t.deadline, 400);
-  t.poll(400);
+  assert.equal(t.deadline, 400 + T / 4);
+  t.poll(500);
   t.onFlightComplete(400, true, 2);
   t.onRecord(500, 0, 9, 2, true, T);
   assert.equal(t.deadline, undefined);
+});
+
+test('with a timeout getter, every wait measured in the timer follows it from its start; ACKs due at a time stay put', () => {
+  let timeout = 400;
+  const t = new AckTracker({ timeout: () => timeout });
+  t.onRecord(1000, 2, 0, 2, true, timeout);
+  assert.equal(t.deadline, 1100, 'partial flight: a quarter');
+  timeout = 200;
+  assert.equal(t.deadline, 1050, 'rescaled from the first record');
+  timeout = 800;
+  assert.equal(t.deadline, 1200);
+  assert.deepEqual(show(t.poll(1200)), ['2/0']);
+  // A flight ACKed with a delay in ms (not in the timer) keeps its time.
+  t.onRecord(2000, 3, 0, 3, true, timeout);
+  t.onFlightComplete(2000, false, 3, 50);
+  timeout = 40;
+  assert.equal(t.deadline, 2010, 'the partial-flight quarter from 2000 now comes first (40 / 4)');
+  timeout = 4000;
+  assert.equal(t.deadline, 2050, 'the 50 ms delay holds');
+  // A delay given as a function of the timer is rescaled too.
+  t.poll(2050);
+  t.onRecord(3000, 3, 1, 4, true, timeout);
+  t.onFlightComplete(3000, false, 4, (x) => x / 8);
+  timeout = 400;
+  assert.equal(t.deadline, 3050);
 });

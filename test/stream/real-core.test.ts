@@ -113,3 +113,28 @@ test('connect(): a transport that fails before the handshake rejects with its ca
     (e: unknown) => e instanceof DtlsError && e.code === 'closed' && /ENOTFOUND/.test(e.message) && e.cause === boom,
   );
 });
+
+test('DtlsStream.abort(alert): the peer fails with that alert, our streams error with code aborted, and misuse rejects', async () => {
+  const { server: cert } = certs();
+  const client = new DtlsStream({ role: 'client', verify: { fingerprints: [cert.fingerprint] } });
+  const server = new DtlsStream({ role: 'server', certificate: cert });
+  const c2s = client.outbound.readable.pipeTo(server.inbound.writable);
+  const s2c = server.outbound.readable.pipeTo(client.inbound.writable);
+  await Promise.all([client.handshake, server.handshake]);
+  await assert.rejects(server.abort('close_notify'), RangeError, 'close_notify is close()');
+  assert.equal(server.state, 'connected', 'a refused call changes nothing');
+
+  const reading = client.inbound.readable.getReader().read();
+  await server.abort('access_denied');
+  assert.equal(server.state, 'failed');
+  await assert.rejects(server.closed, (e) => e instanceof DtlsError && e.code === 'aborted' && e.alert === 49 && !e.fromPeer);
+  await assert.rejects(reading, (e) => e instanceof DtlsError && e.code === 'peer_alert' && e.alert === 49 && e.fromPeer);
+  assert.equal(client.state, 'failed');
+  await server.abort('internal_error'); // after the end: nothing
+  await assert.rejects(server.closed, (e) => e instanceof DtlsError && e.alert === 49, 'still the first abort');
+  await Promise.allSettled([c2s, s2c]);
+
+  const never = new DtlsStream({ role: 'client', verify: { fingerprints: [cert.fingerprint] } });
+  await never.abort('user_canceled');
+  assert.equal(never.state, 'failed', 'a stream never used ends at once, sending nothing');
+});
