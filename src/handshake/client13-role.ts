@@ -44,7 +44,6 @@ import {
   checkFinished,
   chooseScheme13,
   clientHelloHash,
-  exporter13,
   finishedVerifyData,
   handshakeInfo13,
   keyLog13,
@@ -427,7 +426,6 @@ export class Client13Role implements KeyUpdateHost13 {
   #onFinished(s: Extract<State, { name: 'wait_finished' }>, msg: HandshakeMessage): void {
     const k = s.k;
     const crypto = this.#o.crypto;
-    const h = k.suite.hash;
     const t = k.transcript;
     const fin = decodeAs('Finished', () => decodeFinished(msg.body));
     checkFinished(crypto, k.schedule, k.serverHs, t.digest(crypto), fin.verifyData, 'server');
@@ -463,7 +461,7 @@ export class Client13Role implements KeyUpdateHost13 {
         peerChain: k.chain,
       };
     this.#state = { name: 'done' };
-    this.#keyUpdate = new KeyUpdate13({ crypto, suite: k.suite, ours: app.client, peers: app.server }, this);
+    const ku = (this.#keyUpdate = new KeyUpdate13({ crypto, suite: k.suite, ours: app.client, peers: app.server, exporter: exporterMaster }, this));
     // Our last flight is kept until the server ACKs it (or its data shows it arrived; RFC 9147 5.8.3, 7).
     this.#out.push({ kind: 'flight', items, number: 5, mode: 'ack', sampleRtt: true });
     this.#out.push({ kind: 'write-keys', epoch: 3, keys: trafficKeys13(k.schedule, k.suite, app.client) });
@@ -482,7 +480,7 @@ export class Client13Role implements KeyUpdateHost13 {
           }),
           resumed: k.resumed !== undefined,
         },
-        exportKeyingMaterial: exporter13(crypto, h, exporterMaster),
+        exportKeyingMaterial: ku.exportKeyingMaterial.bind(ku),
         keyLogLines: keyLog13(this.random, {
           clientHandshake: k.clientHs,
           serverHandshake: k.serverHs,

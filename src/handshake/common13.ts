@@ -177,19 +177,29 @@ export function chooseKeyShare(ours: readonly KemGroup[], clientGroups: readonly
  * HKDF-Expand-Label(Derive-Secret(secret, label, ""), "exporter", Hash(context), length),
  * with DTLS 1.3's label prefix. A missing context hashes as empty.
  */
+export function export13(
+  crypto: CryptoProvider,
+  hash: HashName,
+  exporterMaster: Uint8Array,
+  label: string,
+  context: Uint8Array | undefined,
+  length: number,
+): Uint8Array {
+  if (!Number.isInteger(length) || length < 0 || length > 255 * hashLength[hash]) throw new RangeError(`exporter length ${length} out of range`);
+  // The empty hash is made per call, not kept: exporters are rare, and every connection would hold it.
+  const derived = deriveSecret(crypto, hash, exporterMaster, label, crypto.hash(hash, new Uint8Array(0)));
+  const out = hkdfExpandLabel(crypto, hash, derived, 'exporter', crypto.hash(hash, context ?? new Uint8Array(0)), length);
+  derived.fill(0);
+  return out;
+}
+
+/** export13() over one exporter master secret, as a function (a connection keeps its secret in KeyUpdate13 instead). */
 export function exporter13(
   crypto: CryptoProvider,
   hash: HashName,
   exporterMaster: Uint8Array,
 ): (label: string, context: Uint8Array | undefined, length: number) => Uint8Array {
-  // The empty hash is made per call, not kept: exporters are rare, and every connection would hold it.
-  return (label, context, length) => {
-    if (!Number.isInteger(length) || length < 0 || length > 255 * hashLength[hash]) throw new RangeError(`exporter length ${length} out of range`);
-    const derived = deriveSecret(crypto, hash, exporterMaster, label, crypto.hash(hash, new Uint8Array(0)));
-    const out = hkdfExpandLabel(crypto, hash, derived, 'exporter', crypto.hash(hash, context ?? new Uint8Array(0)), length);
-    derived.fill(0);
-    return out;
-  };
+  return (label, context, length) => export13(crypto, hash, exporterMaster, label, context, length);
 }
 
 /** The secrets of one 1.3 handshake an NSS key log names (Wireshark's TLS 1.3 labels). */

@@ -21,6 +21,7 @@ import { decodeKeyUpdate, encodeKeyUpdate } from '../wire/messages13/key-update.
 import { DtlsError } from '../errors.ts';
 import type { Reassembler } from '../reliability/reassembly.ts';
 import { decodeAs } from './common.ts';
+import { export13 } from './common13.ts';
 
 /** RFC 9147 8: a sender MUST NOT let its epoch exceed 2^48 - 1. */
 export const MAX_EPOCH13 = 2 ** 48 - 1;
@@ -31,9 +32,10 @@ const EPOCH_APPLICATION = 3;
 const EMPTY = new Uint8Array(0);
 
 /**
- * What a KeyUpdate derives from: the application traffic secrets and the
- * suite's hash (RFC 8446 7.2, 7.3), not the key schedule, whose master secret
- * nothing needs once the handshake is over.
+ * The secrets a connection keeps after its handshake: the application traffic
+ * secrets, which KeyUpdates derive from with the suite's hash (RFC 8446 7.2,
+ * 7.3), and the exporter master secret (RFC 8446 7.5); not the key schedule,
+ * whose master secret nothing needs once the handshake is over.
  */
 export interface AppSecrets13 {
   crypto: CryptoProvider;
@@ -42,6 +44,8 @@ export interface AppSecrets13 {
   ours: Uint8Array;
   /** The peer's. */
   peers: Uint8Array;
+  /** exporter_master_secret. */
+  exporter: Uint8Array;
 }
 
 /**
@@ -60,9 +64,9 @@ export class KeyUpdate13 {
   readonly #suite: CipherSuite13;
   readonly #host: KeyUpdateHost13;
   /**
-   * Our current application traffic secret, then the peer's, in one buffer
-   * (one array and buffer less per connection); each update overwrites its
-   * half, so the secret it replaces is gone (RFC 8446 7.2).
+   * Our current application traffic secret, the peer's, then the exporter
+   * master secret, in one buffer (two arrays and buffers less per connection);
+   * each update overwrites its part, so the secret it replaces is gone (RFC 8446 7.2).
    */
   readonly #secrets: Uint8Array;
   #readEpoch = EPOCH_APPLICATION;
@@ -79,9 +83,10 @@ export class KeyUpdate13 {
     this.#crypto = secrets.crypto;
     this.#suite = secrets.suite;
     const n = secrets.ours.length;
-    this.#secrets = new Uint8Array(2 * n);
+    this.#secrets = new Uint8Array(3 * n);
     this.#secrets.set(secrets.ours);
     this.#secrets.set(secrets.peers, n);
+    this.#secrets.set(secrets.exporter, 2 * n);
     this.#host = host;
   }
 
@@ -101,6 +106,16 @@ export class KeyUpdate13 {
   get askedPeer(): boolean {
     return this.#asked;
   }
+  /**
+   * The connection's keying material exporter (RFC 8446 7.5, RFC 5705's
+   * interface), over the exporter master secret kept here; the handshake result
+   * hands it out bound to this object, so the connection keeps no closure for it.
+   */
+  exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array {
+    const n = hashLength[this.#suite.hash];
+    return export13(this.#crypto, this.#suite.hash, this.#secrets.subarray(2 * n, 3 * n), label, context, length);
+  }
+
   /** The AEAD of the negotiated suite (its usage limits: protection13.ts). */
   get aead(): CipherSuite13['aead'] {
     return this.#suite.aead;

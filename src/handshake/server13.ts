@@ -38,7 +38,6 @@ import {
   SIGNATURE_SCHEMES13,
   Transcript13,
   checkFinished,
-  exporter13,
   finishedVerifyData,
   handshakeInfo13,
   keyLog13,
@@ -414,7 +413,7 @@ export class Server13Handshake implements HandshakeMachine, KeyUpdateHost13 {
     const ses = s.session;
     this.#out.push({ kind: 'read-keys', epoch: EPOCH_APPLICATION, keys: trafficKeys13(ks, hello.suite, ses.clientAp) });
     this.#state = DONE;
-    this.#keyUpdate = new KeyUpdate13({ crypto, suite: hello.suite, ours: ses.serverAp, peers: ses.clientAp }, this);
+    const ku = (this.#keyUpdate = new KeyUpdate13({ crypto, suite: hello.suite, ours: ses.serverAp, peers: ses.clientAp, exporter: ses.exporterMaster }, this));
     const secrets = {
       clientHandshake: ses.clientHs,
       serverHandshake: ses.serverHs,
@@ -437,7 +436,7 @@ export class Server13Handshake implements HandshakeMachine, KeyUpdateHost13 {
           }),
           resumed: ses.resumed,
         },
-        exportKeyingMaterial: exporter13(crypto, hello.suite.hash, ses.exporterMaster),
+        exportKeyingMaterial: ku.exportKeyingMaterial.bind(ku),
         keyLogLines: keyLog13(hello.ch.random.slice(), secrets),
         keyUpdate: this.#keyUpdate,
       },

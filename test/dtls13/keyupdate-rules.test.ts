@@ -64,7 +64,7 @@ test('KeyUpdate13: update_requested is not repeated before the peer updates; a r
   const suite = suite13ById(0x1301)!;
   let seq = 10;
   const ku = new KeyUpdate13(
-    { crypto: nobleProvider, suite, ours: new Uint8Array(32).fill(1), peers: new Uint8Array(32).fill(2) },
+    { crypto: nobleProvider, suite, ours: new Uint8Array(32).fill(1), peers: new Uint8Array(32).fill(2), exporter: new Uint8Array(32) },
     { takeMessageSeq: () => seq++ },
   );
   const requestOf = (a: HandshakeAction[]) => {

@@ -13,7 +13,8 @@ import { KeyUpdate13 } from '../../src/handshake/key-update13.ts';
 import { KeySchedule13 } from '../../src/crypto/key-schedule13.ts';
 import { suite13ById } from '../../src/crypto/suites.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
-import { trafficKeys13 } from '../../src/handshake/common13.ts';
+import { exporter13, trafficKeys13 } from '../../src/handshake/common13.ts';
+import { createPair, shuttle } from '../../src/testing/index.ts';
 import { certs } from '../handshake/helpers.ts';
 import { WireClient, drain } from './server-wire.ts';
 
@@ -24,7 +25,10 @@ test('KeyUpdate13 derives the next secrets and keys as the key schedule does (RF
     const len = suite.hash === 'sha384' ? 48 : 32;
     const ours = new Uint8Array(len).fill(1);
     const peers = new Uint8Array(len).fill(2);
-    const ku = new KeyUpdate13({ crypto: nobleProvider, suite, ours: ours.slice(), peers: peers.slice() }, { takeMessageSeq: () => 0 });
+    const ku = new KeyUpdate13(
+      { crypto: nobleProvider, suite, ours: ours.slice(), peers: peers.slice(), exporter: new Uint8Array(len).fill(3) },
+      { takeMessageSeq: () => 0 },
+    );
     const sent = ku.start(false)[0];
     assert.ok(sent?.kind === 'post-handshake');
     assert.deepEqual(sent.keys, trafficKeys13(schedule, suite, schedule.nextTrafficSecret(ours)), `${suite.name}: write keys of epoch 4`);
@@ -99,4 +103,28 @@ test('a connection that negotiated no connection IDs refuses a NewConnectionId (
   assert.equal(server.state, 'failed');
   assert.equal(server.error?.code, 'unexpected_message');
   assert.match(server.error!.message, /no connection IDs were negotiated/);
+});
+
+test('the exporter a 1.3 connection hands out (kept in KeyUpdate13) matches one over the exporter master secret, both sides alike (RFC 8446 7.5)', () => {
+  const suite = suite13ById(0x1302)!;
+  const master = new Uint8Array(48).fill(9);
+  const ku = new KeyUpdate13(
+    { crypto: nobleProvider, suite, ours: new Uint8Array(48), peers: new Uint8Array(48), exporter: master.slice() },
+    { takeMessageSeq: () => 0 },
+  );
+  const ex = ku.exportKeyingMaterial.bind(ku);
+  // KeyUpdates move the traffic secrets, not the exporter's.
+  ku.start(false);
+  ku.receive({ msgType: HandshakeType.key_update, messageSeq: 0, body: Uint8Array.of(0) });
+  for (const context of [undefined, Uint8Array.of(1, 2)])
+    assert.deepEqual(ex('EXPORTER-test', context, 40), exporter13(nobleProvider, 'sha384', master)('EXPORTER-test', context, 40));
+  assert.throws(() => ex('EXPORTER-test', undefined, 255 * 48 + 1), RangeError);
+  const { client, server } = createPair({ versions: ['1.3'] }, { versions: ['1.3'] }, { seed: 5 });
+  client.start(0);
+  server.start(0);
+  shuttle(client, server);
+  assert.equal(server.state, 'connected');
+  const a = client.exportKeyingMaterial('EXPORTER-DTLS-SRTP', undefined, 60);
+  assert.deepEqual(server.exportKeyingMaterial('EXPORTER-DTLS-SRTP', undefined, 60), a);
+  assert.equal(a.length, 60);
 });
