@@ -415,9 +415,27 @@ export class DtlsStream extends DtlsEventTarget {
     this.#run((now) => this.#conn.handleDatagram(now, datagram));
   }
 
-  async #send(plaintext: Uint8Array): Promise<void> {
+  /**
+   * The outbound sink's write. The usual case (room in outbound.readable, the
+   * connection up) completes here and returns undefined, not a promise: the
+   * record path then makes no async function and no promise of its own.
+   */
+  #send(plaintext: Uint8Array): Promise<void> | undefined {
     if (!(plaintext instanceof Uint8Array)) throw new TypeError('outbound.writable takes Uint8Array messages');
     this.#ensureStarted();
+    if (this.#finished || !this.#outOpen || this.#outRoom() <= 0) return this.#sendLater(plaintext);
+    const state = this.#conn.state;
+    if (state === 'idle' || state === 'handshaking') return this.#sendLater(plaintext);
+    try {
+      this.#conn.send(this.#clock.now(), plaintext);
+    } finally {
+      this.#drain();
+    }
+    return undefined;
+  }
+
+  /** #send's other cases: backpressure, the handshake's hold, the end. */
+  async #sendLater(plaintext: Uint8Array): Promise<void> {
     for (;;) {
       // Backpressure: wait while outbound.readable's queue is full; pull() wakes us.
       while (!this.#finished && this.#outOpen && this.#outRoom() <= 0) {
