@@ -412,30 +412,23 @@ export class DtlsStream extends DtlsEventTarget {
       this.#conn.handleDatagram(this.#clock.now(), datagram);
       return;
     }
-    this.#run((now) => this.#conn.handleDatagram(now, datagram));
+    // As #run, without a closure per datagram.
+    try {
+      this.#conn.handleDatagram(this.#clock.now(), datagram);
+    } catch (e) {
+      return this.#fail(e);
+    }
+    this.#drain();
   }
 
-  /**
-   * The outbound sink's write. The usual case (room in outbound.readable, the
-   * connection up) completes here and returns undefined, not a promise: the
-   * record path then makes no async function and no promise of its own.
-   */
-  #send(plaintext: Uint8Array): Promise<void> | undefined {
+  // Async on purpose, even when nothing waits: a sink write that completes
+  // synchronously lets a writer outrun the pipe carrying outbound.readable, whose
+  // queue then stays full, and nearly every write pays the backpressure wait below
+  // (measured: 29968 waits in 30000 writes, none with this form) and the stream
+  // reached a smaller share of the raw core.
+  async #send(plaintext: Uint8Array): Promise<void> {
     if (!(plaintext instanceof Uint8Array)) throw new TypeError('outbound.writable takes Uint8Array messages');
     this.#ensureStarted();
-    if (this.#finished || !this.#outOpen || this.#outRoom() <= 0) return this.#sendLater(plaintext);
-    const state = this.#conn.state;
-    if (state === 'idle' || state === 'handshaking') return this.#sendLater(plaintext);
-    try {
-      this.#conn.send(this.#clock.now(), plaintext);
-    } finally {
-      this.#drain();
-    }
-    return undefined;
-  }
-
-  /** #send's other cases: backpressure, the handshake's hold, the end. */
-  async #sendLater(plaintext: Uint8Array): Promise<void> {
     for (;;) {
       // Backpressure: wait while outbound.readable's queue is full; pull() wakes us.
       while (!this.#finished && this.#outOpen && this.#outRoom() <= 0) {
