@@ -412,9 +412,20 @@ export class DtlsStream extends DtlsEventTarget {
       this.#conn.handleDatagram(this.#clock.now(), datagram);
       return;
     }
-    this.#run((now) => this.#conn.handleDatagram(now, datagram));
+    // As #run, without a closure per datagram.
+    try {
+      this.#conn.handleDatagram(this.#clock.now(), datagram);
+    } catch (e) {
+      return this.#fail(e);
+    }
+    this.#drain();
   }
 
+  // Async on purpose, even when nothing waits: a sink write that completes
+  // synchronously lets a writer outrun the pipe carrying outbound.readable, whose
+  // queue then stays full, and nearly every write pays the backpressure wait below
+  // (measured: 29968 waits in 30000 writes, none with this form) and the stream
+  // reached a smaller share of the raw core.
   async #send(plaintext: Uint8Array): Promise<void> {
     if (!(plaintext instanceof Uint8Array)) throw new TypeError('outbound.writable takes Uint8Array messages');
     this.#ensureStarted();
