@@ -83,7 +83,8 @@ export class AckExchange {
     this.#sender = sender;
     this.#post = post;
     // The timer read live: an ACK scheduled follows setRetransmitTimeout(), as the retransmissions do.
-    this.#tracker = new AckTracker({ timeout: () => sender.timeout });
+    // The sender itself (its timeout getter), not a closure over it: one less object per connection.
+    this.#tracker = new AckTracker({ timeout: sender });
   }
 
   /** When the ACK due must be polled, or undefined. */

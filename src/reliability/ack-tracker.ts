@@ -51,7 +51,7 @@ export interface AckTrackerOptions {
    * Our current retransmission timeout, ms, read whenever a deadline is asked for, so that a wait
    * already scheduled follows a change of the timer. Without it, the `timeout` onRecord() was last given.
    */
-  timeout?: () => number;
+  timeout?: { readonly timeout: number };
 }
 
 /** A wait measured in the timer: its length for a given retransmission timeout. */
@@ -74,7 +74,7 @@ export class AckTracker {
   #at: number | undefined;
   /** ACKs due a timer-measured delay after a start: the earliest start per delay (two delays at most; made at first use). */
   #waits: Map<AckDelay, number> | undefined;
-  readonly #timeoutOf: (() => number) | undefined;
+  readonly #timeoutOf: { readonly timeout: number } | undefined;
   /** The timeout onRecord() was last given (used without a `timeout` option). */
   #timeout = 1000;
   /** When the last ACK went (for the pace of out-of-order ACKs). */
@@ -93,7 +93,7 @@ export class AckTracker {
   get deadline(): number | undefined {
     let d = this.#at;
     if (!this.#waits?.size) return d;
-    const timeout = this.#timeoutOf?.() ?? this.#timeout;
+    const timeout = this.#timeoutOf?.timeout ?? this.#timeout;
     for (const [delay, from] of this.#waits) {
       const t = from + delay(timeout);
       if (d === undefined || t < d) d = t;
@@ -258,13 +258,14 @@ export class AckTracker {
   /** At once, unless an ACK went less than a quarter of the timer ago: then a quarter after it. */
   #paced(now: number): void {
     const last = this.#lastSent;
-    if (last === undefined || now >= last + quarter(this.#timeoutOf?.() ?? this.#timeout)) this.#due(now);
+    if (last === undefined || now >= last + quarter(this.#timeoutOf?.timeout ?? this.#timeout)) this.#due(now);
     else this.#wait(quarter, last);
   }
 
   #clearDue(): void {
     this.#at = undefined;
-    this.#waits?.clear();
+    // Let go of the map (a cleared Map keeps its table): most connections wait rarely.
+    this.#waits = undefined;
   }
 }
 

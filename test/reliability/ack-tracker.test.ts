@@ -154,7 +154,13 @@ test('an earlier flight overtaken by a later one (a KeyUpdate before the lost Fi
 
 test('with a timeout getter, every wait measured in the timer follows it from its start; ACKs due at a time stay put', () => {
   let timeout = 400;
-  const t = new AckTracker({ timeout: () => timeout });
+  const t = new AckTracker({
+    timeout: {
+      get timeout() {
+        return timeout;
+      },
+    },
+  });
   t.onRecord(1000, 2, 0, 2, true, timeout);
   assert.equal(t.deadline, 1100, 'partial flight: a quarter');
   timeout = 200;
