@@ -6,30 +6,15 @@
 // that resends its KeyUpdate with fresh record numbers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveOptions } from '../../src/options.ts';
-import { Connection } from '../../src/connection.ts';
 import { ContentType } from '../../src/wire/types.ts';
 import { decodeAck } from '../../src/wire/ack.ts';
 import { encodeHandshakeMessage } from '../../src/wire/handshake-header.ts';
-import { certs } from '../handshake/helpers.ts';
-import { WireClient, drain } from './server-wire.ts';
+import { connectedServer13, drain } from './server-wire.ts';
 
 const T = 400; // the server's retransmission timeout (BoringSSL's default)
 
 function keyUpdated() {
-  const server = new Connection(
-    resolveOptions({ role: 'server', certificate: certs().server, versions: ['1.3'], retransmit: { initial: T, adaptive: false } }),
-  );
-  server.start(0);
-  const client = new WireClient();
-  server.handleDatagram(0, client.hello());
-  const c = client.answer(drain(server));
-  for (const d of c.datagrams) server.handleDatagram(0, d);
-  assert.equal(server.state, 'connected');
-  client.sealEpoch(3, c.clientAp, c.suite);
-  client.openEpoch(3, c.serverAp, c.suite);
-  drain(server);
-  const seq = client.script.nextSeq;
+  const { server, client, seq } = connectedServer13({ retransmit: { initial: T, adaptive: false } });
   // Each call seals the KeyUpdate again: a copy in a record of its own (a new record number).
   const keyUpdate = () => client.layer.seal(ContentType.handshake, encodeHandshakeMessage({ msgType: 24, messageSeq: seq, body: Uint8Array.of(0) }), 3);
   /** The ACKs the server sent, each as its list of record numbers "epoch/seq". */

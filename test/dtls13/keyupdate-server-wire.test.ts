@@ -6,25 +6,12 @@
 import { POST_HANDSHAKE_ACK_DELAY_MAX } from '../../src/reliability/ack-exchange.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveOptions } from '../../src/options.ts';
-import { Connection } from '../../src/connection.ts';
 import { ContentType } from '../../src/wire/types.ts';
 import { encodeHandshakeMessage } from '../../src/wire/handshake-header.ts';
-import { certs } from '../handshake/helpers.ts';
-import { WireClient, drain } from './server-wire.ts';
+import { connectedServer13, drain } from './server-wire.ts';
 
 function connectedServer() {
-  const server = new Connection(resolveOptions({ role: 'server', certificate: certs().server, versions: ['1.3'] }));
-  server.start(0);
-  const client = new WireClient();
-  server.handleDatagram(0, client.hello());
-  const c = client.answer(drain(server));
-  for (const d of c.datagrams) server.handleDatagram(0, d);
-  assert.equal(server.state, 'connected');
-  client.sealEpoch(3, c.clientAp, c.suite);
-  client.openEpoch(3, c.serverAp, c.suite);
-  drain(server);
-  const seq = client.script.nextSeq;
+  const { server, client, seq } = connectedServer13();
   const message = (msgType: number, messageSeq: number, body: Uint8Array) =>
     client.layer.seal(ContentType.handshake, encodeHandshakeMessage({ msgType, messageSeq, body }), 3);
   return { server, client, seq, message };

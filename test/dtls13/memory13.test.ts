@@ -5,7 +5,6 @@
 // still refuses CID messages (RFC 9147 9).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveOptions } from '../../src/options.ts';
 import { Connection } from '../../src/connection.ts';
 import { ContentType, HandshakeType } from '../../src/wire/types.ts';
 import { encodeHandshakeFragment, encodeHandshakeMessage } from '../../src/wire/handshake-header.ts';
@@ -15,8 +14,7 @@ import { suite13ById } from '../../src/crypto/suites.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
 import { exporter13, trafficKeys13 } from '../../src/handshake/common13.ts';
 import { createPair, shuttle } from '../../src/testing/index.ts';
-import { certs } from '../handshake/helpers.ts';
-import { WireClient, drain } from './server-wire.ts';
+import { connectedServer13 } from './server-wire.ts';
 
 test('KeyUpdate13 derives the next secrets and keys as the key schedule does (RFC 8446 7.2, 7.3)', () => {
   for (const id of [0x1301, 0x1302, 0x1303]) {
@@ -39,18 +37,9 @@ test('KeyUpdate13 derives the next secrets and keys as the key schedule does (RF
 });
 
 function connectedServer() {
-  const server = new Connection(resolveOptions({ role: 'server', certificate: certs().server, versions: ['1.3'] }));
-  server.start(0);
-  const client = new WireClient();
-  server.handleDatagram(0, client.hello());
-  const c = client.answer(drain(server));
-  for (const d of c.datagrams) server.handleDatagram(0, d);
-  assert.equal(server.state, 'connected');
-  client.sealEpoch(3, c.clientAp, c.suite);
-  client.openEpoch(3, c.serverAp, c.suite);
-  drain(server);
-  while (server.pollEvent());
-  return { server, client, seq: client.script.nextSeq };
+  const r = connectedServer13();
+  while (r.server.pollEvent());
+  return r;
 }
 
 const keyUpdatesTaken = (server: Connection) => {

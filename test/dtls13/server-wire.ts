@@ -1,6 +1,7 @@
 // A scripted DTLS 1.3 client behind its own 1.3 record layer (unified
 // header, encrypted record numbers), for tests of the server over the wire.
-import type { Connection } from '../../src/connection.ts';
+import { Connection } from '../../src/connection.ts';
+import { resolveOptions, type DtlsOptions } from '../../src/options.ts';
 import { RecordLayer, type PlainRecord } from '../../src/record/record-layer.ts';
 import { Reassembler } from '../../src/reliability/reassembly.ts';
 import type { HandshakeAction } from '../../src/handshake/machine.ts';
@@ -18,6 +19,24 @@ export function drain(c: Connection): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let d = c.pollTransmit(); d; d = c.pollTransmit()) out.push(d);
   return out;
+}
+
+/**
+ * A 1.3 server Connection connected to a WireClient over the wire, both in epoch 3
+ * (the handshake's output drained): for tests of what comes after the handshake.
+ */
+export function connectedServer13(options: DtlsOptions = {}) {
+  const server = new Connection(resolveOptions({ role: 'server', certificate: certs().server, versions: ['1.3'], ...options }));
+  server.start(0);
+  const client = new WireClient();
+  server.handleDatagram(0, client.hello());
+  const c = client.answer(drain(server));
+  for (const d of c.datagrams) server.handleDatagram(0, d);
+  if (server.state !== 'connected') throw new Error(`connectedServer13: the server is ${server.state}: ${server.error?.message ?? ''}`);
+  client.sealEpoch(3, c.clientAp, c.suite);
+  client.openEpoch(3, c.serverAp, c.suite);
+  drain(server);
+  return { server, client, seq: client.script.nextSeq };
 }
 
 /** The scripted client behind its own 1.3 record layer. */
