@@ -43,6 +43,8 @@ export interface ShimFlags {
   reverifyOnResume: boolean;
   /** -no-ticket: a server issues no tickets (DTLS 1.2 sessions get IDs), a client asks for none. */
   noTicket: boolean;
+  /** -send-alert: a fatal decompression_failure of our own right after the handshake (BoringSSL's SSL_send_fatal_alert). */
+  sendAlert: boolean;
   shimWritesFirst: boolean;
   shimShutsDown: boolean;
   exportLength?: number;
@@ -169,11 +171,8 @@ const switches: Record<string, Switch> = {
   '-expect-ticket-renewal': (f) => (f.expect.ticketRenewal = true),
   '-reverify-on-resume': (f) => (f.reverifyOnResume = true),
   '-no-ticket': (f) => (f.noTicket = true),
-  // BoringSSL's SSL_send_fatal_alert: the Connection can close (close_notify) or
-  // fail on its own errors, but has no call to send an alert of the caller's choice.
-  '-send-alert': () => {
-    throw new Unimplemented('sending an alert of our choice (SSL_send_fatal_alert): the Connection has no such call');
-  },
+  // BoringSSL's SSL_send_fatal_alert: Connection.abort() (session.ts).
+  '-send-alert': (f) => (f.sendAlert = true),
   // No meaning for a sans-IO core driven to completion on every input: there
   // is no blocking call to make asynchronous, and no explicit handshake call.
   '-async': () => {},
@@ -232,6 +231,7 @@ function parseFor(argv: string[], resumption: boolean): ShimFlags {
     resumption,
     reverifyOnResume: false,
     noTicket: false,
+    sendAlert: false,
     shimWritesFirst: false,
     shimShutsDown: false,
     useExportContext: false,

@@ -3,7 +3,7 @@
 import type { Socket } from 'node:net';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import { DtlsError, alertName } from '../src/index.ts';
+import { AlertDescription, DtlsError, alertName } from '../src/index.ts';
 import type { ConnectionLike } from '../src/core.ts';
 import { Connection } from '../src/connection.ts';
 import { resolveOptions, type DtlsOptions, type ResolvedOptions } from '../src/options.ts';
@@ -233,6 +233,11 @@ export class Session {
     if (f.exportLength !== undefined) {
       const context = f.useExportContext ? new TextEncoder().encode(f.exportContext ?? '') : undefined;
       this.#conn.send(this.#now, this.#conn.exportKeyingMaterial(f.exportLabel!, context, f.exportLength));
+    }
+    if (f.sendAlert) {
+      // As BoringSSL's shim: the alert instead of any data, and the test fails (the connection has).
+      if (!this.#conn.abort) throw new ShimFailure('this connection has no abort()');
+      return this.#conn.abort(this.#now, AlertDescription.decompression_failure);
     }
     if (f.shimWritesFirst) this.#conn.send(this.#now, new TextEncoder().encode('hello'));
     if (f.shimShutsDown) this.#conn.close(this.#now);
