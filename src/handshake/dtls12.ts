@@ -16,7 +16,7 @@ import { Server12 } from './server12.ts';
 import type { ConnectionIds13 } from './cid13.ts';
 
 /** States in which the peer's ChangeCipherSpec may come early, from the flight still arriving (RFC 6347 4.1.2.7: records reorder). */
-const HOLD_CCS_IN = new Set(['wait_new_session_ticket', 'wait_client_key_exchange', 'wait_certificate_verify']);
+const HOLD_CCS_IN = new Set(['wait_new_session_ticket', 'wait_client_certificate', 'wait_client_key_exchange', 'wait_certificate_verify']);
 
 /** One role's state machine: whole messages in, actions out. */
 export interface Role12 {
@@ -113,10 +113,10 @@ export class Dtls12Handshake implements HandshakeMachine {
     if (state !== 'wait_ccs') {
       // Reordered within the peer's flight, ahead of the messages that come before
       // it there (the client's NewSessionTicket, RFC 5077 3.3; the server's
-      // ClientKeyExchange or CertificateVerify): held, and taken once they are in,
-      // as if in order (it never acts before its keys exist). Dropped elsewhere:
-      // a retransmitted one, or one ahead of a flight we have not answered yet.
-      if (HOLD_CCS_IN.has(state)) this.#heldCcs = true;
+      // Certificate, ClientKeyExchange or CertificateVerify): held, and taken once
+      // they are in, as if in order (it never acts before its keys exist). Dropped
+      // elsewhere: a retransmitted one, or one ahead of a flight we have not answered yet.
+      if (HOLD_CCS_IN.has(state)) return void (this.#heldCcs = true);
       return void out.push({ kind: 'drop', reason: 'unexpected' });
     }
     this.#heldCcs = false;

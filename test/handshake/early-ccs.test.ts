@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from '../../src/connection.ts';
 import { ContentType } from '../../src/wire/types.ts';
-import { makePair } from './helpers.ts';
+import { certs, makePair } from './helpers.ts';
 
 /** The records of a DTLS 1.2 datagram, each on its own (13-byte header, length in its last two bytes). */
 function records(datagrams: Uint8Array[]): Uint8Array[] {
@@ -53,16 +53,21 @@ test('a client that asked for a ticket takes the server CCS that came before the
   ccsFirst(last, client, 0);
   assert.equal(client.state, 'connected', `no wait for the server's timer: ${client.error?.message ?? ''}`);
   assert.deepEqual(drain(client), [], 'nothing resent');
+  assert.equal(client.stats.dropped.unexpected ?? 0, 0, 'the held CCS is not counted as dropped');
 });
 
-test("a server takes the client's CCS that came before the ClientKeyExchange", () => {
-  const { client, server } = makePair();
-  client.start(0);
-  server.start(0);
-  for (const d of drain(client)) server.handleDatagram(0, d);
-  for (const d of drain(server)) client.handleDatagram(0, d);
-  ccsFirst(drain(client), server, 0);
-  assert.equal(server.state, 'connected', server.error?.message);
-  for (const d of drain(server)) client.handleDatagram(0, d);
-  assert.equal(client.state, 'connected');
-});
+for (const clientAuth of [false, true])
+  test(`a server takes the client's CCS that came before the rest of its flight${clientAuth ? ' (with a client certificate)' : ''}`, () => {
+    const { client: clientCert } = certs();
+    const { client, server } = clientAuth
+      ? makePair({ certificate: clientCert }, { requestClientCertificate: true, verify: { fingerprints: [clientCert.fingerprint] } })
+      : makePair();
+    client.start(0);
+    server.start(0);
+    for (const d of drain(client)) server.handleDatagram(0, d);
+    for (const d of drain(server)) client.handleDatagram(0, d);
+    ccsFirst(drain(client), server, 0);
+    assert.equal(server.state, 'connected', server.error?.message);
+    for (const d of drain(server)) client.handleDatagram(0, d);
+    assert.equal(client.state, 'connected');
+  });
