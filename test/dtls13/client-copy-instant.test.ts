@@ -8,21 +8,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPair } from '../../src/testing/index.ts';
-import type { Connection } from '../../src/connection.ts';
-
-function drain(c: Connection): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let d = c.pollTransmit(); d; d = c.pollTransmit()) out.push(d);
-  return out;
-}
+import { deliver, drain } from '../handshake/helpers.ts';
 
 /** A client that took the server's whole flight at time 0 and sent its Finished; the server's copy of that flight (fresh record numbers). */
 function answered() {
   const { client, server } = createPair({ versions: ['1.3'] }, { versions: ['1.3'] }, { seed: 9 });
   client.start(0);
   server.start(0);
-  for (const d of drain(client)) server.handleDatagram(0, d);
-  for (const d of drain(server)) client.handleDatagram(0, d);
+  deliver(client, server, 0);
+  deliver(server, client, 0);
   assert.equal(client.state, 'connected');
   assert.equal(drain(client).length, 1, 'the Finished flight');
   server.handleTimeout(server.pollTimeout()!);

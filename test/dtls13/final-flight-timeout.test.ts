@@ -9,21 +9,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPair } from '../../src/testing/index.ts';
 import { ACK_FLIGHT_MAX_RESENDS } from '../../src/reliability/flight-sender.ts';
-import type { Connection } from '../../src/connection.ts';
-
-function drain(c: Connection): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let d = c.pollTransmit(); d; d = c.pollTransmit()) out.push(d);
-  return out;
-}
+import { deliver, drain } from '../handshake/helpers.ts';
 
 test('a client Finished never ACKed: 12 resends on the timer, then handshake_timeout at the next expiry, no copy', () => {
   assert.equal(ACK_FLIGHT_MAX_RESENDS, 12);
   const { client, server } = createPair({ versions: ['1.3'], retransmit: { initial: 400, adaptive: false } }, { versions: ['1.3'] }, { seed: 5 });
   client.start(0);
   server.start(0);
-  for (const d of drain(client)) server.handleDatagram(0, d);
-  for (const d of drain(server)) client.handleDatagram(0, d);
+  deliver(client, server, 0);
+  deliver(server, client, 0);
   assert.equal(client.state, 'connected');
   assert.equal(drain(client).length, 1, 'the Finished flight, which the server never gets');
   const resendTimes: number[] = [];
@@ -45,12 +39,12 @@ test('the same client with the Finished ACKed stays connected, no timer left', (
   const { client, server } = createPair({ versions: ['1.3'], retransmit: { initial: 400, adaptive: false } }, { versions: ['1.3'] }, { seed: 5 });
   client.start(0);
   server.start(0);
-  for (const d of drain(client)) server.handleDatagram(0, d);
-  for (const d of drain(server)) client.handleDatagram(0, d);
-  for (const d of drain(client)) server.handleDatagram(0, d);
+  deliver(client, server, 0);
+  deliver(server, client, 0);
+  deliver(client, server, 0);
   assert.equal(server.state, 'connected');
   // The server ACKs the client Finished at once (RFC 9147 7.1: nothing answers it).
-  for (const d of drain(server)) client.handleDatagram(0, d);
+  deliver(server, client, 0);
   for (let i = 0; i < 40 && client.pollTimeout() !== undefined; i++) client.handleTimeout(client.pollTimeout()!);
   assert.equal(client.state, 'connected', client.error?.message);
   assert.equal(client.pollTimeout(), undefined);

@@ -7,21 +7,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPair } from '../../src/testing/index.ts';
-import type { Connection } from '../../src/connection.ts';
-
-function drain(c: Connection): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let d = c.pollTransmit(); d; d = c.pollTransmit()) out.push(d);
-  return out;
-}
+import { deliver, drain } from '../handshake/helpers.ts';
 
 test('server data without the ACK of the client Finished: the client still resends its Finished on its timer, until the ACK', () => {
   const { client, server } = createPair({ versions: ['1.3'] }, { versions: ['1.3'] }, { seed: 17 });
   client.start(0);
   server.start(0);
-  for (const d of drain(client)) server.handleDatagram(0, d);
-  for (const d of drain(server)) client.handleDatagram(0, d);
-  for (const d of drain(client)) server.handleDatagram(0, d);
+  deliver(client, server, 0);
+  deliver(server, client, 0);
+  deliver(client, server, 0);
   assert.equal(server.state, 'connected');
   drain(server); // the ACK of the client Finished, lost
   server.send(0, Uint8Array.of(7));

@@ -10,16 +10,12 @@ import type { CipherSuite13 } from '../../src/crypto/suites.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
 import { ContentType } from '../../src/wire/types.ts';
 import { decodeHandshakeFragments } from '../../src/wire/handshake-header.ts';
-import { certs } from '../handshake/helpers.ts';
+import { certs, drain } from '../handshake/helpers.ts';
+
+export { drain };
 import { ScriptedClient13, type HelloOptions } from './server-peer.ts';
 
 const crypto = nobleProvider;
-
-export function drain(c: Connection): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let d = c.pollTransmit(); d; d = c.pollTransmit()) out.push(d);
-  return out;
-}
 
 /**
  * A 1.3 server Connection connected to a WireClient over the wire, both in epoch 3

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from '../../src/connection.ts';
 import { ContentType } from '../../src/wire/types.ts';
-import { certs, makePair } from './helpers.ts';
+import { certs, deliver, drain, makePair } from './helpers.ts';
 
 /** The records of a DTLS 1.2 datagram, each on its own (13-byte header, length in its last two bytes). */
 function records(datagrams: Uint8Array[]): Uint8Array[] {
@@ -23,12 +23,6 @@ function records(datagrams: Uint8Array[]): Uint8Array[] {
   return out;
 }
 
-const drain = (c: Connection): Uint8Array[] => {
-  const out: Uint8Array[] = [];
-  for (let d = c.pollTransmit(); d; d = c.pollTransmit()) out.push(d);
-  return out;
-};
-
 /** Delivers one flight's records with the ChangeCipherSpec first, each in a datagram of its own. */
 function ccsFirst(flight: Uint8Array[], to: Connection, now: number): void {
   const recs = records(flight);
@@ -41,9 +35,9 @@ test('a client that asked for a ticket takes the server CCS that came before the
   const { client, server } = makePair({ onSession: () => {} }, { ticketKeys: [new Uint8Array(32).fill(7)] });
   client.start(0);
   server.start(0);
-  for (const d of drain(client)) server.handleDatagram(0, d);
-  for (const d of drain(server)) client.handleDatagram(0, d);
-  for (const d of drain(client)) server.handleDatagram(0, d);
+  deliver(client, server, 0);
+  deliver(server, client, 0);
+  deliver(client, server, 0);
   assert.equal(server.state, 'connected');
   const last = drain(server);
   assert.ok(
@@ -64,10 +58,10 @@ for (const clientAuth of [false, true])
       : makePair();
     client.start(0);
     server.start(0);
-    for (const d of drain(client)) server.handleDatagram(0, d);
-    for (const d of drain(server)) client.handleDatagram(0, d);
+    deliver(client, server, 0);
+    deliver(server, client, 0);
     ccsFirst(drain(client), server, 0);
     assert.equal(server.state, 'connected', server.error?.message);
-    for (const d of drain(server)) client.handleDatagram(0, d);
+    deliver(server, client, 0);
     assert.equal(client.state, 'connected');
   });

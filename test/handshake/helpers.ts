@@ -1,5 +1,6 @@
 // Builds in-memory client/server Connection pairs for tests of the core.
 import { Connection } from '../../src/connection.ts';
+import type { ConnectionLike } from '../../src/connection-types.ts';
 import { resolveOptions, type DtlsOptions } from '../../src/options.ts';
 import { generateCertificate } from '../../src/x509/generate.ts';
 import type { CertificateKeyPair } from '../../src/x509/types.ts';
@@ -20,4 +21,18 @@ export function makePair(client: DtlsOptions = {}, server: DtlsOptions = {}) {
   const cli = new Connection(resolveOptions({ role: 'client', versions: ['1.2'], verify: { fingerprints: [c.server.fingerprint] }, ...client }));
   const srv = new Connection(resolveOptions({ role: 'server', versions: ['1.2'], certificate: c.server, ...server }));
   return { client: cli, server: srv };
+}
+
+/** Every datagram the connection has queued to send. */
+export function drain(c: ConnectionLike): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let d = c.pollTransmit(); d; d = c.pollTransmit()) out.push(d);
+  return out;
+}
+
+/** Hands every datagram `from` has queued to `to`, at `now`; how many there were. */
+export function deliver(from: ConnectionLike, to: ConnectionLike, now: number): number {
+  const ds = drain(from);
+  for (const d of ds) to.handleDatagram(now, d);
+  return ds.length;
 }
