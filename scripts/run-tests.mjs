@@ -45,5 +45,14 @@ const run = (list, timeoutMs) =>
 const isLong = (f) => LONG.has(f.split('\\').join('/'));
 const short = files.filter((f) => !isLong(f));
 let status = short.length ? run(short, 180_000) : 0;
+if (status !== 0 && short.length && process.env.CI) {
+  // In CI, a failed run is run once more, whole: a file that hung (two of five local CI
+  // runs on 2026-12-06 had one file, each time a different one, time out at 180 s with
+  // its tests passing alone; cause not found yet) must not hide everything else. What
+  // failed the first time is in the log above; failing twice fails CI.
+  console.log('\nrun-tests: the run failed (see above); running it once more to tell a one-off hang from a failure (CI only)\n');
+  status = run(short, 180_000);
+  if (status === 0) console.log('\nrun-tests: FLAKY: the first run failed and the second passed; the first failure is above\n');
+}
 for (const f of files.filter(isLong)) status = run([f], LONG.get(f.split('\\').join('/'))) || status;
 process.exit(status);
