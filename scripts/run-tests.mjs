@@ -3,10 +3,12 @@
 // `node scripts/run-tests.mjs [path-substring ...]` runs the matching files.
 // First it checks for the peers the selected tests use (check-peers.mjs) and
 // stops, naming what is missing, before running anything.
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { ensurePeers, toolsUsedBy } from './check-peers.mjs';
+import { watchForHangs } from './hang-watch.mjs';
 
 function find(dir, out = []) {
   for (const name of readdirSync(dir).sort()) {
@@ -35,24 +37,47 @@ if (peers.error) {
 // each) run after the rest, with their own bound: Node's --test-timeout bounds each
 // file as a whole, and theirs takes minutes on a loaded machine.
 const LONG = new Map([['test/bogo/expectations.test.ts', 15 * 60_000]]);
+// A file still running after HANG_MS is described in the log (hang-watch.mjs): thread
+// states, busy or blocked, stacks and open handles, from a diagnostic report that the
+// flags below let it write on SIGUSR2; the file processes inherit them.
+const HANG_MS = Number(process.env.RUN_TESTS_HANG_MS) || 100_000;
+const reportDir = mkdtempSync(join(tmpdir(), 'run-tests-'));
 const run = (list, timeoutMs) =>
-  spawnSync(
-    process.execPath,
-    // A per-test bound: a hung test fails on its own instead of holding CI for its whole limit.
-    ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${timeoutMs}`, '--test-reporter=spec', ...list],
-    { stdio: 'inherit', env: peers.env },
-  ).status ?? 1;
+  new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--report-on-signal',
+        `--report-directory=${reportDir}`,
+        '--test',
+        '--test-concurrency=2',
+        // A per-test bound: a hung test fails on its own instead of holding CI for its whole limit.
+        `--test-timeout=${timeoutMs}`,
+        '--test-reporter=spec',
+        ...list,
+      ],
+      { stdio: 'inherit', env: peers.env },
+    );
+    const stop = watchForHangs(child.pid, { afterMs: timeoutMs > 180_000 ? timeoutMs - 60_000 : HANG_MS, reportDir });
+    child.on('exit', (code) => {
+      stop();
+      resolve(code ?? 1);
+    });
+  });
 const isLong = (f) => LONG.has(f.split('\\').join('/'));
 const short = files.filter((f) => !isLong(f));
-let status = short.length ? run(short, 180_000) : 0;
+let status = short.length ? await run(short, 180_000) : 0;
 if (status !== 0 && short.length && process.env.CI) {
   // In CI, a failed run is run once more, whole: a file that hung (two of five local CI
   // runs on 2026-12-06 had one file, each time a different one, time out at 180 s with
   // its tests passing alone; cause not found yet) must not hide everything else. What
   // failed the first time is in the log above; failing twice fails CI.
   console.log('\nrun-tests: the run failed (see above); running it once more to tell a one-off hang from a failure (CI only)\n');
-  status = run(short, 180_000);
+  status = await run(short, 180_000);
   if (status === 0) console.log('\nrun-tests: FLAKY: the first run failed and the second passed; the first failure is above\n');
 }
-for (const f of files.filter(isLong)) status = run([f], LONG.get(f.split('\\').join('/'))) || status;
+for (const f of files.filter(isLong)) status = (await run([f], LONG.get(f.split('\\').join('/')))) || status;
+rmSync(reportDir, { recursive: true, force: true });
 process.exit(status);
