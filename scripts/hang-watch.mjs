@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { clearInterval, setInterval } from 'node:timers';
 
 const CLK_TCK = 100;
+const TEST_FILE = /\.test\.[cm]?[jt]s$/;
 
 function stat(pid) {
   try {
@@ -61,7 +62,7 @@ function threads(pid) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function describe(pid, reportDir, log) {
-  const file = cmdline(pid).find((a) => /\.test\.[cm]?[jt]s$/.test(a)) ?? cmdline(pid).join(' ');
+  const file = cmdline(pid).find((a) => TEST_FILE.test(a));
   const before = stat(pid);
   const t0 = threads(pid);
   await sleep(3000);
@@ -133,7 +134,8 @@ export function watchForHangs(rootPid, { afterMs, reportDir, log = (s) => proces
   const told = new Set();
   const timer = setInterval(() => {
     const now = Date.now();
-    const kids = childrenOf(rootPid);
+    // Only the test files' processes: the runner has other children (tsx's esbuild service).
+    const kids = childrenOf(rootPid).filter((pid) => cmdline(pid).some((a) => TEST_FILE.test(a)));
     for (const pid of kids) {
       if (!firstSeen.has(pid)) firstSeen.set(pid, now);
       if (!told.has(pid) && now - firstSeen.get(pid) > afterMs) {

@@ -4,7 +4,8 @@
 // First it checks for the peers the selected tests use (check-peers.mjs) and
 // stops, naming what is missing, before running anything.
 import { join } from 'node:path';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { ensurePeers, toolsUsedBy } from './check-peers.mjs';
@@ -42,8 +43,12 @@ const LONG = new Map([['test/bogo/expectations.test.ts', 15 * 60_000]]);
 // flags below let it write on SIGUSR2; the file processes inherit them.
 const HANG_MS = Number(process.env.RUN_TESTS_HANG_MS) || 100_000;
 const reportDir = mkdtempSync(join(tmpdir(), 'run-tests-'));
+const failedList = join(reportDir, 'failed-files.txt');
+const reporter = fileURLToPath(new URL('./failed-files-reporter.mjs', import.meta.url));
+/** Runs `list`; resolves with the exit status and the files that had a failure. */
 const run = (list, timeoutMs) =>
   new Promise((resolve) => {
+    rmSync(failedList, { force: true });
     const child = spawn(
       process.execPath,
       [
@@ -56,6 +61,9 @@ const run = (list, timeoutMs) =>
         // A per-test bound: a hung test fails on its own instead of holding CI for its whole limit.
         `--test-timeout=${timeoutMs}`,
         '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        `--test-reporter=${reporter}`,
+        `--test-reporter-destination=${failedList}`,
         ...list,
       ],
       { stdio: 'inherit', env: peers.env },
@@ -63,21 +71,31 @@ const run = (list, timeoutMs) =>
     const stop = watchForHangs(child.pid, { afterMs: timeoutMs > 180_000 ? timeoutMs - 60_000 : HANG_MS, reportDir });
     child.on('exit', (code) => {
       stop();
-      resolve(code ?? 1);
+      const failed = existsSync(failedList) ? readFileSync(failedList, 'utf8').split('\n').filter(Boolean) : [];
+      resolve({ status: code ?? 1, failed });
     });
   });
 const isLong = (f) => LONG.has(f.split('\\').join('/'));
 const short = files.filter((f) => !isLong(f));
-let status = short.length ? await run(short, 180_000) : 0;
+const first = short.length ? await run(short, 180_000) : { status: 0, failed: [] };
+let status = first.status;
+const failed = first.failed;
 if (status !== 0 && short.length && process.env.CI) {
-  // In CI, a failed run is run once more, whole: a file that hung (two of five local CI
+  // In CI, the files that failed run once more: a file that hung (three of five local CI
   // runs on 2026-12-06 had one file, each time a different one, time out at 180 s with
-  // its tests passing alone; cause not found yet) must not hide everything else. What
-  // failed the first time is in the log above; failing twice fails CI.
-  console.log('\nrun-tests: the run failed (see above); running it once more to tell a one-off hang from a failure (CI only)\n');
-  status = await run(short, 180_000);
-  if (status === 0) console.log('\nrun-tests: FLAKY: the first run failed and the second passed; the first failure is above\n');
+  // its tests passing alone; hang-watch.mjs now prints why when it happens) must not fail
+  // everything else. What failed the first time is in the log above; failing twice fails
+  // CI. When the runner named no file (it failed itself), the whole run goes again.
+  const again = failed.length ? failed : short;
+  console.log(
+    `\nrun-tests: the run failed (see above); running ${failed.length ? again.join(' ') : 'it'} once more to tell a one-off hang from a failure (CI only)\n`,
+  );
+  ({ status } = await run(again, 180_000));
+  if (status === 0)
+    console.log(
+      `\nrun-tests: FLAKY: ${again.length === 1 ? again[0] : `${again.length} files`} failed the first time and passed the second; the first failure is above\n`,
+    );
 }
-for (const f of files.filter(isLong)) status = (await run([f], LONG.get(f.split('\\').join('/')))) || status;
+for (const f of files.filter(isLong)) status = (await run([f], LONG.get(f.split('\\').join('/')))).status || status;
 rmSync(reportDir, { recursive: true, force: true });
 process.exit(status);
