@@ -61,7 +61,7 @@ function threads(pid) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function describe(pid, reportDir, log) {
+async function describe(pid, reportDir, log, reportWaitMs) {
   const file = cmdline(pid).find((a) => TEST_FILE.test(a));
   const before = stat(pid);
   const t0 = threads(pid);
@@ -69,7 +69,7 @@ async function describe(pid, reportDir, log) {
   const after = stat(pid);
   if (!after) return; // it ended meanwhile
   log(
-    `hang-watch: ${file} (pid ${pid}) still running; process CPU ${before?.cpu.toFixed(2)} s -> ${after.cpu.toFixed(2)} s over 3 s (${after.cpu - (before?.cpu ?? 0) > 1 ? 'BUSY' : 'idle'})`,
+    `hang-watch: ${file} (pid ${pid}) still running; process CPU ${before?.cpu.toFixed(2)} s -> ${after.cpu.toFixed(2)} s over 3 s (${after.cpu - (before?.cpu ?? 0) > 0.05 ? 'working: on a loaded machine a busy process gets a fraction of a core' : 'idle: no CPU used'})`,
   );
   log(`hang-watch:   threads (name:state:cpu[:wchan]) ${t0.join(' ')}`);
   log(`hang-watch:   threads 3 s later             ${threads(pid).join(' ')}`);
@@ -102,7 +102,7 @@ async function describe(pid, reportDir, log) {
   } catch {
     return;
   }
-  for (let i = 0; i < 20; i++) {
+  for (let waited = 0; waited < reportWaitMs; waited += 500) {
     await sleep(500);
     const name = readdirSync(reportDir).find((n) => n.includes(`.${pid}.`) && n.endsWith('.json'));
     if (!name) continue;
@@ -124,11 +124,11 @@ async function describe(pid, reportDir, log) {
     }
     return;
   }
-  log('hang-watch:   no diagnostic report within 10 s: the event loop is not coming round (blocked or busy; see the threads above)');
+  log(`hang-watch:   no diagnostic report within ${reportWaitMs / 1000} s: the event loop is not coming round (blocked or busy; see the threads above)`);
 }
 
 /** Starts watching the children of `rootPid`; returns a function that stops it. */
-export function watchForHangs(rootPid, { afterMs, reportDir, log = (s) => process.stdout.write(`${s}\n`) }) {
+export function watchForHangs(rootPid, { afterMs, reportDir, log = (s) => process.stdout.write(`${s}\n`), reportWaitMs = 10_000 }) {
   if (!existsSync('/proc')) return () => {};
   const firstSeen = new Map();
   const told = new Set();
@@ -140,7 +140,7 @@ export function watchForHangs(rootPid, { afterMs, reportDir, log = (s) => proces
       if (!firstSeen.has(pid)) firstSeen.set(pid, now);
       if (!told.has(pid) && now - firstSeen.get(pid) > afterMs) {
         told.add(pid);
-        describe(pid, reportDir, log).catch((e) => log(`hang-watch: ${e}`));
+        describe(pid, reportDir, log, reportWaitMs).catch((e) => log(`hang-watch: ${e}`));
       }
     }
     for (const pid of firstSeen.keys()) if (!kids.includes(pid)) firstSeen.delete(pid);
