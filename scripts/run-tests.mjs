@@ -57,6 +57,10 @@ const run = (list, timeoutMs) =>
         '--report-on-signal',
         `--report-directory=${reportDir}`,
         '--test',
+        // A file whose tests all ended exits even if something (a port, a worker, a socket left
+        // by a failed assertion) would keep its event loop alive: that is a failure to read in
+        // the log, not a 180 s timeout that hides it.
+        '--test-force-exit',
         '--test-concurrency=2',
         // A per-test bound: a hung test fails on its own instead of holding CI for its whole limit.
         `--test-timeout=${timeoutMs}`,

@@ -12,8 +12,9 @@ const certificate = generateCertificate();
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
-test('two DtlsStreams handshake and exchange data over a global MessageChannel', async () => {
+test('two DtlsStreams handshake and exchange data over a global MessageChannel', async (t) => {
   const { port1, port2 } = new globalThis.MessageChannel();
+  t.after(() => port1.close()); // an open port keeps the process alive if an assertion fails first
   const server = new DtlsStream({ role: 'server', certificate });
   const sp = messagePortDuplex(port2);
   const serverPipes = [
@@ -32,7 +33,7 @@ test('two DtlsStreams handshake and exchange data over a global MessageChannel',
   assert.equal(server.state, 'closed');
 });
 
-test('a worker thread serves DTLS over a transferred MessagePort', async () => {
+test('a worker thread serves DTLS over a transferred MessagePort', async (t) => {
   const { port1, port2 } = new MessageChannel();
   // The worker runs TypeScript through tsx's API (a worker's .ts entry is not
   // covered by the --import hooks on Node 20).
@@ -42,6 +43,11 @@ test('a worker thread serves DTLS over a transferred MessagePort', async () => {
     eval: true,
     workerData: { port: port2, certificate },
     transferList: [port2],
+  });
+  // An open port or a running worker keeps the process alive if an assertion fails first.
+  t.after(async () => {
+    port1.close();
+    await worker.terminate();
   });
   const result = new Promise((resolve, reject) => {
     worker.once('message', resolve);
@@ -60,8 +66,10 @@ test('a worker thread serves DTLS over a transferred MessagePort', async () => {
   assert.equal(await new Promise((resolve) => worker.once('exit', resolve)), 0);
 });
 
-test('one message per datagram: exact bytes of a view are sent; non-bytes and overflow are dropped and counted', async () => {
+test('one message per datagram: exact bytes of a view are sent; non-bytes and overflow are dropped and counted', async (t) => {
   const { port1, port2 } = new MessageChannel();
+  // An open port keeps the process alive: closed even when an assertion fails, or the file hangs.
+  t.after(() => port1.close());
   const a = messagePortDuplex(port1);
   const b = messagePortDuplex(port2, { highWaterMark: 2 });
   const big = new Uint8Array(64).map((_, i) => i);
@@ -70,7 +78,8 @@ test('one message per datagram: exact bytes of a view are sent; non-bytes and ov
   port1.postMessage('text is not a datagram');
   await w.write(Uint8Array.of(1));
   await w.write(Uint8Array.of(2)); // beyond highWaterMark 2: dropped
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  // Nothing is read until all four messages came (in order; a fixed wait was too short under load).
+  for (const end = Date.now() + 10_000; b.dropped < 2 && Date.now() < end;) await new Promise((resolve) => setTimeout(resolve, 10));
   const r = b.readable.getReader();
   const first = (await r.read()).value!;
   assert.deepEqual(first, Uint8Array.of(10, 11, 12));
