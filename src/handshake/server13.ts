@@ -217,7 +217,7 @@ export class Server13Handshake implements HandshakeMachine, KeyUpdateHost13 {
       const res = r.add(f);
       if (res === 'old' && !this.done && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0) {
         // A copy of the ClientHello our flight answers: the peer lost our flight.
-        this.#out.push({ kind: 'peer-copy' });
+        this.#out.push({ kind: 'peer-copy', keyed: rec.epoch > 0 });
       } else if (res === 'dropped') this.#out.push({ kind: 'drop', reason: 'reassembly_limit' });
     }
     for (let m = r.poll(); m; m = r.poll()) {
