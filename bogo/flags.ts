@@ -54,6 +54,8 @@ export interface ShimFlags {
   initialTimeoutMs?: number;
   /** TLS group ids (-curves), in order. */
   curves: number[];
+  /** Signature schemes accepted from the peer (-verify-prefs, repeated), in order: options.signatureSchemes. */
+  verifyPrefs: number[];
   cipher?: string;
   srtpProfiles?: string;
   advertiseAlpn?: string[];
@@ -128,11 +130,8 @@ const withValue: Record<string, Arg> = {
     if (v !== 'disabled') throw new Unimplemented(`early data (-expect-early-data-reason ${v}) is not implemented`);
   },
   '-expect-peer-cert-file': (f, v) => (f.expect.peerCertFile = v),
-  // SSL_set_verify_algorithm_prefs: the signature algorithms accepted from the
-  // peer. The library accepts every scheme it implements; no option narrows them.
-  '-verify-prefs': () => {
-    throw new Unimplemented('signature algorithm preferences (-verify-prefs): the library has no option to narrow the schemes it accepts');
-  },
+  // SSL_set_verify_algorithm_prefs: the signature algorithms accepted from the peer (options.signatureSchemes).
+  '-verify-prefs': (f, v) => f.verifyPrefs.push(int('-verify-prefs', v)),
   // Only the default credential exists here (-new-*-credential is unimplemented):
   // -1 names it, any other index needs a credential list.
   '-expect-selected-credential': (_f, v) => {
@@ -236,6 +235,7 @@ function parseFor(argv: string[], resumption: boolean): ShimFlags {
     shimShutsDown: false,
     useExportContext: false,
     curves: [],
+    verifyPrefs: [],
     declineAlpn: false,
     expect: {},
   };

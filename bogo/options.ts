@@ -118,6 +118,7 @@ export function toOptions(f: ShimFlags, wallStart: number, phase?: VerifyPhase):
     });
   }
   if (f.cipher !== undefined) o.cipherSuites = parseCipherString(f.cipher);
+  if (f.verifyPrefs.length) o.signatureSchemes = f.verifyPrefs;
   if (f.srtpProfiles !== undefined) o.srtpProfiles = f.srtpProfiles.split(':').filter(Boolean);
   if (f.server) {
     // BoringSSL's shim server selects -select-alpn whatever the order; the

@@ -64,6 +64,11 @@ export class Session {
   #failed = false;
   #done: (err?: unknown) => void = () => {};
 
+  /** The runner's clock now, ms since this connection started. */
+  get now(): number {
+    return this.#now;
+  }
+
   /** `phase`: the verify callback's (options.ts), told when start() checks a stored session. */
   constructor(flags: ShimFlags, conn: ConnectionLike, sock: Socket, phase?: VerifyPhase) {
     this.#flags = flags;

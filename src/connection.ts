@@ -71,6 +71,8 @@ export class Connection implements ConnectionLike {
   #lastHeard = 0;
   /** Set while handling a datagram: the peer resent a flight ('old'), or showed it finished ours ('ahead'). */
   #peerRetransmitted: false | 'old' | 'ahead' = false;
+  /** The peer's copy ('old') came under keys: authenticated, so answered each time (flight-sender.ts). */
+  #peerCopyKeyed = false;
   /** Data that waits on the handshake (connection-data.ts); undefined once it completed. */
   #held: HeldData | undefined = new HeldData();
   #out: Uint8Array[] = [];
@@ -119,6 +121,7 @@ export class Connection implements ConnectionLike {
     if (this.#state === 'idle') this.start(now);
     this.stats.datagramsIn++;
     this.#peerRetransmitted = false;
+    this.#peerCopyKeyed = false;
     this.#guard(() => {
       // Past the retention, the handshake epoch (and the peer's epoch before its KeyUpdate) goes before this datagram is read.
       this.#retireHandshakeEpoch(now);
@@ -366,6 +369,7 @@ export class Connection implements ConnectionLike {
           break;
         case 'peer-copy':
           this.#peerRetransmitted = 'old';
+          this.#peerCopyKeyed ||= a.keyed;
           break;
         case 'alert':
           this.#sendAlert(AlertLevel.warning, a.description);
@@ -493,7 +497,7 @@ export class Connection implements ConnectionLike {
   }
 
   #answerPeerRetransmit(now: number, why: 'old' | 'ahead'): void {
-    this.#resent(this.#sender.onPeerCopy(now, why));
+    this.#resent(this.#sender.onPeerCopy(now, why, why === 'old' && this.#peerCopyKeyed));
   }
 
   #resent(r: Resend | undefined): void {

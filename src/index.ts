@@ -36,6 +36,7 @@ export type { CertificateKeyPair, AnyCertificateKeyPair, RsaCertificateKeyPair, 
 
 export { CIPHER_SUITES, type CipherSuite } from './crypto/suites.ts';
 export type { CryptoProvider, Aead, KeyShare, AeadName, GroupName, HashName, HashContext, EcCurve } from './crypto/provider.ts';
+export type { SignatureSchemeName } from './options-signatures.ts';
 export { nobleProvider } from './crypto/noble.ts';
 export { defaultCryptoProvider } from './crypto/default.ts';
 export { createNativeProvider, type NativeProvider, type NativeFeature } from './crypto/native.ts';

@@ -46,6 +46,21 @@ export interface DtlsOptions {
   cipherSuites?: (string | number)[];
   /** Key exchange groups, preferred first. X25519MLKEM768 (hybrid post-quantum) is DTLS 1.3 only. */
   groups?: (GroupName | 'X25519' | 'P-256' | 'P-384' | 'X25519MLKEM768')[];
+  /**
+   * Signature schemes accepted in the peer's handshake signatures (DTLS 1.2
+   * ServerKeyExchange and CertificateVerify, DTLS 1.3 CertificateVerify),
+   * most preferred first, by RFC 8446 4.2.3 name or code point; they are what
+   * signature_algorithms offers (ClientHello, CertificateRequest). A peer
+   * signing with another one fails the handshake (illegal_parameter); a server
+   * that can sign with none of them fails it too (handshake_failure). It does
+   * not change what we sign with (chosen from the peer's list for our key) nor
+   * how certificate chains are checked. Each version keeps those it verifies:
+   * 1.2 the ECDSA P-256/P-384 and RSA (PSS, PKCS#1) schemes, 1.3 the ECDSA,
+   * ed25519 and rsa_pss_rsae ones; a version in `versions` left with none is a
+   * RangeError. Default: all of them, e.g. narrowed by
+   * `['ecdsa_secp256r1_sha256', 'ed25519']` (1.2: P-256 only).
+   */
+  signatureSchemes?: (SignatureSchemeName | number)[];
   /** Largest datagram (UDP payload) we send. Default 1200. */
   mtu?: number;
   /** Names: SRTP_AES128_CM_SHA1_80, SRTP_AES128_CM_SHA1_32, SRTP_AEAD_AES_128_GCM, SRTP_AEAD_AES_256_GCM. */
@@ -193,6 +208,8 @@ export interface ResolvedOptions {
   groups: GroupName[];
   /** DTLS 1.3 key share groups, X25519MLKEM768 included when asked for. */
   groups13: KemGroup[];
+  /** The peer signature schemes accepted (and offered) by DTLS 1.2, by 1.3 (options-signatures.ts). */
+  signatureSchemes: AcceptedSignatureSchemes;
   mtu: number;
   srtpProfiles: number[];
   alpn: string[];
@@ -237,6 +254,7 @@ import { parseFingerprint } from './x509/fingerprint.ts';
 import { decodePem } from './x509/pem.ts';
 import { parseCertificate } from './x509/parse.ts';
 import { MAX_OWN_CID_LENGTH } from './record/cid.ts';
+import { resolveSignatureSchemes, type AcceptedSignatureSchemes, type SignatureSchemeName } from './options-signatures.ts';
 
 const groupAliases: Record<string, GroupName> = {
   x25519: 'x25519',
@@ -522,6 +540,7 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
       throw new TypeError('connectionId must be a Uint8Array of at most 255 bytes or a length');
   }
 
+  const signatureSchemes = resolveSignatureSchemes(o.signatureSchemes, versions);
   const alpn = o.alpn ?? [];
   for (const p of alpn) if (typeof p !== 'string' || !p.length || p.length > 255) throw new TypeError(`bad ALPN protocol name ${String(p)}`);
 
@@ -534,6 +553,7 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
     cipherSuites13,
     groups,
     groups13,
+    signatureSchemes,
     mtu,
     srtpProfiles,
     alpn,

@@ -45,18 +45,7 @@ import { computeExtendedMasterSecret, computeMasterSecret, computeVerifyData, de
 import type { TrafficKeys } from '../record/traffic-keys.ts';
 import { concat, equalBytes } from '../wire/codec.ts';
 import type { FlightItem } from '../reliability/flight.ts';
-import {
-  SUPPORTED_SIGNATURE_SCHEMES,
-  Transcript,
-  decodeAs,
-  chooseSignatureScheme,
-  verifyPeerSignature,
-  groupByCode,
-  groupCode,
-  handshakeInfo12,
-  exporter12,
-  keyLog12,
-} from './common.ts';
+import { Transcript, decodeAs, chooseSignatureScheme, verifyPeerSignature, groupByCode, groupCode, handshakeInfo12, exporter12, keyLog12 } from './common.ts';
 import { verifyPeer, type VerifiedPeer } from './verify-peer.ts';
 import { encodeSessionTicket } from '../wire/extensions/session-ticket.ts';
 import { decodeNewSessionTicket12 } from '../wire/messages/new-session-ticket.ts';
@@ -204,7 +193,7 @@ export class Client12 implements Role12 {
     }
     exts.push({ type: ExtensionType.supported_groups, data: encodeSupportedGroups(o.groups.map(groupCode)) });
     exts.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([0]) });
-    exts.push({ type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms([...SUPPORTED_SIGNATURE_SCHEMES]) });
+    exts.push({ type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms(o.signatureSchemes.schemes12) });
     if (o.srtpProfiles.length) {
       exts.push({ type: ExtensionType.use_srtp, data: encodeUseSrtp({ profiles: o.srtpProfiles, mki: new Uint8Array(0) }) });
     }
@@ -430,7 +419,7 @@ export class Client12 implements Role12 {
     if (!group || !this.#o.groups.includes(group)) throw new DtlsError('illegal_parameter', `server chose group ${ske.namedGroup} we did not offer`);
     // RFC 4492 5.4: the signature covers client_random + server_random + ServerECDHParams.
     const signed = concat(this.#random, s.neg.serverRandom, encodeEcdheParams(ske.namedGroup, ske.publicKey));
-    verifyPeerSignature(this.#o.crypto, s.peer.leaf, ske.signatureScheme, signed, ske.signature, 'ServerKeyExchange');
+    verifyPeerSignature(this.#o.crypto, s.peer.leaf, ske.signatureScheme, signed, ske.signature, 'ServerKeyExchange', this.#o.signatureSchemes.schemes12);
     this.#transcript.add(msg);
     this.#state = { name: 'wait_hello_done', neg: s.neg, peer: s.peer, chain: s.chain, group, serverPublic: ske.publicKey.slice(), certRequest: undefined };
   }

@@ -22,12 +22,11 @@ import { encodeKeyShareClient } from '../wire/extensions13/key-share.ts';
 import { encodeCookie } from '../wire/extensions13/cookie.ts';
 import { encodePreSharedKeyClient } from '../wire/extensions13/pre-shared-key.ts';
 import { PskKeyExchangeMode, encodePskKeyExchangeModes } from '../wire/extensions13/psk-key-exchange-modes.ts';
-import { SUPPORTED_SIGNATURE_SCHEMES, decodeAs } from './common.ts';
-import { SIGNATURE_SCHEMES13 } from './common13.ts';
+import { decodeAs } from './common.ts';
 
-/** What signature_algorithms offers: the 1.3 schemes first, then the rest 1.2 (and certificate signatures) may use. */
-export function offeredSignatureSchemes(): number[] {
-  return [...new Set([...SIGNATURE_SCHEMES13, ...SUPPORTED_SIGNATURE_SCHEMES])];
+/** What signature_algorithms offers: the 1.3 schemes first, then the rest 1.2 (and certificate signatures) may use (options.signatureSchemes). */
+export function offeredSignatureSchemes(o: Pick<ResolvedOptions, 'signatureSchemes'>): number[] {
+  return [...new Set([...o.signatureSchemes.schemes13, ...o.signatureSchemes.schemes12])];
 }
 
 export interface ClientHello13Parts {
@@ -58,7 +57,7 @@ export function buildClientHello13(o: ResolvedOptions, p: ClientHello13Parts): {
   exts.push({ type: ExtensionType.supported_versions, data: encodeSupportedVersionsClient(versions) });
   exts.push({ type: ExtensionType.supported_groups, data: encodeSupportedGroups(o.groups13.map((g) => KEM_GROUP_IDS[g])) });
   exts.push({ type: ExtensionType.key_share, data: encodeKeyShareClient(p.shares.map((s) => ({ group: KEM_GROUP_IDS[s.group], keyExchange: s.share }))) });
-  exts.push({ type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms(offeredSignatureSchemes()) });
+  exts.push({ type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms(offeredSignatureSchemes(o)) });
   if (o.srtpProfiles.length) {
     exts.push({ type: ExtensionType.use_srtp, data: encodeUseSrtp({ profiles: o.srtpProfiles, mki: new Uint8Array(0) }) });
     answerable12.add(ExtensionType.use_srtp);

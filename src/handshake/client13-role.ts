@@ -39,7 +39,6 @@ import { buildClientHello13, checkExtensions13, offeredTypes, readEncryptedExten
 import { KeyUpdate13, type KeyUpdateHost13 } from './key-update13.ts';
 import { usableSession12 } from './client12-session.ts';
 import {
-  SIGNATURE_SCHEMES13,
   Transcript13,
   checkFinished,
   chooseScheme13,
@@ -418,7 +417,7 @@ export class Client13Role implements KeyUpdateHost13 {
     const cv = decodeAs('CertificateVerify', () => decodeCertificateVerify(msg.body));
     const crypto = this.#o.crypto;
     const th = s.k.transcript.digest(crypto);
-    verifyCertificateVerify13(crypto, s.k.peer.leaf, cv.signatureScheme, SIGNATURE_SCHEMES13, 'server', th, cv.signature);
+    verifyCertificateVerify13(crypto, s.k.peer.leaf, cv.signatureScheme, this.#o.signatureSchemes.schemes13, 'server', th, cv.signature);
     s.k.transcript.add(msg.msgType, msg.body);
     this.#state = { name: 'wait_finished', k: s.k };
   }

@@ -150,7 +150,8 @@ export class Client13Handshake implements HandshakeMachine {
       // A copy of the last message of the flight ours answers: the server lost ours, unless it comes at the
       // instant ours left (no round trip: the server sent that message twice in one flight, as BoGo's
       // MixCompleteMessageWithFragments does; resending ours would only put a duplicate in its way).
-      if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0 && now > this.#answeredAt) out.push({ kind: 'peer-copy' });
+      if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0 && now > this.#answeredAt)
+        out.push({ kind: 'peer-copy', keyed: rec.epoch > 0 });
       else if (res === 'dropped') out.push({ kind: 'drop', reason: 'reassembly_limit' });
     }
     for (let m = r.poll(); m; m = r.poll()) {

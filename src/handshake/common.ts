@@ -157,8 +157,9 @@ export function chooseSignatureScheme(cert: OwnCertificate, peerSchemes: readonl
 
 /**
  * Checks the peer's signature (ServerKeyExchange, CertificateVerify) with its
- * leaf key: the scheme must be one we advertised and of the key's family
- * (RFC 5246 7.4.1.4.1); a bad signature is decrypt_error (RFC 5246 7.2.2).
+ * leaf key: the scheme must be one we advertised (`accepted`: the 1.2 list of
+ * options.signatureSchemes) and of the key's family (RFC 5246 7.4.1.4.1); a
+ * bad signature is decrypt_error (RFC 5246 7.2.2).
  */
 export function verifyPeerSignature(
   crypto: CryptoProvider,
@@ -167,10 +168,11 @@ export function verifyPeerSignature(
   data: Uint8Array,
   signature: Uint8Array,
   what: string,
+  accepted: readonly number[],
 ): void {
   const key = leaf?.publicKey;
   if (!key || (key.type !== 'ec' && key.type !== 'rsa')) throw new DtlsError('unsupported_certificate', `${what}: peer certificate has no ECDSA or RSA key`);
-  if (!SUPPORTED_SIGNATURE_SCHEMES.includes(scheme)) {
+  if (!accepted.includes(scheme)) {
     throw new DtlsError('illegal_parameter', `${what} signed with scheme 0x${scheme.toString(16)} we did not offer`);
   }
   const family = key.type === 'ec' ? ECDSA_SCHEMES : RSA_SCHEMES;

@@ -182,7 +182,7 @@ export class Dtls12Handshake implements HandshakeMachine {
         if (rec.epoch > 0) this.#keyedSeqs.add(f.messageSeq);
       }
       if (res === 'old' && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0 && rec.epoch >= readEpoch && this.#isRetransmission(now)) {
-        out.push({ kind: 'peer-copy' });
+        out.push({ kind: 'peer-copy', keyed: rec.epoch > 0 });
       } else if (res === 'dropped') {
         const why = r.lastDrop;
         if ((why === 'inconsistent' || why === 'malformed') && rec.epoch > 0) {

@@ -25,6 +25,14 @@ import { export13 } from './common13.ts';
 
 /** RFC 9147 8: a sender MUST NOT let its epoch exceed 2^48 - 1. */
 export const MAX_EPOCH13 = 2 ** 48 - 1;
+/**
+ * The peer's epoch is refused past 2^16 - 1 (unexpected_message): RFC 9147 8
+ * lets an implementation keep epochs in 16 bits and enforce that limit, which
+ * costs a peer at most two KeyUpdates (message_seq already stops its epoch at
+ * 2^16 + 1) and is the limit BoringSSL keeps. Our own epoch stops at the
+ * message_seq limit below.
+ */
+export const MAX_READ_EPOCH13 = 0xffff;
 /** message_seq is 16 bits (RFC 9147 5.2) and never wraps. */
 const MAX_MESSAGE_SEQ = 0xffff;
 /** The first application epoch (RFC 9147 6.1). */
@@ -131,6 +139,8 @@ export class KeyUpdate13 {
    */
   receive(msg: HandshakeMessage): HandshakeAction[] {
     const ku = decodeAs('KeyUpdate', () => decodeKeyUpdate(msg.body));
+    if (this.#readEpoch >= MAX_READ_EPOCH13)
+      throw new DtlsError('unexpected_message', `a KeyUpdate past read epoch ${this.#readEpoch}: epochs are kept to 2^16 - 1 (RFC 9147 8)`);
     const peers = this.#update(false);
     this.#readEpoch++;
     this.#asked = false;

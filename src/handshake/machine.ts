@@ -53,8 +53,12 @@ export type HandshakeAction =
    * `keys` once it and all before it are ACKed (RFC 9147 8).
    */
   | { kind: 'post-handshake'; item: FlightItem; nextEpoch?: number; keys?: TrafficKeys }
-  /** The peer sent a copy of the flight our current flight answers (the flight sender bounds the answers). */
-  | { kind: 'peer-copy' }
+  /**
+   * The peer sent a copy of the flight our current flight answers (the flight
+   * sender bounds the answers); `keyed`: it came under keys (epoch > 0), so it
+   * cannot be an off-path forgery.
+   */
+  | { kind: 'peer-copy'; keyed: boolean }
   /** A warning alert to send (no_renegotiation); the connection goes on. */
   | { kind: 'alert'; description: number }
   | { kind: 'drop'; reason: DropReason }

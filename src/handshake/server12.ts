@@ -41,7 +41,6 @@ import type { TrafficKeys } from '../record/traffic-keys.ts';
 import { concat, equalBytes } from '../wire/codec.ts';
 import type { FlightItem } from '../reliability/flight.ts';
 import {
-  SUPPORTED_SIGNATURE_SCHEMES,
   Transcript,
   certificateAuth,
   decodeAs,
@@ -319,7 +318,7 @@ export class Server12 implements Role12 {
     if (o.requestClientCertificate) {
       add(
         HandshakeType.certificate_request,
-        encodeCertificateRequest({ certificateTypes: [ECDSA_SIGN, RSA_SIGN], signatureSchemes: [...SUPPORTED_SIGNATURE_SCHEMES], authorities: [] }),
+        encodeCertificateRequest({ certificateTypes: [ECDSA_SIGN, RSA_SIGN], signatureSchemes: [...o.signatureSchemes.schemes12], authorities: [] }),
       );
     }
     add(HandshakeType.server_hello_done, new Uint8Array(0));
@@ -413,7 +412,15 @@ export class Server12 implements Role12 {
 
   #onCertificateVerify(s: In<'wait_certificate_verify'>, msg: HandshakeMessage): void {
     const cv = decodeAs('CertificateVerify', () => decodeCertificateVerify(msg.body));
-    verifyPeerSignature(this.#o.crypto, s.auth.peer.leaf, cv.signatureScheme, this.#transcript.bytes(), cv.signature, 'CertificateVerify');
+    verifyPeerSignature(
+      this.#o.crypto,
+      s.auth.peer.leaf,
+      cv.signatureScheme,
+      this.#transcript.bytes(),
+      cv.signature,
+      'CertificateVerify',
+      this.#o.signatureSchemes.schemes12,
+    );
     this.#transcript.add(msg);
     this.#state = { name: 'wait_ccs', session: s.session, read: s.read, write: s.write };
   }

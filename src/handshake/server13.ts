@@ -35,7 +35,6 @@ import { decodeCertificateVerify, encodeCertificateVerify } from '../wire/messag
 import type { HandshakeAction, HandshakeMachine } from './machine.ts';
 import { decodeAs } from './common.ts';
 import {
-  SIGNATURE_SCHEMES13,
   Transcript13,
   checkFinished,
   finishedVerifyData,
@@ -217,7 +216,7 @@ export class Server13Handshake implements HandshakeMachine, KeyUpdateHost13 {
       const res = r.add(f);
       if (res === 'old' && !this.done && f.messageSeq === this.#answeredUpTo - 1 && f.fragmentOffset === 0) {
         // A copy of the ClientHello our flight answers: the peer lost our flight.
-        this.#out.push({ kind: 'peer-copy' });
+        this.#out.push({ kind: 'peer-copy', keyed: rec.epoch > 0 });
       } else if (res === 'dropped') this.#out.push({ kind: 'drop', reason: 'reassembly_limit' });
     }
     for (let m = r.poll(); m; m = r.poll()) {
@@ -333,7 +332,7 @@ export class Server13Handshake implements HandshakeMachine, KeyUpdateHost13 {
     add(HandshakeType.encrypted_extensions, encodeEncryptedExtensions({ extensions: ee }), EPOCH_HANDSHAKE);
     // RFC 8446 4.3.2, 4.4.2: a PSK handshake has no CertificateRequest, Certificate or CertificateVerify.
     if (o.requestClientCertificate && !resume) {
-      const extensions = [{ type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms(SIGNATURE_SCHEMES13) }];
+      const extensions = [{ type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms(this.#o.signatureSchemes.schemes13) }];
       add(HandshakeType.certificate_request, encodeCertificateRequest13({ context: new Uint8Array(0), extensions }), EPOCH_HANDSHAKE);
     }
     const cert = o.certificate!;
@@ -399,7 +398,15 @@ export class Server13Handshake implements HandshakeMachine, KeyUpdateHost13 {
     const crypto = this.#o.crypto;
     const cv = decodeAs('CertificateVerify', () => decodeCertificateVerify(msg.body));
     const { transcript } = s.session;
-    verifyCertificateVerify13(crypto, s.auth.peer.leaf, cv.signatureScheme, SIGNATURE_SCHEMES13, 'client', transcript.digest(crypto), cv.signature);
+    verifyCertificateVerify13(
+      crypto,
+      s.auth.peer.leaf,
+      cv.signatureScheme,
+      this.#o.signatureSchemes.schemes13,
+      'client',
+      transcript.digest(crypto),
+      cv.signature,
+    );
     transcript.add(msg.msgType, msg.body);
     this.#state = { name: 'wait_finished', session: s.session, auth: s.auth };
   }

@@ -7,7 +7,8 @@
 //
 //   send() ──► SENDING ──► WAITING ──timer──► resend what is unacknowledged (doubling), re-arm
 //                            │  ▲
-//                  peer copy │  │ at most one answer per timer period, 10 per flight
+//                  peer copy │  │ under keys: each answered (32 per flight); in epoch 0:
+//                            │  │ one per timer period, 10 per flight
 //                            │  │ (only what is unacknowledged; nothing once all is)
 //     ACK of a later record  │  │ resend at once what earlier records carried, unacknowledged
 //                            ▼  │
@@ -62,8 +63,9 @@ export interface Resend {
  * peer's data shows it arrived. RFC 6347 leaves this to the peer's retransmissions
  * alone, each of which needs a round trip to succeed where ours needs one
  * direction; with 6 the last exchange no longer decides the failures at 30% loss
- * (docs/RELIABILITY.md). Bounded, with all resends of that flight capped, so no
- * peer behaviour can turn it into a loop.
+ * (docs/RELIABILITY.md). Bounded, with all resends of that flight capped (but
+ * answers to keyed copies, capped on their own: MAX_KEYED_ANSWERS), so no peer
+ * behaviour can turn it into a loop.
  */
 export const FINAL_FLIGHT_TIMER_RESENDS = 6;
 export const FINAL_FLIGHT_MAX_RESENDS = 16;
@@ -80,6 +82,20 @@ export const FINAL_FLIGHT_MAX_RESENDS = 16;
  * forger can draw.
  */
 export const MAX_PEER_ANSWERS = 10;
+/**
+ * Answers to copies that came under keys (epoch > 0), per flight. Such a copy
+ * is authenticated and passed the replay window: the peer itself sent it
+ * again, so each is answered (RFC 6347 4.2.4: the sender of the last flight
+ * MUST answer a retransmission of the peer's last flight with its own; a peer
+ * resending its flight several times at once, as BoringSSL's conformance
+ * runner does, gets as many answers). The per-period bound is for forgeable
+ * epoch-0 copies only. A genuine peer resends a flight some 13 times at most
+ * (BoringSSL gives up at its 13th timeout), each maybe sent twice (ours, from
+ * the second silent expiry): this cap covers them, outside a final flight's
+ * FINAL_FLIGHT_MAX_RESENDS so that they do not use up its timer resends, and
+ * ends the loop with a peer that answers each answer.
+ */
+export const MAX_KEYED_ANSWERS = 32;
 /**
  * Timer resends of an 'ack' flight, after which it is given up
  * (`current.exhausted`, which fails the connection): with the timer doubling
@@ -144,6 +160,8 @@ interface Flight {
   resends: number;
   timerResends: number;
   peerAnswers: number;
+  /** Answers to copies that came under keys (MAX_KEYED_ANSWERS). */
+  keyedAnswers: number;
   /** Which record (epoch, sequence number) carried which fragment, in the latest transmission. */
   carried: SentFragment[];
   /** Records of every transmission not yet acknowledged, by "epoch/seq" (the oldest first). */
@@ -254,6 +272,7 @@ export class FlightSender {
       resends: 0,
       timerResends: 0,
       peerAnswers: 0,
+      keyedAnswers: 0,
       carried: out.carried,
       sent: new Map(),
       order: 0,
@@ -302,9 +321,12 @@ export class FlightSender {
   /**
    * The peer resent the flight ours answers ('old'), or showed with records of
    * the next epoch that it finished ours without our having its answer
-   * ('ahead', RFC 9147 5.8.1: answered once per flight, at once).
+   * ('ahead', RFC 9147 5.8.1: answered once per flight, at once). `keyed`:
+   * the copy came under keys (epoch > 0), so each one is answered
+   * (MAX_KEYED_ANSWERS); an epoch-0 copy could be forged, and at most one per
+   * timer period is (MAX_PEER_ANSWERS).
    */
-  onPeerCopy(now: number, why: 'old' | 'ahead'): Resend | undefined {
+  onPeerCopy(now: number, why: 'old' | 'ahead', keyed = false): Resend | undefined {
     const f = this.#flight;
     // RFC 9147 5.8.1 (WAITING exit 3) resends on a copy while none of ours was
     // acknowledged. Once some was, a copy still shows the peer lacks the rest,
@@ -322,6 +344,12 @@ export class FlightSender {
     if (why === 'ahead') {
       if (f.resentAhead) return undefined;
       f.resentAhead = true;
+    } else if (keyed) {
+      if (f.keyedAnswers >= MAX_KEYED_ANSWERS) {
+        this.suppressed++;
+        return undefined;
+      }
+      f.answeredThisPeriod = true;
     } else {
       // Without a running timer (a HelloVerifyRequest, a final flight whose
       // timer resends are spent) a period is the flight's first timeout.
@@ -333,9 +361,12 @@ export class FlightSender {
       f.answeredThisPeriod = true;
       f.peerAnswers++;
     }
-    if ((f.mode === 'final' && f.resends >= FINAL_FLIGHT_MAX_RESENDS) || (f.mode === 'ack' && f.timerResends >= ACK_FLIGHT_MAX_RESENDS)) return undefined;
+    // A keyed answer has its own cap (MAX_KEYED_ANSWERS), outside a final flight's FINAL_FLIGHT_MAX_RESENDS.
+    if ((f.mode === 'final' && !keyed && this.#ownResends(f) >= FINAL_FLIGHT_MAX_RESENDS) || (f.mode === 'ack' && f.timerResends >= ACK_FLIGHT_MAX_RESENDS))
+      return undefined;
     const out = stale ? this.#resendStale(now, f, stale) : this.#resend(now, f, 'peer-retransmit');
     if (!out) return undefined;
+    if (keyed) f.keyedAnswers++;
     // Re-arm, so our own timer does not fire right after (RFC 9147 5.8.1).
     if (f.mode !== 'once' && this.#timer.deadline !== undefined) this.#rearm(f, now);
     return out;
@@ -498,9 +529,14 @@ export class FlightSender {
     return out;
   }
 
+  /** Resends but the answers to keyed copies (which MAX_KEYED_ANSWERS bounds). */
+  #ownResends(f: Flight): number {
+    return f.resends - f.keyedAnswers;
+  }
+
   /** A final or 'ack' flight that has used its resends. */
   #spent(f: Flight): boolean {
-    if (f.mode === 'final') return f.timerResends >= FINAL_FLIGHT_TIMER_RESENDS || f.resends >= FINAL_FLIGHT_MAX_RESENDS;
+    if (f.mode === 'final') return f.timerResends >= FINAL_FLIGHT_TIMER_RESENDS || this.#ownResends(f) >= FINAL_FLIGHT_MAX_RESENDS;
     if (f.mode === 'ack') return f.timerResends >= ACK_FLIGHT_MAX_RESENDS;
     return false;
   }

@@ -43,7 +43,12 @@ describe('-on-initial- and -on-resume- flags', () => {
     assert.throws(() => parseConfigs([...base, '-on-initial-no-such-flag']), Unimplemented);
     assert.throws(() => parseConfigs([...base, '-on-resume-expect-early-data-reason', 'accept']), Unimplemented);
     assert.equal(parseConfigs([...base, '-send-alert']).initial.sendAlert, true, '-send-alert maps to Connection.abort()');
-    assert.throws(() => parseConfigs([...base, '-verify-prefs', '2055']), /signature algorithm preferences/);
+    assert.deepEqual(
+      parseConfigs([...base, '-verify-prefs', '2055', '-verify-prefs', '1027']).initial.verifyPrefs,
+      [2055, 1027],
+      '-verify-prefs maps to signatureSchemes',
+    );
+    assert.deepEqual(toOptions(parseConfigs([...base, '-verify-prefs', '1027']).initial, 0).signatureSchemes, [1027]);
     // A BoringSSL API path with no counterpart: the certificate is in the options from the start.
     parseConfigs([...base, '-server', '-use-early-callback']);
   });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { DELAY, connected, keyUpdates, numbers, range, sendNumbered, settle } from './keyupdate-pair.ts';
 import { createPair, shuttle } from '../../src/testing/index.ts';
 import { DtlsError } from '../../src/errors.ts';
-import { KeyUpdate13 } from '../../src/handshake/key-update13.ts';
+import { KeyUpdate13, MAX_READ_EPOCH13 } from '../../src/handshake/key-update13.ts';
 import { suite13ById } from '../../src/crypto/suites.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
 import { decodeKeyUpdate } from '../../src/wire/messages13/key-update.ts';
@@ -184,4 +184,22 @@ test('automatic: the integrity limit reached before the peer updated closes the 
   settle(p);
   assert.equal(sim.client.state, 'failed', 'the client got the alert');
   assert.equal(sim.client.error?.code, 'peer_alert');
+});
+
+test('KeyUpdate13: the peer may update to read epoch 2^16 - 1, and a KeyUpdate past it is unexpected_message (RFC 9147 8; BoGo KeyUpdate-ReadEpochOverflow-DTLS)', () => {
+  const suite = suite13ById(0x1301)!;
+  let seq = 10;
+  const ku = new KeyUpdate13(
+    { crypto: nobleProvider, suite, ours: new Uint8Array(32).fill(1), peers: new Uint8Array(32).fill(2), exporter: new Uint8Array(32) },
+    { takeMessageSeq: () => seq++ },
+  );
+  const update = (i: number) => ku.receive({ msgType: 24, messageSeq: 2 + i, body: Uint8Array.of(0) });
+  let i = 0;
+  while (ku.readEpoch < MAX_READ_EPOCH13) update(i++);
+  assert.equal(i, MAX_READ_EPOCH13 - 3, 'from the first application epoch, 3');
+  assert.throws(
+    () => update(i),
+    (e: unknown) => e instanceof DtlsError && e.code === 'unexpected_message',
+  );
+  assert.equal(ku.readEpoch, MAX_READ_EPOCH13);
 });

@@ -12,7 +12,7 @@ import { resolveOptions, type DtlsOptions } from '../../src/options.ts';
 import { defaultCryptoProvider } from '../../src/crypto/default.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
 import { SignatureSchemes, type CryptoProvider } from '../../src/crypto/provider.ts';
-import { chooseSignatureScheme, verifyPeerSignature } from '../../src/handshake/common.ts';
+import { SUPPORTED_SIGNATURE_SCHEMES, chooseSignatureScheme, verifyPeerSignature } from '../../src/handshake/common.ts';
 import { parseCertificate } from '../../src/x509/parse.ts';
 import { suiteByName } from '../../src/crypto/suites.ts';
 import { DtlsError } from '../../src/errors.ts';
@@ -135,12 +135,22 @@ describe('ECDHE-RSA with RSA 2048 certificates from openssl', () => {
     const ecdsa = certs().server;
     const leaf = parseCertificate(ecdsa.chain[0]!);
     assert.throws(
-      () => verifyPeerSignature(nativeCrypto, leaf, S.rsa_pss_rsae_sha256, new Uint8Array(1), new Uint8Array(64), 'ServerKeyExchange'),
+      () =>
+        verifyPeerSignature(nativeCrypto, leaf, S.rsa_pss_rsae_sha256, new Uint8Array(1), new Uint8Array(64), 'ServerKeyExchange', SUPPORTED_SIGNATURE_SCHEMES),
       (e: unknown) => e instanceof DtlsError && e.code === 'illegal_parameter',
     );
     const rsaLeaf = parseCertificate(server.chain[0]!);
     assert.throws(
-      () => verifyPeerSignature(nativeCrypto, rsaLeaf, S.ecdsa_secp256r1_sha256, new Uint8Array(1), new Uint8Array(64), 'ServerKeyExchange'),
+      () =>
+        verifyPeerSignature(
+          nativeCrypto,
+          rsaLeaf,
+          S.ecdsa_secp256r1_sha256,
+          new Uint8Array(1),
+          new Uint8Array(64),
+          'ServerKeyExchange',
+          SUPPORTED_SIGNATURE_SCHEMES,
+        ),
       (e: unknown) => e instanceof DtlsError && e.code === 'illegal_parameter',
     );
   });

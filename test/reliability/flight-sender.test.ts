@@ -2,7 +2,7 @@
 // DTLS 1.3 ACKs name), and the bound on answers to the peer's copies.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FlightSender, MAX_PEER_ANSWERS } from '../../src/reliability/flight-sender.ts';
+import { FINAL_FLIGHT_TIMER_RESENDS, FlightSender, MAX_KEYED_ANSWERS, MAX_PEER_ANSWERS } from '../../src/reliability/flight-sender.ts';
 import type { FlightItem } from '../../src/reliability/flight.ts';
 import { RecordLayer } from '../../src/record/record-layer.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
@@ -76,4 +76,22 @@ test('a final flight stops after 6 resends on its timer; a flight without a time
   assert.ok(once.onPeerCopy(10, 'old'));
   assert.equal(once.onPeerCopy(50, 'old'), undefined, 'within its first timeout');
   assert.ok(once.onPeerCopy(111, 'old'));
+});
+
+test('peer copies under keys: each answered, in one instant too, up to MAX_KEYED_ANSWERS; a final flight keeps its timer resends', () => {
+  const s = sender(1500);
+  s.send(0, items, 6, 'final', true);
+  let answered = 0;
+  for (let i = 0; i < MAX_KEYED_ANSWERS + 5; i++) if (s.onPeerCopy(1, 'old', true)) answered++;
+  assert.equal(answered, MAX_KEYED_ANSWERS);
+  assert.equal(s.suppressed, 5);
+  // An epoch-0 copy in the same period is not answered: the answers above used it.
+  assert.equal(s.onPeerCopy(2, 'old'), undefined);
+  // The answers did not use up the final flight's timer resends.
+  let timer = 0;
+  while (s.deadline !== undefined) {
+    assert.ok(s.onTimeout(s.deadline));
+    timer++;
+  }
+  assert.equal(timer, FINAL_FLIGHT_TIMER_RESENDS);
 });

@@ -27,6 +27,7 @@ import { dropFlight, flightOf, plainFragments, type Sender } from './wire-tools.
 import { decodeRecords } from '../../src/wire/record.ts';
 import { HandshakeType } from '../../src/wire/types.ts';
 import { utf8, fromUtf8 } from '../../src/wire/codec.ts';
+import { FINAL_FLIGHT_TIMER_RESENDS, MAX_KEYED_ANSWERS } from '../../src/reliability/flight-sender.ts';
 
 /** The flights and timer schedules here are DTLS 1.2's (RFC 6347 4.2.4): both sides speak 1.2 alone (the library's default is ['1.3', '1.2']). */
 const createPair: typeof createPairAnyVersion = (client = {}, server = {}, opts) =>
@@ -288,21 +289,24 @@ for (const [flight, cookie, start, rtts, sentAt, doneAt] of [
 // it), now also resent on the server's own timer up to 6 times, and in all at
 // most 16 times (FINAL_FLIGHT_TIMER_RESENDS, FINAL_FLIGHT_MAX_RESENDS in src/connection.ts).
 
-test('flight 6 always lost (default timer): answered once per retransmission of flight 5, resent 6 times on the server’s timer, and the client gives up at the handshake timeout', () => {
+test('flight 6 always lost (default timer): every copy of flight 5 answered (they come under keys), resent 6 times on the server’s timer, and the client gives up at the handshake timeout', () => {
   const { r, client, server, retx } = play({ flight: 6, drop: () => true, until: (p) => p.a.state === 'failed' });
   assert.equal(r.reason, 'until');
   assert.equal(r.now, 30_000);
   // The client's flight-5 timer: max(100, 1.5 x 50) = 100 ms (flight 4 answered
-  // in 50 ms), doubling: 50 + 100 = 150, + 200 = 350, + 400 = 750, ... until 30 s.
-  // Each of its copies is answered 25 ms later (the first at 175 ms, the instant
-  // the server's own timer for flight 6, sent at 75 with 100 ms, expires) and
-  // re-arms the server's timer, which doubles only on its own expiries: it
-  // resends 100 ms after the first answer, 200 after the second, 400, 800, 1600
-  // and 3200 after the sixth, each before the next copy comes, then no more.
+  // in 50 ms), doubling: 50 + 100 = 150, + 200 = 350, + 400 = 750, ... until 30 s;
+  // from its second silent expiry each resend goes twice, back to back.
+  // Each copy (its Finished under the epoch-1 keys, so authenticated) is
+  // answered 25 ms later (the first at 175 ms, the instant the server's own
+  // timer for flight 6, sent at 75 with 100 ms, expires) and re-arms the
+  // server's timer, which doubles only on its own expiries: it resends 100 ms
+  // after the first answer, 200 after the second, 400, 800, 1600 and 3200 after
+  // the sixth, each before the next copy comes, then no more.
   assert.deepEqual(timeouts(retx, 'client'), [150, 350, 750, 1550, 3150, 6350, 12750, 25550]);
   assert.deepEqual(timeouts(retx, 'server'), [275, 575, 1175, 2375, 4775, 9575]);
   const answers = retx.filter((x) => x.side === 'server' && x.reason === 'peer-retransmit').map((x) => x.time);
-  assert.deepEqual(answers, [175, 375, 775, 1575, 3175, 6375, 12775, 25575], 'one answer per copy of flight 5, 25 ms after it was sent');
+  const twice = [375, 775, 1575, 3175, 6375, 12775, 25575].flatMap((t) => [t, t]);
+  assert.deepEqual(answers, [175, ...twice], 'one answer per copy of flight 5, 25 ms after it was sent');
   assert.ok(retx.every((x) => (x.side === 'client' ? x.flight === 5 : x.flight === 6)));
   assert.equal(client.error?.code, 'handshake_timeout');
   // In DTLS 1.2 the server cannot know its final flight was lost: it stays connected.
@@ -445,9 +449,9 @@ function upToFlight5() {
  */
 function pingPong(delay: number) {
   const { client, server, first5 } = upToFlight5();
-  // 24 retransmissions of flight 5, on the client's timer, never delivered.
+  // 48 retransmissions of flight 5, on the client's timer, never delivered.
   const copies: Uint8Array[][] = [];
-  while (copies.length < 24) {
+  while (copies.length < 48) {
     client.handleTimeout(client.pollTimeout()!);
     copies.push(take(client));
   }
@@ -484,49 +488,49 @@ function pingPong(delay: number) {
   return { server, resends, used };
 }
 
-test('a peer that answers every flight 6 with flight 5 at once: the server answers one copy per period of its timer, then stops with its timer: no endless ping-pong', () => {
+test('a peer that answers every flight 6 with flight 5 at once: each copy (under keys) is answered until MAX_KEYED_ANSWERS, then the server’s 6 timer resends, then nothing: no endless ping-pong', () => {
   const { server, resends, used } = pingPong(DELAY);
   // Flight 6 goes out at 75 with a 100 ms timer (max(100, 1.5 x 50): flight 4
-  // was answered in 50 ms). Each copy arrives 25 ms after a flight 6: the first
-  // in a period of the server's timer is answered (re-arming it), the next, an
-  // answer to that answer, is not; the timer then resends and doubles.
-  // Once its 6 timer resends are spent, one more copy is answered, and the copy
-  // of that answer, 25 ms later (less than a first timeout), is not.
+  // was answered in 50 ms). Each copy arrives 25 ms after a flight 6 and is
+  // answered at once (re-arming the timer, which never fires meanwhile); from
+  // the client's second recorded resend each copy is two transmissions back to
+  // back, so two answers: 100, then twice at 125 ... 475, then 500: 32.
+  const answers = resends.filter((x) => x.reason === 'peer-retransmit').map((x) => x.time);
+  assert.equal(answers.length, MAX_KEYED_ANSWERS);
+  assert.deepEqual(answers.slice(0, 3), [100, 125, 125]);
+  assert.equal(answers.at(-1), 500);
+  // Then the copies go unanswered, and the timer (100 ms from 500) resends and
+  // doubles until its 6 resends are spent.
   assert.deepEqual(
     resends.filter((x) => x.reason === 'timeout').map((x) => x.time),
-    [200, 425, 850, 1675, 3300, 6525],
-  );
-  assert.deepEqual(
-    resends.filter((x) => x.reason === 'peer-retransmit').map((x) => x.time),
-    [100, 225, 450, 875, 1700, 3325, 6550],
+    [600, 800, 1200, 2000, 3600, 6800],
   );
   assert.ok(resends.every((x) => x.flight === 6));
-  assert.equal(used, 14, 'one copy per flight 6 sent; the last went unanswered');
-  assert.equal(server.stats.retransmits, 13);
+  assert.equal(used, 24, 'one copy per instant flight 6 went: 75, the 17 instants of answers, the 6 timer resends');
+  assert.equal(server.stats.retransmits, MAX_KEYED_ANSWERS + 6);
   assert.equal(server.state, 'connected');
   assert.equal(server.pollTimeout(), undefined);
 });
 
-test('a peer that answers every flight 6 with flight 5 after 5 s: 6 resends on the server’s timer and 10 answers (MAX_PEER_ANSWERS), 16 in all, then none', () => {
+test('a peer that answers every flight 6 with flight 5 after 5 s: every copy answered until MAX_KEYED_ANSWERS, 6 resends on the server’s timer, then none', () => {
   const { server, resends, used } = pingPong(5000);
   // The server's 100 ms timer (flight 6 sent at 75), doubling: 175, 375, 775,
-  // 1575, 3175. The first copy (5075, of the flight sent at 75) is answered and
-  // re-arms the timer (3200 ms: 8275, its sixth and last resend); the copies of
-  // the timer resends that arrive in the same period (5175 ... 8175) are not.
+  // 1575, 3175. From 5075 each of those transmissions comes back as a copy
+  // (two back to back from the client's second recorded resend) and is
+  // answered, and each answer does again 5 s later, until the 32nd answer
+  // (16575); every answer re-arms the timer (3200 ms), whose sixth and last
+  // resend comes 3200 ms after the last answer.
   assert.deepEqual(
     resends.filter((x) => x.reason === 'timeout').map((x) => x.time),
-    [175, 375, 775, 1575, 3175, 8275],
+    [175, 375, 775, 1575, 3175, 19775],
   );
-  // With the timer spent, a copy more than a first timeout (100 ms) after the
-  // last send is answered: 5 s after each answer and after 8275, until the
-  // tenth answer (and the 16th resend) ends it.
-  assert.deepEqual(
-    resends.filter((x) => x.reason === 'peer-retransmit').map((x) => x.time),
-    [5075, 10075, 13275, 15075, 18275, 20075, 23275, 25075, 28275, 30075],
-  );
+  const answers = resends.filter((x) => x.reason === 'peer-retransmit').map((x) => x.time);
+  assert.equal(answers.length, MAX_KEYED_ANSWERS);
+  assert.deepEqual(answers.slice(0, 3), [5075, 5175, 5175]);
+  assert.equal(answers.at(-1), 16575);
   assert.ok(resends.every((x) => x.flight === 6));
-  assert.equal(used, 17);
-  assert.equal(server.stats.retransmits, 16);
+  assert.ok(used <= 48);
+  assert.equal(server.stats.retransmits, MAX_KEYED_ANSWERS + 6);
   assert.equal(server.pollTimeout(), undefined);
 });
 
@@ -554,14 +558,15 @@ test('after its last allowed resend of flight 6, the server has no timer left at
   assert.equal(server.pollTimeout(), undefined, `after the 6th timer resend, pollTimeout() is ${server.pollTimeout()}`);
 });
 
-test('after the 16th resend of flight 6 (6 on the timer, 10 answers), the server has no timer left at once (no empty wake-up)', () => {
-  // The client's copies of flight 5, one per period of the server's timer
-  // (each answered), then with the timer spent one per 200 ms (more than the
-  // flight's first 100 ms timeout), until the 16th resend.
+test('after its last allowed resend of flight 6 (6 on the timer, MAX_KEYED_ANSWERS answers to copies under keys), the server has no timer left at once (no empty wake-up)', () => {
+  // The client's copies of flight 5 (its Finished under keys, so each is
+  // answered), 10 ms after each expiry of the server's timer, then with the
+  // timer spent one transmission per 200 ms, until the last allowed resend.
   const { client, server, first5 } = upToFlight5();
   for (const d of first5) server.handleDatagram(75, d);
   let now = 75;
-  for (let i = 0; i < 40 && server.stats.retransmits < 16; i++) {
+  const last = FINAL_FLIGHT_TIMER_RESENDS + MAX_KEYED_ANSWERS;
+  for (let i = 0; i < 60 && server.stats.retransmits < last; i++) {
     const t = server.pollTimeout();
     now = t === undefined ? now + 200 : t + 10;
     if (t !== undefined) server.handleTimeout(t);
@@ -569,8 +574,13 @@ test('after the 16th resend of flight 6 (6 on the timer, 10 answers), the server
     for (const d of take(client)) server.handleDatagram(now, d);
     take(server);
   }
-  assert.equal(server.stats.retransmits, 16);
-  assert.equal(server.pollTimeout(), undefined, `after the 16th resend, pollTimeout() is ${server.pollTimeout()}`);
+  assert.equal(server.stats.retransmits, last);
+  assert.equal(server.pollTimeout(), undefined, `after the last resend, pollTimeout() is ${server.pollTimeout()}`);
+  // And further copies draw nothing.
+  client.handleTimeout(client.pollTimeout()!);
+  for (const d of take(client)) server.handleDatagram(now + 200, d);
+  assert.equal(take(server).length, 0);
+  assert.equal(server.stats.retransmits, last);
 });
 
 // ---------------------------------------------------------------------------
