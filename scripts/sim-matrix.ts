@@ -11,10 +11,12 @@
 //   node --import tsx scripts/sim-matrix.ts [--seeds 1000] [--workers 2] [--out docs/RELIABILITY.md]
 //        [--fresh-crypto] [--cookie] [--version 1.3] [--only 'loss=0.3 mtu=256 timers=default']
 //   node --import tsx scripts/sim-matrix.ts --only 'loss=0.3 reorder=0 dup=0 mtu=256 timers=default' --seed 49 --trace
+//   node --import tsx scripts/sim-matrix.ts --version 1.3 --only 'loss=0.5 timers=default' --failures 100
 //
 // --only keeps the cells whose name has all the given words and prints the
 // report instead of writing it; --seed replays one seed of those cells (with
-// --trace, its event timeline); --cookie adds a HelloVerifyRequest round trip,
+// --trace, its event timeline); --failures N lists up to N failing seeds per
+// cell with --only (default 5), each with where the handshake was; --cookie adds a HelloVerifyRequest round trip,
 // as listen() does by default (with --version 1.3, a HelloRetryRequest with a
 // cookie); --version 1.3 runs both sides with versions ['1.3'] and writes
 // docs/RELIABILITY-DTLS13.md (no ideal-endpoint comparison: that model is of
@@ -95,6 +97,8 @@ interface Job {
   freshCrypto: boolean;
   cookie: boolean;
   version: Version;
+  /** Failing seeds kept per cell, to list. */
+  keepFailures: number;
 }
 
 type Version = '1.2' | '1.3';
@@ -235,7 +239,7 @@ function runJob(job: Job): JobResult {
     times.push(r.time);
     if (r.outcome !== 'ok') {
       phases[r.phase] = (phases[r.phase] ?? 0) + 1;
-      if (failures.length < 5) failures.push({ seed, outcome: r.outcome, detail: r.detail });
+      if (failures.length < job.keepFailures) failures.push({ seed, outcome: r.outcome, detail: r.detail });
     }
   }
   let ideal: number[] | undefined;
@@ -393,6 +397,7 @@ interface Args {
   seed: number | undefined;
   trace: boolean;
   version: Version;
+  failures: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -406,6 +411,7 @@ function parseArgs(argv: string[]): Args {
     seed: undefined,
     trace: false,
     version: '1.2',
+    failures: 5,
   };
   let out: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -427,6 +433,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--only') a.only = v();
     else if (k === '--seed') a.seed = positive(v(), k);
     else if (k === '--trace') a.trace = true;
+    else if (k === '--failures') a.failures = positive(v(), k);
     else throw new TypeError(`unknown argument ${k} (see the comment at the top of scripts/sim-matrix.ts)`);
   }
   a.out = out ?? defaultOut(a.version);
@@ -476,6 +483,7 @@ async function main(): Promise<void> {
         freshCrypto: args.freshCrypto,
         cookie: args.cookie,
         version: args.version,
+        keepFailures: args.failures,
       });
   }
   if (args.only) {
