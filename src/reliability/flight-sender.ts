@@ -312,7 +312,11 @@ export class FlightSender {
     // later record acknowledged): what is unacknowledged and not sent within
     // the last round trip (still on its way) is resent, not the whole flight.
     if (!f || f.acked) return undefined;
-    f.heard = true;
+    // In DTLS 1.3 a copy of the peer's flight is not news of ours: ACKs say
+    // what of ours arrived, and a copy is "the likely result of timer expiry
+    // on the peer" that "suggests that part of one's previous flight was
+    // lost" (RFC 9147 5.8.1), so the next expiry still counts as silent.
+    if (why === 'ahead' || this.#records.protocol !== '1.3') f.heard = true;
     let stale: SentRecord[] | undefined;
     if (f.unacked.anyAcked) {
       const fresh = this.#rtt ?? this.#timer.current;
