@@ -12,15 +12,32 @@ import { FlightSender } from '../../src/reliability/flight-sender.ts';
 import type { FlightItem } from '../../src/reliability/flight.ts';
 import { RecordLayer } from '../../src/record/record-layer.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
+import { decodeRecords } from '../../src/wire/record.ts';
+import { decodeHandshakeFragments } from '../../src/wire/handshake-header.ts';
+import { recordNumber } from '../../src/wire/record-number.ts';
 
 const retransmit = { initial: 100, max: 60_000, min: 100, adaptive: true, rtt: undefined };
 const small: FlightItem[] = [{ kind: 'handshake', epoch: 0, message: { msgType: 2, messageSeq: 0, body: new Uint8Array(200).fill(1) } }];
 
-function sender(protocol: '1.2' | '1.3'): FlightSender {
+function sender(protocol: '1.2' | '1.3', mtu = 1500, adaptive = true): FlightSender {
   const records = new RecordLayer(nobleProvider, () => {});
   records.protocol = protocol;
-  return new FlightSender(records, { retransmit, mtu: 1500 });
+  return new FlightSender(records, { retransmit: { ...retransmit, adaptive }, mtu });
 }
+
+/** Record numbers (epoch 0) in a datagram, and the message_seq of every fragment in it. */
+function seqsOf(datagram: Uint8Array): number[] {
+  return decodeRecords(datagram).records.map((r) => r.sequenceNumber);
+}
+function messagesOf(datagram: Uint8Array): number[] {
+  return decodeRecords(datagram).records.flatMap((r) => decodeHandshakeFragments(r.fragment).map((f) => f.messageSeq));
+}
+
+/** A flight like a server's at a small MTU: a short first message (the ServerHello), then a long one. */
+const headAndBody: FlightItem[] = [
+  { kind: 'handshake', epoch: 0, message: { msgType: 2, messageSeq: 0, body: new Uint8Array(80).fill(2) } },
+  { kind: 'handshake', epoch: 0, message: { msgType: 11, messageSeq: 1, body: new Uint8Array(900).fill(11) } },
+];
 
 /** Datagrams of the resends on each expiry, a copy of the peer's flight arriving before every one after the first. */
 function expiriesWithPeerCopies(s: FlightSender): number[] {
@@ -69,6 +86,96 @@ const FAILED: Array<{ mtu: number; seed: number; link?: LinkOptions; why: string
 for (const { mtu, seed, link, why } of FAILED) {
   test(`DTLS 1.3, 50% loss each way, MTU ${mtu}, seed ${seed} (${why} lost on every try before): connects within 30 s`, () => {
     // The randomness of scripts/sim-matrix.ts (the same for every seed there), so the datagrams and what the link loses are the same.
+    const { client, server } = createPair({ versions: ['1.3'], mtu, crypto: seededCrypto(1) }, { versions: ['1.3'], mtu, crypto: seededCrypto(2) });
+    const pair = new SimPair(client, server, { seed, link: { delay: 25, loss: 0.5, mtu, ...link } });
+    const r = pair.run({ until: bothIn('connected'), maxDuration: 31_000 });
+    assert.equal(r.reason, 'until', `client ${client.state} ${client.error?.message ?? ''}, server ${server.state} ${server.error?.message ?? ''}`);
+    assert.ok(r.now < 30_000);
+  });
+}
+
+test('DTLS 1.3, a flight too large to copy whole: from the second silent expiry its first message goes once more, in one datagram of its own', () => {
+  const s = sender('1.3', 400);
+  const first = s.send(0, headAndBody, 4, 'retransmit', true);
+  const n = first.datagrams.length;
+  assert.ok(n > 2, `${n} datagrams: too many to copy whole`);
+  assert.equal(s.onTimeout(100)!.out.datagrams.length, n, 'first expiry: once');
+  for (let i = 0; i < 3; i++) {
+    const out = s.onTimeout(s.deadline!)!.out;
+    assert.equal(out.datagrams.length, n + 1, 'silent expiries: the flight and its head');
+    assert.deepEqual(messagesOf(out.datagrams[n]!), [0], 'the extra datagram holds the first message only');
+    assert.ok(out.records <= 10, 'within the 10 records per transmission of RFC 9147 5.8.3');
+  }
+  // Once the head is acknowledged, the head is the next message (too long for one datagram here: no copy).
+  const last = s.carried.find((c) => c.messageSeq === 0)!;
+  s.onAck(s.deadline! - 1, [recordNumber(0, last.sequenceNumber)], 0);
+  s.onTimeout(s.deadline!);
+  const out = s.onTimeout(s.deadline!)!.out;
+  assert.ok(
+    out.datagrams.every((d) => !messagesOf(d).includes(0)),
+    'the acknowledged head is not sent again',
+  );
+});
+
+test('DTLS 1.2 and the plain RFC schedule never add the head of a large flight', () => {
+  for (const s of [sender('1.2', 400), sender('1.3', 400, false)]) {
+    const n = s.send(0, headAndBody, 4, 'retransmit', true).datagrams.length;
+    for (let i = 0; i < 4; i++) assert.equal(s.onTimeout(s.deadline!)!.out.datagrams.length, n);
+  }
+});
+
+test('DTLS 1.3: an ACK of part of a transmission resends the rest of it at once, twice when small (RFC 9147 5.8.1 WAITING exit 2)', () => {
+  const s = sender('1.3', 600);
+  const first = s.send(0, headAndBody, 4, 'retransmit', true);
+  assert.equal(first.datagrams.length, 2);
+  // The peer got the first datagram and, after waiting a quarter of its timer for the rest, ACKs it.
+  const r = s.onAck(
+    60,
+    seqsOf(first.datagrams[0]!).map((q) => recordNumber(0, q)),
+    0,
+  );
+  assert.equal(r.flightAcked, false);
+  assert.ok(r.resend, 'resent at once, not at the 100 ms expiry');
+  assert.equal(r.resend.datagrams.length, 2, 'the lost datagram, twice');
+  for (const d of r.resend.datagrams) assert.deepEqual(messagesOf(d), [1], 'only what the ACK left out');
+  assert.notDeepEqual(seqsOf(r.resend.datagrams[0]!), seqsOf(r.resend.datagrams[1]!), 'fresh record numbers for the copy');
+  assert.equal(s.deadline, 160, 're-armed at the current timeout, not doubled');
+  // Either copy acknowledged completes the flight.
+  assert.equal(
+    s.onAck(
+      120,
+      seqsOf(r.resend.datagrams[1]!).map((q) => recordNumber(0, q)),
+      0,
+    ).flightAcked,
+    true,
+  );
+});
+
+test('the plain RFC schedule (adaptive false) and DTLS 1.2 leave the rest of a partly acknowledged transmission to the timer', () => {
+  for (const s of [sender('1.3', 600, false), sender('1.2', 600)]) {
+    const first = s.send(0, headAndBody, 4, 'retransmit', true);
+    const r = s.onAck(
+      60,
+      seqsOf(first.datagrams[0]!).map((q) => recordNumber(0, q)),
+      0,
+    );
+    assert.equal(r.resend, undefined);
+    assert.equal(s.deadline, 100);
+  }
+});
+
+const LATER: Array<{ mtu: number; seed: number; link: LinkOptions; why: string }> = [
+  // Three datagrams of the server's flight, the first (ServerHello) lost on all 13 tries.
+  { mtu: 256, seed: 700, link: { duplicate: 0.25 }, why: 'ServerHello, in the first of 3 datagrams' },
+  { mtu: 256, seed: 700, link: { reorder: 0.25, reorderDelay: 60 }, why: 'ServerHello, in the first of 3 datagrams' },
+  // The client ACKed all of the server's flight but its Finished at 200 ms; 12 resends of it were lost.
+  { mtu: 576, seed: 329, link: { duplicate: 0.25 }, why: 'server Finished after a partial ACK' },
+  { mtu: 576, seed: 329, link: { reorder: 0.25, reorderDelay: 60 }, why: 'server Finished after a partial ACK' },
+  { mtu: 256, seed: 4231, link: {}, why: 'the end of the server flight after a partial ACK' },
+  { mtu: 256, seed: 5085, link: {}, why: 'the end of the server flight after a partial ACK' },
+];
+for (const { mtu, seed, link, why } of LATER) {
+  test(`DTLS 1.3, 50% loss each way, MTU ${mtu}, ${JSON.stringify(link)}, seed ${seed} (${why}): connects within 30 s`, () => {
     const { client, server } = createPair({ versions: ['1.3'], mtu, crypto: seededCrypto(1) }, { versions: ['1.3'], mtu, crypto: seededCrypto(2) });
     const pair = new SimPair(client, server, { seed, link: { delay: 25, loss: 0.5, mtu, ...link } });
     const r = pair.run({ until: bothIn('connected'), maxDuration: 31_000 });
