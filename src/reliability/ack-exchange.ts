@@ -74,6 +74,8 @@ export class AckExchange {
   #ordinal = 0;
   /** The peer's next new message_seq (after the handshake: past every message it completed). */
   #peerNextSeq = 0;
+  /** The peer's message_seq our latest handshake flight answered up to (its earlier messages come only as copies). */
+  #answeredSeq = 0;
   /** A post-handshake message of the peer is partly received: its later records join its flight. */
   #postOpen = false;
   /** ACKs sent (for tests and stats). */
@@ -130,6 +132,10 @@ export class AckExchange {
       if (completed) this.#tracker.onFlightComplete(now, false, undefined, postHandshakeAckDelay);
       return;
     }
+    // A record holding only messages of a flight our last one answered (a fragment
+    // of its copy the machine did not report: not the first) is neither the
+    // peer's answer to ours nor to be ACKed (7.1: our flight acknowledged it).
+    if (seqs.length && seqs.every((q) => q < this.#answeredSeq)) return;
     // Any record of the peer's next flight answers ours: an implicit ACK of all of it (7.2).
     this.#sender.implicitlyAcked(now);
     this.#tracker.onRecord(now, rec.epoch, rec.sequenceNumber, this.#ordinal, true, timeout);
@@ -137,6 +143,7 @@ export class AckExchange {
       // Our answer acknowledges the peer's flight implicitly (7.1).
       this.#tracker.onFlightComplete(now, true);
       this.#ordinal++;
+      this.#answeredSeq = this.#peerNextSeq;
     } else if (actions.some((a) => a.kind === 'complete')) {
       // The client's Finished at the server: nothing answers it, it MUST be ACKed.
       this.#tracker.onFlightComplete(now, false);
