@@ -82,7 +82,10 @@ export interface DtlsOptions {
    * `initial` holds only until a round trip is measured (to keep it, pass
    * `adaptive: false` or `min`). Adaptive timers also send a small flight (at
    * most 2 datagrams) twice on an expiry once two expiries in a row heard
-   * nothing from the peer; the timer still doubles. On by default.
+   * nothing from the peer; in DTLS 1.3 only an ACK counts as heard (a resent
+   * peer flight is a sign of loss, RFC 9147 5.8.1), a larger flight adds its
+   * first unacknowledged message once more, and what an ACK shows lost is
+   * resent at once, twice when small. The timer still doubles. On by default.
    *
    * The 100 ms start is the real-time profile RFC 9147 5.8.2 allows (WebRTC
    * starts at 50 ms), not its 1000 ms general default: at 30% loss a 1 s start
