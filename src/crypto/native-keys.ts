@@ -3,7 +3,7 @@
 // peer's public key) for every use, so a WeakMap on it is the per-key state.
 // Keys go in as JWK where possible: importing DER runs OpenSSL 3's decoder
 // machinery, measured here at 3-10x the cost of a JWK import (which is also
-// why an X25519 share is generated as a KeyObject and its private key kept).
+// why an X25519 share's private key is imported as a JWK and its KeyObject kept).
 // The DER prefixes wrap raw keys in PKCS#8 / SubjectPublicKeyInfo
 // (RFC 5480, RFC 8410) for the rare imports JWK cannot do.
 import type * as NodeCrypto from 'node:crypto';
@@ -73,6 +73,9 @@ const B64URL = new Int8Array(128).fill(-1);
 for (let i = 0; i < 64; i++) B64URL['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.charCodeAt(i)] = i;
 
 /** Unpadded base64url (RFC 4648 5) to bytes, in one pass: JWK fields decoded on every X25519 key generation. */
+/** The `x` of an X25519 private JWK we import: required by Node, not used (see x25519Generate). */
+const ZERO_X = 'A'.repeat(43);
+
 export function fromB64url(s: string): Uint8Array {
   let n = s.length;
   while (n > 0 && s.charCodeAt(n - 1) === 61) n--; // '=' padding, if any
@@ -169,13 +172,29 @@ export class KeyCache {
     });
   }
 
-  /** A fresh X25519 key pair: the private key's raw bytes (cached with its KeyObject) and the public key. */
+  /**
+   * A fresh X25519 key pair: the private key's raw bytes (cached with its KeyObject) and the public key.
+   * Not generateKeyPairSync and then an export: on Node 20 a garbage collection during the export can
+   * run the destructor of the finished key generation job, which waits on the lock the export holds
+   * on the same key, forever (a test file hung in CI; a loop of them hangs within seconds). Random
+   * bytes imported as a JWK give the same key with no job: Node derives the public key from `d`
+   * and ignores the `x` it requires. A runtime that took `x` as given would hand back the zeros,
+   * never an X25519 public key: then the key is generated with its JWKs encoded by the job itself.
+   */
   x25519Generate(): { privateKey: Uint8Array; publicKey: Uint8Array } {
-    const kp = this.#nc.generateKeyPairSync('x25519');
-    const jwk = kp.privateKey.export({ format: 'jwk' });
-    const privateKey = fromB64url(jwk.d!);
-    this.#private.set(privateKey, [new Uint8Array(privateKey), kp.privateKey]);
-    return { privateKey, publicKey: fromB64url(jwk.x!) };
+    const privateKey = this.#nc.randomFillSync(new Uint8Array(32));
+    let key = this.#nc.createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64url(privateKey), x: ZERO_X }, format: 'jwk' });
+    let x = this.#nc.createPublicKey(key).export({ format: 'jwk' }).x!;
+    if (x === ZERO_X) {
+      // Node's typings lack the 'jwk' encoding that generateKeyPairSync takes.
+      const generate = this.#nc.generateKeyPairSync as unknown as (type: 'x25519', o: object) => { privateKey: NodeCrypto.JsonWebKey };
+      const jwk = generate('x25519', { publicKeyEncoding: { format: 'jwk' }, privateKeyEncoding: { format: 'jwk' } }).privateKey;
+      privateKey.set(fromB64url(jwk.d!));
+      key = this.#nc.createPrivateKey({ key: jwk, format: 'jwk' });
+      x = jwk.x!;
+    }
+    this.#private.set(privateKey, [new Uint8Array(privateKey), key]);
+    return { privateKey, publicKey: fromB64url(x) };
   }
 
   /** An X25519 or Ed25519 private key from its 32 raw bytes (DER: JWK would need the public key). */
