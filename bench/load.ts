@@ -26,7 +26,7 @@
 // Prints a Markdown table row plus the details behind it.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import type { Socket } from 'node:dgram';
 import { connect } from '../src/stream/connect.ts';
 import { listen, LISTEN_DEFAULTS, type DtlsServerStats } from '../src/stream/server.ts';
@@ -334,7 +334,9 @@ async function main(args: Args): Promise<number> {
 
     console.log(
       `dtls-stream load test, ${process.version} ${process.platform}/${process.arch}: ${args.clients} clients, ${args.messages} echoes each, ` +
-        `maxHandshakes ${args.maxHandshakes}, ${args.fixedTimer ? 'fixed' : 'adaptive'} retransmission timer, DTLS ${args.version ?? '1.3 (defaults)'}`,
+        `maxHandshakes ${args.maxHandshakes}, ${args.fixedTimer ? 'fixed' : 'adaptive'} retransmission timer, DTLS ${args.version ?? '1.3 (defaults)'}; ` +
+        // Wall-clock figures on a shared machine follow what else runs: the 1-minute load average says how busy it was.
+        `load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`,
     );
     console.log('');
     console.log(
