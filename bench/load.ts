@@ -5,12 +5,20 @@
 // Bounded in count (--clients at most 1000) and time (--timeout): it always
 // stops by itself, exiting 1 if anything failed and 2 on the deadline.
 //
-//   npx tsx bench/load.ts [--clients 200] [--messages 3] [--max-handshakes N] [--timeout 120] [--fixed-timer] [--version 1.2|1.3] [--server-profile DIR]
+//   npx tsx bench/load.ts [--clients 200] [--messages 3] [--max-handshakes N] [--rate N] [--warmup N] [--timeout 120] [--fixed-timer] [--version 1.2|1.3] [--server-profile DIR] [--client-profile DIR]
 //
 // --version pins both sides to one DTLS version (default: the library's
 // defaults, which negotiate DTLS 1.3).
 //
-// --server-profile DIR writes the server's CPU profile (node --cpu-prof) there.
+// --server-profile DIR writes the server's CPU profile (node --cpu-prof) there;
+// --client-profile DIR the clients' (this process), from the first ClientHello
+// to the last echo (bench/profile.ts --summarize reads both).
+//
+// --rate N starts N clients per second instead of all at once: the CPU per
+// handshake then shows what a handshake costs here without overload.
+//
+// --warmup N runs N clients (handshake, echoes, close) first, unmeasured: the
+// measured run then meets code the JIT has already optimised, on both sides.
 //
 // --fixed-timer turns the adaptive retransmission timer off on both sides (the
 // plain doubling from the initial 100 ms), for comparison with the default.
@@ -18,7 +26,7 @@
 // Prints a Markdown table row plus the details behind it.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import type { Socket } from 'node:dgram';
 import { connect } from '../src/stream/connect.ts';
 import { listen, LISTEN_DEFAULTS, type DtlsServerStats } from '../src/stream/server.ts';
@@ -30,11 +38,16 @@ import { generateCertificate } from '../src/x509/generate.ts';
 interface Args {
   clients: number;
   messages: number;
+  /** Clients started per second (0: all at once). */
+  rate: number;
+  /** Clients that handshake, echo and close before the measured run (0: none). */
+  warmup: number;
   maxHandshakes: number;
   timeout: number;
   fixedTimer: boolean;
   version?: '1.2' | '1.3';
   serverProfile?: string;
+  clientProfile?: string;
 }
 
 interface Memory {
@@ -44,22 +57,31 @@ interface Memory {
   rss: number;
 }
 
+/** Datagrams and resends, summed over connections (DtlsStream.stats). */
+interface Traffic {
+  datagramsIn: number;
+  datagramsOut: number;
+  retransmits: number;
+}
+
 /** Child → parent. */
 type ServerMessage =
   | { type: 'ready'; port: number; fingerprint: string; memory: Memory }
-  | { type: 'measured'; size: number; memory: Memory; cpuMs: number }
+  | { type: 'measured'; size: number; memory: Memory; cpuMs: number; traffic: Traffic; socketIn: number }
   | { type: 'stats'; size: number; stats: DtlsServerStats; socketDropped: number };
 
 /** Parent → child. */
-type ParentMessage = { type: 'measure' } | { type: 'stats' } | { type: 'close' };
+type ParentMessage = { type: 'measure' } | { type: 'stats' } | { type: 'reset' } | { type: 'close' };
 
 const MAX_CLIENTS = 1000;
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { clients: 200, messages: 3, maxHandshakes: LISTEN_DEFAULTS.maxHandshakes, timeout: 120, fixedTimer: false };
-  const names: Record<string, Exclude<keyof Args, 'fixedTimer' | 'serverProfile' | 'version'>> = {
+  const args: Args = { clients: 200, messages: 3, rate: 0, warmup: 0, maxHandshakes: LISTEN_DEFAULTS.maxHandshakes, timeout: 120, fixedTimer: false };
+  const names: Record<string, Exclude<keyof Args, 'fixedTimer' | 'serverProfile' | 'clientProfile' | 'version'>> = {
     '--clients': 'clients',
     '--messages': 'messages',
+    '--rate': 'rate',
+    '--warmup': 'warmup',
     '--max-handshakes': 'maxHandshakes',
     '--timeout': 'timeout',
   };
@@ -74,19 +96,29 @@ function parseArgs(argv: string[]): Args {
       args.version = v;
       continue;
     }
-    if (argv[i] === '--server-profile') {
-      args.serverProfile = argv[++i];
-      if (!args.serverProfile) throw new TypeError('--server-profile needs a directory');
+    if (argv[i] === '--server-profile' || argv[i] === '--client-profile') {
+      const dir = argv[++i];
+      if (!dir) throw new TypeError(`${argv[i - 1]} needs a directory`);
+      args[argv[i - 1] === '--server-profile' ? 'serverProfile' : 'clientProfile'] = dir;
       continue;
     }
     const key = names[argv[i]!];
-    if (!key) throw new TypeError(`unknown argument ${argv[i]} (known: ${Object.keys(names).join(' ')}, --fixed-timer, --version, --server-profile)`);
+    if (!key)
+      throw new TypeError(`unknown argument ${argv[i]} (known: ${Object.keys(names).join(' ')}, --fixed-timer, --version, --server-profile, --client-profile)`);
     const v = Number(argv[++i]);
-    if (!Number.isInteger(v) || v < (key === 'messages' ? 0 : 1)) throw new RangeError(`${argv[i - 1]} needs a whole number`);
+    if (!Number.isInteger(v) || v < (key === 'messages' || key === 'rate' || key === 'warmup' ? 0 : 1))
+      throw new RangeError(`${argv[i - 1]} needs a whole number`);
     args[key] = v;
   }
   if (args.clients > MAX_CLIENTS) throw new RangeError(`--clients is at most ${MAX_CLIENTS}`);
   return args;
+}
+
+function addTraffic(t: Traffic, dtls: DtlsStream): void {
+  const s = dtls.stats;
+  t.datagramsIn += s.datagramsIn;
+  t.datagramsOut += s.datagramsOut;
+  t.retransmits += s.retransmits;
 }
 
 function memory(): Memory {
@@ -115,16 +147,34 @@ async function serve(args: Args): Promise<void> {
     // Capped by the OS: the defaults will do, with more retransmissions.
   }
   const udp = nodeUdpSocket(sock, { highWaterMark: 4096 });
-  const server = listen(udp, { certificate, maxConnections: args.clients + 16, maxHandshakes: args.maxHandshakes, ...sideOptions(args) });
+  let socketIn = 0;
+  sock.on('message', () => void socketIn++);
+  const server = listen(udp, {
+    certificate,
+    maxConnections: Math.max(args.clients, args.warmup) + 16,
+    maxHandshakes: args.maxHandshakes,
+    ...sideOptions(args),
+  });
+  // Every peer that got a connection (handshake done or not), for its datagram counts.
+  const peers: DtlsStream[] = [];
+  server.addEventListener('connection', (e) => void peers.push((e as CustomEvent<{ dtls: DtlsStream }>).detail.dtls));
   const serving = (async () => {
     for await (const conn of server) void conn.inbound.readable.pipeTo(conn.outbound.writable).catch(() => {});
   })();
   process.on('message', (m: ParentMessage) => {
     if (m.type === 'measure') {
       const { user, system } = process.cpuUsage(cpu);
-      send({ type: 'measured', size: server.size, memory: memory(), cpuMs: (user + system) / 1000 });
+      const traffic: Traffic = { datagramsIn: 0, datagramsOut: 0, retransmits: 0 };
+      for (const p of peers) addTraffic(traffic, p);
+      send({ type: 'measured', size: server.size, memory: memory(), cpuMs: (user + system) / 1000, traffic, socketIn });
     } else if (m.type === 'stats') send({ type: 'stats', size: server.size, stats: server.stats, socketDropped: udp.dropped });
-    else if (m.type === 'close') {
+    else if (m.type === 'reset') {
+      // After a warm-up: measure from here.
+      peers.length = 0;
+      socketIn = 0;
+      cpu = process.cpuUsage();
+      send({ type: 'stats', size: server.size, stats: server.stats, socketDropped: udp.dropped });
+    } else if (m.type === 'close') {
       void (async () => {
         await server.close();
         await serving;
@@ -134,7 +184,7 @@ async function serve(args: Args): Promise<void> {
     }
   });
   const ready: ServerMessage = { type: 'ready', port: sock.address().port, fingerprint: certificate.fingerprint, memory: memory() };
-  const cpu = process.cpuUsage();
+  let cpu = process.cpuUsage();
   send(ready);
 }
 
@@ -167,8 +217,13 @@ interface ClientResult {
   error?: string;
 }
 
-async function runClient(sock: Socket, port: number, fingerprint: string, args: Args, t0: number): Promise<ClientResult> {
+async function runClient(sock: Socket, port: number, fingerprint: string, args: Args, t0: number, index: number): Promise<ClientResult> {
   const result: ClientResult = { echoed: 0 };
+  if (args.rate) {
+    // Spread out (--rate): each client's time to handshake counts from its own start.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, t0 + (index * 1000) / args.rate - performance.now())));
+    t0 = performance.now();
+  }
   const messages = args.messages;
   try {
     const dtls = await connect(nodeUdpConnected(sock, '127.0.0.1', port), { verify: { fingerprints: [fingerprint] }, ...sideOptions(args) });
@@ -191,6 +246,26 @@ async function runClient(sock: Socket, port: number, fingerprint: string, args: 
   return result;
 }
 
+/** The V8 CPU profiler on this process (node:inspector), for --client-profile. */
+async function startProfile(): Promise<{ stop(dir: string): Promise<string> }> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(dir) {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      const { mkdirSync, writeFileSync } = await import('node:fs');
+      mkdirSync(dir, { recursive: true });
+      const file = `${dir}/clients-${process.pid}.cpuprofile`;
+      writeFileSync(file, JSON.stringify(profile));
+      return file;
+    },
+  };
+}
+
 const mib = (n: number): string => (n / 2 ** 20).toFixed(1);
 const kib = (n: number): string => (n / 1024).toFixed(1);
 
@@ -211,13 +286,25 @@ async function main(args: Args): Promise<number> {
       child.once('message', (m: ServerMessage) => (m.type === 'ready' ? resolve(m) : reject(new Error('unexpected message'))));
       child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
     });
+    if (args.warmup) {
+      const warm = await Promise.all(Array.from({ length: Math.min(args.warmup, MAX_CLIENTS) }, () => bindUdp({ address: '127.0.0.1' })));
+      const t = performance.now();
+      const done = await Promise.all(warm.map((s, i) => runClient(s, ready.port, ready.fingerprint, { ...args, rate: 0 }, t, i)));
+      await Promise.all(done.map((r) => r.dtls?.close()));
+      for (let i = 0; i < 200 && (await request(child, { type: 'stats' }, 'stats')).size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      await Promise.all(warm.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      await request(child, { type: 'reset' }, 'stats');
+      console.log(`warm-up: ${done.filter((r) => r.dtls).length} of ${warm.length} handshakes before the measured run (server counters below include them)`);
+    }
     const socks = await Promise.all(Array.from({ length: args.clients }, () => bindUdp({ address: '127.0.0.1' })));
 
+    const profiler = args.clientProfile ? await startProfile() : undefined;
     const cpu = process.cpuUsage();
     const t0 = performance.now();
-    const results = await Promise.all(socks.map((s) => runClient(s, ready.port, ready.fingerprint, args, t0)));
+    const results = await Promise.all(socks.map((s, i) => runClient(s, ready.port, ready.fingerprint, args, t0, i)));
     const elapsed = (performance.now() - t0) / 1000;
     const clientCpu = process.cpuUsage(cpu);
+    if (profiler) console.error(`client profile: ${await profiler.stop(args.clientProfile!)}`);
 
     const held = await request(child, { type: 'measure' }, 'measured');
     const live = results.filter((r) => r.dtls);
@@ -227,7 +314,8 @@ async function main(args: Args): Promise<number> {
     const reasons: Record<string, number> = {};
     for (const f of failures) reasons[f.error!] = (reasons[f.error!] ?? 0) + 1;
     const echoed = results.reduce((n, r) => n + r.echoed, 0);
-    const retransmits = live.reduce((n, r) => n + r.dtls!.stats.retransmits, 0);
+    const clientTraffic: Traffic = { datagramsIn: 0, datagramsOut: 0, retransmits: 0 };
+    for (const r of live) addTraffic(clientTraffic, r.dtls!);
 
     await Promise.all(live.map((r) => r.dtls!.close()));
     // The server removes each peer on its close_notify.
@@ -246,7 +334,9 @@ async function main(args: Args): Promise<number> {
 
     console.log(
       `dtls-stream load test, ${process.version} ${process.platform}/${process.arch}: ${args.clients} clients, ${args.messages} echoes each, ` +
-        `maxHandshakes ${args.maxHandshakes}, ${args.fixedTimer ? 'fixed' : 'adaptive'} retransmission timer, DTLS ${args.version ?? '1.3 (defaults)'}`,
+        `maxHandshakes ${args.maxHandshakes}, ${args.fixedTimer ? 'fixed' : 'adaptive'} retransmission timer, DTLS ${args.version ?? '1.3 (defaults)'}; ` +
+        // Wall-clock figures on a shared machine follow what else runs: the 1-minute load average says how busy it was.
+        `load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`,
     );
     console.log('');
     console.log(
@@ -259,10 +349,20 @@ async function main(args: Args): Promise<number> {
     );
     console.log('');
     console.log(
-      `wall time ${elapsed.toFixed(2)} s; last handshake at ${lastHandshake.toFixed(2)} s; client retransmissions ${retransmits}; echoes ${echoed}/${args.clients * args.messages}`,
+      `wall time ${elapsed.toFixed(2)} s; last handshake at ${lastHandshake.toFixed(2)} s; client retransmissions ${clientTraffic.retransmits}; echoes ${echoed}/${args.clients * args.messages}`,
     );
     const clientCpuS = (clientCpu.user + clientCpu.system) / 1e6;
-    console.log(`CPU during the run: server ${(held.cpuMs / 1000).toFixed(2)} s, clients ${clientCpuS.toFixed(2)} s`);
+    const n = Math.max(live.length, 1);
+    const perHs = (v: number): string => (v / n).toFixed(1);
+    console.log(
+      `CPU during the run: server ${(held.cpuMs / 1000).toFixed(2)} s, clients ${clientCpuS.toFixed(2)} s; ` +
+        `per handshake: server ${(held.cpuMs / n).toFixed(2)} ms, clients ${((clientCpuS * 1000) / n).toFixed(2)} ms`,
+    );
+    const st = held.traffic;
+    console.log(
+      `datagrams per handshake (with the echoes and closes): server in ${perHs(st.datagramsIn)} (socket ${perHs(held.socketIn)}), out ${perHs(st.datagramsOut)}, ` +
+        `resends ${perHs(st.retransmits)}; clients in ${perHs(clientTraffic.datagramsIn)}, out ${perHs(clientTraffic.datagramsOut)}, resends ${perHs(clientTraffic.retransmits)}`,
+    );
     // What bounds the tail when server and clients share this machine: all
     // handshakes cannot end before their CPU time spread over every core, and
     // when the last one ends near that floor, serving order cannot help p99.

@@ -45,6 +45,8 @@ import { defaultConnection } from './default-connection.ts';
 import { DtlsStream } from './dtls-stream.ts';
 import { attachTransport, deliverDatagram } from './transport.ts';
 import { cidKey, datagramCid } from '../record/cid.ts';
+import { HandshakeRtt } from './server-rtt.ts';
+import { DEFAULTS } from '../options.ts';
 import { LISTEN_DEFAULTS, idleOption, positiveInt, type ListenOptions } from './server-options.ts';
 import { addDrops, newServerCounters, type ConnectionStartDetail, type DtlsServerStats, type HandshakeErrorDetail } from './server-stats.ts';
 
@@ -133,6 +135,8 @@ export class DtlsServer extends EventTarget {
   readonly #byCid = new Map<string, Peer>();
   /** Record drops of peers already removed. */
   readonly #pastDrops: Partial<Record<DropReason, number>> = {};
+  /** How long recent handshakes took: new connections' first timer (server-rtt.ts); undefined with a timer of the caller's. */
+  readonly #rtt: HandshakeRtt | undefined;
 
   /** Use listen(). */
   constructor(socket: DatagramSocket, options: ListenOptions = {}) {
@@ -149,6 +153,9 @@ export class DtlsServer extends EventTarget {
     // Each peer's Connection: a server whose cookie exchange was already done here.
     const perPeer: DtlsOptions = { ...rest, role: 'server', requireCookie: false, idleTimeout: idleOption(idleTimeout) };
     this.#clock = rest.clock;
+    const r = rest.retransmit;
+    if (r?.initial === undefined && r?.min === undefined && r?.max === undefined && r?.adaptive !== false)
+      this.#rtt = new HandshakeRtt(DEFAULTS.retransmit.initial);
     const { createConnection, cookieGate } = hooks;
     const prepared = createConnection && cookieGate !== undefined ? undefined : defaultConnection.prepare(perPeer);
     this.#createConnection = createConnection ? () => createConnection(perPeer) : prepared!.createConnection;
@@ -406,6 +413,10 @@ export class DtlsServer extends EventTarget {
     this.#peers.set(key, peer);
     this.#stats.accepted++;
     this.#handshaking++;
+    const rtt = this.#rtt;
+    const started = rtt && (this.#clock ?? systemClock).now();
+    const initial = rtt?.initial;
+    if (initial !== undefined) conn.setRetransmitTimeout?.(initial);
     this.dispatchEvent(new CustomEvent<ConnectionStartDetail>('connection', { detail: { dtls, address, port } }));
     dtls.closed.then(
       () => this.#remove(peerKey(peer.address, peer.port), peer),
@@ -419,6 +430,11 @@ export class DtlsServer extends EventTarget {
         peer.handshaking = false;
         this.#handshaking--;
         this.#stats.handshakes++;
+        if (rtt) {
+          rtt.sample((this.#clock ?? systemClock).now() - started!);
+          // Its own later flights start from the default again (and what it measured).
+          if (initial !== undefined) conn.setRetransmitTimeout?.(DEFAULTS.retransmit.initial);
+        }
         this.#offer(dtls);
       },
       (error: unknown) => {
