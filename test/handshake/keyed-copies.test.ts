@@ -82,15 +82,21 @@ test('DTLS 1.2 resumed client (BoGo DTLS-Retransmit-Client-Basic-TLS12): five co
   assert.equal(server.state, 'connected');
 });
 
-test('DTLS 1.2 server: five copies of the ClientHello (epoch 0, forgeable) in one instant draw one resend; one more per period of its timer', () => {
-  const { client, server } = createPair({ versions: ['1.2'], ...rfcTimer }, { versions: ['1.2'], ...rfcTimer });
+/** A server that answered the first ClientHello at 10, and `n` later copies of it from the client's timer (epoch 0). */
+function helloCopies(version: '1.2' | '1.3', n: number): { server: Connection; copies: Uint8Array[][] } {
+  const { client, server } = createPair({ versions: [version], ...rfcTimer }, { versions: [version], ...rfcTimer });
   client.start(0);
   server.start(0);
   const hello = drain(client);
-  const copies = timerCopies(client, 8);
+  const copies = timerCopies(client, n);
   for (const d of hello) server.handleDatagram(10, d);
-  assert.ok(drain(server).length > 0, 'flight 4');
+  assert.ok(drain(server).length > 0, 'the server flight');
   resends(server);
+  return { server, copies };
+}
+
+test('DTLS 1.2 server: five copies of the ClientHello (epoch 0, forgeable) in one instant draw one resend; one more per period of its timer', () => {
+  const { server, copies } = helloCopies('1.2', 8);
   for (const copy of copies.slice(0, 5)) for (const d of copy) server.handleDatagram(20, d);
   assert.deepEqual(resends(server), ['flight 4 peer-retransmit']);
   // Its timer (1 s from 20, when the answer re-armed it) resends; then one copy in that period is answered, not two.
@@ -117,14 +123,7 @@ test('DTLS 1.3 client: five copies of the server flight (its Finished under hand
 });
 
 test('DTLS 1.3 server: five copies of the ClientHello (epoch 0) in one instant draw one resend', () => {
-  const { client, server } = createPair({ versions: ['1.3'], ...rfcTimer }, { versions: ['1.3'], ...rfcTimer });
-  client.start(0);
-  server.start(0);
-  const hello = drain(client);
-  const copies = timerCopies(client, 5);
-  for (const d of hello) server.handleDatagram(10, d);
-  assert.ok(drain(server).length > 0, 'the server flight');
-  resends(server);
+  const { server, copies } = helloCopies('1.3', 5);
   for (const copy of copies) for (const d of copy) server.handleDatagram(20, d);
   assert.deepEqual(resends(server), ['flight 4 peer-retransmit']);
 });
