@@ -37,7 +37,7 @@ import { resolveOptions, type DtlsOptions, type ResolvedOptions } from '../src/o
 import type { CryptoProvider } from '../src/crypto/provider.ts';
 import { nobleProvider } from '../src/crypto/noble.ts';
 import { Rng, SimPair, seededCrypto, testCertificates, type LinkOptions } from '../src/testing/index.ts';
-import { TIMEOUT_COPY_AFTER_SILENT, TIMEOUT_COPY_MAX_DATAGRAMS } from '../src/reliability/flight-sender.ts';
+import { TIMEOUT_COPY_AFTER_SILENT, TIMEOUT_COPY_MAX_DATAGRAMS } from '../src/reliability/flight-limits.ts';
 
 // ---------------------------------------------------------------------------
 // The matrix

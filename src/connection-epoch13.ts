@@ -7,7 +7,8 @@
 // connection is not woken for it); records of a retired epoch are dropped as
 // 'stale_epoch'.
 import type { RecordLayer } from './record/record-layer.ts';
-import { ACK_FLIGHT_MAX_RESENDS, type FlightSender } from './reliability/flight-sender.ts';
+import { type FlightSender } from './reliability/flight-sender.ts';
+import { ACK_FLIGHT_MAX_RESENDS } from './reliability/flight-limits.ts';
 
 /** DTLS 1.3's handshake epoch (RFC 9147 6.1). */
 const EPOCH_HANDSHAKE13 = 2;

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPair } from '../../src/testing/index.ts';
-import { ACK_FLIGHT_MAX_RESENDS } from '../../src/reliability/flight-sender.ts';
+import { ACK_FLIGHT_MAX_RESENDS } from '../../src/reliability/flight-limits.ts';
 import { deliver, drain } from '../handshake/helpers.ts';
 
 test('a client Finished never ACKed: 12 resends on the timer, then handshake_timeout at the next expiry, no copy', () => {

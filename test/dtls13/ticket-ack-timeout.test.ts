@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPair } from '../../src/testing/index.ts';
 import type { Connection } from '../../src/connection.ts';
-import { ACK_FLIGHT_MAX_RESENDS } from '../../src/reliability/flight-sender.ts';
+import { ACK_FLIGHT_MAX_RESENDS } from '../../src/reliability/flight-limits.ts';
 
 const ticketKey = new Uint8Array(32).fill(7);
 

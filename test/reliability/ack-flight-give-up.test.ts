@@ -5,7 +5,8 @@
 // counting both gave the flight up in half the time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ACK_FLIGHT_MAX_RESENDS, FlightSender, MAX_PEER_ANSWERS } from '../../src/reliability/flight-sender.ts';
+import { FlightSender } from '../../src/reliability/flight-sender.ts';
+import { ACK_FLIGHT_MAX_RESENDS, MAX_PEER_ANSWERS } from '../../src/reliability/flight-limits.ts';
 import type { FlightItem } from '../../src/reliability/flight.ts';
 import { RecordLayer } from '../../src/record/record-layer.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';

@@ -4,7 +4,8 @@
 // meanwhile. Virtual clock: `now` is chosen by the test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ACK_FLIGHT_MAX_RESENDS, FlightSender } from '../../src/reliability/flight-sender.ts';
+import { FlightSender } from '../../src/reliability/flight-sender.ts';
+import { ACK_FLIGHT_MAX_RESENDS } from '../../src/reliability/flight-limits.ts';
 import { MAX_POST_HANDSHAKE_IN_FLIGHT, POST_HANDSHAKE_FLIGHT, PostHandshakeSender } from '../../src/reliability/post-handshake.ts';
 import type { FlightItem, SentFragment } from '../../src/reliability/flight.ts';
 import { RecordLayer } from '../../src/record/record-layer.ts';

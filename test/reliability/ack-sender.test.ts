@@ -5,7 +5,8 @@
 // virtual clock: `now` is a number the test chooses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ACK_FLIGHT_MAX_RESENDS, FlightSender, MAX_REMEMBERED_RECORDS } from '../../src/reliability/flight-sender.ts';
+import { FlightSender } from '../../src/reliability/flight-sender.ts';
+import { ACK_FLIGHT_MAX_RESENDS, MAX_REMEMBERED_RECORDS } from '../../src/reliability/flight-limits.ts';
 import { encodeFlight, type FlightItem, type SentFragment } from '../../src/reliability/flight.ts';
 import { encodePieces } from '../../src/reliability/flight-pieces.ts';
 import { Unacked } from '../../src/reliability/unacked.ts';

@@ -2,7 +2,8 @@
 // DTLS 1.3 ACKs name), and the bound on answers to the peer's copies.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FINAL_FLIGHT_TIMER_RESENDS, FlightSender, MAX_KEYED_ANSWERS, MAX_PEER_ANSWERS } from '../../src/reliability/flight-sender.ts';
+import { FlightSender } from '../../src/reliability/flight-sender.ts';
+import { FINAL_FLIGHT_TIMER_RESENDS, MAX_KEYED_ANSWERS, MAX_PEER_ANSWERS } from '../../src/reliability/flight-limits.ts';
 import type { FlightItem } from '../../src/reliability/flight.ts';
 import { RecordLayer } from '../../src/record/record-layer.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';

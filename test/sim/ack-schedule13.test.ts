@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimPair, createPair, bothIn } from '../../src/testing/index.ts';
-import { ACK_FLIGHT_MAX_RESENDS } from '../../src/reliability/flight-sender.ts';
+import { ACK_FLIGHT_MAX_RESENDS } from '../../src/reliability/flight-limits.ts';
 import { AckTracker } from '../../src/reliability/ack-tracker.ts';
 import { encodeRecord } from '../../src/wire/record.ts';
 import { encodeAck } from '../../src/wire/ack.ts';

@@ -27,7 +27,7 @@ import { dropFlight, flightOf, plainFragments, type Sender } from './wire-tools.
 import { decodeRecords } from '../../src/wire/record.ts';
 import { HandshakeType } from '../../src/wire/types.ts';
 import { utf8, fromUtf8 } from '../../src/wire/codec.ts';
-import { FINAL_FLIGHT_TIMER_RESENDS, MAX_KEYED_ANSWERS } from '../../src/reliability/flight-sender.ts';
+import { FINAL_FLIGHT_TIMER_RESENDS, MAX_KEYED_ANSWERS } from '../../src/reliability/flight-limits.ts';
 
 /** The flights and timer schedules here are DTLS 1.2's (RFC 6347 4.2.4): both sides speak 1.2 alone (the library's default is ['1.3', '1.2']). */
 const createPair: typeof createPairAnyVersion = (client = {}, server = {}, opts) =>

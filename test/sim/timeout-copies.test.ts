@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimPair, createPair, bothIn } from '../../src/testing/index.ts';
-import { FlightSender, TIMEOUT_COPY_AFTER_SILENT, TIMEOUT_COPY_MAX_DATAGRAMS } from '../../src/reliability/flight-sender.ts';
+import { FlightSender } from '../../src/reliability/flight-sender.ts';
+import { TIMEOUT_COPY_AFTER_SILENT, TIMEOUT_COPY_MAX_DATAGRAMS } from '../../src/reliability/flight-limits.ts';
 import type { FlightItem } from '../../src/reliability/flight.ts';
 import { RecordLayer } from '../../src/record/record-layer.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
