@@ -35,6 +35,21 @@ function timerCopies(c: Connection, n: number): Uint8Array[][] {
   return copies;
 }
 
+/** The client connected at 20 by the server's flight, its final flight, and five later copies of that server flight from the server's timer (under keys). */
+function serverFlightCopies(client: Connection, server: Connection): { copies: Uint8Array[][]; final: Uint8Array[] } {
+  client.start(0);
+  server.start(0);
+  for (const d of drain(client)) server.handleDatagram(10, d);
+  const serverFlight = drain(server);
+  const copies = timerCopies(server, 5);
+  for (const d of serverFlight) client.handleDatagram(20, d);
+  assert.equal(client.state, 'connected');
+  const final = drain(client);
+  assert.ok(final.length > 0, 'the client final flight');
+  resends(client);
+  return { copies, final };
+}
+
 test('DTLS 1.2 server: five copies of flight 5 (its Finished under keys) in one instant draw five resends of flight 6', () => {
   const { client, server } = createPair({ versions: ['1.2'], ...rfcTimer }, { versions: ['1.2'], ...rfcTimer });
   client.start(0);
@@ -63,17 +78,8 @@ test('DTLS 1.2 resumed client (BoGo DTLS-Retransmit-Client-Basic-TLS12): five co
   shuttle(first.client, first.server);
   assert.equal(sessions.length, 1);
   const { client, server } = createPair({ versions: ['1.2'], session: sessions[0]!, ...rfcTimer }, { versions: ['1.2'], ticketKeys, ...rfcTimer });
-  client.start(0);
-  server.start(0);
-  for (const d of drain(client)) server.handleDatagram(10, d);
-  const serverFlight = drain(server);
-  const copies = timerCopies(server, 5);
-  for (const d of serverFlight) client.handleDatagram(20, d);
-  assert.equal(client.state, 'connected');
+  const { copies, final } = serverFlightCopies(client, server);
   assert.equal(client.handshakeInfo?.resumed, true);
-  const final = drain(client);
-  assert.ok(final.length > 0, 'CCS and Finished');
-  resends(client);
   for (const copy of copies) for (const d of copy) client.handleDatagram(30, d);
   assert.deepEqual(resends(client), Array(5).fill('flight 3 peer-retransmit'));
   assert.equal(drain(client).length, 5 * final.length);
@@ -108,16 +114,7 @@ test('DTLS 1.2 server: five copies of the ClientHello (epoch 0, forgeable) in on
 
 test('DTLS 1.3 client: five copies of the server flight (its Finished under handshake keys) in one instant draw five resends of its Finished flight', () => {
   const { client, server } = createPair({ versions: ['1.3'], ...rfcTimer }, { versions: ['1.3'], ...rfcTimer });
-  client.start(0);
-  server.start(0);
-  for (const d of drain(client)) server.handleDatagram(10, d);
-  const serverFlight = drain(server);
-  const copies = timerCopies(server, 5);
-  for (const d of serverFlight) client.handleDatagram(20, d);
-  assert.equal(client.state, 'connected');
-  const final = drain(client);
-  assert.ok(final.length > 0, 'Certificate-less Finished flight');
-  resends(client);
+  const { copies } = serverFlightCopies(client, server);
   for (const copy of copies) for (const d of copy) client.handleDatagram(30, d);
   assert.deepEqual(resends(client), Array(5).fill('flight 5 peer-retransmit'));
 });
