@@ -38,9 +38,10 @@ if (peers.error) {
 // each) run after the rest, with their own bound: Node's --test-timeout bounds each
 // file as a whole, and theirs takes minutes on a loaded machine.
 const LONG = new Map([['test/bogo/expectations.test.ts', 15 * 60_000]]);
-// A file still running after HANG_MS is described in the log (hang-watch.mjs): thread
-// states, busy or blocked, stacks and open handles, from a diagnostic report that the
-// flags below let it write on SIGUSR2; the file processes inherit them.
+// A file still running after HANG_MS (RUN_TESTS_HANG_MS overrides it) is described in
+// the log (hang-watch.mjs): thread states, busy or blocked, stacks and open handles,
+// from a diagnostic report that the flags below let it write on SIGUSR2; the file
+// processes inherit them.
 const HANG_MS = Number(process.env.RUN_TESTS_HANG_MS) || 100_000;
 const reportDir = mkdtempSync(join(tmpdir(), 'run-tests-'));
 const failedList = join(reportDir, 'failed-files.txt');
@@ -54,8 +55,8 @@ const run = (list, timeoutMs) =>
       [
         '--import',
         'tsx',
-        '--report-on-signal',
-        `--report-directory=${reportDir}`,
+        // Reports on a signal are not supported on Windows (nor is hang-watch, which reads /proc).
+        ...(process.platform === 'win32' ? [] : ['--report-on-signal', `--report-directory=${reportDir}`]),
         '--test',
         // A file whose tests all ended exits even if something (a port, a worker, a socket left
         // by a failed assertion) would keep its event loop alive: that is a failure to read in
@@ -85,11 +86,12 @@ const first = short.length ? await run(short, 180_000) : { status: 0, failed: []
 let status = first.status;
 const failed = first.failed;
 if (status !== 0 && short.length && process.env.CI) {
-  // In CI, the files that failed run once more: a file that hung (three of five local CI
-  // runs on 2026-12-06 had one file, each time a different one, time out at 180 s with
-  // its tests passing alone; hang-watch.mjs now prints why when it happens) must not fail
-  // everything else. What failed the first time is in the log above; failing twice fails
-  // CI. When the runner named no file (it failed itself), the whole run goes again.
+  // In CI, the files that failed run once more, so that a one-off failure does not
+  // fail everything else. The hangs this was added for (a different file each time,
+  // idle before its first test) were a Node 20 deadlock in X25519 key generation, since
+  // avoided (crypto/native-keys.ts); hang-watch.mjs prints the stacks of any new one.
+  // What failed the first time is in the log above; failing twice fails CI. When the
+  // runner named no file (it failed itself), the whole run goes again.
   const again = failed.length ? failed : short;
   console.log(
     `\nrun-tests: the run failed (see above); running ${failed.length ? again.join(' ') : 'it'} once more to tell a one-off hang from a failure (CI only)\n`,
