@@ -112,8 +112,7 @@ async function describe(pid, reportDir, log, reportWaitMs) {
       rmSync(join(reportDir, name), { force: true });
       log(`hang-watch:   JavaScript stack: ${r.javascriptStack?.message ?? ''}`);
       for (const l of (r.javascriptStack?.stack ?? []).slice(0, 25)) log(`hang-watch:     ${l}`);
-      log('hang-watch:   native stack:');
-      for (const f of (r.nativeStack ?? []).slice(0, 25)) log(`hang-watch:     ${f.symbol}`);
+      // Its native stack is the report writer's own; gdb's above is the one to read.
       const handles = (r.libuv ?? []).filter((h) => h.is_active);
       log(
         `hang-watch:   active handles: ${handles.map((h) => `${h.type}${h.is_referenced ? '' : '(unref)'}${h.remoteEndpoint ? `->${JSON.stringify(h.remoteEndpoint)}` : ''}`).join(', ')}`,
