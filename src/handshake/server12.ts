@@ -280,6 +280,8 @@ export class Server12 implements Role12 {
     if (srtpProfile !== undefined) exts.push({ type: ExtensionType.use_srtp, data: encodeUseSrtp({ profiles: [srtpProfile], mki: new Uint8Array(0) }) });
     if (alpn !== undefined) exts.push({ type: ExtensionType.alpn, data: encodeAlpn([alpn]) });
     if (issueTicket) exts.push({ type: ExtensionType.session_ticket, data: encodeSessionTicket(new Uint8Array(0)) });
+    // RFC 6066 3: an empty server_name acknowledges the client's name; never when resuming.
+    if (serverName !== undefined && !resume) exts.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
     // RFC 9146 3: answered only when the client offered and we take CIDs; the record layer learns them now.
     const clientCid = this.cids && decodeExt(ExtensionType.connection_id, 'connection_id', decodeConnectionIdExtension);
     const cid = this.cids?.onClientHello(clientCid?.slice());

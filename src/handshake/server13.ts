@@ -207,6 +207,9 @@ export class Server13Handshake implements HandshakeMachine, KeyUpdateHost13 {
       if (isNew && this.done && rec.epoch >= EPOCH_APPLICATION) {
         postHandshakeEpoch(rec.epoch, readEpoch);
       }
+      // RFC 8446 5.1: after its Finished the client sends nothing new under the handshake keys (authenticated: its fault).
+      else if (isNew && this.done && rec.epoch === EPOCH_HANDSHAKE)
+        throw new DtlsError('unexpected_message', 'a new handshake message after the client Finished, under the handshake keys');
       // Each new message must come in the epoch of its place in the handshake:
       // ClientHello in 0, the client's second flight in 2 (RFC 9147 6.1).
       else if (isNew && (this.done || rec.epoch !== (s === 'wait_client_hello' ? 0 : EPOCH_HANDSHAKE))) {

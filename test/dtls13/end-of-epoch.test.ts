@@ -139,6 +139,26 @@ test('server: part of a message after the client Finished, buffered under the ha
   assert.match(server.error!.message, /after the client Finished/);
 });
 
+test('server: a new handshake message under the handshake keys once connected is unexpected_message; a copy of the Finished is not (BoGo DTLS13-SendExtraFinished-AfterAppData)', () => {
+  const { server, client, c } = serverStarted();
+  for (const d of c.datagrams) server.handleDatagram(0, d);
+  assert.equal(server.state, 'connected', server.error?.message);
+  // The client's Finished again (the server's ACK lost): answered, not an error.
+  server.handleDatagram(0, c.datagrams.at(-1)!);
+  assert.equal(server.state, 'connected', server.error?.message);
+  const extra = encodeHandshakeFragment({
+    msgType: HandshakeType.finished,
+    length: 32,
+    messageSeq: client.script.nextSeq,
+    fragmentOffset: 0,
+    body: new Uint8Array(32),
+  });
+  server.handleDatagram(0, client.layer.seal(ContentType.handshake, extra, 2));
+  assert.equal(server.state, 'failed');
+  assert.equal(server.error?.code, 'unexpected_message');
+  assert.match(server.error!.message, /new handshake message after the client Finished/);
+});
+
 test('server: the same flight without the extra message completes (the check does not fire on its own)', () => {
   const { server, c } = serverStarted();
   for (const d of c.datagrams) server.handleDatagram(0, d);
