@@ -45,6 +45,8 @@ export interface ShimFlags {
   noTicket: boolean;
   /** -send-alert: a fatal decompression_failure of our own right after the handshake (BoringSSL's SSL_send_fatal_alert). */
   sendAlert: boolean;
+  /** -key-update-before-read: updateKeys() before each read (BoringSSL's SSL_key_update before SSL_read): once connected, then after each echo. */
+  keyUpdateBeforeRead: boolean;
   shimWritesFirst: boolean;
   shimShutsDown: boolean;
   exportLength?: number;
@@ -172,6 +174,7 @@ const switches: Record<string, Switch> = {
   '-no-ticket': (f) => (f.noTicket = true),
   // BoringSSL's SSL_send_fatal_alert: Connection.abort() (session.ts).
   '-send-alert': (f) => (f.sendAlert = true),
+  '-key-update-before-read': (f) => (f.keyUpdateBeforeRead = true),
   // No meaning for a sans-IO core driven to completion on every input: there
   // is no blocking call to make asynchronous, and no explicit handshake call.
   '-async': () => {},
@@ -231,6 +234,7 @@ function parseFor(argv: string[], resumption: boolean): ShimFlags {
     reverifyOnResume: false,
     noTicket: false,
     sendAlert: false,
+    keyUpdateBeforeRead: false,
     shimWritesFirst: false,
     shimShutsDown: false,
     useExportContext: false,

@@ -1,6 +1,7 @@
 // Reading a BoGo run: the DTLS test list, bogo/config.json's skip patterns,
 // the runner's JSON results and -pipe output, the shim's log of unimplemented
-// reasons, and the comparison with bogo/expectations.txt. Pure functions, so
+// reasons, bogo/kept.json (failures kept on purpose, each with its reason),
+// and the comparison with bogo/expectations.txt. Pure functions, so
 // scripts/bogo.ts stays a thin driver and test/bogo can check them directly.
 
 /** The runner's -shim-config file (ssl/test/runner/runner.go ShimConfiguration). */
@@ -20,12 +21,21 @@ export interface ShimConfig {
 
 export type Version = 'DTLS 1.0' | 'DTLS 1.2' | 'DTLS 1.3' | 'default';
 
+/**
+ * bogo/kept.json: glob -> why a test that fails is a behaviour kept on purpose
+ * (the RFC lets us, or asks for ours; docs/BOGO.md says more). Such a test still
+ * runs; failing, it counts as kept, not failed; passing, it counts as passed.
+ */
+export type KeptTests = Record<string, string>;
+
 export interface TestOutcome {
   name: string;
   version: Version;
-  status: 'passed' | 'skipped' | 'unimplemented' | 'failed';
-  /** Skipped: the config's reason; unimplemented: the shim's; failed: the runner's message. */
+  status: 'passed' | 'skipped' | 'unimplemented' | 'kept' | 'failed';
+  /** Skipped: the config's reason; unimplemented: the shim's; kept: bogo/kept.json's; failed: the runner's message. */
   reason: string;
+  /** Kept: the runner's message. */
+  detail?: string;
 }
 
 /** Names of the DTLS tests from dtls-tests.tsv (a header, then "name<TAB>flags" lines). */
@@ -55,16 +65,26 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-const compiled = new WeakMap<ShimConfig, [RegExp, string][]>();
+const compiled = new WeakMap<Record<string, string>, [RegExp, string][]>();
+
+/** The reason of the first pattern of `patterns` (glob -> reason) matching `name`. */
+function matchReason(patterns: Record<string, string>, name: string): string | undefined {
+  let list = compiled.get(patterns);
+  if (!list) {
+    list = Object.entries(patterns).map(([p, r]) => [globToRegExp(p), r]);
+    compiled.set(patterns, list);
+  }
+  return list.find(([re]) => re.test(name))?.[1];
+}
 
 /** The reason a test is skipped by the config, or undefined when it runs. */
 export function disabledReason(config: ShimConfig, name: string): string | undefined {
-  let list = compiled.get(config);
-  if (!list) {
-    list = Object.entries(config.DisabledTests).map(([p, r]) => [globToRegExp(p), r]);
-    compiled.set(config, list);
-  }
-  return list.find(([re]) => re.test(name))?.[1];
+  return matchReason(config.DisabledTests, name);
+}
+
+/** Why a failure of `name` is kept on purpose (bogo/kept.json), or undefined. */
+export function keptReason(kept: KeptTests, name: string): string | undefined {
+  return matchReason(kept, name);
 }
 
 /**
@@ -123,7 +143,14 @@ export function failureMessages(stdout: string): Map<string, string> {
 }
 
 /** One outcome per selected test. `reasons`: the shim's log (name -> why it exited 89). */
-export function classify(selected: string[], config: ShimConfig, results: Record<string, string>, reasons: Map<string, string>, stdout: string): TestOutcome[] {
+export function classify(
+  selected: string[],
+  config: ShimConfig,
+  results: Record<string, string>,
+  reasons: Map<string, string>,
+  stdout: string,
+  kept: KeptTests = {},
+): TestOutcome[] {
   const failures = failureMessages(stdout);
   return selected.map((name): TestOutcome => {
     const version = versionOf(name);
@@ -132,7 +159,11 @@ export function classify(selected: string[], config: ShimConfig, results: Record
     const r = results[name];
     if (r === 'PASS') return { name, version, status: 'passed', reason: '' };
     if (r === 'SKIP') return { name, version, status: 'unimplemented', reason: (reasons.get(name) ?? 'unknown').replace(/^Unimplemented: /, '') };
-    if (r === 'FAIL') return { name, version, status: 'failed', reason: failures.get(name) ?? 'failed (no message)' };
+    if (r === 'FAIL') {
+      const message = failures.get(name) ?? 'failed (no message)';
+      const why = keptReason(kept, name);
+      return why === undefined ? { name, version, status: 'failed', reason: message } : { name, version, status: 'kept', reason: why, detail: message };
+    }
     return { name, version, status: 'failed', reason: `no result from the runner (${r ?? 'missing'})` };
   });
 }

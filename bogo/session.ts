@@ -185,14 +185,20 @@ export class Session {
           trace(this.#now, `event ${JSON.stringify(e, (_k, v: unknown) => (v instanceof Uint8Array ? v.length : v instanceof Error ? v.message : v))}`);
         if (e.type === 'trace' && e.what === 'HelloRetryRequest' && e.epoch === 0 && e.direction === (this.#flags.server ? 'out' : 'in')) this.#hrr = true;
         if (e.type === 'session') this.#sessions++;
-        if (e.type === 'handshake') this.#onHandshake();
+        if (e.type === 'handshake') {
+          this.#onHandshake();
+          this.#keyUpdateBeforeRead();
+        }
       }
       for (let d = c.pollReceived(); d; d = c.pollReceived()) {
         progress = true;
         // The runner expects every record back with each byte XOR 0xff.
         const echo = new Uint8Array(d.length);
         for (let i = 0; i < d.length; i++) echo[i] = d[i]! ^ 0xff;
-        if (c.state === 'connected') c.send(this.#now, echo);
+        if (c.state === 'connected') {
+          c.send(this.#now, echo);
+          this.#keyUpdateBeforeRead();
+        }
       }
       for (let d = c.pollTransmit(); d; d = c.pollTransmit()) {
         progress = true;
@@ -206,6 +212,11 @@ export class Session {
       if (!progress) break;
     }
     if (c.state === 'failed') throw c.error ?? new ShimFailure('the connection failed without an error');
+  }
+
+  /** -key-update-before-read: a KeyUpdate before the next read (one still waiting for its ACK covers it: RFC 9147 8). */
+  #keyUpdateBeforeRead(): void {
+    if (this.#flags.keyUpdateBeforeRead && this.#conn.state === 'connected') this.#conn.updateKeys?.(this.#now);
   }
 
   #onHandshake(): void {

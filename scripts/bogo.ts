@@ -1,8 +1,9 @@
 // `npm run bogo`: BoringSSL's DTLS conformance tests (BoGo) against our shim.
 // Builds bogo/shim.ts into one file, runs the prebuilt runner from
 // ../shared/bogo (BOGO_DIR) over the DTLS tests, prints passed / skipped (with
-// reasons) / failed by version, and compares with bogo/expectations.txt: exit 1
-// when a test listed there no longer passes.
+// reasons) / kept on purpose (bogo/kept.json, with reasons) / failed by
+// version, and compares with bogo/expectations.txt: exit 1 when a test listed
+// there no longer passes.
 //
 //   npm run bogo                      all DTLS tests
 //   npm run bogo -- --only-expected   only the tests listed as passing (fast)
@@ -30,9 +31,11 @@ import {
   compareWithExpectations,
   disabledReason,
   globToRegExp,
+  keptReason,
   parseExpectations,
   parseRunnerOutput,
   readDtlsTests,
+  type KeptTests,
   type ShimConfig,
   type TestOutcome,
   type Version,
@@ -42,6 +45,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bogoDir = resolve(process.env.BOGO_DIR ?? resolve(root, '../shared/bogo'));
 const configPath = join(root, 'bogo/config.json');
 const expectationsPath = join(root, 'bogo/expectations.txt');
+const keptPath = join(root, 'bogo/kept.json');
 /** Bound on the whole runner run: it must never hold CI (the full run took 5 to 10 minutes on 2 heavily loaded cores). */
 const RUN_LIMIT_MS = 30 * 60_000;
 
@@ -150,15 +154,17 @@ function pad(s: string | number, n: number): string {
   return String(s).padStart(n);
 }
 
-function printSummary(outcomes: TestOutcome[], ms: number, verbose: boolean): void {
+function printSummary(outcomes: TestOutcome[], ms: number, verbose: boolean, kept: KeptTests): void {
   const versions: Version[] = ['DTLS 1.2', 'default', 'DTLS 1.3', 'DTLS 1.0'];
   console.log(`\nBoGo DTLS tests, ${(ms / 1000).toFixed(0)} s (runner)\n`);
-  console.log(`${'version'.padEnd(34)} ${pad('passed', 7)} ${pad('skipped', 8)} ${pad('unimpl', 7)} ${pad('failed', 7)} ${pad('total', 6)}`);
+  console.log(`${'version'.padEnd(34)} ${pad('passed', 7)} ${pad('skipped', 8)} ${pad('unimpl', 7)} ${pad('kept', 5)} ${pad('failed', 7)} ${pad('total', 6)}`);
   for (const v of versions) {
     const of = outcomes.filter((o) => o.version === v);
     const n = (s: TestOutcome['status']) => of.filter((o) => o.status === s).length;
     const label = v === 'default' ? 'no version in the name' : v;
-    console.log(`${label.padEnd(34)} ${pad(n('passed'), 7)} ${pad(n('skipped'), 8)} ${pad(n('unimplemented'), 7)} ${pad(n('failed'), 7)} ${pad(of.length, 6)}`);
+    console.log(
+      `${label.padEnd(34)} ${pad(n('passed'), 7)} ${pad(n('skipped'), 8)} ${pad(n('unimplemented'), 7)} ${pad(n('kept'), 5)} ${pad(n('failed'), 7)} ${pad(of.length, 6)}`,
+    );
   }
   const count = (status: TestOutcome['status']) => {
     const m = new Map<string, number>();
@@ -169,15 +175,23 @@ function printSummary(outcomes: TestOutcome[], ms: number, verbose: boolean): vo
   for (const [r, c] of count('skipped')) console.log(`${pad(c, 6)}  ${r}`);
   console.log('\nunimplemented (the shim exited 89):');
   for (const [r, c] of count('unimplemented')) console.log(`${pad(c, 6)}  ${r}`);
+  console.log('\nkept on purpose (bogo/kept.json; docs/BOGO.md says more):');
+  for (const [r, c] of count('kept')) console.log(`${pad(c, 6)}  ${r}`);
+  if (verbose) for (const o of outcomes) if (o.status === 'kept') console.log(`  ${o.name}: ${o.detail}`);
+  const stale = outcomes.filter((o) => o.status === 'passed' && keptReason(kept, o.name) !== undefined);
+  if (stale.length) {
+    console.log(`\nlisted in bogo/kept.json but passing (take them out): ${stale.length}`);
+    for (const o of stale) console.log(`  ${o.name}`);
+  }
   const failed = outcomes.filter((o) => o.status === 'failed');
   console.log(`\nfailed: ${failed.length}`);
   for (const o of failed) console.log(`  ${o.name}: ${verbose ? o.reason : o.reason.split('\n')[0]}`);
 }
 
 /** One runner run over `toRun` (of `selected`) in its own folder: each test's outcome. */
-async function runTests(shim: string, selected: string[], toRun: string[], config: ShimConfig, dir: string, workers: number) {
+async function runTests(shim: string, selected: string[], toRun: string[], config: ShimConfig, dir: string, workers: number, kept: KeptTests = {}) {
   mkdirSync(dir, { recursive: true });
-  if (!toRun.length) return { outcomes: classify(selected, config, {}, new Map(), ''), ms: 0 };
+  if (!toRun.length) return { outcomes: classify(selected, config, {}, new Map(), '', kept), ms: 0 };
   const { stdout, ms } = await runRunner(shim, toRun, dir, workers);
   const results = parseRunnerOutput(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
   const log = existsSync(join(dir, 'shim.log')) ? readFileSync(join(dir, 'shim.log'), 'utf8') : '';
@@ -187,7 +201,7 @@ async function runTests(shim: string, selected: string[], toRun: string[], confi
       .filter(Boolean)
       .map((l) => l.split('\t', 2) as [string, string]),
   );
-  return { outcomes: classify(selected, config, results, reasons, stdout), ms };
+  return { outcomes: classify(selected, config, results, reasons, stdout, kept), ms };
 }
 
 async function main(): Promise<number> {
@@ -198,6 +212,7 @@ async function main(): Promise<number> {
   }
   const config = JSON.parse(readFileSync(configPath, 'utf8')) as ShimConfig;
   const expected = parseExpectations(readFileSync(expectationsPath, 'utf8'));
+  const kept = JSON.parse(readFileSync(keptPath, 'utf8')) as KeptTests;
   const all = readDtlsTests(readFileSync(join(bogoDir, 'dtls-tests.tsv'), 'utf8'));
 
   let selected = all;
@@ -210,8 +225,8 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'dtls-stream-bogo-'));
   try {
     const shim = await buildShim(dir);
-    const { outcomes, ms } = await runTests(shim, selected, toRun, config, join(dir, 'run1'), args.workers);
-    printSummary(outcomes, ms, args.verbose);
+    const { outcomes, ms } = await runTests(shim, selected, toRun, config, join(dir, 'run1'), args.workers, kept);
+    printSummary(outcomes, ms, args.verbose, kept);
     if (args.json) writeFileSync(args.json, JSON.stringify(outcomes, null, 1));
 
     const cmp = compareWithExpectations(outcomes, expected, config);

@@ -359,6 +359,9 @@ export class Connection implements ConnectionLike {
         case 'record-version':
           this.#records.protocol = a.version;
           break;
+        case 'hello-record-version':
+          this.#records.version = a.version;
+          break;
         case 'connection-ids':
           this.#records.cids.setLocal(a.local, a.tentative);
           this.#records.cids.peer = a.peer;

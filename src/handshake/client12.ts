@@ -166,6 +166,7 @@ export class Client12 implements Role12 {
     // RFC 5077 3.4: a fresh session ID beside the ticket; the server echoes it when it resumes.
     // A session without a ticket is named by the server's own session ID.
     if (session) this.#resumable = { session, sessionId: session.ticket.length ? this.#o.crypto.random(32) : session.sessionId };
+    this.#out.push({ kind: 'hello-record-version', version: ProtocolVersion.DTLS1_0 });
     this.#sendClientHello();
     return this.#take();
   }
@@ -305,6 +306,7 @@ export class Client12 implements Role12 {
 
   #onServerHello(msg: HandshakeMessage): void {
     const sh = decodeAs('ServerHello', () => decodeServerHello(msg.body));
+    this.#out.push({ kind: 'hello-record-version', version: ProtocolVersion.DTLS1_2 });
     const o = this.#o;
     if (sh.version !== ProtocolVersion.DTLS1_2) {
       throw new DtlsError('protocol_version', `server chose version 0x${sh.version.toString(16)}`);

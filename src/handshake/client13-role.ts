@@ -13,7 +13,7 @@ import { suite13ById, type CipherSuite13 } from '../crypto/suites.ts';
 import { KeySchedule13 } from '../crypto/key-schedule13.ts';
 import { kemClientShare, kemGroupById, type KemClientKey, type KemGroup } from '../crypto/hybrid-kem.ts';
 import { DtlsError } from '../errors.ts';
-import { HandshakeType, type HandshakeMessage, ExtensionType } from '../wire/types.ts';
+import { HandshakeType, type HandshakeMessage, ExtensionType, ProtocolVersion } from '../wire/types.ts';
 import { findExtension } from '../wire/extensions/index.ts';
 import { decodeSignatureAlgorithms } from '../wire/extensions/signature-algorithms.ts';
 import { decodeServerHello, type ServerHello } from '../wire/messages/server-hello.ts';
@@ -273,6 +273,8 @@ export class Client13Role implements KeyUpdateHost13 {
     const suite = suite13ById(sh.cipherSuite);
     if (!suite || !this.#o.cipherSuites13.includes(sh.cipherSuite))
       throw new DtlsError('illegal_parameter', `server chose cipher suite 0x${sh.cipherSuite.toString(16)}, which we did not offer`);
+    // The server's version is known (a HelloRetryRequest selects it too): RFC 9147 4.
+    this.#out.push({ kind: 'hello-record-version', version: ProtocolVersion.DTLS1_2 });
     if (isHelloRetryRequest(sh)) return this.#onHelloRetryRequest(s, now, sh, suite, msg);
     if (s.retried && s.retried.id !== suite.id) throw new DtlsError('illegal_parameter', 'ServerHello cipher suite differs from the HelloRetryRequest');
     checkExtensions13(sh.extensions, offeredTypes(this.#o, false, this.#offer !== undefined), 'ServerHello');

@@ -8,7 +8,7 @@ import type { ResolvedOptions } from '../options.ts';
 import type { PlainRecord } from '../record/record-layer.ts';
 import { Reassembler } from '../reliability/reassembly.ts';
 import { decodeHandshakeFragments } from '../wire/handshake-header.ts';
-import { ContentType, HandshakeType, type HandshakeMessage } from '../wire/types.ts';
+import { ContentType, HandshakeType, ProtocolVersion, type HandshakeMessage } from '../wire/types.ts';
 import { DtlsError } from '../errors.ts';
 import type { HandshakeAction, HandshakeMachine } from './machine.ts';
 import { messageName } from './dtls12.ts';
@@ -71,7 +71,11 @@ export class Client13Handshake implements HandshakeMachine {
 
   start(now: number): HandshakeAction[] {
     // A 1.3 ClientHello is read back in the 1.3 format, which also reads a 1.2 server's epoch-0 records.
-    return [{ kind: 'record-version', version: '1.3' }, ...this.#noteFlights(this.#role.start(now), now)];
+    return [
+      { kind: 'record-version', version: '1.3' },
+      { kind: 'hello-record-version', version: ProtocolVersion.DTLS1_0 },
+      ...this.#noteFlights(this.#role.start(now), now),
+    ];
   }
 
   handleRecord(now: number, rec: PlainRecord, readEpoch: number): HandshakeAction[] {

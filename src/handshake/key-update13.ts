@@ -23,16 +23,19 @@ import type { Reassembler } from '../reliability/reassembly.ts';
 import { decodeAs } from './common.ts';
 import { export13 } from './common13.ts';
 
-/** RFC 9147 8: a sender MUST NOT let its epoch exceed 2^48 - 1. */
-export const MAX_EPOCH13 = 2 ** 48 - 1;
 /**
  * The peer's epoch is refused past 2^16 - 1 (unexpected_message): RFC 9147 8
  * lets an implementation keep epochs in 16 bits and enforce that limit, which
  * costs a peer at most two KeyUpdates (message_seq already stops its epoch at
- * 2^16 + 1) and is the limit BoringSSL keeps. Our own epoch stops at the
- * message_seq limit below.
+ * 2^16 + 1) and is the limit BoringSSL keeps.
  */
 export const MAX_READ_EPOCH13 = 0xffff;
+/**
+ * Our own epoch stops there too: a peer that keeps that limit (BoringSSL, us)
+ * would refuse a KeyUpdate past it, so we never send one (RFC 9147 8 bounds
+ * the sender at 2^48 - 1; this is the tighter bound peers enforce).
+ */
+export const MAX_WRITE_EPOCH13 = MAX_READ_EPOCH13;
 /** message_seq is 16 bits (RFC 9147 5.2) and never wraps. */
 const MAX_MESSAGE_SEQ = 0xffff;
 /** The first application epoch (RFC 9147 6.1). */
@@ -146,7 +149,7 @@ export class KeyUpdate13 {
     this.#asked = false;
     const out: HandshakeAction[] = [{ kind: 'read-keys', epoch: this.#readEpoch, keys: this.#keys(peers) }];
     // RFC 9147 8: no answer that would take our epoch past 2^48 - 1; the request is ignored then.
-    if (ku.updateRequested && !this.#pending && this.#writeEpoch < MAX_EPOCH13) out.push(...this.start(false));
+    if (ku.updateRequested && !this.#pending && this.#writeEpoch < MAX_WRITE_EPOCH13) out.push(...this.start(false));
     return out;
   }
 
@@ -161,8 +164,8 @@ export class KeyUpdate13 {
       if (requestPeer && !this.#asked) this.#queued = true;
       return [];
     }
-    if (this.#writeEpoch >= MAX_EPOCH13)
-      throw new DtlsError('internal_error', `epoch ${this.#writeEpoch}: no KeyUpdate may take it past 2^48 - 1 (RFC 9147 8)`);
+    if (this.#writeEpoch >= MAX_WRITE_EPOCH13)
+      throw new DtlsError('internal_error', `too many KeyUpdates: no KeyUpdate may take our epoch past ${MAX_WRITE_EPOCH13} (RFC 9147 8)`);
     const messageSeq = this.#host.takeMessageSeq();
     if (messageSeq > MAX_MESSAGE_SEQ)
       throw new DtlsError('internal_error', 'message_seq overflow: 65536 handshake messages sent, no KeyUpdate can follow (RFC 9147 5.2)');

@@ -41,6 +41,14 @@ export type HandshakeAction =
    */
   | { kind: 'record-version'; version: RecordVersion }
   /**
+   * The version field of the epoch-0 handshake records we send from now on. A
+   * client sends DTLS 1.0's (0xfeff) until the server's version is known, as
+   * BoringSSL and OpenSSL do: RFC 9147 4 allows it for a ClientHello not sent
+   * after a HelloRetryRequest, RFC 6347 4.1 (RFC 5246 E.1) for any before the
+   * ServerHello; then DTLS 1.2's (0xfefd).
+   */
+  | { kind: 'hello-record-version'; version: number }
+  /**
    * DTLS 1.3 connection IDs (RFC 9147 9): records to us carry one of `local`
    * (empty: none), records we send carry `peer` (undefined: none). `tentative`:
    * offered and not settled, records without a CID are read too.

@@ -11,11 +11,19 @@ import {
   disabledReason,
   failureMessages,
   globToRegExp,
+  keptReason,
   parseExpectations,
   parseRunnerOutput,
   versionOf,
+  readDtlsTests,
+  type KeptTests,
   type ShimConfig,
 } from '../../bogo/results.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 
@@ -191,6 +199,40 @@ describe('reading a run', () => {
     assert.match(cmp.problems[0]!.detail, /^failed/);
     assert.match(cmp.problems[1]!.detail, /config.json skips it/);
     assert.deepEqual(cmp.failed, ['C'], 'a test the config skips is not run again');
+  });
+
+  test('a failure bogo/kept.json lists is kept, with its reason and the runner message; a pass stays a pass', () => {
+    const kept: KeptTests = { 'C*': 'ours is allowed (RFC 0000)' };
+    const results = parseRunnerOutput({ tests: { A: { actual: 'PASS' }, C1: { actual: 'FAIL' }, C2: { actual: 'PASS' }, E: { actual: 'FAIL' } } });
+    const stdout = 'FAILED (C1)\nwant: x\nFAILED (E)\nboom\n';
+    const out = classify(['A', 'C1', 'C2', 'E'], config, results, new Map(), stdout, kept);
+    assert.deepEqual(
+      out.map((o) => [o.name, o.status, o.reason, o.detail]),
+      [
+        ['A', 'passed', '', undefined],
+        ['C1', 'kept', 'ours is allowed (RFC 0000)', 'want: x'],
+        ['C2', 'passed', '', undefined],
+        ['E', 'failed', 'boom', undefined],
+      ],
+    );
+    // An expected test that fails is a regression even where kept.json has a pattern for it.
+    assert.deepEqual(compareWithExpectations(out, new Set(['C1']), config).failed, ['C1']);
+  });
+
+  test('bogo/kept.json: every pattern names a DTLS test, none an expected one, and each has a reason', () => {
+    const kept = JSON.parse(readFileSync(resolve(root, 'bogo/kept.json'), 'utf8')) as KeptTests;
+    const expected = parseExpectations(readFileSync(resolve(root, 'bogo/expectations.txt'), 'utf8'));
+    assert.ok(Object.keys(kept).length > 0);
+    for (const name of expected) assert.equal(keptReason(kept, name), undefined, `${name} is expected to pass and listed as kept`);
+    for (const [pattern, reason] of Object.entries(kept)) assert.ok(reason.length > 20, `${pattern} needs a reason`);
+    const tsv = resolve(process.env.BOGO_DIR ?? resolve(root, '../shared/bogo'), 'dtls-tests.tsv');
+    assert.ok(existsSync(tsv), `no BoGo test list at ${tsv} (set BOGO_DIR)`);
+    const all = readDtlsTests(readFileSync(tsv, 'utf8'));
+    for (const pattern of Object.keys(kept))
+      assert.ok(
+        all.some((n) => keptReason({ [pattern]: 'x' }, n) !== undefined),
+        `${pattern} names no DTLS test`,
+      );
   });
 });
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { DELAY, connected, keyUpdates, numbers, range, sendNumbered, settle } from './keyupdate-pair.ts';
 import { createPair, shuttle } from '../../src/testing/index.ts';
 import { DtlsError } from '../../src/errors.ts';
-import { KeyUpdate13, MAX_READ_EPOCH13 } from '../../src/handshake/key-update13.ts';
+import { KeyUpdate13, MAX_READ_EPOCH13, MAX_WRITE_EPOCH13 } from '../../src/handshake/key-update13.ts';
 import { suite13ById } from '../../src/crypto/suites.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
 import { decodeKeyUpdate } from '../../src/wire/messages13/key-update.ts';
@@ -202,4 +202,31 @@ test('KeyUpdate13: the peer may update to read epoch 2^16 - 1, and a KeyUpdate p
     (e: unknown) => e instanceof DtlsError && e.code === 'unexpected_message',
   );
   assert.equal(ku.readEpoch, MAX_READ_EPOCH13);
+});
+
+test('KeyUpdate13: our own epoch stops at 2^16 - 1 too: one more KeyUpdate fails with internal_error, a request for one is ignored (RFC 9147 8; BoGo KeyUpdate-WriteEpochOverflow-DTLS)', () => {
+  const suite = suite13ById(0x1301)!;
+  let seq = 10;
+  const ku = new KeyUpdate13(
+    { crypto: nobleProvider, suite, ours: new Uint8Array(32).fill(1), peers: new Uint8Array(32).fill(2), exporter: new Uint8Array(32) },
+    { takeMessageSeq: () => seq++ & 0xffff },
+  );
+  let updates = 0;
+  while (ku.sendEpoch < MAX_WRITE_EPOCH13) {
+    assert.equal(ku.start(false).length, 1);
+    ku.switched();
+    updates++;
+  }
+  assert.equal(updates, MAX_WRITE_EPOCH13 - 3, 'from the first application epoch, 3');
+  assert.throws(
+    () => ku.start(false),
+    (e: unknown) => e instanceof DtlsError && e.code === 'internal_error' && /too many KeyUpdates/.test(e.message),
+  );
+  // The peer asks for an update we cannot make: its own update is taken, the request ignored (RFC 9147 8: SHOULD).
+  assert.deepEqual(
+    ku.receive({ msgType: 24, messageSeq: 2, body: Uint8Array.of(1) }).filter((a) => a.kind === 'post-handshake'),
+    [],
+  );
+  assert.equal(ku.readEpoch, 4);
+  assert.equal(ku.sendEpoch, MAX_WRITE_EPOCH13);
 });

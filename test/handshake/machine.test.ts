@@ -51,8 +51,13 @@ test('two DTLS 1.2 machines complete a handshake through plain records, returnin
   const ss = { readEpoch: 0 };
 
   const f1 = client.start(0);
-  assert.deepEqual(kinds(f1), ['flight 1 retransmit']);
-  const f2 = feed(server, records(f1[0]!), ss);
+  // RFC 9147 4 / RFC 6347 4.1: ClientHellos in DTLS 1.0's record version until the server's version is known.
+  assert.deepEqual(kinds(f1), ['hello-record-version', 'flight 1 retransmit']);
+  assert.deepEqual(
+    f1.find((a) => a.kind === 'hello-record-version'),
+    { kind: 'hello-record-version', version: 0xfeff },
+  );
+  const f2 = feed(server, records(f1[1]!), ss);
   assert.deepEqual(kinds(f2), ['advance-write-seq', 'flight 2 once'], 'a HelloVerifyRequest, not kept on a timer');
   const f3 = feed(client, records(f2.find((a) => a.kind === 'flight')!), cs);
   assert.deepEqual(kinds(f3), ['reset-replay', 'flight 3 retransmit']);
@@ -60,7 +65,12 @@ test('two DTLS 1.2 machines complete a handshake through plain records, returnin
   const f4 = feed(server, records(f3.find((a) => a.kind === 'flight')!), ss);
   assert.deepEqual(kinds(f4), ['advance-write-seq', 'flight 4 retransmit']);
   const f5 = feed(client, records(f4.find((a) => a.kind === 'flight')!), cs);
-  assert.deepEqual(kinds(f5), ['write-keys', 'flight 5 retransmit'], 'keys before the flight that needs them');
+  assert.deepEqual(kinds(f5), ['hello-record-version', 'write-keys', 'flight 5 retransmit'], 'keys before the flight that needs them');
+  assert.deepEqual(
+    f5.find((a) => a.kind === 'hello-record-version'),
+    { kind: 'hello-record-version', version: 0xfefd },
+    'the ServerHello settles the version',
+  );
   const f6 = feed(server, records(f5.find((a) => a.kind === 'flight')!), ss);
   assert.deepEqual(kinds(f6), ['read-keys', 'write-keys', 'flight 6 final', 'complete']);
   const done = feed(client, records(f6.find((a) => a.kind === 'flight')!), cs);
@@ -80,7 +90,7 @@ test('two DTLS 1.2 machines complete a handshake through plain records, returnin
   assert.equal(result(done).info.version, 'DTLS 1.2');
 
   // After the handshake the 1.2 machine refuses renegotiation itself, and a copy of the client's Finished is a peer copy.
-  const hello = f1[0]!.kind === 'flight' ? f1[0]!.items[0]! : undefined;
+  const hello = f1[1]!.kind === 'flight' ? f1[1]!.items[0]! : undefined;
   assert.ok(hello && hello.kind === 'handshake' && hello.message.msgType === HandshakeType.client_hello);
   const reneg = server.handleRecord(
     0,
