@@ -199,6 +199,25 @@ export interface ShimConfigs {
   resume: ShimFlags;
 }
 
+/** Flags for features the library does not have, by what each needs (the shim exits 89 with it). */
+const MISSING: Record<string, string> = {
+  '-use-ticket-callback': "BoringSSL's ticket-key callback is not an API of ours: ticket keys come from the ticketKeys option",
+  '-use-ticket-aead-callback': "BoringSSL's ticket sealing callback is not an API of ours: tickets are sealed with the ticketKeys option",
+  '-expect-accept-early-data': '0-RTT early data is not implemented',
+  '-expect-advertised-alpn': 'ALPN selection callbacks are not implemented: a server picks from the alpn option (RFC 7301 3.2)',
+  '-reject-alpn': 'ALPN selection callbacks are not implemented: a server picks from the alpn option (RFC 7301 3.2)',
+  '-allow-unknown-alpn-protos': 'a client taking an ALPN protocol it did not offer (BoringSSL compatibility switch): refused, RFC 7301 3.2',
+  '-psk': 'external pre-shared keys are not implemented',
+  '-permute-extensions': 'ClientHello extension permutation (an anti-ossification switch of BoringSSL) is not implemented',
+  '-expect-msg-callback': "BoringSSL's message callback is not an API of ours (connections emit trace events instead)",
+  '-no-server-name-ack': 'a server always acknowledges the server_name it takes (RFC 6066 3): no switch to leave it out',
+  '-ocsp-response': 'OCSP stapling (status_request) is not implemented',
+  '-enable-ocsp-stapling': 'OCSP stapling (status_request) is not implemented',
+  '-application-settings': 'ALPS (application settings) is not implemented',
+  '-private-key-delay-ms': 'asynchronous private-key operations are not implemented: signing is synchronous',
+  '-max-cert-list': 'the bound on the peer certificate list is the handshake message limit, not a setting',
+};
+
 /** The first connection's flags (parseConfigs(argv).initial). */
 export function parseFlags(argv: string[]): ShimFlags {
   return parseConfigs(argv).initial;
@@ -263,7 +282,7 @@ function parseFor(argv: string[], resumption: boolean): ShimFlags {
       if (v === undefined) throw new TypeError(`${name} needs a value`);
       if (!ignore) arg(f, v);
     } else {
-      throw new Unimplemented(`flag ${argv[i]} is not implemented`);
+      throw new Unimplemented(MISSING[name] ?? `flag ${argv[i]} is not implemented`);
     }
   }
   if (!f.dtls) throw new Unimplemented('TLS and QUIC are not implemented (no -dtls)');
