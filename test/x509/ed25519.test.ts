@@ -82,6 +82,14 @@ describe('Ed25519 keys and certificates', () => {
       () => decodePrivateKeyPem(dir.read('ed.key')),
       (e: unknown) => e instanceof TypeError && /Ed25519/.test(e.message),
     );
+    // A version 2 key whose attached public key is not its seed's: refused against the certificate.
+    const otherPub = new Uint8Array(pub.key);
+    otherPub[0]! ^= 1;
+    const lying = new Uint8Array([...body, 0x81, 33, 0, ...otherPub]);
+    lying[2] = 1;
+    const lyingPem = encodePem('PRIVATE KEY', Uint8Array.of(0x30, lying.length, ...lying));
+    assert.throws(() => loadCertificateKey(dir.read('ed.pem'), lyingPem), /does not match the leaf certificate/);
+    assert.equal(loadCertificateKey(dir.read('ed.pem'), encodePem('PRIVATE KEY', Uint8Array.of(0x30, v2Body.length, ...v2Body))).keyType.type, 'ed25519');
   });
 
   test('a wrong-length seed, parameters or a stray public key in a version 1 key are TypeErrors', () => {
