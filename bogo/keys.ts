@@ -10,18 +10,19 @@ export function readPem(path: string): string {
 }
 
 /**
- * The keys the library signs with and verifies: ECDSA on P-256 and P-384, and
- * RSA of 2048 bits or more (src/x509/keys.ts MIN_RSA_BITS; smaller RSA keys are
- * refused on purpose, so a test with one is unimplemented here, not failed).
+ * The keys the library signs with and verifies: ECDSA on P-256 and P-384,
+ * Ed25519, and RSA of 2048 bits or more (src/x509/keys.ts MIN_RSA_BITS; smaller
+ * RSA keys are refused on purpose, so a test with one is unimplemented here, not failed).
  */
 function checkKeyType(what: string, key: KeyObject): void {
   const type = key.asymmetricKeyType;
+  if (type === 'ed25519') return;
   if (type === 'rsa') {
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
     if (bits < 2048) throw new Unimplemented(`${what} is RSA of ${bits} bits: RSA keys under 2048 bits are refused`);
     return;
   }
-  if (type !== 'ec') throw new Unimplemented(`${what} is ${type}: only ECDSA P-256/P-384 and RSA certificates are implemented`);
+  if (type !== 'ec') throw new Unimplemented(`${what} is ${type}: only ECDSA P-256/P-384, Ed25519 and RSA certificates are implemented`);
   const curve = key.asymmetricKeyDetails?.namedCurve;
   if (curve !== 'prime256v1' && curve !== 'secp384r1') throw new Unimplemented(`${what} is ECDSA on ${curve}: only P-256/P-384 are implemented`);
 }

@@ -32,7 +32,7 @@ export { DtlsError, AlertDescription, alertName, type DtlsErrorCode, type AlertN
 export { generateCertificate, type GenerateCertificateOptions } from './x509/generate.ts';
 export { loadCertificate, loadCertificateKey } from './x509/load.ts';
 export { fingerprint, parseFingerprint } from './x509/fingerprint.ts';
-export type { CertificateKeyPair, AnyCertificateKeyPair, RsaCertificateKeyPair, CertificateKeyType } from './x509/types.ts';
+export type { CertificateKeyPair, AnyCertificateKeyPair, RsaCertificateKeyPair, Ed25519CertificateKeyPair, CertificateKeyType } from './x509/types.ts';
 
 export { CIPHER_SUITES, type CipherSuite } from './crypto/suites.ts';
 export type { CryptoProvider, Aead, KeyShare, AeadName, GroupName, HashName, HashContext, EcCurve } from './crypto/provider.ts';

@@ -1,8 +1,8 @@
 // The `signatureSchemes` option: which signature schemes we accept in the
 // peer's handshake signatures, and so offer in signature_algorithms (RFC 5246
 // 7.4.1.4.1; RFC 8446 4.2.3). Resolved per version, since each verifies its own
-// set: DTLS 1.2 ECDSA and RSA (PSS and PKCS#1), DTLS 1.3 ECDSA bound to its
-// curve, Ed25519 and RSA-PSS (RFC 8446 4.4.3).
+// set: DTLS 1.2 ECDSA, Ed25519 (RFC 8422 5.1.3) and RSA (PSS and PKCS#1),
+// DTLS 1.3 ECDSA bound to its curve, Ed25519 and RSA-PSS (RFC 8446 4.4.3).
 import { SignatureSchemes } from './crypto/provider.ts';
 import { SUPPORTED_SIGNATURE_SCHEMES } from './handshake/common.ts';
 import { SIGNATURE_SCHEMES13 } from './handshake/common13.ts';

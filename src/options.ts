@@ -2,7 +2,7 @@
 // resolveOptions() validates at the public edge (TypeError/RangeError for
 // misuse) and fills in defaults; the core only ever sees ResolvedOptions.
 import type { CryptoProvider, GroupName } from './crypto/provider.ts';
-import type { CertificateKeyPair, RsaCertificateKeyPair } from './x509/types.ts';
+import type { CertificateKeyPair, Ed25519CertificateKeyPair, RsaCertificateKeyPair } from './x509/types.ts';
 import type { Clock } from './clock.ts';
 
 /** Which end of the handshake: the client sends the first flight. */
@@ -32,10 +32,10 @@ export interface DtlsOptions {
   role?: Role;
   /**
    * From generateCertificate() or loadCertificateKey(), or PEM text { cert, key }
-   * (ECDSA P-256/P-384, or RSA of 2048 bits or more; RSA signing needs a
-   * provider that signs RSA, i.e. native crypto).
+   * (ECDSA P-256/P-384, Ed25519, or RSA of 2048 bits or more; RSA signing needs
+   * a provider that signs RSA, i.e. native crypto).
    */
-  certificate?: CertificateKeyPair | RsaCertificateKeyPair | { cert: string; key: string };
+  certificate?: CertificateKeyPair | RsaCertificateKeyPair | Ed25519CertificateKeyPair | { cert: string; key: string };
   verify?: VerifyOption;
   /**
    * Protocol versions to offer (client) or accept (server), most preferred
@@ -55,10 +55,10 @@ export interface DtlsOptions {
    * that can sign with none of them fails it too (handshake_failure). It does
    * not change what we sign with (chosen from the peer's list for our key) nor
    * how certificate chains are checked. Each version keeps those it verifies:
-   * 1.2 the ECDSA P-256/P-384 and RSA (PSS, PKCS#1) schemes, 1.3 the ECDSA,
-   * ed25519 and rsa_pss_rsae ones; a version in `versions` left with none is a
-   * RangeError. Default: all of them, e.g. narrowed by
-   * `['ecdsa_secp256r1_sha256', 'ed25519']` (1.2: P-256 only).
+   * 1.2 the ECDSA P-256/P-384, ed25519 and RSA (PSS, PKCS#1) schemes, 1.3 the
+   * ECDSA, ed25519 and rsa_pss_rsae ones; a version in `versions` left with
+   * none is a RangeError. Default: all of them, e.g. narrowed by
+   * `['ecdsa_secp256r1_sha256', 'ed25519']`.
    */
   signatureSchemes?: (SignatureSchemeName | number)[];
   /** Largest datagram (UDP payload) we send. Default 1200. */
@@ -199,7 +199,7 @@ export interface ResolvedOptions {
    * cookie the gate sent. Absent: the connection keeps its own secret.
    */
   hrrCookies?: HrrCookies;
-  certificate: CertificateKeyPair | RsaCertificateKeyPair | undefined;
+  certificate: CertificateKeyPair | RsaCertificateKeyPair | Ed25519CertificateKeyPair | undefined;
   verify: VerifyOption | undefined;
   /** Offered or accepted, most preferred first; never empty. */
   versions: ProtocolVersionName[];
@@ -458,7 +458,7 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
 
   const mtu = checkMtu(o.mtu ?? DEFAULTS.mtu, 'mtu');
 
-  let certificate: CertificateKeyPair | RsaCertificateKeyPair | undefined;
+  let certificate: CertificateKeyPair | RsaCertificateKeyPair | Ed25519CertificateKeyPair | undefined;
   if (o.certificate !== undefined) {
     const c = o.certificate;
     if (c === null || typeof c !== 'object') throw new TypeError("certificate must be generateCertificate()'s result or { cert, key } PEM text");
@@ -466,8 +466,13 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
       if (typeof c.cert !== 'string' || typeof c.key !== 'string') throw new TypeError('certificate { cert, key } must be PEM strings');
       certificate = loadCertificateKey(c.cert, c.key, crypto);
     } else {
-      const rsa = c.keyType?.type === 'rsa';
-      if (!Array.isArray(c.chain) || !c.chain.length || !(c.privateKey instanceof Uint8Array) || (!rsa && typeof (c as CertificateKeyPair).curve !== 'string'))
+      const curveless = c.keyType?.type === 'rsa' || c.keyType?.type === 'ed25519';
+      if (
+        !Array.isArray(c.chain) ||
+        !c.chain.length ||
+        !(c.privateKey instanceof Uint8Array) ||
+        (!curveless && typeof (c as CertificateKeyPair).curve !== 'string')
+      )
         throw new TypeError("certificate must be generateCertificate()'s result or { cert, key } PEM text");
       certificate = c;
     }

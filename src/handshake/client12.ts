@@ -405,10 +405,11 @@ export class Client12 implements Role12 {
   #onCertificate(s: In<'wait_certificate'>, now: number, msg: HandshakeMessage): void {
     const chain = decodeAs('Certificate', () => decodeCertificate(msg.body).certificates.map((c) => c.slice()));
     const peer = verifyPeer(chain, this.#o, now, 'client');
-    // RFC 5246 7.4.2: the certificate's key must be the one the suite authenticates with.
+    // RFC 5246 7.4.2: the certificate's key must be the one the suite authenticates with;
+    // ECDSA suites take ECDSA or Ed25519 keys (RFC 8422 5.1.1).
     const keyType = peer.leaf?.publicKey.type;
-    const wanted = s.neg.suite.auth === 'rsa' ? 'rsa' : 'ec';
-    if (keyType !== wanted) {
+    const wanted = s.neg.suite.auth === 'rsa' ? ['rsa'] : ['ec', 'ed25519'];
+    if (!keyType || !wanted.includes(keyType)) {
       throw new DtlsError('unsupported_certificate', `server certificate has a ${keyType ?? 'missing'} key; ${s.neg.suite.name} needs ${s.neg.suite.auth}`);
     }
     this.#transcript.add(msg);

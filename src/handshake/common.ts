@@ -8,7 +8,7 @@ import { concat } from '../wire/codec.ts';
 import { DtlsError } from '../errors.ts';
 import { exportKeyingMaterial } from '../crypto/prf.ts';
 import type { HandshakeInfo } from '../connection-types.ts';
-import type { CertificateKeyPair, ParsedCertificate, RsaCertificateKeyPair } from '../x509/types.ts';
+import type { CertificateKeyPair, Ed25519CertificateKeyPair, ParsedCertificate, RsaCertificateKeyPair } from '../x509/types.ts';
 
 /** The handshake messages hashed for Finished and CertificateVerify (RFC 6347 4.2.6). */
 export class Transcript {
@@ -101,6 +101,7 @@ export function srtpProfileName(id: number): string | undefined {
 
 /** ECDSA schemes we sign and verify, preferred first. */
 const ECDSA_SCHEMES: readonly number[] = [SignatureScheme.ecdsa_secp256r1_sha256, SignatureScheme.ecdsa_secp384r1_sha384];
+const ED25519_SCHEMES: readonly number[] = [SignatureSchemes.ed25519];
 /** RSA schemes, PSS first (RFC 8446 4.2.3 defines the rsa_pss_rsae code points TLS 1.2 also uses). */
 const RSA_SCHEMES: readonly number[] = [
   SignatureSchemes.rsa_pss_rsae_sha256,
@@ -111,13 +112,19 @@ const RSA_SCHEMES: readonly number[] = [
   SignatureSchemes.rsa_pkcs1_sha512,
 ];
 
-/** Signature schemes we can verify (both providers verify RSA), in the order we advertise them. */
-export const SUPPORTED_SIGNATURE_SCHEMES: readonly number[] = [...ECDSA_SCHEMES, ...RSA_SCHEMES];
+/**
+ * Signature schemes we can verify (both providers verify RSA and Ed25519), in
+ * the order we advertise them; ed25519 joins TLS 1.2 by RFC 8422 5.1.3.
+ */
+export const SUPPORTED_SIGNATURE_SCHEMES: readonly number[] = [...ECDSA_SCHEMES, SignatureSchemes.ed25519, ...RSA_SCHEMES];
 
-/** Our certificate as the handshake uses it: an ECDSA pair or an RSA one. */
-export type OwnCertificate = CertificateKeyPair | RsaCertificateKeyPair;
+/** Our certificate as the handshake uses it: an ECDSA pair, an RSA one or an Ed25519 one. */
+export type OwnCertificate = CertificateKeyPair | RsaCertificateKeyPair | Ed25519CertificateKeyPair;
 
-/** The authentication a certificate gives a cipher suite (CipherSuite.auth). */
+/**
+ * The authentication a certificate gives a cipher suite (CipherSuite.auth):
+ * Ed25519 keys authenticate the ECDHE_ECDSA suites (RFC 8422 5.1.1).
+ */
 export function certificateAuth(cert: OwnCertificate): 'ecdsa' | 'rsa' {
   return cert.keyType?.type === 'rsa' ? 'rsa' : 'ecdsa';
 }
@@ -146,6 +153,12 @@ export function chooseSignatureScheme(cert: OwnCertificate, peerSchemes: readonl
     if (pick === undefined) throw new DtlsError('handshake_failure', 'peer accepts no RSA signature scheme we can produce');
     return pick;
   }
+  if (cert.keyType?.type === 'ed25519') {
+    // RFC 8422 5.1.1: EdDSA needs the peer to list it; without the extension it cannot be used.
+    const ok = peerSchemes?.includes(SignatureSchemes.ed25519) && crypto.signatureSchemes.includes(SignatureSchemes.ed25519);
+    if (!ok) throw new DtlsError('handshake_failure', 'peer does not accept ed25519 signatures, which our Ed25519 certificate makes');
+    return SignatureSchemes.ed25519;
+  }
   const curve = (cert as CertificateKeyPair).curve;
   const preferred = curve === 'P-256' ? SignatureScheme.ecdsa_secp256r1_sha256 : SignatureScheme.ecdsa_secp384r1_sha384;
   // RFC 5246 7.4.1.4.1: without the extension, assume sha1; we sign with the curve's hash anyway.
@@ -171,14 +184,16 @@ export function verifyPeerSignature(
   accepted: readonly number[],
 ): void {
   const key = leaf?.publicKey;
-  if (!key || (key.type !== 'ec' && key.type !== 'rsa')) throw new DtlsError('unsupported_certificate', `${what}: peer certificate has no ECDSA or RSA key`);
+  if (!key || key.type === 'unknown') throw new DtlsError('unsupported_certificate', `${what}: peer certificate has no ECDSA, Ed25519 or RSA key`);
   if (!accepted.includes(scheme)) {
     throw new DtlsError('illegal_parameter', `${what} signed with scheme 0x${scheme.toString(16)} we did not offer`);
   }
-  const family = key.type === 'ec' ? ECDSA_SCHEMES : RSA_SCHEMES;
+  const family = key.type === 'ec' ? ECDSA_SCHEMES : key.type === 'ed25519' ? ED25519_SCHEMES : RSA_SCHEMES;
   if (!family.includes(scheme))
     throw new DtlsError('illegal_parameter', `${what} signed with scheme 0x${scheme.toString(16)}, which does not fit a ${key.type} key`);
-  const ok = key.type === 'ec' ? crypto.verify(scheme, key.point, data, signature) : crypto.verify(scheme, leaf!.spki, data, signature);
+  // Ed25519 signs the message itself, no pre-hash (RFC 8422 5.10 / RFC 8032).
+  const publicKey = key.type === 'ec' ? key.point : key.type === 'ed25519' ? key.key : leaf!.spki;
+  const ok = crypto.verify(scheme, publicKey, data, signature);
   if (!ok) throw new DtlsError('decrypt_error', `${what} signature does not verify`);
 }
 

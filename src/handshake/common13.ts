@@ -99,7 +99,8 @@ export const SIGNATURE_SCHEMES13: readonly number[] = [...Object.values(ECDSA13)
  * fits our key and that the provider signs. None: handshake_failure (RFC 8446 4.4.3).
  */
 export function chooseScheme13(cert: OwnCertificate, peerSchemes: readonly number[], crypto: CryptoProvider): number {
-  const fits = certificateAuth(cert) === 'rsa' ? RSA_PSS13 : [ECDSA13[(cert as { curve: string }).curve]!];
+  const fits =
+    cert.keyType?.type === 'ed25519' ? [SignatureSchemes.ed25519] : certificateAuth(cert) === 'rsa' ? RSA_PSS13 : [ECDSA13[(cert as { curve: string }).curve]!];
   const pick = fits.find((s) => peerSchemes.includes(s) && crypto.signatureSchemes.includes(s));
   if (pick === undefined) throw new DtlsError('handshake_failure', 'peer accepts no signature scheme our certificate can produce in DTLS 1.3');
   return pick;

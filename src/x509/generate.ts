@@ -1,7 +1,9 @@
 // Certificate generation: self-signed ECDSA by default (as WebRTC does), or
-// signed by a given issuer so tests can build CA + leaf chains. RFC 5280 4.1.
+// Ed25519 (RFC 8410), or signed by a given issuer so tests can build CA + leaf
+// chains. RFC 5280 4.1.
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { nobleProvider } from '../crypto/noble.ts';
-import type { CryptoProvider, EcCurve, HashName } from '../crypto/provider.ts';
+import { SignatureSchemes, type CryptoProvider, type EcCurve, type HashName } from '../crypto/provider.ts';
 import {
   encodeBitString,
   encodeBoolean,
@@ -17,12 +19,15 @@ import {
 } from './der.ts';
 import { fingerprint } from './fingerprint.ts';
 import { OID, parseCertificate, parseIp } from './parse.ts';
-import type { CertificateKeyPair } from './types.ts';
+import type { CertificateKeyPair, Ed25519CertificateKeyPair } from './types.ts';
 import { systemWallTime } from '../clock.ts';
 
 /** Options of generateCertificate(). */
 export interface GenerateCertificateOptions {
   commonName?: string;
+  /** The key: 'ecdsa' (default, on `curve`) or 'ed25519' (RFC 8410; `curve` is then not allowed). */
+  keyType?: 'ecdsa' | 'ed25519';
+  /** The ECDSA key's curve (default P-256). */
   curve?: EcCurve;
   /** Validity after `now`, in days (default 30). */
   days?: number;
@@ -34,7 +39,7 @@ export interface GenerateCertificateOptions {
   /** Make a CA certificate (basicConstraints cA, keyUsage keyCertSign). */
   ca?: boolean;
   /** Sign with this chain's leaf key instead of self-signing. */
-  issuer?: CertificateKeyPair;
+  issuer?: CertificateKeyPair | Ed25519CertificateKeyPair;
 }
 
 const DAY = 86_400_000;
@@ -53,9 +58,15 @@ function keyUsage(bit: number): Uint8Array {
   return encodeBitString(Uint8Array.of(0x80 >> bit), 7 - bit);
 }
 
-/** A fresh ECDSA certificate and its key: self-signed by default (as WebRTC uses), or issued by `issuer`. */
-export function generateCertificate(opts: GenerateCertificateOptions = {}): CertificateKeyPair {
+/** A fresh certificate and its key: ECDSA by default, or Ed25519 with `keyType: 'ed25519'`; self-signed, or issued by `issuer`. */
+export function generateCertificate(opts: GenerateCertificateOptions & { keyType: 'ed25519' }): Ed25519CertificateKeyPair;
+export function generateCertificate(opts?: GenerateCertificateOptions & { keyType?: 'ecdsa' }): CertificateKeyPair;
+export function generateCertificate(opts?: GenerateCertificateOptions): CertificateKeyPair | Ed25519CertificateKeyPair;
+export function generateCertificate(opts: GenerateCertificateOptions = {}): CertificateKeyPair | Ed25519CertificateKeyPair {
   const provider = opts.provider ?? nobleProvider;
+  const keyType = opts.keyType ?? 'ecdsa';
+  if (keyType !== 'ecdsa' && keyType !== 'ed25519') throw new TypeError(`keyType must be 'ecdsa' or 'ed25519', got ${String(keyType)}`);
+  if (keyType === 'ed25519' && opts.curve !== undefined) throw new TypeError('curve applies to ECDSA keys only, not to keyType ed25519');
   const curve = opts.curve ?? 'P-256';
   const days = opts.days ?? 30;
   if (!(days > 0)) throw new RangeError(`days must be positive, got ${days}`);
@@ -64,21 +75,24 @@ export function generateCertificate(opts: GenerateCertificateOptions = {}): Cert
   const notBefore = Math.floor((now - DAY) / 1000) * 1000;
   const notAfter = Math.floor((now + days * DAY) / 1000) * 1000;
 
-  const privateKey = provider.ecdsaGenerateKey(curve);
-  const point = provider.ecdsaPublicKey(curve, privateKey);
+  // Ed25519: the private key is a random 32-byte seed (RFC 8032 5.1.5).
+  const privateKey = keyType === 'ed25519' ? provider.random(32) : provider.ecdsaGenerateKey(curve);
+  const spki =
+    keyType === 'ed25519'
+      ? encodeSequence(encodeSequence(encodeOid(OID.ed25519)), encodeBitString(ed25519.getPublicKey(privateKey))) // RFC 8410 4
+      : encodeSequence(encodeSequence(encodeOid(OID.ecPublicKey), encodeOid(CURVE_OID[curve])), encodeBitString(provider.ecdsaPublicKey(curve, privateKey)));
   const subject = encodeSequence(encodeSet(encodeSequence(encodeOid(OID.commonName), encodeUtf8String(opts.commonName ?? 'dtls-stream'))));
 
-  let issuerName = subject,
-    signKey = privateKey,
-    signCurve = curve;
+  let issuerName = subject;
+  let signer: { privateKey: Uint8Array; curve: EcCurve | undefined } = { privateKey, curve: keyType === 'ed25519' ? undefined : curve };
   if (opts.issuer) {
     const issuerCert = parseCertificate(opts.issuer.chain[0]!);
     issuerName = issuerCert.subjectDer;
-    signKey = opts.issuer.privateKey;
-    signCurve = opts.issuer.curve;
+    signer = { privateKey: opts.issuer.privateKey, curve: 'curve' in opts.issuer ? opts.issuer.curve : undefined };
   }
-  const sig = SIG[signCurve];
-  const sigAlg = encodeSequence(encodeOid(sig.oid)); // no parameters (RFC 5758 3.2)
+  const sig = signer.curve ? SIG[signer.curve] : undefined;
+  // No parameters for either (RFC 5758 3.2, RFC 8410 3).
+  const sigAlg = encodeSequence(encodeOid(sig ? sig.oid : OID.ed25519));
 
   const serial = provider.random(16);
   serial[0] = (serial[0]! & 0x7f) | 0x01; // positive, and exactly 16 bytes (RFC 5280 4.1.2.2)
@@ -110,16 +124,14 @@ export function generateCertificate(opts: GenerateCertificateOptions = {}): Cert
     issuerName,
     encodeSequence(encodeTime(notBefore), encodeTime(notAfter)),
     subject,
-    encodeSequence(encodeSequence(encodeOid(OID.ecPublicKey), encodeOid(CURVE_OID[curve])), encodeBitString(point)),
+    spki,
     encodeExplicit(3, encodeSequence(...exts)),
   );
-  const signature = provider.ecdsaSign(signCurve, sig.hash, signKey, tbs);
+  // EdDSA signs the TBSCertificate itself, no pre-hash (RFC 8410 6).
+  const signature = sig ? provider.ecdsaSign(signer.curve!, sig.hash, signer.privateKey, tbs) : provider.sign(SignatureSchemes.ed25519, signer.privateKey, tbs);
   const der = encodeSequence(tbs, sigAlg, encodeBitString(signature));
-  return {
-    chain: [der, ...(opts.issuer?.chain ?? [])],
-    privateKey,
-    curve,
-    fingerprint: fingerprint(der, 'sha-256', provider),
-    keyType: { type: 'ecdsa', curve },
-  };
+  const chain = [der, ...(opts.issuer?.chain ?? [])];
+  const fp = fingerprint(der, 'sha-256', provider);
+  if (keyType === 'ed25519') return { chain, privateKey, fingerprint: fp, keyType: { type: 'ed25519' } };
+  return { chain, privateKey, curve, fingerprint: fp, keyType: { type: 'ecdsa', curve } };
 }

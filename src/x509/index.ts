@@ -1,5 +1,13 @@
 // Public X.509 API: certificates and keys for DTLS peers.
-export type { AnyCertificateKeyPair, CertificateKeyPair, CertificateKeyType, DecodedPrivateKey, ParsedCertificate, RsaCertificateKeyPair } from './types.ts';
+export type {
+  AnyCertificateKeyPair,
+  CertificateKeyPair,
+  CertificateKeyType,
+  DecodedPrivateKey,
+  Ed25519CertificateKeyPair,
+  ParsedCertificate,
+  RsaCertificateKeyPair,
+} from './types.ts';
 export { decodePem, encodePem, PemError, type PemBlock } from './pem.ts';
 export { DerError } from './der.ts';
 export { parseCertificate, type ParsedCertificateExt } from './parse.ts';

@@ -1,13 +1,14 @@
 // Private keys from PEM: ECDSA on P-256 or P-384 as PKCS#8 "PRIVATE KEY"
 // (RFC 5208 / RFC 5958) or SEC1 "EC PRIVATE KEY" (RFC 5915); RSA as PKCS#8 or
-// PKCS#1 "RSA PRIVATE KEY" (RFC 8017 A.1.2). Unsupported keys are
+// PKCS#1 "RSA PRIVATE KEY" (RFC 8017 A.1.2); Ed25519 as PKCS#8 (RFC 8410 7,
+// what `openssl genpkey -algorithm ed25519` writes). Unsupported keys are
 // configuration errors, so they are TypeErrors. And ECDSA keys back to PKCS#8
 // PEM, for servers outside this library that take PEM files (a QUIC relay's TLS).
 import type { EcCurve } from '../crypto/provider.ts';
-import { DerReader, Tag, encodeBitString, encodeExplicit, encodeInteger, encodeNull, encodeOctetString, encodeOid, encodeSequence } from './der.ts';
+import { DerReader, Tag, contextTag, encodeBitString, encodeExplicit, encodeInteger, encodeNull, encodeOctetString, encodeOid, encodeSequence } from './der.ts';
 import { CURVE_BY_OID, OID, parseCertificate } from './parse.ts';
 import { decodePem, encodePem } from './pem.ts';
-import type { CertificateKeyPair, DecodedPrivateKey } from './types.ts';
+import type { CertificateKeyPair, DecodedPrivateKey, Ed25519CertificateKeyPair } from './types.ts';
 
 /** Smallest RSA private key accepted (NIST SP 800-131A: 2048 bits). */
 export const MIN_RSA_BITS = 2048;
@@ -23,11 +24,14 @@ const SIZE: Record<EcCurve, number> = { 'P-256': 32, 'P-384': 48 };
 /** An ECDSA private key from PEM (RSA keys: decodeKeyPem). */
 export function decodePrivateKeyPem(pem: string): { curve: EcCurve; privateKey: Uint8Array } {
   const key = decodeKeyPem(pem);
-  if (key.type !== 'ecdsa') throw new TypeError('RSA private keys are not supported here; use an ECDSA P-256 or P-384 key (decodeKeyPem reads RSA keys)');
+  if (key.type !== 'ecdsa')
+    throw new TypeError(
+      `${key.type === 'rsa' ? 'RSA' : 'Ed25519'} private keys are not supported here; use an ECDSA P-256 or P-384 key (decodeKeyPem reads the others)`,
+    );
   return { curve: key.curve, privateKey: key.privateKey };
 }
 
-/** An ECDSA (P-256/P-384) or RSA (2048 bits or more) private key from PEM. */
+/** An ECDSA (P-256/P-384), RSA (2048 bits or more) or Ed25519 private key from PEM. */
 export function decodeKeyPem(pem: string): DecodedPrivateKey {
   if (/Proc-Type:\s*4,ENCRYPTED/i.test(pem))
     throw new TypeError('encrypted private keys are not supported; decrypt the key first (e.g. openssl pkey -in key.pem -out plain.pem)');
@@ -49,7 +53,7 @@ export function decodeKeyPem(pem: string): DecodedPrivateKey {
     case 'EC PRIVATE KEY':
       return wrapped(() => ({ type: 'ecdsa', ...sec1(new DerReader(block.der), undefined) }));
     default:
-      throw new TypeError(`unsupported private key type "${block.label}"; use an ECDSA P-256/P-384 or RSA key`);
+      throw new TypeError(`unsupported private key type "${block.label}"; use an ECDSA P-256/P-384, RSA or Ed25519 key`);
   }
 }
 
@@ -68,7 +72,7 @@ function curveOf(oid: string): EcCurve {
   return c;
 }
 
-/** PrivateKeyInfo / OneAsymmetricKey (RFC 5958 2) holding an ECPrivateKey. */
+/** PrivateKeyInfo / OneAsymmetricKey (RFC 5958 2) holding an ECPrivateKey, an RSAPrivateKey or an Ed25519 seed. */
 function pkcs8(der: Uint8Array): DecodedPrivateKey {
   const top = new DerReader(der);
   const info = top.sequence('PrivateKeyInfo');
@@ -84,14 +88,40 @@ function pkcs8(der: Uint8Array): DecodedPrivateKey {
   }
   if (oid === OID.rsassaPss)
     throw new TypeError('RSASSA-PSS-restricted keys (id-RSASSA-PSS) are not supported; use an rsaEncryption RSA key (openssl genpkey -algorithm RSA)');
-  if (oid === OID.ed25519) throw new TypeError('Ed25519 private keys are not supported; use an ECDSA P-256/P-384 or RSA key');
-  if (oid !== OID.ecPublicKey) throw new TypeError(`unsupported private key algorithm ${oid}; use an ECDSA P-256/P-384 or RSA key`);
+  if (oid === OID.ed25519) {
+    if (!alg.done) throw new TypeError('Ed25519 key algorithm must have no parameters'); // RFC 8410 3
+    alg.end('privateKeyAlgorithm');
+    return ed25519Key(info, version);
+  }
+  if (oid !== OID.ecPublicKey) throw new TypeError(`unsupported private key algorithm ${oid}; use an ECDSA P-256/P-384, RSA or Ed25519 key`);
   if (alg.peekTag() !== Tag.OID) throw new TypeError('EC private key must name its curve');
   const curve = curveOf(alg.oid('namedCurve'));
   alg.end('privateKeyAlgorithm');
   const inner = info.octetString('privateKey');
   // attributes [0] and publicKey [1] may follow; we do not need them.
   return { type: 'ecdsa', ...sec1(new DerReader(inner), curve) };
+}
+
+/**
+ * The rest of an Ed25519 OneAsymmetricKey (RFC 8410 7): privateKey holds
+ * CurvePrivateKey, an OCTET STRING of the 32-byte seed; attributes [0] may
+ * follow, and in version 2 (v2 = 1) the public key as [1] IMPLICIT BIT STRING.
+ */
+function ed25519Key(info: DerReader, version: number): DecodedPrivateKey {
+  const seed = new DerReader(info.octetString('privateKey'));
+  const privateKey = seed.octetString('CurvePrivateKey');
+  seed.end('CurvePrivateKey');
+  if (privateKey.length !== 32) throw new TypeError(`Ed25519 private key must be 32 bytes, got ${privateKey.length}`);
+  info.optional(contextTag(0, true), 'attributes');
+  let publicKey: Uint8Array | undefined;
+  const pub = info.optional(contextTag(1, false), 'publicKey');
+  if (pub) {
+    if (version !== 1) throw new TypeError('a PKCS#8 version 1 key cannot carry a public key (OneAsymmetricKey version 2 can)');
+    if (pub.value.length !== 33 || pub.value[0] !== 0) throw new TypeError('Ed25519 public key in the private key must be 32 whole bytes');
+    publicKey = pub.value.slice(1);
+  }
+  info.end('PrivateKeyInfo');
+  return { type: 'ed25519', privateKey: privateKey.slice(), publicKey };
 }
 
 const big = (b: Uint8Array): bigint => {
@@ -164,9 +194,15 @@ const CURVE_OID: Record<EcCurve, string> = { 'P-256': OID.p256, 'P-384': OID.p38
 
 /**
  * A pair's private key as PKCS#8 PEM ("PRIVATE KEY", RFC 5958) holding an
- * RFC 5915 ECPrivateKey with the leaf's public key, the form TLS stacks load.
+ * RFC 5915 ECPrivateKey with the leaf's public key, the form TLS stacks load;
+ * an Ed25519 pair's as RFC 8410 7's version 1 form (OpenSSL's).
  */
-export function encodePrivateKeyPem(pair: CertificateKeyPair): string {
+export function encodePrivateKeyPem(pair: CertificateKeyPair | Ed25519CertificateKeyPair): string {
+  if (pair.keyType?.type === 'ed25519') {
+    const seed = encodeOctetString(encodeOctetString(pair.privateKey));
+    return encodePem('PRIVATE KEY', encodeSequence(encodeInteger(0), encodeSequence(encodeOid(OID.ed25519)), seed));
+  }
+  if (!('curve' in pair)) throw new TypeError('encodePrivateKeyPem takes an ECDSA or Ed25519 pair');
   const leaf = parseCertificate(pair.chain[0]!);
   if (leaf.publicKey.type !== 'ec' || leaf.publicKey.curve !== pair.curve) throw new TypeError(`the leaf certificate does not hold a ${pair.curve} key`);
   const curve = encodeOid(CURVE_OID[pair.curve]);
@@ -176,6 +212,6 @@ export function encodePrivateKeyPem(pair: CertificateKeyPair): string {
 }
 
 /** A pair's certificate chain as PEM, leaf first. */
-export function encodeCertificatePem(pair: CertificateKeyPair): string {
+export function encodeCertificatePem(pair: { readonly chain: readonly Uint8Array[] }): string {
   return pair.chain.map((der) => encodePem('CERTIFICATE', der)).join('');
 }

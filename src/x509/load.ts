@@ -1,5 +1,6 @@
 // A certificate chain and its private key from PEM text, checked to belong
 // together. Problems here are configuration errors, so they are TypeErrors.
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { nobleProvider } from '../crypto/noble.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { equalBytes } from '../wire/codec.ts';
@@ -17,14 +18,14 @@ import type { AnyCertificateKeyPair, CertificateKeyPair } from './types.ts';
  */
 export function loadCertificate(certPem: string, keyPem: string, provider: CryptoProvider = nobleProvider): CertificateKeyPair {
   const pair = loadCertificateKey(certPem, keyPem, provider);
-  if (!('curve' in pair))
-    throw new TypeError(
-      `the leaf certificate has an rsa public key (${pair.keyType.bits} bits); loadCertificate returns ECDSA pairs only; load RSA ones with loadCertificateKey`,
-    );
+  if (!('curve' in pair)) {
+    const what = pair.keyType.type === 'rsa' ? `an rsa public key (${pair.keyType.bits} bits)` : 'an ed25519 public key';
+    throw new TypeError(`the leaf certificate has ${what}; loadCertificate returns ECDSA pairs only; load RSA and Ed25519 ones with loadCertificateKey`);
+  }
   return pair;
 }
 
-/** Like loadCertificate, for ECDSA (P-256/P-384) or RSA (2048 bits or more) keys; `keyType` says which. */
+/** Like loadCertificate, for ECDSA (P-256/P-384), RSA (2048 bits or more) or Ed25519 keys; `keyType` says which. */
 export function loadCertificateKey(certPem: string, keyPem: string, provider: CryptoProvider = nobleProvider): AnyCertificateKeyPair {
   let blocks;
   try {
@@ -43,8 +44,7 @@ export function loadCertificateKey(certPem: string, keyPem: string, provider: Cr
   });
   const key = decodeKeyPem(keyPem);
   const pub = parsed[0]!.publicKey;
-  if (pub.type !== 'ec' && pub.type !== 'rsa')
-    throw new TypeError(`the leaf certificate has a ${pub.type} public key; only ECDSA P-256/P-384 and RSA are supported`);
+  if (pub.type === 'unknown') throw new TypeError(`the leaf certificate has a ${pub.oid} public key; only ECDSA P-256/P-384, RSA and Ed25519 are supported`);
   const fp = fingerprint(chain[0]!, 'sha-256', provider);
   const mismatch = () => new TypeError(`the private key is ${key.type} but the leaf certificate has a ${pub.type} public key`);
   if (key.type === 'rsa') {
@@ -52,6 +52,14 @@ export function loadCertificateKey(certPem: string, keyPem: string, provider: Cr
     if (!equalBytes(pub.modulus, key.modulus) || !equalBytes(pub.exponent, key.exponent))
       throw new TypeError('the private key does not match the leaf certificate');
     return { chain, privateKey: key.privateKey, keyType: { type: 'rsa', bits: key.bits }, fingerprint: fp };
+  }
+  if (key.type === 'ed25519') {
+    if (pub.type !== 'ed25519') throw mismatch();
+    // The public key follows from the seed (RFC 8032 5.1.5); one the file carries must agree too.
+    const derived = ed25519.getPublicKey(key.privateKey);
+    if (!equalBytes(derived, pub.key) || (key.publicKey && !equalBytes(key.publicKey, pub.key)))
+      throw new TypeError('the private key does not match the leaf certificate');
+    return { chain, privateKey: key.privateKey, keyType: { type: 'ed25519' }, fingerprint: fp };
   }
   if (pub.type !== 'ec') throw mismatch();
   const { curve, privateKey } = key;

@@ -14,7 +14,8 @@ export interface CertificateKeyPair {
 }
 
 /** The type and size of a certificate's key. */
-export type CertificateKeyType = { readonly type: 'ecdsa'; readonly curve: EcCurve } | { readonly type: 'rsa'; readonly bits: number };
+export type CertificateKeyType =
+  { readonly type: 'ecdsa'; readonly curve: EcCurve } | { readonly type: 'rsa'; readonly bits: number } | { readonly type: 'ed25519' };
 
 /** An RSA certificate chain with its private key (loadCertificateKey). */
 export interface RsaCertificateKeyPair {
@@ -25,8 +26,21 @@ export interface RsaCertificateKeyPair {
   readonly fingerprint: string;
 }
 
-/** What loadCertificateKey returns: an ECDSA pair (keyType set) or an RSA one. */
-export type AnyCertificateKeyPair = (CertificateKeyPair & { readonly keyType: { readonly type: 'ecdsa'; readonly curve: EcCurve } }) | RsaCertificateKeyPair;
+/**
+ * An Ed25519 certificate chain with its private key (RFC 8410): signs DTLS 1.3
+ * CertificateVerify and, in DTLS 1.2, ECDHE_ECDSA handshakes (RFC 8422 5.1.1).
+ */
+export interface Ed25519CertificateKeyPair {
+  readonly chain: Uint8Array[];
+  /** The 32-byte seed (RFC 8032 5.1.5), the encoding CryptoProvider.sign takes for ed25519. */
+  readonly privateKey: Uint8Array;
+  readonly keyType: { readonly type: 'ed25519' };
+  readonly fingerprint: string;
+}
+
+/** What loadCertificateKey returns: an ECDSA pair (keyType set), an RSA one or an Ed25519 one. */
+export type AnyCertificateKeyPair =
+  (CertificateKeyPair & { readonly keyType: { readonly type: 'ecdsa'; readonly curve: EcCurve } }) | RsaCertificateKeyPair | Ed25519CertificateKeyPair;
 
 /** A private key decoded from PEM (decodeKeyPem). */
 export type DecodedPrivateKey =
@@ -38,6 +52,13 @@ export type DecodedPrivateKey =
       readonly privateKey: Uint8Array;
       readonly modulus: Uint8Array;
       readonly exponent: Uint8Array;
+    }
+  | {
+      readonly type: 'ed25519';
+      /** The 32-byte seed. */
+      readonly privateKey: Uint8Array;
+      /** The public key when the PKCS#8 v2 (OneAsymmetricKey) block carries it. */
+      readonly publicKey: Uint8Array | undefined;
     };
 
 /** The fields of an X.509 certificate the protocol needs. */

@@ -168,12 +168,22 @@ function signatureValid(cert: Cert, issuer: Cert, provider: CryptoProvider): boo
     const what = key.oid === OID.rsassaPss ? `${key.oid} (RSASSA-PSS-restricted keys; use rsaEncryption keys)` : key.oid;
     throw new DtlsError('unsupported_certificate', `issuer public key algorithm ${what} is not supported`);
   }
+  if (alg.oid === OID.ed25519) {
+    // RFC 8410 6: no parameters; EdDSA signs the TBSCertificate itself.
+    if (cert.signatureParams) throw bad('Ed25519 signature algorithm must have no parameters');
+    if (key.type !== 'ed25519') throw bad(`${name} signature but the issuer has a ${key.type} key`);
+    try {
+      return provider.verify(S.ed25519, key.key, cert.tbs, cert.signature);
+    } catch {
+      return false;
+    }
+  }
   const hash = HASH_BY_SIG[alg.oid];
   const rsaScheme = hash ? undefined : rsaSignatureScheme(cert);
   if (!hash && rsaScheme === undefined)
     throw new DtlsError(
       'unsupported_certificate',
-      `signature algorithm ${name} is not supported; only ECDSA with SHA-256/384/512, and RSA (PKCS#1 v1.5 or PSS) with SHA-256/384/512`,
+      `signature algorithm ${name} is not supported; only ECDSA with SHA-256/384/512, Ed25519, and RSA (PKCS#1 v1.5 or PSS) with SHA-256/384/512`,
     );
   if (hash) {
     if (key.type !== 'ec') throw bad(`${name} signature but the issuer has a ${key.type} key`);

@@ -247,7 +247,7 @@ describe('session', () => {
 });
 
 describe('credentials', () => {
-  test("RSA under 2048 bits or Ed25519 keys, ours or the runner's, are unimplemented; ECDSA P-256 and RSA 2048 are used", async () => {
+  test("RSA under 2048 bits or Ed448 keys, ours or the runner's, are unimplemented; ECDSA P-256, Ed25519 and RSA 2048 are used", async () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
@@ -273,7 +273,9 @@ describe('credentials', () => {
       assert.throws(() => checkCredentials({ ...base, certFile: ecCert, keyFile: file('rsa.key', rsa) }), /our private key is RSA of 1024 bits/);
       const rsa2048 = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
       checkCredentials({ ...base, certFile: ecCert, keyFile: file('rsa2048.key', rsa2048) });
-      assert.throws(() => checkCredentials({ ...base, certFile: ecCert, keyFile: file('ed.key', ed) }), /our private key is ed25519/);
+      checkCredentials({ ...base, certFile: ecCert, keyFile: file('ed.key', ed) });
+      const ed448 = generateKeyPairSync('ed448').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+      assert.throws(() => checkCredentials({ ...base, certFile: ecCert, keyFile: file('ed448.key', ed448) }), /our private key is ed448/);
       assert.throws(() => checkCredentials({ ...base }), /without a certificate/);
       // Key types only: whether the key matches the certificate is the library's check.
       checkCredentials({ ...base, certFile: ecCert, keyFile: ecKey });

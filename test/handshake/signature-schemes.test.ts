@@ -54,20 +54,24 @@ function exchange(a: Connection, b: Connection, now: number): Uint8Array[] {
 test('resolved per version: names or code points, in the order given; each version keeps what it verifies', () => {
   const o = (signatureSchemes: (string | number)[], versions?: ('1.2' | '1.3')[]) =>
     resolveOptions({ verify: 'insecure', signatureSchemes: signatureSchemes as never, ...(versions ? { versions } : {}) }).signatureSchemes;
-  assert.deepEqual(o(['ed25519', 'ecdsa_secp256r1_sha256']), { schemes12: [S.ecdsa_secp256r1_sha256], schemes13: [S.ed25519, S.ecdsa_secp256r1_sha256] });
+  // Both versions verify ed25519 (DTLS 1.2 by RFC 8422 5.1.3).
+  assert.deepEqual(o(['ed25519', 'ecdsa_secp256r1_sha256']), {
+    schemes12: [S.ed25519, S.ecdsa_secp256r1_sha256],
+    schemes13: [S.ed25519, S.ecdsa_secp256r1_sha256],
+  });
   assert.deepEqual(o([S.rsa_pkcs1_sha256, S.rsa_pss_rsae_sha256]), {
     schemes12: [S.rsa_pkcs1_sha256, S.rsa_pss_rsae_sha256],
     schemes13: [S.rsa_pss_rsae_sha256],
   });
   assert.deepEqual(o(['ed25519'], ['1.3']).schemes13, [S.ed25519]);
-  assert.throws(() => o(['ed25519']), /no scheme DTLS 1.2 can verify/);
+  assert.deepEqual(o(['ed25519']).schemes12, [S.ed25519]);
   assert.throws(() => o(['rsa_pkcs1_sha256'], ['1.3']), /no scheme DTLS 1.3 can verify/);
   assert.throws(() => o(['ecdsa_sha1']), TypeError);
   assert.throws(() => o([0x0603]), RangeError, 'ecdsa_secp521r1_sha512: not verified here');
   assert.throws(() => o([]), TypeError);
   // Default: every scheme, as before the option.
   const d = resolveOptions({ verify: 'insecure' }).signatureSchemes;
-  assert.ok(d.schemes12.includes(S.rsa_pkcs1_sha256) && d.schemes13.includes(S.ed25519));
+  assert.ok(d.schemes12.includes(S.rsa_pkcs1_sha256) && d.schemes12.includes(S.ed25519) && d.schemes13.includes(S.ed25519));
 });
 
 test('DTLS 1.2 and 1.3 ClientHellos offer exactly the schemes given', () => {

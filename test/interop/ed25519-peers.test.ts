@@ -1,0 +1,254 @@
+// Ed25519 certificates against OpenSSL and GnuTLS in DTLS 1.2 (RFC 8422
+// 5.1.1: they authenticate ECDHE_ECDSA suites, signed ed25519 without a
+// pre-hash), made by `openssl genpkey -algorithm ed25519` + `openssl req -x509`:
+// `openssl s_client -dtls1_2` and `gnutls-cli` against our Ed25519 server, our
+// client against `gnutls-serv` with one, and Ed25519 client certificates both
+// ways. OpenSSL 3.0's s_server cannot serve an Ed25519 certificate over DTLS
+// ("no shared cipher", openssl/openssl#20122), so our client meets it only
+// with an Ed25519 client certificate.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { connect } from '../../src/stream/index.ts';
+import { bindUdp, nodeUdpConnected } from '../../src/adapters/node.ts';
+import { closeSocket } from './datagrams.ts';
+import { echo, serve } from './our-server.ts';
+import { makeTempDir, openssl, runClient, sdpFingerprint, startServer, within, type CertFiles, type TempDir } from './openssl.ts';
+import * as gnutls from './gnutls.ts';
+
+const SUITE = 'ECDHE-ECDSA-AES128-GCM-SHA256';
+const IANA = 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256';
+
+let dir: TempDir;
+let server: CertFiles;
+let client: CertFiles;
+/** A P-256 server certificate, for s_server (which cannot serve an Ed25519 one over DTLS). */
+let p256: CertFiles;
+
+/** A self-signed Ed25519 certificate: `openssl genpkey -algorithm ed25519`, then `openssl req -x509`. */
+async function edSelfSigned(name: string, cn: string, san: string[]): Promise<CertFiles> {
+  const certPath = dir.path(`${name}.pem`);
+  const keyPath = dir.path(`${name}-key.pem`);
+  await openssl(['genpkey', '-algorithm', 'ed25519', '-out', keyPath]);
+  await openssl(['req', '-x509', '-new', '-key', keyPath, '-subj', `/CN=${cn}`, '-days', '2', ...san.flatMap((e) => ['-addext', e]), '-out', certPath]);
+  const [cert, key, fp] = await Promise.all([
+    readFile(certPath, 'utf8'),
+    readFile(keyPath, 'utf8'),
+    openssl(['x509', '-in', certPath, '-noout', '-fingerprint', '-sha256']),
+  ]);
+  return { certPath, keyPath, cert, key, fingerprint: sdpFingerprint(fp) };
+}
+
+before(async () => {
+  dir = await makeTempDir('dtls-interop-ed25519-');
+  [server, client] = await Promise.all([
+    edSelfSigned('ed-server', 'localhost', ['subjectAltName=DNS:localhost,IP:127.0.0.1']),
+    edSelfSigned('ed-client', 'client', []),
+  ]);
+  const p256Key = dir.path('p256-key.pem');
+  await openssl(['genpkey', '-algorithm', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', p256Key]);
+  await openssl([
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    p256Key,
+    '-subj',
+    '/CN=localhost',
+    '-days',
+    '2',
+    '-addext',
+    'subjectAltName=DNS:localhost',
+    '-out',
+    dir.path('p256.pem'),
+  ]);
+  p256 = {
+    certPath: dir.path('p256.pem'),
+    keyPath: p256Key,
+    cert: await readFile(dir.path('p256.pem'), 'utf8'),
+    key: await readFile(p256Key, 'utf8'),
+    fingerprint: '',
+  };
+});
+after(() => dir?.cleanup());
+
+const enc = new TextEncoder();
+
+describe('our client with an Ed25519 client certificate ↔ openssl s_server', () => {
+  test('s_server -Verify 1 checks our ed25519 CertificateVerify', async (t) => {
+    const srv = await startServer(['-cert', p256.certPath, '-key', p256.keyPath, '-Verify', '1', '-CAfile', client.certPath, '-verify_return_error'], {
+      t,
+    });
+    const socket = await bindUdp({ address: '127.0.0.1', port: 0 });
+    t.after(() => closeSocket(socket));
+    const dtls = await within(
+      8000,
+      () => `handshake with ${srv.describe()}\n${srv.dump()}`,
+      connect(nodeUdpConnected(socket, '127.0.0.1', srv.port), {
+        serverName: 'localhost',
+        verify: { ca: [p256.cert] },
+        certificate: { cert: client.cert, key: client.key },
+      }),
+    );
+    t.after(() => within(3000, 'dtls.close()', dtls.close()).catch(() => {}));
+    const info = await dtls.handshake;
+    assert.equal(info.version, 'DTLS 1.2');
+    await srv.waitFor(/^Client certificate$/m);
+    await srv.waitFor(/CN\s*=\s*client/);
+    const writer = dtls.outbound.writable.getWriter();
+    await writer.write(enc.encode('mutual ed25519\n'));
+    await srv.waitFor('mutual ed25519');
+  });
+});
+
+describe('our client ↔ gnutls-serv with an Ed25519 certificate', { concurrency: 2 }, () => {
+  const dial = async (t: import('node:test').TestContext, srv: gnutls.GnuTlsServer, certificate?: { cert: string; key: string }) => {
+    const socket = await bindUdp({ address: '127.0.0.1', port: 0 });
+    t.after(() => closeSocket(socket));
+    const dtls = await within(
+      8000,
+      () => `handshake with ${srv.describe()}\n${srv.dump()}`,
+      connect(nodeUdpConnected(socket, '127.0.0.1', srv.port), {
+        serverName: 'localhost',
+        verify: { ca: [server.cert] },
+        ...(certificate ? { certificate } : {}),
+      }),
+    );
+    t.after(() => within(3000, 'dtls.close()', dtls.close()).catch(() => {}));
+    return dtls;
+  };
+  const echoes = async (dtls: Awaited<ReturnType<typeof dial>>, line: string) => {
+    const writer = dtls.outbound.writable.getWriter();
+    const reader = dtls.inbound.readable.getReader();
+    await writer.write(enc.encode(`${line}\n`));
+    const { value } = await within(3000, `the echo of ${line}`, reader.read());
+    assert.equal(new TextDecoder().decode(value), `${line}\n`);
+  };
+
+  test("the handshake verifies gnutls-serv's ed25519 ServerKeyExchange, and data echoes", async (t) => {
+    const srv = await gnutls.startServer(
+      ['-d', '4', '--echo', '--x509certfile', server.certPath, '--x509keyfile', server.keyPath, '--priority', gnutls.priority()],
+      {
+        t,
+      },
+    );
+    const dtls = await dial(t, srv);
+    const info = await dtls.handshake;
+    assert.equal(info.version, 'DTLS 1.2');
+    assert.match(info.cipherSuite, /^TLS_ECDHE_ECDSA_WITH_/);
+    assert.equal(info.peerFingerprint, server.fingerprint);
+    await srv.waitFor(/signing TLS 1\.2 handshake data: using EdDSA-Ed25519$/m, 3000, 'stderr');
+    await echoes(dtls, 'hello gnutls ed25519');
+  });
+
+  test('mutual authentication: gnutls-serv --require-client-cert verifies our ed25519 CertificateVerify', async (t) => {
+    const srv = await gnutls.startServer(
+      [
+        '-d',
+        '4',
+        '--echo',
+        '--x509certfile',
+        server.certPath,
+        '--x509keyfile',
+        server.keyPath,
+        '--priority',
+        gnutls.priority(),
+        '--require-client-cert',
+        '--verify-client-cert',
+        '--x509cafile',
+        client.certPath,
+      ],
+      { t },
+    );
+    const dtls = await dial(t, srv, { cert: client.cert, key: client.key });
+    await dtls.handshake;
+    await srv.waitFor(/^- Status: The certificate is trusted\. $/m);
+    await echoes(dtls, 'mutual gnutls ed25519');
+  });
+});
+
+describe('openssl s_client ↔ our server with an Ed25519 certificate', { concurrency: 2 }, () => {
+  test(`${SUITE}: s_client verifies our ed25519 ServerKeyExchange`, async (t) => {
+    const srv = await serve(t, {}, { cert: server.cert, key: server.key });
+    const line = 'hello ed25519';
+    const run = runClient(
+      srv.port,
+      ['-cipher', SUITE, '-CAfile', server.certPath, '-verify_return_error', '-verify_hostname', 'localhost'],
+      [line, { waitFor: line }],
+      { t },
+    );
+    const dtls = await srv.next();
+    const info = await dtls.handshake;
+    const echoed = echo(dtls);
+    echoed.catch(() => {});
+    const r = await run;
+    const where = `\n--- s_client stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`;
+    assert.equal(r.error, undefined, `${r.error?.message}${where}`);
+    assert.equal(r.code, 0, where);
+    assert.match(r.stdout, /^\s*Verify return code: 0 \(ok\)$/m, where);
+    assert.match(r.stdout, new RegExp(`^\\s*Cipher\\s*: ${SUITE}$`, 'm'), where);
+    assert.match(r.stdout, /^Peer signature type: ed25519$/im, where);
+    assert.equal(info.cipherSuite, IANA);
+    assert.equal(await within(3000, 'inbound.readable to end', echoed), 1);
+  });
+
+  test('mutual authentication: s_client sends an Ed25519 client certificate, our server verifies its CertificateVerify', async (t) => {
+    const srv = await serve(t, { requestClientCertificate: 'require', verify: { fingerprints: [client.fingerprint] } }, { cert: server.cert, key: server.key });
+    const run = runClient(
+      srv.port,
+      ['-cert', client.certPath, '-key', client.keyPath, '-CAfile', server.certPath, '-verify_return_error'],
+      ['mutual', { waitFor: 'mutual' }],
+      { t },
+    );
+    const dtls = await srv.next();
+    const info = await dtls.handshake;
+    const echoed = echo(dtls);
+    echoed.catch(() => {});
+    const r = await run;
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(info.peerFingerprint, client.fingerprint);
+    assert.equal(await within(3000, 'inbound.readable to end', echoed), 1);
+  });
+
+  test('s_client -sigalgs ECDSA+SHA256 (no ed25519) gets handshake_failure from our Ed25519 server', async (t) => {
+    const srv = await serve(t, {}, { cert: server.cert, key: server.key });
+    const r = await runClient(srv.port, ['-sigalgs', 'ECDSA+SHA256', '-CAfile', server.certPath], [], { t });
+    const where = `\n--- s_client stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`;
+    assert.notEqual(r.code, 0, where);
+    assert.match(r.stderr, /alert handshake failure/, where);
+  });
+});
+
+describe('gnutls-cli ↔ our server with an Ed25519 certificate', () => {
+  test('gnutls-cli verifies our ed25519 ServerKeyExchange; with its own Ed25519 certificate, we verify its CertificateVerify', async (t) => {
+    const srv = await serve(t, { requestClientCertificate: 'require', verify: { fingerprints: [client.fingerprint] } }, { cert: server.cert, key: server.key });
+    const line = 'hello from gnutls-cli';
+    const run = gnutls.runClient(
+      srv.port,
+      [
+        '--priority',
+        gnutls.priority(),
+        '--x509cafile',
+        server.certPath,
+        '--verify-hostname',
+        'localhost',
+        '--x509certfile',
+        client.certPath,
+        '--x509keyfile',
+        client.keyPath,
+      ],
+      [line, { waitFor: line }],
+      { t },
+    );
+    const dtls = await srv.next();
+    const info = await dtls.handshake;
+    const echoed = echo(dtls);
+    echoed.catch(() => {});
+    const r = await run;
+    const where = `\n--- gnutls-cli stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`;
+    assert.equal(r.code, 0, where);
+    assert.match(gnutls.description(r.stdout), /^\(DTLS1\.2-X\.509\)-\(ECDHE-[A-Z0-9]+\)-\(EdDSA-Ed25519\)-\([A-Z0-9-]+\)$/, where);
+    assert.equal(info.peerFingerprint, client.fingerprint);
+    assert.equal(await within(3000, 'inbound.readable to end', echoed), 1);
+  });
+});
