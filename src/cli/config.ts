@@ -27,7 +27,7 @@ function readText(file: string, option: string): string {
   }
 }
 
-/** --cert/--key (ECDSA or RSA), or a fresh self-signed ECDSA P-256 certificate. */
+/** --cert/--key (ECDSA, Ed25519 or RSA), or a fresh self-signed ECDSA P-256 certificate. */
 export function certificateFrom(o: CliOptions): CertificateKeyPair | AnyCertificateKeyPair {
   if (o.cert === undefined || o.key === undefined) return generateCertificate({ commonName: 'dtls-stream' });
   const cert = readText(o.cert, '--cert');
