@@ -61,6 +61,12 @@ export interface ShimFlags {
   cipher?: string;
   srtpProfiles?: string;
   advertiseAlpn?: string[];
+  /** -expect-advertised-alpn: the list a server must see from the client (its alpnSelect checks it). */
+  expectAdvertisedAlpn?: string[];
+  /** -reject-alpn: the server refuses the client's protocols (no_application_protocol). */
+  rejectAlpn: boolean;
+  /** -select-empty-alpn: the server's selection returns an empty name (our own error). */
+  selectEmptyAlpn: boolean;
   selectAlpn?: string;
   declineAlpn: boolean;
   hostName?: string;
@@ -120,6 +126,7 @@ const withValue: Record<string, Arg> = {
   '-cipher': (f, v) => (f.cipher = v),
   '-srtp-profiles': (f, v) => (f.srtpProfiles = v),
   '-advertise-alpn': (f, v) => (f.advertiseAlpn = decodeProtocolList(v)),
+  '-expect-advertised-alpn': (f, v) => (f.expectAdvertisedAlpn = decodeProtocolList(v)),
   '-select-alpn': (f, v) => (f.selectAlpn = v),
   '-host-name': (f, v) => (f.hostName = v),
   '-expect-alpn': (f, v) => (f.expect.alpn = v),
@@ -175,6 +182,8 @@ const switches: Record<string, Switch> = {
   // BoringSSL's SSL_send_fatal_alert: Connection.abort() (session.ts).
   '-send-alert': (f) => (f.sendAlert = true),
   '-key-update-before-read': (f) => (f.keyUpdateBeforeRead = true),
+  '-reject-alpn': (f) => (f.rejectAlpn = true),
+  '-select-empty-alpn': (f) => (f.selectEmptyAlpn = true),
   // No meaning for a sans-IO core driven to completion on every input: there
   // is no blocking call to make asynchronous, and no explicit handshake call.
   '-async': () => {},
@@ -204,8 +213,6 @@ const MISSING: Record<string, string> = {
   '-use-ticket-callback': "BoringSSL's ticket-key callback is not an API of ours: ticket keys come from the ticketKeys option",
   '-use-ticket-aead-callback': "BoringSSL's ticket sealing callback is not an API of ours: tickets are sealed with the ticketKeys option",
   '-expect-accept-early-data': '0-RTT early data is not implemented',
-  '-expect-advertised-alpn': 'ALPN selection callbacks are not implemented: a server picks from the alpn option (RFC 7301 3.2)',
-  '-reject-alpn': 'ALPN selection callbacks are not implemented: a server picks from the alpn option (RFC 7301 3.2)',
   '-allow-unknown-alpn-protos': 'a client taking an ALPN protocol it did not offer (BoringSSL compatibility switch): refused, RFC 7301 3.2',
   '-psk': 'external pre-shared keys are not implemented',
   '-permute-extensions': 'ClientHello extension permutation (an anti-ossification switch of BoringSSL) is not implemented',
@@ -254,6 +261,8 @@ function parseFor(argv: string[], resumption: boolean): ShimFlags {
     noTicket: false,
     sendAlert: false,
     keyUpdateBeforeRead: false,
+    rejectAlpn: false,
+    selectEmptyAlpn: false,
     shimWritesFirst: false,
     shimShutsDown: false,
     useExportContext: false,

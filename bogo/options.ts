@@ -121,10 +121,17 @@ export function toOptions(f: ShimFlags, wallStart: number, phase?: VerifyPhase):
   if (f.verifyPrefs.length) o.signatureSchemes = f.verifyPrefs;
   if (f.srtpProfiles !== undefined) o.srtpProfiles = f.srtpProfiles.split(':').filter(Boolean);
   if (f.server) {
-    // BoringSSL's shim server selects -select-alpn whatever the order; the
-    // library selects from its own list, so that list is the one protocol.
+    // BoringSSL's shim server selects in its ALPN callback: ours is alpnSelect.
     if (f.advertiseAlpn) throw new Unimplemented('a server advertising ALPN protocols');
-    if (f.selectAlpn !== undefined && !f.declineAlpn) o.alpn = [f.selectAlpn];
+    if (f.selectAlpn !== undefined || f.declineAlpn || f.rejectAlpn || f.selectEmptyAlpn || f.expectAdvertisedAlpn) {
+      const want = f.expectAdvertisedAlpn;
+      o.alpnSelect = (offered) => {
+        if (want && offered.join('\0') !== want.join('\0')) throw new Error(`the client offered ALPN ${offered.join(',')}, expected ${want.join(',')}`);
+        if (f.rejectAlpn) return false;
+        if (f.selectEmptyAlpn) return '';
+        return f.declineAlpn ? undefined : f.selectAlpn;
+      };
+    }
   } else {
     if (f.selectAlpn !== undefined) throw new Unimplemented('a client selecting ALPN');
     if (f.advertiseAlpn) o.alpn = f.advertiseAlpn;

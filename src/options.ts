@@ -65,7 +65,19 @@ export interface DtlsOptions {
   mtu?: number;
   /** Names: SRTP_AES128_CM_SHA1_80, SRTP_AES128_CM_SHA1_32, SRTP_AEAD_AES_128_GCM, SRTP_AEAD_AES_256_GCM. */
   srtpProfiles?: string[];
+  /**
+   * ALPN protocol names (RFC 7301): a client offers them, a server picks the
+   * first of its own that the client offered (none in common: no_application_protocol).
+   */
   alpn?: string[];
+  /**
+   * Server: picks the ALPN protocol from the client's list instead of `alpn`
+   * (not both), e.g. by the protocols offered. Return one of `offered`; undefined
+   * to answer without ALPN (RFC 7301 3.2 allows it); false to refuse the
+   * handshake with no_application_protocol. A name the client did not offer fails
+   * the handshake with internal_error. Not called when the client sends no ALPN.
+   */
+  alpnSelect?: (offered: readonly string[]) => string | false | undefined;
   /** Client: SNI to send (and to check the certificate against with { ca }). */
   serverName?: string;
   /** Server: send a HelloVerifyRequest before keeping state (RFC 6347 4.2.1). */
@@ -216,6 +228,7 @@ export interface ResolvedOptions {
   mtu: number;
   srtpProfiles: number[];
   alpn: string[];
+  alpnSelect: ((offered: readonly string[]) => string | false | undefined) | undefined;
   serverName: string | undefined;
   requireCookie: boolean;
   requestClientCertificate: boolean | 'require';
@@ -551,6 +564,12 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
   const signatureSchemes = resolveSignatureSchemes(o.signatureSchemes, versions);
   const alpn = o.alpn ?? [];
   for (const p of alpn) if (typeof p !== 'string' || !p.length || p.length > 255) throw new TypeError(`bad ALPN protocol name ${String(p)}`);
+  const alpnSelect = o.alpnSelect;
+  if (alpnSelect !== undefined) {
+    if (typeof alpnSelect !== 'function') throw new TypeError('alpnSelect must be a function');
+    if (role !== 'server') throw new TypeError('alpnSelect is for servers (a client offers `alpn`)');
+    if (alpn.length) throw new TypeError('give a server alpn or alpnSelect, not both');
+  }
 
   return {
     role,
@@ -565,6 +584,7 @@ export function resolveOptions(o: DtlsOptions = {}): ResolvedOptions {
     mtu,
     srtpProfiles,
     alpn,
+    alpnSelect,
     serverName: o.serverName,
     requireCookie: oneOf(o.requireCookie, [true, false], false, 'requireCookie'),
     requestClientCertificate,

@@ -8,6 +8,7 @@ import { concat } from '../wire/codec.ts';
 import { DtlsError } from '../errors.ts';
 import { exportKeyingMaterial } from '../crypto/prf.ts';
 import type { HandshakeInfo } from '../connection-types.ts';
+import type { ResolvedOptions } from '../options.ts';
 import type { CertificateKeyPair, Ed25519CertificateKeyPair, ParsedCertificate, RsaCertificateKeyPair } from '../x509/types.ts';
 
 /** The handshake messages hashed for Finished and CertificateVerify (RFC 6347 4.2.6). */
@@ -201,6 +202,27 @@ export function curveOfPublicKey(point: Uint8Array): EcCurve | undefined {
   if (point.length === 65) return 'P-256';
   if (point.length === 97) return 'P-384';
   return undefined;
+}
+
+/**
+ * The ALPN protocol a server answers with (RFC 7301 3.2), from the client's
+ * list: `alpnSelect`'s choice, or the first of `alpn` the client offered;
+ * undefined for no ALPN in the answer.
+ */
+export function chooseAlpn(o: Pick<ResolvedOptions, 'alpn' | 'alpnSelect'>, offered: string[] | undefined): string | undefined {
+  if (!offered) return undefined;
+  if (o.alpnSelect) {
+    const p = o.alpnSelect(offered);
+    if (p === undefined) return undefined;
+    if (p === false) throw new DtlsError('no_application_protocol', "alpnSelect refused the client's ALPN protocols (RFC 7301 3.2)");
+    if (typeof p !== 'string' || !offered.includes(p))
+      throw new DtlsError('internal_error', `alpnSelect returned "${String(p)}", which the client did not offer`);
+    return p;
+  }
+  if (!o.alpn.length) return undefined;
+  const p = o.alpn.find((a) => offered.includes(a));
+  if (p === undefined) throw new DtlsError('no_application_protocol', 'no ALPN protocol in common (RFC 7301 3.2)');
+  return p;
 }
 
 /** Runs a decoder; anything it throws that is not already a DtlsError becomes decode_error naming `what`. */

@@ -43,6 +43,7 @@ import type { FlightItem } from '../reliability/flight.ts';
 import {
   Transcript,
   certificateAuth,
+  chooseAlpn,
   decodeAs,
   chooseSignatureScheme,
   groupCode,
@@ -249,12 +250,7 @@ export class Server12 implements Role12 {
 
     const srtp = decodeExt(ExtensionType.use_srtp, 'use_srtp', decodeUseSrtp);
     const srtpProfile = srtp ? o.srtpProfiles.find((p) => srtp.profiles.includes(p)) : undefined;
-    let alpn: string | undefined;
-    const clientAlpn = decodeExt(ExtensionType.alpn, 'alpn', decodeAlpn);
-    if (clientAlpn && o.alpn.length) {
-      alpn = o.alpn.find((p) => clientAlpn.includes(p));
-      if (alpn === undefined) throw new DtlsError('no_application_protocol', 'no ALPN protocol in common (RFC 7301 3.2)');
-    }
+    const alpn = chooseAlpn(o, decodeExt(ExtensionType.alpn, 'alpn', decodeAlpn));
     const serverName = decodeExt(ExtensionType.server_name, 'server_name', decodeServerName);
     const ticketExt = ext(ExtensionType.session_ticket);
     const ticket = ticketExt ? decodeSessionTicket(ticketExt.data) : new Uint8Array(0);

@@ -20,7 +20,7 @@ import { decodeConnectionIdExtension } from '../wire/extensions13/connection-id.
 import { encodeSupportedVersionsServer } from '../wire/extensions13/supported-versions.ts';
 import { decodeClientHello, type ClientHello } from '../wire/messages/client-hello.ts';
 import { checkClientHello13, encodeHelloRetryRequest, offeredVersions } from '../wire/messages13/hello13.ts';
-import { decodeAs } from './common.ts';
+import { chooseAlpn, decodeAs } from './common.ts';
 import { chooseKeyShare, chooseScheme13, clientHelloHash } from './common13.ts';
 import { decodeHrrCookieState, encodeHrrCookieState, type HrrCookieState, type HrrCookies } from './cookie.ts';
 
@@ -120,12 +120,7 @@ export function readClientHello13(o: ResolvedOptions, body: Uint8Array, cookies:
 
   const srtp = ext(ExtensionType.use_srtp, 'use_srtp', decodeUseSrtp);
   const srtpProfile = srtp ? o.srtpProfiles.find((p) => srtp.profiles.includes(p)) : undefined;
-  let alpn: string | undefined;
-  const clientAlpn = ext(ExtensionType.alpn, 'alpn', decodeAlpn);
-  if (clientAlpn && o.alpn.length) {
-    alpn = o.alpn.find((p) => clientAlpn.includes(p));
-    if (alpn === undefined) throw new DtlsError('no_application_protocol', 'no ALPN protocol in common (RFC 7301 3.2)');
-  }
+  const alpn = chooseAlpn(o, ext(ExtensionType.alpn, 'alpn', decodeAlpn));
   const serverName = ext(ExtensionType.server_name, 'server_name', decodeServerName);
   const clientCid = ext(ExtensionType.connection_id, 'connection_id', decodeConnectionIdExtension)?.slice();
   return {
