@@ -5,7 +5,7 @@
 // loop, Web Streams against the raw core, memory per server connection, and
 // the 1000-client load test (bench/load.ts, real sockets) once.
 //
-//   node --expose-gc --import tsx bench/compare.ts [--rounds 3] [--seconds 1.5] [--memory-connections 100] [--no-load]
+//   node --expose-gc --import tsx bench/compare.ts [--rounds 3] [--seconds 1.5] [--memory-connections 100] [--no-load] [--handshakes]
 import * as nc from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -189,6 +189,30 @@ const groups = [
   ['x25519', 'x25519', 'x25519'],
   ['secp256r1', 'secp256r1', 'P-256'],
 ] as const;
+// --handshakes: only the x25519 handshake rows the DTLS 1.3 goal is read from
+// (native 1.2 and 1.3, OpenSSL), interleaved as below, in a few seconds a round.
+if (argv.includes('--handshakes')) {
+  coreHandshakes(native, 'x25519');
+  coreHandshakes(native, 'x25519', '1.3');
+  for (let round = 0; round < ROUNDS; round++) {
+    put('hs12', coreHandshakes(native, 'x25519'));
+    put('hs13', coreHandshakes(native, 'x25519', '1.3'));
+    if (typeof openssl !== 'string') put('ossl', openssl.run('handshake', 'x25519', SECONDS));
+  }
+  const [a, b, o] = ['hs12', 'hs13', 'ossl'].map(median) as [number, number, number];
+  const r = (k: string) =>
+    cells
+      .get(k)
+      ?.map((v) => v.toFixed(0))
+      .join(' ') ?? '';
+  console.log(
+    `handshakes/s, x25519, ECDSA P-256, medians of ${ROUNDS} rounds of ${SECONDS} s (rounds: 1.2 ${r('hs12')}; 1.3 ${r('hs13')}; OpenSSL ${r('ossl')})`,
+  );
+  console.log(`DTLS 1.2 ${a.toFixed(0)}, DTLS 1.3 ${b.toFixed(0)}, OpenSSL (1.2) ${Number.isFinite(o) ? o.toFixed(0) : 'absent'}`);
+  console.log(`DTLS 1.3 vs OpenSSL ${(b / o).toFixed(2)}x, vs DTLS 1.2 ${(b / a).toFixed(2)}x; DTLS 1.2 vs OpenSSL ${(a / o).toFixed(2)}x`);
+  process.exit(0);
+}
+
 // Warm-up (JIT, key caches, first-use checks) outside the measured rounds: the
 // record path takes a few seconds to reach its steady speed.
 coreHandshakes(native, 'x25519');

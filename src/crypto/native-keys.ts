@@ -115,8 +115,12 @@ export class KeyCache {
   readonly #publicByBytes = new Map<string, KeyObject>();
   static readonly MAX_PUBLIC_BY_BYTES = 64;
 
-  constructor(nc: NC) {
+  readonly #random: (length: number) => Uint8Array;
+
+  /** `random` gives the X25519 private keys (the provider's pooled source; node:crypto's own by default). */
+  constructor(nc: NC, random?: (length: number) => Uint8Array) {
     this.#nc = nc;
+    this.#random = random ?? ((n) => nc.randomFillSync(new Uint8Array(n)));
   }
 
   /** Public keys held by their bytes (at most MAX_PUBLIC_BY_BYTES). */
@@ -182,7 +186,7 @@ export class KeyCache {
    * never an X25519 public key: then the key is generated with its JWKs encoded by the job itself.
    */
   x25519Generate(): { privateKey: Uint8Array; publicKey: Uint8Array } {
-    const privateKey = this.#nc.randomFillSync(new Uint8Array(32));
+    const privateKey = this.#random(32);
     let key = this.#nc.createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64url(privateKey), x: ZERO_X }, format: 'jwk' });
     let x = this.#nc.createPublicKey(key).export({ format: 'jwk' }).x!;
     if (x === ZERO_X) {
