@@ -43,3 +43,38 @@ export function oneShotHmac(hash: OneShotHash): (name: HashName, key: Uint8Array
     return out;
   };
 }
+
+/**
+ * A running hash (a handshake transcript) as the bytes so far, digested in one
+ * call each time: a 1.3 transcript is a few KiB at most and takes about five
+ * digests per side, where a Hash object, its copy per digest and a call per
+ * message cost more than hashing those bytes again. Holds its input until it
+ * goes, as a transcript holds its messages anyway.
+ */
+export class OneShotHashContext {
+  readonly #hash: OneShotHash;
+  readonly #name: HashName;
+  #buf = new Uint8Array(0);
+  #len = 0;
+
+  constructor(hash: OneShotHash, name: HashName) {
+    this.#hash = hash;
+    this.#name = name;
+  }
+
+  update(data: Uint8Array): void {
+    const need = this.#len + data.length;
+    if (need > this.#buf.length) {
+      const grown = new Uint8Array(Math.max(need, 2 * this.#buf.length, 1024));
+      grown.set(this.#buf.subarray(0, this.#len));
+      this.#buf = grown;
+    }
+    this.#buf.set(data, this.#len);
+    this.#len = need;
+  }
+
+  digest(): Uint8Array {
+    const d = this.#hash(this.#name, this.#buf.subarray(0, this.#len), 'buffer');
+    return d.byteOffset === 0 && d.buffer.byteLength === d.byteLength ? new Uint8Array(d.buffer, 0, d.byteLength) : new Uint8Array(d);
+  }
+}

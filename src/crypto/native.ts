@@ -9,7 +9,7 @@ import type * as NodeCrypto from 'node:crypto';
 import { DtlsError } from '../errors.ts';
 import { hkdfExpandWith, hkdfExtractWith, hashLength } from './hkdf.ts';
 import { nativeAead } from './native-aead.ts';
-import { oneShotHmac, type OneShotHash } from './native-hmac.ts';
+import { OneShotHashContext, oneShotHmac, type OneShotHash } from './native-hmac.ts';
 import { pooledRandom } from './native-random.ts';
 import { FIELD_LENGTH, KeyCache, NODE_CURVE, bytes, pad } from './native-keys.ts';
 import { ecdsaKeyCurve, ecdsaSchemeHash, nobleProvider, unsupportedScheme } from './noble.ts';
@@ -175,6 +175,7 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
     native('hash') ? view(oneShot ? oneShot(name, data, 'buffer') : nc.createHash(name).update(data).digest()) : fallback.hash(name, data);
   function hashContext(name: HashName): HashContext {
     if (!native('hash')) return fallback.hashContext!(name);
+    if (oneShot) return new OneShotHashContext(oneShot as OneShotHash, name);
     const h = nc.createHash(name);
     // Hash#copy (Node 13+) forks the state, so each digest leaves the running one intact.
     if (typeof h.copy !== 'function') return fallback.hashContext!(name);

@@ -8,7 +8,7 @@ import * as nc from 'node:crypto';
 import { createNativeProvider } from '../../src/crypto/native.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
 import { hkdfExpandWith } from '../../src/crypto/hkdf.ts';
-import { oneShotHmac, type OneShotHash } from '../../src/crypto/native-hmac.ts';
+import { OneShotHashContext, oneShotHmac, type OneShotHash } from '../../src/crypto/native-hmac.ts';
 import { pooledRandom } from '../../src/crypto/native-random.ts';
 import type { AeadName, HashName } from '../../src/crypto/provider.ts';
 
@@ -91,4 +91,30 @@ test('native AEADs: the same records before and after the key becomes a KeyObjec
       if (pt.length) assert.equal(opener.open(nonce, sealed, aad), null, `${name} record ${i} tampered`);
     }
   }
+});
+
+test('one-shot hash context: each digest is the hash of everything so far, across its buffer growing, and an update after a digest goes on', () => {
+  for (const h of HASHES) {
+    const ctx = new OneShotHashContext(nc.hash as unknown as OneShotHash, h);
+    const ref = nc.createHash(h);
+    assert.equal(hex(ctx.digest()), ref.copy().digest('hex'), `${h} empty`);
+    for (const n of [0, 1, 150, 1023, 1, 2000, 64, 5000]) {
+      const data = rand(n);
+      ctx.update(data);
+      ref.update(data);
+      // The caller's buffer may be reused: the context kept its own copy.
+      data.fill(0);
+      assert.equal(hex(ctx.digest()), ref.copy().digest('hex'), `${h} after ${n} more bytes`);
+    }
+  }
+  // The provider's hashContext is this one where crypto.hash() works.
+  const c = p.hashContext!('sha256');
+  c.update(Uint8Array.of(1, 2, 3));
+  assert.equal(
+    hex(c.digest()),
+    nc
+      .createHash('sha256')
+      .update(Uint8Array.of(1, 2, 3))
+      .digest('hex'),
+  );
 });
