@@ -10,6 +10,7 @@ import { nobleProvider } from '../../src/crypto/noble.ts';
 import { hkdfExpandWith } from '../../src/crypto/hkdf.ts';
 import { OneShotHashContext, oneShotHmac, type OneShotHash } from '../../src/crypto/native-hmac.ts';
 import { pooledRandom } from '../../src/crypto/native-random.ts';
+import { b64url, fromB64url } from '../../src/crypto/native-keys.ts';
 import type { AeadName, HashName } from '../../src/crypto/provider.ts';
 
 const hex = (b: Uint8Array | null) => (b ? Buffer.from(b).toString('hex') : 'null');
@@ -117,4 +118,13 @@ test('one-shot hash context: each digest is the hash of everything so far, acros
       .update(Uint8Array.of(1, 2, 3))
       .digest('hex'),
   );
+});
+
+test('b64url writes what Buffer writes as base64url, and fromB64url reads it back, at every length mod 3', () => {
+  for (let n = 0; n < 100; n++) {
+    const b = rand(n);
+    const s = b64url(b);
+    assert.equal(s, Buffer.from(b).toString('base64url'), `${n} bytes`);
+    assert.equal(hex(fromB64url(s)), hex(b), `${n} bytes back`);
+  }
 });
