@@ -5,10 +5,10 @@
 // loop, Web Streams against the raw core, memory per server connection, and
 // the 1000-client load test (bench/load.ts, real sockets) once.
 //
-//   node --expose-gc --import tsx bench/compare.ts [--rounds 3] [--seconds 1.5] [--memory-connections 100] [--no-load]
+//   node --expose-gc --import tsx bench/compare.ts [--rounds 3] [--seconds 1.5] [--memory-connections 100] [--no-load] [--handshakes]
 import * as nc from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -189,6 +189,56 @@ const groups = [
   ['x25519', 'x25519', 'x25519'],
   ['secp256r1', 'secp256r1', 'P-256'],
 ] as const;
+// --handshakes: only the x25519 handshake rows the DTLS 1.3 goal is read from
+// (native 1.2 and 1.3, OpenSSL), interleaved as below, in a few seconds a round.
+// Each is also given per CPU-second (this process's CPU for ours, the child's
+// for OpenSSL, from /proc/self/stat once it is reaped): on a shared machine the
+// wall-clock rates move with the load, CPU-time rates much less.
+if (argv.includes('--handshakes')) {
+  // utime + stime of reaped children (fields 16 and 17 of /proc/self/stat), in seconds; NaN off Linux.
+  const childCpu = (): number => {
+    try {
+      const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+      return (Number(f[13]) + Number(f[14])) / 100;
+    } catch {
+      return NaN;
+    }
+  };
+  const ownCpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const both = (key: string, run: () => number, cpu: () => number) => {
+    const c0 = cpu();
+    const t0 = performance.now();
+    const rate = run();
+    const ops = (rate * (performance.now() - t0)) / 1000;
+    put(key, rate);
+    put(`${key} cpu`, ops / (cpu() - c0));
+  };
+  coreHandshakes(native, 'x25519');
+  coreHandshakes(native, 'x25519', '1.3');
+  for (let round = 0; round < ROUNDS; round++) {
+    both('hs12', () => coreHandshakes(native, 'x25519'), ownCpu);
+    both('hs13', () => coreHandshakes(native, 'x25519', '1.3'), ownCpu);
+    if (typeof openssl !== 'string') both('ossl', () => openssl.run('handshake', 'x25519', SECONDS), childCpu);
+  }
+  for (const unit of ['', ' cpu']) {
+    const [a, b, o] = ['hs12', 'hs13', 'ossl'].map((k) => median(k + unit)) as [number, number, number];
+    const r = (k: string) =>
+      cells
+        .get(k + unit)
+        ?.map((v) => v.toFixed(0))
+        .join(' ') ?? '';
+    console.log(
+      `handshakes per ${unit ? 'CPU-second' : 'second'}, x25519, ECDSA P-256, medians of ${ROUNDS} rounds of ${SECONDS} s (rounds: 1.2 ${r('hs12')}; 1.3 ${r('hs13')}; OpenSSL ${r('ossl')})`,
+    );
+    console.log(`  DTLS 1.2 ${a.toFixed(0)}, DTLS 1.3 ${b.toFixed(0)}, OpenSSL (1.2) ${Number.isFinite(o) ? o.toFixed(0) : 'absent'}`);
+    console.log(`  DTLS 1.3 vs OpenSSL ${(b / o).toFixed(2)}x, vs DTLS 1.2 ${(b / a).toFixed(2)}x; DTLS 1.2 vs OpenSSL ${(a / o).toFixed(2)}x`);
+  }
+  process.exit(0);
+}
+
 // Warm-up (JIT, key caches, first-use checks) outside the measured rounds: the
 // record path takes a few seconds to reach its steady speed.
 coreHandshakes(native, 'x25519');

@@ -62,11 +62,23 @@ export function pad(b: Uint8Array, len: number): Uint8Array {
   return out;
 }
 
-const b64url = (b: Uint8Array) => {
+const B64URL_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Unpadded base64url (RFC 4648 5) in one pass: every X25519 share and peer key goes through a JWK. */
+export function b64url(b: Uint8Array): string {
+  const d = B64URL_DIGITS;
   let s = '';
-  for (const x of b) s += String.fromCharCode(x);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-};
+  let i = 0;
+  for (; i + 2 < b.length; i += 3) {
+    const v = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
+    s += d[v >>> 18]! + d[(v >>> 12) & 63]! + d[(v >>> 6) & 63]! + d[v & 63]!;
+  }
+  if (i < b.length) {
+    const v = (b[i]! << 16) | ((b[i + 1] ?? 0) << 8);
+    s += d[v >>> 18]! + d[(v >>> 12) & 63]!;
+    if (i + 1 < b.length) s += d[(v >>> 6) & 63]!;
+  }
+  return s;
+}
 
 // base64url digit values by char code (-1: not a digit).
 const B64URL = new Int8Array(128).fill(-1);
@@ -115,8 +127,12 @@ export class KeyCache {
   readonly #publicByBytes = new Map<string, KeyObject>();
   static readonly MAX_PUBLIC_BY_BYTES = 64;
 
-  constructor(nc: NC) {
+  readonly #random: (length: number) => Uint8Array;
+
+  /** `random` gives the X25519 private keys (the provider's pooled source; node:crypto's own by default). */
+  constructor(nc: NC, random?: (length: number) => Uint8Array) {
     this.#nc = nc;
+    this.#random = random ?? ((n) => nc.randomFillSync(new Uint8Array(n)));
   }
 
   /** Public keys held by their bytes (at most MAX_PUBLIC_BY_BYTES). */
@@ -182,9 +198,10 @@ export class KeyCache {
    * never an X25519 public key: then the key is generated with its JWKs encoded by the job itself.
    */
   x25519Generate(): { privateKey: Uint8Array; publicKey: Uint8Array } {
-    const privateKey = this.#nc.randomFillSync(new Uint8Array(32));
+    const privateKey = this.#random(32);
     let key = this.#nc.createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64url(privateKey), x: ZERO_X }, format: 'jwk' });
-    let x = this.#nc.createPublicKey(key).export({ format: 'jwk' }).x!;
+    // The private JWK carries the public `x` too: no public KeyObject made just to read it.
+    let x = key.export({ format: 'jwk' }).x!;
     if (x === ZERO_X) {
       // Node's typings lack the 'jwk' encoding that generateKeyPairSync takes.
       const generate = this.#nc.generateKeyPairSync as unknown as (type: 'x25519', o: object) => { privateKey: NodeCrypto.JsonWebKey };

@@ -9,6 +9,8 @@ import type * as NodeCrypto from 'node:crypto';
 import { DtlsError } from '../errors.ts';
 import { hkdfExpandWith, hkdfExtractWith, hashLength } from './hkdf.ts';
 import { nativeAead } from './native-aead.ts';
+import { OneShotHashContext, oneShotHmac, type OneShotHash } from './native-hmac.ts';
+import { pooledRandom } from './native-random.ts';
 import { FIELD_LENGTH, KeyCache, NODE_CURVE, bytes, pad } from './native-keys.ts';
 import { ecdsaKeyCurve, ecdsaSchemeHash, nobleProvider, unsupportedScheme } from './noble.ts';
 import {
@@ -26,7 +28,6 @@ import {
 
 type NC = typeof NodeCrypto;
 
-const ONE = Uint8Array.of(1);
 /**
  * A Buffer that node:crypto made for this result alone (Node's digests and
  * cipher output are), handed on as a plain Uint8Array without a copy; anything
@@ -79,7 +80,8 @@ export interface NativeProvider extends CryptoProvider {
  * serves what the module lacks.
  */
 export function createNativeProvider(nc: NC, fallback: CryptoProvider = nobleProvider): NativeProvider {
-  const keys = new KeyCache(nc);
+  const pooled = pooledRandom(nc);
+  const keys = new KeyCache(nc, pooled);
   const verdicts = new Map<NativeFeature, boolean>();
 
   /** Whether `feature` works natively here: probe once (agreeing with noble on a fixed input). */
@@ -116,10 +118,15 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
     switch (f) {
       case 'hash':
         return (['sha1', 'sha256', 'sha384', 'sha512'] as const).every((h) => same(bytes(nc.createHash(h).update(msg).digest()), fallback.hash(h, msg)));
-      case 'hmac':
+      case 'hmac': {
+        // Keys shorter than, equal to and longer than the block (RFC 2104 2), and the HKDF-Expand tail byte.
+        const keys = [K16, new Uint8Array(64).fill(7), new Uint8Array(129).fill(9)];
         return (['sha1', 'sha256', 'sha384', 'sha512'] as const).every((h) =>
-          same(bytes(nc.createHmac(h, K16).update(msg).digest()), fallback.hmac(h, K16, msg)),
+          keys.every(
+            (k) => same(nativeHmac(h, k, msg), fallback.hmac(h, k, msg)) && same(nativeHmac(h, k, msg.subarray(0, 36), msg[36]), fallback.hmac(h, k, msg)),
+          ),
         );
+      }
       case 'gcm':
         return aeadSame('aes-128-gcm', 16, 'aes-128-gcm') && aeadSame('aes-256-gcm', 16, 'aes-256-gcm');
       case 'chacha20-poly1305':
@@ -168,6 +175,7 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
     native('hash') ? view(oneShot ? oneShot(name, data, 'buffer') : nc.createHash(name).update(data).digest()) : fallback.hash(name, data);
   function hashContext(name: HashName): HashContext {
     if (!native('hash')) return fallback.hashContext!(name);
+    if (oneShot) return new OneShotHashContext(oneShot as OneShotHash, name);
     const h = nc.createHash(name);
     // Hash#copy (Node 13+) forks the state, so each digest leaves the running one intact.
     if (typeof h.copy !== 'function') return fallback.hashContext!(name);
@@ -176,17 +184,23 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
       digest: () => view(h.copy().digest()),
     };
   }
-  const hmac = (name: HashName, key: Uint8Array, data: Uint8Array) =>
-    native('hmac') ? view(nc.createHmac(name, key).update(data).digest()) : fallback.hmac(name, key, data);
+  // HMAC as two one-shot digests where crypto.hash() works (see native-hmac.ts); `tail` is one more byte of input.
+  const fastHmac = oneShot ? oneShotHmac(oneShot as OneShotHash) : undefined;
+  const nativeHmac = (name: HashName, key: Uint8Array, data: Uint8Array, tail?: number): Uint8Array => {
+    if (fastHmac) return view(fastHmac(name, key, data, tail));
+    const h = nc.createHmac(name, key).update(data);
+    return view((tail === undefined ? h : h.update(Uint8Array.of(tail))).digest());
+  };
+  const hmac = (name: HashName, key: Uint8Array, data: Uint8Array) => (native('hmac') ? nativeHmac(name, key, data) : fallback.hmac(name, key, data));
 
   // HKDF-Expand of at most one hash block (every TLS 1.3 derivation: secrets,
   // keys, IVs, sn_keys, finished keys) is one HMAC over info || 0x01 (RFC 5869 2.3).
   function hkdfExpand(h: HashName, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
     const len = hashLength[h];
     if (!native('hmac') || !(Number.isInteger(length) && length > 0 && length <= len)) return hkdfExpandWith(hmac, h, prk, info, length);
-    const t = nc.createHmac(h, prk).update(info).update(ONE).digest();
+    const t = nativeHmac(h, prk, info, 1);
     // A shorter output is copied out, so the rest of the block is not kept behind it.
-    return length === len ? view(t) : new Uint8Array(t.buffer, t.byteOffset, length).slice();
+    return length === len ? t : t.slice(0, length);
   }
 
   // --- AEADs ---
@@ -381,10 +395,7 @@ export function createNativeProvider(nc: NC, fallback: CryptoProvider = noblePro
       ).filter((f) => !native(f)),
     random: (length) => {
       if (!Number.isInteger(length) || length < 0) throw new RangeError(`random length must be a non-negative integer, got ${length}`);
-      const out = new Uint8Array(length);
-      // randomFillSync takes at most 2^31-1 bytes per call, far above any use here.
-      if (length) nc.randomFillSync(out);
-      return out;
+      return length ? pooled(length) : new Uint8Array(0);
     },
     hash,
     hashContext,
