@@ -36,3 +36,22 @@ export function deliver(from: ConnectionLike, to: ConnectionLike, now: number): 
   for (const d of ds) to.handleDatagram(now, d);
   return ds.length;
 }
+
+/**
+ * shuttle() that shows each datagram to `see` (by its sender) before it is
+ * delivered; the pair must go quiet within 100 rounds.
+ */
+export function shuttleSeen(client: ConnectionLike, server: ConnectionLike, see: (from: 'client' | 'server', d: Uint8Array) => void, now = 0): void {
+  for (let round = 0, moved = true; moved; round++) {
+    if (round >= 100) throw new Error('shuttleSeen: still sending after 100 rounds');
+    moved = false;
+    for (let d = client.pollTransmit(); d; d = client.pollTransmit(), moved = true) {
+      see('client', d);
+      server.handleDatagram(now, d);
+    }
+    for (let d = server.pollTransmit(); d; d = server.pollTransmit(), moved = true) {
+      see('server', d);
+      client.handleDatagram(now, d);
+    }
+  }
+}

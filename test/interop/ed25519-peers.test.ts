@@ -6,10 +6,11 @@
 // ways. OpenSSL 3.0's s_server cannot serve an Ed25519 certificate over DTLS
 // ("no shared cipher", openssl/openssl#20122), so our client meets it only
 // with an Ed25519 client certificate.
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { connect } from '../../src/stream/index.ts';
+import { connect, type DtlsStream } from '../../src/stream/index.ts';
+import type { DtlsOptions } from '../../src/options.ts';
 import { bindUdp, nodeUdpConnected } from '../../src/adapters/node.ts';
 import { closeSocket } from './datagrams.ts';
 import { echo, serve } from './our-server.ts';
@@ -74,23 +75,25 @@ after(() => dir?.cleanup());
 
 const enc = new TextEncoder();
 
+/** Our client over UDP to a peer process on loopback, closed when the test ends. */
+async function dial(t: TestContext, peer: { port: number; describe(): string; dump(): string }, options: DtlsOptions): Promise<DtlsStream> {
+  const socket = await bindUdp({ address: '127.0.0.1', port: 0 });
+  t.after(() => closeSocket(socket));
+  const dtls = await within(
+    8000,
+    () => `handshake with ${peer.describe()}\n${peer.dump()}`,
+    connect(nodeUdpConnected(socket, '127.0.0.1', peer.port), { serverName: 'localhost', ...options }),
+  );
+  t.after(() => within(3000, 'dtls.close()', dtls.close()).catch(() => {}));
+  return dtls;
+}
+
 describe('our client with an Ed25519 client certificate ↔ openssl s_server', () => {
   test('s_server -Verify 1 checks our ed25519 CertificateVerify', async (t) => {
     const srv = await startServer(['-cert', p256.certPath, '-key', p256.keyPath, '-Verify', '1', '-CAfile', client.certPath, '-verify_return_error'], {
       t,
     });
-    const socket = await bindUdp({ address: '127.0.0.1', port: 0 });
-    t.after(() => closeSocket(socket));
-    const dtls = await within(
-      8000,
-      () => `handshake with ${srv.describe()}\n${srv.dump()}`,
-      connect(nodeUdpConnected(socket, '127.0.0.1', srv.port), {
-        serverName: 'localhost',
-        verify: { ca: [p256.cert] },
-        certificate: { cert: client.cert, key: client.key },
-      }),
-    );
-    t.after(() => within(3000, 'dtls.close()', dtls.close()).catch(() => {}));
+    const dtls = await dial(t, srv, { verify: { ca: [p256.cert] }, certificate: { cert: client.cert, key: client.key } });
     const info = await dtls.handshake;
     assert.equal(info.version, 'DTLS 1.2');
     await srv.waitFor(/^Client certificate$/m);
@@ -102,22 +105,7 @@ describe('our client with an Ed25519 client certificate ↔ openssl s_server', (
 });
 
 describe('our client ↔ gnutls-serv with an Ed25519 certificate', { concurrency: 2 }, () => {
-  const dial = async (t: import('node:test').TestContext, srv: gnutls.GnuTlsServer, certificate?: { cert: string; key: string }) => {
-    const socket = await bindUdp({ address: '127.0.0.1', port: 0 });
-    t.after(() => closeSocket(socket));
-    const dtls = await within(
-      8000,
-      () => `handshake with ${srv.describe()}\n${srv.dump()}`,
-      connect(nodeUdpConnected(socket, '127.0.0.1', srv.port), {
-        serverName: 'localhost',
-        verify: { ca: [server.cert] },
-        ...(certificate ? { certificate } : {}),
-      }),
-    );
-    t.after(() => within(3000, 'dtls.close()', dtls.close()).catch(() => {}));
-    return dtls;
-  };
-  const echoes = async (dtls: Awaited<ReturnType<typeof dial>>, line: string) => {
+  const echoes = async (dtls: DtlsStream, line: string) => {
     const writer = dtls.outbound.writable.getWriter();
     const reader = dtls.inbound.readable.getReader();
     await writer.write(enc.encode(`${line}\n`));
@@ -132,7 +120,7 @@ describe('our client ↔ gnutls-serv with an Ed25519 certificate', { concurrency
         t,
       },
     );
-    const dtls = await dial(t, srv);
+    const dtls = await dial(t, srv, { verify: { ca: [server.cert] } });
     const info = await dtls.handshake;
     assert.equal(info.version, 'DTLS 1.2');
     assert.match(info.cipherSuite, /^TLS_ECDHE_ECDSA_WITH_/);
@@ -160,7 +148,7 @@ describe('our client ↔ gnutls-serv with an Ed25519 certificate', { concurrency
       ],
       { t },
     );
-    const dtls = await dial(t, srv, { cert: client.cert, key: client.key });
+    const dtls = await dial(t, srv, { verify: { ca: [server.cert] }, certificate: { cert: client.cert, key: client.key } });
     await dtls.handshake;
     await srv.waitFor(/^- Status: The certificate is trusted\. $/m);
     await echoes(dtls, 'mutual gnutls ed25519');
