@@ -5,7 +5,14 @@
 // Bounded in count (--clients at most 1000) and time (--timeout): it always
 // stops by itself, exiting 1 if anything failed and 2 on the deadline.
 //
-//   npx tsx bench/load.ts [--clients 200] [--messages 3] [--max-handshakes N] [--rate N] [--warmup N] [--timeout 120] [--fixed-timer] [--version 1.2|1.3] [--server-profile DIR] [--client-profile DIR]
+//   npx tsx bench/load.ts [--clients 200] [--messages 3] [--max-handshakes N] [--rate N] [--warmup N] [--timeout 120] [--fixed-timer] [--version 1.2|1.3] [--light-clients] [--server-profile DIR] [--client-profile DIR]
+//
+// The clients: by default each is a connect() DtlsStream (what an application
+// would run). --light-clients makes each a bare Connection from the core on its
+// own socket, fed straight from the socket, one timer for all
+// (bench/load-light-clients.ts): they then take much less of the shared cores,
+// so the figures show the server's own capacity. The server is the same
+// listen() in both, and its CPU is measured alone.
 //
 // --version pins both sides to one DTLS version (default: the library's
 // defaults, which negotiate DTLS 1.3).
@@ -34,6 +41,7 @@ import type { DtlsStream } from '../src/stream/dtls-stream.ts';
 import { bindUdp, nodeUdpConnected, nodeUdpSocket } from '../src/adapters/node.ts';
 import { DtlsError } from '../src/errors.ts';
 import { generateCertificate } from '../src/x509/generate.ts';
+import { runLightClients, type LightResult } from './load-light-clients.ts';
 
 interface Args {
   clients: number;
@@ -45,6 +53,8 @@ interface Args {
   maxHandshakes: number;
   timeout: number;
   fixedTimer: boolean;
+  /** Clients as bare core Connections (bench/load-light-clients.ts) instead of connect() DtlsStreams. */
+  lightClients: boolean;
   version?: '1.2' | '1.3';
   serverProfile?: string;
   clientProfile?: string;
@@ -76,8 +86,17 @@ type ParentMessage = { type: 'measure' } | { type: 'stats' } | { type: 'reset' }
 const MAX_CLIENTS = 1000;
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { clients: 200, messages: 3, rate: 0, warmup: 0, maxHandshakes: LISTEN_DEFAULTS.maxHandshakes, timeout: 120, fixedTimer: false };
-  const names: Record<string, Exclude<keyof Args, 'fixedTimer' | 'serverProfile' | 'clientProfile' | 'version'>> = {
+  const args: Args = {
+    clients: 200,
+    messages: 3,
+    rate: 0,
+    warmup: 0,
+    maxHandshakes: LISTEN_DEFAULTS.maxHandshakes,
+    timeout: 120,
+    fixedTimer: false,
+    lightClients: false,
+  };
+  const names: Record<string, Exclude<keyof Args, 'fixedTimer' | 'lightClients' | 'serverProfile' | 'clientProfile' | 'version'>> = {
     '--clients': 'clients',
     '--messages': 'messages',
     '--rate': 'rate',
@@ -88,6 +107,10 @@ function parseArgs(argv: string[]): Args {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--fixed-timer') {
       args.fixedTimer = true;
+      continue;
+    }
+    if (argv[i] === '--light-clients') {
+      args.lightClients = true;
       continue;
     }
     if (argv[i] === '--version') {
@@ -104,7 +127,9 @@ function parseArgs(argv: string[]): Args {
     }
     const key = names[argv[i]!];
     if (!key)
-      throw new TypeError(`unknown argument ${argv[i]} (known: ${Object.keys(names).join(' ')}, --fixed-timer, --version, --server-profile, --client-profile)`);
+      throw new TypeError(
+        `unknown argument ${argv[i]} (known: ${Object.keys(names).join(' ')}, --fixed-timer, --light-clients, --version, --server-profile, --client-profile)`,
+      );
     const v = Number(argv[++i]);
     if (!Number.isInteger(v) || v < (key === 'messages' || key === 'rate' || key === 'warmup' ? 0 : 1))
       throw new RangeError(`${argv[i - 1]} needs a whole number`);
@@ -246,6 +271,46 @@ async function runClient(sock: Socket, port: number, fingerprint: string, args: 
   return result;
 }
 
+/** One run of clients, one per socket, with the generator the arguments ask for. */
+async function runClients(
+  socks: Socket[],
+  port: number,
+  fingerprint: string,
+  args: Args,
+): Promise<{ results: { latency?: number; echoed: number; error?: string }[]; traffic(): Traffic; close(): Promise<void> }> {
+  const t0 = performance.now();
+  if (args.lightClients) {
+    const light = runLightClients(socks, port, { verify: { fingerprints: [fingerprint] }, ...sideOptions(args) }, args.messages, (i) =>
+      args.rate ? t0 + (i * 1000) / args.rate : t0,
+    );
+    const results: LightResult[] = await light.results;
+    return {
+      results,
+      traffic: () => {
+        const t: Traffic = { datagramsIn: 0, datagramsOut: 0, retransmits: 0 };
+        for (const r of results) {
+          if (r.latency === undefined) continue;
+          t.datagramsIn += r.datagramsIn;
+          t.datagramsOut += r.datagramsOut;
+          t.retransmits += r.retransmits;
+        }
+        return t;
+      },
+      close: () => light.close(),
+    };
+  }
+  const results = await Promise.all(socks.map((s, i) => runClient(s, port, fingerprint, args, t0, i)));
+  return {
+    results,
+    traffic: () => {
+      const t: Traffic = { datagramsIn: 0, datagramsOut: 0, retransmits: 0 };
+      for (const r of results) if (r.dtls) addTraffic(t, r.dtls);
+      return t;
+    },
+    close: async () => void (await Promise.all(results.map((r) => r.dtls?.close()))),
+  };
+}
+
 /** The V8 CPU profiler on this process (node:inspector), for --client-profile. */
 async function startProfile(): Promise<{ stop(dir: string): Promise<string> }> {
   const { Session } = await import('node:inspector/promises');
@@ -288,36 +353,37 @@ async function main(args: Args): Promise<number> {
     });
     if (args.warmup) {
       const warm = await Promise.all(Array.from({ length: Math.min(args.warmup, MAX_CLIENTS) }, () => bindUdp({ address: '127.0.0.1' })));
-      const t = performance.now();
-      const done = await Promise.all(warm.map((s, i) => runClient(s, ready.port, ready.fingerprint, { ...args, rate: 0 }, t, i)));
-      await Promise.all(done.map((r) => r.dtls?.close()));
+      const done = await runClients(warm, ready.port, ready.fingerprint, { ...args, rate: 0 });
+      await done.close();
       for (let i = 0; i < 200 && (await request(child, { type: 'stats' }, 'stats')).size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
       await Promise.all(warm.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       await request(child, { type: 'reset' }, 'stats');
-      console.log(`warm-up: ${done.filter((r) => r.dtls).length} of ${warm.length} handshakes before the measured run (server counters below include them)`);
+      console.log(
+        `warm-up: ${done.results.filter((r) => r.latency !== undefined).length} of ${warm.length} handshakes before the measured run (server counters below include them)`,
+      );
     }
     const socks = await Promise.all(Array.from({ length: args.clients }, () => bindUdp({ address: '127.0.0.1' })));
 
     const profiler = args.clientProfile ? await startProfile() : undefined;
     const cpu = process.cpuUsage();
     const t0 = performance.now();
-    const results = await Promise.all(socks.map((s, i) => runClient(s, ready.port, ready.fingerprint, args, t0, i)));
+    const run = await runClients(socks, ready.port, ready.fingerprint, args);
+    const results = run.results;
     const elapsed = (performance.now() - t0) / 1000;
     const clientCpu = process.cpuUsage(cpu);
     if (profiler) console.error(`client profile: ${await profiler.stop(args.clientProfile!)}`);
 
     const held = await request(child, { type: 'measure' }, 'measured');
-    const live = results.filter((r) => r.dtls);
+    const live = results.filter((r) => r.latency !== undefined);
     const latencies = live.map((r) => r.latency!).sort((a, b) => a - b);
     const lastHandshake = (latencies.at(-1) ?? 0) / 1000;
     const failures = results.filter((r) => r.error);
     const reasons: Record<string, number> = {};
     for (const f of failures) reasons[f.error!] = (reasons[f.error!] ?? 0) + 1;
     const echoed = results.reduce((n, r) => n + r.echoed, 0);
-    const clientTraffic: Traffic = { datagramsIn: 0, datagramsOut: 0, retransmits: 0 };
-    for (const r of live) addTraffic(clientTraffic, r.dtls!);
+    const clientTraffic = run.traffic();
 
-    await Promise.all(live.map((r) => r.dtls!.close()));
+    await run.close();
     // The server removes each peer on its close_notify.
     let after = await request(child, { type: 'stats' }, 'stats');
     for (let i = 0; i < 200 && after.size > 0; i++) {
@@ -333,7 +399,8 @@ async function main(args: Args): Promise<number> {
     const rssPerConn = held.size ? (held.memory.rss - ready.memory.rss) / held.size : NaN;
 
     console.log(
-      `dtls-stream load test, ${process.version} ${process.platform}/${process.arch}: ${args.clients} clients, ${args.messages} echoes each, ` +
+      `dtls-stream load test, ${process.version} ${process.platform}/${process.arch}: ${args.clients} clients ` +
+        `(${args.lightClients ? 'light: bare core Connections, one timer (--light-clients)' : 'connect() DtlsStreams'}), ${args.messages} echoes each, ` +
         `maxHandshakes ${args.maxHandshakes}, ${args.fixedTimer ? 'fixed' : 'adaptive'} retransmission timer, DTLS ${args.version ?? '1.3 (defaults)'}; ` +
         // Wall-clock figures on a shared machine follow what else runs: the 1-minute load average says how busy it was.
         `load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`,
