@@ -137,6 +137,8 @@ export class DtlsServer extends EventTarget {
   readonly #pastDrops: Partial<Record<DropReason, number>> = {};
   /** How long recent handshakes took: new connections' first timer (server-rtt.ts); undefined with a timer of the caller's. */
   readonly #rtt: HandshakeRtt | undefined;
+  /** Event types that ever had a listener: no CustomEvent is made per peer for nobody (as DtlsStream's). */
+  #listened: Set<string> | undefined;
 
   /** Use listen(). */
   constructor(socket: DatagramSocket, options: ListenOptions = {}) {
@@ -169,6 +171,11 @@ export class DtlsServer extends EventTarget {
     this.#reader = socket.readable.getReader();
     this.#writer = socket.writable.getWriter();
     void this.#readLoop();
+  }
+
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void {
+    (this.#listened ??= new Set()).add(type);
+    super.addEventListener(type, listener, options);
   }
 
   /** Peers currently known (handshaking or connected). */
@@ -417,7 +424,7 @@ export class DtlsServer extends EventTarget {
     const started = rtt && (this.#clock ?? systemClock).now();
     const initial = rtt?.initial;
     if (initial !== undefined) conn.setRetransmitTimeout?.(initial);
-    this.dispatchEvent(new CustomEvent<ConnectionStartDetail>('connection', { detail: { dtls, address, port } }));
+    if (this.#listened?.has('connection')) this.dispatchEvent(new CustomEvent<ConnectionStartDetail>('connection', { detail: { dtls, address, port } }));
     dtls.closed.then(
       () => this.#remove(peerKey(peer.address, peer.port), peer),
       (error: unknown) => {
@@ -442,7 +449,8 @@ export class DtlsServer extends EventTarget {
         this.#handshaking--;
         if (error instanceof DtlsError && error.code === 'handshake_timeout') this.#stats.handshakeTimeouts++;
         else if (!this.#closing) this.#stats.handshakeFailures++;
-        this.dispatchEvent(new CustomEvent<HandshakeErrorDetail>('handshakeerror', { detail: { address, port, error } }));
+        if (this.#listened?.has('handshakeerror'))
+          this.dispatchEvent(new CustomEvent<HandshakeErrorDetail>('handshakeerror', { detail: { address, port, error } }));
       },
     );
     for (const d of first) this.#deliver(peer, d);
