@@ -239,11 +239,16 @@ interface ClientResult {
   dtls?: DtlsStream;
   latency?: number;
   echoed: number;
+  /** Echoes sent again after ECHO_RETRY ms without an answer. */
+  echoRetries: number;
   error?: string;
 }
 
+/** An echo unanswered this long is sent again (the light clients do the same). */
+const ECHO_RETRY = 1000;
+
 async function runClient(sock: Socket, port: number, fingerprint: string, args: Args, t0: number, index: number): Promise<ClientResult> {
-  const result: ClientResult = { echoed: 0 };
+  const result: ClientResult = { echoed: 0, echoRetries: 0 };
   if (args.rate) {
     // Spread out (--rate): each client's time to handshake counts from its own start.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, t0 + (index * 1000) / args.rate - performance.now())));
@@ -259,8 +264,27 @@ async function runClient(sock: Socket, port: number, fingerprint: string, args: 
     for (let i = 0; i < messages; i++) {
       const text = `echo ${i} from ${sock.address().port}`;
       await w.write(enc.encode(text));
-      const { value } = await r.read();
-      if (!value || dec.decode(value) !== text) throw new Error('echo mismatch');
+      // Application data is not resent by DTLS: an echo unanswered for ECHO_RETRY ms is sent again, as an application on UDP would.
+      let read = r.read();
+      for (;;) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ECHO_RETRY)));
+        const got = await Promise.race([read, late]);
+        clearTimeout(timer);
+        if (got === 'late') {
+          result.echoRetries++;
+          await w.write(enc.encode(text));
+          continue;
+        }
+        const answer = got.value ? dec.decode(got.value) : undefined;
+        if (answer === text) break;
+        // A second answer to an earlier echo sent twice.
+        if (result.echoRetries && answer !== undefined && Number(/^echo (\d+) /.exec(answer)?.[1]) < i) {
+          read = r.read();
+          continue;
+        }
+        throw new Error('echo mismatch');
+      }
       result.echoed++;
     }
     w.releaseLock();
@@ -302,6 +326,7 @@ async function runClients(
   const results = await Promise.all(socks.map((s, i) => runClient(s, port, fingerprint, args, t0, i)));
   return {
     results,
+    echoRetries: results.reduce((n, r) => n + r.echoRetries, 0),
     traffic: () => {
       const t: Traffic = { datagramsIn: 0, datagramsOut: 0, retransmits: 0 };
       for (const r of results) if (r.dtls) addTraffic(t, r.dtls);
