@@ -301,15 +301,17 @@ async function runClients(
   port: number,
   fingerprint: string,
   args: Args,
-): Promise<{ results: { latency?: number; echoed: number; error?: string }[]; traffic(): Traffic; close(): Promise<void> }> {
+): Promise<{ results: { latency?: number; echoed: number; error?: string }[]; echoRetries?: number; traffic(): Traffic; close(): Promise<void> }> {
   const t0 = performance.now();
   if (args.lightClients) {
     const light = runLightClients(socks, port, { verify: { fingerprints: [fingerprint] }, ...sideOptions(args) }, args.messages, (i) =>
       args.rate ? t0 + (i * 1000) / args.rate : t0,
     );
+    lightStatus = light.status;
     const results: LightResult[] = await light.results;
     return {
       results,
+      echoRetries: results.reduce((n, r) => n + r.echoRetries, 0),
       traffic: () => {
         const t: Traffic = { datagramsIn: 0, datagramsOut: 0, retransmits: 0 };
         for (const r of results) {
@@ -356,6 +358,9 @@ async function startProfile(): Promise<{ stop(dir: string): Promise<string> }> {
   };
 }
 
+/** The light clients' states, printed when the run overstays --timeout. */
+let lightStatus: (() => string) | undefined;
+
 const mib = (n: number): string => (n / 2 ** 20).toFixed(1);
 const kib = (n: number): string => (n / 1024).toFixed(1);
 
@@ -367,7 +372,7 @@ async function main(args: Args): Promise<number> {
   let timedOut = false;
   const deadline = setTimeout(() => {
     timedOut = true;
-    console.error(`load test: still running after ${args.timeout} s; stopping`);
+    console.error(`load test: still running after ${args.timeout} s; stopping${lightStatus ? ` (light clients: ${lightStatus()})` : ''}`);
     child.kill();
     process.exit(2);
   }, args.timeout * 1000);
@@ -441,7 +446,8 @@ async function main(args: Args): Promise<number> {
     );
     console.log('');
     console.log(
-      `wall time ${elapsed.toFixed(2)} s; last handshake at ${lastHandshake.toFixed(2)} s; client retransmissions ${clientTraffic.retransmits}; echoes ${echoed}/${args.clients * args.messages}`,
+      `wall time ${elapsed.toFixed(2)} s; last handshake at ${lastHandshake.toFixed(2)} s; client retransmissions ${clientTraffic.retransmits}; echoes ${echoed}/${args.clients * args.messages}` +
+        (run.echoRetries !== undefined ? ` (echoes sent again after 1 s unanswered: ${run.echoRetries})` : ''),
     );
     const clientCpuS = (clientCpu.user + clientCpu.system) / 1e6;
     const n = Math.max(live.length, 1);
