@@ -25,7 +25,7 @@ import type { DtlsOptions } from '../options.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { DeadlineTimer } from './deadline-timer.ts';
 import { defaultConnection } from './default-connection.ts';
-import { DtlsEvent, DtlsEventTarget, toDtlsEvent, type DtlsEventListener, type DtlsEventMap } from './events.ts';
+import { DtlsEvent, DtlsEventTarget, toDtlsEvent } from './events.ts';
 import { highWaterMark, type DtlsStreamSetup } from './setup.ts';
 import { Outcome, closedError } from './outcome.ts';
 import { kStream, Side } from './side.ts';
@@ -115,14 +115,6 @@ export class DtlsStream extends DtlsEventTarget {
   #closedByPeer = false;
   #transportError: unknown;
   #wakeWriter: (() => void) | undefined;
-  /**
-   * Event types that ever had a listener: the core reports every message in and
-   * out ('trace') and each state change, and an Event made and dispatched to
-   * nobody was a measurable share of a server's handshake. Never decremented
-   * (a `once` listener leaves without removeEventListener): at worst an event
-   * goes to no listener, as before.
-   */
-  #listened: Set<string> | undefined;
 
   /** @internal Wraps a connection (listen(), connect(), tests); the public form is `wrapConnection` in dtls-stream/core. */
   static fromConnection(conn: ConnectionLike, setup: DtlsStreamSetup = {}): DtlsStream {
@@ -178,19 +170,6 @@ export class DtlsStream extends DtlsEventTarget {
         }
       },
     });
-  }
-
-  /** Listens for 'statechange', 'handshake', 'retransmit', 'alert', 'close', 'session' or 'trace' (typed details: DtlsEventMap). */
-  override addEventListener<K extends keyof DtlsEventMap>(
-    type: K,
-    listener: DtlsEventListener<DtlsEventMap[K]>,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  /** Listens for any event type. */
-  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
-  override addEventListener(type: string, listener: DtlsEventListener<never>, options?: boolean | AddEventListenerOptions): void {
-    (this.#listened ??= new Set()).add(type);
-    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
   }
 
   /** @internal The streams behind `inbound` and `outbound`, made on first use. */
@@ -545,7 +524,7 @@ export class DtlsStream extends DtlsEventTarget {
     }
     for (let e = conn.pollEvent(); e !== undefined; e = conn.pollEvent()) {
       if (e.type === 'close') this.#closeDispatched = true;
-      if (this.#listened?.has(e.type)) this.dispatchEvent(toDtlsEvent(e));
+      if (this.listens(e.type)) this.dispatchEvent(toDtlsEvent(e));
     }
   }
 
@@ -608,7 +587,7 @@ export class DtlsStream extends DtlsEventTarget {
     this.#wake();
     if (!this.#closeDispatched) {
       this.#closeDispatched = true;
-      if (this.#listened?.has('close')) this.dispatchEvent(new DtlsEvent('close', { error }));
+      if (this.listens('close')) this.dispatchEvent(new DtlsEvent('close', { error }));
     }
   }
 }

@@ -38,6 +38,15 @@ export type DtlsEventListener<E> = ((this: DtlsStream, event: E) => unknown) | D
 
 /** An EventTarget whose listener methods know the event types of a DtlsStream (DtlsEventMap), and any other type as EventTarget does. */
 export class DtlsEventTarget extends EventTarget {
+  /**
+   * Event types that ever had a listener: the core reports every message in and
+   * out ('trace') and each state change, and an Event made and dispatched to
+   * nobody was a measurable share of a server's handshake. Never decremented
+   * (a `once` listener leaves without removeEventListener): at worst an event
+   * goes to no listener.
+   */
+  #listened: Set<string> | undefined;
+
   /** Listens for 'statechange', 'handshake', 'retransmit', 'alert', 'close', 'session' (a client's session to resume with, and its version, when it asked with onSession) or 'trace' (typed details: DtlsEventMap). */
   override addEventListener<K extends keyof DtlsEventMap>(
     type: K,
@@ -47,7 +56,13 @@ export class DtlsEventTarget extends EventTarget {
   /** Listens for any event type. */
   override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
   override addEventListener(type: string, listener: DtlsEventListener<never>, options?: boolean | AddEventListenerOptions): void {
+    (this.#listened ??= new Set()).add(type);
     super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  }
+
+  /** Whether an event of `type` could reach a listener (one was ever added): else it is not made at all. */
+  protected listens(type: string): boolean {
+    return this.#listened?.has(type) ?? false;
   }
 
   /** Removes a listener added with addEventListener. */
