@@ -4,23 +4,15 @@
 // did not offer is our own error (internal_error).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runPair, bothIn } from '../sim/network.ts';
-import { makePair } from './helpers.ts';
-import { resolveOptions, type DtlsOptions } from '../../src/options.ts';
-
-function connect(client: DtlsOptions, server: DtlsOptions) {
-  const pair = makePair(client, server);
-  const r = runPair(pair.client, pair.server, { seed: 3, until: (p) => bothIn('connected')(p) || p.a.state === 'failed' || p.b.state === 'failed' });
-  r.pair.run({ maxDuration: 50 });
-  return pair;
-}
+import { connectPair } from './helpers.ts';
+import { resolveOptions } from '../../src/options.ts';
 
 for (const version of ['1.2', '1.3'] as const) {
   const versions = [version];
 
   test(`DTLS ${version}: alpnSelect sees the client's list in its order and picks from it`, () => {
     const seen: (readonly string[])[] = [];
-    const { client, server } = connect(
+    const { client, server } = connectPair(
       { versions, alpn: ['h3', 'webrtc', 'c-webrtc'] },
       {
         versions,
@@ -37,11 +29,11 @@ for (const version of ['1.2', '1.3'] as const) {
   });
 
   test(`DTLS ${version}: alpnSelect returning undefined answers without ALPN; false refuses with no_application_protocol`, () => {
-    const none = connect({ versions, alpn: ['a', 'b'] }, { versions, alpnSelect: () => undefined });
+    const none = connectPair({ versions, alpn: ['a', 'b'] }, { versions, alpnSelect: () => undefined });
     assert.equal(none.client.state, 'connected', none.client.error?.message ?? none.server.error?.message);
     assert.equal(none.client.handshakeInfo?.alpn, undefined);
 
-    const refused = connect({ versions, alpn: ['a', 'b'] }, { versions, alpnSelect: () => false });
+    const refused = connectPair({ versions, alpn: ['a', 'b'] }, { versions, alpnSelect: () => false });
     assert.equal(refused.server.error?.code, 'no_application_protocol');
     assert.equal(refused.client.error?.alert, 120);
     assert.equal(refused.client.error?.fromPeer, true);
@@ -49,7 +41,7 @@ for (const version of ['1.2', '1.3'] as const) {
 
   test(`DTLS ${version}: a name the client did not offer, or an empty one, fails the server with internal_error`, () => {
     for (const pick of ['c', '']) {
-      const { client, server } = connect({ versions, alpn: ['a', 'b'] }, { versions, alpnSelect: () => pick });
+      const { client, server } = connectPair({ versions, alpn: ['a', 'b'] }, { versions, alpnSelect: () => pick });
       assert.equal(server.error?.code, 'internal_error', `${JSON.stringify(pick)}: ${server.error?.message}`);
       assert.match(server.error!.message, /which the client did not offer/);
       assert.equal(client.error?.fromPeer, true);
@@ -58,7 +50,7 @@ for (const version of ['1.2', '1.3'] as const) {
 
   test(`DTLS ${version}: alpnSelect is not called when the client sends no ALPN`, () => {
     let calls = 0;
-    const { client } = connect({ versions }, { versions, alpnSelect: () => (calls++, 'a') });
+    const { client } = connectPair({ versions }, { versions, alpnSelect: () => (calls++, 'a') });
     assert.equal(client.state, 'connected');
     assert.equal(calls, 0);
     assert.equal(client.handshakeInfo?.alpn, undefined);

@@ -6,13 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nodeCrypto from 'node:crypto';
-import { runPair, bothIn } from '../sim/network.ts';
-import { makePair } from './helpers.ts';
-import type { DtlsOptions } from '../../src/options.ts';
+import { connectPair, forging } from './helpers.ts';
 import type { Clock } from '../../src/clock.ts';
 import { createNativeProvider } from '../../src/crypto/native.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
-import { SignatureSchemes as S, type CryptoProvider } from '../../src/crypto/provider.ts';
+import { SignatureSchemes as S } from '../../src/crypto/provider.ts';
 import { chooseSignatureScheme } from '../../src/handshake/common.ts';
 import { chooseScheme13 } from '../../src/handshake/common13.ts';
 import { DtlsError } from '../../src/errors.ts';
@@ -22,35 +20,16 @@ const server = generateCertificate({ keyType: 'ed25519', commonName: 'ed-server'
 const client = generateCertificate({ keyType: 'ed25519', commonName: 'ed-client' });
 const native = createNativeProvider(nodeCrypto);
 
-function connect(c: DtlsOptions, s: DtlsOptions, seed = 1) {
-  const pair = makePair(c, s);
-  const r = runPair(pair.client, pair.server, { seed, until: (p) => bothIn('connected')(p) || p.a.state === 'failed' || p.b.state === 'failed' });
-  r.pair.run({ maxDuration: 50 });
-  return pair;
-}
-
-/** A provider whose signatures have one bit flipped: what a forger without the key sends. */
-function forging(base: CryptoProvider): CryptoProvider {
-  return {
-    ...base,
-    sign(scheme, key, data) {
-      const sig = base.sign(scheme, key, data);
-      sig[sig.length >> 1] ^= 0x01;
-      return sig;
-    },
-  };
-}
-
 for (const version of ['1.2', '1.3'] as const) {
   for (const crypto of [nobleProvider, native]) {
     test(`DTLS ${version} (${crypto.name}): an Ed25519 server, and mutual authentication with an Ed25519 client`, () => {
       const v = { versions: [version], crypto };
-      const a = connect({ ...v, verify: { fingerprints: [server.fingerprint] } }, { ...v, certificate: server });
+      const a = connectPair({ ...v, verify: { fingerprints: [server.fingerprint] } }, { ...v, certificate: server });
       assert.equal(a.client.state, 'connected', a.client.error?.message);
       assert.equal(a.server.state, 'connected', a.server.error?.message);
       assert.equal(a.client.handshakeInfo?.version, `DTLS ${version}`);
       assert.deepEqual(a.client.handshakeInfo?.peerCertificates[0], server.chain[0]);
-      const b = connect(
+      const b = connectPair(
         { ...v, certificate: client, verify: { fingerprints: [server.fingerprint] } },
         { ...v, certificate: server, requestClientCertificate: 'require', verify: { fingerprints: [client.fingerprint] } },
       );
@@ -70,15 +49,15 @@ for (const version of ['1.2', '1.3'] as const) {
     const ecCa = generateCertificate({ ca: true, commonName: 'ec-ca', now });
     const edLeaf = generateCertificate({ keyType: 'ed25519', issuer: ecCa, subjectAltNames: ['ed.test'], now });
     const v = { versions: [version], clock };
-    const a = connect({ ...v, verify: { ca: [edCa.chain[0]!], serverName: 'ec.test' } }, { ...v, certificate: ecLeaf });
+    const a = connectPair({ ...v, verify: { ca: [edCa.chain[0]!], serverName: 'ec.test' } }, { ...v, certificate: ecLeaf });
     assert.equal(a.client.state, 'connected', a.client.error?.message);
     const pem = { cert: encodeCertificatePem(edLeaf), key: encodePrivateKeyPem(edLeaf) };
-    const b = connect({ ...v, verify: { ca: [ecCa.chain[0]!], serverName: 'ed.test' } }, { ...v, certificate: pem });
+    const b = connectPair({ ...v, verify: { ca: [ecCa.chain[0]!], serverName: 'ed.test' } }, { ...v, certificate: pem });
     assert.equal(b.client.state, 'connected', b.client.error?.message);
   });
 
   test(`DTLS ${version}: a client that does not accept ed25519 gets handshake_failure from an Ed25519 server`, () => {
-    const p = connect(
+    const p = connectPair(
       { versions: [version], signatureSchemes: ['ecdsa_secp256r1_sha256'], verify: { fingerprints: [server.fingerprint] } },
       { versions: [version], certificate: server },
     );
@@ -88,10 +67,10 @@ for (const version of ['1.2', '1.3'] as const) {
 
   test(`DTLS ${version}: a forged Ed25519 signature fails the client (server's) and the server (client's) with decrypt_error`, () => {
     const v = { versions: [version] };
-    const a = connect({ ...v, verify: { fingerprints: [server.fingerprint] } }, { ...v, certificate: server, crypto: forging(nobleProvider) });
+    const a = connectPair({ ...v, verify: { fingerprints: [server.fingerprint] } }, { ...v, certificate: server, crypto: forging(nobleProvider) });
     assert.equal(a.client.state, 'failed');
     assert.equal(a.client.error?.code, 'decrypt_error', a.client.error?.message);
-    const b = connect(
+    const b = connectPair(
       { ...v, certificate: client, verify: { fingerprints: [server.fingerprint] }, crypto: forging(nobleProvider) },
       { ...v, certificate: server, requestClientCertificate: 'require', verify: { fingerprints: [client.fingerprint] } },
     );

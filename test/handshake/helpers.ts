@@ -3,6 +3,8 @@ import { Connection } from '../../src/connection.ts';
 import type { ConnectionLike } from '../../src/connection-types.ts';
 import { resolveOptions, type DtlsOptions } from '../../src/options.ts';
 import { generateCertificate } from '../../src/x509/generate.ts';
+import type { CryptoProvider } from '../../src/crypto/provider.ts';
+import { runPair, bothIn } from '../sim/network.ts';
 import type { CertificateKeyPair } from '../../src/x509/types.ts';
 
 let cached: { server: CertificateKeyPair; client: CertificateKeyPair } | undefined;
@@ -54,4 +56,27 @@ export function shuttleSeen(client: ConnectionLike, server: ConnectionLike, see:
       client.handleDatagram(now, d);
     }
   }
+}
+
+/**
+ * makePair() run on the simulated network (seeded) until both are connected or
+ * one failed, then 50 ms more so a fatal alert in flight reaches the other side.
+ */
+export function connectPair(client: DtlsOptions, server: DtlsOptions, seed = 1): { client: Connection; server: Connection } {
+  const pair = makePair(client, server);
+  const r = runPair(pair.client, pair.server, { seed, until: (p) => bothIn('connected')(p) || p.a.state === 'failed' || p.b.state === 'failed' });
+  r.pair.run({ maxDuration: 50 });
+  return pair;
+}
+
+/** A provider whose signatures have one bit flipped: what a forger without the key sends. */
+export function forging(base: CryptoProvider): CryptoProvider {
+  return {
+    ...base,
+    sign(scheme, key, data) {
+      const sig = base.sign(scheme, key, data);
+      sig[sig.length >> 1] ^= 0x01;
+      return sig;
+    },
+  };
 }

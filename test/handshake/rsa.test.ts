@@ -4,14 +4,14 @@
 // (RFC 5246 7.4.1.4.1, RFC 8446 4.2.3), and bad signatures refused.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runPair, bothIn } from '../sim/network.ts';
-import { makePair, certs } from './helpers.ts';
+import { runPair } from '../sim/network.ts';
+import { certs, connectPair, forging, makePair } from './helpers.ts';
 import { TempDir } from '../x509/helpers.ts';
 import { loadCertificateKey } from '../../src/x509/load.ts';
-import { resolveOptions, type DtlsOptions } from '../../src/options.ts';
+import { resolveOptions } from '../../src/options.ts';
 import { defaultCryptoProvider } from '../../src/crypto/default.ts';
 import { nobleProvider } from '../../src/crypto/noble.ts';
-import { SignatureSchemes, type CryptoProvider } from '../../src/crypto/provider.ts';
+import { SignatureSchemes } from '../../src/crypto/provider.ts';
 import { SUPPORTED_SIGNATURE_SCHEMES, chooseSignatureScheme, verifyPeerSignature } from '../../src/handshake/common.ts';
 import { parseCertificate } from '../../src/x509/parse.ts';
 import { suiteByName } from '../../src/crypto/suites.ts';
@@ -20,25 +20,6 @@ import type { RsaCertificateKeyPair } from '../../src/x509/types.ts';
 
 const S = SignatureSchemes;
 const nativeCrypto = defaultCryptoProvider();
-
-function connect(client: DtlsOptions, server: DtlsOptions, seed = 1) {
-  const pair = makePair(client, server);
-  const r = runPair(pair.client, pair.server, { seed, until: (p) => bothIn('connected')(p) || p.a.state === 'failed' || p.b.state === 'failed' });
-  r.pair.run({ maxDuration: 50 });
-  return pair;
-}
-
-/** A provider whose signatures have one bit flipped: what a forger without the key sends. */
-function forging(base: CryptoProvider): CryptoProvider {
-  return {
-    ...base,
-    sign(scheme, key, data) {
-      const sig = base.sign(scheme, key, data);
-      sig[sig.length >> 1] ^= 0x01;
-      return sig;
-    },
-  };
-}
 
 describe('ECDHE-RSA with RSA 2048 certificates from openssl', () => {
   let dir: TempDir;
@@ -63,7 +44,7 @@ describe('ECDHE-RSA with RSA 2048 certificates from openssl', () => {
 
   for (const suite of ['ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-RSA-CHACHA20-POLY1305']) {
     test(`negotiates ${suite} with an RSA server certificate`, () => {
-      const p = connect({ cipherSuites: [suite], verify: { fingerprints: [server.fingerprint] } }, { certificate: server });
+      const p = connectPair({ cipherSuites: [suite], verify: { fingerprints: [server.fingerprint] } }, { certificate: server });
       assert.equal(p.client.state, 'connected', p.client.error?.message);
       assert.equal(p.server.state, 'connected', p.server.error?.message);
       assert.equal(p.client.handshakeInfo?.cipherSuiteId, suiteByName(suite)!.id);
@@ -73,20 +54,20 @@ describe('ECDHE-RSA with RSA 2048 certificates from openssl', () => {
   }
 
   test('default options: the client offers ECDSA then RSA suites; an RSA server picks the first RSA one', () => {
-    const p = connect({ verify: { fingerprints: [server.fingerprint] } }, { certificate: serverPem });
+    const p = connectPair({ verify: { fingerprints: [server.fingerprint] } }, { certificate: serverPem });
     assert.equal(p.client.state, 'connected', p.client.error?.message);
     assert.equal(p.client.handshakeInfo?.cipherSuiteId, 0xc02f);
     assert.deepEqual(p.client.handshakeInfo?.peerCertificates[0], server.chain[0]);
   });
 
   test('an ECDSA server with the same defaults still picks an ECDSA suite', () => {
-    const p = connect({}, {});
+    const p = connectPair({}, {});
     assert.equal(p.client.state, 'connected', p.client.error?.message);
     assert.equal(p.client.handshakeInfo?.cipherSuiteId, 0xc02b);
   });
 
   test('mutual authentication with an RSA client certificate (CertificateVerify signed with RSA)', () => {
-    const p = connect(
+    const p = connectPair(
       { certificate: client, verify: { fingerprints: [server.fingerprint] } },
       { certificate: server, requestClientCertificate: 'require', verify: { fingerprints: [client.fingerprint] } },
     );
@@ -97,9 +78,9 @@ describe('ECDHE-RSA with RSA 2048 certificates from openssl', () => {
   });
 
   test('an RSA client certificate against an ECDSA server, and an ECDSA one against an RSA server', () => {
-    const a = connect({ certificate: client }, { requestClientCertificate: 'require', verify: { fingerprints: [client.fingerprint] } });
+    const a = connectPair({ certificate: client }, { requestClientCertificate: 'require', verify: { fingerprints: [client.fingerprint] } });
     assert.equal(a.server.state, 'connected', a.server.error?.message);
-    const b = connect(
+    const b = connectPair(
       { certificate: certs().client, verify: { fingerprints: [server.fingerprint] } },
       { certificate: server, requestClientCertificate: 'require', verify: { fingerprints: [certs().client.fingerprint] } },
     );
@@ -108,13 +89,13 @@ describe('ECDHE-RSA with RSA 2048 certificates from openssl', () => {
   });
 
   test('a tampered RSA ServerKeyExchange signature fails the client with decrypt_error', () => {
-    const p = connect({ verify: { fingerprints: [server.fingerprint] } }, { certificate: server, crypto: forging(nativeCrypto) });
+    const p = connectPair({ verify: { fingerprints: [server.fingerprint] } }, { certificate: server, crypto: forging(nativeCrypto) });
     assert.equal(p.client.state, 'failed');
     assert.equal(p.client.error?.code, 'decrypt_error', p.client.error?.message);
   });
 
   test('a tampered RSA CertificateVerify fails the server with decrypt_error', () => {
-    const p = connect(
+    const p = connectPair(
       { certificate: client, verify: { fingerprints: [server.fingerprint] }, crypto: forging(nativeCrypto) },
       { certificate: server, requestClientCertificate: 'require', verify: { fingerprints: [client.fingerprint] } },
     );
@@ -123,10 +104,10 @@ describe('ECDHE-RSA with RSA 2048 certificates from openssl', () => {
   });
 
   test('a client offering only ECDSA suites gets handshake_failure from an RSA server, and the reverse', () => {
-    const a = connect({ cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], verify: 'insecure' }, { certificate: server });
+    const a = connectPair({ cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'], verify: 'insecure' }, { certificate: server });
     assert.equal(a.server.error?.code, 'handshake_failure');
     assert.match(a.server.error?.message ?? '', /rsa certificate/);
-    const b = connect({ cipherSuites: ['ECDHE-RSA-AES128-GCM-SHA256'] }, {});
+    const b = connectPair({ cipherSuites: ['ECDHE-RSA-AES128-GCM-SHA256'] }, {});
     assert.equal(b.server.error?.code, 'handshake_failure');
     assert.match(b.server.error?.message ?? '', /ecdsa certificate/);
   });
@@ -175,7 +156,7 @@ describe('ECDHE-RSA with RSA 2048 certificates from openssl', () => {
     );
     assert.throws(() => resolveOptions({ role: 'server', certificate: serverPem, crypto: nobleProvider }), TypeError);
     // Verifying RSA needs no signing: a noble client connects to an RSA server.
-    const p = connect({ crypto: nobleProvider, verify: { fingerprints: [server.fingerprint] } }, { certificate: server });
+    const p = connectPair({ crypto: nobleProvider, verify: { fingerprints: [server.fingerprint] } }, { certificate: server });
     assert.equal(p.client.state, 'connected', p.client.error?.message);
     assert.equal(p.client.handshakeInfo?.cipherSuiteId, 0xc02f);
   });
