@@ -12,7 +12,10 @@
 // own socket, fed straight from the socket, one timer for all
 // (bench/load-light-clients.ts): they then take much less of the shared cores,
 // so the figures show the server's own capacity. The server is the same
-// listen() in both, and its CPU is measured alone.
+// listen() in both, and its CPU is measured alone. Started all at once, the
+// light clients' one timer runs late behind 1000 sockets' reads and they
+// resend more than connect() clients do: with --rate they measure the
+// server's CPU per handshake, not its p99.
 //
 // --version pins both sides to one DTLS version (default: the library's
 // defaults, which negotiate DTLS 1.3).
