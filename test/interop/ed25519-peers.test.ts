@@ -13,7 +13,7 @@ import { connect, type DtlsStream } from '../../src/stream/index.ts';
 import type { DtlsOptions } from '../../src/options.ts';
 import { bindUdp, nodeUdpConnected } from '../../src/adapters/node.ts';
 import { closeSocket } from './datagrams.ts';
-import { echo, serve } from './our-server.ts';
+import { acceptEcho, serve } from './our-server.ts';
 import { makeTempDir, openssl, runClient, sdpFingerprint, startServer, within, type CertFiles, type TempDir } from './openssl.ts';
 import * as gnutls from './gnutls.ts';
 
@@ -165,10 +165,7 @@ describe('openssl s_client ↔ our server with an Ed25519 certificate', { concur
       [line, { waitFor: line }],
       { t },
     );
-    const dtls = await srv.next();
-    const info = await dtls.handshake;
-    const echoed = echo(dtls);
-    echoed.catch(() => {});
+    const { info, echoed } = await acceptEcho(srv);
     const r = await run;
     const where = `\n--- s_client stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`;
     assert.equal(r.error, undefined, `${r.error?.message}${where}`);
@@ -188,10 +185,7 @@ describe('openssl s_client ↔ our server with an Ed25519 certificate', { concur
       ['mutual', { waitFor: 'mutual' }],
       { t },
     );
-    const dtls = await srv.next();
-    const info = await dtls.handshake;
-    const echoed = echo(dtls);
-    echoed.catch(() => {});
+    const { info, echoed } = await acceptEcho(srv);
     const r = await run;
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.equal(info.peerFingerprint, client.fingerprint);
@@ -228,10 +222,7 @@ describe('gnutls-cli ↔ our server with an Ed25519 certificate', () => {
       [line, { waitFor: line }],
       { t },
     );
-    const dtls = await srv.next();
-    const info = await dtls.handshake;
-    const echoed = echo(dtls);
-    echoed.catch(() => {});
+    const { info, echoed } = await acceptEcho(srv);
     const r = await run;
     const where = `\n--- gnutls-cli stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`;
     assert.equal(r.code, 0, where);

@@ -9,6 +9,7 @@ import {
   type DtlsServer,
   type DtlsStream,
   type HandshakeErrorDetail,
+  type HandshakeInfo,
   type ListenOptions,
 } from '../../src/index.ts';
 import { bindUdp, nodeUdpSocket } from '../../src/adapters/node.ts';
@@ -81,4 +82,17 @@ export async function echo(dtls: DtlsStream): Promise<number> {
     n++;
     await writer.write(value);
   }
+}
+
+/**
+ * The server's next connection, its handshake's info, and its echo (echo())
+ * running: `echoed` resolves with the count when the peer has closed, and is
+ * never an unhandled rejection if the test fails first.
+ */
+export async function acceptEcho(srv: Served): Promise<{ dtls: DtlsStream; info: HandshakeInfo; echoed: Promise<number> }> {
+  const dtls = await srv.next();
+  const info = await dtls.handshake;
+  const echoed = echo(dtls);
+  echoed.catch(() => {});
+  return { dtls, info, echoed };
 }
