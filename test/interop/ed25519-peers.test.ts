@@ -8,13 +8,12 @@
 // with an Ed25519 client certificate.
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { connect, type DtlsStream } from '../../src/stream/index.ts';
 import type { DtlsOptions } from '../../src/options.ts';
 import { bindUdp, nodeUdpConnected } from '../../src/adapters/node.ts';
 import { closeSocket } from './datagrams.ts';
 import { acceptEcho, serve } from './our-server.ts';
-import { makeTempDir, openssl, runClient, sdpFingerprint, startServer, within, type CertFiles, type TempDir } from './openssl.ts';
+import { makeTempDir, runClient, selfSigned, startServer, within, type CertFiles, type TempDir } from './openssl.ts';
 import * as gnutls from './gnutls.ts';
 
 const SUITE = 'ECDHE-ECDSA-AES128-GCM-SHA256';
@@ -26,50 +25,13 @@ let client: CertFiles;
 /** A P-256 server certificate, for s_server (which cannot serve an Ed25519 one over DTLS). */
 let p256: CertFiles;
 
-/** A self-signed Ed25519 certificate: `openssl genpkey -algorithm ed25519`, then `openssl req -x509`. */
-async function edSelfSigned(name: string, cn: string, san: string[]): Promise<CertFiles> {
-  const certPath = dir.path(`${name}.pem`);
-  const keyPath = dir.path(`${name}-key.pem`);
-  await openssl(['genpkey', '-algorithm', 'ed25519', '-out', keyPath]);
-  await openssl(['req', '-x509', '-new', '-key', keyPath, '-subj', `/CN=${cn}`, '-days', '2', ...san.flatMap((e) => ['-addext', e]), '-out', certPath]);
-  const [cert, key, fp] = await Promise.all([
-    readFile(certPath, 'utf8'),
-    readFile(keyPath, 'utf8'),
-    openssl(['x509', '-in', certPath, '-noout', '-fingerprint', '-sha256']),
-  ]);
-  return { certPath, keyPath, cert, key, fingerprint: sdpFingerprint(fp) };
-}
-
 before(async () => {
   dir = await makeTempDir('dtls-interop-ed25519-');
-  [server, client] = await Promise.all([
-    edSelfSigned('ed-server', 'localhost', ['subjectAltName=DNS:localhost,IP:127.0.0.1']),
-    edSelfSigned('ed-client', 'client', []),
+  [server, client, p256] = await Promise.all([
+    selfSigned(dir, 'ed-server', 'ed25519', 'localhost', ['subjectAltName=DNS:localhost,IP:127.0.0.1']),
+    selfSigned(dir, 'ed-client', 'ed25519', 'client', []),
+    selfSigned(dir, 'p256', 'P-256', 'localhost', ['subjectAltName=DNS:localhost']),
   ]);
-  const p256Key = dir.path('p256-key.pem');
-  await openssl(['genpkey', '-algorithm', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', p256Key]);
-  await openssl([
-    'req',
-    '-x509',
-    '-new',
-    '-key',
-    p256Key,
-    '-subj',
-    '/CN=localhost',
-    '-days',
-    '2',
-    '-addext',
-    'subjectAltName=DNS:localhost',
-    '-out',
-    dir.path('p256.pem'),
-  ]);
-  p256 = {
-    certPath: dir.path('p256.pem'),
-    keyPath: p256Key,
-    cert: await readFile(dir.path('p256.pem'), 'utf8'),
-    key: await readFile(p256Key, 'utf8'),
-    fingerprint: '',
-  };
 });
 after(() => dir?.cleanup());
 

@@ -8,8 +8,7 @@ import { connect } from '../../src/stream/index.ts';
 import { bindUdp, nodeUdpConnected } from '../../src/adapters/node.ts';
 import { closeSocket } from './datagrams.ts';
 import { echo, serve } from './our-server.ts';
-import { makeTempDir, openssl, runClient, sdpFingerprint, startServer, within, type CertFiles, type TempDir } from './openssl.ts';
-import { readFile } from 'node:fs/promises';
+import { makeTempDir, runClient, selfSigned, startServer, within, type CertFiles, type TempDir } from './openssl.ts';
 
 const RSA_SUITES = {
   'ECDHE-RSA-AES128-GCM-SHA256': 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
@@ -21,39 +20,11 @@ let dir: TempDir;
 let server: CertFiles;
 let client: CertFiles;
 
-/** A self-signed RSA 2048 certificate made by `openssl req -x509`. */
-async function rsaSelfSigned(name: string, cn: string, san: string[]): Promise<CertFiles> {
-  const certPath = dir.path(`${name}.pem`);
-  const keyPath = dir.path(`${name}-key.pem`);
-  await openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    `/CN=${cn}`,
-    '-days',
-    '2',
-    ...san.flatMap((e) => ['-addext', e]),
-    '-keyout',
-    keyPath,
-    '-out',
-    certPath,
-  ]);
-  const [cert, key, fp] = await Promise.all([
-    readFile(certPath, 'utf8'),
-    readFile(keyPath, 'utf8'),
-    openssl(['x509', '-in', certPath, '-noout', '-fingerprint', '-sha256']),
-  ]);
-  return { certPath, keyPath, cert, key, fingerprint: sdpFingerprint(fp) };
-}
-
 before(async () => {
   dir = await makeTempDir('dtls-interop-rsa-');
   [server, client] = await Promise.all([
-    rsaSelfSigned('rsa-server', 'localhost', ['subjectAltName=DNS:localhost,IP:127.0.0.1']),
-    rsaSelfSigned('rsa-client', 'client', []),
+    selfSigned(dir, 'rsa-server', 'rsa:2048', 'localhost', ['subjectAltName=DNS:localhost,IP:127.0.0.1']),
+    selfSigned(dir, 'rsa-client', 'rsa:2048', 'client', []),
   ]);
 });
 after(() => dir?.cleanup());

@@ -119,14 +119,21 @@ async function certFiles(dir: TempDir, name: string): Promise<CertFiles> {
 
 const SAN = 'subjectAltName=DNS:localhost,IP:127.0.0.1';
 
-async function selfSigned(dir: TempDir, name: string, curve: 'P-256' | 'P-384', cn: string, ext: string[]): Promise<CertFiles> {
+/** `-newkey` arguments of `openssl req` for each key type. */
+const NEW_KEY = {
+  'P-256': ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+  'P-384': ['ec', '-pkeyopt', 'ec_paramgen_curve:P-384'],
+  'rsa:2048': ['rsa:2048'],
+  ed25519: ['ed25519'],
+} as const;
+
+/** A self-signed certificate and its key (PKCS#8) made by `openssl req -x509`, in `dir` as `<name>.pem` and `<name>-key.pem`. */
+export async function selfSigned(dir: TempDir, name: string, keyType: keyof typeof NEW_KEY, cn: string, ext: string[]): Promise<CertFiles> {
   await openssl([
     'req',
     '-x509',
     '-newkey',
-    'ec',
-    '-pkeyopt',
-    `ec_paramgen_curve:${curve}`,
+    ...NEW_KEY[keyType],
     '-nodes',
     '-subj',
     `/CN=${cn}`,
