@@ -2,7 +2,8 @@
 // dependency. Every value is checked here, so a mistake is a usage error
 // (exit 2) before any socket is opened.
 import { CIPHER_SUITES, TLS13_CIPHER_SUITES } from '../crypto/suites.ts';
-import { cipherSuiteName, parseGroup13, parseSrtpProfile, type ProtocolVersionName } from '../options.ts';
+import type { ProtocolVersionName } from '../options.ts';
+import { cipherSuiteName, parseGroup13, parseSrtpProfile } from '../options-names.ts';
 import { parseFingerprint } from '../x509/fingerprint.ts';
 
 /** A mistake on the command line: reported in one line, exit status 2. */
